@@ -1,0 +1,176 @@
+"""config.yaml: one file, validated up front, secrets from the environment.
+
+Any string value may contain ``${VAR}`` or ``${VAR:-default}``; the value is
+taken from the environment when the file is read, so secrets never sit in the
+file. Every mistake is reported with the file, line and dotted key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bots.errors import Problem, ProblemsError, UserError, validation_problems
+from bots.located_yaml import LocatedDict, LocatedList, Mark, YamlError, key_mark_of, load_file, mark_of
+
+SUPPORTED_LANGUAGES = ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi")
+DATA_DIR_ENV = "THREADLINE_DATA_DIR"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str = ""
+    admin_token: str = ""
+    max_message_chars: int = Field(4000, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+
+class RestConnectorConfig(_Strict):
+    enabled: bool = True
+    token: str = ""
+
+
+class ConnectorsConfig(_Strict):
+    rest: RestConnectorConfig = RestConnectorConfig()
+
+
+class ActionsConfig(_Strict):
+    module: str = "actions"
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class NluConfig(_Strict):
+    interpreter: Literal["matcher"] = "matcher"
+
+
+class Config(_Strict):
+    bot: Path = Path("flows")
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    default_language: str = "en"
+    store: str = "sqlite:///threadline.db"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    server: ServerConfig = ServerConfig()
+    nlu: NluConfig = NluConfig()
+    actions: ActionsConfig = ActionsConfig()
+    connectors: ConnectorsConfig = ConnectorsConfig()
+    data_dir: Path = Path("data")
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("list at least one language")
+        unknown = [code for code in value if code not in SUPPORTED_LANGUAGES]
+        if unknown:
+            raise ValueError(f"unsupported language {unknown[0]!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if not value.startswith("sqlite://"):
+            raise ValueError("must be a store URL such as sqlite:///threadline.db")
+        return value
+
+    @model_validator(mode="after")
+    def _default_language(self) -> "Config":
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        return self
+
+    @property
+    def public_url(self) -> str:
+        return self.server.public_url or f"http://{self.server.host}:{self.server.port}"
+
+
+def _substitute_env(value: Any, where: Mark, path: str, problems: list[Problem]) -> Any:
+    """Replace ``${VAR}`` references in every string, collecting missing variables as problems."""
+    if isinstance(value, LocatedDict):
+        for key in list(value):
+            value[key] = _substitute_env(value[key], mark_of(value, key, where), f"{path}{key}.", problems)
+        return value
+    if isinstance(value, LocatedList):
+        for index, item in enumerate(value):
+            value[index] = _substitute_env(item, mark_of(value, index, where), f"{path}{index}.", problems)
+        return value
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        problems.append(Problem(where, "CFG-E002", f"{path.rstrip('.')}: environment variable {name} is not set"))
+        return ""
+
+    return _ENV_REF.sub(replace, value)
+
+
+def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate config.yaml; raise :class:`UserError` listing every problem."""
+    if not path.is_file():
+        raise UserError(f"{path}: config file not found")
+    try:
+        data = load_file(path)
+    except YamlError as exc:
+        raise ProblemsError([Problem(exc.mark, "CFG-E001", exc.message)]) from None
+    top = Mark(str(path), 1, 1)
+    if data is None:
+        data = LocatedDict()
+        data.mark, data.key_marks, data.value_marks = top, {}, {}
+    if not isinstance(data, dict):
+        raise ProblemsError([Problem(top, "CFG-E001", "the config file must be a mapping of keys to values")])
+    problems: list[Problem] = []
+    data = _substitute_env(data, top, "", problems)
+    if problems:
+        raise ProblemsError(problems)
+    merged: dict[str, Any] = dict(data)
+    if "data_dir" in merged:
+        problems.append(Problem(key_mark_of(data, "data_dir", top), "CFG-E003",
+                                f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)"))
+        raise ProblemsError(problems)
+    merged["data_dir"] = Path(os.environ.get(DATA_DIR_ENV) or "data")
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.rpartition(".")
+        target = merged
+        if section:
+            target = merged.setdefault(section, {})
+            target = dict(target) if not isinstance(target, dict) else target
+            merged[section] = target
+        target[key] = value
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ProblemsError(validation_problems(exc, data, top, "CFG-E003")) from None
+    bot_dir = config.bot if config.bot.is_absolute() else (path.parent / config.bot)
+    return config.model_copy(update={"bot": bot_dir.resolve()})
+
+
+def store_path(config: Config) -> Path | None:
+    """The SQLite file a ``sqlite:///relative`` URL names, relative to the data dir."""
+    rest = config.store.removeprefix("sqlite://")
+    if rest in ("", "/:memory:", ":memory:"):
+        return None
+    rest = rest.removeprefix("/")
+    path = Path(rest)
+    return path if path.is_absolute() else config.data_dir / path

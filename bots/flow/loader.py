@@ -1,0 +1,373 @@
+"""Load a bot folder: read every YAML file, check everything, report all problems at once.
+
+A user's mistake must never surface as a Python traceback. Every problem
+carries the file, line and column where it stands, and the loader keeps
+going after the first one so a single run of ``threadline validate`` shows
+the whole list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from bots.errors import Problem, ProblemsError, validation_problems
+from bots.flow import schema as s
+from bots.flow.compiler import FlowCompiler, Reference, reachable
+from bots.flow.model import (
+    Bot, CancelDef, EventTriggerDef, Flow, SlotDef, TextRef, Trigger,
+)
+from bots.located_yaml import LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
+
+BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread"})
+BUILTIN_FUNCTIONS = frozenset({"count", "last", "len", "int", "float", "str", "lower", "upper"})
+_FLOW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    bot: Bot | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def bot_files(bot_dir: Path) -> list[Path]:
+    return sorted(
+        path for path in bot_dir.rglob("*")
+        if path.suffix in (".yml", ".yaml") and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(bot_dir).parts)
+    )
+
+
+def content_hash(bot_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in bot_files(bot_dir):
+        digest.update(str(path.relative_to(bot_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class _Collector:
+    """Merges the sections of all files, remembering where each definition came from."""
+
+    def __init__(self, languages: tuple[str, ...], problems: list[Problem]) -> None:
+        self.languages = languages
+        self.problems = problems
+        self.settings: tuple[s.SettingsSpec, LocatedDict, Mark] | None = None
+        self.flows: dict[str, tuple[s.FlowSpec, Any, Mark]] = {}
+        self.slots: dict[str, tuple[s.SlotSpec, Any, Mark]] = {}
+        self.responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]] = {}
+        self.examples: dict[str, dict[str, list[str]]] = {}
+        self.example_marks: dict[str, Mark] = {}
+
+    def error(self, mark: Mark, code: str, message: str) -> None:
+        self.problems.append(Problem(mark, code, message))
+
+    def warning(self, mark: Mark, code: str, message: str) -> None:
+        self.problems.append(Problem(mark, code, message, "warning"))
+
+    def add(self, spec: s.BotFileSpec, raw: LocatedDict, top: Mark) -> None:
+        language = spec.language
+        if language is not None and language not in self.languages:
+            self.warning(mark_of(raw, "language", top), "BOT-W001",
+                         f"language {language!r} is not in the configured languages; this file is ignored")
+            return
+        if spec.settings is not None:
+            if self.settings is not None:
+                first = self.settings[2]
+                self.error(key_mark_of(raw, "settings", top), "BOT-E002",
+                           f"settings are defined twice (first in {first.file} line {first.line})")
+            else:
+                self.settings = (spec.settings, raw["settings"], key_mark_of(raw, "settings", top))
+        for section, target in (("flows", self.flows), ("slots", self.slots)):
+            raw_section = raw.get(section)
+            for name, value in getattr(spec, section).items():
+                mark = key_mark_of(raw_section, name, top)
+                pattern = _FLOW_NAME if section == "flows" else _SLOT_NAME
+                if not isinstance(name, str) or not pattern.match(name):
+                    self.error(mark, "BOT-E003", f"invalid {section[:-1]} name {name!r}: use letters, digits and _")
+                    continue
+                if section == "slots" and name in BUILTIN_NAMES:
+                    self.error(mark, "BOT-E003", f"slot name {name!r} is reserved for a built-in value")
+                    continue
+                if name in target:
+                    first = target[name][2]
+                    self.error(mark, "BOT-E004",
+                               f"duplicate {section[:-1]} {name!r} (first defined in {first.file} line {first.line})")
+                    continue
+                target[name] = (value, raw_section[name], mark)
+        self._responses(spec, raw, top, language)
+        if spec.nlu:
+            if language is None:
+                self.error(key_mark_of(raw, "nlu", top), "BOT-E005",
+                           "nlu examples need the file's language: add `language: <code>` at the top")
+            else:
+                per_language = self.examples.setdefault(language, {})
+                for intent, examples in spec.nlu.items():
+                    per_language.setdefault(intent, []).extend(str(e) for e in examples)
+                    self.example_marks.setdefault(intent, key_mark_of(raw["nlu"], intent, top))
+
+    def _responses(self, spec: s.BotFileSpec, raw: LocatedDict, top: Mark, language: str | None) -> None:
+        raw_section = raw.get("responses")
+        for key, value in spec.responses.items():
+            mark = key_mark_of(raw_section, key, top)
+            if language is not None:
+                if isinstance(value, dict):
+                    self.error(mark, "BOT-E006", f"response {key!r}: this file is for language {language!r}, "
+                                                 "so give the text itself, not a mapping of languages")
+                    continue
+                per_language = {language: value}
+            else:
+                if not isinstance(value, dict):
+                    self.error(mark, "BOT-E006", f"response {key!r}: say which language it is in: write "
+                                                 f"{{en: ...}} or add `language: <code>` at the top of the file")
+                    continue
+                per_language = value
+            for lang, text in per_language.items():
+                if lang not in self.languages:
+                    self.warning(mark, "BOT-W001", f"response {key!r}: language {lang!r} is not configured")
+                    continue
+                variants = (text,) if isinstance(text, str) else tuple(text)
+                if not variants or any(not v.strip() for v in variants):
+                    self.error(mark, "BOT-E006", f"response {key!r} ({lang}): empty text")
+                    continue
+                existing = self.responses.setdefault(key, {})
+                if lang in existing:
+                    first = existing[lang][1]
+                    self.error(mark, "BOT-E004",
+                               f"response {key!r} ({lang}) is defined twice (first in {first.file} line {first.line})")
+                    continue
+                existing[lang] = (variants, mark)
+
+
+def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Problem]) -> SlotDef:
+    pattern = None
+    if spec.pattern is not None:
+        try:
+            pattern = re.compile(spec.pattern)
+        except re.error as exc:
+            problems.append(Problem(mark_of(raw, "pattern", mark), "BOT-E007", f"slot {name!r}: invalid pattern: {exc}"))
+    if spec.normalize is not None and pattern is not None:
+        allowed = set(pattern.groupindex) | {"match"}
+        for field in re.findall(r"\{([^{}]*)\}", spec.normalize):
+            if field not in allowed:
+                problems.append(Problem(mark_of(raw, "normalize", mark), "BOT-E007",
+                                        f"slot {name!r}: normalize uses {{{field}}}, but the pattern has no group "
+                                        f"of that name (use {{match}} or a (?P<name>...) group)"))
+    return SlotDef(name, spec.type, pattern, spec.normalize, tuple(spec.values), spec.min, spec.max, spec.initial)
+
+
+def _keywords(value: list[str] | dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    if isinstance(value, list):
+        return {"*": tuple(value)} if value else {}
+    return {lang: tuple(words) for lang, words in value.items()}
+
+
+def _text_problems(refs: Iterable[Reference], responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]],
+                   default_language: str, problems: list[Problem]) -> None:
+    for ref in refs:
+        if ref.kind == "text" and ref.name not in responses:
+            problems.append(Problem(ref.mark, "FLOW-E001", f"flow {ref.flow!r}: unknown text {ref.name!r} "
+                                                           "(define it under responses:)"))
+        elif ref.kind == "text" and default_language not in responses[ref.name]:
+            problems.append(Problem(ref.mark, "FLOW-E002", f"flow {ref.flow!r}: text {ref.name!r} has no "
+                                                           f"{default_language!r} version (the default language)"))
+        elif ref.kind == "inline" and default_language not in ref.name.split(","):
+            problems.append(Problem(ref.mark, "FLOW-E002", f"flow {ref.flow!r}: inline text has no "
+                                                           f"{default_language!r} version (the default language)"))
+
+
+def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str,
+             actions: Iterable[str] | None = None) -> LoadResult:
+    """Read and check a bot folder. ``actions`` are the custom actions that exist (None: do not check)."""
+    problems: list[Problem] = []
+    top_mark = Mark(str(bot_dir), 1, 1)
+    if not bot_dir.is_dir():
+        return LoadResult(None, [Problem(top_mark, "BOT-E001", "bot folder not found")])
+    files = bot_files(bot_dir)
+    if not files:
+        return LoadResult(None, [Problem(top_mark, "BOT-E001", "no .yml files in the bot folder")])
+    collector = _Collector(languages, problems)
+    for path in files:
+        display = str(path.relative_to(bot_dir.parent)) if bot_dir.parent != path.parent else path.name
+        top = Mark(display, 1, 1)
+        try:
+            raw = load_file(path, display)
+        except YamlError as exc:
+            problems.append(Problem(exc.mark, "BOT-E001", exc.message))
+            continue
+        if raw is None:
+            continue
+        if not isinstance(raw, LocatedDict):
+            problems.append(Problem(top, "BOT-E001", "a bot file must be a mapping with sections such as flows:, "
+                                                     "responses:, slots:, nlu:, settings:"))
+            continue
+        try:
+            spec = s.BotFileSpec.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, raw, top, "BOT-E010"))
+            continue
+        collector.add(spec, raw, top)
+
+    settings = collector.settings[0] if collector.settings else s.SettingsSpec()
+    settings_raw = collector.settings[1] if collector.settings else None
+    settings_mark = collector.settings[2] if collector.settings else top_mark
+    slots = {name: _slot(name, spec, raw, mark, problems) for name, (spec, raw, mark) in collector.slots.items()}
+    references: list[Reference] = []
+    flow_names = set(collector.flows)
+    compiled = {}
+    for name, (spec, raw, mark) in collector.flows.items():
+        compiler = FlowCompiler(name, slots, problems, references)
+        compiler.steps(spec.steps, raw.get("steps") if isinstance(raw, dict) else None, mark)
+        compiled[name] = (compiler, spec, raw, mark)
+    entries: dict[str, set[int]] = {name: {0} for name in compiled}
+    for name, (compiler, _spec, _raw, _mark) in compiled.items():
+        for target, label, mark in compiler.finish_gotos(flow_names):
+            if label is None:
+                continue
+            target_labels = compiled[target][0].out.labels
+            if label not in target_labels:
+                problems.append(Problem(mark, "FLOW-E004", f"flow {name!r}: flow {target!r} has no step {label!r}"))
+            else:
+                entries[target].add(target_labels[label])
+
+    flows: dict[str, Flow] = {}
+    for name, (compiler, spec, raw, mark) in compiled.items():
+        ops = compiler.out.ops
+        seen = reachable(ops, entries[name])
+        for start, step_mark in compiler.out.step_starts:
+            if start < len(ops) and start not in seen:
+                problems.append(Problem(step_mark, "FLOW-E007", f"flow {name!r}: this step can never run "
+                                                                "(it follows a goto, end or handoff)"))
+                seen |= reachable(ops, {start})  # report each unreachable run once
+        trigger_raw = raw.get("trigger") if isinstance(raw, dict) else None
+        flows[name] = Flow(name, tuple(ops), dict(compiler.out.labels),
+                           _trigger(name, spec.trigger, trigger_raw, mark, compiler, problems),
+                           spec.interruptible, spec.description, mark)
+
+    examples = {lang: {intent: tuple(ex) for intent, ex in per.items()} for lang, per in collector.examples.items()}
+    intents = tuple(sorted({intent for per in examples.values() for intent in per}))
+    for name, flow in flows.items():
+        for intent in flow.trigger.intents:
+            if intent not in intents:
+                mark = mark_of(collector.flows[name][1].get("trigger"), "intents", flow.mark)
+                problems.append(Problem(mark, "FLOW-E008", f"flow {name!r}: intent {intent!r} has no training "
+                                                           "examples (add them under nlu:)"))
+    known_actions = set(actions) if actions is not None else None
+    for ref in references:
+        if ref.kind == "slot" and ref.name not in slots:
+            problems.append(Problem(ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown slot {ref.name!r} "
+                                                           "(declare it under slots:)"))
+        elif ref.kind == "name" and ref.name.split(".")[0] not in slots and ref.name.split(".")[0] not in BUILTIN_NAMES:
+            problems.append(Problem(ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown name {ref.name.split('.')[0]!r}"
+                                                           " (not a slot nor one of " + ", ".join(sorted(BUILTIN_NAMES)) + ")"))
+        elif ref.kind == "function" and ref.name not in BUILTIN_FUNCTIONS:
+            problems.append(Problem(ref.mark, "FLOW-E011", f"flow {ref.flow!r}: unknown function {ref.name!r} "
+                                                           "(available: " + ", ".join(sorted(BUILTIN_FUNCTIONS)) + ")"))
+        elif ref.kind == "action" and known_actions is not None and ref.name not in known_actions:
+            available = ", ".join(sorted(known_actions)) or "none"
+            problems.append(Problem(ref.mark, "FLOW-E009", f"flow {ref.flow!r}: unknown action {ref.name!r} "
+                                                           f"(available: {available})"))
+    _text_problems(references, collector.responses, default_language, problems)
+
+    fallback_flow = settings.fallback_flow
+    if fallback_flow is not None and fallback_flow not in flows:
+        problems.append(Problem(mark_of(settings_raw, "fallback_flow", settings_mark), "BOT-E008",
+                                f"fallback_flow {fallback_flow!r} is not a flow"))
+    settings_refs: list[Reference] = []
+    helper = FlowCompiler("(settings)", slots, problems, settings_refs)
+    cancel_raw = settings_raw.get("cancel") if isinstance(settings_raw, dict) else None
+    cancel_response = (helper.text(settings.cancel.response, cancel_raw, "response", settings_mark)
+                       if settings.cancel.response is not None else None)
+    error_response = (helper.text(settings.action_error_response, settings_raw, "action_error_response", settings_mark)
+                      if settings.action_error_response is not None else None)
+    _text_problems([r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language,
+                   problems)
+
+    _missing_translations(collector, languages, default_language, problems, bot_dir)
+    for language in languages:
+        if language not in examples and examples:
+            problems.append(Problem(top_mark, "BOT-W003", f"no training examples for language {language!r}",
+                                    "warning"))
+    if any(p.severity == "error" for p in problems):
+        return LoadResult(None, problems)
+    bot = Bot(
+        name=bot_dir.name,
+        languages=languages,
+        default_language=default_language,
+        flows=flows,
+        slots=slots,
+        responses={key: {lang: variants for lang, (variants, _m) in per.items()}
+                   for key, per in collector.responses.items()},
+        examples=examples,
+        intents=intents,
+        actions=tuple(sorted(known_actions or ())),
+        fallback_flow=fallback_flow,
+        nlu_threshold=settings.nlu_threshold,
+        cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),
+        action_error_response=error_response,
+        content_hash=content_hash(bot_dir),
+    )
+    return LoadResult(bot, problems)
+
+
+def _trigger(flow: str, spec: s.TriggerSpec, raw: Any, mark: Mark, compiler: FlowCompiler,
+             problems: list[Problem]) -> Trigger:
+    patterns = []
+    for index, source in enumerate(spec.regex):
+        try:
+            patterns.append(re.compile(source, re.IGNORECASE))
+        except re.error as exc:
+            problems.append(Problem(mark_of(raw.get("regex") if isinstance(raw, dict) else None, index, mark),
+                                    "FLOW-E013", f"flow {flow!r}: invalid regex trigger: {exc}"))
+    events = []
+    raw_events = raw.get("events") if isinstance(raw, dict) else None
+    for index, event in enumerate(spec.events):
+        event_mark = mark_of(raw_events, index, mark)
+        if isinstance(event, str):
+            events.append(EventTriggerDef(event, None))
+        else:
+            when = compiler.expression(event.when, event_mark) if event.when else None
+            events.append(EventTriggerDef(event.name, when))
+    payloads = []
+    for index, payload in enumerate(spec.payloads):
+        if not payload.startswith("/"):
+            problems.append(Problem(mark_of(raw.get("payloads") if isinstance(raw, dict) else None, index, mark),
+                                    "FLOW-E014", f"flow {flow!r}: payload {payload!r} must start with '/'"))
+        payloads.append(payload)
+    return Trigger(tuple(spec.intents), tuple(payloads), _keywords(spec.keywords), tuple(patterns), tuple(events),
+                   tuple(spec.refs))
+
+
+def _missing_translations(collector: _Collector, languages: tuple[str, ...], default_language: str,
+                          problems: list[Problem], bot_dir: Path) -> None:
+    """One warning per language listing the texts that fall back to the default language."""
+    for language in languages:
+        if language == default_language:
+            continue
+        missing = sorted(key for key, per in collector.responses.items() if language not in per and default_language in per)
+        if missing:
+            shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+            problems.append(Problem(Mark(str(bot_dir.name), 1, 1), "BOT-W002",
+                                    f"{len(missing)} text(s) have no {language!r} version and fall back to "
+                                    f"{default_language!r}: {shown}", "warning"))
+
+
+def load_bot_or_raise(bot_dir: Path, **kwargs: Any) -> Bot:
+    result = load_bot(bot_dir, **kwargs)
+    if result.bot is None:
+        raise ProblemsError(result.errors or result.problems)
+    return result.bot

@@ -1,0 +1,217 @@
+"""A bot after loading: flows compiled to small linear programs.
+
+Each flow becomes a tuple of operations with jump targets, so the engine's
+position in a flow is one integer (``pc``) that survives in the thread
+snapshot, and resuming after a question, an action or an interruption is
+trivial. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bots.flow.expressions import Expression, Template
+from bots.located_yaml import Mark
+
+SlotType = Literal["text", "number", "email", "phone", "choice", "regex", "bool", "any"]
+
+
+@dataclass(frozen=True)
+class TextRef:
+    """A text to show: a key into the bot's responses, or inline texts per language."""
+
+    key: str | None = None
+    inline: tuple[tuple[str, str], ...] = ()
+    mark: Mark | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ButtonDef:
+    title: TextRef
+    kind: Literal["postback", "url", "phone"]
+    value: Template
+
+
+@dataclass(frozen=True)
+class QuickReplyDef:
+    title: TextRef
+    payload: Template
+
+
+@dataclass(frozen=True)
+class CardDef:
+    title: TextRef
+    subtitle: TextRef | None
+    image: Template | None
+    buttons: tuple[ButtonDef, ...]
+
+
+@dataclass(frozen=True)
+class ChoiceDef:
+    title: TextRef
+    value: Any
+
+
+@dataclass(frozen=True)
+class SlotDef:
+    name: str
+    type: SlotType
+    pattern: re.Pattern[str] | None = None
+    normalize: str | None = None
+    values: tuple[Any, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    initial: Any = None
+
+
+# --------------------------------------------------------------------------- operations
+
+
+@dataclass(frozen=True)
+class Op:
+    mark: Mark = field(compare=False)
+
+
+@dataclass(frozen=True)
+class SayOp(Op):
+    text: TextRef
+    buttons: tuple[ButtonDef, ...] = ()
+    quick_replies: tuple[QuickReplyDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaOp(Op):
+    media: Literal["image", "video", "gif"]
+    url: Template
+    caption: TextRef | None = None
+    buttons: tuple[ButtonDef, ...] = ()
+    quick_replies: tuple[QuickReplyDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class CarouselOp(Op):
+    cards: tuple[CardDef, ...]
+    quick_replies: tuple[QuickReplyDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class TypingOp(Op):
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AskOp(Op):
+    slot: str
+    prompt: TextRef
+    validator: SlotDef
+    choices: tuple[ChoiceDef, ...]
+    style: Literal["quick_replies", "buttons"]
+    allow_other: bool
+    invalid: TextRef | None
+    max_attempts: int
+    failure_pc: int
+    always: bool
+
+
+@dataclass(frozen=True)
+class SetOp(Op):
+    assignments: tuple[tuple[str, Any], ...]  # value: literal, Template or Expression
+
+
+@dataclass(frozen=True)
+class BranchOp(Op):
+    """Jump to ``target`` when ``condition`` is false."""
+
+    condition: Expression
+    target: int
+
+
+@dataclass(frozen=True)
+class JumpOp(Op):
+    target: int
+
+
+@dataclass(frozen=True)
+class GotoFlowOp(Op):
+    flow: str
+    label: str | None
+
+
+@dataclass(frozen=True)
+class ActionOp(Op):
+    name: str
+    error_pc: int | None
+
+
+@dataclass(frozen=True)
+class HandoffOp(Op):
+    text: TextRef | None
+
+
+@dataclass(frozen=True)
+class EndOp(Op):
+    pass
+
+
+@dataclass(frozen=True)
+class OptOutOp(Op):
+    value: bool
+
+
+# --------------------------------------------------------------------------- flows and bot
+
+
+@dataclass(frozen=True)
+class EventTriggerDef:
+    name: str
+    when: Expression | None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    intents: tuple[str, ...] = ()
+    payloads: tuple[str, ...] = ()
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language ("*" = all) -> keywords
+    regex: tuple[re.Pattern[str], ...] = ()
+    events: tuple[EventTriggerDef, ...] = ()
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    ops: tuple[Op, ...]
+    labels: dict[str, int]
+    trigger: Trigger
+    interruptible: bool
+    description: str
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class CancelDef:
+    response: TextRef | None
+    intents: tuple[str, ...]
+    keywords: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Bot:
+    """Everything the engine needs, immutable once loaded."""
+
+    name: str
+    languages: tuple[str, ...]
+    default_language: str
+    flows: dict[str, Flow]
+    slots: dict[str, SlotDef]
+    responses: dict[str, dict[str, tuple[str, ...]]]  # key -> language -> variants
+    examples: dict[str, dict[str, tuple[str, ...]]]  # language -> intent -> examples
+    intents: tuple[str, ...]
+    actions: tuple[str, ...]
+    fallback_flow: str | None
+    nlu_threshold: float
+    cancel: CancelDef
+    action_error_response: TextRef | None
+    content_hash: str

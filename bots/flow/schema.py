@@ -1,0 +1,284 @@
+"""The shape of a bot's YAML files, checked by pydantic.
+
+Only the *form* is checked here (keys, types, required fields); references
+between flows, slots, texts and actions are checked by the loader once every
+file is read. Step kinds are told apart by the key that names them
+(``say:``, ``ask:``, ``if:`` ...), so a step is a small mapping authors can read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+TEXT_HELP = "a text key (string) or a mapping of language code to text"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_text(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("a text key must not be empty")
+        return value
+    if isinstance(value, dict) and value:
+        for lang, text in value.items():
+            if not isinstance(lang, str) or not isinstance(text, (str, int, float)):
+                raise ValueError(f"expected {TEXT_HELP}")
+        return {str(k): str(v) for k, v in value.items()}
+    raise ValueError(f"expected {TEXT_HELP}")
+
+
+from pydantic import BeforeValidator  # noqa: E402  (kept next to its only use)
+
+TextSpec = Annotated[Union[str, dict[str, str]], BeforeValidator(_check_text)]
+
+
+class ButtonSpec(_Strict):
+    title: TextSpec
+    payload: str | None = None
+    url: str | None = None
+    phone: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "ButtonSpec":
+        given = [name for name in ("payload", "url", "phone") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a button needs exactly one of payload, url or phone")
+        return self
+
+
+class QuickReplySpec(_Strict):
+    title: TextSpec
+    payload: str
+
+
+class CardSpec(_Strict):
+    title: TextSpec
+    subtitle: TextSpec | None = None
+    image: str | None = None
+    buttons: list[ButtonSpec] = Field(default_factory=list, max_length=10)
+
+
+class ChoiceSpec(_Strict):
+    title: TextSpec
+    value: str | int | float | bool
+
+
+class _Step(_Strict):
+    id: str | None = None
+
+
+class SayStep(_Step):
+    say: TextSpec
+    buttons: list[ButtonSpec] = Field(default_factory=list)
+    quick_replies: list[QuickReplySpec] = Field(default_factory=list)
+
+
+class _MediaStep(_Step):
+    caption: TextSpec | None = None
+    buttons: list[ButtonSpec] = Field(default_factory=list)
+    quick_replies: list[QuickReplySpec] = Field(default_factory=list)
+
+
+class ImageStep(_MediaStep):
+    image: str
+
+
+class VideoStep(_MediaStep):
+    video: str
+
+
+class GifStep(_MediaStep):
+    gif: str
+
+
+class CarouselStep(_Step):
+    carousel: list[CardSpec] = Field(min_length=1)
+    quick_replies: list[QuickReplySpec] = Field(default_factory=list)
+
+
+class TypingStep(_Step):
+    typing: float = Field(gt=0, le=30)
+
+
+SlotType = Literal["text", "number", "email", "phone", "choice", "regex", "bool", "any"]
+
+
+class AskStep(_Step):
+    ask: str
+    prompt: TextSpec
+    type: SlotType | None = None
+    pattern: str | None = None
+    choices: list[ChoiceSpec] = Field(default_factory=list)
+    style: Literal["quick_replies", "buttons"] = "quick_replies"
+    allow_other: bool = False
+    invalid: TextSpec | None = None
+    max_attempts: int = Field(3, ge=1, le=20)
+    on_failure: list["Step"] | None = None
+    always: bool = False
+
+
+class SetStep(_Step):
+    set: dict[str, Any] = Field(min_length=1)
+
+
+class ElifSpec(_Strict):
+    if_: str = Field(alias="if")
+    then: list["Step"]
+
+
+class IfStep(_Step):
+    if_: str = Field(alias="if")
+    then: list["Step"]
+    elif_: list[ElifSpec] = Field(default_factory=list, alias="elif")
+    else_: list["Step"] = Field(default_factory=list, alias="else")
+
+
+class GotoStep(_Step):
+    goto: str
+
+
+class ActionStep(_Step):
+    action: str
+    on_error: list["Step"] | None = None
+
+
+class HandoffStep(_Step):
+    handoff: TextSpec | bool
+
+
+class EndStep(_Step):
+    end: Literal[True]
+
+
+class OptOutStep(_Step):
+    opt_out: bool
+
+
+STEP_KINDS: dict[str, type[_Step]] = {
+    "say": SayStep,
+    "ask": AskStep,
+    "image": ImageStep,
+    "video": VideoStep,
+    "gif": GifStep,
+    "carousel": CarouselStep,
+    "typing": TypingStep,
+    "set": SetStep,
+    "if": IfStep,
+    "goto": GotoStep,
+    "action": ActionStep,
+    "handoff": HandoffStep,
+    "end": EndStep,
+    "opt_out": OptOutStep,
+}
+STEP_TAG_PREFIX = "step:"
+
+
+def step_kind(value: Any) -> str | None:
+    """The step kind a mapping declares: the first of its keys that names a step type."""
+    if isinstance(value, dict):
+        for key in value:
+            if key in STEP_KINDS:
+                return STEP_TAG_PREFIX + key
+        return None
+    if isinstance(value, BaseModel):
+        for key, cls in STEP_KINDS.items():
+            if type(value) is cls:
+                return STEP_TAG_PREFIX + key
+    return None
+
+
+Step = Annotated[
+    Union[tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items())],  # type: ignore[misc]
+    Discriminator(
+        step_kind,
+        custom_error_type="unknown_step",
+        custom_error_message="not a step: a step is a mapping with one of the keys " + ", ".join(STEP_KINDS),
+        custom_error_context={"discriminator": "step kind"},
+    ),
+]
+
+
+class EventTrigger(_Strict):
+    name: str
+    when: str | None = None
+
+
+class TriggerSpec(_Strict):
+    intents: list[str] = Field(default_factory=list)
+    payloads: list[str] = Field(default_factory=list)
+    keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+    events: list[str | EventTrigger] = Field(default_factory=list)
+    refs: list[str] = Field(default_factory=list)
+
+
+class FlowSpec(_Strict):
+    description: str = ""
+    trigger: TriggerSpec = TriggerSpec()
+    interruptible: bool = True
+    steps: list[Step] = Field(min_length=1)
+
+
+class SlotSpec(_Strict):
+    type: SlotType = "any"
+    pattern: str | None = None
+    normalize: str | None = None
+    values: list[str | int | float | bool] = Field(default_factory=list)
+    min: float | None = None
+    max: float | None = None
+    initial: Any = None
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> "SlotSpec":
+        if self.type == "regex" and not self.pattern:
+            raise ValueError("a regex slot needs a pattern")
+        if self.type == "choice" and not self.values:
+            raise ValueError("a choice slot needs values")
+        if self.pattern and self.type != "regex":
+            raise ValueError("pattern is only for regex slots")
+        return self
+
+
+class CancelSpec(_Strict):
+    response: TextSpec | None = None
+    intents: list[str] = Field(default_factory=list)
+    keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
+
+
+class SettingsSpec(_Strict):
+    fallback_flow: str | None = None
+    nlu_threshold: float = Field(0.4, ge=0, le=1)
+    cancel: CancelSpec = CancelSpec()
+    action_error_response: TextSpec | None = None
+
+
+ResponseValue = Union[str, list[str]]
+
+
+class BotFileSpec(_Strict):
+    """One YAML file of a bot. Any file may hold any of the sections."""
+
+    version: str | int | None = None
+    language: str | None = None
+    settings: SettingsSpec | None = None
+    flows: dict[str, FlowSpec] = Field(default_factory=dict)
+    slots: dict[str, SlotSpec] = Field(default_factory=dict)
+    responses: dict[str, Union[ResponseValue, dict[str, ResponseValue]]] = Field(default_factory=dict)
+    nlu: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("nlu")
+    @classmethod
+    def _examples(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for intent, examples in value.items():
+            if any(not str(e).strip() for e in examples):
+                raise ValueError(f"intent {intent!r} has an empty example")
+        return value
+
+
+for _model in (AskStep, ElifSpec, IfStep, ActionStep, FlowSpec, BotFileSpec):
+    _model.model_rebuild()

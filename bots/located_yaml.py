@@ -1,0 +1,143 @@
+"""YAML loading that remembers where every value came from.
+
+PyYAML's safe loader forgets positions and silently keeps the last of two
+duplicate keys. Users need "flows/orders.yml:12:5: ..." in every error
+message, so we compose the node graph ourselves and build plain dicts and
+lists that carry their marks on the side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A 1-based position in a source file."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class LocatedDict(dict):  # type: ignore[type-arg]
+    """A dict that knows where it and each of its keys and values stand."""
+
+    mark: Mark
+    key_marks: dict[Any, Mark]
+    value_marks: dict[Any, Mark]
+
+
+class LocatedList(list):  # type: ignore[type-arg]
+    """A list that knows where it and each of its items stand."""
+
+    mark: Mark
+    item_marks: list[Mark]
+
+
+class YamlError(Exception):
+    """A YAML file that cannot be read; ``mark`` says where."""
+
+    def __init__(self, mark: Mark, message: str) -> None:
+        super().__init__(f"{mark}: {message}")
+        self.mark = mark
+        self.message = message
+
+
+def _mark(file: str, node: yaml.Node) -> Mark:
+    return Mark(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.scalar_loader = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            result = LocatedList(self.build(item) for item in node.value)
+            result.mark = _mark(self.file, node)
+            result.item_marks = [_mark(self.file, item) for item in node.value]
+            return result
+        assert isinstance(node, yaml.ScalarNode)
+        return self.scalar_loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode) -> LocatedDict:
+        # Resolve YAML merge keys (<<) the way PyYAML does, before we read pairs.
+        self.scalar_loader.flatten_mapping(node)
+        result = LocatedDict()
+        result.mark = _mark(self.file, node)
+        result.key_marks = {}
+        result.value_marks = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            if isinstance(key, (dict, list)):
+                raise YamlError(_mark(self.file, key_node), "a mapping key must be a plain value")
+            if key in result:
+                first = result.key_marks[key]
+                raise YamlError(
+                    _mark(self.file, key_node),
+                    f"duplicate key {key!r} (first defined at line {first.line})",
+                )
+            result[key] = self.build(value_node)
+            result.key_marks[key] = _mark(self.file, key_node)
+            result.value_marks[key] = _mark(self.file, value_node)
+        return result
+
+
+def load_text(text: str, file: str) -> Any:
+    """Parse YAML text into located dicts and lists; raise :class:`YamlError` on bad YAML."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        problem_mark = exc.problem_mark or exc.context_mark
+        line = problem_mark.line + 1 if problem_mark else 1
+        column = problem_mark.column + 1 if problem_mark else 1
+        raise YamlError(Mark(file, line, column), f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(Mark(file, 1, 1), f"invalid YAML: {exc}") from None
+    if node is None:
+        return None
+    try:
+        return _Builder(file).build(node)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = Mark(file, mark.line + 1, mark.column + 1) if mark else Mark(file, 1, 1)
+        raise YamlError(where, f"invalid YAML: {exc.problem}") from None
+
+
+def load_file(path: Path, display_name: str | None = None) -> Any:
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(Mark(name, 1, 1), f"not UTF-8 text ({exc.reason})") from None
+    return load_text(text, name)
+
+
+def mark_of(container: Any, key: Any, default: Mark) -> Mark:
+    """Where ``container[key]`` stands, or ``default`` when it was not read from YAML."""
+    if isinstance(container, LocatedDict):
+        return container.value_marks.get(key, default)
+    if isinstance(container, LocatedList) and isinstance(key, int) and 0 <= key < len(container.item_marks):
+        return container.item_marks[key]
+    return default
+
+
+def key_mark_of(container: Any, key: Any, default: Mark) -> Mark:
+    if isinstance(container, LocatedDict):
+        return container.key_marks.get(key, default)
+    return default
+
+
+def own_mark(value: Any, default: Mark) -> Mark:
+    return getattr(value, "mark", default)

@@ -1,0 +1,206 @@
+"""The shared vocabulary of Threadline.
+
+Every layer (connectors, NLU, engine, store, renderers) speaks in these frozen
+dataclasses, so that no layer needs to import another one to know what a
+message looks like. Keep this module free of imports from the rest of the
+project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+JSON = Any
+
+
+# --------------------------------------------------------------------------- identity
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is talking, as a channel knows them (a REST sender, a PSID, a web visitor id).
+
+    Several identities may point to one thread: that is how one conversation
+    continues across channels.
+    """
+
+    channel: str
+    user_id: str
+
+
+# --------------------------------------------------------------------------- inbound
+
+
+InboundKind = Literal["message", "event"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a customer did, already freed of its channel's wire format.
+
+    ``kind == "message"``: the customer typed ``text`` or pressed a button whose
+    payload is ``text`` (payloads start with ``/``). ``kind == "event"``: a
+    channel or site event such as ``conversation_start``, ``referral`` (data
+    ``{"ref": ...}``) or ``product_viewed`` (data ``{"sku": ...}``).
+    """
+
+    identity: Identity
+    kind: InboundKind
+    text: str = ""
+    event: str = ""
+    data: dict[str, JSON] = field(default_factory=dict)
+    message_id: str | None = None
+    language_hint: str | None = None
+    metadata: dict[str, JSON] = field(default_factory=dict)
+    timestamp: float = 0.0
+
+    @property
+    def channel(self) -> str:
+        return self.identity.channel
+
+
+# --------------------------------------------------------------------------- NLU
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str
+    value: JSON
+    start: int | None = None
+    end: int | None = None
+    extractor: str = ""
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    name: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class NLUResult:
+    """What the engine needs to know about a text: the seam every interpreter fills.
+
+    ``intent`` is ``None`` when nothing scored above the bot's threshold
+    (Rasa reports this as ``nlu_fallback``); ``ranking`` keeps the best
+    candidates anyway, for logs and custom actions.
+    """
+
+    text: str
+    language: str
+    language_confidence: float
+    intent: str | None
+    confidence: float
+    ranking: tuple[IntentScore, ...] = ()
+    entities: tuple[Entity, ...] = ()
+
+    def as_parse_data(self) -> dict[str, JSON]:
+        """Rasa's ``parse_data`` shape, plus the detected language."""
+        return {
+            "text": self.text,
+            "intent": {"name": self.intent or "nlu_fallback", "confidence": self.confidence},
+            "intent_ranking": [{"name": s.name, "confidence": s.confidence} for s in self.ranking],
+            "entities": [
+                {k: v for k, v in vars(e).items() if v is not None and v != ""} for e in self.entities
+            ],
+            "language": {"code": self.language, "confidence": self.language_confidence},
+        }
+
+
+# --------------------------------------------------------------------------- outbound
+
+
+ButtonKind = Literal["postback", "url", "phone"]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button on a text, media or card. ``value`` is the payload, URL or phone number."""
+
+    title: str
+    kind: ButtonKind
+    value: str
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    """A suggestion chip shown under the last message; it disappears once used."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    subtitle: str = ""
+    image_url: str = ""
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    quick_replies: tuple[QuickReply, ...] = ()
+    type: Literal["text"] = "text"
+
+
+MediaKind = Literal["image", "video", "gif"]
+
+
+@dataclass(frozen=True)
+class Media:
+    """An image, video or GIF, optionally with call-to-action buttons and a caption."""
+
+    media: MediaKind
+    url: str
+    caption: str = ""
+    buttons: tuple[Button, ...] = ()
+    quick_replies: tuple[QuickReply, ...] = ()
+    type: Literal["media"] = "media"
+
+
+@dataclass(frozen=True)
+class Carousel:
+    cards: tuple[Card, ...]
+    quick_replies: tuple[QuickReply, ...] = ()
+    type: Literal["carousel"] = "carousel"
+
+
+@dataclass(frozen=True)
+class Typing:
+    seconds: float = 1.0
+    type: Literal["typing"] = "typing"
+
+
+@dataclass(frozen=True)
+class Custom:
+    """Channel-specific JSON passed through untouched (Rasa's ``custom``)."""
+
+    data: dict[str, JSON]
+    type: Literal["custom"] = "custom"
+
+
+Outbound = Union[Text, Media, Carousel, Typing, Custom]
+
+
+# --------------------------------------------------------------------------- thread events
+
+
+@dataclass(frozen=True)
+class ThreadEvent:
+    """One entry of a thread's append-only log.
+
+    ``kind`` is one of: ``user`` (an inbound message with its NLU result),
+    ``site_event`` (an inbound channel/site event), ``bot`` (an outbound
+    message), ``slot``, ``flow`` (started/ended/interrupted/resumed/cancelled),
+    ``action``, ``handoff``, ``opt_out``, ``language``, ``error``.
+    """
+
+    kind: str
+    data: dict[str, JSON]
+    timestamp: float
+    channel: str = ""
+    message_id: str | None = None
