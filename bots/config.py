@@ -86,8 +86,8 @@ class Config(_Strict):
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:
-        if not value.startswith("sqlite://"):
-            raise ValueError("must be a store URL such as sqlite:///threadline.db")
+        if not value.startswith("sqlite:///"):
+            raise ValueError("must be a store URL such as sqlite:///threadline.db (relative to the data dir)")
         return value
 
     @model_validator(mode="after")
@@ -164,13 +164,3 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         raise ProblemsError(validation_problems(exc, data, top, "CFG-E003")) from None
     bot_dir = config.bot if config.bot.is_absolute() else (path.parent / config.bot)
     return config.model_copy(update={"bot": bot_dir.resolve()})
-
-
-def store_path(config: Config) -> Path | None:
-    """The SQLite file a ``sqlite:///relative`` URL names, relative to the data dir."""
-    rest = config.store.removeprefix("sqlite://")
-    if rest in ("", "/:memory:", ":memory:"):
-        return None
-    rest = rest.removeprefix("/")
-    path = Path(rest)
-    return path if path.is_absolute() else config.data_dir / path

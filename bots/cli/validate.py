@@ -1,0 +1,30 @@
+"""``threadline validate [BOT_DIR]``: every problem of a bot folder at once, with file, line and column."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bots.config import Config, load_config
+from bots.runtime import check_bot
+
+
+def validate(config_path: Path, bot_dir: Path | None) -> int:
+    config = load_config(config_path) if config_path.is_file() else Config()
+    if bot_dir is not None:
+        config = config.model_copy(update={"bot": bot_dir.resolve()})
+    elif not config_path.is_file():
+        config = config.model_copy(update={"bot": config.bot.resolve()})
+    result, _runner = check_bot(config)
+    for problem in result.problems:
+        print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
+    errors, warnings = len(result.errors), len(result.warnings)
+    if result.bot is None:
+        print(f"{config.bot.name}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning"
+              f"{'s' if warnings != 1 else ''}", file=sys.stderr)
+        return 1
+    bot = result.bot
+    print(f"{bot.name}: OK — {len(bot.flows)} flows, {len(bot.intents)} intents, {len(bot.slots)} slots, "
+          f"{len(bot.responses)} texts, {len(bot.languages)} languages, {len(bot.actions)} actions"
+          + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+    return 0

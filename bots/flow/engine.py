@@ -1,0 +1,590 @@
+"""The flow engine: (state, inbound, NLU result) -> (new state, replies, log events).
+
+Pure and deterministic: no I/O, no clock, no randomness. The caller passes
+the time in, and a custom action is not called from here: the engine stops
+with an :class:`ActionRequest`, the pipeline runs the action (I/O), and
+:meth:`Engine.resume` carries on with its outcome. That keeps every
+conversation replayable in tests, and keeps the engine free of the store,
+the network and the channels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bots.flow.answers import Answer, coerce, fold, read_answer
+from bots.flow.expressions import Expression, ExpressionError, Template, format_value
+from bots.flow.model import (
+    ActionOp, AskOp, Bot, BranchOp, ButtonDef, CarouselOp, EndOp, Flow, GotoFlowOp, HandoffOp, JumpOp,
+    MediaOp, OptOutOp, QuickReplyDef, SayOp, SetOp, SlotDef, TextRef, TypingOp,
+)
+from bots.flow.state import MAX_SITE_EVENTS, Frame, ThreadState
+from bots.types import (
+    Button, Card, Carousel, Inbound, Media, NLUResult, Outbound, QuickReply, Text, ThreadEvent, Typing,
+)
+
+MAX_OPS_PER_TURN = 500
+_PAYLOAD = re.compile(r"^(/[^{\s]+)(\{.*\})?$", re.DOTALL)
+_ACTION_FAILED = {
+    "en": "Sorry, something went wrong on our side. Please try again in a moment.",
+    "zh": "抱歉，我们这边出了点问题，请稍后再试。",
+    "nl": "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens.",
+    "fr": "Désolé, un problème est survenu de notre côté. Merci de réessayer dans un instant.",
+    "de": "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuch es gleich noch einmal.",
+    "it": "Scusa, qualcosa è andato storto da parte nostra. Riprova tra poco.",
+    "pl": "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę.",
+    "pt": "Desculpa, algo correu mal do nosso lado. Tenta novamente daqui a pouco.",
+    "ro": "Ne pare rău, ceva nu a mers bine la noi. Te rugăm să încerci din nou în câteva momente.",
+    "es": "Lo siento, algo ha fallado por nuestra parte. Inténtalo de nuevo en un momento.",
+    "vi": "Xin lỗi, bên mình đang gặp sự cố. Bạn vui lòng thử lại sau ít phút nhé.",
+}
+
+
+def parse_payload(text: str) -> tuple[str, dict[str, Any]] | None:
+    """``/name`` or ``/name{"entity": "value"}`` (Rasa's button payload form), else None."""
+    match = _PAYLOAD.match(text.strip())
+    if not match:
+        return None
+    entities: dict[str, Any] = {}
+    if match.group(2):
+        try:
+            loaded = json.loads(match.group(2))
+        except ValueError:
+            return None
+        if not isinstance(loaded, dict):
+            return None
+        entities = loaded
+    return match.group(1), entities
+
+
+@dataclass
+class ActionRequest:
+    """The engine needs a custom action run before it can go on."""
+
+    name: str
+    flow: str
+
+
+@dataclass
+class ActionOutcome:
+    """What running a custom action produced."""
+
+    ok: bool = True
+    slots: dict[str, Any] = field(default_factory=dict)
+    responses: list[str] = field(default_factory=list)
+    messages: list[Outbound] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Turn:
+    state: ThreadState
+    outbound: list[Outbound] = field(default_factory=list)
+    events: list[ThreadEvent] = field(default_factory=list)
+    action: ActionRequest | None = None
+    event_data: dict[str, Any] = field(default_factory=dict)
+    prefill: str | None = None
+
+
+@dataclass(frozen=True)
+class _Match:
+    flow: str
+    kind: str  # payload, regex, keyword, intent, event
+
+
+class Engine:
+    def __init__(self, bot: Bot, *, public_url: str = "") -> None:
+        self.bot = bot
+        self.public_url = public_url
+        self._titles = {flow.name: self._choice_titles(flow) for flow in bot.flows.values()}
+        self._keywords = self._compile_keywords()
+
+    # ------------------------------------------------------------------ public API
+
+    def new_state(self) -> ThreadState:
+        return ThreadState(slots={name: slot.initial for name, slot in self.bot.slots.items()})
+
+    def handle(self, state: ThreadState, inbound: Inbound, nlu: NLUResult | None, now: float) -> Turn:
+        """Process one inbound message or event; returns the turn, maybe paused on an action."""
+        turn = Turn(state.copy())
+        run = _Run(self, turn, inbound.channel, now)
+        if inbound.kind == "event":
+            run.on_event(inbound)
+        else:
+            run.on_message(inbound, nlu)
+        return turn
+
+    def resume(self, turn: Turn, outcome: ActionOutcome, channel: str, now: float) -> Turn:
+        """Continue a turn that paused on an action, with what the action produced."""
+        assert turn.action is not None, "resume() needs a turn paused on an action"
+        run = _Run(self, turn, channel, now)
+        run.on_action_outcome(outcome)
+        return turn
+
+    def release_handoff(self, state: ThreadState, now: float, by: str = "") -> Turn:
+        turn = Turn(state.copy())
+        if turn.state.handoff:
+            turn.state.handoff = False
+            turn.events.append(ThreadEvent("handoff", {"active": False, "by": by}, now))
+        return turn
+
+    # ------------------------------------------------------------------ text
+
+    def text(self, ref: TextRef, state: ThreadState, values: dict[str, Any]) -> str:
+        language = state.language or self.bot.default_language
+        if ref.key is not None:
+            per_language = self.bot.responses.get(ref.key, {})
+            variants = per_language.get(language) or per_language.get(self.bot.default_language) or (ref.key,)
+            chosen = variants[zlib.crc32(f"{ref.key}:{state.turn}".encode()) % len(variants)]
+        else:
+            inline = dict(ref.inline)
+            chosen = inline.get(language) or inline.get(self.bot.default_language) or next(iter(inline.values()))
+        return Template(chosen).render(values)
+
+    def response(self, key: str, state: ThreadState, values: dict[str, Any]) -> str:
+        return self.text(TextRef(key=key), state, values)
+
+    # ------------------------------------------------------------------ matching
+
+    def _compile_keywords(self) -> list[tuple[str, str, re.Pattern[str] | str]]:
+        compiled: list[tuple[str, str, re.Pattern[str] | str]] = []
+        for flow in self.bot.flows.values():
+            for language, words in flow.trigger.keywords.items():
+                for word in words:
+                    folded = fold(word)
+                    if re.search(r"[\u3000-\u9fff\uac00-\ud7af]", folded):
+                        compiled.append((flow.name, language, folded))
+                    else:
+                        compiled.append((flow.name, language, re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")))
+        return compiled
+
+    def _choice_titles(self, flow: Flow) -> dict[int, dict[str, Any]]:
+        """For each ask with choices: every language's title, folded, mapped to the value."""
+        titles: dict[int, dict[str, Any]] = {}
+        for pc, op in enumerate(flow.ops):
+            if isinstance(op, AskOp) and op.choices:
+                mapping: dict[str, Any] = {}
+                for choice in op.choices:
+                    texts = (self.bot.responses.get(choice.title.key, {}).values() if choice.title.key
+                             else [(text,) for _lang, text in choice.title.inline])
+                    for variants in texts:
+                        for text in variants:
+                            mapping.setdefault(fold(text), choice.value)
+                titles[pc] = mapping
+        return titles
+
+    def find_trigger(self, text: str, nlu: NLUResult | None, language: str) -> _Match | None:
+        flows = self.bot.flows.values()
+        payload = parse_payload(text)
+        if payload is not None:
+            name = payload[0]
+            for flow in flows:
+                if name in flow.trigger.payloads or text.strip() in flow.trigger.payloads:
+                    return _Match(flow.name, "payload")
+            intent = name[1:]
+            for flow in flows:
+                if intent in flow.trigger.intents:
+                    return _Match(flow.name, "payload")
+            return None
+        for flow in flows:
+            if any(pattern.search(text) for pattern in flow.trigger.regex):
+                return _Match(flow.name, "regex")
+        folded = fold(text)
+        for flow_name, keyword_language, keyword in self._keywords:
+            if keyword_language not in ("*", language):
+                continue
+            if (keyword in folded) if isinstance(keyword, str) else keyword.search(folded):
+                return _Match(flow_name, "keyword")
+        if nlu is not None and nlu.intent is not None and nlu.confidence >= self.bot.nlu_threshold:
+            for flow in flows:
+                if nlu.intent in flow.trigger.intents:
+                    return _Match(flow.name, "intent")
+        return None
+
+    def is_cancel(self, text: str, nlu: NLUResult | None, language: str) -> bool:
+        cancel = self.bot.cancel
+        if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
+            return True
+        folded = fold(re.sub(r"[!.?¡¿。！？…]+", " ", text))
+        return any(folded == fold(word) for lang, words in cancel.keywords.items()
+                   if lang in ("*", language) for word in words)
+
+
+class _Run:
+    """One turn in progress: mutates the turn's own copy of the state."""
+
+    def __init__(self, engine: Engine, turn: Turn, channel: str, now: float) -> None:
+        self.engine = engine
+        self.bot = engine.bot
+        self.turn = turn
+        self.state = turn.state
+        self.channel = channel
+        self.now = now
+
+    # ------------------------------------------------------------------ log and output
+
+    def log(self, kind: str, **data: Any) -> None:
+        self.turn.events.append(ThreadEvent(kind, data, self.now, self.channel))
+
+    def emit(self, message: Outbound) -> None:
+        self.turn.outbound.append(message)
+
+    def values(self) -> dict[str, Any]:
+        values = {name: self.state.slots.get(name) for name in self.bot.slots}
+        values.update(language=self.state.language or self.bot.default_language, channel=self.channel,
+                      fallback_streak=self.state.fallback_streak, event=self.turn.event_data,
+                      public_url=self.engine.public_url, thread={"turn": self.state.turn})
+        return values
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        events = self.state.site_events
+
+        def count(name: str, **filters: Any) -> int:
+            return sum(1 for e in events if e["name"] == name
+                       and all(e["data"].get(k) == v for k, v in filters.items()))
+
+        def last(name: str) -> dict[str, Any]:
+            for event in reversed(events):
+                if event["name"] == name:
+                    return dict(event["data"])
+            return {}
+
+        return {"count": count, "last": last, "len": len, "int": int, "float": float, "str": str,
+                "lower": lambda v: str(v).lower(), "upper": lambda v: str(v).upper()}
+
+    def condition(self, expression: Expression, flow: str) -> bool:
+        try:
+            return bool(expression.evaluate(self.values(), self.functions()))
+        except ExpressionError as exc:
+            self.log("error", flow=flow, error=str(exc))
+            return False
+
+    def text(self, ref: TextRef) -> str:
+        return self.engine.text(ref, self.state, self.values())
+
+    def render(self, template: Template) -> str:
+        return template.render(self.values())
+
+    def buttons(self, defs: tuple[ButtonDef, ...]) -> tuple[Button, ...]:
+        return tuple(Button(self.text(b.title), b.kind, self.render(b.value)) for b in defs)
+
+    def quick_replies(self, defs: tuple[QuickReplyDef, ...]) -> tuple[QuickReply, ...]:
+        return tuple(QuickReply(self.text(q.title), self.render(q.payload)) for q in defs)
+
+    def set_slot(self, name: str, value: Any, source: str) -> None:
+        if self.state.slots.get(name) != value or name not in self.state.slots:
+            self.state.slots[name] = value
+            self.log("slot", name=name, value=value, source=source)
+
+    # ------------------------------------------------------------------ inbound
+
+    def _note_inbound(self) -> None:
+        self.state.turn += 1
+        self.state.channel = self.channel
+        self.state.last_inbound_at = self.now
+
+    def on_message(self, inbound: Inbound, nlu: NLUResult | None) -> None:
+        text = inbound.text.strip()
+        self._note_inbound()
+        self.log("user", text=text, parse_data=nlu.as_parse_data() if nlu else None,
+                 message_id=inbound.message_id, metadata=inbound.metadata)
+        if nlu is not None and nlu.language_confidence > 0 and nlu.language in self.bot.languages \
+                and nlu.language != self.state.language:
+            self.log("language", previous=self.state.language, language=nlu.language,
+                     confidence=nlu.language_confidence)
+            self.state.language = nlu.language
+        if self.state.language is None:
+            self.state.language = self.bot.default_language
+        if self.state.handoff:
+            return
+        payload = parse_payload(text)
+        entities = {e.entity: e.value for e in (nlu.entities if nlu else ())}
+        if payload is not None:
+            entities.update(payload[1])
+        for name, value in entities.items():
+            slot = self.bot.slots.get(name)
+            if slot is not None:
+                answer = coerce(value, slot)
+                if answer.ok:
+                    self.set_slot(name, answer.value, "entity")
+        language = self.state.language
+        if self.engine.is_cancel(text, nlu, language):
+            self._cancel()
+            return
+        match = self.engine.find_trigger(text, nlu, language)
+        top = self.state.stack[-1] if self.state.stack else None
+        if top is not None and top.waiting:
+            self.turn.prefill = None if payload is not None else text
+            self._answer(top, text, nlu, match)
+            return
+        self.state.stack.clear()
+        if match is None:
+            self._fallback()
+            return
+        self.state.fallback_streak = 0
+        self._start(match.flow, prefill=None if payload is not None else text)
+
+    def on_event(self, inbound: Inbound) -> None:
+        name, data = inbound.event, dict(inbound.data)
+        self.state.site_events.append({"name": name, "data": data, "ts": self.now, "channel": self.channel})
+        del self.state.site_events[:-MAX_SITE_EVENTS]
+        self.log("site_event", name=name, data=data, metadata=inbound.metadata)
+        if inbound.language_hint in self.bot.languages and self.state.language is None:
+            self.state.language = inbound.language_hint
+        if self.state.language is None:
+            self.state.language = self.bot.default_language
+        if self.state.handoff:
+            return
+        self.turn.event_data = data
+        flow = self._event_flow(name, data)
+        if flow is None:
+            return
+        top = self.state.stack[-1] if self.state.stack else None
+        if top is not None and top.waiting:
+            if not self.bot.flows[top.flow].interruptible:
+                return
+            self.log("flow", flow=top.flow, status="interrupted", by=flow)
+            self.state.stack.append(Frame(flow))
+            self.log("flow", flow=flow, status="started", trigger="event")
+            self.run()
+            return
+        self.state.stack.clear()
+        self._start(flow, prefill=None)
+
+    def _event_flow(self, name: str, data: dict[str, Any]) -> str | None:
+        for flow in self.bot.flows.values():
+            if name == "referral" and data.get("ref") in flow.trigger.refs:
+                return flow.name
+            for trigger in flow.trigger.events:
+                if trigger.name == name and (trigger.when is None or self.condition(trigger.when, flow.name)):
+                    return flow.name
+        return None
+
+    def on_action_outcome(self, outcome: ActionOutcome) -> None:
+        request = self.turn.action
+        assert request is not None
+        self.turn.action = None
+        frame = self.state.stack[-1]
+        op = self.bot.flows[frame.flow].ops[frame.pc]
+        assert isinstance(op, ActionOp)
+        self.log("action", name=op.name, ok=outcome.ok, error=outcome.error)
+        for name, value in outcome.slots.items():
+            slot = self.bot.slots.get(name)
+            answer = coerce(value, slot) if slot is not None else Answer(True, value)
+            if answer.ok:
+                self.set_slot(name, answer.value, f"action:{op.name}")
+            else:
+                self.log("error", flow=frame.flow, error=f"action {op.name} set {name} to an invalid value {value!r}")
+        for key in outcome.responses:
+            if key in self.bot.responses:
+                self.emit(Text(self.engine.response(key, self.state, self.values())))
+            else:
+                self.log("error", flow=frame.flow, error=f"action {op.name} used unknown response {key!r}")
+        for message in outcome.messages:
+            self.emit(message)
+        if outcome.ok:
+            frame.pc += 1
+        elif op.error_pc is not None:
+            frame.pc = op.error_pc
+        else:
+            ref = self.bot.action_error_response
+            language = self.state.language or self.bot.default_language
+            self.emit(Text(self.text(ref) if ref else _ACTION_FAILED.get(language, _ACTION_FAILED["en"])))
+            self._finish_flow(status="failed")
+            if self.state.stack and self.state.stack[-1].waiting:
+                return
+        self.run()
+
+    # ------------------------------------------------------------------ flow control
+
+    def _start(self, flow: str, prefill: str | None) -> None:
+        self.state.stack.append(Frame(flow))
+        self.turn.prefill = prefill
+        self.log("flow", flow=flow, status="started")
+        self.run()
+
+    def _fallback(self) -> None:
+        self.state.fallback_streak += 1
+        if self.bot.fallback_flow is not None:
+            self._start(self.bot.fallback_flow, prefill=None)
+
+    def _cancel(self) -> None:
+        for frame in reversed(self.state.stack):
+            self.log("flow", flow=frame.flow, status="cancelled")
+        self.state.stack.clear()
+        if self.bot.cancel.response is not None:
+            self.emit(Text(self.text(self.bot.cancel.response)))
+
+    def _answer(self, frame: Frame, text: str, nlu: NLUResult | None, match: _Match | None) -> None:
+        flow = self.bot.flows[frame.flow]
+        op = flow.ops[frame.pc]
+        assert isinstance(op, AskOp)
+        titles = self.engine._titles[flow.name].get(frame.pc, {})
+        answer = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
+        if op.choices and not op.allow_other and answer.ok and op.validator.type != "choice":
+            allowed = {fold(str(c.value)) for c in op.choices}
+            if fold(str(answer.value)) not in allowed and fold(text) not in titles:
+                answer = Answer(False)
+        free_text = op.validator.type in ("text", "any")
+        explicit = match is not None and match.kind == "payload"
+        if answer.ok and not explicit and not (free_text and match is not None):
+            self._fill(frame, op, answer.value)
+            return
+        if match is not None and match.flow == frame.flow:
+            self._prompt(op)  # asking for the same flow again: just ask the question again
+            return
+        if match is not None and flow.interruptible:
+            self.state.fallback_streak = 0
+            self.log("flow", flow=frame.flow, status="interrupted", by=match.flow)
+            self.state.stack.append(Frame(match.flow))
+            self.log("flow", flow=match.flow, status="started")
+            self.run()
+            return
+        if answer.ok:
+            self._fill(frame, op, answer.value)
+            return
+        frame.attempts += 1
+        self.log("slot_rejected", name=op.slot, text=text, attempt=frame.attempts)
+        if frame.attempts >= op.max_attempts:
+            frame.waiting = False
+            frame.attempts = 0
+            frame.pc = op.failure_pc
+            self.log("flow", flow=frame.flow, status="ask_failed", slot=op.slot)
+            self.run()
+            return
+        if op.invalid is not None:
+            self.emit(Text(self.text(op.invalid)))
+        self._prompt(op)
+
+    def _fill(self, frame: Frame, op: AskOp, value: Any) -> None:
+        self.set_slot(op.slot, value, "answer")
+        frame.waiting = False
+        frame.attempts = 0
+        frame.pc += 1
+        self.run()
+
+    def _prompt(self, op: AskOp) -> None:
+        choices: tuple[QuickReply, ...] = tuple(
+            QuickReply(self.text(c.title), format_value(c.value)) for c in op.choices)
+        if op.style == "buttons" and choices:
+            self.emit(Text(self.text(op.prompt), buttons=tuple(Button(c.title, "postback", c.payload)
+                                                                for c in choices)))
+        else:
+            self.emit(Text(self.text(op.prompt), quick_replies=choices))
+
+    def _finish_flow(self, status: str = "ended") -> None:
+        frame = self.state.stack.pop()
+        self.log("flow", flow=frame.flow, status=status)
+        if self.state.stack and self.state.stack[-1].waiting:
+            below = self.state.stack[-1]
+            op = self.bot.flows[below.flow].ops[below.pc]
+            assert isinstance(op, AskOp)
+            self.log("flow", flow=below.flow, status="resumed")
+            self._prompt(op)
+
+    def run(self) -> None:  # noqa: C901 - one branch per operation
+        """Execute operations until the flow stack waits for the customer, needs an action, or is empty."""
+        executed = 0
+        while self.state.stack:
+            frame = self.state.stack[-1]
+            if frame.waiting:
+                return
+            flow = self.bot.flows[frame.flow]
+            if frame.pc >= len(flow.ops):
+                self._finish_flow()
+                continue
+            executed += 1
+            if executed > MAX_OPS_PER_TURN:
+                self.log("error", flow=frame.flow, error=f"more than {MAX_OPS_PER_TURN} steps in one turn "
+                                                         "(a goto loop?); the flow was stopped")
+                self.state.stack.clear()
+                return
+            op = flow.ops[frame.pc]
+            if isinstance(op, SayOp):
+                self.emit(Text(self.text(op.text), self.buttons(op.buttons), self.quick_replies(op.quick_replies)))
+            elif isinstance(op, MediaOp):
+                self.emit(Media(op.media, self.render(op.url), self.text(op.caption) if op.caption else "",
+                                self.buttons(op.buttons), self.quick_replies(op.quick_replies)))
+            elif isinstance(op, CarouselOp):
+                cards = tuple(Card(self.text(c.title), self.text(c.subtitle) if c.subtitle else "",
+                                   self.render(c.image) if c.image else "", self.buttons(c.buttons))
+                              for c in op.cards)
+                self.emit(Carousel(cards, self.quick_replies(op.quick_replies)))
+            elif isinstance(op, TypingOp):
+                self.emit(Typing(op.seconds))
+            elif isinstance(op, AskOp):
+                if self._ask(frame, op):
+                    return
+                continue
+            elif isinstance(op, SetOp):
+                self._set(op, frame.flow)
+            elif isinstance(op, BranchOp):
+                frame.pc = frame.pc + 1 if self.condition(op.condition, frame.flow) else op.target
+                continue
+            elif isinstance(op, JumpOp):
+                frame.pc = op.target
+                continue
+            elif isinstance(op, GotoFlowOp):
+                target = self.bot.flows[op.flow]
+                self.log("flow", flow=frame.flow, status="ended", goto=op.flow)
+                self.state.stack[-1] = Frame(op.flow, target.labels[op.label] if op.label else 0)
+                self.log("flow", flow=op.flow, status="started", trigger="goto")
+                continue
+            elif isinstance(op, ActionOp):
+                self.turn.action = ActionRequest(op.name, frame.flow)
+                return
+            elif isinstance(op, HandoffOp):
+                if op.text is not None:
+                    self.emit(Text(self.text(op.text)))
+                for waiting in reversed(self.state.stack):
+                    self.log("flow", flow=waiting.flow, status="ended", reason="handoff")
+                self.state.stack.clear()
+                self.state.handoff = True
+                self.log("handoff", active=True, flow=frame.flow)
+                return
+            elif isinstance(op, EndOp):
+                self._finish_flow()
+                continue
+            elif isinstance(op, OptOutOp):
+                if self.state.opted_out != op.value:
+                    self.state.opted_out = op.value
+                    self.log("opt_out", opted_out=op.value, flow=frame.flow)
+            frame.pc += 1
+
+    def _ask(self, frame: Frame, op: AskOp) -> bool:
+        """Run an ask step; True when it now waits for the customer."""
+        current = self.state.slots.get(op.slot)
+        if current is not None and not op.always:
+            frame.pc += 1
+            return False
+        if self.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
+            answer = read_answer(self.turn.prefill, op.validator)
+            if answer.ok:
+                self.set_slot(op.slot, answer.value, "message")
+                frame.pc += 1
+                return False
+        frame.waiting = True
+        frame.attempts = 0
+        self._prompt(op)
+        return True
+
+    def _set(self, op: SetOp, flow: str) -> None:
+        for name, value in op.assignments:
+            if isinstance(value, Expression):
+                try:
+                    value = value.evaluate(self.values(), self.functions())
+                except ExpressionError as exc:
+                    self.log("error", flow=flow, error=str(exc))
+                    continue
+            elif isinstance(value, Template):
+                value = value.render(self.values())
+            slot: SlotDef | None = self.bot.slots.get(name)
+            answer = coerce(value, slot) if slot is not None else Answer(True, value)
+            if answer.ok:
+                self.set_slot(name, answer.value, "set")
+            else:
+                self.log("error", flow=flow, error=f"set {name}: {value!r} is not a valid {slot.type if slot else ''}")

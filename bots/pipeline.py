@@ -1,0 +1,124 @@
+"""One turn, end to end: the only module that knows every seam.
+
+inbound -> lock -> load -> NLU -> engine (-> actions -> engine) -> commit -> deliver
+
+The identity's lock is taken before anything else is awaited, so messages of
+one customer queue in arrival order; the thread's lock (several identities
+may share a thread) is then held from loading the snapshot until the replies
+are delivered, so replies of one thread never interleave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from bots.actions import ActionCall, ActionRunner
+from bots.flow.engine import ActionOutcome, Engine, Turn
+from bots.flow.model import Bot
+from bots.flow.state import ThreadState
+from bots.store.base import Snapshot, ThreadLock, ThreadStore
+from bots.types import Inbound, NLUResult, Outbound, ThreadEvent
+from nlu_models.base import Interpreter, LanguageHints
+from nlu_models.payload import parse_payload_result
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[str, list[Outbound]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    thread_id: str
+    outbound: list[Outbound]
+    duplicate: bool = False
+    language: str | None = None
+
+
+def outbound_event(message: Outbound, now: float, channel: str) -> ThreadEvent:
+    return ThreadEvent("bot", dataclasses.asdict(message), now, channel)
+
+
+class Pipeline:
+    def __init__(self, bot: Bot, engine: Engine, store: ThreadStore, locks: ThreadLock,
+                 interpreter: Interpreter, actions: ActionRunner, clock: Callable[[], float] = time.time) -> None:
+        self.bot = bot
+        self.engine = engine
+        self.store = store
+        self.locks = locks
+        self.interpreter = interpreter
+        self.actions = actions
+        self.clock = clock
+
+    async def handle(self, inbound: Inbound, deliver: Deliver | None = None) -> TurnOutcome:
+        identity = inbound.identity
+        async with self.locks.lock(f"identity:{identity.channel}:{identity.user_id}"):
+            thread_id = await self.store.resolve(identity, now=self.clock())
+            async with self.locks.lock(f"thread:{thread_id}"):
+                return await self._locked(thread_id, inbound, deliver)
+
+    async def _locked(self, thread_id: str, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
+        if inbound.message_id and await self.store.has_message(thread_id, inbound.message_id):
+            log.info("thread %s: message %s was already processed; ignoring the redelivery",
+                     thread_id, inbound.message_id)
+            return TurnOutcome(thread_id, [], duplicate=True)
+        snapshot = await self.store.load(thread_id)
+        state = ThreadState.from_json(snapshot.state) if snapshot else self.engine.new_state()
+        nlu = await self._understand(inbound, state) if inbound.kind == "message" else None
+        now = self.clock()
+        turn = self.engine.handle(state, inbound, nlu, now)
+        turn = await self._run_actions(thread_id, inbound, turn, nlu)
+        if turn.events and turn.events[0].kind == "user":
+            turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
+        events = turn.events + [outbound_event(m, now, inbound.channel) for m in turn.outbound]
+        await self.store.commit(thread_id, turn.state.to_json(), events,
+                                expected_version=snapshot.version if snapshot else 0, now=now)
+        if deliver is not None and turn.outbound:
+            await deliver(thread_id, turn.outbound)
+        return TurnOutcome(thread_id, turn.outbound, language=turn.state.language)
+
+    async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
+        language = state.language or inbound.language_hint or self.bot.default_language
+        payload = parse_payload_result(inbound.text, self.bot.intents, language)
+        if payload is not None:
+            return payload
+        hints = LanguageHints(thread_language=state.language, channel_locale=inbound.language_hint)
+        return await self.interpreter.parse(inbound.text, hints)
+
+    async def _run_actions(self, thread_id: str, inbound: Inbound, turn: Turn, nlu: NLUResult | None) -> Turn:
+        while turn.action is not None:
+            state = turn.state
+            call = ActionCall(
+                name=turn.action.name,
+                thread_id=thread_id,
+                language=state.language or self.bot.default_language,
+                channel=inbound.channel,
+                slots=dict(state.slots),
+                latest_message=nlu.as_parse_data() if nlu else None,
+                site_events=[dict(e) for e in state.site_events],
+            )
+            try:
+                outcome = await self.actions.run(call)
+            except Exception as exc:  # a runner must not take the turn down with it
+                log.exception("action runner failed for %s on thread %s", call.name, thread_id)
+                outcome = ActionOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
+            turn = self.engine.resume(turn, outcome, inbound.channel, self.clock())
+        return turn
+
+    async def release_handoff(self, thread_id: str, by: str = "") -> bool:
+        """Let the bot reply on a thread again after a person took over; False if there was no hand-off."""
+        async with self.locks.lock(f"thread:{thread_id}"):
+            snapshot: Snapshot | None = await self.store.load(thread_id)
+            if snapshot is None:
+                return False
+            state = ThreadState.from_json(snapshot.state)
+            if not state.handoff:
+                return False
+            now = self.clock()
+            turn = self.engine.release_handoff(state, now, by)
+            await self.store.commit(thread_id, turn.state.to_json(), turn.events,
+                                    expected_version=snapshot.version, now=now)
+            return True

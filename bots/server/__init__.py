@@ -1,0 +1,1 @@
+"""The HTTP server: aiohttp application wiring and the admin API."""

@@ -1,0 +1,111 @@
+"""The aiohttp application: health, the connectors' routes, media, and a small admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from aiohttp import web
+
+import bots
+from bots.config import Config
+from bots.runtime import Runtime, open_runtime
+from connectors.rest import RestConnector
+
+log = logging.getLogger(__name__)
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def _admin_guard(request: web.Request) -> web.Response | None:
+    token = request.app[RUNTIME].config.server.admin_token
+    if not token:
+        return web.json_response({"error": "the admin API is off: set server.admin_token in config.yaml"},
+                                 status=403)
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return web.json_response({"error": "missing or wrong admin token"}, status=401)
+    return None
+
+
+async def health(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    return web.json_response({
+        "status": "ok",
+        "version": bots.__version__,
+        "bot": runtime.bot.name,
+        "languages": list(runtime.bot.languages),
+        "store": runtime.config.store.split(":", 1)[0],
+    })
+
+
+async def thread_events(request: web.Request) -> web.Response:
+    if (refused := _admin_guard(request)) is not None:
+        return refused
+    runtime = request.app[RUNTIME]
+    thread_id = request.match_info["thread_id"]
+    try:
+        after = int(request.query.get("after", "0"))
+        limit = min(int(request.query.get("limit", "1000")), 10000)
+    except ValueError:
+        return web.json_response({"error": "after and limit must be integers"}, status=400)
+    snapshot = await runtime.store.load(thread_id)
+    if snapshot is None:
+        return web.json_response({"error": f"no thread {thread_id}"}, status=404)
+    events = await runtime.store.events(thread_id, after=after, limit=limit)
+    identities = await runtime.store.identities(thread_id)
+    return web.json_response({
+        "thread_id": thread_id,
+        "version": snapshot.version,
+        "state": snapshot.state,
+        "identities": [{"channel": i.channel, "user_id": i.user_id} for i in identities],
+        "events": [{"seq": e.seq, "kind": e.event.kind, "timestamp": e.event.timestamp, "channel": e.event.channel,
+                    "data": e.event.data} for e in events],
+    })
+
+
+async def release_handoff(request: web.Request) -> web.Response:
+    if (refused := _admin_guard(request)) is not None:
+        return refused
+    runtime = request.app[RUNTIME]
+    thread_id = request.match_info["thread_id"]
+    released = await runtime.pipeline.release_handoff(thread_id, by="admin-api")
+    if not released:
+        return web.json_response({"error": f"thread {thread_id} is not handed off"}, status=409)
+    return web.json_response({"thread_id": thread_id, "handoff": False})
+
+
+def create_app(runtime: Runtime) -> web.Application:
+    """The application for an opened runtime; the caller owns the runtime's lifetime."""
+    config = runtime.config
+    app = web.Application(client_max_size=256 * 1024)
+    app[RUNTIME] = runtime
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/threads/{thread_id}", thread_events)
+    app.router.add_post("/api/threads/{thread_id}/handoff/release", release_handoff)
+    media = config.bot / "media"
+    if media.is_dir():
+        app.router.add_static("/media/", media, show_index=False, follow_symlinks=False)
+    if config.connectors.rest.enabled:
+        rest = RestConnector(runtime.pipeline, token=config.connectors.rest.token,
+                             max_chars=config.server.max_message_chars)
+        app.add_routes(rest.routes())
+    return app
+
+
+async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | None" = None) -> None:
+    """Run the server until cancelled (Ctrl-C or SIGTERM), then shut down cleanly."""
+    async with open_runtime(config) as runtime:
+        runner = web.AppRunner(create_app(runtime), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        log.info("Threadline %s serving bot %r on http://%s:%s (store %s)", bots.__version__, runtime.bot.name,
+                 host, port, config.store)
+        if ready is not None:
+            ready.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()

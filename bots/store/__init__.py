@@ -1,0 +1,1 @@
+"""Thread stores: where conversations live between messages."""

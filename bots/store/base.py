@@ -1,0 +1,89 @@
+"""The thread store and thread lock seams.
+
+A thread is an append-only event log plus a snapshot of the engine state,
+versioned by the number of events. An identity table maps (channel,
+channel user id) to a thread, so several identities can share ONE thread.
+Stores for PostgreSQL and Redis implement this same interface; the lock is
+a separate seam so a cross-process lock can replace the in-process one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, AsyncContextManager
+
+from bots.types import Identity, ThreadEvent
+
+
+class ConflictError(Exception):
+    """The thread changed since it was loaded: someone wrote without holding its lock."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    thread_id: str
+    state: dict[str, Any]
+    version: int  # number of events in the log; the next event gets seq version + 1
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    thread_id: str
+    seq: int
+    event: ThreadEvent
+
+
+class ThreadStore(ABC):
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def resolve(self, identity: Identity, *, now: float) -> str:
+        """The thread of ``identity``, created (with the identity linked) when it has none yet."""
+
+    @abstractmethod
+    async def find(self, identity: Identity) -> str | None: ...
+
+    @abstractmethod
+    async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
+        """Point ``identity`` at ``thread_id`` (moving it off any other thread)."""
+
+    @abstractmethod
+    async def identities(self, thread_id: str) -> list[Identity]: ...
+
+    @abstractmethod
+    async def load(self, thread_id: str) -> Snapshot | None: ...
+
+    @abstractmethod
+    async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
+                     expected_version: int, now: float) -> int:
+        """Append ``events`` and save ``state`` atomically; returns the new version.
+
+        Raises :class:`ConflictError` when the stored version is not
+        ``expected_version`` (nothing is written then).
+        """
+
+    @abstractmethod
+    async def events(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with ``seq > after`` in order, at most ``limit``."""
+
+    @abstractmethod
+    async def has_message(self, thread_id: str, message_id: str) -> bool:
+        """Whether an inbound message with this id is already in the thread (redelivery)."""
+
+    @abstractmethod
+    async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
+        """Thread ids in order, for exports and migrations."""
+
+
+class ThreadLock(ABC):
+    """Serialises work on one key (a thread or an identity); different keys run concurrently."""
+
+    @abstractmethod
+    def lock(self, key: str) -> AsyncContextManager[None]: ...

@@ -1,0 +1,300 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+All SQLite calls run on two dedicated threads (one writer connection, one
+reader connection), so the event loop never blocks on disk. Commits from
+many threads are grouped: while one transaction is being written, the next
+ones queue up and are written together in the following transaction, one
+fsync for all of them. Every caller still gets its own result, and a
+conflict in one thread's commit does not affect the others (savepoints).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from bots.store.base import ConflictError, Snapshot, StoredEvent, ThreadStore
+from bots.types import Identity, ThreadEvent
+
+T = TypeVar("T")
+
+MIGRATIONS: list[str] = [
+    # 1: threads, their event logs and the identities that lead to them
+    """
+    CREATE TABLE threads (
+        thread_id  TEXT PRIMARY KEY,
+        version    INTEGER NOT NULL,
+        state      TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE events (
+        thread_id  TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        ts         REAL NOT NULL,
+        kind       TEXT NOT NULL,
+        channel    TEXT NOT NULL,
+        message_id TEXT,
+        data       TEXT NOT NULL,
+        PRIMARY KEY (thread_id, seq)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX events_message_id ON events (thread_id, message_id)
+        WHERE message_id IS NOT NULL AND kind = 'user';
+    CREATE TABLE identities (
+        channel    TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        thread_id  TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (channel, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX identities_thread ON identities (thread_id);
+    """,
+]
+
+
+def new_thread_id() -> str:
+    return "t_" + uuid.uuid4().hex
+
+
+@dataclass
+class _PendingCommit:
+    thread_id: str
+    state: str
+    events: list[ThreadEvent]
+    expected_version: int
+    now: float
+    future: asyncio.Future[int]
+
+
+class SQLiteThreadStore(ThreadStore):
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._pending: list[_PendingCommit] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def _on(self, pool: ThreadPoolExecutor, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+        return connection
+
+    def _open_writer(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = self._connect()
+        return self._migrate(self._writer)
+
+    @staticmethod
+    def _migrate(connection: sqlite3.Connection) -> int:
+        current = connection.execute("PRAGMA user_version").fetchone()[0]
+        if current > len(MIGRATIONS):
+            raise RuntimeError(f"the store's schema version {current} is newer than this Threadline "
+                               f"({len(MIGRATIONS)}); upgrade Threadline")
+        for version in range(current, len(MIGRATIONS)):
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {version + 1}")
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return len(MIGRATIONS)
+
+    def _open_reader(self) -> None:
+        self._reader = self._connect()
+
+    async def open(self) -> None:
+        await self._on(self._writer_pool, self._open_writer)
+        await self._on(self._reader_pool, self._open_reader)
+
+    async def close(self) -> None:
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+        for pool, connection in ((self._writer_pool, self._writer), (self._reader_pool, self._reader)):
+            if connection is not None:
+                await self._on(pool, connection.close)
+        self._writer = self._reader = None
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=True)
+
+    def schema_version(self) -> int:
+        assert self._reader is not None
+        return int(self._reader.execute("PRAGMA user_version").fetchone()[0])
+
+    # ------------------------------------------------------------------ identities
+
+    def _resolve(self, identity: Identity, now: float) -> str:
+        assert self._writer is not None
+        row = self._writer.execute("SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?",
+                                   (identity.channel, identity.user_id)).fetchone()
+        if row:
+            return str(row[0])
+        self._writer.execute("INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) "
+                             "VALUES (?, ?, ?, ?)", (identity.channel, identity.user_id, new_thread_id(), now))
+        row = self._writer.execute("SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?",
+                                   (identity.channel, identity.user_id)).fetchone()
+        return str(row[0])
+
+    async def resolve(self, identity: Identity, *, now: float) -> str:
+        found = await self.find(identity)
+        if found is not None:
+            return found
+        return await self._on(self._writer_pool, self._resolve, identity, now)
+
+    def _find(self, identity: Identity) -> str | None:
+        assert self._reader is not None
+        row = self._reader.execute("SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?",
+                                   (identity.channel, identity.user_id)).fetchone()
+        return str(row[0]) if row else None
+
+    async def find(self, identity: Identity) -> str | None:
+        return await self._on(self._reader_pool, self._find, identity)
+
+    def _link(self, identity: Identity, thread_id: str, now: float) -> None:
+        assert self._writer is not None
+        self._writer.execute(
+            "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
+            (identity.channel, identity.user_id, thread_id, now))
+
+    async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
+        await self._on(self._writer_pool, self._link, identity, thread_id, now)
+
+    def _identities(self, thread_id: str) -> list[Identity]:
+        assert self._reader is not None
+        rows = self._reader.execute("SELECT channel, user_id FROM identities WHERE thread_id = ? "
+                                    "ORDER BY created_at, channel, user_id", (thread_id,)).fetchall()
+        return [Identity(channel, user_id) for channel, user_id in rows]
+
+    async def identities(self, thread_id: str) -> list[Identity]:
+        return await self._on(self._reader_pool, self._identities, thread_id)
+
+    # ------------------------------------------------------------------ threads
+
+    def _load(self, thread_id: str) -> Snapshot | None:
+        assert self._reader is not None
+        row = self._reader.execute("SELECT state, version, created_at, updated_at FROM threads WHERE thread_id = ?",
+                                   (thread_id,)).fetchone()
+        if row is None:
+            return None
+        return Snapshot(thread_id, json.loads(row[0]), int(row[1]), float(row[2]), float(row[3]))
+
+    async def load(self, thread_id: str) -> Snapshot | None:
+        return await self._on(self._reader_pool, self._load, thread_id)
+
+    async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
+                     expected_version: int, now: float) -> int:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append(_PendingCommit(thread_id, json.dumps(state, ensure_ascii=False, default=str),
+                                            list(events), expected_version, now, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                results = await self._on(self._writer_pool, self._write_batch, batch)
+            except Exception as exc:  # the whole transaction failed: every caller learns it
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+                continue
+            for item, result in zip(batch, results):
+                if item.future.done():
+                    continue
+                if isinstance(result, Exception):
+                    item.future.set_exception(result)
+                else:
+                    item.future.set_result(result)
+
+    def _write_batch(self, batch: list[_PendingCommit]) -> list[int | Exception]:
+        db = self._writer
+        assert db is not None
+        results: list[int | Exception] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in batch:
+                db.execute("SAVEPOINT one_thread")
+                try:
+                    results.append(self._write_one(db, item))
+                    db.execute("RELEASE one_thread")
+                except (ConflictError, sqlite3.IntegrityError) as exc:
+                    db.execute("ROLLBACK TO one_thread")
+                    db.execute("RELEASE one_thread")
+                    results.append(exc if isinstance(exc, ConflictError) else ConflictError(str(exc)))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return results
+
+    @staticmethod
+    def _write_one(db: sqlite3.Connection, item: _PendingCommit) -> int:
+        row = db.execute("SELECT version FROM threads WHERE thread_id = ?", (item.thread_id,)).fetchone()
+        version = int(row[0]) if row else 0
+        if version != item.expected_version:
+            raise ConflictError(f"thread {item.thread_id} is at version {version}, "
+                                f"expected {item.expected_version}")
+        rows = [
+            (item.thread_id, version + offset, event.timestamp, event.kind, event.channel,
+             event.message_id if event.kind == "user" else None,
+             json.dumps(event.data, ensure_ascii=False, default=str))
+            for offset, event in enumerate(item.events, start=1)
+        ]
+        db.executemany("INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        new_version = version + len(rows)
+        db.execute("INSERT INTO threads (thread_id, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                   "ON CONFLICT (thread_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
+                   "updated_at = excluded.updated_at", (item.thread_id, new_version, item.state, item.now, item.now))
+        return new_version
+
+    def _events(self, thread_id: str, after: int, limit: int) -> list[StoredEvent]:
+        assert self._reader is not None
+        rows = self._reader.execute(
+            "SELECT seq, ts, kind, channel, message_id, data FROM events WHERE thread_id = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?", (thread_id, after, limit)).fetchall()
+        return [StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, message_id))
+                for seq, ts, kind, channel, message_id, data in rows]
+
+    async def events(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        return await self._on(self._reader_pool, self._events, thread_id, after, limit)
+
+    def _has_message(self, thread_id: str, message_id: str) -> bool:
+        assert self._reader is not None
+        row = self._reader.execute("SELECT 1 FROM events WHERE thread_id = ? AND message_id = ? AND kind = 'user'",
+                                   (thread_id, message_id)).fetchone()
+        return row is not None
+
+    async def has_message(self, thread_id: str, message_id: str) -> bool:
+        return await self._on(self._reader_pool, self._has_message, thread_id, message_id)
+
+    def _thread_ids(self, after: str, limit: int) -> list[str]:
+        assert self._reader is not None
+        rows = self._reader.execute("SELECT thread_id FROM threads WHERE thread_id > ? ORDER BY thread_id LIMIT ?",
+                                    (after, limit)).fetchall()
+        return [str(r[0]) for r in rows]
+
+    async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
+        return await self._on(self._reader_pool, self._thread_ids, after, limit)

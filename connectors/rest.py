@@ -1,0 +1,176 @@
+"""The REST channel, wire-compatible with Rasa's: existing Rasa REST clients work unchanged.
+
+``POST /webhooks/rest/webhook`` with ``{"sender", "message", "metadata"?}``
+answers with a JSON list of ``{"recipient_id", "text"?, "buttons"?, "image"?,
+"attachment"?, "custom"?}``. A button's payload sent back as ``message`` is a
+button press. Threadline extensions: ``"event": {"name", "data"}`` instead
+of ``message`` records a site/channel event (e.g. ``conversation_start``,
+``product_viewed``, ``referral``), and ``message_id`` makes redelivery safe.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from bots.pipeline import Pipeline
+from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, Text, Typing
+
+log = logging.getLogger(__name__)
+CHANNEL = "rest"
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _button(button: Button) -> dict[str, Any]:
+    if button.kind == "url":
+        return {"title": button.title, "url": button.value, "type": "web_url"}
+    if button.kind == "phone":
+        return {"title": button.title, "payload": button.value, "type": "phone_number"}
+    return {"title": button.title, "payload": button.value}
+
+
+def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
+    """Neutral messages as Rasa's CollectingOutputChannel would produce them (None keys dropped)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        item: dict[str, Any] = {"recipient_id": recipient_id}
+        if isinstance(message, Text):
+            item["text"] = message.text
+            buttons = [_button(b) for b in message.buttons]
+            buttons += [{"title": q.title, "payload": q.payload} for q in message.quick_replies]
+            if buttons:
+                item["buttons"] = buttons
+        elif isinstance(message, Media):
+            if message.caption:
+                item["text"] = message.caption
+            if message.media == "video":
+                item["attachment"] = {"type": "video", "payload": {"src": message.url}}
+            else:
+                item["image"] = message.url
+            buttons = [_button(b) for b in message.buttons]
+            buttons += [{"title": q.title, "payload": q.payload} for q in message.quick_replies]
+            if buttons:
+                item["buttons"] = buttons
+        elif isinstance(message, Carousel):
+            elements = []
+            for card in message.cards:
+                element: dict[str, Any] = {"title": card.title}
+                if card.subtitle:
+                    element["subtitle"] = card.subtitle
+                if card.image_url:
+                    element["image_url"] = card.image_url
+                if card.buttons:
+                    element["buttons"] = [_button(b) for b in card.buttons]
+                elements.append(element)
+            item["attachment"] = {"type": "template", "payload": {"template_type": "generic", "elements": elements}}
+            if message.quick_replies:
+                item["buttons"] = [{"title": q.title, "payload": q.payload} for q in message.quick_replies]
+        elif isinstance(message, Custom):
+            item["custom"] = message.data
+        elif isinstance(message, Typing):
+            continue  # a request/response channel has no way to show typing
+        out.append(item)
+    return out
+
+
+def parse(body: Any, max_chars: int) -> Inbound:
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest("'sender' must be a non-empty string")
+    if len(sender) > 256:
+        raise BadRequest("'sender' is longer than 256 characters")
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise BadRequest("'metadata' must be a JSON object")
+    if "input_channel" in body:
+        metadata = {**metadata, "input_channel": body["input_channel"]}
+    message_id = body.get("message_id", metadata.get("message_id"))
+    if message_id is not None and not isinstance(message_id, str):
+        raise BadRequest("'message_id' must be a string")
+    hint = metadata.get("language") or metadata.get("locale")
+    hint = hint if isinstance(hint, str) else None
+    identity = Identity(CHANNEL, sender)
+    event = body.get("event")
+    if event is not None:
+        if not isinstance(event, dict) or not isinstance(event.get("name"), str) or not event["name"]:
+            raise BadRequest("'event' must be an object with a non-empty 'name'")
+        data = event.get("data") or {}
+        if not isinstance(data, dict):
+            raise BadRequest("'event.data' must be a JSON object")
+        return Inbound(identity, "event", event=event["name"], data=data, message_id=message_id,
+                       language_hint=hint, metadata=metadata, timestamp=time.time())
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise BadRequest("'message' must be a string (or send an 'event')")
+    if not text.strip():
+        raise BadRequest("'message' is empty")
+    if len(text) > max_chars:
+        raise BadRequest(f"'message' is longer than {max_chars} characters")
+    return Inbound(identity, "message", text=text, message_id=message_id, language_hint=hint,
+                   metadata=metadata, timestamp=time.time())
+
+
+class RestConnector:
+    name = CHANNEL
+
+    def __init__(self, pipeline: Pipeline, *, token: str = "", max_chars: int = 4000) -> None:
+        self.pipeline = pipeline
+        self.token = token
+        self.max_chars = max_chars
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/webhooks/rest", self.health),
+            web.get("/webhooks/rest/", self.health),
+            web.post("/webhooks/rest/webhook", self.webhook),
+        ]
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    def _authorised(self, request: web.Request) -> bool:
+        if not self.token:
+            return True
+        given = request.query.get("token", "")
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            given = header[7:]
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+    async def webhook(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorised(request):
+            return web.json_response({"error": "missing or wrong token"}, status=401)
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
+        try:
+            raw = await request.content.read(MAX_BODY_BYTES + 1)
+            if len(raw) > MAX_BODY_BYTES:
+                return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
+            body = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        try:
+            inbound = parse(body, self.max_chars)
+        except BadRequest as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        outcome = await self.pipeline.handle(inbound)
+        messages = render(inbound.identity.user_id, outcome.outbound)
+        if request.query.get("stream", "").lower() == "true":
+            response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+            await response.prepare(request)
+            for message in messages:
+                await response.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+            await response.write_eof()
+            return response
+        return web.json_response(messages, dumps=lambda o: json.dumps(o, ensure_ascii=False))
