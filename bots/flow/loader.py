@@ -35,6 +35,9 @@ class LoadResult:
     bot: Bot | None
     problems: list[Problem]
 
+    def __post_init__(self) -> None:
+        self.problems.sort(key=lambda p: (p.mark.file, p.mark.line, p.mark.column))
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
@@ -305,7 +308,7 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
     if any(p.severity == "error" for p in problems):
         return LoadResult(None, problems)
     bot = Bot(
-        name=bot_dir.name,
+        name=settings.name or bot_dir.name,
         languages=languages,
         default_language=default_language,
         flows=flows,

@@ -251,6 +251,7 @@ class CancelSpec(_Strict):
 
 
 class SettingsSpec(_Strict):
+    name: str | None = None
     fallback_flow: str | None = None
     nlu_threshold: float = Field(0.4, ge=0, le=1)
     cancel: CancelSpec = CancelSpec()

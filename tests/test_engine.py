@@ -1,0 +1,402 @@
+"""The engine, step by step, with NLU results given directly (the engine's input seam)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+from bots.flow.engine import ActionOutcome, Engine, Turn
+from bots.flow.state import ThreadState
+from bots.types import Button, Carousel, Identity, Inbound, Media, NLUResult, QuickReply, Text, Typing
+
+WHO = Identity("test", "u1")
+
+
+def nlu(text: str, intent: str | None = None, confidence: float = 0.9, language: str = "en",
+        language_confidence: float = 0.9) -> NLUResult:
+    return NLUResult(text, language, language_confidence, intent, confidence if intent else 0.0)
+
+
+class Chat:
+    """Drives an engine the way the pipeline does, keeping the state between turns."""
+
+    def __init__(self, engine: Engine, action_results: dict[str, ActionOutcome] | None = None) -> None:
+        self.engine = engine
+        self.state: ThreadState = engine.new_state()
+        self.events: list = []
+        self.action_results = action_results or {}
+        self.actions_called: list[str] = []
+        self.now = 1000.0
+
+    def finish(self, turn: Turn) -> list:
+        while turn.action is not None:
+            self.actions_called.append(turn.action.name)
+            turn = self.engine.resume(turn, self.action_results.get(turn.action.name, ActionOutcome()), "test",
+                                      self.now)
+        self.state = turn.state
+        self.events.extend(turn.events)
+        return turn.outbound
+
+    def say(self, text: str, intent: str | None = None, **kwargs: object) -> list:
+        self.now += 1
+        return self.finish(self.engine.handle(self.state, Inbound(WHO, "message", text=text),
+                                              nlu(text, intent, **kwargs), self.now))  # type: ignore[arg-type]
+
+    def event(self, event_name: str, **data: object) -> list:
+        self.now += 1
+        return self.finish(self.engine.handle(self.state, Inbound(WHO, "event", event=event_name, data=dict(data)), None,
+                                              self.now))
+
+
+def texts(messages: list) -> list[str]:
+    return [m.text if isinstance(m, Text) else m.caption if isinstance(m, Media) else type(m).__name__
+            for m in messages]
+
+
+def test_say_in_thread_language_falls_back_to_default(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    assert texts(chat.say("hallo", "greet", language="de")) == ["Hallo!"]
+    assert chat.state.language == "de"
+    chat.say("hello", "greet", language="en")
+    assert chat.state.language == "en"
+
+
+def test_language_is_kept_when_nlu_is_unsure(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("hallo", "greet", language="de")
+    assert texts(chat.say("ok", "greet", language="en", language_confidence=0.0)) == ["Hallo!"]
+    assert chat.state.language == "de"
+
+
+def test_ask_validates_reprompts_and_fills(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    assert texts(chat.say("which size", "size_help")) == ["Which size?"]
+    assert texts(chat.say("dunno")) == ["That is not a size.", "Which size?"]
+    assert texts(chat.say("EU 42 please")) == ["Size 42 it is."]
+    assert chat.state.slots["size"] == 42
+    assert chat.state.stack == []
+    slot_events = [e.data for e in chat.events if e.kind == "slot"]
+    assert slot_events == [{"name": "size", "value": 42, "source": "answer"}]
+
+
+def test_ask_gives_up_after_max_attempts_and_takes_the_way_out(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert texts(chat.say("no idea")) == ["That is not a size.", "Which size?"]
+    assert texts(chat.say("still no idea")) == ["Let me get a person.", "Size  it is."]
+    assert chat.state.stack == []
+
+
+def test_number_outside_range_is_rejected(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert texts(chat.say("99")) == ["That is not a size.", "Which size?"]
+
+
+def test_prefill_from_the_triggering_message_skips_the_question(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    assert texts(chat.say("email me at Ana@Example.com", "contact")) == ["Mail ana@example.com"]
+
+
+def test_interruption_runs_other_flow_then_returns_to_the_question(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert texts(chat.say("hello", "greet")) == ["Hello!", "Which size?"]
+    statuses = [(e.data["flow"], e.data["status"]) for e in chat.events if e.kind == "flow"]
+    assert ("size", "interrupted") in statuses and ("size", "resumed") in statuses
+    assert texts(chat.say("41")) == ["Size 41 it is."]
+
+
+def test_valid_answer_wins_over_an_intent(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert texts(chat.say("42", "greet", confidence=0.95)) == ["Size 42 it is."]
+
+
+def test_non_interruptible_flow_keeps_asking(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"strict.yml": """
+        flows:
+          strict:
+            trigger: {payloads: [/strict]}
+            interruptible: false
+            steps:
+              - ask: size
+                prompt: ask_size
+                invalid: bad_size
+              - say: size_ok
+    """})
+    chat = Chat(engine)
+    chat.say("/strict")
+    assert texts(chat.say("hello", "greet")) == ["That is not a size.", "Which size?"]
+
+
+def test_cancel_keyword_leaves_the_flow(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert texts(chat.say("Cancel!")) == ["Stopped."]
+    assert chat.state.stack == []
+    assert texts(chat.say("42")) == ["Sorry?"]  # no question is pending any more
+
+
+def test_cancel_keyword_must_be_the_whole_message(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert texts(chat.say("please cancel my order 42")) == ["Size 42 it is."]
+
+
+def test_fallback_and_streak(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"settings.yml": """
+        settings:
+          fallback_flow: fallback
+        """, "flows.yml": """
+        flows:
+          greet:
+            trigger: {intents: [greet]}
+            steps: [{say: hello}]
+          fallback:
+            steps:
+              - if: "fallback_streak >= 2"
+                then: [{say: human}]
+                else: [{say: fallback}]
+    """})
+    chat = Chat(engine)
+    assert texts(chat.say("blah")) == ["Sorry?"]
+    assert texts(chat.say("blah")) == ["A person will answer."]
+    chat.say("hi", "greet")
+    assert texts(chat.say("blah")) == ["Sorry?"]
+
+
+def test_low_confidence_intent_goes_to_fallback(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    assert texts(chat.say("hm", "greet", confidence=0.1)) == ["Sorry?"]
+
+
+def test_buttons_quick_replies_media_carousel_typing(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"rich.yml": """
+        flows:
+          rich:
+            trigger: {payloads: [/rich]}
+            steps:
+              - typing: 0.5
+              - say: hello
+                buttons:
+                  - {title: {en: "Site"}, url: "{public_url}/p/{size}"}
+                  - {title: {en: "Call"}, phone: "+4930123"}
+                  - {title: {en: "Yes"}, payload: /greet}
+                quick_replies:
+                  - {title: {en: "Size"}, payload: /size}
+              - video: "{public_url}/v.mp4"
+                caption: {en: "Watch"}
+                buttons: [{title: {en: "Shop"}, url: "https://shop.example/sale"}]
+              - gif: "https://x.example/a.gif"
+              - image: "https://x.example/a.png"
+              - carousel:
+                  - title: {en: "A"}
+                    subtitle: {en: "first"}
+                    image: "https://x.example/a.png"
+                    buttons: [{title: {en: "Buy"}, payload: '/buy{"sku": "A"}'}]
+                  - title: {en: "B"}
+    """})
+    chat = Chat(engine)
+    chat.state.slots["size"] = 42
+    out = chat.say("/rich")
+    assert out[0] == Typing(0.5)
+    assert out[1] == Text("Hello!", (Button("Site", "url", "https://shop.example/p/42"),
+                                     Button("Call", "phone", "+4930123"), Button("Yes", "postback", "/greet")),
+                          (QuickReply("Size", "/size"),))
+    assert out[2] == Media("video", "https://shop.example/v.mp4", "Watch",
+                           (Button("Shop", "url", "https://shop.example/sale"),))
+    assert out[3] == Media("gif", "https://x.example/a.gif")
+    assert out[4] == Media("image", "https://x.example/a.png")
+    assert isinstance(out[5], Carousel)
+    assert [c.title for c in out[5].cards] == ["A", "B"]
+    assert out[5].cards[0].buttons == (Button("Buy", "postback", '/buy{"sku": "A"}'),)
+
+
+def test_set_goto_and_conditions(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"logic.yml": """
+        flows:
+          logic:
+            trigger: {payloads: [/logic]}
+            steps:
+              - set: {size: 40, name: "Ana"}
+              - id: loop
+                if: "size < 42"
+                then:
+                  - set: {size: "=size + 1"}
+                  - goto: loop
+              - goto: finish
+          finish:
+            steps:
+              - say: bye
+              - say: size_ok
+    """})
+    chat = Chat(engine)
+    assert texts(chat.say("/logic")) == ["Bye Ana", "Size 42 it is."]
+
+
+def test_goto_loop_is_stopped_not_hung(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"loop.yml": """
+        flows:
+          loop:
+            trigger: {payloads: [/loop]}
+            steps:
+              - id: again
+                set: {size: 40}
+              - goto: again
+    """})
+    chat = Chat(engine)
+    assert chat.say("/loop") == []
+    assert any(e.kind == "error" and "goto loop" in e.data["error"] for e in chat.events)
+    assert chat.state.stack == []
+
+
+def test_action_outcome_sets_slots_and_flow_continues(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"act.yml": """
+        flows:
+          act:
+            trigger: {payloads: [/act]}
+            steps:
+              - action: find_size
+              - say: size_ok
+    """}, actions=["find_size"])
+    chat = Chat(engine, {"find_size": ActionOutcome(slots={"size": 44}, responses=["hello"])})
+    assert texts(chat.say("/act")) == ["Hello!", "Size 44 it is."]
+    assert chat.actions_called == ["find_size"]
+
+
+def test_failed_action_takes_error_path_or_says_sorry(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"act.yml": """
+        flows:
+          guarded:
+            trigger: {payloads: [/guarded]}
+            steps:
+              - action: broken
+                on_error:
+                  - say: human
+                  - end: true
+              - say: hello
+          unguarded:
+            trigger: {payloads: [/unguarded]}
+            steps:
+              - action: broken
+              - say: hello
+    """}, actions=["broken"])
+    chat = Chat(engine, {"broken": ActionOutcome(ok=False, error="boom")})
+    assert texts(chat.say("/guarded")) == ["A person will answer."]
+    assert texts(chat.say("/unguarded")) == ["Sorry, something went wrong on our side. Please try again in a moment."]
+    assert [e.data["ok"] for e in chat.events if e.kind == "action"] == [False, False]
+
+
+def test_handoff_silences_the_bot_until_released(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"human.yml": """
+        flows:
+          human:
+            trigger: {payloads: [/human]}
+            steps:
+              - handoff: human
+    """})
+    chat = Chat(engine)
+    assert texts(chat.say("/human")) == ["A person will answer."]
+    assert chat.state.handoff is True
+    assert chat.say("hello", "greet") == []
+    assert [e.kind for e in chat.events].count("user") == 2  # still recorded
+    turn = engine.release_handoff(chat.state, 2000.0, by="agent")
+    chat.state = turn.state
+    assert texts(chat.say("hello", "greet")) == ["Hello!"]
+
+
+def test_opt_out_is_recorded_on_the_thread(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"opt.yml": """
+        flows:
+          opt:
+            trigger: {payloads: [/stop_messages]}
+            steps:
+              - opt_out: true
+              - say: bye
+    """})
+    chat = Chat(engine)
+    chat.say("/stop_messages")
+    assert chat.state.opted_out is True
+    assert [e.data for e in chat.events if e.kind == "opt_out"] == [{"opted_out": True, "flow": "opt"}]
+
+
+def test_events_trigger_flows_with_conditions_and_refs(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"events.yml": """
+        flows:
+          start:
+            trigger: {events: [conversation_start]}
+            steps: [{say: hello}]
+          viewed_twice:
+            trigger:
+              events:
+                - name: product_viewed
+                  when: "count('product_viewed', sku=event.sku) == 2"
+            steps:
+              - set: {name: "{event.name}"}
+              - say: bye
+          sale:
+            trigger: {refs: [summer]}
+            steps: [{say: human}]
+    """})
+    chat = Chat(engine)
+    assert texts(chat.event("conversation_start")) == ["Hello!"]
+    assert chat.event("product_viewed", sku="A", name="Alpha") == []
+    assert chat.event("product_viewed", sku="B", name="Beta") == []
+    assert texts(chat.event("product_viewed", sku="A", name="Alpha")) == ["Bye Alpha"]
+    assert chat.event("product_viewed", sku="A", name="Alpha") == []
+    assert texts(chat.event("referral", ref="summer")) == ["A person will answer."]
+    assert [e["name"] for e in chat.state.site_events].count("product_viewed") == 4
+
+
+def test_payload_entities_fill_slots(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    assert texts(chat.say('/size{"size": 43}')) == ["Size 43 it is."]
+
+
+def test_choice_answers_by_payload_or_title_in_any_language(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"choice.yml": """
+        responses:
+          small: {en: "Too small", de: "Zu klein"}
+          big: {en: "Too big", de: "Zu groß"}
+        slots:
+          reason: {type: choice, values: [small, big]}
+        flows:
+          pick:
+            trigger: {payloads: [/pick]}
+            steps:
+              - ask: reason
+                prompt: ask_size
+                invalid: bad_size
+                choices:
+                  - {title: small, value: small}
+                  - {title: big, value: big}
+              - say: {en: "Reason {reason}"}
+    """})
+    chat = Chat(engine)
+    out = chat.say("/pick")
+    assert out[0].quick_replies == (QuickReply("Too small", "small"), QuickReply("Too big", "big"))
+    assert texts(chat.say("zu eng")) == ["That is not a size.", "Which size?"]
+    assert texts(chat.say("zu GROSS")) == ["Reason big"]  # case and ß/ss folded, German title understood
+    chat.say("/pick")
+    assert texts(chat.say("small")) == ["Reason small"]
+
+
+def test_engine_is_pure_input_state_is_not_modified(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for()
+    state = engine.new_state()
+    before = state.to_json()
+    turn = engine.handle(state, Inbound(WHO, "message", text="which size"), nlu("which size", "size_help"), 1.0)
+    assert state.to_json() == before
+    again = engine.handle(state, Inbound(WHO, "message", text="which size"), nlu("which size", "size_help"), 1.0)
+    assert turn.outbound == again.outbound and turn.state.to_json() == again.state.to_json()
+    assert [(e.kind, e.data) for e in turn.events] == [(e.kind, e.data) for e in again.events]
+
+
+@pytest.mark.parametrize("text,expected", [("42", 42), ("EU 42.5", 42.5), ("size 41,5 pls", 41.5)])
+def test_number_reading(engine_for: Callable[..., Engine], text: str, expected: float) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    chat.say(text)
+    assert chat.state.slots["size"] == expected
