@@ -367,6 +367,7 @@ def test_choice_answers_by_payload_or_title_in_any_language(engine_for: Callable
             trigger: {payloads: [/pick]}
             steps:
               - ask: reason
+                always: true
                 prompt: ask_size
                 invalid: bad_size
                 choices:
