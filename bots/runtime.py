@@ -48,7 +48,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     for warning in result.warnings:
         log.warning("%s", warning)
     bot = result.bot
-    interpreter = CharNgramInterpreter(bot.examples, bot.languages, bot.default_language, bot.nlu_threshold)
+    interpreter = CharNgramInterpreter.for_bot(bot)
     store = open_store(config.store, config.data_dir)
     await store.open()
     try:

@@ -24,11 +24,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from bots.flow.model import Bot
 from bots.types import IntentScore, NLUResult
 from nlu_models.base import LanguageHints
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_VIETNAMESE = re.compile(r"[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+# Letters only Vietnamese uses among our languages (ă and â are Romanian too, ê and ô French and Portuguese).
+_VIETNAMESE = re.compile(r"[đơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 SWITCH_CONFIDENCE = 0.6  # below this, a message does not move a thread to another language
 FIRST_CONFIDENCE = 0.4  # below this, a thread's first message does not set its language
 RANKING_SIZE = 5
@@ -73,7 +75,20 @@ class _Linear:
         return exp / exp.sum()
 
 
+_TRAINED: dict[tuple[object, ...], "CharNgramInterpreter"] = {}
+
+
 class CharNgramInterpreter:
+    @classmethod
+    def for_bot(cls, bot: Bot) -> "CharNgramInterpreter":
+        """Train once per bot content and settings; a process serving or testing one bot trains once."""
+        key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold)
+        if key not in _TRAINED:
+            if len(_TRAINED) >= 4:
+                _TRAINED.pop(next(iter(_TRAINED)))
+            _TRAINED[key] = cls(bot.examples, bot.languages, bot.default_language, bot.nlu_threshold)
+        return _TRAINED[key]
+
     def __init__(self, examples: dict[str, dict[str, tuple[str, ...]]], languages: tuple[str, ...],
                  default_language: str, threshold: float) -> None:
         self.languages = languages

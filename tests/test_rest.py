@@ -1,0 +1,194 @@
+"""The Rasa-compatible REST channel and the admin API, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bots.runtime import open_runtime
+from bots.server.app import create_app
+from tests.conftest import demo_config
+
+RASA_KEYS = {"recipient_id", "text", "buttons", "image", "attachment", "custom"}
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient]:
+    config = demo_config(tmp_path / "data", server={"admin_token": "s3cret", "public_url": "https://shop.example"})
+    async with open_runtime(config) as runtime:
+        async with TestClient(TestServer(create_app(runtime))) as client:
+            yield client
+
+
+@pytest.fixture
+async def token_client(tmp_path: Path) -> AsyncIterator[TestClient]:
+    config = demo_config(tmp_path / "data", connectors={"rest": {"token": "rest-token"}})
+    async with open_runtime(config) as runtime:
+        async with TestClient(TestServer(create_app(runtime))) as client:
+            yield client
+
+
+async def send(client: TestClient, sender: str, message: str, **extra: Any) -> list[dict[str, Any]]:
+    response = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message, **extra})
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    for item in body:
+        assert set(item) <= RASA_KEYS and item["recipient_id"] == sender
+    return body
+
+
+async def test_health(client: TestClient) -> None:
+    response = await client.get("/health")
+    assert response.status == 200
+    body = await response.json()
+    assert body["status"] == "ok" and body["bot"] == "Stride" and len(body["languages"]) == 11
+    assert (await (await client.get("/webhooks/rest")).json()) == {"status": "ok"}
+
+
+async def test_greeting_buttons_and_button_press(client: TestClient) -> None:
+    [greeting] = await send(client, "ana", "hi there")
+    assert greeting["text"] == "Hi there! How can I help you today?"
+    titles = [b["title"] for b in greeting["buttons"]]
+    assert titles == ["Track my order", "Find shoes", "Size help", "Returns"]
+    track = greeting["buttons"][0]["payload"]
+    [question] = await send(client, "ana", track)  # pressing the button = sending its payload
+    assert question["text"].startswith("Sure! What's your order number?")
+    [answer] = await send(client, "ana", "it's st-345678")
+    assert answer["text"] == ("Your order ST-345678 (Marathon Pro, EU 44) is being packed and will ship soon. "
+                              "Expected delivery: 2026-12-05.")
+
+
+async def test_order_number_is_validated_and_reprompted(client: TestClient) -> None:
+    await send(client, "bo", "/order_status")
+    invalid, prompt = await send(client, "bo", "12345")
+    assert invalid["text"].startswith("Hmm, that doesn't look like an order number")
+    assert prompt["text"].startswith("Sure! What's your order number?")
+    [not_found, *_] = await send(client, "bo", "ST-999999")
+    assert not_found["text"].startswith("I couldn't find order ST-999999")
+    assert [b["title"] for b in not_found["buttons"]] == ["Try another number", "Talk to a person"]
+
+
+async def test_carousel_and_buy_flow(client: TestClient) -> None:
+    intro, carousel = await send(client, "cy", "show me your running shoes")
+    assert intro["text"] == "Here are our bestsellers:"
+    elements = carousel["attachment"]["payload"]["elements"]
+    assert carousel["attachment"]["payload"]["template_type"] == "generic"
+    assert [e["title"] for e in elements] == ["Trail Runner 2", "City Glide", "Marathon Pro", "Kids Sprint"]
+    assert elements[0]["image_url"] == "https://shop.example/media/trail-runner-2.svg"
+    view, buy = elements[0]["buttons"]
+    assert view == {"title": "View", "url": "https://shop.example/products/TR2", "type": "web_url"}
+    [ask] = await send(client, "cy", buy["payload"])
+    assert ask["text"] == "Great choice: the Trail Runner 2 (€129). Which size (EU)?"
+    assert [b["payload"] for b in ask["buttons"]] == ["40", "41", "42", "43", "44", "45"]
+    [added] = await send(client, "cy", "42")
+    assert added["text"] == "I've put the Trail Runner 2 in size 42 in your cart."
+    assert added["buttons"][0]["url"] == "https://shop.example/cart?sku=TR2&size=42"
+
+
+async def test_media_with_cta_buttons(client: TestClient) -> None:
+    [question] = await send(client, "di", "/size_help")
+    [advice, chart] = await send(client, "di", "43")
+    assert "take 43" in advice["text"]
+    assert chart["image"] == "https://shop.example/media/size-chart.svg"
+    assert chart["text"] == "Stride size chart: EU, UK, US and foot length in cm"
+    assert chart["buttons"] == [{"title": "Find shoes", "payload": "/product_search"}]
+
+
+@pytest.mark.parametrize("text,language,expected", [
+    ("hallo, wo bleibt mein Paket?", "de", "Bestellnummer"),
+    ("où en est ma commande svp ?", "fr", "commande"),
+    ("hola, ¿dónde está mi pedido?", "es", "pedido"),
+    ("ciao, dov'è il mio ordine?", "it", "ordine"),
+    ("hoi, waar blijft mijn bestelling?", "nl", "bestelnummer"),
+    ("olá, onde está a minha encomenda?", "pt", "encomenda"),
+    ("cześć, gdzie jest moja paczka?", "pl", "zamówienia"),
+    ("bună, unde este comanda mea?", "ro", "comenzii"),
+    ("我的订单到哪了", "zh", "订单号"),
+    ("đơn hàng của mình đến đâu rồi", "vi", "đơn hàng"),
+])
+async def test_order_question_in_every_language(client: TestClient, text: str, language: str, expected: str) -> None:
+    [reply] = await send(client, f"lang-{language}", text)
+    assert expected.lower() in reply["text"].lower(), reply
+    assert "ST-123456" in reply["text"]
+
+
+async def test_site_event_extension_and_conversation_start(client: TestClient) -> None:
+    response = await client.post("/webhooks/rest/webhook", json={"sender": "ev", "event": {"name": "conversation_start"}})
+    [welcome] = await response.json()
+    assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant")
+    for expected in ([], ["Still thinking about the City Glide?"]):
+        response = await client.post("/webhooks/rest/webhook", json={
+            "sender": "ev", "event": {"name": "product_viewed", "data": {"sku": "CG1"}}})
+        body = await response.json()
+        assert [m.get("text", "")[:len(expected[0])] if expected else m for m in body] == expected
+
+
+async def test_stream_mode_writes_one_json_object_per_line(client: TestClient) -> None:
+    response = await client.post("/webhooks/rest/webhook?stream=true", json={"sender": "st", "message": "/product_search"})
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+    lines = [json.loads(line) for line in (await response.text()).splitlines() if line]
+    assert len(lines) == 2 and lines[1]["attachment"]["type"] == "template"
+
+
+@pytest.mark.parametrize("body,status,error", [
+    (b"{not json", 400, "the body is not valid JSON"),
+    (b"[1, 2]", 400, "the body must be a JSON object"),
+    (b'{"message": "hi"}', 400, "'sender' must be a non-empty string"),
+    (b'{"sender": "x", "message": 5}', 400, "'message' must be a string (or send an 'event')"),
+    (b'{"sender": "x", "message": "   "}', 400, "'message' is empty"),
+    (b'{"sender": "x", "message": "hi", "metadata": "nope"}', 400, "'metadata' must be a JSON object"),
+    (b'{"sender": "x", "event": {"data": {}}}', 400, "'event' must be an object with a non-empty 'name'"),
+    (json.dumps({"sender": "x", "message": "a" * 5000}).encode(), 400, "'message' is longer than 4000 characters"),
+    (json.dumps({"sender": "x", "message": "a" * 70000}).encode(), 413, "body larger than 65536 bytes"),
+])
+async def test_bad_requests_get_clear_errors_and_change_nothing(client: TestClient, body: bytes, status: int,
+                                                                error: str) -> None:
+    response = await client.post("/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == status
+    assert (await response.json()) == {"error": error}
+    runtime = client.app[__import__("bots.server.app", fromlist=["RUNTIME"]).RUNTIME]
+    assert await runtime.store.thread_ids() == []
+
+
+async def test_rest_token(token_client: TestClient) -> None:
+    response = await token_client.post("/webhooks/rest/webhook", json={"sender": "t", "message": "hi"})
+    assert response.status == 401
+    response = await token_client.post("/webhooks/rest/webhook?token=rest-token", json={"sender": "t", "message": "hi"})
+    assert response.status == 200
+    response = await token_client.post("/webhooks/rest/webhook", json={"sender": "t", "message": "hi"},
+                                       headers={"Authorization": "Bearer rest-token"})
+    assert response.status == 200
+
+
+async def test_handoff_admin_api_and_release(client: TestClient) -> None:
+    [handoff] = await send(client, "hu", "I want to talk to a real person")
+    assert handoff["text"].startswith("I'm passing you to a person")
+    assert await send(client, "hu", "hello?") == []  # the bot stays quiet while a person handles it
+    runtime = client.app[__import__("bots.server.app", fromlist=["RUNTIME"]).RUNTIME]
+    [thread] = await runtime.store.thread_ids()
+    assert (await client.get(f"/api/threads/{thread}")).status == 401
+    headers = {"Authorization": "Bearer s3cret"}
+    history = await (await client.get(f"/api/threads/{thread}", headers=headers)).json()
+    assert history["identities"] == [{"channel": "rest", "user_id": "hu"}]
+    assert history["state"]["handoff"] is True
+    assert [e["data"]["text"] for e in history["events"] if e["kind"] == "user"] == [
+        "I want to talk to a real person", "hello?"]
+    released = await client.post(f"/api/threads/{thread}/handoff/release", headers=headers)
+    assert released.status == 200
+    again = await client.post(f"/api/threads/{thread}/handoff/release", headers=headers)
+    assert again.status == 409
+    [greeting] = await send(client, "hu", "hi")
+    assert greeting["text"] == "Hi there! How can I help you today?"
+
+
+async def test_opt_out_is_confirmed_and_recorded(client: TestClient) -> None:
+    [reply] = await send(client, "oo", "please stop sending me messages")
+    assert reply["text"].startswith("Done: we won't send you any more messages")
+    runtime = client.app[__import__("bots.server.app", fromlist=["RUNTIME"]).RUNTIME]
+    [thread] = await runtime.store.thread_ids()
+    snapshot = await runtime.store.load(thread)
+    assert snapshot is not None and snapshot.state["opted_out"] is True

@@ -1,0 +1,164 @@
+"""The SQLite thread store: durable, ordered, atomic, versioned."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bots.errors import UserError
+from bots.store.base import ConflictError
+from bots.store.factory import open_store
+from bots.store.local_lock import LocalThreadLock
+from bots.store.sqlite import MIGRATIONS, SQLiteThreadStore
+from bots.types import Identity, ThreadEvent
+
+
+def event(kind: str, n: int) -> ThreadEvent:
+    return ThreadEvent(kind, {"n": n, "text": f"héllo {n} 👟"}, 100.0 + n, "rest")
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = SQLiteThreadStore(tmp_path / "t.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def test_resolve_creates_once_and_find_agrees(store: SQLiteThreadStore) -> None:
+    who = Identity("rest", "ana")
+    assert await store.find(who) is None
+    first = await store.resolve(who, now=1.0)
+    assert first.startswith("t_")
+    assert await store.resolve(who, now=2.0) == first
+    assert await store.find(who) == first
+    assert await store.identities(first) == [who]
+
+
+async def test_concurrent_resolves_of_a_new_identity_agree(store: SQLiteThreadStore) -> None:
+    who = Identity("rest", "racer")
+    ids = await asyncio.gather(*(store.resolve(who, now=1.0) for _ in range(20)))
+    assert len(set(ids)) == 1
+
+
+async def test_link_points_a_second_identity_at_the_same_thread(store: SQLiteThreadStore) -> None:
+    web, messenger = Identity("web", "v1"), Identity("messenger", "psid-1")
+    thread = await store.resolve(web, now=1.0)
+    await store.link(messenger, thread, now=2.0)
+    assert await store.find(messenger) == thread
+    assert set(await store.identities(thread)) == {web, messenger}
+
+
+async def test_commit_appends_in_order_and_versions(store: SQLiteThreadStore) -> None:
+    assert await store.commit("t1", {"a": 1}, [event("user", 1), event("bot", 2)], expected_version=0, now=5.0) == 2
+    assert await store.commit("t1", {"a": 2}, [event("user", 3)], expected_version=2, now=6.0) == 3
+    snapshot = await store.load("t1")
+    assert snapshot is not None and snapshot.state == {"a": 2} and snapshot.version == 3
+    stored = await store.events("t1")
+    assert [(e.seq, e.event.kind, e.event.data["n"]) for e in stored] == [(1, "user", 1), (2, "bot", 2), (3, "user", 3)]
+    assert stored[0].event.data["text"] == "héllo 1 👟"
+    assert [e.seq for e in await store.events("t1", after=1, limit=1)] == [2]
+
+
+async def test_stale_commit_is_refused_and_writes_nothing(store: SQLiteThreadStore) -> None:
+    await store.commit("t1", {"a": 1}, [event("user", 1)], expected_version=0, now=1.0)
+    with pytest.raises(ConflictError):
+        await store.commit("t1", {"a": "stale"}, [event("user", 99)], expected_version=0, now=2.0)
+    snapshot = await store.load("t1")
+    assert snapshot is not None and snapshot.state == {"a": 1}
+    assert [e.event.data["n"] for e in await store.events("t1")] == [1]
+
+
+async def test_a_conflict_in_a_batch_does_not_affect_other_threads(store: SQLiteThreadStore) -> None:
+    await store.commit("t1", {}, [event("user", 1)], expected_version=0, now=1.0)
+    results = await asyncio.gather(
+        store.commit("t1", {}, [event("user", 2)], expected_version=0, now=2.0),  # stale
+        *(store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0) for i in range(10)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ConflictError)
+    assert results[1:] == [1] * 10
+    assert len(await store.thread_ids()) == 11
+
+
+async def test_duplicate_message_id_is_detected(store: SQLiteThreadStore) -> None:
+    message = ThreadEvent("user", {"text": "hi"}, 1.0, "web", message_id="m-1")
+    await store.commit("t1", {}, [message], expected_version=0, now=1.0)
+    assert await store.has_message("t1", "m-1")
+    assert not await store.has_message("t1", "m-2")
+    with pytest.raises(ConflictError):
+        await store.commit("t1", {}, [message], expected_version=1, now=2.0)
+
+
+async def test_everything_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "restart.db"
+    store = SQLiteThreadStore(path)
+    await store.open()
+    thread = await store.resolve(Identity("rest", "ana"), now=1.0)
+    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0, now=1.0)
+    await store.close()
+
+    reopened = SQLiteThreadStore(path)
+    await reopened.open()
+    try:
+        assert await reopened.find(Identity("rest", "ana")) == thread
+        snapshot = await reopened.load(thread)
+        assert snapshot is not None and snapshot.state == {"slots": {"size": 42}} and snapshot.version == 2
+        assert len(await reopened.events(thread)) == 2
+        assert reopened.schema_version() == len(MIGRATIONS)
+    finally:
+        await reopened.close()
+
+
+async def test_wal_mode_and_schema_version(store: SQLiteThreadStore, tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "t.db")
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    connection.close()
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    connection.close()
+    store = SQLiteThreadStore(path)
+    with pytest.raises(RuntimeError, match="newer than this Threadline"):
+        await store.open()
+
+
+async def test_many_concurrent_commits_lose_nothing(store: SQLiteThreadStore) -> None:
+    locks = LocalThreadLock()
+
+    async def writer(thread: str, n: int) -> None:
+        async with locks.lock(thread):
+            snapshot = await store.load(thread)
+            version = snapshot.version if snapshot else 0
+            await store.commit(thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n))
+
+    await asyncio.gather(*(writer(f"t{n % 7}", n) for n in range(350)))
+    total = 0
+    for thread in await store.thread_ids():
+        stored = await store.events(thread)
+        numbers = [e.event.data["n"] for e in stored]
+        assert numbers == sorted(numbers)  # arrival order per thread
+        assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+        total += len(stored)
+    assert total == 350
+    assert len(locks) == 0  # no lock left behind
+
+
+def test_store_urls(tmp_path: Path) -> None:
+    store = open_store("sqlite:///x/y.db", tmp_path)
+    assert isinstance(store, SQLiteThreadStore) and store.path == tmp_path / "x" / "y.db"
+    absolute = open_store(f"sqlite:///{tmp_path}/abs.db?synchronous=normal", Path("/elsewhere"))
+    assert isinstance(absolute, SQLiteThreadStore)
+    assert absolute.path == tmp_path / "abs.db" and absolute.synchronous == "NORMAL"
+    for bad, message in [("postgresql://db/x", "unsupported store"), ("sqlite:///x.db?synchronous=sometimes",
+                                                                      "synchronous must be"),
+                         ("sqlite:///x.db?cache=1", "unknown option 'cache'")]:
+        with pytest.raises(UserError, match=message):
+            open_store(bad, tmp_path)
