@@ -1,0 +1,111 @@
+"""The `threadline` command as a user runs it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.conftest import BASE_FILES, DEMO_BOT, REPO, write_bot
+
+
+def threadline(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+               cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bots.cli", *args], cwd=cwd, input=stdin, text=True,
+                          capture_output=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def test_version() -> None:
+    result = threadline("version")
+    assert result.returncode == 0 and result.stdout.strip() == "threadline 0.1.0"
+
+
+def test_validate_demo_bot() -> None:
+    result = threadline("validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("Stride: OK — 19 flows, 14 intents")
+
+
+def test_validate_broken_bot_lists_every_problem_and_fails(tmp_path: Path) -> None:
+    bot = write_bot(tmp_path / "broken", {**BASE_FILES, "bad.yml": """
+        flows:
+          bad:
+            steps:
+              - say: missing_text
+              - goto: nowhere
+              - say: hello
+    """, "worse.yml": "flows: [unclosed\n"})
+    result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert "broken/bad.yml:4:14: error FLOW-E001: flow 'bad': unknown text 'missing_text' (define it under " \
+           "responses:)" in lines
+    assert "broken/bad.yml:6:9: error FLOW-E007: flow 'bad': this step can never run (it follows a goto, end or " \
+           "handoff)" in lines
+    assert any(line.startswith("broken/worse.yml:2:1: error BOT-E001: invalid YAML") for line in lines), lines
+    assert lines[-1].startswith("broken: 4 errors")
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_missing_folder(tmp_path: Path) -> None:
+    result = threadline("validate", str(tmp_path / "nope"), "--config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 1
+    assert "bot folder not found" in result.stderr
+
+
+def test_validate_reports_a_flow_calling_an_unknown_action(tmp_path: Path) -> None:
+    bot = write_bot(tmp_path / "b", {**BASE_FILES, "act.yml": """
+        flows:
+          act:
+            steps:
+              - action: lookup_ordr
+    """, "actions.py": """
+        from bots.actions import ActionRegistry, ActionCall, ActionResult
+        actions = ActionRegistry()
+
+        @actions.register("lookup_order")
+        async def lookup_order(call: ActionCall) -> ActionResult:
+            return ActionResult()
+    """})
+    result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 1
+    assert "unknown action 'lookup_ordr' (available: lookup_order)" in result.stderr
+
+
+def test_bad_config_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent(f"""
+        bot: {DEMO_BOT}
+        server:
+          port: eighty
+          colour: red
+        store: ${{NO_SUCH_VARIABLE_HERE}}
+    """))
+    result = threadline("run", "--config", str(config))
+    assert result.returncode == 2
+    assert "store: environment variable NO_SUCH_VARIABLE_HERE is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    config.write_text(f"bot: {DEMO_BOT}\nserver:\n  port: eighty\n  colour: red\n")
+    result = threadline("run", "--config", str(config))
+    assert result.returncode == 2
+    assert "config.yaml:3:3: error CFG-E003: server.port: Input should be a valid integer" in result.stderr
+    assert "config.yaml:4:3: error CFG-E003: unknown key 'colour' in server" in result.stderr
+    result = threadline("run", "--config", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2 and "config file not found" in result.stderr
+
+
+def test_shell_numbers_buttons_and_presses_them(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"bot: {DEMO_BOT}\n")
+    result = threadline("shell", "--config", str(config), stdin="1\nST-123456\n:event product_viewed {\"sku\": \"TR2\"}\n"
+                        ":event product_viewed {\"sku\": \"TR2\"}\n:quit\n",
+                        env={"THREADLINE_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "bot: Hi! I'm Stride's shopping assistant" in out
+    assert "   1) Track my order" in out and "   4) Returns" in out
+    assert "bot: Sure! What's your order number?" in out  # "1" pressed the first quick reply
+    assert "bot: Good news! Your order ST-123456 (Trail Runner 2, EU 42) has shipped" in out
+    assert "bot: [gif] http://127.0.0.1:8080/media/stride-wave.gif — Still thinking about the Trail Runner 2?" in out
