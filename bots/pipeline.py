@@ -21,7 +21,7 @@ from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
 from bots.store.base import Snapshot, ThreadLock, ThreadStore
-from bots.types import Inbound, NLUResult, Outbound, ThreadEvent
+from bots.types import Inbound, NLUResult, Outbound, ThreadEvent, outbound_to_json
 from nlu_models.base import Interpreter, LanguageHints
 from nlu_models.payload import parse_payload_result
 
@@ -39,7 +39,7 @@ class TurnOutcome:
 
 
 def outbound_event(message: Outbound, now: float, channel: str) -> ThreadEvent:
-    return ThreadEvent("bot", dataclasses.asdict(message), now, channel)
+    return ThreadEvent("bot", outbound_to_json(message), now, channel)
 
 
 class Pipeline:

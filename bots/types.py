@@ -186,6 +186,31 @@ class Custom:
 Outbound = Union[Text, Media, Carousel, Typing, Custom]
 
 
+def _buttons(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
+    return [{"title": b.title, "kind": b.kind, "value": b.value} for b in buttons]
+
+
+def _quick_replies(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
+    return [{"title": q.title, "payload": q.payload} for q in replies]
+
+
+def outbound_to_json(message: Outbound) -> dict[str, JSON]:
+    """A message as plain JSON for the thread log (hand-written: ``asdict`` is slow on the hot path)."""
+    if isinstance(message, Text):
+        return {"type": "text", "text": message.text, "buttons": _buttons(message.buttons),
+                "quick_replies": _quick_replies(message.quick_replies)}
+    if isinstance(message, Media):
+        return {"type": "media", "media": message.media, "url": message.url, "caption": message.caption,
+                "buttons": _buttons(message.buttons), "quick_replies": _quick_replies(message.quick_replies)}
+    if isinstance(message, Carousel):
+        return {"type": "carousel", "quick_replies": _quick_replies(message.quick_replies),
+                "cards": [{"title": c.title, "subtitle": c.subtitle, "image_url": c.image_url,
+                           "buttons": _buttons(c.buttons)} for c in message.cards]}
+    if isinstance(message, Typing):
+        return {"type": "typing", "seconds": message.seconds}
+    return {"type": "custom", "data": message.data}
+
+
 # --------------------------------------------------------------------------- thread events
 
 

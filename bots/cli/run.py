@@ -30,5 +30,10 @@ def run(config_path: Path, host: str | None, port: int | None) -> int:
         except asyncio.CancelledError:
             logging.getLogger(__name__).info("stopped")
 
-    asyncio.run(main())
+    try:
+        import uvloop  # a faster event loop where available; the asyncio default otherwise
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
     return 0

@@ -7,7 +7,7 @@ engine needs on every turn.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_SITE_EVENTS = 200
@@ -37,7 +37,21 @@ class ThreadState:
     last_inbound_at: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
+        # single largest cost per message. Slot values and site events are replaced, never
+        # mutated in place, so sharing them between copies is safe.
+        return {
+            "language": self.language,
+            "slots": dict(self.slots),
+            "stack": [{"flow": f.flow, "pc": f.pc, "waiting": f.waiting, "attempts": f.attempts} for f in self.stack],
+            "handoff": self.handoff,
+            "opted_out": self.opted_out,
+            "fallback_streak": self.fallback_streak,
+            "site_events": list(self.site_events),
+            "turn": self.turn,
+            "channel": self.channel,
+            "last_inbound_at": self.last_inbound_at,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ThreadState":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import logging
 
@@ -97,6 +98,13 @@ def create_app(runtime: Runtime) -> web.Application:
 async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | None" = None) -> None:
     """Run the server until cancelled (Ctrl-C or SIGTERM), then shut down cleanly."""
     async with open_runtime(config) as runtime:
+        # Everything loaded so far (bot, models, libraries) lives as long as the process: move it
+        # out of the garbage collector's generations so collections stop rescanning it.
+        gc.collect()
+        gc.freeze()
+        # A turn allocates thousands of short-lived objects; the default threshold (700) ran a
+        # collection every few messages. Fewer, equally cheap young collections cut the latency tail.
+        gc.set_threshold(20_000, 20, 20)
         runner = web.AppRunner(create_app(runtime), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)

@@ -1,4 +1,4 @@
-"""The embedded default store: one SQLite file in WAL mode.
+"""The embedded default store: one SQLite file in WAL mode, written by one process.
 
 All SQLite calls run on two dedicated threads (one writer connection, one
 reader connection), so the event loop never blocks on disk. Commits from
@@ -6,6 +6,11 @@ many threads are grouped: while one transaction is being written, the next
 ones queue up and are written together in the following transaction, one
 fsync for all of them. Every caller still gets its own result, and a
 conflict in one thread's commit does not affect the others (savepoints).
+
+Because this process is the file's only writer, identities and the latest
+snapshots are also kept in bounded write-through caches: a message then
+costs one trip to the SQLite threads (its commit) instead of three. Several
+processes need the PostgreSQL or Redis stores, which do not cache.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import json
 import sqlite3
 import uuid
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +29,30 @@ from bots.store.base import ConflictError, Snapshot, StoredEvent, ThreadStore
 from bots.types import Identity, ThreadEvent
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+CACHED_IDENTITIES = 100_000
+CACHED_SNAPSHOTS = 20_000
+
+
+class _LRU(OrderedDict[K, V]):
+    """A dict that forgets its least recently used entries beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_fresh(self, key: K) -> V | None:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 MIGRATIONS: list[str] = [
     # 1: threads, their event logs and the identities that lead to them
@@ -82,6 +112,9 @@ class SQLiteThreadStore(ThreadStore):
         self._reader: sqlite3.Connection | None = None
         self._pending: list[_PendingCommit] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._identity_cache: _LRU[Identity, str] = _LRU(CACHED_IDENTITIES)
+        # thread id -> (state as JSON text, version, created_at, updated_at); text, so callers cannot alias it
+        self._snapshot_cache: _LRU[str, tuple[str, int, float, float]] = _LRU(CACHED_SNAPSHOTS)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -158,7 +191,9 @@ class SQLiteThreadStore(ThreadStore):
         found = await self.find(identity)
         if found is not None:
             return found
-        return await self._on(self._writer_pool, self._resolve, identity, now)
+        thread_id = await self._on(self._writer_pool, self._resolve, identity, now)
+        self._identity_cache.put(identity, thread_id)
+        return thread_id
 
     def _find(self, identity: Identity) -> str | None:
         assert self._reader is not None
@@ -167,7 +202,13 @@ class SQLiteThreadStore(ThreadStore):
         return str(row[0]) if row else None
 
     async def find(self, identity: Identity) -> str | None:
-        return await self._on(self._reader_pool, self._find, identity)
+        cached = self._identity_cache.get_fresh(identity)
+        if cached is not None:
+            return cached
+        found = await self._on(self._reader_pool, self._find, identity)
+        if found is not None:
+            self._identity_cache.put(identity, found)
+        return found
 
     def _link(self, identity: Identity, thread_id: str, now: float) -> None:
         assert self._writer is not None
@@ -177,7 +218,9 @@ class SQLiteThreadStore(ThreadStore):
             (identity.channel, identity.user_id, thread_id, now))
 
     async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
+        self._identity_cache.pop(identity, None)
         await self._on(self._writer_pool, self._link, identity, thread_id, now)
+        self._identity_cache.put(identity, thread_id)
 
     def _identities(self, thread_id: str) -> list[Identity]:
         assert self._reader is not None
@@ -190,16 +233,23 @@ class SQLiteThreadStore(ThreadStore):
 
     # ------------------------------------------------------------------ threads
 
-    def _load(self, thread_id: str) -> Snapshot | None:
+    def _load(self, thread_id: str) -> tuple[str, int, float, float] | None:
         assert self._reader is not None
         row = self._reader.execute("SELECT state, version, created_at, updated_at FROM threads WHERE thread_id = ?",
                                    (thread_id,)).fetchone()
         if row is None:
             return None
-        return Snapshot(thread_id, json.loads(row[0]), int(row[1]), float(row[2]), float(row[3]))
+        return str(row[0]), int(row[1]), float(row[2]), float(row[3])
 
     async def load(self, thread_id: str) -> Snapshot | None:
-        return await self._on(self._reader_pool, self._load, thread_id)
+        row = self._snapshot_cache.get_fresh(thread_id)
+        if row is None:
+            row = await self._on(self._reader_pool, self._load, thread_id)
+            if row is None:
+                return None
+            self._snapshot_cache.put(thread_id, row)
+        state, version, created_at, updated_at = row
+        return Snapshot(thread_id, json.loads(state), version, created_at, updated_at)
 
     async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
                      expected_version: int, now: float) -> int:
@@ -217,10 +267,17 @@ class SQLiteThreadStore(ThreadStore):
                 results = await self._on(self._writer_pool, self._write_batch, batch)
             except Exception as exc:  # the whole transaction failed: every caller learns it
                 for item in batch:
+                    self._snapshot_cache.pop(item.thread_id, None)
                     if not item.future.done():
                         item.future.set_exception(exc)
                 continue
             for item, result in zip(batch, results):
+                if isinstance(result, Exception):
+                    self._snapshot_cache.pop(item.thread_id, None)
+                else:
+                    cached = self._snapshot_cache.get(item.thread_id)
+                    created_at = cached[2] if cached else item.now
+                    self._snapshot_cache.put(item.thread_id, (item.state, result, created_at, item.now))
                 if item.future.done():
                     continue
                 if isinstance(result, Exception):
