@@ -78,7 +78,7 @@ async def test_carousel_and_buy_flow(client: TestClient) -> None:
     elements = carousel["attachment"]["payload"]["elements"]
     assert carousel["attachment"]["payload"]["template_type"] == "generic"
     assert [e["title"] for e in elements] == ["Trail Runner 2", "City Glide", "Marathon Pro", "Kids Sprint"]
-    assert elements[0]["image_url"] == "https://shop.example/media/trail-runner-2.svg"
+    assert elements[0]["image_url"] == "https://shop.example/media/trail-runner-2.png"
     view, buy = elements[0]["buttons"]
     assert view == {"title": "View", "url": "https://shop.example/products/TR2", "type": "web_url"}
     [ask] = await send(client, "cy", buy["payload"])
@@ -93,7 +93,7 @@ async def test_media_with_cta_buttons(client: TestClient) -> None:
     [question] = await send(client, "di", "/size_help")
     [advice, chart] = await send(client, "di", "43")
     assert "take 43" in advice["text"]
-    assert chart["image"] == "https://shop.example/media/size-chart.svg"
+    assert chart["image"] == "https://shop.example/media/size-chart.png"
     assert chart["text"] == "Stride size chart: EU, UK, US and foot length in cm"
     assert chart["buttons"] == [{"title": "Find shoes", "payload": "/product_search"}]
 
@@ -192,3 +192,22 @@ async def test_opt_out_is_confirmed_and_recorded(client: TestClient) -> None:
     [thread] = await runtime.store.thread_ids()
     snapshot = await runtime.store.load(thread)
     assert snapshot is not None and snapshot.state["opted_out"] is True
+
+
+async def test_every_media_file_the_demo_bot_uses_is_served(client: TestClient, demo_bot) -> None:  # type: ignore[no-untyped-def]
+    from bots.flow.model import CarouselOp, MediaOp
+
+    paths = set()
+    for flow in demo_bot.flows.values():
+        for op in flow.ops:
+            if isinstance(op, MediaOp):
+                paths.add(op.url.source)
+            elif isinstance(op, CarouselOp):
+                paths.update(card.image.source for card in op.cards if card.image)
+    assert len(paths) == 7
+    for source in paths:
+        path = source.replace("{public_url}", "")
+        response = await client.get(path)
+        assert response.status == 200, path
+        assert response.content_type in ("image/png", "image/gif", "video/mp4"), (path, response.content_type)
+        assert len(await response.read()) > 1000

@@ -69,11 +69,8 @@ class FlowCompiler:
 
     def template(self, source: str, mark: Mark) -> Template:
         template = Template(str(source))
-        try:
-            for name in template.names():
-                self.references.append(Reference("name", name, mark, self.flow_name))
-        except ExpressionError as exc:
-            self._problem(mark, "FLOW-E010", str(exc))
+        for name in template.names():
+            self.references.append(Reference("name", name, mark, self.flow_name))
         return template
 
     def expression(self, source: str, mark: Mark) -> Expression:
