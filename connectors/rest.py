@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.pipeline import Pipeline
-from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, Text, Typing
+from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing
 
 log = logging.getLogger(__name__)
 CHANNEL = "rest"
@@ -38,6 +38,11 @@ def _button(button: Button) -> dict[str, Any]:
     return {"title": button.title, "payload": button.value}
 
 
+def _buttons(buttons: tuple[Button, ...], quick_replies: tuple[QuickReply, ...]) -> list[dict[str, Any]]:
+    """Rasa's REST channel has no quick replies: they travel as buttons, after the real ones."""
+    return [_button(b) for b in buttons] + [{"title": q.title, "payload": q.payload} for q in quick_replies]
+
+
 def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
     """Neutral messages as Rasa's CollectingOutputChannel would produce them (None keys dropped)."""
     out: list[dict[str, Any]] = []
@@ -45,9 +50,7 @@ def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"recipient_id": recipient_id}
         if isinstance(message, Text):
             item["text"] = message.text
-            buttons = [_button(b) for b in message.buttons]
-            buttons += [{"title": q.title, "payload": q.payload} for q in message.quick_replies]
-            if buttons:
+            if buttons := _buttons(message.buttons, message.quick_replies):
                 item["buttons"] = buttons
         elif isinstance(message, Media):
             if message.caption:
@@ -56,9 +59,7 @@ def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
                 item["attachment"] = {"type": "video", "payload": {"src": message.url}}
             else:
                 item["image"] = message.url
-            buttons = [_button(b) for b in message.buttons]
-            buttons += [{"title": q.title, "payload": q.payload} for q in message.quick_replies]
-            if buttons:
+            if buttons := _buttons(message.buttons, message.quick_replies):
                 item["buttons"] = buttons
         elif isinstance(message, Carousel):
             elements = []
@@ -72,8 +73,8 @@ def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
                     element["buttons"] = [_button(b) for b in card.buttons]
                 elements.append(element)
             item["attachment"] = {"type": "template", "payload": {"template_type": "generic", "elements": elements}}
-            if message.quick_replies:
-                item["buttons"] = [{"title": q.title, "payload": q.payload} for q in message.quick_replies]
+            if buttons := _buttons((), message.quick_replies):
+                item["buttons"] = buttons
         elif isinstance(message, Custom):
             item["custom"] = message.data
         elif isinstance(message, Typing):

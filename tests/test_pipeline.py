@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bots.actions import ActionCall, ActionRegistry, ActionResult, InProcessActionRunner
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from bots.actions import ActionCall, ActionFunction, ActionRegistry, ActionResult, InProcessActionRunner
 from bots.flow.engine import Engine
+from bots.flow.loader import load_bot
 from bots.pipeline import Pipeline
 from bots.runtime import Runtime
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
 from bots.types import Identity, Inbound, Text
 from nlu_models.char_ngrams import CharNgramInterpreter
-from tests.conftest import write_bot, BASE_FILES
-from bots.flow.loader import load_bot
+from tests.conftest import BASE_FILES, write_bot
 
 
 def message(sender: str, text: str, message_id: str | None = None, channel: str = "rest") -> Inbound:
@@ -45,32 +48,39 @@ async def test_messages_of_one_thread_are_processed_in_arrival_order(demo_runtim
             assert str(38 + i % 8) in first.text
 
 
-async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
+@asynccontextmanager
+async def pipeline_with_action(tmp_path: Path, action: ActionFunction, timeout: float) -> AsyncIterator[Pipeline]:
+    """The base test bot plus a flow `/slow` that runs ``action``, on a real SQLite store."""
     files = {**BASE_FILES, "slow.yml": """
         flows:
           slow:
             trigger: {payloads: [/slow]}
             steps:
-              - action: wait_for_other
+              - action: the_action
               - say: hello
     """}
     bot = load_bot(write_bot(tmp_path / "bot", files), languages=("en", "de"), default_language="en",
-                   actions=["wait_for_other"]).bot
+                   actions=["the_action"]).bot
     assert bot is not None
-    other_done = asyncio.Event()
     registry = ActionRegistry()
+    registry.register("the_action")(action)
+    store = SQLiteThreadStore(tmp_path / "db.sqlite")
+    await store.open()
+    try:
+        yield Pipeline(bot, Engine(bot), store, LocalThreadLock(), CharNgramInterpreter.for_bot(bot),
+                       InProcessActionRunner(registry, timeout_seconds=timeout))
+    finally:
+        await store.close()
 
-    @registry.register("wait_for_other")
+
+async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
+    other_done = asyncio.Event()
+
     async def wait_for_other(call: ActionCall) -> ActionResult:
         await other_done.wait()  # only finishes once the other thread's turn went through
         return ActionResult()
 
-    store = SQLiteThreadStore(tmp_path / "db.sqlite")
-    await store.open()
-    try:
-        pipeline = Pipeline(bot, Engine(bot), store, LocalThreadLock(),
-                            CharNgramInterpreter(bot.examples, bot.languages, "en", 0.3),
-                            InProcessActionRunner(registry, timeout_seconds=30))
+    async with pipeline_with_action(tmp_path, wait_for_other, timeout=30) as pipeline:
         slow = asyncio.create_task(pipeline.handle(message("slow-user", "/slow")))
         await asyncio.sleep(0)
         fast = await asyncio.wait_for(pipeline.handle(message("fast-user", "hello")), 10)
@@ -78,8 +88,6 @@ async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
         other_done.set()
         done = await asyncio.wait_for(slow, 10)
         assert [m.text for m in done.outbound] == ["Hello!"]  # type: ignore[union-attr]
-    finally:
-        await store.close()
 
 
 async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -> None:
@@ -92,36 +100,28 @@ async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -
 
 
 async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path) -> None:
-    files = {**BASE_FILES, "slow.yml": """
-        flows:
-          slow:
-            trigger: {payloads: [/slow]}
-            steps:
-              - action: never_returns
-              - say: hello
-    """}
-    bot = load_bot(write_bot(tmp_path / "bot", files), languages=("en", "de"), default_language="en",
-                   actions=["never_returns"]).bot
-    assert bot is not None
-    registry = ActionRegistry()
-
-    @registry.register("never_returns")
     async def never_returns(call: ActionCall) -> ActionResult:
         await asyncio.Event().wait()
         return ActionResult()
 
-    store = SQLiteThreadStore(tmp_path / "db.sqlite")
-    await store.open()
-    try:
-        pipeline = Pipeline(bot, Engine(bot), store, LocalThreadLock(),
-                            CharNgramInterpreter(bot.examples, bot.languages, "en", 0.3),
-                            InProcessActionRunner(registry, timeout_seconds=0.2))
+    async with pipeline_with_action(tmp_path, never_returns, timeout=0.2) as pipeline:
         outcome = await pipeline.handle(message("u", "/slow"))
         assert [m.text for m in outcome.outbound] == [  # type: ignore[union-attr]
             "Sorry, something went wrong on our side. Please try again in a moment."]
-        events = [e.event for e in await store.events(outcome.thread_id)]
+        events = [e.event for e in await pipeline.store.events(outcome.thread_id)]
         action = [e.data for e in events if e.kind == "action"]
-        assert action == [{"name": "never_returns", "ok": False, "error": "timed out after 0.2s"}]
+        assert action == [{"name": "the_action", "ok": False, "error": "timed out after 0.2s"}]
         assert events[0].kind == "user"  # the customer's message is kept
-    finally:
-        await store.close()
+
+
+async def test_an_action_that_raises_is_contained(tmp_path: Path) -> None:
+    async def broken(call: ActionCall) -> ActionResult:
+        raise KeyError("order_table")
+
+    async with pipeline_with_action(tmp_path, broken, timeout=5) as pipeline:
+        outcome = await pipeline.handle(message("u", "/slow"))
+        assert len(outcome.outbound) == 1 and "went wrong" in outcome.outbound[0].text  # type: ignore[union-attr]
+        events = [e.event for e in await pipeline.store.events(outcome.thread_id)]
+        assert [e.data["error"] for e in events if e.kind == "action"] == ["KeyError: 'order_table'"]
+        again = await pipeline.handle(message("u", "hello"))  # the thread goes on normally
+        assert [m.text for m in again.outbound] == ["Hello!"]  # type: ignore[union-attr]
