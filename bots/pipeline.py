@@ -21,7 +21,7 @@ from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
 from bots.store.base import Snapshot, ThreadLock, ThreadStore
-from bots.types import Inbound, NLUResult, Outbound, ThreadEvent, outbound_to_json
+from bots.types import Inbound, NLUResult, Outbound, ThreadEvent, outbound_to_json, short_locale
 from nlu_models.base import Interpreter, LanguageHints
 from nlu_models.payload import parse_payload_result
 
@@ -81,7 +81,8 @@ class Pipeline:
         return TurnOutcome(thread_id, turn.outbound, language=turn.state.language)
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
-        language = state.language or inbound.language_hint or self.bot.default_language
+        hint = short_locale(inbound.language_hint)
+        language = state.language or (hint if hint in self.bot.languages else self.bot.default_language)
         payload = parse_payload_result(inbound.text, self.bot.intents, language)
         if payload is not None:
             return payload

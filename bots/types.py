@@ -8,6 +8,7 @@ project.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
@@ -27,6 +28,13 @@ class Identity:
 
     channel: str
     user_id: str
+
+
+def short_locale(locale: str | None) -> str | None:
+    """The language part of a locale: ``pt-PT``, ``pt_BR`` or ``PT`` -> ``pt``."""
+    if not locale:
+        return None
+    return re.split(r"[-_]", locale.strip())[0].lower() or None
 
 
 # --------------------------------------------------------------------------- inbound

@@ -23,3 +23,4 @@ class LanguageHints:
 
 class Interpreter(Protocol):
     async def parse(self, text: str, hints: LanguageHints) -> NLUResult: ...
+

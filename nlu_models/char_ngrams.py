@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bots.flow.model import Bot
 from bots.types import IntentScore, NLUResult
+from bots.types import short_locale
 from nlu_models.base import LanguageHints
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -46,12 +47,6 @@ def _fit(matrix: object, labels: list[str]) -> LogisticRegression:
 
 def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).lower().split())
-
-
-def short_locale(locale: str | None) -> str | None:
-    if not locale:
-        return None
-    return re.split(r"[-_]", locale.strip())[0].lower() or None
 
 
 class _Linear:

@@ -109,3 +109,16 @@ def test_shell_numbers_buttons_and_presses_them(tmp_path: Path) -> None:
     assert "bot: Sure! What's your order number?" in out  # "1" pressed the first quick reply
     assert "bot: Good news! Your order ST-123456 (Trail Runner 2, EU 42) has shipped" in out
     assert "bot: [gif] http://127.0.0.1:8080/media/stride-wave.gif — Still thinking about the Trail Runner 2?" in out
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = threadline("run", "--port", str(port), env={"THREADLINE_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 2
+    assert f"threadline: cannot listen on 127.0.0.1:{port}:" in result.stderr and "in use" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -211,3 +211,24 @@ async def test_every_media_file_the_demo_bot_uses_is_served(client: TestClient, 
         assert response.status == 200, path
         assert response.content_type in ("image/png", "image/gif", "video/mp4"), (path, response.content_type)
         assert len(await response.read()) > 1000
+
+
+async def test_locale_hint_sets_a_new_threads_language(client: TestClient) -> None:
+    [reply] = await send(client, "pt-visitor", "ok", metadata={"locale": "pt-PT"})
+    assert reply["text"] == "Ótimo! O que gostavas de fazer?", reply
+    [reply] = await send(client, "no-hint", "ok")
+    assert reply["text"] == "Great! What would you like to do?"
+
+
+async def test_unknown_paths_get_json_errors(client: TestClient) -> None:
+    response = await client.get("/no/such/page")
+    assert response.status == 404 and (await response.json()) == {"error": "Not Found"}
+    response = await client.get("/webhooks/rest/webhook")
+    assert response.status == 405 and (await response.json()) == {"error": "Method Not Allowed"}
+
+
+async def test_locale_hint_on_a_first_event(client: TestClient) -> None:
+    response = await client.post("/webhooks/rest/webhook", json={
+        "sender": "fr-visitor", "event": {"name": "conversation_start"}, "metadata": {"locale": "fr-FR"}})
+    [welcome] = await response.json()
+    assert welcome["text"].startswith("Bonjour"), welcome

@@ -24,7 +24,7 @@ from bots.flow.model import (
 )
 from bots.flow.state import MAX_SITE_EVENTS, Frame, ThreadState
 from bots.types import (
-    Button, Card, Carousel, Inbound, Media, NLUResult, Outbound, QuickReply, Text, ThreadEvent, Typing,
+    Button, Card, Carousel, Inbound, Media, NLUResult, Outbound, QuickReply, Text, ThreadEvent, Typing, short_locale,
 )
 
 MAX_OPS_PER_TURN = 500
@@ -292,13 +292,15 @@ class _Run:
         self._note_inbound()
         self.log("user", text=text, parse_data=nlu.as_parse_data() if nlu else None,
                  message_id=inbound.message_id, metadata=inbound.metadata)
-        if nlu is not None and nlu.language_confidence > 0 and nlu.language in self.bot.languages \
-                and nlu.language != self.state.language:
+        if nlu is not None and nlu.language in self.bot.languages and nlu.language != self.state.language \
+                and (self.state.language is None or nlu.language_confidence > 0):
+            # A new thread takes the NLU's best answer (which already weighed the channel's locale);
+            # an existing one moves only on evidence from the text itself.
             self.log("language", previous=self.state.language, language=nlu.language,
                      confidence=nlu.language_confidence)
             self.state.language = nlu.language
         if self.state.language is None:
-            self.state.language = self.bot.default_language
+            self._language_from_hint(inbound)
         if self.state.handoff:
             return
         payload = parse_payload(text)
@@ -333,10 +335,8 @@ class _Run:
         self.state.site_events.append({"name": name, "data": data, "ts": self.now, "channel": self.channel})
         del self.state.site_events[:-MAX_SITE_EVENTS]
         self.log("site_event", name=name, data=data, metadata=inbound.metadata)
-        if inbound.language_hint in self.bot.languages and self.state.language is None:
-            self.state.language = inbound.language_hint
         if self.state.language is None:
-            self.state.language = self.bot.default_language
+            self._language_from_hint(inbound)
         if self.state.handoff:
             return
         self.turn.event_data = data
@@ -354,6 +354,10 @@ class _Run:
             return
         self.state.stack.clear()
         self._start(flow, prefill=None)
+
+    def _language_from_hint(self, inbound: Inbound) -> None:
+        hint = short_locale(inbound.language_hint)
+        self.state.language = hint if hint in self.bot.languages else self.bot.default_language
 
     def _event_flow(self, name: str, data: dict[str, Any]) -> str | None:
         for flow in self.bot.flows.values():

@@ -8,9 +8,11 @@ import hmac
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 import bots
 from bots.config import Config
+from bots.errors import UserError
 from bots.runtime import Runtime, open_runtime
 from connectors.rest import RestConnector
 
@@ -77,10 +79,24 @@ async def release_handoff(request: web.Request) -> web.Response:
     return web.json_response({"thread_id": thread_id, "handoff": False})
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unexpected failure is logged with its traceback and answered in JSON, like every other error."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return web.json_response({"error": exc.reason}, status=exc.status)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.json_response({"error": "internal error; the failure is in the server log"}, status=500)
+
+
 def create_app(runtime: Runtime) -> web.Application:
     """The application for an opened runtime; the caller owns the runtime's lifetime."""
     config = runtime.config
-    app = web.Application(client_max_size=256 * 1024)
+    app = web.Application(client_max_size=256 * 1024, middlewares=[json_errors])
     app[RUNTIME] = runtime
     app.router.add_get("/health", health)
     app.router.add_get("/api/threads/{thread_id}", thread_events)
@@ -108,7 +124,11 @@ async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | No
         runner = web.AppRunner(create_app(runtime), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         log.info("Threadline %s serving bot %r on http://%s:%s (store %s)", bots.__version__, runtime.bot.name,
                  host, port, config.store)
         if ready is not None:
