@@ -20,22 +20,26 @@ from bots.actions import ActionCall, ActionRunner
 from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
-from bots.store.base import Snapshot, ThreadLock, ThreadStore
+from bots.store.base import Snapshot, StoredEvent, ThreadLock, ThreadStore
 from bots.types import Inbound, NLUResult, Outbound, ThreadEvent, outbound_to_json, short_locale
 from nlu_models.base import Interpreter, LanguageHints
 from nlu_models.payload import parse_payload_result
 
 log = logging.getLogger(__name__)
 
-Deliver = Callable[[str, list[Outbound]], Awaitable[None]]
-
-
 @dataclass(frozen=True)
 class TurnOutcome:
+    """What one turn did. ``committed`` are the events it appended, with their sequence numbers."""
+
     thread_id: str
     outbound: list[Outbound]
     duplicate: bool = False
     language: str | None = None
+    committed: tuple[StoredEvent, ...] = ()
+
+
+# Called with the thread's lock still held, so replies of one thread reach every channel in order.
+Deliver = Callable[[TurnOutcome], Awaitable[None]]
 
 
 def outbound_event(message: Outbound, now: float, channel: str) -> ThreadEvent:
@@ -74,11 +78,14 @@ class Pipeline:
         if turn.events and turn.events[0].kind == "user":
             turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
         events = turn.events + [outbound_event(m, now, inbound.channel) for m in turn.outbound]
-        await self.store.commit(thread_id, turn.state.to_json(), events,
-                                expected_version=snapshot.version if snapshot else 0, now=now)
-        if deliver is not None and turn.outbound:
-            await deliver(thread_id, turn.outbound)
-        return TurnOutcome(thread_id, turn.outbound, language=turn.state.language)
+        version = await self.store.commit(thread_id, turn.state.to_json(), events,
+                                          expected_version=snapshot.version if snapshot else 0, now=now)
+        first = version - len(events) + 1
+        committed = tuple(StoredEvent(thread_id, first + i, event) for i, event in enumerate(events))
+        outcome = TurnOutcome(thread_id, turn.outbound, language=turn.state.language, committed=committed)
+        if deliver is not None:
+            await deliver(outcome)
+        return outcome
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
         hint = short_locale(inbound.language_hint)

@@ -162,3 +162,11 @@ def test_store_urls(tmp_path: Path) -> None:
                          ("sqlite:///x.db?cache=1", "unknown option 'cache'")]:
         with pytest.raises(UserError, match=message):
             open_store(bad, tmp_path)
+
+
+async def test_tail_returns_the_last_events_of_some_kinds_oldest_first(store: SQLiteThreadStore) -> None:
+    events = [event("user" if n % 3 == 0 else "bot" if n % 3 == 1 else "slot", n) for n in range(1, 31)]
+    await store.commit("t1", {}, events, expected_version=0, now=1.0)
+    tail = await store.tail("t1", ("user", "bot"), 5)
+    assert [(e.seq, e.event.kind) for e in tail] == [(24, "user"), (25, "bot"), (27, "user"), (28, "bot"), (30, "user")]
+    assert await store.tail("t1", (), 5) == [] and await store.tail("nope", ("user",), 5) == []

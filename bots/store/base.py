@@ -74,6 +74,10 @@ class ThreadStore(ABC):
         """Events with ``seq > after`` in order, at most ``limit``."""
 
     @abstractmethod
+    async def tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
+        """The last ``limit`` events of these kinds, oldest first (e.g. a chat window's history)."""
+
+    @abstractmethod
     async def has_message(self, thread_id: str, message_id: str) -> bool:
         """Whether an inbound message with this id is already in the thread (redelivery)."""
 

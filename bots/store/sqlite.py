@@ -338,6 +338,20 @@ class SQLiteThreadStore(ThreadStore):
     async def events(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         return await self._on(self._reader_pool, self._events, thread_id, after, limit)
 
+    def _tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
+        assert self._reader is not None
+        marks = ", ".join("?" for _ in kinds)
+        rows = self._reader.execute(
+            f"SELECT seq, ts, kind, channel, message_id, data FROM events WHERE thread_id = ? AND kind IN ({marks}) "
+            "ORDER BY seq DESC LIMIT ?", (thread_id, *kinds, limit)).fetchall()
+        return [StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, message_id))
+                for seq, ts, kind, channel, message_id, data in reversed(rows)]
+
+    async def tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
+        if not kinds or limit <= 0:
+            return []
+        return await self._on(self._reader_pool, self._tail, thread_id, kinds, limit)
+
     def _has_message(self, thread_id: str, message_id: str) -> bool:
         assert self._reader is not None
         row = self._reader.execute("SELECT 1 FROM events WHERE thread_id = ? AND message_id = ? AND kind = 'user'",
