@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean
+.PHONY: install run test browser bench clean
 
 install: $(VENV)/.installed
 
@@ -17,8 +17,17 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/threadline run --config config.yaml
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+# The widget tests drive Debian's Chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed and cannot be installed without root: the browser tests will be skipped"; \
+	  fi; }
 
 bench: install
 	$(BIN)/python bench/rest_throughput.py --spawn

@@ -170,3 +170,27 @@ async def test_tail_returns_the_last_events_of_some_kinds_oldest_first(store: SQ
     tail = await store.tail("t1", ("user", "bot"), 5)
     assert [(e.seq, e.event.kind) for e in tail] == [(24, "user"), (25, "bot"), (27, "user"), (28, "bot"), (30, "user")]
     assert await store.tail("t1", (), 5) == [] and await store.tail("nope", ("user",), 5) == []
+
+
+async def test_migration_from_version_1_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    connection.execute("PRAGMA user_version = 1")
+    connection.execute("INSERT INTO threads VALUES ('t1', 1, '{}', 1.0, 1.0)")
+    connection.execute("INSERT INTO events VALUES ('t1', 1, 1.0, 'user', 'web', 'web:a', '{}')")
+    connection.close()
+    store = SQLiteThreadStore(path)
+    await store.open()
+    try:
+        assert store.schema_version() == len(MIGRATIONS) == 2
+        assert await store.has_message("t1", "web:a")
+        event_with_id = ThreadEvent("site_event", {"name": "product_viewed"}, 2.0, "web", message_id="web:b")
+        await store.commit("t1", {}, [event_with_id], expected_version=1, now=2.0)
+        assert await store.has_message("t1", "web:b")
+        with pytest.raises(ConflictError):
+            await store.commit("t1", {}, [event_with_id], expected_version=2, now=3.0)
+    finally:
+        await store.close()

@@ -15,9 +15,11 @@ from bots.config import Config
 from bots.errors import UserError
 from bots.runtime import Runtime, open_runtime
 from connectors.rest import RestConnector
+from connectors.web import WebConnector
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
+WEB = web.AppKey("web", WebConnector)
 
 
 def _admin_guard(request: web.Request) -> web.Response | None:
@@ -108,6 +110,9 @@ def create_app(runtime: Runtime) -> web.Application:
         rest = RestConnector(runtime.pipeline, token=config.connectors.rest.token,
                              max_chars=config.server.max_message_chars)
         app.add_routes(rest.routes())
+    if config.connectors.web.enabled:
+        app[WEB] = WebConnector(runtime)
+        app.add_routes(app[WEB].routes())
     return app
 
 

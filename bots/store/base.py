@@ -79,7 +79,7 @@ class ThreadStore(ABC):
 
     @abstractmethod
     async def has_message(self, thread_id: str, message_id: str) -> bool:
-        """Whether an inbound message with this id is already in the thread (redelivery)."""
+        """Whether an inbound message or event with this id is already in the thread (redelivery)."""
 
     @abstractmethod
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:

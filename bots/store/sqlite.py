@@ -85,7 +85,14 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX identities_thread ON identities (thread_id);
     """,
+    # 2: site events carry client ids too (a widget resends them after a reconnect): one unique index for
+    #    every inbound event's id
+    """
+    DROP INDEX events_message_id;
+    CREATE UNIQUE INDEX events_inbound_id ON events (thread_id, message_id) WHERE message_id IS NOT NULL;
+    """,
 ]
+INBOUND_KINDS = ("user", "site_event")
 
 
 def new_thread_id() -> str:
@@ -315,7 +322,7 @@ class SQLiteThreadStore(ThreadStore):
                                 f"expected {item.expected_version}")
         rows = [
             (item.thread_id, version + offset, event.timestamp, event.kind, event.channel,
-             event.message_id if event.kind == "user" else None,
+             event.message_id if event.kind in INBOUND_KINDS else None,
              json.dumps(event.data, ensure_ascii=False, default=str))
             for offset, event in enumerate(item.events, start=1)
         ]
@@ -354,7 +361,7 @@ class SQLiteThreadStore(ThreadStore):
 
     def _has_message(self, thread_id: str, message_id: str) -> bool:
         assert self._reader is not None
-        row = self._reader.execute("SELECT 1 FROM events WHERE thread_id = ? AND message_id = ? AND kind = 'user'",
+        row = self._reader.execute("SELECT 1 FROM events WHERE thread_id = ? AND message_id = ?",
                                    (thread_id, message_id)).fetchone()
         return row is not None
 

@@ -1,0 +1,359 @@
+"""The widget's server side: one WebSocket per browser tab, an HTTP fallback, and the files it loads.
+
+Client frames (JSON): ``hello`` {visitor_id, locale?, customer?: {id, signature}, after?}, then
+``message`` {id, text, display?} and ``event`` {id, name, data?}. Server frames: ``ready``
+{visitor_id, messages, started}, ``messages`` {messages}, ``ack`` {id, duplicate} and ``error``
+{code, message, id?}. Every tab of a thread gets every user and bot message (``messages``), each
+with the sequence number it has in the thread's log, so tabs order and de-duplicate by it. Client
+message ids make a message sent twice (after a reconnect) count once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bots.pipeline import TurnOutcome
+from bots.runtime import Runtime
+from bots.types import Identity, Inbound
+from connectors.web import demo
+from connectors.web.hub import LiveHub
+from connectors.web.identity import (
+    CUSTOMER_CHANNEL, WEB_CHANNEL, IdentityError, check_customer, check_visitor_id,
+)
+from connectors.web.ratelimit import RateLimiter
+from connectors.web.render import SHOWN_KINDS, chat_items
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+MAX_FRAME_BYTES = 64 * 1024
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class FrameError(ValueError):
+    def __init__(self, code: str, message: str, frame_id: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.frame_id, self.extra = code, message, frame_id, extra
+
+    def frame(self) -> dict[str, Any]:
+        frame: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message, **self.extra}
+        if self.frame_id is not None:
+            frame["id"] = self.frame_id
+        return frame
+
+
+@dataclass
+class Session:
+    """One browser tab after its hello."""
+
+    visitor_id: str
+    thread_id: str
+    locale: str | None
+    page: str | None = None
+    sends: list[Any] = field(default_factory=list)
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(WEB_CHANNEL, self.visitor_id)
+
+
+class WebConnector:
+    name = WEB_CHANNEL
+
+    def __init__(self, runtime: Runtime, hub: LiveHub | None = None) -> None:
+        self.runtime = runtime
+        self.config = runtime.config.connectors.web
+        self.max_chars = runtime.config.server.max_message_chars
+        self.hub = hub or LiveHub()
+        self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
+        public = re.match(r"^https?://[^/]+", runtime.config.public_url)
+        self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
+
+    # ------------------------------------------------------------------ routes
+
+    def routes(self) -> list[web.RouteDef]:
+        routes = [
+            web.get("/widget.js", self.static_file("widget.js", "application/javascript")),
+            web.get("/widget.css", self.static_file("widget.css", "text/css")),
+            web.post("/web/api/hello", self.http_hello),
+            web.post("/web/api/send", self.http_send),
+            web.get("/web/api/poll", self.http_poll),
+            web.options("/web/api/{tail:.*}", self.preflight),
+        ]
+        if self.config.websocket:
+            routes.append(web.get("/web/ws", self.websocket))
+        if self.config.demo_page:
+            routes += demo.routes()
+        return routes
+
+    def static_file(self, name: str, content_type: str) -> Any:
+        path = STATIC / name
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return web.FileResponse(path, headers={"Content-Type": f"{content_type}; charset=utf-8",
+                                                   "Cache-Control": "public, max-age=300",
+                                                   "Access-Control-Allow-Origin": "*"})
+
+        return handler
+
+    # ------------------------------------------------------------------ origins
+
+    def origin_allowed(self, request: web.Request) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None or "*" in self.allowed_origins or origin in self.allowed_origins:
+            return True
+        return origin == f"{request.scheme}://{request.host}"  # the bot server's own pages
+
+    def _cors(self, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    def _refuse_origin(self, request: web.Request) -> web.Response:
+        log.warning("refused widget connection from origin %s", request.headers.get("Origin"))
+        return web.json_response({"type": "error", "code": "origin_refused",
+                                  "message": "This website is not allowed to use this chat.",
+                                  "error": "origin not allowed: add it to connectors.web.allowed_origins"},
+                                 status=403)
+
+    async def preflight(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            return self._refuse_origin(request)
+        response = web.Response(status=204, headers={"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                                                     "Access-Control-Allow-Headers": "Content-Type",
+                                                     "Access-Control-Max-Age": "600"})
+        return self._cors(request, response)
+
+    # ------------------------------------------------------------------ shared logic
+
+    async def hello(self, frame: dict[str, Any]) -> tuple[Session, dict[str, Any]]:
+        try:
+            visitor_id = check_visitor_id(frame.get("visitor_id"))
+            customer_id = check_customer(self.config.identity_secret, frame.get("customer"))
+        except IdentityError as exc:
+            raise FrameError("identity_refused", str(exc)) from None
+        locale = frame.get("locale")
+        locale = locale[:35] if isinstance(locale, str) else None
+        after = frame.get("after", 0)
+        if not isinstance(after, int) or after < 0:
+            raise FrameError("bad_frame", "'after' must be a non-negative integer")
+        thread_id = await self._thread_for(Identity(WEB_CHANNEL, visitor_id), customer_id)
+        store = self.runtime.store
+        if after:
+            events = await store.events(thread_id, after=after, limit=self.config.history_limit * 20)
+            messages = chat_items(events)[-self.config.history_limit:]
+        else:
+            messages = chat_items(await store.tail(thread_id, SHOWN_KINDS, self.config.history_limit))
+        snapshot = await store.load(thread_id)
+        session = Session(visitor_id, thread_id, locale)
+        ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": snapshot is not None,
+                 "language": (snapshot.state.get("language") if snapshot else None)}
+        return session, ready
+
+    async def _thread_for(self, visitor: Identity, customer_id: str | None) -> str:
+        """The visitor's thread; a signed-in customer's own thread wins so every device shares it."""
+        store, now = self.runtime.store, time.time()
+        if customer_id is None:
+            return await store.resolve(visitor, now=now)
+        customer = Identity(CUSTOMER_CHANNEL, customer_id)
+        customer_thread = await store.find(customer)
+        if customer_thread is not None:
+            if await store.find(visitor) != customer_thread:
+                await store.link(visitor, customer_thread, now=now)
+            return customer_thread
+        thread_id = await store.resolve(visitor, now=now)
+        await store.link(customer, thread_id, now=now)
+        return thread_id
+
+    def _inbound(self, session: Session, frame: dict[str, Any]) -> Inbound:
+        kind = frame.get("type")
+        frame_id = frame.get("id")
+        if not isinstance(frame_id, str) or not _CLIENT_ID.match(frame_id):
+            raise FrameError("bad_frame", "every message and event needs an 'id' of 1 to 64 letters, digits or -_.:")
+        message_id = f"web:{frame_id}"
+        page = frame.get("page") if isinstance(frame.get("page"), str) else None
+        metadata: dict[str, Any] = {"client_id": frame_id}
+        if page:
+            metadata["page"] = page[:500]
+        if kind == "message":
+            text = frame.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise FrameError("bad_frame", "'text' must be a non-empty string", frame_id)
+            if len(text) > self.max_chars:
+                raise FrameError("too_long", f"Your message is too long: at most {self.max_chars} characters.",
+                                 frame_id)
+            display = frame.get("display")
+            if isinstance(display, str) and display.strip():
+                metadata["display"] = display[:200]
+            return Inbound(session.identity, "message", text=text, message_id=message_id,
+                           language_hint=session.locale, metadata=metadata, timestamp=time.time())
+        if kind == "event":
+            name = frame.get("name")
+            data = frame.get("data") or {}
+            if not isinstance(name, str) or not _EVENT_NAME.match(name):
+                raise FrameError("bad_frame", "an event needs a 'name' of 1 to 64 letters, digits or -_.:", frame_id)
+            if not isinstance(data, dict) or len(json.dumps(data)) > 4096:
+                raise FrameError("bad_frame", "event 'data' must be an object of at most 4 KB", frame_id)
+            return Inbound(session.identity, "event", event=name, data=data, message_id=message_id,
+                           language_hint=session.locale, metadata=metadata, timestamp=time.time())
+        raise FrameError("bad_frame", f"unknown frame type {kind!r}", frame_id if isinstance(frame_id, str) else None)
+
+    async def receive(self, session: Session, frame: dict[str, Any]) -> tuple[dict[str, Any], TurnOutcome]:
+        """Handle a message or event frame; returns the ack and the turn (already published to all tabs)."""
+        inbound = self._inbound(session, frame)
+        if not self.limiter.allow(session.visitor_id):
+            wait = max(1, round(self.limiter.retry_after(session.visitor_id)))
+            raise FrameError("rate_limited", f"You're sending messages too fast. Please wait {wait} seconds and "
+                                             "try again.", frame.get("id"), retry_after=wait)
+        outcome = await self.runtime.pipeline.handle(inbound, deliver=self.deliver)
+        return {"type": "ack", "id": frame["id"], "duplicate": outcome.duplicate}, outcome
+
+    async def deliver(self, outcome: TurnOutcome) -> None:
+        messages = chat_items(outcome.committed)
+        if messages:
+            await self.hub.publish(outcome.thread_id, {"type": "messages", "messages": messages})
+
+    # ------------------------------------------------------------------ WebSocket
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            return self._refuse_origin(request)
+        ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME_BYTES)
+        await ws.prepare(request)
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        state: dict[str, Any] = {"session": None}
+
+        async def send(frame: dict[str, Any]) -> None:
+            if not ws.closed:
+                await ws.send_str(json.dumps(frame, ensure_ascii=False))
+
+        async def work() -> None:
+            # Frames of one tab are handled one after the other, in the order they came.
+            while (frame := await queue.get()) is not None:
+                await self._ws_frame(frame, state, send, ws)
+
+        worker = asyncio.create_task(work())
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    frame = json.loads(message.data)
+                except ValueError:
+                    await send(FrameError("bad_frame", "frames must be JSON objects").frame())
+                    continue
+                if not isinstance(frame, dict):
+                    await send(FrameError("bad_frame", "frames must be JSON objects").frame())
+                    continue
+                queue.put_nowait(frame)
+        finally:
+            queue.put_nowait(None)
+            try:
+                await asyncio.wait_for(worker, 30)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                worker.cancel()
+            session = state["session"]
+            if session is not None:
+                self.hub.unsubscribe(session.thread_id, send)
+        return ws
+
+    async def _ws_frame(self, frame: dict[str, Any], state: dict[str, Any], send: Any,
+                        ws: web.WebSocketResponse) -> None:
+        try:
+            if frame.get("type") == "hello":
+                if state["session"] is not None:
+                    self.hub.unsubscribe(state["session"].thread_id, send)
+                session, ready = await self.hello(frame)
+                state["session"] = session
+                self.hub.subscribe(session.thread_id, send)
+                await send(ready)
+                return
+            if state["session"] is None:
+                raise FrameError("bad_frame", "send a hello frame first", frame.get("id"))
+            ack, _outcome = await self.receive(state["session"], frame)
+            await send(ack)
+        except FrameError as exc:
+            await send(exc.frame())
+            if exc.code == "identity_refused":
+                await ws.close(code=4003, message=b"identity refused")
+        except Exception:  # never let one frame take the connection down silently
+            log.exception("widget frame failed")
+            await send({"type": "error", "code": "internal", "message": "Something went wrong on our side.",
+                        **({"id": frame["id"]} if isinstance(frame.get("id"), str) else {})})
+
+    # ------------------------------------------------------------------ HTTP fallback
+
+    async def _json_body(self, request: web.Request) -> dict[str, Any]:
+        try:
+            raw = await request.content.read(MAX_FRAME_BYTES + 1)
+            body = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise FrameError("bad_frame", "the body is not valid JSON") from None
+        if len(raw) > MAX_FRAME_BYTES or not isinstance(body, dict):
+            raise FrameError("bad_frame", f"the body must be a JSON object of at most {MAX_FRAME_BYTES} bytes")
+        return body
+
+    def _error(self, request: web.Request, exc: FrameError) -> web.StreamResponse:
+        status = {"rate_limited": 429, "identity_refused": 403, "too_long": 413}.get(exc.code, 400)
+        return self._cors(request, web.json_response(exc.frame(), status=status))
+
+    async def http_hello(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            return self._refuse_origin(request)
+        try:
+            _session, ready = await self.hello(await self._json_body(request))
+        except FrameError as exc:
+            return self._error(request, exc)
+        return self._cors(request, web.json_response(ready, dumps=_dumps))
+
+    async def http_send(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            return self._refuse_origin(request)
+        try:
+            body = await self._json_body(request)
+            visitor_id = check_visitor_id(body.get("visitor_id"))
+            frame = body.get("frame")
+            if not isinstance(frame, dict):
+                raise FrameError("bad_frame", "'frame' must be a message or event frame")
+            thread_id = await self.runtime.store.find(Identity(WEB_CHANNEL, visitor_id))
+            if thread_id is None:
+                raise FrameError("bad_frame", "say hello first (POST /web/api/hello)")
+            locale = body.get("locale") if isinstance(body.get("locale"), str) else None
+            ack, outcome = await self.receive(Session(visitor_id, thread_id, locale), frame)
+        except IdentityError as exc:
+            return self._error(request, FrameError("identity_refused", str(exc)))
+        except FrameError as exc:
+            return self._error(request, exc)
+        return self._cors(request, web.json_response({**ack, "messages": chat_items(outcome.committed)},
+                                                     dumps=_dumps))
+
+    async def http_poll(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            return self._refuse_origin(request)
+        try:
+            visitor_id = check_visitor_id(request.query.get("visitor_id"))
+            after = int(request.query.get("after", "0"))
+        except (IdentityError, ValueError) as exc:
+            return self._error(request, FrameError("bad_frame", str(exc)))
+        thread_id = await self.runtime.store.find(Identity(WEB_CHANNEL, visitor_id))
+        messages = []
+        if thread_id is not None:
+            events = await self.runtime.store.events(thread_id, after=max(0, after),
+                                                     limit=self.config.history_limit * 20)
+            messages = chat_items(events)[-self.config.history_limit:]
+        return self._cors(request, web.json_response({"messages": messages}, dumps=_dumps))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,623 @@
+/*! Threadline chat widget. One <script> tag, no framework, no build step.
+ *
+ *   <script src="https://BOT_HOST/widget.js" async
+ *           data-bot-url="https://BOT_HOST" data-color="#e8590c" data-title="Stride"
+ *           data-greeting="Questions? Ask us!" data-position="right" data-language="de"
+ *           data-open="false"></script>
+ *
+ * JavaScript API (calls made before the script has loaded can be queued, see the README):
+ *   Threadline.track(name, data)         record a site event on the visitor's thread
+ *   Threadline.open() / close() / toggle()
+ *   Threadline.identify(customerId, signature)   link a signed-in customer (HMAC-SHA256 from your server)
+ *
+ * Security: every text from customers or flows is inserted with textContent, never as HTML; links are
+ * built as <a> elements and only for http(s) URLs.
+ */
+(function () {
+  "use strict";
+  if (window.Threadline && window.Threadline.__loaded) return;
+
+  var script = document.currentScript;
+  var queued = (window.Threadline && window.Threadline.q) || [];
+  var data = (script && script.dataset) || {};
+  var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
+
+  var options = {
+    botUrl: (data.botUrl || scriptOrigin).replace(/\/+$/, ""),
+    color: /^#[0-9a-fA-F]{3,8}$/.test(data.color || "") ? data.color : "#2f6fed",
+    title: data.title || "Chat",
+    greeting: data.greeting || "",
+    position: data.position === "left" ? "left" : "right",
+    language: data.language || navigator.language || "",
+    open: data.open === "true",
+    transport: data.transport === "http" ? "http" : "auto",
+    customer: data.customerId && data.customerSignature
+      ? { id: data.customerId, signature: data.customerSignature } : null
+  };
+
+  // ------------------------------------------------------------------ storage
+
+  function store(kind) {
+    try {
+      var s = window[kind];
+      s.setItem("threadline:probe", "1");
+      s.removeItem("threadline:probe");
+      return s;
+    } catch (e) {
+      var memory = {};
+      return {
+        getItem: function (k) { return Object.prototype.hasOwnProperty.call(memory, k) ? memory[k] : null; },
+        setItem: function (k, v) { memory[k] = String(v); },
+        removeItem: function (k) { delete memory[k]; }
+      };
+    }
+  }
+  var local = store("localStorage");
+  var session = store("sessionStorage");
+
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  var visitorId = local.getItem("threadline:visitor");
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(visitorId || "")) {
+    visitorId = randomId();
+    local.setItem("threadline:visitor", visitorId);
+  }
+  var outboxKey = "threadline:outbox:" + visitorId;
+  var outbox = [];
+  try { outbox = JSON.parse(session.getItem(outboxKey) || "[]") || []; } catch (e) { outbox = []; }
+  function saveOutbox() { session.setItem(outboxKey, JSON.stringify(outbox)); }
+
+  // ------------------------------------------------------------------ state
+
+  var items = [];          // confirmed chat items, ordered by seq
+  var seen = {};           // seq -> true
+  var lastSeq = 0;
+  var started = false;     // the thread exists on the server
+  var isOpen = false;
+  var unread = 0;
+  var refused = false;     // identity or origin refused: stop trying
+  var awaitingReply = 0;
+
+  // ------------------------------------------------------------------ DOM
+
+  var host, root, launcher, badge, teaser, panel, log, replies, statusLine, input, sendButton, typing;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      for (var key in attrs) {
+        if (!Object.prototype.hasOwnProperty.call(attrs, key) || attrs[key] == null) continue;
+        if (key === "text") node.textContent = attrs[key];
+        else if (key === "class") node.className = attrs[key];
+        else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), attrs[key]);
+        else node.setAttribute(key, attrs[key]);
+      }
+    }
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function safeUrl(url, schemes) {
+    try {
+      var parsed = new URL(url, options.botUrl + "/");
+      return (schemes || ["http:", "https:"]).indexOf(parsed.protocol) >= 0 ? parsed.href : null;
+    } catch (e) { return null; }
+  }
+
+  function build() {
+    host = el("div", { id: "threadline-widget", style: "all: initial" });
+    root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    root.appendChild(el("link", { rel: "stylesheet", href: options.botUrl + "/widget.css" }));
+    var frame = el("div", { class: "tl tl-" + options.position, style: "--tl-color: " + options.color });
+
+    badge = el("span", { class: "tl-badge", hidden: "" });
+    launcher = el("button", {
+      class: "tl-launcher", type: "button", "aria-label": "Open chat: " + options.title,
+      "aria-expanded": "false", "aria-controls": "tl-panel", onclick: toggle
+    }, [el("span", { class: "tl-launcher-icon", "aria-hidden": "true" }), badge]);
+
+    teaser = options.greeting && !local.getItem("threadline:opened")
+      ? el("button", { class: "tl-teaser", type: "button", text: options.greeting, onclick: open }) : null;
+
+    log = el("div", { class: "tl-log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
+    if (options.greeting) log.appendChild(el("p", { class: "tl-intro", text: options.greeting }));
+    typing = el("div", { class: "tl-typing", hidden: "", "aria-label": "The bot is typing" },
+      [el("span"), el("span"), el("span")]);
+    replies = el("div", { class: "tl-replies", role: "group", "aria-label": "Suggested replies" });
+    statusLine = el("div", { class: "tl-status", role: "status" });
+    input = el("textarea", { class: "tl-input", rows: "1", "aria-label": "Your message", placeholder: "Write a message…",
+      maxlength: "4000", onkeydown: function (e) {
+        if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
+      } });
+    sendButton = el("button", { class: "tl-send", type: "submit", "aria-label": "Send" });
+    var form = el("form", { class: "tl-composer", onsubmit: function (e) { e.preventDefault(); submit(); } },
+      [input, sendButton]);
+    var closeButton = el("button", { class: "tl-close", type: "button", "aria-label": "Close chat", onclick: close });
+    panel = el("div", { id: "tl-panel", class: "tl-panel", role: "dialog", "aria-label": options.title, hidden: "",
+      onkeydown: function (e) { if (e.key === "Escape") { close(); launcher.focus(); } } },
+      [el("div", { class: "tl-header" }, [el("span", { class: "tl-title", text: options.title }), closeButton]),
+       log, typing, replies, statusLine, form]);
+
+    frame.appendChild(panel);
+    if (teaser) frame.appendChild(teaser);
+    frame.appendChild(launcher);
+    root.appendChild(frame);
+    document.body.appendChild(host);
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  function time(ts) {
+    try { return new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+    catch (e) { return ""; }
+  }
+
+  function linkify(text) {
+    var fragment = document.createDocumentFragment();
+    var pattern = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+    var last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var href = safeUrl(match[0]);
+      fragment.appendChild(href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", text: match[0] })
+                                : document.createTextNode(match[0]));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+
+  function buttonNode(button) {
+    if (button.kind === "url") {
+      var href = safeUrl(button.value);
+      return href ? el("a", { class: "tl-button", href: href, target: "_blank", rel: "noopener noreferrer",
+                              text: button.title }) : null;
+    }
+    if (button.kind === "phone") {
+      return el("a", { class: "tl-button", href: "tel:" + String(button.value).replace(/[^\d+]/g, ""),
+                       text: button.title });
+    }
+    return el("button", { class: "tl-button", type: "button", text: button.title,
+                          onclick: function () { sendText(button.value, button.title); } });
+  }
+
+  function buttonsNode(buttons) {
+    if (!buttons || !buttons.length) return null;
+    return el("div", { class: "tl-buttons" }, buttons.map(buttonNode));
+  }
+
+  function mediaNode(item) {
+    var src = safeUrl(item.url);
+    if (!src) return null;
+    if (item.media === "video") {
+      return el("video", { class: "tl-media", src: src, controls: "", preload: "metadata", playsinline: "",
+                           "aria-label": item.caption || "video" });
+    }
+    return el("img", { class: "tl-media", src: src, alt: item.caption || "", loading: "lazy" });
+  }
+
+  function carouselNode(item) {
+    var track = el("div", { class: "tl-cards", tabindex: "0", role: "list" }, item.cards.map(function (card) {
+      var image = card.image_url && safeUrl(card.image_url);
+      return el("div", { class: "tl-card", role: "listitem" }, [
+        image ? el("img", { src: image, alt: card.title, loading: "lazy" }) : null,
+        el("div", { class: "tl-card-body" }, [
+          el("strong", { text: card.title }),
+          card.subtitle ? el("p", { text: card.subtitle }) : null,
+          buttonsNode(card.buttons)
+        ])
+      ]);
+    }));
+    function scroll(direction) { track.scrollBy({ left: direction * 230, behavior: "smooth" }); }
+    return el("div", { class: "tl-carousel", role: "region", "aria-roledescription": "carousel",
+                       "aria-label": "Products" }, [
+      el("button", { class: "tl-prev", type: "button", "aria-label": "Previous", onclick: function () { scroll(-1); } }),
+      track,
+      el("button", { class: "tl-next", type: "button", "aria-label": "Next", onclick: function () { scroll(1); } })
+    ]);
+  }
+
+  function itemNode(item) {
+    var body = [];
+    if (item.type === "text") {
+      body.push(el("div", { class: "tl-text" }, [linkify(item.text || "")]));
+      body.push(buttonsNode(item.buttons));
+    } else if (item.type === "media") {
+      body.push(mediaNode(item));
+      if (item.caption) body.push(el("div", { class: "tl-text" }, [linkify(item.caption)]));
+      body.push(buttonsNode(item.buttons));
+    } else if (item.type === "carousel") {
+      body.push(carouselNode(item));
+    } else {
+      return null;  // typing hints and custom payloads are not bubbles
+    }
+    var node = el("div", { class: "tl-message tl-" + item.role + " tl-kind-" + item.type }, [
+      el("div", { class: "tl-bubble" }, body),
+      el("time", { class: "tl-time", text: item.ts ? time(item.ts) : "" })
+    ]);
+    if (item.seq != null) node.setAttribute("data-seq", String(item.seq));
+    if (item.client_id) node.setAttribute("data-client-id", item.client_id);
+    return node;
+  }
+
+  function place(item) {
+    if (item.seq != null) {
+      if (seen[item.seq]) return false;
+      seen[item.seq] = true;
+      lastSeq = Math.max(lastSeq, item.seq);
+      var index = items.length;
+      while (index > 0 && items[index - 1].seq > item.seq) index--;
+      items.splice(index, 0, item);
+    }
+    if (item.type === "custom") {
+      host.dispatchEvent(new CustomEvent("threadline:custom", { detail: item.data, bubbles: true, composed: true }));
+    }
+    if (item.role === "user" && item.client_id) {
+      var pending = log.querySelector('.tl-pending[data-client-id="' + cssEscape(item.client_id) + '"]');
+      if (pending) pending.parentNode.removeChild(pending);
+    }
+    var node = itemNode(item);
+    if (!node) return true;
+    var before = null;
+    var nodes = log.querySelectorAll(".tl-message");
+    for (var i = 0; i < nodes.length; i++) {
+      var seq = nodes[i].getAttribute("data-seq");
+      if (nodes[i].classList.contains("tl-pending") || (seq !== null && Number(seq) > item.seq)) {
+        before = nodes[i];
+        break;
+      }
+    }
+    log.insertBefore(node, before);
+    return true;
+  }
+
+  function cssEscape(value) {
+    return window.CSS && CSS.escape ? CSS.escape(value) : String(value).replace(/["\\]/g, "\\$&");
+  }
+
+  function showReplies() {
+    replies.textContent = "";
+    var last = items[items.length - 1];
+    if (!last || last.role !== "bot" || !last.quick_replies || !last.quick_replies.length) return;
+    last.quick_replies.forEach(function (reply) {
+      replies.appendChild(el("button", { class: "tl-chip", type: "button", text: reply.title, onclick: function () {
+        replies.textContent = "";
+        sendText(reply.payload, reply.title);
+      } }));
+    });
+  }
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  var renderQueue = Promise.resolve();
+
+  function receive(list, live) {
+    // Bot messages are shown one after another; a typing hint delays what follows it (live only).
+    renderQueue = renderQueue.then(function () {
+      var chain = Promise.resolve();
+      list.forEach(function (item) {
+        chain = chain.then(function () {
+          if (live && item.type === "typing" && !seen[item.seq]) {
+            seen[item.seq] = true;
+            typing.hidden = false;
+            scrollDown();
+            return new Promise(function (resolve) {
+              setTimeout(resolve, Math.min(3, Number(item.seconds) || 1) * 1000);
+            });
+          }
+          var added = place(item);
+          if (added && live && item.role === "bot") {
+            if (!isOpen) { unread++; updateBadge(); }
+          }
+        });
+      });
+      return chain.then(function () {
+        if (awaitingReply === 0) typing.hidden = true;
+        showReplies();
+        scrollDown();
+      });
+    });
+    return renderQueue;
+  }
+
+  function updateBadge() {
+    badge.hidden = unread === 0;
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    launcher.setAttribute("aria-label", "Open chat: " + options.title + (unread ? " (" + unread + " unread)" : ""));
+  }
+
+  function setStatus(text, kind) {
+    statusLine.textContent = text || "";
+    statusLine.className = "tl-status" + (kind ? " tl-status-" + kind : "");
+  }
+
+  function showPending(frame) {
+    if (frame.type !== "message" || log.querySelector('[data-client-id="' + cssEscape(frame.id) + '"]')) return;
+    var node = itemNode({ role: "user", type: "text", text: frame.display || frame.text,
+                          ts: frame.ts, client_id: frame.id });
+    node.classList.add("tl-pending");
+    log.appendChild(node);
+    scrollDown();
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  function enqueue(frame) {
+    outbox.push(frame);
+    saveOutbox();
+    showPending(frame);
+    connection.flush();
+  }
+
+  function sendText(text, display) {
+    text = String(text || "").trim();
+    if (!text) return;
+    replies.textContent = "";
+    awaitingReply++;
+    typing.hidden = false;
+    var frame = { type: "message", id: randomId(), text: text, ts: Date.now() / 1000, page: location.href };
+    if (display && display !== text) frame.display = display;
+    enqueue(frame);
+  }
+
+  function submit() {
+    var text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    sendText(text);
+    input.focus();
+  }
+
+  function track(name, payload) {
+    enqueue({ type: "event", id: randomId(), name: String(name), data: payload || {}, page: location.href });
+  }
+
+  function acknowledge(id) {
+    var before = outbox.length;
+    outbox = outbox.filter(function (frame) { return frame.id !== id; });
+    if (outbox.length !== before) saveOutbox();
+  }
+
+  function handleFrame(frame) {
+    if (frame.type === "ready") {
+      started = frame.started;
+      setStatus("");
+      receive(frame.messages || [], false);
+      if (isOpen) maybeStart();
+      connection.flush();
+    } else if (frame.type === "messages") {
+      receive(frame.messages || [], true);
+    } else if (frame.type === "ack") {
+      acknowledge(frame.id);
+      if (awaitingReply > 0) awaitingReply--;
+      renderQueue.then(function () { if (awaitingReply === 0) typing.hidden = true; });
+    } else if (frame.type === "error") {
+      handleError(frame);
+    }
+  }
+
+  function handleError(frame) {
+    if (frame.id) {
+      acknowledge(frame.id);  // a refused frame is not retried; its text stays visible as not sent
+      var pending = log.querySelector('.tl-pending[data-client-id="' + cssEscape(frame.id) + '"]');
+      if (pending) pending.classList.add("tl-failed");
+      if (awaitingReply > 0) awaitingReply--;
+      typing.hidden = awaitingReply === 0;
+    }
+    if (frame.code === "identity_refused" || frame.code === "origin_refused") refused = true;
+    setStatus(frame.message || "Something went wrong.", "error");
+  }
+
+  function maybeStart() {
+    if (started) return;
+    started = true;
+    track("conversation_start", {});
+  }
+
+  // ------------------------------------------------------------------ transport
+
+  var connection = (function () {
+    var ws = null, ready = false, attempts = 0, everOpened = false, timer = null, mode = options.transport;
+    var inFlight = {};
+    var pollTimer = null, httpBusy = false;
+
+    function hello() {
+      var frame = { type: "hello", visitor_id: visitorId, locale: options.language, after: lastSeq };
+      if (options.customer) frame.customer = options.customer;
+      return frame;
+    }
+
+    function schedule() {
+      if (refused || timer) return;
+      var delay = Math.min(15000, 500 * Math.pow(2, attempts)) * (0.75 + Math.random() * 0.5);
+      attempts++;
+      timer = setTimeout(function () { timer = null; connect(); }, navigator.onLine === false ? 1000 : delay);
+    }
+
+    function connect() {
+      if (refused) return;
+      if (navigator.onLine === false) { setStatus("You're offline. Messages will be sent when you're back.", "offline"); schedule(); return; }
+      if (mode === "http" || !window.WebSocket) { startHttp(); return; }
+      if (ws) return;
+      setStatus(everOpened ? "Reconnecting…" : "");
+      try {
+        ws = new WebSocket(options.botUrl.replace(/^http/, "ws") + "/web/ws");
+      } catch (e) { ws = null; fallbackOrRetry(); return; }
+      ws.onopen = function () {
+        everOpened = true;
+        attempts = 0;
+        ws.send(JSON.stringify(hello()));
+      };
+      ws.onmessage = function (event) {
+        var frame;
+        try { frame = JSON.parse(event.data); } catch (e) { return; }
+        if (frame.type === "ready") { ready = true; inFlight = {}; }
+        handleFrame(frame);
+      };
+      ws.onclose = function (event) {
+        ws = null;
+        ready = false;
+        inFlight = {};
+        if (event.code === 4003) { refused = true; return; }
+        fallbackOrRetry();
+      };
+    }
+
+    function fallbackOrRetry() {
+      if (!everOpened && attempts >= 2) {
+        mode = "http";  // WebSocket never got through (proxy, firewall): talk over plain HTTP instead
+        startHttp();
+        return;
+      }
+      if (navigator.onLine !== false) setStatus("Reconnecting…");
+      schedule();
+    }
+
+    function flush() {
+      if (mode === "http") { httpFlush(); return; }
+      if (!ws || !ready) { if (!ws && !timer) connect(); return; }
+      outbox.forEach(function (frame) {
+        if (inFlight[frame.id]) return;
+        inFlight[frame.id] = true;
+        var wire = {};
+        for (var key in frame) if (key !== "ts") wire[key] = frame[key];
+        ws.send(JSON.stringify(wire));
+      });
+    }
+
+    function goOffline() {
+      setStatus("You're offline. Messages will be sent when you're back.", "offline");
+      if (ws) { try { ws.close(); } catch (e) { /* already closing */ } }
+    }
+
+    function goOnline() {
+      setStatus("");
+      attempts = 0;
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (mode === "http") { httpHello(); return; }
+      connect();
+    }
+
+    // HTTP fallback: the same frames over POST, and polling for messages from other tabs and channels.
+    function post(path, body) {
+      return fetch(options.botUrl + path, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+      }).then(function (response) {
+        return response.json().then(function (json) { return { status: response.status, json: json }; });
+      });
+    }
+
+    var helloDone = false;
+    function httpHello() {
+      return post("/web/api/hello", hello()).then(function (result) {
+        if (result.status !== 200) { handleError(result.json); return; }
+        helloDone = true;
+        handleFrame(result.json);
+      }).catch(function () { setStatus("Reconnecting…"); schedule(); });
+    }
+
+    function startHttp() {
+      if (pollTimer) return;
+      httpHello();
+      pollTimer = setInterval(poll, 2500);
+    }
+
+    function poll() {
+      if (!helloDone || navigator.onLine === false) return;
+      fetch(options.botUrl + "/web/api/poll?visitor_id=" + encodeURIComponent(visitorId) + "&after=" + lastSeq)
+        .then(function (r) { return r.json(); })
+        .then(function (json) { if (json.messages && json.messages.length) receive(json.messages, true); })
+        .catch(function () { /* next poll */ });
+    }
+
+    function httpFlush() {
+      if (httpBusy || !helloDone || !outbox.length || navigator.onLine === false) return;
+      httpBusy = true;
+      var frame = outbox[0];
+      var wire = {};
+      for (var key in frame) if (key !== "ts") wire[key] = frame[key];
+      post("/web/api/send", { visitor_id: visitorId, locale: options.language, frame: wire }).then(function (result) {
+        httpBusy = false;
+        if (result.status === 200) {
+          receive(result.json.messages || [], true);
+          handleFrame({ type: "ack", id: frame.id });
+        } else {
+          handleError(result.json);
+        }
+        httpFlush();
+      }).catch(function () { httpBusy = false; setTimeout(httpFlush, 2000); });
+    }
+
+    window.addEventListener("offline", goOffline);
+    window.addEventListener("online", goOnline);
+    return { connect: connect, flush: flush };
+  })();
+
+  // ------------------------------------------------------------------ opening and closing
+
+  function open() {
+    if (isOpen) return;
+    isOpen = true;
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.classList.add("tl-launcher-open");
+    if (teaser) { teaser.hidden = true; }
+    local.setItem("threadline:opened", "1");
+    unread = 0;
+    updateBadge();
+    scrollDown();
+    input.focus();
+    maybeStart();
+  }
+
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.classList.remove("tl-launcher-open");
+  }
+
+  function toggle() { if (isOpen) close(); else open(); }
+
+  function identify(id, signature) {
+    options.customer = { id: String(id), signature: String(signature) };
+  }
+
+  // ------------------------------------------------------------------ start
+
+  var api = {
+    __loaded: true,
+    track: track,
+    open: function () { whenReady(open); },
+    close: function () { whenReady(close); },
+    toggle: function () { whenReady(toggle); },
+    identify: identify,
+    visitorId: function () { return visitorId; }
+  };
+  window.Threadline = api;
+
+  var booted = false, waiting = [];
+  function whenReady(fn) { if (booted) fn(); else waiting.push(fn); }
+
+  function boot() {
+    build();
+    booted = true;
+    outbox.forEach(showPending);
+    queued.forEach(function (call) {
+      var method = api[call[0]];
+      if (typeof method === "function") method.apply(api, Array.prototype.slice.call(call[1] || []));
+    });
+    waiting.forEach(function (fn) { fn(); });
+    if (options.open) open();
+    connection.connect();
+  }
+
+  if (document.body) boot();
+  else document.addEventListener("DOMContentLoaded", boot);
+})();
