@@ -120,12 +120,12 @@ class WebConnector:
             response.headers["Vary"] = "Origin"
         return response
 
-    def _refuse_origin(self, request: web.Request) -> web.Response:
+    def _refuse_origin(self, request: web.Request) -> web.StreamResponse:
+        # CORS headers on the refusal itself, so the widget on that page can show why it cannot chat.
         log.warning("refused widget connection from origin %s", request.headers.get("Origin"))
-        return web.json_response({"type": "error", "code": "origin_refused",
-                                  "message": "This website is not allowed to use this chat.",
-                                  "error": "origin not allowed: add it to connectors.web.allowed_origins"},
-                                 status=403)
+        return self._cors(request, web.json_response({
+            "type": "error", "code": "origin_refused", "message": "This website is not allowed to use this chat.",
+            "error": "origin not allowed: add it to connectors.web.allowed_origins"}, status=403))
 
     async def preflight(self, request: web.Request) -> web.StreamResponse:
         if not self.origin_allowed(request):

@@ -504,9 +504,10 @@
     }
 
     // HTTP fallback: the same frames over POST, and polling for messages from other tabs and channels.
+    // text/plain keeps the request "simple" (no CORS preflight); the server reads the body as JSON anyway.
     function post(path, body) {
       return fetch(options.botUrl + path, {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+        method: "POST", headers: { "Content-Type": "text/plain;charset=UTF-8" }, body: JSON.stringify(body)
       }).then(function (response) {
         return response.json().then(function (json) { return { status: response.status, json: json }; });
       });
@@ -515,7 +516,11 @@
     var helloDone = false;
     function httpHello() {
       return post("/web/api/hello", hello()).then(function (result) {
-        if (result.status !== 200) { handleError(result.json); return; }
+        if (result.status !== 200) {
+          handleError(result.json);
+          if (pollTimer && refused) { clearInterval(pollTimer); pollTimer = null; }
+          return;
+        }
         helloDone = true;
         handleFrame(result.json);
       }).catch(function () { setStatus("Reconnecting…"); schedule(); });
