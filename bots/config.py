@@ -72,9 +72,52 @@ class WebConnectorConfig(_Strict):
         return value
 
 
+MESSENGER_ENV = {
+    "page_id": "MESSENGER_PAGE_ID",
+    "verify_token": "MESSENGER_VERIFY_TOKEN",
+    "app_secret": "MESSENGER_APP_SECRET",
+    "page_access_token": "MESSENGER_PAGE_ACCESS_TOKEN",
+    "graph_api_url": "MESSENGER_GRAPH_API_URL",
+}
+
+
+class MessengerConnectorConfig(_Strict):
+    """Facebook Messenger. On when a page access token and an app secret are set.
+
+    Each of the keys in MESSENGER_ENV may come from its environment variable, which wins over the file.
+    """
+
+    page_id: str = ""
+    verify_token: str = ""
+    app_secret: str = ""
+    page_access_token: str = ""
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+    app_id: str = ""  # our app's id: echoes from other app ids (or none) are a person writing from the Page inbox
+    appsecret_proof: bool = True
+    typing_indicators: bool = True
+    mark_seen: bool = True
+    fetch_profile_locale: bool = True
+    send_retries: int = Field(5, ge=0, le=20)
+    retry_base_seconds: float = Field(0.5, gt=0)
+    retry_max_seconds: float = Field(30.0, gt=0)
+    send_timeout_seconds: float = Field(20.0, gt=0)
+
+    @field_validator("graph_api_url")
+    @classmethod
+    def _graph_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://graph.facebook.com/v21.0")
+        return value.rstrip("/")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.page_access_token and self.app_secret)
+
+
 class ConnectorsConfig(_Strict):
     rest: RestConnectorConfig = RestConnectorConfig()
     web: WebConnectorConfig = WebConnectorConfig()
+    messenger: MessengerConnectorConfig = MessengerConnectorConfig()
 
 
 class ActionsConfig(_Strict):
@@ -153,6 +196,18 @@ def _substitute_env(value: Any, where: Mark, path: str, problems: list[Problem])
     return _ENV_REF.sub(replace, value)
 
 
+def _messenger_environment(merged: dict[str, Any]) -> None:
+    """MESSENGER_* environment variables win over the file, as the Messenger docs of this project promise."""
+    values = {key: os.environ[env] for key, env in MESSENGER_ENV.items() if os.environ.get(env)}
+    if not values:
+        return
+    connectors = dict(merged.get("connectors") or {})
+    messenger = dict(connectors.get("messenger") or {})
+    messenger.update(values)
+    connectors["messenger"] = messenger
+    merged["connectors"] = connectors
+
+
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
     """Read and validate config.yaml; raise :class:`UserError` listing every problem."""
     if not path.is_file():
@@ -177,6 +232,7 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
                                 f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)"))
         raise ProblemsError(problems)
     merged["data_dir"] = Path(os.environ.get(DATA_DIR_ENV) or "data")
+    _messenger_environment(merged)
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.rpartition(".")
         target = merged

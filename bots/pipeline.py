@@ -39,7 +39,8 @@ class TurnOutcome:
 
 
 # Called with the thread's lock still held, so replies of one thread reach every channel in order.
-Deliver = Callable[[TurnOutcome], Awaitable[None]]
+# It may return events about the delivery (a failed send, a refusal), which are added to the thread.
+Deliver = Callable[[TurnOutcome], Awaitable["list[ThreadEvent] | None"]]
 
 
 def outbound_event(message: Outbound, now: float, channel: str) -> ThreadEvent:
@@ -84,7 +85,10 @@ class Pipeline:
         committed = tuple(StoredEvent(thread_id, first + i, event) for i, event in enumerate(events))
         outcome = TurnOutcome(thread_id, turn.outbound, language=turn.state.language, committed=committed)
         if deliver is not None:
-            await deliver(outcome)
+            delivery_events = await deliver(outcome)
+            if delivery_events:
+                await self.store.commit(thread_id, turn.state.to_json(), list(delivery_events),
+                                        expected_version=version, now=self.clock())
         return outcome
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:

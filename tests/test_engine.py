@@ -401,3 +401,37 @@ def test_number_reading(engine_for: Callable[..., Engine], text: str, expected: 
     chat.say("which size", "size_help")
     chat.say(text)
     assert chat.state.slots["size"] == expected
+
+
+def test_receipts_are_logged_and_change_nothing(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("hello", "greet")
+    before = chat.state.to_json()
+    assert chat.event("message_read", watermark=123) == []
+    assert [e.kind for e in chat.events][-1] == "receipt"
+    assert chat.state.site_events == [] and chat.state.last_inbound_at == before["last_inbound_at"]
+
+
+def test_a_person_answering_makes_the_bot_step_back(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.say("which size", "size_help")
+    assert chat.event("agent_message", text="Hi, Anna from Stride here", by="page_inbox") == []
+    assert chat.state.handoff is True and chat.state.stack == []
+    assert chat.say("42") == []
+    assert [e.data["text"] for e in chat.events if e.kind == "agent"] == ["Hi, Anna from Stride here"]
+
+
+def test_handover_protocol_toggles_the_bot(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.event("handover", action="taken", new_owner_app_id="263902037430900")
+    assert chat.state.handoff is True and chat.say("hello", "greet") == []
+    chat.event("handover", action="passed", previous_owner_app_id="263902037430900")
+    assert chat.state.handoff is False and texts(chat.say("hello", "greet")) == ["Hello!"]
+
+
+def test_observe_only_messages_are_recorded_without_an_answer(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for()
+    state = engine.new_state()
+    inbound = Inbound(WHO, "message", text="hello", metadata={"observe_only": True})
+    turn = engine.handle(state, inbound, nlu("hello", "greet"), 5.0)
+    assert turn.outbound == [] and [e.kind for e in turn.events] == ["user", "language"]

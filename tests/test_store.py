@@ -185,7 +185,7 @@ async def test_migration_from_version_1_keeps_data(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     await store.open()
     try:
-        assert store.schema_version() == len(MIGRATIONS) == 2
+        assert store.schema_version() == len(MIGRATIONS) == 3
         assert await store.has_message("t1", "web:a")
         event_with_id = ThreadEvent("site_event", {"name": "product_viewed"}, 2.0, "web", message_id="web:b")
         await store.commit("t1", {}, [event_with_id], expected_version=1, now=2.0)
@@ -194,3 +194,24 @@ async def test_migration_from_version_1_keeps_data(tmp_path: Path) -> None:
             await store.commit("t1", {}, [event_with_id], expected_version=2, now=3.0)
     finally:
         await store.close()
+
+
+async def test_inbox_is_durable_deduplicated_and_ordered(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.db"
+    store = SQLiteThreadStore(path)
+    await store.open()
+    first = await store.enqueue_inbound("messenger", [("mid:a", '{"n": 1}'), ("mid:b", '{"n": 2}')], now=1.0)
+    again = await store.enqueue_inbound("messenger", [("mid:b", '{"n": 2}'), ("mid:c", '{"n": 3}')], now=2.0)
+    assert None not in first and again[0] is None and again[1] is not None  # mid:b redelivered: stored once
+    await store.finish_inbound(first[:1], now=3.0)  # type: ignore[list-item]
+    await store.close()
+    reopened = SQLiteThreadStore(path)  # a restart: what was not processed is still there, in order
+    await reopened.open()
+    try:
+        assert [payload for _id, payload in await reopened.pending_inbound("messenger")] == ['{"n": 2}', '{"n": 3}']
+        assert await reopened.pending_inbound("web") == []
+        assert await reopened.enqueue_inbound("messenger", [("mid:a", "{}")], now=4.0) == [None]  # remembered
+        await reopened.finish_inbound([i for i, _ in await reopened.pending_inbound("messenger")], now=10 * 86400)
+        assert await reopened.enqueue_inbound("messenger", [("mid:a", "{}")], now=10 * 86400) != [None]  # forgotten
+    finally:
+        await reopened.close()

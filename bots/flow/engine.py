@@ -28,6 +28,9 @@ from bots.types import (
 )
 
 MAX_OPS_PER_TURN = 500
+RECEIPT_EVENTS = frozenset({"message_delivered", "message_read"})
+AGENT_MESSAGE = "agent_message"
+HANDOVER = "handover"
 _PAYLOAD = re.compile(r"^(/[^{\s]+)(\{.*\})?$", re.DOTALL)
 _ACTION_FAILED = {
     "en": "Sorry, something went wrong on our side. Please try again in a moment.",
@@ -286,6 +289,7 @@ class _Run:
         self.state.turn += 1
         self.state.channel = self.channel
         self.state.last_inbound_at = self.now
+        self.state.last_inbound_by_channel[self.channel] = self.now
 
     def on_message(self, inbound: Inbound, nlu: NLUResult | None) -> None:
         text = inbound.text.strip()
@@ -301,8 +305,8 @@ class _Run:
             self.state.language = nlu.language
         if self.state.language is None:
             self._language_from_hint(inbound)
-        if self.state.handoff:
-            return
+        if self.state.handoff or inbound.metadata.get("observe_only"):
+            return  # a person (or another app) has this conversation: record, do not answer
         payload = parse_payload(text)
         entities = {e.entity: e.value for e in (nlu.entities if nlu else ())}
         if payload is not None:
@@ -332,6 +336,16 @@ class _Run:
 
     def on_event(self, inbound: Inbound) -> None:
         name, data = inbound.event, dict(inbound.data)
+        if name in RECEIPT_EVENTS:
+            self.log("receipt", name=name, data=data)  # delivery/read: no interaction, nothing to answer
+            return
+        if name == AGENT_MESSAGE:
+            self._agent_message(data)
+            return
+        if name == HANDOVER:
+            self._handover(data)
+            return
+        self.state.last_inbound_by_channel[self.channel] = self.now
         self.state.site_events.append({"name": name, "data": data, "ts": self.now, "channel": self.channel})
         del self.state.site_events[:-MAX_SITE_EVENTS]
         self.log("site_event", name=name, data=data, metadata=inbound.metadata)
@@ -354,6 +368,25 @@ class _Run:
             return
         self.state.stack.clear()
         self._start(flow, prefill=None)
+
+    def _agent_message(self, data: dict[str, Any]) -> None:
+        """A person answered (e.g. from the Facebook Page inbox): record it and let the person have the chat."""
+        self.log("agent", text=data.get("text", ""), by=data.get("by", ""), data=data)
+        if not self.state.handoff:
+            for frame in reversed(self.state.stack):
+                self.log("flow", flow=frame.flow, status="ended", reason="agent")
+            self.state.stack.clear()
+            self.state.handoff = True
+            self.log("handoff", active=True, reason="agent_message")
+
+    def _handover(self, data: dict[str, Any]) -> None:
+        """Messenger's handover protocol: another app took the thread, or passed it (back) to us."""
+        taken = data.get("action") == "taken"
+        self.log("handover", **data)
+        if taken != self.state.handoff:
+            self.state.stack.clear()
+            self.state.handoff = taken
+            self.log("handoff", active=taken, reason="handover")
 
     def _language_from_hint(self, inbound: Inbound) -> None:
         hint = short_locale(inbound.language_hint)
@@ -407,6 +440,7 @@ class _Run:
 
     def _start(self, flow: str, prefill: str | None) -> None:
         self.state.stack.append(Frame(flow))
+        self.state.message_tag = self.bot.flows[flow].message_tag
         self.turn.prefill = prefill
         self.log("flow", flow=flow, status="started")
         self.run()

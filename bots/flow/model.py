@@ -188,6 +188,7 @@ class Flow:
     interruptible: bool
     description: str
     mark: Mark
+    message_tag: str | None = None
 
 
 @dataclass(frozen=True)

@@ -217,10 +217,15 @@ class TriggerSpec(_Strict):
     refs: list[str] = Field(default_factory=list)
 
 
+MessageTag = Literal["CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "CUSTOMER_FEEDBACK"]
+
+
 class FlowSpec(_Strict):
     description: str = ""
     trigger: TriggerSpec = TriggerSpec()
     interruptible: bool = True
+    # Messenger: the tag that lets this flow's messages go out after the 24-hour window (never promotional)
+    message_tag: MessageTag | None = None
     steps: list[Step] = Field(min_length=1)
 
 

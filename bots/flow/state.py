@@ -35,6 +35,9 @@ class ThreadState:
     turn: int = 0
     channel: str = ""
     last_inbound_at: float = 0.0
+    # When the customer last did something on each channel: Messenger's 24-hour window counts from it.
+    last_inbound_by_channel: dict[str, float] = field(default_factory=dict)
+    message_tag: str | None = None  # the Messenger tag the current flow declared, for sends outside the window
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -51,6 +54,8 @@ class ThreadState:
             "turn": self.turn,
             "channel": self.channel,
             "last_inbound_at": self.last_inbound_at,
+            "last_inbound_by_channel": dict(self.last_inbound_by_channel),
+            "message_tag": self.message_tag,
         }
 
     @classmethod

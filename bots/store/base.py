@@ -85,6 +85,20 @@ class ThreadStore(ABC):
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         """Thread ids in order, for exports and migrations."""
 
+    # A durable inbox for webhooks (Messenger): stored before acknowledging, processed afterwards.
+
+    @abstractmethod
+    async def enqueue_inbound(self, channel: str, items: list[tuple[str, str]], *, now: float) -> list[int | None]:
+        """Store (dedupe key, JSON payload) items durably; one id per item, None where it was stored before."""
+
+    @abstractmethod
+    async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[tuple[int, str]]:
+        """Stored items not processed yet, oldest first: what a restart must still process."""
+
+    @abstractmethod
+    async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
+        """Mark items processed; processed items older than ``keep_seconds`` are forgotten."""
+
 
 class ThreadLock(ABC):
     """Serialises work on one key (a thread or an identity); different keys run concurrently."""

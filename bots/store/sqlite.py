@@ -91,6 +91,20 @@ MIGRATIONS: list[str] = [
     DROP INDEX events_message_id;
     CREATE UNIQUE INDEX events_inbound_id ON events (thread_id, message_id) WHERE message_id IS NOT NULL;
     """,
+    # 3: a durable inbox for webhooks: events are stored before the webhook is acknowledged, processed later,
+    #    and a redelivered event (same key) is stored once
+    """
+    CREATE TABLE inbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel     TEXT NOT NULL,
+        dedupe_key  TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        done_at     REAL,
+        UNIQUE (channel, dedupe_key)
+    );
+    CREATE INDEX inbox_pending ON inbox (channel, id) WHERE done_at IS NULL;
+    """,
 ]
 INBOUND_KINDS = ("user", "site_event")
 
@@ -367,6 +381,53 @@ class SQLiteThreadStore(ThreadStore):
 
     async def has_message(self, thread_id: str, message_id: str) -> bool:
         return await self._on(self._reader_pool, self._has_message, thread_id, message_id)
+
+    # ------------------------------------------------------------------ inbox
+
+    def _enqueue_inbound(self, channel: str, items: list[tuple[str, str]], now: float) -> list[int | None]:
+        db = self._writer
+        assert db is not None
+        ids: list[int | None] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for key, payload in items:
+                cursor = db.execute("INSERT OR IGNORE INTO inbox (channel, dedupe_key, payload, received_at) "
+                                    "VALUES (?, ?, ?, ?)", (channel, key, payload, now))
+                ids.append(int(cursor.lastrowid) if cursor.rowcount else None)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return ids
+
+    async def enqueue_inbound(self, channel: str, items: list[tuple[str, str]], *, now: float) -> list[int | None]:
+        return await self._on(self._writer_pool, self._enqueue_inbound, channel, items, now)
+
+    def _pending_inbound(self, channel: str, limit: int) -> list[tuple[int, str]]:
+        assert self._reader is not None
+        rows = self._reader.execute("SELECT id, payload FROM inbox WHERE channel = ? AND done_at IS NULL "
+                                    "ORDER BY id LIMIT ?", (channel, limit)).fetchall()
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[tuple[int, str]]:
+        return await self._on(self._reader_pool, self._pending_inbound, channel, limit)
+
+    def _finish_inbound(self, ids: list[int], now: float, keep_seconds: float) -> None:
+        db = self._writer
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("UPDATE inbox SET done_at = ? WHERE id = ?", [(now, i) for i in ids])
+            # done rows are kept a while: Facebook redelivers for up to a day and a half
+            db.execute("DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (now - keep_seconds,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
+        if ids:
+            await self._on(self._writer_pool, self._finish_inbound, list(ids), now, keep_seconds)
 
     def _thread_ids(self, after: str, limit: int) -> list[str]:
         assert self._reader is not None

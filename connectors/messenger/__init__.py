@@ -1,0 +1,1 @@
+"""Facebook Messenger: webhook in, Send API out, within Messenger's limits and messaging policy."""
