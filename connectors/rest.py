@@ -83,6 +83,15 @@ def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
     return out
 
 
+def is_text(value: str) -> bool:
+    """Valid Unicode text: JSON allows lone surrogates (\\ud800), which no store or channel can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse(body: Any, max_chars: int) -> Inbound:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
@@ -109,6 +118,8 @@ def parse(body: Any, max_chars: int) -> Inbound:
         data = event.get("data") or {}
         if not isinstance(data, dict):
             raise BadRequest("'event.data' must be a JSON object")
+        if not is_text(json.dumps([sender, event, metadata], ensure_ascii=False)):
+            raise BadRequest("the request holds text that is not valid Unicode (a lone surrogate)")
         return Inbound(identity, "event", event=event["name"], data=data, message_id=message_id,
                        language_hint=hint, metadata=metadata, timestamp=time.time())
     text = body.get("message")
@@ -118,6 +129,8 @@ def parse(body: Any, max_chars: int) -> Inbound:
         raise BadRequest("'message' is empty")
     if len(text) > max_chars:
         raise BadRequest(f"'message' is longer than {max_chars} characters")
+    if not is_text(text) or not is_text(sender) or not is_text(json.dumps(metadata, ensure_ascii=False)):
+        raise BadRequest("the request holds text that is not valid Unicode (a lone surrogate)")
     return Inbound(identity, "message", text=text, message_id=message_id, language_hint=hint,
                    metadata=metadata, timestamp=time.time())
 
@@ -159,7 +172,7 @@ class RestConnector:
             if len(raw) > MAX_BODY_BYTES:
                 return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
             body = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return web.json_response({"error": "the body is not valid JSON"}, status=400)
         try:
             inbound = parse(body, self.max_chars)

@@ -122,3 +122,30 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"threadline: cannot listen on 127.0.0.1:{port}:" in result.stderr and "in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_store_setup_mistakes_are_clear_errors(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "afile"
+    not_a_dir.write_text("x")
+    result = threadline("shell", "--config", str(REPO / "config.yaml"), stdin=":quit\n",
+                        env={"THREADLINE_DATA_DIR": str(not_a_dir)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"threadline: store {not_a_dir}/threadline.db: cannot open it:" in result.stderr
+    garbage = tmp_path / "data"
+    garbage.mkdir()
+    (garbage / "threadline.db").write_bytes(b"this is not a database" * 100)
+    result = threadline("shell", "--config", str(REPO / "config.yaml"), stdin=":quit\n",
+                        env={"THREADLINE_DATA_DIR": str(garbage)})
+    assert result.returncode == 2 and "file is not a database" in result.stderr and "Traceback" not in result.stderr
+    result = threadline("run", "--port", "99999")
+    assert result.returncode == 2 and "99999 is not a port number (0-65535)" in result.stderr
+
+
+def test_shell_refuses_invalid_text_and_says_why_nothing_came(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "bots.cli", "shell"], cwd=REPO, input=b"\xff\xfe\n:event nothing\n:quit\n",
+                            capture_output=True, timeout=120,
+                            env={**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")})
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert "(that was not valid UTF-8 text; nothing was sent)" in out
+    assert "(no reply)" in out and "a person has taken over" not in out

@@ -232,3 +232,27 @@ async def test_locale_hint_on_a_first_event(client: TestClient) -> None:
         "sender": "fr-visitor", "event": {"name": "conversation_start"}, "metadata": {"locale": "fr-FR"}})
     [welcome] = await response.json()
     assert welcome["text"].startswith("Bonjour"), welcome
+
+
+async def test_one_poisoned_message_does_not_hurt_concurrent_ones(client: TestClient) -> None:
+    import asyncio
+
+    async def post(sender: str, raw: bytes) -> int:
+        response = await client.post("/webhooks/rest/webhook", data=raw, headers={"Content-Type": "application/json"})
+        return response.status
+
+    good = [post(f"good{i}", json.dumps({"sender": f"good{i}", "message": "hello"}).encode()) for i in range(30)]
+    evil = post("evil", b'{"sender": "evil", "message": "hi \\ud800"}')
+    statuses = await asyncio.gather(*good, evil)
+    assert statuses == [200] * 30 + [400]
+    runtime = client.app[__import__("bots.server.app", fromlist=["RUNTIME"]).RUNTIME]
+    threads = await runtime.store.thread_ids()
+    assert len(threads) == 30
+    for thread in threads:
+        assert [e.event.kind for e in await runtime.store.events(thread)][0] == "user"
+
+
+async def test_deeply_nested_json_is_a_bad_request(client: TestClient) -> None:
+    response = await client.post("/webhooks/rest/webhook", data=b"[" * 60000,
+                                 headers={"Content-Type": "application/json"})
+    assert response.status == 400

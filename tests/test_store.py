@@ -126,7 +126,7 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     connection.close()
     store = SQLiteThreadStore(path)
-    with pytest.raises(RuntimeError, match="newer than this Threadline"):
+    with pytest.raises(UserError, match="newer than this Threadline"):
         await store.open()
 
 

@@ -17,6 +17,16 @@ from bots.errors import UserError
 DEFAULT_CONFIG = Path("config.yaml")
 
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="threadline", description="Customer-chat bots, one thread across channels.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -24,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve the bot over HTTP")
     run.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
     run.add_argument("--host", help="address to listen on (default: server.host from the config)")
-    run.add_argument("--port", type=int, help="port to listen on (default: server.port from the config)")
+    run.add_argument("--port", type=_port, help="port to listen on (default: server.port from the config)")
 
     validate = commands.add_parser("validate", help="check a bot folder and report every problem")
     validate.add_argument("bot_dir", nargs="?", type=Path, help="bot folder (default: bot from the config)")

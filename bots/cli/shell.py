@@ -65,10 +65,18 @@ async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
         while True:
             try:
                 text = (await asyncio.to_thread(input, "you: ")).strip()
+            except UnicodeDecodeError:
+                print("(that was not valid UTF-8 text; nothing was sent)")
+                continue
             except EOFError:
                 print()
                 return 0
             if not text:
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                print("(that was not valid UTF-8 text; nothing was sent)")
                 continue
             if text in (":quit", ":q", ":exit"):
                 return 0
@@ -96,4 +104,9 @@ async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
             lines, new_choices = render(outcome.outbound)
             if new_choices or outcome.outbound:
                 choices = new_choices
-            print("\n".join(lines) if lines else "(no reply: a person has taken over this chat)")
+            if lines:
+                print("\n".join(lines))
+            else:
+                snapshot = await runtime.store.load(outcome.thread_id)
+                handed_off = snapshot is not None and snapshot.state.get("handoff")
+                print("(no reply: a person has taken over this chat)" if handed_off else "(no reply)")

@@ -51,8 +51,8 @@ async def thread_events(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     thread_id = request.match_info["thread_id"]
     try:
-        after = int(request.query.get("after", "0"))
-        limit = min(int(request.query.get("limit", "1000")), 10000)
+        after = max(0, int(request.query.get("after", "0")))
+        limit = min(max(1, int(request.query.get("limit", "1000"))), 10000)
     except ValueError:
         return web.json_response({"error": "after and limit must be integers"}, status=400)
     snapshot = await runtime.store.load(thread_id)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from bots.errors import UserError
 from bots.store.base import ConflictError, Snapshot, StoredEvent, ThreadStore
 from bots.types import Identity, ThreadEvent
 
@@ -109,6 +110,10 @@ MIGRATIONS: list[str] = [
 INBOUND_KINDS = ("user", "site_event")
 
 
+class SchemaTooNew(Exception):
+    pass
+
+
 def new_thread_id() -> str:
     return "t_" + uuid.uuid4().hex
 
@@ -158,7 +163,7 @@ class SQLiteThreadStore(ThreadStore):
     def _migrate(connection: sqlite3.Connection) -> int:
         current = connection.execute("PRAGMA user_version").fetchone()[0]
         if current > len(MIGRATIONS):
-            raise RuntimeError(f"the store's schema version {current} is newer than this Threadline "
+            raise SchemaTooNew(f"the store's schema version {current} is newer than this Threadline "
                                f"({len(MIGRATIONS)}); upgrade Threadline")
         for version in range(current, len(MIGRATIONS)):
             connection.execute("BEGIN IMMEDIATE")
@@ -177,8 +182,12 @@ class SQLiteThreadStore(ThreadStore):
         self._reader = self._connect()
 
     async def open(self) -> None:
-        await self._on(self._writer_pool, self._open_writer)
-        await self._on(self._reader_pool, self._open_reader)
+        try:
+            await self._on(self._writer_pool, self._open_writer)
+            await self._on(self._reader_pool, self._open_reader)
+        except (OSError, sqlite3.Error, SchemaTooNew) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise UserError(f"store {self.path}: cannot open it: {reason}") from None
 
     async def close(self) -> None:
         while self._flusher is not None and not self._flusher.done():
@@ -317,10 +326,10 @@ class SQLiteThreadStore(ThreadStore):
                 try:
                     results.append(self._write_one(db, item))
                     db.execute("RELEASE one_thread")
-                except (ConflictError, sqlite3.IntegrityError) as exc:
+                except Exception as exc:  # this thread's write fails alone; the others in the batch go on
                     db.execute("ROLLBACK TO one_thread")
                     db.execute("RELEASE one_thread")
-                    results.append(exc if isinstance(exc, ConflictError) else ConflictError(str(exc)))
+                    results.append(ConflictError(str(exc)) if isinstance(exc, sqlite3.IntegrityError) else exc)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -24,6 +24,7 @@ from aiohttp import WSMsgType, web
 from bots.pipeline import TurnOutcome
 from bots.runtime import Runtime
 from bots.types import Identity, Inbound
+from connectors.rest import is_text
 from connectors.web import demo
 from connectors.web.hub import LiveHub
 from connectors.web.identity import (
@@ -190,6 +191,8 @@ class WebConnector:
             text = frame.get("text")
             if not isinstance(text, str) or not text.strip():
                 raise FrameError("bad_frame", "'text' must be a non-empty string", frame_id)
+            if not is_text(text):
+                raise FrameError("bad_frame", "the text is not valid Unicode", frame_id)
             if len(text) > self.max_chars:
                 raise FrameError("too_long", f"Your message is too long: at most {self.max_chars} characters.",
                                  frame_id)
@@ -203,7 +206,8 @@ class WebConnector:
             data = frame.get("data") or {}
             if not isinstance(name, str) or not _EVENT_NAME.match(name):
                 raise FrameError("bad_frame", "an event needs a 'name' of 1 to 64 letters, digits or -_.:", frame_id)
-            if not isinstance(data, dict) or len(json.dumps(data)) > 4096:
+            if not isinstance(data, dict) or len(json.dumps(data)) > 4096 or not is_text(json.dumps(data,
+                                                                                                    ensure_ascii=False)):
                 raise FrameError("bad_frame", "event 'data' must be an object of at most 4 KB", frame_id)
             return Inbound(session.identity, "event", event=name, data=data, message_id=message_id,
                            language_hint=session.locale, metadata=metadata, timestamp=time.time())
@@ -250,7 +254,7 @@ class WebConnector:
                     continue
                 try:
                     frame = json.loads(message.data)
-                except ValueError:
+                except (ValueError, RecursionError):
                     await send(FrameError("bad_frame", "frames must be JSON objects").frame())
                     continue
                 if not isinstance(frame, dict):
@@ -298,7 +302,7 @@ class WebConnector:
         try:
             raw = await request.content.read(MAX_FRAME_BYTES + 1)
             body = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise FrameError("bad_frame", "the body is not valid JSON") from None
         if len(raw) > MAX_FRAME_BYTES or not isinstance(body, dict):
             raise FrameError("bad_frame", f"the body must be a JSON object of at most {MAX_FRAME_BYTES} bytes")
