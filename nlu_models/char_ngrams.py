@@ -45,6 +45,13 @@ def _fit(matrix: object, labels: list[str]) -> LogisticRegression:
         return model.fit(matrix, labels)
 
 
+MIN_LETTERS = 3
+
+
+def _letters(text: str) -> int:
+    return sum(1 for ch in text if ch.isalpha())
+
+
 def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
@@ -114,7 +121,9 @@ class CharNgramInterpreter:
             self._language_model = _Linear(_fit(matrix, text_languages))
 
     def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(gram for gram in self._analyzer(normalise(text)) if gram in self._vocabulary)
+        # Grams of padding spaces alone say nothing; without other known grams there is no evidence
+        # at all (emoji, a script the bot has no examples in), and the message goes to the fallback.
+        counts = Counter(gram for gram in self._analyzer(normalise(text)) if gram in self._vocabulary and gram.strip())
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         index = np.fromiter((self._vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
@@ -130,8 +139,8 @@ class CharNgramInterpreter:
             return "zh", 0.99
         if _VIETNAMESE.search(text) and "vi" in allowed:
             return "vi", 0.95
-        if self._language_model is None or index.size == 0:
-            return sticky or self.default_language, 0.0
+        if self._language_model is None or index.size == 0 or _letters(text) < MIN_LETTERS:
+            return sticky or self.default_language, 0.0  # "ST-123456", "42", "?", "ok": no language in them
         probabilities = self._language_model.probabilities(index, weights)
         classes = self._language_model.classes
         mask = np.array([c in allowed for c in classes])
@@ -159,7 +168,7 @@ class CharNgramInterpreter:
         ranking: tuple[IntentScore, ...] = ()
         if self._fixed_intent is not None and index.size:
             ranking = (IntentScore(self._fixed_intent, 1.0),)
-        elif self._intent_model is not None and index.size:
+        elif self._intent_model is not None and index.size and any(ch.isalnum() for ch in text):
             probabilities = self._intent_model.probabilities(index, weights)
             order = np.argsort(probabilities)[::-1][:RANKING_SIZE]
             ranking = tuple(IntentScore(self._intent_model.classes[i], round(float(probabilities[i]), 4))

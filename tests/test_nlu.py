@@ -85,3 +85,16 @@ def test_parse_data_shape(interpreter: CharNgramInterpreter) -> None:
     data = interpreter.parse_sync("hi", NONE).as_parse_data()
     assert set(data) == {"text", "intent", "intent_ranking", "entities", "language"}
     assert data["intent"]["name"] == "greet" and set(data["language"]) == {"code", "confidence"}
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "👍", "أين طلبي؟", "こんにちは", "안녕하세요", "?!", "..."])
+def test_text_without_known_characters_goes_to_the_fallback(interpreter: CharNgramInterpreter, text: str) -> None:
+    result = interpreter.parse_sync(text, NONE)
+    assert result.intent is None and result.language == "en" and result.language_confidence == 0.0, result
+
+
+@pytest.mark.parametrize("text", ["ST-123456", "42", "?", "ok", "st 234567"])
+def test_too_few_letters_never_pick_a_language(interpreter: CharNgramInterpreter, text: str) -> None:
+    assert interpreter.parse_sync(text, NONE).language == "en"
+    assert interpreter.parse_sync(text, LanguageHints(thread_language="de")).language == "de"
+    assert interpreter.parse_sync(text, LanguageHints(channel_locale="pl_PL")).language == "pl"

@@ -472,10 +472,7 @@ class _Run:
         if answer.ok and not explicit and not (free_text and match is not None):
             self._fill(frame, op, answer.value)
             return
-        if match is not None and match.flow == frame.flow:
-            self._prompt(op)  # asking for the same flow again: just ask the question again
-            return
-        if match is not None and flow.interruptible:
+        if match is not None and match.flow != frame.flow and flow.interruptible:
             self.state.fallback_streak = 0
             self.log("flow", flow=frame.flow, status="interrupted", by=match.flow)
             self.state.stack.append(Frame(match.flow))
