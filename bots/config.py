@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from bots.errors import Problem, ProblemsError, UserError, validation_problems
-from bots.located_yaml import LocatedDict, LocatedList, Mark, YamlError, key_mark_of, load_file, mark_of
+from bots.located_yaml import (
+    DuplicateKeys, LocatedDict, LocatedList, Mark, YamlError, key_mark_of, load_file, mark_of,
+)
 
 SUPPORTED_LANGUAGES = ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi")
 DATA_DIR_ENV = "THREADLINE_DATA_DIR"
@@ -156,15 +158,17 @@ class Config(_Strict):
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:
-        if not value.startswith("sqlite:///"):
-            raise ValueError("must be a store URL such as sqlite:///threadline.db (relative to the data dir)")
+        from bots.store.factory import parse_store_url
+
+        parse_store_url(value)  # raises ValueError saying what is wrong
         return value
 
-    @model_validator(mode="after")
-    def _default_language(self) -> "Config":
-        if self.default_language not in self.languages:
-            raise ValueError(f"default_language {self.default_language!r} is not in languages")
-        return self
+    @field_validator("default_language")
+    @classmethod
+    def _default_language(cls, value: str, info: ValidationInfo) -> str:
+        if value not in info.data.get("languages", SUPPORTED_LANGUAGES):
+            raise ValueError(f"{value!r} is not in languages")
+        return value
 
     @property
     def public_url(self) -> str:
@@ -214,6 +218,8 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         raise UserError(f"{path}: config file not found")
     try:
         data = load_file(path)
+    except DuplicateKeys as exc:
+        raise ProblemsError([Problem(e.mark, "CFG-E001", e.message) for e in exc.errors]) from None
     except YamlError as exc:
         raise ProblemsError([Problem(exc.mark, "CFG-E001", exc.message)]) from None
     top = Mark(str(path), 1, 1)

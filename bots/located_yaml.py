@@ -59,6 +59,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.scalar_loader = yaml.SafeLoader("")
+        self.duplicates: list[YamlError] = []
 
     def build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.MappingNode):
@@ -84,10 +85,10 @@ class _Builder:
                 raise YamlError(_mark(self.file, key_node), "a mapping key must be a plain value")
             if key in result:
                 first = result.key_marks[key]
-                raise YamlError(
-                    _mark(self.file, key_node),
-                    f"duplicate key {key!r} (first defined at line {first.line})",
-                )
+                # reported, and the first definition kept, so the rest of the file is still checked
+                self.duplicates.append(YamlError(_mark(self.file, key_node),
+                                                 f"duplicate key {key!r} (first defined at line {first.line})"))
+                continue
             result[key] = self.build(value_node)
             result.key_marks[key] = _mark(self.file, key_node)
             result.value_marks[key] = _mark(self.file, value_node)
@@ -107,12 +108,25 @@ def load_text(text: str, file: str) -> Any:
         raise YamlError(Mark(file, 1, 1), f"invalid YAML: {exc}") from None
     if node is None:
         return None
+    builder = _Builder(file)
     try:
-        return _Builder(file).build(node)
+        data = builder.build(node)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = Mark(file, mark.line + 1, mark.column + 1) if mark else Mark(file, 1, 1)
         raise YamlError(where, f"invalid YAML: {exc.problem}") from None
+    if builder.duplicates:
+        raise DuplicateKeys(builder.duplicates, data)
+    return data
+
+
+class DuplicateKeys(Exception):
+    """Duplicate keys were found; ``data`` is the file as read with the first of each kept."""
+
+    def __init__(self, errors: list[YamlError], data: Any) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+        self.data = data
 
 
 def load_file(path: Path, display_name: str | None = None) -> Any:

@@ -76,6 +76,9 @@ class Pipeline:
         now = self.clock()
         turn = self.engine.handle(state, inbound, nlu, now)
         turn = await self._run_actions(thread_id, inbound, turn, nlu)
+        for event in turn.events:
+            if event.kind == "error":
+                log.error("thread %s, flow %s: %s", thread_id, event.data.get("flow"), event.data.get("error"))
         if turn.events and turn.events[0].kind in ("user", "site_event"):  # the inbound itself
             turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
         events = turn.events + [outbound_event(m, now, inbound.channel) for m in turn.outbound]

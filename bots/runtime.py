@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from bots.actions import InProcessActionRunner, load_actions
+from bots.actions import ActionRegistry, InProcessActionRunner, load_actions
 from bots.config import Config
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import Bot
-from bots.errors import ProblemsError
+from bots.errors import Problem, ProblemsError, UserError
+from bots.located_yaml import Mark
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
 from bots.store.factory import open_store
@@ -32,10 +33,19 @@ class Runtime:
 
 
 def check_bot(config: Config) -> tuple[LoadResult, InProcessActionRunner]:
-    registry = load_actions(config.bot, config.actions.module)
+    """Load actions and flows; a broken actions module is one more problem, reported with the others."""
+    actions_problem = None
+    try:
+        registry = load_actions(config.bot, config.actions.module)
+        known: list[str] | None = registry.names()
+    except UserError as exc:
+        registry, known = ActionRegistry(), None
+        actions_problem = Problem(Mark(str(config.bot / f"{config.actions.module}.py"), 1, 1), "BOT-E011", str(exc))
     runner = InProcessActionRunner(registry, config.actions.timeout_seconds)
     result = load_bot(config.bot, languages=config.languages, default_language=config.default_language,
-                      actions=registry.names())
+                      actions=known)
+    if actions_problem is not None:
+        result = LoadResult(None, result.problems + [actions_problem])
     return result, runner
 
 

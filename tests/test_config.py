@@ -49,7 +49,7 @@ def test_every_problem_is_named(tmp_path: Path) -> None:
 
 
 def test_default_language_must_be_listed(tmp_path: Path) -> None:
-    with pytest.raises(ProblemsError, match="default_language 'de' is not in languages"):
+    with pytest.raises(ProblemsError, match="default_language: .de. is not in languages"):
         load_config(write(tmp_path, "languages: [en, fr]\ndefault_language: de\n"))
 
 
@@ -63,3 +63,14 @@ def test_not_a_mapping_and_missing_file(tmp_path: Path) -> None:
         load_config(write(tmp_path, "- a\n- b\n"))
     with pytest.raises(UserError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_store_url_and_default_language_problems_point_at_their_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "languages: [en]\nstore: sqlite:///x.db?synchronous=fast\ndefault_language: fr\n")
+    with pytest.raises(ProblemsError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert f"{path}:2:1: error CFG-E003: store: synchronous must be off, normal, full or extra" in text
+    assert f"{path}:3:1: error CFG-E003: default_language: 'fr' is not in languages" in text
+    with pytest.raises(ProblemsError, match="duplicate key 'store'"):
+        load_config(write(tmp_path, "store: sqlite:///a.db\nstore: sqlite:///b.db\n"))

@@ -236,20 +236,66 @@ def test_set_goto_and_conditions(engine_for: Callable[..., Engine]) -> None:
     assert texts(chat.say("/logic")) == ["Bye Ana", "Size 42 it is."]
 
 
-def test_goto_loop_is_stopped_not_hung(engine_for: Callable[..., Engine]) -> None:
+def test_a_loop_that_never_ends_is_refused_at_load(make_bot: Callable[..., object]) -> None:
+    result = make_bot({"loop.yml": """
+        flows:
+          loop:
+            trigger: {payloads: [/loop]}
+            steps:
+              - id: again
+                say: hello
+              - goto: again
+          ping:
+            steps:
+              - goto: pong
+          pong:
+            steps:
+              - goto: ping
+    """})
+    found = [str(p).split("/", 1)[1] for p in result.errors]  # type: ignore[attr-defined]
+    assert found == [
+        "loop.yml:7:15: error FLOW-E015: this goto loops forever: the steps it repeats contain no question, "
+        "condition or action that could end the loop",
+        "loop.yml:10:15: error FLOW-E015: this goto loops forever: the steps it repeats contain no question, "
+        "condition or action that could end the loop"]
+
+
+def test_a_runaway_loop_is_stopped_with_one_apology(engine_for: Callable[..., Engine]) -> None:
     engine = engine_for({"loop.yml": """
         flows:
           loop:
             trigger: {payloads: [/loop]}
             steps:
               - id: again
-                set: {size: 40}
-              - goto: again
+                say: hello
+              - if: "size is None or size < 100"
+                then: [{goto: again}]
     """})
     chat = Chat(engine)
-    assert chat.say("/loop") == []
+    assert texts(chat.say("/loop")) == ["Sorry, something went wrong on our side. Please try again in a moment."]
     assert any(e.kind == "error" and "goto loop" in e.data["error"] for e in chat.events)
     assert chat.state.stack == []
+
+
+def test_one_message_answers_one_question(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"two.yml": """
+        slots:
+          phone: {type: phone}
+          pairs: {type: number}
+        flows:
+          two:
+            trigger: {payloads: [/two]}
+            steps:
+              - ask: phone
+                prompt: {en: "Phone?"}
+              - ask: pairs
+                prompt: {en: "How many pairs?"}
+              - say: {en: "{phone} {pairs}"}
+    """})
+    chat = Chat(engine)
+    assert texts(chat.say("/two")) == ["Phone?"]
+    assert texts(chat.say("+49 30 1234567")) == ["How many pairs?"]
+    assert texts(chat.say("2")) == ["+49301234567 2"]
 
 
 def test_action_outcome_sets_slots_and_flow_continues(engine_for: Callable[..., Engine]) -> None:

@@ -185,3 +185,54 @@ def test_missing_translation_is_a_warning_not_an_error(make_bot: Callable[..., L
     assert result.bot is not None
     warnings = [str(p) for p in result.warnings]
     assert any("BOT-W002" in w and "no 'de' version" in w for w in warnings), warnings
+
+
+def test_a_broken_flow_hides_nothing_else_and_causes_no_false_errors(make_bot: Callable[..., LoadResult]) -> None:
+    result = make_bot({"flows.yml": """
+        flows:
+          greet:
+            trigger: {intents: [greet]}
+            steps:
+              - say: hello
+                colour: red
+          size:
+            steps:
+              - say: no_such_text
+              - goto: nowhere
+          fallback:
+            steps:
+              - say: fallback
+              - goto: greet
+    """})
+    assert messages(result) == [
+        "flows.yml:6:9: error BOT-E010: unknown key 'colour' in flows.greet.steps.0",
+        "flows.yml:9:14: error FLOW-E001: flow 'size': unknown text 'no_such_text' (define it under responses:)",
+        "flows.yml:10:15: error FLOW-E004: flow 'size': goto 'nowhere': no step with that id in this flow and no flow "
+        "of that name",
+    ]  # no "goto 'greet'" nor "fallback_flow" errors: greet is broken, not missing
+
+
+def test_duplicate_keys_are_reported_and_the_rest_still_checked(make_bot: Callable[..., LoadResult]) -> None:
+    result = make_bot({"dup.yml": """
+        flows:
+          dup:
+            steps:
+              - say: hello
+                say: bye
+              - say: no_such_text
+    """})
+    assert messages(result) == [
+        "dup.yml:5:9: error BOT-E001: duplicate key 'say' (first defined at line 4)",
+        "dup.yml:6:14: error FLOW-E001: flow 'dup': unknown text 'no_such_text' (define it under responses:)",
+    ]
+
+
+def test_placeholders_in_texts_must_be_slots_or_built_ins(make_bot: Callable[..., LoadResult]) -> None:
+    result = make_bot({"texts_de.yml": """
+        language: de
+        responses:
+          size_ok: "Größe {sise} also."
+    """})
+    assert messages(result) == [
+        "texts_de.yml:3:3: error BOT-E009: response 'size_ok' (de): unknown name {sise} (not a slot nor one of "
+        "channel, event, fallback_streak, language, public_url, thread)"]

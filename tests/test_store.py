@@ -157,8 +157,8 @@ def test_store_urls(tmp_path: Path) -> None:
     absolute = open_store(f"sqlite:///{tmp_path}/abs.db?synchronous=normal", Path("/elsewhere"))
     assert isinstance(absolute, SQLiteThreadStore)
     assert absolute.path == tmp_path / "abs.db" and absolute.synchronous == "NORMAL"
-    for bad, message in [("postgresql://db/x", "unsupported store"), ("sqlite:///x.db?synchronous=sometimes",
-                                                                      "synchronous must be"),
+    for bad, message in [("postgresql://db/x", "unsupported store 'postgresql'"),
+                         ("sqlite:///x.db?synchronous=sometimes", "synchronous must be"),
                          ("sqlite:///x.db?cache=1", "unknown option 'cache'")]:
         with pytest.raises(UserError, match=message):
             open_store(bad, tmp_path)

@@ -27,7 +27,7 @@ from bots.types import (
     Button, Card, Carousel, Inbound, Media, NLUResult, Outbound, QuickReply, Text, ThreadEvent, Typing, short_locale,
 )
 
-MAX_OPS_PER_TURN = 500
+MAX_OPS_PER_TURN = 200
 RECEIPT_EVENTS = frozenset({"message_delivered", "message_read"})
 AGENT_MESSAGE = "agent_message"
 HANDOVER = "handover"
@@ -428,15 +428,18 @@ class _Run:
         elif op.error_pc is not None:
             frame.pc = op.error_pc
         else:
-            ref = self.bot.action_error_response
-            language = self.state.language or self.bot.default_language
-            self.emit(Text(self.text(ref) if ref else _ACTION_FAILED.get(language, _ACTION_FAILED["en"])))
+            self.emit(Text(self._apology()))
             self._finish_flow(status="failed")
             if self.state.stack and self.state.stack[-1].waiting:
                 return
         self.run()
 
     # ------------------------------------------------------------------ flow control
+
+    def _apology(self) -> str:
+        ref = self.bot.action_error_response
+        language = self.state.language or self.bot.default_language
+        return self.text(ref) if ref else _ACTION_FAILED.get(language, _ACTION_FAILED["en"])
 
     def _start(self, flow: str, prefill: str | None) -> None:
         self.state.stack.append(Frame(flow))
@@ -496,6 +499,7 @@ class _Run:
         self._prompt(op)
 
     def _fill(self, frame: Frame, op: AskOp, value: Any) -> None:
+        self.turn.prefill = None  # this message answered this question; it must not answer the next one
         self.set_slot(op.slot, value, "answer")
         frame.waiting = False
         frame.attempts = 0
@@ -534,9 +538,12 @@ class _Run:
                 continue
             executed += 1
             if executed > MAX_OPS_PER_TURN:
+                # A loop its conditions never end: drop what it produced and apologise once.
                 self.log("error", flow=frame.flow, error=f"more than {MAX_OPS_PER_TURN} steps in one turn "
                                                          "(a goto loop?); the flow was stopped")
                 self.state.stack.clear()
+                self.turn.outbound.clear()
+                self.emit(Text(self._apology()))
                 return
             op = flow.ops[frame.pc]
             if isinstance(op, SayOp):
@@ -599,9 +606,11 @@ class _Run:
         if self.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
             answer = read_answer(self.turn.prefill, op.validator)
             if answer.ok:
+                self.turn.prefill = None  # one value per message
                 self.set_slot(op.slot, answer.value, "message")
                 frame.pc += 1
                 return False
+        self.turn.prefill = None
         frame.waiting = True
         frame.attempts = 0
         self._prompt(op)

@@ -20,9 +20,11 @@ from bots.errors import Problem, ProblemsError, validation_problems
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
 from bots.flow.model import (
-    Bot, CancelDef, EventTriggerDef, Flow, SlotDef, TextRef, Trigger,
+    ActionOp, AskOp, Bot, BranchOp, CancelDef, EndOp, EventTriggerDef, Flow, GotoFlowOp, HandoffOp, JumpOp, SlotDef,
+    TextRef, Trigger,
 )
-from bots.located_yaml import LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
+from bots.flow.expressions import Template
+from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
 BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread"})
 BUILTIN_FUNCTIONS = frozenset({"count", "last", "len", "int", "float", "str", "lower", "upper"})
@@ -156,6 +158,43 @@ class _Collector:
                 existing[lang] = (variants, mark)
 
 
+def _validate_file(raw: LocatedDict, top: Mark, problems: list[Problem],
+                   broken: dict[str, set[str]]) -> s.BotFileSpec:
+    """Check a file section by section, and each flow and slot on its own.
+
+    A mistake in one flow then hides nothing else: the other flows, texts and
+    slots of the file are still checked, and references to the broken flow or
+    slot are not reported again as "unknown".
+    """
+    parts: dict[str, Any] = {}
+    for key in raw:
+        if key not in s.BotFileSpec.model_fields:
+            problems.append(Problem(key_mark_of(raw, key, top), "BOT-E010",
+                                    f"unknown key {key!r} in the file (sections: "
+                                    + ", ".join(s.BotFileSpec.model_fields) + ")"))
+    for key in s.BotFileSpec.model_fields:
+        if key not in raw:
+            continue
+        section = raw[key]
+        if key in ("flows", "slots") and isinstance(section, dict):
+            valid = {}
+            for name in section:
+                try:
+                    spec = s.BotFileSpec.model_validate({key: {name: section[name]}})
+                except ValidationError as exc:
+                    problems.extend(validation_problems(exc, raw, top, "BOT-E010"))
+                    broken[key].add(str(name))
+                    continue
+                valid.update(getattr(spec, key))
+            parts[key] = valid
+            continue
+        try:
+            parts[key] = getattr(s.BotFileSpec.model_validate({key: section}), key)
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, raw, top, "BOT-E010"))
+    return s.BotFileSpec.model_construct(**{**s.BotFileSpec().model_dump(), **parts})
+
+
 def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Problem]) -> SlotDef:
     pattern = None
     if spec.pattern is not None:
@@ -204,11 +243,15 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
     if not files:
         return LoadResult(None, [Problem(top_mark, "BOT-E001", "no .yml files in the bot folder")])
     collector = _Collector(languages, problems)
+    broken: dict[str, set[str]] = {"flows": set(), "slots": set()}
     for path in files:
         display = str(path.relative_to(bot_dir.parent)) if bot_dir.parent != path.parent else path.name
         top = Mark(display, 1, 1)
         try:
             raw = load_file(path, display)
+        except DuplicateKeys as exc:
+            problems.extend(Problem(error.mark, "BOT-E001", error.message) for error in exc.errors)
+            raw = exc.data
         except YamlError as exc:
             problems.append(Problem(exc.mark, "BOT-E001", exc.message))
             continue
@@ -218,12 +261,7 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
             problems.append(Problem(top, "BOT-E001", "a bot file must be a mapping with sections such as flows:, "
                                                      "responses:, slots:, nlu:, settings:"))
             continue
-        try:
-            spec = s.BotFileSpec.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(validation_problems(exc, raw, top, "BOT-E010"))
-            continue
-        collector.add(spec, raw, top)
+        collector.add(_validate_file(raw, top, problems, broken), raw, top)
 
     settings = collector.settings[0] if collector.settings else s.SettingsSpec()
     settings_raw = collector.settings[1] if collector.settings else None
@@ -238,8 +276,8 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
         compiled[name] = (compiler, spec, raw, mark)
     entries: dict[str, set[int]] = {name: {0} for name in compiled}
     for name, (compiler, _spec, _raw, _mark) in compiled.items():
-        for target, label, mark in compiler.finish_gotos(flow_names):
-            if label is None:
+        for target, label, mark in compiler.finish_gotos(flow_names | broken["flows"]):
+            if label is None or target in broken["flows"]:
                 continue
             target_labels = compiled[target][0].out.labels
             if label not in target_labels:
@@ -271,6 +309,8 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
                                                            "examples (add them under nlu:)"))
     known_actions = set(actions) if actions is not None else None
     for ref in references:
+        if ref.name.split(".")[0] in broken["slots"]:
+            continue
         if ref.kind == "slot" and ref.name not in slots:
             problems.append(Problem(ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown slot {ref.name!r} "
                                                            "(declare it under slots:)"))
@@ -287,7 +327,7 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
     _text_problems(references, collector.responses, default_language, problems)
 
     fallback_flow = settings.fallback_flow
-    if fallback_flow is not None and fallback_flow not in flows:
+    if fallback_flow is not None and fallback_flow not in flows and fallback_flow not in broken["flows"]:
         problems.append(Problem(mark_of(settings_raw, "fallback_flow", settings_mark), "BOT-E008",
                                 f"fallback_flow {fallback_flow!r} is not a flow"))
     settings_refs: list[Reference] = []
@@ -300,6 +340,16 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
     _text_problems([r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language,
                    problems)
 
+    for key, per_language in collector.responses.items():
+        for lang, (variants, mark) in per_language.items():
+            for variant in variants:
+                for name in Template(variant).names():
+                    root = name.split(".")[0]
+                    if root not in slots and root not in BUILTIN_NAMES and root not in broken["slots"]:
+                        problems.append(Problem(mark, "BOT-E009", f"response {key!r} ({lang}): unknown name "
+                                                                  f"{{{name}}} (not a slot nor one of "
+                                                                  + ", ".join(sorted(BUILTIN_NAMES)) + ")"))
+    _loops(flows, problems)
     _missing_translations(collector, languages, default_language, problems, bot_dir)
     for language in languages:
         if language not in examples and examples:
@@ -353,6 +403,44 @@ def _trigger(flow: str, spec: s.TriggerSpec, raw: Any, mark: Mark, compiler: Flo
         payloads.append(payload)
     return Trigger(tuple(spec.intents), tuple(payloads), _keywords(spec.keywords), tuple(patterns), tuple(events),
                    tuple(spec.refs))
+
+
+_WAITS = (AskOp, BranchOp, ActionOp, EndOp, HandoffOp)
+
+
+def _loops(flows: dict[str, Flow], problems: list[Problem]) -> None:
+    """Report gotos that loop forever: cycles with no question, condition or action in them."""
+    reported: set[frozenset[tuple[str, int]]] = set()
+    for flow in flows.values():
+        for start in range(len(flow.ops)):
+            path: list[tuple[str, int]] = []
+            node: tuple[str, int] | None = (flow.name, start)
+            while node is not None and node not in path:
+                path.append(node)
+                name, pc = node
+                ops = flows[name].ops
+                if pc >= len(ops) or isinstance(ops[pc], _WAITS):
+                    node = None
+                    break
+                op = ops[pc]
+                if isinstance(op, JumpOp):
+                    node = (name, op.target)
+                elif isinstance(op, GotoFlowOp):
+                    target = flows.get(op.flow)
+                    node = (op.flow, target.labels.get(op.label, 0) if op.label else 0) if target else None
+                else:
+                    node = (name, pc + 1)
+            if node is None:
+                continue
+            cycle = frozenset(path[path.index(node):])
+            if cycle in reported:
+                continue
+            reported.add(cycle)
+            jumps = [flows[n].ops[p] for n, p in path[path.index(node):]
+                     if isinstance(flows[n].ops[p], (JumpOp, GotoFlowOp))]
+            mark = jumps[0].mark if jumps else flows[node[0]].ops[node[1]].mark
+            problems.append(Problem(mark, "FLOW-E015", "this goto loops forever: the steps it repeats contain no "
+                                                       "question, condition or action that could end the loop"))
 
 
 def _missing_translations(collector: _Collector, languages: tuple[str, ...], default_language: str,

@@ -9,23 +9,34 @@ from bots.errors import UserError
 from bots.store.base import ThreadStore
 from bots.store.sqlite import SQLiteThreadStore
 
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
-def open_store(url: str, data_dir: Path) -> ThreadStore:
-    """``sqlite:///relative/to/data_dir.db`` or ``sqlite:////absolute/path.db``.
 
-    Options go in the query string, e.g. ``?synchronous=normal``.
+def parse_store_url(url: str) -> tuple[str, dict[str, str]]:
+    """(path, options) of ``sqlite:///relative.db`` or ``sqlite:////absolute.db?synchronous=normal``.
+
+    Raises ValueError saying what is wrong, so config.yaml can point at the key.
     """
     parts = urlsplit(url)
     if parts.scheme != "sqlite":
-        raise UserError(f"store {url!r}: unsupported store (supported: sqlite)")
-    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    synchronous = options.pop("synchronous", "full").upper()
-    if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise UserError(f"store {url!r}: synchronous must be off, normal, full or extra")
-    if options:
-        raise UserError(f"store {url!r}: unknown option {next(iter(options))!r}")
+        raise ValueError(f"unsupported store {parts.scheme or url!r} (supported: sqlite:///file.db)")
     if parts.netloc or not parts.path.strip("/"):
-        raise UserError(f"store {url!r}: write sqlite:///file.db (relative to the data dir) or sqlite:////abs/file.db")
-    relative = parts.path.removeprefix("/")
-    path = Path(relative) if Path(relative).is_absolute() else data_dir / relative
-    return SQLiteThreadStore(path, synchronous=synchronous)
+        raise ValueError("write sqlite:///file.db (relative to the data dir) or sqlite:////absolute/path.db")
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    synchronous = options.get("synchronous", "full").upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError("synchronous must be off, normal, full or extra")
+    unknown = set(options) - {"synchronous"}
+    if unknown:
+        raise ValueError(f"unknown option {sorted(unknown)[0]!r} (known: synchronous)")
+    return parts.path, {"synchronous": synchronous}
+
+
+def open_store(url: str, data_dir: Path) -> ThreadStore:
+    try:
+        path, options = parse_store_url(url)
+    except ValueError as exc:
+        raise UserError(f"store {url!r}: {exc}") from None
+    relative = path.removeprefix("/")
+    location = Path(relative) if Path(relative).is_absolute() else data_dir / relative
+    return SQLiteThreadStore(location, synchronous=options["synchronous"])
