@@ -53,13 +53,16 @@ def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
             if buttons := _buttons(message.buttons, message.quick_replies):
                 item["buttons"] = buttons
         elif isinstance(message, Media):
-            if message.caption:
-                item["text"] = message.caption
+            # One key per item, as Rasa's output channels send them: the picture, then its caption with buttons.
             if message.media == "video":
                 item["attachment"] = {"type": "video", "payload": {"src": message.url}}
             else:
                 item["image"] = message.url
-            if buttons := _buttons(message.buttons, message.quick_replies):
+            buttons = _buttons(message.buttons, message.quick_replies)
+            if message.caption:
+                out.append(item)
+                item = {"recipient_id": recipient_id, "text": message.caption}
+            if buttons:
                 item["buttons"] = buttons
         elif isinstance(message, Carousel):
             elements = []

@@ -18,10 +18,10 @@ ORDERS = {
 }
 
 PRODUCTS = {
-    "TR2": {"name": "Trail Runner 2", "price": "€129", "url": "/products/TR2"},
-    "CG1": {"name": "City Glide", "price": "€99", "url": "/products/CG1"},
-    "MP3": {"name": "Marathon Pro", "price": "€159", "url": "/products/MP3"},
-    "KS1": {"name": "Kids Sprint", "price": "€59", "url": "/products/KS1"},
+    "TR2": {"name": "Trail Runner 2", "price": "€129", "url": "/products/TR2", "sizes": (36, 48)},
+    "CG1": {"name": "City Glide", "price": "€99", "url": "/products/CG1", "sizes": (35, 47)},
+    "MP3": {"name": "Marathon Pro", "price": "€159", "url": "/products/MP3", "sizes": (38, 47)},
+    "KS1": {"name": "Kids Sprint", "price": "€59", "url": "/products/KS1", "sizes": (28, 38)},
 }
 
 
@@ -38,6 +38,8 @@ async def lookup_order(call: ActionCall) -> ActionResult:
 async def lookup_product(call: ActionCall) -> ActionResult:
     product = PRODUCTS.get(str(call.slots.get("sku") or "").upper())
     if product is None:
-        return ActionResult(slots={"product_name": None, "product_price": None, "product_url": None})
+        return ActionResult(slots={"product_name": None, "product_price": None, "product_url": None,
+                                   "size_min": None, "size_max": None})
     return ActionResult(slots={"product_name": product["name"], "product_price": product["price"],
-                               "product_url": product["url"]})
+                               "product_url": product["url"], "size_min": product["sizes"][0],
+                               "size_max": product["sizes"][1]})

@@ -518,6 +518,11 @@ class _Run:
     def _finish_flow(self, status: str = "ended") -> None:
         frame = self.state.stack.pop()
         self.log("flow", flow=frame.flow, status=status)
+        if self.state.stack and not self.bot.flows[frame.flow].resume_interrupted:
+            for dropped in reversed(self.state.stack):
+                self.log("flow", flow=dropped.flow, status="cancelled", by=frame.flow)
+            self.state.stack.clear()
+            return
         if self.state.stack and self.state.stack[-1].waiting:
             below = self.state.stack[-1]
             op = self.bot.flows[below.flow].ops[below.pc]

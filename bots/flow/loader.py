@@ -297,7 +297,7 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
         trigger_raw = raw.get("trigger") if isinstance(raw, dict) else None
         flows[name] = Flow(name, tuple(ops), dict(compiler.out.labels),
                            _trigger(name, spec.trigger, trigger_raw, mark, compiler, problems),
-                           spec.interruptible, spec.description, mark, spec.message_tag)
+                           spec.interruptible, spec.description, mark, spec.message_tag, spec.resume_interrupted)
 
     examples = {lang: {intent: tuple(ex) for intent, ex in per.items()} for lang, per in collector.examples.items()}
     intents = tuple(sorted({intent for per in examples.values() for intent in per}))

@@ -189,6 +189,7 @@ class Flow:
     description: str
     mark: Mark
     message_tag: str | None = None
+    resume_interrupted: bool = True
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,8 @@ class FlowSpec(_Strict):
     description: str = ""
     trigger: TriggerSpec = TriggerSpec()
     interruptible: bool = True
+    # false: when this flow interrupts a question, the question is dropped afterwards instead of asked again
+    resume_interrupted: bool = True
     # Messenger: the tag that lets this flow's messages go out after the 24-hour window (never promotional)
     message_tag: MessageTag | None = None
     steps: list[Step] = Field(min_length=1)

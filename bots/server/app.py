@@ -14,6 +14,7 @@ import bots
 from bots.config import Config
 from bots.errors import UserError
 from bots.runtime import Runtime, open_runtime
+from bots.types import Identity
 from connectors.rest import RestConnector
 from connectors.web import WebConnector
 
@@ -70,6 +71,20 @@ async def thread_events(request: web.Request) -> web.Response:
     })
 
 
+async def find_thread(request: web.Request) -> web.Response:
+    """Which thread a channel's user is on (e.g. the REST ``sender``), to look at it or release a hand-off."""
+    if (refused := _admin_guard(request)) is not None:
+        return refused
+    runtime = request.app[RUNTIME]
+    channel, user_id = request.query.get("channel", ""), request.query.get("user_id", "")
+    if not channel or not user_id:
+        return web.json_response({"error": "give channel and user_id, e.g. ?channel=rest&user_id=ana"}, status=400)
+    thread_id = await runtime.store.find(Identity(channel, user_id))
+    if thread_id is None:
+        return web.json_response({"error": f"no thread for {channel} user {user_id}"}, status=404)
+    return web.json_response({"thread_id": thread_id})
+
+
 async def release_handoff(request: web.Request) -> web.Response:
     if (refused := _admin_guard(request)) is not None:
         return refused
@@ -101,6 +116,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=256 * 1024, middlewares=[json_errors])
     app[RUNTIME] = runtime
     app.router.add_get("/health", health)
+    app.router.add_get("/api/threads", find_thread)
     app.router.add_get("/api/threads/{thread_id}", thread_events)
     app.router.add_post("/api/threads/{thread_id}/handoff/release", release_handoff)
     media = config.bot / "media"
