@@ -149,3 +149,21 @@ def test_shell_refuses_invalid_text_and_says_why_nothing_came(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr.decode()
     assert "(that was not valid UTF-8 text; nothing was sent)" in out
     assert "(no reply)" in out and "a person has taken over" not in out
+
+
+def test_validate_warns_about_messenger_limits(tmp_path: Path) -> None:
+    bot = write_bot(tmp_path / "wide", {**BASE_FILES, "wide.yml": """
+        flows:
+          wide:
+            steps:
+              - say: hello
+                buttons:
+                  - {title: {en: "One"}, payload: /1}
+                  - {title: {en: "Two"}, payload: /2}
+                  - {title: {en: "Three"}, payload: /3}
+                  - {title: {en: "A title that is far too long"}, payload: /4}
+    """})
+    result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 0  # warnings only: at run time it degrades
+    assert "wide/wide.yml:4:9: warning MSG-W001: flow 'wide': 4 buttons; Messenger shows 3 per message" in result.stdout
+    assert "title 'A title that is far too long' is longer than 20 characters" in result.stdout

@@ -481,3 +481,18 @@ def test_observe_only_messages_are_recorded_without_an_answer(engine_for: Callab
     inbound = Inbound(WHO, "message", text="hello", metadata={"observe_only": True})
     turn = engine.handle(state, inbound, nlu("hello", "greet"), 5.0)
     assert turn.outbound == [] and [e.kind for e in turn.events] == ["user", "language"]
+
+
+def test_an_interruption_that_fills_the_slot_answers_the_question(engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"fill.yml": """
+        flows:
+          quick_size:
+            trigger: {payloads: [/quick_size]}
+            steps:
+              - set: {size: 44}
+              - say: {en: "Set."}
+    """})
+    chat = Chat(engine)
+    chat.say("which size", "size_help")
+    assert texts(chat.say("/quick_size")) == ["Set.", "Size 44 it is."]
+    assert chat.state.stack == []

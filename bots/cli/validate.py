@@ -16,6 +16,10 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
     elif not config_path.is_file():
         config = config.model_copy(update={"bot": config.bot.resolve()})
     result, _runner = check_bot(config)
+    if result.bot is not None:
+        from connectors.messenger.render import check_limits
+
+        result = type(result)(result.bot, result.problems + check_limits(result.bot))
     for problem in result.problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     errors, warnings = len(result.errors), len(result.warnings)

@@ -528,6 +528,11 @@ class _Run:
             op = self.bot.flows[below.flow].ops[below.pc]
             assert isinstance(op, AskOp)
             self.log("flow", flow=below.flow, status="resumed")
+            if self.state.slots.get(op.slot) is not None and not op.always:
+                below.waiting = False  # the interruption answered the question (e.g. size help chose the size)
+                below.attempts = 0
+                below.pc += 1
+                return
             self._prompt(op)
 
     def run(self) -> None:  # noqa: C901 - one branch per operation

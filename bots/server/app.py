@@ -6,6 +6,7 @@ import asyncio
 import gc
 import hmac
 import logging
+from typing import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -14,13 +15,16 @@ import bots
 from bots.config import Config
 from bots.errors import UserError
 from bots.runtime import Runtime, open_runtime
-from bots.types import Identity
+from bots.types import Identity, Text
 from connectors.rest import RestConnector
+from connectors.messenger.connector import MessengerConnector
+from connectors.messenger.graph import GraphClient
 from connectors.web import WebConnector
 
 log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 WEB = web.AppKey("web", WebConnector)
+MESSENGER = web.AppKey("messenger", MessengerConnector)
 
 
 def _admin_guard(request: web.Request) -> web.Response | None:
@@ -110,6 +114,28 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return web.json_response({"error": "internal error; the failure is in the server log"}, status=500)
 
 
+async def send_message(request: web.Request) -> web.Response:
+    """A message to a thread outside a turn: a person's reply (``by``) or the bot's, under channel policy."""
+    if (refused := _admin_guard(request)) is not None:
+        return refused
+    try:
+        body = await request.json()
+    except ValueError:
+        return web.json_response({"error": "the body is not valid JSON"}, status=400)
+    text, by, tag = body.get("text") if isinstance(body, dict) else None, None, None
+    if isinstance(body, dict):
+        by, tag = body.get("by"), body.get("tag")
+    if not isinstance(text, str) or not text.strip() or (by is not None and not isinstance(by, str)) or (
+            tag is not None and not isinstance(tag, str)):
+        return web.json_response({"error": "give 'text', and optionally 'by' (a person's name) and 'tag'"},
+                                 status=400)
+    thread_id = request.match_info["thread_id"]
+    if MESSENGER not in request.app:
+        return web.json_response({"error": "no channel to send on: the Messenger connector is off"}, status=409)
+    result = await request.app[MESSENGER].send_to_thread(thread_id, [Text(text)], by_person=by, tag=tag)
+    return web.json_response(result, status=200 if result["sent"] else 409)
+
+
 def create_app(runtime: Runtime) -> web.Application:
     """The application for an opened runtime; the caller owns the runtime's lifetime."""
     config = runtime.config
@@ -129,6 +155,19 @@ def create_app(runtime: Runtime) -> web.Application:
     if config.connectors.web.enabled:
         app[WEB] = WebConnector(runtime)
         app.add_routes(app[WEB].routes())
+    if config.connectors.messenger.enabled:
+        messenger = MessengerConnector(runtime, GraphClient(config.connectors.messenger))
+        app[MESSENGER] = messenger
+        app.add_routes(messenger.routes())
+
+        async def messenger_lifetime(app: web.Application) -> AsyncIterator[None]:
+            async with messenger.graph:
+                await messenger.start()  # what a previous run stored but did not process
+                yield
+                await messenger.stop()
+
+        app.cleanup_ctx.append(messenger_lifetime)
+    app.router.add_post("/api/threads/{thread_id}/messages", send_message)
     return app
 
 

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bots.types import Button, Card, Carousel, Custom, Media, Outbound, QuickReply, Text, Typing
+
+if TYPE_CHECKING:
+    from bots.errors import Problem
+    from bots.flow.model import Bot
 
 TEXT_LIMIT = 2000
 BUTTON_TEXT_LIMIT = 640
@@ -228,3 +232,47 @@ def render_all(messages: list[Outbound]) -> Rendered:
         combined.bodies += rendered.bodies
         combined.adjustments += rendered.adjustments
     return combined
+
+
+def check_limits(bot: "Bot") -> list["Problem"]:
+    """Warnings for flows that ask for more than Messenger shows; at run time they degrade as described above."""
+    from bots.errors import Problem
+    from bots.flow.model import AskOp, CarouselOp, MediaOp, SayOp
+
+    def title(ref: Any) -> str:
+        if ref.key is not None:
+            per_language = bot.responses.get(ref.key, {})
+            variants = per_language.get(bot.default_language) or next(iter(per_language.values()), ("",))
+            return variants[0]
+        return dict(ref.inline).get(bot.default_language, "")
+
+    problems: list[Problem] = []
+
+    def warn(mark: Any, flow: str, message: str) -> None:
+        problems.append(Problem(mark, "MSG-W001", f"flow {flow!r}: {message} (on Messenger this is adjusted)",
+                                "warning"))
+
+    for flow in bot.flows.values():
+        for op in flow.ops:
+            buttons = getattr(op, "buttons", ())
+            replies = getattr(op, "quick_replies", ())
+            if isinstance(op, (SayOp, MediaOp)) and len(buttons) > MAX_BUTTONS:
+                warn(op.mark, flow.name, f"{len(buttons)} buttons; Messenger shows {MAX_BUTTONS} per message")
+            if len(replies) > MAX_QUICK_REPLIES:
+                warn(op.mark, flow.name, f"{len(replies)} quick replies; Messenger shows {MAX_QUICK_REPLIES}")
+            if isinstance(op, AskOp) and len(op.choices) > MAX_QUICK_REPLIES:
+                warn(op.mark, flow.name, f"{len(op.choices)} choices; Messenger shows {MAX_QUICK_REPLIES} quick replies")
+            for item in list(buttons) + list(replies) + list(getattr(op, "choices", ())):
+                if len(title(item.title)) > TITLE_LIMIT:
+                    warn(op.mark, flow.name, f"title {title(item.title)!r} is longer than {TITLE_LIMIT} characters")
+            if isinstance(op, CarouselOp):
+                if len(op.cards) > MAX_CARDS:
+                    warn(op.mark, flow.name, f"{len(op.cards)} cards; Messenger shows {MAX_CARDS} per carousel")
+                for card in op.cards:
+                    if len(card.buttons) > MAX_BUTTONS:
+                        warn(op.mark, flow.name, f"a card with {len(card.buttons)} buttons; Messenger shows "
+                                                 f"{MAX_BUTTONS}")
+                    for text in (title(card.title), title(card.subtitle) if card.subtitle else ""):
+                        if len(text) > CARD_TEXT_LIMIT:
+                            warn(op.mark, flow.name, f"card text {text[:30]!r}… is longer than {CARD_TEXT_LIMIT}")
+    return problems

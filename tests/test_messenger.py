@@ -1,0 +1,436 @@
+"""The Messenger connector end to end: signed webhooks into the real server, Send API calls to a loopback fake."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bots.runtime import Runtime, open_runtime
+from bots.server.app import MESSENGER, create_app
+from connectors.messenger.parse import parse_body
+from tests.conftest import demo_config
+from tests.fake_graph import FakeGraph
+
+SECRET = "app-secret"
+PAGE = "111899832631525"
+
+
+def messenger_config(graph: FakeGraph, **extra: Any) -> dict[str, Any]:
+    return {"page_id": PAGE, "verify_token": "verify-me", "app_secret": SECRET, "page_access_token": "page-token",
+            "graph_api_url": graph.url, "app_id": "999", "retry_base_seconds": 0.01, "retry_max_seconds": 0.05,
+            **extra}
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    fake = await FakeGraph(profiles={"de-user": {"first_name": "Jonas", "locale": "de_DE"},
+                                     "es-user": {"first_name": "Lucía", "locale": "es_LA"}}).start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestClient, Runtime]]:
+    config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
+                         server={"admin_token": "adm", "public_url": "https://shop.example"})
+    async with open_runtime(config) as runtime:
+        async with TestClient(TestServer(create_app(runtime))) as client:
+            yield client, runtime
+
+
+def sign(raw: bytes, secret: str = SECRET, algorithm: str = "sha256") -> dict[str, str]:
+    digest = hmac.new(secret.encode(), raw, getattr(hashlib, algorithm)).hexdigest()
+    header = "X-Hub-Signature-256" if algorithm == "sha256" else "X-Hub-Signature"
+    return {header: f"{algorithm}={digest}", "Content-Type": "application/json"}
+
+
+def envelope(*items: dict[str, Any], page: str = PAGE, standby: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": page, "time": 1480279487271, "messaging": list(items)}
+    if standby is not None:
+        entry["standby"] = standby
+    return {"object": "page", "entry": [entry]}
+
+
+def text_event(psid: str, text: str, mid: str, **message: Any) -> dict[str, Any]:
+    return {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
+            "message": {"mid": mid, "text": text, **message}}
+
+
+async def deliver(client: TestClient, body: dict[str, Any] | bytes, **sign_options: str) -> int:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = await client.post("/webhooks/messenger", data=raw, headers=sign(raw, **sign_options))
+    return response.status
+
+
+async def settle(client: TestClient) -> None:
+    await client.app[MESSENGER].idle()
+
+
+def texts_of(bodies: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for body in bodies:
+        message = body["message"]
+        if "text" in message:
+            out.append(message["text"])
+        elif message["attachment"]["type"] == "template":
+            payload = message["attachment"]["payload"]
+            out.append(payload.get("text") or "|".join(e["title"] for e in payload.get("elements", [])))
+        else:
+            out.append(f"[{message['attachment']['type']}]")
+    return out
+
+
+# ---------------------------------------------------------------------------- handshake and signatures
+
+
+async def test_verification_handshake(server) -> None:  # type: ignore[no-untyped-def]
+    client, _ = server
+    for challenge in ("1158201444", "a-long-opaque-challenge-" * 10):
+        response = await client.get("/webhooks/messenger", params={
+            "hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": challenge})
+        assert response.status == 200 and await response.text() == challenge
+        assert response.content_type == "text/plain"
+    for params in ({"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+                   {"hub.verify_token": "verify-me", "hub.challenge": "1"}):
+        assert (await client.get("/webhooks/messenger", params=params)).status == 403
+
+
+def test_documented_signature_vectors() -> None:
+    from connectors.messenger.connector import MessengerConnector
+
+    class Stub(MessengerConnector):
+        def __init__(self, secret: str) -> None:
+            self.config = type("C", (), {"app_secret": secret})()
+
+    raw = (b'{"object":"page","entry":[{"id":1751036168465324,"time":1460923697656,"messaging":[{"sender":{"id":'
+           b'982337261802700},"recipient":{"id":1751036168465324},"timestamp":1460923697635,"message":{"mid":"mid.'
+           b'1460923697625:5c96e8279b55505308","seq":614,"text":"Test \\u00e4\\u00eb\\u00ef"}}]}]}')
+    stub = Stub("e6af24be1d683c8c911949f897eea1f6")
+    assert stub.signature_ok(raw, {"X-Hub-Signature": "sha1=f1a4569dcf02a9829a15696d949b386b7d6d0272"})
+    assert stub.signature_ok(raw, {"X-Hub-Signature-256":
+                                   "sha256=7f202c12ba7dbbd1cb23d8a1b4af648fe22ea04456c0a926fcf8cb4e6da31ab4"})
+    reserialised = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")).encode()
+    good_for_reserialised = "sha1=" + hmac.new(b"e6af24be1d683c8c911949f897eea1f6", reserialised, hashlib.sha1).hexdigest()
+    assert not stub.signature_ok(raw, {"X-Hub-Signature": good_for_reserialised})  # raw bytes are what count
+    m4j = (b'{"object":"page","entry":[{"id":"1717527131834678","time":1475942721780,"messaging":[{"sender":{"id":'
+           b'"1256217357730577"},"recipient":{"id":"1717527131834678"},"timestamp":1475942721741,"message":{"mid":'
+           b'"mid.1475942721728:3b9e3646712f9bed52","seq":123,"text":"34wrr3wr"}}]}]}')
+    stub = Stub("60efff025951cddde78c8d03de52cc90")
+    assert stub.signature_ok(m4j, {"X-Hub-Signature": "sha1=3daa41999293ff66c3eb313e04bcf77861bb0276"})
+    assert stub.signature_ok(m4j, {"X-Hub-Signature-256":
+                                   "sha256=2c28be6e4b8c62b732b3487f445dbec6624868db6844b347567ebc86d7da3ad4"})
+    assert not stub.signature_ok(m4j.replace(b"34wrr3wr", b"34wrr3wX"),
+                                 {"X-Hub-Signature": "sha1=3daa41999293ff66c3eb313e04bcf77861bb0276"})
+
+
+async def test_forged_unsigned_and_malformed_requests_change_nothing(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    raw = json.dumps(envelope(text_event("u1", "hi", "m1"))).encode()
+    assert (await client.post("/webhooks/messenger", data=raw)).status == 403  # unsigned
+    assert (await client.post("/webhooks/messenger", data=raw, headers=sign(raw, secret="forged"))).status == 403
+    tampered = raw.replace(b'"hi"', b'"yo"')
+    assert (await client.post("/webhooks/messenger", data=tampered, headers=sign(raw))).status == 403
+    assert await deliver(client, b'{"object": "page", "entry": [') == 400  # signed but not JSON
+    await settle(client)
+    assert await runtime.store.thread_ids() == [] and graph.requests == []
+    assert await runtime.store.pending_inbound("messenger") == []
+
+
+# ---------------------------------------------------------------------------- conversations and requests
+
+
+async def test_a_text_message_gets_the_exact_send_api_requests(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    assert await deliver(client, envelope(text_event("1433960459967306", "Hi", "mid.1480279487147:4388d3b344"))) == 200
+    await settle(client)
+    sends = graph.sends("1433960459967306")
+    assert sends[0] == {"recipient": {"id": "1433960459967306"}, "sender_action": "mark_seen"}
+    assert sends[1] == {"recipient": {"id": "1433960459967306"}, "sender_action": "typing_on"}
+    assert sends[2] == {
+        "recipient": {"id": "1433960459967306"}, "messaging_type": "RESPONSE",
+        "message": {"text": "Hi there! How can I help you today?", "metadata": "threadline", "quick_replies": [
+            {"content_type": "text", "title": "Track my order", "payload": "/order_status"},
+            {"content_type": "text", "title": "Find shoes", "payload": "/product_search"},
+            {"content_type": "text", "title": "Size help", "payload": "/size_help"},
+            {"content_type": "text", "title": "Returns", "payload": "/return_item"}]}}
+    assert len(sends) == 3 and graph.violations == []
+    token_query = graph.requests[-1].query
+    assert token_query["access_token"] == "page-token"
+    assert token_query["appsecret_proof"] == hmac.new(SECRET.encode(), b"page-token", hashlib.sha256).hexdigest()
+    [thread] = await runtime.store.thread_ids()
+    assert await runtime.store.identities(thread) == [__import__("bots.types", fromlist=["Identity"]).Identity(
+        "messenger", "1433960459967306")]
+
+
+async def test_quick_reply_payload_carousel_and_media_with_ctas(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, _ = server
+    quick = text_event("u2", "Find shoes", "m-q1", quick_reply={"payload": "/product_search"})
+    await deliver(client, envelope(quick))
+    await settle(client)
+    intro, carousel = graph.messages("u2")
+    assert intro["message"]["text"] == "Here are our bestsellers:"
+    payload = carousel["message"]["attachment"]["payload"]
+    assert payload["template_type"] == "generic" and [e["title"] for e in payload["elements"]] == [
+        "Trail Runner 2", "City Glide", "Marathon Pro", "Kids Sprint"]
+    assert payload["elements"][0]["image_url"] == "https://shop.example/media/trail-runner-2.png"
+    assert payload["elements"][0]["buttons"] == [
+        {"type": "web_url", "url": "https://shop.example/products/TR2", "title": "View"},
+        {"type": "postback", "title": "Buy", "payload": '/buy{"sku": "TR2"}'}]
+    postback = {"sender": {"id": "u2"}, "recipient": {"id": PAGE}, "timestamp": 1522222894827,
+                "postback": {"mid": "m-pb1", "title": "Buy", "payload": '/buy{"sku": "TR2"}'}}
+    await deliver(client, envelope(postback))
+    await settle(client)
+    ask = graph.messages("u2")[-1]["message"]
+    assert ask["text"] == "Great choice: the Trail Runner 2 (€129). Which size (EU)?"
+    assert [q["payload"] for q in ask["quick_replies"]] == ["40", "41", "42", "43", "44", "45"]
+    await deliver(client, envelope(text_event("u2", "size help", "m-sz")))
+    await settle(client)
+    await deliver(client, envelope(text_event("u2", "44", "m-44")))
+    await settle(client)
+    said = texts_of(graph.messages("u2"))
+    assert said[-1] == "I've put the Trail Runner 2 in size 44 in your cart."  # size help answered the question
+    [chart] = [m for m in graph.messages("u2") if "size-chart" in json.dumps(m)]
+    element = chart["message"]["attachment"]["payload"]["elements"][0]  # the image with its CTA in one bubble
+    assert element == {"title": "Stride size chart: EU, UK, US and foot length in cm",
+                       "image_url": "https://shop.example/media/size-chart.png",
+                       "buttons": [{"type": "postback", "title": "Find shoes", "payload": "/product_search"}]}
+    assert graph.violations == []
+
+
+async def test_get_started_with_an_mme_referral_runs_the_campaign_flow(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    get_started = {"recipient": {"id": PAGE}, "timestamp": 1522222894827, "sender": {"id": "u3"},
+                   "postback": {"payload": "__GET_STARTED__", "title": "Get Started",
+                                "referral": {"source": "SHORTLINK", "type": "OPEN_THREAD", "ref": "summer_sale"}}}
+    await deliver(client, envelope(get_started))
+    await settle(client)
+    welcome, video, caption = graph.messages("u3")
+    assert welcome["message"]["text"].startswith("Welcome! Our summer sale is on")
+    assert video["message"]["attachment"] == {"type": "video", "payload": {
+        "url": "https://shop.example/media/trail-runner-2.mp4", "is_reusable": True}}
+    buttons = caption["message"]["attachment"]["payload"]["buttons"]
+    assert [b["title"] for b in buttons] == ["Shop the sale", "Find shoes"]
+    [thread] = await runtime.store.thread_ids()
+    snapshot = await runtime.store.load(thread)
+    assert snapshot is not None
+    assert snapshot.state["site_events"][0]["data"]["ref"] == "summer_sale"
+
+
+async def test_profile_locale_seeds_the_language(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, _ = server
+    await deliver(client, envelope(text_event("de-user", "ok", "m-de1")))
+    await deliver(client, envelope(text_event("es-user", "hi", "m-es1")))
+    await deliver(client, envelope(text_event("nobody", "ok", "m-no1")))
+    await settle(client)
+    assert texts_of(graph.messages("de-user")) == ["Super! Was möchtest du machen?"]
+    assert texts_of(graph.messages("es-user"))[0] == "¡Hola! ¿En qué puedo ayudarte hoy?"  # es_LA -> es
+    assert texts_of(graph.messages("nobody")) == ["Great! What would you like to do?"]  # profile not available
+    await deliver(client, envelope(text_event("de-user", "ok again", "m-de2")))
+    await settle(client)
+    assert [r.path for r in graph.requests].count("/v21.0/de-user") == 1  # cached
+
+
+async def test_a_redelivered_event_gets_one_reply(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    event = text_event("u4", "are you a bot?", "m_qr6GPB-same")
+    await deliver(client, envelope(event))
+    await settle(client)
+    await deliver(client, envelope(event))
+    await deliver(client, {"object": "page", "entry": [envelope(event)["entry"][0], envelope(event)["entry"][0]]})
+    await settle(client)
+    assert texts_of(graph.messages("u4")) == ["Yes, I'm a bot: Stride's automated assistant. I can connect you with a "
+                                              "person from our team at any time."]
+    [thread] = await runtime.store.thread_ids()
+    assert [e.event.kind for e in await runtime.store.events(thread)].count("user") == 1
+
+
+async def test_batches_standby_and_odd_payloads_are_all_read(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    two_entries = {"object": "page", "entry": [
+        {"id": PAGE, "time": 1486464322257, "messaging": [text_event("b1", "hello", "mid.b1:1")]},
+        {"id": "189538289069256", "time": 1486464322257, "messaging": [text_event("b2", "thanks", "mid.b2:1"),
+                                                                         text_event("b1", "bye", "mid.b1:2")]}]}
+    assert await deliver(client, two_entries) == 200
+    standby = envelope(text_event("b3", "hello", "mid.b3:1"), standby=[text_event("b4", "hello", "mid.b4:1")])
+    assert await deliver(client, standby) == 200
+    test_button = {"entry": [{"changes": [{"field": "messages", "value": {"page_id": PAGE}}], "id": "0",
+                              "time": 1514862760}], "object": "page"}
+    assert await deliver(client, test_button) == 200
+    assert await deliver(client, {"object": "instagram", "entry": []}) == 200
+    numeric = (b'{"object":"page","entry":[{"id":1751036168465324,"time":1460923697656,"messaging":[{"sender":{"id":'
+               b'982337261802700},"recipient":{"id":1751036168465324},"timestamp":"1460923697635","message":{"mid":'
+               b'"mid.1460923697625:5c96e8279b55505308","seq":614,"text":"Test \\u00e4\\u00eb\\u00ef","extra":{"u":1}}}]}]}')
+    assert await deliver(client, numeric) == 200
+    checkbox = {"object": "page", "entry": [{"id": PAGE, "time": 1480279487271, "messaging": [
+        {"recipient": {"id": PAGE}, "timestamp": 1480279487147, "optin": {"ref": "optin", "user_ref": "ref-1234"}}]}]}
+    assert await deliver(client, checkbox) == 200
+    receipts = {"object": "page", "entry": [{"id": PAGE, "time": 1480279487271, "messaging": [
+        {"sender": {"id": "b1"}, "recipient": {"id": PAGE},
+         "delivery": {"mids": ["mid.1458668856218:ed81099e15d3f4f233"], "watermark": 1458668856253, "seq": 37}},
+        {"sender": {"id": "b1"}, "recipient": {"id": PAGE}, "timestamp": 1458668856463,
+         "read": {"watermark": 1458668856253}},
+        {"sender": {"id": "b1"}, "recipient": {"id": PAGE}, "timestamp": 1458668856463,
+         "reaction": {"reaction": "love", "emoji": "\u2764\ufe0f", "action": "react", "mid": "mid.b1:1"}},
+        {"sender": {"id": "b1"}, "recipient": {"id": PAGE}, "timestamp": 1458668856463, "game_play": {"x": 1}},
+        "not an object"]}]}
+    assert await deliver(client, receipts) == 200
+    await settle(client)
+    assert texts_of(graph.messages("b1"))[0] == "Hi there! How can I help you today?"
+    assert texts_of(graph.messages("b1"))[1] == "Bye! Happy running 👋"  # the second entry's item was read too
+    assert texts_of(graph.messages("b2")) == ["You're welcome! Anything else I can do for you?"]
+    assert graph.messages("b3") and graph.sends("b4") == []  # standby: watched, never answered
+    assert graph.messages("982337261802700")  # numeric ids, string timestamp, unknown field
+    b1_thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("messenger", "b1"))
+    kinds = [e.event.kind for e in await runtime.store.events(b1_thread)]
+    assert kinds.count("receipt") == 2 and kinds.count("site_event") == 1  # delivery, read; the reaction
+    b4_thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("messenger", "b4"))
+    assert [e.event.data.get("text") for e in await runtime.store.events(b4_thread) if e.event.kind == "user"] == ["hello"]
+    ref_thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("messenger_ref",
+                                                                                                 "ref-1234"))
+    assert ref_thread is not None
+    assert graph.violations == []
+
+
+async def test_echoes_a_person_answering_and_handover(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    await deliver(client, envelope(text_event("u5", "where is my order", "m-u5-1")))
+    await settle(client)
+    ours = {"sender": {"id": PAGE}, "recipient": {"id": "u5"}, "timestamp": 1, "message": {
+        "is_echo": True, "app_id": 999, "metadata": "threadline", "mid": "m-echo-1", "text": "Sure! ..."}}
+    human = {"sender": {"id": PAGE}, "recipient": {"id": "u5"}, "timestamp": 2, "message": {
+        "is_echo": True, "app_id": 263902037430900, "mid": "m-echo-2", "text": "Hi, Anna here. Let me check."}}
+    await deliver(client, envelope(ours, human))
+    await settle(client)
+    before = len(graph.messages("u5"))
+    await deliver(client, envelope(text_event("u5", "ST-123456", "m-u5-2")))
+    await settle(client)
+    assert len(graph.messages("u5")) == before  # a person is on it: the bot stays quiet
+    thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("messenger", "u5"))
+    events = [e.event for e in await runtime.store.events(thread)]
+    assert [e.data["text"] for e in events if e.kind == "agent"] == ["Hi, Anna here. Let me check."]
+    passed = {"recipient": {"id": PAGE}, "timestamp": 3, "sender": {"id": "u5"},
+              "pass_thread_control": {"new_owner_app_id": 999, "previous_owner_app_id": 263902037430900}}
+    await deliver(client, envelope(passed))
+    await deliver(client, envelope(text_event("u5", "hello", "m-u5-3")))
+    await settle(client)
+    assert texts_of(graph.messages("u5"))[-1] == "Hi there! How can I help you today?"
+
+
+async def test_per_person_order_in_a_big_batch(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, _ = server
+    items = []
+    for n in range(10):
+        for person in ("o1", "o2", "o3"):
+            items.append(text_event(person, "/size_help" if n % 2 == 0 else str(38 + n), f"m-{person}-{n}"))
+    await deliver(client, envelope(*items))
+    await settle(client)
+    for person in ("o1", "o2", "o3"):
+        said = texts_of(graph.messages(person))
+        answers = [t for t in said if t.startswith("Our shoes fit true to size")]
+        assert [a.split("take ")[1][:2] for a in answers] == [str(38 + n) for n in range(1, 10, 2)]
+
+
+# ---------------------------------------------------------------------------- errors, retries, policy
+
+
+async def test_give_up_reasons_are_recorded_and_others_unaffected(tmp_path: Path, graph: FakeGraph) -> None:
+    config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(
+        graph, typing_indicators=False, mark_seen=False)})
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        cases = (("g5", 551, "person_unavailable"), ("g6", 2018278, "outside_window"),
+                 ("g7", 2018001, "no_matching_user"), ("g8", 190, "bad_access_token"))
+        for person, code, _reason in cases:
+            graph.fail_next(person, code)
+        await deliver(client, envelope(*(text_event(p, "hi", f"m-{p}") for p, _c, _r in cases),
+                                       text_event("fine", "hi", "m-fine")))
+        await client.app[MESSENGER].idle()
+        from bots.types import Identity
+
+        for person, code, reason in cases:
+            thread = await runtime.store.find(Identity("messenger", person))
+            failed = [e.event.data for e in await runtime.store.events(thread) if e.event.kind == "delivery_failed"]
+            assert [(f["reason"], f["attempts"]) for f in failed] == [(reason, 1)], person  # no retry
+        assert texts_of(graph.messages("fine")) == ["Hi there! How can I help you today?"]
+        graph.fail_next("slow", 613, 613, 2, 1200)  # temporary: retried with backoff until it goes through
+        await deliver(client, envelope(text_event("slow", "hi", "m-slow")))
+        await client.app[MESSENGER].idle()
+        assert len([r for r in graph.requests if r.body and r.body["recipient"].get("id") == "slow"]) == 5
+        assert texts_of(graph.messages("slow"))[-1] == "Hi there! How can I help you today?"
+
+
+async def test_messaging_policy_outside_the_24_hour_window(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    await deliver(client, envelope(text_event("p1", "hi", "m-p1")))
+    await settle(client)
+    from bots.types import Identity
+
+    thread = await runtime.store.find(Identity("messenger", "p1"))
+    connector = client.app[MESSENGER]
+    headers = {"Authorization": "Bearer adm"}
+    sent_before = len(graph.messages("p1"))
+
+    async def send(body: dict[str, Any], hours_later: float) -> tuple[int, dict[str, Any]]:
+        connector.clock = lambda: time.time() + hours_later * 3600
+        response = await client.post(f"/api/threads/{thread}/messages", json=body, headers=headers)
+        return response.status, await response.json()
+
+    assert await send({"text": "Your parcel is late"}, 2) == (200, {"sent": True, "messaging_type": "RESPONSE",
+                                                                    "tag": None})
+    status, refused = await send({"text": "We miss you! 20% off"}, 25)
+    assert status == 409 and refused["reason"].startswith("outside_window")
+    status, tagged = await send({"text": "Your order shipped", "tag": "POST_PURCHASE_UPDATE"}, 25)
+    assert (status, tagged["messaging_type"], tagged["tag"]) == (200, "MESSAGE_TAG", "POST_PURCHASE_UPDATE")
+    status, human = await send({"text": "Hi, Anna here", "by": "Anna"}, 6 * 24)
+    assert (status, human["tag"]) == (200, "HUMAN_AGENT")
+    status, late = await send({"text": "Hi again", "by": "Anna"}, 8 * 24)
+    assert status == 409 and late["reason"].startswith("outside_human_agent_window")
+    status, misuse = await send({"text": "Automated", "tag": "HUMAN_AGENT"}, 25)
+    assert status == 409 and misuse["reason"].startswith("human_agent_needs_a_person")
+    sent = graph.messages("p1")[sent_before:]
+    assert [(b["messaging_type"], b.get("tag"), b["message"]["text"]) for b in sent] == [
+        ("RESPONSE", None, "Your parcel is late"),
+        ("MESSAGE_TAG", "POST_PURCHASE_UPDATE", "Your order shipped"),
+        ("MESSAGE_TAG", "HUMAN_AGENT", "Hi, Anna here")]
+    events = [e.event for e in await runtime.store.events(thread)]
+    assert [e.data["reason"].split(":")[0] for e in events if e.kind == "send_refused"] == [
+        "outside_window", "outside_human_agent_window", "human_agent_needs_a_person"]
+    assert [e.data["by"] for e in events if e.kind == "agent"] == ["Anna"]
+
+
+# ---------------------------------------------------------------------------- durability
+
+
+async def test_events_stored_before_a_crash_are_processed_after_restart(tmp_path: Path, graph: FakeGraph) -> None:
+    config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)})
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        connector = client.app[MESSENGER]
+        connector._dispatch = lambda row_id, event: None  # the process "dies" right after acknowledging
+        assert await deliver(client, envelope(text_event("c1", "hi", "m-c1"), text_event("c1", "bye", "m-c2"))) == 200
+        assert graph.messages("c1") == []
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        await client.app[MESSENGER].idle()
+        assert texts_of(graph.messages("c1")) == ["Hi there! How can I help you today?", "Bye! Happy running 👋"]
+        assert await runtime.store.pending_inbound("messenger") == []
+
+
+def test_parser_reads_every_documented_shape() -> None:
+    body = {"object": "page", "entry": [
+        {"id": 1, "time": 1, "messaging": [
+            {"sender": {"user_ref": "plugin-ref"}, "recipient": {"id": "1"}, "timestamp": 1,
+             "referral": {"ref": "r", "source": "CUSTOMER_CHAT_PLUGIN", "type": "OPEN_THREAD", "referer_uri": "x"}},
+            {"sender": {"id": "1"}, "recipient": {"id": "1"}, "timestamp": 1,
+             "message": {"mid": "m1", "attachments": [{"type": "fallback", "payload": None, "title": "t", "URL": "u"}]}},
+            {"sender": {"id": "1"}, "recipient": {"id": "1"}, "timestamp": 1, "policy-enforcement": {"action": "block"}},
+            {"sender": {"id": "1"}, "recipient": {"id": "1"}, "timestamp": 1, "brand_new_kind": {}}]}]}
+    events, notes = parse_body(body)
+    assert [e.kind for e in events] == ["referral", "attachments", "policy", "unknown"]
+    assert events[0].user_ref == "plugin-ref" and events[0].psid is None
+    assert events[1].page_id == "1" and notes == []
