@@ -274,10 +274,10 @@ class MessengerConnector:
         if interactive and event.psid and self.config.fetch_profile_locale:
             locale = await self._locale(event.psid)
         recipient = recipient_of(identity)
-        if interactive and self.config.mark_seen:
-            await self.graph.send(recipient, {"sender_action": "mark_seen"})
-        if interactive and self.config.typing_indicators:
-            await self.graph.send(recipient, {"sender_action": "typing_on"})
+        actions = [action for action, wanted in (("mark_seen", self.config.mark_seen),
+                                                 ("typing_on", self.config.typing_indicators)) if wanted and interactive]
+        if actions:  # both before the replies; between them the order does not matter
+            await asyncio.gather(*(self.graph.send(recipient, {"sender_action": a}) for a in actions))
         for inbound in self._inbound(event, identity, locale):
             await self.runtime.pipeline.handle(inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
 
