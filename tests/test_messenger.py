@@ -434,3 +434,61 @@ def test_parser_reads_every_documented_shape() -> None:
     assert [e.kind for e in events] == ["referral", "attachments", "policy", "unknown"]
     assert events[0].user_ref == "plugin-ref" and events[0].psid is None
     assert events[1].page_id == "1" and notes == []
+
+
+async def test_a_flow_asking_for_more_than_messenger_shows_is_sent_whole_within_limits(tmp_path: Path,
+                                                                                       graph: FakeGraph) -> None:
+    from tests.conftest import BASE_FILES, write_bot
+
+    long_text = " ".join(f"Sentence number {n} is here." for n in range(120))  # ~3300 characters
+    bot = write_bot(tmp_path / "wide", {**BASE_FILES, "wide.yml": f"""
+        responses:
+          long: {{en: "{long_text}"}}
+        flows:
+          wide:
+            trigger: {{payloads: [/wide]}}
+            steps:
+              - say: long
+                buttons:
+{chr(10).join(f'                  - {{title: {{en: "Button number {n} long title"}}, payload: /b{n}}}' for n in range(5))}
+                quick_replies:
+{chr(10).join(f'                  - {{title: {{en: "Reply {n}"}}, payload: /q{n}}}' for n in range(15))}
+              - carousel:
+{chr(10).join(f'                  - {{title: {{en: "Card {n}"}}, subtitle: {{en: "Sub {n}"}}}}' for n in range(12))}
+    """})
+    config = demo_config(tmp_path / "data", bot=bot, languages=["en", "de"], connectors={
+        "messenger": messenger_config(graph, typing_indicators=False, mark_seen=False)})
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        quick = text_event("w1", "wide", "m-w1", quick_reply={"payload": "/wide"})
+        await deliver(client, envelope(quick))
+        await client.app[MESSENGER].idle()
+    assert graph.violations == []
+    sent = graph.messages("w1")
+    text = " ".join(m["message"]["text"] if "text" in m["message"] else m["message"]["attachment"]["payload"]["text"]
+                    for m in sent if "text" in m["message"] or m["message"]["attachment"]["payload"].get("text", "…")
+                    != "…")
+    buttons = [b["payload"] for m in sent if "attachment" in m["message"]
+               for b in m["message"]["attachment"]["payload"].get("buttons", [])]
+    replies = [q["payload"] for m in sent for q in m["message"].get("quick_replies", [])]
+    cards = [e["title"] for m in sent if "attachment" in m["message"]
+             for e in m["message"]["attachment"]["payload"].get("elements", [])]
+    assert text.replace("  ", " ").startswith("Sentence number 0 is here.") and "Sentence number 119 is here." in text
+    assert buttons == [f"/b{n}" for n in range(5)] + ["/q13", "/q14"]  # nothing dropped
+    assert replies == [f"/q{n}" for n in range(13)]
+    assert cards == [f"Card {n}" for n in range(12)]
+
+
+def test_messenger_settings_from_the_environment_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bots.config import load_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text("connectors:\n  messenger:\n    page_id: '1'\n    app_secret: from-file\n")
+    assert load_config(path).connectors.messenger.enabled is False
+    for name, value in {"MESSENGER_APP_SECRET": "from-env", "MESSENGER_PAGE_ACCESS_TOKEN": "token",
+                        "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ID": "42",
+                        "MESSENGER_GRAPH_API_URL": "http://127.0.0.1:9/v21.0"}.items():
+        monkeypatch.setenv(name, value)
+    messenger = load_config(path).connectors.messenger
+    assert (messenger.app_secret, messenger.page_access_token, messenger.page_id, messenger.graph_api_url) == (
+        "from-env", "token", "42", "http://127.0.0.1:9/v21.0")
+    assert messenger.enabled is True
