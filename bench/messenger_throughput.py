@@ -29,23 +29,12 @@ import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
 from tests.fake_graph import FakeGraph  # noqa: E402
 
 SECRET = "bench-secret"
 PAGE = "111899832631525"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def script(person: int, messages: int) -> list[str]:
@@ -70,14 +59,8 @@ async def main() -> int:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/webhooks/messenger"
     try:
+        await wait_healthy(f"http://127.0.0.1:{port}")
         async with aiohttp.ClientSession() as session:
-            for _ in range(600):
-                try:
-                    async with session.get(f"http://127.0.0.1:{port}/health") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
             # one queue per person, so a person's messages are posted in order, as Facebook sends them
             queues = [[(p, n, text) for n, text in enumerate(script(p, args.messages))] for p in range(args.people)]
             latencies: list[float] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import textwrap
 from pathlib import Path
 from typing import AsyncIterator, Callable
@@ -87,6 +88,12 @@ BASE_FILES = {
               - say: fallback
     """,
 }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def write_bot(root: Path, files: dict[str, str]) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +13,8 @@ from typing import Any, AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from tests.conftest import DEMO_BOT, REPO
+from tests.conftest import DEMO_BOT, REPO, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:

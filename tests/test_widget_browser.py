@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -13,7 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
-from tests.conftest import REPO, demo_config
+from tests.conftest import REPO, demo_config, free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -22,11 +21,6 @@ OUTPUT = REPO / "test-output"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
