@@ -131,10 +131,15 @@ class DuplicateKeys(Exception):
 
 def load_file(path: Path, display_name: str | None = None) -> Any:
     name = display_name or str(path)
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlError(Mark(name, 1, 1), f"not UTF-8 text ({exc.reason})") from None
+        before = raw[:exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise YamlError(Mark(name, line, column), f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot start or "
+                                                  "continue a character; save the file as UTF-8") from None
     return load_text(text, name)
 
 

@@ -236,3 +236,14 @@ def test_placeholders_in_texts_must_be_slots_or_built_ins(make_bot: Callable[...
     assert messages(result) == [
         "texts_de.yml:3:3: error BOT-E009: response 'size_ok' (de): unknown name {sise} (not a slot nor one of "
         "channel, event, fallback_streak, language, public_url, thread)"]
+
+
+def test_a_file_that_is_not_utf8_is_located(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bots.flow.loader import load_bot
+    from tests.conftest import BASE_FILES, write_bot
+
+    root = write_bot(tmp_path / "bot", BASE_FILES)
+    (root / "latin1.yml").write_bytes("responses:\n  caf: {en: 'Caf\u00e9'}\n".encode("latin-1"))
+    result = load_bot(root, languages=("en", "de"), default_language="en")
+    assert [str(p) for p in result.errors] == ["bot/latin1.yml:2:17: error BOT-E001: not UTF-8 text: byte 0xe9 cannot "
+                                               "start or continue a character; save the file as UTF-8"]
