@@ -21,11 +21,15 @@ from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
 from bots.store.base import Snapshot, StoredEvent, ThreadLock, ThreadStore
-from bots.types import Inbound, NLUResult, Outbound, ThreadEvent, outbound_to_json, short_locale
+from bots.types import (
+    Inbound, NLUResult, Outbound, ThreadEvent, outbound_from_json, outbound_to_json, short_locale,
+)
 from nlu_models.base import Interpreter, LanguageHints
 from nlu_models.payload import parse_payload_result
 
 log = logging.getLogger(__name__)
+INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")  # what an inbound's first event can be
+SETTLED_KINDS = ("delivered", "delivery_failed")  # a channel's word that a turn's replies went out (or never will)
 
 @dataclass(frozen=True)
 class TurnOutcome:
@@ -69,6 +73,8 @@ class Pipeline:
         if inbound.message_id and await self.store.has_message(thread_id, inbound.message_id):
             log.info("thread %s: message %s was already processed; ignoring the redelivery",
                      thread_id, inbound.message_id)
+            if deliver is not None:
+                await self._deliver_again(thread_id, inbound.message_id, deliver)
             return TurnOutcome(thread_id, [], duplicate=True)
         snapshot = await self.store.load(thread_id)
         state = ThreadState.from_json(snapshot.state) if snapshot else self.engine.new_state()
@@ -79,7 +85,7 @@ class Pipeline:
         for event in turn.events:
             if event.kind == "error":
                 log.error("thread %s, flow %s: %s", thread_id, event.data.get("flow"), event.data.get("error"))
-        if turn.events and turn.events[0].kind in ("user", "site_event"):  # the inbound itself
+        if turn.events and turn.events[0].kind in INBOUND_KINDS:  # the inbound itself
             turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
         events = turn.events + [outbound_event(m, now, inbound.channel) for m in turn.outbound]
         version = await self.store.commit(thread_id, turn.state.to_json(), events,
@@ -93,6 +99,22 @@ class Pipeline:
                 await self.store.commit(thread_id, turn.state.to_json(), list(delivery_events),
                                         expected_version=version, now=self.clock())
         return outcome
+
+    async def _deliver_again(self, thread_id: str, message_id: str, deliver: Deliver) -> None:
+        """The turn was saved but its replies may not have gone out (the process stopped in between)."""
+        events = await self.store.turn_events(thread_id, message_id)
+        replies = [e for e in events if e.event.kind == "bot"]
+        if not replies or any(e.event.kind in SETTLED_KINDS for e in events):
+            return
+        log.warning("thread %s: the replies to %s were never confirmed sent; sending them now", thread_id, message_id)
+        outcome = TurnOutcome(thread_id, [outbound_from_json(e.event.data) for e in replies], duplicate=True,
+                              committed=tuple(events))
+        extra = await deliver(outcome)
+        if extra:
+            snapshot = await self.store.load(thread_id)
+            assert snapshot is not None
+            await self.store.commit(thread_id, snapshot.state, list(extra), expected_version=snapshot.version,
+                                    now=self.clock())
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
         hint = short_locale(inbound.language_hint)

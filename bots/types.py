@@ -237,3 +237,26 @@ class ThreadEvent:
     timestamp: float
     channel: str = ""
     message_id: str | None = None
+
+
+def outbound_from_json(data: dict[str, JSON]) -> Outbound:
+    """The inverse of :func:`outbound_to_json`: a logged message, ready to be sent again."""
+    def buttons(items: list[dict[str, str]]) -> tuple[Button, ...]:
+        return tuple(Button(b["title"], b["kind"], b["value"]) for b in items)  # type: ignore[arg-type]
+
+    def replies(items: list[dict[str, str]]) -> tuple[QuickReply, ...]:
+        return tuple(QuickReply(q["title"], q["payload"]) for q in items)
+
+    kind = data.get("type")
+    if kind == "text":
+        return Text(data["text"], buttons(data.get("buttons", [])), replies(data.get("quick_replies", [])))
+    if kind == "media":
+        return Media(data["media"], data["url"], data.get("caption", ""), buttons(data.get("buttons", [])),
+                     replies(data.get("quick_replies", [])))
+    if kind == "carousel":
+        cards = tuple(Card(c["title"], c.get("subtitle", ""), c.get("image_url", ""), buttons(c.get("buttons", [])))
+                      for c in data.get("cards", []))
+        return Carousel(cards, replies(data.get("quick_replies", [])))
+    if kind == "typing":
+        return Typing(float(data.get("seconds", 1.0)))
+    return Custom(dict(data.get("data") or {}))

@@ -171,12 +171,14 @@ class RestConnector:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
         try:
-            raw = await request.content.read(MAX_BODY_BYTES + 1)
+            raw = await request.read()  # the whole body, however many packets it came in
             if len(raw) > MAX_BODY_BYTES:
                 return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
             body = json.loads(raw or b"null")
         except (ValueError, UnicodeDecodeError, RecursionError):
             return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
         try:
             inbound = parse(body, self.max_chars)
         except BadRequest as exc:

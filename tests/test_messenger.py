@@ -256,8 +256,9 @@ async def test_batches_standby_and_odd_payloads_are_all_read(server, graph: Fake
     client, runtime = server
     two_entries = {"object": "page", "entry": [
         {"id": PAGE, "time": 1486464322257, "messaging": [text_event("b1", "hello", "mid.b1:1")]},
-        {"id": "189538289069256", "time": 1486464322257, "messaging": [text_event("b2", "thanks", "mid.b2:1"),
-                                                                         text_event("b1", "bye", "mid.b1:2")]}]}
+        {"id": PAGE, "time": 1486464322258, "messaging": [text_event("b2", "thanks", "mid.b2:1"),
+                                                         text_event("b1", "bye", "mid.b1:2")]},
+        {"id": "189538289069256", "time": 1486464322257, "messaging": [text_event("x9", "hello", "mid.x9:1")]}]}
     assert await deliver(client, two_entries) == 200
     standby = envelope(text_event("b3", "hello", "mid.b3:1"), standby=[text_event("b4", "hello", "mid.b4:1")])
     assert await deliver(client, standby) == 200
@@ -265,8 +266,8 @@ async def test_batches_standby_and_odd_payloads_are_all_read(server, graph: Fake
                               "time": 1514862760}], "object": "page"}
     assert await deliver(client, test_button) == 200
     assert await deliver(client, {"object": "instagram", "entry": []}) == 200
-    numeric = (b'{"object":"page","entry":[{"id":1751036168465324,"time":1460923697656,"messaging":[{"sender":{"id":'
-               b'982337261802700},"recipient":{"id":1751036168465324},"timestamp":"1460923697635","message":{"mid":'
+    numeric = (b'{"object":"page","entry":[{"id":111899832631525,"time":1460923697656,"messaging":[{"sender":{"id":'
+               b'982337261802700},"recipient":{"id":111899832631525},"timestamp":"1460923697635","message":{"mid":'
                b'"mid.1460923697625:5c96e8279b55505308","seq":614,"text":"Test \\u00e4\\u00eb\\u00ef","extra":{"u":1}}}]}]}')
     assert await deliver(client, numeric) == 200
     checkbox = {"object": "page", "entry": [{"id": PAGE, "time": 1480279487271, "messaging": [
@@ -286,6 +287,7 @@ async def test_batches_standby_and_odd_payloads_are_all_read(server, graph: Fake
     assert texts_of(graph.messages("b1"))[0] == "Hi there! How can I help you today?"
     assert texts_of(graph.messages("b1"))[1] == "Bye! Happy running 👋"  # the second entry's item was read too
     assert texts_of(graph.messages("b2")) == ["You're welcome! Anything else I can do for you?"]
+    assert graph.sends("x9") == []  # an entry for another page: not ours to answer
     assert graph.messages("b3") and graph.sends("b4") == []  # standby: watched, never answered
     assert graph.messages("982337261802700")  # numeric ids, string timestamp, unknown field
     b1_thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("messenger", "b1"))
@@ -492,3 +494,110 @@ def test_messenger_settings_from_the_environment_win(tmp_path: Path, monkeypatch
     assert (messenger.app_secret, messenger.page_access_token, messenger.page_id, messenger.graph_api_url) == (
         "from-env", "token", "42", "http://127.0.0.1:9/v21.0")
     assert messenger.enabled is True
+
+
+async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tmp_path: Path,
+                                                                             graph: FakeGraph) -> None:
+    config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(
+        graph, typing_indicators=False, mark_seen=False, send_retries=0)})
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        connector = client.app[MESSENGER]
+        original = connector.send
+
+        async def dies_while_sending(*args: Any, **kwargs: Any) -> Any:
+            raise asyncio.CancelledError  # the process stops after the turn was saved, before Facebook got it
+
+        connector.send = dies_while_sending
+        await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))
+        try:
+            await connector.idle()
+        except asyncio.CancelledError:
+            pass
+        connector.send = original
+        assert graph.messages("k1") == []
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        await client.app[MESSENGER].idle()  # the inbox still holds the event: it is replayed
+        assert texts_of(graph.messages("k1")) == ["Yes, I'm a bot: Stride's automated assistant. I can connect you "
+                                                  "with a person from our team at any time."]
+        await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))  # Facebook redelivers later
+        await client.app[MESSENGER].idle()
+        assert len(graph.messages("k1")) == 1  # confirmed sent: not again
+        from bots.types import Identity
+
+        thread = await runtime.store.find(Identity("messenger", "k1"))
+        kinds = [e.event.kind for e in await runtime.store.events(thread)]
+        assert kinds.count("user") == 1 and kinds.count("delivered") == 1
+
+
+async def test_standby_events_tags_windows_and_referrals(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    from bots.types import Identity
+
+    standby_referral = {"sender": {"id": "sb1"}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
+                        "referral": {"ref": "summer_sale", "source": "SHORTLINK", "type": "OPEN_THREAD"}}
+    await deliver(client, envelope(standby=[standby_referral]))
+    ad = {"sender": {"id": "ad1"}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
+          "postback": {"payload": "__GET_STARTED__", "title": "Get Started",
+                       "referral": {"source": "ADS", "type": "OPEN_THREAD", "ad_id": "6045246247433"}}}
+    await deliver(client, envelope(ad))
+    await settle(client)
+    assert graph.sends("sb1") == []  # another app's conversation: never answered
+    assert texts_of(graph.messages("ad1"))[0].startswith("Hi! I'm Stride's shopping assistant")  # unknown ref: greeted
+    # a message Facebook delivers 30 hours late does not reopen the window
+    late = text_event("late1", "hi", "m-late1")
+    late["timestamp"] = int((time.time() - 30 * 3600) * 1000)
+    await deliver(client, envelope(late))
+    await settle(client)
+    thread = await runtime.store.find(Identity("messenger", "late1"))
+    response = await client.post(f"/api/threads/{thread}/messages", json={"text": "promo"},
+                                 headers={"Authorization": "Bearer adm"})
+    assert response.status == 409 and (await response.json())["reason"].startswith("outside_window")
+    # a checkbox user known only by user_ref can be written to inside the window
+    optin = {"recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000), "optin": {"ref": "o", "user_ref": "cb-1"}}
+    await deliver(client, envelope(optin))
+    await settle(client)
+    thread = await runtime.store.find(Identity("messenger_ref", "cb-1"))
+    response = await client.post(f"/api/threads/{thread}/messages", json={"text": "Thanks for subscribing"},
+                                 headers={"Authorization": "Bearer adm"})
+    assert response.status == 200
+    assert graph.messages("cb-1")[-1]["recipient"] == {"user_ref": "cb-1"}
+
+
+async def test_no_seen_or_typing_while_a_person_has_the_chat(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, _ = server
+    await deliver(client, envelope(text_event("h1", "I want to talk to a human", "m-h1")))
+    await settle(client)
+    before = len(graph.sends("h1"))
+    await deliver(client, envelope(text_event("h1", "hello?", "m-h2")))
+    await settle(client)
+    assert graph.sends("h1")[before:] == []
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, _ = server
+    raw = json.dumps(envelope(*(text_event(f"p{i}", "hi", f"m-piece-{i}") for i in range(30)))).encode()
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    head = (f"POST /webhooks/messenger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(raw)}\r\nX-Hub-Signature-256: {sign(raw)['X-Hub-Signature-256']}\r\n\r\n").encode()
+    writer.write(head + raw[:100])
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.write(raw[100:])
+    await writer.drain()
+    status = (await reader.readline()).decode()
+    writer.close()
+    assert " 200 " in status
+    await settle(client)
+    assert all(graph.messages(f"p{i}") for i in range(30))
+
+
+def test_long_text_keeps_its_line_breaks_and_chinese_gets_no_spaces() -> None:
+    from connectors.messenger.render import split_text
+
+    text = "First line.\nSecond line!\n\n" + "A sentence here. " * 200
+    chunks = split_text(text, 2000)
+    assert all(len(c) <= 2000 for c in chunks) and chunks[0].startswith("First line.\nSecond line!\n\n")
+    assert "".join(chunks).replace(" ", "") == text.strip().replace(" ", "")
+    chinese = "你好，这是一个句子。" * 300
+    parts = split_text(chinese, 2000)
+    assert "".join(parts) == chinese and all(len(p) <= 2000 for p in parts)

@@ -285,15 +285,16 @@ class _Run:
 
     # ------------------------------------------------------------------ inbound
 
-    def _note_inbound(self) -> None:
+    def _note_inbound(self, at: float) -> None:
         self.state.turn += 1
         self.state.channel = self.channel
         self.state.last_inbound_at = self.now
-        self.state.last_inbound_by_channel[self.channel] = self.now
+        # when the person acted (Messenger's window counts from it), not when we got round to it
+        self.state.last_inbound_by_channel[self.channel] = min(at, self.now) if at else self.now
 
     def on_message(self, inbound: Inbound, nlu: NLUResult | None) -> None:
         text = inbound.text.strip()
-        self._note_inbound()
+        self._note_inbound(inbound.timestamp)
         self.log("user", text=text, parse_data=nlu.as_parse_data() if nlu else None,
                  message_id=inbound.message_id, metadata=inbound.metadata)
         if nlu is not None and nlu.language in self.bot.languages and nlu.language != self.state.language \
@@ -345,14 +346,14 @@ class _Run:
         if name == HANDOVER:
             self._handover(data)
             return
-        self.state.last_inbound_by_channel[self.channel] = self.now
+        self.state.last_inbound_by_channel[self.channel] = inbound.timestamp or self.now
         self.state.site_events.append({"name": name, "data": data, "ts": self.now, "channel": self.channel})
         del self.state.site_events[:-MAX_SITE_EVENTS]
         self.log("site_event", name=name, data=data, metadata=inbound.metadata)
         if self.state.language is None:
             self._language_from_hint(inbound)
-        if self.state.handoff:
-            return
+        if self.state.handoff or inbound.metadata.get("observe_only"):
+            return  # a person or another app has this conversation: context is kept, nothing is answered
         self.turn.event_data = data
         flow = self._event_flow(name, data)
         if flow is None:
@@ -457,6 +458,7 @@ class _Run:
         for frame in reversed(self.state.stack):
             self.log("flow", flow=frame.flow, status="cancelled")
         self.state.stack.clear()
+        self.state.message_tag = None
         if self.bot.cancel.response is not None:
             self.emit(Text(self.text(self.bot.cancel.response)))
 
@@ -518,6 +520,8 @@ class _Run:
     def _finish_flow(self, status: str = "ended") -> None:
         frame = self.state.stack.pop()
         self.log("flow", flow=frame.flow, status=status)
+        if not self.state.stack:
+            self.state.message_tag = None  # a flow's Messenger tag covers that flow only
         if self.state.stack and not self.bot.flows[frame.flow].resume_interrupted:
             for dropped in reversed(self.state.stack):
                 self.log("flow", flow=dropped.flow, status="cancelled", by=frame.flow)
@@ -595,6 +599,7 @@ class _Run:
                 for waiting in reversed(self.state.stack):
                     self.log("flow", flow=waiting.flow, status="ended", reason="handoff")
                 self.state.stack.clear()
+                self.state.message_tag = None
                 self.state.handoff = True
                 self.log("handoff", active=True, flow=frame.flow)
                 return

@@ -139,7 +139,7 @@ async def send_message(request: web.Request) -> web.Response:
 def create_app(runtime: Runtime) -> web.Application:
     """The application for an opened runtime; the caller owns the runtime's lifetime."""
     config = runtime.config
-    app = web.Application(client_max_size=256 * 1024, middlewares=[json_errors])
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     app[RUNTIME] = runtime
     app.router.add_get("/health", health)
     app.router.add_get("/api/threads", find_thread)

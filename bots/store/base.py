@@ -78,6 +78,10 @@ class ThreadStore(ABC):
         """The last ``limit`` events of these kinds, oldest first (e.g. a chat window's history)."""
 
     @abstractmethod
+    async def turn_events(self, thread_id: str, message_id: str) -> list[StoredEvent]:
+        """The events of the turn an inbound message or event started: from it up to the next inbound."""
+
+    @abstractmethod
     async def has_message(self, thread_id: str, message_id: str) -> bool:
         """Whether an inbound message or event with this id is already in the thread (redelivery)."""
 

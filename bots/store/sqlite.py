@@ -107,7 +107,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX inbox_pending ON inbox (channel, id) WHERE done_at IS NULL;
     """,
 ]
-INBOUND_KINDS = ("user", "site_event")
+INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
 
 
 class SchemaTooNew(Exception):
@@ -400,6 +400,25 @@ class SQLiteThreadStore(ThreadStore):
         if not kinds or limit <= 0:
             return []
         return await self._on(self._reader_pool, self._tail, thread_id, kinds, limit)
+
+    def _turn_events(self, thread_id: str, message_id: str) -> list[StoredEvent]:
+        assert self._reader is not None
+        row = self._reader.execute("SELECT seq FROM events WHERE thread_id = ? AND message_id = ?",
+                                   (thread_id, message_id)).fetchone()
+        if row is None:
+            return []
+        marks = ", ".join("?" for _ in INBOUND_KINDS)
+        following = self._reader.execute(
+            f"SELECT MIN(seq) FROM events WHERE thread_id = ? AND seq > ? AND kind IN ({marks})",
+            (thread_id, row[0], *INBOUND_KINDS)).fetchone()[0]
+        rows = self._reader.execute(
+            "SELECT seq, ts, kind, channel, message_id, data FROM events WHERE thread_id = ? AND seq >= ? "
+            "AND seq < ? ORDER BY seq", (thread_id, row[0], following if following is not None else 2 ** 62)).fetchall()
+        return [StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, mid))
+                for seq, ts, kind, channel, mid, data in rows]
+
+    async def turn_events(self, thread_id: str, message_id: str) -> list[StoredEvent]:
+        return await self._on(self._reader_pool, self._turn_events, thread_id, message_id)
 
     def _has_message(self, thread_id: str, message_id: str) -> bool:
         assert self._reader is not None

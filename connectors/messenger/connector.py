@@ -61,7 +61,7 @@ class MessengerConnector:
         self._queues: dict[tuple[str, str], deque[tuple[int, MessengerEvent]]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._done: list[int] = []
-        self._locales: OrderedDict[str, str | None] = OrderedDict()
+        self._locales: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
         self._flusher: asyncio.Task[None] | None = None
         self.processed = 0  # events fully processed (for tests and benchmarks)
 
@@ -119,7 +119,10 @@ class MessengerConnector:
     async def webhook(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return web.json_response({"error": "body too large"}, status=413)
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
+        try:
+            raw = await request.read()  # the whole body, however many packets it came in
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body too large"}, status=413)
         if len(raw) > MAX_BODY_BYTES:
             return web.json_response({"error": "body too large"}, status=413)
         if not self.signature_ok(raw, request.headers):
@@ -133,6 +136,11 @@ class MessengerConnector:
         events, notes = parse_body(body)
         for note in notes:
             log.info("Messenger webhook: %s", note)
+        if self.config.page_id:
+            others = [e for e in events if e.page_id and e.page_id != self.config.page_id]
+            if others:
+                log.warning("Messenger webhook: %d event(s) for other pages ignored", len(others))
+            events = [e for e in events if not e.page_id or e.page_id == self.config.page_id]
         if events:
             items = [(e.key, json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby},
                                         ensure_ascii=False)) for e in events]
@@ -158,9 +166,11 @@ class MessengerConnector:
                 try:
                     await self._process(event)
                 except Exception:  # one bad event must not stop this person's later events
-                    log.exception("Messenger event %s could not be processed", event.key)
+                    log.exception("Messenger event %s could not be processed; it stays in the inbox for the next "
+                                  "start", event.key)
+                else:
+                    self._done.append(row_id)
                 self.processed += 1
-                self._done.append(row_id)
                 if len(self._done) >= 200:
                     await self._flush_done()
                 elif self._flusher is None or self._flusher.done():
@@ -179,11 +189,12 @@ class MessengerConnector:
             await self.runtime.store.finish_inbound(done, now=self.clock())
 
     async def _locale(self, psid: str) -> str | None:
-        if psid in self._locales:
+        cached = self._locales.get(psid)
+        if cached is not None and (cached[0] is not None or cached[1] > self.clock()):
             self._locales.move_to_end(psid)
-            return self._locales[psid]
+            return cached[0]
         locale = await self.graph.profile_locale(psid)
-        self._locales[psid] = locale
+        self._locales[psid] = (locale, self.clock() + 3600)  # no profile: ask again in an hour
         while len(self._locales) > PROFILE_CACHE:
             self._locales.popitem(last=False)
         return locale
@@ -233,8 +244,8 @@ class MessengerConnector:
                 result.append(Inbound(identity, "event", event="referral", data=dict(referral),
                                       metadata=metadata, **{**common, "message_id": message_id + ":referral"}))
             if payload == GET_STARTED:
-                if not result:  # a referral flow greets in its own way
-                    result.append(Inbound(identity, "event", event="conversation_start", metadata=metadata, **common))
+                # after a referral: greeted only if no flow answered the ref (see _process)
+                result.append(Inbound(identity, "event", event="conversation_start", metadata=metadata, **common))
             elif payload:
                 result.append(Inbound(identity, "message", text=payload,
                                       metadata={**metadata, "display": postback.get("title")}, **common))
@@ -274,12 +285,24 @@ class MessengerConnector:
         if interactive and event.psid and self.config.fetch_profile_locale:
             locale = await self._locale(event.psid)
         recipient = recipient_of(identity)
+        if interactive and await self._handed_off(identity):
+            interactive = False  # a person has the chat: no "seen", no typing bubble from the bot
         actions = [action for action, wanted in (("mark_seen", self.config.mark_seen),
                                                  ("typing_on", self.config.typing_indicators)) if wanted and interactive]
         if actions:  # both before the replies; between them the order does not matter
             await asyncio.gather(*(self.graph.send(recipient, {"sender_action": a}) for a in actions))
+        answered = False
         for inbound in self._inbound(event, identity, locale):
-            await self.runtime.pipeline.handle(inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
+            if inbound.event == "conversation_start" and answered:
+                continue  # a referral flow greeted already
+            outcome = await self.runtime.pipeline.handle(
+                inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
+            answered = answered or bool(outcome.outbound)
+
+    async def _handed_off(self, identity: Identity) -> bool:
+        thread_id = await self.runtime.store.find(identity)
+        snapshot = await self.runtime.store.load(thread_id) if thread_id else None
+        return bool(snapshot and snapshot.state.get("handoff"))
 
     async def _link_prior_message(self, event: MessengerEvent, identity: Identity) -> None:
         """A checkbox-plugin user's first message carries the user_ref they opted in with: same thread."""
@@ -311,7 +334,8 @@ class MessengerConnector:
                     "channel": CHANNEL, "reason": result.reason, "code": result.code, "subcode": result.subcode,
                     "message": result.message, "attempts": result.attempts,
                     "unsent": len(rendered.bodies) - index}, now, CHANNEL)]
-        return []
+        # the proof a restart looks for: without it, a redelivered event sends these replies again
+        return [ThreadEvent("delivered", {"channel": CHANNEL, "messages": len(rendered.bodies)}, now, CHANNEL)]
 
     async def send_to_thread(self, thread_id: str, messages: list[Outbound], *, by_person: str | None = None,
                              tag: str | None = None) -> dict[str, Any]:
@@ -325,7 +349,8 @@ class MessengerConnector:
                 return {"sent": False, "reason": "no_messenger_identity"}
             state = snapshot.state
             now = self.clock()
-            last = (state.get("last_inbound_by_channel") or {}).get(CHANNEL)
+            seen = state.get("last_inbound_by_channel") or {}
+            last = max([seen[c] for c in (CHANNEL, USER_REF_CHANNEL) if c in seen], default=None)
             decision = decide(last, now, tag=tag or state.get("message_tag"), by_person=by_person is not None)
             kind = "agent" if by_person else "bot"
             if not decision.allowed:
@@ -337,6 +362,7 @@ class MessengerConnector:
                                        tag=decision.tag)
             from bots.types import outbound_to_json
 
+            failures = [e for e in failures if e.kind == "delivery_failed"]
             events = [ThreadEvent(kind, {**outbound_to_json(m), **({"by": by_person} if by_person else {})}, now,
                                   CHANNEL) for m in messages] + failures
             await runtime.store.commit(thread_id, state, events, expected_version=snapshot.version, now=now)

@@ -32,7 +32,7 @@ MAX_QUICK_REPLIES = 13
 MAX_CARDS = 10
 PAYLOAD_LIMIT = 1000
 MORE_TEXT = "…"
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+_SENTENCE_END = re.compile(r"[.!?…](?:\s+|$)|[。！？](?:\s*)|\n+")
 
 
 @dataclass
@@ -51,29 +51,32 @@ def shorten(text: str, limit: int, what: str, adjustments: list[str]) -> str:
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Chunks of at most ``limit`` characters, cut after sentences where possible, else at spaces."""
+    """Chunks of at most ``limit`` characters, cut after sentences where possible, else at spaces.
+
+    The chunks are slices of the original, so line breaks survive and no spaces are added (Chinese and
+    Japanese sentences have none between them).
+    """
     text = text.strip()
     if len(text) <= limit:
         return [text] if text else []
+    cuts = [match.end() for match in _SENTENCE_END.finditer(text)]  # positions after a sentence and its spaces
     chunks: list[str] = []
-    current = ""
-    for sentence in [s for s in _SENTENCE_END.split(text) if s]:
-        while len(sentence) > limit:  # a single sentence longer than the limit: cut at a space
-            cut = sentence.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(sentence[:cut].rstrip())
-            sentence = sentence[cut:].lstrip()
-        candidate = f"{current} {sentence}".strip() if current else sentence
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            chunks.append(current)
-            current = sentence
-    if current:
-        chunks.append(current)
+    start = 0
+    while len(text) - start > limit:
+        window_end = start + limit
+        fitting = [cut for cut in cuts if start < cut <= window_end]
+        if fitting:
+            end = fitting[-1]
+        else:  # no sentence ends in reach: the last space, else a hard cut
+            space = text.rfind(" ", start, window_end)
+            end = space + 1 if space > start + limit // 2 else window_end
+        chunk = text[start:end].strip()
+        if chunk:
+            chunks.append(chunk)
+        start = end
+    rest = text[start:].strip()
+    if rest:
+        chunks.append(rest)
     return chunks
 
 
@@ -103,7 +106,7 @@ def _button_messages(text: str, buttons: list[Button], adjustments: list[str]) -
     messages = []
     for start in range(0, len(buttons), MAX_BUTTONS):
         group = buttons[start:start + MAX_BUTTONS]
-        label = text if start == 0 else MORE_TEXT
+        label = shorten(text, BUTTON_TEXT_LIMIT, "button message text", adjustments) if start == 0 else MORE_TEXT
         messages.append({"attachment": {"type": "template", "payload": {
             "template_type": "button", "text": label, "buttons": [button(b, adjustments) for b in group]}}})
     if len(buttons) > MAX_BUTTONS:
@@ -164,6 +167,9 @@ def _carousel(message: Carousel, adjustments: list[str]) -> list[dict[str, Any]]
     if len(cards) > MAX_CARDS:
         adjustments.append(f"{len(cards)} cards: Messenger shows {MAX_CARDS} per carousel; sent as "
                            f"{-(-len(cards) // MAX_CARDS)} carousels")
+    if not cards:
+        adjustments.append("a carousel without cards")
+        return _text(MORE_TEXT, (), message.quick_replies, adjustments) if message.quick_replies else []
     for start in range(0, len(cards), MAX_CARDS):
         elements = []
         for card in cards[start:start + MAX_CARDS]:
@@ -184,7 +190,7 @@ def _carousel(message: Carousel, adjustments: list[str]) -> list[dict[str, Any]]
 
 def _media(message: Media, adjustments: list[str]) -> list[dict[str, Any]]:
     replies = message.quick_replies
-    if message.buttons and message.media in ("image", "gif"):
+    if message.buttons and message.media in ("image", "gif") and len(message.caption) <= CARD_TEXT_LIMIT:
         # An image (or GIF) with its call-to-action buttons in one bubble: a one-card generic template.
         card = Card(message.caption or MORE_TEXT, "", message.url, message.buttons)
         return _carousel(Carousel((card,), replies), adjustments)
@@ -246,6 +252,12 @@ def check_limits(bot: "Bot") -> list["Problem"]:
             return variants[0]
         return dict(ref.inline).get(bot.default_language, "")
 
+    def titles(ref: Any) -> list[str]:
+        """The text in every language (titles are short on Messenger whatever the language)."""
+        if ref.key is not None:
+            return [v for variants in bot.responses.get(ref.key, {}).values() for v in variants]
+        return [text for _lang, text in ref.inline]
+
     problems: list[Problem] = []
 
     def warn(mark: Any, flow: str, message: str) -> None:
@@ -263,8 +275,13 @@ def check_limits(bot: "Bot") -> list["Problem"]:
             if isinstance(op, AskOp) and len(op.choices) > MAX_QUICK_REPLIES:
                 warn(op.mark, flow.name, f"{len(op.choices)} choices; Messenger shows {MAX_QUICK_REPLIES} quick replies")
             for item in list(buttons) + list(replies) + list(getattr(op, "choices", ())):
-                if len(title(item.title)) > TITLE_LIMIT:
-                    warn(op.mark, flow.name, f"title {title(item.title)!r} is longer than {TITLE_LIMIT} characters")
+                for text in titles(item.title):
+                    if len(text) > TITLE_LIMIT:
+                        warn(op.mark, flow.name, f"title {text!r} is longer than {TITLE_LIMIT} characters")
+                payload = getattr(item, "payload", None) or (item.value if getattr(item, "kind", "") == "postback"
+                                                             else None)
+                if payload is not None and len(getattr(payload, "source", str(payload))) > PAYLOAD_LIMIT:
+                    warn(op.mark, flow.name, f"a payload longer than {PAYLOAD_LIMIT} characters is cut")
             if isinstance(op, CarouselOp):
                 if len(op.cards) > MAX_CARDS:
                     warn(op.mark, flow.name, f"{len(op.cards)} cards; Messenger shows {MAX_CARDS} per carousel")

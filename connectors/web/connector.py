@@ -300,10 +300,12 @@ class WebConnector:
 
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         try:
-            raw = await request.content.read(MAX_FRAME_BYTES + 1)
+            raw = await request.read()  # the whole body, however many packets it came in
             body = json.loads(raw or b"null")
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise FrameError("bad_frame", "the body is not valid JSON") from None
+        except web.HTTPRequestEntityTooLarge:
+            raise FrameError("too_long", f"the body is larger than {MAX_FRAME_BYTES} bytes") from None
         if len(raw) > MAX_FRAME_BYTES or not isinstance(body, dict):
             raise FrameError("bad_frame", f"the body must be a JSON object of at most {MAX_FRAME_BYTES} bytes")
         return body
