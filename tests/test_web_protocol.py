@@ -218,3 +218,49 @@ async def test_widget_files_are_served(client: TestClient) -> None:
     assert page.status == 200 and '<script src="/widget.js"' in await page.text()
     assert (await client.get("/products/CG1")).status == 200
     assert (await client.get("/products/NOPE")).status == 404
+
+
+async def test_signing_out_on_a_shared_computer_shows_nothing_of_the_customer(client: TestClient) -> None:
+    customer = {"id": "cust-7", "signature": sign_customer(SECRET, "cust-7")}
+    anonymous, _ = await open_tab(client, VISITOR)
+    await anonymous.send(type="message", id="a1", text="hello")  # chatting before signing in
+    await anonymous.until_ack("a1")
+    signed_in, ready = await open_tab(client, VISITOR, customer=customer)
+    assert [m["text"] for m in ready["messages"]][:1] == ["hello"]  # the anonymous chat came along
+    await signed_in.send(type="message", id="s1", text="where is my order ST-123456")
+    await signed_in.until_ack("s1")
+    signed_out, ready = await open_tab(client, VISITOR)  # same browser, no customer any more
+    assert ready["messages"] == [] and ready["started"] is False
+    other_device, ready = await open_tab(client, "otherdevice000000001", customer=customer)
+    assert "where is my order ST-123456" in [m["text"] for m in ready["messages"]]
+
+
+async def test_page_views_do_not_use_up_the_message_allowance(client: TestClient) -> None:
+    tab, _ = await open_tab(client, VISITOR)
+    for n in range(10):  # twice the message allowance of this test config (5 a minute)
+        await tab.send(type="event", id=f"v{n}", name="product_viewed", data={"sku": "TR2"})
+        assert (await tab.until_ack(f"v{n}"))[0]["type"] == "ack"
+    await tab.send(type="message", id="q1", text="hello")
+    assert (await tab.until_ack("q1"))[0]["type"] == "ack"
+
+
+async def test_a_person_answers_a_website_visitor_live(client: TestClient, runtime: Runtime) -> None:
+    tab, _ = await open_tab(client, VISITOR)
+    await tab.send(type="message", id="h1", text="I want to talk to a human")
+    await tab.until_ack("h1")
+    [thread] = await runtime.store.thread_ids()
+    web = client.app[__import__("bots.server.app", fromlist=["WEB"]).WEB]
+    result = await web.send_to_thread(thread, [__import__("bots.types", fromlist=["Text"]).Text("Hi, Anna here!")],
+                                      by_person="Anna")
+    assert result == {"sent": True, "channel": "web", "live_tabs": 1}
+    pushed = await tab.next("messages")
+    assert pushed["messages"][0]["text"] == "Hi, Anna here!" and pushed["messages"][0]["by"] == "Anna"
+    _again, ready = await open_tab(client, VISITOR)
+    assert ready["messages"][-1]["text"] == "Hi, Anna here!"  # in the history too
+
+
+async def test_http_errors_name_the_refused_frame(client: TestClient) -> None:
+    await client.post("/web/api/hello", json={"visitor_id": VISITOR})
+    response = await client.post("/web/api/send", json={"visitor_id": VISITOR, "frame": {
+        "type": "message", "id": "big1", "text": "a" * 5000}})
+    assert response.status == 413 and (await response.json())["id"] == "big1"

@@ -237,3 +237,34 @@ async def test_http_fallback_when_websocket_cannot_connect(tmp_path: Path, brows
         await wait_for_text(second, ".tl-bot", "Yes, I'm a bot")
         await say(second, "thanks!")
         await wait_for_text(page, ".tl-bot", "You're welcome!")
+
+
+async def test_identify_reset_and_a_kept_rate_limited_message(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    from connectors.web.identity import sign_customer
+
+    port = free_port()
+    config = demo_config(tmp_path / "data", server={"port": port}, connectors={"web": {
+        "identity_secret": "s3", "rate_limit": {"messages": 3, "per_seconds": 6}}})
+    async with open_runtime(config) as runtime, TestServer(create_app(runtime), host="127.0.0.1", port=port) as server:
+        page = await new_page(browser, str(server.make_url("/")))
+        await open_widget(page)
+        await wait_for_text(page, ".tl-bot", "Stride's shopping assistant")
+        signature = sign_customer("s3", "cust-1")
+        await page.evaluate(f"Threadline.identify('cust-1', '{signature}')")
+        await say(page, "are you a bot?")
+        await wait_for_text(page, ".tl-bot", "Yes, I'm a bot")
+        await page.evaluate("Threadline.reset()")  # signing out
+        await page.wait_for_function("document.querySelector('#threadline-widget').shadowRoot"
+                                     ".querySelectorAll('.tl-user').length === 0")
+        for text in ("hi", "thanks", "hello again", "one more"):  # the fourth is over the limit of 3 per 6 s
+            await say(page, text)
+        await wait_for_text(page, ".tl-status-error", "You're sending messages too fast")
+        await wait_for_text(page, ".tl-user", "one more")
+        await page.locator(".tl-pending", has_text="one more").wait_for(state="detached", timeout=15_000)
+        assert await page.locator(".tl-failed").count() == 0  # kept and sent after the wait, not dropped
+        from bots.types import Identity
+
+        customer_thread = await runtime.store.find(Identity("customer", "cust-1"))
+        said = [e.event.data["text"] for e in await runtime.store.events(customer_thread) if e.event.kind == "user"]
+        assert said == ["are you a bot?"]
+        assert page.errors == []  # type: ignore[attr-defined]

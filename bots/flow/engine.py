@@ -347,6 +347,7 @@ class _Run:
             self._handover(data)
             return
         self.state.last_inbound_by_channel[self.channel] = inbound.timestamp or self.now
+        self.state.channel = self.channel  # where the customer was last active
         self.state.site_events.append({"name": name, "data": data, "ts": self.now, "channel": self.channel})
         del self.state.site_events[:-MAX_SITE_EVENTS]
         self.log("site_event", name=name, data=data, metadata=inbound.metadata)

@@ -130,10 +130,17 @@ async def send_message(request: web.Request) -> web.Response:
         return web.json_response({"error": "give 'text', and optionally 'by' (a person's name) and 'tag'"},
                                  status=400)
     thread_id = request.match_info["thread_id"]
-    if MESSENGER not in request.app:
-        return web.json_response({"error": "no channel to send on: the Messenger connector is off"}, status=409)
-    result = await request.app[MESSENGER].send_to_thread(thread_id, [Text(text)], by_person=by, tag=tag)
-    return web.json_response(result, status=200 if result["sent"] else 409)
+    runtime = request.app[RUNTIME]
+    snapshot = await runtime.store.load(thread_id)
+    if snapshot is None:
+        return web.json_response({"error": f"no thread {thread_id}"}, status=404)
+    if MESSENGER in request.app and snapshot.state.get("channel", "").startswith("messenger"):
+        result = await request.app[MESSENGER].send_to_thread(thread_id, [Text(text)], by_person=by, tag=tag)
+        return web.json_response(result, status=200 if result["sent"] else 409)
+    if WEB in request.app:  # the website: recorded, and shown live in every open tab (or on the next visit)
+        result = await request.app[WEB].send_to_thread(thread_id, [Text(text)], by_person=by)
+        return web.json_response(result)
+    return web.json_response({"error": "no channel to send this thread's messages on"}, status=409)
 
 
 def create_app(runtime: Runtime) -> web.Application:

@@ -23,13 +23,14 @@ from aiohttp import WSMsgType, web
 
 from bots.pipeline import TurnOutcome
 from bots.runtime import Runtime
-from bots.types import Identity, Inbound
+from bots.types import Identity, Inbound, ThreadEvent, outbound_to_json
 from connectors.rest import is_text
 from connectors.web import demo
 from connectors.web.hub import LiveHub
 from connectors.web.identity import (
     CUSTOMER_CHANNEL, WEB_CHANNEL, IdentityError, check_customer, check_visitor_id,
 )
+from bots.store.sqlite import new_thread_id
 from connectors.web.ratelimit import RateLimiter
 from connectors.web.render import SHOWN_KINDS, chat_items
 
@@ -54,16 +55,17 @@ class FrameError(ValueError):
 
 @dataclass
 class Session:
-    """One browser tab after its hello."""
+    """One browser tab after its hello: a signed-in customer speaks as the customer, others as the visitor."""
 
     visitor_id: str
     thread_id: str
     locale: str | None
-    page: str | None = None
-    sends: list[Any] = field(default_factory=list)
+    customer_id: str | None = None
 
     @property
     def identity(self) -> Identity:
+        if self.customer_id is not None:
+            return Identity(CUSTOMER_CHANNEL, self.customer_id)
         return Identity(WEB_CHANNEL, self.visitor_id)
 
 
@@ -76,6 +78,8 @@ class WebConnector:
         self.max_chars = runtime.config.server.max_message_chars
         self.hub = hub or LiveHub()
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
+        # site events (page views) have their own, larger allowance: browsing must not silence typing
+        self.event_limiter = RateLimiter(self.config.rate_limit.messages * 3, self.config.rate_limit.per_seconds)
         public = re.match(r"^https?://[^/]+", runtime.config.public_url)
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
 
@@ -151,31 +155,37 @@ class WebConnector:
             raise FrameError("bad_frame", "'after' must be a non-negative integer")
         thread_id = await self._thread_for(Identity(WEB_CHANNEL, visitor_id), customer_id)
         store = self.runtime.store
+        started = bool(await store.tail(thread_id, SHOWN_KINDS, 1))
         if after:
             events = await store.events(thread_id, after=after, limit=self.config.history_limit * 20)
             messages = chat_items(events)[-self.config.history_limit:]
         else:
             messages = chat_items(await store.tail(thread_id, SHOWN_KINDS, self.config.history_limit))
         snapshot = await store.load(thread_id)
-        session = Session(visitor_id, thread_id, locale)
-        ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": snapshot is not None,
+        session = Session(visitor_id, thread_id, locale, customer_id)
+        ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
                  "language": (snapshot.state.get("language") if snapshot else None)}
         return session, ready
 
     async def _thread_for(self, visitor: Identity, customer_id: str | None) -> str:
-        """The visitor's thread; a signed-in customer's own thread wins so every device shares it."""
+        """The thread a tab shows: the signed-in customer's own (the same on every device), else the visitor's.
+
+        A visitor who signs in for the first time brings their anonymous chat along; the browser then gets a
+        fresh anonymous thread, so after signing out (on a shared computer) nothing of the customer's is shown.
+        """
         store, now = self.runtime.store, time.time()
         if customer_id is None:
             return await store.resolve(visitor, now=now)
         customer = Identity(CUSTOMER_CHANNEL, customer_id)
         customer_thread = await store.find(customer)
         if customer_thread is not None:
-            if await store.find(visitor) != customer_thread:
-                await store.link(visitor, customer_thread, now=now)
             return customer_thread
-        thread_id = await store.resolve(visitor, now=now)
-        await store.link(customer, thread_id, now=now)
-        return thread_id
+        anonymous = await store.find(visitor)
+        if anonymous is not None and await store.tail(anonymous, SHOWN_KINDS, 1):
+            await store.link(customer, anonymous, now=now)
+            await store.link(visitor, new_thread_id(), now=now)
+            return anonymous
+        return await store.resolve(customer, now=now)
 
     def _inbound(self, session: Session, frame: dict[str, Any]) -> Inbound:
         kind = frame.get("type")
@@ -216,12 +226,32 @@ class WebConnector:
     async def receive(self, session: Session, frame: dict[str, Any]) -> tuple[dict[str, Any], TurnOutcome]:
         """Handle a message or event frame; returns the ack and the turn (already published to all tabs)."""
         inbound = self._inbound(session, frame)
-        if not self.limiter.allow(session.visitor_id):
-            wait = max(1, round(self.limiter.retry_after(session.visitor_id)))
+        limiter = self.event_limiter if inbound.kind == "event" else self.limiter
+        if not limiter.allow(session.visitor_id):
+            wait = max(1, round(limiter.retry_after(session.visitor_id)))
             raise FrameError("rate_limited", f"You're sending messages too fast. Please wait {wait} seconds and "
                                              "try again.", frame.get("id"), retry_after=wait)
         outcome = await self.runtime.pipeline.handle(inbound, deliver=self.deliver)
         return {"type": "ack", "id": frame["id"], "duplicate": outcome.duplicate}, outcome
+
+    async def send_to_thread(self, thread_id: str, messages: list[Any], *, by_person: str | None = None
+                             ) -> dict[str, Any]:
+        """A person's (or the bot's) message outside a turn: recorded, and pushed to the open tabs."""
+        pipeline = self.runtime.pipeline
+        async with pipeline.locks.lock(f"thread:{thread_id}"):
+            snapshot = await self.runtime.store.load(thread_id)
+            assert snapshot is not None
+            now = time.time()
+            kind = "agent" if by_person else "bot"
+            events = [ThreadEvent(kind, {**outbound_to_json(m), **({"by": by_person} if by_person else {})}, now,
+                                  WEB_CHANNEL) for m in messages]
+            version = await self.runtime.store.commit(thread_id, snapshot.state, events,
+                                                      expected_version=snapshot.version, now=now)
+            first = version - len(events) + 1
+            items = [{"seq": first + i, "role": "bot", "ts": now, "channel": WEB_CHANNEL, **outbound_to_json(m),
+                      **({"by": by_person} if by_person else {})} for i, m in enumerate(messages)]
+            delivered = await self.hub.publish(thread_id, {"type": "messages", "messages": items})
+        return {"sent": True, "channel": WEB_CHANNEL, "live_tabs": delivered}
 
     async def deliver(self, outcome: TurnOutcome) -> None:
         messages = chat_items(outcome.committed)
@@ -326,20 +356,27 @@ class WebConnector:
     async def http_send(self, request: web.Request) -> web.StreamResponse:
         if not self.origin_allowed(request):
             return self._refuse_origin(request)
+        frame_id = None
         try:
             body = await self._json_body(request)
             visitor_id = check_visitor_id(body.get("visitor_id"))
             frame = body.get("frame")
             if not isinstance(frame, dict):
                 raise FrameError("bad_frame", "'frame' must be a message or event frame")
-            thread_id = await self.runtime.store.find(Identity(WEB_CHANNEL, visitor_id))
+            frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
+            customer_id = check_customer(self.config.identity_secret, body.get("customer"))
+            session_identity = (Identity(CUSTOMER_CHANNEL, customer_id) if customer_id
+                                else Identity(WEB_CHANNEL, visitor_id))
+            thread_id = await self.runtime.store.find(session_identity)
             if thread_id is None:
-                raise FrameError("bad_frame", "say hello first (POST /web/api/hello)")
+                raise FrameError("bad_frame", "say hello first (POST /web/api/hello)", frame_id)
             locale = body.get("locale") if isinstance(body.get("locale"), str) else None
-            ack, outcome = await self.receive(Session(visitor_id, thread_id, locale), frame)
+            ack, outcome = await self.receive(Session(visitor_id, thread_id, locale, customer_id), frame)
         except IdentityError as exc:
             return self._error(request, FrameError("identity_refused", str(exc)))
         except FrameError as exc:
+            if exc.frame_id is None and frame_id is not None:
+                exc.frame_id = frame_id  # the widget must know which queued frame was refused
             return self._error(request, exc)
         return self._cors(request, web.json_response({**ack, "messages": chat_items(outcome.committed)},
                                                      dumps=_dumps))
@@ -350,9 +387,14 @@ class WebConnector:
         try:
             visitor_id = check_visitor_id(request.query.get("visitor_id"))
             after = int(request.query.get("after", "0"))
+            customer = None
+            if request.query.get("customer_id"):
+                customer = check_customer(self.config.identity_secret, {
+                    "id": request.query["customer_id"], "signature": request.query.get("customer_signature")})
         except (IdentityError, ValueError) as exc:
             return self._error(request, FrameError("bad_frame", str(exc)))
-        thread_id = await self.runtime.store.find(Identity(WEB_CHANNEL, visitor_id))
+        thread_id = await self.runtime.store.find(
+            Identity(CUSTOMER_CHANNEL, customer) if customer else Identity(WEB_CHANNEL, visitor_id))
         messages = []
         if thread_id is not None:
             events = await self.runtime.store.events(thread_id, after=max(0, after),

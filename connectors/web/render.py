@@ -12,7 +12,7 @@ from typing import Any
 
 from bots.store.base import StoredEvent
 
-SHOWN_KINDS = ("user", "bot")
+SHOWN_KINDS = ("user", "bot", "agent")
 
 
 def chat_item(stored: StoredEvent) -> dict[str, Any] | None:
@@ -22,8 +22,9 @@ def chat_item(stored: StoredEvent) -> dict[str, Any] | None:
         text = metadata.get("display") or event.data.get("text", "")
         return {"seq": stored.seq, "role": "user", "ts": event.timestamp, "channel": event.channel,
                 "type": "text", "text": text, "client_id": metadata.get("client_id")}
-    if event.kind == "bot":
-        return {"seq": stored.seq, "role": "bot", "ts": event.timestamp, "channel": event.channel, **event.data}
+    if event.kind in ("bot", "agent"):  # a person's reply shows as the business speaking, with their name
+        return {"seq": stored.seq, "role": "bot", "ts": event.timestamp, "channel": event.channel, "type": "text",
+                **event.data}
     return None
 
 

@@ -8,7 +8,8 @@
  * JavaScript API (calls made before the script has loaded can be queued, see the README):
  *   Threadline.track(name, data)         record a site event on the visitor's thread
  *   Threadline.open() / close() / toggle()
- *   Threadline.identify(customerId, signature)   link a signed-in customer (HMAC-SHA256 from your server)
+ *   Threadline.identify(customerId, signature)   a signed-in customer (HMAC-SHA256 from your server)
+ *   Threadline.reset()                   signing out: back to the browser's own anonymous chat
  *
  * Security: every text from customers or flows is inserted with textContent, never as HTML; links are
  * built as <a> elements and only for http(s) URLs.
@@ -245,7 +246,7 @@
     return node;
   }
 
-  function place(item) {
+  function place(item, live) {
     if (item.seq != null) {
       if (seen[item.seq]) return false;
       seen[item.seq] = true;
@@ -254,7 +255,7 @@
       while (index > 0 && items[index - 1].seq > item.seq) index--;
       items.splice(index, 0, item);
     }
-    if (item.type === "custom") {
+    if (item.type === "custom" && live) {  // only as it arrives, not again from history
       host.dispatchEvent(new CustomEvent("threadline:custom", { detail: item.data, bubbles: true, composed: true }));
     }
     if (item.role === "user" && item.client_id) {
@@ -310,7 +311,7 @@
               setTimeout(resolve, Math.min(3, Number(item.seconds) || 1) * 1000);
             });
           }
-          var added = place(item);
+          var added = place(item, live);
           if (added && live && item.role === "bot") {
             if (!isOpen) { unread++; updateBadge(); }
           }
@@ -374,7 +375,12 @@
   }
 
   function track(name, payload) {
-    enqueue({ type: "event", id: randomId(), name: String(name), data: payload || {}, page: location.href });
+    var data = payload || {};
+    if (JSON.stringify(data).length > 4000) {
+      if (window.console) console.warn("Threadline.track: the data of '" + name + "' is over 4 KB; not sent");
+      return;
+    }
+    enqueue({ type: "event", id: randomId(), name: String(name), data: data, page: location.href });
   }
 
   function acknowledge(id) {
@@ -402,6 +408,12 @@
   }
 
   function handleError(frame) {
+    if (frame.id && frame.code === "rate_limited") {
+      // still queued: sent again once the server's wait is over
+      setStatus(frame.message, "error");
+      connection.retryLater(frame.id, (Number(frame.retry_after) || 5) * 1000);
+      return;
+    }
     if (frame.id) {
       acknowledge(frame.id);  // a refused frame is not retried; its text stays visible as not sent
       var pending = log.querySelector('.tl-pending[data-client-id="' + cssEscape(frame.id) + '"]');
@@ -478,6 +490,17 @@
       schedule();
     }
 
+    function retryLater(id, delay) {
+      delete inFlight[id];
+      setTimeout(function () { setStatus(""); flush(); }, delay);
+    }
+
+    function restart() {
+      if (mode === "http") { helloDone = false; httpHello(); return; }
+      if (ws) { try { ws.close(); } catch (e) { /* closing */ } }
+      else connect();
+    }
+
     function flush() {
       if (mode === "http") { httpFlush(); return; }
       if (!ws || !ready) { if (!ws && !timer) connect(); return; }
@@ -534,7 +557,9 @@
 
     function poll() {
       if (!helloDone || navigator.onLine === false) return;
-      fetch(options.botUrl + "/web/api/poll?visitor_id=" + encodeURIComponent(visitorId) + "&after=" + lastSeq)
+      var who = options.customer ? "&customer_id=" + encodeURIComponent(options.customer.id) +
+        "&customer_signature=" + encodeURIComponent(options.customer.signature) : "";
+      fetch(options.botUrl + "/web/api/poll?visitor_id=" + encodeURIComponent(visitorId) + "&after=" + lastSeq + who)
         .then(function (r) { return r.json(); })
         .then(function (json) { if (json.messages && json.messages.length) receive(json.messages, true); })
         .catch(function () { /* next poll */ });
@@ -546,13 +571,19 @@
       var frame = outbox[0];
       var wire = {};
       for (var key in frame) if (key !== "ts") wire[key] = frame[key];
-      post("/web/api/send", { visitor_id: visitorId, locale: options.language, frame: wire }).then(function (result) {
+      var body = { visitor_id: visitorId, locale: options.language, frame: wire };
+      if (options.customer) body.customer = options.customer;
+      post("/web/api/send", body).then(function (result) {
         httpBusy = false;
         if (result.status === 200) {
           receive(result.json.messages || [], true);
           handleFrame({ type: "ack", id: frame.id });
+        } else if (result.json && result.json.code === "rate_limited") {
+          setStatus(result.json.message, "error");  // kept: tried again after the wait
+          setTimeout(httpFlush, (Number(result.json.retry_after) || 5) * 1000);
+          return;
         } else {
-          handleError(result.json);
+          handleError(Object.assign({ id: frame.id }, result.json || {}));
         }
         httpFlush();
       }).catch(function () { httpBusy = false; setTimeout(httpFlush, 2000); });
@@ -560,7 +591,7 @@
 
     window.addEventListener("offline", goOffline);
     window.addEventListener("online", goOnline);
-    return { connect: connect, flush: flush };
+    return { connect: connect, flush: flush, retryLater: retryLater, restart: restart };
   })();
 
   // ------------------------------------------------------------------ opening and closing
@@ -590,8 +621,25 @@
 
   function toggle() { if (isOpen) close(); else open(); }
 
+  function forget() {
+    // another person's thread from now on: clear the window and load it afresh
+    items = [];
+    seen = {};
+    lastSeq = 0;
+    started = false;
+    Array.prototype.forEach.call(log.querySelectorAll(".tl-message"), function (node) { node.parentNode.removeChild(node); });
+    replies.textContent = "";
+    connection.restart();
+  }
+
   function identify(id, signature) {
     options.customer = { id: String(id), signature: String(signature) };
+    whenReady(forget);
+  }
+
+  function reset() {
+    options.customer = null;
+    whenReady(forget);
   }
 
   // ------------------------------------------------------------------ start
@@ -603,6 +651,7 @@
     close: function () { whenReady(close); },
     toggle: function () { whenReady(toggle); },
     identify: identify,
+    reset: reset,
     visitorId: function () { return visitorId; }
   };
   window.Threadline = api;
