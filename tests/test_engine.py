@@ -496,3 +496,15 @@ def test_an_interruption_that_fills_the_slot_answers_the_question(engine_for: Ca
     chat.say("which size", "size_help")
     assert texts(chat.say("/quick_size")) == ["Set.", "Size 44 it is."]
     assert chat.state.stack == []
+
+
+def test_notification_opt_in_tokens_and_stop(engine_for: Callable[..., Engine]) -> None:
+    chat = Chat(engine_for())
+    chat.event("optin", type="notification_messages", notification_messages_token="tok-1",
+               notification_messages_status="RESUME NOTIFICATIONS", token_expiry_timestamp=1900000000000)
+    assert chat.state.notification_token == {"notification_messages_token": "tok-1", "type": "notification_messages",
+                                              "token_expiry_timestamp": 1900000000000}
+    chat.event("optin", type="notification_messages", notification_messages_status="STOP NOTIFICATIONS")
+    assert chat.state.opted_out is True
+    chat.event("handover", action="requested", requested_owner_app_id=123)
+    assert chat.state.handoff is False

@@ -247,3 +247,18 @@ def test_a_file_that_is_not_utf8_is_located(tmp_path) -> None:  # type: ignore[n
     result = load_bot(root, languages=("en", "de"), default_language="en")
     assert [str(p) for p in result.errors] == ["bot/latin1.yml:2:17: error BOT-E001: not UTF-8 text: byte 0xe9 cannot "
                                                "start or continue a character; save the file as UTF-8"]
+
+
+def test_url_buttons_must_be_web_addresses(make_bot: Callable[..., LoadResult]) -> None:
+    result = make_bot({"links.yml": """
+        flows:
+          links:
+            steps:
+              - say: hello
+                buttons:
+                  - {title: {en: "Evil"}, url: "javascript:alert(1)"}
+                  - {title: {en: "Fine"}, url: "https://shop.example/x"}
+                  - {title: {en: "Ours"}, url: "{public_url}/cart"}
+    """})
+    assert messages(result) == ["links.yml:6:40: error FLOW-E016: flow 'links': a URL button needs an http(s) address "
+                                "or {public_url}/..., not 'javascript:alert(1)'"]

@@ -96,6 +96,9 @@ class FlowCompiler:
                 kind, value = "postback", spec.payload
             elif spec.url is not None:
                 kind, value = "url", spec.url
+                if not re.match(r"^(https?://|\{public_url\})", spec.url.strip(), re.IGNORECASE):
+                    self._problem(mark_of(item, "url", mark), "FLOW-E016",
+                                  f"a URL button needs an http(s) address or {{public_url}}/..., not {spec.url!r}")
             else:
                 kind, value = "phone", str(spec.phone)
             result.append(ButtonDef(title, kind, self.template(value, mark_of(item, kind if kind != "postback" else "payload", mark))))  # type: ignore[arg-type]

@@ -346,6 +346,8 @@ class _Run:
         if name == HANDOVER:
             self._handover(data)
             return
+        if name == "optin":
+            self._optin(data)
         self.state.last_inbound_by_channel[self.channel] = inbound.timestamp or self.now
         self.state.channel = self.channel  # where the customer was last active
         self.state.site_events.append({"name": name, "data": data, "ts": self.now, "channel": self.channel})
@@ -381,10 +383,26 @@ class _Run:
             self.state.handoff = True
             self.log("handoff", active=True, reason="agent_message")
 
+    def _optin(self, data: dict[str, Any]) -> None:
+        """Messenger notification opt-ins: keep the token, and honour "stop notifications"."""
+        token = data.get("notification_messages_token") or data.get("one_time_notif_token")
+        if token:
+            self.state.notification_token = {k: data.get(k) for k in (
+                "notification_messages_token", "one_time_notif_token", "token_expiry_timestamp",
+                "notification_messages_frequency", "type") if data.get(k) is not None}
+        status = str(data.get("notification_messages_status") or "").upper()
+        if status in ("STOP NOTIFICATIONS", "RESUME NOTIFICATIONS"):
+            opted_out = status.startswith("STOP")
+            if self.state.opted_out != opted_out:
+                self.state.opted_out = opted_out
+                self.log("opt_out", opted_out=opted_out, source="messenger_notifications")
+
     def _handover(self, data: dict[str, Any]) -> None:
         """Messenger's handover protocol: another app took the thread, or passed it (back) to us."""
-        taken = data.get("action") == "taken"
         self.log("handover", **data)
+        if data.get("action") not in ("taken", "passed"):
+            return  # a request for control changes nothing until control is actually passed
+        taken = data.get("action") == "taken"
         if taken != self.state.handoff:
             self.state.stack.clear()
             self.state.handoff = taken

@@ -38,6 +38,7 @@ class ThreadState:
     # When the customer last did something on each channel: Messenger's 24-hour window counts from it.
     last_inbound_by_channel: dict[str, float] = field(default_factory=dict)
     message_tag: str | None = None  # the Messenger tag the current flow declared, for sends outside the window
+    notification_token: dict[str, Any] | None = None  # Messenger's opt-in token for messages after the window
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -56,6 +57,7 @@ class ThreadState:
             "last_inbound_at": self.last_inbound_at,
             "last_inbound_by_channel": dict(self.last_inbound_by_channel),
             "message_tag": self.message_tag,
+            "notification_token": dict(self.notification_token) if self.notification_token else None,
         }
 
     @classmethod

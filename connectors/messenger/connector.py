@@ -266,9 +266,10 @@ class MessengerConnector:
                 data = {"action": "taken", **(body["take_thread_control"] or {})}
             elif "pass_thread_control" in body:
                 data = {"action": "passed", **(body["pass_thread_control"] or {})}
+            elif "request_thread_control" in body:
+                data = {"action": "requested", **(body["request_thread_control"] or {})}
             else:
-                log.info("Messenger handover event %s recorded only", [k for k in body if k.endswith("control")
-                                                                        or k == "app_roles"])
+                log.info("Messenger app_roles event: %s", body.get("app_roles"))
                 return []
             return [Inbound(identity, "event", event="handover", data=data, metadata=metadata, **common)]
         log.info("Messenger event of kind %s skipped", kind)

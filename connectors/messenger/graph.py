@@ -146,7 +146,8 @@ class GraphClient:
         assert self._session is not None
         try:
             async with self._session.get(f"{self.config.graph_api_url}/{psid}",
-                                         params={**self._params(), "fields": "first_name,locale"}) as response:
+                                         params={**self._params(), "fields": "first_name,locale"},
+                                         timeout=aiohttp.ClientTimeout(total=3)) as response:  # on the reply's path
                 payload = await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             log.info("no profile for %s: %s", psid, exc)

@@ -80,6 +80,8 @@ class WebConnector:
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
         # site events (page views) have their own, larger allowance: browsing must not silence typing
         self.event_limiter = RateLimiter(self.config.rate_limit.messages * 3, self.config.rate_limit.per_seconds)
+        # per network address, so fresh visitor ids do not buy fresh allowances (generous: offices share one)
+        self.address_limiter = RateLimiter(self.config.rate_limit.messages * 10, self.config.rate_limit.per_seconds)
         public = re.match(r"^https?://[^/]+", runtime.config.public_url)
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
 
@@ -142,7 +144,14 @@ class WebConnector:
 
     # ------------------------------------------------------------------ shared logic
 
-    async def hello(self, frame: dict[str, Any]) -> tuple[Session, dict[str, Any]]:
+    def check_address(self, address: str | None) -> None:
+        if address and not self.address_limiter.allow(address):
+            wait = max(1, round(self.address_limiter.retry_after(address)))
+            raise FrameError("rate_limited", f"Too many chats from your network. Please wait {wait} seconds.",
+                             retry_after=wait)
+
+    async def hello(self, frame: dict[str, Any], address: str | None = None) -> tuple[Session, dict[str, Any]]:
+        self.check_address(address)
         try:
             visitor_id = check_visitor_id(frame.get("visitor_id"))
             customer_id = check_customer(self.config.identity_secret, frame.get("customer"))
@@ -223,9 +232,15 @@ class WebConnector:
                            language_hint=session.locale, metadata=metadata, timestamp=time.time())
         raise FrameError("bad_frame", f"unknown frame type {kind!r}", frame_id if isinstance(frame_id, str) else None)
 
-    async def receive(self, session: Session, frame: dict[str, Any]) -> tuple[dict[str, Any], TurnOutcome]:
+    async def receive(self, session: Session, frame: dict[str, Any],
+                      address: str | None = None) -> tuple[dict[str, Any], TurnOutcome]:
         """Handle a message or event frame; returns the ack and the turn (already published to all tabs)."""
         inbound = self._inbound(session, frame)
+        try:
+            self.check_address(address)
+        except FrameError as exc:
+            exc.frame_id = frame.get("id")
+            raise
         limiter = self.event_limiter if inbound.kind == "event" else self.limiter
         if not limiter.allow(session.visitor_id):
             wait = max(1, round(limiter.retry_after(session.visitor_id)))
@@ -266,7 +281,7 @@ class WebConnector:
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        state: dict[str, Any] = {"session": None}
+        state: dict[str, Any] = {"session": None, "address": request.remote}
 
         async def send(frame: dict[str, Any]) -> None:
             if not ws.closed:
@@ -308,14 +323,14 @@ class WebConnector:
             if frame.get("type") == "hello":
                 if state["session"] is not None:
                     self.hub.unsubscribe(state["session"].thread_id, send)
-                session, ready = await self.hello(frame)
+                session, ready = await self.hello(frame, state["address"])
                 state["session"] = session
                 self.hub.subscribe(session.thread_id, send)
                 await send(ready)
                 return
             if state["session"] is None:
                 raise FrameError("bad_frame", "send a hello frame first", frame.get("id"))
-            ack, _outcome = await self.receive(state["session"], frame)
+            ack, _outcome = await self.receive(state["session"], frame, state["address"])
             await send(ack)
         except FrameError as exc:
             await send(exc.frame())
@@ -348,7 +363,7 @@ class WebConnector:
         if not self.origin_allowed(request):
             return self._refuse_origin(request)
         try:
-            _session, ready = await self.hello(await self._json_body(request))
+            _session, ready = await self.hello(await self._json_body(request), request.remote)
         except FrameError as exc:
             return self._error(request, exc)
         return self._cors(request, web.json_response(ready, dumps=_dumps))
@@ -371,7 +386,8 @@ class WebConnector:
             if thread_id is None:
                 raise FrameError("bad_frame", "say hello first (POST /web/api/hello)", frame_id)
             locale = body.get("locale") if isinstance(body.get("locale"), str) else None
-            ack, outcome = await self.receive(Session(visitor_id, thread_id, locale, customer_id), frame)
+            ack, outcome = await self.receive(Session(visitor_id, thread_id, locale, customer_id), frame,
+                                              request.remote)
         except IdentityError as exc:
             return self._error(request, FrameError("identity_refused", str(exc)))
         except FrameError as exc:
