@@ -64,6 +64,7 @@ async def main() -> int:
             # one queue per person, so a person's messages are posted in order, as Facebook sends them
             queues = [[(p, n, text) for n, text in enumerate(script(p, args.messages))] for p in range(args.people)]
             latencies: list[float] = []
+            posted: dict[tuple[int, int], float] = {}  # (person, message number) -> when its POST was sent
             errors = 0
             semaphore = asyncio.Semaphore(args.concurrency)
 
@@ -78,6 +79,7 @@ async def main() -> int:
                     signature = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
                     async with semaphore:
                         started = time.perf_counter()
+                        posted[(person, n)] = time.monotonic()
                         async with session.post(url, data=raw, headers={"X-Hub-Signature-256": signature,
                                                                         "Content-Type": "application/json"}) as r:
                             await r.read()
@@ -98,6 +100,15 @@ async def main() -> int:
             elapsed = max(elapsed, 1e-6)
             server_share = (cpu_seconds(server.pid) - server_cpu) / elapsed * 100
             own_share = (sum(os.times()[:2]) - own_cpu) / elapsed * 100
+        # event to reply: each message's first answer at the fake Graph API (the question, or the size advice)
+        reply_latencies = []
+        for person in range(args.people):
+            firsts = [r.at for r in graph.requests if isinstance(r.body, dict) and "message" in r.body
+                      and r.body["recipient"].get("id") == f"psid-{person}"
+                      and r.body["message"].get("text", "").startswith(("Which EU size", "Our shoes fit"))]
+            for n, at in enumerate(firsts):
+                reply_latencies.append(at - posted[(person, n)])
+        reply_latencies.sort()
         in_order = 0
         for person in range(args.people):
             said = [m["message"].get("text", "") for m in graph.messages(f"psid-{person}")]
@@ -110,6 +121,10 @@ async def main() -> int:
         print(f"events: {events} ({args.people} people x {args.messages}), webhook POSTs in flight: {args.concurrency}")
         print(f"inbound events/s end to end: {events / elapsed:.0f}   (elapsed {elapsed:.2f} s)")
         print(f"webhook response p50 {p50:.1f} ms, p99 {p99:.1f} ms, non-200: {errors}")
+        r50 = statistics.median(reply_latencies) * 1000
+        r99 = reply_latencies[min(len(reply_latencies) - 1, int(len(reply_latencies) * 0.99))] * 1000
+        print(f"event to first reply at the Graph API: p50 {r50:.1f} ms, p99 {r99:.1f} ms "
+              f"({len(reply_latencies)} replies matched)")
         print(f"Graph API requests: {len(graph.requests)} ({len(graph.messages())} messages), "
               f"limit violations: {len(graph.violations)}")
         print(f"people whose replies kept their order: {in_order}/{args.people}")
