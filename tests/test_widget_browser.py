@@ -237,6 +237,7 @@ async def test_http_fallback_when_websocket_cannot_connect(tmp_path: Path, brows
         await wait_for_text(second, ".tl-bot", "Yes, I'm a bot")
         await say(second, "thanks!")
         await wait_for_text(page, ".tl-bot", "You're welcome!")
+        await page.context.close()
 
 
 async def test_identify_reset_and_a_kept_rate_limited_message(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
@@ -268,3 +269,39 @@ async def test_identify_reset_and_a_kept_rate_limited_message(tmp_path: Path, br
         said = [e.event.data["text"] for e in await runtime.store.events(customer_thread) if e.event.kind == "user"]
         assert said == ["are you a bot?"]
         assert page.errors == []  # type: ignore[attr-defined]
+        await page.context.close()
+
+
+async def test_embedding_options_on_another_site(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    holder: dict[str, str] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=holder["html"], content_type="text/html")
+
+    shop_app = web.Application()
+    shop_app.router.add_get("/", handler)
+    async with TestServer(shop_app, host="127.0.0.1") as shop:  # the business's own site
+        shop_origin = str(shop.make_url("")).rstrip("/")
+        config = demo_config(tmp_path / "data", server={"port": port},
+                             connectors={"web": {"allowed_origins": [shop_origin]}})
+        async with open_runtime(config) as runtime, TestServer(create_app(runtime), host="127.0.0.1",
+                                                               port=port) as server:
+            bot = str(server.make_url("")).rstrip("/")
+            page_html = (f'<!doctype html><title>Shop</title><h1>Our shop</h1>'
+                         f'<script src="{bot}/widget.js" data-bot-url="{bot}" data-color="#0a7d33" '
+                         f'data-title="Boutique" data-position="left" data-open="true" data-language="fr-FR" '
+                         f'data-greeting="Une question ?" async></script>')
+            holder["html"] = page_html
+            page = await new_page(browser, str(shop.make_url("/")), viewport={"width": 1000, "height": 700})
+            panel = page.locator(".tl-panel")
+            await panel.wait_for(state="visible")  # data-open
+            box = await panel.bounding_box()
+            assert box is not None and box["x"] < 100  # data-position="left"
+            assert await page.get_by_role("dialog", name="Boutique").is_visible()  # data-title
+            await wait_for_text(page, ".tl-bot", "Bonjour")  # data-language as the hint
+            assert await page.locator(".tl-intro").inner_text() == "Une question ?"  # data-greeting
+            color = await page.locator(".tl-header").evaluate("e => getComputedStyle(e).backgroundColor")
+            assert color == "rgb(10, 125, 51)"  # data-color
+            assert page.errors == []  # type: ignore[attr-defined]
+            await page.context.close()  # close the widget's connection before the servers stop
