@@ -157,6 +157,3 @@ def key_mark_of(container: Any, key: Any, default: Mark) -> Mark:
         return container.key_marks.get(key, default)
     return default
 
-
-def own_mark(value: Any, default: Mark) -> Mark:
-    return getattr(value, "mark", default)

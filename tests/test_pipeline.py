@@ -25,7 +25,7 @@ def message(sender: str, text: str, message_id: str | None = None, channel: str 
 
 
 async def test_messages_of_one_thread_are_processed_in_arrival_order(demo_runtime: Runtime) -> None:
-    texts = [f"/size_help" if i % 2 == 0 else str(38 + i % 8) for i in range(30)]
+    texts = ["/size_help" if i % 2 == 0 else str(38 + i % 8) for i in range(30)]
     outcomes = await asyncio.gather(*(demo_runtime.pipeline.handle(message("ana", t)) for t in texts))
     thread = outcomes[0].thread_id
     assert {o.thread_id for o in outcomes} == {thread}

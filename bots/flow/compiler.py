@@ -18,7 +18,7 @@ from bots.flow.model import (
     ActionOp, AskOp, BranchOp, ButtonDef, CardDef, CarouselOp, ChoiceDef, EndOp, GotoFlowOp, HandoffOp,
     JumpOp, MediaOp, Op, OptOutOp, QuickReplyDef, SayOp, SetOp, SlotDef, TextRef, TypingOp,
 )
-from bots.located_yaml import Mark, mark_of, own_mark
+from bots.located_yaml import Mark, mark_of
 
 
 @dataclass
@@ -314,6 +314,3 @@ def reachable(ops: list[Op] | tuple[Op, ...], entries: set[int]) -> set[int]:
         todo.extend(successors(ops, pc))
     return seen
 
-
-def own(value: Any, default: Mark) -> Mark:
-    return own_mark(value, default)

@@ -21,7 +21,7 @@ from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
 from bots.flow.model import (
     ActionOp, AskOp, Bot, BranchOp, CancelDef, EndOp, EventTriggerDef, Flow, GotoFlowOp, HandoffOp, JumpOp, SlotDef,
-    TextRef, Trigger,
+    Trigger,
 )
 from bots.flow.expressions import Template
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
