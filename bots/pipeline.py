@@ -47,7 +47,10 @@ class TurnOutcome:
 Deliver = Callable[[TurnOutcome], Awaitable["list[ThreadEvent] | None"]]
 
 
-def outbound_event(message: Outbound, now: float, channel: str) -> ThreadEvent:
+def outbound_event(message: Outbound, now: float, channel: str, by_person: str | None = None) -> ThreadEvent:
+    """A sent message for the thread log: the bot's, or (``by_person``) one a person typed."""
+    if by_person:
+        return ThreadEvent("agent", {**outbound_to_json(message), "by": by_person}, now, channel)
     return ThreadEvent("bot", outbound_to_json(message), now, channel)
 
 

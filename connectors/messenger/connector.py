@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from bots.pipeline import TurnOutcome
+from bots.pipeline import TurnOutcome, outbound_event
 from bots.runtime import Runtime
 from bots.types import Identity, Inbound, Outbound, ThreadEvent
 from connectors.messenger.graph import GraphClient, SendResult
@@ -353,7 +353,6 @@ class MessengerConnector:
             seen = state.get("last_inbound_by_channel") or {}
             last = max([seen[c] for c in (CHANNEL, USER_REF_CHANNEL) if c in seen], default=None)
             decision = decide(last, now, tag=tag or state.get("message_tag"), by_person=by_person is not None)
-            kind = "agent" if by_person else "bot"
             if not decision.allowed:
                 events = [ThreadEvent("send_refused", {"channel": CHANNEL, "reason": decision.reason,
                                                        "by": by_person}, now, CHANNEL)]
@@ -361,11 +360,8 @@ class MessengerConnector:
                 return {"sent": False, "reason": decision.reason}
             failures = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
                                        tag=decision.tag)
-            from bots.types import outbound_to_json
-
             failures = [e for e in failures if e.kind == "delivery_failed"]
-            events = [ThreadEvent(kind, {**outbound_to_json(m), **({"by": by_person} if by_person else {})}, now,
-                                  CHANNEL) for m in messages] + failures
+            events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + failures
             await runtime.store.commit(thread_id, state, events, expected_version=snapshot.version, now=now)
             result: dict[str, Any] = {"sent": not failures, "messaging_type": decision.messaging_type,
                                       "tag": decision.tag}

@@ -21,9 +21,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bots.pipeline import TurnOutcome
+from bots.pipeline import TurnOutcome, outbound_event
+from bots.store.base import StoredEvent
 from bots.runtime import Runtime
-from bots.types import Identity, Inbound, ThreadEvent, outbound_to_json
+from bots.types import Identity, Inbound
 from connectors.rest import is_text
 from connectors.web import demo
 from connectors.web.hub import LiveHub
@@ -257,14 +258,11 @@ class WebConnector:
             snapshot = await self.runtime.store.load(thread_id)
             assert snapshot is not None
             now = time.time()
-            kind = "agent" if by_person else "bot"
-            events = [ThreadEvent(kind, {**outbound_to_json(m), **({"by": by_person} if by_person else {})}, now,
-                                  WEB_CHANNEL) for m in messages]
+            events = [outbound_event(m, now, WEB_CHANNEL, by_person) for m in messages]
             version = await self.runtime.store.commit(thread_id, snapshot.state, events,
                                                       expected_version=snapshot.version, now=now)
             first = version - len(events) + 1
-            items = [{"seq": first + i, "role": "bot", "ts": now, "channel": WEB_CHANNEL, **outbound_to_json(m),
-                      **({"by": by_person} if by_person else {})} for i, m in enumerate(messages)]
+            items = chat_items([StoredEvent(thread_id, first + i, event) for i, event in enumerate(events)])
             delivered = await self.hub.publish(thread_id, {"type": "messages", "messages": items})
         return {"sent": True, "channel": WEB_CHANNEL, "live_tabs": delivered}
 
