@@ -123,8 +123,14 @@ class ConnectorsConfig(_Strict):
 
 
 class ActionsConfig(_Strict):
-    module: str = "actions"
+    """Custom actions written with rasa-sdk: imported from the bot folder, or on an action server."""
+
+    mode: Literal["in_process", "remote"] = "in_process"
+    package: str = Field("actions", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+    url: str = "http://localhost:5055/webhook"  # remote: Rasa's endpoints.yml form, or the server's root
     timeout_seconds: float = Field(10.0, gt=0)
+    tracker_events: int = Field(200, ge=0, le=100_000)  # past events an action's tracker carries
+    compress: bool = False  # remote: deflate request bodies (rasa-sdk accepts Content-Encoding: deflate)
 
 
 class NluConfig(_Strict):

@@ -30,6 +30,9 @@ from nlu_models.payload import parse_payload_result
 log = logging.getLogger(__name__)
 INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")  # what an inbound's first event can be
 SETTLED_KINDS = ("delivered", "delivery_failed")  # a channel's word that a turn's replies went out (or never will)
+# What an action's tracker is built from (bots.actions.tracker maps them to Rasa events)
+TRACKER_KINDS = ("user", "bot", "agent", "slot", "action", "flow", "handoff", "site_event", "restart", "rewind",
+                 "reminder")
 
 @dataclass(frozen=True)
 class TurnOutcome:
@@ -56,7 +59,8 @@ def outbound_event(message: Outbound, now: float, channel: str, by_person: str |
 
 class Pipeline:
     def __init__(self, bot: Bot, engine: Engine, store: ThreadStore, locks: ThreadLock,
-                 interpreter: Interpreter, actions: ActionRunner, clock: Callable[[], float] = time.time) -> None:
+                 interpreter: Interpreter, actions: ActionRunner, clock: Callable[[], float] = time.time,
+                 action_history: int = 200) -> None:
         self.bot = bot
         self.engine = engine
         self.store = store
@@ -64,6 +68,8 @@ class Pipeline:
         self.interpreter = interpreter
         self.actions = actions
         self.clock = clock
+        self.action_history = action_history  # how many past events an action's tracker carries
+        self.on_wake: Callable[[float], None] | None = None  # told when a thread gets an earlier reminder
 
     async def handle(self, inbound: Inbound, deliver: Deliver | None = None) -> TurnOutcome:
         identity = inbound.identity
@@ -84,15 +90,22 @@ class Pipeline:
         nlu = await self._understand(inbound, state) if inbound.kind == "message" else None
         now = self.clock()
         turn = self.engine.handle(state, inbound, nlu, now)
-        turn = await self._run_actions(thread_id, inbound, turn, nlu)
+        turn = await self._run_actions(thread_id, inbound.channel, inbound.identity.user_id, turn, nlu)
+        if turn.events and turn.events[0].kind in INBOUND_KINDS:  # the inbound itself
+            turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
+        return await self._commit(thread_id, snapshot, turn, inbound.channel, now, deliver)
+
+    async def _commit(self, thread_id: str, snapshot: Snapshot | None, turn: Turn, channel: str, now: float,
+                      deliver: Deliver | None) -> TurnOutcome:
         for event in turn.events:
             if event.kind == "error":
                 log.error("thread %s, flow %s: %s", thread_id, event.data.get("flow"), event.data.get("error"))
-        if turn.events and turn.events[0].kind in INBOUND_KINDS:  # the inbound itself
-            turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
-        events = turn.events + [outbound_event(m, now, inbound.channel) for m in turn.outbound]
+        events = turn.events + [outbound_event(m, now, channel) for m in turn.outbound]
         version = await self.store.commit(thread_id, turn.state.to_json(), events,
                                           expected_version=snapshot.version if snapshot else 0, now=now)
+        if turn.state.wake_at is not None and self.on_wake is not None and (
+                snapshot is None or snapshot.state.get("wake_at") != turn.state.wake_at):
+            self.on_wake(turn.state.wake_at)
         first = version - len(events) + 1
         committed = tuple(StoredEvent(thread_id, first + i, event) for i, event in enumerate(events))
         outcome = TurnOutcome(thread_id, turn.outbound, language=turn.state.language, committed=committed)
@@ -128,25 +141,41 @@ class Pipeline:
         hints = LanguageHints(thread_language=state.language, channel_locale=inbound.language_hint)
         return await self.interpreter.parse(inbound.text, hints)
 
-    async def _run_actions(self, thread_id: str, inbound: Inbound, turn: Turn, nlu: NLUResult | None) -> Turn:
+    async def _run_actions(self, thread_id: str, channel: str, user_id: str | None, turn: Turn,
+                           nlu: NLUResult | None) -> Turn:
+        stored: list[ThreadEvent] | None = None
         while turn.action is not None:
-            state = turn.state
-            call = ActionCall(
-                name=turn.action.name,
-                thread_id=thread_id,
-                language=state.language or self.bot.default_language,
-                channel=inbound.channel,
-                slots=dict(state.slots),
-                latest_message=nlu.as_parse_data() if nlu else None,
-                site_events=[dict(e) for e in state.site_events],
-            )
+            if stored is None:  # the thread's past, read once per turn and only when an action needs it
+                stored = [e.event for e in await self.store.tail(thread_id, TRACKER_KINDS, self.action_history)]
+            call = ActionCall(name=turn.action.name, thread_id=thread_id, channel=channel, state=turn.state,
+                              latest_message=nlu.as_parse_data() if nlu else None,
+                              history=stored + turn.events + [outbound_event(m, self.clock(), channel)
+                                                              for m in turn.outbound],
+                              user_id=user_id)
             try:
                 outcome = await self.actions.run(call)
             except Exception as exc:  # a runner must not take the turn down with it
                 log.exception("action runner failed for %s on thread %s", call.name, thread_id)
                 outcome = ActionOutcome(ok=False, error=f"{type(exc).__name__}: {exc}")
-            turn = self.engine.resume(turn, outcome, inbound.channel, self.clock())
+            turn = self.engine.resume(turn, outcome, channel, self.clock())
         return turn
+
+    async def fire_reminders(self, thread_id: str, deliver: Deliver | None) -> int:
+        """Run the thread's due reminders, one turn each; returns how many fired."""
+        fired = 0
+        async with self.locks.lock(f"thread:{thread_id}"):
+            while True:
+                snapshot = await self.store.load(thread_id)
+                if snapshot is None:
+                    return fired
+                now = self.clock()
+                turn = self.engine.fire_reminder(ThreadState.from_json(snapshot.state), now)
+                if turn is None:
+                    return fired
+                fired += 1
+                channel = turn.state.channel
+                turn = await self._run_actions(thread_id, channel, None, turn, None)
+                await self._commit(thread_id, snapshot, turn, channel, now, deliver)
 
     async def release_handoff(self, thread_id: str, by: str = "") -> bool:
         """Let the bot reply on a thread again after a person took over; False if there was no hand-off."""

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from bots.actions import ActionRegistry, InProcessActionRunner, load_actions
+from bots.actions import ActionRunner, ActionServer, open_action_server
+from bots.actions.remote import ActionServerError
 from bots.config import Config
+from bots.errors import Problem, ProblemsError, UserError
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import Bot
-from bots.errors import Problem, ProblemsError, UserError
 from bots.located_yaml import Mark
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
@@ -30,40 +31,69 @@ class Runtime:
     store: ThreadStore
     pipeline: Pipeline
     load_result: LoadResult
+    actions: ActionRunner
 
 
-def check_bot(config: Config) -> tuple[LoadResult, InProcessActionRunner]:
-    """Load actions and flows; a broken actions module is one more problem, reported with the others."""
-    actions_problem = None
+def _actions_mark(config: Config) -> Mark:
+    package = config.actions.package.replace(".", "/")
+    path = config.bot / package / "__init__.py"
+    return Mark(str(path if path.is_file() else config.bot / f"{package}.py"), 1, 1)
+
+
+async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
+    """Load actions and flows; a broken actions package or an unreachable server is reported with the rest.
+
+    In process, flows may only call actions the package defines. Remote, they
+    may only call actions the server lists, when it can be asked; when it
+    cannot, a warning says so and the flows' actions are taken as they are.
+    """
+    problems: list[Problem] = []
+    server: ActionServer | None = None
+    known: list[str] | None = None
+    settings = config.actions
     try:
-        registry = load_actions(config.bot, config.actions.module)
-        known: list[str] | None = registry.names()
+        server = open_action_server(settings.mode, config.bot, package=settings.package, url=settings.url,
+                                    timeout_seconds=settings.timeout_seconds, compress=settings.compress)
+        known = server.known_names()
+        if known is None:
+            try:
+                known = await server.names()
+            except ActionServerError as exc:
+                problems.append(Problem(Mark("config.yaml", 1, 1), "BOT-W004",
+                                        f"actions not checked: {exc}", severity="warning"))
     except UserError as exc:
-        registry, known = ActionRegistry(), None
-        actions_problem = Problem(Mark(str(config.bot / f"{config.actions.module}.py"), 1, 1), "BOT-E011", str(exc))
-    runner = InProcessActionRunner(registry, config.actions.timeout_seconds)
+        problems.append(Problem(_actions_mark(config), "BOT-E011", str(exc)))
     result = load_bot(config.bot, languages=config.languages, default_language=config.default_language,
                       actions=known)
-    if actions_problem is not None:
-        result = LoadResult(None, result.problems + [actions_problem])
-    return result, runner
+    if problems:
+        result = LoadResult(result.bot if not any(p.severity == "error" for p in problems) else None,
+                            result.problems + problems)
+    return result, server
 
 
 @asynccontextmanager
 async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
-    """Everything a server or the shell needs; the store is closed on exit."""
-    result, runner = check_bot(config)
-    if result.bot is None:
+    """Everything a server or the shell needs; the store and the action server's client are closed on exit."""
+    result, server = await check_bot(config)
+    if result.bot is None or server is None:
+        if server is not None:
+            await server.close()
         raise ProblemsError(result.errors)
     for warning in result.warnings:
         log.warning("%s", warning)
     bot = result.bot
     interpreter = CharNgramInterpreter.for_bot(bot)
     store = open_store(config.store, config.data_dir)
-    await store.open()
+    await server.start()
     try:
-        engine = Engine(bot, public_url=config.public_url)
-        pipeline = Pipeline(bot, engine, store, LocalThreadLock(), interpreter, runner)
-        yield Runtime(config, bot, store, pipeline, result)
+        await store.open()
+        try:
+            engine = Engine(bot, public_url=config.public_url)
+            actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
+            pipeline = Pipeline(bot, engine, store, LocalThreadLock(), interpreter, actions,
+                                action_history=config.actions.tracker_events)
+            yield Runtime(config, bot, store, pipeline, result, actions)
+        finally:
+            await store.close()
     finally:
-        await store.close()
+        await server.close()

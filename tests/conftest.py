@@ -132,7 +132,8 @@ def engine_for(make_bot: Callable[..., LoadResult]) -> Callable[..., Engine]:
 @pytest.fixture(scope="session")
 def demo_bot() -> Bot:
     result = load_bot(DEMO_BOT, languages=SUPPORTED_LANGUAGES, default_language="en", actions=["lookup_order",
-                                                                                            "lookup_product"])
+                                                                                            "lookup_product",
+                                                                                            "recall_viewed_product"])
     assert result.bot is not None, "\n".join(map(str, result.problems))
     return result.bot
 

@@ -62,12 +62,14 @@ def test_validate_reports_a_flow_calling_an_unknown_action(tmp_path: Path) -> No
             steps:
               - action: lookup_ordr
     """, "actions.py": """
-        from bots.actions import ActionRegistry, ActionCall, ActionResult
-        actions = ActionRegistry()
+        from rasa_sdk import Action
 
-        @actions.register("lookup_order")
-        async def lookup_order(call: ActionCall) -> ActionResult:
-            return ActionResult()
+        class LookupOrder(Action):
+            def name(self):
+                return "lookup_order"
+
+            async def run(self, dispatcher, tracker, domain):
+                return []
     """})
     result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
     assert result.returncode == 1

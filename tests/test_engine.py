@@ -6,6 +6,7 @@ from typing import Callable
 
 import pytest
 
+from bots.flow.effects import SayResponse, SetSlot
 from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.state import ThreadState
 from bots.types import Button, Carousel, Identity, Inbound, Media, NLUResult, QuickReply, Text, Typing
@@ -307,7 +308,7 @@ def test_action_outcome_sets_slots_and_flow_continues(engine_for: Callable[..., 
               - action: find_size
               - say: size_ok
     """}, actions=["find_size"])
-    chat = Chat(engine, {"find_size": ActionOutcome(slots={"size": 44}, responses=["hello"])})
+    chat = Chat(engine, {"find_size": ActionOutcome(effects=[SetSlot("size", 44), SayResponse("hello")])})
     assert texts(chat.say("/act")) == ["Hello!", "Size 44 it is."]
     assert chat.actions_called == ["find_size"]
 

@@ -8,7 +8,12 @@ from pathlib import Path
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from bots.actions import ActionCall, ActionFunction, ActionRegistry, ActionResult, InProcessActionRunner
+from typing import Any, Awaitable, Callable
+
+from rasa_sdk.executor import ActionExecutor
+
+from bots.actions import ActionRunner
+from bots.actions.in_process import InProcessActionServer
 from bots.flow.engine import Engine
 from bots.flow.loader import load_bot
 from bots.pipeline import Pipeline
@@ -49,7 +54,8 @@ async def test_messages_of_one_thread_are_processed_in_arrival_order(demo_runtim
 
 
 @asynccontextmanager
-async def pipeline_with_action(tmp_path: Path, action: ActionFunction, timeout: float) -> AsyncIterator[Pipeline]:
+async def pipeline_with_action(tmp_path: Path, action: Callable[..., Awaitable[Any]], timeout: float
+                               ) -> AsyncIterator[Pipeline]:
     """The base test bot plus a flow `/slow` that runs ``action``, on a real SQLite store."""
     files = {**BASE_FILES, "slow.yml": """
         flows:
@@ -62,13 +68,14 @@ async def pipeline_with_action(tmp_path: Path, action: ActionFunction, timeout: 
     bot = load_bot(write_bot(tmp_path / "bot", files), languages=("en", "de"), default_language="en",
                    actions=["the_action"]).bot
     assert bot is not None
-    registry = ActionRegistry()
-    registry.register("the_action")(action)
+    executor = ActionExecutor()
+    executor.register_function("the_action", action)  # rasa-sdk's (dispatcher, tracker, domain) form
+    server = InProcessActionServer(tmp_path, "actions", executor=executor)
     store = SQLiteThreadStore(tmp_path / "db.sqlite")
     await store.open()
     try:
         yield Pipeline(bot, Engine(bot), store, LocalThreadLock(), CharNgramInterpreter.for_bot(bot),
-                       InProcessActionRunner(registry, timeout_seconds=timeout))
+                       ActionRunner(server, bot, timeout_seconds=timeout))
     finally:
         await store.close()
 
@@ -76,9 +83,9 @@ async def pipeline_with_action(tmp_path: Path, action: ActionFunction, timeout: 
 async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
     other_done = asyncio.Event()
 
-    async def wait_for_other(call: ActionCall) -> ActionResult:
+    async def wait_for_other(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
         await other_done.wait()  # only finishes once the other thread's turn went through
-        return ActionResult()
+        return []
 
     async with pipeline_with_action(tmp_path, wait_for_other, timeout=30) as pipeline:
         slow = asyncio.create_task(pipeline.handle(message("slow-user", "/slow")))
@@ -100,9 +107,9 @@ async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -
 
 
 async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path) -> None:
-    async def never_returns(call: ActionCall) -> ActionResult:
+    async def never_returns(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
         await asyncio.Event().wait()
-        return ActionResult()
+        return []
 
     async with pipeline_with_action(tmp_path, never_returns, timeout=0.2) as pipeline:
         outcome = await pipeline.handle(message("u", "/slow"))
@@ -115,7 +122,7 @@ async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path
 
 
 async def test_an_action_that_raises_is_contained(tmp_path: Path) -> None:
-    async def broken(call: ActionCall) -> ActionResult:
+    async def broken(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
         raise KeyError("order_table")
 
     async with pipeline_with_action(tmp_path, broken, timeout=5) as pipeline:

@@ -1,4 +1,4 @@
-"""``threadline``: run, validate, shell, version.
+"""``threadline``: run, validate, shell, actions, version.
 
 Every user mistake (bad config, broken flow file) ends with a clear message
 on stderr and a non-zero exit code, never a traceback.
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
     shell.add_argument("--sender", default="shell-user", help="who you are to the bot (default: shell-user)")
 
+    actions = commands.add_parser("actions", help="list the custom actions and the flows that call them")
+    actions.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -51,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rasa_sdk").setLevel(logging.WARNING)  # one line per registered action otherwise
     try:
         if args.command == "version":
             print(f"threadline {bots.__version__}")
@@ -63,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             from bots.cli.run import run
 
             return run(args.config, args.host, args.port)
+        if args.command == "actions":
+            from bots.cli.actions import list_actions
+
+            return list_actions(args.config)
         if args.command == "shell":
             from bots.cli.shell import shell
 

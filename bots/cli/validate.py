@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
 from bots.config import Config, load_config
+from bots.flow.loader import LoadResult
 from bots.runtime import check_bot
+
+
+async def _check(config: Config) -> LoadResult:
+    result, server = await check_bot(config)
+    if server is not None:
+        await server.close()
+    return result
 
 
 def validate(config_path: Path, bot_dir: Path | None) -> int:
@@ -15,7 +24,7 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
         config = config.model_copy(update={"bot": bot_dir.resolve()})
     elif not config_path.is_file():
         config = config.model_copy(update={"bot": config.bot.resolve()})
-    result, _runner = check_bot(config)
+    result = asyncio.run(_check(config))
     if result.bot is not None:
         from connectors.messenger.render import check_limits
 

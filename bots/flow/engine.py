@@ -16,18 +16,21 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from bots.flow import effects as fx
 from bots.flow.answers import Answer, coerce, fold, read_answer
 from bots.flow.expressions import Expression, ExpressionError, Template, format_value
 from bots.flow.model import (
     ActionOp, AskOp, Bot, BranchOp, ButtonDef, CarouselOp, EndOp, Flow, GotoFlowOp, HandoffOp, JumpOp,
     MediaOp, OptOutOp, QuickReplyDef, SayOp, SetOp, SlotDef, TextRef, TypingOp,
 )
+from bots.flow.effects import Effect
 from bots.flow.state import MAX_SITE_EVENTS, Frame, ThreadState
 from bots.types import (
     Button, Card, Carousel, Inbound, Media, NLUResult, Outbound, QuickReply, Text, ThreadEvent, Typing, short_locale,
 )
 
 MAX_OPS_PER_TURN = 200
+MAX_ACTIONS_PER_TURN = 20
 RECEIPT_EVENTS = frozenset({"message_delivered", "message_read"})
 AGENT_MESSAGE = "agent_message"
 HANDOVER = "handover"
@@ -66,21 +69,27 @@ def parse_payload(text: str) -> tuple[str, dict[str, Any]] | None:
 
 @dataclass
 class ActionRequest:
-    """The engine needs a custom action run before it can go on."""
+    """The engine needs a custom action run before it can go on.
+
+    ``advance``: on success the flow moves past the action step (a flow's own
+    step); a follow-up an action asked for leaves the flow where it is.
+    ``error_pc``: where the flow goes when the action fails (None: apologise).
+    """
 
     name: str
     flow: str
+    error_pc: int | None = None
+    advance: bool = True
 
 
 @dataclass
 class ActionOutcome:
-    """What running a custom action produced."""
+    """What running a custom action produced: its effects, in the order the action returned them."""
 
     ok: bool = True
-    slots: dict[str, Any] = field(default_factory=dict)
-    responses: list[str] = field(default_factory=list)
-    messages: list[Outbound] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
     error: str | None = None
+    ignored: list[str] = field(default_factory=list)  # events the action returned that Threadline does not apply
 
 
 @dataclass
@@ -91,6 +100,8 @@ class Turn:
     action: ActionRequest | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
     prefill: str | None = None
+    before: ThreadState | None = None  # the state the turn started from: what a Rewind goes back to
+    actions_run: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,7 @@ class Engine:
 
     def handle(self, state: ThreadState, inbound: Inbound, nlu: NLUResult | None, now: float) -> Turn:
         """Process one inbound message or event; returns the turn, maybe paused on an action."""
-        turn = Turn(state.copy())
+        turn = Turn(state.copy(), before=state)
         run = _Run(self, turn, inbound.channel, now)
         if inbound.kind == "event":
             run.on_event(inbound)
@@ -126,6 +137,15 @@ class Engine:
         assert turn.action is not None, "resume() needs a turn paused on an action"
         run = _Run(self, turn, channel, now)
         run.on_action_outcome(outcome)
+        return turn
+
+    def fire_reminder(self, state: ThreadState, now: float) -> Turn | None:
+        """The earliest due reminder as a turn of its own (None when none is due yet)."""
+        due = [r for r in state.reminders if r["due"] <= now]
+        if not due:
+            return None
+        turn = Turn(state.copy())
+        _Run(self, turn, state.channel, now).on_reminder(min(due, key=lambda r: (r["due"], r["name"])))
         return turn
 
     def release_handoff(self, state: ThreadState, now: float, by: str = "") -> Turn:
@@ -297,6 +317,11 @@ class _Run:
         self._note_inbound(inbound.timestamp)
         self.log("user", text=text, parse_data=nlu.as_parse_data() if nlu else None,
                  message_id=inbound.message_id, metadata=inbound.metadata)
+        if any(r["kill_on_user_message"] for r in self.state.reminders):
+            for reminder in self.state.reminders:
+                if reminder["kill_on_user_message"]:
+                    self.log("reminder", status="cancelled", name=reminder["name"], reason="user_message")
+            self.state.set_reminders([r for r in self.state.reminders if not r["kill_on_user_message"]])
         if nlu is not None and nlu.language in self.bot.languages and nlu.language != self.state.language \
                 and (self.state.language is None or nlu.language_confidence > 0):
             # A new thread takes the NLU's best answer (which already weighed the channel's locale);
@@ -425,34 +450,212 @@ class _Run:
         request = self.turn.action
         assert request is not None
         self.turn.action = None
+        self.turn.actions_run += 1
+        self.log("action", name=request.name, ok=outcome.ok, error=outcome.error,
+                 **({"ignored": list(outcome.ignored)} if outcome.ignored else {}))
+        source = f"action:{request.name}"
+        followup: str | None = None
+        stopped = False  # pausing, restarting or rewinding ends what the flow was doing
+        for effect in outcome.effects:
+            if isinstance(effect, fx.SetSlot):
+                self._action_slot(request, effect.name, effect.value)
+            elif isinstance(effect, fx.ResetSlots):
+                self._reset_slots(source)
+            elif isinstance(effect, fx.Say):
+                self.emit(effect.message)
+            elif isinstance(effect, fx.SayResponse):
+                self._say_response(request, effect)
+            elif isinstance(effect, fx.Followup):
+                followup = effect.name
+            elif isinstance(effect, fx.Pause):
+                self._pause(source)
+                stopped = True
+            elif isinstance(effect, fx.Resume):
+                if self.state.handoff:
+                    self.state.handoff = False
+                    self.log("handoff", active=False, by=source)
+            elif isinstance(effect, fx.Restart):
+                self._restart(source)
+                stopped = True
+            elif isinstance(effect, fx.Rewind):
+                stopped = self._rewind(request) or stopped
+            elif isinstance(effect, fx.ScheduleReminder):
+                self._schedule_reminder(effect, source)
+            elif isinstance(effect, fx.CancelReminder):
+                self._cancel_reminders(effect, source)
+        if stopped:
+            if followup is not None and followup in self.bot.flows and not self.state.handoff:
+                self._start(followup, prefill=None)
+            return
+        if not self.state.stack or self.state.stack[-1].flow != request.flow:
+            return  # nothing to go on with (cannot happen unless the stack was cleared above)
         frame = self.state.stack[-1]
-        op = self.bot.flows[frame.flow].ops[frame.pc]
-        assert isinstance(op, ActionOp)
-        self.log("action", name=op.name, ok=outcome.ok, error=outcome.error)
-        for name, value in outcome.slots.items():
-            slot = self.bot.slots.get(name)
-            answer = coerce(value, slot) if slot is not None else Answer(True, value)
-            if answer.ok:
-                self.set_slot(name, answer.value, f"action:{op.name}")
-            else:
-                self.log("error", flow=frame.flow, error=f"action {op.name} set {name} to an invalid value {value!r}")
-        for key in outcome.responses:
-            if key in self.bot.responses:
-                self.emit(Text(self.engine.response(key, self.state, self.values())))
-            else:
-                self.log("error", flow=frame.flow, error=f"action {op.name} used unknown response {key!r}")
-        for message in outcome.messages:
-            self.emit(message)
-        if outcome.ok:
-            frame.pc += 1
-        elif op.error_pc is not None:
-            frame.pc = op.error_pc
-        else:
+        if not outcome.ok:
+            if request.error_pc is not None:
+                frame.pc = request.error_pc
+                self.run()
+                return
             self.emit(Text(self._apology()))
             self._finish_flow(status="failed")
-            if self.state.stack and self.state.stack[-1].waiting:
-                return
+            if not (self.state.stack and self.state.stack[-1].waiting):
+                self.run()
+            return
+        if request.advance:
+            frame.pc += 1
+        if followup is not None and self._followup(request, frame, followup):
+            return  # another action must run first
         self.run()
+
+    def _action_slot(self, request: ActionRequest, name: str, value: Any) -> None:
+        if name == "language" and name not in self.bot.slots:  # the thread's language, as the tracker shows it
+            if value in self.bot.languages:
+                if value != self.state.language:
+                    self.log("language", previous=self.state.language, language=value, source=f"action:{request.name}")
+                    self.state.language = value
+            else:
+                self.log("error", flow=request.flow, error=f"action {request.name} set the language to {value!r}, "
+                                                           "which the bot does not speak")
+            return
+        slot = self.bot.slots.get(name)
+        answer = coerce(value, slot) if slot is not None and value is not None else Answer(True, value)
+        if answer.ok:
+            self.set_slot(name, answer.value, f"action:{request.name}")
+        else:
+            self.log("error", flow=request.flow, error=f"action {request.name} set {name} to an invalid value "
+                                                       f"{value!r}")
+
+    def _reset_slots(self, source: str) -> None:
+        for name in list(self.state.slots):
+            if name not in self.bot.slots:
+                del self.state.slots[name]
+                self.log("slot", name=name, value=None, source=source)
+        for name, slot in self.bot.slots.items():
+            self.set_slot(name, slot.initial, source)
+
+    def _say_response(self, request: ActionRequest, effect: fx.SayResponse) -> None:
+        key = effect.key
+        if key not in self.bot.responses and key.startswith("utter_") and key[6:] in self.bot.responses:
+            key = key[6:]  # Rasa's naming convention for the same text
+        if key not in self.bot.responses:
+            self.log("error", flow=request.flow, error=f"action {request.name} used unknown response {effect.key!r}")
+            return
+        values = {**self.values(), **effect.values}
+        self.emit(Text(self.engine.response(key, self.state, values), tuple(effect.buttons),
+                       tuple(effect.quick_replies)))
+
+    def _followup(self, request: ActionRequest, frame: Frame, name: str) -> bool:
+        """Apply ``FollowupAction``; True when the engine now waits for another action."""
+        if name in self.bot.flows:
+            self.log("flow", flow=frame.flow, status="ended", followup=name)
+            self.state.stack[-1] = Frame(name)
+            self.state.message_tag = self.bot.flows[name].message_tag
+            self.log("flow", flow=name, status="started", trigger="followup")
+        elif name in self.bot.actions:
+            if self.turn.actions_run >= MAX_ACTIONS_PER_TURN:
+                self.log("error", flow=frame.flow, error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn "
+                                                         f"(actions following each other up?); {name} was not run")
+                return False
+            self.turn.action = ActionRequest(name, frame.flow, None, advance=False)
+            return True
+        elif name in self.bot.responses or (name.startswith("utter_") and name[6:] in self.bot.responses):
+            self._say_response(request, fx.SayResponse(name))
+        elif name != "action_listen":
+            self.log("error", flow=frame.flow, error=f"action {request.name} asked to follow up with {name!r}, "
+                                                     "which is neither a flow, an action nor a text")
+        return False
+
+    def _pause(self, source: str) -> None:
+        for frame in reversed(self.state.stack):
+            self.log("flow", flow=frame.flow, status="ended", reason="paused")
+        self.state.stack.clear()
+        self.state.message_tag = None
+        if not self.state.handoff:
+            self.state.handoff = True
+            self.log("handoff", active=True, reason=source)
+
+    def _restart(self, source: str) -> None:
+        for frame in reversed(self.state.stack):
+            self.log("flow", flow=frame.flow, status="cancelled", reason="restart")
+        self.state.stack.clear()
+        self._reset_slots(source)
+        if self.state.handoff:
+            self.state.handoff = False
+            self.log("handoff", active=False, by=source)
+        self.state.fallback_streak = 0
+        self.state.message_tag = None
+        self.state.site_events.clear()
+        for reminder in self.state.reminders:
+            self.log("reminder", status="cancelled", name=reminder["name"], reason="restart")
+        self.state.set_reminders([])
+        self.log("restart", by=source)
+
+    def _rewind(self, request: ActionRequest) -> bool:
+        """Back to the state before the customer's message; False when the turn had no message."""
+        before = self.turn.before
+        if before is None or not self.turn.events or self.turn.events[0].kind != "user":
+            self.log("error", flow=request.flow, error=f"action {request.name} reverted a user message, "
+                                                       "but this turn did not start with one")
+            return False
+        for name, value in before.slots.items():
+            self.set_slot(name, value, "rewind")
+        for name in [n for n in self.state.slots if n not in before.slots]:
+            del self.state.slots[name]
+        self.state.stack = [Frame(f.flow, f.pc, f.waiting, f.attempts) for f in before.stack]
+        self.state.fallback_streak = before.fallback_streak
+        self.state.message_tag = before.message_tag
+        self.log("rewind", by=f"action:{request.name}")
+        return True
+
+    def _schedule_reminder(self, effect: fx.ScheduleReminder, source: str) -> None:
+        reminder = {"name": effect.name, "intent": effect.intent, "entities": dict(effect.entities),
+                    "due": effect.due, "kill_on_user_message": effect.kill_on_user_message, "scheduled_at": self.now}
+        kept = [r for r in self.state.reminders if r["name"] != effect.name]  # the same name replaces
+        self.state.set_reminders(kept + [reminder])
+        self.log("reminder", status="scheduled", by=source, **{k: v for k, v in reminder.items() if k != "scheduled_at"})
+
+    def _cancel_reminders(self, effect: fx.CancelReminder, source: str) -> None:
+        def matches(reminder: dict[str, Any]) -> bool:
+            return ((effect.name is None or reminder["name"] == effect.name)
+                    and (effect.intent is None or reminder["intent"] == effect.intent)
+                    and (not effect.entities or all(reminder["entities"].get(k) == v
+                                                    for k, v in effect.entities.items())))
+        cancelled = [r for r in self.state.reminders if matches(r)]
+        for reminder in cancelled:
+            self.log("reminder", status="cancelled", name=reminder["name"], by=source)
+        self.state.set_reminders([r for r in self.state.reminders if not matches(r)])
+
+    def on_reminder(self, reminder: dict[str, Any]) -> None:
+        """A reminder is due: like the customer expressing its intent, on the channel they were last on."""
+        self.state.set_reminders([r for r in self.state.reminders if r["name"] != reminder["name"]])
+        self.log("reminder", status="fired", name=reminder["name"], intent=reminder["intent"])
+        if self.state.handoff or self.state.opted_out:
+            self.log("reminder", status="skipped", name=reminder["name"],
+                     reason="handoff" if self.state.handoff else "opted_out")
+            return
+        entities = dict(reminder.get("entities") or {})
+        for name, value in entities.items():
+            slot = self.bot.slots.get(name)
+            if slot is not None and (answer := coerce(value, slot)).ok:
+                self.set_slot(name, answer.value, f"reminder:{reminder['name']}")
+        language = self.state.language or self.bot.default_language
+        match = self.engine.find_trigger(f"/{reminder['intent']}", None, language)
+        if match is None:
+            self.log("error", flow=None, error=f"reminder {reminder['name']!r}: no flow is triggered by intent "
+                                               f"{reminder['intent']!r}")
+            return
+        self.turn.event_data = entities
+        top = self.state.stack[-1] if self.state.stack else None
+        if top is not None and top.waiting:
+            if not self.bot.flows[top.flow].interruptible:
+                self.log("reminder", status="skipped", name=reminder["name"], reason=f"{top.flow} is not interruptible")
+                return
+            self.log("flow", flow=top.flow, status="interrupted", by=match.flow)
+            self.state.stack.append(Frame(match.flow))
+            self.log("flow", flow=match.flow, status="started", trigger="reminder")
+            self.run()
+            return
+        self.state.stack.clear()
+        self._start(match.flow, prefill=None)
 
     # ------------------------------------------------------------------ flow control
 
@@ -610,7 +813,7 @@ class _Run:
                 self.log("flow", flow=op.flow, status="started", trigger="goto")
                 continue
             elif isinstance(op, ActionOp):
-                self.turn.action = ActionRequest(op.name, frame.flow)
+                self.turn.action = ActionRequest(op.name, frame.flow, op.error_pc)
                 return
             elif isinstance(op, HandoffOp):
                 if op.text is not None:

@@ -367,7 +367,8 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
                    for key, per in collector.responses.items()},
         examples=examples,
         intents=intents,
-        actions=tuple(sorted(known_actions or ())),
+        actions=tuple(sorted(known_actions if known_actions is not None
+                             else {r.name for r in references if r.kind == "action"})),
         fallback_flow=fallback_flow,
         nlu_threshold=settings.nlu_threshold,
         cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),

@@ -39,6 +39,10 @@ class ThreadState:
     last_inbound_by_channel: dict[str, float] = field(default_factory=dict)
     message_tag: str | None = None  # the Messenger tag the current flow declared, for sends outside the window
     notification_token: dict[str, Any] | None = None  # Messenger's opt-in token for messages after the window
+    # Reminders actions scheduled (name, intent, entities, due, kill_on_user_message, scheduled_at); the store
+    # indexes ``wake_at`` (the earliest due time) so a scheduler finds due threads without reading every state.
+    reminders: list[dict[str, Any]] = field(default_factory=list)
+    wake_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -58,6 +62,8 @@ class ThreadState:
             "last_inbound_by_channel": dict(self.last_inbound_by_channel),
             "message_tag": self.message_tag,
             "notification_token": dict(self.notification_token) if self.notification_token else None,
+            "reminders": [dict(r) for r in self.reminders],
+            "wake_at": self.wake_at,
         }
 
     @classmethod
@@ -66,6 +72,10 @@ class ThreadState:
         data["stack"] = [Frame(**frame) for frame in data.get("stack", [])]
         known = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in data.items() if key in known})
+
+    def set_reminders(self, reminders: list[dict[str, Any]]) -> None:
+        self.reminders = sorted(reminders, key=lambda r: (r["due"], r["name"]))
+        self.wake_at = self.reminders[0]["due"] if self.reminders else None
 
     def copy(self) -> "ThreadState":
         return ThreadState.from_json(self.to_json())

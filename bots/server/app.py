@@ -14,8 +14,10 @@ from aiohttp.typedefs import Handler
 import bots
 from bots.config import Config
 from bots.errors import UserError
+from bots.pipeline import TurnOutcome
+from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
-from bots.types import Identity, Text
+from bots.types import Identity, Text, ThreadEvent
 from connectors.rest import RestConnector
 from connectors.messenger.connector import MessengerConnector
 from connectors.messenger.graph import GraphClient
@@ -143,6 +145,34 @@ async def send_message(request: web.Request) -> web.Response:
     return web.json_response({"error": "no channel to send this thread's messages on"}, status=409)
 
 
+class OutsideTurnDelivery:
+    """Where a turn nobody is waiting for (a reminder firing) is sent: the customer's current channel.
+
+    Messenger when they were last there and its policy allows it now (the
+    24-hour window, or the flow's message tag); otherwise the website, live
+    in open tabs or shown on the next visit. On the REST channel the replies
+    stay in the thread's history.
+    """
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    async def __call__(self, outcome: TurnOutcome) -> list[ThreadEvent] | None:
+        if not outcome.outbound:
+            return None
+        runtime = self.app[RUNTIME]
+        snapshot = await runtime.store.load(outcome.thread_id)
+        state = snapshot.state if snapshot else {}
+        events: list[ThreadEvent] = []
+        if MESSENGER in self.app and str(state.get("channel", "")).startswith("messenger"):
+            result, events = await self.app[MESSENGER].send_outside_turn(outcome.thread_id, state, outcome.outbound)
+            if result["sent"]:
+                return events
+        if WEB in self.app and any(i.channel == "web" for i in await runtime.store.identities(outcome.thread_id)):
+            await self.app[WEB].deliver(outcome)
+        return events or None
+
+
 def create_app(runtime: Runtime) -> web.Application:
     """The application for an opened runtime; the caller owns the runtime's lifetime."""
     config = runtime.config
@@ -175,6 +205,14 @@ def create_app(runtime: Runtime) -> web.Application:
 
         app.cleanup_ctx.append(messenger_lifetime)
     app.router.add_post("/api/threads/{thread_id}/messages", send_message)
+
+    async def reminders_lifetime(app: web.Application) -> AsyncIterator[None]:
+        scheduler = ReminderScheduler(runtime.pipeline, OutsideTurnDelivery(app))
+        await scheduler.start()
+        yield
+        await scheduler.stop()
+
+    app.cleanup_ctx.append(reminders_lifetime)
     return app
 
 

@@ -89,6 +89,16 @@ class ThreadStore(ABC):
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         """Thread ids in order, for exports and migrations."""
 
+    # Threads that need attention by themselves: ``wake_at`` of the committed state (a reminder is due).
+
+    @abstractmethod
+    async def due_threads(self, *, now: float, limit: int = 100) -> list[str]:
+        """Threads whose state's ``wake_at`` is at or before ``now``, earliest first."""
+
+    @abstractmethod
+    async def next_wake(self) -> float | None:
+        """The earliest ``wake_at`` of any thread, None when no thread waits for anything."""
+
     # A durable inbox for webhooks (Messenger): stored before acknowledging, processed afterwards.
 
     @abstractmethod

@@ -106,6 +106,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX inbox_pending ON inbox (channel, id) WHERE done_at IS NULL;
     """,
+    # 4: when a thread next needs attention by itself (a reminder is due): copied from the state on commit
+    """
+    ALTER TABLE threads ADD COLUMN wake_at REAL;
+    CREATE INDEX threads_wake_at ON threads (wake_at) WHERE wake_at IS NOT NULL;
+    """,
 ]
 INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
 
@@ -134,6 +139,7 @@ class _PendingCommit:
     expected_version: int
     now: float
     future: asyncio.Future[int]
+    wake_at: float | None = None
 
 
 class SQLiteThreadStore(ThreadStore):
@@ -292,8 +298,10 @@ class SQLiteThreadStore(ThreadStore):
     async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
                      expected_version: int, now: float) -> int:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        wake_at = state.get("wake_at")
         self._pending.append(_PendingCommit(thread_id, json.dumps(state, ensure_ascii=False, default=str),
-                                            list(events), expected_version, now, future))
+                                            list(events), expected_version, now, future,
+                                            float(wake_at) if wake_at is not None else None))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await future
@@ -371,9 +379,11 @@ class SQLiteThreadStore(ThreadStore):
         db.executemany("INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         new_version = version + len(rows)
-        db.execute("INSERT INTO threads (thread_id, version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+        db.execute("INSERT INTO threads (thread_id, version, state, created_at, updated_at, wake_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?) "
                    "ON CONFLICT (thread_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
-                   "updated_at = excluded.updated_at", (item.thread_id, new_version, item.state, item.now, item.now))
+                   "updated_at = excluded.updated_at, wake_at = excluded.wake_at",
+                   (item.thread_id, new_version, item.state, item.now, item.now, item.wake_at))
         return new_version
 
     def _events(self, thread_id: str, after: int, limit: int) -> list[StoredEvent]:
@@ -483,3 +493,20 @@ class SQLiteThreadStore(ThreadStore):
 
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         return await self._on(self._reader_pool, self._thread_ids, after, limit)
+
+    def _due_threads(self, now: float, limit: int) -> list[str]:
+        assert self._reader is not None
+        rows = self._reader.execute("SELECT thread_id FROM threads WHERE wake_at IS NOT NULL AND wake_at <= ? "
+                                    "ORDER BY wake_at LIMIT ?", (now, limit)).fetchall()
+        return [str(r[0]) for r in rows]
+
+    async def due_threads(self, *, now: float, limit: int = 100) -> list[str]:
+        return await self._on(self._reader_pool, self._due_threads, now, limit)
+
+    def _next_wake(self) -> float | None:
+        assert self._reader is not None
+        row = self._reader.execute("SELECT MIN(wake_at) FROM threads WHERE wake_at IS NOT NULL").fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def next_wake(self) -> float | None:
+        return await self._on(self._reader_pool, self._next_wake)

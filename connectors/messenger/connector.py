@@ -344,27 +344,44 @@ class MessengerConnector:
         runtime = self.runtime
         async with runtime.pipeline.locks.lock(f"thread:{thread_id}"):
             snapshot = await runtime.store.load(thread_id)
-            identities = [i for i in await runtime.store.identities(thread_id)
-                          if i.channel in (CHANNEL, USER_REF_CHANNEL)]
-            if snapshot is None or not identities:
+            if snapshot is None:
                 return {"sent": False, "reason": "no_messenger_identity"}
-            state = snapshot.state
+            result, events = await self.send_outside_turn(thread_id, snapshot.state, messages, by_person=by_person,
+                                                          tag=tag)
+            if result.get("reason") == "no_messenger_identity":
+                return result
             now = self.clock()
-            seen = state.get("last_inbound_by_channel") or {}
-            last = max([seen[c] for c in (CHANNEL, USER_REF_CHANNEL) if c in seen], default=None)
-            decision = decide(last, now, tag=tag or state.get("message_tag"), by_person=by_person is not None)
-            if not decision.allowed:
-                events = [ThreadEvent("send_refused", {"channel": CHANNEL, "reason": decision.reason,
-                                                       "by": by_person}, now, CHANNEL)]
-                await runtime.store.commit(thread_id, state, events, expected_version=snapshot.version, now=now)
-                return {"sent": False, "reason": decision.reason}
-            failures = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
-                                       tag=decision.tag)
-            failures = [e for e in failures if e.kind == "delivery_failed"]
-            events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + failures
-            await runtime.store.commit(thread_id, state, events, expected_version=snapshot.version, now=now)
-            result: dict[str, Any] = {"sent": not failures, "messaging_type": decision.messaging_type,
-                                      "tag": decision.tag}
-            if failures:
-                result["reason"] = failures[0].data["reason"]
+            if result["sent"] or result.get("attempted"):
+                events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + events
+            await runtime.store.commit(thread_id, snapshot.state, events, expected_version=snapshot.version, now=now)
+            result.pop("attempted", None)
             return result
+
+    async def send_outside_turn(self, thread_id: str, state: dict[str, Any], messages: list[Outbound], *,
+                                by_person: str | None = None, tag: str | None = None
+                                ) -> tuple[dict[str, Any], list[ThreadEvent]]:
+        """Policy check and send, the caller holding the thread's lock; returns the result and events to record.
+
+        The events are a refusal or a failed delivery; the messages themselves
+        are recorded by the caller (a turn has already committed them).
+        """
+        identities = [i for i in await self.runtime.store.identities(thread_id)
+                      if i.channel in (CHANNEL, USER_REF_CHANNEL)]
+        if not identities:
+            return {"sent": False, "reason": "no_messenger_identity"}, []
+        now = self.clock()
+        seen = state.get("last_inbound_by_channel") or {}
+        last = max([seen[c] for c in (CHANNEL, USER_REF_CHANNEL) if c in seen], default=None)
+        decision = decide(last, now, tag=tag or state.get("message_tag"), by_person=by_person is not None)
+        if not decision.allowed:
+            return {"sent": False, "reason": decision.reason}, [
+                ThreadEvent("send_refused", {"channel": CHANNEL, "reason": decision.reason, "by": by_person},
+                            now, CHANNEL)]
+        failures = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
+                                   tag=decision.tag)
+        failures = [e for e in failures if e.kind == "delivery_failed"]
+        result: dict[str, Any] = {"sent": not failures, "messaging_type": decision.messaging_type,
+                                  "tag": decision.tag, "attempted": True}
+        if failures:
+            result["reason"] = failures[0].data["reason"]
+        return result, failures

@@ -1,12 +1,15 @@
-"""Custom actions of the example bot: plain async Python (here a dict stands in for the shop's order system)."""
+"""Custom actions of the example bot, written with rasa-sdk (a dict stands in for the shop's order system)."""
 
-from bots.actions import ActionCall, ActionRegistry, ActionResult
+from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
 
-actions = ActionRegistry()
 ORDERS = {"ST-123456": "shipped", "ST-234567": "packing"}
 
 
-@actions.register("lookup_order")
-async def lookup_order(call: ActionCall) -> ActionResult:
-    state = ORDERS.get(call.slots.get("order_number") or "")
-    return ActionResult(slots={"order_found": state is not None, "order_state": state})
+class LookupOrder(Action):
+    def name(self) -> str:
+        return "lookup_order"
+
+    async def run(self, dispatcher, tracker, domain):
+        state = ORDERS.get(tracker.get_slot("order_number") or "")
+        return [SlotSet("order_found", state is not None), SlotSet("order_state", state)]

@@ -1,0 +1,221 @@
+"""The thread as a Rasa action sees it: the ``tracker`` and ``domain`` of an action call.
+
+Rasa actions read ``tracker.get_slot``, ``tracker.latest_message``,
+``tracker.events`` and ``tracker.get_latest_input_channel()``; form
+validation reads ``domain["forms"]``. Everything here is built from the
+thread's own log and state, so an action written for Rasa finds what it
+expects, and the same JSON goes to an action server or to in-process code.
+
+Threadline's own notions map as follows (documented in docs/actions.md):
+a running flow is the ``active_loop``; a hand-off is ``paused``; a site
+event (``product_viewed``...) is an event ``{"event": "site_event", "name",
+"data"}`` in ``events``; a person's reply is a ``bot`` event with
+``metadata.by``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from bots.flow.model import AskOp, Bot
+from bots.flow.state import ThreadState
+from bots.types import ThreadEvent
+
+# Our slot types as Rasa slot types (rasa/shared/core/slots.py)
+_SLOT_TYPES = {"text": "text", "email": "text", "phone": "text", "regex": "text", "number": "float",
+               "bool": "bool", "choice": "categorical", "any": "any"}
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """One action to run on one thread, with everything its tracker is built from."""
+
+    name: str
+    thread_id: str
+    channel: str  # where the turn came from ("rest", "web", "messenger", or "" for a reminder)
+    state: ThreadState
+    latest_message: dict[str, Any] | None  # the turn's parse data (Rasa's shape plus language)
+    history: list[ThreadEvent] = field(default_factory=list)  # stored tail and this turn so far, oldest first
+    user_id: str | None = None  # the customer's id on that channel (a PSID, a REST sender...)
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for button in message.get("buttons") or []:
+        kind, value = button.get("kind"), button.get("value")
+        if kind == "url":
+            out.append({"title": button.get("title"), "type": "web_url", "url": value})
+        elif kind == "phone":
+            out.append({"title": button.get("title"), "type": "phone_number", "payload": value})
+        else:
+            out.append({"title": button.get("title"), "payload": value})
+    return out
+
+
+def bot_uttered(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """A logged outbound message as Rasa's BotUttered ``text`` and ``data``."""
+    kind = data.get("type")
+    payload: dict[str, Any] = {}
+    text: str | None = None
+    if kind == "text":
+        text = data.get("text")
+        payload["buttons"] = _buttons(data)
+    elif kind == "media":
+        text = data.get("caption") or None
+        if data.get("media") == "image":
+            payload["image"] = data.get("url")
+        else:
+            payload["attachment"] = {"type": "video" if data.get("media") == "video" else "image",
+                                     "payload": {"src": data.get("url")}}
+        payload["buttons"] = _buttons(data)
+    elif kind == "carousel":
+        payload["elements"] = [{"title": c.get("title"), "subtitle": c.get("subtitle"), "image_url": c.get("image_url"),
+                                "buttons": _buttons(c)} for c in data.get("cards", [])]
+    elif kind == "custom":
+        payload["custom"] = data.get("data")
+    if data.get("quick_replies"):
+        payload["quick_replies"] = [{"content_type": "text", "title": q.get("title"), "payload": q.get("payload")}
+                                    for q in data["quick_replies"]]
+    return text, {k: v for k, v in payload.items() if v}
+
+
+def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
+    """The thread log in Rasa's event format; events Rasa has no word for are left out."""
+    events: list[dict[str, Any]] = []
+    for event in history:
+        data, ts = event.data, event.timestamp
+        kind = event.kind
+        if kind == "user":
+            events.append({"event": "action", "name": "action_listen", "timestamp": ts, "policy": None,
+                           "confidence": None})
+            parse = dict(data.get("parse_data") or {"text": data.get("text"), "intent": {}, "entities": []})
+            if data.get("message_id"):
+                parse["message_id"] = data["message_id"]
+            parse.setdefault("metadata", data.get("metadata") or {})
+            events.append({"event": "user", "timestamp": ts, "text": data.get("text"), "parse_data": parse,
+                           "input_channel": event.channel, "message_id": data.get("message_id"),
+                           "metadata": data.get("metadata") or {}})
+        elif kind in ("bot", "agent"):
+            text, payload = bot_uttered(data)
+            metadata = {"channel": event.channel}
+            if kind == "agent" or data.get("by"):
+                metadata["by"] = data.get("by") or "person"
+            events.append({"event": "bot", "timestamp": ts, "text": text, "data": payload, "metadata": metadata})
+        elif kind == "slot":
+            events.append({"event": "slot", "timestamp": ts, "name": data.get("name"), "value": data.get("value")})
+        elif kind == "action":
+            events.append({"event": "action", "timestamp": ts, "name": data.get("name"), "policy": None,
+                           "confidence": None})
+        elif kind == "flow":
+            status = data.get("status")
+            if status in ("started", "resumed"):
+                events.append({"event": "active_loop", "timestamp": ts, "name": data.get("flow")})
+            elif status in ("ended", "cancelled", "failed"):
+                events.append({"event": "active_loop", "timestamp": ts, "name": None})
+        elif kind == "handoff":
+            events.append({"event": "pause" if data.get("active") else "resume", "timestamp": ts})
+        elif kind == "site_event":
+            events.append({"event": "site_event", "timestamp": ts, "name": data.get("name"),
+                           "data": data.get("data") or {}, "input_channel": event.channel})
+        elif kind == "restart":
+            events.append({"event": "restart", "timestamp": ts})
+        elif kind == "rewind":
+            events.append({"event": "rewind", "timestamp": ts})
+        elif kind == "reminder" and data.get("status") == "scheduled":
+            events.append({"event": "reminder", "timestamp": ts, "intent": data.get("intent"),
+                           "entities": data.get("entities"), "date_time": data.get("due"), "name": data.get("name"),
+                           "kill_on_user_msg": data.get("kill_on_user_message")})
+        elif kind == "reminder" and data.get("status") == "cancelled":
+            events.append({"event": "cancel_reminder", "timestamp": ts, "name": data.get("name"), "intent": None,
+                           "entities": None})
+    return events
+
+
+def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
+    """``DialogueStateTracker.current_state(EventVerbosity.ALL)`` for this thread."""
+    state = call.state
+    events = rasa_events(call.history)
+    latest_user = next((e for e in reversed(events) if e["event"] == "user"), None)
+    latest_message: dict[str, Any] = dict(call.latest_message) if call.latest_message else (
+        dict(latest_user["parse_data"]) if latest_user else {"intent": {}, "entities": [], "text": None})
+    if latest_user is not None:
+        latest_message.setdefault("text", latest_user["text"])
+        latest_message.setdefault("message_id", latest_user.get("message_id"))
+        latest_message.setdefault("metadata", latest_user.get("metadata") or {})
+    latest_action = next((e["name"] for e in reversed(events) if e["event"] == "action"), None)
+    slots = {name: state.slots.get(name, slot.initial) for name, slot in bot.slots.items()}
+    slots.update({k: v for k, v in state.slots.items() if k not in slots})
+    slots.setdefault("language", state.language or bot.default_language)  # what the domain's responses vary on
+    top = state.stack[-1].flow if state.stack else None
+    return {
+        "sender_id": call.thread_id,
+        "user_id": call.user_id,
+        "slots": slots,
+        "latest_message": latest_message,
+        "latest_event_time": events[-1]["timestamp"] if events else None,
+        "followup_action": None,
+        "paused": state.handoff,
+        "events": events,
+        "latest_input_channel": latest_user["input_channel"] if latest_user else (call.channel or None),
+        "active_loop": {"name": top} if top else {},
+        "latest_action": {"action_name": latest_action} if latest_action else {},
+        "latest_action_name": latest_action,
+        # Threadline's additions: read them from the tracker dict (rasa-sdk's Tracker keeps the events)
+        "language": state.language or bot.default_language,
+        "channel": call.channel,
+    }
+
+
+class Domain:
+    """The bot as Rasa's ``Domain.as_dict()``: intents, entities, slots, responses, actions, forms."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    @cached_property
+    def as_dict(self) -> dict[str, Any]:
+        bot = self.bot
+        responses: dict[str, list[dict[str, Any]]] = {}
+        for key, per_language in bot.responses.items():
+            variants = []
+            for language, texts in per_language.items():
+                for text in texts:
+                    variants.append({"text": text, "condition": [{"type": "slot", "name": "language",
+                                                                   "value": language}]})
+            responses[key] = variants
+        slots = {}
+        for name, slot in bot.slots.items():
+            definition: dict[str, Any] = {"type": _SLOT_TYPES.get(slot.type, "any"), "initial_value": slot.initial,
+                                          "influence_conversation": False, "mappings": [{"type": "custom"}]}
+            if slot.type == "choice":
+                definition["values"] = [str(v) for v in slot.values]
+            slots[name] = definition
+        slots.setdefault("language", {"type": "categorical", "values": list(bot.languages),
+                                      "initial_value": bot.default_language, "influence_conversation": False,
+                                      "mappings": [{"type": "custom"}]})
+        forms = {}
+        for flow in bot.flows.values():
+            asked = list(dict.fromkeys(op.slot for op in flow.ops if isinstance(op, AskOp)))
+            if asked:
+                forms[flow.name] = {"required_slots": asked}
+        return {
+            "version": "3.1",
+            "session_config": {"session_expiration_time": 0, "carry_over_slots_to_new_session": True},
+            "intents": list(bot.intents),
+            "entities": list(bot.slots),
+            "slots": slots,
+            "responses": responses,
+            "actions": list(bot.actions),
+            "forms": forms,
+            "e2e_actions": [],
+        }
+
+    @cached_property
+    def digest(self) -> str:
+        """Fingerprint sent as ``domain_digest``: an action server that has it cached needs no domain."""
+        return hashlib.sha256(json.dumps(self.as_dict, sort_keys=True, ensure_ascii=False,
+                                         default=str).encode()).hexdigest()

@@ -1,0 +1,211 @@
+"""An action's answer (Rasa ``events`` and dispatcher ``responses``) as engine effects.
+
+The wire vocabulary stops here: the engine only sees :mod:`bots.flow.effects`.
+Anything an action returns that Threadline does not apply is reported once
+per action and event type in the log, and recorded on the thread's action
+event, instead of being silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bots.flow import effects as fx
+from bots.flow.engine import ActionOutcome
+from bots.types import Button, Card, Carousel, Custom, Media, Outbound, QuickReply, Text
+
+log = logging.getLogger(__name__)
+_REPORTED: set[tuple[str, str]] = set()
+# Events that only describe what Rasa itself did; an action returning them changes nothing here either.
+_NOTHING_TO_DO = frozenset({"action", "session_started"})
+
+
+class MalformedResult(ValueError):
+    """The action (or action server) answered something that is not Rasa's response shape."""
+
+
+def _report_once(action: str, what: str) -> None:
+    if (action, what) not in _REPORTED:
+        _REPORTED.add((action, what))
+        log.warning("action %s returned %s, which Threadline does not support; it was ignored "
+                    "(docs/actions.md lists what is supported)", action, what)
+
+
+def _button(raw: Any) -> Button | None:
+    if not isinstance(raw, dict) or not raw.get("title"):
+        return None
+    title = str(raw["title"])
+    kind = raw.get("type")
+    if raw.get("url") or kind == "web_url":
+        return Button(title, "url", str(raw.get("url") or raw.get("payload") or ""))
+    if kind == "phone_number":
+        return Button(title, "phone", str(raw.get("payload") or ""))
+    return Button(title, "postback", str(raw.get("payload") or f"/{title}"))
+
+
+def _buttons(raw: Any) -> tuple[Button, ...]:
+    return tuple(b for b in map(_button, raw if isinstance(raw, list) else []) if b is not None)
+
+
+def _quick_replies(raw: Any) -> tuple[QuickReply, ...]:
+    replies = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict) and item.get("title"):
+            replies.append(QuickReply(str(item["title"]), str(item.get("payload") or item["title"])))
+    return tuple(replies)
+
+
+def _media_kind(url: str, declared: str | None) -> str:
+    if url.lower().split("?")[0].endswith(".gif"):
+        return "gif"
+    return "video" if declared == "video" else "image"
+
+
+def _attachment(raw: Any, text: str | None, buttons: tuple[Button, ...]) -> Outbound:
+    if isinstance(raw, str):
+        return Media(_media_kind(raw, None), raw, text or "", buttons)  # type: ignore[arg-type]
+    if isinstance(raw, dict):
+        payload = raw.get("payload") if isinstance(raw.get("payload"), dict) else {}
+        url = str(payload.get("src") or payload.get("url") or raw.get("url") or "")
+        kind = raw.get("type")
+        if url and kind in ("image", "video", "gif", None):
+            return Media(_media_kind(url, kind), url, text or "", buttons)  # type: ignore[arg-type]
+        if url and kind == "file":
+            return Text(text or url, buttons + (Button(str(payload.get("title") or "Download"), "url", url),))
+    return Custom({"attachment": raw})
+
+
+def _card(raw: Any) -> Card | None:
+    if not isinstance(raw, dict) or not raw.get("title"):
+        return None
+    return Card(str(raw["title"]), str(raw.get("subtitle") or ""), str(raw.get("image_url") or raw.get("image") or ""),
+                _buttons(raw.get("buttons")))
+
+
+def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
+    """One ``dispatcher.utter_message`` (or BotUttered) as messages, in the order Rasa's channels send them."""
+    if not isinstance(message, dict):
+        raise MalformedResult(f"a response must be an object, not {type(message).__name__}")
+    text = message.get("text")
+    text = str(text) if text not in (None, "") else None
+    buttons = _buttons(message.get("buttons"))
+    quick_replies = _quick_replies(message.get("quick_replies"))
+    out: list[fx.Effect] = []
+    name = message.get("response") or message.get("template")
+    if name:
+        known = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment",
+                 "quick_replies", "json_message"}
+        values = {k: v for k, v in message.items() if k not in known}
+        out.append(fx.SayResponse(str(name), values, buttons, quick_replies))
+        buttons = quick_replies = ()
+    image, attachment = message.get("image"), message.get("attachment")
+    if text is not None and not image and not attachment:
+        out.append(fx.Say(Text(text, buttons)))
+        buttons = ()
+    if image:
+        out.append(fx.Say(Media(_media_kind(str(image), "image"), str(image), text or "", buttons)))  # type: ignore[arg-type]
+        text, buttons = None, ()
+    if attachment:
+        out.append(fx.Say(_attachment(attachment, text, buttons)))
+        text, buttons = None, ()
+    cards = tuple(c for c in map(_card, message.get("elements") or []) if c is not None)
+    if cards:
+        out.append(fx.Say(Carousel(cards)))
+    custom = message.get("custom") or message.get("json_message")
+    if custom:
+        out.append(fx.Say(Custom(custom if isinstance(custom, dict) else {"value": custom})))
+    if buttons:  # buttons alone: Rasa shows them under an empty text
+        out.append(fx.Say(Text("", buttons)))
+    if quick_replies:
+        _attach_quick_replies(out, quick_replies)
+    return out
+
+
+def _attach_quick_replies(out: list[fx.Effect], replies: tuple[QuickReply, ...]) -> None:
+    last = out[-1] if out else None
+    if isinstance(last, fx.Say) and isinstance(last.message, (Text, Media, Carousel)):
+        message = last.message
+        out[-1] = fx.Say(type(message)(**{**vars(message), "quick_replies": replies}))  # type: ignore[arg-type]
+    else:
+        out.append(fx.Say(Text("", (), replies)))
+
+
+def _due(raw: Any) -> float:
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    moment = datetime.fromisoformat(str(raw))
+    return moment.timestamp()  # a naive time is the server's local time, as in Rasa
+
+
+def _entities(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return dict(raw)
+    if isinstance(raw, list):
+        return {str(e["entity"]): e.get("value") for e in raw if isinstance(e, dict) and e.get("entity")}
+    return {}
+
+
+def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> list[fx.Effect]:
+    kind = event.get("event")
+    if kind == "slot":
+        return [fx.SetSlot(str(event.get("name")), event.get("value"))]
+    if kind == "reset_slots":
+        return [fx.ResetSlots()]
+    if kind == "followup":
+        return [fx.Followup(str(event.get("name")))]
+    if kind == "pause":
+        return [fx.Pause()]
+    if kind == "resume":
+        return [fx.Resume()]
+    if kind == "restart":
+        return [fx.Restart()]
+    if kind == "rewind":
+        return [fx.Rewind()]
+    if kind == "bot":
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        return message_effects({**data, "text": event.get("text")})
+    if kind == "reminder":
+        intent = str(event.get("intent") or "")
+        if not intent:
+            raise MalformedResult("ReminderScheduled without an intent")
+        due = _due(event.get("date_time"))
+        name = str(event.get("name") or f"{intent}@{due:.3f}")
+        return [fx.ScheduleReminder(name, intent, due, _entities(event.get("entities")),
+                                    bool(event.get("kill_on_user_msg", True)))]
+    if kind == "cancel_reminder":
+        entities = _entities(event.get("entities")) or None
+        return [fx.CancelReminder(event.get("name"), event.get("intent"), entities)]
+    if kind in _NOTHING_TO_DO:
+        return []
+    ignored.append(str(kind))
+    _report_once(action, f"the {kind!r} event")
+    return []
+
+
+def outcome_of(action: str, result: Any) -> ActionOutcome:
+    """Rasa's ``{"events": [...], "responses": [...]}`` as an :class:`ActionOutcome`.
+
+    Responses come first, then events, as Rasa applies them: a ``BotUttered``
+    event is said after the dispatcher's messages.
+    """
+    if result is None:
+        return ActionOutcome(ok=True)
+    if not isinstance(result, dict):
+        raise MalformedResult(f"the answer must be an object with events and responses, not {type(result).__name__}")
+    events, responses = result.get("events") or [], result.get("responses") or []
+    if not isinstance(events, list) or not isinstance(responses, list):
+        raise MalformedResult("events and responses must be lists")
+    effects: list[fx.Effect] = []
+    ignored: list[str] = []
+    for response in responses:
+        effects.extend(message_effects(response))
+    for event in events:
+        if not isinstance(event, dict):
+            raise MalformedResult(f"an event must be an object, not {type(event).__name__}")
+        try:
+            effects.extend(event_effects(action, event, ignored))
+        except (TypeError, ValueError) as exc:
+            raise MalformedResult(f"event {event.get('event')!r}: {exc}") from exc
+    return ActionOutcome(ok=True, effects=effects, ignored=ignored)
