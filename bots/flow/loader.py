@@ -340,7 +340,12 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
     _text_problems([r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language,
                    problems)
 
+    # A text no flow shows is for actions (``dispatcher.utter_message(response=..., who="Ana")``): the action
+    # passes its values, so only texts flows show must get by with slots and built-in names.
+    shown = {r.name for r in [*references, *settings_refs] if r.kind == "text"}
     for key, per_language in collector.responses.items():
+        if key not in shown:
+            continue
         for lang, (variants, mark) in per_language.items():
             for variant in variants:
                 for name in Template(variant).names():
