@@ -348,3 +348,144 @@ async def test_an_action_server_that_is_down(tmp_path: Path) -> None:
         [action] = await chat.events("ana", "action")
         assert action["ok"] is False and "is not reachable" in action["error"] and url[:-8] in action["error"]
         assert await chat.texts("ana", "hello") == ["Hello!"]
+
+
+# --------------------------------------------------------------------------- reminders on Messenger
+
+
+@pytest.fixture
+async def messenger_chat(tmp_path: Path) -> AsyncIterator[tuple[Chat, Any]]:
+    from tests.fake_graph import FakeGraph
+    from tests.test_messenger import messenger_config
+
+    graph = await FakeGraph().start()
+    config = action_config(tmp_path, "in_process").model_copy(update={"connectors": Config.model_validate({
+        "connectors": {"messenger": messenger_config(graph)}}).connectors})
+    try:
+        async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+            yield Chat(runtime, client), graph
+    finally:
+        await graph.close()
+
+
+async def _wait_for(predicate: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+async def test_a_reminder_reaches_messenger_inside_the_window(messenger_chat: tuple[Chat, Any]) -> None:
+    from bots.server.app import MESSENGER
+    from bots.types import Identity
+    from tests.test_messenger import deliver, envelope, text_event
+
+    chat, graph = messenger_chat
+    assert await deliver(chat.client, envelope(text_event("psid-1", "/remind", "m1"))) == 200
+    await chat.client.app[MESSENGER].idle()
+    assert [m["message"].get("text") for m in graph.messages("psid-1")] == ["I'll remind you in 1s."]
+
+    async def reminded() -> bool:
+        return len(graph.messages("psid-1")) == 2
+
+    await _wait_for(reminded)
+    last = graph.sends("psid-1")[-1]
+    assert last["message"]["text"] == "Reminder stretch!" and last["messaging_type"] == "RESPONSE"
+    thread_id = await chat.runtime.store.find(Identity("messenger", "psid-1"))
+    assert thread_id is not None
+
+    async def recorded() -> bool:  # the send is confirmed in the thread, as for any turn
+        return [e.event.kind for e in await chat.runtime.store.events(thread_id)][-2:] == ["bot", "delivered"]
+
+    await _wait_for(recorded)
+
+
+async def test_a_reminder_outside_the_24_hour_window_is_not_sent(messenger_chat: tuple[Chat, Any]) -> None:
+    from bots.server.app import MESSENGER
+    from bots.types import Identity
+    from tests.test_messenger import deliver, envelope, text_event
+
+    chat, graph = messenger_chat
+    event = text_event("psid-2", "/remind", "m2")
+    event["timestamp"] = int((time.time() - 24 * 3600 - 5) * 1000)  # the person wrote just over a day ago
+    assert await deliver(chat.client, envelope(event)) == 200
+    await chat.client.app[MESSENGER].idle()
+    thread_id = await chat.runtime.store.find(Identity("messenger", "psid-2"))
+    assert thread_id is not None
+
+    async def refused() -> bool:
+        return any(e.event.kind == "send_refused" for e in await chat.runtime.store.events(thread_id))
+
+    await _wait_for(refused)
+    assert len(graph.messages("psid-2")) == 1  # only the immediate answer, sent as a reply
+    [refusal] = [e.event.data for e in await chat.runtime.store.events(thread_id) if e.event.kind == "send_refused"]
+    assert refusal["reason"].startswith("outside_window")
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _config_file(tmp_path: Path, mode: str, url: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"bot: {ACTION_BOT}\nlanguages: [en, de]\nactions:\n  mode: {mode}\n  url: {url}\n")
+    return path
+
+
+def _bot_calling_a_missing_action(tmp_path: Path) -> Path:
+    import shutil
+
+    bot = tmp_path / "bot"
+    shutil.copytree(ACTION_BOT, bot, ignore=shutil.ignore_patterns("__pycache__"))
+    (bot / "extra.yml").write_text("flows:\n  extra:\n    trigger: {payloads: [/extra]}\n    steps:\n"
+                                   "      - action: set_slot\n")
+    return bot
+
+
+@pytest.mark.parametrize("mode", ["in_process", "remote"])
+def test_actions_command_lists_the_actions_and_their_flows(mode: str, tmp_path: Path, request: pytest.FixtureRequest
+                                                           ) -> None:
+    from tests.test_cli import threadline
+
+    url = request.getfixturevalue("action_server") if mode == "remote" else "http://127.0.0.1:9/webhook"
+    result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("20 actions in ")
+    assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
+    assert "  set_slots  (called by set_slots)" in lines
+    assert "  echo_tracker  (called by tracker)" in lines
+
+
+@pytest.mark.parametrize("mode", ["in_process", "remote"])
+def test_validate_reports_a_flow_calling_an_action_that_is_missing(mode: str, tmp_path: Path,
+                                                                   request: pytest.FixtureRequest) -> None:
+    from tests.test_cli import threadline
+
+    url = request.getfixturevalue("action_server") if mode == "remote" else "http://127.0.0.1:9/webhook"
+    bot = _bot_calling_a_missing_action(tmp_path)
+    result = threadline("validate", str(bot), "--config", str(_config_file(tmp_path, mode, url)))
+    assert result.returncode == 1
+    assert "bot/extra.yml:5:17: error FLOW-E009: flow 'extra': unknown action 'set_slot' (available: " in result.stderr
+
+
+def test_validate_with_an_unreachable_action_server_warns(tmp_path: Path) -> None:
+    from tests.test_cli import threadline
+
+    url = f"http://127.0.0.1:{free_port()}/webhook"
+    result = threadline("validate", str(ACTION_BOT), "--config", str(_config_file(tmp_path, "remote", url)))
+    assert result.returncode == 0, result.stderr
+    assert "warning BOT-W004: actions not checked: the action server at http://127.0.0.1:" in result.stdout
+    result = threadline("actions", "--config", str(_config_file(tmp_path, "remote", url)))
+    assert result.returncode == 1 and "is not reachable" in result.stderr
+
+
+def test_a_broken_actions_package_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    from tests.test_cli import threadline
+
+    bot = _bot_calling_a_missing_action(tmp_path)
+    (bot / "actions" / "broken.py").write_text("from rasa_sdk import Action\n\nORDERS = {\n")
+    result = threadline("validate", str(bot), "--config", str(_config_file(tmp_path, "in_process", "x")))
+    assert result.returncode == 1
+    assert "error BOT-E011: " in result.stderr and "broken.py" in result.stderr and "SyntaxError" in result.stderr

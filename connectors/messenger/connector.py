@@ -352,7 +352,8 @@ class MessengerConnector:
                 return result
             now = self.clock()
             if result["sent"] or result.get("attempted"):
-                events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + events
+                events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + [
+                    e for e in events if e.kind == "delivery_failed"]
             await runtime.store.commit(thread_id, snapshot.state, events, expected_version=snapshot.version, now=now)
             result.pop("attempted", None)
             return result
@@ -362,8 +363,9 @@ class MessengerConnector:
                                 ) -> tuple[dict[str, Any], list[ThreadEvent]]:
         """Policy check and send, the caller holding the thread's lock; returns the result and events to record.
 
-        The events are a refusal or a failed delivery; the messages themselves
-        are recorded by the caller (a turn has already committed them).
+        The events are a refusal, a failed delivery or the ``delivered`` marker;
+        the messages themselves are recorded by the caller (a turn has already
+        committed them).
         """
         identities = [i for i in await self.runtime.store.identities(thread_id)
                       if i.channel in (CHANNEL, USER_REF_CHANNEL)]
@@ -377,11 +379,11 @@ class MessengerConnector:
             return {"sent": False, "reason": decision.reason}, [
                 ThreadEvent("send_refused", {"channel": CHANNEL, "reason": decision.reason, "by": by_person},
                             now, CHANNEL)]
-        failures = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
-                                   tag=decision.tag)
-        failures = [e for e in failures if e.kind == "delivery_failed"]
+        events = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
+                                 tag=decision.tag)
+        failures = [e for e in events if e.kind == "delivery_failed"]
         result: dict[str, Any] = {"sent": not failures, "messaging_type": decision.messaging_type,
                                   "tag": decision.tag, "attempted": True}
         if failures:
             result["reason"] = failures[0].data["reason"]
-        return result, failures
+        return result, events
