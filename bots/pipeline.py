@@ -147,10 +147,12 @@ class Pipeline:
         while turn.action is not None:
             if stored is None:  # the thread's past, read once per turn and only when an action needs it
                 stored = [e.event for e in await self.store.tail(thread_id, TRACKER_KINDS, self.action_history)]
+            said = [outbound_event(m, self.clock(), channel) for m in turn.outbound]
+            # A form validation action reads the answers to check from the slot events at the very end
+            # (rasa-sdk's ``slots_to_validate``), as Rasa's form appends them: this turn's replies go before.
+            history = stored + (said + turn.events if turn.action.validate_slot else turn.events + said)
             call = ActionCall(name=turn.action.name, thread_id=thread_id, channel=channel, state=turn.state,
-                              latest_message=nlu.as_parse_data() if nlu else None,
-                              history=stored + turn.events + [outbound_event(m, self.clock(), channel)
-                                                              for m in turn.outbound],
+                              latest_message=nlu.as_parse_data() if nlu else None, history=history,
                               user_id=user_id)
             try:
                 outcome = await self.actions.run(call)

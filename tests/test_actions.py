@@ -225,6 +225,20 @@ async def test_unsupported_events_are_reported_and_the_rest_applies(chat: Chat,
     assert all("unsupported" in r and "'active_loop'" in r for r in reports)
 
 
+async def test_a_form_validation_action_checks_each_answer(chat: Chat) -> None:
+    assert await chat.texts("ana", "/survey") == ["Which color?"]
+    assert await chat.texts("ana", "purple") == ["We don't make shoes in purple.", "Which color?"]
+    assert (await chat.state("ana"))["slots"]["color"] is None
+    assert await chat.texts("ana", "Blue") == ["Color blue."]  # the validator normalised it
+    assert [e["name"] for e in await chat.events("ana", "action")] == ["validate_survey", "validate_survey"]
+    [rejected] = await chat.events("ana", "slot_rejected")
+    assert rejected["name"] == "color" and rejected["by"] == "validate_survey"
+
+    await chat.say("bo", "/survey")
+    await chat.say("bo", "pink")
+    assert await chat.texts("bo", "beige") == ["We don't make shoes in beige.", "Sorry?"]  # max_attempts: 2
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -257,7 +271,8 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
     seen = reply["custom"]
     thread_id = await chat.thread("ana")
     assert seen["sender_id"] == thread_id
-    assert seen["slots"] == {"color": "red", "count": 3, "note": None, "counter": None, "language": "en"}
+    assert seen["slots"] == {"color": "red", "count": 3, "note": None, "counter": None, "language": "en",
+                             "requested_slot": None}
     [_, user] = await chat.events("ana", "user")
     latest = seen["latest_message"]
     assert latest["text"] == "show me the tracker"
@@ -276,7 +291,7 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
     assert kinds.count("slot") == 2 and "bot" in kinds
     domain = seen["domain"]
     assert domain["intents"] == ["debug", "goodbye", "greet"]
-    assert domain["slots"] == ["color", "count", "counter", "language", "note"]
+    assert domain["slots"] == ["color", "count", "counter", "language", "note", "requested_slot"]
     assert "hello" in domain["responses"] and "greeting_for" in domain["responses"]
     assert "echo_tracker" in domain["actions"] and "set_slots" in domain["actions"]
     assert domain["forms"] == {"survey": {"required_slots": ["color"]}}
@@ -452,7 +467,7 @@ def test_actions_command_lists_the_actions_and_their_flows(mode: str, tmp_path: 
     result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("20 actions in ")
+    assert lines[0].startswith("21 actions in ")
     assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
     assert "  set_slots  (called by set_slots)" in lines
     assert "  echo_tracker  (called by tracker)" in lines

@@ -150,6 +150,13 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     slots = {name: state.slots.get(name, slot.initial) for name, slot in bot.slots.items()}
     slots.update({k: v for k, v in state.slots.items() if k not in slots})
     slots.setdefault("language", state.language or bot.default_language)  # what the domain's responses vary on
+    requested = None
+    if state.stack:
+        frame = state.stack[-1]
+        ops = bot.flows[frame.flow].ops if frame.flow in bot.flows else ()
+        if frame.pc < len(ops) and isinstance(ops[frame.pc], AskOp):
+            requested = ops[frame.pc].slot  # type: ignore[attr-defined]
+    slots.setdefault("requested_slot", requested)
     top = state.stack[-1].flow if state.stack else None
     return {
         "sender_id": call.thread_id,
@@ -194,6 +201,8 @@ class Domain:
             if slot.type == "choice":
                 definition["values"] = [str(v) for v in slot.values]
             slots[name] = definition
+        slots.setdefault("requested_slot", {"type": "any", "initial_value": None, "influence_conversation": False,
+                                            "mappings": [{"type": "custom"}]})
         slots.setdefault("language", {"type": "categorical", "values": list(bot.languages),
                                       "initial_value": bot.default_language, "influence_conversation": False,
                                       "mappings": [{"type": "custom"}]})

@@ -80,6 +80,7 @@ class ActionRequest:
     flow: str
     error_pc: int | None = None
     advance: bool = True
+    validate_slot: str | None = None  # a form validation action (``validate_<flow>``) checking this answer
 
 
 @dataclass
@@ -487,6 +488,9 @@ class _Run:
             if followup is not None and followup in self.bot.flows and not self.state.handoff:
                 self._start(followup, prefill=None)
             return
+        if request.validate_slot is not None:
+            self._validated(request, outcome)
+            return
         if not self.state.stack or self.state.stack[-1].flow != request.flow:
             return  # nothing to go on with (cannot happen unless the stack was cleared above)
         frame = self.state.stack[-1]
@@ -725,10 +729,54 @@ class _Run:
     def _fill(self, frame: Frame, op: AskOp, value: Any) -> None:
         self.turn.prefill = None  # this message answered this question; it must not answer the next one
         self.set_slot(op.slot, value, "answer")
+        if self._validate(frame, op):
+            return
         frame.waiting = False
         frame.attempts = 0
         frame.pc += 1
         self.run()
+
+    def _validate(self, frame: Frame, op: AskOp) -> bool:
+        """A flow with a ``validate_<flow>`` action (rasa-sdk's FormValidationAction) has it check each answer."""
+        name = f"validate_{frame.flow}"
+        if name not in self.bot.actions:
+            return False
+        frame.waiting = True
+        self.turn.action = ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot)
+        return True
+
+    def _validated(self, request: ActionRequest, outcome: ActionOutcome) -> None:
+        """The validation action answered: go on, or ask again when it emptied the slot."""
+        frame = self.state.stack[-1] if self.state.stack else None
+        if frame is None or frame.flow != request.flow:
+            return
+        op = self.bot.flows[frame.flow].ops[frame.pc]
+        assert isinstance(op, AskOp)
+        if not outcome.ok:
+            self.set_slot(op.slot, None, f"action:{request.name}")
+            self.emit(Text(self._apology()))
+            self._finish_flow(status="failed")
+            if not (self.state.stack and self.state.stack[-1].waiting):
+                self.run()
+            return
+        if self.state.slots.get(op.slot) is not None:
+            frame.waiting = False
+            frame.attempts = 0
+            frame.pc += 1
+            self.run()
+            return
+        frame.attempts += 1
+        self.log("slot_rejected", name=op.slot, by=request.name, attempt=frame.attempts)
+        if frame.attempts >= op.max_attempts:
+            frame.waiting = False
+            frame.attempts = 0
+            frame.pc = op.failure_pc
+            self.log("flow", flow=frame.flow, status="ask_failed", slot=op.slot)
+            self.run()
+            return
+        if op.invalid is not None and not any(isinstance(e, (fx.Say, fx.SayResponse)) for e in outcome.effects):
+            self.emit(Text(self.text(op.invalid)))  # the validator said nothing: the flow's own words
+        self._prompt(op)
 
     def _prompt(self, op: AskOp) -> None:
         choices: tuple[QuickReply, ...] = tuple(
@@ -845,6 +893,8 @@ class _Run:
             if answer.ok:
                 self.turn.prefill = None  # one value per message
                 self.set_slot(op.slot, answer.value, "message")
+                if self._validate(frame, op):
+                    return True
                 frame.pc += 1
                 return False
         self.turn.prefill = None
