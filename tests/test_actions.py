@@ -504,3 +504,56 @@ def test_a_broken_actions_package_is_reported_with_file_and_line(tmp_path: Path)
     result = threadline("validate", str(bot), "--config", str(_config_file(tmp_path, "in_process", "x")))
     assert result.returncode == 1
     assert "error BOT-E011: " in result.stderr and "broken.py" in result.stderr and "SyntaxError" in result.stderr
+
+
+# --------------------------------------------------------------------------- the demo bot's actions
+
+
+@pytest.mark.parametrize("mode", ["in_process", "remote"])
+async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: str, tmp_path: Path) -> None:
+    from tests.conftest import DEMO_BOT, demo_config
+
+    process = None
+    url = "http://127.0.0.1:9/webhook"
+    if mode == "remote":  # the demo's own package on its own action server
+        port = free_port()
+        log = tmp_path / "demo-actions.log"
+        process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                                   cwd=DEMO_BOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        url = f"http://127.0.0.1:{port}/webhook"
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    break
+            except OSError:
+                await asyncio.sleep(0.2)
+    try:
+        config = demo_config(tmp_path / "data", actions={"mode": mode, "url": url})
+        async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+            chat = Chat(runtime, client)
+            replies = await chat.texts("ana", "where is my order ST-123456")
+            assert replies == ["Good news! Your order ST-123456 (Trail Runner 2, EU 42) has shipped and should "
+                               "arrive by 2026-12-02."]
+            [lookup] = await chat.events("ana", "action")
+            assert lookup == {"kind": "action", "name": "lookup_order", "ok": True, "error": None}
+            slots = {e["name"]: e["value"] for e in await chat.events("ana", "slot")}
+            assert slots["order_found"] is True and slots["order_item"] == "Trail Runner 2, EU 42"
+
+            for sku in ("CG1", "TR2"):
+                response = await client.post("/webhooks/rest/webhook", json={
+                    "sender": "bo", "event": {"name": "product_viewed", "data": {"sku": sku}}})
+                assert response.status == 200
+            response = await client.post("/webhooks/rest/webhook", json={
+                "sender": "bo", "event": {"name": "conversation_start"}})
+            [welcome] = await response.json()
+            assert welcome["text"].startswith("Welcome back! Still looking at the Trail Runner 2 (€129)?")
+            assert welcome["buttons"][1] == {"title": "Buy", "payload": '/buy{"sku": "TR2"}'}
+
+            response = await client.post("/webhooks/rest/webhook", json={
+                "sender": "cy", "event": {"name": "conversation_start"}})
+            [welcome] = await response.json()
+            assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant")
+    finally:
+        if process is not None:
+            _stop(process)
