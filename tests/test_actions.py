@@ -557,3 +557,38 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
     finally:
         if process is not None:
             _stop(process)
+
+
+async def test_a_reminder_reaches_the_open_website_widget(tmp_path: Path) -> None:
+    from tests.test_web_protocol import open_tab
+
+    async with open_runtime(action_config(tmp_path, "in_process")) as runtime, \
+            TestClient(TestServer(create_app(runtime))) as client:
+        tab, _ = await open_tab(client, "visitor0000000000042")
+        await tab.send(type="message", id="m1", text="/remind")
+        _, messages = await tab.until_ack("m1")
+        assert [m["text"] for m in messages if m["role"] == "bot"] == ["I'll remind you in 1s."]
+        pushed = await tab.next("messages")  # nobody asked: the reminder's reply is pushed live
+        assert [m["text"] for m in pushed["messages"]] == ["Reminder stretch!"]
+
+
+async def test_a_reminder_due_while_the_server_was_down_fires_after_the_restart(tmp_path: Path) -> None:
+    config = action_config(tmp_path, "in_process")
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        chat = Chat(runtime, client)
+        assert await chat.texts("ana", "/remind", **{"in": 1.0}) == ["I'll remind you in 1s."]
+        thread_id = await chat.thread("ana")
+        assert [r["name"] for r in (await chat.state("ana"))["reminders"]] == ["r1"]
+    await asyncio.sleep(1.3)  # due while nothing runs
+    restarted_at = time.time()
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        async def fired() -> bool:
+            return any(e.event.data.get("text") == "Reminder stretch!"
+                       for e in await runtime.store.events(thread_id) if e.event.kind == "bot")
+
+        await _wait_for(fired)
+        [firing] = [e.event for e in await runtime.store.events(thread_id)
+                    if e.event.kind == "reminder" and e.event.data["status"] == "fired"]
+        assert firing.timestamp >= restarted_at  # fired by the restarted server, not before it stopped
+        snapshot = await runtime.store.load(thread_id)
+        assert snapshot is not None and snapshot.state["reminders"] == []
