@@ -547,7 +547,7 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
             response = await client.post("/webhooks/rest/webhook", json={
                 "sender": "bo", "event": {"name": "conversation_start"}})
             [welcome] = await response.json()
-            assert welcome["text"].startswith("Welcome back! Still looking at the Trail Runner 2 (€129)?")
+            assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant 👟 Looking at the Trail Runner 2 (€129)?")
             assert welcome["buttons"][1] == {"title": "Buy", "payload": '/buy{"sku": "TR2"}'}
 
             response = await client.post("/webhooks/rest/webhook", json={
