@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from bots.actions import ActionCall, ActionRunner
 from bots.flow.engine import ActionOutcome, Engine, Turn
@@ -43,6 +43,7 @@ class TurnOutcome:
     duplicate: bool = False
     language: str | None = None
     committed: tuple[StoredEvent, ...] = ()
+    message_tag: str | None = None  # the Messenger tag of the flow that spoke, for sends outside the window
 
 
 # Called with the thread's lock still held, so replies of one thread reach every channel in order.
@@ -108,7 +109,8 @@ class Pipeline:
             self.on_wake(turn.state.wake_at)
         first = version - len(events) + 1
         committed = tuple(StoredEvent(thread_id, first + i, event) for i, event in enumerate(events))
-        outcome = TurnOutcome(thread_id, turn.outbound, language=turn.state.language, committed=committed)
+        outcome = TurnOutcome(thread_id, turn.outbound, language=turn.state.language, committed=committed,
+                              message_tag=turn.message_tag)
         if deliver is not None:
             delivery_events = await deliver(outcome)
             if delivery_events:
@@ -142,7 +144,7 @@ class Pipeline:
         return await self.interpreter.parse(inbound.text, hints)
 
     async def _run_actions(self, thread_id: str, channel: str, user_id: str | None, turn: Turn,
-                           nlu: NLUResult | None) -> Turn:
+                           nlu: NLUResult | None, latest_message: dict[str, Any] | None = None) -> Turn:
         stored: list[ThreadEvent] | None = None
         while turn.action is not None:
             if stored is None:  # the thread's past, read once per turn and only when an action needs it
@@ -152,7 +154,7 @@ class Pipeline:
             # (rasa-sdk's ``slots_to_validate``), as Rasa's form appends them: this turn's replies go before.
             history = stored + (said + turn.events if turn.action.validate_slot else turn.events + said)
             call = ActionCall(name=turn.action.name, thread_id=thread_id, channel=channel, state=turn.state,
-                              latest_message=nlu.as_parse_data() if nlu else None, history=history,
+                              latest_message=nlu.as_parse_data() if nlu else latest_message, history=history,
                               user_id=user_id)
             try:
                 outcome = await self.actions.run(call)
@@ -163,21 +165,51 @@ class Pipeline:
         return turn
 
     async def fire_reminders(self, thread_id: str, deliver: Deliver | None) -> int:
-        """Run the thread's due reminders, one turn each; returns how many fired."""
+        """Run the reminders that are due now, one turn each; returns how many fired.
+
+        Only those due when this call starts: one that a reminder's own flow
+        schedules is left to the scheduler's next pass, so nothing loops here.
+        """
         fired = 0
         async with self.locks.lock(f"thread:{thread_id}"):
-            while True:
+            snapshot = await self.store.load(thread_id)
+            started = self.clock()
+            due = len([r for r in (snapshot.state.get("reminders") or []) if r["due"] <= started]) if snapshot else 0
+            while fired < due:
                 snapshot = await self.store.load(thread_id)
                 if snapshot is None:
-                    return fired
+                    break
                 now = self.clock()
-                turn = self.engine.fire_reminder(ThreadState.from_json(snapshot.state), now)
+                turn = self.engine.fire_reminder(ThreadState.from_json(snapshot.state), now, due_by=started)
                 if turn is None:
-                    return fired
+                    break
                 fired += 1
                 channel = turn.state.channel
-                turn = await self._run_actions(thread_id, channel, None, turn, None)
+                reminder = turn.reminder or {}
+                entities = reminder.get("entities") or {}
+                # Rasa's reminders arrive as the intent itself: that is the tracker's latest message
+                latest = {"text": f"/{reminder.get('intent')}", "intent": {"name": reminder.get("intent"),
+                                                                           "confidence": 1.0},
+                          "intent_ranking": [{"name": reminder.get("intent"), "confidence": 1.0}],
+                          "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+                          "metadata": {"reminder": reminder.get("name")}}
+                turn = await self._run_actions(thread_id, channel, None, turn, None, latest)
                 await self._commit(thread_id, snapshot, turn, channel, now, deliver)
+        return fired
+
+    async def drop_due_reminders(self, thread_id: str, error: str) -> None:
+        """Firing keeps failing: drop the due reminders, saying why, so they stop coming back."""
+        async with self.locks.lock(f"thread:{thread_id}"):
+            snapshot = await self.store.load(thread_id)
+            if snapshot is None:
+                return
+            now = self.clock()
+            state = ThreadState.from_json(snapshot.state)
+            dropped = [r for r in state.reminders if r["due"] <= now]
+            state.set_reminders([r for r in state.reminders if r["due"] > now])
+            events = [ThreadEvent("reminder", {"status": "dropped", "name": r.get("name"), "intent": r.get("intent"),
+                                               "reason": error}, now) for r in dropped]
+            await self.store.commit(thread_id, state.to_json(), events, expected_version=snapshot.version, now=now)
 
     async def release_handoff(self, thread_id: str, by: str = "") -> bool:
         """Let the bot reply on a thread again after a person took over; False if there was no hand-off."""

@@ -54,16 +54,20 @@ class ReminderScheduler:
         store = self.pipeline.store
         now = self.clock()
         fired = 0
-        for thread_id in await store.due_threads(now=now, limit=100):
+        for thread_id in await store.due_threads(now=now, limit=100 + len(self._failed)):
             if self._failed.get(thread_id, 0.0) > now:
                 continue
             try:
                 fired += await self.pipeline.fire_reminders(thread_id, self.deliver)
                 self._failed.pop(thread_id, None)
-            except Exception:  # one broken thread must not stop the others' reminders
-                log.exception("thread %s: firing its reminders failed; trying again in %gs", thread_id,
-                              RETRY_FAILED_SECONDS)
-                self._failed[thread_id] = now + RETRY_FAILED_SECONDS
+            except Exception as exc:  # one broken thread must not stop the others' reminders
+                log.exception("thread %s: firing its due reminders failed; they are dropped", thread_id)
+                try:
+                    await self.pipeline.drop_due_reminders(thread_id, f"{type(exc).__name__}: {exc}")
+                except Exception:  # the store itself fails: try again later, after the others
+                    log.exception("thread %s: dropping its reminders failed; trying again in %gs", thread_id,
+                                  RETRY_FAILED_SECONDS)
+                    self._failed[thread_id] = now + RETRY_FAILED_SECONDS
         return fired
 
     async def _loop(self) -> None:

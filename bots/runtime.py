@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from bots.config import Config
 from bots.errors import Problem, ProblemsError, UserError
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
-from bots.flow.model import Bot
+from bots.flow.model import AskOp, Bot
 from bots.located_yaml import Mark
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
@@ -65,6 +66,14 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
         problems.append(Problem(_actions_mark(config), "BOT-E011", str(exc)))
     result = load_bot(config.bot, languages=config.languages, default_language=config.default_language,
                       actions=known)
+    if known is None and result.bot is not None:
+        # The server could not say what it has: assume every flow with questions may have a validator
+        # (a 404 then means "none"), so form validation works once the server is up.
+        validators = {f"validate_{flow.name}" for flow in result.bot.flows.values()
+                      if any(isinstance(op, AskOp) for op in flow.ops)}
+        result = LoadResult(dataclasses.replace(result.bot, actions=tuple(sorted({*result.bot.actions,
+                                                                                  *validators}))),
+                            result.problems)
     if problems:
         result = LoadResult(result.bot if not any(p.severity == "error" for p in problems) else None,
                             result.problems + problems)

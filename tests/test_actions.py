@@ -469,7 +469,7 @@ def test_actions_command_lists_the_actions_and_their_flows(mode: str, tmp_path: 
     result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("21 actions in ")
+    assert lines[0].startswith("28 actions in ")
     assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
     assert "  set_slots  (called by set_slots)" in lines
     assert "  echo_tracker  (called by tracker)" in lines
@@ -594,3 +594,124 @@ async def test_a_reminder_due_while_the_server_was_down_fires_after_the_restart(
         assert firing.timestamp >= restarted_at  # fired by the restarted server, not before it stopped
         snapshot = await runtime.store.load(thread_id)
         assert snapshot is not None and snapshot.state["reminders"] == []
+
+
+# --------------------------------------------------------------------------- actions that misbehave
+
+
+async def test_an_action_loop_is_stopped_with_one_apology(chat: Chat) -> None:
+    assert await chat.texts("ana", "/follow_self") == [
+        "Sorry, something went wrong on our side. Please try again in a moment."]
+    assert len(await chat.events("ana", "action")) == 20
+    [error] = [e["error"] for e in await chat.events("ana", "error")]
+    assert error.startswith("more than 20 actions in one turn")
+    assert (await chat.state("ana"))["stack"] == []
+    assert await chat.texts("ana", "hello") == ["Hello!"]
+
+
+async def test_a_reminder_for_a_time_already_past_is_dropped(chat: Chat) -> None:
+    assert await chat.texts("ana", "/remind_past") == ["Done."]
+    [reminder] = await chat.events("ana", "reminder")
+    assert reminder["status"] == "dropped" and reminder["reason"] == "its time has already passed"
+    assert (await chat.state("ana"))["wake_at"] is None
+
+
+async def test_one_bad_event_spares_the_others(chat: Chat) -> None:
+    assert await chat.texts("ana", "/odd_values") == ["After the action: color=kept, count=7."]
+    [action] = await chat.events("ana", "action")
+    assert action["ok"] is True and len(action["ignored"]) == 1
+    assert action["ignored"][0].startswith("reminder (invalid: ")
+
+
+async def test_a_value_json_cannot_carry_fails_the_action_the_same_way_in_both_modes(chat: Chat) -> None:
+    assert await chat.texts("ana", "/not_json") == [
+        "Sorry, something went wrong on our side. Please try again in a moment."]
+    [action] = await chat.events("ana", "action")
+    assert action["ok"] is False and (await chat.state("ana"))["slots"]["color"] is None
+
+
+async def test_an_action_may_import_its_package_lazily(chat: Chat) -> None:
+    assert await chat.texts("ana", "/lazy_import") == ["from a lazy import"]
+
+
+async def test_a_blocking_validator_does_not_stall_other_conversations(chat: Chat) -> None:
+    await chat.say("ana", "/survey")
+    slow = asyncio.create_task(chat.texts("ana", "slowcolor"))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    assert await chat.texts("bo", "hello") == ["Hello!"]
+    assert time.monotonic() - started < 0.7 and not slow.done()
+    assert await slow == ["We don't make shoes in slowcolor.", "Which color?"]
+
+
+async def test_a_reminders_flow_sees_the_reminder_as_the_latest_message(chat: Chat) -> None:
+    await chat.say("ana", "/remind", **{"in": 0.3})
+
+    async def fired() -> bool:
+        return "Reminder stretch!" in [e.get("text") for e in await chat.events("ana", "bot")]
+
+    await _wait_for(fired)  # the reminded action read the note from tracker.get_latest_entity_values
+    [fired_event] = [e for e in await chat.events("ana", "reminder") if e["status"] == "fired"]
+    assert fired_event["entities"] == {"note": "stretch"}
+
+
+async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_path: Path) -> None:
+    from bots.reminders import ReminderScheduler
+
+    async with open_runtime(action_config(tmp_path, "in_process")) as runtime, \
+            TestClient(TestServer(create_app(runtime))) as client:
+        chat = Chat(runtime, client)
+        await chat.say("ana", "/remind", **{"in": 3600})
+        await chat.say("bo", "/remind", **{"in": 3600})
+        store = runtime.store
+        for sender, broken in (("ana", True), ("bo", False)):
+            thread_id = await chat.thread(sender)
+            snapshot = await store.load(thread_id)
+            assert snapshot is not None
+            state = dict(snapshot.state)
+            reminder = {**state["reminders"][0], "due": time.time() - 1}
+            if broken:
+                del reminder["intent"]  # a state no current code writes (an older version's, say)
+            state["reminders"], state["wake_at"] = [reminder], reminder["due"]
+            await store.commit(thread_id, state, [], expected_version=snapshot.version, now=time.time())
+        scheduler = ReminderScheduler(runtime.pipeline, None)
+        assert await scheduler.fire_due() == 1  # bo's fired although ana's failed
+        [dropped] = [e for e in await chat.events("ana", "reminder") if e["status"] == "dropped"]
+        assert "KeyError" in dropped["reason"]
+        assert (await chat.state("ana"))["wake_at"] is None
+        assert "Reminder stretch!" in [e.get("text") for e in await chat.events("bo", "bot")]
+        assert await store.due_threads(now=time.time()) == []
+
+
+async def test_a_reminder_into_a_tagged_flow_goes_out_with_the_tag_after_the_window(
+        messenger_chat: tuple[Chat, Any]) -> None:
+    from bots.server.app import MESSENGER
+    from tests.test_messenger import deliver, envelope, text_event
+
+    chat, graph = messenger_chat
+    event = text_event("psid-3", "/remind_tagged", "m3")
+    event["timestamp"] = int((time.time() - 24 * 3600 - 5) * 1000)
+    assert await deliver(chat.client, envelope(event)) == 200
+    await chat.client.app[MESSENGER].idle()
+
+    async def sent() -> bool:
+        return len(graph.messages("psid-3")) == 2
+
+    await _wait_for(sent)
+    last = graph.sends("psid-3")[-1]
+    assert last["messaging_type"] == "MESSAGE_TAG" and last["tag"] == "CONFIRMED_EVENT_UPDATE"
+
+
+async def test_form_validation_works_once_a_server_down_at_start_comes_up(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/webhook"
+    async with open_runtime(action_config(tmp_path, "remote", url)) as runtime, \
+            TestClient(TestServer(create_app(runtime))) as client:
+        chat = Chat(runtime, client)
+        process = await asyncio.to_thread(_start_action_server, port, tmp_path / "late.log")
+        try:
+            assert await chat.texts("ana", "/survey") == ["Which color?"]
+            assert await chat.texts("ana", "purple") == ["We don't make shoes in purple.", "Which color?"]
+            assert await chat.texts("ana", "red") == ["Color red."]
+        finally:
+            _stop(process)

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
 
-from bots.actions.in_process import ActionRejected, InProcessActionServer
+from bots.actions.in_process import ActionNotFound, ActionRejected, InProcessActionServer
 from bots.actions.remote import ActionServerError, RemoteActionServer
 from bots.actions.tracker import ActionCall, Domain, tracker_of
 from bots.actions.translate import MalformedResult, outcome_of
@@ -72,6 +72,11 @@ class ActionRunner:
                 self.server.call(request, domain=self.domain.as_dict, digest=self.domain.digest),
                 self.timeout_seconds)
             return outcome_of(call.name, result)
+        except ActionNotFound as exc:
+            if call.name.startswith("validate_"):  # form validation is optional: no validator, nothing to check
+                return ActionOutcome(ok=True)
+            error = str(exc)
+            log.error("action %s on thread %s: %s", call.name, call.thread_id, error)
         except (asyncio.TimeoutError, TimeoutError):
             error = f"timed out after {self.timeout_seconds:g}s"
             log.error("action %s on thread %s: %s", call.name, call.thread_id, error)

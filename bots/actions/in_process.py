@@ -1,15 +1,20 @@
 """rasa-sdk actions run inside the Threadline process: no HTTP, same code as on an action server.
 
 The bot folder's actions package (``actions/`` or ``actions.py``) is imported
-under its own name, exactly as ``python -m rasa_sdk --actions actions`` would,
-so ``from actions.shop import CATALOGUE`` works in it. Only the ``Action``
-classes defined in that package are registered: rasa-sdk's own discovery
-takes every ``Action`` subclass in the process, which would mix the actions
-of two bots loaded by one process.
+under its own name with the bot folder on ``sys.path``, exactly as ``python -m
+rasa_sdk --actions actions`` run in that folder would, so ``from
+actions.catalogue import PRODUCTS`` (also lazily, inside ``run``) and helper
+modules beside the package work. Only the ``Action`` classes defined in the
+package are registered: rasa-sdk's own discovery takes every ``Action``
+subclass in the process. A process serves one bot; loading another bot folder
+(tests do) first unloads the previous folder's modules.
 
 Calls go through rasa-sdk's ``ActionExecutor.run`` with the same request a
-server would receive. A synchronous ``run`` (plain ``def``) is executed on a
-worker thread so a slow one cannot stall every other conversation.
+server would receive, and the answer goes through JSON as it would over
+HTTP. Code that blocks (a plain ``def run``, or a form validation action with
+plain ``def validate_<slot>`` methods) runs on the actions' own bounded thread
+pool, so it neither stalls other conversations nor the threads the server's
+I/O needs.
 """
 
 from __future__ import annotations
@@ -17,33 +22,58 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
 import logging
 import pkgutil
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bots.actions.translate import MalformedResult
 from bots.errors import UserError
 
 log = logging.getLogger(__name__)
+ACTION_THREADS = 16
+_LOADED_DIRS: set[str] = set()  # bot folders whose modules this process imported
 
 
 class ActionRejected(Exception):
-    """The action refused to run (rasa-sdk's ``ActionExecutionRejection``), or it does not exist."""
+    """The action refused to run (rasa-sdk's ``ActionExecutionRejection``)."""
+
+
+class ActionNotFound(ActionRejected):
+    """No action of that name (an action server's 404)."""
+
+
+def _unload_other_bots(bot_dir: str) -> None:
+    for other in list(_LOADED_DIRS - {bot_dir}):
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None) or ""
+            if file.startswith(other + "/"):
+                del sys.modules[name]
+        while other in sys.path:
+            sys.path.remove(other)
+        _LOADED_DIRS.discard(other)
 
 
 def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
-    """Import ``package`` from ``bot_dir`` and all its submodules; leave ``sys.modules`` as it was."""
-    root = bot_dir / package
-    if not (root / "__init__.py").is_file() and not (bot_dir / f"{package}.py").is_file():
+    """Import ``package`` from ``bot_dir`` and all its submodules, and keep them imported."""
+    root = bot_dir / package.replace(".", "/")
+    if not (root / "__init__.py").is_file() and not root.with_suffix(".py").is_file():
         return []
-    before = set(sys.modules)
-    sys.path.insert(0, str(bot_dir))
+    folder = str(bot_dir.resolve())
+    _unload_other_bots(folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    _LOADED_DIRS.add(folder)
+    stale = [n for n, m in sys.modules.items() if (n == package or n.startswith(package + "."))
+             and not (getattr(m, "__file__", None) or "").startswith(folder + "/")]
+    for name in stale:  # a module of the same name from elsewhere (not this bot's)
+        del sys.modules[name]
     try:
-        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-            del sys.modules[name]  # another bot's package of the same name
         module = importlib.import_module(package)
         modules = [module]
         if hasattr(module, "__path__"):
@@ -51,15 +81,27 @@ def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
                 modules.append(importlib.import_module(info.name))
         return modules
     except Exception as exc:
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f"{frame.filename}:{frame.lineno}: " if frame and frame.filename.startswith(str(bot_dir)) else ""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(folder)]
+        if isinstance(exc, SyntaxError) and exc.filename:
+            where = f"{exc.filename}:{exc.lineno}: "
+        else:
+            where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
         raise UserError(f"{where}importing the actions package {package!r} failed: {type(exc).__name__}: {exc}"
                         ) from exc
-    finally:
-        sys.path.remove(str(bot_dir))
-        for name in set(sys.modules) - before:
-            if name == package or name.startswith(package + "."):
-                del sys.modules[name]  # the executor holds what it needs; the next bot imports its own
+
+
+def _blocks(action: Any) -> bool:
+    """Whether calling the action may block the event loop (code written without ``async``)."""
+    if not inspect.iscoroutinefunction(action):
+        return True
+    from rasa_sdk.forms import ValidationAction
+
+    instance = getattr(action, "__self__", None)
+    if isinstance(instance, ValidationAction):
+        return any(callable(member) and not inspect.iscoroutinefunction(member)
+                   for name, member in inspect.getmembers(instance)
+                   if name.startswith(("validate_", "extract_")))
+    return False
 
 
 def load_executor(bot_dir: Path, package: str) -> Any:
@@ -69,14 +111,11 @@ def load_executor(bot_dir: Path, package: str) -> Any:
 
     executor = ActionExecutor()
     modules = _import_package(bot_dir, package)
-    names = {m.__name__ for m in modules}
     seen: dict[str, str] = {}
     for module in modules:
         for _attr, cls in inspect.getmembers(module, inspect.isclass):
-            if not issubclass(cls, Action) or cls.__module__ not in names or inspect.isabstract(cls):
-                continue
-            if cls.__module__ != module.__name__:
-                continue  # imported from a sibling module: registered there
+            if not issubclass(cls, Action) or cls.__module__ != module.__name__ or inspect.isabstract(cls):
+                continue  # rasa-sdk's own classes, abstract bases, and classes imported from elsewhere
             try:
                 name = cls().name()
             except Exception as exc:
@@ -95,6 +134,8 @@ class InProcessActionServer:
     def __init__(self, bot_dir: Path, package: str, *, executor: Any = None) -> None:
         self.package = package
         self.executor = executor if executor is not None else load_executor(bot_dir, package)
+        self._blocking = {name: _blocks(action) for name, action in self.executor.actions.items()}
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def where(self) -> str:
@@ -110,21 +151,33 @@ class InProcessActionServer:
         return None
 
     async def close(self) -> None:
-        return None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def call(self, request: dict[str, Any], *, domain: dict[str, Any], digest: str) -> dict[str, Any]:
         from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
         request = {**request, "domain": domain, "domain_digest": digest}
         name = request["next_action"]
-        action = self.executor.actions.get(name)
-        if action is None:
-            raise ActionRejected(f"no action {name!r} in {self.where}")
+        if name not in self.executor.actions:
+            raise ActionNotFound(f"no action {name!r} in {self.where}")
         try:
-            if inspect.iscoroutinefunction(action):
+            if self._blocking.get(name):
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(ACTION_THREADS, thread_name_prefix="action")
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, asyncio.run, self.executor.run(request))
+            else:
                 result = await self.executor.run(request)
-            else:  # plain ``def run``: keep the event loop free while it works
-                result = await asyncio.to_thread(asyncio.run, self.executor.run(request))
-        except (ActionExecutionRejection, ActionNotFoundException) as exc:
-            raise ActionRejected(str(getattr(exc, "message", exc))) from exc
-        return result.model_dump() if result is not None else {"events": [], "responses": []}
+        except ActionNotFoundException as exc:
+            raise ActionNotFound(str(getattr(exc, "message", exc))) from exc
+        except ActionExecutionRejection as exc:
+            raise ActionRejected(f"rejected: {getattr(exc, 'message', exc)}") from exc
+        answer = result.model_dump() if result is not None else {"events": [], "responses": []}
+        # What a server could send, no more: an action server fails on values JSON cannot carry, and so
+        # does this, instead of storing a set as text or breaking a channel's reply later.
+        try:
+            return json.loads(json.dumps(answer))  # type: ignore[no-any-return]
+        except (TypeError, ValueError) as exc:
+            raise MalformedResult(f"the answer holds a value JSON cannot carry: {exc}") from exc

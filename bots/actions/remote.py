@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bots.actions.in_process import ActionRejected
+from bots.actions.in_process import ActionNotFound, ActionRejected
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class RemoteActionServer:
             return body or {"events": [], "responses": []}
         message = body.get("error") if isinstance(body, dict) else None
         if status == 404:
-            raise ActionRejected(f"{self.where} has no action {request['next_action']!r}")
+            raise ActionNotFound(f"{self.where} has no action {request['next_action']!r}")
         if status == 400:
             raise ActionRejected(f"rejected: {message or 'no reason given'}")
         raise ActionServerError(f"{self.where} answered HTTP {status}" + (f": {message}" if message else ""))

@@ -169,7 +169,7 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
     if kind == "reminder":
         intent = str(event.get("intent") or "")
         if not intent:
-            raise MalformedResult("ReminderScheduled without an intent")
+            raise ValueError("ReminderScheduled without an intent")
         due = _due(event.get("date_time"))
         name = str(event.get("name") or f"{intent}@{due:.3f}")
         return [fx.ScheduleReminder(name, intent, due, _entities(event.get("entities")),
@@ -200,12 +200,21 @@ def outcome_of(action: str, result: Any) -> ActionOutcome:
     effects: list[fx.Effect] = []
     ignored: list[str] = []
     for response in responses:
-        effects.extend(message_effects(response))
+        try:
+            effects.extend(message_effects(response))
+        except MalformedResult as exc:
+            ignored.append(f"response ({exc})")
+            log.error("action %s returned a message Threadline cannot show: %s; it was ignored", action, exc)
     for event in events:
+        # The action has run (and may have done things): one unusable event is skipped and reported,
+        # the others still take effect.
         if not isinstance(event, dict):
-            raise MalformedResult(f"an event must be an object, not {type(event).__name__}")
+            ignored.append(f"{type(event).__name__} (not an event)")
+            _report_once(action, f"an event that is a {type(event).__name__}, not an object")
+            continue
         try:
             effects.extend(event_effects(action, event, ignored))
-        except (TypeError, ValueError) as exc:
-            raise MalformedResult(f"event {event.get('event')!r}: {exc}") from exc
+        except (TypeError, ValueError, KeyError) as exc:
+            ignored.append(f"{event.get('event')} (invalid: {exc})")
+            log.error("action %s returned an invalid %r event: %s; it was ignored", action, event.get("event"), exc)
     return ActionOutcome(ok=True, effects=effects, ignored=ignored)

@@ -103,6 +103,8 @@ class Turn:
     prefill: str | None = None
     before: ThreadState | None = None  # the state the turn started from: what a Rewind goes back to
     actions_run: int = 0
+    message_tag: str | None = None  # the Messenger tag of a flow that spoke this turn (sends outside the window)
+    reminder: dict[str, Any] | None = None  # the reminder this turn fired, if any
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,9 @@ class Engine:
         run.on_action_outcome(outcome)
         return turn
 
-    def fire_reminder(self, state: ThreadState, now: float) -> Turn | None:
-        """The earliest due reminder as a turn of its own (None when none is due yet)."""
-        due = [r for r in state.reminders if r["due"] <= now]
+    def fire_reminder(self, state: ThreadState, now: float, due_by: float | None = None) -> Turn | None:
+        """The earliest reminder due by ``due_by`` (default: now) as a turn of its own; None when none is."""
+        due = [r for r in state.reminders if r["due"] <= (now if due_by is None else due_by)]
         if not due:
             return None
         turn = Turn(state.copy())
@@ -256,6 +258,24 @@ class _Run:
 
     def emit(self, message: Outbound) -> None:
         self.turn.outbound.append(message)
+        if self.state.stack and self.turn.message_tag is None:
+            flow = self.bot.flows.get(self.state.stack[-1].flow)
+            self.turn.message_tag = flow.message_tag if flow else None
+
+    def request_action(self, request: ActionRequest) -> bool:
+        """Pause for an action; False (and the turn stopped with an apology) past the per-turn limit."""
+        if self.turn.actions_run >= MAX_ACTIONS_PER_TURN:
+            self.log("error", flow=request.flow, error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn (a "
+                                                       f"loop of actions, follow-ups or gotos?); {request.name} "
+                                                       "was not run and the flow was stopped")
+            for frame in reversed(self.state.stack):
+                self.log("flow", flow=frame.flow, status="failed", reason="too_many_actions")
+            self.state.stack.clear()
+            self.state.message_tag = None
+            self.emit(Text(self._apology()))
+            return False
+        self.turn.action = request
+        return True
 
     def values(self) -> dict[str, Any]:
         values = {name: self.state.slots.get(name) for name in self.bot.slots}
@@ -485,11 +505,19 @@ class _Run:
             elif isinstance(effect, fx.CancelReminder):
                 self._cancel_reminders(effect, source)
         if stopped:
-            if followup is not None and followup in self.bot.flows and not self.state.handoff:
+            if followup is None:
+                return
+            if followup in self.bot.flows and not self.state.handoff:
                 self._start(followup, prefill=None)
+            elif followup in self.bot.responses or followup[6:] in self.bot.responses:
+                self._say_response(request, fx.SayResponse(followup))
+            elif followup != "action_listen":
+                self.log("error", flow=request.flow, error=f"action {request.name} asked to follow up with "
+                                                           f"{followup!r} after pausing, restarting or reverting; "
+                                                           "only a flow or a text can follow then")
             return
         if request.validate_slot is not None:
-            self._validated(request, outcome)
+            self._validated(request, outcome, followup)
             return
         if not self.state.stack or self.state.stack[-1].flow != request.flow:
             return  # nothing to go on with (cannot happen unless the stack was cleared above)
@@ -511,6 +539,8 @@ class _Run:
         self.run()
 
     def _action_slot(self, request: ActionRequest, name: str, value: Any) -> None:
+        if name == "requested_slot" and name not in self.bot.slots:
+            return  # the flow decides what it asks next; form actions set this for Rasa's form loop
         if name == "language" and name not in self.bot.slots:  # the thread's language, as the tracker shows it
             if value in self.bot.languages:
                 if value != self.state.language:
@@ -555,12 +585,8 @@ class _Run:
             self.state.message_tag = self.bot.flows[name].message_tag
             self.log("flow", flow=name, status="started", trigger="followup")
         elif name in self.bot.actions:
-            if self.turn.actions_run >= MAX_ACTIONS_PER_TURN:
-                self.log("error", flow=frame.flow, error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn "
-                                                         f"(actions following each other up?); {name} was not run")
-                return False
-            self.turn.action = ActionRequest(name, frame.flow, None, advance=False)
-            return True
+            # False after the limit: the turn was stopped, nothing more must run
+            return self.request_action(ActionRequest(name, frame.flow, None, advance=False)) or True
         elif name in self.bot.responses or (name.startswith("utter_") and name[6:] in self.bot.responses):
             self._say_response(request, fx.SayResponse(name))
         elif name != "action_listen":
@@ -611,6 +637,10 @@ class _Run:
         return True
 
     def _schedule_reminder(self, effect: fx.ScheduleReminder, source: str) -> None:
+        if effect.due <= self.now:  # as Rasa's scheduler does with a time already past: not run
+            self.log("reminder", status="dropped", name=effect.name, intent=effect.intent, due=effect.due, by=source,
+                     reason="its time has already passed")
+            return
         reminder = {"name": effect.name, "intent": effect.intent, "entities": dict(effect.entities),
                     "due": effect.due, "kill_on_user_message": effect.kill_on_user_message, "scheduled_at": self.now}
         kept = [r for r in self.state.reminders if r["name"] != effect.name]  # the same name replaces
@@ -631,7 +661,9 @@ class _Run:
     def on_reminder(self, reminder: dict[str, Any]) -> None:
         """A reminder is due: like the customer expressing its intent, on the channel they were last on."""
         self.state.set_reminders([r for r in self.state.reminders if r["name"] != reminder["name"]])
-        self.log("reminder", status="fired", name=reminder["name"], intent=reminder["intent"])
+        self.turn.reminder = reminder
+        self.log("reminder", status="fired", name=reminder["name"], intent=reminder["intent"],
+                 entities=reminder.get("entities") or {})
         if self.state.handoff or self.state.opted_out:
             self.log("reminder", status="skipped", name=reminder["name"],
                      reason="handoff" if self.state.handoff else "opted_out")
@@ -648,6 +680,8 @@ class _Run:
                                                f"{reminder['intent']!r}")
             return
         self.turn.event_data = entities
+        if any(frame.flow not in self.bot.flows for frame in self.state.stack):
+            self.state.stack.clear()  # a flow the bot no longer has (changed since): nothing to go back to
         top = self.state.stack[-1] if self.state.stack else None
         if top is not None and top.waiting:
             if not self.bot.flows[top.flow].interruptible:
@@ -655,6 +689,7 @@ class _Run:
                 return
             self.log("flow", flow=top.flow, status="interrupted", by=match.flow)
             self.state.stack.append(Frame(match.flow))
+            self.state.message_tag = self.bot.flows[match.flow].message_tag or self.state.message_tag
             self.log("flow", flow=match.flow, status="started", trigger="reminder")
             self.run()
             return
@@ -742,10 +777,10 @@ class _Run:
         if name not in self.bot.actions:
             return False
         frame.waiting = True
-        self.turn.action = ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot)
+        self.request_action(ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot))
         return True
 
-    def _validated(self, request: ActionRequest, outcome: ActionOutcome) -> None:
+    def _validated(self, request: ActionRequest, outcome: ActionOutcome, followup: str | None) -> None:
         """The validation action answered: go on, or ask again when it emptied the slot."""
         frame = self.state.stack[-1] if self.state.stack else None
         if frame is None or frame.flow != request.flow:
@@ -763,8 +798,13 @@ class _Run:
             frame.waiting = False
             frame.attempts = 0
             frame.pc += 1
+            if followup is not None and self._followup(request, frame, followup):
+                return
             self.run()
             return
+        if followup is not None:
+            self.log("error", flow=frame.flow, error=f"action {request.name} rejected {op.slot} and asked to follow "
+                                                     f"up with {followup!r}; the question is asked again instead")
         frame.attempts += 1
         self.log("slot_rejected", name=op.slot, by=request.name, attempt=frame.attempts)
         if frame.attempts >= op.max_attempts:
@@ -861,7 +901,7 @@ class _Run:
                 self.log("flow", flow=op.flow, status="started", trigger="goto")
                 continue
             elif isinstance(op, ActionOp):
-                self.turn.action = ActionRequest(op.name, frame.flow, op.error_pc)
+                self.request_action(ActionRequest(op.name, frame.flow, op.error_pc))
                 return
             elif isinstance(op, HandoffOp):
                 if op.text is not None:

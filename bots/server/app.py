@@ -165,7 +165,8 @@ class OutsideTurnDelivery:
         state = snapshot.state if snapshot else {}
         events: list[ThreadEvent] = []
         if MESSENGER in self.app and str(state.get("channel", "")).startswith("messenger"):
-            result, events = await self.app[MESSENGER].send_outside_turn(outcome.thread_id, state, outcome.outbound)
+            result, events = await self.app[MESSENGER].send_outside_turn(outcome.thread_id, state, outcome.outbound,
+                                                                         tag=outcome.message_tag)
             if result["sent"]:
                 return events
         if WEB in self.app and any(i.channel == "web" for i in await runtime.store.identities(outcome.thread_id)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -16,6 +17,8 @@ class ValidateSurvey(FormValidationAction):
 
     def validate_color(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                        domain: dict[str, Any]) -> dict[str, Any]:
+        if value == "slowcolor":  # a validator that blocks (plain def): other conversations must not wait
+            time.sleep(1.0)
         if str(value).strip().lower() in COLORS:
             return {"color": str(value).strip().lower()}
         dispatcher.utter_message(text=f"We don't make shoes in {value}.")
