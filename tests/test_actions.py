@@ -29,10 +29,11 @@ from tests.conftest import REPO, free_port
 ACTION_BOT = REPO / "tests" / "action_bot"
 
 
-def _start_action_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def _start_action_server(port: int, log_path: Path, bot: Path = ACTION_BOT) -> subprocess.Popen[bytes]:
+    """``python -m rasa_sdk --actions actions`` in the bot folder, as its docs say to run it; waits for /health."""
     log = log_path.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                               cwd=ACTION_BOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                               cwd=bot, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -519,17 +520,8 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
     url = "http://127.0.0.1:9/webhook"
     if mode == "remote":  # the demo's own package on its own action server
         port = free_port()
-        log = tmp_path / "demo-actions.log"
-        process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                                   cwd=DEMO_BOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = await asyncio.to_thread(_start_action_server, port, tmp_path / "demo-actions.log", DEMO_BOT)
         url = f"http://127.0.0.1:{port}/webhook"
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    break
-            except OSError:
-                await asyncio.sleep(0.2)
     try:
         config = demo_config(tmp_path / "data", actions={"mode": mode, "url": url})
         async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:

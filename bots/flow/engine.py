@@ -527,16 +527,20 @@ class _Run:
                 frame.pc = request.error_pc
                 self.run()
                 return
-            self.emit(Text(self._apology()))
-            self._finish_flow(status="failed")
-            if not (self.state.stack and self.state.stack[-1].waiting):
-                self.run()
+            self._fail_flow()
             return
         if request.advance:
             frame.pc += 1
         if followup is not None and self._followup(request, frame, followup):
             return  # another action must run first
         self.run()
+
+    def _fail_flow(self) -> None:
+        """An action failed with no error path: apologise, end the flow, and go back to the one below."""
+        self.emit(Text(self._apology()))
+        self._finish_flow(status="failed")
+        if not (self.state.stack and self.state.stack[-1].waiting):
+            self.run()
 
     def _action_slot(self, request: ActionRequest, name: str, value: Any) -> None:
         if name == "requested_slot" and name not in self.bot.slots:
@@ -748,8 +752,12 @@ class _Run:
         if answer.ok:
             self._fill(frame, op, answer.value)
             return
+        self._reject(frame, op, explained=False, text=text)
+
+    def _reject(self, frame: Frame, op: AskOp, *, explained: bool, **why: Any) -> None:
+        """An answer that will not do: ask again, or after ``max_attempts`` take the ask's failure path."""
         frame.attempts += 1
-        self.log("slot_rejected", name=op.slot, text=text, attempt=frame.attempts)
+        self.log("slot_rejected", name=op.slot, **why, attempt=frame.attempts)
         if frame.attempts >= op.max_attempts:
             frame.waiting = False
             frame.attempts = 0
@@ -757,7 +765,7 @@ class _Run:
             self.log("flow", flow=frame.flow, status="ask_failed", slot=op.slot)
             self.run()
             return
-        if op.invalid is not None:
+        if op.invalid is not None and not explained:
             self.emit(Text(self.text(op.invalid)))
         self._prompt(op)
 
@@ -789,10 +797,7 @@ class _Run:
         assert isinstance(op, AskOp)
         if not outcome.ok:
             self.set_slot(op.slot, None, f"action:{request.name}")
-            self.emit(Text(self._apology()))
-            self._finish_flow(status="failed")
-            if not (self.state.stack and self.state.stack[-1].waiting):
-                self.run()
+            self._fail_flow()
             return
         if self.state.slots.get(op.slot) is not None:
             frame.waiting = False
@@ -805,18 +810,9 @@ class _Run:
         if followup is not None:
             self.log("error", flow=frame.flow, error=f"action {request.name} rejected {op.slot} and asked to follow "
                                                      f"up with {followup!r}; the question is asked again instead")
-        frame.attempts += 1
-        self.log("slot_rejected", name=op.slot, by=request.name, attempt=frame.attempts)
-        if frame.attempts >= op.max_attempts:
-            frame.waiting = False
-            frame.attempts = 0
-            frame.pc = op.failure_pc
-            self.log("flow", flow=frame.flow, status="ask_failed", slot=op.slot)
-            self.run()
-            return
-        if op.invalid is not None and not any(isinstance(e, (fx.Say, fx.SayResponse)) for e in outcome.effects):
-            self.emit(Text(self.text(op.invalid)))  # the validator said nothing: the flow's own words
-        self._prompt(op)
+        # the validator's own words explain the refusal; without them, the flow's ``invalid`` text does
+        self._reject(frame, op, explained=any(isinstance(e, (fx.Say, fx.SayResponse)) for e in outcome.effects),
+                     by=request.name)
 
     def _prompt(self, op: AskOp) -> None:
         choices: tuple[QuickReply, ...] = tuple(
