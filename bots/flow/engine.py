@@ -509,7 +509,8 @@ class _Run:
                 return
             if followup in self.bot.flows and not self.state.handoff:
                 self._start(followup, prefill=None)
-            elif followup in self.bot.responses or followup[6:] in self.bot.responses:
+            elif followup in self.bot.responses or (followup.startswith("utter_")
+                                                     and followup[6:] in self.bot.responses):
                 self._say_response(request, fx.SayResponse(followup))
             elif followup != "action_listen":
                 self.log("error", flow=request.flow, error=f"action {request.name} asked to follow up with "
