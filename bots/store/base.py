@@ -99,6 +99,10 @@ class ThreadStore(ABC):
     async def next_wake(self) -> float | None:
         """The earliest ``wake_at`` of any thread, None when no thread waits for anything."""
 
+    @abstractmethod
+    async def consume_token(self, nonce: str, *, expires_at: float, now: float) -> bool:
+        """Mark a single-use token used; False when it was used before (a replay)."""
+
     # A durable inbox for webhooks (Messenger): stored before acknowledging, processed afterwards.
 
     @abstractmethod

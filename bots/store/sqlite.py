@@ -111,6 +111,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE threads ADD COLUMN wake_at REAL;
     CREATE INDEX threads_wake_at ON threads (wake_at) WHERE wake_at IS NOT NULL;
     """,
+    # 5: link tokens already used (single use), kept until they would have expired anyway
+    """
+    CREATE TABLE used_link_tokens (
+        nonce      TEXT PRIMARY KEY,
+        used_at    REAL NOT NULL,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX used_link_tokens_expiry ON used_link_tokens (expires_at);
+    """,
 ]
 INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
 
@@ -510,3 +519,20 @@ class SQLiteThreadStore(ThreadStore):
 
     async def next_wake(self) -> float | None:
         return await self._on(self._reader_pool, self._next_wake)
+
+    def _consume_token(self, nonce: str, expires_at: float, now: float) -> bool:
+        db = self._writer
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM used_link_tokens WHERE expires_at < ?", (now,))
+            inserted = db.execute("INSERT OR IGNORE INTO used_link_tokens (nonce, used_at, expires_at) VALUES (?, ?, ?)",
+                                  (nonce, now, expires_at)).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return inserted == 1
+
+    async def consume_token(self, nonce: str, *, expires_at: float, now: float) -> bool:
+        return await self._on(self._writer_pool, self._consume_token, nonce, expires_at, now)

@@ -1,0 +1,1 @@
+"""One conversation across channels: signed link tokens and linking identities to threads."""

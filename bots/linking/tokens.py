@@ -1,0 +1,87 @@
+"""Short-lived, signed, single-use tokens that name a thread, for links between channels.
+
+A "Continue in Messenger" button carries one in the m.me link's ``ref``; a
+Messenger URL button carries one to the website. The signature and expiry
+come from itsdangerous; single use is the store's job (it remembers the
+token's nonce until the token would have expired anyway).
+
+Messenger allows only letters, digits, ``-``, ``_`` and ``=`` in a ``ref``, and
+itsdangerous joins its parts with ``.``, which never occurs inside them, so
+the token travels with ``=`` in place of ``.``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+Purpose = Literal["to_messenger", "to_web"]
+RefusalReason = Literal["malformed", "forged", "expired", "replayed", "mismatched"]
+PREFIX = "tl1="  # tells a link token from any other ref a Page uses (ads, campaigns)
+
+
+class LinkRefused(Exception):
+    def __init__(self, reason: RefusalReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    thread_id: str
+    purpose: Purpose
+    nonce: str
+    expires_at: float
+
+
+def is_link_token(value: str | None) -> bool:
+    return bool(value) and str(value).startswith(PREFIX)
+
+
+class LinkTokens:
+    def __init__(self, secret: str, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        if not secret:
+            raise ValueError("link tokens need a secret")
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock
+
+        class _Signer(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock())
+
+        self._serializers = {purpose: URLSafeTimedSerializer(secret, salt=f"threadline-link-{purpose}",
+                                                             signer=_Signer)
+                             for purpose in ("to_messenger", "to_web")}
+
+    def issue(self, thread_id: str, purpose: Purpose) -> str:
+        token = self._serializers[purpose].dumps({"t": thread_id, "n": secrets.token_urlsafe(9)})
+        return PREFIX + str(token).replace(".", "=")
+
+    def read(self, token: str, purpose: Purpose, *, thread_id: str | None = None) -> LinkClaim:
+        """The claim of a genuine, unexpired token for ``purpose`` (and ``thread_id`` when given)."""
+        if not is_link_token(token) or len(token) > 250:
+            raise LinkRefused("malformed", "not a link token")
+        raw = token[len(PREFIX):].replace("=", ".")
+        serializer = self._serializers[purpose]
+        try:
+            payload, issued = serializer.loads(raw, max_age=self.ttl_seconds, return_timestamp=True)
+        except SignatureExpired:
+            raise LinkRefused("expired", "the link has expired") from None
+        except BadSignature:
+            other = "to_web" if purpose == "to_messenger" else "to_messenger"
+            try:
+                self._serializers[other].loads(raw)  # type: ignore[index]
+            except BadSignature:
+                raise LinkRefused("forged", "the link's signature is not ours") from None
+            raise LinkRefused("mismatched", f"the link is not meant for {purpose.removeprefix('to_')}") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("t"), str) or not isinstance(
+                payload.get("n"), str):
+            raise LinkRefused("malformed", "the link's content is not a thread reference")
+        if thread_id is not None and payload["t"] != thread_id:
+            raise LinkRefused("mismatched", "the link belongs to another conversation")
+        return LinkClaim(payload["t"], purpose, payload["n"], issued.timestamp() + self.ttl_seconds)
