@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.pipeline import Pipeline
+from bots.rasa_shapes import rasa_button
 from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,7 @@ class BadRequest(Exception):
 
 
 def _button(button: Button) -> dict[str, Any]:
-    if button.kind == "url":
-        return {"title": button.title, "url": button.value, "type": "web_url"}
-    if button.kind == "phone":
-        return {"title": button.title, "payload": button.value, "type": "phone_number"}
-    return {"title": button.title, "payload": button.value}
+    return rasa_button(button.title, button.kind, button.value)
 
 
 def _buttons(buttons: tuple[Button, ...], quick_replies: tuple[QuickReply, ...]) -> list[dict[str, Any]]:

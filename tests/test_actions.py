@@ -182,10 +182,10 @@ async def test_user_utterance_reverted_goes_back_to_the_open_question(chat: Chat
 
 async def test_reminder_fires_later_and_reaches_the_thread(chat: Chat) -> None:
     assert await chat.texts("ana", "/remind", **{"in": 0.5}) == ["I'll remind you in 0.5s."]
-    for _ in range(100):
-        if any(e.get("text") == "Reminder stretch!" for e in await chat.events("ana", "bot")):
-            break
-        await asyncio.sleep(0.1)
+    async def fired() -> bool:
+        return any(e.get("text") == "Reminder stretch!" for e in await chat.events("ana", "bot"))
+
+    await _wait_for(fired)
     reminders = [(e["status"], e["name"]) for e in await chat.events("ana", "reminder")]
     assert reminders == [("scheduled", "r1"), ("fired", "r1")]
     assert [e["text"] for e in await chat.events("ana", "bot")][-1] == "Reminder stretch!"

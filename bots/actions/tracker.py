@@ -23,6 +23,7 @@ from typing import Any
 
 from bots.flow.model import AskOp, Bot
 from bots.flow.state import ThreadState
+from bots.rasa_shapes import rasa_button
 from bots.types import ThreadEvent
 
 # Our slot types as Rasa slot types (rasa/shared/core/slots.py)
@@ -44,16 +45,7 @@ class ActionCall:
 
 
 def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for button in message.get("buttons") or []:
-        kind, value = button.get("kind"), button.get("value")
-        if kind == "url":
-            out.append({"title": button.get("title"), "type": "web_url", "url": value})
-        elif kind == "phone":
-            out.append({"title": button.get("title"), "type": "phone_number", "payload": value})
-        else:
-            out.append({"title": button.get("title"), "payload": value})
-    return out
+    return [rasa_button(b.get("title"), b.get("kind"), b.get("value")) for b in message.get("buttons") or []]
 
 
 def bot_uttered(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

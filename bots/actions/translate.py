@@ -14,6 +14,7 @@ from typing import Any
 
 from bots.flow import effects as fx
 from bots.flow.engine import ActionOutcome
+from bots.rasa_shapes import button_from_rasa
 from bots.types import Button, Card, Carousel, Custom, Media, Outbound, QuickReply, Text
 
 log = logging.getLogger(__name__)
@@ -33,20 +34,8 @@ def _report_once(action: str, what: str) -> None:
                     "(docs/actions.md lists what is supported)", action, what)
 
 
-def _button(raw: Any) -> Button | None:
-    if not isinstance(raw, dict) or not raw.get("title"):
-        return None
-    title = str(raw["title"])
-    kind = raw.get("type")
-    if raw.get("url") or kind == "web_url":
-        return Button(title, "url", str(raw.get("url") or raw.get("payload") or ""))
-    if kind == "phone_number":
-        return Button(title, "phone", str(raw.get("payload") or ""))
-    return Button(title, "postback", str(raw.get("payload") or f"/{title}"))
-
-
 def _buttons(raw: Any) -> tuple[Button, ...]:
-    return tuple(b for b in map(_button, raw if isinstance(raw, list) else []) if b is not None)
+    return tuple(b for b in map(button_from_rasa, raw if isinstance(raw, list) else []) if b is not None)
 
 
 def _quick_replies(raw: Any) -> tuple[QuickReply, ...]:
