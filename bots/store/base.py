@@ -103,6 +103,29 @@ class ThreadStore(ABC):
     async def consume_token(self, nonce: str, *, expires_at: float, now: float) -> bool:
         """Mark a single-use token used; False when it was used before (a replay)."""
 
+    # One customer, two threads: merging them (see bots.linking.merge), and forgetting a thread.
+
+    @abstractmethod
+    async def merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: dict[str, Any], *,
+                            expected_versions: tuple[int, int], now: float) -> int:
+        """Replace ``into``'s log with ``events`` and its state with ``state``, and fold ``source`` into it.
+
+        Atomically: ``source``'s identities move to ``into``, ``source``'s log
+        and snapshot are deleted, and the merge is remembered so
+        :meth:`merged_into` can redirect the old id. Raises
+        :class:`ConflictError` when either thread is not at its expected
+        version (nothing is written then). Returns ``into``'s new version.
+        """
+
+    @abstractmethod
+    async def merged_into(self, thread_id: str) -> str | None:
+        """The thread a merged thread now lives in (following merges of merges), None if never merged."""
+
+    @abstractmethod
+    async def delete_thread(self, thread_id: str) -> list[Identity]:
+        """Delete everything about a thread: log, snapshot, identities, merge records and inbox items of its
+        identities. Returns the identities it had (empty if there was no such thread)."""
+
     # A durable inbox for webhooks (Messenger): stored before acknowledging, processed afterwards.
 
     @abstractmethod

@@ -120,6 +120,15 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX used_link_tokens_expiry ON used_link_tokens (expires_at);
     """,
+    # 6: threads merged into another one (two threads of one customer linked): where a merged id now lives
+    """
+    CREATE TABLE thread_merges (
+        source_id  TEXT PRIMARY KEY,
+        into_id    TEXT NOT NULL,
+        merged_at  REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX thread_merges_into ON thread_merges (into_id);
+    """,
 ]
 INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
 
