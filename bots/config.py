@@ -133,6 +133,24 @@ class ActionsConfig(_Strict):
     compress: bool = False  # remote: deflate request bodies (rasa-sdk accepts Content-Encoding: deflate)
 
 
+class LinkingConfig(_Strict):
+    """One thread across channels: the signed, single-use links between the website and Messenger."""
+
+    secret: str = ""  # empty: a random secret kept in the data directory (set it when several servers share a store)
+    ttl_minutes: float = Field(30.0, gt=0, le=7 * 24 * 60)
+    # The Page's username or id: "Continue in Messenger" opens https://m.me/<messenger_page>. Empty: not offered.
+    messenger_page: str = Field("", pattern=r"^[A-Za-z0-9.]*$")
+    # The website page (with the widget) that "Continue on the website" opens; empty: server.public_url
+    site_url: str = ""
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://shop.example/")
+        return value
+
+
 class NluConfig(_Strict):
     interpreter: Literal["matcher"] = "matcher"
 
@@ -147,6 +165,7 @@ class Config(_Strict):
     nlu: NluConfig = NluConfig()
     actions: ActionsConfig = ActionsConfig()
     connectors: ConnectorsConfig = ConnectorsConfig()
+    linking: LinkingConfig = LinkingConfig()
     data_dir: Path = Path("data")
 
     @field_validator("languages")
@@ -179,6 +198,10 @@ class Config(_Strict):
     @property
     def public_url(self) -> str:
         return self.server.public_url or f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def site_url(self) -> str:
+        return self.linking.site_url or self.public_url + "/"
 
 
 def _substitute_env(value: Any, where: Mark, path: str, problems: list[Problem]) -> Any:

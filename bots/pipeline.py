@@ -75,9 +75,12 @@ class Pipeline:
     async def handle(self, inbound: Inbound, deliver: Deliver | None = None) -> TurnOutcome:
         identity = inbound.identity
         async with self.locks.lock(f"identity:{identity.channel}:{identity.user_id}"):
-            thread_id = await self.store.resolve(identity, now=self.clock())
-            async with self.locks.lock(f"thread:{thread_id}"):
-                return await self._locked(thread_id, inbound, deliver)
+            while True:
+                thread_id = await self.store.resolve(identity, now=self.clock())
+                async with self.locks.lock(f"thread:{thread_id}"):
+                    # A merge (bots.linking) may have moved the identity while this waited for the lock.
+                    if await self.store.find(identity) == thread_id:
+                        return await self._locked(thread_id, inbound, deliver)
 
     async def _locked(self, thread_id: str, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
         if inbound.message_id and await self.store.has_message(thread_id, inbound.message_id):

@@ -17,6 +17,8 @@ def rasa_button(title: str, kind: str, value: str) -> dict[str, Any]:
         return {"title": title, "url": value, "type": "web_url"}
     if kind == "phone":
         return {"title": title, "payload": value, "type": "phone_number"}
+    if kind == "continue":  # a link to this thread on another channel, made when sent (see bots.linking)
+        return {"title": title, "payload": value, "type": "continue_in"}
     return {"title": title, "payload": value}
 
 
@@ -30,4 +32,6 @@ def button_from_rasa(raw: Any) -> Button | None:
         return Button(title, "url", str(raw.get("url") or raw.get("payload") or ""))
     if kind == "phone_number":
         return Button(title, "phone", str(raw.get("payload") or ""))
+    if kind == "continue_in" and raw.get("payload") in ("messenger", "web"):
+        return Button(title, "continue", str(raw["payload"]))
     return Button(title, "postback", str(raw.get("payload") or f"/{title}"))

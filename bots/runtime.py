@@ -16,6 +16,8 @@ from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import AskOp, Bot
 from bots.located_yaml import Mark
+from bots.linking.linker import ThreadLinker
+from bots.linking.tokens import LinkTokens, stored_secret
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
 from bots.store.factory import open_store
@@ -33,6 +35,7 @@ class Runtime:
     pipeline: Pipeline
     load_result: LoadResult
     actions: ActionRunner
+    linker: ThreadLinker
 
 
 def _actions_mark(config: Config) -> Mark:
@@ -101,7 +104,10 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
             pipeline = Pipeline(bot, engine, store, LocalThreadLock(), interpreter, actions,
                                 action_history=config.actions.tracker_events)
-            yield Runtime(config, bot, store, pipeline, result, actions)
+            secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
+            linker = ThreadLinker(store, pipeline.locks, LinkTokens(secret, config.linking.ttl_minutes * 60),
+                                  messenger_page=config.linking.messenger_page, site_url=config.site_url)
+            yield Runtime(config, bot, store, pipeline, result, actions, linker)
         finally:
             await store.close()
     finally:

@@ -119,12 +119,17 @@ class NLUResult:
 # --------------------------------------------------------------------------- outbound
 
 
-ButtonKind = Literal["postback", "url", "phone"]
+ButtonKind = Literal["postback", "url", "phone", "continue"]
 
 
 @dataclass(frozen=True)
 class Button:
-    """A button on a text, media or card. ``value`` is the payload, URL or phone number."""
+    """A button on a text, media or card. ``value`` is the payload, URL or phone number.
+
+    A ``continue`` button's value is a channel (``messenger`` or ``web``): the
+    connector turns it into a link to the same thread on that channel when it
+    sends it, so the log never holds a link token.
+    """
 
     title: str
     kind: ButtonKind

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bots.linking.linker import ThreadLinker
 from bots.pipeline import Pipeline
 from bots.rasa_shapes import rasa_button
 from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing
@@ -138,8 +139,10 @@ def parse(body: Any, max_chars: int) -> Inbound:
 class RestConnector:
     name = CHANNEL
 
-    def __init__(self, pipeline: Pipeline, *, token: str = "", max_chars: int = 4000) -> None:
+    def __init__(self, pipeline: Pipeline, *, token: str = "", max_chars: int = 4000,
+                 linker: ThreadLinker | None = None) -> None:
         self.pipeline = pipeline
+        self.linker = linker  # makes "continue in Messenger / on the website" buttons real links
         self.token = token
         self.max_chars = max_chars
 
@@ -181,7 +184,10 @@ class RestConnector:
         except BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400)
         outcome = await self.pipeline.handle(inbound)
-        messages = render(inbound.identity.user_id, outcome.outbound)
+        outbound = outcome.outbound
+        if self.linker is not None:
+            outbound = self.linker.resolve_buttons(outcome.thread_id, outbound, here=CHANNEL)
+        messages = render(inbound.identity.user_id, outbound)
         if request.query.get("stream", "").lower() == "true":
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)

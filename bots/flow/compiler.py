@@ -99,9 +99,12 @@ class FlowCompiler:
                 if not re.match(r"^(https?://|\{public_url\})", spec.url.strip(), re.IGNORECASE):
                     self._problem(mark_of(item, "url", mark), "FLOW-E016",
                                   f"a URL button needs an http(s) address or {{public_url}}/..., not {spec.url!r}")
+            elif spec.continue_in is not None:
+                kind, value = "continue", spec.continue_in
             else:
                 kind, value = "phone", str(spec.phone)
-            result.append(ButtonDef(title, kind, self.template(value, mark_of(item, kind if kind != "postback" else "payload", mark))))  # type: ignore[arg-type]
+            field = {"postback": "payload", "continue": "continue_in"}.get(kind, kind)
+            result.append(ButtonDef(title, kind, self.template(value, mark_of(item, field, mark))))  # type: ignore[arg-type]
         return tuple(result)
 
     def quick_replies(self, specs: list[s.QuickReplySpec], raw: Any, default: Mark) -> tuple[QuickReplyDef, ...]:

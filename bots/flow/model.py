@@ -30,7 +30,7 @@ class TextRef:
 @dataclass(frozen=True)
 class ButtonDef:
     title: TextRef
-    kind: Literal["postback", "url", "phone"]
+    kind: Literal["postback", "url", "phone", "continue"]
     value: Template
 
 

@@ -42,12 +42,14 @@ class ButtonSpec(_Strict):
     payload: str | None = None
     url: str | None = None
     phone: str | None = None
+    # "Continue in Messenger" / "Continue on the website": a fresh signed link to this same thread, made when sent
+    continue_in: Literal["messenger", "web"] | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> "ButtonSpec":
-        given = [name for name in ("payload", "url", "phone") if getattr(self, name) is not None]
+        given = [name for name in ("payload", "url", "phone", "continue_in") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError("a button needs exactly one of payload, url or phone")
+            raise ValueError("a button needs exactly one of payload, url, phone or continue_in")
         return self
 
 

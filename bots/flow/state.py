@@ -43,6 +43,8 @@ class ThreadState:
     # indexes ``wake_at`` (the earliest due time) so a scheduler finds due threads without reading every state.
     reminders: list[dict[str, Any]] = field(default_factory=list)
     wake_at: float | None = None
+    # Proactive follow-up campaigns this thread got (name -> when), so a campaign reaches nobody twice.
+    followups: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -64,6 +66,7 @@ class ThreadState:
             "notification_token": dict(self.notification_token) if self.notification_token else None,
             "reminders": [dict(r) for r in self.reminders],
             "wake_at": self.wake_at,
+            "followups": dict(self.followups),
         }
 
     @classmethod

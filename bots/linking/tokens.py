@@ -12,15 +12,17 @@ the token travels with ``=`` in place of ``.``.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 Purpose = Literal["to_messenger", "to_web"]
-RefusalReason = Literal["malformed", "forged", "expired", "replayed", "mismatched"]
+RefusalReason = Literal["malformed", "forged", "expired", "replayed", "mismatched", "gone"]
 PREFIX = "tl1="  # tells a link token from any other ref a Page uses (ads, campaigns)
 
 
@@ -85,3 +87,25 @@ class LinkTokens:
         if thread_id is not None and payload["t"] != thread_id:
             raise LinkRefused("mismatched", "the link belongs to another conversation")
         return LinkClaim(payload["t"], purpose, payload["n"], issued.timestamp() + self.ttl_seconds)
+
+
+def stored_secret(path: Path) -> str:
+    """The secret in ``path``, created (random, readable by this user only) the first time.
+
+    So a server without a configured secret still signs links that stay
+    valid across restarts. Servers sharing one store need one secret: set
+    ``linking.secret`` then.
+    """
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secret)
+    return secret

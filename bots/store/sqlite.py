@@ -457,6 +457,70 @@ class SQLiteThreadStore(ThreadStore):
     async def has_message(self, thread_id: str, message_id: str) -> bool:
         return await self._on(self._reader_pool, self._has_message, thread_id, message_id)
 
+    # ------------------------------------------------------------------ forgetting
+
+    # Where a stored Messenger webhook item (connectors/messenger/parse.py) names its person, per identity
+    # channel: a PSID is the sender, or the recipient of an echo; a plugin user_ref has no PSID yet.
+    _INBOX_PERSON_PATHS = {
+        "messenger": ("$.item.sender.id", "$.item.recipient.id"),
+        "messenger_ref": ("$.item.sender.user_ref", "$.item.optin.user_ref", "$.item.recipient.user_ref"),
+    }
+
+    @classmethod
+    def _delete_inbox_of(cls, db: sqlite3.Connection, identities: list[Identity]) -> int:
+        tests: list[str] = []
+        values: list[str] = []
+        for channel, paths in cls._INBOX_PERSON_PATHS.items():
+            ids = [i.user_id for i in identities if i.channel == channel]
+            if not ids:
+                continue
+            marks = ", ".join("?" for _ in ids)
+            for path in paths:  # CAST: an id Facebook sent as a number still matches the text identity
+                tests.append(f"CAST(json_extract(payload, '{path}') AS TEXT) IN ({marks})")
+                values.extend(ids)
+        if not tests:
+            return 0
+        # CASE, not AND: SQLite does not promise to test json_valid first, and json_extract fails on bad JSON
+        return db.execute(f"DELETE FROM inbox WHERE channel = 'messenger' AND "
+                          f"CASE WHEN json_valid(payload) THEN ({' OR '.join(tests)}) ELSE 0 END", values).rowcount
+
+    def _delete_thread(self, thread_id: str) -> tuple[list[Identity], list[str]]:
+        db = self._writer
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # threads merged into this one are part of it; their old ids must lead nowhere afterwards
+            ids = [thread_id, *(str(row[0]) for row in db.execute(
+                "SELECT source_id FROM thread_merges WHERE into_id = ? ORDER BY source_id", (thread_id,)))]
+            marks = ", ".join("?" for _ in ids)
+            identities = [Identity(str(channel), str(user_id)) for channel, user_id in db.execute(
+                f"SELECT channel, user_id FROM identities WHERE thread_id IN ({marks}) "
+                "ORDER BY created_at, channel, user_id", ids).fetchall()]
+            self._delete_inbox_of(db, identities)
+            db.execute(f"DELETE FROM events WHERE thread_id IN ({marks})", ids)
+            db.execute(f"DELETE FROM threads WHERE thread_id IN ({marks})", ids)
+            db.execute(f"DELETE FROM identities WHERE thread_id IN ({marks})", ids)
+            db.execute(f"DELETE FROM thread_merges WHERE source_id IN ({marks}) OR into_id IN ({marks})", ids + ids)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return identities, ids
+
+    async def delete_thread(self, thread_id: str) -> list[Identity]:
+        # A commit of this thread still queued in the group commit would write it again after the delete.
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+        try:
+            identities, ids = await self._on(self._writer_pool, self._delete_thread, thread_id)
+        finally:
+            self._snapshot_cache.pop(thread_id, None)
+        for gone in ids:
+            self._snapshot_cache.pop(gone, None)
+        for identity in identities:
+            self._identity_cache.pop(identity, None)
+        return identities
+
     # ------------------------------------------------------------------ inbox
 
     @staticmethod
@@ -545,3 +609,68 @@ class SQLiteThreadStore(ThreadStore):
 
     async def consume_token(self, nonce: str, *, expires_at: float, now: float) -> bool:
         return await self._on(self._writer_pool, self._consume_token, nonce, expires_at, now)
+
+    # ------------------------------------------------------------------ merging
+
+    def _merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: str, wake_at: float | None,
+                       expected: tuple[int, int], now: float) -> tuple[int, list[Identity]]:
+        db = self._writer
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for thread_id, version in zip((into, source), expected):
+                row = db.execute("SELECT version FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+                if (int(row[0]) if row else 0) != version:
+                    raise ConflictError(f"thread {thread_id} is at version {row[0] if row else 0}, expected {version}")
+            created = db.execute("SELECT MIN(created_at) FROM threads WHERE thread_id IN (?, ?)",
+                                 (into, source)).fetchone()[0]
+            moved = [Identity(c, u) for c, u in db.execute(
+                "SELECT channel, user_id FROM identities WHERE thread_id = ?", (source,)).fetchall()]
+            db.execute("DELETE FROM events WHERE thread_id IN (?, ?)", (into, source))
+            db.executemany("INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(into, seq, e.timestamp, e.kind, e.channel,
+                             e.message_id if e.kind in INBOUND_KINDS else None,
+                             json.dumps(e.data, ensure_ascii=False, default=str))
+                            for seq, e in enumerate(events, start=1)])
+            db.execute("DELETE FROM threads WHERE thread_id = ?", (source,))
+            db.execute("INSERT INTO threads (thread_id, version, state, created_at, updated_at, wake_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET version = excluded.version, "
+                       "state = excluded.state, created_at = excluded.created_at, updated_at = excluded.updated_at, "
+                       "wake_at = excluded.wake_at",
+                       (into, len(events), state, created if created is not None else now, now, wake_at))
+            db.execute("UPDATE identities SET thread_id = ? WHERE thread_id = ?", (into, source))
+            # a thread merged before into the source now lives in ``into`` too
+            db.execute("UPDATE thread_merges SET into_id = ? WHERE into_id = ?", (into, source))
+            db.execute("INSERT OR REPLACE INTO thread_merges (source_id, into_id, merged_at) VALUES (?, ?, ?)",
+                       (source, into, now))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return len(events), moved
+
+    async def merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: dict[str, Any], *,
+                            expected_versions: tuple[int, int], now: float) -> int:
+        while self._flusher is not None and not self._flusher.done():  # queued commits first: versions must hold
+            await asyncio.shield(self._flusher)
+        wake_at = state.get("wake_at")
+        try:
+            version, moved = await self._on(
+                self._writer_pool, self._merge_threads, into, source, list(events),
+                json.dumps(state, ensure_ascii=False, default=str),
+                float(wake_at) if wake_at is not None else None, expected_versions, now)
+        finally:
+            self._snapshot_cache.pop(into, None)
+            self._snapshot_cache.pop(source, None)
+        for identity in moved:
+            self._identity_cache.put(identity, into)
+        return version
+
+    def _merged_into(self, thread_id: str) -> str | None:
+        assert self._reader is not None
+        row = self._reader.execute("SELECT into_id FROM thread_merges WHERE source_id = ?", (thread_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    async def merged_into(self, thread_id: str) -> str | None:
+        return await self._on(self._reader_pool, self._merged_into, thread_id)

@@ -12,6 +12,7 @@ the event) as message id, so the thread log takes it once too.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from bots.linking.tokens import LinkRefused, is_link_token
 from bots.pipeline import TurnOutcome, outbound_event
 from bots.runtime import Runtime
 from bots.types import Identity, Inbound, Outbound, ThreadEvent
@@ -294,11 +296,33 @@ class MessengerConnector:
             await asyncio.gather(*(self.graph.send(recipient, {"sender_action": a}) for a in actions))
         answered = False
         for inbound in self._inbound(event, identity, locale):
+            inbound = await self._redeem_link(inbound)
             if inbound.event == "conversation_start" and answered:
                 continue  # a referral flow greeted already
             outcome = await self.runtime.pipeline.handle(
                 inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
             answered = answered or bool(outcome.outbound)
+
+    async def _redeem_link(self, inbound: Inbound) -> Inbound:
+        """A ``ref`` holding a link token ("Continue in Messenger" on the website): join that thread.
+
+        The event then reaches the flows as ``thread_linked`` (or
+        ``link_refused`` with the reason), never as a referral carrying the
+        token, so flows can greet with what the customer did on the website.
+        """
+        ref = inbound.data.get("ref") if inbound.event in ("referral", "optin") else None
+        if not is_link_token(ref):
+            return inbound
+        context = {k: inbound.data[k] for k in ("source", "type", "referer_uri") if k in inbound.data}
+        try:
+            result = await self.runtime.linker.redeem(str(ref), "to_messenger", inbound.identity)
+        except LinkRefused as exc:
+            log.warning("Messenger %s:%s: link refused (%s: %s)", inbound.identity.channel, inbound.identity.user_id,
+                        exc.reason, exc.detail)
+            return dataclasses.replace(inbound, event="link_refused",
+                                       data={"reason": exc.reason, "from": "web", **context})
+        return dataclasses.replace(inbound, event="thread_linked", data={
+            "from": "web", "merged": result.merged_from is not None, "again": result.already_linked, **context})
 
     async def _handed_off(self, identity: Identity) -> bool:
         thread_id = await self.runtime.store.find(identity)
@@ -319,11 +343,14 @@ class MessengerConnector:
         """Replies to something the person just did: inside the 24-hour window by definition."""
         if not outcome.outbound:
             return None
-        return await self.send(recipient, outcome.outbound, messaging_type="RESPONSE", tag=None)
+        return await self.send(recipient, outcome.outbound, messaging_type="RESPONSE", tag=None,
+                               thread_id=outcome.thread_id)
 
     async def send(self, recipient: dict[str, str], messages: list[Outbound], *, messaging_type: str,
-                   tag: str | None) -> list[ThreadEvent]:
+                   tag: str | None, thread_id: str | None = None) -> list[ThreadEvent]:
         """Send in order; stop at the first failure and return the events to record about it."""
+        if thread_id is not None:  # "Continue on the website" buttons get a fresh link to this thread
+            messages = self.runtime.linker.resolve_buttons(thread_id, messages, here=CHANNEL)
         rendered = render_all(messages)
         for adjustment in rendered.adjustments:
             log.warning("Messenger: %s", adjustment)
@@ -380,7 +407,7 @@ class MessengerConnector:
                 ThreadEvent("send_refused", {"channel": CHANNEL, "reason": decision.reason, "by": by_person},
                             now, CHANNEL)]
         events = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
-                                 tag=decision.tag)
+                                 tag=decision.tag, thread_id=thread_id)
         failures = [e for e in events if e.kind == "delivery_failed"]
         result: dict[str, Any] = {"sent": not failures, "messaging_type": decision.messaging_type,
                                   "tag": decision.tag, "attempted": True}

@@ -31,6 +31,7 @@ from connectors.web.hub import LiveHub
 from connectors.web.identity import (
     CUSTOMER_CHANNEL, WEB_CHANNEL, IdentityError, check_customer, check_visitor_id,
 )
+from bots.linking.tokens import LinkRefused
 from bots.store.sqlite import new_thread_id
 from connectors.web.ratelimit import RateLimiter
 from connectors.web.render import SHOWN_KINDS, chat_items
@@ -40,6 +41,15 @@ STATIC = Path(__file__).parent / "static"
 MAX_FRAME_BYTES = 64 * 1024
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# What the widget shows when a link from Messenger cannot continue the chat (flows may add their own words).
+LINK_REFUSALS = {
+    "malformed": "This link is not valid, so your chat could not be continued here.",
+    "forged": "This link is not valid, so your chat could not be continued here.",
+    "expired": "This link has expired. Ask for a new one in Messenger to continue your chat here.",
+    "replayed": "This link was already used. Ask for a new one in Messenger to continue your chat here.",
+    "mismatched": "This link is not meant for this website's chat.",
+    "gone": "The conversation this link belongs to no longer exists.",
+}
 
 
 class FrameError(ValueError):
@@ -85,6 +95,7 @@ class WebConnector:
         self.address_limiter = RateLimiter(self.config.rate_limit.messages * 10, self.config.rate_limit.per_seconds)
         public = re.match(r"^https?://[^/]+", runtime.config.public_url)
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
+        runtime.linker.on_merged.append(self._merged)
 
     # ------------------------------------------------------------------ routes
 
@@ -95,6 +106,7 @@ class WebConnector:
             web.post("/web/api/hello", self.http_hello),
             web.post("/web/api/send", self.http_send),
             web.get("/web/api/poll", self.http_poll),
+            web.post("/web/api/link", self.http_link),
             web.options("/web/api/{tail:.*}", self.preflight),
         ]
         if self.config.websocket:
@@ -163,7 +175,16 @@ class WebConnector:
         after = frame.get("after", 0)
         if not isinstance(after, int) or after < 0:
             raise FrameError("bad_frame", "'after' must be a non-negative integer")
+        identity = Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
+        link = await self._redeem(frame.get("link"), identity)
         thread_id = await self._thread_for(Identity(WEB_CHANNEL, visitor_id), customer_id)
+        if link is not None and not link.get("again"):
+            # flows greet with context ("still looking at ..."), or explain a refused link, in the bot's words
+            event = "thread_linked" if link["status"] == "linked" else "link_refused"
+            data = {k: v for k, v in link.items() if k in ("from", "merged", "reason")}
+            await self.runtime.pipeline.handle(Inbound(identity, "event", event=event, data=data,
+                                                       language_hint=locale, timestamp=time.time()),
+                                               deliver=self.deliver)
         store = self.runtime.store
         started = bool(await store.tail(thread_id, SHOWN_KINDS, 1))
         if after:
@@ -174,8 +195,36 @@ class WebConnector:
         snapshot = await store.load(thread_id)
         session = Session(visitor_id, thread_id, locale, customer_id)
         ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
-                 "language": (snapshot.state.get("language") if snapshot else None)}
+                 "language": (snapshot.state.get("language") if snapshot else None),
+                 "continue_in_messenger": bool(self.runtime.linker.messenger_page)}
+        if link is not None:
+            ready["link"] = link
         return session, ready
+
+    async def _redeem(self, token: object, identity: Identity) -> dict[str, Any] | None:
+        """A link from Messenger ("Continue on the website"): this browser (or customer) joins that thread."""
+        if token is None or token == "":
+            return None
+        try:
+            if not isinstance(token, str):
+                raise LinkRefused("malformed", "not a link token")
+            result = await self.runtime.linker.redeem(token, "to_web", identity)
+        except LinkRefused as exc:
+            log.warning("web %s:%s: link refused (%s: %s)", identity.channel, identity.user_id, exc.reason, exc.detail)
+            return {"status": "refused", "from": "messenger", "reason": exc.reason,
+                    "message": LINK_REFUSALS.get(exc.reason, LINK_REFUSALS["malformed"])}
+        return {"status": "linked", "from": "messenger", "merged": result.merged_from is not None,
+                "again": result.already_linked}
+
+    async def link_url(self, session: Session, to: object) -> str:
+        """A fresh "Continue in Messenger" link for the tab's thread."""
+        if to != "messenger":
+            raise FrameError("bad_frame", "'to' must be 'messenger'")
+        thread_id = await self.runtime.linker.current(session.thread_id)
+        url = self.runtime.linker.link_url(thread_id, "messenger")
+        if url is None:
+            raise FrameError("link_unavailable", "Continuing in Messenger is not available here.")
+        return url
 
     async def _thread_for(self, visitor: Identity, customer_id: str | None) -> str:
         """The thread a tab shows: the signed-in customer's own (the same on every device), else the visitor's.
@@ -188,9 +237,13 @@ class WebConnector:
             return await store.resolve(visitor, now=now)
         customer = Identity(CUSTOMER_CHANNEL, customer_id)
         customer_thread = await store.find(customer)
-        if customer_thread is not None:
-            return customer_thread
         anonymous = await store.find(visitor)
+        if customer_thread is not None:
+            if anonymous is not None and anonymous != customer_thread and await store.tail(anonymous, SHOWN_KINDS, 1):
+                # signed in on a device where they chatted anonymously: one customer, one thread
+                await self.runtime.linker.merge(customer_thread, anonymous, reason="signed_identity")
+                await store.link(visitor, new_thread_id(), now=now)
+            return customer_thread
         if anonymous is not None and await store.tail(anonymous, SHOWN_KINDS, 1):
             await store.link(customer, anonymous, now=now)
             await store.link(visitor, new_thread_id(), now=now)
@@ -266,6 +319,11 @@ class WebConnector:
             delivered = await self.hub.publish(thread_id, {"type": "messages", "messages": items})
         return {"sent": True, "channel": WEB_CHANNEL, "live_tabs": delivered}
 
+    async def _merged(self, into: str, source: str) -> None:
+        """Two threads became one: open tabs of either reload it (sequence numbers changed)."""
+        for thread_id in (into, source):
+            await self.hub.publish(thread_id, {"type": "reset"})
+
     async def deliver(self, outcome: TurnOutcome) -> None:
         messages = chat_items(outcome.committed)
         if messages:
@@ -328,6 +386,14 @@ class WebConnector:
                 return
             if state["session"] is None:
                 raise FrameError("bad_frame", "send a hello frame first", frame.get("id"))
+            if frame.get("type") == "link":
+                try:
+                    url = await self.link_url(state["session"], frame.get("to"))
+                except FrameError as exc:
+                    exc.frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
+                    raise
+                await send({"type": "link", "id": frame.get("id"), "url": url})
+                return
             ack, _outcome = await self.receive(state["session"], frame, state["address"])
             await send(ack)
         except FrameError as exc:
@@ -394,6 +460,24 @@ class WebConnector:
             return self._error(request, exc)
         return self._cors(request, web.json_response({**ack, "messages": chat_items(outcome.committed)},
                                                      dumps=_dumps))
+
+    async def http_link(self, request: web.Request) -> web.StreamResponse:
+        if not self.origin_allowed(request):
+            return self._refuse_origin(request)
+        try:
+            body = await self._json_body(request)
+            visitor_id = check_visitor_id(body.get("visitor_id"))
+            customer_id = check_customer(self.config.identity_secret, body.get("customer"))
+            identity = Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
+            thread_id = await self.runtime.store.find(identity)
+            if thread_id is None:
+                raise FrameError("bad_frame", "say hello first (POST /web/api/hello)")
+            url = await self.link_url(Session(visitor_id, thread_id, None, customer_id), body.get("to"))
+        except IdentityError as exc:
+            return self._error(request, FrameError("identity_refused", str(exc)))
+        except FrameError as exc:
+            return self._error(request, exc)
+        return self._cors(request, web.json_response({"type": "link", "id": body.get("id"), "url": url}))
 
     async def http_poll(self, request: web.Request) -> web.StreamResponse:
         if not self.origin_allowed(request):

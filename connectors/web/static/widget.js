@@ -83,10 +83,22 @@
   var unread = 0;
   var refused = false;     // identity or origin refused: stop trying
   var awaitingReply = 0;
+  var canContinueInMessenger = false;
+  // A link from Messenger ("Continue on the website") arrives as ?tl_link=...: read once, then taken off the
+  // address bar so it is neither bookmarked nor shared.
+  var pendingLink = null;
+  try {
+    var here = new URL(location.href);
+    pendingLink = here.searchParams.get("tl_link");
+    if (pendingLink) {
+      here.searchParams.delete("tl_link");
+      history.replaceState(history.state, "", here.pathname + (here.search || "") + here.hash);
+    }
+  } catch (e) { pendingLink = null; }
 
   // ------------------------------------------------------------------ DOM
 
-  var host, root, launcher, badge, teaser, panel, log, replies, statusLine, input, sendButton, typing;
+  var host, root, launcher, badge, teaser, panel, log, replies, statusLine, input, sendButton, typing, messengerButton;
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -139,9 +151,12 @@
     var form = el("form", { class: "tl-composer", onsubmit: function (e) { e.preventDefault(); submit(); } },
       [input, sendButton]);
     var closeButton = el("button", { class: "tl-close", type: "button", "aria-label": "Close chat", onclick: close });
+    messengerButton = el("button", { class: "tl-messenger", type: "button", hidden: "", text: "Continue in Messenger",
+      title: "Continue this chat in Messenger", onclick: continueInMessenger });
     panel = el("div", { id: "tl-panel", class: "tl-panel", role: "dialog", "aria-label": options.title, hidden: "",
       onkeydown: function (e) { if (e.key === "Escape") { close(); launcher.focus(); } } },
-      [el("div", { class: "tl-header" }, [el("span", { class: "tl-title", text: options.title }), closeButton]),
+      [el("div", { class: "tl-header" }, [el("span", { class: "tl-title", text: options.title }), messengerButton,
+                                          closeButton]),
        log, typing, replies, statusLine, form]);
 
     frame.appendChild(panel);
@@ -178,6 +193,11 @@
       var href = safeUrl(button.value);
       return href ? el("a", { class: "tl-button", href: href, target: "_blank", rel: "noopener noreferrer",
                               text: button.title }) : null;
+    }
+    if (button.kind === "continue") {  // a link to this same chat on another channel, made when clicked
+      return button.value === "messenger" && canContinueInMessenger
+        ? el("button", { class: "tl-button", type: "button", text: button.title, onclick: continueInMessenger })
+        : null;
     }
     if (button.kind === "phone") {
       return el("a", { class: "tl-button", href: "tel:" + String(button.value).replace(/[^\d+]/g, ""),
@@ -393,6 +413,12 @@
     if (frame.type === "ready") {
       started = frame.started;
       setStatus("");
+      canContinueInMessenger = !!frame.continue_in_messenger;
+      if (messengerButton) messengerButton.hidden = !canContinueInMessenger;
+      if (frame.link) {
+        if (frame.link.status === "refused") setStatus(frame.link.message, "error");
+        else whenReady(open);  // they came here to go on chatting
+      }
       receive(frame.messages || [], false);
       if (isOpen) maybeStart();
       connection.flush();
@@ -402,9 +428,38 @@
       acknowledge(frame.id);
       if (awaitingReply > 0) awaitingReply--;
       renderQueue.then(function () { if (awaitingReply === 0) typing.hidden = true; });
+    } else if (frame.type === "reset") {
+      forget();  // the thread changed under us (merged with another one, or deleted): load it afresh
+    } else if (frame.type === "link" || (frame.type === "error" && frame.id && linkRequests[frame.id])) {
+      var request = linkRequests[frame.id];
+      if (!request) return;
+      delete linkRequests[frame.id];
+      if (frame.type === "link") request.resolve(frame.url); else request.reject(frame.message);
     } else if (frame.type === "error") {
       handleError(frame);
     }
+  }
+
+  var linkRequests = {};
+
+  function continueInMessenger() {
+    // The new tab is opened inside the click (so no popup blocker stops it) and sent to Messenger once the
+    // server has made a fresh, single-use link to this thread.
+    var popup = window.open("", "_blank");
+    var id = randomId();
+    new Promise(function (resolve, reject) {
+      linkRequests[id] = { resolve: resolve, reject: reject };
+      connection.requestLink(id, "messenger");
+      setTimeout(function () { if (linkRequests[id]) { delete linkRequests[id]; reject("Messenger could not be opened. Please try again."); } }, 15000);
+    }).then(function (url) {
+      var href = safeUrl(url);
+      if (!href) throw "Messenger could not be opened.";
+      if (popup) { try { popup.opener = null; } catch (e) { /* cross-origin already */ } popup.location.href = href; }
+      else location.href = href;
+    }).catch(function (message) {
+      if (popup) popup.close();
+      setStatus(String(message || "Messenger could not be opened."), "error");
+    });
   }
 
   function handleError(frame) {
@@ -441,6 +496,7 @@
     function hello() {
       var frame = { type: "hello", visitor_id: visitorId, locale: options.language, after: lastSeq };
       if (options.customer) frame.customer = options.customer;
+      if (pendingLink) { frame.link = pendingLink; pendingLink = null; }  // once: a reconnect must not replay it
       return frame;
     }
 
@@ -589,9 +645,21 @@
       }).catch(function () { httpBusy = false; setTimeout(httpFlush, 2000); });
     }
 
+    function requestLink(id, to) {
+      if (mode !== "http" && ws && ready) {
+        ws.send(JSON.stringify({ type: "link", id: id, to: to }));
+        return;
+      }
+      var body = { visitor_id: visitorId, id: id, to: to };
+      if (options.customer) body.customer = options.customer;
+      post("/web/api/link", body).then(function (result) {
+        handleFrame(result.status === 200 ? result.json : Object.assign({ type: "error", id: id }, result.json || {}));
+      }).catch(function () { handleFrame({ type: "error", id: id, message: "You're offline." }); });
+    }
+
     window.addEventListener("offline", goOffline);
     window.addEventListener("online", goOnline);
-    return { connect: connect, flush: flush, retryLater: retryLater, restart: restart };
+    return { connect: connect, flush: flush, retryLater: retryLater, restart: restart, requestLink: requestLink };
   })();
 
   // ------------------------------------------------------------------ opening and closing
