@@ -113,6 +113,52 @@ class _Match:
     kind: str  # payload, regex, keyword, intent, event
 
 
+def context_values(bot: Bot, state: ThreadState, *, channel: str, event: dict[str, Any] | None = None,
+                   public_url: str = "") -> dict[str, Any]:
+    """The names conditions and texts can use: slots, and what the thread knows about the customer.
+
+    ``recent`` holds the data of the latest site event of each name (the
+    product viewed last, the ad a Messenger referral came from), whichever
+    channel it came from, so a text on Messenger can mention what the
+    customer looked at on the website.
+    """
+    values = {name: state.slots.get(name) for name in bot.slots}
+    recent: dict[str, Any] = {}
+    for site_event in state.site_events:
+        recent[site_event["name"]] = site_event["data"]
+    values.update(language=state.language or bot.default_language, channel=channel,
+                  fallback_streak=state.fallback_streak, event=event or {}, public_url=public_url,
+                  thread={"turn": state.turn, "channel": state.channel}, recent=recent)
+    return values
+
+
+def context_functions(state: ThreadState, now: float) -> dict[str, Callable[..., Any]]:
+    """Functions over the thread's site events; ``within_hours`` / ``within_days`` look back from now only."""
+    events = state.site_events
+
+    def matching(name: str, within_hours: float | None, within_days: float | None,
+                 filters: dict[str, Any]) -> list[dict[str, Any]]:
+        window = within_hours * 3600 if within_hours is not None else None
+        if within_days is not None:
+            window = min(window, within_days * 86400) if window is not None else within_days * 86400
+        return [e for e in events if e["name"] == name and (window is None or now - e.get("ts", 0) <= window)
+                and all(e["data"].get(k) == v for k, v in filters.items())]
+
+    def count(name: str, within_hours: float | None = None, within_days: float | None = None, **filters: Any) -> int:
+        return len(matching(name, within_hours, within_days, filters))
+
+    def last(name: str, **filters: Any) -> dict[str, Any]:
+        found = matching(name, None, None, filters)
+        return dict(found[-1]["data"]) if found else {}
+
+    def hours_since(name: str, **filters: Any) -> float | None:
+        found = matching(name, None, None, filters)
+        return (now - found[-1].get("ts", 0)) / 3600 if found else None
+
+    return {"count": count, "last": last, "hours_since": hours_since, "len": len, "int": int, "float": float,
+            "str": str, "lower": lambda v: str(v).lower(), "upper": lambda v: str(v).upper()}
+
+
 class Engine:
     def __init__(self, bot: Bot, *, public_url: str = "") -> None:
         self.bot = bot
@@ -149,6 +195,24 @@ class Engine:
             return None
         turn = Turn(state.copy())
         _Run(self, turn, state.channel, now).on_reminder(min(due, key=lambda r: (r["due"], r["name"])))
+        return turn
+
+    def matches(self, state: ThreadState, condition: Expression, now: float) -> bool:
+        """Whether a thread meets a condition (a follow-up campaign's selection); raises ExpressionError."""
+        return bool(condition.evaluate(context_values(self.bot, state, channel=state.channel,
+                                                      public_url=self.public_url),
+                                       context_functions(state, now)))
+
+    def follow_up(self, state: ThreadState, now: float, *, campaign: str, channel: str, flow: str | None = None,
+                  texts: dict[str, str] | None = None) -> Turn:
+        """A proactive follow-up as a turn of its own: a flow started, or a text in the thread's language.
+
+        A question the customer left open is interrupted (and resumed after)
+        when its flow allows it, as a reminder would; the campaign is
+        remembered so it reaches this thread once.
+        """
+        turn = Turn(state.copy())
+        _Run(self, turn, channel, now).on_followup(campaign, flow, texts or {})
         return turn
 
     def release_handoff(self, state: ThreadState, now: float, by: str = "") -> Turn:
@@ -278,27 +342,11 @@ class _Run:
         return True
 
     def values(self) -> dict[str, Any]:
-        values = {name: self.state.slots.get(name) for name in self.bot.slots}
-        values.update(language=self.state.language or self.bot.default_language, channel=self.channel,
-                      fallback_streak=self.state.fallback_streak, event=self.turn.event_data,
-                      public_url=self.engine.public_url, thread={"turn": self.state.turn})
-        return values
+        return context_values(self.bot, self.state, channel=self.channel, event=self.turn.event_data,
+                              public_url=self.engine.public_url)
 
     def functions(self) -> dict[str, Callable[..., Any]]:
-        events = self.state.site_events
-
-        def count(name: str, **filters: Any) -> int:
-            return sum(1 for e in events if e["name"] == name
-                       and all(e["data"].get(k) == v for k, v in filters.items()))
-
-        def last(name: str) -> dict[str, Any]:
-            for event in reversed(events):
-                if event["name"] == name:
-                    return dict(event["data"])
-            return {}
-
-        return {"count": count, "last": last, "len": len, "int": int, "float": float, "str": str,
-                "lower": lambda v: str(v).lower(), "upper": lambda v: str(v).upper()}
+        return context_functions(self.state, self.now)
 
     def condition(self, expression: Expression, flow: str) -> bool:
         try:
@@ -700,6 +748,29 @@ class _Run:
             return
         self.state.stack.clear()
         self._start(match.flow, prefill=None)
+
+    def on_followup(self, campaign: str, flow: str | None, texts: dict[str, str]) -> None:
+        self.state.followups[campaign] = self.now
+        self.log("followup", campaign=campaign, flow=flow, channel=self.channel)
+        if flow is None:
+            language = self.state.language or self.bot.default_language
+            text = texts.get(language) or texts.get(self.bot.default_language) or next(iter(texts.values()), "")
+            self.emit(Text(Template(text).render(self.values())))
+            return
+        if any(frame.flow not in self.bot.flows for frame in self.state.stack):
+            self.state.stack.clear()
+        top = self.state.stack[-1] if self.state.stack else None
+        if top is not None and top.waiting and self.bot.flows[top.flow].interruptible:
+            self.log("flow", flow=top.flow, status="interrupted", by=flow)
+            self.state.stack.append(Frame(flow))
+            self.state.message_tag = self.bot.flows[flow].message_tag or self.state.message_tag
+            self.log("flow", flow=flow, status="started", trigger="followup")
+            self.run()
+            return
+        for frame in reversed(self.state.stack):
+            self.log("flow", flow=frame.flow, status="ended", reason="followup")
+        self.state.stack.clear()
+        self._start(flow, prefill=None)
 
     # ------------------------------------------------------------------ flow control
 

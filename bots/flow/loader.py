@@ -26,8 +26,8 @@ from bots.flow.model import (
 from bots.flow.expressions import Template
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
-BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread"})
-BUILTIN_FUNCTIONS = frozenset({"count", "last", "len", "int", "float", "str", "lower", "upper"})
+BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread", "recent"})
+BUILTIN_FUNCTIONS = frozenset({"count", "last", "hours_since", "len", "int", "float", "str", "lower", "upper"})
 _FLOW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
