@@ -200,6 +200,26 @@ class Pipeline:
                 await self._commit(thread_id, snapshot, turn, channel, now, deliver)
         return fired
 
+    async def follow_up(self, thread_id: str, make_turn: Callable[[ThreadState, float], "tuple[Turn, str] | str"],
+                        deliver: Deliver) -> "TurnOutcome | str":
+        """A turn the business starts (a follow-up campaign): ``make_turn`` returns it with its channel, or a reason.
+
+        It decides under the thread's lock, on the state as it is now: the
+        customer may have opted out since the campaign was planned.
+        """
+        async with self.locks.lock(f"thread:{thread_id}"):
+            snapshot = await self.store.load(thread_id)
+            if snapshot is None:
+                return "gone: the thread was merged or deleted since"
+            now = self.clock()
+            made = make_turn(ThreadState.from_json(snapshot.state), now)
+            if isinstance(made, str):
+                return made
+            turn, channel = made
+            turn = await self._run_actions(thread_id, channel, None, turn, None,
+                                           {"text": "", "intent": {}, "entities": [], "metadata": {"followup": True}})
+            return await self._commit(thread_id, snapshot, turn, channel, now, deliver)
+
     async def drop_due_reminders(self, thread_id: str, error: str) -> None:
         """Firing keeps failing: drop the due reminders, saying why, so they stop coming back."""
         async with self.locks.lock(f"thread:{thread_id}"):

@@ -1,4 +1,4 @@
-"""``threadline``: run, validate, shell, actions, version.
+"""``threadline``: run, validate, shell, actions, forget, followup, version.
 
 Every user mistake (bad config, broken flow file) ends with a clear message
 on stderr and a non-zero exit code, never a traceback.
@@ -47,6 +47,50 @@ def _parser() -> argparse.ArgumentParser:
     actions = commands.add_parser("actions", help="list the custom actions and the flows that call them")
     actions.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
+    forget = commands.add_parser(
+        "forget", help="export a customer's thread, or delete everything about it",
+        description="A customer's data request: export everything about their thread (its events, state and "
+                    "linked identities) as JSON, and with --delete, delete it for good. By default this asks the "
+                    "running server (its admin API, with server.admin_token from the config).")
+    who = forget.add_mutually_exclusive_group(required=True)
+    who.add_argument("--thread", metavar="ID", help="the thread's id")
+    who.add_argument("--channel", metavar="C", help="find the thread by a channel identity (with --user-id), "
+                                                    "e.g. --channel messenger --user-id PSID")
+    forget.add_argument("--user-id", metavar="U", help="the customer's id on --channel")
+    forget.add_argument("--export", type=Path, metavar="FILE", help="write the export here (default: stdout)")
+    forget.add_argument("--delete", action="store_true",
+                        help="delete the thread, its identities and their pending webhook items after exporting "
+                             "them to --export FILE (required, so nothing is lost by accident)")
+    forget.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+    forget.add_argument("--server", metavar="URL",
+                        help="the running server (default: http://server.host:server.port from the config)")
+    forget.add_argument("--direct", action="store_true",
+                        help="open the store from the config instead of asking the server; ONLY SAFE WHILE THE "
+                             "SERVER IS STOPPED (a running server caches threads and would bring them back)")
+
+    followup = commands.add_parser(
+        "followup", help="send a flow or message to the threads a condition selects (only people who talked to you)",
+        description="A proactive follow-up through the running server: only threads whose customer talked to the "
+                    "business, never opted-out ones, each through the channel allowed right now (Messenger inside "
+                    "its 24-hour window or with a message tag, otherwise the website: live, or on the next visit).")
+    followup.add_argument("--name", required=True, help="the campaign's name: a thread gets each campaign once")
+    followup.add_argument("--when", required=True, metavar="CONDITION",
+                          help="which threads, e.g. \"count('product_viewed', sku='TR2', within_days=2) > 0 and "
+                               "count('purchase') == 0\"")
+    what = followup.add_mutually_exclusive_group(required=True)
+    what.add_argument("--flow", help="a flow of the bot to run on each thread")
+    what.add_argument("--text", help="a message; a JSON object gives one per language: '{\"en\": ..., \"de\": ...}'")
+    followup.add_argument("--dry-run", action="store_true", help="list who would get what and why others are skipped")
+    followup.add_argument("--rate", type=float, default=60, metavar="PER_MINUTE",
+                          help="at most this many sends a minute (default 60)")
+    followup.add_argument("--limit", type=int, help="at most this many sends")
+    followup.add_argument("--tag", help="Messenger message tag for a text after the 24-hour window "
+                                        "(a flow's own message_tag is used for flows)")
+    followup.add_argument("--json", action="store_true", help="print the full report as JSON")
+    followup.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+    followup.add_argument("--server", metavar="URL",
+                          help="the running server (default: http://server.host:server.port from the config)")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -71,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
             from bots.cli.actions import list_actions
 
             return list_actions(args.config)
+        if args.command == "forget":
+            from bots.cli.forget import forget
+
+            return forget(args.config, thread_id=args.thread, channel=args.channel, user_id=args.user_id,
+                          export_path=args.export, delete=args.delete, server=args.server, direct=args.direct)
+        if args.command == "followup":
+            from bots.cli.followup import followup
+
+            return followup(args.config, name=args.name, when=args.when, flow=args.flow, text=args.text,
+                            dry_run=args.dry_run, rate_per_minute=args.rate, limit=args.limit, tag=args.tag,
+                            server=args.server, as_json=args.json)
         if args.command == "shell":
             from bots.cli.shell import shell
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hmac
 import logging
 from typing import AsyncIterator
 
@@ -17,6 +16,9 @@ from bots.errors import UserError
 from bots.pipeline import TurnOutcome
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
+from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_guard
+from bots.server.followups import install as install_followups
+from bots.server.privacy_api import routes as privacy_routes
 from bots.types import Identity, Text, ThreadEvent
 from connectors.rest import RestConnector
 from connectors.messenger.connector import MessengerConnector
@@ -24,23 +26,6 @@ from connectors.messenger.graph import GraphClient
 from connectors.web import WebConnector
 
 log = logging.getLogger(__name__)
-RUNTIME = web.AppKey("runtime", Runtime)
-WEB = web.AppKey("web", WebConnector)
-MESSENGER = web.AppKey("messenger", MessengerConnector)
-
-
-def _admin_guard(request: web.Request) -> web.Response | None:
-    token = request.app[RUNTIME].config.server.admin_token
-    if not token:
-        return web.json_response({"error": "the admin API is off: set server.admin_token in config.yaml"},
-                                 status=403)
-    header = request.headers.get("Authorization", "")
-    given = header[7:] if header.startswith("Bearer ") else ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        return web.json_response({"error": "missing or wrong admin token"}, status=401)
-    return None
-
-
 async def health(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     return web.json_response({
@@ -53,7 +38,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def thread_events(request: web.Request) -> web.Response:
-    if (refused := _admin_guard(request)) is not None:
+    if (refused := admin_guard(request)) is not None:
         return refused
     runtime = request.app[RUNTIME]
     thread_id = request.match_info["thread_id"]
@@ -79,7 +64,7 @@ async def thread_events(request: web.Request) -> web.Response:
 
 async def find_thread(request: web.Request) -> web.Response:
     """Which thread a channel's user is on (e.g. the REST ``sender``), to look at it or release a hand-off."""
-    if (refused := _admin_guard(request)) is not None:
+    if (refused := admin_guard(request)) is not None:
         return refused
     runtime = request.app[RUNTIME]
     channel, user_id = request.query.get("channel", ""), request.query.get("user_id", "")
@@ -92,7 +77,7 @@ async def find_thread(request: web.Request) -> web.Response:
 
 
 async def release_handoff(request: web.Request) -> web.Response:
-    if (refused := _admin_guard(request)) is not None:
+    if (refused := admin_guard(request)) is not None:
         return refused
     runtime = request.app[RUNTIME]
     thread_id = request.match_info["thread_id"]
@@ -118,7 +103,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 async def send_message(request: web.Request) -> web.Response:
     """A message to a thread outside a turn: a person's reply (``by``) or the bot's, under channel policy."""
-    if (refused := _admin_guard(request)) is not None:
+    if (refused := admin_guard(request)) is not None:
         return refused
     try:
         body = await request.json()
@@ -183,12 +168,14 @@ def create_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/api/threads", find_thread)
     app.router.add_get("/api/threads/{thread_id}", thread_events)
     app.router.add_post("/api/threads/{thread_id}/handoff/release", release_handoff)
+    app.add_routes(privacy_routes())
+    install_followups(app)
     media = config.bot / "media"
     if media.is_dir():
         app.router.add_static("/media/", media, show_index=False, follow_symlinks=False)
     if config.connectors.rest.enabled:
         rest = RestConnector(runtime.pipeline, token=config.connectors.rest.token,
-                             max_chars=config.server.max_message_chars)
+                             max_chars=config.server.max_message_chars, linker=runtime.linker)
         app.add_routes(rest.routes())
     if config.connectors.web.enabled:
         app[WEB] = WebConnector(runtime)

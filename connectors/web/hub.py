@@ -26,6 +26,10 @@ class LiveHub:
             if not subscribers:
                 del self._subscribers[thread_id]
 
+    def online(self, thread_id: str) -> int:
+        """How many open chat windows show this thread right now."""
+        return len(self._subscribers.get(thread_id, ()))
+
     async def publish(self, thread_id: str, frame: dict[str, Any]) -> int:
         """Send ``frame`` to every connection of the thread; a broken one is dropped, the others still get it."""
         sent = 0

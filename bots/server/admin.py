@@ -1,0 +1,33 @@
+"""What the admin endpoints share: the application's keys and the bearer-token guard.
+
+A module of its own so that each group of endpoints (threads, data
+requests, follow-ups) can live in its own module without importing the
+application that mounts them.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from bots.runtime import Runtime
+from connectors.messenger.connector import MessengerConnector
+from connectors.web import WebConnector
+
+RUNTIME = web.AppKey("runtime", Runtime)
+WEB = web.AppKey("web", WebConnector)
+MESSENGER = web.AppKey("messenger", MessengerConnector)
+
+
+def admin_guard(request: web.Request) -> web.Response | None:
+    """None when the request carries the admin token; otherwise the refusal to send back."""
+    token = request.app[RUNTIME].config.server.admin_token
+    if not token:
+        return web.json_response({"error": "the admin API is off: set server.admin_token in config.yaml"},
+                                 status=403)
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return web.json_response({"error": "missing or wrong admin token"}, status=401)
+    return None
