@@ -66,6 +66,7 @@ class FollowupRunner:
         self.app = app
         self.runs: dict[str, CampaignRun] = {}
         self.task: asyncio.Task[None] | None = None
+        self.sleep = asyncio.sleep  # the pacing's wait (tests record it instead of waiting)
 
     @property
     def runtime(self):  # type: ignore[no-untyped-def]
@@ -144,7 +145,7 @@ class FollowupRunner:
                 if run.campaign.limit is not None and sent >= run.campaign.limit:
                     target.status, target.reason = "skipped", "over_limit: the campaign's limit was reached"
                     continue
-                await asyncio.sleep(max(0.0, next_at - loop.time()))  # the pace: rate_per_minute at most
+                await self.sleep(max(0.0, next_at - loop.time()))  # the pace: rate_per_minute at most
                 next_at = loop.time() + interval
                 try:
                     await self._send(run.campaign, target)
