@@ -44,6 +44,7 @@ class TurnOutcome:
     language: str | None = None
     committed: tuple[StoredEvent, ...] = ()
     message_tag: str | None = None  # the Messenger tag of the flow that spoke, for sends outside the window
+    channel: str = ""  # the channel the turn happened on
 
 
 # Called with the thread's lock still held, so replies of one thread reach every channel in order.
@@ -71,6 +72,9 @@ class Pipeline:
         self.clock = clock
         self.action_history = action_history  # how many past events an action's tracker carries
         self.on_wake: Callable[[float], None] | None = None  # told when a thread gets an earlier reminder
+        # Told of every committed turn, the thread's lock still held (so in order): e.g. the website's open
+        # chat windows show a conversation going on in Messenger as it happens.
+        self.observers: list[Callable[[TurnOutcome], Awaitable[None]]] = []
 
     async def handle(self, inbound: Inbound, deliver: Deliver | None = None) -> TurnOutcome:
         identity = inbound.identity
@@ -113,12 +117,17 @@ class Pipeline:
         first = version - len(events) + 1
         committed = tuple(StoredEvent(thread_id, first + i, event) for i, event in enumerate(events))
         outcome = TurnOutcome(thread_id, turn.outbound, language=turn.state.language, committed=committed,
-                              message_tag=turn.message_tag)
+                              message_tag=turn.message_tag, channel=channel)
         if deliver is not None:
             delivery_events = await deliver(outcome)
             if delivery_events:
                 await self.store.commit(thread_id, turn.state.to_json(), list(delivery_events),
                                         expected_version=version, now=self.clock())
+        for observer in self.observers:
+            try:
+                await observer(outcome)
+            except Exception:  # an observer must not fail a turn that is already saved and sent
+                log.exception("a turn observer failed on thread %s", thread_id)
         return outcome
 
     async def _deliver_again(self, thread_id: str, message_id: str, deliver: Deliver) -> None:

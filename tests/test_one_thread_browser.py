@@ -95,6 +95,9 @@ async def test_website_to_messenger_and_back_in_chromium(server: TestServer, bro
     assert said[-1].startswith("Sure! What's your order number?")
     await webhook(server, text_event("psid-77", "ST-123456", "mid.77.answer"))
     assert any("Trail Runner 2, EU 42" in t for t in texts_of(graph.messages("psid-77")))
+    # the website's chat window, still open on the desktop, shows the Messenger conversation as it happens
+    await wait_for_text(desktop, ".tl-user", "ST-123456")
+    await wait_for_text(desktop, ".tl-bot", "Trail Runner 2, EU 42")
 
     # ... and from Messenger back to the website, on another device
     await webhook(server, {"sender": {"id": "psid-77"}, "recipient": {"id": PAGE},

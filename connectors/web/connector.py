@@ -96,6 +96,7 @@ class WebConnector:
         public = re.match(r"^https?://[^/]+", runtime.config.public_url)
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
         runtime.linker.on_merged.append(self._merged)
+        runtime.pipeline.observers.append(self._mirror)
 
     # ------------------------------------------------------------------ routes
 
@@ -323,6 +324,11 @@ class WebConnector:
         """Two threads became one: open tabs of either reload it (sequence numbers changed)."""
         for thread_id in (into, source):
             await self.hub.publish(thread_id, {"type": "reset"})
+
+    async def _mirror(self, outcome: TurnOutcome) -> None:
+        """A turn on another channel (Messenger, a reminder there): open tabs of the thread show it too."""
+        if outcome.channel not in (WEB_CHANNEL, CUSTOMER_CHANNEL) and self.hub.online(outcome.thread_id):
+            await self.deliver(outcome)
 
     async def deliver(self, outcome: TurnOutcome) -> None:
         messages = chat_items(outcome.committed)
