@@ -290,3 +290,32 @@ async def test_signing_in_on_a_second_device_brings_its_anonymous_chat_into_the_
             assert (await phone.next("ready"))["messages"] == []
             await laptop.ws.close()
             await phone.ws.close()
+
+
+async def test_a_send_to_messenger_optin_links_and_asking_for_the_website_gets_a_fresh_link(
+        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    tab, thread = await web_thread_with_open_question(client, runtime)
+    ref = await messenger_link(tab)
+    # the Send to Messenger plugin's opt-in carries the ref as data-ref
+    optin = {"sender": {"id": "fb-optin"}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
+             "optin": {"ref": ref}}
+    await deliver(client, envelope(optin))
+    await settle(client)
+    assert await runtime.store.find(Identity("messenger", "fb-optin")) == thread
+    assert texts_of(graph.messages("fb-optin"))[0].startswith("Willkommen zurück 👋")
+
+    # asking in words for the website: a URL button with a new to_web link each time
+    links = []
+    for n, text in enumerate(("kann ich auf der webseite weitermachen?", "webseite bitte")):
+        await deliver(client, envelope(text_event("fb-optin", text, f"mid.web.{n}")))
+        await settle(client)
+        answer = [m["message"] for m in graph.messages("fb-optin")[-2:]]
+        assert answer[1]["text"].startswith("Klar! Wie lautet deine Bestellnummer?")  # the open question goes on
+        button = answer[0]["attachment"]["payload"]["buttons"][0]
+        assert button["type"] == "web_url" and button["title"] == "Auf Website öffnen"
+        links.append(parse_qs(urlsplit(button["url"]).query)["tl_link"][0])
+    assert links[0] != links[1]
+    for token in links:  # both genuine, each for this thread
+        assert runtime.linker.tokens.read(token, "to_web").thread_id == thread
+    await tab.ws.close()
