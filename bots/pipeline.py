@@ -229,6 +229,18 @@ class Pipeline:
                                            {"text": "", "intent": {}, "entities": [], "metadata": {"followup": True}})
             return await self._commit(thread_id, snapshot, turn, channel, now, deliver)
 
+    async def amend(self, thread_id: str, change: Callable[[ThreadState, float], list[ThreadEvent]]) -> bool:
+        """Change a thread's state outside a turn, under its lock, with the events saying why; False if gone."""
+        async with self.locks.lock(f"thread:{thread_id}"):
+            snapshot = await self.store.load(thread_id)
+            if snapshot is None:
+                return False
+            now = self.clock()
+            state = ThreadState.from_json(snapshot.state)
+            events = change(state, now)
+            await self.store.commit(thread_id, state.to_json(), events, expected_version=snapshot.version, now=now)
+            return True
+
     async def drop_due_reminders(self, thread_id: str, error: str) -> None:
         """Firing keeps failing: drop the due reminders, saying why, so they stop coming back."""
         async with self.locks.lock(f"thread:{thread_id}"):

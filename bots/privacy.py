@@ -87,18 +87,29 @@ async def forget_thread(store: ThreadStore, locks: ThreadLock, thread_id: str, *
     instead of writing into the one being deleted. The export is taken
     under the same locks, so it is exactly what was deleted.
     """
-    thread_id = await current_thread_id(store, thread_id)
-    identities = sorted(await store.identities(thread_id), key=lambda i: (i.channel, i.user_id))
-    async with AsyncExitStack() as held:
-        for identity in identities:  # the key bots.pipeline.Pipeline.handle locks
-            await held.enter_async_context(locks.lock(f"identity:{identity.channel}:{identity.user_id}"))
-        await held.enter_async_context(locks.lock(f"thread:{thread_id}"))
-        export = await export_thread(store, thread_id, now=now)
-        if export is None:
-            return None
-        deleted = await store.delete_thread(thread_id)
-        # an identity linked between reading them and locking is deleted too; the export names it
-        known = {(i["channel"], i["user_id"]) for i in export["identities"]}
-        export["identities"] += [{"channel": i.channel, "user_id": i.user_id} for i in deleted
-                                 if (i.channel, i.user_id) not in known]
-        return export
+    for _attempt in range(10):
+        wanted = await current_thread_id(store, thread_id)
+        identities = sorted(await store.identities(wanted), key=lambda i: (i.channel, i.user_id))
+        async with AsyncExitStack() as held:
+            for identity in identities:  # the key bots.pipeline.Pipeline.handle locks
+                await held.enter_async_context(locks.lock(f"identity:{identity.channel}:{identity.user_id}"))
+            await held.enter_async_context(locks.lock(f"thread:{wanted}"))
+            # merged or re-linked while the locks were awaited: look again, so what is deleted is what was asked
+            if await current_thread_id(store, thread_id) != wanted or sorted(
+                    await store.identities(wanted), key=lambda i: (i.channel, i.user_id)) != identities:
+                continue
+            return await _export_and_delete(store, wanted, now)
+    raise RuntimeError(f"thread {thread_id} kept changing; try again")
+
+
+async def _export_and_delete(store: ThreadStore, thread_id: str, now: float) -> dict[str, Any] | None:
+    """The caller holds the thread's and its identities' locks."""
+    export = await export_thread(store, thread_id, now=now)
+    if export is None:
+        return None
+    deleted = await store.delete_thread(thread_id)
+    # an identity linked between reading them and locking is deleted too; the export names it
+    known = {(i["channel"], i["user_id"]) for i in export["identities"]}
+    export["identities"] += [{"channel": i.channel, "user_id": i.user_id} for i in deleted
+                             if (i.channel, i.user_id) not in known]
+    return export

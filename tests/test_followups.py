@@ -311,3 +311,38 @@ async def test_the_cli_runs_a_campaign_on_a_running_server(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+async def run_to_end(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/api/followups", headers=ADMIN, json=body)
+    assert response.status == 202, await response.text()
+    report = await response.json()
+    while report["status"] == "running":
+        await asyncio.sleep(0.05)
+        report = await (await client.get(f"/api/followups/{body['name']}", headers=ADMIN)).json()
+    return report
+
+
+async def test_a_failed_send_is_tried_again_by_the_next_run_and_campaigns_run_one_at_a_time(
+        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    thread = await messenger_thread(client, runtime, "fb-flaky")
+    await adjust(runtime, thread, viewed("TR2", 0.2))
+    graph.fail_next("fb-flaky", 551)  # "this person isn't available right now"
+    body = {"name": "retry", "when": WHEN, "text": TEXT, "rate_per_minute": 6000}
+    first = await run_to_end(client, body)
+    assert [(t["status"], t["reason"].split(":")[0]) for t in first["targets"]] == [("failed", "send_failed")]
+    snapshot = await runtime.store.load(thread)
+    assert snapshot is not None and "retry" not in snapshot.state["followups"]
+    second = await run_to_end(client, body)
+    assert [t["status"] for t in second["targets"]] == ["sent"]
+    assert texts_of(graph.messages("fb-flaky"))[-1] == "Still thinking about the Trail Runner 2? Sizes are selling fast."
+
+    # two campaigns started together: one runs, the other is told to wait
+    slow = {"when": WHEN, "text": TEXT, "rate_per_minute": 6000}
+    answers = await asyncio.gather(client.post("/api/followups", headers=ADMIN, json={"name": "a", **slow}),
+                                   client.post("/api/followups", headers=ADMIN, json={"name": "b", **slow}))
+    assert sorted(a.status for a in answers) == [202, 409]
+    task = client.app[FOLLOWUPS].task
+    assert task is not None
+    await task

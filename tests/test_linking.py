@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bots.linking.tokens import LinkRefused, LinkTokens, is_link_token
-from bots.store.sqlite import SQLiteThreadStore
+from bots.store.sqlite import TOKEN_GRACE_SECONDS, SQLiteThreadStore
 
 
 class Clock:
@@ -79,13 +79,21 @@ async def test_a_token_is_used_once(tokens: LinkTokens, clock: Clock, tmp_path: 
     store = SQLiteThreadStore(tmp_path / "db.sqlite")
     await store.open()
     try:
-        claim = tokens.read(tokens.issue("t_a", "to_messenger"), "to_messenger")
-        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=clock.now) is True
-        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=clock.now) is False
-        # a used token is forgotten only after it would have expired anyway
+        token = tokens.issue("t_a", "to_messenger")
+        claim = tokens.read(token, "to_messenger")
+        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=clock.now, by="a") is True
+        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=clock.now, by="b") is False
+        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=clock.now, by="a") is True
+        # still remembered just past expiry (a token's age is checked in whole seconds; clocks differ) ...
+        clock.now = claim.expires_at + 0.9
+        assert tokens.read(token, "to_messenger").nonce == claim.nonce  # itsdangerous still accepts it
+        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=claim.expires_at + 0.9,
+                                         by="b") is False
+        # ... and forgotten once it could never be accepted again
         later = tokens.read(tokens.issue("t_b", "to_messenger"), "to_messenger")
-        assert await store.consume_token(later.nonce, expires_at=later.expires_at, now=claim.expires_at + 1)
-        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=claim.expires_at + 1)
+        far = claim.expires_at + TOKEN_GRACE_SECONDS + 1
+        assert await store.consume_token(later.nonce, expires_at=later.expires_at, now=far, by="c")
+        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=far, by="b")
     finally:
         await store.close()
 
@@ -167,7 +175,10 @@ async def test_linker_merges_into_the_token_thread_and_redirects_the_old_id(
         await store.commit(fb, _state(slots={"email": "x@y.z"}),
                            [ThreadEvent("user", {"text": "b"}, 5.0, "messenger", "m1"),
                             ThreadEvent("user", {"text": "c"}, 20.0, "messenger", "m2")], expected_version=0, now=20.0)
-        result = await linker.redeem(tokens.issue(web, "to_messenger"), "to_messenger", psid)
+        token = tokens.issue(web, "to_messenger")
+        asked = await linker.redeem(token, "to_messenger", psid)  # they have a conversation: ask them first
+        assert asked.needs_confirmation and await store.find(psid) == fb and merges == []
+        result = await linker.redeem(token, "to_messenger", psid, confirmed=True)  # the token was not used up
         assert result.thread_id == web and result.merged_from == fb and merges == [(web, fb)]
         assert await store.find(psid) == web and await store.merged_into(fb) == web
         assert await store.load(fb) is None
@@ -211,3 +222,14 @@ async def test_replays_are_refused_unless_the_same_person_follows_the_link_again
         assert caught.value.reason == "gone"
     finally:
         await store.close()
+
+
+def test_the_stored_secret_is_made_once_and_an_empty_file_is_replaced(tmp_path: Path) -> None:
+    from bots.linking.tokens import stored_secret
+
+    path = tmp_path / "data" / "link-secret"
+    first = stored_secret(path)
+    assert len(first) >= 32 and stored_secret(path) == first and oct(path.stat().st_mode & 0o777) == "0o600"
+    path.write_text("")
+    replaced = stored_secret(path)
+    assert replaced and replaced != first and list(path.parent.iterdir()) == [path]

@@ -162,13 +162,21 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     await runtime.store.commit(old, state.to_json(), [ThreadEvent("slot", {"name": "product_name",
                                                                            "value": "City Glide"}, time.time())],
                                expected_version=old_snapshot.version, now=time.time())
-    old_events = await runtime.store.events(old)
 
     tab, thread = await web_thread_with_open_question(client, runtime)
-    web_events = await runtime.store.events(thread)
     ref = await messenger_link(tab)
     # an existing thread gets the ref as a messaging_referrals event, not a Get Started postback
     await deliver(client, envelope(referral("fb-old", ref)))
+    await settle(client)
+    # they already chat here: asked first, nothing joined yet
+    question = graph.messages("fb-old")[-1]["message"]
+    assert question["text"] == "You're continuing a chat from our website. Join it with this conversation?"
+    assert [q["payload"] for q in question["quick_replies"]] == ["/link_accept", "/link_decline"]
+    assert await runtime.store.find(Identity("messenger", "fb-old")) == old
+    old_events = await runtime.store.events(old)
+    web_events = await runtime.store.events(thread)
+    await deliver(client, envelope(text_event("fb-old", "Yes, join them", "mid.accept",
+                                              quick_reply={"payload": "/link_accept"})))
     await settle(client)
 
     assert await runtime.store.find(Identity("messenger", "fb-old")) == thread
@@ -319,3 +327,89 @@ async def test_a_send_to_messenger_optin_links_and_asking_for_the_website_gets_a
     for token in links:  # both genuine, each for this thread
         assert runtime.linker.tokens.read(token, "to_web").thread_id == thread
     await tab.ws.close()
+
+
+async def test_a_link_someone_else_sent_never_joins_a_conversation_without_its_persons_yes(
+        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    # the "attacker" makes a link from their own chat ...
+    attacker, _ = await open_tab(client, visitor(60))
+    await say(attacker, "a1", type="message", text="hi")
+    attacker_thread = await runtime.store.find(Identity("web", visitor(60)))
+    ref = await messenger_link(attacker)
+    # ... and the victim, who already chats with the Page, opens it
+    victim = await messenger_thread_of(client, runtime, "fb-victim", "my address is 1 Secret Lane")
+    await deliver(client, envelope(referral("fb-victim", ref)))
+    await settle(client)
+    assert await runtime.store.find(Identity("messenger", "fb-victim")) == victim  # nothing joined
+    asked = len(graph.messages("fb-victim"))
+    assert texts_of(graph.messages("fb-victim"))[-1].startswith("You're continuing a chat from our website.")
+    await deliver(client, envelope(text_event("fb-victim", "No, keep apart", "mid.no",
+                                              quick_reply={"payload": "/link_decline"})))
+    await settle(client)
+    assert texts_of(graph.messages("fb-victim"))[asked] == "All right: this conversation stays as it was."
+    assert await runtime.store.find(Identity("messenger", "fb-victim")) == victim
+    await attacker.send(type="hello", visitor_id=visitor(60))
+    shown = [m.get("text") for m in (await attacker.next("ready"))["messages"]]
+    assert "my address is 1 Secret Lane" not in shown
+    assert Identity("messenger", "fb-victim") not in await runtime.store.identities(attacker_thread)
+    # a late "yes" finds nothing to accept
+    before = len(graph.messages("fb-victim"))
+    await deliver(client, envelope(text_event("fb-victim", "Yes, join them", "mid.yes",
+                                              quick_reply={"payload": "/link_accept"})))
+    await settle(client)
+    assert texts_of(graph.messages("fb-victim"))[before] == (
+        "That link has expired or was already used, so we start afresh here.")
+    assert await runtime.store.find(Identity("messenger", "fb-victim")) == victim
+
+    # the website side: a browser with a chat of its own is asked, and joins only with confirm
+    token = LinkTokens(LINK_SECRET, 1800).issue(attacker_thread, "to_web")
+    own, _ = await open_tab(client, visitor(61))
+    await say(own, "o1", type="message", text="my own private question")
+    own_thread = await runtime.store.find(Identity("web", visitor(61)))
+    await own.send(type="hello", visitor_id=visitor(61), link=token)
+    ready = await own.next("ready")
+    assert ready["link"]["status"] == "confirm" and "Continue your Messenger chat here?" in ready["link"]["message"]
+    assert await runtime.store.find(Identity("web", visitor(61))) == own_thread
+    await own.send(type="hello", visitor_id=visitor(61), link=token, confirm=True)
+    ready = await own.next("ready")
+    assert ready["link"]["status"] == "linked" and ready["link"]["merged"] is True
+    assert await runtime.store.find(Identity("web", visitor(61))) == attacker_thread
+    await own.ws.close()
+    await attacker.ws.close()
+
+
+async def messenger_thread_of(client: TestClient, runtime: Runtime, psid: str, text: str) -> str:
+    await deliver(client, envelope(text_event(psid, text, f"mid.{psid}.first")))
+    await settle(client)
+    thread = await runtime.store.find(Identity("messenger", psid))
+    assert thread is not None
+    return thread
+
+
+async def test_tabs_that_missed_a_merge_reload_instead_of_mixing_sequence_numbers(
+        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    await messenger_thread_of(client, runtime, "fb-merge", "hello from messenger")
+    tab, ready = await open_tab(client, visitor(70))
+    await say(tab, "w1", type="message", text="web question")
+    thread = await runtime.store.find(Identity("web", visitor(70)))
+    epoch = ready["epoch"]
+    seen = (await runtime.store.load(thread)).version  # type: ignore[union-attr]  # what the tab has seen
+    ref = await messenger_link(tab)
+    await tab.ws.close()  # offline during the merge: no reset frame reaches it
+    await deliver(client, envelope(referral("fb-merge", ref)))
+    await deliver(client, envelope(text_event("fb-merge", "Yes", "mid.m.yes", quick_reply={"payload": "/link_accept"})))
+    await settle(client)
+    assert await runtime.store.find(Identity("messenger", "fb-merge")) == thread
+    # the HTTP fallback's poll says reset; a WebSocket hello with the old epoch gets the whole history
+    poll = await client.get("/web/api/poll", params={"visitor_id": visitor(70), "after": str(seen), "epoch": epoch})
+    assert (await poll.json()) == {"messages": [], "reset": True}
+    again, ready = await open_tab(client, visitor(70), after=seen, epoch=epoch)
+    assert ready["reset"] is True and ready["epoch"] != epoch
+    texts = [m.get("text") for m in ready["messages"]]
+    assert texts.count("hello from messenger") == 1 and texts.count("web question") == 1
+    # with the new epoch, polling goes on normally
+    poll = await client.get("/web/api/poll", params={"visitor_id": visitor(70), "after": "0", "epoch": ready["epoch"]})
+    assert "reset" not in await poll.json()
+    await again.ws.close()

@@ -73,7 +73,8 @@ VISITOR = "visitor0000000000001"
 async def test_hello_message_ack_and_seqs(client: TestClient) -> None:
     tab, ready = await open_tab(client, VISITOR, locale="de-DE")
     assert ready == {"type": "ready", "visitor_id": VISITOR, "messages": [], "started": False, "language": None,
-                     "continue_in_messenger": False}
+                     "continue_in_messenger": False, "epoch": ready["epoch"], "reset": False}
+    assert len(ready["epoch"]) == 12
     await tab.send(type="event", id="e1", name="conversation_start")
     ack, messages = await tab.until_ack("e1")
     assert ack == {"type": "ack", "id": "e1", "duplicate": False}

@@ -45,6 +45,8 @@ class ThreadState:
     wake_at: float | None = None
     # Proactive follow-up campaigns this thread got (name -> when), so a campaign reaches nobody twice.
     followups: dict[str, float] = field(default_factory=dict)
+    # Changes when the log is rewritten (two threads merged): chat windows holding sequence numbers reload.
+    epoch: str = ""
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -67,6 +69,7 @@ class ThreadState:
             "reminders": [dict(r) for r in self.reminders],
             "wake_at": self.wake_at,
             "followups": dict(self.followups),
+            "epoch": self.epoch,
         }
 
     @classmethod

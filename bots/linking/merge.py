@@ -105,6 +105,7 @@ def merge_threads(survivor: MergeInput, other: MergeInput, *, reason: str, now: 
         message_tag=active.message_tag,
         notification_token=active.notification_token or inactive.notification_token,
         followups={**inactive.followups, **active.followups},
+        epoch=f"{int(now * 1000):x}",  # sequence numbers changed: chat windows must reload
     )
     reminders: dict[str, dict[str, Any]] = {}
     for reminder in keep.reminders + fold.reminders:

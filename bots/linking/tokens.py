@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 from dataclasses import dataclass
@@ -94,18 +95,27 @@ def stored_secret(path: Path) -> str:
 
     So a server without a configured secret still signs links that stay
     valid across restarts. Servers sharing one store need one secret: set
-    ``linking.secret`` then.
+    ``linking.secret`` then. The file appears whole or not at all (written
+    aside, then linked into place), so a crash cannot leave an empty secret.
     """
     try:
-        return path.read_text(encoding="utf-8").strip()
+        existing = path.read_text(encoding="utf-8").strip()
+        if existing:
+            return existing
+        path.unlink()  # an empty file from an older, non-atomic write: make a new secret
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(secret)
-    return secret
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(32))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)  # fails if another process made it first: then theirs is used
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text(encoding="utf-8").strip()

@@ -67,6 +67,7 @@ class FollowupRunner:
         self.runs: dict[str, CampaignRun] = {}
         self.task: asyncio.Task[None] | None = None
         self.sleep = asyncio.sleep  # the pacing's wait (tests record it instead of waiting)
+        self.starting = False
 
     @property
     def runtime(self):  # type: ignore[no-untyped-def]
@@ -122,15 +123,21 @@ class FollowupRunner:
         return targets
 
     async def start(self, campaign: Campaign) -> CampaignRun:
-        if self.task is not None and not self.task.done():
+        if self.starting or (self.task is not None and not self.task.done()):
             raise CampaignError("another campaign is running; wait for it to finish")
-        run = CampaignRun(campaign, dry_run=False, started_at=time.time())
-        run.targets = await self.plan(campaign)
+        self.starting = True  # taken before the first await: two requests cannot both pass the check
+        try:
+            run = CampaignRun(campaign, dry_run=False, started_at=time.time())
+            run.targets = await self.plan(campaign)
+        except BaseException:
+            self.starting = False
+            raise
         for target in run.targets:
             if target.status == "would_send":
                 target.status = "pending"
         self.runs[campaign.name] = run
         self.task = asyncio.create_task(self._send_all(run))
+        self.starting = False
         return run
 
     async def _send_all(self, run: CampaignRun) -> None:
@@ -198,6 +205,14 @@ class FollowupRunner:
         else:
             target.status, target.channel = "failed", chosen.get("channel")
             target.reason = f"send_failed: {delivery.get('reason', 'no reply was sent')}"
+            # not received: a later run of the campaign may try this thread again
+            await runtime.pipeline.amend(target.thread_id, lambda state, now: _unmark(state, campaign.name, now,
+                                                                                      target.reason))
+
+
+def _unmark(state: ThreadState, campaign: str, now: float, reason: str) -> list[ThreadEvent]:
+    state.followups.pop(campaign, None)
+    return [ThreadEvent("followup", {"campaign": campaign, "status": "failed", "reason": reason}, now)]
 
 
 FOLLOWUPS = web.AppKey("followups", FollowupRunner)

@@ -100,8 +100,12 @@ class ThreadStore(ABC):
         """The earliest ``wake_at`` of any thread, None when no thread waits for anything."""
 
     @abstractmethod
-    async def consume_token(self, nonce: str, *, expires_at: float, now: float) -> bool:
-        """Mark a single-use token used; False when it was used before (a replay)."""
+    async def consume_token(self, nonce: str, *, expires_at: float, now: float, by: str = "") -> bool:
+        """Mark a single-use token used by ``by``; False when someone else used it before (a replay).
+
+        The same ``by`` using it again gets True: following one's own link a
+        second time (a retry after a crash) must not be refused.
+        """
 
     # One customer, two threads: merging them (see bots.linking.merge), and forgetting a thread.
 

@@ -129,7 +129,12 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX thread_merges_into ON thread_merges (into_id);
     """,
+    # 7: who used a link token, so the same person following it again (a retry after a crash) is not a replay
+    """
+    ALTER TABLE used_link_tokens ADD COLUMN used_by TEXT;
+    """,
 ]
+TOKEN_GRACE_SECONDS = 300
 INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
 
 
@@ -170,6 +175,7 @@ class SQLiteThreadStore(ThreadStore):
         self._reader: sqlite3.Connection | None = None
         self._pending: list[_PendingCommit | _PendingInbox] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._writing: list[_PendingCommit | _PendingInbox] = []  # the batch being written now
         self._identity_cache: _LRU[Identity, str] = _LRU(CACHED_IDENTITIES)
         # thread id -> (state as JSON text, version, created_at, updated_at); text, so callers cannot alias it
         self._snapshot_cache: _LRU[str, tuple[str, int, float, float]] = _LRU(CACHED_SNAPSHOTS)
@@ -327,6 +333,7 @@ class SQLiteThreadStore(ThreadStore):
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
+            self._writing = batch
             try:
                 results = await self._on(self._writer_pool, self._write_batch, batch)
             except Exception as exc:  # the whole transaction failed: every caller learns it
@@ -508,9 +515,7 @@ class SQLiteThreadStore(ThreadStore):
         return identities, ids
 
     async def delete_thread(self, thread_id: str) -> list[Identity]:
-        # A commit of this thread still queued in the group commit would write it again after the delete.
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.shield(self._flusher)
+        await self._written(thread_id)
         try:
             identities, ids = await self._on(self._writer_pool, self._delete_thread, thread_id)
         finally:
@@ -593,24 +598,34 @@ class SQLiteThreadStore(ThreadStore):
     async def next_wake(self) -> float | None:
         return await self._on(self._reader_pool, self._next_wake)
 
-    def _consume_token(self, nonce: str, expires_at: float, now: float) -> bool:
+    def _consume_token(self, nonce: str, expires_at: float, now: float, by: str) -> bool:
         db = self._writer
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("DELETE FROM used_link_tokens WHERE expires_at < ?", (now,))
-            inserted = db.execute("INSERT OR IGNORE INTO used_link_tokens (nonce, used_at, expires_at) VALUES (?, ?, ?)",
-                                  (nonce, now, expires_at)).rowcount
+            # kept a while past expiry: a token's age is checked in whole seconds, and servers' clocks differ
+            db.execute("DELETE FROM used_link_tokens WHERE expires_at < ?", (now - TOKEN_GRACE_SECONDS,))
+            inserted = db.execute("INSERT OR IGNORE INTO used_link_tokens (nonce, used_at, expires_at, used_by) "
+                                  "VALUES (?, ?, ?, ?)", (nonce, now, expires_at, by)).rowcount
+            user = db.execute("SELECT used_by FROM used_link_tokens WHERE nonce = ?", (nonce,)).fetchone()
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return inserted == 1
+        return inserted == 1 or (bool(by) and user is not None and user[0] == by)
 
-    async def consume_token(self, nonce: str, *, expires_at: float, now: float) -> bool:
-        return await self._on(self._writer_pool, self._consume_token, nonce, expires_at, now)
+    async def consume_token(self, nonce: str, *, expires_at: float, now: float, by: str = "") -> bool:
+        return await self._on(self._writer_pool, self._consume_token, nonce, expires_at, now, by)
 
     # ------------------------------------------------------------------ merging
+
+    async def _written(self, *thread_ids: str) -> None:
+        """Wait for the commits of these threads queued so far (not for the whole queue to drain, which never
+        happens under steady traffic), so a late commit cannot bring a deleted or merged thread back."""
+        waiting = [item.future for item in (*self._writing, *self._pending)
+                   if isinstance(item, _PendingCommit) and item.thread_id in thread_ids and not item.future.done()]
+        if waiting:
+            await asyncio.gather(*waiting, return_exceptions=True)
 
     def _merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: str, wake_at: float | None,
                        expected: tuple[int, int], now: float) -> tuple[int, list[Identity]]:
@@ -618,6 +633,9 @@ class SQLiteThreadStore(ThreadStore):
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
+            if into == source or db.execute("SELECT 1 FROM thread_merges WHERE source_id IN (?, ?)",
+                                            (into, source)).fetchone():
+                raise ConflictError(f"cannot merge {source} into {into}: one of them was merged already")
             for thread_id, version in zip((into, source), expected):
                 row = db.execute("SELECT version FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
                 if (int(row[0]) if row else 0) != version:
@@ -652,8 +670,7 @@ class SQLiteThreadStore(ThreadStore):
 
     async def merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: dict[str, Any], *,
                             expected_versions: tuple[int, int], now: float) -> int:
-        while self._flusher is not None and not self._flusher.done():  # queued commits first: versions must hold
-            await asyncio.shield(self._flusher)
+        await self._written(into, source)
         wake_at = state.get("wake_at")
         try:
             version, moved = await self._on(

@@ -37,6 +37,7 @@ CHANNEL = "messenger"
 USER_REF_CHANNEL = "messenger_ref"
 MAX_BODY_BYTES = 1024 * 1024
 GET_STARTED = "__GET_STARTED__"
+LINK_ACCEPT, LINK_DECLINE = "/link_accept", "/link_decline"  # the answers to "join the chat from the website?"
 PROFILE_CACHE = 50_000
 
 
@@ -309,19 +310,38 @@ class MessengerConnector:
         The event then reaches the flows as ``thread_linked`` (or
         ``link_refused`` with the reason), never as a referral carrying the
         token, so flows can greet with what the customer did on the website.
+        A person who already chats here is asked first (``link_confirm``; the
+        quick replies ``/link_accept`` and ``/link_decline`` answer it).
         """
+        identity = inbound.identity
+        if inbound.kind == "message" and inbound.text.strip() in (LINK_ACCEPT, LINK_DECLINE):
+            held = self.runtime.linker.take(identity)
+            if inbound.text.strip() == LINK_DECLINE:
+                return inbound  # the flows say that this chat goes on as it was
+            if held is None:
+                return dataclasses.replace(inbound, kind="event", text="", event="link_refused",
+                                           data={"reason": "expired", "from": "web"})
+            return await self._link(inbound, held[0], confirmed=True, context={})
         ref = inbound.data.get("ref") if inbound.event in ("referral", "optin") else None
         if not is_link_token(ref):
             return inbound
         context = {k: inbound.data[k] for k in ("source", "type", "referer_uri") if k in inbound.data}
+        return await self._link(inbound, str(ref), confirmed=False, context=context)
+
+    async def _link(self, inbound: Inbound, token: str, *, confirmed: bool, context: dict[str, Any]) -> Inbound:
+        identity = inbound.identity
         try:
-            result = await self.runtime.linker.redeem(str(ref), "to_messenger", inbound.identity)
+            result = await self.runtime.linker.redeem(token, "to_messenger", identity, confirmed=confirmed)
         except LinkRefused as exc:
-            log.warning("Messenger %s:%s: link refused (%s: %s)", inbound.identity.channel, inbound.identity.user_id,
-                        exc.reason, exc.detail)
-            return dataclasses.replace(inbound, event="link_refused",
+            log.warning("Messenger %s:%s: link refused (%s: %s)", identity.channel, identity.user_id, exc.reason,
+                        exc.detail)
+            return dataclasses.replace(inbound, kind="event", text="", event="link_refused",
                                        data={"reason": exc.reason, "from": "web", **context})
-        return dataclasses.replace(inbound, event="thread_linked", data={
+        if result.needs_confirmation:
+            self.runtime.linker.hold(identity, token, "to_messenger")
+            return dataclasses.replace(inbound, kind="event", text="", event="link_confirm",
+                                       data={"from": "web", **context})
+        return dataclasses.replace(inbound, kind="event", text="", event="thread_linked", data={
             "from": "web", "merged": result.merged_from is not None, "again": result.already_linked, **context})
 
     async def _handed_off(self, identity: Identity) -> bool:

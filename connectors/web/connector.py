@@ -11,6 +11,7 @@ message ids make a message sent twice (after a reconnect) count once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -41,6 +42,8 @@ STATIC = Path(__file__).parent / "static"
 MAX_FRAME_BYTES = 64 * 1024
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+LINK_CONFIRM = ("Continue your Messenger chat here? It will be joined with the chat you already have on this "
+                "website.")
 # What the widget shows when a link from Messenger cannot continue the chat (flows may add their own words).
 LINK_REFUSALS = {
     "malformed": "This link is not valid, so your chat could not be continued here.",
@@ -177,9 +180,9 @@ class WebConnector:
         if not isinstance(after, int) or after < 0:
             raise FrameError("bad_frame", "'after' must be a non-negative integer")
         identity = Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
-        link = await self._redeem(frame.get("link"), identity)
+        link = await self._redeem(frame.get("link"), identity, confirmed=frame.get("confirm") is True)
         thread_id = await self._thread_for(Identity(WEB_CHANNEL, visitor_id), customer_id)
-        if link is not None and not link.get("again"):
+        if link is not None and link["status"] != "confirm" and not link.get("again"):
             # flows greet with context ("still looking at ..."), or explain a refused link, in the bot's words
             event = "thread_linked" if link["status"] == "linked" else "link_refused"
             data = {k: v for k, v in link.items() if k in ("from", "merged", "reason")}
@@ -188,32 +191,44 @@ class WebConnector:
                                                deliver=self.deliver)
         store = self.runtime.store
         started = bool(await store.tail(thread_id, SHOWN_KINDS, 1))
-        if after:
+        snapshot = await store.load(thread_id)
+        epoch = thread_epoch(thread_id, snapshot.state if snapshot else {})
+        # A tab that knew another thread or an older log (merged, forgotten) loads the history afresh.
+        known = frame.get("epoch")
+        reset = bool(after) and ((known is not None and known != epoch) or after > (snapshot.version if snapshot else 0))
+        if after and not reset:
             events = await store.events(thread_id, after=after, limit=self.config.history_limit * 20)
             messages = chat_items(events)[-self.config.history_limit:]
         else:
             messages = chat_items(await store.tail(thread_id, SHOWN_KINDS, self.config.history_limit))
-        snapshot = await store.load(thread_id)
         session = Session(visitor_id, thread_id, locale, customer_id)
         ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
                  "language": (snapshot.state.get("language") if snapshot else None),
-                 "continue_in_messenger": bool(self.runtime.linker.messenger_page)}
+                 "continue_in_messenger": bool(self.runtime.linker.messenger_page), "epoch": epoch,
+                 "reset": reset}
         if link is not None:
             ready["link"] = link
         return session, ready
 
-    async def _redeem(self, token: object, identity: Identity) -> dict[str, Any] | None:
-        """A link from Messenger ("Continue on the website"): this browser (or customer) joins that thread."""
+    async def _redeem(self, token: object, identity: Identity, *, confirmed: bool) -> dict[str, Any] | None:
+        """A link from Messenger ("Continue on the website"): this browser (or customer) joins that thread.
+
+        A browser that already has a conversation (or a signed-in customer)
+        is asked first: the widget shows the question and says hello again
+        with ``confirm: true``.
+        """
         if token is None or token == "":
             return None
         try:
             if not isinstance(token, str):
                 raise LinkRefused("malformed", "not a link token")
-            result = await self.runtime.linker.redeem(token, "to_web", identity)
+            result = await self.runtime.linker.redeem(token, "to_web", identity, confirmed=confirmed)
         except LinkRefused as exc:
             log.warning("web %s:%s: link refused (%s: %s)", identity.channel, identity.user_id, exc.reason, exc.detail)
             return {"status": "refused", "from": "messenger", "reason": exc.reason,
                     "message": LINK_REFUSALS.get(exc.reason, LINK_REFUSALS["malformed"])}
+        if result.needs_confirmation:
+            return {"status": "confirm", "from": "messenger", "message": LINK_CONFIRM}
         return {"status": "linked", "from": "messenger", "merged": result.merged_from is not None,
                 "again": result.already_linked}
 
@@ -221,8 +236,8 @@ class WebConnector:
         """A fresh "Continue in Messenger" link for the tab's thread."""
         if to != "messenger":
             raise FrameError("bad_frame", "'to' must be 'messenger'")
-        thread_id = await self.runtime.linker.current(session.thread_id)
-        url = self.runtime.linker.link_url(thread_id, "messenger")
+        thread_id = await self.runtime.store.find(session.identity)  # now, not when the tab said hello
+        url = self.runtime.linker.link_url(thread_id, "messenger") if thread_id else None
         if url is None:
             raise FrameError("link_unavailable", "Continuing in Messenger is not available here.")
         return url
@@ -248,6 +263,8 @@ class WebConnector:
         if anonymous is not None and await store.tail(anonymous, SHOWN_KINDS, 1):
             await store.link(customer, anonymous, now=now)
             await store.link(visitor, new_thread_id(), now=now)
+            # the browser's other tabs, still anonymous, must stop showing what is now the customer's
+            await self.hub.publish(anonymous, {"type": "reset"})
             return anonymous
         return await store.resolve(customer, now=now)
 
@@ -501,10 +518,22 @@ class WebConnector:
             Identity(CUSTOMER_CHANNEL, customer) if customer else Identity(WEB_CHANNEL, visitor_id))
         messages = []
         if thread_id is not None:
+            snapshot = await self.runtime.store.load(thread_id)
+            epoch = thread_epoch(thread_id, snapshot.state if snapshot else {})
+            given = request.query.get("epoch")
+            if (given is not None and given != epoch) or after > (snapshot.version if snapshot else 0):
+                return self._cors(request, web.json_response({"messages": [], "reset": True}))
             events = await self.runtime.store.events(thread_id, after=max(0, after),
                                                      limit=self.config.history_limit * 20)
             messages = chat_items(events)[-self.config.history_limit:]
+        elif after > 0:
+            return self._cors(request, web.json_response({"messages": [], "reset": True}))  # the thread is gone
         return self._cors(request, web.json_response({"messages": messages}, dumps=_dumps))
+
+
+def thread_epoch(thread_id: str, state: dict[str, Any]) -> str:
+    """Names a thread's log as the widget numbers it: another thread, or a rewritten log, is another epoch."""
+    return hashlib.sha256(f"{thread_id}:{state.get('epoch', '')}".encode()).hexdigest()[:12]
 
 
 def _dumps(value: Any) -> str:

@@ -84,6 +84,8 @@
   var refused = false;     // identity or origin refused: stop trying
   var awaitingReply = 0;
   var canContinueInMessenger = false;
+  var epoch = "";          // names the thread's log as numbered; another epoch means reload the history
+  var sentLink = null, linkConfirmed = false;
   // A link from Messenger ("Continue on the website") arrives as ?tl_link=...: read once, then taken off the
   // address bar so it is neither bookmarked nor shared.
   var pendingLink = null;
@@ -411,12 +413,15 @@
 
   function handleFrame(frame) {
     if (frame.type === "ready") {
+      if (frame.reset) clearLog();  // the thread's log was rewritten (merged) or is another one now
+      epoch = frame.epoch || "";
       started = frame.started;
       setStatus("");
       canContinueInMessenger = !!frame.continue_in_messenger;
       if (messengerButton) messengerButton.hidden = !canContinueInMessenger;
       if (frame.link) {
         if (frame.link.status === "refused") setStatus(frame.link.message, "error");
+        else if (frame.link.status === "confirm") askToJoin(frame.link.message);
         else whenReady(open);  // they came here to go on chatting
       }
       receive(frame.messages || [], false);
@@ -441,6 +446,27 @@
   }
 
   var linkRequests = {};
+
+  function askToJoin(message) {
+    // This browser already has a chat: joining the linked one needs the person's yes (a link someone else
+    // sent must not fold their chat into a stranger's).
+    whenReady(function () {
+      open();
+      var bar = el("div", { class: "tl-confirm", role: "alertdialog", "aria-label": message }, [
+        el("p", { text: message }),
+        el("button", { class: "tl-button", type: "button", text: "Continue here", onclick: function () {
+          bar.parentNode.removeChild(bar);
+          pendingLink = sentLink;
+          linkConfirmed = true;
+          forget();
+        } }),
+        el("button", { class: "tl-button", type: "button", text: "No thanks", onclick: function () {
+          bar.parentNode.removeChild(bar);
+        } })
+      ]);
+      panel.insertBefore(bar, log);
+    });
+  }
 
   function continueInMessenger() {
     // The new tab is opened inside the click (so no popup blocker stops it) and sent to Messenger once the
@@ -496,7 +522,14 @@
     function hello() {
       var frame = { type: "hello", visitor_id: visitorId, locale: options.language, after: lastSeq };
       if (options.customer) frame.customer = options.customer;
-      if (pendingLink) { frame.link = pendingLink; pendingLink = null; }  // once: a reconnect must not replay it
+      if (epoch) frame.epoch = epoch;
+      if (pendingLink) {  // once: a reconnect must not replay it
+        frame.link = pendingLink;
+        if (linkConfirmed) frame.confirm = true;
+        sentLink = pendingLink;
+        pendingLink = null;
+        linkConfirmed = false;
+      }
       return frame;
     }
 
@@ -615,9 +648,12 @@
       if (!helloDone || navigator.onLine === false) return;
       var who = options.customer ? "&customer_id=" + encodeURIComponent(options.customer.id) +
         "&customer_signature=" + encodeURIComponent(options.customer.signature) : "";
-      fetch(options.botUrl + "/web/api/poll?visitor_id=" + encodeURIComponent(visitorId) + "&after=" + lastSeq + who)
+      fetch(options.botUrl + "/web/api/poll?visitor_id=" + encodeURIComponent(visitorId) + "&after=" + lastSeq + (epoch ? "&epoch=" + encodeURIComponent(epoch) : "") + who)
         .then(function (r) { return r.json(); })
-        .then(function (json) { if (json.messages && json.messages.length) receive(json.messages, true); })
+        .then(function (json) {
+          if (json.reset) { forget(); return; }  // merged or forgotten: load the thread afresh
+          if (json.messages && json.messages.length) receive(json.messages, true);
+        })
         .catch(function () { /* next poll */ });
     }
 
@@ -689,14 +725,21 @@
 
   function toggle() { if (isOpen) close(); else open(); }
 
-  function forget() {
-    // another person's thread from now on: clear the window and load it afresh
+  function clearLog() {
     items = [];
     seen = {};
     lastSeq = 0;
-    started = false;
-    Array.prototype.forEach.call(log.querySelectorAll(".tl-message"), function (node) { node.parentNode.removeChild(node); });
+    Array.prototype.forEach.call(log.querySelectorAll(".tl-message:not(.tl-pending)"), function (node) {
+      node.parentNode.removeChild(node);
+    });
     replies.textContent = "";
+  }
+
+  function forget() {
+    // another person's thread, or this one rewritten: clear the window and load it afresh
+    clearLog();
+    epoch = "";
+    started = false;
     connection.restart();
   }
 
