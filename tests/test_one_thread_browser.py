@@ -148,3 +148,31 @@ async def test_a_forged_or_used_link_is_refused_in_the_widget(server: TestServer
     await open_widget(second)
     await second.locator(".tl-status").filter(has_text="already used").wait_for(timeout=10_000)
     assert await second.locator(".tl-user").count() == 0
+
+
+async def test_a_browser_with_its_own_chat_is_asked_before_joining_a_linked_one(server: TestServer, browser,  # noqa: F811
+                                                                                runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    other = await new_page(browser, str(server.make_url("/")))
+    await open_widget(other)
+    await say(other, "question from the other chat")
+    await wait_for_text(other, ".tl-user", "question from the other chat")
+    other_thread = await runtime.store.find(Identity("web", await other.evaluate("Threadline.visitorId()")))
+    assert other_thread is not None
+
+    mine = await new_page(browser, str(server.make_url("/")))
+    await open_widget(mine)
+    await say(mine, "my own chat")
+    await wait_for_text(mine, ".tl-user", "my own chat")
+    visitor = await mine.evaluate("Threadline.visitorId()")
+    token = LinkTokens(LINK_SECRET, 600).issue(other_thread, "to_web")
+    await mine.goto(str(server.make_url(f"/?tl_link={token}")))
+    confirm = mine.locator(".tl-confirm")
+    await confirm.wait_for(timeout=10_000)
+    assert "Continue your Messenger chat here?" in await confirm.inner_text()
+    assert await runtime.store.find(Identity("web", visitor)) != other_thread  # nothing joined yet
+    await confirm.get_by_role("button", name="Continue here").click()
+    await wait_for_text(mine, ".tl-user", "question from the other chat")
+    assert await runtime.store.find(Identity("web", visitor)) == other_thread
+    users = await mine.locator(".tl-user .tl-text").all_inner_texts()
+    assert users.count("my own chat") == 1 and users.count("question from the other chat") == 1  # merged, once
+    assert mine.errors == []  # type: ignore[attr-defined]
