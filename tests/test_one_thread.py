@@ -232,10 +232,10 @@ async def test_bad_links_never_link_anything_and_get_a_clear_message(
     cases["fb-replay"] = (good, "link_stale")
     texts = {"link_stale": "That link has expired or was already used, so we start afresh here.",
              "link_invalid": "That link isn't valid, so we start afresh here."}
-    for psid, (ref, text) in cases.items():
+    for psid, (ref, _text) in cases.items():
         await deliver(client, envelope(get_started(psid, ref)))
     await settle(client)
-    for psid, (ref, text) in cases.items():
+    for psid, (_ref, text) in cases.items():
         assert await runtime.store.find(Identity("messenger", psid)) != thread, psid
         said = texts_of(graph.messages(psid))
         assert said[0] == texts[text], (psid, said)
