@@ -509,3 +509,38 @@ def test_notification_opt_in_tokens_and_stop(engine_for: Callable[..., Engine]) 
     assert chat.state.opted_out is True
     chat.event("handover", action="requested", requested_owner_app_id=123)
     assert chat.state.handoff is False
+
+
+def test_ad_referrals_and_recent_site_events_are_context_in_conditions_texts_and_triggers(
+        engine_for: Callable[..., Engine]) -> None:
+    engine = engine_for({"context.yml": """
+        flows:
+          from_ad:
+            trigger:
+              events:
+                - name: referral
+                  when: "event.source == 'ADS'"
+            steps:
+              - say: {en: "You came from our ad '{recent.referral.ads_context_data.ad_title}'."}
+          nudge:
+            trigger: {keywords: [nudge]}
+            steps:
+              - if: "count('product_viewed', sku='TR2', within_hours=24) > 0 and count('purchase') == 0"
+                then:
+                  - say: {en: "Still thinking about the {recent.product_viewed.name}?"}
+                elif:
+                  - if: "hours_since('product_viewed') is not None"
+                    then: [{say: {en: "You looked at shoes a while ago."}}]
+                else:
+                  - say: {en: "Nothing viewed."}
+    """})
+    chat = Chat(engine)
+    assert texts(chat.say("nudge")) == ["Nothing viewed."]
+    ad = {"ad_title": "Trail season", "product_id": "TR2"}
+    assert texts(chat.event("referral", ref="", source="ADS", ad_id="6045", ads_context_data=ad)) == [
+        "You came from our ad 'Trail season'."]
+    assert chat.event("referral", ref="x", source="SHORTLINK") == []  # not from an ad: no flow
+    chat.event("product_viewed", sku="TR2", name="Trail Runner 2")
+    assert texts(chat.say("nudge")) == ["Still thinking about the Trail Runner 2?"]
+    chat.now += 2 * 86400  # two days later the view is outside the 24-hour window
+    assert texts(chat.say("nudge")) == ["You looked at shoes a while ago."]

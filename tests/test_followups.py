@@ -346,3 +346,21 @@ async def test_a_failed_send_is_tried_again_by_the_next_run_and_campaigns_run_on
     task = client.app[FOLLOWUPS].task
     assert task is not None
     await task
+
+
+async def test_a_message_tag_lets_a_follow_up_reach_messenger_after_the_window_but_never_a_promotional_one(
+        server) -> None:  # type: ignore[no-untyped-def]
+    client, runtime = server
+    thread = await messenger_thread(client, runtime, "fb-late")
+    await adjust(runtime, thread, messenger_silent_for(3))
+    await adjust(runtime, thread, viewed("TR2", 1))
+
+    async def route(**extra: Any) -> dict[str, Any]:
+        response = await client.post("/api/followups", headers=ADMIN, json={
+            "name": "tagged", "when": WHEN, "text": TEXT, "dry_run": True, **extra})
+        return (await response.json())["targets"][0]
+
+    assert (await route())["reason"].startswith("no_channel: Messenger refused (outside_window")
+    tagged = await route(tag="POST_PURCHASE_UPDATE")
+    assert (tagged["channel"], tagged["reason"]) == ("messenger", "messenger_tag: message tag POST_PURCHASE_UPDATE")
+    assert (await route(tag="HUMAN_AGENT"))["channel"] is None  # only for messages a person typed
