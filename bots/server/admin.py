@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 
+from typing import Any
+
 from aiohttp import web
 
 from bots.runtime import Runtime
@@ -31,3 +33,13 @@ def admin_guard(request: web.Request) -> web.Response | None:
     if not hmac.compare_digest(given.encode(), token.encode()):
         return web.json_response({"error": "missing or wrong admin token"}, status=401)
     return None
+
+
+async def admin_body(request: web.Request) -> tuple[Any, web.Response | None]:
+    """The JSON body of an admin request, or the refusal to send back (no token, or not JSON)."""
+    if (refused := admin_guard(request)) is not None:
+        return None, refused
+    try:
+        return await request.json(), None
+    except ValueError:
+        return None, web.json_response({"error": "the body is not valid JSON"}, status=400)

@@ -16,7 +16,7 @@ from bots.errors import UserError
 from bots.pipeline import TurnOutcome
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
-from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_guard
+from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_body, admin_guard
 from bots.server.followups import install as install_followups
 from bots.server.privacy_api import routes as privacy_routes
 from bots.types import Identity, Text, ThreadEvent
@@ -103,12 +103,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 async def send_message(request: web.Request) -> web.Response:
     """A message to a thread outside a turn: a person's reply (``by``) or the bot's, under channel policy."""
-    if (refused := admin_guard(request)) is not None:
+    body, refused = await admin_body(request)
+    if refused is not None:
         return refused
-    try:
-        body = await request.json()
-    except ValueError:
-        return web.json_response({"error": "the body is not valid JSON"}, status=400)
     text, by, tag = body.get("text") if isinstance(body, dict) else None, None, None
     if isinstance(body, dict):
         by, tag = body.get("by"), body.get("tag")

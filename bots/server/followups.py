@@ -26,7 +26,7 @@ from bots.flow.engine import Turn
 from bots.flow.state import ThreadState
 from bots.followups import MESSENGER_CHANNELS, Campaign, CampaignError, eligible, parse_campaign
 from bots.pipeline import TurnOutcome
-from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_guard
+from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_body, admin_guard
 from bots.types import Identity, ThreadEvent
 from connectors.messenger.policy import decide
 
@@ -219,12 +219,9 @@ FOLLOWUPS = web.AppKey("followups", FollowupRunner)
 
 
 async def create(request: web.Request) -> web.Response:
-    if (refused := admin_guard(request)) is not None:
+    body, refused = await admin_body(request)
+    if refused is not None:
         return refused
-    try:
-        body = await request.json()
-    except ValueError:
-        return web.json_response({"error": "the body is not valid JSON"}, status=400)
     runner = request.app[FOLLOWUPS]
     try:
         campaign = parse_campaign(body, request.app[RUNTIME].bot)
