@@ -1,0 +1,141 @@
+"""Which language a short chat message is in: langdetect, made reliable for chat.
+
+langdetect alone gets about 93 % of MASSIVE's short utterances right among
+our 11 languages, and it flips between runs. Here it is:
+
+- restricted to the bot's languages (its profiles for the others are never loaded);
+- seeded, so the same text always gets the same answer;
+- helped by each language's function words (spaCy's stop-word lists, no
+  download) and by letters only one of our languages uses, which settle the
+  Spanish / Portuguese / Italian / Romanian confusions that langdetect's
+  character statistics leave on a five-word message;
+- weighed with what we already know (Bayes): the thread's language is a strong
+  prior, the channel's locale (browser language, Messenger profile) a weaker one;
+- sticky: a thread moves to another language only on clear evidence from a
+  message of two words or more, so "ok", "taxi" or "merci" change nothing.
+
+Measured on MASSIVE dev (11 locales): 94.8 % without a prior, 99.9 % with the
+thread's language as prior (bench/nlu_massive.py reports the test figures).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import re
+import threading
+from dataclasses import dataclass
+
+import langdetect
+from langdetect.detector_factory import DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
+
+from bots.types import short_locale
+from nlu_models.base import LanguageHints
+
+_PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters that, among our 11 languages, only one uses (in lower case).
+_ONLY = {
+    "vi": re.compile(r"[đơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]"),
+    "pl": re.compile(r"[łżźśćńęą]"),
+    "ro": re.compile(r"[șşțţ]"),
+    "de": re.compile(r"ß"),
+    "es": re.compile(r"[ñ¿¡]"),
+    "pt": re.compile(r"[ãõ]"),
+}
+STOPWORD_WEIGHT = 9.0  # log-odds for a message made only of one language's function words
+LETTER_WEIGHT = 6.0
+FLOOR = 0.02  # what langdetect's "not this language" is worth (it leaves out anything under 0.1)
+THREAD_PRIOR = 0.9
+LOCALE_PRIOR = 0.6
+SWITCH_CONFIDENCE = 0.6  # below this, a message does not move a thread to another language
+FIRST_CONFIDENCE = 0.4  # below this, a thread's first message does not set its language
+MIN_LETTERS = 3
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    code: str
+    confidence: float  # 0 when the text itself said nothing (the thread's or default language was kept)
+
+
+class LanguageIdentifier:
+    def __init__(self, languages: tuple[str, ...], default_language: str) -> None:
+        self.languages = tuple(languages)
+        self.default_language = default_language
+        self._factory = DetectorFactory()
+        folder = os.path.join(os.path.dirname(langdetect.__file__), "profiles")
+        profiles = []
+        for code in self.languages:
+            with open(os.path.join(folder, _PROFILE.get(code, code)), encoding="utf-8") as file:
+                profiles.append(file.read())
+        if len(profiles) > 1:
+            self._factory.load_json_profile(profiles)
+        self._factory.set_seed(0)
+        self._lock = threading.Lock()  # langdetect's factory is shared state
+        self._stopwords = {code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
+                           for code in self.languages}
+
+    def scores(self, text: str, prior: dict[str, float] | None = None) -> dict[str, float]:
+        """Probabilities over the bot's languages (they sum to 1)."""
+        detected: dict[str, float] = {}
+        if len(self.languages) > 1:
+            with self._lock:
+                detector = self._factory.create()
+            detector.append(text)
+            try:
+                detected = {("zh" if p.lang == "zh-cn" else p.lang): p.prob for p in detector.get_probabilities()}
+            except LangDetectException:
+                detected = {}
+        lowered = text.lower()
+        words = [w for w in _WORD.findall(lowered)]
+        logits = {}
+        for code in self.languages:
+            logit = math.log(detected.get(code, 0.0) + FLOOR)
+            if words:
+                logit += STOPWORD_WEIGHT * sum(1 for w in words if w in self._stopwords[code]) / len(words)
+            only = _ONLY.get(code)
+            if only is not None and only.search(lowered):
+                logit += LETTER_WEIGHT
+            if prior:
+                logit += math.log(prior.get(code, 1e-6))
+            logits[code] = logit
+        top = max(logits.values())
+        exp = {code: math.exp(value - top) for code, value in logits.items()}
+        total = sum(exp.values())
+        return {code: value / total for code, value in exp.items()}
+
+    def prior(self, hints: LanguageHints) -> dict[str, float] | None:
+        known = hints.thread_language if hints.thread_language in self.languages else None
+        weight = THREAD_PRIOR
+        if known is None:
+            known = short_locale(hints.channel_locale)
+            known = known if known in self.languages else None
+            weight = LOCALE_PRIOR
+        if known is None or len(self.languages) == 1:
+            return None
+        rest = (1 - weight) / (len(self.languages) - 1)
+        return {code: weight if code == known else rest for code in self.languages}
+
+    def identify(self, text: str, hints: LanguageHints) -> LanguageGuess:
+        sticky = hints.thread_language if hints.thread_language in self.languages else None
+        fallback = sticky or (short_locale(hints.channel_locale) if short_locale(hints.channel_locale)
+                              in self.languages else None) or self.default_language
+        if len(self.languages) == 1:
+            return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
+        if _HAN.search(text) and "zh" in self.languages:
+            return LanguageGuess("zh", 0.99)
+        if sum(1 for ch in text if ch.isalpha()) < MIN_LETTERS:
+            return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
+        probabilities = self.scores(text, self.prior(hints))
+        best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
+        confidence = round(probabilities[best], 3)
+        if sticky is not None and best != sticky:
+            if confidence < SWITCH_CONFIDENCE or len(_WORD.findall(text)) <= 1:
+                return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
+        if sticky is None and confidence < FIRST_CONFIDENCE:
+            return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
+        return LanguageGuess(best, confidence)
