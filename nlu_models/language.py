@@ -28,11 +28,13 @@ import threading
 from dataclasses import dataclass
 
 import langdetect
+import numpy as np
 from langdetect.detector_factory import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
+from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
 
 _PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -46,6 +48,8 @@ _ONLY = {
     "es": re.compile(r"[ñ¿¡]"),
     "pt": re.compile(r"[ãõ]"),
 }
+DOMAIN_WEIGHT = 1.0  # the language model over the bot's own examples
+EXACT_WEIGHT = 4.0  # the message is one of the bot's examples, word for word
 STOPWORD_WEIGHT = 9.0  # log-odds for a message made only of one language's function words
 LETTER_WEIGHT = 6.0
 FLOOR = 0.02  # what langdetect's "not this language" is worth (it leaves out anything under 0.1)
@@ -63,9 +67,20 @@ class LanguageGuess:
 
 
 class LanguageIdentifier:
-    def __init__(self, languages: tuple[str, ...], default_language: str) -> None:
+    def __init__(self, languages: tuple[str, ...], default_language: str, *, grams: CharGrams | None = None,
+                 example_languages: list[str] | None = None, examples: list[str] | None = None) -> None:
+        """``examples`` (normalised, with their ``example_languages`` and ``grams`` fitted on them) are the
+        bot's own training texts: short in-domain words ("hallo", "ciao") that langdetect gets wrong."""
         self.languages = tuple(languages)
         self.default_language = default_language
+        self._grams = grams
+        self._domain: Linear | None = None
+        self._exact: dict[str, set[str]] = {}
+        if examples and example_languages:
+            for text, language in zip(examples, example_languages):
+                self._exact.setdefault(text, set()).add(language)
+            if grams is not None and len(set(example_languages)) > 1:
+                self._domain = Linear(fit_linear(grams.matrix, example_languages))
         self._factory = DetectorFactory()
         folder = os.path.join(os.path.dirname(langdetect.__file__), "profiles")
         profiles = []
@@ -79,8 +94,15 @@ class LanguageIdentifier:
         self._stopwords = {code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
                            for code in self.languages}
 
-    def scores(self, text: str, prior: dict[str, float] | None = None) -> dict[str, float]:
+    def scores(self, text: str, prior: dict[str, float] | None = None,
+               features: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
         """Probabilities over the bot's languages (they sum to 1)."""
+        domain: dict[str, float] = {}
+        if self._domain is not None and self._grams is not None:
+            index, weights = features if features is not None else self._grams.features(text)
+            if index.size:
+                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights)))
+        exact = self._exact.get(normalise(text), set())
         detected: dict[str, float] = {}
         if len(self.languages) > 1:
             with self._lock:
@@ -100,6 +122,10 @@ class LanguageIdentifier:
             only = _ONLY.get(code)
             if only is not None and only.search(lowered):
                 logit += LETTER_WEIGHT
+            if domain:
+                logit += DOMAIN_WEIGHT * math.log(domain.get(code, 0.0) + FLOOR)
+            if code in exact:
+                logit += EXACT_WEIGHT / len(exact)
             if prior:
                 logit += math.log(prior.get(code, 1e-6))
             logits[code] = logit
@@ -120,7 +146,8 @@ class LanguageIdentifier:
         rest = (1 - weight) / (len(self.languages) - 1)
         return {code: weight if code == known else rest for code in self.languages}
 
-    def identify(self, text: str, hints: LanguageHints) -> LanguageGuess:
+    def identify(self, text: str, hints: LanguageHints,
+                 features: tuple[np.ndarray, np.ndarray] | None = None) -> LanguageGuess:
         sticky = hints.thread_language if hints.thread_language in self.languages else None
         fallback = sticky or (short_locale(hints.channel_locale) if short_locale(hints.channel_locale)
                               in self.languages else None) or self.default_language
@@ -130,12 +157,18 @@ class LanguageIdentifier:
             return LanguageGuess("zh", 0.99)
         if sum(1 for ch in text if ch.isalpha()) < MIN_LETTERS:
             return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
-        probabilities = self.scores(text, self.prior(hints))
+        letters = [ch for ch in text if ch.isalpha()]
+        if sum(1 for ch in letters if ch < "\u0250" or "\u1e00" <= ch <= "\u1eff") * 2 < len(letters):
+            return LanguageGuess(fallback, 0.0)  # Arabic, Japanese, Korean...: none of our languages' scripts
+        if sticky is not None and len(_WORD.findall(text)) <= 1:
+            return LanguageGuess(sticky, 0.0)  # one word ("taxi", "merci") is no evidence against the thread's
+        probabilities = self.scores(text, self.prior(hints), features)
         best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
         confidence = round(probabilities[best], 3)
         if sticky is not None and best != sticky:
-            if confidence < SWITCH_CONFIDENCE or len(_WORD.findall(text)) <= 1:
+            if confidence < SWITCH_CONFIDENCE:
                 return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
-        if sticky is None and confidence < FIRST_CONFIDENCE:
+        one_word = len(_WORD.findall(text)) <= 1
+        if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
         return LanguageGuess(best, confidence)

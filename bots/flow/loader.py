@@ -20,7 +20,7 @@ from bots.errors import Problem, ProblemsError, validation_problems
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
 from bots.flow.model import (
-    ActionOp, AskOp, Bot, BranchOp, CancelDef, EndOp, EventTriggerDef, Flow, GotoFlowOp, HandoffOp, JumpOp, SlotDef,
+    ActionOp, AskOp, Bot, BranchOp, CancelDef, EndOp, EntityDef, EventTriggerDef, Flow, GotoFlowOp, HandoffOp, JumpOp, SlotDef,
     Trigger,
 )
 from bots.flow.expressions import Template
@@ -77,6 +77,7 @@ class _Collector:
         self.responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]] = {}
         self.examples: dict[str, dict[str, list[str]]] = {}
         self.example_marks: dict[str, Mark] = {}
+        self.entities: list[EntityDef] = []
 
     def error(self, mark: Mark, code: str, message: str) -> None:
         self.problems.append(Problem(mark, code, message))
@@ -115,6 +116,7 @@ class _Collector:
                     continue
                 target[name] = (value, raw_section[name], mark)
         self._responses(spec, raw, top, language)
+        self._entities(spec, raw, top, language)
         if spec.nlu:
             if language is None:
                 self.error(key_mark_of(raw, "nlu", top), "BOT-E005",
@@ -124,6 +126,31 @@ class _Collector:
                 for intent, examples in spec.nlu.items():
                     per_language.setdefault(intent, []).extend(str(e) for e in examples)
                     self.example_marks.setdefault(intent, key_mark_of(raw["nlu"], intent, top))
+
+    def _entities(self, spec: s.BotFileSpec, raw: LocatedDict, top: Mark, language: str | None) -> None:
+        raw_section = raw.get("entities")
+        for name, entity in spec.entities.items():
+            mark = key_mark_of(raw_section, name, top)
+            if not isinstance(name, str) or not _SLOT_NAME.match(name):
+                self.error(mark, "BOT-E003", f"invalid entity name {name!r}: use letters, digits and _")
+                continue
+            raw_entity = raw_section.get(name) if isinstance(raw_section, dict) else None
+            patterns = []
+            for index, source in enumerate(entity.regex):
+                try:
+                    re.compile(source)
+                    patterns.append(source)
+                except re.error as exc:
+                    self.error(mark_of(raw_entity.get("regex") if isinstance(raw_entity, dict) else None, index, mark),
+                               "BOT-E012", f"entity {name!r}: invalid regex {source!r}: {exc}")
+            lookup: list[tuple[str, str]] = []
+            for item in entity.lookup:
+                if isinstance(item, str):
+                    lookup.append((item, item))
+                else:  # {value: [synonyms]}
+                    for value, synonyms in item.items():
+                        lookup += [(value, value)] + [(synonym, value) for synonym in synonyms]
+            self.entities.append(EntityDef(name, language, tuple(patterns), tuple(lookup)))
 
     def _responses(self, spec: s.BotFileSpec, raw: LocatedDict, top: Mark, language: str | None) -> None:
         raw_section = raw.get("responses")
@@ -379,6 +406,7 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
         cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),
         action_error_response=error_response,
         content_hash=content_hash(bot_dir),
+        entities=tuple(collector.entities),
     )
     return LoadResult(bot, problems)
 

@@ -200,6 +200,17 @@ class CancelDef:
 
 
 @dataclass(frozen=True)
+class EntityDef:
+    """An entity declared in YAML. ``language`` None: for every language. Lookup values map to their
+    canonical value (a synonym's value is the entry it belongs to)."""
+
+    name: str
+    language: str | None
+    patterns: tuple[str, ...] = ()
+    lookup: tuple[tuple[str, str], ...] = ()  # (text to find, value)
+
+
+@dataclass(frozen=True)
 class Bot:
     """Everything the engine needs, immutable once loaded."""
 
@@ -217,3 +228,4 @@ class Bot:
     cancel: CancelDef
     action_error_response: TextRef | None
     content_hash: str
+    entities: tuple[EntityDef, ...] = ()

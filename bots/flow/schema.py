@@ -270,6 +270,19 @@ class SettingsSpec(_Strict):
 ResponseValue = Union[str, list[str]]
 
 
+class EntitySpec(_Strict):
+    """An entity the NLU extracts: by regular expressions, or by a list of values (with synonyms)."""
+
+    regex: list[str] = Field(default_factory=list)
+    lookup: list[Union[str, dict[str, list[str]]]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _something(self) -> "EntitySpec":
+        if not self.regex and not self.lookup:
+            raise ValueError("an entity needs regex patterns or lookup values")
+        return self
+
+
 class BotFileSpec(_Strict):
     """One YAML file of a bot. Any file may hold any of the sections."""
 
@@ -280,6 +293,7 @@ class BotFileSpec(_Strict):
     slots: dict[str, SlotSpec] = Field(default_factory=dict)
     responses: dict[str, Union[ResponseValue, dict[str, ResponseValue]]] = Field(default_factory=dict)
     nlu: dict[str, list[str]] = Field(default_factory=dict)
+    entities: dict[str, EntitySpec] = Field(default_factory=dict)
 
     @field_validator("nlu")
     @classmethod
@@ -290,5 +304,5 @@ class BotFileSpec(_Strict):
         return value
 
 
-for _model in (AskStep, ElifSpec, IfStep, ActionStep, FlowSpec, BotFileSpec):
+for _model in (AskStep, ElifSpec, IfStep, ActionStep, FlowSpec, EntitySpec, BotFileSpec):
     _model.model_rebuild()
