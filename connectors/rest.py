@@ -21,6 +21,7 @@ from aiohttp import web
 from bots.linking.linker import ThreadLinker
 from bots.pipeline import Pipeline
 from bots.rasa_shapes import rasa_button
+from nlu_models.base import LanguageHints
 from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ class RestConnector:
             web.get("/webhooks/rest", self.health),
             web.get("/webhooks/rest/", self.health),
             web.post("/webhooks/rest/webhook", self.webhook),
+            web.post("/model/parse", self.model_parse),
         ]
 
     async def health(self, request: web.Request) -> web.Response:
@@ -164,6 +166,34 @@ class RestConnector:
         if header.startswith("Bearer "):
             given = header[7:]
         return hmac.compare_digest(given.encode(), self.token.encode())
+
+    async def model_parse(self, request: web.Request) -> web.StreamResponse:
+        """Rasa's ``POST /model/parse``: what the NLU makes of a text, without running a turn.
+
+        ``sender`` (a REST sender) lends the language of that sender's thread
+        as a prior, as in a conversation; ``lang_hint`` is a locale hint.
+        """
+        if not self._authorised(request):
+            return web.json_response({"error": "missing or wrong token"}, status=401)
+        try:
+            body = json.loads(await request.read() or b"null")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not is_text(text) or len(text) > self.max_chars:
+            return web.json_response({"error": f"give 'text': a string of at most {self.max_chars} characters"},
+                                     status=400)
+        hint, sender = body.get("lang_hint"), body.get("sender")
+        if (hint is not None and not isinstance(hint, str)) or (sender is not None and not isinstance(sender, str)):
+            return web.json_response({"error": "'lang_hint' and 'sender' must be strings"}, status=400)
+        thread_language = None
+        if sender:
+            thread_id = await self.pipeline.store.find(Identity(CHANNEL, sender))
+            snapshot = await self.pipeline.store.load(thread_id) if thread_id else None
+            thread_language = snapshot.state.get("language") if snapshot else None
+        result = await self.pipeline.interpreter.parse(text, LanguageHints(thread_language=thread_language,
+                                                                           channel_locale=hint))
+        return web.json_response(result.as_parse_data(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def webhook(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request):

@@ -280,3 +280,33 @@ async def test_opting_out_or_saying_no_drops_the_pending_question(client: TestCl
     assert (await send(client, "oq", "hello there"))[0]["text"] == "Hi there! How can I help you today?"
     await send(client, "oq", "/size_help")
     assert [r["text"] for r in await send(client, "oq", "no")] == ["No problem. Just write whenever you need something."]
+
+
+async def test_model_parse_answers_in_rasas_shape_with_the_language(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bots.runtime import open_runtime
+    from bots.server.app import create_app
+    from tests.conftest import demo_config
+
+    async with open_runtime(demo_config(tmp_path / "data")) as runtime:
+        async with TestClient(TestServer(create_app(runtime))) as client:
+            response = await client.post("/model/parse", json={"text": "wo ist meine bestellung ST-123456?"})
+            assert response.status == 200
+            data = await response.json()
+            assert data["text"] == "wo ist meine bestellung ST-123456?"
+            assert data["intent"]["name"] == "order_status" and 0 < data["intent"]["confidence"] <= 1
+            assert [r["name"] for r in data["intent_ranking"]][0] == "order_status"
+            assert len(data["intent_ranking"]) >= 3
+            assert data["language"]["code"] == "de"
+            assert {"entity": "order_number", "value": "ST-123456", "start": 24, "end": 33,
+                    "extractor": "regex"} in data["entities"]
+            # a one-word message: the sender's thread language decides
+            await client.post("/webhooks/rest/webhook", json={"sender": "ana", "message": "bonjour, où est mon colis?"})
+            parsed = await (await client.post("/model/parse", json={"text": "ok", "sender": "ana"})).json()
+            assert parsed["language"]["code"] == "fr"
+            parsed = await (await client.post("/model/parse", json={"text": "ok", "lang_hint": "pl-PL"})).json()
+            assert parsed["language"]["code"] == "pl"
+            gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
+            assert gibberish["intent"]["name"] == "nlu_fallback"
+            assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
