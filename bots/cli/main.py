@@ -91,6 +91,17 @@ def _parser() -> argparse.ArgumentParser:
     followup.add_argument("--server", metavar="URL",
                           help="the running server (default: http://server.host:server.port from the config)")
 
+    nlu = commands.add_parser("nlu-test", help="accuracy and macro-F1 of the NLU, per language and per intent")
+    nlu.add_argument("--data", type=Path, metavar="FILE",
+                     help="test examples: the bot's YAML nlu format or JSON Lines {text, intent, lang?} "
+                          "(default: cross-validate the training examples)")
+    nlu.add_argument("--train", type=Path, metavar="FILE", help="train on these examples instead of the bot's")
+    nlu.add_argument("--out", type=Path, default=Path("nlu-report"), help="where the confusion matrix PNG and the "
+                                                                          "errors file go (default: nlu-report)")
+    nlu.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    nlu.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    nlu.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -126,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             return followup(args.config, name=args.name, when=args.when, flow=args.flow, text=args.text,
                             dry_run=args.dry_run, rate_per_minute=args.rate, limit=args.limit, tag=args.tag,
                             server=args.server, as_json=args.json)
+        if args.command == "nlu-test":
+            from bots.cli.nlu_test import nlu_test
+
+            return nlu_test(args.config, data=args.data, train=args.train, out=args.out, as_json=args.json,
+                            folds=args.folds)
         if args.command == "shell":
             from bots.cli.shell import shell
 

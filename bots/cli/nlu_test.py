@@ -1,0 +1,85 @@
+"""``threadline nlu-test``: how well the NLU understands, overall, per language and per intent.
+
+With ``--data FILE`` the model (trained on the bot's examples, or on
+``--train FILE``) is tested on that file; without it, the training examples
+are cross-validated. The confusion matrix (PNG) and the misclassified
+examples (JSON Lines) go to ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bots.config import load_config
+from bots.errors import ProblemsError, UserError
+from bots.flow.loader import load_bot
+from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.entities import EntityExtractor
+from nlu_models.evaluate import (
+    Example, Report, as_training, bot_examples, cross_validate, read_examples, report, write_outputs,
+)
+from nlu_models.base import LanguageHints
+
+
+def _text_report(result: Report, how: str, png: Path, errors: Path) -> str:
+    lines = [f"{how}: {result.n} examples",
+             f"accuracy {result.accuracy:.1%}   macro-F1 {result.macro_f1:.3f}"
+             + (f"   language id {result.language_id_accuracy:.1%}" if result.language_id_accuracy is not None else ""),
+             "", "language  accuracy  macro-F1  language-id      n"]
+    for language, figures in result.per_language.items():
+        lines.append(f"{language:<8}  {figures['accuracy']:>8.1%}  {figures['macro_f1']:>8.3f}  "
+                     f"{figures['language_id_accuracy']:>11.1%}  {int(figures['n']):>5}")
+    worst = sorted(result.per_intent.items(), key=lambda item: (item[1]["f1"], item[0]))[:8]
+    lines += ["", "weakest intents (F1):"] + [f"  {name:<24} {f['f1']:.3f}  (n={int(f['n'])})" for name, f in worst]
+    if result.confusions:
+        lines += ["", "most confused (expected -> predicted):"]
+        lines += [f"  {c['expected']} -> {c['predicted']}: {c['count']}" for c in result.confusions]
+    lines += ["", f"confusion matrix: {png}", f"errors: {errors}"]
+    return "\n".join(lines)
+
+
+def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: Path, as_json: bool,
+             folds: int) -> int:
+    config = load_config(config_path)
+    loaded = load_bot(config.bot, languages=config.languages, default_language=config.default_language)
+    if loaded.bot is None:
+        raise ProblemsError(loaded.errors)
+    bot = loaded.bot
+    training = read_examples(train) if train is not None else bot_examples(bot.examples)
+    if not training:
+        raise UserError("no training examples")
+    entities = EntityExtractor(bot.entities)
+
+    def fit(examples: list[Example]):  # type: ignore[no-untyped-def]
+        return CharNgramInterpreter(as_training(examples, bot.default_language), bot.languages, bot.default_language,
+                                    bot.nlu_threshold, entities).parse_sync
+
+    quiet = as_json or not sys.stderr.isatty()
+    if data is None:
+        bar = tqdm(total=folds, desc="cross-validating", unit="fold", disable=quiet, file=sys.stderr)
+        result = cross_validate(fit, training, folds=folds, progress=lambda n: bar.update(1))
+        bar.close()
+        how = f"{folds}-fold cross-validation of {'the bot' if train is None else train}"
+    else:
+        tests = read_examples(data)
+        if not tests:
+            raise UserError(f"{data}: no examples")
+        parse = fit(training)
+        predicted, languages = [], []
+        for example in tqdm(tests, desc="testing", unit="msg", disable=quiet, file=sys.stderr):
+            result_one = parse(example.text, LanguageHints())
+            predicted.append(result_one.intent or "nlu_fallback")
+            languages.append(result_one.language)
+        result = report(tests, predicted, languages)
+        how = f"{data}, model trained on {'the bot' if train is None else train}"
+    png, errors = write_outputs(result, out)
+    if as_json:
+        print(json.dumps({**result.as_json(), "confusion_matrix": str(png), "errors_file": str(errors)},
+                         ensure_ascii=False, indent=2))
+    else:
+        print(_text_report(result, how, png, errors))
+    return 0

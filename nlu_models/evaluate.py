@@ -1,0 +1,190 @@
+"""How good the NLU is: accuracy and macro-F1 overall, per language and per intent, and what it confuses.
+
+Test data is the bot's own YAML (``language:`` + ``nlu:``), or JSON Lines of
+``{"text", "intent", "lang"?}``. Without test data, the bot's examples are
+evaluated by stratified cross-validation, so a number is honest even before
+anyone collected real messages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import yaml
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from bots.errors import UserError
+from nlu_models.base import LanguageHints
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    language: str | None = None
+
+
+@dataclass
+class Report:
+    accuracy: float
+    macro_f1: float
+    n: int
+    language_id_accuracy: float | None
+    per_language: dict[str, dict[str, float]]
+    per_intent: dict[str, dict[str, float]]
+    confusions: list[dict[str, Any]]  # the most frequent (expected, predicted) pairs
+    errors: list[dict[str, Any]] = field(repr=False, default_factory=list)
+    labels: list[str] = field(repr=False, default_factory=list)
+    matrix: list[list[int]] = field(repr=False, default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "n": self.n,
+                "language_id_accuracy": self.language_id_accuracy, "per_language": self.per_language,
+                "per_intent": self.per_intent, "confusions": self.confusions}
+
+
+def read_examples(path: Path) -> list[Example]:
+    """JSON Lines ``{"text", "intent", "lang"?}``, or a YAML file in the bot's nlu format."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    examples: list[Example] = []
+    if path.suffix in (".jsonl", ".json", ".ndjson"):
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                raise UserError(f"{path}:{number}: not JSON: {exc}") from None
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not isinstance(
+                    item.get("intent"), str):
+                raise UserError(f"{path}:{number}: each line needs \"text\" and \"intent\" strings")
+            lang = item.get("lang", item.get("language"))
+            examples.append(Example(item["text"], item["intent"], lang if isinstance(lang, str) else None))
+        return examples
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("nlu"), dict):
+        raise UserError(f"{path}: expected `language:` and `nlu:` (intent: [examples]), or a .jsonl file")
+    language = data.get("language")
+    for intent, texts in data["nlu"].items():
+        for text in texts or []:
+            examples.append(Example(str(text), str(intent), language))
+    return examples
+
+
+def bot_examples(examples: dict[str, dict[str, tuple[str, ...]]]) -> list[Example]:
+    return [Example(text, intent, language) for language, per_intent in examples.items()
+            for intent, texts in per_intent.items() for text in texts]
+
+
+def as_training(examples: Iterable[Example], default_language: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for example in examples:
+        grouped.setdefault(example.language or default_language, {}).setdefault(example.intent, []).append(
+            example.text)
+    return {language: {intent: tuple(texts) for intent, texts in per.items()} for language, per in grouped.items()}
+
+
+Parse = Callable[[str, LanguageHints], Any]  # an interpreter's parse_sync
+
+
+def report(examples: list[Example], predicted: list[str], languages: list[str]) -> Report:
+    expected = [e.intent for e in examples]
+    correct = [e == p for e, p in zip(expected, predicted)]
+    labels = sorted(set(expected))
+    per_language: dict[str, dict[str, float]] = {}
+    for language in sorted({e.language for e in examples if e.language}):
+        index = [i for i, e in enumerate(examples) if e.language == language]
+        per_language[language] = {
+            "accuracy": round(sum(correct[i] for i in index) / len(index), 4),
+            "macro_f1": round(float(f1_score([expected[i] for i in index], [predicted[i] for i in index],
+                                             labels=sorted({expected[i] for i in index}), average="macro",
+                                             zero_division=0)), 4),
+            "n": len(index),
+            "language_id_accuracy": round(sum(languages[i] == language for i in index) / len(index), 4),
+        }
+    per_intent: dict[str, dict[str, float]] = {}
+    f1s = f1_score(expected, predicted, labels=labels, average=None, zero_division=0)
+    for label, f1 in zip(labels, f1s):
+        index = [i for i, e in enumerate(expected) if e == label]
+        per_intent[label] = {"accuracy": round(sum(correct[i] for i in index) / len(index), 4),
+                             "f1": round(float(f1), 4), "n": len(index)}
+    pairs = Counter((e, p) for e, p in zip(expected, predicted) if e != p)
+    confusions = [{"expected": e, "predicted": p, "count": n} for (e, p), n in pairs.most_common(10)]
+    with_language = [i for i, e in enumerate(examples) if e.language]
+    language_id = (round(sum(languages[i] == examples[i].language for i in with_language) / len(with_language), 4)
+                   if with_language else None)
+    errors = [{"text": examples[i].text, "expected": expected[i], "predicted": predicted[i],
+               "language": examples[i].language, "detected_language": languages[i]}
+              for i in range(len(examples)) if not correct[i]]
+    columns = labels + sorted(set(predicted) - set(labels))
+    position = {label: n for n, label in enumerate(columns)}
+    matrix = [[0] * len(columns) for _ in labels]
+    for e, p in zip(expected, predicted):
+        matrix[position[e]][position[p]] += 1
+    return Report(round(sum(correct) / max(1, len(correct)), 4),
+                  round(float(f1_score(expected, predicted, labels=labels, average="macro", zero_division=0)), 4),
+                  len(examples), language_id, per_language, per_intent, confusions, errors, columns, matrix)
+
+
+def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Example], *, folds: int = 5,
+                   progress: Callable[[int], None] | None = None) -> Report:
+    """Each example predicted by a model that never saw it (stratified by intent and language)."""
+    strata = [f"{e.intent}|{e.language}" for e in examples]
+    counts = Counter(strata)
+    strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples)]
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    predicted: list[str] = [""] * len(examples)
+    languages: list[str] = [""] * len(examples)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # an intent with fewer examples than folds
+        splits = list(splitter.split(examples, strata))
+    for number, (train_index, test_index) in enumerate(splits, start=1):
+        parse = train([examples[i] for i in train_index])
+        for i in test_index:
+            result = parse(examples[i].text, LanguageHints())
+            predicted[i] = result.intent or "nlu_fallback"
+            languages[i] = result.language
+        if progress is not None:
+            progress(number)
+    return report(examples, predicted, languages)
+
+
+def write_outputs(result: Report, folder: Path) -> tuple[Path, Path]:
+    """The confusion matrix as a PNG and the misclassified examples as JSON Lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    size = max(6.0, 0.28 * len(result.labels) + 2)
+    figure, axes = plt.subplots(figsize=(size, size * 0.9))
+    rows = result.matrix
+    normalised = [[v / max(1, sum(row)) for v in row] for row in rows]
+    image = axes.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(len(result.labels)), result.labels, rotation=90, fontsize=7)
+    axes.set_yticks(range(len(rows)), result.labels[:len(rows)], fontsize=7)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("expected")
+    axes.set_title(f"accuracy {result.accuracy:.1%}, macro-F1 {result.macro_f1:.3f} (n={result.n})")
+    figure.colorbar(image, ax=axes, fraction=0.03)
+    figure.tight_layout()
+    png = folder / "confusion_matrix.png"
+    figure.savefig(png, dpi=110)
+    plt.close(figure)
+    errors = folder / "errors.jsonl"
+    errors.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in result.errors), encoding="utf-8")
+    return png, errors

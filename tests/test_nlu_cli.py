@@ -1,0 +1,63 @@
+"""``threadline nlu-test``: cross-validation, test files in both formats, --train, JSON and the written files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import BASE_FILES, REPO, write_bot
+
+
+def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    bot = write_bot(tmp_path / "bot", BASE_FILES)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"bot: {bot}\nlanguages: [en, de]\n", encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "bots.cli", "nlu-test", "--config", str(config), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_cross_validation_report_as_json_with_files(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = run(tmp_path, "--json", "--out", str(out), "--folds", "3")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {"accuracy", "macro_f1", "language_id_accuracy", "per_language", "per_intent", "confusions"} <= set(report)
+    assert set(report["per_language"]) == {"en", "de"}
+    assert report["per_language"]["en"]["n"] == 20 and report["n"] == 25
+    assert 0 <= report["accuracy"] <= 1 and (out / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert len(errors) == round((1 - report["accuracy"]) * report["n"])
+
+
+def test_a_jsonl_test_file_and_a_training_file(tmp_path: Path) -> None:
+    data = tmp_path / "test.jsonl"
+    data.write_text("\n".join(json.dumps(row) for row in [
+        {"text": "hello there", "intent": "greet", "lang": "en"},
+        {"text": "good bye", "intent": "goodbye", "lang": "en"},
+        {"text": "what size do i need", "intent": "size_help", "lang": "en"},
+        {"text": "moin moin", "intent": "greet", "lang": "de"},
+    ]) + "\n", encoding="utf-8")
+    result = run(tmp_path, "--data", str(data), "--json", "--out", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 4 and report["per_language"]["de"]["n"] == 1
+    assert report["accuracy"] >= 0.75
+    # trained on a file that knows nothing but greetings: everything is a greeting
+    train = tmp_path / "train.jsonl"
+    train.write_text("\n".join(json.dumps({"text": t, "intent": "greet", "lang": "en"}) for t in
+                               ("hi", "hello", "hey")) + "\n", encoding="utf-8")
+    result = run(tmp_path, "--data", str(data), "--train", str(train), "--json", "--out", str(tmp_path / "r2"))
+    report = json.loads(result.stdout)
+    assert report["per_intent"]["greet"]["accuracy"] == 1.0 and report["per_intent"]["goodbye"]["accuracy"] == 0.0
+
+
+def test_text_report_and_bad_files(tmp_path: Path) -> None:
+    result = run(tmp_path, "--out", str(tmp_path / "r"), "--folds", "3")
+    assert result.returncode == 0 and "3-fold cross-validation of the bot: 25 examples" in result.stdout
+    assert "language  accuracy  macro-F1" in result.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "hi"}\n', encoding="utf-8")
+    result = run(tmp_path, "--data", str(bad))
+    assert result.returncode == 2 and "bad.jsonl:1: each line needs" in result.stderr
