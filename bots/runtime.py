@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import dataclasses
 import logging
 from contextlib import asynccontextmanager
@@ -22,7 +24,7 @@ from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
 from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
-from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.artifact import load_or_train
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     for warning in result.warnings:
         log.warning("%s", warning)
     bot = result.bot
-    interpreter = CharNgramInterpreter.for_bot(bot)
+    # trained at start only when the examples changed since `threadline train` (or the last start)
+    interpreter = await asyncio.to_thread(load_or_train, bot, config.data_dir)
     store = open_store(config.store, config.data_dir)
     await server.start()
     try:

@@ -94,6 +94,15 @@ class LanguageIdentifier:
         self._stopwords = {code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
                            for code in self.languages}
 
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # locks do not pickle; a loaded model gets its own
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def scores(self, text: str, prior: dict[str, float] | None = None,
                features: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
         """Probabilities over the bot's languages (they sum to 1)."""

@@ -61,3 +61,38 @@ def test_text_report_and_bad_files(tmp_path: Path) -> None:
     bad.write_text('{"text": "hi"}\n', encoding="utf-8")
     result = run(tmp_path, "--data", str(bad))
     assert result.returncode == 2 and "bad.jsonl:1: each line needs" in result.stderr
+
+
+def test_train_writes_the_model_run_loads_and_changed_examples_retrain(tmp_path: Path) -> None:
+    from bots.flow.loader import load_bot
+    from nlu_models import artifact
+    from nlu_models.base import LanguageHints
+
+    bot_dir = write_bot(tmp_path / "bot", BASE_FILES)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"bot: {bot_dir}\nlanguages: [en, de]\n", encoding="utf-8")
+    data = tmp_path / "data"
+    env = {**__import__("os").environ, "THREADLINE_DATA_DIR": str(data)}
+    result = subprocess.run([sys.executable, "-m", "bots.cli", "train", "--config", str(config)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "trained on 25 examples in 2 languages (4 intents)" in result.stdout
+    bot = load_bot(bot_dir, languages=("en", "de"), default_language="en").bot
+    assert bot is not None
+    path = artifact.artifact_path(bot, data)
+    assert path.is_file() and str(path) in result.stdout
+    loaded = artifact.load(bot, path)
+    assert loaded is not None and loaded.parse_sync("hello there", LanguageHints()).intent == "greet"
+    messages: list[str] = []
+    assert artifact._load_or_train(bot, data, messages.append) is not None and "loaded" in messages[0]
+
+    # new examples: the saved model does not match, so the server trains at start and saves the new one
+    (bot_dir / "nlu.yml").write_text((bot_dir / "nlu.yml").read_text() + "  thanks: [thanks, thank you, cheers]\n")
+    changed = load_bot(bot_dir, languages=("en", "de"), default_language="en").bot
+    assert changed is not None and artifact.load(changed, path) is None
+    interpreter = artifact._load_or_train(changed, data, messages.append)
+    assert "trained" in messages[-1] and artifact.artifact_path(changed, data).is_file()
+    assert interpreter.parse_sync("thank you so much", LanguageHints()).intent == "thanks"
+    # a damaged file is not trusted: trained again
+    artifact.artifact_path(changed, data).write_bytes(b"not a model")
+    assert artifact._load_or_train(changed, data, messages.append) is not None and "trained" in messages[-1]

@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     followup.add_argument("--server", metavar="URL",
                           help="the running server (default: http://server.host:server.port from the config)")
 
+    train = commands.add_parser("train", help="train the NLU and save the model `run` loads (run also trains "
+                                              "at start when the examples changed)")
+    train.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
     nlu = commands.add_parser("nlu-test", help="accuracy and macro-F1 of the NLU, per language and per intent")
     nlu.add_argument("--data", type=Path, metavar="FILE",
                      help="test examples: the bot's YAML nlu format or JSON Lines {text, intent, lang?} "
@@ -137,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             return followup(args.config, name=args.name, when=args.when, flow=args.flow, text=args.text,
                             dry_run=args.dry_run, rate_per_minute=args.rate, limit=args.limit, tag=args.tag,
                             server=args.server, as_json=args.json)
+        if args.command == "train":
+            from bots.cli.train import train_command
+
+            return train_command(args.config)
         if args.command == "nlu-test":
             from bots.cli.nlu_test import nlu_test
 
