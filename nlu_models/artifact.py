@@ -25,7 +25,7 @@ from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "charngram-1"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-1"  # bump when training or the saved classes change
 
 
 def training_hash(bot: Bot) -> str:
@@ -105,6 +105,6 @@ def _load_or_train(bot: Bot, data_dir: Path, announce: Callable[[str], None]) ->
         size = save(interpreter, bot, path)
         announce(f"NLU examples changed or no model yet: trained in {time.perf_counter() - started:.1f} s, "
                  f"saved to {path} ({size / 1e6:.1f} MB)")
-    except OSError as exc:  # a read-only data directory must not stop the server
+    except (OSError, pickle.PicklingError, AttributeError) as exc:  # e.g. a read-only data directory
         log.warning("trained the NLU model but could not save it to %s: %s", path, exc)
     return interpreter

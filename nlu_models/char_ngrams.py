@@ -18,7 +18,8 @@ from bots.types import IntentScore, NLUResult
 from nlu_models.base import LanguageHints
 from nlu_models.entities import EntityExtractor
 from nlu_models.language import LanguageIdentifier
-from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
+from nlu_models.intent import IntentModel
+from nlu_models.linear import CharGrams, normalise
 
 RANKING_SIZE = 5
 
@@ -51,10 +52,10 @@ class CharNgramInterpreter:
                     text_intents.append(intent)
                     text_languages.append(language)
         self.grams = CharGrams(texts) if texts else None
-        self._intent_model: Linear | None = None
+        self._intent_model: IntentModel | None = None
         self._fixed_intent: str | None = None
-        if self.grams is not None and len(set(text_intents)) > 1:
-            self._intent_model = Linear(fit_linear(self.grams.matrix, text_intents))
+        if len(set(text_intents)) > 1:
+            self._intent_model = IntentModel(texts, text_intents, text_languages)
         elif texts:
             self._fixed_intent = text_intents[0]
         # the bot's own examples teach the language identifier its domain ("hallo" is German here)
@@ -71,10 +72,11 @@ class CharNgramInterpreter:
         if self._fixed_intent is not None and index.size:
             ranking = (IntentScore(self._fixed_intent, 1.0),)
         elif self._intent_model is not None and index.size and any(ch.isalnum() for ch in text):
-            probabilities = self._intent_model.probabilities(index, weights)
-            order = np.argsort(probabilities)[::-1][:RANKING_SIZE]
-            ranking = tuple(IntentScore(self._intent_model.classes[i], round(float(probabilities[i]), 4))
-                            for i in order)
+            scored = self._intent_model.probabilities(text, guess.code)
+            if scored is not None:
+                classes, probabilities = scored
+                order = np.argsort(probabilities)[::-1][:RANKING_SIZE]
+                ranking = tuple(IntentScore(classes[i], round(float(probabilities[i]), 4)) for i in order)
         top = ranking[0] if ranking else None
         intent = top.name if top is not None and top.confidence >= self.threshold else None
         return NLUResult(text=text, language=guess.code, language_confidence=guess.confidence, intent=intent,

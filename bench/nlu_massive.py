@@ -1,0 +1,115 @@
+"""The NLU on MASSIVE 1.1 (11 locales, 60 intents): intent accuracy and macro-F1, speed, size, language ID.
+
+For each locale: train Threadline's intent model (nlu_models.intent) on
+``train``, report ``test`` accuracy and macro-F1 (hyper-parameters were
+chosen on ``dev`` only; ``--split dev`` shows those figures), the training
+time, single-message predict latency (p50, p99: features and model, one
+message at a time, as in chat), the pickled model's size and the process's
+peak RSS. Then language identification (nlu_models.language) over all 11
+locales' test utterances: without any prior, and with the thread's language
+as prior (the thread so far is in that locale's language).
+
+    .venv/bin/python bench/nlu_massive.py [--locales en-US,de-DE] [--split test] [--limit N]
+
+Data: ../shared/data/massive beside the checkout (MASSIVE 1.1, CC BY 4.0, Amazon; see its README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sklearn.metrics import f1_score  # noqa: E402
+
+from nlu_models.base import LanguageHints  # noqa: E402
+from nlu_models.intent import IntentModel  # noqa: E402
+from nlu_models.language import LanguageIdentifier  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "massive"
+LOCALES = ("en-US", "zh-CN", "nl-NL", "fr-FR", "de-DE", "it-IT", "pl-PL", "pt-PT", "ro-RO", "es-ES", "vi-VN")
+
+
+def rows(locale: str) -> dict[str, list[dict[str, str]]]:
+    parts: dict[str, list[dict[str, str]]] = {"train": [], "dev": [], "test": []}
+    with (DATA / f"{locale}.jsonl").open(encoding="utf-8") as file:
+        for line in file:
+            row = json.loads(line)
+            parts[row["partition"]].append(row)
+    return parts
+
+
+def percentile(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(len(values) * q))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--locales", default=",".join(LOCALES))
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N evaluation rows per locale")
+    args = parser.parse_args()
+    locales = [loc for loc in args.locales.split(",") if loc]
+    print(f"MASSIVE 1.1, evaluated on {args.split}\n")
+    print(f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} {'model MB':>8}")
+    accuracies, f1s, train_seconds, latencies = [], [], 0.0, []
+    data = {locale: rows(locale) for locale in locales}
+    for locale in locales:
+        language = locale.split("-")[0]
+        parts = data[locale]
+        started = time.perf_counter()
+        model = IntentModel([r["utt"] for r in parts["train"]], [r["intent"] for r in parts["train"]],
+                            [language] * len(parts["train"]))
+        seconds = time.perf_counter() - started
+        train_seconds += seconds
+        evaluation = parts[args.split][:args.limit or None]
+        predicted, times = [], []
+        model.probabilities(evaluation[0]["utt"], language)  # warm: first-call imports and caches
+        for row in evaluation:
+            began = time.perf_counter()
+            classes, probabilities = model.probabilities(row["utt"], language) or ([""], [1.0])
+            times.append((time.perf_counter() - began) * 1000)
+            predicted.append(classes[int(max(range(len(probabilities)), key=probabilities.__getitem__))])
+        expected = [r["intent"] for r in evaluation]
+        accuracy = sum(p == e for p, e in zip(predicted, expected)) / len(expected)
+        f1 = f1_score(expected, predicted, labels=sorted(set(expected)), average="macro", zero_division=0)
+        size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        accuracies.append(accuracy)
+        f1s.append(f1)
+        latencies += times
+        print(f"{locale:<7} {accuracy:>8.1%} {f1:>8.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
+              f"{percentile(times, 0.99):>7.3f} {size / 1e6:>8.1f}", flush=True)
+    print(f"{'average':<7} {statistics.mean(accuracies):>8.1%} {statistics.mean(f1s):>8.3f} {train_seconds:>8.1f} "
+          f"{statistics.median(latencies):>7.3f} {percentile(latencies, 0.99):>7.3f}")
+    print(f"lowest locale accuracy {min(accuracies):.1%}; training all {len(locales)} locales {train_seconds:.0f} s")
+
+    languages = tuple(loc.split("-")[0] for loc in LOCALES)
+    identifier = LanguageIdentifier(languages, "en")
+    print(f"\nlanguage identification over the {args.split} utterances of {len(locales)} locales (11 candidates)")
+    print(f"{'locale':<7} {'no prior':>9} {'thread prior':>13}")
+    totals = [0, 0, 0]
+    for locale in locales:
+        language = locale.split("-")[0]
+        evaluation = data[locale][args.split][:args.limit or None]
+        plain = sum(identifier.identify(r["utt"], LanguageHints()).code == language for r in evaluation)
+        prior = sum(identifier.identify(r["utt"], LanguageHints(thread_language=language)).code == language
+                    for r in evaluation)
+        totals[0] += plain
+        totals[1] += prior
+        totals[2] += len(evaluation)
+        print(f"{locale:<7} {plain / len(evaluation):>9.1%} {prior / len(evaluation):>13.1%}", flush=True)
+    print(f"{'all':<7} {totals[0] / totals[2]:>9.2%} {totals[1] / totals[2]:>13.2%}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak process RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
