@@ -310,3 +310,20 @@ async def test_model_parse_answers_in_rasas_shape_with_the_language(tmp_path) ->
             gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
             assert gibberish["intent"]["name"] == "nlu_fallback"
             assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
+
+
+async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bots.runtime import open_runtime
+    from bots.server.app import create_app
+    from tests.conftest import demo_config
+
+    async with open_runtime(demo_config(tmp_path / "data", server={"admin_token": "adm"})) as runtime:
+        async with TestClient(TestServer(create_app(runtime))) as client:
+            await client.post("/webhooks/rest/webhook", json={"sender": "eva",
+                                                                 "message": "do you have the trail runner in size 43?"})
+            thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("rest", "eva"))
+            snapshot = await runtime.store.load(thread)
+            assert snapshot is not None
+            assert snapshot.state["slots"]["sku"] == "TR2" and snapshot.state["slots"]["shoe_size"] == 43
