@@ -18,25 +18,17 @@ from bots.store.base import ThreadLock, ThreadStore
 from bots.types import Identity
 
 PAGE = 1000
-MAX_MERGE_HOPS = 100  # merge records are flattened by the store; this only stops a corrupt cycle
 
 
 async def current_thread_id(store: ThreadStore, thread_id: str) -> str:
     """Where a thread's conversation lives now: a customer may quote an id from before two threads merged."""
-    seen = {thread_id}
-    for _ in range(MAX_MERGE_HOPS):
-        onward = await store.merged_into(thread_id)
-        if onward is None or onward in seen:
-            break
-        seen.add(onward)
-        thread_id = onward
-    return thread_id
+    return await store.current(thread_id)
 
 
 async def find_thread(store: ThreadStore, identity: Identity) -> str | None:
     """The thread a customer known on a channel is on, so they can be found by what they can tell us."""
     thread_id = await store.find(identity)
-    return await current_thread_id(store, thread_id) if thread_id is not None else None
+    return await store.current(thread_id) if thread_id is not None else None
 
 
 async def export_thread(store: ThreadStore, thread_id: str, *, now: float | None = None) -> dict[str, Any] | None:
@@ -47,7 +39,7 @@ async def export_thread(store: ThreadStore, thread_id: str, *, now: float | None
     read up to the snapshot's version, so a turn committing meanwhile
     cannot make the export disagree with its own state.
     """
-    thread_id = await current_thread_id(store, thread_id)
+    thread_id = await store.current(thread_id)
     snapshot = await store.load(thread_id)
     identities = await store.identities(thread_id)
     if snapshot is None and not identities:
@@ -88,14 +80,14 @@ async def forget_thread(store: ThreadStore, locks: ThreadLock, thread_id: str, *
     under the same locks, so it is exactly what was deleted.
     """
     for _attempt in range(10):
-        wanted = await current_thread_id(store, thread_id)
+        wanted = await store.current(thread_id)
         identities = sorted(await store.identities(wanted), key=lambda i: (i.channel, i.user_id))
         async with AsyncExitStack() as held:
             for identity in identities:  # the key bots.pipeline.Pipeline.handle locks
                 await held.enter_async_context(locks.lock(f"identity:{identity.channel}:{identity.user_id}"))
             await held.enter_async_context(locks.lock(f"thread:{wanted}"))
             # merged or re-linked while the locks were awaited: look again, so what is deleted is what was asked
-            if await current_thread_id(store, thread_id) != wanted or sorted(
+            if await store.current(thread_id) != wanted or sorted(
                     await store.identities(wanted), key=lambda i: (i.channel, i.user_id)) != identities:
                 continue
             return await _export_and_delete(store, wanted, now)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from bots.atomic_file import write_atomically
 from bots.flow.model import Bot
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
@@ -45,20 +44,9 @@ def train(bot: Bot) -> CharNgramInterpreter:
 
 def save(interpreter: CharNgramInterpreter, bot: Bot, path: Path) -> int:
     """Write the model with a header saying what it was trained on; returns the file's size."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = {"version": MODEL_VERSION, "hash": training_hash(bot), "languages": list(bot.languages),
               "trained_at": time.time()}
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            pickle.dump(header, file)
-            pickle.dump(interpreter, file, protocol=pickle.HIGHEST_PROTOCOL)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, pickle.dumps(header) + pickle.dumps(interpreter, protocol=pickle.HIGHEST_PROTOCOL))
     return path.stat().st_size
 
 

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from nlu_models.linear import normalise
+from nlu_models.linear import TfidfFeatures, char_grams
 from nlu_models.tokenize import word_features
 
 C = 0.6
@@ -38,40 +37,12 @@ NONE_SCORE_NO_WORD = 0.0
 NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallback; -0.5 one in 60
 
 
-class _Part:
-    """One TF-IDF feature space, computable for one text without scikit-learn's overhead."""
-
-    def __init__(self, analyzer: Callable[[str], list[str]], texts: Sequence[str], min_df: int = 1) -> None:
-        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=min_df)
-        self.matrix: csr_matrix | None = vectorizer.fit_transform(texts)
-        self.analyzer = analyzer
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.idf = vectorizer.idf_
-
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(g for g in self.analyzer(text) if g in self.vocabulary)
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        index = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self.idf[index]
-        return index, weights / np.linalg.norm(weights)
-
-
-def _char_grams(text: str) -> list[str]:
-    grams = []
-    for word in normalise(text).split():
-        padded = f" {word} "
-        for n in range(1, 6):
-            grams += [padded[i:i + n] for i in range(len(padded) - n + 1) if padded[i:i + n].strip()]
-    return grams
-
-
 class IntentModel:
     def __init__(self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]) -> None:
         """Train on ``texts`` (each in its language, which picks the word tokenizer)."""
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages)]
-        self._chars = _Part(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
-        self._words = _Part(_words, tagged)
+        self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+        self._words = TfidfFeatures(_words, tagged)
         matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
         self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
@@ -83,8 +54,8 @@ class IntentModel:
 
     def row(self, text: str, language: str) -> tuple[np.ndarray, np.ndarray]:
         tagged = f"{language}\t{text}"
-        chars, char_weights = self._chars.row(tagged)
-        words, word_weights = self._words.row(tagged)
+        chars, char_weights = self._chars.features(tagged)
+        words, word_weights = self._words.features(tagged)
         return np.concatenate([chars, words + len(self._chars.vocabulary)]), np.concatenate(
             [char_weights, word_weights])
 
@@ -102,7 +73,7 @@ class IntentModel:
 
 
 def _tagged_char_grams(tagged: str) -> list[str]:
-    return _char_grams(tagged.split("\t", 1)[1])
+    return char_grams(tagged.split("\t", 1)[1], 5)
 
 
 def _words(tagged: str) -> list[str]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import unicodedata
 import warnings
 from collections import Counter
+from typing import Callable, Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -51,22 +53,40 @@ class Linear:
         return exp / exp.sum()
 
 
-class CharGrams:
-    """TF-IDF character 1-4-grams (within words), fitted on a corpus, computed for one text by hand."""
+def char_grams(text: str, longest: int) -> list[str]:
+    """Character 1..longest-grams within words (padded with a space each side), of the normalised text."""
+    grams = []
+    for word in normalise(text).split():
+        padded = f" {word} "
+        for n in range(1, longest + 1):
+            grams += [padded[i:i + n] for i in range(len(padded) - n + 1) if padded[i:i + n].strip()]
+    return grams
 
-    def __init__(self, texts: list[str]) -> None:
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, lowercase=False)
-        self.matrix = vectorizer.fit_transform(texts)
-        self._analyzer = vectorizer.build_analyzer()
-        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self._idf = vectorizer.idf_
+
+def char_grams_1_4(text: str) -> list[str]:
+    return char_grams(text, 4)
+
+
+class TfidfFeatures:
+    """One TF-IDF feature space fitted by scikit-learn, computed for one text by hand (see the module doc)."""
+
+    def __init__(self, analyzer: Callable[[str], list[str]], texts: Sequence[str], min_df: int = 1) -> None:
+        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=min_df)
+        self.matrix: csr_matrix | None = vectorizer.fit_transform(texts)  # training rows; dropped once fitted
+        self.analyzer = analyzer
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        # Grams of padding spaces alone say nothing; without other known grams there is no evidence
-        # at all (emoji, a script the bot has no examples in).
-        counts = Counter(gram for gram in self._analyzer(normalise(text)) if gram in self._vocabulary and gram.strip())
+        """(feature indices, l2-normalised weights); empty when no known feature occurs (no evidence at all)."""
+        counts = Counter(g for g in self.analyzer(text) if g in self.vocabulary)
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        index = np.fromiter((self._vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self._idf[index]
+        index = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
+        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self.idf[index]
         return index, weights / np.linalg.norm(weights)
+
+
+def CharGrams(texts: Sequence[str]) -> TfidfFeatures:  # noqa: N802 - reads as the feature space it builds
+    """Character 1-4-grams within words: the language model's features."""
+    return TfidfFeatures(char_grams_1_4, texts)

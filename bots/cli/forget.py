@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bots.atomic_file import write_atomically
 from bots.cli.admin_client import TIMEOUT_SECONDS, AdminClient, server_url
 from bots.config import Config, load_config
 from bots.errors import UserError
@@ -42,16 +41,7 @@ def _write_export(data: dict[str, Any], path: Path | None) -> None:
         sys.stdout.flush()
         return
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise UserError(f"cannot write the export to {path}: {exc.strerror or exc}") from None
 

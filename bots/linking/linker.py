@@ -80,10 +80,6 @@ class ThreadLinker:
         return resolve_continue_buttons(
             messages, lambda channel: None if channel == here else self.link_url(thread_id, channel))
 
-    async def current(self, thread_id: str) -> str:
-        """Where a thread id lives now: itself, or the thread it was merged into."""
-        return await self.store.merged_into(thread_id) or thread_id
-
     async def redeem(self, token: str, purpose: Purpose, identity: Identity, *, confirmed: bool = False
                      ) -> LinkResult:
         """Put ``identity`` on the thread the token names; raises :class:`LinkRefused` for any bad token.
@@ -101,7 +97,7 @@ class ThreadLinker:
         """
         claim = self.tokens.read(token, purpose)
         async with self.locks.lock(f"identity:{identity.channel}:{identity.user_id}"):
-            target = await self.current(claim.thread_id)
+            target = await self.store.current(claim.thread_id)
             if await self.store.load(target) is None and not await self.store.identities(target):
                 raise LinkRefused("gone", "the conversation this link belongs to no longer exists")
             current = await self.store.find(identity)
@@ -125,7 +121,7 @@ class ThreadLinker:
     async def _join(self, identity: Identity, target: str, *, reason: str) -> LinkResult:
         """The caller holds the identity's lock; another identity of either thread may merge meanwhile."""
         for _attempt in range(5):
-            target = await self.current(target)
+            target = await self.store.current(target)
             current = await self.store.find(identity)
             if current == target:
                 return LinkResult(target, already_linked=True)

@@ -12,14 +12,13 @@ the token travels with ``=`` in place of ``.``.
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 import time
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Literal
 
+from bots.atomic_file import write_atomically
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 Purpose = Literal["to_messenger", "to_web"]
@@ -105,17 +104,5 @@ def stored_secret(path: Path) -> str:
         path.unlink()  # an empty file from an older, non-atomic write: make a new secret
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(secrets.token_urlsafe(32))
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temporary, path)  # fails if another process made it first: then theirs is used
-        except FileExistsError:
-            pass
-    finally:
-        os.unlink(temporary)
+    write_atomically(path, secrets.token_urlsafe(32).encode(), replace=False)  # or keep theirs
     return path.read_text(encoding="utf-8").strip()

@@ -125,6 +125,10 @@ class ThreadStore(ABC):
     async def merged_into(self, thread_id: str) -> str | None:
         """The thread a merged thread now lives in (following merges of merges), None if never merged."""
 
+    async def current(self, thread_id: str) -> str:
+        """Where a thread id lives now: itself, or the thread it was merged into (links, quoted ids)."""
+        return await self.merged_into(thread_id) or thread_id
+
     @abstractmethod
     async def delete_thread(self, thread_id: str) -> list[Identity]:
         """Delete everything about a thread: log, snapshot, identities, merge records and inbox items of its
