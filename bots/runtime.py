@@ -23,7 +23,6 @@ from bots.linking.tokens import LinkTokens, stored_secret
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
 from bots.store.factory import open_store
-from bots.store.local_lock import LocalThreadLock
 from nlu_models.artifact import load_or_train
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         try:
             engine = Engine(bot, public_url=config.public_url)
             actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
-            pipeline = Pipeline(bot, engine, store, LocalThreadLock(), interpreter, actions,
+            pipeline = Pipeline(bot, engine, store, store.thread_lock(), interpreter, actions,
                                 action_history=config.actions.tracker_events)
             secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
             linker = ThreadLinker(store, pipeline.locks, LinkTokens(secret, config.linking.ttl_minutes * 60),

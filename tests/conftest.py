@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import socket
+import asyncio
+import itertools
 import textwrap
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -14,6 +15,7 @@ from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import Bot
 from bots.runtime import Runtime, open_runtime
+from tests.servers import Server, free_port, start_postgres, start_redis
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_BOT = REPO / "flows"
@@ -90,12 +92,6 @@ BASE_FILES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def write_bot(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -146,3 +142,69 @@ def demo_config(data_dir: Path, **overrides: object) -> Config:
 async def demo_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
     async with open_runtime(demo_config(tmp_path / "data")) as runtime:
         yield runtime
+
+
+# ---------------------------------------------------------------------- real PostgreSQL and Redis servers
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    try:
+        server = start_postgres()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Server]:
+    try:
+        server = start_redis()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Server) -> str:
+    """A new, empty database on the session's server."""
+    import asyncpg
+
+    name = f"tl_test_{next(_databases)}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(postgres_server.url)
+        try:
+            await connection.execute(f"CREATE DATABASE {name}")
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return postgres_server.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def redis_url(redis_server: Server) -> str:
+    """An emptied logical database on the session's server (databases are reused round-robin)."""
+    import redis
+
+    index = next(_databases) % 63 + 1
+    url = redis_server.url.rsplit("/", 1)[0] + f"/{index}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL for each backend: the contract tests run against all three."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'threads.db'}"  # an absolute path: four slashes
+    return str(request.getfixturevalue(f"{request.param}_url"))

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bots.linking.tokens import LinkRefused, LinkTokens, is_link_token
-from bots.store.sqlite import TOKEN_GRACE_SECONDS, SQLiteThreadStore
+from bots.store.base import TOKEN_GRACE_SECONDS
+from bots.store.sqlite import SQLiteThreadStore
 
 
 class Clock:

@@ -157,7 +157,7 @@ def test_store_urls(tmp_path: Path) -> None:
     absolute = open_store(f"sqlite:///{tmp_path}/abs.db?synchronous=normal", Path("/elsewhere"))
     assert isinstance(absolute, SQLiteThreadStore)
     assert absolute.path == tmp_path / "abs.db" and absolute.synchronous == "NORMAL"
-    for bad, message in [("postgresql://db/x", "unsupported store 'postgresql'"),
+    for bad, message in [("mysql://db/x", "unsupported store .mysql."),
                          ("sqlite:///x.db?synchronous=sometimes", "synchronous must be"),
                          ("sqlite:///x.db?cache=1", "unknown option 'cache'")]:
         with pytest.raises(UserError, match=message):

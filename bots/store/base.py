@@ -9,11 +9,30 @@ a separate seam so a cross-process lock can replace the in-process one.
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, AsyncContextManager
 
 from bots.types import Identity, ThreadEvent
+
+
+# A used link token is remembered this long past its expiry: a token's age is checked in whole seconds, and
+# servers' clocks differ.
+TOKEN_GRACE_SECONDS = 300
+# The kinds of events that come from outside (their ids are unique per thread) and start a turn.
+INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
+# Where a stored Messenger webhook item (connectors/messenger/parse.py) names its person, per identity
+# channel: a PSID is the sender, or the recipient of an echo; a plugin user_ref has no PSID yet. Forgetting a
+# thread deletes its people's unprocessed webhook items too.
+INBOX_PERSON_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "messenger": (("item", "sender", "id"), ("item", "recipient", "id")),
+    "messenger_ref": (("item", "sender", "user_ref"), ("item", "optin", "user_ref"), ("item", "recipient", "user_ref")),
+}
+
+
+def new_thread_id() -> str:
+    return "t_" + uuid.uuid4().hex
 
 
 class ConflictError(Exception):
@@ -36,12 +55,31 @@ class StoredEvent:
     event: ThreadEvent
 
 
+@dataclass(frozen=True)
+class ThreadDump:
+    """Everything a thread is, for copying it to another store (``threadline migrate-store``)."""
+    snapshot: Snapshot
+    events: list[ThreadEvent]  # the whole log, seq 1..n
+    identities: list[Identity]  # in the order they were linked
+    merged_from: list[str]  # ids of threads merged into it, so their old ids still lead here
+
+
 class ThreadStore(ABC):
     @abstractmethod
-    async def open(self) -> None: ...
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date (safe when several workers start at once)."""
 
     @abstractmethod
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Wait for queued writes, then release connections (the thread lock's too)."""
+
+    @abstractmethod
+    def thread_lock(self) -> ThreadLock:
+        """The lock that serialises work on one thread for every process that uses this store.
+
+        In arrival order; a lock held by a crashed process must come free by
+        itself. Its resources are released by :meth:`close`.
+        """
 
     @abstractmethod
     async def resolve(self, identity: Identity, *, now: float) -> str:
@@ -130,9 +168,34 @@ class ThreadStore(ABC):
         return await self.merged_into(thread_id) or thread_id
 
     @abstractmethod
+    async def merged_sources(self, thread_id: str) -> list[str]:
+        """The ids of threads merged into ``thread_id`` (directly or through merges of merges), sorted."""
+
+    @abstractmethod
     async def delete_thread(self, thread_id: str) -> list[Identity]:
         """Delete everything about a thread: log, snapshot, identities, merge records and inbox items of its
         identities. Returns the identities it had (empty if there was no such thread)."""
+
+    # Copying threads between stores.
+
+    async def export_thread(self, thread_id: str, *, page: int = 5000) -> ThreadDump | None:
+        """The whole thread, None when there is none (read it under the thread's lock, or with writers stopped)."""
+        snapshot = await self.load(thread_id)
+        if snapshot is None:
+            return None
+        events: list[ThreadEvent] = []
+        while len(events) < snapshot.version:
+            batch = await self.events(thread_id, after=len(events), limit=page)
+            if not batch:
+                break
+            events.extend(stored.event for stored in batch)
+        return ThreadDump(snapshot, events, await self.identities(thread_id), await self.merged_sources(thread_id))
+
+    @abstractmethod
+    async def import_thread(self, dump: ThreadDump) -> None:
+        """Write a thread copied from another store, atomically: snapshot (its version becomes the number of
+        events), log, identities (in order) and merge records. Raises :class:`ConflictError` if the thread
+        exists here already (nothing is written then)."""
 
     # A durable inbox for webhooks (Messenger): stored before acknowledging, processed afterwards.
 

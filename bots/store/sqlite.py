@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +25,10 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from bots.errors import UserError
-from bots.store.base import ConflictError, Snapshot, StoredEvent, ThreadStore
+from bots.store.local_lock import LocalThreadLock
+from bots.store.base import (INBOUND_KINDS, INBOX_PERSON_PATHS, TOKEN_GRACE_SECONDS, ConflictError, Snapshot,
+                              StoredEvent, ThreadDump, ThreadLock, ThreadStore,
+                              new_thread_id)
 from bots.types import Identity, ThreadEvent
 
 T = TypeVar("T")
@@ -134,16 +136,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE used_link_tokens ADD COLUMN used_by TEXT;
     """,
 ]
-TOKEN_GRACE_SECONDS = 300
-INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
 
 
 class SchemaTooNew(Exception):
     pass
-
-
-def new_thread_id() -> str:
-    return "t_" + uuid.uuid4().hex
 
 
 @dataclass
@@ -236,6 +232,10 @@ class SQLiteThreadStore(ThreadStore):
         self._writer = self._reader = None
         self._writer_pool.shutdown(wait=True)
         self._reader_pool.shutdown(wait=True)
+
+    def thread_lock(self) -> ThreadLock:
+        # one process writes the file: an in-process lock is the whole story
+        return LocalThreadLock()
 
     def schema_version(self) -> int:
         assert self._reader is not None
@@ -466,23 +466,16 @@ class SQLiteThreadStore(ThreadStore):
 
     # ------------------------------------------------------------------ forgetting
 
-    # Where a stored Messenger webhook item (connectors/messenger/parse.py) names its person, per identity
-    # channel: a PSID is the sender, or the recipient of an echo; a plugin user_ref has no PSID yet.
-    _INBOX_PERSON_PATHS = {
-        "messenger": ("$.item.sender.id", "$.item.recipient.id"),
-        "messenger_ref": ("$.item.sender.user_ref", "$.item.optin.user_ref", "$.item.recipient.user_ref"),
-    }
-
-    @classmethod
-    def _delete_inbox_of(cls, db: sqlite3.Connection, identities: list[Identity]) -> int:
+    @staticmethod
+    def _delete_inbox_of(db: sqlite3.Connection, identities: list[Identity]) -> int:
         tests: list[str] = []
         values: list[str] = []
-        for channel, paths in cls._INBOX_PERSON_PATHS.items():
+        for channel, paths in INBOX_PERSON_PATHS.items():
             ids = [i.user_id for i in identities if i.channel == channel]
             if not ids:
                 continue
             marks = ", ".join("?" for _ in ids)
-            for path in paths:  # CAST: an id Facebook sent as a number still matches the text identity
+            for path in ("$." + ".".join(steps) for steps in paths):  # CAST: an id Facebook sent as a number still matches the text identity
                 tests.append(f"CAST(json_extract(payload, '{path}') AS TEXT) IN ({marks})")
                 values.extend(ids)
         if not tests:
@@ -691,3 +684,50 @@ class SQLiteThreadStore(ThreadStore):
 
     async def merged_into(self, thread_id: str) -> str | None:
         return await self._on(self._reader_pool, self._merged_into, thread_id)
+
+    def _merged_sources(self, thread_id: str) -> list[str]:
+        assert self._reader is not None
+        rows = self._reader.execute("SELECT source_id FROM thread_merges WHERE into_id = ? ORDER BY source_id",
+                                    (thread_id,)).fetchall()
+        return [str(row[0]) for row in rows]
+
+    async def merged_sources(self, thread_id: str) -> list[str]:
+        return await self._on(self._reader_pool, self._merged_sources, thread_id)
+
+    # ------------------------------------------------------------------ copying between stores
+
+    def _import_thread(self, dump: ThreadDump, state: str, wake_at: float | None) -> None:
+        db = self._writer
+        assert db is not None
+        snapshot = dump.snapshot
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM threads WHERE thread_id = ?", (snapshot.thread_id,)).fetchone():
+                raise ConflictError(f"thread {snapshot.thread_id} is already in this store")
+            db.execute("INSERT INTO threads (thread_id, version, state, created_at, updated_at, wake_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (snapshot.thread_id, len(dump.events), state,
+                                                     snapshot.created_at, snapshot.updated_at, wake_at))
+            db.executemany("INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(snapshot.thread_id, seq, e.timestamp, e.kind, e.channel,
+                             e.message_id if e.kind in INBOUND_KINDS else None,
+                             json.dumps(e.data, ensure_ascii=False, default=str))
+                            for seq, e in enumerate(dump.events, start=1)])
+            for order, identity in enumerate(dump.identities):
+                db.execute("INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
+                           (identity.channel, identity.user_id, snapshot.thread_id, snapshot.created_at + order * 1e-6))
+            db.executemany("INSERT OR REPLACE INTO thread_merges (source_id, into_id, merged_at) VALUES (?, ?, ?)",
+                           [(source, snapshot.thread_id, snapshot.updated_at) for source in dump.merged_from])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def import_thread(self, dump: ThreadDump) -> None:
+        wake_at = dump.snapshot.state.get("wake_at")
+        await self._on(self._writer_pool, self._import_thread, dump,
+                       json.dumps(dump.snapshot.state, ensure_ascii=False, default=str),
+                       float(wake_at) if wake_at is not None else None)
+        for identity in dump.identities:
+            self._identity_cache.pop(identity, None)

@@ -33,7 +33,7 @@ from connectors.web.identity import (
     CUSTOMER_CHANNEL, WEB_CHANNEL, IdentityError, check_customer, check_visitor_id,
 )
 from bots.linking.tokens import LinkRefused
-from bots.store.sqlite import new_thread_id
+from bots.store.base import new_thread_id
 from connectors.web.ratelimit import RateLimiter
 from connectors.web.render import SHOWN_KINDS, chat_items
 
