@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test browser bench clean
+.PHONY: install run test browser servers bench clean
 
 install: $(VENV)/.installed
 
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/threadline run --config config.yaml
 
-test: install browser
+test: install browser servers
 	$(BIN)/python -m pytest -q
 
 # The widget tests drive Debian's Chromium through Playwright (no browser download).
@@ -27,6 +27,15 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "chromium is not installed and cannot be installed without root: the browser tests will be skipped"; \
+	  fi; }
+
+# The store tests start their own PostgreSQL and Redis servers on loopback, from Debian's packages.
+servers:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; \
+	  else \
+	    echo "PostgreSQL or Redis is not installed and cannot be installed without root: their tests will be skipped"; \
 	  fi; }
 
 bench: install
