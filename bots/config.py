@@ -34,6 +34,8 @@ class ServerConfig(_Strict):
     public_url: str = ""
     admin_token: str = ""
     max_message_chars: int = Field(4000, ge=1)
+    # Worker processes on this machine, sharing the port (SO_REUSEPORT); more than one needs a shared store.
+    workers: int = Field(1, ge=1, le=64)
 
     @field_validator("public_url")
     @classmethod

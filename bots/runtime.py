@@ -20,9 +20,10 @@ from bots.flow.model import AskOp, Bot
 from bots.located_yaml import Mark
 from bots.linking.linker import ThreadLinker
 from bots.linking.tokens import LinkTokens, stored_secret
+from bots.live.bus import LiveBus, open_live_bus
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
-from bots.store.factory import open_store
+from bots.store.factory import is_shared, open_store
 from nlu_models.artifact import load_or_train
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ class Runtime:
     load_result: LoadResult
     actions: ActionRunner
     linker: ThreadLinker
+    # Frames for open chat windows between workers of a shared store; None with the embedded SQLite.
+    # Started and stopped by the server with the web connector's hub.
+    live_bus: LiveBus | None = None
 
 
 def _actions_mark(config: Config) -> Mark:
@@ -106,10 +110,14 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
             pipeline = Pipeline(bot, engine, store, store.thread_lock(), interpreter, actions,
                                 action_history=config.actions.tracker_events)
+            if is_shared(config.store) and not config.linking.secret:
+                log.warning("linking.secret is not set: links are signed with a secret kept in %s, which only "
+                            "workers on this machine share; set it when workers run on several machines",
+                            config.data_dir)
             secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
             linker = ThreadLinker(store, pipeline.locks, LinkTokens(secret, config.linking.ttl_minutes * 60),
                                   messenger_page=config.linking.messenger_page, site_url=config.site_url)
-            yield Runtime(config, bot, store, pipeline, result, actions, linker)
+            yield Runtime(config, bot, store, pipeline, result, actions, linker, open_live_bus(config.store))
         finally:
             await store.close()
     finally:

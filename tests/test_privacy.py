@@ -279,7 +279,7 @@ async def test_admin_api_exports_and_forgets_a_customer(app_client: tuple[web.Ap
     async def tab(frame: dict[str, Any]) -> None:
         frames.append(frame)
 
-    app[WEB].hub.subscribe(ana, tab)
+    await app[WEB].hub.subscribe(ana, tab)
 
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         assert (await client.get(f"/api/threads/{ana}/export", headers=headers)).status == 401

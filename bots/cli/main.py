@@ -27,6 +27,16 @@ def _port(value: str) -> int:
     return port
 
 
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 1 <= workers <= 64:
+        raise argparse.ArgumentTypeError(f"{workers} workers: give 1 to 64")
+    return workers
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="threadline", description="Customer-chat bots, one thread across channels.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -35,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
     run.add_argument("--host", help="address to listen on (default: server.host from the config)")
     run.add_argument("--port", type=_port, help="port to listen on (default: server.port from the config)")
+    run.add_argument("--workers", type=_workers, metavar="N",
+                     help="worker processes sharing the port (default: server.workers from the config, 1); more "
+                          "than one needs a PostgreSQL or Redis store")
+    run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for the workers of --workers
 
     validate = commands.add_parser("validate", help="check a bot folder and report every problem")
     validate.add_argument("bot_dir", nargs="?", type=Path, help="bot folder (default: bot from the config)")
@@ -125,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from bots.cli.run import run
 
-            return run(args.config, args.host, args.port)
+            return run(args.config, args.host, args.port, workers=args.workers, reuse_port=args.reuse_port)
         if args.command == "actions":
             from bots.cli.actions import list_actions
 

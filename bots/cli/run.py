@@ -1,17 +1,35 @@
-"""``threadline run``: serve the bot until Ctrl-C or SIGTERM."""
+"""``threadline run``: serve the bot until Ctrl-C or SIGTERM, in one process or in N workers.
+
+With ``--workers N`` this process becomes a small supervisor: it trains the
+NLU once (so N workers do not each train), then starts N worker processes
+that listen on the same port (SO_REUSEPORT: the kernel spreads new
+connections over them), restarts a worker that dies, and passes Ctrl-C or
+SIGTERM on so every worker finishes its turns and shuts down cleanly.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from bots.config import load_config
+from bots.config import Config, load_config
+from bots.errors import ProblemsError, UserError
 from bots.server.app import serve
+from bots.store.factory import is_shared
+
+log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 30.0
+RESTART_BACKOFF_MAX = 30.0
 
 
-def run(config_path: Path, host: str | None, port: int | None) -> int:
+def run(config_path: Path, host: str | None, port: int | None, *, workers: int | None = None,
+        reuse_port: bool = False) -> int:
     config = load_config(config_path)
     logging.getLogger().setLevel(config.log_level.upper())
     host = host or config.server.host
@@ -19,16 +37,19 @@ def run(config_path: Path, host: str | None, port: int | None) -> int:
     if host != config.server.host or port != config.server.port:
         server = config.server.model_copy(update={"host": host, "port": port})
         config = config.model_copy(update={"server": server})
+    workers = workers or config.server.workers
+    if workers > 1:
+        return supervise(config_path, config, host, port, workers)
 
     async def main() -> None:
-        task = asyncio.ensure_future(serve(config, host, port))
+        task = asyncio.ensure_future(serve(config, host, port, reuse_port=reuse_port))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         try:
             await task
         except asyncio.CancelledError:
-            logging.getLogger(__name__).info("stopped")
+            log.info("stopped")
 
     try:
         import uvloop  # a faster event loop where available; the asyncio default otherwise
@@ -36,4 +57,75 @@ def run(config_path: Path, host: str | None, port: int | None) -> int:
         asyncio.run(main())
     else:
         uvloop.run(main())
+    return 0
+
+
+def _train_once(config: Config) -> None:
+    """Train (or find) the NLU model before the workers start, so they all load the same saved file."""
+    from bots.flow.loader import load_bot
+    from nlu_models.artifact import load_or_train
+
+    loaded = load_bot(config.bot, languages=config.languages, default_language=config.default_language)
+    if loaded.bot is None:
+        raise ProblemsError(loaded.errors)
+    load_or_train(loaded.bot, config.data_dir)
+
+
+def supervise(config_path: Path, config: Config, host: str, port: int, workers: int) -> int:
+    if not is_shared(config.store):
+        raise UserError(f"--workers {workers} needs a store that several processes share (postgresql://... or "
+                        f"redis://...); {config.store.split(':', 1)[0]} is written by one process")
+    if port == 0:
+        raise UserError("--workers needs a fixed port: workers share it")
+    _train_once(config)
+    command = [sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--host", host,
+               "--port", str(port), "--workers", "1", "--reuse-port"]
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    def start(index: int) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(command, env={**os.environ, "THREADLINE_WORKER": str(index)})
+        log.info("worker %d started (pid %d)", index, process.pid)
+        return process
+
+    processes = [start(i) for i in range(workers)]
+    started = [time.monotonic()] * workers
+    failures = [0] * workers
+    log.info("serving on http://%s:%d with %d workers (store %s)", host, port, workers,
+             config.store.split("@")[-1])
+    while not stopping:
+        time.sleep(0.2)
+        for index, process in enumerate(processes):
+            code = process.poll()
+            if code is None or stopping:
+                continue
+            # a worker that keeps dying right after starting waits longer each time, so a broken
+            # config or an unreachable database does not spin the machine
+            failures[index] = failures[index] + 1 if time.monotonic() - started[index] < 10 else 1
+            delay = min(RESTART_BACKOFF_MAX, 0.5 * 2 ** (failures[index] - 1))
+            log.error("worker %d (pid %d) exited with %s; restarting it in %.1f s", index, process.pid, code, delay)
+            deadline = time.monotonic() + delay
+            while time.monotonic() < deadline and not stopping:
+                time.sleep(0.1)
+            if not stopping:
+                processes[index] = start(index)
+                started[index] = time.monotonic()
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("worker pid %d did not stop within %.0f s; killing it", process.pid, STOP_GRACE_SECONDS)
+            process.kill()
+            process.wait()
+    log.info("stopped")
     return 0

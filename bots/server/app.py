@@ -177,6 +177,13 @@ def create_app(runtime: Runtime) -> web.Application:
     if config.connectors.web.enabled:
         app[WEB] = WebConnector(runtime)
         app.add_routes(app[WEB].routes())
+
+        async def hub_lifetime(app: web.Application) -> AsyncIterator[None]:
+            await app[WEB].hub.start()  # with a shared store: frames from and to the other workers
+            yield
+            await app[WEB].hub.stop()
+
+        app.cleanup_ctx.append(hub_lifetime)
     if config.connectors.messenger.enabled:
         messenger = MessengerConnector(runtime, GraphClient(config.connectors.messenger))
         app[MESSENGER] = messenger
@@ -201,7 +208,8 @@ def create_app(runtime: Runtime) -> web.Application:
     return app
 
 
-async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | None" = None) -> None:
+async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | None" = None, *,
+                reuse_port: bool = False) -> None:
     """Run the server until cancelled (Ctrl-C or SIGTERM), then shut down cleanly."""
     async with open_runtime(config) as runtime:
         # Everything loaded so far (bot, models, libraries) lives as long as the process: move it
@@ -213,7 +221,7 @@ async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | No
         gc.set_threshold(20_000, 20, 20)
         runner = web.AppRunner(create_app(runtime), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         try:
             await site.start()
         except OSError as exc:

@@ -87,8 +87,8 @@ class FollowupRunner:
         flow = self.runtime.bot.flows.get(campaign.flow) if campaign.flow else None
         return (flow.message_tag if flow else None) or campaign.tag
 
-    def route(self, thread_id: str, state: ThreadState, identities: list[Identity], campaign: Campaign,
-              now: float) -> tuple[str | None, str]:
+    def route(self, state: ThreadState, identities: list[Identity], campaign: Campaign, now: float,
+              live_tabs: int) -> tuple[str | None, str]:
         """The channel allowed right now, and why; (None, reason) when there is none."""
         refusal = ""
         if MESSENGER in self.app and any(i.channel in MESSENGER_CHANNELS for i in identities):
@@ -99,12 +99,15 @@ class FollowupRunner:
                                      if decision.tag is None else f"messenger_tag: message tag {decision.tag}")
             refusal = decision.reason
         if WEB in self.app and any(i.channel in WEB_CHANNELS for i in identities):
-            if self.app[WEB].hub.online(thread_id):
+            if live_tabs:
                 return "web", "web_online: shown live in their open chat window"
             return "web", "web_queued: shown when they next open the chat on the website" + (
                 f" (Messenger: {refusal.split(':')[0]})" if refusal else "")
         return None, f"no_channel: Messenger refused ({refusal})" if refusal else (
             "no_channel: no Messenger or website identity to reach them on")
+
+    async def _live_tabs(self, thread_id: str) -> int:
+        return await self.app[WEB].hub.online(thread_id) if WEB in self.app else 0
 
     async def plan(self, campaign: Campaign) -> list[Target]:
         runtime, now = self.runtime, time.time()
@@ -118,7 +121,8 @@ class FollowupRunner:
             if reason is not None:
                 targets.append(Target(thread_id, "skipped", None, reason))
                 continue
-            channel, why = self.route(thread_id, state, await runtime.store.identities(thread_id), campaign, now)
+            channel, why = self.route(state, await runtime.store.identities(thread_id), campaign, now,
+                                      await self._live_tabs(thread_id))
             targets.append(Target(thread_id, "would_send" if channel else "skipped", channel, why))
         return targets
 
@@ -170,13 +174,14 @@ class FollowupRunner:
         runtime = self.runtime
         engine = runtime.pipeline.engine
         identities = await runtime.store.identities(target.thread_id)
+        live_tabs = await self._live_tabs(target.thread_id)
         chosen: dict[str, str | None] = {}
 
         def make_turn(state: ThreadState, now: float) -> tuple[Turn, str] | str:
             reason = eligible(engine, state, campaign, now)
             if reason is not None:
                 return reason
-            channel, why = self.route(target.thread_id, state, identities, campaign, now)
+            channel, why = self.route(state, identities, campaign, now, live_tabs)
             if channel is None:
                 return why
             chosen.update(channel=channel, why=why)

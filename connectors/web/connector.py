@@ -90,7 +90,7 @@ class WebConnector:
         self.runtime = runtime
         self.config = runtime.config.connectors.web
         self.max_chars = runtime.config.server.max_message_chars
-        self.hub = hub or LiveHub()
+        self.hub = hub or LiveHub(runtime.live_bus)
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
         # site events (page views) have their own, larger allowance: browsing must not silence typing
         self.event_limiter = RateLimiter(self.config.rate_limit.messages * 3, self.config.rate_limit.per_seconds)
@@ -344,7 +344,7 @@ class WebConnector:
 
     async def _mirror(self, outcome: TurnOutcome) -> None:
         """A turn on another channel (Messenger, a reminder there): open tabs of the thread show it too."""
-        if outcome.channel not in (WEB_CHANNEL, CUSTOMER_CHANNEL) and self.hub.online(outcome.thread_id):
+        if outcome.channel not in (WEB_CHANNEL, CUSTOMER_CHANNEL) and await self.hub.online(outcome.thread_id):
             await self.deliver(outcome)
 
     async def deliver(self, outcome: TurnOutcome) -> None:
@@ -393,7 +393,7 @@ class WebConnector:
                 worker.cancel()
             session = state["session"]
             if session is not None:
-                self.hub.unsubscribe(session.thread_id, send)
+                await self.hub.unsubscribe(session.thread_id, send)
         return ws
 
     async def _ws_frame(self, frame: dict[str, Any], state: dict[str, Any], send: Any,
@@ -401,10 +401,10 @@ class WebConnector:
         try:
             if frame.get("type") == "hello":
                 if state["session"] is not None:
-                    self.hub.unsubscribe(state["session"].thread_id, send)
+                    await self.hub.unsubscribe(state["session"].thread_id, send)
                 session, ready = await self.hello(frame, state["address"])
                 state["session"] = session
-                self.hub.subscribe(session.thread_id, send)
+                await self.hub.subscribe(session.thread_id, send)
                 await send(ready)
                 return
             if state["session"] is None:

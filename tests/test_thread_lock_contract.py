@@ -1,0 +1,168 @@
+"""The cross-process thread lock: exclusive, in arrival order, and it comes free when its holder dies.
+
+Every store shared by several workers (PostgreSQL, Redis) gives a lock with
+these properties. Two store objects stand for two workers; a child process
+stands for a worker that is killed (-9) or frozen (SIGSTOP) while it holds a
+lock. The lease is shortened through the URL so the tests need not wait
+long; waiting for the lock to come free has no time bound in the assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from bots.store.base import ConflictError, ThreadStore
+from bots.store.factory import open_store
+from bots.types import ThreadEvent
+
+LEASE_SECONDS = 2
+
+HOLDER = """
+import asyncio, sys
+from pathlib import Path
+from bots.store.factory import open_store
+
+async def main() -> None:
+    store = open_store(sys.argv[1], Path("."))
+    await store.open()
+    async with store.thread_lock().lock(sys.argv[2]):
+        snapshot = await store.load(sys.argv[2])
+        print("held", snapshot.version if snapshot else 0, flush=True)
+        sys.stdin.readline()  # the test says when to commit (after un-freezing it)
+        await store.commit(sys.argv[2], {"by": "holder"}, [], expected_version=snapshot.version if snapshot else 0,
+                           now=1.0)
+        print("committed", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture(params=["postgres", "redis"])
+def shared_url(request: pytest.FixtureRequest) -> str:
+    url = str(request.getfixturevalue(f"{request.param}_url"))
+    return url + ("&" if "?" in url else "?") + f"lock_lease={LEASE_SECONDS}"
+
+
+@pytest.fixture
+async def workers(shared_url: str, tmp_path: Path) -> AsyncIterator[tuple[ThreadStore, ThreadStore]]:
+    first, second = open_store(shared_url, tmp_path), open_store(shared_url, tmp_path)
+    await first.open()
+    await second.open()
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_two_workers_take_turns_and_nothing_is_lost(workers: tuple[ThreadStore, ThreadStore]) -> None:
+    locks = [store.thread_lock() for store in workers]
+    inside: list[str] = []
+
+    async def turn(n: int) -> None:
+        store, lock = workers[n % 2], locks[n % 2]
+        async with lock.lock("thread:t1"):
+            inside.append(f"in{n}")
+            snapshot = await store.load("t1")
+            version = snapshot.version if snapshot else 0
+            await asyncio.sleep(0.002)  # a turn's work: without the lock the other worker would interleave here
+            await store.commit("t1", {"n": n}, [ThreadEvent("user", {"n": n}, float(n), "rest")],
+                               expected_version=version, now=float(n))
+            inside.append(f"out{n}")
+
+    await asyncio.gather(*(turn(n) for n in range(40)))
+    assert all(inside[i].startswith("in") and inside[i + 1] == "out" + inside[i][2:] for i in range(0, 80, 2))
+    assert len(await workers[0].events("t1")) == 40
+
+
+async def test_waiters_on_two_workers_get_the_lock_in_arrival_order(workers: tuple[ThreadStore, ThreadStore]) -> None:
+    locks = [store.thread_lock() for store in workers]
+    order: list[int] = []
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks[0].lock("thread:order"):
+            await release.wait()
+
+    async def waiter(n: int) -> None:
+        async with locks[n % 2].lock("thread:order"):
+            order.append(n)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0.2)
+    waiting = []
+    for n in range(6):  # each waiter queues before the next one arrives
+        waiting.append(asyncio.create_task(waiter(n)))
+        await asyncio.sleep(0.2)
+    release.set()
+    await asyncio.gather(first, *waiting)
+    assert order == list(range(6))
+
+
+async def test_different_threads_do_not_wait_for_each_other(workers: tuple[ThreadStore, ThreadStore]) -> None:
+    a, b = workers[0].thread_lock(), workers[1].thread_lock()
+    async with a.lock("thread:x"):
+        # would hang (and the suite's timeout fail it) if another thread's lock were the same lock
+        async with b.lock("thread:y"):
+            pass
+
+
+async def test_an_error_inside_releases_the_lock(workers: tuple[ThreadStore, ThreadStore]) -> None:
+    a, b = workers[0].thread_lock(), workers[1].thread_lock()
+    with pytest.raises(RuntimeError):
+        async with a.lock("thread:err"):
+            raise RuntimeError("boom")
+    async with b.lock("thread:err"):
+        pass
+
+
+def _start_holder(url: str, key: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen([sys.executable, "-c", HOLDER, url, key], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("held"), line
+    return process
+
+
+async def test_a_killed_workers_lock_comes_free(workers: tuple[ThreadStore, ThreadStore], shared_url: str) -> None:
+    process = _start_holder(shared_url, "t-killed")
+    process.kill()  # kill -9: no chance to release anything
+    process.wait()
+    async with workers[0].thread_lock().lock("t-killed"):
+        await workers[0].commit("t-killed", {"by": "survivor"}, [], expected_version=0, now=2.0)
+    snapshot = await workers[0].load("t-killed")
+    assert snapshot is not None and snapshot.state == {"by": "survivor"}
+
+
+async def test_a_frozen_worker_loses_its_lock_and_cannot_write_afterwards(
+        workers: tuple[ThreadStore, ThreadStore], shared_url: str) -> None:
+    store = workers[0]
+    await store.commit("t-frozen", {"by": "start"}, [ThreadEvent("user", {}, 1.0, "rest")],
+                       expected_version=0, now=1.0)
+    process = _start_holder(shared_url, "t-frozen")
+    os.kill(process.pid, signal.SIGSTOP)  # alive but not running: its lease runs out
+    try:
+        async with store.thread_lock().lock("t-frozen"):
+            await store.commit("t-frozen", {"by": "survivor"}, [ThreadEvent("user", {}, 2.0, "rest")],
+                               expected_version=1, now=2.0)
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("\n")
+    process.stdin.flush()
+    output = process.stdout.read()
+    process.wait(30)
+    # the old holder woke up believing it held the lock: its write is refused, the survivor's stands
+    assert "committed" not in output and process.returncode != 0
+    snapshot = await store.load("t-frozen")
+    assert snapshot is not None and snapshot.state == {"by": "survivor"} and snapshot.version == 2
+    with pytest.raises(ConflictError):
+        await store.commit("t-frozen", {"by": "late"}, [], expected_version=1, now=3.0)
