@@ -22,7 +22,9 @@ from bots.linking.linker import ThreadLinker
 from bots.pipeline import Pipeline
 from bots.rasa_shapes import rasa_button
 from nlu_models.base import LanguageHints
-from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing
+from bots.types import (
+    Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing, outbound_from_json,
+)
 
 log = logging.getLogger(__name__)
 CHANNEL = "rest"
@@ -215,6 +217,11 @@ class RestConnector:
             return web.json_response({"error": str(exc)}, status=400)
         outcome = await self.pipeline.handle(inbound)
         outbound = outcome.outbound
+        if outcome.duplicate and inbound.message_id:
+            # A retry of a message already processed (the first answer was lost, e.g. its worker died before
+            # replying): the same replies again, so retrying is safe for the client.
+            turn = await self.pipeline.store.turn_events(outcome.thread_id, inbound.message_id)
+            outbound = [outbound_from_json(e.event.data) for e in turn if e.event.kind == "bot"]
         if self.linker is not None:
             outbound = self.linker.resolve_buttons(outcome.thread_id, outbound, here=CHANNEL)
         messages = render(inbound.identity.user_id, outbound)

@@ -327,3 +327,17 @@ async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignor
             snapshot = await runtime.store.load(thread)
             assert snapshot is not None
             assert snapshot.state["slots"]["sku"] == "TR2" and snapshot.state["slots"]["shoe_size"] == 43
+
+
+async def test_a_retried_message_id_is_processed_once_and_answered_again(client: TestClient) -> None:
+    first = await send(client, "retry", "hi there", message_id="m-1")
+    again = await send(client, "retry", "hi there", message_id="m-1")  # the client never saw the first answer
+    assert first and again == first
+    response = await client.get("/api/threads", params={"channel": "rest", "user_id": "retry"},
+                                headers={"Authorization": "Bearer s3cret"})
+    thread = (await response.json())["thread_id"]
+    response = await client.get(f"/api/threads/{thread}", headers={"Authorization": "Bearer s3cret"})
+    events = (await response.json())["events"]
+    assert [e["kind"] for e in events].count("user") == 1
+    other = await send(client, "retry", "hi there", message_id="m-2")  # a new id is a new message
+    assert other == first

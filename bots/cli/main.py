@@ -120,6 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     nlu.add_argument("--json", action="store_true", help="print the report as one JSON object")
     nlu.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
+    migrate = commands.add_parser(
+        "migrate-store", help="copy every thread to another store (e.g. SQLite -> PostgreSQL) and verify the copy",
+        description="Copies every thread (snapshot, event log, identities, merge records) and every unprocessed "
+                    "webhook item from one store to another, then checks that both have the same counts. Stop the "
+                    "servers first. An interrupted run can be started again: copied threads are skipped.")
+    migrate.add_argument("--to", required=True, metavar="URL", dest="target",
+                         help="the new store, e.g. postgresql://user:pass@db/threadline or redis://cache:6379/0")
+    migrate.add_argument("--from", metavar="URL", dest="source", help="the old store (default: store from the config)")
+    migrate.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -164,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return nlu_test(args.config, data=args.data, train=args.train, out=args.out, as_json=args.json,
                             folds=args.folds)
+        if args.command == "migrate-store":
+            from bots.cli.migrate_store import migrate_store
+
+            return migrate_store(args.config, source_url=args.source, target_url=args.target)
         if args.command == "shell":
             from bots.cli.shell import shell
 

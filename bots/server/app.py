@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 from typing import AsyncIterator
 
 from aiohttp import web
@@ -34,6 +35,7 @@ async def health(request: web.Request) -> web.Response:
         "bot": runtime.bot.name,
         "languages": list(runtime.bot.languages),
         "store": runtime.config.store.split(":", 1)[0],
+        "pid": os.getpid(),  # which worker answered, when several share the port
     })
 
 
