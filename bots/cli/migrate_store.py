@@ -79,7 +79,7 @@ async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
     if snapshot.version != len(dump.events) or events != len(dump.events):
         return f"{thread_id}: {len(dump.events)} events in the source, version {snapshot.version} with {events} " \
                "events in the target"
-    if sorted(await target.identities(thread_id)) != sorted(dump.identities):
+    if await target.identities(thread_id) != dump.identities:
         return f"{thread_id}: the identities differ"
     if await target.merged_sources(thread_id) != sorted(dump.merged_from):
         return f"{thread_id}: the merge records differ"

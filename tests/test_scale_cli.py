@@ -1,0 +1,160 @@
+"""The command line of scaling out: `threadline run --workers N` and `threadline migrate-store`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bots.config import load_config
+from bots.runtime import open_runtime
+from bots.store.base import ThreadDump
+from bots.store.factory import open_store
+from bots.types import Identity, Inbound
+from tests.cluster import REPO, health, worker_env, write_config
+from tests.servers import free_port
+
+
+def threadline(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bots.cli", *args], cwd=REPO, env=worker_env(data_dir),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------------- migrate-store
+
+async def converse_on_sqlite(config_path: Path) -> list[str]:
+    """Real conversations through the runtime on the embedded store, one of them on two channels."""
+    config = load_config(config_path)
+    async with open_runtime(config) as runtime:
+        for n in range(12):
+            for k, text in enumerate(("hi", "which size", "42", "bye")):
+                await runtime.pipeline.handle(Inbound(Identity("rest", f"u{n}"), "message", text=text,
+                                                      message_id=f"u{n}-{k}", timestamp=1000.0 + k))
+        thread = await runtime.store.find(Identity("rest", "u0"))
+        assert thread is not None
+        await runtime.store.link(Identity("web", "visitor0000000000042"), thread, now=2000.0)
+        await runtime.store.enqueue_inbound("messenger", [("mid.1", json.dumps({"item": {"sender": {"id": "p1"}}}))],
+                                            now=2000.0)
+        return sorted(await runtime.store.thread_ids())
+
+
+async def dumps(url: str, data_dir: Path, ids: list[str]) -> list[ThreadDump | None]:
+    store = open_store(url, data_dir)
+    await store.open()
+    try:
+        return [await store.export_thread(thread_id, page=7) for thread_id in ids]
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_path: Path,
+                                                          request: pytest.FixtureRequest) -> None:
+    target = str(request.getfixturevalue(f"{backend}_url"))
+    config_path = write_config(tmp_path, "sqlite:///threads.db")
+    data_dir = tmp_path / "data"
+    os.environ["THREADLINE_DATA_DIR"] = str(data_dir)
+    try:
+        ids = asyncio.run(converse_on_sqlite(config_path))
+    finally:
+        del os.environ["THREADLINE_DATA_DIR"]
+    assert len(ids) == 12
+
+    result = threadline("migrate-store", "--config", str(config_path), "--to", target, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "threads: 12 copied, 0 already there" in result.stdout
+    assert "events: " in result.stdout and "unprocessed webhook items: 1" in result.stdout
+    assert "verified: every one of the 12 threads" in result.stdout
+    source = asyncio.run(dumps(f"sqlite:///{data_dir / 'threads.db'}", data_dir, ids))
+    copied = asyncio.run(dumps(target, data_dir, ids))
+    assert copied == source and all(d is not None and d.events for d in copied)
+    assert any(Identity("web", "visitor0000000000042") in d.identities for d in copied if d)  # two channels
+
+    again = threadline("migrate-store", "--config", str(config_path), "--to", target, data_dir=data_dir)
+    assert again.returncode == 0, again.stderr
+    assert "threads: 0 copied, 12 already there" in again.stdout and "unprocessed webhook items: 0" in again.stdout
+
+
+def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: str) -> None:
+    config_path = write_config(tmp_path, "sqlite:///threads.db")
+    data_dir = tmp_path / "data"
+    os.environ["THREADLINE_DATA_DIR"] = str(data_dir)
+    try:
+        ids = asyncio.run(converse_on_sqlite(config_path))
+    finally:
+        del os.environ["THREADLINE_DATA_DIR"]
+
+    async def plant_an_older_copy() -> None:
+        store = open_store(redis_url, data_dir)
+        await store.open()
+        try:
+            await store.commit(ids[0], {}, [], expected_version=0, now=1.0)  # same id, no events
+        finally:
+            await store.close()
+
+    asyncio.run(plant_an_older_copy())
+    result = threadline("migrate-store", "--config", str(config_path), "--to", redis_url, data_dir=data_dir)
+    assert result.returncode == 1
+    assert f"MISMATCH {ids[0]}" in result.stdout and "does not match" in result.stderr
+
+
+def test_migrate_store_refuses_an_unreachable_target(tmp_path: Path) -> None:
+    config_path = write_config(tmp_path, "sqlite:///threads.db")
+    result = threadline("migrate-store", "--config", str(config_path), "--to",
+                        f"postgresql://nobody:secret-pass@127.0.0.1:{free_port()}/db", data_dir=tmp_path / "data")
+    assert result.returncode == 2 and "cannot connect" in result.stderr
+    assert "secret-pass" not in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------- run --workers
+
+def test_workers_need_a_shared_store(tmp_path: Path) -> None:
+    config_path = write_config(tmp_path, "sqlite:///threads.db")
+    result = threadline("run", "--config", str(config_path), "--workers", "2", "--port", str(free_port()),
+                        data_dir=tmp_path / "data")
+    assert result.returncode == 2 and "needs a store that several processes share" in result.stderr
+
+
+def pids_answering(base_url: str, wanted: int, seconds: float = 60) -> set[int]:
+    """Worker pids seen on fresh connections (the kernel spreads connections over the workers)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + seconds
+    while len(seen) < wanted and time.monotonic() < deadline:
+        answer = health(base_url)
+        if answer is not None:
+            seen.add(int(answer["pid"]))  # type: ignore[call-overload]
+        else:
+            time.sleep(0.1)
+    return seen
+
+
+def test_run_workers_serves_on_one_port_and_restarts_a_killed_worker(tmp_path: Path, redis_url: str) -> None:
+    config_path = write_config(tmp_path, redis_url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    supervisor = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config_path),
+                                   "--workers", "3", "--port", str(port)], cwd=REPO,
+                                  env=worker_env(tmp_path / "data"), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+    try:
+        first = pids_answering(base, 3)
+        assert len(first) == 3, "three workers answer on the one port"
+        victim = sorted(first)[0]
+        os.kill(victim, signal.SIGKILL)
+        after = pids_answering(base, 3)
+        assert victim not in after and len(after) == 3 and len(after - first) == 1  # one new worker took its place
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        output, _ = supervisor.communicate(timeout=60)
+    assert supervisor.returncode == 0, output
+    assert "exited with -9; restarting it" in output
+    time.sleep(0.5)
+    for pid in after:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
