@@ -22,9 +22,10 @@ from bots.atomic_file import write_atomically
 from bots.flow.model import Bot
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
+from nlu_models.tokenize import warm_up
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-1"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-2"  # bump when training or the saved classes change
 
 
 def training_hash(bot: Bot) -> str:
@@ -75,6 +76,7 @@ def load_or_train(bot: Bot, data_dir: Path, *, announce: Callable[[str], None] =
     if key in _LOADED:
         return _LOADED[key]
     interpreter = _load_or_train(bot, data_dir, announce)
+    warm_up(bot.languages)
     if len(_LOADED) >= 4:
         _LOADED.pop(next(iter(_LOADED)))
     _LOADED[key] = interpreter

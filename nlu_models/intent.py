@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -28,7 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from nlu_models.linear import TfidfFeatures, char_grams
-from nlu_models.tokenize import word_features
+from nlu_models.tokenize import LEMMA_LANGUAGES, useful_lemmas, word_features
 
 C = 0.6
 FOLDS = 3
@@ -47,6 +47,11 @@ class IntentModel:
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
         self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
         self._chars.matrix = self._words.matrix = None  # training data: not needed to predict, and large
+        # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
+        # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
+        known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
+        self._words.analyzer = WordAnalyzer({language: useful_lemmas(language, known)
+                                             for language in sorted(set(languages)) if language in LEMMA_LANGUAGES})
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def has_evidence(self, text: str, language: str) -> bool:
@@ -76,11 +81,21 @@ def _tagged_char_grams(tagged: str) -> list[str]:
     return char_grams(tagged.split("\t", 1)[1], 5)
 
 
-def _words(tagged: str) -> list[str]:
+def _words(tagged: str, lemmas: Mapping[str, str] | None = None) -> list[str]:
     language, text = tagged.split("\t", 1)
-    features = word_features(text, language)
+    features = word_features(text, language, lemmas)
     plain = [w for w in features if "_" not in w and not w.startswith("~")]
     return features + [f"{a} {b}" for a, b in zip(plain, plain[1:])]
+
+
+class WordAnalyzer:
+    """The word features of a trained model, with its own lemma entries (saved with the model)."""
+
+    def __init__(self, lemmas: dict[str, dict[str, str]]) -> None:
+        self.lemmas = lemmas
+
+    def __call__(self, tagged: str) -> list[str]:
+        return _words(tagged, self.lemmas.get(tagged.split("\t", 1)[0], {}))
 
 
 def _fit(matrix: csr_matrix, labels: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
