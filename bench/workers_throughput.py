@@ -7,7 +7,7 @@ It starts its own PostgreSQL and Redis servers on loopback (Debian's packages,
 as the tests do), then for each store and worker count a fresh database and
 `threadline run --workers N` serving the demo bot on one port. The load comes
 from wrk (C, one thread, so the load generator takes little of the 2 cores)
-with a Lua script: REST messages in the 11 languages from many senders, so
+with a Lua script: REST messages in the 11 languages from 512 customers taking turns, so
 every request runs language ID, intent and entities, the flow engine, the
 thread lock, a commit and sometimes a custom action. Printed per run:
 messages/s, p50/p99 latency (wrk's), and the CPU share of the workers, of the
@@ -53,13 +53,19 @@ MESSAGES = ["hi", "/order_status", "ST-123456", "thanks!", "hallo", "wo ist mein
             "quanto costa la spedizione?", "hoi", "ik wil mijn schoenen retourneren", "cześć", "czy jesteś botem?",
             "olá", "onde está a minha encomenda", "bună", "cât costă pantofii de alergare?", "你好", "我的快递到哪了",
             "chào shop", "mình muốn đổi size"]
-# wrk's script: each request a message from a sender that changes every 4 requests of a connection's thread
+# wrk's script: 512 customers of this run take turns, so each thread gets a message every 512 requests (never
+# two at once) and grows a conversation, as real traffic does; a run's customers are new (the prefix).
 WRK_SCRIPT = """
 local messages = {%s}
 local counter = 0
+local prefix = ""
+init = function(args)
+  math.randomseed(os.time())
+  prefix = "s" .. tostring(math.random(1, 1000000000))
+end
 request = function()
   counter = counter + 1
-  local sender = "s" .. tostring(math.floor(counter / 4)) .. "-" .. tostring(math.random(1, 1000000))
+  local sender = prefix .. "-" .. tostring(counter %% 512)
   local body = '{"sender": "' .. sender .. '", "message": ' .. messages[(counter %% #messages) + 1] .. '}'
   return wrk.format("POST", "/webhooks/rest/webhook", {["Content-Type"] = "application/json"}, body)
 end
@@ -106,7 +112,9 @@ def write_config(root: Path, store: str) -> Path:
     return path
 
 
-async def fresh_store_url(kind: str, server: Server, run: int) -> str:
+async def fresh_store_url(kind: str, server: Server | None, run: int) -> str:
+    if server is None:  # the embedded store, for reference (one worker only)
+        return f"sqlite:///bench-{run}.db"
     if kind == "postgres":
         import asyncpg
 
@@ -228,24 +236,28 @@ async def main() -> int:
         print(f"{'store':>8} {'workers':>7} {'messages':>8} {'msg/s':>7} {'speed-up':>8} {'p50 ms':>7} {'p99 ms':>7} "
               f"{'errors':>6} {'workers CPU %':>13} {'database CPU %':>14} {'wrk CPU %':>9}", flush=True)
         for kind in args.stores.split(","):
-            servers[kind] = start_postgres() if kind == "postgres" else start_redis()
+            if kind in ("postgres", "redis"):
+                servers[kind] = start_postgres() if kind == "postgres" else start_redis()
             baseline = None
             for workers in (int(w) for w in args.workers.split(",")):
+                if kind not in servers and workers > 1:
+                    continue  # the embedded store has one writer: --workers is refused
                 run += 1
-                store_url = await fresh_store_url(kind, servers[kind], run)
+                store_url = await fresh_store_url(kind, servers.get(kind), run)
                 port = free_port()
                 supervisor = start_workers(write_config(root, store_url), workers, port, data)
                 url = f"http://127.0.0.1:{port}"
                 try:
                     await wait_healthy(url, attempts=1200)
                     run_wrk(url, 3, args.connections, script)  # warm-up: every worker up, caches filled
-                    server_pids = descendants(servers[kind].process.pid)
+                    database = servers[kind].process.pid if kind in servers else None
+                    server_pids = descendants(database) if database else []
                     worker_pids = descendants(supervisor.pid)
                     cpu_workers, cpu_db, started = cpu_of(worker_pids), cpu_of(server_pids), time.perf_counter()
                     requests, p50, p99, wrk_cpu, errors = run_wrk(url, args.seconds, args.connections, script)
                     elapsed = time.perf_counter() - started
                     share_workers = (cpu_of(worker_pids) - cpu_workers) / elapsed * 100
-                    share_db = (cpu_of(descendants(servers[kind].process.pid)) - cpu_db) / elapsed * 100
+                    share_db = ((cpu_of(descendants(database)) - cpu_db) / elapsed * 100) if database else 0.0
                     rate = requests / args.seconds
                     baseline = baseline or rate
                     print(f"{kind:>8} {workers:>7} {requests:>8} {rate:>7.0f} {rate / baseline:>7.2f}x {p50:>7.1f} "
@@ -255,7 +267,7 @@ async def main() -> int:
                     stop(supervisor)
             if args.history:
                 run += 1
-                store_url = await fresh_store_url(kind, servers[kind], run)
+                store_url = await fresh_store_url(kind, servers.get(kind), run)
                 port = free_port()
                 supervisor = start_workers(write_config(root, store_url), 1, port, data)
                 try:

@@ -18,6 +18,7 @@ import asyncpg
 
 from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
 from bots.live.options import redacted, split_options
+from bots.store.postgres import keep_session
 
 log = logging.getLogger(__name__)
 CHANNEL = "threadline_live"
@@ -55,7 +56,7 @@ class PostgresLiveBus(LiveBus):
     async def start(self, on_frame: OnFrame) -> None:
         self._on_frame = on_frame
         try:
-            self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4)
+            self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4, reset=keep_session)
         except (OSError, asyncpg.PostgresError) as exc:
             raise ConnectionError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
         async with self._pool.acquire() as connection:
