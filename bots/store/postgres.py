@@ -14,10 +14,11 @@ fail with the server's message):
 
 - ``pool_max`` (default 10): connections for reads and writes.
 - ``lock_lease`` (default 30): seconds a frozen or cut-off lock holder keeps its lock at most.
-- ``lock_pool_max`` (default 100): idle lock connections kept for reuse. A held or awaited lock needs a
-  connection of its own; when none is idle a new one is opened, never waited for: a worker locks an
-  identity and then its thread, so a pool that made it wait could deadlock under load (every connection
-  held by an identity lock whose holder waits for a connection for its thread lock).
+- ``lock_pool_max`` (default 50): connections for locks, at most, per worker. A turn needs one however
+  many locks it nests (its identity's, then its thread's): inner locks are taken on the outer lock's
+  connection, as session-level advisory locks inside its transaction. So nobody holding a lock ever waits
+  for a connection, and the budget cannot deadlock; a turn that finds none free waits for one. The
+  server's ``max_connections`` must cover workers x (``lock_pool_max`` + ``pool_max`` + 5).
 - ``lock_waiters`` (default 8): waiters for one key that one process lets wait in the server's queue.
 
 The thread lock is ``pg_advisory_xact_lock(id)`` in a transaction of its own
@@ -70,8 +71,8 @@ from bots.types import Identity, ThreadEvent
 
 log = logging.getLogger(__name__)
 
-OPTIONS: dict[str, float] = {"pool_max": 10, "lock_lease": 30.0, "lock_pool_max": 100, "lock_waiters": 8}
-MINIMUM: dict[str, float] = {"pool_max": 1, "lock_lease": 0.1, "lock_pool_max": 0, "lock_waiters": 1}
+OPTIONS: dict[str, float] = {"pool_max": 10, "lock_lease": 30.0, "lock_pool_max": 50, "lock_waiters": 8}
+MINIMUM: dict[str, float] = {"pool_max": 1, "lock_lease": 0.1, "lock_pool_max": 1, "lock_waiters": 1}
 # pg_advisory_xact_lock(int, int) lives in a key space apart from the thread locks' bigint ids
 MIGRATION_LOCK = (0x546C6E65, 1)
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
@@ -291,6 +292,13 @@ class _Held:
     lost: bool = False
     released: asyncio.Event = field(default_factory=asyncio.Event)
     keeper: asyncio.Task[None] | None = None
+    owner: "asyncio.Task[Any] | None" = None  # the task holding it: only it may lock more on this connection
+    parent: "_Held | None" = None  # a lock taken on the connection of an outer one of the same task
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock)  # one statement at a time on the connection
+
+    @property
+    def outermost(self) -> "_Held":
+        return self if self.parent is None else self.parent.outermost
 
 
 # the locks the current task holds, so a commit can refuse to write under a lock known to be lost
@@ -299,47 +307,59 @@ _HELD: contextvars.ContextVar[tuple[_Held, ...]] = contextvars.ContextVar("threa
 
 def _refuse_if_lock_lost() -> None:
     for held in _HELD.get():
-        if held.lost or held.connection.is_closed():
+        if held.outermost.lost or held.connection.is_closed():
             raise ConflictError(f"the lock on {held.key!r} was lost (its session ended): another worker may "
                                 "hold it, so nothing is written")
 
 
 class _LockConnections:
-    """Connections for held and awaited locks: idle ones are reused, a new one is opened when none is idle."""
+    """At most ``limit`` connections for locks (idle ones reused): a task waits for one, first come first served.
 
-    def __init__(self, dsn: str, keep: int) -> None:
-        self.dsn, self.keep, self.closed = dsn, keep, False
+    A task needs one however many locks it nests (the identity's, then its thread's; two threads while
+    merging): the inner ones are taken on the outer one's connection, so no holder ever waits for a
+    connection while holding one, and a full budget cannot deadlock.
+    """
+
+    def __init__(self, dsn: str, limit: int) -> None:
+        self.dsn, self.closed = dsn, False
+        self._slots = asyncio.Semaphore(limit)
         self._idle: list[asyncpg.Connection] = []
         self._busy: set[asyncpg.Connection] = set()
 
     async def take(self) -> asyncpg.Connection:
-        while self._idle:
-            connection = self._idle.pop()
-            if not connection.is_closed():
-                self._busy.add(connection)
-                return connection
-        return await self.connect()
-
-    async def connect(self) -> asyncpg.Connection:
         if self.closed:
             raise RuntimeError("the store is closed")
-        connection = await asyncpg.connect(self.dsn)
+        await self._slots.acquire()
+        try:
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    self._busy.add(connection)
+                    return connection
+            connection = await asyncpg.connect(self.dsn)
+        except BaseException:
+            self._slots.release()
+            raise
         if self.closed:  # closed while connecting
             connection.terminate()
+            self._slots.release()
             raise RuntimeError("the store is closed")
         self._busy.add(connection)
         return connection
 
     async def give_back(self, connection: asyncpg.Connection) -> None:
         self._busy.discard(connection)
-        if self.closed or connection.is_closed() or len(self._idle) >= self.keep:
+        if self.closed or connection.is_closed():
             await _close_quietly(connection)
         else:
             self._idle.append(connection)
+        self._slots.release()
 
     def discard(self, connection: asyncpg.Connection) -> None:
         """Close at once, whatever it is doing: the server drops its queued or granted lock with the socket."""
-        self._busy.discard(connection)
+        if connection in self._busy:
+            self._busy.discard(connection)
+            self._slots.release()
         connection.terminate()
 
     async def close(self) -> None:
@@ -406,31 +426,58 @@ class PostgresThreadLock(ThreadLock):
 
     @asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        outer = next((h for h in reversed(_HELD.get()) if h.owner is task and not h.lost), None)
         async with self._queue.slot(key):  # a place in the server's queue, given up once granted
-            held = await self._acquire(key)
+            held = await (self._acquire_inside(outer, key) if outer is not None else self._acquire(key))
+        held.owner = task
         token = _HELD.set((*_HELD.get(), held))
         try:
             yield
         finally:
             _HELD.reset(token)
-            await self._release(held)
+            await (self._release_inside(held) if held.parent is not None else self._release(held))
 
     async def _acquire(self, key: str) -> _Held:
-        connection = await self._connections.take()
-        try:
+        for attempt in (1, 2):
+            connection = await self._connections.take()
             try:
                 await connection.execute(self._acquiring(connection, key))
+                break
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
                 # an idle connection the server or the network dropped: once more, on a new one
                 self._connections.discard(connection)
-                connection = await self._connections.connect()
-                await connection.execute(self._acquiring(connection, key))
-        except BaseException:  # cancelled or failed while queued: closing leaves nothing queued or held
-            self._connections.discard(connection)
-            raise
+                if attempt == 2:
+                    raise
+            except BaseException:  # cancelled or failed while queued: closing leaves nothing queued or held
+                self._connections.discard(connection)
+                raise
         held = _Held(key, connection)
         held.keeper = asyncio.create_task(self._keep(held))
         return held
+
+    async def _acquire_inside(self, outer: _Held, key: str) -> _Held:
+        """A lock nested in one this task holds, on the same connection and transaction: a session-level
+        advisory lock, released by itself (and with everything else when the session ends)."""
+        root = outer.outermost
+        try:
+            async with root.busy:
+                await root.connection.execute(f"SELECT pg_advisory_lock({lock_id(key)})")
+        except BaseException as exc:  # cancelled or failed while queued: the outer lock goes too
+            self._lose(root, exc)
+            self._connections.discard(root.connection)
+            raise
+        return _Held(key, root.connection, parent=root)
+
+    async def _release_inside(self, held: _Held) -> None:
+        root = held.outermost
+        if root.lost or root.connection.is_closed():
+            return
+        try:
+            async with root.busy:
+                await root.connection.execute(f"SELECT pg_advisory_unlock({lock_id(held.key)})", timeout=self.lease)
+        except Exception as exc:  # the outer release closes the connection: nothing stays locked
+            self._lose(root, exc)
 
     def _lose(self, held: _Held, reason: object) -> None:
         if not held.lost and not self._connections.closed:
@@ -446,8 +493,11 @@ class PostgresThreadLock(ThreadLock):
                 return
             except TimeoutError:
                 pass
+            if held.busy.locked():  # a nested lock is being waited for: the session is not idle
+                continue
             try:
-                await held.connection.execute("SELECT 1", timeout=self.lease)
+                async with held.busy:
+                    await held.connection.execute("SELECT 1", timeout=self.lease)
             except Exception as exc:
                 self._lose(held, exc)
                 return
@@ -458,7 +508,8 @@ class PostgresThreadLock(ThreadLock):
             if held.keeper is not None:
                 await held.keeper  # at most one ping in flight, itself bounded by the lease
             if not held.lost and not held.connection.is_closed():
-                await held.connection.execute("ROLLBACK", timeout=self.lease)  # ends the transaction: lock free
+                # ends the transaction (its lock); unlock_all in case a nested lock's unlock did not get through
+                await held.connection.execute("ROLLBACK; SELECT pg_advisory_unlock_all()", timeout=self.lease)
                 await self._connections.give_back(held.connection)
                 return
             self._lose(held, "its connection was closed")
