@@ -172,42 +172,62 @@ def run_wrk(url: str, seconds: float, connections: int, script: Path) -> tuple[i
     return requests, millis("50%"), millis("99%"), cpu, errors
 
 
-async def long_thread(url: str, store_url: str, data: Path, events: int, messages: int) -> tuple[float, float, float, float]:
+CONVERSATION = ["hi", "/order_status", "ST-123456", "thanks!", "which size should I take?", "42", "bye"]
+
+
+async def say(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> float:
+    started = time.perf_counter()
+    async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as reply:
+        await reply.read()
+        assert reply.status == 200, reply.status
+    return time.perf_counter() - started
+
+
+async def grow_thread(store_url: str, data: Path, events: int) -> None:
+    """Copy the thread's own events until its log holds ``events`` (the server is stopped: SQLite has one writer)."""
+    store = open_store(store_url, data)
+    await store.open()
+    try:
+        thread = await store.find(Identity("rest", "longtail"))
+        assert thread is not None
+        snapshot = await store.load(thread)
+        assert snapshot is not None
+        pattern = [e.event for e in await store.events(thread)]
+        version, copy = snapshot.version, 0
+        while version < events:
+            copy += 1
+            batch = [replace(e, message_id=f"copy{copy}-{i}" if e.kind in INBOUND_KINDS else None)
+                     for i, e in enumerate(pattern * 100)][: events - version]
+            version = await store.commit(thread, snapshot.state, batch, expected_version=version, now=time.time())
+    finally:
+        await store.close()
+
+
+async def long_thread(config: Path, store_url: str, data: Path, events: int, messages: int) -> tuple[float, ...]:
     """p50/p99 ms of a customer's messages on a thread of ``events`` events, and on a fresh thread."""
-    conversation = ["hi", "/order_status", "ST-123456", "thanks!", "which size should I take?", "42", "bye"]
-    async with aiohttp.ClientSession() as session:
-
-        async def say(sender: str, text: str) -> float:
-            started = time.perf_counter()
-            async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as reply:
-                await reply.read()
-                assert reply.status == 200
-            return time.perf_counter() - started
-
-        for text in conversation:  # a real thread first: its events are what the long log is made of
-            await say("longtail", text)
-        store = open_store(store_url, data)
-        await store.open()
-        try:
-            thread = await store.find(Identity("rest", "longtail"))
-            assert thread is not None
-            snapshot = await store.load(thread)
-            assert snapshot is not None
-            pattern = [e.event for e in await store.events(thread)]
-            version, copy = snapshot.version, 0
-            while version < events:
-                copy += 1
-                batch = [replace(e, message_id=f"copy{copy}-{i}" if e.kind in INBOUND_KINDS else None)
-                         for i, e in enumerate(pattern * 100)][: events - version]
-                version = await store.commit(thread, snapshot.state, batch, expected_version=version, now=time.time())
-        finally:
-            await store.close()
-
-        async def latencies(sender: str) -> list[float]:
-            return sorted([await say(sender, conversation[i % len(conversation)]) for i in range(messages)])
-
-        long = await latencies("longtail")
-        fresh = await latencies("fresh-customer")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_workers(config, 1, port, data)
+    try:
+        await wait_healthy(url, attempts=1200)
+        async with aiohttp.ClientSession() as session:
+            for text in CONVERSATION:  # a real thread first: its events are what the long log is made of
+                await say(session, url, "longtail", text)
+    finally:
+        stop(server)
+    await grow_thread(store_url, data, events)
+    server = start_workers(config, 1, port, data)
+    try:
+        await wait_healthy(url, attempts=1200)
+        async with aiohttp.ClientSession() as session:
+            for text in CONVERSATION:  # warm-up
+                await say(session, url, "warm-up", text)
+            long = sorted([await say(session, url, "longtail", CONVERSATION[i % len(CONVERSATION)])
+                           for i in range(messages)])
+            fresh = sorted([await say(session, url, "fresh-customer", CONVERSATION[i % len(CONVERSATION)])
+                            for i in range(messages)])
+    finally:
+        stop(server)
 
     def p(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(len(values) * q))] * 1000
@@ -268,14 +288,8 @@ async def main() -> int:
             if args.history:
                 run += 1
                 store_url = await fresh_store_url(kind, servers.get(kind), run)
-                port = free_port()
-                supervisor = start_workers(write_config(root, store_url), 1, port, data)
-                try:
-                    await wait_healthy(f"http://127.0.0.1:{port}", attempts=1200)
-                    long_p50, long_p99, fresh_p50, fresh_p99 = await long_thread(
-                        f"http://127.0.0.1:{port}", store_url, data, args.history, 400)
-                finally:
-                    stop(supervisor)
+                long_p50, long_p99, fresh_p50, fresh_p99 = await long_thread(
+                    write_config(root, store_url), store_url, data, args.history, 400)
                 print(f"{kind:>8}: a thread of {args.history} events answers in p50 {long_p50:.1f} ms, p99 "
                       f"{long_p99:.1f} ms (a fresh thread: p50 {fresh_p50:.1f} ms, p99 {fresh_p99:.1f} ms), "
                       "400 messages one after the other", flush=True)
