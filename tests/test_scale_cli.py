@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 import os
 import signal
 import subprocess
@@ -71,7 +72,7 @@ def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "threads: 12 copied, 0 already there" in result.stdout
     assert "events: " in result.stdout and "unprocessed webhook items: 1" in result.stdout
-    assert "verified: every one of the 12 threads" in result.stdout
+    assert "verified: every one of the 12 threads has the same state, events" in result.stdout
     source = asyncio.run(dumps(f"sqlite:///{data_dir / 'threads.db'}", data_dir, ids))
     copied = asyncio.run(dumps(target, data_dir, ids))
     assert copied == source and all(d is not None and d.events for d in copied)
@@ -96,17 +97,37 @@ def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: st
         await store.open()
         try:
             await store.commit(ids[0], {}, [], expected_version=0, now=1.0)  # same id, no events
+            source = open_store(f"sqlite:///{data_dir / 'threads.db'}", data_dir)
+            await source.open()
+            try:
+                dump = await source.export_thread(ids[1])
+            finally:
+                await source.close()
+            assert dump is not None  # the same counts, one event's text changed
+            first = dump.events[0]
+            await store.import_thread(replace(dump, events=[replace(first, data={**first.data, "text": "changed"}),
+                                                             *dump.events[1:]]))
         finally:
             await store.close()
 
     asyncio.run(plant_an_older_copy())
     result = threadline("migrate-store", "--config", str(config_path), "--to", redis_url, data_dir=data_dir)
     assert result.returncode == 1
-    assert f"MISMATCH {ids[0]}" in result.stdout and "does not match" in result.stderr
+    assert f"MISMATCH {ids[0]}: " in result.stdout and "does not match" in result.stderr
+    assert f"MISMATCH {ids[1]}: event 1 differs" in result.stdout
+
+
+def test_migrate_store_refuses_a_source_that_is_not_there(tmp_path: Path, redis_url: str) -> None:
+    config_path = write_config(tmp_path, "sqlite:///threads.db")
+    result = threadline("migrate-store", "--config", str(config_path), "--from", "sqlite:///nowhere.db", "--to",
+                        redis_url, data_dir=tmp_path / "data")
+    assert result.returncode == 2 and "nowhere.db does not exist" in result.stderr
+    assert not (tmp_path / "data" / "nowhere.db").exists()  # no empty store made, and nothing "verified"
 
 
 def test_migrate_store_refuses_an_unreachable_target(tmp_path: Path) -> None:
     config_path = write_config(tmp_path, "sqlite:///threads.db")
+    (tmp_path / "data" / "threads.db").touch()  # an empty store: the target is what is wrong
     result = threadline("migrate-store", "--config", str(config_path), "--to",
                         f"postgresql://nobody:secret-pass@127.0.0.1:{free_port()}/db", data_dir=tmp_path / "data")
     assert result.returncode == 2 and "cannot connect" in result.stderr

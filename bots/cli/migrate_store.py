@@ -23,9 +23,9 @@ from tqdm import tqdm
 
 from bots.config import load_config
 from bots.errors import UserError
-from bots.live.options import redacted
+from bots.store.urls import redacted
 from bots.store.base import ConflictError, ThreadDump, ThreadStore
-from bots.store.factory import open_store
+from bots.store.factory import open_store, parse_store_url, sqlite_file
 
 PAGE = 500
 INBOX_CHANNELS = ("messenger",)
@@ -50,7 +50,7 @@ class MigrationReport:
                 lines.append(f"... and {len(self.mismatches) - 50} more mismatches")
         else:
             lines.append(f"verified: every one of the {self.copied + self.already_there} threads has the same "
-                         "version, event count, identities and merge records in both stores")
+                         "state, events, identities and merge records in both stores")
         return lines
 
 
@@ -61,27 +61,27 @@ async def _thread_ids(store: ThreadStore) -> list[str]:
     return ids
 
 
-async def _event_count(store: ThreadStore, thread_id: str) -> int:
-    count, after = 0, 0
-    while batch := await store.events(thread_id, after=after, limit=5000):
-        count += len(batch)
-        after = batch[-1].seq
-    return count
-
-
 async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
-    """What differs between a source thread and its copy, None when the counts agree."""
+    """What differs between a source thread and its copy, None when they are the same.
+
+    Everything is compared, not only counts: the snapshot (state, version, times), every event's content,
+    the identities in order and the merge records.
+    """
     thread_id = dump.snapshot.thread_id
-    snapshot = await target.load(thread_id)
-    if snapshot is None:
+    copy = await target.export_thread(thread_id)
+    if copy is None:
         return f"{thread_id}: missing in the target"
-    events = await _event_count(target, thread_id)
-    if snapshot.version != len(dump.events) or events != len(dump.events):
-        return f"{thread_id}: {len(dump.events)} events in the source, version {snapshot.version} with {events} " \
-               "events in the target"
-    if await target.identities(thread_id) != dump.identities:
+    if len(copy.events) != len(dump.events) or copy.snapshot.version != dump.snapshot.version:
+        return f"{thread_id}: {len(dump.events)} events in the source, version {copy.snapshot.version} with " \
+               f"{len(copy.events)} events in the target"
+    if copy.events != dump.events:
+        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events)) if a != b)
+        return f"{thread_id}: event {first + 1} differs"
+    if copy.snapshot != dump.snapshot:
+        return f"{thread_id}: the state differs"
+    if copy.identities != dump.identities:
         return f"{thread_id}: the identities differ"
-    if await target.merged_sources(thread_id) != sorted(dump.merged_from):
+    if sorted(copy.merged_from) != sorted(dump.merged_from):
         return f"{thread_id}: the merge records differ"
     return None
 
@@ -121,6 +121,11 @@ def migrate_store(config_path: Path, *, source_url: str | None, target_url: str)
     source_url = source_url or config.store
     if source_url == target_url:
         raise UserError("--from and --to name the same store")
+    if source_url.startswith("sqlite:"):
+        # opening a SQLite file that is not there creates an empty one, whose "copy" would verify
+        location = sqlite_file(parse_store_url(source_url)[0], config.data_dir)
+        if not location.is_file():
+            raise UserError(f"the source store {location} does not exist (is THREADLINE_DATA_DIR right?)")
 
     async def main() -> MigrationReport:
         source = open_store(source_url, config.data_dir)

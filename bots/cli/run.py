@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bots.config import Config, load_config
 from bots.errors import ProblemsError, UserError
+from bots.store.urls import redacted
 from bots.server.app import serve
 from bots.store.factory import is_shared
 
@@ -97,8 +98,7 @@ def supervise(config_path: Path, config: Config, host: str, port: int, workers: 
     processes = [start(i) for i in range(workers)]
     started = [time.monotonic()] * workers
     failures = [0] * workers
-    log.info("serving on http://%s:%d with %d workers (store %s)", host, port, workers,
-             config.store.split("@")[-1])
+    log.info("serving on http://%s:%d with %d workers (store %s)", host, port, workers, redacted(config.store))
     while not stopping:
         time.sleep(0.2)
         for index, process in enumerate(processes):

@@ -17,7 +17,8 @@ from typing import Any
 import asyncpg
 
 from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
-from bots.live.options import redacted, split_options
+from bots.errors import UserError
+from bots.store.urls import redacted, split_options
 from bots.store.postgres import keep_session
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class PostgresLiveBus(LiveBus):
         try:
             self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4, reset=keep_session)
         except (OSError, asyncpg.PostgresError) as exc:
-            raise ConnectionError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
+            raise UserError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
         async with self._pool.acquire() as connection:
             async with connection.transaction():
                 await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)

@@ -19,7 +19,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
-from bots.live.options import redacted, split_options
+from bots.errors import UserError
+from bots.store.urls import redacted, split_options
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class RedisLiveBus(LiveBus):
             await self._client.ping()
         except (RedisError, OSError) as exc:
             await self._client.aclose()
-            raise ConnectionError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
+            raise UserError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.subscribe(f"{self.prefix}worker:{self.worker_id}")
         self._tasks = [asyncio.create_task(self._listen(), name="live-bus-listen"),

@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 import bots
 from bots.config import Config
 from bots.errors import UserError
+from bots.store.urls import redacted
 from bots.pipeline import TurnOutcome
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
@@ -230,7 +231,7 @@ async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | No
             await runner.cleanup()
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         log.info("Threadline %s serving bot %r on http://%s:%s (store %s)", bots.__version__, runtime.bot.name,
-                 host, port, config.store)
+                 host, port, redacted(config.store))
         if ready is not None:
             ready.set()
         try:

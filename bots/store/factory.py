@@ -63,6 +63,10 @@ def open_store(url: str, data_dir: Path) -> ThreadStore:
         from bots.store.redis import RedisThreadStore
 
         return RedisThreadStore(url)
+    return SQLiteThreadStore(sqlite_file(path, data_dir), synchronous=options["synchronous"])
+
+
+def sqlite_file(path: str, data_dir: Path) -> Path:
+    """Where the path of ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` is."""
     relative = path.removeprefix("/")
-    location = Path(relative) if Path(relative).is_absolute() else data_dir / relative
-    return SQLiteThreadStore(location, synchronous=options["synchronous"])
+    return Path(relative) if Path(relative).is_absolute() else data_dir / relative

@@ -68,6 +68,7 @@ from bots.errors import UserError
 from bots.store.base import (INBOUND_KINDS, INBOX_PERSON_PATHS, TOKEN_GRACE_SECONDS, ConflictError, Snapshot,
                               StoredEvent, ThreadDump, ThreadLock, ThreadStore, new_thread_id)
 from bots.types import Identity, ThreadEvent
+from bots.store.urls import redacted
 
 log = logging.getLogger(__name__)
 
@@ -180,18 +181,6 @@ MIGRATIONS: list[str] = [
 
 class SchemaTooNew(Exception):
     pass
-
-
-def redacted(url: str) -> str:
-    """The URL without its password (in the user part or a ``password=`` option), for messages and logs."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else netloc
-    query = "&".join("password=***" if item.split("=", 1)[0] == "password" else item
-                     for item in parts.query.split("&")) if parts.query else ""
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def split_options(url: str) -> tuple[str, dict[str, float]]:
