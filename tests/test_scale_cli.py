@@ -127,6 +127,7 @@ def test_migrate_store_refuses_a_source_that_is_not_there(tmp_path: Path, redis_
 
 def test_migrate_store_refuses_an_unreachable_target(tmp_path: Path) -> None:
     config_path = write_config(tmp_path, "sqlite:///threads.db")
+    (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "data" / "threads.db").touch()  # an empty store: the target is what is wrong
     result = threadline("migrate-store", "--config", str(config_path), "--to",
                         f"postgresql://nobody:secret-pass@127.0.0.1:{free_port()}/db", data_dir=tmp_path / "data")
