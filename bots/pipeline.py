@@ -20,7 +20,7 @@ from bots.actions import ActionCall, ActionRunner
 from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
-from bots.store.base import Snapshot, StoredEvent, ThreadLock, ThreadStore
+from bots.store.base import ConflictError, Snapshot, StoredEvent, ThreadLock, ThreadStore
 from bots.types import (
     Inbound, NLUResult, Outbound, ThreadEvent, outbound_from_json, outbound_to_json, short_locale,
 )
@@ -84,7 +84,24 @@ class Pipeline:
                 async with self.locks.lock(f"thread:{thread_id}"):
                     # A merge (bots.linking) may have moved the identity while this waited for the lock.
                     if await self.store.find(identity) == thread_id:
-                        return await self._locked(thread_id, inbound, deliver)
+                        return await self._redoing_conflicts(thread_id, inbound, deliver)
+
+    async def _redoing_conflicts(self, thread_id: str, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
+        """The turn, done again on the thread as it now is if someone wrote to it under our lock.
+
+        That someone is a worker that lost the lock (frozen past its lease) and woke up: the version check
+        refuses whichever of the two commits comes second, and when that is ours, the customer's message
+        must still be answered, not dropped.
+        """
+        for attempt in range(1, 4):
+            try:
+                return await self._locked(thread_id, inbound, deliver)
+            except ConflictError:
+                if attempt == 3:
+                    raise
+                log.warning("thread %s changed while this worker held its lock (another one lost the lock and "
+                            "wrote); doing the turn again", thread_id)
+        raise AssertionError("unreachable")
 
     async def _locked(self, thread_id: str, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
         if inbound.message_id and await self.store.has_message(thread_id, inbound.message_id):

@@ -132,3 +132,32 @@ async def test_an_action_that_raises_is_contained(tmp_path: Path) -> None:
         assert [e.data["error"] for e in events if e.kind == "action"] == ["KeyError: 'order_table'"]
         again = await pipeline.handle(message("u", "hello"))  # the thread goes on normally
         assert [m.text for m in again.outbound] == ["Hello!"]  # type: ignore[union-attr]
+
+
+async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanwhile(
+        demo_runtime: Runtime) -> None:
+    """A frozen worker wakes past its lease and commits while this one holds the lock: the version check
+    refuses this turn's commit, and the turn is done again, so the customer still gets an answer."""
+    store, pipeline = demo_runtime.store, demo_runtime.pipeline
+    first = await pipeline.handle(message("ana", "hi", "m1"))
+    real_load = store.load
+    intruded: list[int] = []
+
+    async def load_then_intrude(thread_id: str) -> Any:
+        snapshot = await real_load(thread_id)
+        if not intruded and snapshot is not None:  # the stale worker's write lands after our load
+            from bots.types import ThreadEvent
+            intruded.append(await store.commit(thread_id, snapshot.state,
+                                               [ThreadEvent("user", {"text": "from the stale worker"}, 2.0, "rest",
+                                                            "stale-1")],
+                                               expected_version=snapshot.version, now=2.0))
+        return snapshot
+
+    store.load = load_then_intrude  # type: ignore[method-assign]
+    try:
+        outcome = await pipeline.handle(message("ana", "where is my order?", "m2"))
+    finally:
+        store.load = real_load  # type: ignore[method-assign]
+    assert intruded and outcome.outbound  # answered, on the second try
+    texts = [e.event.data.get("text") for e in await store.events(first.thread_id) if e.event.kind == "user"]
+    assert texts == ["hi", "from the stale worker", "where is my order?"]
