@@ -180,3 +180,33 @@ def test_run_workers_serves_on_one_port_and_restarts_a_killed_worker(tmp_path: P
     time.sleep(0.5)
     for pid in after:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+async def test_sigterm_closes_open_tabs_and_the_server_stops(tmp_path: Path) -> None:
+    import aiohttp
+
+    config_path = write_config(tmp_path, "sqlite:///threads.db")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--port",
+                               str(port)], cwd=REPO, env=worker_env(tmp_path / "data"), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            if health(base) is not None:
+                break
+            time.sleep(0.1)
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(base + "/web/ws")
+            await ws.send_json({"type": "hello", "visitor_id": "visitor0000000000077"})
+            assert (await ws.receive_json(timeout=10))["type"] == "ready"
+            server.send_signal(signal.SIGTERM)
+            closing = await ws.receive(timeout=30)
+            # the tab is told to go (and reconnects elsewhere) instead of the shutdown waiting for it
+            assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1001
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0, output

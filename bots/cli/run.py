@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from bots.config import Config, load_config
 from bots.errors import ProblemsError, UserError
@@ -25,7 +26,8 @@ from bots.server.app import serve
 from bots.store.factory import is_shared
 
 log = logging.getLogger(__name__)
-STOP_GRACE_SECONDS = 30.0
+STOP_GRACE_SECONDS = 30.0  # more than the server's own shutdown timeout (bots.server.app)
+SUPERVISOR_ENV = "THREADLINE_SUPERVISOR_PID"
 RESTART_BACKOFF_MAX = 30.0
 
 
@@ -45,12 +47,23 @@ def run(config_path: Path, host: str | None, port: int | None, *, workers: int |
     async def main() -> None:
         task = asyncio.ensure_future(serve(config, host, port, reuse_port=reuse_port))
         loop = asyncio.get_running_loop()
+
+        def stop() -> None:  # once: a second Ctrl-C must not cut short the clean shutdown the first began
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            task.cancel()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, stop)
+        supervisor = int(os.environ.get(SUPERVISOR_ENV, "0"))
+        watchdog = asyncio.ensure_future(_exit_with(supervisor, stop)) if supervisor else None
         try:
             await task
         except asyncio.CancelledError:
             log.info("stopped")
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
 
     try:
         import uvloop  # a faster event loop where available; the asyncio default otherwise
@@ -59,6 +72,14 @@ def run(config_path: Path, host: str | None, port: int | None, *, workers: int |
     else:
         uvloop.run(main())
     return 0
+
+
+async def _exit_with(supervisor: int, stop: "Callable[[], None]") -> None:
+    """A worker stops when its supervisor is gone (killed -9, say), instead of serving on as an orphan."""
+    while os.getppid() == supervisor:
+        await asyncio.sleep(1.0)
+    log.warning("the supervisor (pid %d) is gone; stopping", supervisor)
+    stop()
 
 
 def _train_once(config: Config) -> None:
@@ -91,7 +112,10 @@ def supervise(config_path: Path, config: Config, host: str, port: int, workers: 
     signal.signal(signal.SIGTERM, stop)
 
     def start(index: int) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(command, env={**os.environ, "THREADLINE_WORKER": str(index)})
+        # a session of its own: Ctrl-C in the terminal reaches the supervisor only, which stops the workers
+        # with one SIGTERM each (a second signal would cut their clean shutdown short)
+        process = subprocess.Popen(command, env={**os.environ, "THREADLINE_WORKER": str(index),
+                                                 SUPERVISOR_ENV: str(os.getpid())}, start_new_session=True)
         log.info("worker %d started (pid %d)", index, process.pid)
         return process
 

@@ -23,6 +23,7 @@ from bots.store.postgres import keep_session
 
 log = logging.getLogger(__name__)
 CHANNEL = "threadline_live"
+LISTENER_PING_SECONDS = 10.0
 NOTIFY_LIMIT = 7000  # bytes of payload sent inline; PostgreSQL's limit is 8000
 SCHEMA_LOCK = 0x7468726561646C6E  # "threadln": serialises creating the tables when workers start together
 SCHEMA = """
@@ -113,15 +114,24 @@ class PostgresLiveBus(LiveBus):
 
     async def _maintain(self) -> None:
         """Reconnect a lost listener; renew this worker's tab leases; drop old large frames."""
-        last_renew = time.monotonic()
+        last_renew = last_ping = time.monotonic()
         while True:
             await asyncio.sleep(1.0)
             try:
                 if self._listener is None or self._listener.is_closed():
                     log.warning("live bus: the listening connection was lost; reconnecting")
                     await self._listen()
+                elif time.monotonic() - last_ping >= LISTENER_PING_SECONDS:
+                    # a connection a firewall dropped silently looks open: ask it something
+                    last_ping = time.monotonic()
+                    try:
+                        await self._listener.fetchval("SELECT 1", timeout=LISTENER_PING_SECONDS / 2)
+                    except (asyncio.TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                        log.warning("live bus: the listening connection does not answer (%s); reconnecting", exc)
+                        self._listener.terminate()
+                        await self._listen()
                 if time.monotonic() - last_renew >= PRESENCE_RENEW_SECONDS and self._pool is not None:
-                    last_renew = time.monotonic()
+                    last_renew = last_ping = time.monotonic()
                     now = time.time()
                     await self._pool.execute("UPDATE live_tabs SET expires_at = $1 WHERE member LIKE $2",
                                              now + PRESENCE_TTL_SECONDS, f"{self.worker_id}|%")

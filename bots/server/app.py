@@ -181,6 +181,8 @@ def create_app(runtime: Runtime) -> web.Application:
         app[WEB] = WebConnector(runtime)
         app.add_routes(app[WEB].routes())
 
+        app.on_shutdown.append(lambda app: app[WEB].close_connections())
+
         async def hub_lifetime(app: web.Application) -> AsyncIterator[None]:
             await app[WEB].hub.start()  # with a shared store: frames from and to the other workers
             yield
@@ -222,7 +224,8 @@ async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | No
         # A turn allocates thousands of short-lived objects; the default threshold (700) ran a
         # collection every few messages. Fewer, equally cheap young collections cut the latency tail.
         gc.set_threshold(20_000, 20, 20)
-        runner = web.AppRunner(create_app(runtime), access_log=None)
+        # turns in progress get 20 s to finish when stopping (a supervisor waits 30 s before it kills)
+        runner = web.AppRunner(create_app(runtime), access_log=None, shutdown_timeout=20.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bots.pipeline import TurnOutcome, outbound_event
 from bots.store.base import StoredEvent
@@ -40,6 +40,7 @@ from connectors.web.render import SHOWN_KINDS, chat_items
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_FRAME_BYTES = 64 * 1024
+SEND_TIMEOUT_SECONDS = 10.0
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 LINK_CONFIRM = ("Continue your Messenger chat here? It will be joined with the chat you already have on this "
@@ -75,6 +76,7 @@ class Session:
     thread_id: str
     locale: str | None
     customer_id: str | None = None
+    seen_version: int = 0  # the thread's version when its history was read for the tab
 
     @property
     def identity(self) -> Identity:
@@ -100,6 +102,14 @@ class WebConnector:
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
         runtime.linker.on_merged.append(self._merged)
         runtime.pipeline.observers.append(self._mirror)
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._closing: set[asyncio.Future[Any]] = set()
+
+    async def close_connections(self) -> None:
+        """The server is stopping: tell open tabs to go (they reconnect, to another worker if there is one)
+        instead of the shutdown waiting for every tab to leave by itself."""
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
     # ------------------------------------------------------------------ routes
 
@@ -201,7 +211,7 @@ class WebConnector:
             messages = chat_items(events)[-self.config.history_limit:]
         else:
             messages = chat_items(await store.tail(thread_id, SHOWN_KINDS, self.config.history_limit))
-        session = Session(visitor_id, thread_id, locale, customer_id)
+        session = Session(visitor_id, thread_id, locale, customer_id, snapshot.version if snapshot else 0)
         ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
                  "language": (snapshot.state.get("language") if snapshot else None),
                  "continue_in_messenger": bool(self.runtime.linker.messenger_page), "epoch": epoch,
@@ -359,12 +369,22 @@ class WebConnector:
             return self._refuse_origin(request)
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
+        self._sockets.add(ws)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         state: dict[str, Any] = {"session": None, "address": request.remote}
 
         async def send(frame: dict[str, Any]) -> None:
-            if not ws.closed:
-                await ws.send_str(json.dumps(frame, ensure_ascii=False))
+            if ws.closed:
+                return
+            try:
+                await asyncio.wait_for(ws.send_str(json.dumps(frame, ensure_ascii=False)), SEND_TIMEOUT_SECONDS)
+            except asyncio.TimeoutError:
+                # A tab that reads nothing (a phone gone to sleep on a bad network) must not hold up the frames
+                # of every other tab of this worker: it is closed, and resyncs when it reconnects.
+                closing = asyncio.ensure_future(ws.close(code=WSCloseCode.GOING_AWAY, message=b"too slow"))
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+                raise ConnectionResetError("the tab did not read its frames in time") from None
 
         async def work() -> None:
             # Frames of one tab are handled one after the other, in the order they came.
@@ -394,6 +414,7 @@ class WebConnector:
             session = state["session"]
             if session is not None:
                 await self.hub.unsubscribe(session.thread_id, send)
+            self._sockets.discard(ws)
         return ws
 
     async def _ws_frame(self, frame: dict[str, Any], state: dict[str, Any], send: Any,
@@ -406,6 +427,12 @@ class WebConnector:
                 state["session"] = session
                 await self.hub.subscribe(session.thread_id, send)
                 await send(ready)
+                # A turn committed (on any worker) after the history was read but before the tab was
+                # subscribed reached no tab: send what came since (the widget drops seqs it has).
+                missed = chat_items(await self.runtime.store.events(session.thread_id, after=session.seen_version,
+                                                                    limit=self.config.history_limit * 20))
+                if missed:
+                    await send({"type": "messages", "messages": missed})
                 return
             if state["session"] is None:
                 raise FrameError("bad_frame", "send a hello frame first", frame.get("id"))

@@ -34,14 +34,16 @@ class LiveHub:
             await self.bus.stop()
 
     async def subscribe(self, thread_id: str, send: Send) -> None:
-        tabs = self._subscribers.setdefault(thread_id, {})
+        """Raises if the bus cannot take it: a tab that other workers' frames could not reach is not kept."""
+        tabs = self._subscribers.get(thread_id, {})
         if send in tabs:
             return
-        tab_id = tabs[send] = str(next(self._tab_ids))
+        tab_id = str(next(self._tab_ids))
         if self.bus is not None:
-            if len(tabs) == 1:
+            if not tabs:
                 await self.bus.watch(thread_id)
             await self.bus.tab_opened(thread_id, tab_id)
+        self._subscribers.setdefault(thread_id, {})[send] = tab_id
 
     async def unsubscribe(self, thread_id: str, send: Send) -> None:
         tabs = self._subscribers.get(thread_id)
