@@ -55,18 +55,23 @@ async def dumps(url: str, data_dir: Path, ids: list[str]) -> list[ThreadDump | N
         await store.close()
 
 
-@pytest.mark.parametrize("backend", ["postgres", "redis"])
-def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_path: Path,
-                                                          request: pytest.FixtureRequest) -> None:
-    target = str(request.getfixturevalue(f"{backend}_url"))
+def sqlite_with_conversations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, list[str]]:
+    """(config, data dir, thread ids) of an embedded store with 12 real conversations in it."""
     config_path = write_config(tmp_path, "sqlite:///threads.db")
     data_dir = tmp_path / "data"
-    os.environ["THREADLINE_DATA_DIR"] = str(data_dir)
-    try:
+    with monkeypatch.context() as patched:
+        patched.setenv("THREADLINE_DATA_DIR", str(data_dir))
         ids = asyncio.run(converse_on_sqlite(config_path))
-    finally:
-        del os.environ["THREADLINE_DATA_DIR"]
     assert len(ids) == 12
+    return config_path, data_dir, ids
+
+
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          request: pytest.FixtureRequest) -> None:
+    target = str(request.getfixturevalue(f"{backend}_url"))
+    config_path, data_dir, ids = sqlite_with_conversations(tmp_path, monkeypatch)
 
     result = threadline("migrate-store", "--config", str(config_path), "--to", target, data_dir=data_dir)
     assert result.returncode == 0, result.stderr
@@ -83,14 +88,9 @@ def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_pat
     assert "threads: 0 copied, 12 already there" in again.stdout and "unprocessed webhook items: 0" in again.stdout
 
 
-def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: str) -> None:
-    config_path = write_config(tmp_path, "sqlite:///threads.db")
-    data_dir = tmp_path / "data"
-    os.environ["THREADLINE_DATA_DIR"] = str(data_dir)
-    try:
-        ids = asyncio.run(converse_on_sqlite(config_path))
-    finally:
-        del os.environ["THREADLINE_DATA_DIR"]
+def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path, data_dir, ids = sqlite_with_conversations(tmp_path, monkeypatch)
 
     async def plant_an_older_copy() -> None:
         store = open_store(redis_url, data_dir)
