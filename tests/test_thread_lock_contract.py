@@ -94,12 +94,17 @@ async def test_waiters_on_two_workers_get_the_lock_in_arrival_order(workers: tup
         async with locks[n % 2].lock("thread:order"):
             order.append(n)
 
+    async def warm(lock: object, n: int) -> None:  # connections opened, as a running worker has them
+        async with lock.lock(f"thread:warm-{n}"):  # type: ignore[attr-defined]
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(warm(locks[n % 2], n) for n in range(8)))
     first = asyncio.create_task(holder())
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.3)
     waiting = []
     for n in range(6):  # each waiter queues before the next one arrives
         waiting.append(asyncio.create_task(waiter(n)))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.4)
     release.set()
     await asyncio.gather(first, *waiting)
     assert order == list(range(6))
