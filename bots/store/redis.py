@@ -60,6 +60,7 @@ how a crashed holder's expired lease is noticed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import uuid
@@ -613,6 +614,7 @@ class RedisThreadStore(ThreadStore):
 
     async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
                      expected_version: int, now: float) -> int:
+        _refuse_if_lock_lost()
         return _checked(await self._run("commit", [thread_id, expected_version, _json(state), now, _wake_at(state),
                                                    len(events), *_event_args(events)]))
 
@@ -766,6 +768,17 @@ class _Waiter:
     lost: bool = False
 
 
+# the locks the current task holds, so a commit can refuse to write under a lock known to be lost
+_HELD: contextvars.ContextVar[tuple[_Waiter, ...]] = contextvars.ContextVar("threadline_redis_locks", default=())
+
+
+def _refuse_if_lock_lost() -> None:
+    for waiter in _HELD.get():
+        if waiter.lost:
+            raise ConflictError(f"the lock on {waiter.key!r} was lost (this process stalled past its lease): "
+                                "another worker may hold it, so nothing is written")
+
+
 class RedisThreadLock(ThreadLock):
     """A FIFO lock per key across processes: a Redis list of tokens, each alive while its lease key lives.
 
@@ -805,7 +818,11 @@ class RedisThreadLock(ThreadLock):
                 except asyncio.TimeoutError:
                     pass
             waiter.holding = True
-            yield
+            held = _HELD.set((*_HELD.get(), waiter))
+            try:
+                yield
+            finally:
+                _HELD.reset(held)
         finally:
             self._waiters.pop(token, None)  # no longer refreshed: if the release fails, the lease runs out
             release = asyncio.create_task(self._release_quietly(key, token))
