@@ -1,0 +1,100 @@
+"""The live bus between workers, on real Redis and PostgreSQL servers: two buses stand for two workers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator
+
+import pytest
+
+from bots.live.bus import LiveBus, open_live_bus
+
+
+@pytest.fixture(params=["postgres", "redis"])
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+class Worker:
+    def __init__(self, bus: LiveBus) -> None:
+        self.bus = bus
+        self.frames: list[tuple[str, dict[str, Any]]] = []
+        self.arrived = asyncio.Event()
+
+    async def on_frame(self, thread_id: str, frame: dict[str, Any]) -> None:
+        self.frames.append((thread_id, frame))
+        self.arrived.set()
+
+    async def wait_for(self, count: int) -> None:
+        while len(self.frames) < count:
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), 10)
+
+
+@pytest.fixture
+async def workers(url: str) -> AsyncIterator[tuple[Worker, Worker]]:
+    first, second = open_live_bus(url), open_live_bus(url)
+    assert first is not None and second is not None
+    pair = Worker(first), Worker(second)
+    for worker in pair:
+        await worker.bus.start(worker.on_frame)
+    yield pair
+    for worker in pair:
+        await worker.bus.stop()
+
+
+async def settle() -> None:
+    """Let a subscription reach the server (what a tab's hello does before it can miss anything)."""
+    await asyncio.sleep(0.3)
+
+
+async def test_frames_reach_the_workers_watching_the_thread_and_not_their_sender(
+        workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    await b.bus.watch("t1")
+    await a.bus.watch("t1")
+    await settle()
+    for n in range(20):
+        await a.bus.publish("t1", {"type": "messages", "n": n})
+    await a.bus.publish("t2", {"type": "messages", "n": "not watched"})
+    await b.wait_for(20)
+    await asyncio.sleep(0.3)
+    assert [f["n"] for t, f in b.frames] == list(range(20)) and {t for t, _ in b.frames} == {"t1"}  # in order
+    assert a.frames == []  # its own echo is ignored: it delivered to its own tabs already
+
+
+async def test_a_frame_larger_than_a_notification_still_arrives(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    await b.bus.watch("big")
+    await settle()
+    carousel = {"type": "messages", "messages": [{"text": "👟 " * 5000}]}  # ~15 KB: over NOTIFY's 8000 bytes
+    await a.bus.publish("big", carousel)
+    await b.wait_for(1)
+    assert b.frames == [("big", carousel)]
+
+
+async def test_an_unwatched_thread_gets_nothing_more(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    await b.bus.watch("t")
+    await settle()
+    await a.bus.publish("t", {"n": 1})
+    await b.wait_for(1)
+    await b.bus.unwatch("t")
+    await settle()
+    await a.bus.publish("t", {"n": 2})
+    await asyncio.sleep(0.5)
+    assert [f["n"] for _, f in b.frames] == [1]
+
+
+async def test_tabs_count_on_every_worker_and_leave_with_their_worker(workers: tuple[Worker, Worker]) -> None:
+    a, b = workers
+    assert await a.bus.online("t") == 0
+    await a.bus.tab_opened("t", "1")
+    await b.bus.tab_opened("t", "1")  # the same tab number on another worker is another tab
+    await b.bus.tab_opened("t", "2")
+    assert await a.bus.online("t") == 3 and await b.bus.online("t") == 3
+    await b.bus.tab_closed("t", "2")
+    assert await a.bus.online("t") == 2
+    await b.bus.stop()  # a worker that stops withdraws its tabs
+    assert await a.bus.online("t") == 1
+    await b.bus.start(b.on_frame)  # (the fixture stops it again)
