@@ -41,7 +41,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-from common import free_port, wait_healthy  # noqa: E402
+from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
 
 from bots.store.base import INBOUND_KINDS  # noqa: E402
 from bots.store.factory import open_store  # noqa: E402
@@ -73,13 +73,13 @@ end
 
 
 def cpu_of(pids: list[int]) -> float:
+    """CPU seconds of these processes (those that have exited since count nothing)."""
     total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += cpu_seconds(pid)
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
 

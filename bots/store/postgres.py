@@ -60,7 +60,7 @@ import weakref
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterable
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -68,7 +68,8 @@ from bots.errors import UserError
 from bots.store.base import (INBOUND_KINDS, INBOX_PERSON_PATHS, TOKEN_GRACE_SECONDS, ConflictError, Snapshot,
                               StoredEvent, ThreadDump, ThreadLock, ThreadStore, new_thread_id)
 from bots.types import Identity, ThreadEvent
-from bots.store.urls import redacted
+from bots.store.local_lock import KeySlots
+from bots.store.urls import redacted, split_options
 
 log = logging.getLogger(__name__)
 
@@ -183,15 +184,13 @@ class SchemaTooNew(Exception):
     pass
 
 
-def split_options(url: str) -> tuple[str, dict[str, float]]:
-    """(the URL for asyncpg, our options): our options leave the query, everything else stays as written."""
-    parts = urlsplit(url)
-    options, kept = dict(OPTIONS), []
-    for item in parts.query.split("&") if parts.query else []:
-        key, value = (unquote(text) for text in item.partition("=")[::2])
+def typed_options(url: str) -> tuple[str, dict[str, float]]:
+    """(the URL for asyncpg, our options as numbers, defaults filled in); ValueError says what is wrong."""
+    dsn, given = split_options(url)
+    options = dict(OPTIONS)
+    for key, value in given.items():
         if key not in OPTIONS:
-            kept.append(item)
-            continue
+            continue  # another store's option (prefix): nothing for PostgreSQL
         try:
             number = float(value) if key == "lock_lease" else int(value)
         except ValueError:
@@ -199,7 +198,7 @@ def split_options(url: str) -> tuple[str, dict[str, float]]:
         if number < MINIMUM[key]:
             raise ValueError(f"{key} must be at least {MINIMUM[key]}, not {value}")
         options[key] = number
-    return urlunsplit(parts._replace(query="&".join(kept))), options
+    return dsn, options
 
 
 async def keep_session(connection: asyncpg.Connection) -> None:
@@ -367,33 +366,10 @@ async def _close_quietly(connection: asyncpg.Connection) -> None:
         connection.terminate()
 
 
-class _KeySlots:
-    """At most ``size`` users per key at a time, first come first served (asyncio.Semaphore lets no newcomer
-    overtake a waiter); a key's entry is dropped when nobody uses it, so memory does not grow with the keys."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._keys: dict[str, tuple[asyncio.Semaphore, int]] = {}
-
-    @asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
-        semaphore, users = self._keys.get(key, (asyncio.Semaphore(self.size), 0))
-        self._keys[key] = (semaphore, users + 1)
-        try:
-            async with semaphore:
-                yield
-        finally:
-            semaphore, users = self._keys[key]
-            if users <= 1:
-                del self._keys[key]
-            else:
-                self._keys[key] = (semaphore, users - 1)
-
-
 class PostgresThreadLock(ThreadLock):
     def __init__(self, connections: _LockConnections, lease: float, waiters: int) -> None:
         self._connections, self.lease = connections, lease
-        self._queue = _KeySlots(waiters)
+        self._queue = KeySlots(waiters)
         # no lock wait or statement may time out while waiting for a lock; an idle holder is cut off after the lease
         # Session settings of a lock connection, set once per connection (it serves locks only): no lock wait or
         # statement may time out while waiting for a lock; an idle holder is cut off after the lease.
@@ -516,7 +492,7 @@ class PostgresThreadStore(ThreadStore):
     def __init__(self, url: str) -> None:
         self.shown = redacted(url)
         try:
-            self._dsn, options = split_options(url)
+            self._dsn, options = typed_options(url)
         except ValueError as exc:
             raise UserError(f"store {self.shown}: {exc}") from None
         self._password = urlsplit(url).password

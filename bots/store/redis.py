@@ -67,7 +67,6 @@ import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -75,6 +74,7 @@ from redis.exceptions import RedisError
 from bots.errors import UserError
 from bots.store.base import (INBOUND_KINDS, INBOX_PERSON_PATHS, TOKEN_GRACE_SECONDS, ConflictError, Snapshot,
                               StoredEvent, ThreadLock, ThreadStore, ThreadDump, new_thread_id)
+from bots.store.urls import redacted, split_options
 from bots.types import Identity, ThreadEvent
 
 log = logging.getLogger(__name__)
@@ -489,16 +489,6 @@ def _as_sql_text(value: Any) -> str | None:
     return str(value)
 
 
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, host = netloc.rsplit("@", 1)
-        netloc = (user.split(":", 1)[0] + ":***@" if ":" in user else user + "@") + host
-    query = urlencode([(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query, True)])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
 class RedisThreadStore(ThreadStore):
     """``redis://[user:password@]host[:port]/db?lock_lease=30&prefix=tl:`` plus any redis-py URL option.
 
@@ -507,15 +497,9 @@ class RedisThreadStore(ThreadStore):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.safe_url = _without_password(url)
-        parts = urlsplit(url)
-        ours = {"lock_lease": str(DEFAULT_LEASE_SECONDS), "prefix": "tl:"}
-        theirs: list[tuple[str, str]] = []
-        for name, value in parse_qsl(parts.query, keep_blank_values=True):
-            if name in ours:
-                ours[name] = value
-            else:
-                theirs.append((name, value))
+        self.safe_url = redacted(url)
+        self._redis_url, given = split_options(url)
+        ours = {"lock_lease": str(DEFAULT_LEASE_SECONDS), "prefix": "tl:", **given}
         try:
             self.lease = float(ours["lock_lease"])
         except ValueError:
@@ -523,7 +507,6 @@ class RedisThreadStore(ThreadStore):
         if not self.lease > 0:
             raise UserError(f"store {self.safe_url}: lock_lease must be a number of seconds above 0")
         self.keys = _Keys(ours["prefix"])
-        self._redis_url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(theirs), parts.fragment))
         self._client: aioredis.Redis | None = None
         self._lock: RedisThreadLock | None = None
         self._scripts: dict[str, Any] = {}

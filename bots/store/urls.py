@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 # Options of ours (bots/store/postgres.py and bots/store/redis.py read them): the lock lease, pool sizes and
 # waiters (PostgreSQL), the key prefix (Redis). A driver must never see them: asyncpg would send an unknown one
@@ -11,12 +11,17 @@ OWN_OPTIONS = ("lock_lease", "lock_pool_max", "lock_waiters", "pool_max", "prefi
 
 
 def split_options(url: str) -> tuple[str, dict[str, str]]:
-    """(the URL for the driver, our options)."""
+    """(the URL for the driver, our options): ours leave the query, everything else stays as written."""
     parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    ours = {key: value for key, value in pairs if key in OWN_OPTIONS}
-    rest = [(key, value) for key, value in pairs if key not in OWN_OPTIONS]
-    return urlunsplit(parts._replace(query=urlencode(rest))), ours
+    ours: dict[str, str] = {}
+    kept: list[str] = []
+    for item in parts.query.split("&") if parts.query else []:
+        key, value = (unquote(text) for text in item.partition("=")[::2])
+        if key in OWN_OPTIONS:
+            ours[key] = value
+        else:
+            kept.append(item)
+    return urlunsplit(parts._replace(query="&".join(kept))), ours
 
 
 def redacted(url: str) -> str:

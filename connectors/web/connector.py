@@ -344,8 +344,8 @@ class WebConnector:
                                                       expected_version=snapshot.version, now=now)
             first = version - len(events) + 1
             items = chat_items([StoredEvent(thread_id, first + i, event) for i, event in enumerate(events)])
-            delivered = await self.hub.publish(thread_id, {"type": "messages", "messages": items})
-        return {"sent": True, "channel": WEB_CHANNEL, "live_tabs": delivered}
+            await self.hub.publish(thread_id, {"type": "messages", "messages": items})
+        return {"sent": True, "channel": WEB_CHANNEL, "live_tabs": await self.hub.online(thread_id)}
 
     async def _merged(self, into: str, source: str) -> None:
         """Two threads became one: open tabs of either reload it (sequence numbers changed)."""

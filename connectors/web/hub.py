@@ -27,7 +27,7 @@ class LiveHub:
 
     async def start(self) -> None:
         if self.bus is not None:
-            await self.bus.start(self._from_bus)
+            await self.bus.start(self._deliver_here)  # other workers' frames, for the tabs here
 
     async def stop(self) -> None:
         if self.bus is not None:
@@ -66,27 +66,19 @@ class LiveHub:
             return await self.bus.online(thread_id)
         return len(self._subscribers.get(thread_id, ()))
 
-    async def publish(self, thread_id: str, frame: dict[str, Any]) -> int:
-        """Send ``frame`` to every tab of the thread; returns how many tabs show it (on every worker).
+    async def publish(self, thread_id: str, frame: dict[str, Any]) -> None:
+        """Send ``frame`` to every tab of the thread, on every worker (ask :meth:`online` how many there are).
 
         A broken connection is dropped and the others still get the frame.
         """
-        sent = await self._deliver_here(thread_id, frame)
-        if self.bus is None:
-            return sent
-        await self.bus.publish(thread_id, frame)
-        return await self.bus.online(thread_id)
-
-    async def _from_bus(self, thread_id: str, frame: dict[str, Any]) -> None:
         await self._deliver_here(thread_id, frame)
+        if self.bus is not None:
+            await self.bus.publish(thread_id, frame)
 
-    async def _deliver_here(self, thread_id: str, frame: dict[str, Any]) -> int:
-        sent = 0
+    async def _deliver_here(self, thread_id: str, frame: dict[str, Any]) -> None:
         for send in list(self._subscribers.get(thread_id, ())):
             try:
                 await send(frame)
-                sent += 1
             except Exception as exc:  # a closed socket must not stop the others
                 log.debug("dropping a widget connection of %s: %s", thread_id, exc)
                 await self.unsubscribe(thread_id, send)
-        return sent
