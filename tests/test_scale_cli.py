@@ -144,6 +144,16 @@ def test_workers_need_a_shared_store(tmp_path: Path) -> None:
     assert result.returncode == 2 and "needs a store that several processes share" in result.stderr
 
 
+def test_workers_on_a_database_that_is_down_is_one_clear_error(tmp_path: Path) -> None:
+    url = f"postgresql://threadline:secret-pass@127.0.0.1:{free_port()}/threadline"
+    config_path = write_config(tmp_path, url)
+    result = threadline("run", "--config", str(config_path), "--workers", "2", "--port", str(free_port()),
+                        data_dir=tmp_path / "data")
+    assert result.returncode == 2 and "cannot connect" in result.stderr
+    assert "secret-pass" not in result.stderr and "Traceback" not in result.stderr
+    assert "worker 0 started" not in result.stderr  # refused before any worker was started
+
+
 def pids_answering(base_url: str, wanted: int, seconds: float = 60) -> set[int]:
     """Worker pids seen on fresh connections (the kernel spreads connections over the workers)."""
     seen: set[int] = set()

@@ -82,6 +82,19 @@ async def _exit_with(supervisor: int, stop: "Callable[[], None]") -> None:
     stop()
 
 
+def _check_store(config: Config) -> None:
+    """Open the store once before any worker starts: a wrong URL or a database that is down is one clear error
+    (and the schema is brought up to date once), not workers dying and being restarted over and over."""
+    from bots.store.factory import open_store
+
+    async def check() -> None:
+        store = open_store(config.store, config.data_dir)
+        await store.open()
+        await store.close()
+
+    asyncio.run(check())
+
+
 def _train_once(config: Config) -> None:
     """Train (or find) the NLU model before the workers start, so they all load the same saved file."""
     from bots.flow.loader import load_bot
@@ -99,6 +112,7 @@ def supervise(config_path: Path, config: Config, host: str, port: int, workers: 
                         f"redis://...); {config.store.split(':', 1)[0]} is written by one process")
     if port == 0:
         raise UserError("--workers needs a fixed port: workers share it")
+    _check_store(config)
     _train_once(config)
     command = [sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--host", host,
                "--port", str(port), "--workers", "1", "--reuse-port"]
