@@ -1,7 +1,8 @@
 """The NLU on MASSIVE 1.1 (11 locales, 60 intents): intent accuracy and macro-F1, speed, size, language ID.
 
 For each locale: train Threadline's intent model (nlu_models.intent) on
-``train``, report ``test`` accuracy and macro-F1 (hyper-parameters were
+``train``, report ``test`` accuracy, macro-F1 and the expected calibration error
+of the top intent's confidence (ECE; hyper-parameters were
 chosen on ``dev`` only; ``--split dev`` shows those figures), the training
 time, single-message predict latency (p50, p99: features and model, one
 message at a time, as in chat), the pickled model's size and the process's
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from sklearn.metrics import f1_score  # noqa: E402
 
 from nlu_models.base import LanguageHints  # noqa: E402
+from nlu_models.evaluate import calibration  # noqa: E402
 from nlu_models.intent import IntentModel  # noqa: E402
 from nlu_models.language import LanguageIdentifier  # noqa: E402
 
@@ -59,8 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     locales = [loc for loc in args.locales.split(",") if loc]
     print(f"MASSIVE 1.1, evaluated on {args.split}\n")
-    print(f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} {'model MB':>8}")
-    accuracies, f1s, train_seconds, latencies = [], [], 0.0, []
+    print(f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'ECE':>6} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'model MB':>8}")
+    accuracies, f1s, eces, train_seconds, latencies = [], [], [], 0.0, []
     data = {locale: rows(locale) for locale in locales}
     for locale in locales:
         language = locale.split("-")[0]
@@ -71,23 +74,28 @@ def main() -> None:
         seconds = time.perf_counter() - started
         train_seconds += seconds
         evaluation = parts[args.split][:args.limit or None]
-        predicted, times = [], []
+        predicted, confidences, times = [], [], []
         model.probabilities(evaluation[0]["utt"], language)  # warm: first-call imports and caches
         for row in evaluation:
             began = time.perf_counter()
             classes, probabilities = model.probabilities(row["utt"], language) or ([""], [1.0])
             times.append((time.perf_counter() - began) * 1000)
-            predicted.append(classes[int(max(range(len(probabilities)), key=probabilities.__getitem__))])
+            best = int(max(range(len(probabilities)), key=probabilities.__getitem__))
+            predicted.append(classes[best])
+            confidences.append(float(probabilities[best]))
         expected = [r["intent"] for r in evaluation]
+        ece = calibration(confidences, [p == e for p, e in zip(predicted, expected)], 0.0).ece
+        eces.append(ece)
         accuracy = sum(p == e for p, e in zip(predicted, expected)) / len(expected)
         f1 = f1_score(expected, predicted, labels=sorted(set(expected)), average="macro", zero_division=0)
         size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         accuracies.append(accuracy)
         f1s.append(f1)
         latencies += times
-        print(f"{locale:<7} {accuracy:>8.1%} {f1:>8.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
+        print(f"{locale:<7} {accuracy:>8.1%} {f1:>8.3f} {ece:>6.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
               f"{percentile(times, 0.99):>7.3f} {size / 1e6:>8.1f}", flush=True)
-    print(f"{'average':<7} {statistics.mean(accuracies):>8.1%} {statistics.mean(f1s):>8.3f} {train_seconds:>8.1f} "
+    print(f"{'average':<7} {statistics.mean(accuracies):>8.1%} {statistics.mean(f1s):>8.3f} "
+          f"{statistics.mean(eces):>6.3f} {train_seconds:>8.1f} "
           f"{statistics.median(latencies):>7.3f} {percentile(latencies, 0.99):>7.3f}")
     print(f"lowest locale accuracy {min(accuracies):.1%}; training all {len(locales)} locales {train_seconds:.0f} s")
 

@@ -41,11 +41,64 @@ class Report:
     errors: list[dict[str, Any]] = field(repr=False, default_factory=list)
     labels: list[str] = field(repr=False, default_factory=list)
     matrix: list[list[int]] = field(repr=False, default_factory=list)
+    calibration: Calibration | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "n": self.n,
                 "language_id_accuracy": self.language_id_accuracy, "per_language": self.per_language,
-                "per_intent": self.per_intent, "confusions": self.confusions}
+                "per_intent": self.per_intent, "confusions": self.confusions,
+                "calibration": self.calibration.as_json() if self.calibration is not None else None}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one message was understood as: the best intent and its confidence, before the threshold."""
+
+    top: str | None  # None: no intent scored at all (no known character)
+    confidence: float
+    language: str
+    intent: str  # after the threshold: the top intent, or nlu_fallback
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Whether a confidence of x means right x of the time, which is what ``nlu_threshold`` relies on.
+
+    ``ece`` is the expected calibration error: the gap between confidence and
+    accuracy, averaged over ten equal-width confidence bins weighted by how
+    many messages fall in each. ``above_threshold`` tells a bot author what a
+    threshold costs: how many messages go to the fallback and how often the
+    rest are right.
+    """
+
+    ece: float
+    bins: list[dict[str, float]]
+    threshold: float
+    fallback_rate: float
+    accuracy_above_threshold: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ece": self.ece, "bins": self.bins, "threshold": self.threshold,
+                "fallback_rate": self.fallback_rate, "accuracy_above_threshold": self.accuracy_above_threshold}
+
+
+def calibration(confidences: list[float], correct: list[bool], threshold: float, bins: int = 10) -> Calibration:
+    table: list[dict[str, float]] = []
+    gap = 0.0
+    for number in range(bins):
+        low, high = number / bins, (number + 1) / bins
+        inside = [i for i, c in enumerate(confidences) if low <= c < high or (number == bins - 1 and c == 1.0)]
+        if not inside:
+            continue
+        confidence = sum(confidences[i] for i in inside) / len(inside)
+        accuracy = sum(correct[i] for i in inside) / len(inside)
+        gap += len(inside) * abs(confidence - accuracy)
+        table.append({"from": low, "to": high, "n": len(inside), "confidence": round(confidence, 4),
+                      "accuracy": round(accuracy, 4)})
+    kept = [i for i, c in enumerate(confidences) if c >= threshold]
+    return Calibration(round(gap / max(1, len(confidences)), 4), table, threshold,
+                       round(1 - len(kept) / max(1, len(confidences)), 4),
+                       round(sum(correct[i] for i in kept) / len(kept), 4) if kept else None)
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -98,6 +151,21 @@ def as_training(examples: Iterable[Example], default_language: str) -> dict[str,
 Parse = Callable[[str, LanguageHints], Any]  # an interpreter's parse_sync
 
 
+def predict(parse: Parse, text: str, hints: LanguageHints) -> Prediction:
+    result = parse(text, hints)
+    top = result.ranking[0] if result.ranking else None
+    return Prediction(top.name if top is not None else None, top.confidence if top is not None else 0.0,
+                      result.language or "", result.intent or "nlu_fallback")
+
+
+def report_predictions(examples: list[Example], predictions: list[Prediction], threshold: float) -> Report:
+    """The report, with the calibration of the top intent's confidence (right or wrong before the threshold)."""
+    result = report(examples, [p.intent for p in predictions], [p.language for p in predictions])
+    result.calibration = calibration([p.confidence for p in predictions],
+                                     [p.top == e.intent for p, e in zip(predictions, examples)], threshold)
+    return result
+
+
 def report(examples: list[Example], predicted: list[str], languages: list[str]) -> Report:
     expected = [e.intent for e in examples]
     correct = [e == p for e, p in zip(expected, predicted)]
@@ -138,14 +206,13 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
 
 
 def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Example], *, folds: int = 5,
-                   progress: Callable[[int], None] | None = None) -> Report:
+                   threshold: float = 0.0, progress: Callable[[int], None] | None = None) -> Report:
     """Each example predicted by a model that never saw it (stratified by intent and language)."""
     strata = [f"{e.intent}|{e.language}" for e in examples]
     counts = Counter(strata)
     strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples)]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    predicted: list[str] = [""] * len(examples)
-    languages: list[str] = [""] * len(examples)
+    predictions: list[Prediction | None] = [None] * len(examples)
     import warnings
 
     with warnings.catch_warnings():
@@ -154,12 +221,10 @@ def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Examp
     for number, (train_index, test_index) in enumerate(splits, start=1):
         parse = train([examples[i] for i in train_index])
         for i in test_index:
-            result = parse(examples[i].text, LanguageHints())
-            predicted[i] = result.intent or "nlu_fallback"
-            languages[i] = result.language
+            predictions[i] = predict(parse, examples[i].text, LanguageHints())
         if progress is not None:
             progress(number)
-    return report(examples, predicted, languages)
+    return report_predictions(examples, [p for p in predictions if p is not None], threshold)
 
 
 def write_outputs(result: Report, folder: Path) -> tuple[Path, Path]:

@@ -29,6 +29,9 @@ def test_cross_validation_report_as_json_with_files(tmp_path: Path) -> None:
     assert 0 <= report["accuracy"] <= 1 and (out / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     errors = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
     assert len(errors) == round((1 - report["accuracy"]) * report["n"])
+    calibration = report["calibration"]
+    assert sum(b["n"] for b in calibration["bins"]) == 25 and 0 <= calibration["ece"] <= 1
+    assert calibration["threshold"] == 0.3  # the bot's nlu_threshold
 
 
 def test_a_jsonl_test_file_and_a_training_file(tmp_path: Path) -> None:
@@ -57,6 +60,7 @@ def test_text_report_and_bad_files(tmp_path: Path) -> None:
     result = run(tmp_path, "--out", str(tmp_path / "r"), "--folds", "3")
     assert result.returncode == 0 and "3-fold cross-validation of the bot: 25 examples" in result.stdout
     assert "language  accuracy  macro-F1" in result.stdout
+    assert "expected calibration error" in result.stdout and "go to the fallback" in result.stdout
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "hi"}\n', encoding="utf-8")
     result = run(tmp_path, "--data", str(bad))

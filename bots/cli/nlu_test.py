@@ -20,7 +20,8 @@ from bots.flow.loader import load_bot
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
 from nlu_models.evaluate import (
-    Example, Report, as_training, bot_examples, cross_validate, read_examples, report, write_outputs,
+    Example, Report, as_training, bot_examples, cross_validate, predict, read_examples, report_predictions,
+    write_outputs,
 )
 from nlu_models.base import LanguageHints
 
@@ -38,6 +39,15 @@ def _text_report(result: Report, how: str, png: Path, errors: Path) -> str:
     if result.confusions:
         lines += ["", "most confused (expected -> predicted):"]
         lines += [f"  {c['expected']} -> {c['predicted']}: {c['count']}" for c in result.confusions]
+    if result.calibration is not None:
+        calibration = result.calibration
+        lines += ["", f"confidence: expected calibration error {calibration.ece:.3f}; at the bot's threshold "
+                      f"{calibration.threshold:g}, {calibration.fallback_rate:.1%} go to the fallback"
+                  + (f" and the rest are {calibration.accuracy_above_threshold:.1%} right"
+                     if calibration.accuracy_above_threshold is not None else ""),
+                  "  confidence      n  mean conf.  accuracy"]
+        lines += [f"  {b['from']:.1f}-{b['to']:.1f}  {int(b['n']):>7}  {b['confidence']:>10.3f}  {b['accuracy']:>8.1%}"
+                  for b in calibration.bins]
     lines += ["", f"confusion matrix: {png}", f"errors: {errors}"]
     return "\n".join(lines)
 
@@ -61,7 +71,8 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
     quiet = as_json or not sys.stderr.isatty()
     if data is None:
         bar = tqdm(total=folds, desc="cross-validating", unit="fold", disable=quiet, file=sys.stderr)
-        result = cross_validate(fit, training, folds=folds, progress=lambda n: bar.update(1))
+        result = cross_validate(fit, training, folds=folds, threshold=bot.nlu_threshold,
+                                progress=lambda n: bar.update(1))
         bar.close()
         how = f"{folds}-fold cross-validation of {'the bot' if train is None else train}"
     else:
@@ -69,12 +80,9 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
         if not tests:
             raise UserError(f"{data}: no examples")
         parse = fit(training)
-        predicted, languages = [], []
-        for example in tqdm(tests, desc="testing", unit="msg", disable=quiet, file=sys.stderr):
-            result_one = parse(example.text, LanguageHints())
-            predicted.append(result_one.intent or "nlu_fallback")
-            languages.append(result_one.language)
-        result = report(tests, predicted, languages)
+        predictions = [predict(parse, example.text, LanguageHints())
+                       for example in tqdm(tests, desc="testing", unit="msg", disable=quiet, file=sys.stderr)]
+        result = report_predictions(tests, predictions, bot.nlu_threshold)
         how = f"{data}, model trained on {'the bot' if train is None else train}"
     png, errors = write_outputs(result, out)
     if as_json:
