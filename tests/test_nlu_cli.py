@@ -100,3 +100,38 @@ def test_train_writes_the_model_run_loads_and_changed_examples_retrain(tmp_path:
     # a damaged file is not trusted: trained again
     artifact.artifact_path(changed, data).write_bytes(b"not a model")
     assert artifact._load_or_train(changed, data, messages.append) is not None and "trained" in messages[-1]
+
+
+def test_train_shows_its_progress_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, the bar moves once per language (tokenizer and lemma table: most of the time) and ends
+    full; piped, as above, nothing but the summary is printed."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    bot_dir = write_bot(tmp_path / "bot", BASE_FILES)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"bot: {bot_dir}\nlanguages: [en, de]\n", encoding="utf-8")
+    env = {**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")}
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))  # a new pty is 0 columns wide
+    process = subprocess.Popen([sys.executable, "-m", "bots.cli", "train", "--config", str(config)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=300) == 0
+    os.close(leader)
+    text = shown.decode("utf-8", "replace")
+    assert "en: tokenizer and lemmas" in text and "de: tokenizer and lemmas" in text, text
+    assert "5/5" in text, text  # reading, en, de, the models, saving
+    assert process.stdout is not None and "trained on 25 examples" in process.stdout.read().decode()

@@ -12,19 +12,26 @@ from bots.config import load_config
 from bots.errors import ProblemsError
 from bots.flow.loader import load_bot
 from nlu_models.artifact import artifact_path, save, train
+from nlu_models.tokenize import prepare_training
 
 
 def train_command(config_path: Path) -> int:
     config = load_config(config_path)
-    with tqdm(total=3, desc="training", unit="step", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
+    # steps: reading the bot, each language's tokenizer and lemmas (most of the time), the models, saving
+    with tqdm(total=3 + len(config.languages), desc="training", unit="step", disable=not sys.stderr.isatty(),
+              file=sys.stderr) as bar:
         bar.set_postfix_str("reading the bot")
         loaded = load_bot(config.bot, languages=config.languages, default_language=config.default_language)
         if loaded.bot is None:
             raise ProblemsError(loaded.errors)
         bot = loaded.bot
         bar.update(1)
-        bar.set_postfix_str("intent, language and entity models")
         started = time.perf_counter()
+        for language in bot.languages:
+            bar.set_postfix_str(f"{language}: tokenizer and lemmas")
+            prepare_training(language)
+            bar.update(1)
+        bar.set_postfix_str("intent, language and entity models")
         interpreter = train(bot)
         seconds = time.perf_counter() - started
         bar.update(1)
