@@ -38,6 +38,12 @@ from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
 
 _PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese writes Han characters too; kana say it is not Chinese
+# Chat words every one of our languages uses ("ok ok", "haha", "taxi"): no evidence of any language, though
+# spaCy lists "ok" as a Polish stop word and "haha" as an Italian one.
+NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "oki", "okk", "kk", "k", "lol", "haha", "hahaha", "hehe", "hihi",
+                           "xd", "xoxo", "taxi", "hotel", "pizza", "email", "mail", "internet", "wifi", "online",
+                           "app", "sms", "ciao", "bye", "hey", "wow", "yay", "ops", "oops", "hm", "hmm", "mmm"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Letters that, among our 11 languages, only one uses (in lower case).
 _ONLY = {
@@ -92,7 +98,7 @@ class LanguageIdentifier:
         self._factory.set_seed(0)
         self._lock = threading.Lock()  # langdetect's factory is shared state
         self._stopwords = {code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
-                           for code in self.languages}
+                           - NEUTRAL_WORDS for code in self.languages}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -122,7 +128,7 @@ class LanguageIdentifier:
             except LangDetectException:
                 detected = {}
         lowered = text.lower()
-        words = [w for w in _WORD.findall(lowered)]
+        words = sorted(set(_WORD.findall(lowered)) - NEUTRAL_WORDS)  # "ok ok" is one word, and no evidence
         logits = {}
         for code in self.languages:
             logit = math.log(detected.get(code, 0.0) + FLOOR)
@@ -143,6 +149,12 @@ class LanguageIdentifier:
         total = sum(exp.values())
         return {code: value / total for code, value in exp.items()}
 
+    def _unmistakable(self, text: str, language: str) -> bool:
+        """One word that only ``language`` has: one of the bot's examples in it alone, or its own letters."""
+        only = _ONLY.get(language)
+        return self._exact.get(normalise(text), set()) == {language} or (
+            only is not None and only.search(text.lower()) is not None)
+
     def prior(self, hints: LanguageHints) -> dict[str, float] | None:
         known = hints.thread_language if hints.thread_language in self.languages else None
         weight = THREAD_PRIOR
@@ -162,14 +174,22 @@ class LanguageIdentifier:
                               in self.languages else None) or self.default_language
         if len(self.languages) == 1:
             return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
-        if _HAN.search(text) and "zh" in self.languages:
-            return LanguageGuess("zh", 0.99)
-        if sum(1 for ch in text if ch.isalpha()) < MIN_LETTERS:
-            return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
         letters = [ch for ch in text if ch.isalpha()]
+        han = sum(1 for ch in letters if _HAN.match(ch))
+        if (han >= 2 or han == len(letters) > 0) and han * 5 >= len(letters) - han and not _KANA.search(text) \
+                and "zh" in self.languages:
+            # a Han character weighs five Latin letters ("Trail Runner 有42码吗" is Chinese), but one sign
+            # inside English ("in 42码?") is not a Chinese message
+            return LanguageGuess("zh", 0.99)
+        if len(letters) < MIN_LETTERS:
+            return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
         if sum(1 for ch in letters if ch < "\u0250" or "\u1e00" <= ch <= "\u1eff") * 2 < len(letters):
             return LanguageGuess(fallback, 0.0)  # Arabic, Japanese, Korean...: none of our languages' scripts
-        if sticky is not None and len(_WORD.findall(text)) <= 1:
+        distinct = set(_WORD.findall(text.lower())) - NEUTRAL_WORDS
+        if not distinct:
+            return LanguageGuess(fallback, 0.0)  # "ok", "haha", "ok ok": every language says them
+        one_word = len(distinct) <= 1  # "taxi taxi" is one word
+        if sticky is not None and one_word:
             return LanguageGuess(sticky, 0.0)  # one word ("taxi", "merci") is no evidence against the thread's
         probabilities = self.scores(text, self.prior(hints), features)
         best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
@@ -177,7 +197,12 @@ class LanguageIdentifier:
         if sticky is not None and best != sticky:
             if confidence < SWITCH_CONFIDENCE:
                 return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
-        one_word = len(_WORD.findall(text)) <= 1
+        locale = short_locale(hints.channel_locale)
+        if sticky is None and one_word and locale in self.languages and best != locale:
+            if not self._unmistakable(text, best):
+                # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
+                # language: only the bot's own word for that language, or its letters, say otherwise
+                return LanguageGuess(fallback, 0.0)
         if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
         return LanguageGuess(best, confidence)

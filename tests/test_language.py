@@ -64,3 +64,31 @@ def test_the_channel_locale_decides_what_the_text_cannot(lid: LanguageIdentifier
     assert lid.identify("42", LanguageHints()).code == "en"  # the bot's default
     # a short message that could be Spanish or Portuguese goes with the browser's language
     assert lid.identify("obrigado", LanguageHints(channel_locale="pt-PT")).code == "pt"
+
+
+def test_a_repeated_or_chat_word_is_no_evidence(lid: LanguageIdentifier) -> None:
+    # spaCy lists "ok" as a Polish stop word and "haha" as an Italian one; every customer types them
+    for text, thread in (("ok ok", "en"), ("ok ok", "fr"), ("ok okay", "de"), ("taxi taxi", "de"),
+                         ("haha haha", "es"), ("ok lol", "nl")):
+        assert lid.identify(text, LanguageHints(thread_language=thread)).code == thread, text
+    assert lid.identify("ok ok", LanguageHints(channel_locale="fr-FR")).code == "fr"
+
+
+def test_one_word_does_not_overrule_the_browsers_language(lid: LanguageIdentifier) -> None:
+    for word in ("haha", "lol", "asdf", "adidas", "nike", "okay"):
+        guess = lid.identify(word, LanguageHints(channel_locale="en-US"))
+        assert guess.code == "en", (word, guess)
+    assert lid.identify("okay", LanguageHints(channel_locale="de-DE")).code == "de"
+    # a word only one language writes that way still speaks for it
+    assert lid.identify("cześć", LanguageHints(channel_locale="en-US")).code == "pl"
+
+
+def test_one_chinese_sign_in_another_language_is_not_chinese(lid: LanguageIdentifier) -> None:
+    english = "do you have the trail runner in 42码?"
+    assert lid.identify(english, LanguageHints(thread_language="en")).code == "en"
+    assert lid.identify(english, LanguageHints()).code == "en"
+    assert lid.identify("Trail Runner 有42码吗", LanguageHints(thread_language="en")).code == "zh"
+    assert lid.identify("你好", LanguageHints(thread_language="en")).code == "zh"
+    # Japanese writes Han characters too, with kana: not Chinese, and not one of ours
+    assert lid.identify("注文はどこですか", LanguageHints(thread_language="de")).code == "de"
+    assert lid.identify("注文はどこですか", LanguageHints(thread_language="de")).confidence == 0.0
