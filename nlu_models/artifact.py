@@ -44,26 +44,40 @@ def train(bot: Bot) -> CharNgramInterpreter:
 
 
 def save(interpreter: CharNgramInterpreter, bot: Bot, path: Path) -> int:
-    """Write the model with a header saying what it was trained on; returns the file's size."""
+    """Write the model with a header saying what it was trained on and the model's checksum; returns the size."""
+    model = pickle.dumps(interpreter, protocol=pickle.HIGHEST_PROTOCOL)
     header = {"version": MODEL_VERSION, "hash": training_hash(bot), "languages": list(bot.languages),
-              "trained_at": time.time()}
-    write_atomically(path, pickle.dumps(header) + pickle.dumps(interpreter, protocol=pickle.HIGHEST_PROTOCOL))
+              "trained_at": time.time(), "sha256": hashlib.sha256(model).hexdigest()}
+    write_atomically(path, pickle.dumps(header) + model)
     return path.stat().st_size
 
 
 def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:
-    """The saved model if it was trained on exactly this bot's NLU data, else None (train then)."""
+    """The saved model if it was trained on exactly this bot's NLU data and is intact, else None (train then).
+
+    A damaged file (a disk error, a copy cut short) must cost a retraining, never the server's start: the
+    model's bytes are checked against the checksum in the header before they are unpickled, and whatever a
+    damaged header raises is caught.
+    """
     try:
         with path.open("rb") as file:
             header = pickle.load(file)
-            if not isinstance(header, dict) or header.get("version") != MODEL_VERSION or header.get(
-                    "hash") != training_hash(bot):
-                return None
-            interpreter = pickle.load(file)
+            model = file.read()
     except FileNotFoundError:
         return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged pickle can raise nearly anything
         log.warning("NLU model %s cannot be read (%s); training a new one", path, exc)
+        return None
+    if not isinstance(header, dict) or header.get("version") != MODEL_VERSION or header.get(
+            "hash") != training_hash(bot):
+        return None
+    if header.get("sha256") != hashlib.sha256(model).hexdigest():
+        log.warning("NLU model %s is damaged (its checksum does not match); training a new one", path)
+        return None
+    try:
+        interpreter = pickle.loads(model)
+    except Exception as exc:  # noqa: BLE001 - intact bytes that still fail: an incompatible library version
+        log.warning("NLU model %s cannot be loaded (%s); training a new one", path, exc)
         return None
     return interpreter if isinstance(interpreter, CharNgramInterpreter) else None
 

@@ -135,3 +135,34 @@ def test_train_shows_its_progress_on_a_terminal(tmp_path: Path) -> None:
     assert "en: tokenizer and lemmas" in text and "de: tokenizer and lemmas" in text, text
     assert "5/5" in text, text  # reading, en, de, the models, saving
     assert process.stdout is not None and "trained on 25 examples" in process.stdout.read().decode()
+
+
+def test_a_damaged_model_file_is_retrained_never_a_crash(tmp_path: Path) -> None:
+    """A flipped byte anywhere (a disk error, a copy cut short) costs a retraining, not the server's start."""
+    from bots.flow.loader import load_bot
+    from nlu_models import artifact
+    from nlu_models.base import LanguageHints
+
+    bot = load_bot(write_bot(tmp_path / "bot", BASE_FILES), languages=("en", "de"), default_language="en").bot
+    assert bot is not None
+    path = tmp_path / "model.pkl"
+    artifact.save(artifact.train(bot), bot, path)
+    good = path.read_bytes()
+    positions = list(range(0, 400)) + list(range(400, len(good), max(1, len(good) // 300)))
+    damaged_and_refused = 0
+    for position in positions:
+        flipped = bytearray(good)
+        flipped[position] ^= 0xFF
+        path.write_bytes(bytes(flipped))
+        loaded = artifact.load(bot, path)  # must not raise, whatever the byte was
+        if loaded is None:
+            damaged_and_refused += 1
+        else:  # a byte of the header that changes nothing the load checks (the training time, say)
+            assert loaded.parse_sync("hello there", LanguageHints()).intent == "greet", position
+    assert damaged_and_refused >= len(positions) * 0.9
+    saved = artifact.artifact_path(bot, tmp_path / "data")  # where `threadline run` looks
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(good[: len(good) // 2])  # a copy cut short
+    messages: list[str] = []
+    assert artifact._load_or_train(bot, tmp_path / "data", messages.append) is not None
+    assert "trained" in messages[-1] and artifact.load(bot, saved) is not None  # and saved whole again
