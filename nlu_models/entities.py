@@ -24,13 +24,28 @@ SIZE_WORDS = ("size", "sz", "eu", "taille", "pointure", "größe", "grösse", "g
               "măsura", "masura", "cỡ", "co", "size giày", "尺码", "码数")
 CURRENCIES = {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "$": "USD", "usd": "USD", "£": "GBP",
               "gbp": "GBP", "zł": "PLN", "zl": "PLN", "pln": "PLN", "lei": "RON", "ron": "RON", "₫": "VND",
-              "vnd": "VND", "đồng": "VND", "¥": "CNY", "元": "CNY", "cny": "CNY", "rmb": "CNY"}
-_NUMBER = r"\d+(?:[.,]\d+)?"
+              "vnd": "VND", "vnđ": "VND", "đồng": "VND", "đ": "VND", "¥": "CNY", "元": "CNY", "cny": "CNY", "rmb": "CNY"}
+# 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
+# number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
+_NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?)"
+_DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d.-])|\d{4}-\d{1,2}-\d{1,2}(?![\d-])"  # 12.05.2024: not a phone
 _CURRENCY = "|".join(sorted((re.escape(c) for c in CURRENCIES), key=len, reverse=True))
 
 
 def _to_number(text: str) -> int | float:
-    value = float(text.replace(",", "."))
+    """"1.299,99", "1,299.99", "1 299", "500.000" (a lone separator before three digits groups thousands),
+    "43,5", "12.5"."""
+    text = re.sub(r"[ \u00a0\u202f]", "", text)
+    separators = re.findall(r"[.,]", text)
+    if separators:
+        last = max(text.rfind("."), text.rfind(","))
+        grouping = len(separators) > 1 and len(set(separators)) == 1 or (
+            len(separators) == 1 and len(text) - last - 1 == 3)
+        if grouping:
+            text = re.sub(r"[.,]", "", text)
+        else:  # the last separator is the decimal point; any other groups thousands
+            text = re.sub(r"[.,]", "", text[:last]) + "." + text[last + 1:]
+    value = float(text)
     return int(value) if value.is_integer() else value
 
 
@@ -38,6 +53,18 @@ def fold(text: str) -> str:
     """Lower case without accents: "Größe" and "grosse", "café" and "cafe" match."""
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss").replace("đ", "d").replace("ł", "l"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each of its characters, where in ``text`` it came from: folding changes the
+    length ("ß" -> "ss", "ﬁ" -> "fi", a combining accent -> nothing), and an entity's span is in the text."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    for position, character in enumerate(text):
+        folded = fold(character)
+        pieces.append(folded)
+        origin += [position] * len(folded)
+    return "".join(pieces), origin
 
 
 @dataclass(frozen=True)
@@ -62,14 +89,18 @@ def _phone(match: re.Match[str]) -> str:
 BUILT_INS: tuple[_Rule, ...] = (
     _Rule("order_number", re.compile(r"(?<![\w-])([A-Za-z]{1,4})-?(\d{5,10})(?![\w-])"),
           lambda m: f"{m.group(1).upper()}-{m.group(2)}", 10),
-    _Rule("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), lambda m: m.group(0).lower(), 11),
+    _Rule("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), lambda m: m.group(0).lower(),
+          11),
     _Rule("money", re.compile(rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER})\s?"
                               rf"(?P<after>{_CURRENCY}))(?!\w)", re.IGNORECASE), lambda m: _money(m), 12),
-    _Rule("phone", re.compile(r"(?<![\w+])\+?\d[\d\s().-]{5,}\d(?!\w)"), _phone, 13),
+    _Rule("phone", re.compile(r"(?<![\w+./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone, 13),
     _Rule("shoe_size", re.compile(r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
-                                  r"(?P<size>\d{2}(?:[.,]5)?)(?!\d)|(?P<size2>\d{2}(?:[.,]5)?)\s*(?:码|号))",
-                                  re.IGNORECASE), lambda m: _to_number(m.group("size") or m.group("size2")), 14),
-    _Rule("number", re.compile(rf"(?<![\w.,]){_NUMBER}(?![\w])"), lambda m: _to_number(m.group(0)), 20),
+                                  r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
+                                  r"|(?<![\d.,])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
+                                  r"|(?<![\w.,])(?P<size3>\d{1,2}(?:[.,]5)?)\s?(?:eu|uk|us)(?!\w))",  # 42 EU, 9 US
+                                  re.IGNORECASE),
+          lambda m: _to_number(m.group("size") or m.group("size2") or m.group("size3")), 14),
+    _Rule("number", re.compile(rf"(?<![\w.,]){_NUMBER}(?!\w|[.,]\d)"), lambda m: _to_number(m.group(0)), 20),
 )
 
 
@@ -100,12 +131,11 @@ class EntityExtractor:
                     value = rule.value(match)
                     found.append((rule.rank, match.start(), match.end(),
                                   Entity(rule.name, value, match.start(), match.end(), "regex")))
-        folded = fold(text)
-        if len(folded) == len(text):  # offsets line up (folding kept every character)
-            for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
-                for match in pattern.finditer(folded):
-                    found.append((1, match.start(), match.end(),
-                                  Entity(name, values[match.group(0)], match.start(), match.end(), "lookup")))
+        folded, origin = fold_with_offsets(text)
+        for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
+            for match in pattern.finditer(folded):
+                start, end = origin[match.start()], origin[match.end() - 1] + 1
+                found.append((1, start, end, Entity(name, values[match.group(0)], start, end, "lookup")))
         kept: list[tuple[int, int, int, Entity]] = []
         for item in sorted(found, key=lambda f: (f[0], f[1] - f[2], f[1])):
             if all(item[2] <= other[1] or item[1] >= other[2] for other in kept):
@@ -114,5 +144,5 @@ class EntityExtractor:
 
 
 def _group_or_all(match: re.Match[str]) -> str:
-    """A declared regex's first group if it has one (what to keep), else the whole match."""
-    return match.group(1) if match.re.groups else match.group(0)
+    """A declared regex's first group that took part (what to keep; "(a)|(b)" has two), else the whole match."""
+    return next((group for group in match.groups() if group is not None), match.group(0))
