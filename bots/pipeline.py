@@ -164,13 +164,18 @@ class Pipeline:
                                     now=self.clock())
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
-        hint = short_locale(inbound.language_hint)
-        language = state.language or (hint if hint in self.bot.languages else self.bot.default_language)
-        payload = parse_payload_result(inbound.text, self.bot.intents, language)
+        return await self.understand(inbound.text, state.language, inbound.language_hint)
+
+    async def understand(self, text: str, thread_language: str | None, language_hint: str | None) -> NLUResult:
+        """What a message means in a thread: a button's payload says it itself, anything else goes to the NLU.
+        ``POST /model/parse`` asks this too, so it answers what a conversation would."""
+        hint = short_locale(language_hint)
+        language = thread_language or (hint if hint in self.bot.languages else self.bot.default_language)
+        payload = parse_payload_result(text, self.bot.intents, language)
         if payload is not None:
             return payload
-        hints = LanguageHints(thread_language=state.language, channel_locale=inbound.language_hint)
-        return await self.interpreter.parse(inbound.text, hints)
+        hints = LanguageHints(thread_language=thread_language, channel_locale=language_hint)
+        return await self.interpreter.parse(text, hints)
 
     async def _run_actions(self, thread_id: str, channel: str, user_id: str | None, turn: Turn,
                            nlu: NLUResult | None, latest_message: dict[str, Any] | None = None) -> Turn:

@@ -21,7 +21,6 @@ from aiohttp import web
 from bots.linking.linker import ThreadLinker
 from bots.pipeline import Pipeline
 from bots.rasa_shapes import rasa_button
-from nlu_models.base import LanguageHints
 from bots.types import (
     Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing, outbound_from_json,
 )
@@ -186,15 +185,16 @@ class RestConnector:
             return web.json_response({"error": f"give 'text': a string of at most {self.max_chars} characters"},
                                      status=400)
         hint, sender = body.get("lang_hint"), body.get("sender")
-        if (hint is not None and not isinstance(hint, str)) or (sender is not None and not isinstance(sender, str)):
-            return web.json_response({"error": "'lang_hint' and 'sender' must be strings"}, status=400)
+        if any(value is not None and (not isinstance(value, str) or not is_text(value) or len(value) > 256)
+               for value in (hint, sender)):
+            return web.json_response({"error": "'lang_hint' and 'sender' must be strings of at most 256 characters"},
+                                     status=400)
         thread_language = None
         if sender:
             thread_id = await self.pipeline.store.find(Identity(CHANNEL, sender))
             snapshot = await self.pipeline.store.load(thread_id) if thread_id else None
             thread_language = snapshot.state.get("language") if snapshot else None
-        result = await self.pipeline.interpreter.parse(text, LanguageHints(thread_language=thread_language,
-                                                                           channel_locale=hint))
+        result = await self.pipeline.understand(text, thread_language, hint)
         return web.json_response(result.as_parse_data(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def webhook(self, request: web.Request) -> web.StreamResponse:

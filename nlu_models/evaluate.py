@@ -18,7 +18,9 @@ import yaml
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from bots.config import SUPPORTED_LANGUAGES
 from bots.errors import UserError
+from bots.types import short_locale
 from nlu_models.base import LanguageHints
 
 
@@ -102,11 +104,18 @@ def calibration(confidences: list[float], correct: list[bool], threshold: float,
 
 
 def read_examples(path: Path) -> list[Example]:
-    """JSON Lines ``{"text", "intent", "lang"?}``, or a YAML file in the bot's nlu format."""
+    """JSON Lines ``{"text", "intent", "lang"?}``, or a YAML file in the bot's nlu format.
+
+    Every problem is a :class:`UserError` naming the file and, where there is one, the line: these files are
+    written by hand or exported from other tools, in other encodings, with locales for languages.
+    """
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes().decode("utf-8-sig")  # a byte-order mark, as some editors write, is no text
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     examples: list[Example] = []
     if path.suffix in (".jsonl", ".json", ".ndjson"):
         for number, line in enumerate(raw.splitlines(), start=1):
@@ -117,22 +126,46 @@ def read_examples(path: Path) -> list[Example]:
             except ValueError as exc:
                 raise UserError(f"{path}:{number}: not JSON: {exc}") from None
             if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not isinstance(
-                    item.get("intent"), str):
+                    item.get("intent"), str) or not item["intent"].strip():
                 raise UserError(f"{path}:{number}: each line needs \"text\" and \"intent\" strings")
             lang = item.get("lang", item.get("language"))
-            examples.append(Example(item["text"], item["intent"], lang if isinstance(lang, str) else None))
+            if lang is not None and not isinstance(lang, str):
+                raise UserError(f"{path}:{number}: \"lang\" must be a language code such as \"en\" or \"pt-BR\"")
+            examples.append(Example(item["text"], item["intent"], _language(lang, path, number)))
         return examples
     try:
-        data = yaml.safe_load(raw)
+        document = yaml.compose(raw)
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("nlu"), dict):
+    mapping = dict(_pairs(document)) if isinstance(document, yaml.MappingNode) else {}
+    nlu = mapping.get("nlu")
+    if not isinstance(nlu, yaml.MappingNode):
         raise UserError(f"{path}: expected `language:` and `nlu:` (intent: [examples]), or a .jsonl file")
-    language = data.get("language")
-    for intent, texts in data["nlu"].items():
-        for text in texts or []:
-            examples.append(Example(str(text), str(intent), language))
+    language_node = mapping.get("language")
+    language = _language(language_node.value if isinstance(language_node, yaml.ScalarNode) else None, path,
+                         language_node.start_mark.line + 1 if language_node is not None else 1)
+    for intent, texts in _pairs(nlu):
+        line = texts.start_mark.line + 1
+        if isinstance(texts, yaml.ScalarNode) and texts.tag.endswith(":null"):
+            continue  # `greet:` with no examples yet
+        if not isinstance(texts, yaml.SequenceNode) or not all(isinstance(t, yaml.ScalarNode) for t in texts.value):
+            raise UserError(f"{path}:{line}: the examples of intent {intent!r} must be a list of texts")
+        examples += [Example(str(t.value), intent, language) for t in texts.value if str(t.value).strip()]
     return examples
+
+
+def _pairs(node: yaml.MappingNode) -> list[tuple[str, yaml.Node]]:
+    return [(str(key.value), value) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
+
+
+def _language(code: str | None, path: Path, line: int) -> str | None:
+    """``pt-BR``, ``EN`` -> ``pt``, ``en``; a language Threadline does not speak is an error, not a crash later."""
+    if code is None:
+        return None
+    language = short_locale(code)
+    if language not in SUPPORTED_LANGUAGES:
+        raise UserError(f"{path}:{line}: language {code!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}")
+    return language
 
 
 def bot_examples(examples: dict[str, dict[str, tuple[str, ...]]]) -> list[Example]:
@@ -208,6 +241,11 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
 def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Example], *, folds: int = 5,
                    threshold: float = 0.0, progress: Callable[[int], None] | None = None) -> Report:
     """Each example predicted by a model that never saw it (stratified by intent and language)."""
+    if folds < 2:
+        raise UserError(f"cross-validation needs at least 2 folds (--folds {folds})")
+    if len(examples) < folds:
+        raise UserError(f"{folds}-fold cross-validation needs at least {folds} examples; there are {len(examples)}"
+                        " (use --folds, or give test data with --data)")
     strata = [f"{e.intent}|{e.language}" for e in examples]
     counts = Counter(strata)
     strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples)]

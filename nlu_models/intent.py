@@ -99,7 +99,7 @@ class WordAnalyzer:
 
 
 def _fit(matrix: csr_matrix, labels: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    model = LinearSVC(C=C).fit(matrix, labels)
+    model = LinearSVC(C=C, random_state=0).fit(matrix, labels)
     classes = [str(c) for c in model.classes_]
     coef, intercept = model.coef_, model.intercept_
     if coef.shape[0] == 1:  # two classes: one separating direction

@@ -71,11 +71,21 @@ class TfidfFeatures:
     """One TF-IDF feature space fitted by scikit-learn, computed for one text by hand (see the module doc)."""
 
     def __init__(self, analyzer: Callable[[str], list[str]], texts: Sequence[str], min_df: int = 1) -> None:
-        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=min_df)
-        self.matrix: csr_matrix | None = vectorizer.fit_transform(texts)  # training rows; dropped once fitted
+        """``min_df``: keep features of at least that many texts, unless that keeps none (a handful of examples
+        sharing no n-gram); texts with no features at all give an empty space, not an error."""
         self.analyzer = analyzer
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.idf = vectorizer.idf_
+        for least in dict.fromkeys((min_df, 1)):
+            vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=least)
+            try:
+                self.matrix: csr_matrix | None = vectorizer.fit_transform(texts)  # training rows; dropped later
+            except ValueError:  # "empty vocabulary" / "After pruning, no terms remain"
+                continue
+            self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+            self.idf = vectorizer.idf_
+            return
+        self.matrix = csr_matrix((len(texts), 0))
+        self.vocabulary = {}
+        self.idf = np.zeros(0)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, l2-normalised weights); empty when no known feature occurs (no evidence at all)."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import BASE_FILES, REPO, write_bot
 
 
@@ -166,3 +168,57 @@ def test_a_damaged_model_file_is_retrained_never_a_crash(tmp_path: Path) -> None
     messages: list[str] = []
     assert artifact._load_or_train(bot, tmp_path / "data", messages.append) is not None
     assert "trained" in messages[-1] and artifact.load(bot, saved) is not None  # and saved whole again
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("utf16.jsonl", '{"text": "hi", "intent": "greet"}\n'.encode("utf-16"), "utf16.jsonl:1: not UTF-8 text"),
+    ("latin1.jsonl", b'{"text": "hi", "intent": "greet"}\n{"text": "caf\xe9", "intent": "greet"}\n',
+     "latin1.jsonl:2: not UTF-8 text"),
+    ("five.yml", b"language: en\nnlu:\n  hi: [hello]\n  greet: 5\n", "five.yml:4: the examples of intent 'greet' "
+                                                                       "must be a list of texts"),
+    ("string.yml", b"language: en\nnlu:\n  greet: hello\n", "string.yml:3: the examples of intent 'greet'"),
+    ("kl.jsonl", b'{"text": "hi", "intent": "greet", "lang": "kl"}\n', "kl.jsonl:1: language 'kl' is not one of"),
+    ("bad_lang.yml", b"language: ja\nnlu:\n  greet: [hi]\n", "bad_lang.yml:1: language 'ja' is not one of"),
+    ("number_lang.jsonl", b'{"text": "hi", "intent": "greet", "lang": 5}\n', "number_lang.jsonl:1: \"lang\" must"),
+])
+def test_a_bad_examples_file_is_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    from bots.errors import UserError
+    from nlu_models.evaluate import read_examples
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UserError) as error:
+        read_examples(path)
+    assert message in str(error.value)
+
+
+def test_examples_files_as_other_tools_write_them(tmp_path: Path) -> None:
+    from nlu_models.evaluate import Example, read_examples
+
+    exported = tmp_path / "export.jsonl"  # a byte-order mark, locales for languages
+    exported.write_bytes(b'\xef\xbb\xbf{"text": "hello", "intent": "greet", "lang": "en-US"}\n'
+                         b'{"text": "moin", "intent": "greet", "language": "DE"}\n')
+    assert read_examples(exported) == [Example("hello", "greet", "en"), Example("moin", "greet", "de")]
+    sketch = tmp_path / "sketch.yml"  # an intent with no examples yet
+    sketch.write_text("language: pt-BR\nnlu:\n  greet: [oi]\n  thanks:\n", encoding="utf-8")
+    assert read_examples(sketch) == [Example("oi", "greet", "pt")]
+
+
+def test_options_that_cannot_work_are_refused_before_any_work(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    result = run(tmp_path, "--out", str(blocker))
+    assert result.returncode == 2 and "a file is in the way" in result.stderr
+    assert run(tmp_path, "--folds", "1").stderr.strip().endswith("cross-validation needs at least 2 folds (--folds 1)")
+    few = tmp_path / "few.jsonl"
+    few.write_text("".join(json.dumps({"text": t, "intent": i}) + "\n" for t, i in (("a b", "x"), ("c d", "y"))),
+                   encoding="utf-8")
+    result = run(tmp_path, "--train", str(few))
+    assert result.returncode == 2 and "needs at least 5 examples; there are 2" in result.stderr
+    # examples that share no character n-gram still train (the n-gram floor gives way)
+    unlike = tmp_path / "unlike.jsonl"
+    unlike.write_text("".join(json.dumps({"text": t, "intent": i, "lang": "en"}) + "\n"
+                              for t, i in (("xq", "a"), ("zw", "b"), ("jk", "a"), ("vy", "b"))), encoding="utf-8")
+    result = run(tmp_path, "--train", str(unlike), "--folds", "2", "--json", "--out", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["n"] == 4

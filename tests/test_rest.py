@@ -310,6 +310,16 @@ async def test_model_parse_answers_in_rasas_shape_with_the_language(tmp_path) ->
             gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
             assert gibberish["intent"]["name"] == "nlu_fallback"
             assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
+            # a button's payload means what it says, as in a conversation
+            payload = await (await client.post("/model/parse", json={"text": '/order_status{"order_number": '
+                                                                             '"ST-654321"}'})).json()
+            assert payload["intent"] == {"name": "order_status", "confidence": 1.0}
+            assert payload["entities"][0]["value"] == "ST-654321"
+            # a sender or hint that no store can hold (a lone surrogate) is refused, not a server error
+            for body in ('{"text": "hi", "sender": "\\ud800"}', '{"text": "hi", "lang_hint": "\\udfff"}',
+                         '{"text": "hi", "sender": "' + "x" * 300 + '"}'):
+                refused = await client.post("/model/parse", data=body, headers={"Content-Type": "application/json"})
+                assert refused.status == 400 and "sender" in (await refused.json())["error"], body
 
 
 async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -52,9 +52,25 @@ def _text_report(result: Report, how: str, png: Path, errors: Path) -> str:
     return "\n".join(lines)
 
 
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"--out {folder}: a file is in the way; give a folder") from None
+    except OSError as exc:
+        raise UserError(f"--out {folder}: cannot create the folder: {exc.strerror or exc}") from None
+    probe = folder / ".threadline-write-check"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"--out {folder}: cannot write there: {exc.strerror or exc}") from None
+
+
 def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: Path, as_json: bool,
              folds: int) -> int:
     config = load_config(config_path)
+    _check_writable(out)  # before the evaluation, not after it has run for minutes
     loaded = load_bot(config.bot, languages=config.languages, default_language=config.default_language)
     if loaded.bot is None:
         raise ProblemsError(loaded.errors)
