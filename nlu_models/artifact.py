@@ -49,7 +49,21 @@ def save(interpreter: CharNgramInterpreter, bot: Bot, path: Path) -> int:
     header = {"version": MODEL_VERSION, "hash": training_hash(bot), "languages": list(bot.languages),
               "trained_at": time.time(), "sha256": hashlib.sha256(model).hexdigest()}
     write_atomically(path, pickle.dumps(header) + model)
+    _prune(path.parent, keep=path)
     return path.stat().st_size
+
+
+KEEP_MODELS = 3  # every change of the examples writes a new file; older ones only serve a quick way back
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Delete all but the newest few model files, so that years of edits do not fill the disk."""
+    models = sorted(folder.glob("nlu-*.pkl"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in [m for m in models if m != keep][KEEP_MODELS - 1:]:
+        try:
+            old.unlink()
+        except OSError as exc:  # another process pruned it first, or the folder is read-only: not our problem
+            log.debug("could not delete old NLU model %s: %s", old, exc)
 
 
 def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:

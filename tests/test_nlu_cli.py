@@ -75,6 +75,7 @@ def test_train_writes_the_model_run_loads_and_changed_examples_retrain(tmp_path:
     from nlu_models.base import LanguageHints
 
     bot_dir = write_bot(tmp_path / "bot", BASE_FILES)
+    (bot_dir / "klingon.yml").write_text("language: tlh\nnlu:\n  greet: [nuqneH]\n", encoding="utf-8")
     config = tmp_path / "config.yaml"
     config.write_text(f"bot: {bot_dir}\nlanguages: [en, de]\n", encoding="utf-8")
     data = tmp_path / "data"
@@ -83,6 +84,7 @@ def test_train_writes_the_model_run_loads_and_changed_examples_retrain(tmp_path:
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert "trained on 25 examples in 2 languages (4 intents)" in result.stdout
+    assert "klingon.yml:1:11: warning BOT-W001: language 'tlh'" in result.stderr  # left out, and said so
     bot = load_bot(bot_dir, languages=("en", "de"), default_language="en").bot
     assert bot is not None
     path = artifact.artifact_path(bot, data)
@@ -222,3 +224,24 @@ def test_options_that_cannot_work_are_refused_before_any_work(tmp_path: Path) ->
     result = run(tmp_path, "--train", str(unlike), "--folds", "2", "--json", "--out", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 4
+
+
+def test_old_model_files_do_not_pile_up(tmp_path: Path) -> None:
+    import os
+
+    from bots.flow.loader import load_bot
+    from nlu_models import artifact
+
+    bot = load_bot(write_bot(tmp_path / "bot", BASE_FILES), languages=("en", "de"), default_language="en").bot
+    assert bot is not None
+    models = tmp_path / "data" / "models"
+    models.mkdir(parents=True)
+    for age in range(5):  # five earlier trainings, the oldest first
+        old = models / f"nlu-old{age}.pkl"
+        old.write_bytes(b"an earlier model")
+        os.utime(old, (1_000_000 + age, 1_000_000 + age))
+    (models / "notes.txt").write_text("not a model", encoding="utf-8")
+    path = artifact.artifact_path(bot, tmp_path / "data")
+    artifact.save(artifact.train(bot), bot, path)
+    assert sorted(f.name for f in models.iterdir()) == sorted([path.name, "nlu-old4.pkl", "nlu-old3.pkl",
+                                                               "notes.txt"])

@@ -25,6 +25,8 @@ def train_command(config_path: Path) -> int:
         if loaded.bot is None:
             raise ProblemsError(loaded.errors)
         bot = loaded.bot
+        for problem in loaded.warnings:  # a file left out of training ("language: xx", an empty file) must show
+            tqdm.write(str(problem), file=sys.stderr)
         bar.update(1)
         started = time.perf_counter()
         for language in bot.languages:
