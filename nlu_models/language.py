@@ -176,10 +176,12 @@ class LanguageIdentifier:
             return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
         letters = [ch for ch in text if ch.isalpha()]
         han = sum(1 for ch in letters if _HAN.match(ch))
-        if (han >= 2 or han == len(letters) > 0) and han * 5 >= len(letters) - han and not _KANA.search(text) \
+        other_words = sum(1 for word in _WORD.findall(text)
+                          if not _HAN.search(word) and any(c.isalpha() for c in word))
+        if (han >= 2 or han == len(letters) > 0) and han >= other_words and not _KANA.search(text) \
                 and "zh" in self.languages:
-            # a Han character weighs five Latin letters ("Trail Runner 有42码吗" is Chinese), but one sign
-            # inside English ("in 42码?") is not a Chinese message
+            # a Han character is about a word: "Trail Runner 有42码吗" and "marathon pro啥价" are Chinese, but
+            # one sign inside English ("in 42码?") or two in a longer sentence is not a Chinese message
             return LanguageGuess("zh", 0.99)
         if len(letters) < MIN_LETTERS:
             return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them

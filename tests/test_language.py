@@ -92,3 +92,8 @@ def test_one_chinese_sign_in_another_language_is_not_chinese(lid: LanguageIdenti
     # Japanese writes Han characters too, with kana: not Chinese, and not one of ours
     assert lid.identify("注文はどこですか", LanguageHints(thread_language="de")).code == "de"
     assert lid.identify("注文はどこですか", LanguageHints(thread_language="de")).confidence == 0.0
+
+
+def test_a_han_character_counts_about_as_much_as_a_word(lid: LanguageIdentifier) -> None:
+    assert lid.identify("marathon pro啥价", LanguageHints()).code == "zh"  # a product name, asked in Chinese
+    assert lid.identify("size 42码 or 43码 please", LanguageHints(thread_language="en")).code == "en"
