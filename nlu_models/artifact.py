@@ -25,7 +25,7 @@ from nlu_models.entities import EntityExtractor
 from nlu_models.tokenize import warm_up
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-2"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-3"  # bump when training or the saved classes change
 
 
 def training_hash(bot: Bot) -> str:

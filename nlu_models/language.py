@@ -82,9 +82,12 @@ class LanguageIdentifier:
         self._grams = grams
         self._domain: Linear | None = None
         self._exact: dict[str, set[str]] = {}
+        self._words: dict[str, set[str]] = {}  # each word of the bot's examples: the languages that use it
         if examples and example_languages:
             for text, language in zip(examples, example_languages):
                 self._exact.setdefault(text, set()).add(language)
+                for word in _WORD.findall(text.lower()):
+                    self._words.setdefault(word, set()).add(language)
             if grams is not None and len(set(example_languages)) > 1:
                 self._domain = Linear(fit_linear(grams.matrix, example_languages))
         self._factory = DetectorFactory()
@@ -149,11 +152,16 @@ class LanguageIdentifier:
         total = sum(exp.values())
         return {code: value / total for code, value in exp.items()}
 
-    def _unmistakable(self, text: str, language: str) -> bool:
-        """One word that only ``language`` has: one of the bot's examples in it alone, or its own letters."""
+    def _unmistakable(self, text: str, language: str, other: str) -> bool:
+        """A word of ``language`` and not of ``other``: the bot's examples use it in the one and not the other
+        ("bestellung", "merci" against English), or it has letters only ``language`` writes ("cześć").
+        A word the examples never use ("haha", "nike", "asdf") is no evidence, whatever langdetect says."""
         only = _ONLY.get(language)
-        return self._exact.get(normalise(text), set()) == {language} or (
-            only is not None and only.search(text.lower()) is not None)
+        if only is not None and only.search(text.lower()):
+            return True
+        words = set(_WORD.findall(text.lower())) - NEUTRAL_WORDS
+        return bool(words) and all(language in (used := self._words.get(w, set())) and other not in used
+                                   for w in words)
 
     def prior(self, hints: LanguageHints) -> dict[str, float] | None:
         known = hints.thread_language if hints.thread_language in self.languages else None
@@ -201,9 +209,9 @@ class LanguageIdentifier:
                 return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
         locale = short_locale(hints.channel_locale)
         if sticky is None and one_word and locale in self.languages and best != locale:
-            if not self._unmistakable(text, best):
+            if not self._unmistakable(text, best, locale):
                 # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
-                # language: only the bot's own word for that language, or its letters, say otherwise
+                # language: only a word the bot knows in the other language, or its letters, say otherwise
                 return LanguageGuess(fallback, 0.0)
         if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language

@@ -97,3 +97,14 @@ def test_one_chinese_sign_in_another_language_is_not_chinese(lid: LanguageIdenti
 def test_a_han_character_counts_about_as_much_as_a_word(lid: LanguageIdentifier) -> None:
     assert lid.identify("marathon pro啥价", LanguageHints()).code == "zh"  # a product name, asked in Chinese
     assert lid.identify("size 42码 or 43码 please", LanguageHints(thread_language="en")).code == "en"
+
+
+def test_a_word_the_bot_knows_in_another_language_does_overrule_the_browser() -> None:
+    examples = ["wo ist meine bestellung", "where is my order", "merci beaucoup", "thanks a lot"]
+    lid = LanguageIdentifier(ALL, "en", examples=examples, example_languages=["de", "en", "fr", "en"])
+    english_browser = LanguageHints(channel_locale="en-US")
+    assert lid.identify("bestellung", english_browser).code == "de"  # a German customer on an English browser
+    assert lid.identify("merci", english_browser).code == "fr"
+    assert lid.identify("order", english_browser).code == "en"
+    for unknown in ("haha", "nike", "asdf"):  # words the examples never use: the browser's language stands
+        assert lid.identify(unknown, english_browser).code == "en", unknown
