@@ -23,6 +23,7 @@ CASES = {
     "letters": "a" * LENGTH,
     "digits and spaces": "1 " * (LENGTH // 2),
     "digits and dots": "1." * (LENGTH // 2),
+    "groups of three and spaces": "123 " * (LENGTH // 4),
     "a currency, then groups": "€" + "1," * (LENGTH // 2 - 1),
     "an e-mail that never ends": "a." * (LENGTH // 2),
     "an ordinary message": "ST-123456 in size 44 for 159€, call me on +49 30 1234567",

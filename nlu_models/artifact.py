@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import pickle
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -35,7 +36,12 @@ def training_hash(bot: Bot) -> str:
 
 
 def artifact_path(bot: Bot, data_dir: Path) -> Path:
-    return data_dir / "models" / f"nlu-{training_hash(bot)}.pkl"
+    """``nlu-<bot>-<hash>.pkl``: the bot's name keeps bots that share a data folder from pruning each other's."""
+    return data_dir / "models" / f"nlu-{_slug(bot.name)}-{training_hash(bot)}.pkl"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "bot"
 
 
 def train(bot: Bot) -> CharNgramInterpreter:
@@ -57,12 +63,23 @@ KEEP_MODELS = 3  # every change of the examples writes a new file; older ones on
 
 
 def _prune(folder: Path, keep: Path) -> None:
-    """Delete all but the newest few model files, so that years of edits do not fill the disk."""
-    models = sorted(folder.glob("nlu-*.pkl"), key=lambda f: f.stat().st_mtime, reverse=True)
-    for old in [m for m in models if m != keep][KEEP_MODELS - 1:]:
+    """Delete all but the newest few model files of this bot, so that years of edits do not fill the disk.
+
+    Pruning is housekeeping: a file another process deleted first, or a read-only folder, is not an error.
+    """
+    bot = keep.name.rsplit("-", 1)[0]  # nlu-<bot>
+    ages: list[tuple[float, Path]] = []
+    for model in folder.glob(f"{bot}-*.pkl"):
+        if model == keep or model.name.rsplit("-", 1)[0] != bot:
+            continue
+        try:
+            ages.append((model.stat().st_mtime, model))
+        except OSError:
+            continue
+    for _, old in sorted(ages, reverse=True)[KEEP_MODELS - 1:]:
         try:
             old.unlink()
-        except OSError as exc:  # another process pruned it first, or the folder is read-only: not our problem
+        except OSError as exc:
             log.debug("could not delete old NLU model %s: %s", old, exc)
 
 

@@ -10,6 +10,7 @@ plain number). A slot with the entity's name is filled from it.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,8 +28,11 @@ CURRENCIES = {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "$": "U
               "vnd": "VND", "vnđ": "VND", "đồng": "VND", "đ": "VND", "¥": "CNY", "元": "CNY", "cny": "CNY", "rmb": "CNY"}
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
 # number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
-_NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?)"
-_DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d.-])|\d{4}-\d{1,2}-\d{1,2}(?![\d-])"  # 12.05.2024: not a phone
+# (at most five groups: a run of "123 123 123 ..." is then read in linear time, not once per group to its end)
+_NUMBER = (r"(?<!\d)(?<!\d[.,])(?:\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d{3}){1,5}(?:[.,]\d{1,2})?"
+           r"|\d+(?:[.,]\d+)?)")
+# 12.05.2024, 12/5/24, 2024-05-12, 2024/5/12: not phone numbers
+_DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d./-])|\d{4}[./-]\d{1,2}[./-]\d{1,2}(?![\d./-])"
 _CURRENCY = "|".join(sorted((re.escape(c) for c in CURRENCIES), key=len, reverse=True))
 
 
@@ -40,7 +44,7 @@ def _to_number(text: str) -> int | float:
     if separators:
         last = max(text.rfind("."), text.rfind(","))
         grouping = len(separators) > 1 and len(set(separators)) == 1 or (
-            len(separators) == 1 and len(text) - last - 1 == 3)
+            len(separators) == 1 and len(text) - last - 1 == 3 and text[:last] != "0")  # 0,500 is a half
         if grouping:
             text = re.sub(r"[.,]", "", text)
         else:  # the last separator is the decimal point; any other groups thousands
@@ -81,8 +85,11 @@ def _money(match: re.Match[str]) -> dict[str, Any]:
     return {"amount": _to_number(amount), "currency": CURRENCIES.get(currency, currency.upper())}
 
 
-def _phone(match: re.Match[str]) -> str:
+def _phone(match: re.Match[str]) -> str | None:
+    """The digits, with the + of an international number; fewer than 7 digits ("1/2 3/4") is no phone number."""
     digits = re.sub(r"\D", "", match.group(0))
+    if not 7 <= len(digits) <= 15:
+        return None
     return ("+" if match.group(0).lstrip().startswith("+") else "") + digits
 
 
@@ -93,13 +100,18 @@ BUILT_INS: tuple[_Rule, ...] = (
           11),
     _Rule("money", re.compile(rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER})\s?"
                               rf"(?P<after>{_CURRENCY}))(?!\w)", re.IGNORECASE), lambda m: _money(m), 12),
-    _Rule("phone", re.compile(r"(?<![\w+./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone, 13),
+    _Rule("phone", re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone,
+          13),
     _Rule("shoe_size", re.compile(r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
                                   r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
                                   r"|(?<![\d.,])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
-                                  r"|(?<![\w.,])(?P<size3>\d{1,2}(?:[.,]5)?)\s?(?:eu|uk|us)(?!\w))",  # 42 EU, 9 US
+                                  # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
+                                  r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
+                                  r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"
+                                  r"(?!\s*(?:\$|£|dollars?|pounds?|gbp|usd))"
+                                  r"|(?<!\w)(?-i:US|UK)\s?(?P<size5>(?:1[0-5]|[1-9])(?:[.,]5)?)(?![\d.,]?\d))",
                                   re.IGNORECASE),
-          lambda m: _to_number(m.group("size") or m.group("size2") or m.group("size3")), 14),
+          lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5") if g)), 14),
     _Rule("number", re.compile(rf"(?<![\w.,]){_NUMBER}(?!\w|[.,]\d)"), lambda m: _to_number(m.group(0)), 20),
 )
 
@@ -127,20 +139,27 @@ class EntityExtractor:
         found: list[tuple[int, int, int, Entity]] = []  # rank, start, end
         for rule in (*self._rules.get(None, ()), *self._rules.get(language, ()), *BUILT_INS):
             for match in rule.pattern.finditer(text):
-                if match.group(0).strip():
-                    value = rule.value(match)
+                if match.group(0).strip() and (value := rule.value(match)) is not None:
                     found.append((rule.rank, match.start(), match.end(),
                                   Entity(rule.name, value, match.start(), match.end(), "regex")))
         folded, origin = fold_with_offsets(text)
         for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
             for match in pattern.finditer(folded):
                 start, end = origin[match.start()], origin[match.end() - 1] + 1
+                while end < len(text) and not fold(text[end]):  # a combining accent belongs to its letter
+                    end += 1
                 found.append((1, start, end, Entity(name, values[match.group(0)], start, end, "lookup")))
-        kept: list[tuple[int, int, int, Entity]] = []
-        for item in sorted(found, key=lambda f: (f[0], f[1] - f[2], f[1])):
-            if all(item[2] <= other[1] or item[1] >= other[2] for other in kept):
-                kept.append(item)
-        return tuple(item[3] for item in sorted(kept, key=lambda f: f[1]))
+        # Best first (rank, then longer, then earlier); a match overlapping one already kept is dropped. The
+        # kept spans never overlap, so sorted by start, a new span only needs checking against its neighbours.
+        spans: list[tuple[int, int]] = []
+        kept: dict[int, Entity] = {}
+        for _, start, end, entity in sorted(found, key=lambda f: (f[0], f[1] - f[2], f[1])):
+            at = bisect.bisect_left(spans, (start, end))
+            if (at > 0 and spans[at - 1][1] > start) or (at < len(spans) and spans[at][0] < end):
+                continue
+            spans.insert(at, (start, end))
+            kept[start] = entity
+        return tuple(kept[start] for start, _ in spans)
 
 
 def _group_or_all(match: re.Match[str]) -> str:

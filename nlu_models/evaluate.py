@@ -110,12 +110,16 @@ def read_examples(path: Path) -> list[Example]:
     written by hand or exported from other tools, in other encodings, with locales for languages.
     """
     try:
-        raw = path.read_bytes().decode("utf-8-sig")  # a byte-order mark, as some editors write, is no text
+        data = path.read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    mark = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a byte-order mark, as some editors write, is no text
+    try:
+        raw = data[mark:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[:exc.start].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        where = mark + exc.start
+        line = data[:where].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte {where}); save the file as UTF-8") from None
     examples: list[Example] = []
     if path.suffix in (".jsonl", ".json", ".ndjson"):
         for number, line in enumerate(raw.splitlines(), start=1):
@@ -142,8 +146,9 @@ def read_examples(path: Path) -> list[Example]:
     if not isinstance(nlu, yaml.MappingNode):
         raise UserError(f"{path}: expected `language:` and `nlu:` (intent: [examples]), or a .jsonl file")
     language_node = mapping.get("language")
-    language = _language(language_node.value if isinstance(language_node, yaml.ScalarNode) else None, path,
-                         language_node.start_mark.line + 1 if language_node is not None else 1)
+    stated = language_node.value if isinstance(language_node, yaml.ScalarNode) and not language_node.tag.endswith(
+        ":null") else None  # `language: ~` or nothing: the bot's default, as "lang": null in JSON Lines
+    language = _language(stated, path, language_node.start_mark.line + 1 if language_node is not None else 1)
     for intent, texts in _pairs(nlu):
         line = texts.start_mark.line + 1
         if isinstance(texts, yaml.ScalarNode) and texts.tag.endswith(":null"):

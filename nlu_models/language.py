@@ -38,12 +38,14 @@ from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
 
 _PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese writes Han characters too; kana say it is not Chinese
+# Japanese writes Han characters too; kana say it is not Chinese (U+30FB, the middle dot of transcribed
+# foreign names, is Chinese punctuation as well)
+_KANA = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff]")
 # Chat words every one of our languages uses ("ok ok", "haha", "taxi"): no evidence of any language, though
 # spaCy lists "ok" as a Polish stop word and "haha" as an Italian one.
 NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "oki", "okk", "kk", "k", "lol", "haha", "hahaha", "hehe", "hihi",
                            "xd", "xoxo", "taxi", "hotel", "pizza", "email", "mail", "internet", "wifi", "online",
-                           "app", "sms", "ciao", "bye", "hey", "wow", "yay", "ops", "oops", "hm", "hmm", "mmm"})
+                           "app", "sms", "hey", "wow", "yay", "ops", "oops", "hm", "hmm", "mmm"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Letters that, among our 11 languages, only one uses (in lower case).
 _ONLY = {
@@ -64,6 +66,8 @@ LOCALE_PRIOR = 0.6
 SWITCH_CONFIDENCE = 0.6  # below this, a message does not move a thread to another language
 FIRST_CONFIDENCE = 0.4  # below this, a thread's first message does not set its language
 MIN_LETTERS = 3
+LONG_WORD = 7  # letters: "rechnung", "paiement"; brand names and laughter are shorter
+LONG_WORD_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -152,14 +156,17 @@ class LanguageIdentifier:
         total = sum(exp.values())
         return {code: value / total for code, value in exp.items()}
 
-    def _unmistakable(self, text: str, language: str, other: str) -> bool:
+    def _unmistakable(self, text: str, language: str, other: str, confidence: float) -> bool:
         """A word of ``language`` and not of ``other``: the bot's examples use it in the one and not the other
-        ("bestellung", "merci" against English), or it has letters only ``language`` writes ("cześć").
-        A word the examples never use ("haha", "nike", "asdf") is no evidence, whatever langdetect says."""
+        ("bestellung", "merci" against English), it has letters only ``language`` writes ("cześć"), or it is
+        a long word every statistic puts there, against the locale's prior ("rückerstattung", "fattura").
+        A short word the examples never use ("haha", "nike", "asdf", "adidas") is no evidence."""
         only = _ONLY.get(language)
         if only is not None and only.search(text.lower()):
             return True
         words = set(_WORD.findall(text.lower())) - NEUTRAL_WORDS
+        if confidence >= LONG_WORD_CONFIDENCE and any(len(w) >= LONG_WORD for w in words):
+            return True
         return bool(words) and all(language in (used := self._words.get(w, set())) and other not in used
                                    for w in words)
 
@@ -184,12 +191,9 @@ class LanguageIdentifier:
             return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
         letters = [ch for ch in text if ch.isalpha()]
         han = sum(1 for ch in letters if _HAN.match(ch))
-        other_words = sum(1 for word in _WORD.findall(text)
-                          if not _HAN.search(word) and any(c.isalpha() for c in word))
-        if (han >= 2 or han == len(letters) > 0) and han >= other_words and not _KANA.search(text) \
-                and "zh" in self.languages:
-            # a Han character is about a word: "Trail Runner 有42码吗" and "marathon pro啥价" are Chinese, but
-            # one sign inside English ("in 42码?") or two in a longer sentence is not a Chinese message
+        if (han >= 2 or han == len(letters) > 0) and not _KANA.search(text) and "zh" in self.languages:
+            # Chinese customers write product names in Latin letters ("nike air max 90 有吗"); one sign
+            # inside another language ("in 42码?") is left to the scores below
             return LanguageGuess("zh", 0.99)
         if len(letters) < MIN_LETTERS:
             return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
@@ -209,7 +213,7 @@ class LanguageIdentifier:
                 return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
         locale = short_locale(hints.channel_locale)
         if sticky is None and one_word and locale in self.languages and best != locale:
-            if not self._unmistakable(text, best, locale):
+            if not self._unmistakable(text, best, locale, confidence):
                 # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
                 # language: only a word the bot knows in the other language, or its letters, say otherwise
                 return LanguageGuess(fallback, 0.0)

@@ -179,6 +179,8 @@ def test_a_damaged_model_file_is_retrained_never_a_crash(tmp_path: Path) -> None
     ("five.yml", b"language: en\nnlu:\n  hi: [hello]\n  greet: 5\n", "five.yml:4: the examples of intent 'greet' "
                                                                        "must be a list of texts"),
     ("string.yml", b"language: en\nnlu:\n  greet: hello\n", "string.yml:3: the examples of intent 'greet'"),
+    ("bom_then_latin1.jsonl", b'\xef\xbb\xbf{"text": "hi", "intent": "greet"}\n{"text": "caf\xe9", "intent": "g"}\n',
+     "bom_then_latin1.jsonl:2: not UTF-8 text (byte 50)"),
     ("kl.jsonl", b'{"text": "hi", "intent": "greet", "lang": "kl"}\n', "kl.jsonl:1: language 'kl' is not one of"),
     ("bad_lang.yml", b"language: ja\nnlu:\n  greet: [hi]\n", "bad_lang.yml:1: language 'ja' is not one of"),
     ("number_lang.jsonl", b'{"text": "hi", "intent": "greet", "lang": 5}\n', "number_lang.jsonl:1: \"lang\" must"),
@@ -204,6 +206,23 @@ def test_examples_files_as_other_tools_write_them(tmp_path: Path) -> None:
     sketch = tmp_path / "sketch.yml"  # an intent with no examples yet
     sketch.write_text("language: pt-BR\nnlu:\n  greet: [oi]\n  thanks:\n", encoding="utf-8")
     assert read_examples(sketch) == [Example("oi", "greet", "pt")]
+    unstated = tmp_path / "unstated.yml"  # no language: the bot's default, as "lang": null in JSON Lines
+    unstated.write_text("language: ~\nnlu:\n  greet: [hi]\n", encoding="utf-8")
+    assert read_examples(unstated) == [Example("hi", "greet", None)]
+
+
+def test_calibration_judges_the_top_intent_before_the_threshold() -> None:
+    """A right answer below the threshold goes to the fallback (wrong for accuracy), but its confidence was
+    honest: calibration judges the top intent, or a threshold would make any model look calibrated."""
+    from nlu_models.evaluate import Example, Prediction, report_predictions
+
+    examples = [Example("hi", "greet", "en"), Example("bye", "goodbye", "en")]
+    predictions = [Prediction("greet", 0.25, "en", "nlu_fallback"), Prediction("goodbye", 0.95, "en", "goodbye")]
+    result = report_predictions(examples, predictions, threshold=0.3)
+    assert result.accuracy == 0.5
+    assert result.calibration is not None
+    assert [(b["from"], b["accuracy"]) for b in result.calibration.bins] == [(0.2, 1.0), (0.9, 1.0)]
+    assert result.calibration.fallback_rate == 0.5 and result.calibration.accuracy_above_threshold == 1.0
 
 
 def test_options_that_cannot_work_are_refused_before_any_work(tmp_path: Path) -> None:
@@ -234,14 +253,16 @@ def test_old_model_files_do_not_pile_up(tmp_path: Path) -> None:
 
     bot = load_bot(write_bot(tmp_path / "bot", BASE_FILES), languages=("en", "de"), default_language="en").bot
     assert bot is not None
-    models = tmp_path / "data" / "models"
+    path = artifact.artifact_path(bot, tmp_path / "data")
+    models = path.parent
     models.mkdir(parents=True)
-    for age in range(5):  # five earlier trainings, the oldest first
-        old = models / f"nlu-old{age}.pkl"
+    prefix = path.name.rsplit("-", 1)[0]
+    for age in range(5):  # five earlier trainings of this bot, the oldest first, and one of another bot
+        old = models / f"{prefix}-old{age}.pkl"
         old.write_bytes(b"an earlier model")
         os.utime(old, (1_000_000 + age, 1_000_000 + age))
+    (models / "nlu-other-bot-0123456789abcdef0123.pkl").write_bytes(b"another bot's model")
     (models / "notes.txt").write_text("not a model", encoding="utf-8")
-    path = artifact.artifact_path(bot, tmp_path / "data")
     artifact.save(artifact.train(bot), bot, path)
-    assert sorted(f.name for f in models.iterdir()) == sorted([path.name, "nlu-old4.pkl", "nlu-old3.pkl",
-                                                               "notes.txt"])
+    assert sorted(f.name for f in models.iterdir()) == sorted([
+        path.name, f"{prefix}-old4.pkl", f"{prefix}-old3.pkl", "nlu-other-bot-0123456789abcdef0123.pkl", "notes.txt"])
