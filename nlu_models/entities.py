@@ -11,6 +11,7 @@ plain number). A slot with the entity's name is filled from it.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -59,13 +60,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_fold_character = functools.lru_cache(maxsize=8192)(fold)  # every message is folded letter by letter
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """The folded text and, for each of its characters, where in ``text`` it came from: folding changes the
     length ("ß" -> "ss", "ﬁ" -> "fi", a combining accent -> nothing), and an entity's span is in the text."""
     pieces: list[str] = []
     origin: list[int] = []
     for position, character in enumerate(text):
-        folded = fold(character)
+        folded = _fold_character(character)
         pieces.append(folded)
         origin += [position] * len(folded)
     return "".join(pieces), origin
@@ -146,7 +150,7 @@ class EntityExtractor:
         for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
             for match in pattern.finditer(folded):
                 start, end = origin[match.start()], origin[match.end() - 1] + 1
-                while end < len(text) and not fold(text[end]):  # a combining accent belongs to its letter
+                while end < len(text) and not _fold_character(text[end]):  # a combining accent: its letter's
                     end += 1
                 found.append((1, start, end, Entity(name, values[match.group(0)], start, end, "lookup")))
         # Best first (rank, then longer, then earlier); a match overlapping one already kept is dropped. The

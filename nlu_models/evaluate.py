@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from bots.config import SUPPORTED_LANGUAGES
 from bots.errors import UserError
+from bots.located_yaml import DuplicateKeys, Mark, YamlError, load_text, mark_of
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
 
@@ -138,29 +138,28 @@ def read_examples(path: Path) -> list[Example]:
             examples.append(Example(item["text"], item["intent"], _language(lang, path, number)))
         return examples
     try:
-        document = yaml.compose(raw)
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not YAML: {exc}") from None
-    mapping = dict(_pairs(document)) if isinstance(document, yaml.MappingNode) else {}
-    nlu = mapping.get("nlu")
-    if not isinstance(nlu, yaml.MappingNode):
+        data = load_text(raw, str(path))  # the bot's own YAML reader: positions, duplicate keys, clear errors
+    except YamlError as exc:
+        raise UserError(str(exc)) from None
+    except DuplicateKeys as exc:
+        raise UserError(str(exc.errors[0])) from None
+    nlu = data.get("nlu") if isinstance(data, dict) else None
+    if not isinstance(nlu, dict):
         raise UserError(f"{path}: expected `language:` and `nlu:` (intent: [examples]), or a .jsonl file")
-    language_node = mapping.get("language")
-    stated = language_node.value if isinstance(language_node, yaml.ScalarNode) and not language_node.tag.endswith(
-        ":null") else None  # `language: ~` or nothing: the bot's default, as "lang": null in JSON Lines
-    language = _language(stated, path, language_node.start_mark.line + 1 if language_node is not None else 1)
-    for intent, texts in _pairs(nlu):
-        line = texts.start_mark.line + 1
-        if isinstance(texts, yaml.ScalarNode) and texts.tag.endswith(":null"):
+    stated = data.get("language")  # `language: ~` or nothing: the bot's default, as "lang": null in JSON Lines
+    language = _language(None if stated is None else str(stated), path, mark_of(data, "language", Mark("", 1, 1)).line)
+    for intent, texts in nlu.items():
+        if texts is None:
             continue  # `greet:` with no examples yet
-        if not isinstance(texts, yaml.SequenceNode) or not all(isinstance(t, yaml.ScalarNode) for t in texts.value):
-            raise UserError(f"{path}:{line}: the examples of intent {intent!r} must be a list of texts")
-        examples += [Example(str(t.value), intent, language) for t in texts.value if str(t.value).strip()]
+        if not isinstance(texts, list):
+            raise UserError(f"{path}:{mark_of(nlu, intent, nlu.mark).line}: the examples of intent {str(intent)!r} "
+                            "must be a list of texts")
+        for number, text in enumerate(texts):
+            if not isinstance(text, str):  # as the bot's own files: `yes` would be read as true, 42 as a number
+                raise UserError(f"{path}:{mark_of(texts, number, nlu.mark).line}: the examples of intent "
+                                f"{str(intent)!r} must be a list of texts (quote yes, no and numbers)")
+        examples += [Example(text, str(intent), language) for text in texts if text.strip()]
     return examples
-
-
-def _pairs(node: yaml.MappingNode) -> list[tuple[str, yaml.Node]]:
-    return [(str(key.value), value) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
 
 
 def _language(code: str | None, path: Path, line: int) -> str | None:

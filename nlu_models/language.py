@@ -105,7 +105,7 @@ class LanguageIdentifier:
         self._factory.set_seed(0)
         self._lock = threading.Lock()  # langdetect's factory is shared state
         self._stopwords = {code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
-                           - NEUTRAL_WORDS for code in self.languages}
+                           for code in self.languages}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -156,15 +156,14 @@ class LanguageIdentifier:
         total = sum(exp.values())
         return {code: value / total for code, value in exp.items()}
 
-    def _unmistakable(self, text: str, language: str, other: str, confidence: float) -> bool:
+    def _unmistakable(self, lowered: str, words: set[str], language: str, other: str, confidence: float) -> bool:
         """A word of ``language`` and not of ``other``: the bot's examples use it in the one and not the other
         ("bestellung", "merci" against English), it has letters only ``language`` writes ("cześć"), or it is
         a long word every statistic puts there, against the locale's prior ("rückerstattung", "fattura").
         A short word the examples never use ("haha", "nike", "asdf", "adidas") is no evidence."""
         only = _ONLY.get(language)
-        if only is not None and only.search(text.lower()):
+        if only is not None and only.search(lowered):
             return True
-        words = set(_WORD.findall(text.lower())) - NEUTRAL_WORDS
         if confidence >= LONG_WORD_CONFIDENCE and any(len(w) >= LONG_WORD for w in words):
             return True
         return bool(words) and all(language in (used := self._words.get(w, set())) and other not in used
@@ -185,8 +184,9 @@ class LanguageIdentifier:
     def identify(self, text: str, hints: LanguageHints,
                  features: tuple[np.ndarray, np.ndarray] | None = None) -> LanguageGuess:
         sticky = hints.thread_language if hints.thread_language in self.languages else None
-        fallback = sticky or (short_locale(hints.channel_locale) if short_locale(hints.channel_locale)
-                              in self.languages else None) or self.default_language
+        locale = short_locale(hints.channel_locale)
+        locale = locale if locale in self.languages else None
+        fallback = sticky or locale or self.default_language
         if len(self.languages) == 1:
             return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
         letters = [ch for ch in text if ch.isalpha()]
@@ -199,7 +199,8 @@ class LanguageIdentifier:
             return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
         if sum(1 for ch in letters if ch < "\u0250" or "\u1e00" <= ch <= "\u1eff") * 2 < len(letters):
             return LanguageGuess(fallback, 0.0)  # Arabic, Japanese, Korean...: none of our languages' scripts
-        distinct = set(_WORD.findall(text.lower())) - NEUTRAL_WORDS
+        lowered = text.lower()
+        distinct = set(_WORD.findall(lowered)) - NEUTRAL_WORDS
         if not distinct:
             return LanguageGuess(fallback, 0.0)  # "ok", "haha", "ok ok": every language says them
         one_word = len(distinct) <= 1  # "taxi taxi" is one word
@@ -211,9 +212,8 @@ class LanguageIdentifier:
         if sticky is not None and best != sticky:
             if confidence < SWITCH_CONFIDENCE:
                 return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
-        locale = short_locale(hints.channel_locale)
-        if sticky is None and one_word and locale in self.languages and best != locale:
-            if not self._unmistakable(text, best, locale, confidence):
+        if sticky is None and one_word and locale is not None and best != locale:
+            if not self._unmistakable(lowered, distinct, best, locale, confidence):
                 # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
                 # language: only a word the bot knows in the other language, or its letters, say otherwise
                 return LanguageGuess(fallback, 0.0)
