@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator
 
 from bots.errors import Problem, ProblemsError, UserError, validation_problems
 from bots.located_yaml import (
@@ -45,83 +45,15 @@ class ServerConfig(_Strict):
         return value.rstrip("/")
 
 
-class RestConnectorConfig(_Strict):
-    enabled: bool = True
-    token: str = ""
+def _connectors_model() -> type[BaseModel]:
+    """``connectors``: one section per registered channel, each validated by the channel's own model."""
+    from connectors.registry import channel_specs
+
+    fields: dict[str, Any] = {spec.name: (spec.config_model, spec.config_model()) for spec in channel_specs()}
+    return create_model("ConnectorsConfig", __base__=_Strict, **fields)
 
 
-class RateLimitConfig(_Strict):
-    messages: int = Field(20, ge=1)
-    per_seconds: float = Field(60.0, gt=0)
-
-
-class WebConnectorConfig(_Strict):
-    enabled: bool = True
-    # Pages allowed to embed the widget, as origins (https://shop.example). Empty: only this server's own
-    # origin (server.public_url). "*" allows any site.
-    allowed_origins: tuple[str, ...] = ()
-    # HMAC-SHA256 secret for signed customer ids from the business's site; empty: signed identities are off.
-    identity_secret: str = ""
-    websocket: bool = True
-    history_limit: int = Field(200, ge=1, le=5000)
-    rate_limit: RateLimitConfig = RateLimitConfig()
-    demo_page: bool = True
-
-    @field_validator("allowed_origins")
-    @classmethod
-    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for origin in value:
-            if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
-                raise ValueError(f"{origin!r} is not an origin like https://shop.example (no path, no trailing /)")
-        return value
-
-
-MESSENGER_ENV = {
-    "page_id": "MESSENGER_PAGE_ID",
-    "verify_token": "MESSENGER_VERIFY_TOKEN",
-    "app_secret": "MESSENGER_APP_SECRET",
-    "page_access_token": "MESSENGER_PAGE_ACCESS_TOKEN",
-    "graph_api_url": "MESSENGER_GRAPH_API_URL",
-}
-
-
-class MessengerConnectorConfig(_Strict):
-    """Facebook Messenger. On when a page access token and an app secret are set.
-
-    Each of the keys in MESSENGER_ENV may come from its environment variable, which wins over the file.
-    """
-
-    page_id: str = ""
-    verify_token: str = ""
-    app_secret: str = ""
-    page_access_token: str = ""
-    graph_api_url: str = "https://graph.facebook.com/v21.0"
-    app_id: str = ""  # our app's id: echoes from other app ids (or none) are a person writing from the Page inbox
-    appsecret_proof: bool = True
-    typing_indicators: bool = True
-    mark_seen: bool = True
-    fetch_profile_locale: bool = True
-    send_retries: int = Field(5, ge=0, le=20)
-    retry_base_seconds: float = Field(0.5, gt=0)
-    retry_max_seconds: float = Field(30.0, gt=0)
-    send_timeout_seconds: float = Field(20.0, gt=0)
-
-    @field_validator("graph_api_url")
-    @classmethod
-    def _graph_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL such as https://graph.facebook.com/v21.0")
-        return value.rstrip("/")
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.page_access_token and self.app_secret)
-
-
-class ConnectorsConfig(_Strict):
-    rest: RestConnectorConfig = RestConnectorConfig()
-    web: WebConnectorConfig = WebConnectorConfig()
-    messenger: MessengerConnectorConfig = MessengerConnectorConfig()
+ConnectorsConfig = _connectors_model()
 
 
 class ActionsConfig(_Strict):
@@ -166,7 +98,7 @@ class Config(_Strict):
     server: ServerConfig = ServerConfig()
     nlu: NluConfig = NluConfig()
     actions: ActionsConfig = ActionsConfig()
-    connectors: ConnectorsConfig = ConnectorsConfig()
+    connectors: ConnectorsConfig = ConnectorsConfig()  # type: ignore[valid-type]
     linking: LinkingConfig = LinkingConfig()
     data_dir: Path = Path("data")
 
@@ -231,16 +163,19 @@ def _substitute_env(value: Any, where: Mark, path: str, problems: list[Problem])
     return _ENV_REF.sub(replace, value)
 
 
-def _messenger_environment(merged: dict[str, Any]) -> None:
-    """MESSENGER_* environment variables win over the file, as the Messenger docs of this project promise."""
-    values = {key: os.environ[env] for key, env in MESSENGER_ENV.items() if os.environ.get(env)}
-    if not values:
-        return
-    connectors = dict(merged.get("connectors") or {})
-    messenger = dict(connectors.get("messenger") or {})
-    messenger.update(values)
-    connectors["messenger"] = messenger
-    merged["connectors"] = connectors
+def _channel_environment(merged: dict[str, Any]) -> None:
+    """A channel's environment variables (MESSENGER_*, ...) win over the file, as each channel documents."""
+    from connectors.registry import channel_specs
+
+    for spec in channel_specs():
+        values = {key: os.environ[env] for key, env in spec.env.items() if os.environ.get(env)}
+        if not values:
+            continue
+        connectors = dict(merged.get("connectors") or {})
+        section = dict(connectors.get(spec.name) or {})
+        section.update(values)
+        connectors[spec.name] = section
+        merged["connectors"] = connectors
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -269,7 +204,7 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
                                 f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)"))
         raise ProblemsError(problems)
     merged["data_dir"] = Path(os.environ.get(DATA_DIR_ENV) or "data")
-    _messenger_environment(merged)
+    _channel_environment(merged)
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.rpartition(".")
         target = merged

@@ -14,17 +14,15 @@ import logging
 import time
 from typing import Callable
 
-from bots.pipeline import Deliver, Pipeline
+from bots.threads.access import Threads
 
 log = logging.getLogger(__name__)
 RETRY_FAILED_SECONDS = 60.0
 
 
 class ReminderScheduler:
-    def __init__(self, pipeline: Pipeline, deliver: Deliver | None, *, max_sleep: float = 30.0,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.pipeline = pipeline
-        self.deliver = deliver
+    def __init__(self, threads: Threads, *, max_sleep: float = 30.0, clock: Callable[[], float] = time.time) -> None:
+        self.threads = threads
         self.max_sleep = max_sleep
         self.clock = clock
         self._wake = asyncio.Event()
@@ -36,11 +34,11 @@ class ReminderScheduler:
         self._wake.set()
 
     async def start(self) -> None:
-        self.pipeline.on_wake = self.poke
+        self.threads.pipeline.on_wake = self.poke
         self._task = asyncio.create_task(self._loop(), name="reminders")
 
     async def stop(self) -> None:
-        self.pipeline.on_wake = None
+        self.threads.pipeline.on_wake = None
         if self._task is not None:
             self._task.cancel()
             try:
@@ -51,19 +49,18 @@ class ReminderScheduler:
 
     async def fire_due(self) -> int:
         """Fire every due reminder once; returns how many fired."""
-        store = self.pipeline.store
         now = self.clock()
         fired = 0
-        for thread_id in await store.due_threads(now=now, limit=100 + len(self._failed)):
+        for thread_id in await self.threads.due_threads(now=now, limit=100 + len(self._failed)):
             if self._failed.get(thread_id, 0.0) > now:
                 continue
             try:
-                fired += await self.pipeline.fire_reminders(thread_id, self.deliver)
+                fired += await self.threads.fire_reminders(thread_id)
                 self._failed.pop(thread_id, None)
             except Exception as exc:  # one broken thread must not stop the others' reminders
                 log.exception("thread %s: firing its due reminders failed; they are dropped", thread_id)
                 try:
-                    await self.pipeline.drop_due_reminders(thread_id, f"{type(exc).__name__}: {exc}")
+                    await self.threads.drop_due_reminders(thread_id, f"{type(exc).__name__}: {exc}")
                 except Exception:  # the store itself fails: try again later, after the others
                     log.exception("thread %s: dropping its reminders failed; trying again in %gs", thread_id,
                                   RETRY_FAILED_SECONDS)
@@ -75,7 +72,7 @@ class ReminderScheduler:
             self._wake.clear()
             try:
                 await self.fire_due()
-                next_wake = await self.pipeline.store.next_wake()
+                next_wake = await self.threads.next_wake()
             except Exception:
                 log.exception("the reminder scheduler failed; retrying")
                 next_wake = None

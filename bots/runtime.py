@@ -18,12 +18,13 @@ from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import AskOp, Bot
 from bots.located_yaml import Mark
-from bots.linking.linker import ThreadLinker
 from bots.linking.tokens import LinkTokens, stored_secret
 from bots.live.bus import LiveBus, open_live_bus
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
 from bots.store.factory import is_shared, open_store
+from bots.threads.access import Threads
+from bots.threads.linking import ThreadLinker
 from nlu_models.artifact import load_or_train
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Runtime:
     load_result: LoadResult
     actions: ActionRunner
     linker: ThreadLinker
+    threads: Threads  # the unit of work: every lock and every store access of a running bot
     # Frames for open chat windows between workers of a shared store; None with the embedded SQLite.
     # Started and stopped by the server with the web connector's hub.
     live_bus: LiveBus | None = None
@@ -108,16 +110,17 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         try:
             engine = Engine(bot, public_url=config.public_url)
             actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
-            pipeline = Pipeline(bot, engine, store, store.thread_lock(), interpreter, actions,
-                                action_history=config.actions.tracker_events)
+            pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
+            locks = store.thread_lock()
             if is_shared(config.store) and not config.linking.secret:
                 log.warning("linking.secret is not set: links are signed with a secret kept in %s, which only "
                             "workers on this machine share; set it when workers run on several machines",
                             config.data_dir)
             secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
-            linker = ThreadLinker(store, pipeline.locks, LinkTokens(secret, config.linking.ttl_minutes * 60),
+            linker = ThreadLinker(store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60),
                                   messenger_page=config.linking.messenger_page, site_url=config.site_url)
-            yield Runtime(config, bot, store, pipeline, result, actions, linker, open_live_bus(config.store))
+            threads = Threads(store, locks, pipeline, linker)
+            yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))
         finally:
             await store.close()
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Awaitable, Callable, Literal, Union
 
 JSON = Any
 
@@ -28,6 +28,23 @@ class Identity:
 
     channel: str
     user_id: str
+
+
+# A link token (bots.linking.tokens) starts with this, so a channel can tell one from another ``ref``.
+LINK_TOKEN_PREFIX = "tl1="  # tells a link token from any other ref a Page uses (ads, campaigns)
+
+
+def is_link_token(value: str | None) -> bool:
+    return bool(value) and str(value).startswith(LINK_TOKEN_PREFIX)
+
+
+def is_text(value: str) -> bool:
+    """Valid Unicode text: JSON allows lone surrogates (\\ud800), which no store or channel can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def short_locale(locale: str | None) -> str | None:
@@ -244,6 +261,34 @@ class ThreadEvent:
     message_id: str | None = None
 
 
+# The kinds of events that come from outside (their ids are unique per thread) and start a turn.
+INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
+# A channel's word that a turn's replies went out (or never will): a redelivery does not send them again.
+SETTLED_KINDS = ("delivered", "delivery_failed")
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event of a thread's log with its place in it (``seq`` counts from 1)."""
+
+    thread_id: str
+    seq: int
+    event: ThreadEvent
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """What one turn did. ``committed`` are the events it appended, with their sequence numbers."""
+
+    thread_id: str
+    outbound: list[Outbound]
+    duplicate: bool = False
+    language: str | None = None
+    committed: tuple[StoredEvent, ...] = ()
+    message_tag: str | None = None  # the tag the flow that spoke declared, for sends outside a channel's window
+    channel: str = ""  # the identity channel the turn happened on ("" for a turn nobody started: a reminder)
+
+
 def outbound_from_json(data: dict[str, JSON]) -> Outbound:
     """The inverse of :func:`outbound_to_json`: a logged message, ready to be sent again."""
     def buttons(items: list[dict[str, str]]) -> tuple[Button, ...]:
@@ -265,3 +310,8 @@ def outbound_from_json(data: dict[str, JSON]) -> Outbound:
     if kind == "typing":
         return Typing(float(data.get("seconds", 1.0)))
     return Custom(dict(data.get("data") or {}))
+
+
+# Called with the thread's lock still held, so replies of one thread reach every channel in order.
+# It may return events about the delivery (a failed send, a refusal), which are added to the thread.
+Deliver = Callable[[TurnOutcome], Awaitable["list[ThreadEvent] | None"]]

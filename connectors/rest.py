@@ -17,13 +17,13 @@ import time
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict
 
-from bots.linking.linker import ThreadLinker
-from bots.pipeline import Pipeline
 from bots.rasa_shapes import rasa_button
 from bots.types import (
-    Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing, outbound_from_json,
+    Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, StoredEvent, Text, Typing, is_text,
 )
+from connectors.base import Channel, ChannelContext, ChannelSpec, Reach, RenderLimits, Sent, ThreadView
 
 log = logging.getLogger(__name__)
 CHANNEL = "rest"
@@ -86,15 +86,6 @@ def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
     return out
 
 
-def is_text(value: str) -> bool:
-    """Valid Unicode text: JSON allows lone surrogates (\\ud800), which no store or channel can carry."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def parse(body: Any, max_chars: int) -> Inbound:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
@@ -138,15 +129,31 @@ def parse(body: Any, max_chars: int) -> Inbound:
                    metadata=metadata, timestamp=time.time())
 
 
-class RestConnector:
-    name = CHANNEL
+class RestConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __init__(self, pipeline: Pipeline, *, token: str = "", max_chars: int = 4000,
-                 linker: ThreadLinker | None = None) -> None:
-        self.pipeline = pipeline
-        self.linker = linker  # makes "continue in Messenger / on the website" buttons real links
-        self.token = token
-        self.max_chars = max_chars
+    enabled: bool = True
+    token: str = ""  # a bearer token (or ?token=) every request must carry; empty: none needed
+
+
+class RestChannel(Channel):
+    name = CHANNEL
+    identity_channels = (CHANNEL,)
+    limits = RenderLimits()  # the client renders what it gets: no limits of its own
+    answers_later = True  # a request/response channel: messages sent in between wait for the next request
+
+    def __init__(self, context: ChannelContext) -> None:
+        self.threads = context.threads
+        self.token = context.config.token
+        self.max_chars = context.max_message_chars
+
+    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
+              live: bool = False) -> Reach:
+        return Reach(CHANNEL, "queued", "rest_next_request: answered with their next request on the REST channel")
+
+    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
+                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+        return Sent(ok=True)  # kept with the thread; the next turn on this channel answers them first
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -189,12 +196,7 @@ class RestConnector:
                for value in (hint, sender)):
             return web.json_response({"error": "'lang_hint' and 'sender' must be strings of at most 256 characters"},
                                      status=400)
-        thread_language = None
-        if sender:
-            thread_id = await self.pipeline.store.find(Identity(CHANNEL, sender))
-            snapshot = await self.pipeline.store.load(thread_id) if thread_id else None
-            thread_language = snapshot.state.get("language") if snapshot else None
-        result = await self.pipeline.understand(text, thread_language, hint)
+        result = await self.threads.understand(text, Identity(CHANNEL, sender) if sender else None, hint)
         return web.json_response(result.as_parse_data(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def webhook(self, request: web.Request) -> web.StreamResponse:
@@ -215,15 +217,10 @@ class RestConnector:
             inbound = parse(body, self.max_chars)
         except BadRequest as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        outcome = await self.pipeline.handle(inbound)
-        outbound = outcome.outbound
-        if outcome.duplicate and inbound.message_id:
-            # A retry of a message already processed (the first answer was lost, e.g. its worker died before
-            # replying): the same replies again, so retrying is safe for the client.
-            turn = await self.pipeline.store.turn_events(outcome.thread_id, inbound.message_id)
-            outbound = [outbound_from_json(e.event.data) for e in turn if e.event.kind == "bot"]
-        if self.linker is not None:
-            outbound = self.linker.resolve_buttons(outcome.thread_id, outbound, here=CHANNEL)
+        # A retry of a message already processed (the first answer was lost, e.g. its worker died before
+        # replying) gets the same replies again (``duplicate``), so retrying is safe for the client.
+        outcome = await self.threads.turn(inbound)
+        outbound = self.threads.resolve_links(outcome.thread_id, outcome.outbound, here=CHANNEL)
         messages = render(inbound.identity.user_id, outbound)
         if request.query.get("stream", "").lower() == "true":
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -233,3 +230,6 @@ class RestConnector:
             await response.write_eof()
             return response
         return web.json_response(messages, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+SPEC = ChannelSpec(name=CHANNEL, config_model=RestConfig, build=RestChannel)

@@ -396,13 +396,13 @@ async def _wait_for(predicate: Any, seconds: float = 10.0) -> None:
 
 
 async def test_a_reminder_reaches_messenger_inside_the_window(messenger_chat: tuple[Chat, Any]) -> None:
-    from bots.server.app import MESSENGER
+    from bots.server.admin import CHANNELS
     from bots.types import Identity
     from tests.test_messenger import deliver, envelope, text_event
 
     chat, graph = messenger_chat
     assert await deliver(chat.client, envelope(text_event("psid-1", "/remind", "m1"))) == 200
-    await chat.client.app[MESSENGER].idle()
+    await chat.client.app[CHANNELS]["messenger"].idle()
     assert [m["message"].get("text") for m in graph.messages("psid-1")] == ["I'll remind you in 1s."]
 
     async def reminded() -> bool:
@@ -421,7 +421,7 @@ async def test_a_reminder_reaches_messenger_inside_the_window(messenger_chat: tu
 
 
 async def test_a_reminder_outside_the_24_hour_window_is_not_sent(messenger_chat: tuple[Chat, Any]) -> None:
-    from bots.server.app import MESSENGER
+    from bots.server.admin import CHANNELS
     from bots.types import Identity
     from tests.test_messenger import deliver, envelope, text_event
 
@@ -429,7 +429,7 @@ async def test_a_reminder_outside_the_24_hour_window_is_not_sent(messenger_chat:
     event = text_event("psid-2", "/remind", "m2")
     event["timestamp"] = int((time.time() - 24 * 3600 - 5) * 1000)  # the person wrote just over a day ago
     assert await deliver(chat.client, envelope(event)) == 200
-    await chat.client.app[MESSENGER].idle()
+    await chat.client.app[CHANNELS]["messenger"].idle()
     thread_id = await chat.runtime.store.find(Identity("messenger", "psid-2"))
     assert thread_id is not None
 
@@ -677,14 +677,14 @@ async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_pat
 
 async def test_a_reminder_into_a_tagged_flow_goes_out_with_the_tag_after_the_window(
         messenger_chat: tuple[Chat, Any]) -> None:
-    from bots.server.app import MESSENGER
+    from bots.server.admin import CHANNELS
     from tests.test_messenger import deliver, envelope, text_event
 
     chat, graph = messenger_chat
     event = text_event("psid-3", "/remind_tagged", "m3")
     event["timestamp"] = int((time.time() - 24 * 3600 - 5) * 1000)
     assert await deliver(chat.client, envelope(event)) == 200
-    await chat.client.app[MESSENGER].idle()
+    await chat.client.app[CHANNELS]["messenger"].idle()
 
     async def sent() -> bool:
         return len(graph.messages("psid-3")) == 2

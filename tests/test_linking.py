@@ -101,7 +101,7 @@ async def test_a_token_is_used_once(tokens: LinkTokens, clock: Clock, tmp_path: 
 
 # --------------------------------------------------------------------------- merging two threads
 
-from bots.linking.linker import ThreadLinker  # noqa: E402
+from bots.threads.linking import ThreadLinker  # noqa: E402
 from bots.linking.merge import MergeInput, merge_threads  # noqa: E402
 from bots.store.local_lock import LocalThreadLock  # noqa: E402
 from bots.types import Identity, ThreadEvent  # noqa: E402

@@ -14,7 +14,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bots.runtime import Runtime, open_runtime
-from bots.server.app import MESSENGER, create_app
+from bots.server.app import create_app
+from bots.server.admin import CHANNELS
 from connectors.messenger.parse import parse_body
 from tests.conftest import demo_config
 from tests.fake_graph import FakeGraph
@@ -71,7 +72,7 @@ async def deliver(client: TestClient, body: dict[str, Any] | bytes, **sign_optio
 
 
 async def settle(client: TestClient) -> None:
-    await client.app[MESSENGER].idle()
+    await client.app[CHANNELS]["messenger"].idle()
 
 
 def texts_of(bodies: list[dict[str, Any]]) -> list[str]:
@@ -353,7 +354,7 @@ async def test_give_up_reasons_are_recorded_and_others_unaffected(tmp_path: Path
             graph.fail_next(person, code)
         await deliver(client, envelope(*(text_event(p, "hi", f"m-{p}") for p, _c, _r in cases),
                                        text_event("fine", "hi", "m-fine")))
-        await client.app[MESSENGER].idle()
+        await client.app[CHANNELS]["messenger"].idle()
         from bots.types import Identity
 
         for person, code, reason in cases:
@@ -363,7 +364,7 @@ async def test_give_up_reasons_are_recorded_and_others_unaffected(tmp_path: Path
         assert texts_of(graph.messages("fine")) == ["Hi there! How can I help you today?"]
         graph.fail_next("slow", 613, 613, 2, 1200)  # temporary: retried with backoff until it goes through
         await deliver(client, envelope(text_event("slow", "hi", "m-slow")))
-        await client.app[MESSENGER].idle()
+        await client.app[CHANNELS]["messenger"].idle()
         assert len([r for r in graph.requests if r.body and r.body["recipient"].get("id") == "slow"]) == 5
         assert texts_of(graph.messages("slow"))[-1] == "Hi there! How can I help you today?"
 
@@ -375,7 +376,7 @@ async def test_messaging_policy_outside_the_24_hour_window(server, graph: FakeGr
     from bots.types import Identity
 
     thread = await runtime.store.find(Identity("messenger", "p1"))
-    connector = client.app[MESSENGER]
+    connector = client.app[CHANNELS]["messenger"]
     headers = {"Authorization": "Bearer adm"}
     sent_before = len(graph.messages("p1"))
 
@@ -413,12 +414,12 @@ async def test_messaging_policy_outside_the_24_hour_window(server, graph: FakeGr
 async def test_events_stored_before_a_crash_are_processed_after_restart(tmp_path: Path, graph: FakeGraph) -> None:
     config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)})
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
-        connector = client.app[MESSENGER]
+        connector = client.app[CHANNELS]["messenger"]
         connector._dispatch = lambda row_id, event: None  # the process "dies" right after acknowledging
         assert await deliver(client, envelope(text_event("c1", "hi", "m-c1"), text_event("c1", "bye", "m-c2"))) == 200
         assert graph.messages("c1") == []
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
-        await client.app[MESSENGER].idle()
+        await client.app[CHANNELS]["messenger"].idle()
         assert texts_of(graph.messages("c1")) == ["Hi there! How can I help you today?", "Bye! Happy running 👋"]
         assert await runtime.store.pending_inbound("messenger") == []
 
@@ -463,7 +464,7 @@ async def test_a_flow_asking_for_more_than_messenger_shows_is_sent_whole_within_
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         quick = text_event("w1", "wide", "m-w1", quick_reply={"payload": "/wide"})
         await deliver(client, envelope(quick))
-        await client.app[MESSENGER].idle()
+        await client.app[CHANNELS]["messenger"].idle()
     assert graph.violations == []
     sent = graph.messages("w1")
     text = " ".join(m["message"]["text"] if "text" in m["message"] else m["message"]["attachment"]["payload"]["text"]
@@ -501,7 +502,7 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
     config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(
         graph, typing_indicators=False, mark_seen=False, send_retries=0)})
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
-        connector = client.app[MESSENGER]
+        connector = client.app[CHANNELS]["messenger"]
         original = connector.send
 
         async def dies_while_sending(*args: Any, **kwargs: Any) -> Any:
@@ -516,11 +517,11 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
         connector.send = original
         assert graph.messages("k1") == []
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
-        await client.app[MESSENGER].idle()  # the inbox still holds the event: it is replayed
+        await client.app[CHANNELS]["messenger"].idle()  # the inbox still holds the event: it is replayed
         assert texts_of(graph.messages("k1")) == ["Yes, I'm a bot: Stride's automated assistant. I can connect you "
                                                   "with a person from our team at any time."]
         await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))  # Facebook redelivers later
-        await client.app[MESSENGER].idle()
+        await client.app[CHANNELS]["messenger"].idle()
         assert len(graph.messages("k1")) == 1  # confirmed sent: not again
         from bots.types import Identity
 

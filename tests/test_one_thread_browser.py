@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestServer
 
 from bots.linking.tokens import LinkTokens
 from bots.runtime import Runtime, open_runtime
-from bots.server.app import MESSENGER, create_app
+from bots.server.app import create_app
+from bots.server.admin import CHANNELS
 from bots.types import Identity
 from tests.conftest import demo_config, free_port
 from tests.fake_graph import FakeGraph
@@ -59,7 +60,7 @@ async def webhook(server: TestServer, item: dict[str, object]) -> None:
     async with aiohttp.ClientSession() as session:
         async with session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response:
             assert response.status == 200
-    await server.app[MESSENGER].idle()
+    await server.app[CHANNELS]["messenger"].idle()
 
 
 async def test_website_to_messenger_and_back_in_chromium(server: TestServer, browser, runtime: Runtime,  # noqa: F811

@@ -31,7 +31,7 @@ def message(sender: str, text: str, message_id: str | None = None, channel: str 
 
 async def test_messages_of_one_thread_are_processed_in_arrival_order(demo_runtime: Runtime) -> None:
     texts = ["/size_help" if i % 2 == 0 else str(38 + i % 8) for i in range(30)]
-    outcomes = await asyncio.gather(*(demo_runtime.pipeline.handle(message("ana", t)) for t in texts))
+    outcomes = await asyncio.gather(*(demo_runtime.threads.turn(message("ana", t)) for t in texts))
     thread = outcomes[0].thread_id
     assert {o.thread_id for o in outcomes} == {thread}
     events = [e.event for e in await demo_runtime.store.events(thread, limit=10000)]
@@ -98,8 +98,8 @@ async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
 
 
 async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -> None:
-    first = await demo_runtime.pipeline.handle(message("bob", "hello", message_id="mid-1"))
-    again = await demo_runtime.pipeline.handle(message("bob", "hello", message_id="mid-1"))
+    first = await demo_runtime.threads.turn(message("bob", "hello", message_id="mid-1"))
+    again = await demo_runtime.threads.turn(message("bob", "hello", message_id="mid-1"))
     assert first.outbound and not first.duplicate
     assert again.duplicate and again.outbound == []
     events = await demo_runtime.store.events(first.thread_id)

@@ -17,9 +17,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bots.privacy import current_thread_id, export_thread, find_thread, forget_thread
+from bots.threads.privacy import current_thread_id, export_thread, find_thread, forget_thread
 from bots.runtime import open_runtime
-from bots.server.app import WEB, create_app
+from bots.server.app import create_app
+from bots.server.admin import CHANNELS
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
 from bots.types import Identity, ThreadEvent
@@ -279,7 +280,7 @@ async def test_admin_api_exports_and_forgets_a_customer(app_client: tuple[web.Ap
     async def tab(frame: dict[str, Any]) -> None:
         frames.append(frame)
 
-    await app[WEB].hub.subscribe(ana, tab)
+    await app[CHANNELS]["web"].hub.subscribe(ana, tab)
 
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         assert (await client.get(f"/api/threads/{ana}/export", headers=headers)).status == 401

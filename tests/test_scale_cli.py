@@ -36,7 +36,7 @@ async def converse_on_sqlite(config_path: Path) -> list[str]:
     async with open_runtime(config) as runtime:
         for n in range(12):
             for k, text in enumerate(("hi", "which size", "42", "bye")):
-                await runtime.pipeline.handle(Inbound(Identity("rest", f"u{n}"), "message", text=text,
+                await runtime.threads.turn(Inbound(Identity("rest", f"u{n}"), "message", text=text,
                                                       message_id=f"u{n}-{k}", timestamp=1000.0 + k))
         thread = await runtime.store.find(Identity("rest", "u0"))
         assert thread is not None

@@ -251,10 +251,9 @@ async def test_a_person_answers_a_website_visitor_live(client: TestClient, runti
     await tab.send(type="message", id="h1", text="I want to talk to a human")
     await tab.until_ack("h1")
     [thread] = await runtime.store.thread_ids()
-    web = client.app[__import__("bots.server.app", fromlist=["WEB"]).WEB]
-    result = await web.send_to_thread(thread, [__import__("bots.types", fromlist=["Text"]).Text("Hi, Anna here!")],
-                                      by_person="Anna")
-    assert result == {"sent": True, "channel": "web", "live_tabs": 1}
+    result = await runtime.threads.send(thread, [__import__("bots.types", fromlist=["Text"]).Text("Hi, Anna here!")],
+                                        by_person="Anna")
+    assert result == {"sent": True, "status": "delivered", "channel": "web", "live_tabs": 1}
     pushed = await tab.next("messages")
     assert pushed["messages"][0]["text"] == "Hi, Anna here!" and pushed["messages"][0]["by"] == "Anna"
     _again, ready = await open_tab(client, VISITOR)

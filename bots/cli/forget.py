@@ -26,7 +26,7 @@ from bots.atomic_file import write_atomically
 from bots.cli.admin_client import TIMEOUT_SECONDS, AdminClient, server_url
 from bots.config import Config, load_config
 from bots.errors import UserError
-from bots.privacy import export_thread, find_thread, forget_thread
+from bots.threads.privacy import export_thread, find_thread, forget_thread
 from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
 from bots.types import Identity

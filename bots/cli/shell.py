@@ -58,7 +58,7 @@ async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
         print(f"Chatting with {runtime.bot.name} as {sender!r}. Type :quit to leave, a number to press a button.")
         identity = Identity(CHANNEL, sender)
         choices: list[Button | QuickReply] = []
-        first = await runtime.pipeline.handle(Inbound(identity, "event", event="conversation_start",
+        first = await runtime.threads.turn(Inbound(identity, "event", event="conversation_start",
                                                       timestamp=time.time()))
         lines, choices = render(first.outbound)
         print("\n".join(lines))
@@ -100,13 +100,12 @@ async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
                         continue
                     text = choice.payload if isinstance(choice, QuickReply) else choice.value
                 inbound = Inbound(identity, "message", text=text, timestamp=time.time())
-            outcome = await runtime.pipeline.handle(inbound)
+            outcome = await runtime.threads.turn(inbound)
             lines, new_choices = render(outcome.outbound)
             if new_choices or outcome.outbound:
                 choices = new_choices
             if lines:
                 print("\n".join(lines))
             else:
-                snapshot = await runtime.store.load(outcome.thread_id)
-                handed_off = snapshot is not None and snapshot.state.get("handoff")
+                handed_off = await runtime.threads.is_handed_off(identity)
                 print("(no reply: a person has taken over this chat)" if handed_off else "(no reply)")

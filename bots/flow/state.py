@@ -47,6 +47,9 @@ class ThreadState:
     followups: dict[str, float] = field(default_factory=dict)
     # Changes when the log is rewritten (two threads merged): chat windows holding sequence numbers reload.
     epoch: str = ""
+    # Messages sent outside a turn that wait for the customer's next request on a channel that cannot push
+    # (the REST channel): channel -> sequence numbers in the log. The next turn there answers them first.
+    outbox: dict[str, list[int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -70,6 +73,7 @@ class ThreadState:
             "wake_at": self.wake_at,
             "followups": dict(self.followups),
             "epoch": self.epoch,
+            "outbox": {channel: list(seqs) for channel, seqs in self.outbox.items()},
         }
 
     @classmethod

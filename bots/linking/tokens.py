@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 from bots.atomic_file import write_atomically
+from bots.types import LINK_TOKEN_PREFIX as PREFIX, is_link_token
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 Purpose = Literal["to_messenger", "to_web"]
 RefusalReason = Literal["malformed", "forged", "expired", "replayed", "mismatched", "gone"]
-PREFIX = "tl1="  # tells a link token from any other ref a Page uses (ads, campaigns)
 
 
 class LinkRefused(Exception):
@@ -39,10 +39,6 @@ class LinkClaim:
     purpose: Purpose
     nonce: str
     expires_at: float
-
-
-def is_link_token(value: str | None) -> bool:
-    return bool(value) and str(value).startswith(PREFIX)
 
 
 class LinkTokens:

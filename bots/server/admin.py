@@ -14,12 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from bots.runtime import Runtime
-from connectors.messenger.connector import MessengerConnector
-from connectors.web import WebConnector
+from connectors.base import Channel
 
 RUNTIME = web.AppKey("runtime", Runtime)
-WEB = web.AppKey("web", WebConnector)
-MESSENGER = web.AppKey("messenger", MessengerConnector)
+CHANNELS = web.AppKey("channels", dict[str, Channel])  # the channels this server runs, by name
 
 
 def admin_guard(request: web.Request) -> web.Response | None:

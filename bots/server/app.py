@@ -15,17 +15,14 @@ import bots
 from bots.config import Config
 from bots.errors import UserError
 from bots.store.urls import redacted
-from bots.pipeline import TurnOutcome
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
-from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_body, admin_guard
+from bots.server.admin import CHANNELS, RUNTIME, admin_body, admin_guard
 from bots.server.followups import install as install_followups
 from bots.server.privacy_api import routes as privacy_routes
-from bots.types import Identity, Text, ThreadEvent
-from connectors.rest import RestConnector
-from connectors.messenger.connector import MessengerConnector
-from connectors.messenger.graph import GraphClient
-from connectors.web import WebConnector
+from bots.types import Identity, Text
+from connectors.base import Channel, ChannelContext
+from connectors.registry import channel_specs
 
 log = logging.getLogger(__name__)
 async def health(request: web.Request) -> web.Response:
@@ -50,15 +47,15 @@ async def thread_events(request: web.Request) -> web.Response:
         limit = min(max(1, int(request.query.get("limit", "1000"))), 10000)
     except ValueError:
         return web.json_response({"error": "after and limit must be integers"}, status=400)
-    snapshot = await runtime.store.load(thread_id)
-    if snapshot is None:
+    history = await runtime.threads.history(thread_id, after=after, limit=limit)
+    if history is None:
         return web.json_response({"error": f"no thread {thread_id}"}, status=404)
-    events = await runtime.store.events(thread_id, after=after, limit=limit)
-    identities = await runtime.store.identities(thread_id)
+    events = history.events
+    identities = await runtime.threads.identities(thread_id)
     return web.json_response({
         "thread_id": thread_id,
-        "version": snapshot.version,
-        "state": snapshot.state,
+        "version": history.version,
+        "state": history.state,
         "identities": [{"channel": i.channel, "user_id": i.user_id} for i in identities],
         "events": [{"seq": e.seq, "kind": e.event.kind, "timestamp": e.event.timestamp, "channel": e.event.channel,
                     "data": e.event.data} for e in events],
@@ -73,7 +70,7 @@ async def find_thread(request: web.Request) -> web.Response:
     channel, user_id = request.query.get("channel", ""), request.query.get("user_id", "")
     if not channel or not user_id:
         return web.json_response({"error": "give channel and user_id, e.g. ?channel=rest&user_id=ana"}, status=400)
-    thread_id = await runtime.store.find(Identity(channel, user_id))
+    thread_id = await runtime.threads.find(Identity(channel, user_id))
     if thread_id is None:
         return web.json_response({"error": f"no thread for {channel} user {user_id}"}, status=404)
     return web.json_response({"thread_id": thread_id})
@@ -84,7 +81,7 @@ async def release_handoff(request: web.Request) -> web.Response:
         return refused
     runtime = request.app[RUNTIME]
     thread_id = request.match_info["thread_id"]
-    released = await runtime.pipeline.release_handoff(thread_id, by="admin-api")
+    released = await runtime.threads.release_handoff(thread_id, by="admin-api")
     if not released:
         return web.json_response({"error": f"thread {thread_id} is not handed off"}, status=409)
     return web.json_response({"thread_id": thread_id, "handoff": False})
@@ -117,46 +114,25 @@ async def send_message(request: web.Request) -> web.Response:
         return web.json_response({"error": "give 'text', and optionally 'by' (a person's name) and 'tag'"},
                                  status=400)
     thread_id = request.match_info["thread_id"]
-    runtime = request.app[RUNTIME]
-    snapshot = await runtime.store.load(thread_id)
-    if snapshot is None:
+    result = await request.app[RUNTIME].threads.send(thread_id, [Text(text)], by_person=by, tag=tag)
+    if result is None:
         return web.json_response({"error": f"no thread {thread_id}"}, status=404)
-    if MESSENGER in request.app and snapshot.state.get("channel", "").startswith("messenger"):
-        result = await request.app[MESSENGER].send_to_thread(thread_id, [Text(text)], by_person=by, tag=tag)
-        return web.json_response(result, status=200 if result["sent"] else 409)
-    if WEB in request.app:  # the website: recorded, and shown live in every open tab (or on the next visit)
-        result = await request.app[WEB].send_to_thread(thread_id, [Text(text)], by_person=by)
-        return web.json_response(result)
-    return web.json_response({"error": "no channel to send this thread's messages on"}, status=409)
+    status = {"delivered": 200, "queued": 202}.get(result["status"], 409)
+    return web.json_response(result, status=status)
 
 
-class OutsideTurnDelivery:
-    """Where a turn nobody is waiting for (a reminder firing) is sent: the customer's current channel.
-
-    Messenger when they were last there and its policy allows it now (the
-    24-hour window, or the flow's message tag); otherwise the website, live
-    in open tabs or shown on the next visit. On the REST channel the replies
-    stay in the thread's history.
-    """
-
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
-
-    async def __call__(self, outcome: TurnOutcome) -> list[ThreadEvent] | None:
-        if not outcome.outbound:
-            return None
-        runtime = self.app[RUNTIME]
-        snapshot = await runtime.store.load(outcome.thread_id)
-        state = snapshot.state if snapshot else {}
-        events: list[ThreadEvent] = []
-        if MESSENGER in self.app and str(state.get("channel", "")).startswith("messenger"):
-            result, events = await self.app[MESSENGER].send_outside_turn(outcome.thread_id, state, outcome.outbound,
-                                                                         tag=outcome.message_tag)
-            if result["sent"]:
-                return events
-        if WEB in self.app and any(i.channel == "web" for i in await runtime.store.identities(outcome.thread_id)):
-            await self.app[WEB].deliver(outcome)
-        return events or None
+def build_channels(runtime: Runtime) -> list[Channel]:
+    """The channels config.yaml turns on, built from the registry (connectors/registry.py)."""
+    config = runtime.config
+    channels = []
+    for spec in channel_specs():
+        section = getattr(config.connectors, spec.name)
+        if spec.enabled(section):
+            channels.append(spec.build(ChannelContext(
+                threads=runtime.threads, config=section, public_url=config.public_url,
+                max_message_chars=config.server.max_message_chars, data_dir=config.data_dir,
+                live=runtime.live_bus, linking=config.linking)))
+    return channels
 
 
 def create_app(runtime: Runtime) -> web.Application:
@@ -173,44 +149,36 @@ def create_app(runtime: Runtime) -> web.Application:
     media = config.bot / "media"
     if media.is_dir():
         app.router.add_static("/media/", media, show_index=False, follow_symlinks=False)
-    if config.connectors.rest.enabled:
-        rest = RestConnector(runtime.pipeline, token=config.connectors.rest.token,
-                             max_chars=config.server.max_message_chars, linker=runtime.linker)
-        app.add_routes(rest.routes())
-    if config.connectors.web.enabled:
-        app[WEB] = WebConnector(runtime)
-        app.add_routes(app[WEB].routes())
+    channels = build_channels(runtime)
+    app[CHANNELS] = {channel.name: channel for channel in channels}
+    runtime.threads.attach(channels)
+    for channel in channels:
+        app.add_routes(channel.routes())
 
-        app.on_shutdown.append(lambda app: app[WEB].close_connections())
+    async def channels_lifetime(app: web.Application) -> AsyncIterator[None]:
+        for channel in channels:
+            await channel.start()  # a webhook channel processes what a previous run stored
+        yield
+        for channel in channels:
+            await channel.stop()
 
-        async def hub_lifetime(app: web.Application) -> AsyncIterator[None]:
-            await app[WEB].hub.start()  # with a shared store: frames from and to the other workers
-            yield
-            await app[WEB].hub.stop()
-
-        app.cleanup_ctx.append(hub_lifetime)
-    if config.connectors.messenger.enabled:
-        messenger = MessengerConnector(runtime, GraphClient(config.connectors.messenger))
-        app[MESSENGER] = messenger
-        app.add_routes(messenger.routes())
-
-        async def messenger_lifetime(app: web.Application) -> AsyncIterator[None]:
-            async with messenger.graph:
-                await messenger.start()  # what a previous run stored but did not process
-                yield
-                await messenger.stop()
-
-        app.cleanup_ctx.append(messenger_lifetime)
+    app.cleanup_ctx.append(channels_lifetime)
+    app.on_shutdown.append(lambda app: _closing(channels))
     app.router.add_post("/api/threads/{thread_id}/messages", send_message)
 
     async def reminders_lifetime(app: web.Application) -> AsyncIterator[None]:
-        scheduler = ReminderScheduler(runtime.pipeline, OutsideTurnDelivery(app))
+        scheduler = ReminderScheduler(runtime.threads)
         await scheduler.start()
         yield
         await scheduler.stop()
 
     app.cleanup_ctx.append(reminders_lifetime)
     return app
+
+
+async def _closing(channels: list[Channel]) -> None:
+    for channel in channels:
+        await channel.closing()
 
 
 async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | None" = None, *,

@@ -24,14 +24,12 @@ from aiohttp import web
 
 from bots.flow.engine import Turn
 from bots.flow.state import ThreadState
-from bots.followups import MESSENGER_CHANNELS, Campaign, CampaignError, eligible, parse_campaign
-from bots.pipeline import TurnOutcome
-from bots.server.admin import MESSENGER, RUNTIME, WEB, admin_body, admin_guard
-from bots.types import Identity, ThreadEvent
-from connectors.messenger.policy import decide
+from bots.followups import Campaign, CampaignError, eligible, parse_campaign
+from bots.server.admin import RUNTIME, admin_body, admin_guard
+from bots.threads.routing import Route
+from bots.types import ThreadEvent
 
 log = logging.getLogger(__name__)
-WEB_CHANNELS = ("web", "customer")
 PAGE = 500
 
 
@@ -76,7 +74,7 @@ class FollowupRunner:
     async def _threads(self) -> AsyncIterator[str]:
         after = ""
         while True:
-            page = await self.runtime.store.thread_ids(after=after, limit=PAGE)
+            page = await self.runtime.threads.thread_ids(after=after, limit=PAGE)
             for thread_id in page:
                 yield thread_id
             if len(page) < PAGE:
@@ -87,43 +85,22 @@ class FollowupRunner:
         flow = self.runtime.bot.flows.get(campaign.flow) if campaign.flow else None
         return (flow.message_tag if flow else None) or campaign.tag
 
-    def route(self, state: ThreadState, identities: list[Identity], campaign: Campaign, now: float,
-              live_tabs: int) -> tuple[str | None, str]:
-        """The channel allowed right now, and why; (None, reason) when there is none."""
-        refusal = ""
-        if MESSENGER in self.app and any(i.channel in MESSENGER_CHANNELS for i in identities):
-            seen = [state.last_inbound_by_channel[c] for c in MESSENGER_CHANNELS if c in state.last_inbound_by_channel]
-            decision = decide(max(seen, default=None), now, tag=self._tag(campaign))
-            if decision.allowed:
-                return "messenger", ("messenger_window: within 24 hours of their last Messenger message"
-                                     if decision.tag is None else f"messenger_tag: message tag {decision.tag}")
-            refusal = decision.reason
-        if WEB in self.app and any(i.channel in WEB_CHANNELS for i in identities):
-            if live_tabs:
-                return "web", "web_online: shown live in their open chat window"
-            return "web", "web_queued: shown when they next open the chat on the website" + (
-                f" (Messenger: {refusal.split(':')[0]})" if refusal else "")
-        return None, f"no_channel: Messenger refused ({refusal})" if refusal else (
-            "no_channel: no Messenger or website identity to reach them on")
-
-    async def _live_tabs(self, thread_id: str) -> int:
-        return await self.app[WEB].hub.online(thread_id) if WEB in self.app else 0
-
     async def plan(self, campaign: Campaign) -> list[Target]:
         runtime, now = self.runtime, time.time()
         targets: list[Target] = []
         async for thread_id in self._threads():
-            snapshot = await runtime.store.load(thread_id)
-            if snapshot is None:
+            state = await runtime.threads.state(thread_id)
+            if state is None:
                 continue
-            state = ThreadState.from_json(snapshot.state)
             reason = eligible(runtime.pipeline.engine, state, campaign, now)
             if reason is not None:
                 targets.append(Target(thread_id, "skipped", None, reason))
                 continue
-            channel, why = self.route(state, await runtime.store.identities(thread_id), campaign, now,
-                                      await self._live_tabs(thread_id))
-            targets.append(Target(thread_id, "would_send" if channel else "skipped", channel, why))
+            route = await runtime.threads.plan_route(thread_id, tag=self._tag(campaign))
+            if route is None or route.chosen is None:
+                targets.append(Target(thread_id, "skipped", None, _refusal(route)))
+            else:
+                targets.append(Target(thread_id, "would_send", route.chosen.channel, route.chosen.reason))
         return targets
 
     async def start(self, campaign: Campaign) -> CampaignRun:
@@ -173,46 +150,38 @@ class FollowupRunner:
     async def _send(self, campaign: Campaign, target: Target) -> None:
         runtime = self.runtime
         engine = runtime.pipeline.engine
-        identities = await runtime.store.identities(target.thread_id)
-        live_tabs = await self._live_tabs(target.thread_id)
-        chosen: dict[str, str | None] = {}
 
-        def make_turn(state: ThreadState, now: float) -> tuple[Turn, str] | str:
+        def make_turn(state: ThreadState, now: float, route: Route) -> tuple[Turn, str] | str:
             reason = eligible(engine, state, campaign, now)
             if reason is not None:
                 return reason
-            channel, why = self.route(state, identities, campaign, now, live_tabs)
-            if channel is None:
-                return why
-            chosen.update(channel=channel, why=why)
-            return engine.follow_up(state, now, campaign=campaign.name, channel=channel, flow=campaign.flow,
-                                    texts=campaign.texts), channel
+            if route.chosen is None:
+                return _refusal(route)
+            return engine.follow_up(state, now, campaign=campaign.name, channel=route.chosen.channel,
+                                    flow=campaign.flow, texts=campaign.texts), route.chosen.channel
 
-        delivery: dict[str, Any] = {}
-
-        async def deliver(outcome: TurnOutcome) -> list[ThreadEvent] | None:
-            if chosen.get("channel") == "messenger":
-                snapshot = await runtime.store.load(outcome.thread_id)
-                state = snapshot.state if snapshot else {}
-                result, events = await self.app[MESSENGER].send_outside_turn(
-                    outcome.thread_id, state, outcome.outbound, tag=outcome.message_tag or campaign.tag)
-                delivery.update(result)
-                return events
-            await self.app[WEB].deliver(outcome)
-            delivery["sent"] = True
-            return None
-
-        result = await runtime.pipeline.follow_up(target.thread_id, make_turn, deliver)
+        result = await runtime.threads.follow_up(target.thread_id, make_turn, tag=self._tag(campaign))
         if isinstance(result, str):
             target.status, target.channel, target.reason = "skipped", None, result
-        elif delivery.get("sent"):
-            target.status, target.channel, target.reason = "sent", chosen["channel"], str(chosen["why"])
+            return
+        _outcome, reach, sent = result
+        target.channel = reach.channel
+        if sent.ok:
+            target.status, target.reason = "sent", reach.reason
         else:
-            target.status, target.channel = "failed", chosen.get("channel")
-            target.reason = f"send_failed: {delivery.get('reason', 'no reply was sent')}"
+            target.status, target.reason = "failed", f"send_failed: {sent.reason or 'no reply was sent'}"
             # not received: a later run of the campaign may try this thread again
-            await runtime.pipeline.amend(target.thread_id, lambda state, now: _unmark(state, campaign.name, now,
-                                                                                      target.reason))
+            await runtime.threads.amend(target.thread_id, lambda state, now: _unmark(state, campaign.name, now,
+                                                                                     target.reason))
+
+
+def _refusal(route: Route | None) -> str:
+    """Why nobody can be reached, in the campaign report's words."""
+    if route is None:
+        return "gone: the thread was merged or deleted since"
+    if not route.considered:
+        return "no_channel: no channel identity to reach them on"
+    return "no_channel: " + route.refusal
 
 
 def _unmark(state: ThreadState, campaign: str, now: float, reason: str) -> list[ThreadEvent]:

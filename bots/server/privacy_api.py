@@ -5,12 +5,9 @@ They share the admin API's bearer-token guard (bots.server.admin).
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
-from bots.privacy import export_thread, forget_thread
-from bots.server.admin import RUNTIME, WEB, admin_guard
+from bots.server.admin import RUNTIME, admin_guard
 
 
 async def export(request: web.Request) -> web.Response:
@@ -18,7 +15,7 @@ async def export(request: web.Request) -> web.Response:
     if (refused := admin_guard(request)) is not None:
         return refused
     thread_id = request.match_info["thread_id"]
-    data = await export_thread(request.app[RUNTIME].store, thread_id)
+    data = await request.app[RUNTIME].threads.export(thread_id)
     if data is None:
         return web.json_response({"error": f"no thread {thread_id}"}, status=404)
     return web.json_response(data)
@@ -30,11 +27,9 @@ async def forget(request: web.Request) -> web.Response:
         return refused
     runtime = request.app[RUNTIME]
     thread_id = request.match_info["thread_id"]
-    data = await forget_thread(runtime.store, runtime.pipeline.locks, thread_id, now=time.time())
+    data = await runtime.threads.forget(thread_id)  # open chat windows of it are told it is gone
     if data is None:
         return web.json_response({"error": f"no thread {thread_id}"}, status=404)
-    if WEB in request.app:  # open widget tabs still show the conversation: tell them it is gone
-        await request.app[WEB].hub.publish(data["thread_id"], {"type": "reset"})
     return web.json_response({"deleted": True, "thread_id": data["thread_id"], "identities": data["identities"],
                               "export": data})
 

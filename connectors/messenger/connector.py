@@ -23,10 +23,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from bots.linking.tokens import LinkRefused, is_link_token
-from bots.pipeline import TurnOutcome, outbound_event
-from bots.runtime import Runtime
-from bots.types import Identity, Inbound, Outbound, ThreadEvent
+from bots.types import Identity, Inbound, Outbound, StoredEvent, ThreadEvent, TurnOutcome, is_link_token
+from connectors.base import Channel, ChannelContext, InboxItem, Reach, RenderLimits, Sent, ThreadView
 from connectors.messenger.graph import GraphClient, SendResult
 from connectors.messenger.parse import MessengerEvent, locale_language, parse_body, parse_item
 from connectors.messenger.policy import decide
@@ -53,13 +51,19 @@ def recipient_of(identity: Identity) -> dict[str, str]:
     return {"id": identity.user_id} if identity.channel == CHANNEL else {"user_ref": identity.user_id}
 
 
-class MessengerConnector:
+class MessengerChannel(Channel):
     name = CHANNEL
+    identity_channels = (CHANNEL, USER_REF_CHANNEL)
+    limits = RenderLimits(text_chars=2000, buttons=3, quick_replies=13, cards=10, button_title_chars=20,
+                          quick_reply_title_chars=20, card_title_chars=80)
 
-    def __init__(self, runtime: Runtime, graph: GraphClient, clock: Callable[[], float] = time.time) -> None:
-        self.runtime = runtime
-        self.config = runtime.config.connectors.messenger
-        self.graph = graph
+    def __init__(self, context: ChannelContext, graph: GraphClient | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.threads = context.threads
+        self.config = context.config
+        self.inbox = context.threads.inbox(CHANNEL)
+        self.graph = graph or GraphClient(self.config)
+        self.messenger_page = getattr(context.linking, "messenger_page", "")
         self.clock = clock
         self._queues: dict[tuple[str, str], deque[tuple[int, MessengerEvent]]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -74,8 +78,9 @@ class MessengerConnector:
         return [web.get("/webhooks/messenger", self.verify), web.post("/webhooks/messenger", self.webhook)]
 
     async def start(self) -> None:
-        """Process what a previous run stored but did not finish (crash recovery)."""
-        pending = await self.runtime.store.pending_inbound(CHANNEL, limit=100_000)
+        """Open the Graph API client; process what a previous run stored but did not finish (crash recovery)."""
+        await self.graph.__aenter__()
+        pending = await self.inbox.pending(limit=100_000)
         if pending:
             log.info("Messenger: processing %d event(s) left from the last run", len(pending))
         for row_id, payload in pending:
@@ -86,6 +91,7 @@ class MessengerConnector:
         while self._workers:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
         await self._flush_done()
+        await self.graph.__aexit__(None, None, None)
 
     async def idle(self) -> None:
         """Wait until every stored event has been processed (tests and benchmarks)."""
@@ -145,9 +151,9 @@ class MessengerConnector:
                 log.warning("Messenger webhook: %d event(s) for other pages ignored", len(others))
             events = [e for e in events if not e.page_id or e.page_id == self.config.page_id]
         if events:
-            items = [(e.key, json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby},
-                                        ensure_ascii=False)) for e in events]
-            ids = await self.runtime.store.enqueue_inbound(CHANNEL, items, now=self.clock())
+            items = [InboxItem(e.key, json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby},
+                                                 ensure_ascii=False), identity_of(e)) for e in events]
+            ids = await self.inbox.enqueue(items, now=self.clock())
             for row_id, event in zip(ids, events):
                 if row_id is not None:  # None: a redelivery of an event stored before
                     self._dispatch(row_id, event)
@@ -189,7 +195,7 @@ class MessengerConnector:
     async def _flush_done(self) -> None:
         done, self._done = self._done, []
         if done:
-            await self.runtime.store.finish_inbound(done, now=self.clock())
+            await self.inbox.finish(done, now=self.clock())
 
     async def _locale(self, psid: str) -> str | None:
         cached = self._locales.get(psid)
@@ -289,7 +295,7 @@ class MessengerConnector:
         if interactive and event.psid and self.config.fetch_profile_locale:
             locale = await self._locale(event.psid)
         recipient = recipient_of(identity)
-        if interactive and await self._handed_off(identity):
+        if interactive and await self.threads.is_handed_off(identity):
             interactive = False  # a person has the chat: no "seen", no typing bubble from the bot
         actions = [action for action, wanted in (("mark_seen", self.config.mark_seen),
                                                  ("typing_on", self.config.typing_indicators)) if wanted and interactive]
@@ -300,8 +306,7 @@ class MessengerConnector:
             inbound = await self._redeem_link(inbound)
             if inbound.event == "conversation_start" and answered:
                 continue  # a referral flow greeted already
-            outcome = await self.runtime.pipeline.handle(
-                inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
+            outcome = await self.threads.turn(inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
             answered = answered or bool(outcome.outbound)
 
     async def _redeem_link(self, inbound: Inbound) -> Inbound:
@@ -315,7 +320,7 @@ class MessengerConnector:
         """
         identity = inbound.identity
         if inbound.kind == "message" and inbound.text.strip() in (LINK_ACCEPT, LINK_DECLINE):
-            held = self.runtime.linker.take(identity)
+            held = self.threads.take_link(identity)
             if inbound.text.strip() == LINK_DECLINE:
                 return inbound  # the flows say that this chat goes on as it was
             if held is None:
@@ -330,47 +335,35 @@ class MessengerConnector:
 
     async def _link(self, inbound: Inbound, token: str, *, confirmed: bool, context: dict[str, Any]) -> Inbound:
         identity = inbound.identity
-        try:
-            result = await self.runtime.linker.redeem(token, "to_messenger", identity, confirmed=confirmed)
-        except LinkRefused as exc:
-            log.warning("Messenger %s:%s: link refused (%s: %s)", identity.channel, identity.user_id, exc.reason,
-                        exc.detail)
+        result = await self.threads.redeem_link(token, identity, to=CHANNEL, confirmed=confirmed)
+        if result.status == "refused":
             return dataclasses.replace(inbound, kind="event", text="", event="link_refused",
-                                       data={"reason": exc.reason, "from": "web", **context})
-        if result.needs_confirmation:
-            self.runtime.linker.hold(identity, token, "to_messenger")
+                                       data={"reason": result.reason, "from": "web", **context})
+        if result.status == "confirm":
+            self.threads.hold_link(identity, token, CHANNEL)
             return dataclasses.replace(inbound, kind="event", text="", event="link_confirm",
                                        data={"from": "web", **context})
         return dataclasses.replace(inbound, kind="event", text="", event="thread_linked", data={
-            "from": "web", "merged": result.merged_from is not None, "again": result.already_linked, **context})
-
-    async def _handed_off(self, identity: Identity) -> bool:
-        thread_id = await self.runtime.store.find(identity)
-        snapshot = await self.runtime.store.load(thread_id) if thread_id else None
-        return bool(snapshot and snapshot.state.get("handoff"))
+            "from": "web", "merged": result.merged, "again": result.again, **context})
 
     async def _link_prior_message(self, event: MessengerEvent, identity: Identity) -> None:
         """A checkbox-plugin user's first message carries the user_ref they opted in with: same thread."""
         prior = event.body.get("prior_message")
-        if not (isinstance(prior, dict) and prior.get("identifier") and event.psid):
-            return
-        store = self.runtime.store
-        ref_thread = await store.find(Identity(USER_REF_CHANNEL, str(prior["identifier"])))
-        if ref_thread is not None and await store.find(identity) is None:
-            await store.link(identity, ref_thread, now=self.clock())
+        if isinstance(prior, dict) and prior.get("identifier") and event.psid:
+            await self.threads.join(identity, Identity(USER_REF_CHANNEL, str(prior["identifier"])))
 
     async def _deliver(self, recipient: dict[str, str], outcome: TurnOutcome) -> list[ThreadEvent] | None:
         """Replies to something the person just did: inside the 24-hour window by definition."""
         if not outcome.outbound:
             return None
-        return await self.send(recipient, outcome.outbound, messaging_type="RESPONSE", tag=None,
+        return await self.send_bodies(recipient, outcome.outbound, messaging_type="RESPONSE", tag=None,
                                thread_id=outcome.thread_id)
 
-    async def send(self, recipient: dict[str, str], messages: list[Outbound], *, messaging_type: str,
+    async def send_bodies(self, recipient: dict[str, str], messages: list[Outbound], *, messaging_type: str,
                    tag: str | None, thread_id: str | None = None) -> list[ThreadEvent]:
         """Send in order; stop at the first failure and return the events to record about it."""
         if thread_id is not None:  # "Continue on the website" buttons get a fresh link to this thread
-            messages = self.runtime.linker.resolve_buttons(thread_id, messages, here=CHANNEL)
+            messages = self.threads.resolve_links(thread_id, messages, here=CHANNEL)
         rendered = render_all(messages)
         for adjustment in rendered.adjustments:
             log.warning("Messenger: %s", adjustment)
@@ -385,52 +378,27 @@ class MessengerConnector:
         # the proof a restart looks for: without it, a redelivered event sends these replies again
         return [ThreadEvent("delivered", {"channel": CHANNEL, "messages": len(rendered.bodies)}, now, CHANNEL)]
 
-    async def send_to_thread(self, thread_id: str, messages: list[Outbound], *, by_person: str | None = None,
-                             tag: str | None = None) -> dict[str, Any]:
-        """Send outside a turn (a person's reply, a follow-up), under the messaging policy; records the outcome."""
-        runtime = self.runtime
-        async with runtime.pipeline.locks.lock(f"thread:{thread_id}"):
-            snapshot = await runtime.store.load(thread_id)
-            if snapshot is None:
-                return {"sent": False, "reason": "no_messenger_identity"}
-            result, events = await self.send_outside_turn(thread_id, snapshot.state, messages, by_person=by_person,
-                                                          tag=tag)
-            if result.get("reason") == "no_messenger_identity":
-                return result
-            now = self.clock()
-            if result["sent"] or result.get("attempted"):
-                events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + [
-                    e for e in events if e.kind == "delivery_failed"]
-            await runtime.store.commit(thread_id, snapshot.state, events, expected_version=snapshot.version, now=now)
-            result.pop("attempted", None)
-            return result
+    # ------------------------------------------------------------------ outside a turn
 
-    async def send_outside_turn(self, thread_id: str, state: dict[str, Any], messages: list[Outbound], *,
-                                by_person: str | None = None, tag: str | None = None
-                                ) -> tuple[dict[str, Any], list[ThreadEvent]]:
-        """Policy check and send, the caller holding the thread's lock; returns the result and events to record.
-
-        The events are a refusal, a failed delivery or the ``delivered`` marker;
-        the messages themselves are recorded by the caller (a turn has already
-        committed them).
-        """
-        identities = [i for i in await self.runtime.store.identities(thread_id)
-                      if i.channel in (CHANNEL, USER_REF_CHANNEL)]
-        if not identities:
-            return {"sent": False, "reason": "no_messenger_identity"}, []
-        now = self.clock()
-        seen = state.get("last_inbound_by_channel") or {}
-        last = max([seen[c] for c in (CHANNEL, USER_REF_CHANNEL) if c in seen], default=None)
-        decision = decide(last, now, tag=tag or state.get("message_tag"), by_person=by_person is not None)
+    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
+              live: bool = False) -> Reach:
+        """Messenger's policy: the 24-hour window, message tags, HUMAN_AGENT for a person (7 days)."""
+        if not any(i.channel in self.identity_channels for i in thread.identities):
+            return Reach(CHANNEL, "refused", "no_messenger_identity")
+        decision = decide(thread.last_inbound_on(self.identity_channels), now, tag=tag, by_person=by_person)
         if not decision.allowed:
-            return {"sent": False, "reason": decision.reason}, [
-                ThreadEvent("send_refused", {"channel": CHANNEL, "reason": decision.reason, "by": by_person},
-                            now, CHANNEL)]
-        events = await self.send(recipient_of(identities[-1]), messages, messaging_type=decision.messaging_type,
-                                 tag=decision.tag, thread_id=thread_id)
+            return Reach(CHANNEL, "refused", decision.reason)
+        why = ("messenger_window: within 24 hours of their last Messenger message" if decision.tag is None
+               else f"messenger_tag: message tag {decision.tag}")
+        return Reach(CHANNEL, "now", why, {"messaging_type": decision.messaging_type, "tag": decision.tag})
+
+    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
+                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+        identities = [i for i in thread.identities if i.channel in self.identity_channels]
+        events = await self.send_bodies(recipient_of(identities[-1]), messages,
+                                        messaging_type=reach.detail["messaging_type"], tag=reach.detail["tag"])
         failures = [e for e in events if e.kind == "delivery_failed"]
-        result: dict[str, Any] = {"sent": not failures, "messaging_type": decision.messaging_type,
-                                  "tag": decision.tag, "attempted": True}
-        if failures:
-            result["reason"] = failures[0].data["reason"]
-        return result, events
+        return Sent(ok=not failures, events=tuple(events), reason=failures[0].data["reason"] if failures else "")
+
+    def link_for(self, token: str) -> str | None:
+        return f"https://m.me/{self.messenger_page}?ref={token}" if self.messenger_page else None

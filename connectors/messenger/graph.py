@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bots.config import MessengerConnectorConfig
+from connectors.messenger.config import MessengerConfig
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def classify(status: int, body: Any) -> SendResult:
 
 
 class GraphClient:
-    def __init__(self, config: MessengerConnectorConfig, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, config: MessengerConfig, session: aiohttp.ClientSession | None = None) -> None:
         self.config = config
         self._session = session
         self._owns_session = session is None

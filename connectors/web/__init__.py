@@ -1,5 +1,9 @@
 """The website chat widget: served files, a WebSocket endpoint and its HTTP fallback."""
 
-from connectors.web.connector import WebConnector
+from connectors.base import ChannelSpec
+from connectors.web.config import WebConfig
+from connectors.web.connector import WebChannel
 
-__all__ = ["WebConnector"]
+SPEC = ChannelSpec(name="web", config_model=WebConfig, build=WebChannel)
+
+__all__ = ["SPEC", "WebChannel", "WebConfig"]

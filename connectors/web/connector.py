@@ -22,18 +22,15 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bots.pipeline import TurnOutcome, outbound_event
-from bots.store.base import StoredEvent
-from bots.runtime import Runtime
-from bots.types import Identity, Inbound
-from connectors.rest import is_text
+from bots.types import Identity, Inbound, Outbound, StoredEvent, TurnOutcome, is_text
+from connectors.base import (
+    Channel, ChannelContext, History, Reach, RenderLimits, Sent, ThreadView,
+)
 from connectors.web import demo
 from connectors.web.hub import LiveHub
 from connectors.web.identity import (
     CUSTOMER_CHANNEL, WEB_CHANNEL, IdentityError, check_customer, check_visitor_id,
 )
-from bots.linking.tokens import LinkRefused
-from bots.store.base import new_thread_id
 from connectors.web.ratelimit import RateLimiter
 from connectors.web.render import SHOWN_KINDS, chat_items
 
@@ -85,27 +82,34 @@ class Session:
         return Identity(WEB_CHANNEL, self.visitor_id)
 
 
-class WebConnector:
+class WebChannel(Channel):
     name = WEB_CHANNEL
+    identity_channels = (WEB_CHANNEL, CUSTOMER_CHANNEL)
+    limits = RenderLimits()  # the widget shows every message of the neutral model as it is
+    mirrors = True  # open chat windows show the whole thread, also what happens on Messenger
 
-    def __init__(self, runtime: Runtime, hub: LiveHub | None = None) -> None:
-        self.runtime = runtime
-        self.config = runtime.config.connectors.web
-        self.max_chars = runtime.config.server.max_message_chars
-        self.hub = hub or LiveHub(runtime.live_bus)
+    def __init__(self, context: ChannelContext, hub: LiveHub | None = None) -> None:
+        self.threads = context.threads
+        self.config = context.config
+        self.max_chars = context.max_message_chars
+        self.hub = hub or LiveHub(context.live)
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
         # site events (page views) have their own, larger allowance: browsing must not silence typing
         self.event_limiter = RateLimiter(self.config.rate_limit.messages * 3, self.config.rate_limit.per_seconds)
         # per network address, so fresh visitor ids do not buy fresh allowances (generous: offices share one)
         self.address_limiter = RateLimiter(self.config.rate_limit.messages * 10, self.config.rate_limit.per_seconds)
-        public = re.match(r"^https?://[^/]+", runtime.config.public_url)
+        public = re.match(r"^https?://[^/]+", context.public_url)
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
-        runtime.linker.on_merged.append(self._merged)
-        runtime.pipeline.observers.append(self._mirror)
         self._sockets: set[web.WebSocketResponse] = set()
         self._closing: set[asyncio.Future[Any]] = set()
 
-    async def close_connections(self) -> None:
+    async def start(self) -> None:
+        await self.hub.start()  # with a shared store: frames from and to the other workers
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+
+    async def closing(self) -> None:
         """The server is stopping: tell open tabs to go (they reconnect, to another worker if there is one)
         instead of the shutdown waiting for every tab to leave by itself."""
         for ws in list(self._sockets):
@@ -191,30 +195,30 @@ class WebConnector:
             raise FrameError("bad_frame", "'after' must be a non-negative integer")
         identity = Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
         link = await self._redeem(frame.get("link"), identity, confirmed=frame.get("confirm") is True)
-        thread_id = await self._thread_for(Identity(WEB_CHANNEL, visitor_id), customer_id)
+        thread_id = await self.threads.open_thread(
+            Identity(WEB_CHANNEL, visitor_id), signed_in=Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else None)
         if link is not None and link["status"] != "confirm" and not link.get("again"):
             # flows greet with context ("still looking at ..."), or explain a refused link, in the bot's words
             event = "thread_linked" if link["status"] == "linked" else "link_refused"
             data = {k: v for k, v in link.items() if k in ("from", "merged", "reason")}
-            await self.runtime.pipeline.handle(Inbound(identity, "event", event=event, data=data,
-                                                       language_hint=locale, timestamp=time.time()),
-                                               deliver=self.deliver)
-        store = self.runtime.store
-        started = bool(await store.tail(thread_id, SHOWN_KINDS, 1))
-        snapshot = await store.load(thread_id)
-        epoch = thread_epoch(thread_id, snapshot.state if snapshot else {})
+            await self.threads.turn(Inbound(identity, "event", event=event, data=data, language_hint=locale,
+                                            timestamp=time.time()), deliver=self.deliver)
+        history = await self.threads.history(thread_id, kinds=SHOWN_KINDS, limit=self.config.history_limit)
+        version, state = (history.version, history.state) if history else (0, {})
+        epoch = thread_epoch(thread_id, state)
         # A tab that knew another thread or an older log (merged, forgotten) loads the history afresh.
         known = frame.get("epoch")
-        reset = bool(after) and ((known is not None and known != epoch) or after > (snapshot.version if snapshot else 0))
+        reset = bool(after) and ((known is not None and known != epoch) or after > version)
         if after and not reset:
-            events = await store.events(thread_id, after=after, limit=self.config.history_limit * 20)
-            messages = chat_items(events)[-self.config.history_limit:]
+            since = await self.threads.history(thread_id, after=after, limit=self.config.history_limit * 20)
+            messages = chat_items(since.events if since else ())[-self.config.history_limit:]
         else:
-            messages = chat_items(await store.tail(thread_id, SHOWN_KINDS, self.config.history_limit))
-        session = Session(visitor_id, thread_id, locale, customer_id, snapshot.version if snapshot else 0)
+            messages = chat_items(history.events if history else ())
+        started = bool(history and history.started)
+        session = Session(visitor_id, thread_id, locale, customer_id, version)
         ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
-                 "language": (snapshot.state.get("language") if snapshot else None),
-                 "continue_in_messenger": bool(self.runtime.linker.messenger_page), "epoch": epoch,
+                 "language": state.get("language"),
+                 "continue_in_messenger": self.threads.link_offered("messenger"), "epoch": epoch,
                  "reset": reset}
         if link is not None:
             ready["link"] = link
@@ -229,54 +233,25 @@ class WebConnector:
         """
         if token is None or token == "":
             return None
-        try:
-            if not isinstance(token, str):
-                raise LinkRefused("malformed", "not a link token")
-            result = await self.runtime.linker.redeem(token, "to_web", identity, confirmed=confirmed)
-        except LinkRefused as exc:
-            log.warning("web %s:%s: link refused (%s: %s)", identity.channel, identity.user_id, exc.reason, exc.detail)
-            return {"status": "refused", "from": "messenger", "reason": exc.reason,
-                    "message": LINK_REFUSALS.get(exc.reason, LINK_REFUSALS["malformed"])}
-        if result.needs_confirmation:
+        if not isinstance(token, str):
+            return {"status": "refused", "from": "messenger", "reason": "malformed",
+                    "message": LINK_REFUSALS["malformed"]}
+        result = await self.threads.redeem_link(token, identity, to="web", confirmed=confirmed)
+        if result.status == "refused":
+            return {"status": "refused", "from": "messenger", "reason": result.reason,
+                    "message": LINK_REFUSALS.get(result.reason, LINK_REFUSALS["malformed"])}
+        if result.status == "confirm":
             return {"status": "confirm", "from": "messenger", "message": LINK_CONFIRM}
-        return {"status": "linked", "from": "messenger", "merged": result.merged_from is not None,
-                "again": result.already_linked}
+        return {"status": "linked", "from": "messenger", "merged": result.merged, "again": result.again}
 
     async def link_url(self, session: Session, to: object) -> str:
         """A fresh "Continue in Messenger" link for the tab's thread."""
         if to != "messenger":
             raise FrameError("bad_frame", "'to' must be 'messenger'")
-        thread_id = await self.runtime.store.find(session.identity)  # now, not when the tab said hello
-        url = self.runtime.linker.link_url(thread_id, "messenger") if thread_id else None
+        url = await self.threads.link_url(session.identity, "messenger")  # its thread now, not at hello
         if url is None:
             raise FrameError("link_unavailable", "Continuing in Messenger is not available here.")
         return url
-
-    async def _thread_for(self, visitor: Identity, customer_id: str | None) -> str:
-        """The thread a tab shows: the signed-in customer's own (the same on every device), else the visitor's.
-
-        A visitor who signs in for the first time brings their anonymous chat along; the browser then gets a
-        fresh anonymous thread, so after signing out (on a shared computer) nothing of the customer's is shown.
-        """
-        store, now = self.runtime.store, time.time()
-        if customer_id is None:
-            return await store.resolve(visitor, now=now)
-        customer = Identity(CUSTOMER_CHANNEL, customer_id)
-        customer_thread = await store.find(customer)
-        anonymous = await store.find(visitor)
-        if customer_thread is not None:
-            if anonymous is not None and anonymous != customer_thread and await store.tail(anonymous, SHOWN_KINDS, 1):
-                # signed in on a device where they chatted anonymously: one customer, one thread
-                await self.runtime.linker.merge(customer_thread, anonymous, reason="signed_identity")
-                await store.link(visitor, new_thread_id(), now=now)
-            return customer_thread
-        if anonymous is not None and await store.tail(anonymous, SHOWN_KINDS, 1):
-            await store.link(customer, anonymous, now=now)
-            await store.link(visitor, new_thread_id(), now=now)
-            # the browser's other tabs, still anonymous, must stop showing what is now the customer's
-            await self.hub.publish(anonymous, {"type": "reset"})
-            return anonymous
-        return await store.resolve(customer, now=now)
 
     def _inbound(self, session: Session, frame: dict[str, Any]) -> Inbound:
         kind = frame.get("type")
@@ -328,36 +303,36 @@ class WebConnector:
             wait = max(1, round(limiter.retry_after(session.visitor_id)))
             raise FrameError("rate_limited", f"You're sending messages too fast. Please wait {wait} seconds and "
                                              "try again.", frame.get("id"), retry_after=wait)
-        outcome = await self.runtime.pipeline.handle(inbound, deliver=self.deliver)
+        outcome = await self.threads.turn(inbound, deliver=self.deliver)
         return {"type": "ack", "id": frame["id"], "duplicate": outcome.duplicate}, outcome
 
-    async def send_to_thread(self, thread_id: str, messages: list[Any], *, by_person: str | None = None
-                             ) -> dict[str, Any]:
-        """A person's (or the bot's) message outside a turn: recorded, and pushed to the open tabs."""
-        pipeline = self.runtime.pipeline
-        async with pipeline.locks.lock(f"thread:{thread_id}"):
-            snapshot = await self.runtime.store.load(thread_id)
-            assert snapshot is not None
-            now = time.time()
-            events = [outbound_event(m, now, WEB_CHANNEL, by_person) for m in messages]
-            version = await self.runtime.store.commit(thread_id, snapshot.state, events,
-                                                      expected_version=snapshot.version, now=now)
-            first = version - len(events) + 1
-            items = chat_items([StoredEvent(thread_id, first + i, event) for i, event in enumerate(events)])
-            await self.hub.publish(thread_id, {"type": "messages", "messages": items})
-        return {"sent": True, "channel": WEB_CHANNEL, "live_tabs": await self.hub.online(thread_id)}
+    # ------------------------------------------------------------------ the channel seam
 
-    async def _merged(self, into: str, source: str) -> None:
-        """Two threads became one: open tabs of either reload it (sequence numbers changed)."""
-        for thread_id in (into, source):
-            await self.hub.publish(thread_id, {"type": "reset"})
+    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
+              live: bool = False) -> Reach:
+        if live:
+            return Reach(self.name, "now", "web_online: shown live in their open chat window")
+        return Reach(self.name, "queued", "web_queued: shown when they next open the chat on the website")
 
-    async def _mirror(self, outcome: TurnOutcome) -> None:
-        """A turn on another channel (Messenger, a reminder there): open tabs of the thread show it too."""
-        if outcome.channel not in (WEB_CHANNEL, CUSTOMER_CHANNEL) and await self.hub.online(outcome.thread_id):
-            await self.deliver(outcome)
+    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
+                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+        """Recorded already; pushed to every open tab (on any worker) now."""
+        items = chat_items(committed)
+        if items:
+            await self.hub.publish(thread.thread_id, {"type": "messages", "messages": items})
+        return Sent(ok=True, detail={"live_tabs": await self.hub.online(thread.thread_id)})
+
+    async def live_windows(self, thread_id: str) -> int:
+        return await self.hub.online(thread_id)
+
+    async def rewritten(self, thread_id: str) -> None:
+        """Merged or forgotten: open tabs reload it (sequence numbers changed) or start afresh."""
+        await self.hub.publish(thread_id, {"type": "reset"})
 
     async def deliver(self, outcome: TurnOutcome) -> None:
+        """A turn of the thread, here or on another channel (Messenger, a reminder): every open tab shows it."""
+        if outcome.channel not in self.identity_channels and not await self.hub.online(outcome.thread_id):
+            return
         messages = chat_items(outcome.committed)
         if messages:
             await self.hub.publish(outcome.thread_id, {"type": "messages", "messages": messages})
@@ -429,8 +404,9 @@ class WebConnector:
                 await send(ready)
                 # A turn committed (on any worker) after the history was read but before the tab was
                 # subscribed reached no tab: send what came since (the widget drops seqs it has).
-                missed = chat_items(await self.runtime.store.events(session.thread_id, after=session.seen_version,
-                                                                    limit=self.config.history_limit * 20))
+                since = await self.threads.history(session.thread_id, after=session.seen_version,
+                                                   limit=self.config.history_limit * 20)
+                missed = chat_items(since.events if since else ())
                 if missed:
                     await send({"type": "messages", "messages": missed})
                 return
@@ -496,7 +472,7 @@ class WebConnector:
             customer_id = check_customer(self.config.identity_secret, body.get("customer"))
             session_identity = (Identity(CUSTOMER_CHANNEL, customer_id) if customer_id
                                 else Identity(WEB_CHANNEL, visitor_id))
-            thread_id = await self.runtime.store.find(session_identity)
+            thread_id = await self.threads.find(session_identity)
             if thread_id is None:
                 raise FrameError("bad_frame", "say hello first (POST /web/api/hello)", frame_id)
             locale = body.get("locale") if isinstance(body.get("locale"), str) else None
@@ -519,7 +495,7 @@ class WebConnector:
             visitor_id = check_visitor_id(body.get("visitor_id"))
             customer_id = check_customer(self.config.identity_secret, body.get("customer"))
             identity = Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
-            thread_id = await self.runtime.store.find(identity)
+            thread_id = await self.threads.find(identity)
             if thread_id is None:
                 raise FrameError("bad_frame", "say hello first (POST /web/api/hello)")
             url = await self.link_url(Session(visitor_id, thread_id, None, customer_id), body.get("to"))
@@ -541,18 +517,16 @@ class WebConnector:
                     "id": request.query["customer_id"], "signature": request.query.get("customer_signature")})
         except (IdentityError, ValueError) as exc:
             return self._error(request, FrameError("bad_frame", str(exc)))
-        thread_id = await self.runtime.store.find(
+        thread_id = await self.threads.find(
             Identity(CUSTOMER_CHANNEL, customer) if customer else Identity(WEB_CHANNEL, visitor_id))
         messages = []
         if thread_id is not None:
-            snapshot = await self.runtime.store.load(thread_id)
-            epoch = thread_epoch(thread_id, snapshot.state if snapshot else {})
+            history = await self.threads.history(thread_id, after=max(0, after), limit=self.config.history_limit * 20)
+            epoch = thread_epoch(thread_id, history.state if history else {})
             given = request.query.get("epoch")
-            if (given is not None and given != epoch) or after > (snapshot.version if snapshot else 0):
+            if (given is not None and given != epoch) or after > (history.version if history else 0):
                 return self._cors(request, web.json_response({"messages": [], "reset": True}))
-            events = await self.runtime.store.events(thread_id, after=max(0, after),
-                                                     limit=self.config.history_limit * 20)
-            messages = chat_items(events)[-self.config.history_limit:]
+            messages = chat_items(history.events if history else ())[-self.config.history_limit:]
         elif after > 0:
             return self._cors(request, web.json_response({"messages": [], "reset": True}))  # the thread is gone
         return self._cors(request, web.json_response({"messages": messages}, dumps=_dumps))

@@ -13,14 +13,14 @@ import itertools
 import logging
 from typing import Any, Awaitable, Callable
 
-from bots.live.bus import LiveBus
+from connectors.base import LiveFrames
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class LiveHub:
-    def __init__(self, bus: LiveBus | None = None) -> None:
+    def __init__(self, bus: LiveFrames | None = None) -> None:
         self.bus = bus
         self._subscribers: dict[str, dict[Send, str]] = {}  # thread -> {connection: tab id}
         self._tab_ids = itertools.count(1)

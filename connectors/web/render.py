@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.store.base import StoredEvent
+from bots.types import StoredEvent
 
 SHOWN_KINDS = ("user", "bot", "agent")
 

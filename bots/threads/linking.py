@@ -1,8 +1,8 @@
 """Linking identities to threads: redeeming link tokens and merging two threads of one customer.
 
-Connectors call this before a turn, never inside one: it takes the
-identity's lock and then the locks of both threads involved, always in the
-same (sorted) order, so it cannot deadlock with a turn (which holds one
+Part of the thread unit of work: it runs before a turn, never inside one. It
+takes the identity's lock and then the locks of both threads involved, always
+in the same (sorted) order, so it cannot deadlock with a turn (which holds one
 thread lock at a time) or with another link.
 """
 
@@ -17,6 +17,7 @@ from bots.linking.buttons import messenger_link, resolve_continue_buttons, site_
 from bots.linking.merge import MergeInput, merge_threads
 from bots.linking.tokens import LinkRefused, LinkTokens, Purpose
 from bots.store.base import ThreadLock, ThreadStore
+from bots.threads.keys import identity_key, thread_key
 from bots.types import Identity, Outbound
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class ThreadLinker:
         happens.
         """
         claim = self.tokens.read(token, purpose)
-        async with self.locks.lock(f"identity:{identity.channel}:{identity.user_id}"):
+        async with self.locks.lock(identity_key(identity)):
             target = await self.store.current(claim.thread_id)
             if await self.store.load(target) is None and not await self.store.identities(target):
                 raise LinkRefused("gone", "the conversation this link belongs to no longer exists")
@@ -115,7 +116,7 @@ class ThreadLinker:
 
     async def join(self, identity: Identity, thread_id: str, *, reason: str) -> LinkResult:
         """Put ``identity`` on ``thread_id``, folding the thread it had into it."""
-        async with self.locks.lock(f"identity:{identity.channel}:{identity.user_id}"):
+        async with self.locks.lock(identity_key(identity)):
             return await self._join(identity, thread_id, reason=reason)
 
     async def _join(self, identity: Identity, target: str, *, reason: str) -> LinkResult:
@@ -140,7 +141,7 @@ class ThreadLinker:
         elsewhere or is gone: the caller looks again.
         """
         first, second = sorted((into, source))
-        async with self.locks.lock(f"thread:{first}"), self.locks.lock(f"thread:{second}"):
+        async with self.locks.lock(thread_key(first)), self.locks.lock(thread_key(second)):
             if into == source or await self.store.merged_into(into) or await self.store.merged_into(source):
                 return None
             inputs = []

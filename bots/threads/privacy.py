@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from bots.store.base import ThreadLock, ThreadStore
+from bots.threads.keys import identity_key, thread_key
 from bots.types import Identity
 
 PAGE = 1000
@@ -83,9 +84,9 @@ async def forget_thread(store: ThreadStore, locks: ThreadLock, thread_id: str, *
         wanted = await store.current(thread_id)
         identities = sorted(await store.identities(wanted), key=lambda i: (i.channel, i.user_id))
         async with AsyncExitStack() as held:
-            for identity in identities:  # the key bots.pipeline.Pipeline.handle locks
-                await held.enter_async_context(locks.lock(f"identity:{identity.channel}:{identity.user_id}"))
-            await held.enter_async_context(locks.lock(f"thread:{wanted}"))
+            for identity in identities:  # the key a turn locks first
+                await held.enter_async_context(locks.lock(identity_key(identity)))
+            await held.enter_async_context(locks.lock(thread_key(wanted)))
             # merged or re-linked while the locks were awaited: look again, so what is deleted is what was asked
             if await store.current(thread_id) != wanted or sorted(
                     await store.identities(wanted), key=lambda i: (i.channel, i.user_id)) != identities:

@@ -1,0 +1,22 @@
+"""A webhook channel's durable inbox, bound to its channel: items are stored before the 200, processed after."""
+
+from __future__ import annotations
+
+from bots.store.base import ThreadStore
+from connectors.base import InboxItem
+
+
+class ChannelInbox:
+    def __init__(self, store: ThreadStore, channel: str) -> None:
+        self._store = store
+        self.channel = channel
+
+    async def enqueue(self, items: list[InboxItem], *, now: float) -> list[int | None]:
+        """One id per item, None where the item was stored before (a redelivery)."""
+        return await self._store.enqueue_inbound(self.channel, [(i.key, i.payload) for i in items], now=now)
+
+    async def pending(self, *, limit: int = 1000) -> list[tuple[int, str]]:
+        return await self._store.pending_inbound(self.channel, limit=limit)
+
+    async def finish(self, ids: list[int], *, now: float) -> None:
+        await self._store.finish_inbound(ids, now=now)

@@ -1,0 +1,53 @@
+"""One thread while its lock is held: the handle through which a turn reads and writes it.
+
+Only ``bots.threads`` makes these, with the lock taken; code given one (the
+pipeline, the routing of sends) cannot reach another thread or take a lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from bots.store.base import Snapshot, ThreadStore
+from bots.types import Identity, StoredEvent, ThreadEvent
+
+
+class LockedThread:
+    def __init__(self, store: ThreadStore, thread_id: str, clock: Callable[[], float]) -> None:
+        self._store = store
+        self.thread_id = thread_id
+        self.clock = clock
+
+    async def load(self) -> Snapshot | None:
+        return await self._store.load(self.thread_id)
+
+    async def commit(self, state: dict[str, Any], events: list[ThreadEvent], *, expected_version: int,
+                     now: float) -> int:
+        """Append ``events`` and save ``state``; raises ConflictError if someone wrote since ``expected_version``."""
+        return await self._store.commit(self.thread_id, state, events, expected_version=expected_version, now=now)
+
+    async def append(self, events: list[ThreadEvent]) -> tuple[StoredEvent, ...]:
+        """Record events that change nothing in the state (a delivery, a refusal), at the end of the log."""
+        if not events:
+            return ()
+        snapshot = await self.load()
+        if snapshot is None:
+            return ()
+        version = await self.commit(snapshot.state, events, expected_version=snapshot.version, now=self.clock())
+        first = version - len(events) + 1
+        return tuple(StoredEvent(self.thread_id, first + i, e) for i, e in enumerate(events))
+
+    async def events(self, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        return await self._store.events(self.thread_id, after=after, limit=limit)
+
+    async def tail(self, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
+        return await self._store.tail(self.thread_id, kinds, limit)
+
+    async def turn_events(self, message_id: str) -> list[StoredEvent]:
+        return await self._store.turn_events(self.thread_id, message_id)
+
+    async def has_message(self, message_id: str) -> bool:
+        return await self._store.has_message(self.thread_id, message_id)
+
+    async def identities(self) -> list[Identity]:
+        return await self._store.identities(self.thread_id)

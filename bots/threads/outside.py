@@ -1,0 +1,207 @@
+"""Work on a thread that no customer request started: sends by a person or the admin API, reminders,
+follow-up campaigns, hand-off release, forgetting. All of it under the thread's lock, and every message
+goes out through the ONE routing rule (``bots.threads.routing``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+from bots.flow.engine import Turn
+from bots.flow.state import ThreadState
+from bots.pipeline import outbound_event
+from bots.threads import privacy
+from bots.threads.locked import LockedThread
+from bots.threads.routing import Route, choose
+from bots.types import Outbound, StoredEvent, ThreadEvent, TurnOutcome
+from connectors.base import Reach, Sent, ThreadView
+
+if TYPE_CHECKING:
+    from bots.threads.access import Threads
+
+log = logging.getLogger(__name__)
+
+
+class OutsideTurn:
+    """Mixed into :class:`bots.threads.access.Threads`; kept apart because it is the other half of its job."""
+
+    async def view(self: "Threads", thread: LockedThread) -> ThreadView | None:
+        snapshot = await thread.load()
+        if snapshot is None:
+            return None
+        return ThreadView(thread.thread_id, snapshot.state, tuple(await thread.identities()))
+
+    async def live(self: "Threads", thread_id: str) -> dict[str, int]:
+        """Open windows per channel showing the thread now (only the website has any)."""
+        return {name: await channel.live_windows(thread_id) for name, channel in self.channels.items()}
+
+    async def route(self: "Threads", view: ThreadView, *, tag: str | None = None, by_person: bool = False) -> Route:
+        return choose(view, self.channels.values(), now=self.clock(), tag=tag, by_person=by_person,
+                      live=await self.live(view.thread_id))
+
+    async def plan_route(self: "Threads", thread_id: str, *, tag: str | None = None) -> Route | None:
+        """Where a message would go now (a campaign's dry run); None when there is no such thread."""
+        view = await self.view(self.locked(thread_id))  # read without the lock: a plan, decided again when sent
+        return await self.route(view, tag=tag) if view is not None else None
+
+    async def thread_ids(self: "Threads", *, after: str = "", limit: int = 1000) -> list[str]:
+        return await self.store.thread_ids(after=after, limit=limit)
+
+    async def _send_on(self: "Threads", thread: LockedThread, view: ThreadView, reach: Reach,
+                       messages: list[Outbound], committed: tuple[StoredEvent, ...]) -> Sent:
+        """Send committed messages as ``reach`` allows, and record what the channel says happened."""
+        channel = self.channels[reach.channel]
+        messages = self.linker.resolve_buttons(view.thread_id, messages, here=reach.channel)
+        sent = await channel.send(view, messages, reach, committed=committed)
+        await thread.append(list(sent.events))
+        if reach.status == "queued" and channel.answers_later:
+            seqs = [e.seq for e in committed if e.event.kind in ("bot", "agent")]
+            await self._queue(thread, reach.channel, seqs)
+        return sent
+
+    async def _queue(self: "Threads", thread: LockedThread, channel: str, seqs: list[int]) -> None:
+        snapshot = await thread.load()
+        if snapshot is None or not seqs:
+            return
+        state = ThreadState.from_json(snapshot.state)
+        state.outbox[channel] = state.outbox.get(channel, []) + seqs
+        await thread.commit(state.to_json(), [], expected_version=snapshot.version, now=self.clock())
+
+    async def send(self: "Threads", thread_id: str, messages: list[Outbound], *, by_person: str | None = None,
+                   tag: str | None = None) -> dict[str, Any] | None:
+        """A message outside a turn: a person's (``by_person``) or the bot's. None when there is no such thread.
+
+        The answer says what happened: ``status`` is ``delivered`` (``sent``: true), ``queued`` (kept for
+        the customer's return), ``refused`` (no channel may reach them now; ``reason`` says why per channel)
+        or ``failed`` (the channel tried and could not).
+        """
+        thread_id = await self.store.current(thread_id)
+        async with self.lock(thread_id):
+            thread = self.locked(thread_id)
+            view = await self.view(thread)
+            if view is None:
+                return None
+            route = await self.route(view, tag=tag or view.state.get("message_tag"), by_person=by_person is not None)
+            now = self.clock()
+            reach = route.chosen
+            if reach is None:
+                await thread.append([ThreadEvent("send_refused", {"channel": r.channel, "reason": r.reason,
+                                                                  "by": by_person}, now, r.channel)
+                                     for r in route.considered])
+                return {"sent": False, "status": "refused", "channel": None, "reason": route.refusal}
+            identity_channel = self._identity_channel(view, reach.channel)
+            committed = await thread.append([outbound_event(m, now, identity_channel, by_person) for m in messages])
+            sent = await self._send_on(thread, view, reach, messages, committed)
+            status = "failed" if not sent.ok else ("delivered" if reach.status == "now" else "queued")
+            result: dict[str, Any] = {"sent": status == "delivered", "status": status, "channel": reach.channel,
+                                      **reach.detail, **sent.detail}
+            if not sent.ok:
+                result["reason"] = sent.reason
+            elif status == "queued":
+                result["reason"] = reach.reason
+            await self.mirror_except(TurnOutcome(thread_id, [], committed=committed, channel=identity_channel),
+                                     reach.channel)
+            return result
+
+    def _identity_channel(self: "Threads", view: ThreadView, channel: str) -> str:
+        """The identity channel a message sent on ``channel`` is logged under (the customer's own there)."""
+        owned = self.channels[channel].identity_channels
+        seen = view.state.get("last_inbound_by_channel") or {}
+        mine = [i.channel for i in view.identities if i.channel in owned]
+        return max(mine, key=lambda c: seen.get(c, 0.0), default=owned[0])
+
+    async def _deliver_outside(self: "Threads", thread: LockedThread, outcome: TurnOutcome
+                               ) -> tuple[list[ThreadEvent], str]:
+        """A committed turn nobody waits for (a reminder): out through the routing rule; (events, channel)."""
+        view = await self.view(thread)
+        if not outcome.outbound or view is None:
+            return [], ""
+        route = await self.route(view, tag=outcome.message_tag)
+        if route.chosen is None:
+            now = self.clock()
+            return [ThreadEvent("send_refused", {"channel": r.channel, "reason": r.reason}, now, r.channel)
+                    for r in route.considered], ""
+        await self._send_on(thread, view, route.chosen, outcome.outbound, outcome.committed)
+        return [], route.chosen.channel
+
+    async def mirror_except(self: "Threads", outcome: TurnOutcome, chosen: str) -> None:
+        """Open chat windows show what was sent on another channel, as they show turns there."""
+        if not outcome.committed:
+            return
+        for name, channel in self.channels.items():
+            if channel.mirrors and name != chosen:
+                try:
+                    await channel.deliver(outcome)
+                except Exception:  # a window to refresh must not fail what is saved and sent
+                    log.exception("%s could not show a message of thread %s", name, outcome.thread_id)
+
+    # ------------------------------------------------------------------ reminders and campaigns
+
+    async def fire_reminders(self: "Threads", thread_id: str) -> int:
+        async with self.lock(thread_id):
+            thread = self.locked(thread_id)
+            sent: list[tuple[TurnOutcome, str]] = []
+
+            async def deliver(outcome: TurnOutcome) -> list[ThreadEvent] | None:
+                events, channel = await self._deliver_outside(thread, outcome)
+                sent.append((outcome, channel))
+                return events
+
+            fired = await self.pipeline.fire_reminders(thread, deliver)
+            for outcome, channel in sent:
+                await self.mirror_except(outcome, channel)
+            return fired
+
+    async def drop_due_reminders(self: "Threads", thread_id: str, error: str) -> None:
+        await self.amend(thread_id, lambda state, now: self.pipeline.drop_due(state, now, error))
+
+    async def follow_up(self: "Threads", thread_id: str,
+                        make_turn: Callable[[ThreadState, float, Route], "tuple[Turn, str] | str"],
+                        tag: str | None = None) -> "tuple[TurnOutcome, Reach, Sent] | str":
+        """A turn the business starts: ``make_turn`` decides on the state as it is now and the route, under the
+        lock (the customer may have opted out since the campaign was planned); returns why not, or what it
+        sent where."""
+        async with self.lock(thread_id):
+            thread = self.locked(thread_id)
+            view = await self.view(thread)
+            if view is None:
+                return "gone: the thread was merged or deleted since"
+            route = await self.route(view, tag=tag)
+            result: dict[str, Any] = {}
+
+            async def deliver(outcome: TurnOutcome) -> list[ThreadEvent] | None:
+                assert route.chosen is not None
+                result["sent"] = await self._send_on(thread, view, route.chosen, outcome.outbound, outcome.committed)
+                return None
+
+            made = await self.pipeline.follow_up(thread, lambda state, now: make_turn(state, now, route), deliver)
+            if isinstance(made, str):
+                return made
+            assert route.chosen is not None
+            await self.mirror_except(made, route.chosen.channel)
+            return made, route.chosen, result.get("sent") or Sent(ok=True)
+
+    async def amend(self: "Threads", thread_id: str, change: Callable[[ThreadState, float], list[ThreadEvent]]) -> bool:
+        async with self.lock(thread_id):
+            return await self.pipeline.amend(self.locked(thread_id), change)
+
+    async def release_handoff(self: "Threads", thread_id: str, by: str = "") -> bool:
+        async with self.lock(thread_id):
+            return await self.pipeline.release_handoff(self.locked(thread_id), by)
+
+    # ------------------------------------------------------------------ data requests
+
+    async def export(self: "Threads", thread_id: str) -> dict[str, Any] | None:
+        return await privacy.export_thread(self.store, thread_id)
+
+    async def forget(self: "Threads", thread_id: str) -> dict[str, Any] | None:
+        data = await privacy.forget_thread(self.store, self.locks, thread_id, now=self.clock())
+        if data is not None:
+            await self._rewritten(data["thread_id"])  # open chat windows still show it: tell them it is gone
+        return data
+
+    async def due_threads(self: "Threads", *, now: float, limit: int) -> list[str]:
+        return await self.store.due_threads(now=now, limit=limit)
+
+    async def next_wake(self: "Threads") -> float | None:
+        return await self.store.next_wake()
