@@ -360,7 +360,7 @@ async def test_a_message_tag_lets_a_follow_up_reach_messenger_after_the_window_b
             "name": "tagged", "when": WHEN, "text": TEXT, "dry_run": True, **extra})
         return (await response.json())["targets"][0]
 
-    assert (await route())["reason"].startswith("no_channel: Messenger refused (outside_window")
+    assert (await route())["reason"].startswith("no_channel: messenger refused (outside_window")
     tagged = await route(tag="POST_PURCHASE_UPDATE")
     assert (tagged["channel"], tagged["reason"]) == ("messenger", "messenger_tag: message tag POST_PURCHASE_UPDATE")
     assert (await route(tag="HUMAN_AGENT"))["channel"] is None  # only for messages a person typed

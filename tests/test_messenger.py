@@ -105,9 +105,9 @@ async def test_verification_handshake(server) -> None:  # type: ignore[no-untype
 
 
 def test_documented_signature_vectors() -> None:
-    from connectors.messenger.connector import MessengerConnector
+    from connectors.messenger.connector import MessengerChannel
 
-    class Stub(MessengerConnector):
+    class Stub(MessengerChannel):
         def __init__(self, secret: str) -> None:
             self.config = type("C", (), {"app_secret": secret})()
 
@@ -381,12 +381,12 @@ async def test_messaging_policy_outside_the_24_hour_window(server, graph: FakeGr
     sent_before = len(graph.messages("p1"))
 
     async def send(body: dict[str, Any], hours_later: float) -> tuple[int, dict[str, Any]]:
-        connector.clock = lambda: time.time() + hours_later * 3600
+        connector.clock = runtime.threads.clock = lambda: time.time() + hours_later * 3600
         response = await client.post(f"/api/threads/{thread}/messages", json=body, headers=headers)
         return response.status, await response.json()
 
-    assert await send({"text": "Your parcel is late"}, 2) == (200, {"sent": True, "messaging_type": "RESPONSE",
-                                                                    "tag": None})
+    assert await send({"text": "Your parcel is late"}, 2) == (200, {
+        "sent": True, "status": "delivered", "channel": "messenger", "messaging_type": "RESPONSE", "tag": None})
     status, refused = await send({"text": "We miss you! 20% off"}, 25)
     assert status == 409 and refused["reason"].startswith("outside_window")
     status, tagged = await send({"text": "Your order shipped", "tag": "POST_PURCHASE_UPDATE"}, 25)
@@ -503,18 +503,18 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
         graph, typing_indicators=False, mark_seen=False, send_retries=0)})
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         connector = client.app[CHANNELS]["messenger"]
-        original = connector.send
+        original = connector.send_bodies
 
         async def dies_while_sending(*args: Any, **kwargs: Any) -> Any:
             raise asyncio.CancelledError  # the process stops after the turn was saved, before Facebook got it
 
-        connector.send = dies_while_sending
+        connector.send_bodies = dies_while_sending
         await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))
         try:
             await connector.idle()
         except asyncio.CancelledError:
             pass
-        connector.send = original
+        connector.send_bodies = original
         assert graph.messages("k1") == []
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         await client.app[CHANNELS]["messenger"].idle()  # the inbox still holds the event: it is replayed

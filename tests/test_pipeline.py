@@ -17,6 +17,9 @@ from bots.actions.in_process import InProcessActionServer
 from bots.flow.engine import Engine
 from bots.flow.loader import load_bot
 from bots.pipeline import Pipeline
+from bots.threads.access import Threads
+from bots.threads.linking import ThreadLinker
+from bots.linking.tokens import LinkTokens
 from bots.runtime import Runtime
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
@@ -74,8 +77,10 @@ async def pipeline_with_action(tmp_path: Path, action: Callable[..., Awaitable[A
     store = SQLiteThreadStore(tmp_path / "db.sqlite")
     await store.open()
     try:
-        yield Pipeline(bot, Engine(bot), store, LocalThreadLock(), CharNgramInterpreter.for_bot(bot),
-                       ActionRunner(server, bot, timeout_seconds=timeout))
+        locks = LocalThreadLock()
+        pipeline = Pipeline(bot, Engine(bot), CharNgramInterpreter.for_bot(bot),
+                            ActionRunner(server, bot, timeout_seconds=timeout))
+        yield Threads(store, locks, pipeline, ThreadLinker(store, locks, LinkTokens("secret", 60)))
     finally:
         await store.close()
 
@@ -87,10 +92,10 @@ async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
         await other_done.wait()  # only finishes once the other thread's turn went through
         return []
 
-    async with pipeline_with_action(tmp_path, wait_for_other, timeout=30) as pipeline:
-        slow = asyncio.create_task(pipeline.handle(message("slow-user", "/slow")))
+    async with pipeline_with_action(tmp_path, wait_for_other, timeout=30) as threads:
+        slow = asyncio.create_task(threads.turn(message("slow-user", "/slow")))
         await asyncio.sleep(0)
-        fast = await asyncio.wait_for(pipeline.handle(message("fast-user", "hello")), 10)
+        fast = await asyncio.wait_for(threads.turn(message("fast-user", "hello")), 10)
         assert [m.text for m in fast.outbound] == ["Hello!"]  # type: ignore[union-attr]
         other_done.set()
         done = await asyncio.wait_for(slow, 10)
@@ -101,9 +106,11 @@ async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -
     first = await demo_runtime.threads.turn(message("bob", "hello", message_id="mid-1"))
     again = await demo_runtime.threads.turn(message("bob", "hello", message_id="mid-1"))
     assert first.outbound and not first.duplicate
-    assert again.duplicate and again.outbound == []
+    # the earlier turn's replies, not a new turn: a client retrying after a lost answer gets the same answer
+    assert again.duplicate and again.outbound == first.outbound
     events = await demo_runtime.store.events(first.thread_id)
     assert [e.event.kind for e in events].count("user") == 1
+    assert [e.event.kind for e in events].count("bot") == len(first.outbound)
 
 
 async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path) -> None:
@@ -111,11 +118,11 @@ async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path
         await asyncio.Event().wait()
         return []
 
-    async with pipeline_with_action(tmp_path, never_returns, timeout=0.2) as pipeline:
-        outcome = await pipeline.handle(message("u", "/slow"))
+    async with pipeline_with_action(tmp_path, never_returns, timeout=0.2) as threads:
+        outcome = await threads.turn(message("u", "/slow"))
         assert [m.text for m in outcome.outbound] == [  # type: ignore[union-attr]
             "Sorry, something went wrong on our side. Please try again in a moment."]
-        events = [e.event for e in await pipeline.store.events(outcome.thread_id)]
+        events = [e.event for e in await threads.store.events(outcome.thread_id)]
         action = [e.data for e in events if e.kind == "action"]
         assert action == [{"name": "the_action", "ok": False, "error": "timed out after 0.2s"}]
         assert events[0].kind == "user"  # the customer's message is kept
@@ -125,12 +132,12 @@ async def test_an_action_that_raises_is_contained(tmp_path: Path) -> None:
     async def broken(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
         raise KeyError("order_table")
 
-    async with pipeline_with_action(tmp_path, broken, timeout=5) as pipeline:
-        outcome = await pipeline.handle(message("u", "/slow"))
+    async with pipeline_with_action(tmp_path, broken, timeout=5) as threads:
+        outcome = await threads.turn(message("u", "/slow"))
         assert len(outcome.outbound) == 1 and "went wrong" in outcome.outbound[0].text  # type: ignore[union-attr]
-        events = [e.event for e in await pipeline.store.events(outcome.thread_id)]
+        events = [e.event for e in await threads.store.events(outcome.thread_id)]
         assert [e.data["error"] for e in events if e.kind == "action"] == ["KeyError: 'order_table'"]
-        again = await pipeline.handle(message("u", "hello"))  # the thread goes on normally
+        again = await threads.turn(message("u", "hello"))  # the thread goes on normally
         assert [m.text for m in again.outbound] == ["Hello!"]  # type: ignore[union-attr]
 
 
@@ -138,8 +145,8 @@ async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanw
         demo_runtime: Runtime) -> None:
     """A frozen worker wakes past its lease and commits while this one holds the lock: the version check
     refuses this turn's commit, and the turn is done again, so the customer still gets an answer."""
-    store, pipeline = demo_runtime.store, demo_runtime.pipeline
-    first = await pipeline.handle(message("ana", "hi", "m1"))
+    store, threads = demo_runtime.store, demo_runtime.threads
+    first = await threads.turn(message("ana", "hi", "m1"))
     real_load = store.load
     intruded: list[int] = []
 
@@ -155,7 +162,7 @@ async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanw
 
     store.load = load_then_intrude  # type: ignore[method-assign]
     try:
-        outcome = await pipeline.handle(message("ana", "where is my order?", "m2"))
+        outcome = await threads.turn(message("ana", "where is my order?", "m2"))
     finally:
         store.load = real_load  # type: ignore[method-assign]
     assert intruded and outcome.outbound  # answered, on the second try

@@ -181,7 +181,7 @@ def _refusal(route: Route | None) -> str:
         return "gone: the thread was merged or deleted since"
     if not route.considered:
         return "no_channel: no channel identity to reach them on"
-    return "no_channel: " + route.refusal
+    return "no_channel: " + "; ".join(f"{r.channel} refused ({r.reason})" for r in route.considered)
 
 
 def _unmark(state: ThreadState, campaign: str, now: float, reason: str) -> list[ThreadEvent]:

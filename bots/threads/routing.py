@@ -26,6 +26,8 @@ class Route:
         """Why no channel could take the message, one reason per channel asked."""
         if not self.considered:
             return "no_channel: the thread has no identity on a channel that can reach it"
+        if len(self.considered) == 1:
+            return self.considered[0].reason
         return "; ".join(f"{r.channel}: {r.reason}" for r in self.considered)
 
 
