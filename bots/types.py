@@ -104,12 +104,27 @@ class IntentScore:
 
 
 @dataclass(frozen=True)
+class Payload:
+    """A button's payload, ``/name`` or ``/name{"entity": "value"}`` (Rasa's form); :mod:`bots.payload` reads it.
+
+    ``name`` keeps its slash (``/buy``), as flows list the payloads they start
+    on; ``text`` is the whole payload as it came, without surrounding spaces.
+    """
+
+    name: str
+    entities: dict[str, JSON] = field(default_factory=dict)
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class NLUResult:
     """What the engine needs to know about a text: the seam every interpreter fills.
 
     ``intent`` is ``None`` when nothing scored above the bot's threshold
     (Rasa reports this as ``nlu_fallback``); ``ranking`` keeps the best
-    candidates anyway, for logs and custom actions.
+    candidates anyway, for logs and custom actions. ``payload`` is the
+    button payload the text is, when the pipeline read it as one: read once
+    per turn, the engine takes it from here.
     """
 
     text: str
@@ -119,6 +134,7 @@ class NLUResult:
     confidence: float
     ranking: tuple[IntentScore, ...] = ()
     entities: tuple[Entity, ...] = ()
+    payload: Payload | None = None
 
     def as_parse_data(self) -> dict[str, JSON]:
         """Rasa's ``parse_data`` shape, plus the detected language."""

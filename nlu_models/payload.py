@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bots.flow.engine import parse_payload
+from bots.payload import parse_payload
 from bots.types import Entity, IntentScore, NLUResult
 
 
 def parse_payload_result(text: str, intents: tuple[str, ...], language: str) -> NLUResult | None:
-    parsed = parse_payload(text)
-    if parsed is None:
+    """The NLU result of a payload (carrying the payload, so the engine need not read it again), else None."""
+    payload = parse_payload(text)
+    if payload is None:
         return None
-    name, entities = parsed
-    intent = name[1:] if name[1:] in intents else None
+    intent = payload.name[1:] if payload.name[1:] in intents else None
     return NLUResult(
         text=text,
         language=language,
@@ -19,5 +19,6 @@ def parse_payload_result(text: str, intents: tuple[str, ...], language: str) -> 
         intent=intent,
         confidence=1.0 if intent else 0.0,
         ranking=(IntentScore(intent, 1.0),) if intent else (),
-        entities=tuple(Entity(key, value, extractor="payload") for key, value in entities.items()),
+        entities=tuple(Entity(key, value, extractor="payload") for key, value in payload.entities.items()),
+        payload=payload,
     )

@@ -1,0 +1,211 @@
+"""The flow interpreter: runs a flow's steps until it waits for the customer, needs an action, or ends.
+
+Also what starts, interrupts and ends flows on the thread's stack of running
+flows, for the modules that react to messages, actions and reminders.
+"""
+
+from __future__ import annotations
+
+from bots.flow.answers import Answer, coerce, read_answer
+from bots.flow.expressions import Expression, ExpressionError, Template, format_value
+from bots.flow.model import (
+    ActionOp, AskOp, BranchOp, CarouselOp, EndOp, GotoFlowOp, HandoffOp, JumpOp, MediaOp, OptOutOp, SayOp, SetOp,
+    SlotDef, TypingOp,
+)
+from bots.flow.run import Run
+from bots.flow.state import Frame
+from bots.flow.turn import ActionRequest
+from bots.types import Button, Card, Carousel, Media, QuickReply, Text, Typing
+
+MAX_OPS_PER_TURN = 200
+
+
+def start_flow(run: Run, flow: str, prefill: str | None) -> None:
+    """Start ``flow`` on an empty stack; ``prefill`` is the message, for its first question to take a value from."""
+    run.state.stack.append(Frame(flow))
+    run.state.message_tag = run.bot.flows[flow].message_tag
+    run.turn.prefill = prefill
+    run.log("flow", flow=flow, status="started")
+    execute(run)
+
+
+def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None, tagged: bool = False) -> None:
+    """Start ``flow`` over one waiting for an answer, which resumes when ``flow`` ends.
+
+    ``tagged``: ``flow``'s Messenger tag (if any) becomes the thread's.
+    """
+    run.log("flow", flow=waiting.flow, status="interrupted", by=flow)
+    run.state.stack.append(Frame(flow))
+    if tagged:
+        run.state.message_tag = run.bot.flows[flow].message_tag or run.state.message_tag
+    run.log("flow", flow=flow, status="started", **({"trigger": trigger} if trigger else {}))
+    execute(run)
+
+
+def finish_flow(run: Run, status: str = "ended") -> None:
+    """End the top flow; the one below resumes (asking its question again) unless the ended one says not to."""
+    state = run.state
+    frame = state.stack.pop()
+    run.log("flow", flow=frame.flow, status=status)
+    if not state.stack:
+        state.message_tag = None  # a flow's Messenger tag covers that flow only
+    if state.stack and not run.bot.flows[frame.flow].resume_interrupted:
+        for dropped in reversed(state.stack):
+            run.log("flow", flow=dropped.flow, status="cancelled", by=frame.flow)
+        state.stack.clear()
+        return
+    if state.stack and state.stack[-1].waiting:
+        below = state.stack[-1]
+        op = run.bot.flows[below.flow].ops[below.pc]
+        assert isinstance(op, AskOp)
+        run.log("flow", flow=below.flow, status="resumed")
+        if state.slots.get(op.slot) is not None and not op.always:
+            below.waiting = False  # the interruption answered the question (e.g. size help chose the size)
+            below.attempts = 0
+            below.pc += 1
+            return
+        prompt(run, op)
+
+
+def fail_flow(run: Run) -> None:
+    """An action failed with no error path: apologise, end the flow, and go back to the one below."""
+    run.emit(Text(run.apology()))
+    finish_flow(run, status="failed")
+    if not (run.state.stack and run.state.stack[-1].waiting):
+        execute(run)
+
+
+def execute(run: Run) -> None:
+    """Execute operations until the flow stack waits for the customer, needs an action, or is empty."""
+    state = run.state
+    executed = 0
+    while state.stack:
+        frame = state.stack[-1]
+        if frame.waiting:
+            return
+        flow = run.bot.flows[frame.flow]
+        if frame.pc >= len(flow.ops):
+            finish_flow(run)
+            continue
+        executed += 1
+        if executed > MAX_OPS_PER_TURN:
+            # A loop its conditions never end: drop what it produced and apologise once.
+            run.log("error", flow=frame.flow, error=f"more than {MAX_OPS_PER_TURN} steps in one turn "
+                                                    "(a goto loop?); the flow was stopped")
+            state.stack.clear()
+            run.turn.outbound.clear()
+            run.emit(Text(run.apology()))
+            return
+        op = flow.ops[frame.pc]
+        if isinstance(op, SayOp):
+            run.emit(Text(run.text(op.text), run.buttons(op.buttons), run.quick_replies(op.quick_replies)))
+        elif isinstance(op, MediaOp):
+            run.emit(Media(op.media, run.render(op.url), run.text(op.caption) if op.caption else "",
+                           run.buttons(op.buttons), run.quick_replies(op.quick_replies)))
+        elif isinstance(op, CarouselOp):
+            cards = tuple(Card(run.text(c.title), run.text(c.subtitle) if c.subtitle else "",
+                               run.render(c.image) if c.image else "", run.buttons(c.buttons))
+                          for c in op.cards)
+            run.emit(Carousel(cards, run.quick_replies(op.quick_replies)))
+        elif isinstance(op, TypingOp):
+            run.emit(Typing(op.seconds))
+        elif isinstance(op, AskOp):
+            if _ask(run, frame, op):
+                return
+            continue
+        elif isinstance(op, SetOp):
+            _set(run, op, frame.flow)
+        elif isinstance(op, BranchOp):
+            frame.pc = frame.pc + 1 if run.condition(op.condition, frame.flow) else op.target
+            continue
+        elif isinstance(op, JumpOp):
+            frame.pc = op.target
+            continue
+        elif isinstance(op, GotoFlowOp):
+            target = run.bot.flows[op.flow]
+            run.log("flow", flow=frame.flow, status="ended", goto=op.flow)
+            state.stack[-1] = Frame(op.flow, target.labels[op.label] if op.label else 0)
+            run.log("flow", flow=op.flow, status="started", trigger="goto")
+            continue
+        elif isinstance(op, ActionOp):
+            run.request_action(ActionRequest(op.name, frame.flow, op.error_pc))
+            return
+        elif isinstance(op, HandoffOp):
+            if op.text is not None:
+                run.emit(Text(run.text(op.text)))
+            for waiting in reversed(state.stack):
+                run.log("flow", flow=waiting.flow, status="ended", reason="handoff")
+            state.stack.clear()
+            state.message_tag = None
+            state.handoff = True
+            run.log("handoff", active=True, flow=frame.flow)
+            return
+        elif isinstance(op, EndOp):
+            finish_flow(run)
+            continue
+        elif isinstance(op, OptOutOp) and state.opted_out != op.value:
+            state.opted_out = op.value
+            run.log("opt_out", opted_out=op.value, flow=frame.flow)
+        frame.pc += 1
+
+
+def prompt(run: Run, op: AskOp) -> None:
+    """Ask an ask step's question, with its choices as quick replies or buttons."""
+    choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
+    if op.style == "buttons" and choices:
+        run.emit(Text(run.text(op.prompt), buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
+    else:
+        run.emit(Text(run.text(op.prompt), quick_replies=choices))
+
+
+def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
+    """A flow with a ``validate_<flow>`` action (rasa-sdk's FormValidationAction) has it check each answer.
+
+    True when it does: the turn now waits for that action.
+    """
+    name = f"validate_{frame.flow}"
+    if name not in run.bot.actions:
+        return False
+    frame.waiting = True
+    run.request_action(ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot))
+    return True
+
+
+def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
+    """Run an ask step; True when it now waits for the customer."""
+    current = run.state.slots.get(op.slot)
+    if current is not None and not op.always:
+        frame.pc += 1
+        return False
+    if run.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
+        answer = read_answer(run.turn.prefill, op.validator)
+        if answer.ok:
+            run.turn.prefill = None  # one value per message
+            run.set_slot(op.slot, answer.value, "message")
+            if request_validation(run, frame, op):
+                return True
+            frame.pc += 1
+            return False
+    run.turn.prefill = None
+    frame.waiting = True
+    frame.attempts = 0
+    prompt(run, op)
+    return True
+
+
+def _set(run: Run, op: SetOp, flow: str) -> None:
+    for name, value in op.assignments:
+        if isinstance(value, Expression):
+            try:
+                value = value.evaluate(run.values(), run.functions())
+            except ExpressionError as exc:
+                run.log("error", flow=flow, error=str(exc))
+                continue
+        elif isinstance(value, Template):
+            value = value.render(run.values())
+        slot: SlotDef | None = run.bot.slots.get(name)
+        answer = coerce(value, slot) if slot is not None else Answer(True, value)
+        if answer.ok:
+            run.set_slot(name, answer.value, "set")
+        else:
+            run.log("error", flow=flow, error=f"set {name}: {value!r} is not a valid {slot.type if slot else ''}")

@@ -1,0 +1,253 @@
+"""What a custom action's outcome does to the thread: its effects applied in order, then the flow goes on.
+
+Effects are Rasa's events in the engine's terms (:mod:`bots.flow.effects`):
+slots, texts, a follow-up, pausing, restarting or rewinding the
+conversation, reminders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots.flow import effects as fx
+from bots.flow.answers import Answer, coerce
+from bots.flow.interpreter import execute, fail_flow, start_flow
+from bots.flow.model import AskOp, TextRef
+from bots.flow.questions import reject
+from bots.flow.run import Run
+from bots.flow.state import Frame
+from bots.flow.texts import render_text
+from bots.flow.turn import ActionOutcome, ActionRequest
+from bots.types import Text
+
+
+def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
+    """Apply what the action the turn paused on produced, then carry on with the flow that asked for it."""
+    request = run.turn.action
+    assert request is not None
+    run.turn.action = None
+    run.turn.actions_run += 1
+    run.log("action", name=request.name, ok=outcome.ok, error=outcome.error,
+            **({"ignored": list(outcome.ignored)} if outcome.ignored else {}))
+    source = f"action:{request.name}"
+    followup: str | None = None
+    stopped = False  # pausing, restarting or rewinding ends what the flow was doing
+    for effect in outcome.effects:
+        if isinstance(effect, fx.SetSlot):
+            _action_slot(run, request, effect.name, effect.value)
+        elif isinstance(effect, fx.ResetSlots):
+            _reset_slots(run, source)
+        elif isinstance(effect, fx.Say):
+            run.emit(effect.message)
+        elif isinstance(effect, fx.SayResponse):
+            _say_response(run, request, effect)
+        elif isinstance(effect, fx.Followup):
+            followup = effect.name
+        elif isinstance(effect, fx.Pause):
+            _pause(run, source)
+            stopped = True
+        elif isinstance(effect, fx.Resume):
+            if run.state.handoff:
+                run.state.handoff = False
+                run.log("handoff", active=False, by=source)
+        elif isinstance(effect, fx.Restart):
+            _restart(run, source)
+            stopped = True
+        elif isinstance(effect, fx.Rewind):
+            stopped = _rewind(run, request) or stopped
+        elif isinstance(effect, fx.ScheduleReminder):
+            _schedule_reminder(run, effect, source)
+        elif isinstance(effect, fx.CancelReminder):
+            _cancel_reminders(run, effect, source)
+    if stopped:
+        _after_stop(run, request, followup)
+        return
+    if request.validate_slot is not None:
+        _validated(run, request, outcome, followup)
+        return
+    if not run.state.stack or run.state.stack[-1].flow != request.flow:
+        return  # nothing to go on with (cannot happen unless the stack was cleared above)
+    frame = run.state.stack[-1]
+    if not outcome.ok:
+        if request.error_pc is not None:
+            frame.pc = request.error_pc
+            execute(run)
+            return
+        fail_flow(run)
+        return
+    if request.advance:
+        frame.pc += 1
+    if followup is not None and _follow_up(run, request, frame, followup):
+        return  # another action must run first
+    execute(run)
+
+
+def _after_stop(run: Run, request: ActionRequest, followup: str | None) -> None:
+    """After pausing, restarting or rewinding, only a flow or a text can follow."""
+    if followup is None:
+        return
+    if followup in run.bot.flows and not run.state.handoff:
+        start_flow(run, followup, prefill=None)
+    elif followup in run.bot.responses or (followup.startswith("utter_") and followup[6:] in run.bot.responses):
+        _say_response(run, request, fx.SayResponse(followup))
+    elif followup != "action_listen":
+        run.log("error", flow=request.flow, error=f"action {request.name} asked to follow up with "
+                                                  f"{followup!r} after pausing, restarting or reverting; "
+                                                  "only a flow or a text can follow then")
+
+
+def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followup: str | None) -> None:
+    """The validation action answered: go on, or ask again when it emptied the slot."""
+    frame = run.state.stack[-1] if run.state.stack else None
+    if frame is None or frame.flow != request.flow:
+        return
+    op = run.bot.flows[frame.flow].ops[frame.pc]
+    assert isinstance(op, AskOp)
+    if not outcome.ok:
+        run.set_slot(op.slot, None, f"action:{request.name}")
+        fail_flow(run)
+        return
+    if run.state.slots.get(op.slot) is not None:
+        frame.waiting = False
+        frame.attempts = 0
+        frame.pc += 1
+        if followup is not None and _follow_up(run, request, frame, followup):
+            return
+        execute(run)
+        return
+    if followup is not None:
+        run.log("error", flow=frame.flow, error=f"action {request.name} rejected {op.slot} and asked to follow "
+                                                f"up with {followup!r}; the question is asked again instead")
+    # the validator's own words explain the refusal; without them, the flow's ``invalid`` text does
+    reject(run, frame, op, explained=any(isinstance(e, (fx.Say, fx.SayResponse)) for e in outcome.effects),
+           by=request.name)
+
+
+def _follow_up(run: Run, request: ActionRequest, frame: Frame, name: str) -> bool:
+    """Apply ``FollowupAction``; True when the engine now waits for another action."""
+    if name in run.bot.flows:
+        run.log("flow", flow=frame.flow, status="ended", followup=name)
+        run.state.stack[-1] = Frame(name)
+        run.state.message_tag = run.bot.flows[name].message_tag
+        run.log("flow", flow=name, status="started", trigger="followup")
+    elif name in run.bot.actions:
+        # False after the limit: the turn was stopped, nothing more must run
+        return run.request_action(ActionRequest(name, frame.flow, None, advance=False)) or True
+    elif name in run.bot.responses or (name.startswith("utter_") and name[6:] in run.bot.responses):
+        _say_response(run, request, fx.SayResponse(name))
+    elif name != "action_listen":
+        run.log("error", flow=frame.flow, error=f"action {request.name} asked to follow up with {name!r}, "
+                                                "which is neither a flow, an action nor a text")
+    return False
+
+
+def _action_slot(run: Run, request: ActionRequest, name: str, value: Any) -> None:
+    if name == "requested_slot" and name not in run.bot.slots:
+        return  # the flow decides what it asks next; form actions set this for Rasa's form loop
+    if name == "language" and name not in run.bot.slots:  # the thread's language, as the tracker shows it
+        if value in run.bot.languages:
+            if value != run.state.language:
+                run.log("language", previous=run.state.language, language=value, source=f"action:{request.name}")
+                run.state.language = value
+        else:
+            run.log("error", flow=request.flow, error=f"action {request.name} set the language to {value!r}, "
+                                                      "which the bot does not speak")
+        return
+    slot = run.bot.slots.get(name)
+    answer = coerce(value, slot) if slot is not None and value is not None else Answer(True, value)
+    if answer.ok:
+        run.set_slot(name, answer.value, f"action:{request.name}")
+    else:
+        run.log("error", flow=request.flow, error=f"action {request.name} set {name} to an invalid value "
+                                                  f"{value!r}")
+
+
+def _reset_slots(run: Run, source: str) -> None:
+    for name in list(run.state.slots):
+        if name not in run.bot.slots:
+            del run.state.slots[name]
+            run.log("slot", name=name, value=None, source=source)
+    for name, slot in run.bot.slots.items():
+        run.set_slot(name, slot.initial, source)
+
+
+def _say_response(run: Run, request: ActionRequest, effect: fx.SayResponse) -> None:
+    key = effect.key
+    if key not in run.bot.responses and key.startswith("utter_") and key[6:] in run.bot.responses:
+        key = key[6:]  # Rasa's naming convention for the same text
+    if key not in run.bot.responses:
+        run.log("error", flow=request.flow, error=f"action {request.name} used unknown response {effect.key!r}")
+        return
+    values = {**run.values(), **effect.values}
+    run.emit(Text(render_text(run.bot, TextRef(key=key), run.state, values), tuple(effect.buttons),
+                  tuple(effect.quick_replies)))
+
+
+def _pause(run: Run, source: str) -> None:
+    for frame in reversed(run.state.stack):
+        run.log("flow", flow=frame.flow, status="ended", reason="paused")
+    run.state.stack.clear()
+    run.state.message_tag = None
+    if not run.state.handoff:
+        run.state.handoff = True
+        run.log("handoff", active=True, reason=source)
+
+
+def _restart(run: Run, source: str) -> None:
+    state = run.state
+    for frame in reversed(state.stack):
+        run.log("flow", flow=frame.flow, status="cancelled", reason="restart")
+    state.stack.clear()
+    _reset_slots(run, source)
+    if state.handoff:
+        state.handoff = False
+        run.log("handoff", active=False, by=source)
+    state.fallback_streak = 0
+    state.message_tag = None
+    state.site_events.clear()
+    for reminder in state.reminders:
+        run.log("reminder", status="cancelled", name=reminder["name"], reason="restart")
+    state.set_reminders([])
+    run.log("restart", by=source)
+
+
+def _rewind(run: Run, request: ActionRequest) -> bool:
+    """Back to the state before the customer's message; False when the turn had no message."""
+    before = run.turn.before
+    if before is None or not run.turn.events or run.turn.events[0].kind != "user":
+        run.log("error", flow=request.flow, error=f"action {request.name} reverted a user message, "
+                                                  "but this turn did not start with one")
+        return False
+    for name, value in before.slots.items():
+        run.set_slot(name, value, "rewind")
+    for name in [n for n in run.state.slots if n not in before.slots]:
+        del run.state.slots[name]
+    run.state.stack = [Frame(f.flow, f.pc, f.waiting, f.attempts) for f in before.stack]
+    run.state.fallback_streak = before.fallback_streak
+    run.state.message_tag = before.message_tag
+    run.log("rewind", by=f"action:{request.name}")
+    return True
+
+
+def _schedule_reminder(run: Run, effect: fx.ScheduleReminder, source: str) -> None:
+    if effect.due <= run.now:  # as Rasa's scheduler does with a time already past: not run
+        run.log("reminder", status="dropped", name=effect.name, intent=effect.intent, due=effect.due, by=source,
+                reason="its time has already passed")
+        return
+    reminder = {"name": effect.name, "intent": effect.intent, "entities": dict(effect.entities),
+                "due": effect.due, "kill_on_user_message": effect.kill_on_user_message, "scheduled_at": run.now}
+    kept = [r for r in run.state.reminders if r["name"] != effect.name]  # the same name replaces
+    run.state.set_reminders(kept + [reminder])
+    run.log("reminder", status="scheduled", by=source, **{k: v for k, v in reminder.items() if k != "scheduled_at"})
+
+
+def _cancel_reminders(run: Run, effect: fx.CancelReminder, source: str) -> None:
+    def matches(reminder: dict[str, Any]) -> bool:
+        return ((effect.name is None or reminder["name"] == effect.name)
+                and (effect.intent is None or reminder["intent"] == effect.intent)
+                and (not effect.entities or all(reminder["entities"].get(k) == v
+                                                for k, v in effect.entities.items())))
+    cancelled = [r for r in run.state.reminders if matches(r)]
+    for reminder in cancelled:
+        run.log("reminder", status="cancelled", name=reminder["name"], by=source)
+    run.state.set_reminders([r for r in run.state.reminders if not matches(r)])

@@ -1,0 +1,104 @@
+"""One turn in progress, and the few things every step of it does: log, speak, read the context, set a slot.
+
+The steps themselves are functions over a :class:`Run` in their own modules
+(:mod:`~bots.flow.interpreter`, :mod:`~bots.flow.inbound`, ...): a run is the
+turn's own copy of the state plus what the engine worked out from the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bots.flow.context import context_functions, context_values
+from bots.flow.expressions import Expression, ExpressionError, Template
+from bots.flow.model import Bot, ButtonDef, QuickReplyDef, TextRef
+from bots.flow.texts import action_failed, render_text
+from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionRequest, Turn
+from bots.types import Button, Outbound, QuickReply, Text, ThreadEvent
+
+if TYPE_CHECKING:
+    from bots.flow.questions import ChoiceTitles
+    from bots.flow.triggers import Triggers
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the engine works out from a bot once, not on every turn."""
+
+    bot: Bot
+    public_url: str
+    triggers: Triggers
+    choice_titles: dict[str, ChoiceTitles]  # per flow
+
+
+class Run:
+    """One turn in progress: mutates the turn's own copy of the state."""
+
+    def __init__(self, prepared: Prepared, turn: Turn, channel: str, now: float) -> None:
+        self.prepared = prepared
+        self.bot = prepared.bot
+        self.turn = turn
+        self.state = turn.state
+        self.channel = channel
+        self.now = now
+
+    def log(self, kind: str, **data: Any) -> None:
+        self.turn.events.append(ThreadEvent(kind, data, self.now, self.channel))
+
+    def emit(self, message: Outbound) -> None:
+        self.turn.outbound.append(message)
+        if self.state.stack and self.turn.message_tag is None:
+            flow = self.bot.flows.get(self.state.stack[-1].flow)
+            self.turn.message_tag = flow.message_tag if flow else None
+
+    def request_action(self, request: ActionRequest) -> bool:
+        """Pause for an action; False (and the turn stopped with an apology) past the per-turn limit."""
+        if self.turn.actions_run >= MAX_ACTIONS_PER_TURN:
+            self.log("error", flow=request.flow, error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn (a "
+                                                       f"loop of actions, follow-ups or gotos?); {request.name} "
+                                                       "was not run and the flow was stopped")
+            for frame in reversed(self.state.stack):
+                self.log("flow", flow=frame.flow, status="failed", reason="too_many_actions")
+            self.state.stack.clear()
+            self.state.message_tag = None
+            self.emit(Text(self.apology()))
+            return False
+        self.turn.action = request
+        return True
+
+    def apology(self) -> str:
+        ref = self.bot.action_error_response
+        return self.text(ref) if ref else action_failed(self.state.language or self.bot.default_language)
+
+    def values(self) -> dict[str, Any]:
+        return context_values(self.bot, self.state, channel=self.channel, event=self.turn.event_data,
+                              public_url=self.prepared.public_url)
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return context_functions(self.state, self.now)
+
+    def condition(self, expression: Expression, flow: str) -> bool:
+        try:
+            return bool(expression.evaluate(self.values(), self.functions()))
+        except ExpressionError as exc:
+            self.log("error", flow=flow, error=str(exc))
+            return False
+
+    def text(self, ref: TextRef) -> str:
+        return render_text(self.bot, ref, self.state, self.values())
+
+    def render(self, template: Template) -> str:
+        return template.render(self.values())
+
+    def buttons(self, defs: tuple[ButtonDef, ...]) -> tuple[Button, ...]:
+        return tuple(Button(self.text(b.title), b.kind, self.render(b.value)) for b in defs)
+
+    def quick_replies(self, defs: tuple[QuickReplyDef, ...]) -> tuple[QuickReply, ...]:
+        return tuple(QuickReply(self.text(q.title), self.render(q.payload)) for q in defs)
+
+    def set_slot(self, name: str, value: Any, source: str) -> None:
+        if self.state.slots.get(name) != value or name not in self.state.slots:
+            self.state.slots[name] = value
+            self.log("slot", name=name, value=value, source=source)

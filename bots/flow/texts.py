@@ -1,0 +1,45 @@
+"""Which words the bot says: a text in the thread's language, one of its variants, and the built-in apology."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from bots.flow.expressions import Template
+from bots.flow.model import Bot, TextRef
+from bots.flow.state import ThreadState
+
+_ACTION_FAILED = {
+    "en": "Sorry, something went wrong on our side. Please try again in a moment.",
+    "zh": "抱歉，我们这边出了点问题，请稍后再试。",
+    "nl": "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens.",
+    "fr": "Désolé, un problème est survenu de notre côté. Merci de réessayer dans un instant.",
+    "de": "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuch es gleich noch einmal.",
+    "it": "Scusa, qualcosa è andato storto da parte nostra. Riprova tra poco.",
+    "pl": "Przepraszamy, coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę.",
+    "pt": "Desculpa, algo correu mal do nosso lado. Tenta novamente daqui a pouco.",
+    "ro": "Ne pare rău, ceva nu a mers bine la noi. Te rugăm să încerci din nou în câteva momente.",
+    "es": "Lo siento, algo ha fallado por nuestra parte. Inténtalo de nuevo en un momento.",
+    "vi": "Xin lỗi, bên mình đang gặp sự cố. Bạn vui lòng thử lại sau ít phút nhé.",
+}
+
+
+def render_text(bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, Any]) -> str:
+    """A response by key or an inline text, in the thread's language (else the bot's default), filled in.
+
+    Of a response's variants, the turn number picks one: varied, yet the same on a replay.
+    """
+    language = state.language or bot.default_language
+    if ref.key is not None:
+        per_language = bot.responses.get(ref.key, {})
+        variants = per_language.get(language) or per_language.get(bot.default_language) or (ref.key,)
+        chosen = variants[zlib.crc32(f"{ref.key}:{state.turn}".encode()) % len(variants)]
+    else:
+        inline = dict(ref.inline)
+        chosen = inline.get(language) or inline.get(bot.default_language) or next(iter(inline.values()))
+    return Template(chosen).render(values)
+
+
+def action_failed(language: str) -> str:
+    """The apology for a failed action when the bot has no text of its own for it."""
+    return _ACTION_FAILED.get(language, _ACTION_FAILED["en"])

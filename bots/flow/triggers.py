@@ -1,0 +1,85 @@
+"""What a message starts: a flow's payload, pattern, keyword or intent; and whether it cancels instead."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bots.flow.answers import fold
+from bots.flow.model import Bot
+from bots.payload import parse_payload
+from bots.types import NLUResult, Payload
+
+_IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # scripts without spaces: a keyword is any substring
+_CLOSING_PUNCTUATION = re.compile(r"[!.?¡¿。！？…]+")
+
+
+@dataclass(frozen=True)
+class TriggerMatch:
+    flow: str
+    kind: str  # payload, regex, keyword, intent, event
+
+
+def message_payload(text: str, nlu: NLUResult | None) -> Payload | None:
+    """The payload a message is: the one the turn's NLU result already read, else read from the text.
+
+    The pipeline's NLU result carries it; one built by hand (tests, other callers) may not.
+    """
+    if nlu is not None and nlu.payload is not None:
+        return nlu.payload
+    return parse_payload(text)
+
+
+class Triggers:
+    """A bot's flow triggers, with its keywords compiled once."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._keywords = self._compile_keywords()
+
+    def _compile_keywords(self) -> list[tuple[str, str, re.Pattern[str] | str]]:
+        compiled: list[tuple[str, str, re.Pattern[str] | str]] = []
+        for flow in self.bot.flows.values():
+            for language, words in flow.trigger.keywords.items():
+                for word in words:
+                    folded = fold(word)
+                    if _IDEOGRAPHS.search(folded):
+                        compiled.append((flow.name, language, folded))
+                    else:
+                        compiled.append((flow.name, language, re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")))
+        return compiled
+
+    def find(self, text: str, payload: Payload | None, nlu: NLUResult | None, language: str) -> TriggerMatch | None:
+        """The flow a message starts. A payload is matched as a payload only (a flow's, else an intent's)."""
+        flows = self.bot.flows.values()
+        if payload is not None:
+            for flow in flows:
+                if payload.name in flow.trigger.payloads or payload.text in flow.trigger.payloads:
+                    return TriggerMatch(flow.name, "payload")
+            intent = payload.name[1:]
+            for flow in flows:
+                if intent in flow.trigger.intents:
+                    return TriggerMatch(flow.name, "payload")
+            return None
+        for flow in flows:
+            if any(pattern.search(text) for pattern in flow.trigger.regex):
+                return TriggerMatch(flow.name, "regex")
+        folded = fold(text)
+        for flow_name, keyword_language, keyword in self._keywords:
+            if keyword_language not in ("*", language):
+                continue
+            if (keyword in folded) if isinstance(keyword, str) else keyword.search(folded):
+                return TriggerMatch(flow_name, "keyword")
+        if nlu is not None and nlu.intent is not None and nlu.confidence >= self.bot.nlu_threshold:
+            for flow in flows:
+                if nlu.intent in flow.trigger.intents:
+                    return TriggerMatch(flow.name, "intent")
+        return None
+
+    def is_cancel(self, text: str, nlu: NLUResult | None, language: str) -> bool:
+        cancel = self.bot.cancel
+        if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
+            return True
+        folded = fold(_CLOSING_PUNCTUATION.sub(" ", text))
+        return any(folded == fold(word) for lang, words in cancel.keywords.items()
+                   if lang in ("*", language) for word in words)

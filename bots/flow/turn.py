@@ -1,0 +1,52 @@
+"""What one turn of the engine hands back, and what it asks of the pipeline in between."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bots.flow.effects import Effect
+from bots.flow.state import ThreadState
+from bots.types import Outbound, ThreadEvent
+
+MAX_ACTIONS_PER_TURN = 20
+
+
+@dataclass
+class ActionRequest:
+    """The engine needs a custom action run before it can go on.
+
+    ``advance``: on success the flow moves past the action step (a flow's own
+    step); a follow-up an action asked for leaves the flow where it is.
+    ``error_pc``: where the flow goes when the action fails (None: apologise).
+    """
+
+    name: str
+    flow: str
+    error_pc: int | None = None
+    advance: bool = True
+    validate_slot: str | None = None  # a form validation action (``validate_<flow>``) checking this answer
+
+
+@dataclass
+class ActionOutcome:
+    """What running a custom action produced: its effects, in the order the action returned them."""
+
+    ok: bool = True
+    effects: list[Effect] = field(default_factory=list)
+    error: str | None = None
+    ignored: list[str] = field(default_factory=list)  # events the action returned that Threadline does not apply
+
+
+@dataclass
+class Turn:
+    state: ThreadState
+    outbound: list[Outbound] = field(default_factory=list)
+    events: list[ThreadEvent] = field(default_factory=list)
+    action: ActionRequest | None = None
+    event_data: dict[str, Any] = field(default_factory=dict)
+    prefill: str | None = None
+    before: ThreadState | None = None  # the state the turn started from: what a Rewind goes back to
+    actions_run: int = 0
+    message_tag: str | None = None  # the Messenger tag of a flow that spoke this turn (sends outside the window)
+    reminder: dict[str, Any] | None = None  # the reminder this turn fired, if any
