@@ -22,13 +22,12 @@ from bots.flow.model import Bot
 from bots.flow.state import ThreadState
 from bots.store.base import ConflictError, Snapshot, StoredEvent, ThreadLock, ThreadStore
 from bots.types import (
-    Inbound, NLUResult, Outbound, ThreadEvent, outbound_from_json, outbound_to_json, short_locale,
+    INBOUND_KINDS, Inbound, NLUResult, Outbound, ThreadEvent, outbound_from_json, outbound_to_json, short_locale,
 )
 from nlu_models.base import Interpreter, LanguageHints
 from nlu_models.payload import parse_payload_result
 
 log = logging.getLogger(__name__)
-INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")  # what an inbound's first event can be
 SETTLED_KINDS = ("delivered", "delivery_failed")  # a channel's word that a turn's replies went out (or never will)
 # What an action's tracker is built from (bots.actions.tracker maps them to Rasa events)
 TRACKER_KINDS = ("user", "bot", "agent", "slot", "action", "flow", "handoff", "site_event", "restart", "rewind",
@@ -127,7 +126,8 @@ class Pipeline:
                 log.error("thread %s, flow %s: %s", thread_id, event.data.get("flow"), event.data.get("error"))
         events = turn.events + [outbound_event(m, now, channel) for m in turn.outbound]
         version = await self.store.commit(thread_id, turn.state.to_json(), events,
-                                          expected_version=snapshot.version if snapshot else 0, now=now)
+                                          expected_version=snapshot.version if snapshot else 0, now=now,
+                                          wake_at=turn.state.wake_at)
         if turn.state.wake_at is not None and self.on_wake is not None and (
                 snapshot is None or snapshot.state.get("wake_at") != turn.state.wake_at):
             self.on_wake(turn.state.wake_at)
@@ -139,7 +139,7 @@ class Pipeline:
             delivery_events = await deliver(outcome)
             if delivery_events:
                 await self.store.commit(thread_id, turn.state.to_json(), list(delivery_events),
-                                        expected_version=version, now=self.clock())
+                                        expected_version=version, now=self.clock(), wake_at=turn.state.wake_at)
         for observer in self.observers:
             try:
                 await observer(outcome)
@@ -161,7 +161,7 @@ class Pipeline:
             snapshot = await self.store.load(thread_id)
             assert snapshot is not None
             await self.store.commit(thread_id, snapshot.state, list(extra), expected_version=snapshot.version,
-                                    now=self.clock())
+                                    now=self.clock(), wake_at=snapshot.state.get("wake_at"))
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
         return await self.understand(inbound.text, state.language, inbound.language_hint)
@@ -260,7 +260,8 @@ class Pipeline:
             now = self.clock()
             state = ThreadState.from_json(snapshot.state)
             events = change(state, now)
-            await self.store.commit(thread_id, state.to_json(), events, expected_version=snapshot.version, now=now)
+            await self.store.commit(thread_id, state.to_json(), events, expected_version=snapshot.version, now=now,
+                                    wake_at=state.wake_at)
             return True
 
     async def drop_due_reminders(self, thread_id: str, error: str) -> None:
@@ -275,7 +276,8 @@ class Pipeline:
             state.set_reminders([r for r in state.reminders if r["due"] > now])
             events = [ThreadEvent("reminder", {"status": "dropped", "name": r.get("name"), "intent": r.get("intent"),
                                                "reason": error}, now) for r in dropped]
-            await self.store.commit(thread_id, state.to_json(), events, expected_version=snapshot.version, now=now)
+            await self.store.commit(thread_id, state.to_json(), events, expected_version=snapshot.version, now=now,
+                                    wake_at=state.wake_at)
 
     async def release_handoff(self, thread_id: str, by: str = "") -> bool:
         """Let the bot reply on a thread again after a person took over; False if there was no hand-off."""
@@ -289,5 +291,5 @@ class Pipeline:
             now = self.clock()
             turn = self.engine.release_handoff(state, now, by)
             await self.store.commit(thread_id, turn.state.to_json(), turn.events,
-                                    expected_version=snapshot.version, now=now)
+                                    expected_version=snapshot.version, now=now, wake_at=turn.state.wake_at)
             return True

@@ -20,10 +20,10 @@ from bots.flow.model import AskOp, Bot
 from bots.located_yaml import Mark
 from bots.linking.linker import ThreadLinker
 from bots.linking.tokens import LinkTokens, stored_secret
-from bots.live.bus import LiveBus, open_live_bus
+from bots.live.bus import LiveBus
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
-from bots.store.factory import is_shared, open_store
+from bots.store.factory import is_shared, open_live_bus, open_store
 from nlu_models.artifact import load_or_train
 
 log = logging.getLogger(__name__)

@@ -227,6 +227,10 @@ def outbound_to_json(message: Outbound) -> dict[str, JSON]:
 # --------------------------------------------------------------------------- thread events
 
 
+# The kinds of events that come from outside and start a turn; their message ids are unique per thread.
+INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
+
+
 @dataclass(frozen=True)
 class ThreadEvent:
     """One entry of a thread's append-only log.

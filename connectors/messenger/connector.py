@@ -26,6 +26,7 @@ from aiohttp import web
 from bots.linking.tokens import LinkRefused, is_link_token
 from bots.pipeline import TurnOutcome, outbound_event
 from bots.runtime import Runtime
+from bots.store.base import InboxItem
 from bots.types import Identity, Inbound, Outbound, ThreadEvent
 from connectors.messenger.graph import GraphClient, SendResult
 from connectors.messenger.parse import MessengerEvent, locale_language, parse_body, parse_item
@@ -78,7 +79,7 @@ class MessengerConnector:
         pending = await self.runtime.store.pending_inbound(CHANNEL, limit=100_000)
         if pending:
             log.info("Messenger: processing %d event(s) left from the last run", len(pending))
-        for row_id, payload in pending:
+        for row_id, payload, _person in pending:
             data = json.loads(payload)
             self._dispatch(row_id, parse_item(data["item"], data["page_id"], data["standby"]))
 
@@ -145,8 +146,8 @@ class MessengerConnector:
                 log.warning("Messenger webhook: %d event(s) for other pages ignored", len(others))
             events = [e for e in events if not e.page_id or e.page_id == self.config.page_id]
         if events:
-            items = [(e.key, json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby},
-                                        ensure_ascii=False)) for e in events]
+            items = [InboxItem(e.key, json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby},
+                                                 ensure_ascii=False), identity_of(e)) for e in events]
             ids = await self.runtime.store.enqueue_inbound(CHANNEL, items, now=self.clock())
             for row_id, event in zip(ids, events):
                 if row_id is not None:  # None: a redelivery of an event stored before
@@ -401,7 +402,8 @@ class MessengerConnector:
             if result["sent"] or result.get("attempted"):
                 events = [outbound_event(m, now, CHANNEL, by_person) for m in messages] + [
                     e for e in events if e.kind == "delivery_failed"]
-            await runtime.store.commit(thread_id, snapshot.state, events, expected_version=snapshot.version, now=now)
+            await runtime.store.commit(thread_id, snapshot.state, events, expected_version=snapshot.version, now=now,
+                                       wake_at=snapshot.state.get("wake_at"))
             result.pop("attempted", None)
             return result
 

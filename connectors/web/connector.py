@@ -341,7 +341,8 @@ class WebConnector:
             now = time.time()
             events = [outbound_event(m, now, WEB_CHANNEL, by_person) for m in messages]
             version = await self.runtime.store.commit(thread_id, snapshot.state, events,
-                                                      expected_version=snapshot.version, now=now)
+                                                      expected_version=snapshot.version, now=now,
+                                                      wake_at=snapshot.state.get("wake_at"))
             first = version - len(events) + 1
             items = chat_items([StoredEvent(thread_id, first + i, event) for i, event in enumerate(events)])
             await self.hub.publish(thread_id, {"type": "messages", "messages": items})
