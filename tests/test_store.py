@@ -101,8 +101,8 @@ async def test_everything_survives_a_restart(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     await store.open()
     thread = await store.resolve(Identity("rest", "ana"), now=1.0)
-    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0, now=1.0,
-                       wake_at=None)
+    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0,
+                       now=1.0, wake_at=None)
     await store.close()
 
     reopened = SQLiteThreadStore(path)

@@ -11,8 +11,9 @@ from bots.store.sqlite.inbox import delete_items_of
 from bots.types import Identity, ThreadEvent
 
 SAVE_THREAD = ("INSERT INTO threads (thread_id, version, state, created_at, updated_at, wake_at) "
-               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET version = excluded.version, state = excluded.state, "
-               "created_at = excluded.created_at, updated_at = excluded.updated_at, wake_at = excluded.wake_at")
+               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET version = excluded.version, "
+               "state = excluded.state, created_at = excluded.created_at, updated_at = excluded.updated_at, "
+               "wake_at = excluded.wake_at")
 LINK = ("INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id")
 
