@@ -76,7 +76,7 @@ async def main(links: int, events: int, threads: int) -> None:
                 b = await store.resolve(Identity("messenger", f"merge-b-{round_}"), now=time.time())
                 for thread, index in ((a, 0), (b, 1)):
                     await store.commit(thread, state, log(index, events, 1000.0 + index * 0.7), expected_version=0,
-                                       now=time.time())
+                                       now=time.time(), wake_at=state.get("wake_at"))
                 one, two = log(0, events, 1000.0), log(1, events, 1000.7)
                 tracemalloc.start()
                 began = time.perf_counter()
@@ -97,7 +97,8 @@ async def main(links: int, events: int, threads: int) -> None:
                 if n % 3 == 0:
                     planned.site_events.append({"name": "product_viewed", "data": {"sku": "TR2"}, "ts": time.time(),
                                                 "channel": "web"})
-                await store.commit(thread, planned.to_json(), [], expected_version=0, now=time.time())
+                await store.commit(thread, planned.to_json(), [], expected_version=0, now=time.time(),
+                                   wake_at=planned.wake_at)
             app = create_app(runtime)
             campaign = parse_campaign({"name": "bench", "text": "hi",
                                        "when": "count('product_viewed', sku='TR2', within_days=2) > 0"}, runtime.bot)

@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
 
-from bots.store.base import INBOUND_KINDS  # noqa: E402
+from bots.types import INBOUND_KINDS  # noqa: E402
 from bots.store.factory import open_store  # noqa: E402
 from bots.types import Identity  # noqa: E402
 from tests.servers import Server, start_postgres, start_redis  # noqa: E402
@@ -198,7 +198,8 @@ async def grow_thread(store_url: str, data: Path, events: int) -> None:
             copy += 1
             batch = [replace(e, message_id=f"copy{copy}-{i}" if e.kind in INBOUND_KINDS else None)
                      for i, e in enumerate(pattern * 100)][: events - version]
-            version = await store.commit(thread, snapshot.state, batch, expected_version=version, now=time.time())
+            version = await store.commit(thread, snapshot.state, batch, expected_version=version, now=time.time(),
+                                         wake_at=snapshot.state.get("wake_at"))
     finally:
         await store.close()
     if store_url.startswith("postgres"):

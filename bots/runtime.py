@@ -19,10 +19,10 @@ from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import AskOp, Bot
 from bots.located_yaml import Mark
 from bots.linking.tokens import LinkTokens, stored_secret
-from bots.live.bus import LiveBus, open_live_bus
+from bots.live.bus import LiveBus
 from bots.pipeline import Pipeline
 from bots.store.base import ThreadStore
-from bots.store.factory import is_shared, open_store
+from bots.store.factory import is_shared, open_live_bus, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
 from nlu_models.artifact import load_or_train

@@ -260,6 +260,10 @@ def outbound_to_json(message: Outbound) -> dict[str, JSON]:
 # --------------------------------------------------------------------------- thread events
 
 
+# The kinds of events that come from outside and start a turn; their message ids are unique per thread.
+INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
+
+
 @dataclass(frozen=True)
 class ThreadEvent:
     """One entry of a thread's append-only log.
@@ -290,6 +294,19 @@ class StoredEvent:
     thread_id: str
     seq: int
     event: ThreadEvent
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A webhook item kept in a channel's durable inbox: stored before the 200, processed afterwards.
+
+    The store keeps ``payload`` as text and never reads it. ``person`` is the identity the item concerns,
+    so forgetting that person's thread deletes their unprocessed items too; None when it concerns nobody.
+    """
+
+    key: str  # stored once per channel: a redelivery with a key seen before is not stored again
+    payload: str
+    person: Identity | None = None
 
 
 @dataclass(frozen=True)

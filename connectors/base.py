@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from bots.types import (
-    Deliver, Identity, Inbound, NLUResult, Outbound, StoredEvent, ThreadEvent, TurnOutcome,
+    Deliver, Identity, InboxItem, Inbound, NLUResult, Outbound, StoredEvent, ThreadEvent, TurnOutcome,
 )
 
 
@@ -104,15 +104,6 @@ class LinkRedeemed:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class InboxItem:
-    """A webhook item kept in the durable inbox: stored before the 200, processed afterwards."""
-
-    key: str  # de-duplicates redeliveries
-    payload: str  # the channel's own JSON; the store never reads it
-    person: Identity | None  # whose item it is: forgetting a thread deletes its people's items
-
-
 class ThreadAccess(Protocol):
     """The one interface a channel may call (implemented by ``bots.threads.Threads``)."""
 
@@ -161,7 +152,8 @@ class ThreadAccess(Protocol):
 class WebhookInbox(Protocol):
     async def enqueue(self, items: list[InboxItem], *, now: float) -> list[int | None]: ...
 
-    async def pending(self, *, limit: int = 1000) -> list[tuple[int, str]]: ...
+    async def pending(self, *, limit: int = 1000) -> list[tuple[int, str, Identity | None]]:
+        """Items stored and not processed yet, oldest first: (id, payload, person)."""
 
     async def finish(self, ids: list[int], *, now: float) -> None: ...
 

@@ -665,7 +665,8 @@ async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_pat
             if broken:
                 del reminder["intent"]  # a state no current code writes (an older version's, say)
             state["reminders"], state["wake_at"] = [reminder], reminder["due"]
-            await store.commit(thread_id, state, [], expected_version=snapshot.version, now=time.time())
+            await store.commit(thread_id, state, [], expected_version=snapshot.version, now=time.time(),
+                               wake_at=state["wake_at"])
         scheduler = ReminderScheduler(runtime.pipeline, None)
         assert await scheduler.fire_due() == 1  # bo's fired although ana's failed
         [dropped] = [e for e in await chat.events("ana", "reminder") if e["status"] == "dropped"]

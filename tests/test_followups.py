@@ -56,7 +56,8 @@ async def adjust(runtime: Runtime, thread_id: str, change: Callable[[ThreadState
     assert snapshot is not None
     state = ThreadState.from_json(snapshot.state)
     change(state)
-    await runtime.store.commit(thread_id, state.to_json(), [], expected_version=snapshot.version, now=time.time())
+    await runtime.store.commit(thread_id, state.to_json(), [], expected_version=snapshot.version, now=time.time(),
+                               wake_at=state.wake_at)
 
 
 def viewed(sku: str, days_ago: float, name: str = "Trail Runner 2") -> Callable[[ThreadState], None]:

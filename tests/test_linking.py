@@ -170,12 +170,13 @@ async def test_linker_merges_into_the_token_thread_and_redirects_the_old_id(
         linker.on_merged.append(told)
         web = await store.resolve(Identity("web", "v" * 20), now=clock())
         await store.commit(web, _state(slots={"size": 42}), [ThreadEvent("user", {"text": "a"}, 10.0, "web", "w1")],
-                           expected_version=0, now=10.0)
+                           expected_version=0, now=10.0, wake_at=None)
         psid = Identity("messenger", "123")
         fb = await store.resolve(psid, now=clock())
         await store.commit(fb, _state(slots={"email": "x@y.z"}),
                            [ThreadEvent("user", {"text": "b"}, 5.0, "messenger", "m1"),
-                            ThreadEvent("user", {"text": "c"}, 20.0, "messenger", "m2")], expected_version=0, now=20.0)
+                            ThreadEvent("user", {"text": "c"}, 20.0, "messenger", "m2")], expected_version=0, now=20.0,
+                           wake_at=None)
         token = tokens.issue(web, "to_messenger")
         asked = await linker.redeem(token, "to_messenger", psid)  # they have a conversation: ask them first
         assert asked.needs_confirmation and await store.find(psid) == fb and merges == []
@@ -196,7 +197,7 @@ async def test_linker_merges_into_the_token_thread_and_redirects_the_old_id(
         assert again.thread_id == web and await store.find(other) == web
         # the thread goes on normally afterwards
         version = await store.commit(web, snapshot.state, [ThreadEvent("bot", {"text": "d"}, 30.0, "web")],
-                                     expected_version=4, now=30.0)
+                                     expected_version=4, now=30.0, wake_at=snapshot.state.get("wake_at"))
         assert version == 5
     finally:
         await store.close()
@@ -210,7 +211,7 @@ async def test_replays_are_refused_unless_the_same_person_follows_the_link_again
         linker = ThreadLinker(store, LocalThreadLock(), tokens, clock=clock)
         thread = await store.resolve(Identity("web", "v" * 20), now=clock())
         await store.commit(thread, _state(), [ThreadEvent("user", {"text": "a"}, 1.0, "web")],
-                           expected_version=0, now=1.0)
+                           expected_version=0, now=1.0, wake_at=None)
         token = tokens.issue(thread, "to_messenger")
         first = await linker.redeem(token, "to_messenger", Identity("messenger", "1"))
         assert first.thread_id == thread and not first.already_linked

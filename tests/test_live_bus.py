@@ -7,7 +7,8 @@ from typing import Any, AsyncIterator
 
 import pytest
 
-from bots.live.bus import LiveBus, open_live_bus
+from bots.live.bus import LiveBus
+from bots.store.factory import open_live_bus
 
 
 @pytest.fixture(params=["postgres", "redis"])

@@ -161,7 +161,7 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     state.slots["product_name"] = "City Glide"
     await runtime.store.commit(old, state.to_json(), [ThreadEvent("slot", {"name": "product_name",
                                                                            "value": "City Glide"}, time.time())],
-                               expected_version=old_snapshot.version, now=time.time())
+                               expected_version=old_snapshot.version, now=time.time(), wake_at=state.wake_at)
 
     tab, thread = await web_thread_with_open_question(client, runtime)
     ref = await messenger_link(tab)

@@ -157,7 +157,8 @@ async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanw
             intruded.append(await store.commit(thread_id, snapshot.state,
                                                [ThreadEvent("user", {"text": "from the stale worker"}, 2.0, "rest",
                                                             "stale-1")],
-                                               expected_version=snapshot.version, now=2.0))
+                                               expected_version=snapshot.version, now=2.0,
+                                               wake_at=snapshot.state.get("wake_at")))
         return snapshot
 
     store.load = load_then_intrude  # type: ignore[method-assign]

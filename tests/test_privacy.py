@@ -19,11 +19,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bots.threads.privacy import current_thread_id, export_thread, find_thread, forget_thread
 from bots.runtime import open_runtime
-from bots.server.app import create_app
 from bots.server.admin import CHANNELS
+from bots.server.app import create_app
+from bots.types import InboxItem
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
 from bots.types import Identity, ThreadEvent
+from connectors.messenger.connector import identity_of
+from connectors.messenger.parse import parse_item
 from tests.conftest import DEMO_BOT, REPO, demo_config, free_port
 
 PSID, NUMERIC_PSID, REF, OTHER_PSID = "psid-ana", "1000200030004", "ref-ana", "psid-bo"
@@ -31,8 +34,10 @@ WEB_ANA, WEB_BO = Identity("web", "visitor-ana"), Identity("web", "visitor-bo")
 TOKEN = "forget-token"
 
 
-def inbox_item(key: str, item: dict[str, Any]) -> tuple[str, str]:
-    return key, json.dumps({"item": item, "page_id": "1", "standby": False})
+def inbox_item(key: str, item: dict[str, Any]) -> InboxItem:
+    """Stored as the Messenger connector stores it: with the person the item concerns."""
+    return InboxItem(key, json.dumps({"item": item, "page_id": "1", "standby": False}),
+                     identity_of(parse_item(item, "1", False)))
 
 
 # Ana's items name her as sender, as the recipient of an echo, by opt-in user_ref and by a numeric PSID;
@@ -63,11 +68,11 @@ async def seed(store: SQLiteThreadStore, *, ana_events: int = 4) -> tuple[str, s
     for start in range(0, ana_events, 500):  # in batches: one commit of thousands of events is slow for nothing
         batch = events("web", [f"ana {n}" for n in range(start, min(start + 500, ana_events))], 10.0 + start)
         version = await store.commit(ana, {"slots": {"name": "Ana"}, "channel": "web"}, batch,
-                                     expected_version=version, now=10.0 + start)
+                                     expected_version=version, now=10.0 + start, wake_at=None)
     bo = await store.resolve(Identity("messenger", OTHER_PSID), now=3.0)
     await store.link(WEB_BO, bo, now=3.0)
     await store.commit(bo, {"slots": {"name": "Bo"}}, events("messenger", ["bo 0", "bo 1"], 20.0),
-                       expected_version=0, now=20.0)
+                       expected_version=0, now=20.0, wake_at=None)
     await store.enqueue_inbound("messenger", ANA_INBOX + BO_INBOX, now=30.0)
     return ana, bo
 
@@ -110,10 +115,11 @@ async def test_delete_thread_removes_everything_of_that_thread_and_nothing_else(
     ana, bo = await seed(store)
     # an older thread of Ana's, merged into hers, with leftovers a merge normally leaves none of
     old = await store.resolve(Identity("rest", "ana-old"), now=4.0)
-    old_version = await store.commit(old, {}, events("rest", ["old 0", "old 1"], 5.0), expected_version=0, now=5.0)
+    old_version = await store.commit(old, {}, events("rest", ["old 0", "old 1"], 5.0), expected_version=0, now=5.0,
+                                     wake_at=None)
     ana_log = [stored.event for stored in await store.events(ana)]
     await store.merge_threads(ana, old, ana_log + events("rest", ["old 0", "old 1"], 5.0), {"channel": "web"},
-                              expected_versions=(4, old_version), now=6.0)
+                              expected_versions=(4, old_version), now=6.0, wake_at=None)
     with sqlite3.connect(store.path) as connection:
         connection.execute("INSERT INTO events (thread_id, seq, ts, kind, channel, data) "
                            "VALUES (?, 1, 1.0, 'user', 'rest', '{}')", (old,))
@@ -151,8 +157,9 @@ async def test_delete_thread_of_an_unknown_thread_changes_nothing(store: SQLiteT
 
 async def test_delete_keeps_inbox_items_it_cannot_read_and_of_other_channels(store: SQLiteThreadStore) -> None:
     ana, _ = await seed(store)
-    await store.enqueue_inbound("messenger", [("broken", "{not json")], now=31.0)
-    await store.enqueue_inbound("other", [inbox_item("x", {"sender": {"id": PSID}})], now=31.0)
+    await store.enqueue_inbound("messenger", [InboxItem("broken", "{not json")], now=31.0)
+    # the store never reads a payload: an item stored without its person is nobody's
+    await store.enqueue_inbound("other", [InboxItem("x", json.dumps({"item": {"sender": {"id": PSID}}}))], now=31.0)
     await store.delete_thread(ana)
     assert inbox_keys(store.path) == ["mid:b1", "broken", "x"]
 
@@ -160,7 +167,7 @@ async def test_delete_keeps_inbox_items_it_cannot_read_and_of_other_channels(sto
 async def test_a_commit_queued_before_the_delete_cannot_bring_the_thread_back(store: SQLiteThreadStore) -> None:
     ana, _ = await seed(store)
     late = asyncio.ensure_future(store.commit(ana, {"late": True}, events("web", ["late"], 99.0),
-                                              expected_version=4, now=99.0))
+                                              expected_version=4, now=99.0, wake_at=None))
     await asyncio.sleep(0)  # the commit is queued and its flush scheduled, not written yet
     await store.delete_thread(ana)
     assert await late == 5  # it was written, and then deleted with the rest
@@ -213,7 +220,7 @@ async def test_forget_waits_for_the_turn_in_progress_and_the_next_message_starts
                 turn_started.set()
                 await finish_turn.wait()
                 await store.commit(ana, {"mid": "turn"}, events("web", ["during"], 50.0), expected_version=4,
-                                   now=50.0)
+                                   now=50.0, wake_at=None)
 
     running = asyncio.ensure_future(turn())
     await turn_started.wait()
@@ -228,9 +235,9 @@ async def test_forget_waits_for_the_turn_in_progress_and_the_next_message_starts
 async def test_a_thread_is_found_by_identity_and_by_an_id_from_before_a_merge(store: SQLiteThreadStore) -> None:
     ana, _ = await seed(store)
     old = await store.resolve(Identity("rest", "ana-old"), now=4.0)
-    await store.commit(old, {}, events("rest", ["old"], 5.0), expected_version=0, now=5.0)
+    await store.commit(old, {}, events("rest", ["old"], 5.0), expected_version=0, now=5.0, wake_at=None)
     await store.merge_threads(ana, old, [s.event for s in await store.events(ana)], {"channel": "web"},
-                              expected_versions=(4, 1), now=6.0)
+                              expected_versions=(4, 1), now=6.0, wake_at=None)
     assert await current_thread_id(store, old) == ana and await current_thread_id(store, ana) == ana
     assert await find_thread(store, Identity("messenger", PSID)) == ana
     assert await find_thread(store, Identity("messenger", "nobody")) is None
@@ -308,7 +315,7 @@ async def test_admin_api_exports_and_forgets_a_customer(app_client: tuple[web.Ap
 
     assert (await client.get(f"/api/threads/{ana}", headers=AUTH)).status == 404
     assert (await client.get("/api/threads", params={"channel": "rest", "user_id": "ana"}, headers=AUTH)).status == 404
-    assert [json.loads(p)["item"]["message"]["mid"] for _, p in await store.pending_inbound("messenger")] == ["b1"]
+    assert [json.loads(p)["item"]["message"]["mid"] for _, p, _ in await store.pending_inbound("messenger")] == ["b1"]
     assert traces(store.path, ana) == NONE_LEFT
     assert (await client.delete(f"/api/threads/{ana}", headers=AUTH)).status == 404
     response = await client.get(f"/api/threads/{bo}", headers=AUTH)

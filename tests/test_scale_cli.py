@@ -16,7 +16,7 @@ import pytest
 
 from bots.config import load_config
 from bots.runtime import open_runtime
-from bots.store.base import ThreadDump
+from bots.store.base import InboxItem, ThreadDump
 from bots.store.factory import open_store
 from bots.types import Identity, Inbound
 from tests.cluster import REPO, health, worker_env, write_config
@@ -41,8 +41,8 @@ async def converse_on_sqlite(config_path: Path) -> list[str]:
         thread = await runtime.store.find(Identity("rest", "u0"))
         assert thread is not None
         await runtime.store.link(Identity("web", "visitor0000000000042"), thread, now=2000.0)
-        await runtime.store.enqueue_inbound("messenger", [("mid.1", json.dumps({"item": {"sender": {"id": "p1"}}}))],
-                                            now=2000.0)
+        item = InboxItem("mid.1", json.dumps({"item": {"sender": {"id": "p1"}}}), Identity("messenger", "p1"))
+        await runtime.store.enqueue_inbound("messenger", [item], now=2000.0)
         return sorted(await runtime.store.thread_ids())
 
 
@@ -96,7 +96,7 @@ def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: st
         store = open_store(redis_url, data_dir)
         await store.open()
         try:
-            await store.commit(ids[0], {}, [], expected_version=0, now=1.0)  # same id, no events
+            await store.commit(ids[0], {}, [], expected_version=0, now=1.0, wake_at=None)  # same id, no events
             source = open_store(f"sqlite:///{data_dir / 'threads.db'}", data_dir)
             await source.open()
             try:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bots.cli.migrate_store import migrate
 from bots.errors import UserError
-from bots.store.base import ConflictError
+from bots.store.base import ConflictError, InboxItem
 from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import MIGRATIONS, SQLiteThreadStore
@@ -53,8 +54,9 @@ async def test_link_points_a_second_identity_at_the_same_thread(store: SQLiteThr
 
 
 async def test_commit_appends_in_order_and_versions(store: SQLiteThreadStore) -> None:
-    assert await store.commit("t1", {"a": 1}, [event("user", 1), event("bot", 2)], expected_version=0, now=5.0) == 2
-    assert await store.commit("t1", {"a": 2}, [event("user", 3)], expected_version=2, now=6.0) == 3
+    assert await store.commit("t1", {"a": 1}, [event("user", 1), event("bot", 2)], expected_version=0, now=5.0,
+                              wake_at=None) == 2
+    assert await store.commit("t1", {"a": 2}, [event("user", 3)], expected_version=2, now=6.0, wake_at=None) == 3
     snapshot = await store.load("t1")
     assert snapshot is not None and snapshot.state == {"a": 2} and snapshot.version == 3
     stored = await store.events("t1")
@@ -64,19 +66,20 @@ async def test_commit_appends_in_order_and_versions(store: SQLiteThreadStore) ->
 
 
 async def test_stale_commit_is_refused_and_writes_nothing(store: SQLiteThreadStore) -> None:
-    await store.commit("t1", {"a": 1}, [event("user", 1)], expected_version=0, now=1.0)
+    await store.commit("t1", {"a": 1}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
     with pytest.raises(ConflictError):
-        await store.commit("t1", {"a": "stale"}, [event("user", 99)], expected_version=0, now=2.0)
+        await store.commit("t1", {"a": "stale"}, [event("user", 99)], expected_version=0, now=2.0, wake_at=None)
     snapshot = await store.load("t1")
     assert snapshot is not None and snapshot.state == {"a": 1}
     assert [e.event.data["n"] for e in await store.events("t1")] == [1]
 
 
 async def test_a_conflict_in_a_batch_does_not_affect_other_threads(store: SQLiteThreadStore) -> None:
-    await store.commit("t1", {}, [event("user", 1)], expected_version=0, now=1.0)
+    await store.commit("t1", {}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
     results = await asyncio.gather(
-        store.commit("t1", {}, [event("user", 2)], expected_version=0, now=2.0),  # stale
-        *(store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0) for i in range(10)),
+        store.commit("t1", {}, [event("user", 2)], expected_version=0, now=2.0, wake_at=None),  # stale
+        *(store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0, wake_at=None)
+          for i in range(10)),
         return_exceptions=True,
     )
     assert isinstance(results[0], ConflictError)
@@ -86,11 +89,11 @@ async def test_a_conflict_in_a_batch_does_not_affect_other_threads(store: SQLite
 
 async def test_duplicate_message_id_is_detected(store: SQLiteThreadStore) -> None:
     message = ThreadEvent("user", {"text": "hi"}, 1.0, "web", message_id="m-1")
-    await store.commit("t1", {}, [message], expected_version=0, now=1.0)
+    await store.commit("t1", {}, [message], expected_version=0, now=1.0, wake_at=None)
     assert await store.has_message("t1", "m-1")
     assert not await store.has_message("t1", "m-2")
     with pytest.raises(ConflictError):
-        await store.commit("t1", {}, [message], expected_version=1, now=2.0)
+        await store.commit("t1", {}, [message], expected_version=1, now=2.0, wake_at=None)
 
 
 async def test_everything_survives_a_restart(tmp_path: Path) -> None:
@@ -98,7 +101,8 @@ async def test_everything_survives_a_restart(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     await store.open()
     thread = await store.resolve(Identity("rest", "ana"), now=1.0)
-    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0, now=1.0)
+    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0,
+                       now=1.0, wake_at=None)
     await store.close()
 
     reopened = SQLiteThreadStore(path)
@@ -137,7 +141,8 @@ async def test_many_concurrent_commits_lose_nothing(store: SQLiteThreadStore) ->
         async with locks.lock(thread):
             snapshot = await store.load(thread)
             version = snapshot.version if snapshot else 0
-            await store.commit(thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n))
+            await store.commit(thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n),
+                               wake_at=None)
 
     await asyncio.gather(*(writer(f"t{n % 7}", n) for n in range(350)))
     total = 0
@@ -166,7 +171,7 @@ def test_store_urls(tmp_path: Path) -> None:
 
 async def test_tail_returns_the_last_events_of_some_kinds_oldest_first(store: SQLiteThreadStore) -> None:
     events = [event("user" if n % 3 == 0 else "bot" if n % 3 == 1 else "slot", n) for n in range(1, 31)]
-    await store.commit("t1", {}, events, expected_version=0, now=1.0)
+    await store.commit("t1", {}, events, expected_version=0, now=1.0, wake_at=None)
     tail = await store.tail("t1", ("user", "bot"), 5)
     assert [(e.seq, e.event.kind) for e in tail] == [(24, "user"), (25, "bot"), (27, "user"), (28, "bot"), (30, "user")]
     assert await store.tail("t1", (), 5) == [] and await store.tail("nope", ("user",), 5) == []
@@ -185,13 +190,13 @@ async def test_migration_from_version_1_keeps_data(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     await store.open()
     try:
-        assert store.schema_version() == len(MIGRATIONS) == 7
+        assert store.schema_version() == len(MIGRATIONS) == 8
         assert await store.has_message("t1", "web:a")
         event_with_id = ThreadEvent("site_event", {"name": "product_viewed"}, 2.0, "web", message_id="web:b")
-        await store.commit("t1", {}, [event_with_id], expected_version=1, now=2.0)
+        await store.commit("t1", {}, [event_with_id], expected_version=1, now=2.0, wake_at=None)
         assert await store.has_message("t1", "web:b")
         with pytest.raises(ConflictError):
-            await store.commit("t1", {}, [event_with_id], expected_version=2, now=3.0)
+            await store.commit("t1", {}, [event_with_id], expected_version=2, now=3.0, wake_at=None)
     finally:
         await store.close()
 
@@ -200,18 +205,39 @@ async def test_inbox_is_durable_deduplicated_and_ordered(tmp_path: Path) -> None
     path = tmp_path / "inbox.db"
     store = SQLiteThreadStore(path)
     await store.open()
-    first = await store.enqueue_inbound("messenger", [("mid:a", '{"n": 1}'), ("mid:b", '{"n": 2}')], now=1.0)
-    again = await store.enqueue_inbound("messenger", [("mid:b", '{"n": 2}'), ("mid:c", '{"n": 3}')], now=2.0)
+    first = await store.enqueue_inbound("messenger", [InboxItem("mid:a", '{"n": 1}'), InboxItem("mid:b", '{"n": 2}')],
+                                        now=1.0)
+    again = await store.enqueue_inbound("messenger", [InboxItem("mid:b", '{"n": 2}'), InboxItem("mid:c", '{"n": 3}')],
+                                        now=2.0)
     assert None not in first and again[0] is None and again[1] is not None  # mid:b redelivered: stored once
     await store.finish_inbound(first[:1], now=3.0)  # type: ignore[list-item]
     await store.close()
     reopened = SQLiteThreadStore(path)  # a restart: what was not processed is still there, in order
     await reopened.open()
     try:
-        assert [payload for _id, payload in await reopened.pending_inbound("messenger")] == ['{"n": 2}', '{"n": 3}']
+        assert [item.payload for item in await reopened.pending_inbound("messenger")] == ['{"n": 2}', '{"n": 3}']
         assert await reopened.pending_inbound("web") == []
-        assert await reopened.enqueue_inbound("messenger", [("mid:a", "{}")], now=4.0) == [None]  # remembered
-        await reopened.finish_inbound([i for i, _ in await reopened.pending_inbound("messenger")], now=10 * 86400)
-        assert await reopened.enqueue_inbound("messenger", [("mid:a", "{}")], now=10 * 86400) != [None]  # forgotten
+        assert await reopened.enqueue_inbound("messenger", [InboxItem("mid:a", "{}")], now=4.0) == [None]  # remembered
+        await reopened.finish_inbound([item.id for item in await reopened.pending_inbound("messenger")], now=10 * 86400)
+        assert await reopened.enqueue_inbound("messenger", [InboxItem("mid:a", "{}")],
+                                              now=10 * 86400) != [None]  # forgotten
     finally:
         await reopened.close()
+
+
+async def test_migrate_store_copies_unprocessed_webhook_items_with_their_person(tmp_path: Path) -> None:
+    source, target = SQLiteThreadStore(tmp_path / "source.db"), SQLiteThreadStore(tmp_path / "target.db")
+    await source.open()
+    await target.open()
+    try:
+        ana = Identity("messenger", "psid-ana")
+        await source.enqueue_inbound("messenger", [InboxItem("mid:a", '{"n": 1}', ana), InboxItem("page", "{}")],
+                                     now=1.0)
+        report = await migrate(source, target)
+        assert report.inbox_items == 2 and report.mismatches == []
+        assert [(item.payload, item.person) for item in await target.pending_inbound("messenger")] == [
+            ('{"n": 1}', ana), ("{}", None)]
+        assert (await migrate(source, target)).inbox_items == 0  # a second run stores them once
+    finally:
+        await source.close()
+        await target.close()

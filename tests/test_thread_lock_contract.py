@@ -38,7 +38,7 @@ async def main() -> None:
         print("held", snapshot.version if snapshot else 0, flush=True)
         sys.stdin.readline()  # the test says when to commit (after un-freezing it)
         await store.commit(sys.argv[2], {"by": "holder"}, [], expected_version=snapshot.version if snapshot else 0,
-                           now=1.0)
+                           now=1.0, wake_at=None)
         print("committed", flush=True)
 
 asyncio.run(main())
@@ -73,7 +73,7 @@ async def test_two_workers_take_turns_and_nothing_is_lost(workers: tuple[ThreadS
             version = snapshot.version if snapshot else 0
             await asyncio.sleep(0.002)  # a turn's work: without the lock the other worker would interleave here
             await store.commit("t1", {"n": n}, [ThreadEvent("user", {"n": n}, float(n), "rest")],
-                               expected_version=version, now=float(n))
+                               expected_version=version, now=float(n), wake_at=None)
             inside.append(f"out{n}")
 
     await asyncio.gather(*(turn(n) for n in range(40)))
@@ -142,7 +142,7 @@ async def test_a_killed_workers_lock_comes_free(workers: tuple[ThreadStore, Thre
     process.kill()  # kill -9: no chance to release anything
     process.wait()
     async with workers[0].thread_lock().lock("t-killed"):
-        await workers[0].commit("t-killed", {"by": "survivor"}, [], expected_version=0, now=2.0)
+        await workers[0].commit("t-killed", {"by": "survivor"}, [], expected_version=0, now=2.0, wake_at=None)
     snapshot = await workers[0].load("t-killed")
     assert snapshot is not None and snapshot.state == {"by": "survivor"}
 
@@ -151,13 +151,13 @@ async def test_a_frozen_worker_loses_its_lock_and_cannot_write_afterwards(
         workers: tuple[ThreadStore, ThreadStore], shared_url: str) -> None:
     store = workers[0]
     await store.commit("t-frozen", {"by": "start"}, [ThreadEvent("user", {}, 1.0, "rest")],
-                       expected_version=0, now=1.0)
+                       expected_version=0, now=1.0, wake_at=None)
     process = _start_holder(shared_url, "t-frozen")
     os.kill(process.pid, signal.SIGSTOP)  # alive but not running: its lease runs out
     try:
         async with store.thread_lock().lock("t-frozen"):
             await store.commit("t-frozen", {"by": "survivor"}, [ThreadEvent("user", {}, 2.0, "rest")],
-                               expected_version=1, now=2.0)
+                               expected_version=1, now=2.0, wake_at=None)
     finally:
         os.kill(process.pid, signal.SIGCONT)
     assert process.stdin is not None and process.stdout is not None
@@ -170,4 +170,4 @@ async def test_a_frozen_worker_loses_its_lock_and_cannot_write_afterwards(
     snapshot = await store.load("t-frozen")
     assert snapshot is not None and snapshot.state == {"by": "survivor"} and snapshot.version == 2
     with pytest.raises(ConflictError):
-        await store.commit("t-frozen", {"by": "late"}, [], expected_version=1, now=3.0)
+        await store.commit("t-frozen", {"by": "late"}, [], expected_version=1, now=3.0, wake_at=None)

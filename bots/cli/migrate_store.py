@@ -24,7 +24,7 @@ from tqdm import tqdm
 from bots.config import load_config
 from bots.errors import UserError
 from bots.store.urls import redacted
-from bots.store.base import ConflictError, ThreadDump, ThreadStore
+from bots.store.base import ConflictError, InboxItem, ThreadDump, ThreadStore
 from bots.store.factory import open_store, parse_store_url, sqlite_file
 
 PAGE = 500
@@ -79,6 +79,8 @@ async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
         return f"{thread_id}: event {first + 1} differs"
     if copy.snapshot != dump.snapshot:
         return f"{thread_id}: the state differs"
+    if copy.wake_at != dump.wake_at:
+        return f"{thread_id}: the wake-up time differs"
     if copy.identities != dump.identities:
         return f"{thread_id}: the identities differ"
     if sorted(copy.merged_from) != sorted(dump.merged_from):
@@ -107,9 +109,9 @@ async def migrate(source: ThreadStore, target: ThreadStore, *, progress: bool = 
     for channel in INBOX_CHANNELS:
         pending = await source.pending_inbound(channel, limit=10_000_000)
         if pending:
-            # keyed by the source's id: a second run stores them once
-            stored = await target.enqueue_inbound(channel, [(f"migrated:{item_id}", payload)
-                                                            for item_id, payload in pending], now=0.0)
+            # keyed by the source's id: a second run stores them once; each keeps the person it concerns
+            copies = [InboxItem(f"migrated:{item.id}", item.payload, item.person) for item in pending]
+            stored = await target.enqueue_inbound(channel, copies, now=0.0)
             report.inbox_items += sum(1 for s in stored if s is not None)
     copied = set(await _thread_ids(target))
     report.mismatches += [f"{thread_id}: missing in the target" for thread_id in ids if thread_id not in copied]

@@ -96,16 +96,3 @@ async def cancel_all(tasks: list["asyncio.Task[None]"]) -> None:
         except (asyncio.CancelledError, Exception):
             pass
 
-
-def open_live_bus(store_url: str) -> LiveBus | None:
-    """The bus that goes with a store: none for the embedded SQLite (one process), the same server otherwise."""
-    scheme = store_url.split(":", 1)[0]
-    if scheme in ("redis", "rediss"):
-        from bots.live.redis_bus import RedisLiveBus
-
-        return RedisLiveBus(store_url)
-    if scheme in ("postgresql", "postgres"):
-        from bots.live.postgres_bus import PostgresLiveBus
-
-        return PostgresLiveBus(store_url)
-    return None

@@ -19,7 +19,7 @@ import asyncpg
 from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
 from bots.errors import UserError
 from bots.store.urls import redacted, split_options
-from bots.store.postgres import keep_session
+from bots.store.postgres.options import keep_session
 
 log = logging.getLogger(__name__)
 CHANNEL = "threadline_live"

@@ -1,110 +1,43 @@
-"""The thread store and thread lock seams.
+"""The thread store's interfaces, one per job, and ThreadStore, which a backend implements whole.
 
 A thread is an append-only event log plus a snapshot of the engine state,
-versioned by the number of events. An identity table maps (channel,
-channel user id) to a thread, so several identities can share ONE thread.
-Stores for PostgreSQL and Redis implement this same interface; the lock is
-a separate seam so a cross-process lock can replace the in-process one.
+versioned by the number of events (:class:`ThreadLog`). An identity table
+maps (channel, channel user id) to a thread, so several identities can share
+ONE thread (:class:`IdentityTable`). Code that needs one job asks for that
+interface; the SQLite, PostgreSQL and Redis stores implement all of them, and
+the lock is a separate seam so a cross-process lock can replace the
+in-process one. How each backend keeps its promises: docs/stores.md.
 """
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any, AsyncContextManager
 
+from bots.store.records import (TOKEN_GRACE_SECONDS, ConflictError, InboxItem, PendingInbound, SchemaTooNew,
+                                Snapshot, StoredEvent, ThreadDump, new_thread_id)
 from bots.types import Identity, ThreadEvent
 
-
-# A used link token is remembered this long past its expiry: a token's age is checked in whole seconds, and
-# servers' clocks differ.
-TOKEN_GRACE_SECONDS = 300
-# The kinds of events that come from outside (their ids are unique per thread) and start a turn.
-INBOUND_KINDS = ("user", "site_event", "receipt", "agent", "handover")
-# Where a stored Messenger webhook item (connectors/messenger/parse.py) names its person, per identity
-# channel: a PSID is the sender, or the recipient of an echo; a plugin user_ref has no PSID yet. Forgetting a
-# thread deletes its people's unprocessed webhook items too.
-INBOX_PERSON_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "messenger": (("item", "sender", "id"), ("item", "recipient", "id")),
-    "messenger_ref": (("item", "sender", "user_ref"), ("item", "optin", "user_ref"), ("item", "recipient", "user_ref")),
-}
+__all__ = ["TOKEN_GRACE_SECONDS", "ConflictError", "IdentityTable", "InboxItem", "Maintenance", "PendingInbound",
+           "SchemaTooNew", "Snapshot", "StoredEvent", "ThreadDump", "ThreadLock", "ThreadLog", "ThreadStore",
+           "TokenLedger", "WakeIndex", "WebhookInbox", "new_thread_id"]
 
 
-def new_thread_id() -> str:
-    return "t_" + uuid.uuid4().hex
-
-
-class ConflictError(Exception):
-    """The thread changed since it was loaded: someone wrote without holding its lock."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    thread_id: str
-    state: dict[str, Any]
-    version: int  # number of events in the log; the next event gets seq version + 1
-    created_at: float
-    updated_at: float
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    thread_id: str
-    seq: int
-    event: ThreadEvent
-
-
-@dataclass(frozen=True)
-class ThreadDump:
-    """Everything a thread is, for copying it to another store (``threadline migrate-store``)."""
-    snapshot: Snapshot
-    events: list[ThreadEvent]  # the whole log, seq 1..n
-    identities: list[Identity]  # in the order they were linked
-    merged_from: list[str]  # ids of threads merged into it, so their old ids still lead here
-
-
-class ThreadStore(ABC):
-    @abstractmethod
-    async def open(self) -> None:
-        """Connect, and bring the schema up to date (safe when several workers start at once)."""
-
-    @abstractmethod
-    async def close(self) -> None:
-        """Wait for queued writes, then release connections (the thread lock's too)."""
-
-    @abstractmethod
-    def thread_lock(self) -> ThreadLock:
-        """The lock that serialises work on one thread for every process that uses this store.
-
-        In arrival order; a lock held by a crashed process must come free by
-        itself. Its resources are released by :meth:`close`.
-        """
-
-    @abstractmethod
-    async def resolve(self, identity: Identity, *, now: float) -> str:
-        """The thread of ``identity``, created (with the identity linked) when it has none yet."""
-
-    @abstractmethod
-    async def find(self, identity: Identity) -> str | None: ...
-
-    @abstractmethod
-    async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
-        """Point ``identity`` at ``thread_id`` (moving it off any other thread)."""
-
-    @abstractmethod
-    async def identities(self, thread_id: str) -> list[Identity]: ...
+class ThreadLog(ABC):
+    """Each thread's event log and the snapshot of its state, written together."""
 
     @abstractmethod
     async def load(self, thread_id: str) -> Snapshot | None: ...
 
     @abstractmethod
     async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
-                     expected_version: int, now: float) -> int:
+                     expected_version: int, now: float, wake_at: float | None) -> int:
         """Append ``events`` and save ``state`` atomically; returns the new version.
 
-        Raises :class:`ConflictError` when the stored version is not
-        ``expected_version`` (nothing is written then).
+        ``wake_at`` is when the thread next needs attention by itself (the
+        state's earliest reminder), None when never: the :class:`WakeIndex`
+        answers from it. Raises :class:`ConflictError` when the stored version
+        is not ``expected_version`` (nothing is written then).
         """
 
     @abstractmethod
@@ -127,15 +60,43 @@ class ThreadStore(ABC):
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         """Thread ids in order, for exports and migrations."""
 
-    # Threads that need attention by themselves: ``wake_at`` of the committed state (a reminder is due).
+
+class IdentityTable(ABC):
+    """Which thread each (channel, user id) leads to."""
+
+    @abstractmethod
+    async def resolve(self, identity: Identity, *, now: float) -> str:
+        """The thread of ``identity``, created (with the identity linked) when it has none yet."""
+
+    @abstractmethod
+    async def find(self, identity: Identity) -> str | None: ...
+
+    @abstractmethod
+    async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
+        """Point ``identity`` at ``thread_id`` (moving it off any other thread)."""
+
+    @abstractmethod
+    async def identities(self, thread_id: str) -> list[Identity]: ...
+
+
+class WakeIndex(ABC):
+    """Threads that need attention by themselves (a reminder is due), from the ``wake_at`` of their commits."""
 
     @abstractmethod
     async def due_threads(self, *, now: float, limit: int = 100) -> list[str]:
-        """Threads whose state's ``wake_at`` is at or before ``now``, earliest first."""
+        """Threads whose ``wake_at`` is at or before ``now``, earliest first."""
 
     @abstractmethod
     async def next_wake(self) -> float | None:
         """The earliest ``wake_at`` of any thread, None when no thread waits for anything."""
+
+    @abstractmethod
+    async def wake_time(self, thread_id: str) -> float | None:
+        """The ``wake_at`` of one thread, None when it waits for nothing (or is not there)."""
+
+
+class TokenLedger(ABC):
+    """Single-use link tokens already used."""
 
     @abstractmethod
     async def consume_token(self, nonce: str, *, expires_at: float, now: float, by: str = "") -> bool:
@@ -145,18 +106,21 @@ class ThreadStore(ABC):
         second time (a retry after a crash) must not be refused.
         """
 
-    # One customer, two threads: merging them (see bots.linking.merge), and forgetting a thread.
+
+class Maintenance(ABC):
+    """Whole threads: one customer's two threads merged (see bots.linking.merge), forgotten, copied."""
 
     @abstractmethod
     async def merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: dict[str, Any], *,
-                            expected_versions: tuple[int, int], now: float) -> int:
+                            expected_versions: tuple[int, int], now: float, wake_at: float | None) -> int:
         """Replace ``into``'s log with ``events`` and its state with ``state``, and fold ``source`` into it.
 
         Atomically: ``source``'s identities move to ``into``, ``source``'s log
         and snapshot are deleted, and the merge is remembered so
-        :meth:`merged_into` can redirect the old id. Raises
-        :class:`ConflictError` when either thread is not at its expected
-        version (nothing is written then). Returns ``into``'s new version.
+        :meth:`merged_into` can redirect the old id. ``wake_at`` is the merged
+        state's, as in :meth:`ThreadLog.commit`. Raises :class:`ConflictError`
+        when either thread is not at its expected version (nothing is written
+        then). Returns ``into``'s new version.
         """
 
     @abstractmethod
@@ -173,13 +137,67 @@ class ThreadStore(ABC):
 
     @abstractmethod
     async def delete_thread(self, thread_id: str) -> list[Identity]:
-        """Delete everything about a thread: log, snapshot, identities, merge records and inbox items of its
-        identities. Returns the identities it had (empty if there was no such thread)."""
+        """Delete everything about a thread: log, snapshot, identities, merge records and the webhook inbox items
+        of its identities. Returns the identities it had (empty if there was no such thread)."""
 
-    # Copying threads between stores.
-
+    @abstractmethod
     async def export_thread(self, thread_id: str, *, page: int = 5000) -> ThreadDump | None:
         """The whole thread, None when there is none (read it under the thread's lock, or with writers stopped)."""
+
+    @abstractmethod
+    async def import_thread(self, dump: ThreadDump) -> None:
+        """Write a thread copied from another store, atomically: snapshot (its version becomes the number of
+        events), log, identities (in order), merge records and wake-up time. Raises :class:`ConflictError` if
+        the thread exists here already (nothing is written then)."""
+
+
+class WebhookInbox(ABC):
+    """A durable inbox for webhooks (Messenger): items are stored before acknowledging, processed afterwards."""
+
+    @abstractmethod
+    async def enqueue_inbound(self, channel: str, items: list[InboxItem], *, now: float) -> list[int | None]:
+        """Store items durably; one id per item, None where an item with its key was stored before."""
+
+    @abstractmethod
+    async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[PendingInbound]:
+        """Stored items not processed yet, oldest first: what a restart must still process."""
+
+    @abstractmethod
+    async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
+        """Mark items processed; processed items older than ``keep_seconds`` are forgotten."""
+
+    @abstractmethod
+    async def delete_inbound_of(self, people: list[Identity]) -> int:
+        """Delete every item (processed or not, of any channel) that concerns one of ``people``; how many."""
+
+
+class ThreadLock(ABC):
+    """Serialises work on one key (a thread or an identity); different keys run concurrently."""
+
+    @abstractmethod
+    def lock(self, key: str) -> AsyncContextManager[None]: ...
+
+
+class ThreadStore(ThreadLog, IdentityTable, WakeIndex, TokenLedger, Maintenance, WebhookInbox):
+    """Every interface over one database, plus its lifecycle and its thread lock."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date (safe when several workers start at once)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Wait for queued writes, then release connections (the thread lock's too)."""
+
+    @abstractmethod
+    def thread_lock(self) -> ThreadLock:
+        """The lock that serialises work on one thread for every process that uses this store.
+
+        In arrival order; a lock held by a crashed process must come free by
+        itself. Its resources are released by :meth:`close`.
+        """
+
+    async def export_thread(self, thread_id: str, *, page: int = 5000) -> ThreadDump | None:
         snapshot = await self.load(thread_id)
         if snapshot is None:
             return None
@@ -189,31 +207,5 @@ class ThreadStore(ABC):
             if not batch:
                 break
             events.extend(stored.event for stored in batch)
-        return ThreadDump(snapshot, events, await self.identities(thread_id), await self.merged_sources(thread_id))
-
-    @abstractmethod
-    async def import_thread(self, dump: ThreadDump) -> None:
-        """Write a thread copied from another store, atomically: snapshot (its version becomes the number of
-        events), log, identities (in order) and merge records. Raises :class:`ConflictError` if the thread
-        exists here already (nothing is written then)."""
-
-    # A durable inbox for webhooks (Messenger): stored before acknowledging, processed afterwards.
-
-    @abstractmethod
-    async def enqueue_inbound(self, channel: str, items: list[tuple[str, str]], *, now: float) -> list[int | None]:
-        """Store (dedupe key, JSON payload) items durably; one id per item, None where it was stored before."""
-
-    @abstractmethod
-    async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[tuple[int, str]]:
-        """Stored items not processed yet, oldest first: what a restart must still process."""
-
-    @abstractmethod
-    async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
-        """Mark items processed; processed items older than ``keep_seconds`` are forgotten."""
-
-
-class ThreadLock(ABC):
-    """Serialises work on one key (a thread or an identity); different keys run concurrently."""
-
-    @abstractmethod
-    def lock(self, key: str) -> AsyncContextManager[None]: ...
+        return ThreadDump(snapshot, events, await self.identities(thread_id), await self.merged_sources(thread_id),
+                          await self.wake_time(thread_id))

@@ -1,21 +1,49 @@
-"""Pick the store implementation a store URL names.
+"""The one place that picks a backend by URL scheme: its thread store (which brings its thread lock) and the
+live bus that goes with it.
 
-``sqlite:///file.db`` is the embedded default (one process); ``postgresql://``
-and ``redis://`` are shared by several workers. The server libraries are
-imported only when their store is used.
+``sqlite:///file.db`` is the embedded default (one process, no bus);
+``postgresql://`` and ``redis://`` are shared by several workers. A backend's
+modules (and its server library) are imported only when its URL is used.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from bots.errors import UserError
 from bots.store.base import ThreadStore
-from bots.store.sqlite import SQLiteThreadStore
+
+if TYPE_CHECKING:
+    from bots.live.bus import LiveBus
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-SHARED_SCHEMES = ("postgresql", "postgres", "redis", "rediss")
+
+
+@dataclass(frozen=True)
+class Backend:
+    store: str  # "module:class" of its ThreadStore
+    live_bus: str | None  # "module:class" of its LiveBus; None: one process, nothing to tell other workers
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may use the store at once (they then need the bus)."""
+        return self.live_bus is not None
+
+
+SQLITE = Backend("bots.store.sqlite:SQLiteThreadStore", None)
+POSTGRES = Backend("bots.store.postgres:PostgresThreadStore", "bots.live.postgres_bus:PostgresLiveBus")
+REDIS = Backend("bots.store.redis:RedisThreadStore", "bots.live.redis_bus:RedisLiveBus")
+BACKENDS: dict[str, Backend] = {"sqlite": SQLITE, "postgresql": POSTGRES, "postgres": POSTGRES,
+                                "redis": REDIS, "rediss": REDIS}
+
+
+def _load(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
 
 
 def parse_store_url(url: str) -> tuple[str, dict[str, str]]:
@@ -25,13 +53,14 @@ def parse_store_url(url: str) -> tuple[str, dict[str, str]]:
     Raises ValueError saying what is wrong, so config.yaml can point at the key.
     """
     parts = urlsplit(url)
-    if parts.scheme in SHARED_SCHEMES:
+    backend = BACKENDS.get(parts.scheme)
+    if backend is None:
+        raise ValueError(f"unsupported store {parts.scheme or url!r} "
+                         "(supported: sqlite:///file.db, postgresql://host/db, redis://host/0)")
+    if backend.shared:
         if not parts.hostname and "host=" not in parts.query:
             raise ValueError(f"write {parts.scheme}://host[:port]/... (no server named)")
         return url, {}
-    if parts.scheme != "sqlite":
-        raise ValueError(f"unsupported store {parts.scheme or url!r} "
-                         "(supported: sqlite:///file.db, postgresql://host/db, redis://host/0)")
     if parts.netloc or not parts.path.strip("/"):
         raise ValueError("write sqlite:///file.db (relative to the data dir) or sqlite:////absolute/path.db")
     options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -44,9 +73,14 @@ def parse_store_url(url: str) -> tuple[str, dict[str, str]]:
     return parts.path, {"synchronous": synchronous}
 
 
+def backend_of(url: str) -> Backend | None:
+    return BACKENDS.get(urlsplit(url).scheme)
+
+
 def is_shared(url: str) -> bool:
     """Whether several processes may use this store at once."""
-    return urlsplit(url).scheme in SHARED_SCHEMES
+    backend = backend_of(url)
+    return backend is not None and backend.shared
 
 
 def open_store(url: str, data_dir: Path) -> ThreadStore:
@@ -54,16 +88,20 @@ def open_store(url: str, data_dir: Path) -> ThreadStore:
         path, options = parse_store_url(url)
     except ValueError as exc:
         raise UserError(f"store {url!r}: {exc}") from None
-    scheme = urlsplit(url).scheme
-    if scheme in ("postgresql", "postgres"):
-        from bots.store.postgres import PostgresThreadStore
+    backend = backend_of(url)
+    assert backend is not None  # parse_store_url refused any other
+    store_class = _load(backend.store)
+    if backend.shared:
+        return store_class(url)  # type: ignore[no-any-return]
+    return store_class(sqlite_file(path, data_dir), synchronous=options["synchronous"])  # type: ignore[no-any-return]
 
-        return PostgresThreadStore(url)
-    if scheme in ("redis", "rediss"):
-        from bots.store.redis import RedisThreadStore
 
-        return RedisThreadStore(url)
-    return SQLiteThreadStore(sqlite_file(path, data_dir), synchronous=options["synchronous"])
+def open_live_bus(store_url: str) -> LiveBus | None:
+    """The bus that goes with a store: none for the embedded SQLite (one process), the same server otherwise."""
+    backend = backend_of(store_url)
+    if backend is None or backend.live_bus is None:
+        return None
+    return _load(backend.live_bus)(store_url)  # type: ignore[no-any-return]
 
 
 def sqlite_file(path: str, data_dir: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-# Options of ours (bots/store/postgres.py and bots/store/redis.py read them): the lock lease, pool sizes and
+# Options of ours (bots/store/postgres/ and bots/store/redis/ read them): the lock lease, pool sizes and
 # waiters (PostgreSQL), the key prefix (Redis). A driver must never see them: asyncpg would send an unknown one
 # to the server as a setting, which refuses the connection.
 OWN_OPTIONS = ("lock_lease", "lock_pool_max", "lock_waiters", "pool_max", "prefix")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bots.store.base import ThreadStore
-from connectors.base import InboxItem
+from bots.types import Identity, InboxItem
 
 
 class ChannelInbox:
@@ -13,10 +13,10 @@ class ChannelInbox:
 
     async def enqueue(self, items: list[InboxItem], *, now: float) -> list[int | None]:
         """One id per item, None where the item was stored before (a redelivery)."""
-        return await self._store.enqueue_inbound(self.channel, [(i.key, i.payload) for i in items], now=now)
+        return await self._store.enqueue_inbound(self.channel, items, now=now)
 
-    async def pending(self, *, limit: int = 1000) -> list[tuple[int, str]]:
-        return await self._store.pending_inbound(self.channel, limit=limit)
+    async def pending(self, *, limit: int = 1000) -> list[tuple[int, str, Identity | None]]:
+        return [tuple(item) for item in await self._store.pending_inbound(self.channel, limit=limit)]  # type: ignore[misc]
 
     async def finish(self, ids: list[int], *, now: float) -> None:
         await self._store.finish_inbound(ids, now=now)

@@ -161,7 +161,8 @@ class ThreadLinker:
             now = self.clock()
             merged = merge_threads(inputs[0], inputs[1], reason=reason, now=now)
             await self.store.merge_threads(into, source, merged.events, merged.state,
-                                           expected_versions=(versions[0], versions[1]), now=now)
+                                           expected_versions=(versions[0], versions[1]), now=now,
+                                           wake_at=merged.state.get("wake_at"))
         log.info("merged thread %s into %s (%s): %d event(s) moved", source, into, reason,
                  merged.record["events_moved"])
         for listener in self.on_merged:

@@ -23,8 +23,12 @@ class LockedThread:
 
     async def commit(self, state: dict[str, Any], events: list[ThreadEvent], *, expected_version: int,
                      now: float) -> int:
-        """Append ``events`` and save ``state``; raises ConflictError if someone wrote since ``expected_version``."""
-        return await self._store.commit(self.thread_id, state, events, expected_version=expected_version, now=now)
+        """Append ``events`` and save ``state``; raises ConflictError if someone wrote since ``expected_version``.
+
+        The wake-up index gets the state's earliest due reminder (``ThreadState.wake_at``).
+        """
+        return await self._store.commit(self.thread_id, state, events, expected_version=expected_version, now=now,
+                                        wake_at=state.get("wake_at"))
 
     async def append(self, events: list[ThreadEvent]) -> tuple[StoredEvent, ...]:
         """Record events that change nothing in the state (a delivery, a refusal), at the end of the log."""

@@ -23,8 +23,10 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from bots.types import Identity, Inbound, Outbound, StoredEvent, ThreadEvent, TurnOutcome, is_link_token
-from connectors.base import Channel, ChannelContext, InboxItem, Reach, RenderLimits, Sent, ThreadView
+from bots.types import (
+    Identity, InboxItem, Inbound, Outbound, StoredEvent, ThreadEvent, TurnOutcome, is_link_token,
+)
+from connectors.base import Channel, ChannelContext, Reach, RenderLimits, Sent, ThreadView
 from connectors.messenger.graph import GraphClient, SendResult
 from connectors.messenger.parse import MessengerEvent, locale_language, parse_body, parse_item
 from connectors.messenger.policy import decide
@@ -83,7 +85,7 @@ class MessengerChannel(Channel):
         pending = await self.inbox.pending(limit=100_000)
         if pending:
             log.info("Messenger: processing %d event(s) left from the last run", len(pending))
-        for row_id, payload in pending:
+        for row_id, payload, _person in pending:
             data = json.loads(payload)
             self._dispatch(row_id, parse_item(data["item"], data["page_id"], data["standby"]))
 

@@ -1,0 +1,72 @@
+"""The SQLite store's identity table (cached, this process being the only writer) and its link-token ledger."""
+
+from __future__ import annotations
+
+from bots.store.base import IdentityTable, TokenLedger
+from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
+from bots.store.sqlite.core import SQLiteCore
+from bots.types import Identity
+
+FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
+
+
+class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
+    def _resolve(self, identity: Identity, now: float) -> str:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
+                       (identity.channel, identity.user_id, new_thread_id(), now))
+            return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0])
+
+    async def resolve(self, identity: Identity, *, now: float) -> str:
+        found = await self.find(identity)
+        if found is not None:
+            return found
+        thread_id = await self._write(self._resolve, identity, now)
+        self._identity_cache.put(identity, thread_id)
+        return thread_id
+
+    def _find(self, identity: Identity) -> str | None:
+        row = self.reader.execute(FIND, (identity.channel, identity.user_id)).fetchone()
+        return str(row[0]) if row else None
+
+    async def find(self, identity: Identity) -> str | None:
+        cached = self._identity_cache.get_fresh(identity)
+        if cached is not None:
+            return cached
+        found = await self._read(self._find, identity)
+        if found is not None:
+            self._identity_cache.put(identity, found)
+        return found
+
+    def _link(self, identity: Identity, thread_id: str, now: float) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
+                       (identity.channel, identity.user_id, thread_id, now))
+
+    async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
+        self._identity_cache.pop(identity, None)
+        await self._write(self._link, identity, thread_id, now)
+        self._identity_cache.put(identity, thread_id)
+
+    def _identities(self, thread_id: str) -> list[Identity]:
+        rows = self.reader.execute("SELECT channel, user_id FROM identities WHERE thread_id = ? "
+                                   "ORDER BY created_at, channel, user_id", (thread_id,)).fetchall()
+        return [Identity(channel, user_id) for channel, user_id in rows]
+
+    async def identities(self, thread_id: str) -> list[Identity]:
+        return await self._read(self._identities, thread_id)
+
+    # ------------------------------------------------------------------ link tokens
+
+    def _consume_token(self, nonce: str, expires_at: float, now: float, by: str) -> bool:
+        with self.transaction() as db:
+            # kept a while past expiry: a token's age is checked in whole seconds, and servers' clocks differ
+            db.execute("DELETE FROM used_link_tokens WHERE expires_at < ?", (now - TOKEN_GRACE_SECONDS,))
+            inserted = db.execute("INSERT OR IGNORE INTO used_link_tokens (nonce, used_at, expires_at, used_by) "
+                                  "VALUES (?, ?, ?, ?)", (nonce, now, expires_at, by)).rowcount
+            user = db.execute("SELECT used_by FROM used_link_tokens WHERE nonce = ?", (nonce,)).fetchone()
+        return inserted == 1 or (bool(by) and user is not None and user[0] == by)
+
+    async def consume_token(self, nonce: str, *, expires_at: float, now: float, by: str = "") -> bool:
+        return await self._write(self._consume_token, nonce, expires_at, now, by)

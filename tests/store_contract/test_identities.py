@@ -1,0 +1,38 @@
+"""IdentityTable: which thread each (channel, user id) leads to."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bots.store.base import IdentityTable
+from bots.types import Identity
+
+
+async def test_resolve_creates_once_and_find_agrees(store: IdentityTable) -> None:
+    who = Identity("rest", "ana")
+    assert await store.find(who) is None
+    first = await store.resolve(who, now=1.0)
+    assert first.startswith("t_")
+    assert await store.resolve(who, now=2.0) == first
+    assert await store.find(who) == first
+    assert await store.identities(first) == [who]
+
+
+async def test_concurrent_resolves_of_a_new_identity_agree(store: IdentityTable) -> None:
+    who = Identity("rest", "racer")
+    ids = await asyncio.gather(*(store.resolve(who, now=1.0) for _ in range(20)))
+    assert len(set(ids)) == 1
+    assert await store.identities(ids[0]) == [who]
+
+
+async def test_link_moves_an_identity_and_identities_are_in_creation_order(store: IdentityTable) -> None:
+    web, messenger = Identity("web", "v1"), Identity("messenger", "psid-1")
+    thread = await store.resolve(web, now=1.0)
+    other = await store.resolve(messenger, now=2.0)
+    assert other != thread
+    await store.link(messenger, thread, now=3.0)
+    assert await store.find(messenger) == thread
+    assert await store.identities(thread) == [web, messenger]
+    assert await store.identities(other) == []
+    await store.link(Identity("web", "v2"), thread, now=4.0)  # a new identity straight onto a thread
+    assert await store.identities(thread) == [web, messenger, Identity("web", "v2")]
