@@ -667,7 +667,7 @@ async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_pat
             state["reminders"], state["wake_at"] = [reminder], reminder["due"]
             await store.commit(thread_id, state, [], expected_version=snapshot.version, now=time.time(),
                                wake_at=state["wake_at"])
-        scheduler = ReminderScheduler(runtime.pipeline, None)
+        scheduler = ReminderScheduler(runtime.threads)
         assert await scheduler.fire_due() == 1  # bo's fired although ana's failed
         [dropped] = [e for e in await chat.events("ana", "reminder") if e["status"] == "dropped"]
         assert "KeyError" in dropped["reason"]
