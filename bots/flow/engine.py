@@ -30,16 +30,17 @@ from bots.flow.state import ThreadState
 from bots.flow.texts import render_text
 from bots.flow.triggers import TriggerMatch, Triggers, message_payload
 from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionOutcome, ActionRequest, Turn
-from bots.payload import parse_payload
 from bots.types import Inbound, NLUResult
 
 __all__ = [
     "AGENT_MESSAGE", "HANDOVER", "MAX_ACTIONS_PER_TURN", "MAX_OPS_PER_TURN", "RECEIPT_EVENTS", "ActionOutcome",
-    "ActionRequest", "Engine", "Turn", "context_functions", "context_values", "parse_payload",
+    "ActionRequest", "Engine", "Turn", "context_functions", "context_values",
 ]
 
 
 class Engine:
+    """A bot's flows run turn by turn: what the pipeline, reminders and follow-up campaigns call."""
+
     def __init__(self, bot: Bot, *, public_url: str = "") -> None:
         self.bot = bot
         self.public_url = public_url
