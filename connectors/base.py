@@ -89,7 +89,6 @@ class History:
     version: int
     state: dict[str, Any]
     events: tuple[StoredEvent, ...]
-    started: bool  # the customer has seen at least one message
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,6 @@ class ChannelContext:
     max_message_chars: int
     data_dir: Path
     live: LiveFrames | None = None  # frames for open chat windows across workers; None with one process
-    linking: Any = None  # the linking settings (links between channels), for channels that make them
 
 
 class Channel(ABC):
@@ -230,10 +228,6 @@ class Channel(ABC):
 
     async def rewritten(self, thread_id: str) -> None:
         """The thread's log was rewritten (two threads merged) or deleted: views of it must reload."""
-
-    def link_for(self, token: str) -> str | None:
-        """The URL that opens this channel with a link token (continuing a thread here); None: not offered."""
-        return None
 
     @abstractmethod
     def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,

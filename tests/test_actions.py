@@ -553,12 +553,16 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
             _stop(process)
 
 
-async def test_a_reminder_reaches_the_open_website_widget(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "signed-in customer"])
+async def test_a_reminder_reaches_the_open_website_widget(tmp_path: Path, signed_in: bool) -> None:
+    from tests.test_routing import SECRET, signed
     from tests.test_web_protocol import open_tab
 
-    async with open_runtime(action_config(tmp_path, "in_process")) as runtime, \
-            TestClient(TestServer(create_app(runtime))) as client:
-        tab, _ = await open_tab(client, "visitor0000000000042")
+    config = action_config(tmp_path, "in_process").model_copy(update={"connectors": Config.model_validate(
+        {"connectors": {"web": {"identity_secret": SECRET}}}).connectors})
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        hello = {"customer": signed("cust-42")} if signed_in else {}
+        tab, _ = await open_tab(client, "visitor0000000000042", **hello)
         await tab.send(type="message", id="m1", text="/remind")
         _, messages = await tab.until_ack("m1")
         assert [m["text"] for m in messages if m["role"] == "bot"] == ["I'll remind you in 1s."]

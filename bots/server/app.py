@@ -131,7 +131,7 @@ def build_channels(runtime: Runtime) -> list[Channel]:
             channels.append(spec.build(ChannelContext(
                 threads=runtime.threads, config=section, public_url=config.public_url,
                 max_message_chars=config.server.max_message_chars, data_dir=config.data_dir,
-                live=runtime.live_bus, linking=config.linking)))
+                live=runtime.live_bus)))
     return channels
 
 

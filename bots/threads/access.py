@@ -86,13 +86,16 @@ class Threads(OutsideTurn):
                             "wrote); doing the turn again", thread_id)
         raise AssertionError("unreachable")
 
-    async def mirror(self, outcome: TurnOutcome) -> None:
-        """Channels that show a thread's every turn (open chat windows) get those of other channels too."""
+    async def mirror(self, outcome: TurnOutcome, *, skip: str = "") -> None:
+        """Channels that show a thread's every turn (open chat windows) get those of other channels too, and
+        what was sent outside a turn on another channel (``skip``: the one that sent it)."""
+        if not outcome.committed:
+            return
         for channel in self.channels.values():
-            if channel.mirrors and outcome.channel not in channel.identity_channels:
+            if channel.mirrors and channel.name != skip and outcome.channel not in channel.identity_channels:
                 try:
                     await channel.deliver(outcome)
-                except Exception:  # a window to refresh must not fail a turn that is saved and sent
+                except Exception:  # a window to refresh must not fail what is saved and sent
                     log.exception("%s could not show a turn of thread %s", channel.name, outcome.thread_id)
 
     async def understand(self, text: str, identity: Identity | None, language_hint: str | None) -> NLUResult:
@@ -176,8 +179,7 @@ class Threads(OutsideTurn):
         return self.linker.resolve_buttons(thread_id, messages, here=here)
 
     def link_offered(self, to: str) -> bool:
-        """Whether "continue on ``to``" links can be made at all (the Page or site is configured)."""
-        return self.linker.link_url("t_probe", to) is not None
+        return self.linker.offers(to)
 
     async def _rewritten(self, *thread_ids: str) -> None:
         """A thread's log was rewritten (merged) or is gone (forgotten): open chat windows reload it."""
@@ -202,8 +204,7 @@ class Threads(OutsideTurn):
             events = await self.store.tail(thread_id, kinds, limit)
         else:
             events = await self.store.events(thread_id, after=max(0, snapshot.version - limit), limit=limit)
-        started = bool(events) if after is None and kinds else await self._conversation(thread_id)
-        return History(thread_id, snapshot.version, snapshot.state, tuple(events), started)
+        return History(thread_id, snapshot.version, snapshot.state, tuple(events))
 
     async def identities(self, thread_id: str) -> list[Identity]:
         return await self.store.identities(thread_id)

@@ -68,6 +68,10 @@ class ThreadLinker:
     def issue(self, thread_id: str, purpose: Purpose) -> str:
         return self.tokens.issue(thread_id, purpose)
 
+    def offers(self, channel: str) -> bool:
+        """Whether links continuing a thread on ``channel`` can be made (its Page or site is configured)."""
+        return bool(self.messenger_page) if channel == "messenger" else channel == "web" and bool(self.site_url)
+
     def link_url(self, thread_id: str, channel: str) -> str | None:
         """A fresh link that continues ``thread_id`` on ``channel``; None when that cannot be linked to."""
         if channel == "messenger" and self.messenger_page:

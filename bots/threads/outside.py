@@ -49,23 +49,23 @@ class OutsideTurn:
 
     async def _send_on(self: "Threads", thread: LockedThread, view: ThreadView, reach: Reach,
                        messages: list[Outbound], committed: tuple[StoredEvent, ...]) -> Sent:
-        """Send committed messages as ``reach`` allows, and record what the channel says happened."""
+        """Send committed messages as ``reach`` allows, and record what the channel says happened in one commit:
+        its events, and for a channel that answers later (REST) the messages its next request must carry."""
         channel = self.channels[reach.channel]
         messages = self.linker.resolve_buttons(view.thread_id, messages, here=reach.channel)
         sent = await channel.send(view, messages, reach, committed=committed)
-        await thread.append(list(sent.events))
-        if reach.status == "queued" and channel.answers_later:
-            seqs = [e.seq for e in committed if e.event.kind in ("bot", "agent")]
-            await self._queue(thread, reach.channel, seqs)
+        waiting = [e.seq for e in committed if e.event.kind in ("bot", "agent")] if (
+            reach.status == "queued" and channel.answers_later) else []
+        if sent.events or waiting:
+            snapshot = await thread.load()
+            if snapshot is not None:
+                state = snapshot.state
+                if waiting:
+                    outbox = dict(state.get("outbox") or {})
+                    outbox[reach.channel] = [*outbox.get(reach.channel, []), *waiting]
+                    state = {**state, "outbox": outbox}
+                await thread.commit(state, list(sent.events), expected_version=snapshot.version, now=self.clock())
         return sent
-
-    async def _queue(self: "Threads", thread: LockedThread, channel: str, seqs: list[int]) -> None:
-        snapshot = await thread.load()
-        if snapshot is None or not seqs:
-            return
-        state = ThreadState.from_json(snapshot.state)
-        state.outbox[channel] = state.outbox.get(channel, []) + seqs
-        await thread.commit(state.to_json(), [], expected_version=snapshot.version, now=self.clock())
 
     async def send(self: "Threads", thread_id: str, messages: list[Outbound], *, by_person: str | None = None,
                    tag: str | None = None) -> dict[str, Any] | None:
@@ -99,8 +99,8 @@ class OutsideTurn:
                 result["reason"] = sent.reason
             elif status == "queued":
                 result["reason"] = reach.reason
-            await self.mirror_except(TurnOutcome(thread_id, [], committed=committed, channel=identity_channel),
-                                     reach.channel)
+            await self.mirror(TurnOutcome(thread_id, [], committed=committed, channel=identity_channel),
+                              skip=reach.channel)
             return result
 
     def _identity_channel(self: "Threads", view: ThreadView, channel: str) -> str:
@@ -124,17 +124,6 @@ class OutsideTurn:
         await self._send_on(thread, view, route.chosen, outcome.outbound, outcome.committed)
         return [], route.chosen.channel
 
-    async def mirror_except(self: "Threads", outcome: TurnOutcome, chosen: str) -> None:
-        """Open chat windows show what was sent on another channel, as they show turns there."""
-        if not outcome.committed:
-            return
-        for name, channel in self.channels.items():
-            if channel.mirrors and name != chosen:
-                try:
-                    await channel.deliver(outcome)
-                except Exception:  # a window to refresh must not fail what is saved and sent
-                    log.exception("%s could not show a message of thread %s", name, outcome.thread_id)
-
     # ------------------------------------------------------------------ reminders and campaigns
 
     async def fire_reminders(self: "Threads", thread_id: str) -> int:
@@ -149,7 +138,7 @@ class OutsideTurn:
 
             fired = await self.pipeline.fire_reminders(thread, deliver)
             for outcome, channel in sent:
-                await self.mirror_except(outcome, channel)
+                await self.mirror(outcome, skip=channel)
             return fired
 
     async def drop_due_reminders(self: "Threads", thread_id: str, error: str) -> None:
@@ -178,7 +167,7 @@ class OutsideTurn:
             if isinstance(made, str):
                 return made
             assert route.chosen is not None
-            await self.mirror_except(made, route.chosen.channel)
+            await self.mirror(made, skip=route.chosen.channel)
             return made, route.chosen, result.get("sent") or Sent(ok=True)
 
     async def amend(self: "Threads", thread_id: str, change: Callable[[ThreadState, float], list[ThreadEvent]]) -> bool:

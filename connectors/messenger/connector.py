@@ -65,7 +65,6 @@ class MessengerChannel(Channel):
         self.config = context.config
         self.inbox = context.threads.inbox(CHANNEL)
         self.graph = graph or GraphClient(self.config)
-        self.messenger_page = getattr(context.linking, "messenger_page", "")
         self.clock = clock
         self._queues: dict[tuple[str, str], deque[tuple[int, MessengerEvent]]] = {}
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -401,6 +400,3 @@ class MessengerChannel(Channel):
                                         messaging_type=reach.detail["messaging_type"], tag=reach.detail["tag"])
         failures = [e for e in events if e.kind == "delivery_failed"]
         return Sent(ok=not failures, events=tuple(events), reason=failures[0].data["reason"] if failures else "")
-
-    def link_for(self, token: str) -> str | None:
-        return f"https://m.me/{self.messenger_page}?ref={token}" if self.messenger_page else None

@@ -214,7 +214,7 @@ class WebChannel(Channel):
             messages = chat_items(since.events if since else ())[-self.config.history_limit:]
         else:
             messages = chat_items(history.events if history else ())
-        started = bool(history and history.started)
+        started = bool(history and history.events)  # the shown kinds' tail: a message was shown
         session = Session(visitor_id, thread_id, locale, customer_id, version)
         ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
                  "language": state.get("language"),
