@@ -1,4 +1,5 @@
-"""The SQLite thread store: durable, ordered, atomic, versioned."""
+"""What only the SQLite thread store does (durability across restarts, its migrations, its inbox); the common
+behaviour of every store is the contract suite in tests/store_contract/."""
 
 from __future__ import annotations
 
@@ -27,51 +28,6 @@ async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     await store.open()
     yield store
     await store.close()
-
-
-async def test_resolve_creates_once_and_find_agrees(store: SQLiteThreadStore) -> None:
-    who = Identity("rest", "ana")
-    assert await store.find(who) is None
-    first = await store.resolve(who, now=1.0)
-    assert first.startswith("t_")
-    assert await store.resolve(who, now=2.0) == first
-    assert await store.find(who) == first
-    assert await store.identities(first) == [who]
-
-
-async def test_concurrent_resolves_of_a_new_identity_agree(store: SQLiteThreadStore) -> None:
-    who = Identity("rest", "racer")
-    ids = await asyncio.gather(*(store.resolve(who, now=1.0) for _ in range(20)))
-    assert len(set(ids)) == 1
-
-
-async def test_link_points_a_second_identity_at_the_same_thread(store: SQLiteThreadStore) -> None:
-    web, messenger = Identity("web", "v1"), Identity("messenger", "psid-1")
-    thread = await store.resolve(web, now=1.0)
-    await store.link(messenger, thread, now=2.0)
-    assert await store.find(messenger) == thread
-    assert set(await store.identities(thread)) == {web, messenger}
-
-
-async def test_commit_appends_in_order_and_versions(store: SQLiteThreadStore) -> None:
-    assert await store.commit("t1", {"a": 1}, [event("user", 1), event("bot", 2)], expected_version=0, now=5.0,
-                              wake_at=None) == 2
-    assert await store.commit("t1", {"a": 2}, [event("user", 3)], expected_version=2, now=6.0, wake_at=None) == 3
-    snapshot = await store.load("t1")
-    assert snapshot is not None and snapshot.state == {"a": 2} and snapshot.version == 3
-    stored = await store.events("t1")
-    assert [(e.seq, e.event.kind, e.event.data["n"]) for e in stored] == [(1, "user", 1), (2, "bot", 2), (3, "user", 3)]
-    assert stored[0].event.data["text"] == "héllo 1 👟"
-    assert [e.seq for e in await store.events("t1", after=1, limit=1)] == [2]
-
-
-async def test_stale_commit_is_refused_and_writes_nothing(store: SQLiteThreadStore) -> None:
-    await store.commit("t1", {"a": 1}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
-    with pytest.raises(ConflictError):
-        await store.commit("t1", {"a": "stale"}, [event("user", 99)], expected_version=0, now=2.0, wake_at=None)
-    snapshot = await store.load("t1")
-    assert snapshot is not None and snapshot.state == {"a": 1}
-    assert [e.event.data["n"] for e in await store.events("t1")] == [1]
 
 
 async def test_a_conflict_in_a_batch_does_not_affect_other_threads(store: SQLiteThreadStore) -> None:
@@ -167,14 +123,6 @@ def test_store_urls(tmp_path: Path) -> None:
                          ("sqlite:///x.db?cache=1", "unknown option 'cache'")]:
         with pytest.raises(UserError, match=message):
             open_store(bad, tmp_path)
-
-
-async def test_tail_returns_the_last_events_of_some_kinds_oldest_first(store: SQLiteThreadStore) -> None:
-    events = [event("user" if n % 3 == 0 else "bot" if n % 3 == 1 else "slot", n) for n in range(1, 31)]
-    await store.commit("t1", {}, events, expected_version=0, now=1.0, wake_at=None)
-    tail = await store.tail("t1", ("user", "bot"), 5)
-    assert [(e.seq, e.event.kind) for e in tail] == [(24, "user"), (25, "bot"), (27, "user"), (28, "bot"), (30, "user")]
-    assert await store.tail("t1", (), 5) == [] and await store.tail("nope", ("user",), 5) == []
 
 
 async def test_migration_from_version_1_keeps_data(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from bots.types import Identity, Inbound, Outbound, StoredEvent, TurnOutcome, is_text
 from connectors.base import (
-    Channel, ChannelContext, History, Reach, RenderLimits, Sent, ThreadView,
+    Channel, ChannelContext, Reach, RenderLimits, Sent, ThreadView,
 )
 from connectors.web import demo
 from connectors.web.hub import LiveHub
