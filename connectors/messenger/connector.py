@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -31,6 +29,7 @@ from connectors.messenger.graph import GraphClient, SendResult
 from connectors.messenger.parse import MessengerEvent, locale_language, parse_body, parse_item
 from connectors.messenger.policy import decide
 from connectors.messenger.render import render_all
+from connectors.meta.signature import signature_ok, verification
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
@@ -97,27 +96,11 @@ class MessengerConnector:
     # ------------------------------------------------------------------ webhook
 
     async def verify(self, request: web.Request) -> web.Response:
-        mode = request.query.get("hub.mode", "")
-        token = request.query.get("hub.verify_token", "")
-        challenge = request.query.get("hub.challenge", "")
-        expected = self.config.verify_token
-        if mode == "subscribe" and expected and hmac.compare_digest(token.encode(), expected.encode()):
-            return web.Response(text=challenge, content_type="text/plain")
-        log.warning("Messenger verification refused (mode %r)", mode)
-        return web.Response(status=403, text="verification failed", content_type="text/plain")
+        return verification(request, self.config.verify_token, "Messenger")
 
     def signature_ok(self, raw: bytes, headers: Any) -> bool:
         """X-Hub-Signature-256 (HMAC-SHA256 of the raw bytes), else X-Hub-Signature (SHA-1); constant time."""
-        secret = self.config.app_secret.encode()
-        header = headers.get("X-Hub-Signature-256")
-        if header is not None:
-            expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
-        else:
-            header = headers.get("X-Hub-Signature")
-            if header is None:
-                return False
-            expected = "sha1=" + hmac.new(secret, raw, hashlib.sha1).hexdigest()
-        return hmac.compare_digest(header.strip().lower().encode(), expected.encode())
+        return signature_ok(self.config.app_secret, raw, headers)
 
     async def webhook(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
