@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 PATH = "/webhooks/instagram"
 MAX_BODY_BYTES = 1024 * 1024
 SENT_IDS_KEPT = 10_000
-INTERACTIVE = ("text", "quick_reply", "attachments", "postback", "unsupported")
 INSTAGRAM_TAGS: frozenset[str] = frozenset()  # Meta's non-promotional tags are "not available for Instagram"
 INSTAGRAM_REASONS = {(10, 2534022): "outside_window"}  # Instagram's "This message is sent outside of allowed window"
 
@@ -181,7 +180,8 @@ class InstagramChannel(Channel):
         if not planned:
             log.info("Instagram %s item skipped", event.kind)
             return
-        interactive = event.kind in INTERACTIVE and not event.standby
+        # "seen" and a typing bubble only for what the bot will read; a story mention or a reaction gets neither
+        interactive = not event.standby and any(step.inbound.kind == "message" for step in planned)
         if interactive and await self.threads.is_handed_off(identity):
             interactive = False  # a person has the chat: no "seen", no typing bubble from the bot
         actions = [action for action, wanted in (("mark_seen", self.config.mark_seen),
