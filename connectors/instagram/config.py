@@ -7,10 +7,11 @@ stay out of it), as for Messenger.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
+
+from connectors.meta.config import GraphAccountConfig
 
 ENVIRONMENT = {
     "ig_user_id": "INSTAGRAM_USER_ID",
@@ -22,37 +23,22 @@ ENVIRONMENT = {
 }
 
 
-class InstagramConfig(BaseModel):
-    """Instagram messaging through Meta's Graph API (a professional account; Messenger-style webhooks)."""
+class InstagramConfig(GraphAccountConfig):
+    """Instagram messaging through Meta's Graph API (a professional account; Messenger-style webhooks).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Besides the keys below: verify_token, app_secret, graph_api_url (https://graph.instagram.com/v21.0 with
+    an Instagram Login token), app_id, appsecret_proof, typing_indicators, mark_seen, send_retries,
+    retry_base_seconds, retry_max_seconds, send_timeout_seconds (connectors/meta/config.py).
+    """
 
     # The Instagram professional account's id (``entry.id`` of the webhooks): events for other accounts are
     # ignored. Empty: every account the app is subscribed for is answered.
     ig_user_id: str = Field("", pattern=r"^\d*$")
-    verify_token: str = ""
-    app_secret: str = ""
     # A Page access token of the Page linked to the account (Facebook Login), or an Instagram user access
-    # token with graph_api_url https://graph.instagram.com/v21.0 (Instagram Login).
+    # token (Instagram Login).
     access_token: str = ""
-    graph_api_url: str = "https://graph.facebook.com/v21.0"
-    app_id: str = ""  # our app's id: echoes from other app ids are a person writing from the Instagram inbox
     # The account's username: "Continue in Instagram" opens https://ig.me/m/<username>. Empty: not offered.
     username: str = Field("", pattern=r"^[A-Za-z0-9._]{0,30}$")
-    appsecret_proof: bool = True
-    typing_indicators: bool = True
-    mark_seen: bool = True
-    send_retries: int = Field(5, ge=0, le=20)
-    retry_base_seconds: float = Field(0.5, gt=0)
-    retry_max_seconds: float = Field(30.0, gt=0)
-    send_timeout_seconds: float = Field(20.0, gt=0)
-
-    @field_validator("graph_api_url")
-    @classmethod
-    def _graph_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL such as https://graph.facebook.com/v21.0")
-        return value.rstrip("/")
 
     @property
     def enabled(self) -> bool:

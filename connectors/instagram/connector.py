@@ -42,11 +42,10 @@ from connectors.meta.graph import GraphClient, GraphSettings
 from connectors.meta.links import follow_link
 from connectors.meta.policy import decide
 from connectors.meta.queue import PersonQueues
-from connectors.meta.signature import signature_ok, verification
+from connectors.meta.signature import read_delivery, verification
 
 log = logging.getLogger(__name__)
 PATH = "/webhooks/instagram"
-MAX_BODY_BYTES = 1024 * 1024
 SENT_IDS_KEPT = 10_000
 INSTAGRAM_TAGS: frozenset[str] = frozenset()  # Meta's non-promotional tags are "not available for Instagram"
 INSTAGRAM_REASONS = {(10, 2534022): "outside_window"}  # Instagram's "This message is sent outside of allowed window"
@@ -122,22 +121,10 @@ class InstagramChannel(Channel):
         return verification(request, self.config.verify_token, "Instagram")
 
     async def webhook(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
-        try:
-            raw = await request.read()  # the whole body, however many packets it came in
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        if len(raw) > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
-        if not signature_ok(self.config.app_secret, raw, request.headers):
-            log.warning("Instagram webhook refused: missing or wrong signature")
-            return web.json_response({"error": "missing or wrong signature"}, status=403)
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response({"error": "the body is not valid JSON"}, status=400)
-        events, notes, malformed = parse_body(body)
+        delivery = await read_delivery(request, self.config.app_secret, "Instagram")
+        if delivery.refused is not None:
+            return delivery.refused
+        events, notes, malformed = parse_body(delivery.body)
         for note in notes:
             log.info("Instagram webhook: %s", note)
         if malformed:

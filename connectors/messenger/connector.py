@@ -29,7 +29,7 @@ from connectors.messenger.graph import GraphClient, SendResult
 from connectors.messenger.parse import MessengerEvent, locale_language, parse_body, parse_item
 from connectors.messenger.policy import decide
 from connectors.messenger.render import render_all
-from connectors.meta.signature import signature_ok, verification
+from connectors.meta.signature import read_delivery, signature_ok, verification
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
@@ -103,22 +103,10 @@ class MessengerConnector:
         return signature_ok(self.config.app_secret, raw, headers)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
-        try:
-            raw = await request.read()  # the whole body, however many packets it came in
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        if len(raw) > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
-        if not self.signature_ok(raw, request.headers):
-            log.warning("Messenger webhook refused: missing or wrong signature")
-            return web.json_response({"error": "missing or wrong signature"}, status=403)
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            log.warning("Messenger webhook refused: the body is not JSON")
-            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        delivery = await read_delivery(request, self.config.app_secret, "Messenger", MAX_BODY_BYTES)
+        if delivery.refused is not None:
+            return delivery.refused
+        body = delivery.body
         events, notes = parse_body(body)
         for note in notes:
             log.info("Messenger webhook: %s", note)
