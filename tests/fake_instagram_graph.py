@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from connectors.meta.payload import obj
 from tests.fake_graph import ERRORS, FakeGraph
 
 INSTAGRAM_ERRORS = {
@@ -35,10 +36,11 @@ class FakeInstagramGraph(FakeGraph):
             return problems
         if body.get("tag") not in (None, "HUMAN_AGENT"):
             problems.append(f"tag {body.get('tag')!r}: Instagram has only HUMAN_AGENT")
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
-        if isinstance(message.get("text"), str) and len(message["text"].encode("utf-8")) > 1000:
-            problems.append(f"text of {len(message['text'].encode('utf-8'))} bytes (at most 1000)")
-        payload = (message.get("attachment") or {}).get("payload") or {}
+        message = obj(body.get("message"))
+        text = message.get("text")
+        if isinstance(text, str) and len(text.encode("utf-8")) > 1000:
+            problems.append(f"text of {len(text.encode('utf-8'))} bytes (at most 1000)")
+        payload = obj(obj(message.get("attachment")).get("payload"))
         buttons = list(payload.get("buttons", [])) + [b for e in payload.get("elements", []) for b in
                                                        e.get("buttons", [])]
         if any(b.get("type") not in ("web_url", "postback") for b in buttons):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bots.types import Identity, Inbound, Outbound, StoredEvent, Text, ThreadEvent, TurnOutcome
+from bots.types import Identity, Inbound, NLUResult, Outbound, StoredEvent, Text, ThreadEvent, TurnOutcome
 from connectors.base import Deliver, History, InboxItem, LinkRedeemed
 
 
@@ -70,6 +70,19 @@ class FakeThreads:
             self.delivered += events
             self.stored.setdefault(outcome.thread_id, []).extend(events)
         return outcome
+
+    # ------------------------------------------------------------------ not called by a webhook channel
+
+    async def understand(self, text: str, identity: Identity | None, language_hint: str | None) -> NLUResult:
+        raise AssertionError("a webhook channel does not ask what a text means")
+
+    async def open_thread(self, identity: Identity, *, signed_in: Identity | None = None) -> str:
+        raise AssertionError("only a chat window opens threads")
+
+    async def join(self, identity: Identity, prior: Identity) -> bool:
+        raise AssertionError("only Messenger's checkbox opt-in joins threads")
+
+    # ------------------------------------------------------------------ what the channel calls
 
     async def find(self, identity: Identity) -> str | None:
         thread_id = self.thread_of(identity)

@@ -22,7 +22,17 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
 
 from bots.types import (
-    Button, Card, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text, Typing,
+    Button,
+    Card,
+    Carousel,
+    Custom,
+    Identity,
+    Inbound,
+    Media,
+    Outbound,
+    QuickReply,
+    Text,
+    Typing,
 )
 from connectors.base import ChannelContext, InboxItem, LinkRedeemed, ThreadView
 from connectors.instagram import SPEC, InstagramChannel
@@ -152,7 +162,7 @@ def test_echoes_standby_batches_and_odd_items() -> None:
                     {"sender": {"id": 982337261802700}, "recipient": {"id": int(ACCOUNT)}, "timestamp": "1569262485",
                      "message": {"mid": "m_numeric", "text": "two"}},
                     {"recipient": {"id": ACCOUNT}, "timestamp": NOW_MS, "app_roles": {"123": ["primary_receiver"]}},
-                    item("9", game_play={}), "not an item",
+                    item("9", game_play={}), "not an item",  # type: ignore[arg-type]
                     standby=[message("10", "m_sb", "watched")])
     body["entry"].append({"id": ACCOUNT, "time": 1, "changes": [{"field": "comments", "value": {"id": "c1"}}]})
     body["entry"].append({"id": "42", "messaging": [message("11", "m_other", "x", )]})
@@ -214,8 +224,8 @@ def test_quick_replies_buttons_and_cards_beyond_the_limits_are_never_dropped() -
     assert [len(m["attachment"]["payload"]["buttons"]) for m in sent] == [3, 2]
     assert any("5 buttons" in a for a in rendered.adjustments)
 
-    cards = tuple(Card(f"Shoe {n}", "€99", f"https://shop.example/{n}.png", (Button("View", "url", "https://x.example/"),))
-                  for n in range(23))
+    view = Button("View", "url", "https://x.example/")
+    cards = tuple(Card(f"Shoe {n}", "€99", f"https://shop.example/{n}.png", (view,)) for n in range(23))
     rendered = render_all([Carousel(cards, (QuickReply("More", "/more"),))])
     sent = checked(rendered.bodies)
     assert [len(m["attachment"]["payload"]["elements"]) for m in sent] == [10, 10, 3]
@@ -275,8 +285,8 @@ def test_config_is_strict_and_the_environment_wins() -> None:
         InstagramConfig.model_validate({"acces_token": "typo"})
     with pytest.raises(ValidationError):
         InstagramConfig.model_validate({"username": "not a username!"})
-    config = load({"access_token": "file-token", "app_secret": "s", "graph_api_url": "https://graph.instagram.com/v21.0/"},
-                  {"INSTAGRAM_ACCESS_TOKEN": "env-token", "INSTAGRAM_USERNAME": "stride.shoes"})
+    section = {"access_token": "file-token", "app_secret": "s", "graph_api_url": "https://graph.instagram.com/v21.0/"}
+    config = load(section, {"INSTAGRAM_ACCESS_TOKEN": "env-token", "INSTAGRAM_USERNAME": "stride.shoes"})
     assert (config.access_token, config.username, config.enabled) == ("env-token", "stride.shoes", True)
     assert config.graph_api_url == "https://graph.instagram.com/v21.0"
     assert SPEC.name == "instagram" and SPEC.config_model is InstagramConfig
@@ -290,7 +300,8 @@ def test_config_is_strict_and_the_environment_wins() -> None:
 
 @pytest.fixture
 async def graph() -> AsyncIterator[FakeInstagramGraph]:
-    fake = await FakeInstagramGraph().start()
+    fake = FakeInstagramGraph()
+    await fake.start()
     yield fake
     await fake.close()
 
@@ -351,7 +362,9 @@ class Rig:
 
 def build_channel(threads: FakeThreads, graph: FakeInstagramGraph, tmp_path: Path, **extra: Any) -> InstagramChannel:
     config = ig_config(graph, app_secret=SECRET, **extra)
-    return SPEC.build(ChannelContext(threads, config, "https://shop.example", 4000, tmp_path))  # type: ignore[return-value]
+    channel = SPEC.build(ChannelContext(threads, config, "https://shop.example", 4000, tmp_path))
+    assert isinstance(channel, InstagramChannel)
+    return channel
 
 
 @asynccontextmanager
@@ -537,7 +550,8 @@ async def test_reach_and_send_outside_a_turn(rig: Rig) -> None:
     sent = await channel.send(late, [Text("Anna here: your parcel left today.")], agent)
     assert sent.ok and sent.events[0].kind == "delivered"
     assert rig.graph.sends("o1")[-1] == {"recipient": {"id": "o1"}, "messaging_type": "MESSAGE_TAG",
-                                         "tag": "HUMAN_AGENT", "message": {"text": "Anna here: your parcel left today."}}
+                                         "tag": "HUMAN_AGENT",
+                                         "message": {"text": "Anna here: your parcel left today."}}
     rig.graph.fail_next("o1", 2534022)
     failed = await channel.send(late, [Text("one"), Text("two")], agent)
     assert (failed.ok, failed.reason) == (False, "outside_window")

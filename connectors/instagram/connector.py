@@ -37,7 +37,8 @@ from connectors.base import Channel, ChannelContext, InboxItem, Reach, RenderLim
 from connectors.instagram.config import InstagramConfig
 from connectors.instagram.inbound import CHANNEL, agent_message, identity_of, steps
 from connectors.instagram.parse import InstagramEvent, parse_body, parse_item
-from connectors.instagram.render import LIMITS as SEND_LIMITS, render_all
+from connectors.instagram.render import LIMITS as SEND_LIMITS
+from connectors.instagram.render import render_all
 from connectors.meta.graph import GraphClient, GraphSettings
 from connectors.meta.links import follow_link
 from connectors.meta.policy import decide
@@ -48,7 +49,8 @@ log = logging.getLogger(__name__)
 PATH = "/webhooks/instagram"
 SENT_IDS_KEPT = 10_000
 INSTAGRAM_TAGS: frozenset[str] = frozenset()  # Meta's non-promotional tags are "not available for Instagram"
-INSTAGRAM_REASONS = {(10, 2534022): "outside_window"}  # Instagram's "This message is sent outside of allowed window"
+# Instagram's own subcode for "This message is sent outside of allowed window" (as Graph answers it)
+INSTAGRAM_REASONS: dict[tuple[int, int | None], str] = {(10, 2534022): "outside_window"}
 
 
 def ig_me_link(username: str, token: str) -> str:
@@ -171,9 +173,9 @@ class InstagramChannel(Channel):
         interactive = not event.standby and any(step.inbound.kind == "message" for step in planned)
         if interactive and await self.threads.is_handed_off(identity):
             interactive = False  # a person has the chat: no "seen", no typing bubble from the bot
-        actions = [action for action, wanted in (("mark_seen", self.config.mark_seen),
-                                                 ("typing_on", self.config.typing_indicators)) if wanted and interactive]
-        if actions:
+        wanted = (("mark_seen", self.config.mark_seen), ("typing_on", self.config.typing_indicators))
+        actions = [action for action, on in wanted if on and interactive]
+        if actions:  # both before the replies; between them the order does not matter
             await asyncio.gather(*(self.graph.send({"id": identity.user_id}, {"sender_action": a}) for a in actions))
         answered = False
         for step in planned:

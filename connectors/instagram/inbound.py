@@ -17,6 +17,7 @@ from typing import Any
 
 from bots.types import Identity, Inbound
 from connectors.instagram.parse import InstagramEvent
+from connectors.meta.payload import obj
 
 CHANNEL = "instagram"
 INBOX_AGENT = "instagram_inbox"  # who wrote an echo that is not ours
@@ -75,7 +76,7 @@ def steps(event: InstagramEvent, identity: Identity) -> list[Step]:
         payload = message["quick_reply"].get("payload")
         result.append(message_step(str(payload or message.get("text", "")), {"display": message.get("text")}))
     elif kind == "text":
-        story = (message.get("reply_to") or {}).get("story") if isinstance(message.get("reply_to"), dict) else None
+        story = obj(message.get("reply_to")).get("story")
         if isinstance(story, dict):
             # A reply to the account's story: flows about the story answer it; if none does, the text is a message.
             result.append(event_step("story_reply", {"story": story, "text": message["text"]}, ":story"))
@@ -87,8 +88,8 @@ def steps(event: InstagramEvent, identity: Identity) -> list[Step]:
         attachments = [a for a in message["attachments"] if isinstance(a, dict)]
         mentions = [a for a in attachments if a.get("type") == "story_mention"]
         if mentions:
-            payload = mentions[0].get("payload") if isinstance(mentions[0].get("payload"), dict) else {}
-            result.append(event_step("story_mention", {"url": payload.get("url", ""), "mid": event.mid}))
+            url = obj(mentions[0].get("payload")).get("url", "")
+            result.append(event_step("story_mention", {"url": url, "mid": event.mid}))
         else:
             # a photo, voice message, shared post or reel: recorded, and the fallback says what the bot can do
             result.append(message_step("", {"attachments": attachments}))

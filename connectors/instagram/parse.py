@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.meta.payload import digest_key, id_of, seconds, walk
+from connectors.meta.payload import digest_key, id_of, obj, seconds, walk
 
 HANDOVER_KEYS = ("pass_thread_control", "take_thread_control", "request_thread_control", "app_roles")
 # Items that carry a ``mid`` of their own: redeliveries are recognised by it.
@@ -56,8 +56,7 @@ class InstagramEvent:
 
     @property
     def message(self) -> dict[str, Any]:
-        message = self.body.get("message")
-        return message if isinstance(message, dict) else {}
+        return obj(self.body.get("message"))
 
 
 def _kind(item: dict[str, Any]) -> str:
@@ -86,14 +85,12 @@ def _kind(item: dict[str, Any]) -> str:
 
 def parse_item(item: dict[str, Any], account_id: str, standby: bool) -> InstagramEvent:
     kind = _kind(item)
-    sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
-    recipient = item.get("recipient") if isinstance(item.get("recipient"), dict) else {}
     # On an echo the account wrote: the customer is the recipient.
-    igsid = id_of((recipient if kind == "echo" else sender).get("id"))
+    igsid = id_of(obj(item.get("recipient" if kind == "echo" else "sender")).get("id"))
     if igsid is not None and igsid == account_id:
         igsid = None  # the account itself is nobody's customer
-    holder = item.get("reaction" if kind == "reaction" else "postback" if kind == "postback" else "message")
-    mid = id_of(holder.get("mid")) if isinstance(holder, dict) else None
+    holder = obj(item.get("reaction" if kind == "reaction" else "postback" if kind == "postback" else "message"))
+    mid = id_of(holder.get("mid"))
     prefix = _MID_KINDS.get(kind)
     key = f"{prefix}:{mid}" if prefix and mid else digest_key(kind, item)
     return InstagramEvent(kind, account_id, igsid, seconds(item.get("timestamp")), mid, standby, item, key)

@@ -44,7 +44,7 @@ async def follow_link(threads: "ThreadAccess", inbound: Inbound, *, to: str) -> 
     ref = inbound.data.get("ref") if inbound.event == "referral" else None
     if not ref:
         return inbound
-    context = {k: inbound.data[k] for k in ("source", "type", "referer_uri") if k in inbound.data}
+    context: dict[str, Any] = {k: inbound.data[k] for k in ("source", "type", "referer_uri") if k in inbound.data}
     return await _redeem(threads, inbound, str(ref), to=to, confirmed=False, context=context)
 
 

@@ -18,6 +18,11 @@ def id_of(value: Any) -> str | None:
     return text or None
 
 
+def obj(value: Any) -> dict[str, Any]:
+    """The value when it is a JSON object, else an empty one (Meta's optional objects may be null or absent)."""
+    return value if isinstance(value, dict) else {}
+
+
 def seconds(value: Any) -> float:
     """A timestamp in seconds: Meta sends milliseconds (the dashboard's Test button seconds), as number or text."""
     try:
