@@ -32,6 +32,6 @@ def button_from_rasa(raw: Any) -> Button | None:
         return Button(title, "url", str(raw.get("url") or raw.get("payload") or ""))
     if kind == "phone_number":
         return Button(title, "phone", str(raw.get("payload") or ""))
-    if kind == "continue_in" and raw.get("payload") in ("messenger", "web"):
+    if kind == "continue_in" and isinstance(raw.get("payload"), str) and raw["payload"].isidentifier():
         return Button(title, "continue", str(raw["payload"]))
     return Button(title, "postback", str(raw.get("payload") or f"/{title}"))

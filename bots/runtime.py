@@ -21,6 +21,7 @@ from bots.located_yaml import Mark
 from bots.linking.tokens import LinkTokens, stored_secret
 from bots.live.bus import LiveBus
 from bots.pipeline import Pipeline
+from connectors.registry import channel_names
 from bots.store.base import ThreadStore
 from bots.store.factory import is_shared, open_live_bus, open_store
 from bots.threads.access import Threads
@@ -75,7 +76,7 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
     except UserError as exc:
         problems.append(Problem(_actions_mark(config), "BOT-E011", str(exc)))
     result = load_bot(config.bot, languages=config.languages, default_language=config.default_language,
-                      actions=known)
+                      actions=known, channels=channel_names())
     if known is None and result.bot is not None:
         # The server could not say what it has: assume every flow with questions may have a validator
         # (a 404 then means "none"), so form validation works once the server is up.
@@ -117,7 +118,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
                             "workers on this machine share; set it when workers run on several machines",
                             config.data_dir)
             secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
-            linker = ThreadLinker(store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60),
+            linker = ThreadLinker(store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60,
+                                                               channels=channel_names()),
                                   messenger_page=config.linking.messenger_page, site_url=config.site_url)
             threads = Threads(store, locks, pipeline, linker)
             yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))

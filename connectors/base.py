@@ -226,6 +226,11 @@ class Channel(ABC):
     # Cannot push: messages sent outside a turn wait for the customer's next request (the REST channel).
     answers_later: ClassVar[bool] = False
 
+    def continue_url(self, token: str) -> str | None:
+        """The URL that continues a thread on this channel with a link token (``continue_in: <channel>``
+        buttons); None when this channel makes none (the website's and Messenger's come from ``linking``)."""
+        return None
+
     async def rewritten(self, thread_id: str) -> None:
         """The thread's log was rewritten (two threads merged) or deleted: views of it must reload."""
 

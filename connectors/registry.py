@@ -15,6 +15,7 @@ CHANNEL_PACKAGES = (
     "connectors.rest",
     "connectors.web",
     "connectors.messenger",
+    "connectors.instagram",
 )
 
 

@@ -15,7 +15,7 @@ import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -49,6 +49,7 @@ class Recorded:
 
 @dataclass
 class FakeGraph:
+    error_bodies: ClassVar[dict[int, tuple[int, dict[str, Any]]]] = ERRORS  # what fail_next(code) answers
     access_token: str = "page-token"
     app_secret: str = "app-secret"
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -175,7 +176,7 @@ class FakeGraph:
                                                 "code": 100, "fbtrace_id": "V"}}, status=400)
         recipient = body["recipient"].get("id") or body["recipient"].get("user_ref")
         if self.scripted.get(recipient):
-            status, error = ERRORS[self.scripted[recipient].popleft()]
+            status, error = self.error_bodies[self.scripted[recipient].popleft()]
             return web.json_response(error, status=status)
         if "sender_action" in body:
             return web.json_response({"recipient_id": recipient})

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bots.config import load_config
 from bots.runtime import open_runtime
-from bots.store.base import InboxItem, ThreadDump
+from bots.store.base import ThreadDump
 from bots.store.factory import open_store
-from bots.types import Identity, Inbound
+from bots.types import Identity, Inbound, InboxItem
 from tests.cluster import REPO, health, worker_env, write_config
 from tests.servers import free_port
 

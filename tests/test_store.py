@@ -11,11 +11,11 @@ import pytest
 
 from bots.cli.migrate_store import migrate
 from bots.errors import UserError
-from bots.store.base import ConflictError, InboxItem
+from bots.store.base import ConflictError
 from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import MIGRATIONS, SQLiteThreadStore
-from bots.types import Identity, ThreadEvent
+from bots.types import Identity, InboxItem, ThreadEvent
 
 
 def event(kind: str, n: int) -> ThreadEvent:

@@ -23,9 +23,10 @@ from tqdm import tqdm
 
 from bots.config import load_config
 from bots.errors import UserError
-from bots.store.urls import redacted
-from bots.store.base import ConflictError, InboxItem, ThreadDump, ThreadStore
+from bots.store.base import ConflictError, ThreadDump, ThreadStore
 from bots.store.factory import open_store, parse_store_url, sqlite_file
+from bots.store.urls import redacted
+from bots.types import InboxItem
 
 PAGE = 500
 INBOX_CHANNELS = ("messenger",)

@@ -260,8 +260,18 @@ def _text_problems(refs: Iterable[Reference], responses: dict[str, dict[str, tup
 
 
 def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str,
-             actions: Iterable[str] | None = None) -> LoadResult:
-    """Read and check a bot folder. ``actions`` are the custom actions that exist (None: do not check)."""
+             actions: Iterable[str] | None = None, channels: tuple[str, ...] | None = None) -> LoadResult:
+    """Read and check a bot folder. ``actions`` are the custom actions that exist and ``channels`` the channels
+    a "continue_in" button may name (None: do not check)."""
+    known = s.KNOWN_CHANNELS.set(channels)
+    try:
+        return _load_bot(bot_dir, languages=languages, default_language=default_language, actions=actions)
+    finally:
+        s.KNOWN_CHANNELS.reset(known)
+
+
+def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str,
+              actions: Iterable[str] | None) -> LoadResult:
     problems: list[Problem] = []
     top_mark = Mark(str(bot_dir), 1, 1)
     if not bot_dir.is_dir():

@@ -8,6 +8,7 @@ file is read. Step kinds are told apart by the key that names them
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -34,6 +35,10 @@ def _check_text(value: Any) -> Any:
 
 from pydantic import BeforeValidator  # noqa: E402  (kept next to its only use)
 
+# The channels a "continue_in" button may lead to: the server's channel registry, set while a bot loads
+# (bots.flow.loader.load_bot); unset, any name passes.
+KNOWN_CHANNELS: ContextVar[tuple[str, ...] | None] = ContextVar("KNOWN_CHANNELS", default=None)
+
 TextSpec = Annotated[Union[str, dict[str, str]], BeforeValidator(_check_text)]
 
 
@@ -43,7 +48,15 @@ class ButtonSpec(_Strict):
     url: str | None = None
     phone: str | None = None
     # "Continue in Messenger" / "Continue on the website": a fresh signed link to this same thread, made when sent
-    continue_in: Literal["messenger", "web"] | None = None
+    continue_in: str | None = None
+
+    @field_validator("continue_in")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        known = KNOWN_CHANNELS.get()
+        if value is not None and known is not None and value not in known:
+            raise ValueError(f"no channel {value!r} to continue in (channels: {', '.join(known)})")
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> "ButtonSpec":

@@ -22,7 +22,7 @@ from bots.atomic_file import write_atomically
 from bots.types import LINK_TOKEN_PREFIX as PREFIX, is_link_token
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-Purpose = Literal["to_messenger", "to_web"]
+Purpose = str  # "to_<channel>": where a link continues the thread (a token for one channel is refused by another)
 RefusalReason = Literal["malformed", "forged", "expired", "replayed", "mismatched", "gone"]
 
 
@@ -42,7 +42,8 @@ class LinkClaim:
 
 
 class LinkTokens:
-    def __init__(self, secret: str, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secret: str, ttl_seconds: float, clock: Callable[[], float] = time.time, *,
+                 channels: tuple[str, ...] = ("messenger", "web")) -> None:
         if not secret:
             raise ValueError("link tokens need a secret")
         self.ttl_seconds = ttl_seconds
@@ -54,7 +55,7 @@ class LinkTokens:
 
         self._serializers = {purpose: URLSafeTimedSerializer(secret, salt=f"threadline-link-{purpose}",
                                                              signer=_Signer)
-                             for purpose in ("to_messenger", "to_web")}
+                             for purpose in (f"to_{channel}" for channel in channels)}
 
     def issue(self, thread_id: str, purpose: Purpose) -> str:
         token = self._serializers[purpose].dumps({"t": thread_id, "n": secrets.token_urlsafe(9)})
@@ -65,16 +66,15 @@ class LinkTokens:
         if not is_link_token(token) or len(token) > 250:
             raise LinkRefused("malformed", "not a link token")
         raw = token[len(PREFIX):].replace("=", ".")
-        serializer = self._serializers[purpose]
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
+            raise LinkRefused("mismatched", f"no links lead to {purpose.removeprefix('to_')}")
         try:
             payload, issued = serializer.loads(raw, max_age=self.ttl_seconds, return_timestamp=True)
         except SignatureExpired:
             raise LinkRefused("expired", "the link has expired") from None
         except BadSignature:
-            other = "to_web" if purpose == "to_messenger" else "to_messenger"
-            try:
-                self._serializers[other].loads(raw)  # type: ignore[index]
-            except BadSignature:
+            if not any(self._genuine(other, raw) for other in self._serializers if other != purpose):
                 raise LinkRefused("forged", "the link's signature is not ours") from None
             raise LinkRefused("mismatched", f"the link is not meant for {purpose.removeprefix('to_')}") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("t"), str) or not isinstance(
@@ -83,6 +83,14 @@ class LinkTokens:
         if thread_id is not None and payload["t"] != thread_id:
             raise LinkRefused("mismatched", "the link belongs to another conversation")
         return LinkClaim(payload["t"], purpose, payload["n"], issued.timestamp() + self.ttl_seconds)
+
+
+    def _genuine(self, purpose: Purpose, raw: str) -> bool:
+        try:
+            self._serializers[purpose].loads(raw)
+        except BadSignature:
+            return False
+        return True
 
 
 def stored_secret(path: Path) -> str:

@@ -14,12 +14,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, AsyncContextManager
 
-from bots.store.records import (TOKEN_GRACE_SECONDS, ConflictError, InboxItem, PendingInbound, SchemaTooNew,
-                                Snapshot, StoredEvent, ThreadDump, new_thread_id)
-from bots.types import Identity, ThreadEvent
+from bots.store.records import (
+    TOKEN_GRACE_SECONDS,
+    ConflictError,
+    PendingInbound,
+    SchemaTooNew,
+    Snapshot,
+    ThreadDump,
+    new_thread_id,
+)
+from bots.types import Identity, InboxItem, StoredEvent, ThreadEvent
 
-__all__ = ["TOKEN_GRACE_SECONDS", "ConflictError", "IdentityTable", "InboxItem", "Maintenance", "PendingInbound",
-           "SchemaTooNew", "Snapshot", "StoredEvent", "ThreadDump", "ThreadLock", "ThreadLog", "ThreadStore",
+__all__ = ["TOKEN_GRACE_SECONDS", "ConflictError", "IdentityTable", "Maintenance", "PendingInbound",
+           "SchemaTooNew", "Snapshot", "ThreadDump", "ThreadLock", "ThreadLog", "ThreadStore",
            "TokenLedger", "WakeIndex", "WebhookInbox", "new_thread_id"]
 
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from bots.types import Identity, InboxItem, StoredEvent, ThreadEvent
+from bots.types import Identity, ThreadEvent
 
 # A used link token is remembered this long past its expiry: a token's age is checked in whole seconds, and
 # servers' clocks differ.

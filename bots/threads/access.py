@@ -43,6 +43,7 @@ class Threads(OutsideTurn):
     def attach(self, channels: list[Channel]) -> None:
         """The channels the server runs (built from the registry); they deliver and mirror turns."""
         self.channels = {channel.name: channel for channel in channels}
+        self.linker.channel_links = {channel.name: channel.continue_url for channel in channels}
 
     def channel_of(self, identity_channel: str) -> Channel | None:
         return next((c for c in self.channels.values() if identity_channel in c.identity_channels), None)
@@ -194,12 +195,15 @@ class Threads(OutsideTurn):
 
     async def history(self, thread_id: str, *, after: int | None = None, limit: int = 200,
                       kinds: tuple[str, ...] = ()) -> History | None:
-        """The events after ``after`` in order; without it the last ``limit`` (of ``kinds``, when given)."""
+        """The events after ``after`` in order (at most ``limit``, then those of ``kinds`` when given); without it
+        the last ``limit`` (of ``kinds``, when given)."""
         snapshot = await self.store.load(thread_id)
         if snapshot is None:
             return None
         if after is not None:
             events = await self.store.events(thread_id, after=after, limit=limit)
+            if kinds:
+                events = [e for e in events if e.event.kind in kinds]
         elif kinds:
             events = await self.store.tail(thread_id, kinds, limit)
         else:
@@ -218,6 +222,4 @@ class Threads(OutsideTurn):
 
 
 def _purpose(to: str) -> Purpose:
-    if to not in ("web", "messenger"):
-        raise ValueError(f"no links to channel {to!r}")
-    return "to_web" if to == "web" else "to_messenger"  # type: ignore[return-value]
+    return f"to_{to}"

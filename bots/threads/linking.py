@@ -46,6 +46,8 @@ class ThreadLinker:
         self.site_url = site_url
         self.clock = clock
         self.on_merged: list[OnMerged] = []
+        # Channels that make their own "continue here" URLs from a token (Instagram's ig.me links), by name.
+        self.channel_links: dict[str, Callable[[str], str | None]] = {}
         # Links waiting for their person's yes (Messenger asks with quick replies), by identity. In memory:
         # after a restart the person follows the link again.
         self._held: dict[Identity, tuple[str, Purpose, float]] = {}
@@ -69,8 +71,11 @@ class ThreadLinker:
         return self.tokens.issue(thread_id, purpose)
 
     def offers(self, channel: str) -> bool:
-        """Whether links continuing a thread on ``channel`` can be made (its Page or site is configured)."""
-        return bool(self.messenger_page) if channel == "messenger" else channel == "web" and bool(self.site_url)
+        """Whether links continuing a thread on ``channel`` can be made (its Page, site or account is configured)."""
+        if channel in ("messenger", "web"):
+            return bool(self.messenger_page if channel == "messenger" else self.site_url)
+        make = self.channel_links.get(channel)
+        return make is not None and make("") is not None
 
     def link_url(self, thread_id: str, channel: str) -> str | None:
         """A fresh link that continues ``thread_id`` on ``channel``; None when that cannot be linked to."""
@@ -78,6 +83,8 @@ class ThreadLinker:
             return messenger_link(self.messenger_page, self.issue(thread_id, "to_messenger"))
         if channel == "web" and self.site_url:
             return site_link(self.site_url, self.issue(thread_id, "to_web"))
+        if channel not in ("messenger", "web") and self.offers(channel):
+            return self.channel_links[channel](self.issue(thread_id, f"to_{channel}"))
         return None
 
     def resolve_buttons(self, thread_id: str, messages: list[Outbound], here: str) -> list[Outbound]:

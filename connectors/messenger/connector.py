@@ -12,9 +12,6 @@ the event) as message id, so the thread log takes it once too.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -24,20 +21,39 @@ from typing import Any, Callable
 from aiohttp import web
 
 from bots.types import (
-    Identity, InboxItem, Inbound, Outbound, StoredEvent, ThreadEvent, TurnOutcome, is_link_token,
+    Identity,
+    Inbound,
+    InboxItem,
+    Outbound,
+    StoredEvent,
+    ThreadEvent,
+    TurnOutcome,
 )
-from connectors.base import Channel, ChannelContext, Reach, RenderLimits, Sent, ThreadView
+from connectors.base import (
+    Channel,
+    ChannelContext,
+    Reach,
+    RenderLimits,
+    Sent,
+    ThreadView,
+)
 from connectors.messenger.graph import GraphClient, SendResult
-from connectors.messenger.parse import MessengerEvent, locale_language, parse_body, parse_item
+from connectors.messenger.parse import (
+    MessengerEvent,
+    locale_language,
+    parse_body,
+    parse_item,
+)
 from connectors.messenger.policy import decide
 from connectors.messenger.render import render_all
+from connectors.meta.links import follow_link
+from connectors.meta.signature import read_delivery, signature_ok, verification
 
 log = logging.getLogger(__name__)
 CHANNEL = "messenger"
 USER_REF_CHANNEL = "messenger_ref"
 MAX_BODY_BYTES = 1024 * 1024
 GET_STARTED = "__GET_STARTED__"
-LINK_ACCEPT, LINK_DECLINE = "/link_accept", "/link_decline"  # the answers to "join the chat from the website?"
 PROFILE_CACHE = 50_000
 
 
@@ -104,45 +120,17 @@ class MessengerChannel(Channel):
     # ------------------------------------------------------------------ webhook
 
     async def verify(self, request: web.Request) -> web.Response:
-        mode = request.query.get("hub.mode", "")
-        token = request.query.get("hub.verify_token", "")
-        challenge = request.query.get("hub.challenge", "")
-        expected = self.config.verify_token
-        if mode == "subscribe" and expected and hmac.compare_digest(token.encode(), expected.encode()):
-            return web.Response(text=challenge, content_type="text/plain")
-        log.warning("Messenger verification refused (mode %r)", mode)
-        return web.Response(status=403, text="verification failed", content_type="text/plain")
+        return verification(request, self.config.verify_token, "Messenger")
 
     def signature_ok(self, raw: bytes, headers: Any) -> bool:
         """X-Hub-Signature-256 (HMAC-SHA256 of the raw bytes), else X-Hub-Signature (SHA-1); constant time."""
-        secret = self.config.app_secret.encode()
-        header = headers.get("X-Hub-Signature-256")
-        if header is not None:
-            expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
-        else:
-            header = headers.get("X-Hub-Signature")
-            if header is None:
-                return False
-            expected = "sha1=" + hmac.new(secret, raw, hashlib.sha1).hexdigest()
-        return hmac.compare_digest(header.strip().lower().encode(), expected.encode())
+        return signature_ok(self.config.app_secret, raw, headers)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
-        try:
-            raw = await request.read()  # the whole body, however many packets it came in
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        if len(raw) > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
-        if not self.signature_ok(raw, request.headers):
-            log.warning("Messenger webhook refused: missing or wrong signature")
-            return web.json_response({"error": "missing or wrong signature"}, status=403)
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            log.warning("Messenger webhook refused: the body is not JSON")
-            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        delivery = await read_delivery(request, self.config.app_secret, "Messenger", MAX_BODY_BYTES)
+        if delivery.refused is not None:
+            return delivery.refused
+        body = delivery.body
         events, notes = parse_body(body)
         for note in notes:
             log.info("Messenger webhook: %s", note)
@@ -304,48 +292,11 @@ class MessengerChannel(Channel):
             await asyncio.gather(*(self.graph.send(recipient, {"sender_action": a}) for a in actions))
         answered = False
         for inbound in self._inbound(event, identity, locale):
-            inbound = await self._redeem_link(inbound)
+            inbound = await follow_link(self.threads, inbound, to=CHANNEL)
             if inbound.event == "conversation_start" and answered:
                 continue  # a referral flow greeted already
             outcome = await self.threads.turn(inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
             answered = answered or bool(outcome.outbound)
-
-    async def _redeem_link(self, inbound: Inbound) -> Inbound:
-        """A ``ref`` holding a link token ("Continue in Messenger" on the website): join that thread.
-
-        The event then reaches the flows as ``thread_linked`` (or
-        ``link_refused`` with the reason), never as a referral carrying the
-        token, so flows can greet with what the customer did on the website.
-        A person who already chats here is asked first (``link_confirm``; the
-        quick replies ``/link_accept`` and ``/link_decline`` answer it).
-        """
-        identity = inbound.identity
-        if inbound.kind == "message" and inbound.text.strip() in (LINK_ACCEPT, LINK_DECLINE):
-            held = self.threads.take_link(identity)
-            if inbound.text.strip() == LINK_DECLINE:
-                return inbound  # the flows say that this chat goes on as it was
-            if held is None:
-                return dataclasses.replace(inbound, kind="event", text="", event="link_refused",
-                                           data={"reason": "expired", "from": "web"})
-            return await self._link(inbound, held[0], confirmed=True, context={})
-        ref = inbound.data.get("ref") if inbound.event in ("referral", "optin") else None
-        if not is_link_token(ref):
-            return inbound
-        context = {k: inbound.data[k] for k in ("source", "type", "referer_uri") if k in inbound.data}
-        return await self._link(inbound, str(ref), confirmed=False, context=context)
-
-    async def _link(self, inbound: Inbound, token: str, *, confirmed: bool, context: dict[str, Any]) -> Inbound:
-        identity = inbound.identity
-        result = await self.threads.redeem_link(token, identity, to=CHANNEL, confirmed=confirmed)
-        if result.status == "refused":
-            return dataclasses.replace(inbound, kind="event", text="", event="link_refused",
-                                       data={"reason": result.reason, "from": "web", **context})
-        if result.status == "confirm":
-            self.threads.hold_link(identity, token, CHANNEL)
-            return dataclasses.replace(inbound, kind="event", text="", event="link_confirm",
-                                       data={"from": "web", **context})
-        return dataclasses.replace(inbound, kind="event", text="", event="thread_linked", data={
-            "from": "web", "merged": result.merged, "again": result.again, **context})
 
     async def _link_prior_message(self, event: MessengerEvent, identity: Identity) -> None:
         """A checkbox-plugin user's first message carries the user_ref they opted in with: same thread."""

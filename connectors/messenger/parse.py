@@ -10,10 +10,12 @@ returned as kind ``unknown`` for the caller to log and skip.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from connectors.meta.payload import digest_key, walk
+from connectors.meta.payload import id_of as _id
+from connectors.meta.payload import seconds as _seconds
 
 HANDOVER_KEYS = ("pass_thread_control", "take_thread_control", "request_thread_control", "app_roles")
 
@@ -38,23 +40,6 @@ class MessengerEvent:
         if self.user_ref:
             return ("user_ref", self.user_ref)
         return None
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
-def _seconds(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number / 1000.0 if number > 10_000_000_000 else number  # milliseconds, or seconds (the Test button)
 
 
 def _kind(item: dict[str, Any]) -> str:
@@ -86,8 +71,7 @@ def _kind(item: dict[str, Any]) -> str:
 def _key(kind: str, item: dict[str, Any], mid: str | None) -> str:
     if mid and kind != "reaction":
         return f"{'echo' if kind == 'echo' else 'mid'}:{mid}"
-    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+    return digest_key(kind, item)
 
 
 def parse_item(item: dict[str, Any], page_id: str, standby: bool) -> MessengerEvent:
@@ -112,35 +96,8 @@ def parse_item(item: dict[str, Any], page_id: str, standby: bool) -> MessengerEv
 
 def parse_body(body: Any) -> tuple[list[MessengerEvent], list[str]]:
     """Every event of a webhook body, in order, and notes about what was skipped and why."""
-    notes: list[str] = []
-    if not isinstance(body, dict):
-        return [], ["the body is not a JSON object"]
-    if body.get("object") != "page":
-        return [], [f"object {body.get('object')!r} is not 'page'; ignored"]
-    entries = body.get("entry")
-    if not isinstance(entries, list):
-        return [], ["no entry list"]
-    events: list[MessengerEvent] = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            notes.append("an entry that is not an object was skipped")
-            continue
-        page_id = _id(entry.get("id")) or ""
-        for field_name, standby in (("messaging", False), ("standby", True)):
-            items = entry.get(field_name)
-            if items is None:
-                continue
-            if not isinstance(items, list):
-                notes.append(f"entry {page_id}: {field_name} is not a list")
-                continue
-            for item in items:
-                if isinstance(item, dict):
-                    events.append(parse_item(item, page_id, standby))
-                else:
-                    notes.append(f"entry {page_id}: a {field_name} item that is not an object was skipped")
-        if "changes" in entry:
-            notes.append(f"entry {page_id}: 'changes' (page feed or the dashboard's Test button) ignored")
-    return events, notes
+    envelope = walk(body, "page", "page feed or the dashboard's Test button")
+    return [parse_item(item, page_id, standby) for page_id, item, standby in envelope.items], envelope.notes
 
 
 def locale_language(locale: str | None) -> str | None:

@@ -1,43 +1,8 @@
-"""Messenger's messaging policy, checked before anything reaches Facebook.
-
-Within 24 hours of the person's last interaction the page may send anything
-(``RESPONSE``). After that, only with a message tag: one of the
-non-promotional tags a flow declares (``message_tag:``), or ``HUMAN_AGENT``
-for a message a person typed, up to 7 days. Anything else is refused here,
-recorded on the thread, and reported to the caller, instead of being sent
-and failing with Graph error 10/2018278.
-"""
+"""Messenger's messaging policy: the shared Meta policy (connectors/meta/policy.py) with Messenger's four tags."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from connectors.meta.policy import HUMAN_AGENT_SECONDS, WINDOW_SECONDS, Decision, decide
+from connectors.meta.policy import MESSENGER_TAGS as BOT_TAGS
 
-WINDOW_SECONDS = 24 * 3600
-HUMAN_AGENT_SECONDS = 7 * 24 * 3600
-BOT_TAGS = frozenset({"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "CUSTOMER_FEEDBACK"})
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    messaging_type: str = "RESPONSE"
-    tag: str | None = None
-    reason: str = ""
-
-
-def decide(last_interaction: float | None, now: float, *, tag: str | None = None, by_person: bool = False) -> Decision:
-    if last_interaction is None:
-        return Decision(False, reason="no_interaction: the person never wrote to the page")
-    age = now - last_interaction
-    if age <= WINDOW_SECONDS:
-        return Decision(True, "RESPONSE")
-    if by_person:
-        if age <= HUMAN_AGENT_SECONDS:
-            return Decision(True, "MESSAGE_TAG", "HUMAN_AGENT")
-        return Decision(False, reason="outside_human_agent_window: more than 7 days since the person's last message")
-    if tag == "HUMAN_AGENT":
-        return Decision(False, reason="human_agent_needs_a_person: HUMAN_AGENT is only for messages a person typed")
-    if tag in BOT_TAGS:
-        return Decision(True, "MESSAGE_TAG", tag)
-    return Decision(False, reason="outside_window: more than 24 hours since the person's last message and no "
-                                  "message tag")
+__all__ = ["BOT_TAGS", "HUMAN_AGENT_SECONDS", "WINDOW_SECONDS", "Decision", "decide"]

@@ -12,9 +12,9 @@ from bots.errors import UserError
 from bots.store.postgres.lock import LockConnections, PostgresThreadLock
 from bots.store.postgres.options import keep_session, typed_options
 from bots.store.postgres.schema import migrate
-from bots.store.records import SchemaTooNew, StoredEvent
+from bots.store.records import SchemaTooNew
 from bots.store.urls import redacted
-from bots.types import INBOUND_KINDS, ThreadEvent
+from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
 

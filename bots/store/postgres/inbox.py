@@ -6,8 +6,8 @@ import asyncpg
 
 from bots.store.base import WebhookInbox
 from bots.store.postgres.core import PostgresCore
-from bots.store.records import InboxItem, PendingInbound
-from bots.types import Identity
+from bots.store.records import PendingInbound
+from bots.types import Identity, InboxItem
 
 
 async def delete_items_of(db: asyncpg.Connection | asyncpg.Pool, people: list[Identity]) -> int:

@@ -8,10 +8,16 @@ from typing import Any
 import asyncpg
 
 from bots.store.base import ThreadLog, WakeIndex
-from bots.store.postgres.core import EVENT_COLUMNS, PostgresCore, as_json, event_arrays, stored_events
+from bots.store.postgres.core import (
+    EVENT_COLUMNS,
+    PostgresCore,
+    as_json,
+    event_arrays,
+    stored_events,
+)
 from bots.store.postgres.lock import refuse_if_lock_lost
-from bots.store.records import ConflictError, Snapshot, StoredEvent
-from bots.types import INBOUND_KINDS, ThreadEvent
+from bots.store.records import ConflictError, Snapshot
+from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 LAST_SEQ = 2 ** 63 - 1
 

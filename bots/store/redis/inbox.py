@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bots.store.base import WebhookInbox
-from bots.store.records import InboxItem, PendingInbound
+from bots.store.records import PendingInbound
 from bots.store.redis.core import RedisCore
-from bots.types import Identity
+from bots.types import Identity, InboxItem
 
 
 class RedisInbox(RedisCore, WebhookInbox):

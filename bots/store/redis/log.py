@@ -6,10 +6,17 @@ import json
 from typing import Any
 
 from bots.store.base import ThreadLog, WakeIndex
-from bots.store.records import Snapshot, StoredEvent
-from bots.store.redis.core import RedisCore, as_json, checked, event_args, event_of, wake_arg
+from bots.store.records import Snapshot
+from bots.store.redis.core import (
+    RedisCore,
+    as_json,
+    checked,
+    event_args,
+    event_of,
+    wake_arg,
+)
 from bots.store.redis.lock import refuse_if_lock_lost
-from bots.types import INBOUND_KINDS, ThreadEvent
+from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 
 class RedisLog(RedisCore, ThreadLog, WakeIndex):

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from bots.errors import UserError
-from bots.store.records import ConflictError, SchemaTooNew, StoredEvent
+from bots.store.records import ConflictError, SchemaTooNew
 from bots.store.sqlite.schema import migrate
-from bots.types import INBOUND_KINDS, Identity, ThreadEvent
+from bots.types import INBOUND_KINDS, Identity, StoredEvent, ThreadEvent
 
 T = TypeVar("T")
 K = TypeVar("K")

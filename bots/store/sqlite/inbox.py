@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 from bots.store.base import WebhookInbox
-from bots.store.records import InboxItem, PendingInbound
+from bots.store.records import PendingInbound
 from bots.store.sqlite.core import SQLiteCore
-from bots.types import Identity
+from bots.types import Identity, InboxItem
 
 
 def insert_items(db: sqlite3.Connection, channel: str, items: list[InboxItem], now: float) -> list[int | None]:

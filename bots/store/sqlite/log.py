@@ -7,9 +7,15 @@ import sqlite3
 from typing import Any
 
 from bots.store.base import ThreadLog, WakeIndex
-from bots.store.records import ConflictError, Snapshot, StoredEvent
-from bots.store.sqlite.core import EVENT_COLUMNS, SQLiteCore, as_json, insert_events, stored_events
-from bots.types import INBOUND_KINDS, ThreadEvent
+from bots.store.records import ConflictError, Snapshot
+from bots.store.sqlite.core import (
+    EVENT_COLUMNS,
+    SQLiteCore,
+    as_json,
+    insert_events,
+    stored_events,
+)
+from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 LAST_SEQ = 2 ** 62
 

@@ -1,0 +1,32 @@
+"""The config keys every Meta channel has: where the Graph API is, and how it is called."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class GraphAccountConfig(BaseModel):
+    """A Meta channel's Graph API settings; a channel's section adds its account and tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    verify_token: str = ""
+    app_secret: str = ""
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+    app_id: str = ""  # our app's id: echoes from other app ids are a person writing from the platform's inbox
+    appsecret_proof: bool = True
+    typing_indicators: bool = True
+    mark_seen: bool = True
+    send_retries: int = Field(5, ge=0, le=20)
+    retry_base_seconds: float = Field(0.5, gt=0)
+    retry_max_seconds: float = Field(30.0, gt=0)
+    send_timeout_seconds: float = Field(20.0, gt=0)
+
+    @field_validator("graph_api_url")
+    @classmethod
+    def _graph_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://graph.facebook.com/v21.0")
+        return value.rstrip("/")
