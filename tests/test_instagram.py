@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
 
+from bots.config import load_config
 from bots.types import (
     Button,
     Card,
@@ -36,7 +37,7 @@ from bots.types import (
 )
 from connectors.base import ChannelContext, InboxItem, LinkRedeemed, ThreadView
 from connectors.instagram import SPEC, InstagramChannel
-from connectors.instagram.config import InstagramConfig, load
+from connectors.instagram.config import InstagramConfig
 from connectors.instagram.connector import graph_settings
 from connectors.instagram.inbound import identity_of, steps
 from connectors.instagram.parse import parse_body
@@ -279,14 +280,18 @@ def test_policy_24_hours_then_human_agent_for_7_days_then_refused() -> None:
 # ---------------------------------------------------------------------------- config and registry entry
 
 
-def test_config_is_strict_and_the_environment_wins() -> None:
+def test_config_is_strict_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not InstagramConfig().enabled
     with pytest.raises(ValidationError):
         InstagramConfig.model_validate({"acces_token": "typo"})
     with pytest.raises(ValidationError):
         InstagramConfig.model_validate({"username": "not a username!"})
-    section = {"access_token": "file-token", "app_secret": "s", "graph_api_url": "https://graph.instagram.com/v21.0/"}
-    config = load(section, {"INSTAGRAM_ACCESS_TOKEN": "env-token", "INSTAGRAM_USERNAME": "stride.shoes"})
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text("connectors:\n  instagram:\n    access_token: file-token\n    app_secret: s\n"
+                           "    graph_api_url: https://graph.instagram.com/v21.0/\n")
+    monkeypatch.setenv("INSTAGRAM_ACCESS_TOKEN", "env-token")
+    monkeypatch.setenv("INSTAGRAM_USERNAME", "stride.shoes")
+    config = load_config(config_file).connectors.instagram
     assert (config.access_token, config.username, config.enabled) == ("env-token", "stride.shoes", True)
     assert config.graph_api_url == "https://graph.instagram.com/v21.0"
     assert SPEC.name == "instagram" and SPEC.config_model is InstagramConfig

@@ -6,9 +6,6 @@ stay out of it), as for Messenger.
 
 from __future__ import annotations
 
-import os
-from typing import Any, Mapping
-
 from pydantic import Field
 
 from connectors.meta.config import GraphAccountConfig
@@ -43,10 +40,3 @@ class InstagramConfig(GraphAccountConfig):
     @property
     def enabled(self) -> bool:
         return bool(self.access_token and self.app_secret)
-
-
-def load(section: Mapping[str, Any] | None, environ: Mapping[str, str] = os.environ) -> InstagramConfig:
-    """The section as validated config, the INSTAGRAM_* environment variables winning over the file."""
-    values = dict(section or {})
-    values.update({key: environ[name] for key, name in ENVIRONMENT.items() if environ.get(name)})
-    return InstagramConfig.model_validate(values)

@@ -32,7 +32,15 @@ from typing import Any, Callable
 from aiohttp import web
 
 from bots.types import Identity, Outbound, StoredEvent, ThreadEvent, TurnOutcome
-from connectors.base import Channel, ChannelContext, InboxItem, Reach, RenderLimits, Sent, ThreadView
+from connectors.base import (
+    Channel,
+    ChannelContext,
+    InboxItem,
+    Reach,
+    RenderLimits,
+    Sent,
+    ThreadView,
+)
 from connectors.instagram.config import InstagramConfig
 from connectors.instagram.inbound import CHANNEL, agent_message, identity_of, steps
 from connectors.instagram.parse import InstagramEvent, parse_body, parse_item

@@ -245,12 +245,12 @@ class WebChannel(Channel):
         return {"status": "linked", "from": "messenger", "merged": result.merged, "again": result.again}
 
     async def link_url(self, session: Session, to: object) -> str:
-        """A fresh "Continue in Messenger" link for the tab's thread."""
-        if to != "messenger":
-            raise FrameError("bad_frame", "'to' must be 'messenger'")
-        url = await self.threads.link_url(session.identity, "messenger")  # its thread now, not at hello
+        """A fresh "Continue in Messenger" (or Instagram, ...) link for the tab's thread."""
+        if not isinstance(to, str) or not to.isidentifier() or to == self.name:
+            raise FrameError("bad_frame", "'to' must be another channel, such as 'messenger'")
+        url = await self.threads.link_url(session.identity, to)  # its thread now, not at hello
         if url is None:
-            raise FrameError("link_unavailable", "Continuing in Messenger is not available here.")
+            raise FrameError("link_unavailable", f"Continuing in {to.capitalize()} is not available here.")
         return url
 
     def _inbound(self, session: Session, frame: dict[str, Any]) -> Inbound:
