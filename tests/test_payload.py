@@ -64,7 +64,7 @@ async def test_a_turn_reads_its_payload_once(demo_runtime: Runtime, monkeypatch:
             read.append(self)
 
     monkeypatch.setattr(bots.payload, "Payload", Counted)
-    outcome = await demo_runtime.pipeline.handle(
+    outcome = await demo_runtime.threads.turn(
         Inbound(Identity("rest", "ana"), "message", text='/size_help{"shoe_size": 42}'))
     assert len(read) == 1
     snapshot = await demo_runtime.store.load(outcome.thread_id)
