@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from bots.config import SUPPORTED_LANGUAGES
 from bots.errors import UserError
-from bots.located_yaml import DuplicateKeys, Mark, YamlError, load_text, mark_of
+from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, load_text, mark_of
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
 
@@ -118,8 +118,8 @@ def read_examples(path: Path) -> list[Example]:
         raw = data[mark:].decode("utf-8")
     except UnicodeDecodeError as exc:
         where = mark + exc.start
-        line = data[:where].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {where}); save the file as UTF-8") from None
+        line_number = data[:where].count(b"\n") + 1
+        raise UserError(f"{path}:{line_number}: not UTF-8 text (byte {where}); save the file as UTF-8") from None
     examples: list[Example] = []
     if path.suffix in (".jsonl", ".json", ".ndjson"):
         for number, line in enumerate(raw.splitlines(), start=1):
@@ -144,7 +144,7 @@ def read_examples(path: Path) -> list[Example]:
     except DuplicateKeys as exc:
         raise UserError(str(exc.errors[0])) from None
     nlu = data.get("nlu") if isinstance(data, dict) else None
-    if not isinstance(nlu, dict):
+    if not isinstance(nlu, LocatedDict):  # what the YAML reader gives for a mapping
         raise UserError(f"{path}: expected `language:` and `nlu:` (intent: [examples]), or a .jsonl file")
     stated = data.get("language")  # `language: ~` or nothing: the bot's default, as "lang": null in JSON Lines
     language = _language(None if stated is None else str(stated), path, mark_of(data, "language", Mark("", 1, 1)).line)
@@ -243,7 +243,7 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
 
 
 def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Example], *, folds: int = 5,
-                   threshold: float = 0.0, progress: Callable[[int], None] | None = None) -> Report:
+                   threshold: float = 0.0, progress: Callable[[int], object] | None = None) -> Report:
     """Each example predicted by a model that never saw it (stratified by intent and language)."""
     if folds < 2:
         raise UserError(f"cross-validation needs at least 2 folds (--folds {folds})")

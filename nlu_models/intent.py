@@ -46,7 +46,7 @@ class IntentModel:
         matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
         self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
-        self._chars.matrix = self._words.matrix = None  # training data: not needed to predict, and large
+        del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
         # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
         # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
         known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
@@ -111,7 +111,8 @@ def _fit(matrix: csr_matrix, labels: list[str]) -> tuple[list[str], np.ndarray, 
 def _softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max()
     exp = np.exp(scores)
-    return exp / exp.sum()
+    probabilities: np.ndarray = exp / exp.sum()
+    return probabilities
 
 
 def _temperature(matrix: csr_matrix, labels: list[str]) -> float:

@@ -34,7 +34,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
-from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
+from nlu_models.linear import Linear, TfidfFeatures, fit_linear, normalise
 
 _PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -77,7 +77,7 @@ class LanguageGuess:
 
 
 class LanguageIdentifier:
-    def __init__(self, languages: tuple[str, ...], default_language: str, *, grams: CharGrams | None = None,
+    def __init__(self, languages: tuple[str, ...], default_language: str, *, grams: TfidfFeatures | None = None,
                  example_languages: list[str] | None = None, examples: list[str] | None = None) -> None:
         """``examples`` (normalised, with their ``example_languages`` and ``grams`` fitted on them) are the
         bot's own training texts: short in-domain words ("hallo", "ciao") that langdetect gets wrong."""

@@ -52,7 +52,8 @@ def full_lemmas(language: str) -> Mapping[str, str]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = registry.lookups.get(language)
-                table = load_language_data(data["lemma_lookup"]) if "lemma_lookup" in data else {}
+                loaded = load_language_data(data["lemma_lookup"]) if "lemma_lookup" in data else {}
+                table = loaded if isinstance(loaded, dict) else {}  # spaCy's loader also reads lists; lemmas are maps
                 # a few tables list several lemmas for a form: spaCy's lookup lemmatizer takes the first
                 _LEMMAS[language] = {form: (lemma[0] if lemma else form) if isinstance(lemma, list) else lemma
                                      for form, lemma in table.items()}
