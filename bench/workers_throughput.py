@@ -41,11 +41,10 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
-
 from bots.store.base import INBOUND_KINDS  # noqa: E402
 from bots.store.factory import open_store  # noqa: E402
 from bots.types import Identity  # noqa: E402
+from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
 from tests.servers import Server, start_postgres, start_redis  # noqa: E402
 
 MESSAGES = ["hi", "/order_status", "ST-123456", "thanks!", "hallo", "wo ist mein Paket?", "bonjour",
@@ -56,7 +55,7 @@ MESSAGES = ["hi", "/order_status", "ST-123456", "thanks!", "hallo", "wo ist mein
 # wrk's script: 512 customers of this run take turns, so each thread gets a message every 512 requests (never
 # two at once) and grows a conversation, as real traffic does; a run's customers are new (the prefix).
 WRK_SCRIPT = """
-local messages = {%s}
+local messages = {MESSAGES}
 local counter = 0
 local prefix = ""
 init = function(args)
@@ -65,11 +64,11 @@ init = function(args)
 end
 request = function()
   counter = counter + 1
-  local sender = prefix .. "-" .. tostring(counter %% 512)
-  local body = '{"sender": "' .. sender .. '", "message": ' .. messages[(counter %% #messages) + 1] .. '}'
+  local sender = prefix .. "-" .. tostring(counter % 512)
+  local body = '{"sender": "' .. sender .. '", "message": ' .. messages[(counter % #messages) + 1] .. '}'
   return wrk.format("POST", "/webhooks/rest/webhook", {["Content-Type"] = "application/json"}, body)
 end
-""" % ", ".join(json.dumps(json.dumps(m)) for m in MESSAGES)
+""".replace("MESSAGES", ", ".join(json.dumps(json.dumps(m)) for m in MESSAGES))
 
 
 def cpu_of(pids: list[int]) -> float:

@@ -15,9 +15,9 @@ import logging
 import pickle
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 from bots.atomic_file import write_atomically
 from bots.flow.model import Bot
@@ -96,7 +96,7 @@ def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:
             model = file.read()
     except FileNotFoundError:
         return None
-    except Exception as exc:  # noqa: BLE001 - a damaged pickle can raise nearly anything
+    except Exception as exc:
         log.warning("NLU model %s cannot be read (%s); training a new one", path, exc)
         return None
     if not isinstance(header, dict) or header.get("version") != MODEL_VERSION or header.get(
@@ -107,7 +107,7 @@ def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:
         return None
     try:
         interpreter = pickle.loads(model)
-    except Exception as exc:  # noqa: BLE001 - intact bytes that still fail: an incompatible library version
+    except Exception as exc:
         log.warning("NLU model %s cannot be loaded (%s); training a new one", path, exc)
         return None
     return interpreter if isinstance(interpreter, CharNgramInterpreter) else None

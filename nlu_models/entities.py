@@ -14,8 +14,9 @@ import bisect
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bots.flow.model import Bot, EntityDef
 from bots.types import Entity
@@ -136,7 +137,7 @@ class EntityExtractor:
                 self._lookups.setdefault(entity.language, []).append((entity.name, pattern, values))
 
     @classmethod
-    def for_bot(cls, bot: Bot) -> "EntityExtractor":
+    def for_bot(cls, bot: Bot) -> EntityExtractor:
         return cls(bot.entities)
 
     def extract(self, text: str, language: str | None) -> tuple[Entity, ...]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
@@ -199,13 +200,13 @@ def report_predictions(examples: list[Example], predictions: list[Prediction], t
     """The report, with the calibration of the top intent's confidence (right or wrong before the threshold)."""
     result = report(examples, [p.intent for p in predictions], [p.language for p in predictions])
     result.calibration = calibration([p.confidence for p in predictions],
-                                     [p.top == e.intent for p, e in zip(predictions, examples)], threshold)
+                                     [p.top == e.intent for p, e in zip(predictions, examples, strict=True)], threshold)
     return result
 
 
 def report(examples: list[Example], predicted: list[str], languages: list[str]) -> Report:
     expected = [e.intent for e in examples]
-    correct = [e == p for e, p in zip(expected, predicted)]
+    correct = [e == p for e, p in zip(expected, predicted, strict=True)]
     labels = sorted(set(expected))
     per_language: dict[str, dict[str, float]] = {}
     for language in sorted({e.language for e in examples if e.language}):
@@ -220,11 +221,11 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
         }
     per_intent: dict[str, dict[str, float]] = {}
     f1s = f1_score(expected, predicted, labels=labels, average=None, zero_division=0)
-    for label, f1 in zip(labels, f1s):
+    for label, f1 in zip(labels, f1s, strict=True):
         index = [i for i, e in enumerate(expected) if e == label]
         per_intent[label] = {"accuracy": round(sum(correct[i] for i in index) / len(index), 4),
                              "f1": round(float(f1), 4), "n": len(index)}
-    pairs = Counter((e, p) for e, p in zip(expected, predicted) if e != p)
+    pairs = Counter((e, p) for e, p in zip(expected, predicted, strict=True) if e != p)
     confusions = [{"expected": e, "predicted": p, "count": n} for (e, p), n in pairs.most_common(10)]
     with_language = [i for i, e in enumerate(examples) if e.language]
     language_id = (round(sum(languages[i] == examples[i].language for i in with_language) / len(with_language), 4)
@@ -235,7 +236,7 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
     columns = labels + sorted(set(predicted) - set(labels))
     position = {label: n for n, label in enumerate(columns)}
     matrix = [[0] * len(columns) for _ in labels]
-    for e, p in zip(expected, predicted):
+    for e, p in zip(expected, predicted, strict=True):
         matrix[position[e]][position[p]] += 1
     return Report(round(sum(correct) / max(1, len(correct)), 4),
                   round(float(f1_score(expected, predicted, labels=labels, average="macro", zero_division=0)), 4),
@@ -252,7 +253,7 @@ def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Examp
                         " (use --folds, or give test data with --data)")
     strata = [f"{e.intent}|{e.language}" for e in examples]
     counts = Counter(strata)
-    strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples)]
+    strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples, strict=True)]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     predictions: list[Prediction | None] = [None] * len(examples)
     import warnings

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -40,7 +41,7 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 class IntentModel:
     def __init__(self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]) -> None:
         """Train on ``texts`` (each in its language, which picks the word tokenizer)."""
-        tagged = [f"{language}\t{text}" for text, language in zip(texts, languages)]
+        tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
         self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
         self._words = TfidfFeatures(_words, tagged)
         matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
@@ -85,7 +86,7 @@ def _words(tagged: str, lemmas: Mapping[str, str] | None = None) -> list[str]:
     language, text = tagged.split("\t", 1)
     features = word_features(text, language, lemmas)
     plain = [w for w in features if "_" not in w and not w.startswith("~")]
-    return features + [f"{a} {b}" for a, b in zip(plain, plain[1:])]
+    return features + [f"{a} {b}" for a, b in pairwise(plain)]
 
 
 class WordAnalyzer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 import warnings
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -98,6 +98,6 @@ class TfidfFeatures:
         return index, weights / np.linalg.norm(weights)
 
 
-def CharGrams(texts: Sequence[str]) -> TfidfFeatures:  # noqa: N802 - reads as the feature space it builds
+def CharGrams(texts: Sequence[str]) -> TfidfFeatures:
     """Character 1-4-grams within words: the language model's features."""
     return TfidfFeatures(char_grams_1_4, texts)

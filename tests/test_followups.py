@@ -9,8 +9,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -45,9 +46,8 @@ async def graph() -> AsyncIterator[FakeGraph]:
 async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestClient, Runtime]]:
     config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
                          server={"admin_token": "adm"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client, runtime
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client, runtime
 
 
 async def adjust(runtime: Runtime, thread_id: str, change: Callable[[ThreadState], None]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -41,9 +43,8 @@ async def graph() -> AsyncIterator[FakeGraph]:
 async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestClient, Runtime]]:
     config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
                          server={"admin_token": "adm", "public_url": "https://shop.example"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client, runtime
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client, runtime
 
 
 def sign(raw: bytes, secret: str = SECRET, algorithm: str = "sha256") -> dict[str, str]:
@@ -356,7 +357,7 @@ async def test_give_up_reasons_are_recorded_and_others_unaffected(tmp_path: Path
         await client.app[MESSENGER].idle()
         from bots.types import Identity
 
-        for person, code, reason in cases:
+        for person, _code, reason in cases:
             thread = await runtime.store.find(Identity("messenger", person))
             failed = [e.event.data for e in await runtime.store.events(thread) if e.event.kind == "delivery_failed"]
             assert [(f["reason"], f["attempts"]) for f in failed] == [(reason, 1)], person  # no retry
@@ -443,6 +444,10 @@ async def test_a_flow_asking_for_more_than_messenger_shows_is_sent_whole_within_
     from tests.conftest import BASE_FILES, write_bot
 
     long_text = " ".join(f"Sentence number {n} is here." for n in range(120))  # ~3300 characters
+    indent = " " * 18
+    buttons = "\n".join(f'{indent}- {{title: {{en: "Button number {n} long title"}}, payload: /b{n}}}' for n in range(5))
+    replies = "\n".join(f'{indent}- {{title: {{en: "Reply {n}"}}, payload: /q{n}}}' for n in range(15))
+    cards = "\n".join(f'{indent}- {{title: {{en: "Card {n}"}}, subtitle: {{en: "Sub {n}"}}}}' for n in range(12))
     bot = write_bot(tmp_path / "wide", {**BASE_FILES, "wide.yml": f"""
         responses:
           long: {{en: "{long_text}"}}
@@ -452,11 +457,11 @@ async def test_a_flow_asking_for_more_than_messenger_shows_is_sent_whole_within_
             steps:
               - say: long
                 buttons:
-{chr(10).join(f'                  - {{title: {{en: "Button number {n} long title"}}, payload: /b{n}}}' for n in range(5))}
+{buttons}
                 quick_replies:
-{chr(10).join(f'                  - {{title: {{en: "Reply {n}"}}, payload: /q{n}}}' for n in range(15))}
+{replies}
               - carousel:
-{chr(10).join(f'                  - {{title: {{en: "Card {n}"}}, subtitle: {{en: "Sub {n}"}}}}' for n in range(12))}
+{cards}
     """})
     config = demo_config(tmp_path / "data", bot=bot, languages=["en", "de"], connectors={
         "messenger": messenger_config(graph, typing_indicators=False, mark_seen=False)})
@@ -509,10 +514,8 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
 
         connector.send = dies_while_sending
         await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await connector.idle()
-        except asyncio.CancelledError:
-            pass
         connector.send = original
         assert graph.messages("k1") == []
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -17,13 +17,15 @@ from bots.linking.tokens import LinkTokens
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import MESSENGER, create_app
 from bots.types import Identity
+from tests import test_widget_browser
 from tests.conftest import demo_config, free_port
 from tests.fake_graph import FakeGraph
 from tests.test_messenger import PAGE, envelope, messenger_config, sign, text_event, texts_of
-from tests.test_widget_browser import CHROMIUM, OUTPUT, browser, new_page, open_widget, say, wait_for_text  # noqa: F401
+from tests.test_widget_browser import CHROMIUM, OUTPUT, new_page, open_widget, say, wait_for_text
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 LINK_SECRET = "browser-link-secret"
+browser = test_widget_browser.browser  # the widget tests' Chromium, a fixture of this module too
 
 
 @pytest.fixture
@@ -56,13 +58,15 @@ async def server(runtime: Runtime, port: int) -> AsyncIterator[TestServer]:
 
 async def webhook(server: TestServer, item: dict[str, object]) -> None:
     raw = json.dumps(envelope(item)).encode()
-    async with aiohttp.ClientSession() as session:
-        async with session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response:
-            assert response.status == 200
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response,
+    ):
+        assert response.status == 200
     await server.app[MESSENGER].idle()
 
 
-async def test_website_to_messenger_and_back_in_chromium(server: TestServer, browser, runtime: Runtime,  # noqa: F811
+async def test_website_to_messenger_and_back_in_chromium(server: TestServer, browser, runtime: Runtime,
                                                          graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     desktop = await new_page(browser, str(server.make_url("/products/TR2")), viewport={"width": 1100, "height": 800})
     await open_widget(desktop)
@@ -124,7 +128,7 @@ async def test_website_to_messenger_and_back_in_chromium(server: TestServer, bro
     assert phone.errors == [] and desktop.errors == []  # type: ignore[attr-defined]
 
 
-async def test_a_forged_or_used_link_is_refused_in_the_widget(server: TestServer, browser,  # noqa: F811
+async def test_a_forged_or_used_link_is_refused_in_the_widget(server: TestServer, browser,
                                                               runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     owner = await new_page(browser, str(server.make_url("/")))
     await open_widget(owner)
@@ -150,7 +154,7 @@ async def test_a_forged_or_used_link_is_refused_in_the_widget(server: TestServer
     assert await second.locator(".tl-user").count() == 0
 
 
-async def test_a_browser_with_its_own_chat_is_asked_before_joining_a_linked_one(server: TestServer, browser,  # noqa: F811
+async def test_a_browser_with_its_own_chat_is_asked_before_joining_a_linked_one(server: TestServer, browser,
                                                                                 runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     other = await new_page(browser, str(server.make_url("/")))
     await open_widget(other)

@@ -9,8 +9,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -207,12 +208,11 @@ async def test_forget_waits_for_the_turn_in_progress_and_the_next_message_starts
     turn_started, finish_turn = asyncio.Event(), asyncio.Event()
 
     async def turn() -> None:  # as Pipeline.handle holds them
-        async with locks.lock(f"identity:web:{WEB_ANA.user_id}"):
-            async with locks.lock(f"thread:{ana}"):
-                turn_started.set()
-                await finish_turn.wait()
-                await store.commit(ana, {"mid": "turn"}, events("web", ["during"], 50.0), expected_version=4,
-                                   now=50.0)
+        async with locks.lock(f"identity:web:{WEB_ANA.user_id}"), locks.lock(f"thread:{ana}"):
+            turn_started.set()
+            await finish_turn.wait()
+            await store.commit(ana, {"mid": "turn"}, events("web", ["during"], 50.0), expected_version=4,
+                               now=50.0)
 
     running = asyncio.ensure_future(turn())
     await turn_started.wait()
@@ -382,9 +382,11 @@ async def test_forget_command_through_the_running_server(
     process = await start_server(config, data_dir, tmp_path / "server.log", port)
     server_process.append(process)
     url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession(headers=AUTH) as session:
-        async with session.get(f"{url}/api/threads", params={"channel": "web", "user_id": WEB_ANA.user_id}) as r:
-            assert (await r.json()) == {"thread_id": ana}  # the server has her cached now
+    async with (
+        aiohttp.ClientSession(headers=AUTH) as session,
+        session.get(f"{url}/api/threads", params={"channel": "web", "user_id": WEB_ANA.user_id}) as r,
+    ):
+        assert (await r.json()) == {"thread_id": ana}  # the server has her cached now
 
     exported = threadline("forget", "--channel", "web", "--user-id", WEB_ANA.user_id, "--config", str(config))
     assert exported.returncode == 0, exported.stderr

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -18,7 +18,6 @@ from bots.store.base import TOKEN_GRACE_SECONDS, ConflictError, ThreadStore
 from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
 from bots.types import Identity, ThreadEvent
-
 
 
 def event(kind: str, n: int, message_id: str | None = None, channel: str = "rest") -> ThreadEvent:

@@ -23,9 +23,9 @@ from tqdm import tqdm
 
 from bots.config import load_config
 from bots.errors import UserError
-from bots.store.urls import redacted
 from bots.store.base import ConflictError, ThreadDump, ThreadStore
 from bots.store.factory import open_store, parse_store_url, sqlite_file
+from bots.store.urls import redacted
 
 PAGE = 500
 INBOX_CHANNELS = ("messenger",)
@@ -75,7 +75,7 @@ async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
         return f"{thread_id}: {len(dump.events)} events in the source, version {copy.snapshot.version} with " \
                f"{len(copy.events)} events in the target"
     if copy.events != dump.events:
-        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events)) if a != b)
+        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events, strict=True)) if a != b)
         return f"{thread_id}: event {first + 1} differs"
     if copy.snapshot != dump.snapshot:
         return f"{thread_id}: the state differs"
