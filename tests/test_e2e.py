@@ -14,7 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import DEMO_BOT, REPO, free_port
+from tests.conftest import DEMO_BOT, REPO
+from tests.servers import free_port
 
 
 class Server:

@@ -23,8 +23,9 @@ from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
 from bots.server.followups import FOLLOWUPS
 from bots.types import Identity
-from tests.conftest import REPO, demo_config, free_port
+from tests.conftest import REPO, demo_config
 from tests.fake_graph import FakeGraph
+from tests.servers import free_port
 from tests.test_messenger import deliver, envelope, messenger_config, settle, text_event, texts_of
 from tests.test_web_protocol import Tab, open_tab
 

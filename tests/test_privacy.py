@@ -24,7 +24,8 @@ from bots.server.app import WEB, create_app
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
 from bots.types import Identity, ThreadEvent
-from tests.conftest import DEMO_BOT, REPO, demo_config, free_port
+from tests.conftest import DEMO_BOT, REPO, demo_config
+from tests.servers import free_port
 
 PSID, NUMERIC_PSID, REF, OTHER_PSID = "psid-ana", "1000200030004", "ref-ana", "psid-bo"
 WEB_ANA, WEB_BO = Identity("web", "visitor-ana"), Identity("web", "visitor-bo")
