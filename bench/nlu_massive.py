@@ -84,9 +84,9 @@ def main() -> None:
             predicted.append(classes[best])
             confidences.append(float(probabilities[best]))
         expected = [r["intent"] for r in evaluation]
-        ece = calibration(confidences, [p == e for p, e in zip(predicted, expected)], 0.0).ece
+        ece = calibration(confidences, [p == e for p, e in zip(predicted, expected, strict=True)], 0.0).ece
         eces.append(ece)
-        accuracy = sum(p == e for p, e in zip(predicted, expected)) / len(expected)
+        accuracy = sum(p == e for p, e in zip(predicted, expected, strict=True)) / len(expected)
         f1 = f1_score(expected, predicted, labels=sorted(set(expected)), average="macro", zero_division=0)
         size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         accuracies.append(accuracy)

@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
+from common import cpu_seconds, free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 CONVERSATIONS = [

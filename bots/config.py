@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from bots.errors import Problem, ProblemsError, UserError, validation_problems
 from bots.located_yaml import (
-    DuplicateKeys, LocatedDict, LocatedList, Mark, YamlError, key_mark_of, load_file, mark_of,
+    DuplicateKeys,
+    LocatedDict,
+    LocatedList,
+    Mark,
+    YamlError,
+    key_mark_of,
+    load_file,
+    mark_of,
 )
 
 SUPPORTED_LANGUAGES = ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi")

@@ -27,7 +27,7 @@ class Mark:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class LocatedDict(dict):  # type: ignore[type-arg]
+class LocatedDict(dict[Any, Any]):
     """A dict that knows where it and each of its keys and values stand."""
 
     mark: Mark
@@ -35,7 +35,7 @@ class LocatedDict(dict):  # type: ignore[type-arg]
     value_marks: dict[Any, Mark]
 
 
-class LocatedList(list):  # type: ignore[type-arg]
+class LocatedList(list[Any]):
     """A list that knows where it and each of its items stand."""
 
     mark: Mark

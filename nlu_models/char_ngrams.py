@@ -13,22 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.flow.model import Bot
 from bots.types import IntentScore, NLUResult
-from nlu_models.base import LanguageHints
+from nlu_models.base import LanguageHints, TrainingData
 from nlu_models.entities import EntityExtractor
-from nlu_models.language import LanguageIdentifier
 from nlu_models.intent import IntentModel
+from nlu_models.language import LanguageIdentifier
 from nlu_models.linear import CharGrams, normalise
 
 RANKING_SIZE = 5
 
-_TRAINED: dict[tuple[object, ...], "CharNgramInterpreter"] = {}
+_TRAINED: dict[tuple[object, ...], CharNgramInterpreter] = {}
 
 
 class CharNgramInterpreter:
     @classmethod
-    def for_bot(cls, bot: Bot) -> "CharNgramInterpreter":
+    def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
         """Train once per bot content and settings; a process serving or testing one bot trains once."""
         key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold)
         if key not in _TRAINED:

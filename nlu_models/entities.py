@@ -14,11 +14,12 @@ import bisect
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from bots.flow.model import Bot, EntityDef
 from bots.types import Entity
+from nlu_models.base import EntitySpec, TrainingData
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 SIZE_WORDS = ("size", "sz", "eu", "taille", "pointure", "größe", "grösse", "groesse", "gr", "taglia", "numero",
@@ -121,7 +122,7 @@ BUILT_INS: tuple[_Rule, ...] = (
 
 
 class EntityExtractor:
-    def __init__(self, entities: tuple[EntityDef, ...]) -> None:
+    def __init__(self, entities: tuple[EntitySpec, ...]) -> None:
         self._rules: dict[str | None, list[_Rule]] = {}
         self._lookups: dict[str | None, list[tuple[str, re.Pattern[str], dict[str, str]]]] = {}
         for entity in entities:
@@ -136,7 +137,7 @@ class EntityExtractor:
                 self._lookups.setdefault(entity.language, []).append((entity.name, pattern, values))
 
     @classmethod
-    def for_bot(cls, bot: Bot) -> "EntityExtractor":
+    def for_bot(cls, bot: TrainingData) -> EntityExtractor:
         return cls(bot.entities)
 
     def extract(self, text: str, language: str | None) -> tuple[Entity, ...]:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from bots.config import SUPPORTED_LANGUAGES
 from bots.errors import UserError
-from bots.located_yaml import DuplicateKeys, Mark, YamlError, load_text, mark_of
+from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, load_text, mark_of
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
 
@@ -118,8 +119,8 @@ def read_examples(path: Path) -> list[Example]:
         raw = data[mark:].decode("utf-8")
     except UnicodeDecodeError as exc:
         where = mark + exc.start
-        line = data[:where].count(b"\n") + 1
-        raise UserError(f"{path}:{line}: not UTF-8 text (byte {where}); save the file as UTF-8") from None
+        line_number = data[:where].count(b"\n") + 1
+        raise UserError(f"{path}:{line_number}: not UTF-8 text (byte {where}); save the file as UTF-8") from None
     examples: list[Example] = []
     if path.suffix in (".jsonl", ".json", ".ndjson"):
         for number, line in enumerate(raw.splitlines(), start=1):
@@ -144,7 +145,7 @@ def read_examples(path: Path) -> list[Example]:
     except DuplicateKeys as exc:
         raise UserError(str(exc.errors[0])) from None
     nlu = data.get("nlu") if isinstance(data, dict) else None
-    if not isinstance(nlu, dict):
+    if not isinstance(nlu, LocatedDict):  # what the YAML reader gives for a mapping
         raise UserError(f"{path}: expected `language:` and `nlu:` (intent: [examples]), or a .jsonl file")
     stated = data.get("language")  # `language: ~` or nothing: the bot's default, as "lang": null in JSON Lines
     language = _language(None if stated is None else str(stated), path, mark_of(data, "language", Mark("", 1, 1)).line)
@@ -199,13 +200,13 @@ def report_predictions(examples: list[Example], predictions: list[Prediction], t
     """The report, with the calibration of the top intent's confidence (right or wrong before the threshold)."""
     result = report(examples, [p.intent for p in predictions], [p.language for p in predictions])
     result.calibration = calibration([p.confidence for p in predictions],
-                                     [p.top == e.intent for p, e in zip(predictions, examples)], threshold)
+                                     [p.top == e.intent for p, e in zip(predictions, examples, strict=True)], threshold)
     return result
 
 
 def report(examples: list[Example], predicted: list[str], languages: list[str]) -> Report:
     expected = [e.intent for e in examples]
-    correct = [e == p for e, p in zip(expected, predicted)]
+    correct = [e == p for e, p in zip(expected, predicted, strict=True)]
     labels = sorted(set(expected))
     per_language: dict[str, dict[str, float]] = {}
     for language in sorted({e.language for e in examples if e.language}):
@@ -220,11 +221,11 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
         }
     per_intent: dict[str, dict[str, float]] = {}
     f1s = f1_score(expected, predicted, labels=labels, average=None, zero_division=0)
-    for label, f1 in zip(labels, f1s):
+    for label, f1 in zip(labels, f1s, strict=True):
         index = [i for i, e in enumerate(expected) if e == label]
         per_intent[label] = {"accuracy": round(sum(correct[i] for i in index) / len(index), 4),
                              "f1": round(float(f1), 4), "n": len(index)}
-    pairs = Counter((e, p) for e, p in zip(expected, predicted) if e != p)
+    pairs = Counter((e, p) for e, p in zip(expected, predicted, strict=True) if e != p)
     confusions = [{"expected": e, "predicted": p, "count": n} for (e, p), n in pairs.most_common(10)]
     with_language = [i for i, e in enumerate(examples) if e.language]
     language_id = (round(sum(languages[i] == examples[i].language for i in with_language) / len(with_language), 4)
@@ -235,7 +236,7 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
     columns = labels + sorted(set(predicted) - set(labels))
     position = {label: n for n, label in enumerate(columns)}
     matrix = [[0] * len(columns) for _ in labels]
-    for e, p in zip(expected, predicted):
+    for e, p in zip(expected, predicted, strict=True):
         matrix[position[e]][position[p]] += 1
     return Report(round(sum(correct) / max(1, len(correct)), 4),
                   round(float(f1_score(expected, predicted, labels=labels, average="macro", zero_division=0)), 4),
@@ -243,7 +244,7 @@ def report(examples: list[Example], predicted: list[str], languages: list[str]) 
 
 
 def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Example], *, folds: int = 5,
-                   threshold: float = 0.0, progress: Callable[[int], None] | None = None) -> Report:
+                   threshold: float = 0.0, progress: Callable[[int], object] | None = None) -> Report:
     """Each example predicted by a model that never saw it (stratified by intent and language)."""
     if folds < 2:
         raise UserError(f"cross-validation needs at least 2 folds (--folds {folds})")
@@ -252,7 +253,7 @@ def cross_validate(train: Callable[[list[Example]], Parse], examples: list[Examp
                         " (use --folds, or give test data with --data)")
     strata = [f"{e.intent}|{e.language}" for e in examples]
     counts = Counter(strata)
-    strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples)]
+    strata = [s if counts[s] >= folds else e.intent for s, e in zip(strata, examples, strict=True)]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     predictions: list[Prediction | None] = [None] * len(examples)
     import warnings

@@ -34,7 +34,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
-from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
+from nlu_models.linear import Linear, TfidfFeatures, fit_linear, normalise
 
 _PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -77,7 +77,7 @@ class LanguageGuess:
 
 
 class LanguageIdentifier:
-    def __init__(self, languages: tuple[str, ...], default_language: str, *, grams: CharGrams | None = None,
+    def __init__(self, languages: tuple[str, ...], default_language: str, *, grams: TfidfFeatures | None = None,
                  example_languages: list[str] | None = None, examples: list[str] | None = None) -> None:
         """``examples`` (normalised, with their ``example_languages`` and ``grams`` fitted on them) are the
         bot's own training texts: short in-domain words ("hallo", "ciao") that langdetect gets wrong."""
@@ -88,7 +88,7 @@ class LanguageIdentifier:
         self._exact: dict[str, set[str]] = {}
         self._words: dict[str, set[str]] = {}  # each word of the bot's examples: the languages that use it
         if examples and example_languages:
-            for text, language in zip(examples, example_languages):
+            for text, language in zip(examples, example_languages, strict=True):
                 self._exact.setdefault(text, set()).add(language)
                 for word in _WORD.findall(text.lower()):
                     self._words.setdefault(word, set()).add(language)
@@ -123,7 +123,7 @@ class LanguageIdentifier:
         if self._domain is not None and self._grams is not None:
             index, weights = features if features is not None else self._grams.features(text)
             if index.size:
-                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights)))
+                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights), strict=True))
         exact = self._exact.get(normalise(text), set())
         detected: dict[str, float] = {}
         if len(self.languages) > 1:
@@ -209,14 +209,13 @@ class LanguageIdentifier:
         probabilities = self.scores(text, self.prior(hints), features)
         best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
         confidence = round(probabilities[best], 3)
-        if sticky is not None and best != sticky:
-            if confidence < SWITCH_CONFIDENCE:
-                return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
-        if sticky is None and one_word and locale is not None and best != locale:
-            if not self._unmistakable(lowered, distinct, best, locale, confidence):
-                # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
-                # language: only a word the bot knows in the other language, or its letters, say otherwise
-                return LanguageGuess(fallback, 0.0)
+        if sticky is not None and best != sticky and confidence < SWITCH_CONFIDENCE:
+            return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
+        if (sticky is None and one_word and locale is not None and best != locale
+                and not self._unmistakable(lowered, distinct, best, locale, confidence)):
+            # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
+            # language: only a word the bot knows in the other language, or its letters, say otherwise
+            return LanguageGuess(fallback, 0.0)
         if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
         return LanguageGuess(best, confidence)

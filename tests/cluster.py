@@ -70,7 +70,7 @@ class Cluster:
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[index]}"
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         """Start every worker and wait until each answers /health (blocking: fixtures of any scope use it)."""
         for index, port in enumerate(self.ports):
             with open(self.logs[index], "ab") as log:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import textwrap
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -15,7 +15,7 @@ from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import Bot
 from bots.runtime import Runtime, open_runtime
-from tests.servers import Server, free_port, start_postgres, start_redis
+from tests.servers import Server, start_postgres, start_redis
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_BOT = REPO / "flows"

@@ -201,7 +201,7 @@ class FakeGraph:
         app.router.add_get(r"/{version:v\d+\.\d+}/{psid}", self.profile)
         return app
 
-    async def start(self) -> "FakeGraph":
+    async def start(self) -> FakeGraph:
         self.server = TestServer(self.app(), host="127.0.0.1")
         await self.server.start_server()
         return self

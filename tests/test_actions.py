@@ -15,8 +15,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,7 +25,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bots.config import Config
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
+from tests.servers import free_port
 
 ACTION_BOT = REPO / "tests" / "action_bot"
 

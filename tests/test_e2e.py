@@ -7,14 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import DEMO_BOT, REPO, free_port
-
+from tests.conftest import DEMO_BOT, REPO
+from tests.servers import free_port
 
 
 class Server:

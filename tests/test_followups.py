@@ -9,8 +9,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -22,8 +23,9 @@ from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
 from bots.server.followups import FOLLOWUPS
 from bots.types import Identity
-from tests.conftest import REPO, demo_config, free_port
+from tests.conftest import REPO, demo_config
 from tests.fake_graph import FakeGraph
+from tests.servers import free_port
 from tests.test_messenger import deliver, envelope, messenger_config, settle, text_event, texts_of
 from tests.test_web_protocol import Tab, open_tab
 
@@ -45,9 +47,8 @@ async def graph() -> AsyncIterator[FakeGraph]:
 async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestClient, Runtime]]:
     config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
                          server={"admin_token": "adm"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client, runtime
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client, runtime
 
 
 async def adjust(runtime: Runtime, thread_id: str, change: Callable[[ThreadState], None]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from bots.flow.loader import LoadResult
 from bots.flow.model import AskOp, BranchOp, SayOp

@@ -7,8 +7,9 @@ merge in detail, where a browser adds nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -40,9 +41,8 @@ async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestCl
     config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
                          linking={"secret": LINK_SECRET, "messenger_page": "StrideShoes", "site_url": SITE},
                          server={"admin_token": "adm"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client, runtime
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client, runtime
 
 
 def visitor(n: int) -> str:
@@ -272,32 +272,31 @@ async def test_signing_in_on_a_second_device_brings_its_anonymous_chat_into_the_
 
     secret = "identity-secret"
     config = demo_config(tmp_path / "data", connectors={"web": {"identity_secret": secret}})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            customer = {"id": "cust-7", "signature": sign_customer(secret, "cust-7")}
-            laptop, _ = await open_tab(client, visitor(50), customer=customer)
-            await say(laptop, "a1", type="message", text="hello from the laptop")
-            thread = await runtime.store.find(Identity("customer", "cust-7"))
-            phone, _ = await open_tab(client, visitor(51))
-            await say(phone, "b1", type="message", text="hi from the phone, not signed in yet")
-            anonymous = await runtime.store.find(Identity("web", visitor(51)))
-            assert anonymous is not None and anonymous != thread
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        customer = {"id": "cust-7", "signature": sign_customer(secret, "cust-7")}
+        laptop, _ = await open_tab(client, visitor(50), customer=customer)
+        await say(laptop, "a1", type="message", text="hello from the laptop")
+        thread = await runtime.store.find(Identity("customer", "cust-7"))
+        phone, _ = await open_tab(client, visitor(51))
+        await say(phone, "b1", type="message", text="hi from the phone, not signed in yet")
+        anonymous = await runtime.store.find(Identity("web", visitor(51)))
+        assert anonymous is not None and anonymous != thread
 
-            await phone.send(type="hello", visitor_id=visitor(51), customer=customer)
-            ready = await phone.next("ready")
-            texts = [m["text"] for m in ready["messages"] if m["role"] == "user"]
-            assert texts == ["hello from the laptop", "hi from the phone, not signed in yet"]
-            assert await runtime.store.merged_into(anonymous) == thread
-            merge = [e.event for e in await runtime.store.events(thread) if e.event.kind == "merge"]
-            assert merge[0].data["reason"] == "signed_identity" and merge[0].data["merged"] == anonymous
-            assert (await laptop.next("reset"))["type"] == "reset"  # the laptop reloads the merged thread
-            # signing out on the phone shows a fresh chat, none of the customer's
-            fresh = await runtime.store.find(Identity("web", visitor(51)))
-            assert fresh not in (thread, anonymous)
-            await phone.send(type="hello", visitor_id=visitor(51))
-            assert (await phone.next("ready"))["messages"] == []
-            await laptop.ws.close()
-            await phone.ws.close()
+        await phone.send(type="hello", visitor_id=visitor(51), customer=customer)
+        ready = await phone.next("ready")
+        texts = [m["text"] for m in ready["messages"] if m["role"] == "user"]
+        assert texts == ["hello from the laptop", "hi from the phone, not signed in yet"]
+        assert await runtime.store.merged_into(anonymous) == thread
+        merge = [e.event for e in await runtime.store.events(thread) if e.event.kind == "merge"]
+        assert merge[0].data["reason"] == "signed_identity" and merge[0].data["merged"] == anonymous
+        assert (await laptop.next("reset"))["type"] == "reset"  # the laptop reloads the merged thread
+        # signing out on the phone shows a fresh chat, none of the customer's
+        fresh = await runtime.store.find(Identity("web", visitor(51)))
+        assert fresh not in (thread, anonymous)
+        await phone.send(type="hello", visitor_id=visitor(51))
+        assert (await phone.next("ready"))["messages"] == []
+        await laptop.ws.close()
+        await phone.ws.close()
 
 
 async def test_a_send_to_messenger_optin_links_and_asking_for_the_website_gets_a_fresh_link(

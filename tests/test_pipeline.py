@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
-
-from typing import Any, Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 

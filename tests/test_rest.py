@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -19,17 +20,15 @@ RASA_KEYS = {"recipient_id", "text", "buttons", "image", "attachment", "custom"}
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[TestClient]:
     config = demo_config(tmp_path / "data", server={"admin_token": "s3cret", "public_url": "https://shop.example"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client
 
 
 @pytest.fixture
 async def token_client(tmp_path: Path) -> AsyncIterator[TestClient]:
     config = demo_config(tmp_path / "data", connectors={"rest": {"token": "rest-token"}})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client
 
 
 async def send(client: TestClient, sender: str, message: str, **extra: Any) -> list[dict[str, Any]]:
@@ -289,37 +288,39 @@ async def test_model_parse_answers_in_rasas_shape_with_the_language(tmp_path) ->
     from bots.server.app import create_app
     from tests.conftest import demo_config
 
-    async with open_runtime(demo_config(tmp_path / "data")) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            response = await client.post("/model/parse", json={"text": "wo ist meine bestellung ST-123456?"})
-            assert response.status == 200
-            data = await response.json()
-            assert data["text"] == "wo ist meine bestellung ST-123456?"
-            assert data["intent"]["name"] == "order_status" and 0 < data["intent"]["confidence"] <= 1
-            assert [r["name"] for r in data["intent_ranking"]][0] == "order_status"
-            assert len(data["intent_ranking"]) >= 3
-            assert data["language"]["code"] == "de"
-            assert {"entity": "order_number", "value": "ST-123456", "start": 24, "end": 33,
-                    "extractor": "regex"} in data["entities"]
-            # a one-word message: the sender's thread language decides
-            await client.post("/webhooks/rest/webhook", json={"sender": "ana", "message": "bonjour, où est mon colis?"})
-            parsed = await (await client.post("/model/parse", json={"text": "ok", "sender": "ana"})).json()
-            assert parsed["language"]["code"] == "fr"
-            parsed = await (await client.post("/model/parse", json={"text": "ok", "lang_hint": "pl-PL"})).json()
-            assert parsed["language"]["code"] == "pl"
-            gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
-            assert gibberish["intent"]["name"] == "nlu_fallback"
-            assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
-            # a button's payload means what it says, as in a conversation
-            payload = await (await client.post("/model/parse", json={"text": '/order_status{"order_number": '
-                                                                             '"ST-654321"}'})).json()
-            assert payload["intent"] == {"name": "order_status", "confidence": 1.0}
-            assert payload["entities"][0]["value"] == "ST-654321"
-            # a sender or hint that no store can hold (a lone surrogate) is refused, not a server error
-            for body in ('{"text": "hi", "sender": "\\ud800"}', '{"text": "hi", "lang_hint": "\\udfff"}',
-                         '{"text": "hi", "sender": "' + "x" * 300 + '"}'):
-                refused = await client.post("/model/parse", data=body, headers={"Content-Type": "application/json"})
-                assert refused.status == 400 and "sender" in (await refused.json())["error"], body
+    async with (
+        open_runtime(demo_config(tmp_path / "data")) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
+        response = await client.post("/model/parse", json={"text": "wo ist meine bestellung ST-123456?"})
+        assert response.status == 200
+        data = await response.json()
+        assert data["text"] == "wo ist meine bestellung ST-123456?"
+        assert data["intent"]["name"] == "order_status" and 0 < data["intent"]["confidence"] <= 1
+        assert [r["name"] for r in data["intent_ranking"]][0] == "order_status"
+        assert len(data["intent_ranking"]) >= 3
+        assert data["language"]["code"] == "de"
+        assert {"entity": "order_number", "value": "ST-123456", "start": 24, "end": 33,
+                "extractor": "regex"} in data["entities"]
+        # a one-word message: the sender's thread language decides
+        await client.post("/webhooks/rest/webhook", json={"sender": "ana", "message": "bonjour, où est mon colis?"})
+        parsed = await (await client.post("/model/parse", json={"text": "ok", "sender": "ana"})).json()
+        assert parsed["language"]["code"] == "fr"
+        parsed = await (await client.post("/model/parse", json={"text": "ok", "lang_hint": "pl-PL"})).json()
+        assert parsed["language"]["code"] == "pl"
+        gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
+        assert gibberish["intent"]["name"] == "nlu_fallback"
+        assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
+        # a button's payload means what it says, as in a conversation
+        payload = await (await client.post("/model/parse", json={"text": '/order_status{"order_number": '
+                                                                         '"ST-654321"}'})).json()
+        assert payload["intent"] == {"name": "order_status", "confidence": 1.0}
+        assert payload["entities"][0]["value"] == "ST-654321"
+        # a sender or hint that no store can hold (a lone surrogate) is refused, not a server error
+        for body in ('{"text": "hi", "sender": "\\ud800"}', '{"text": "hi", "lang_hint": "\\udfff"}',
+                     '{"text": "hi", "sender": "' + "x" * 300 + '"}'):
+            refused = await client.post("/model/parse", data=body, headers={"Content-Type": "application/json"})
+            assert refused.status == 400 and "sender" in (await refused.json())["error"], body
 
 
 async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -329,14 +330,16 @@ async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignor
     from bots.server.app import create_app
     from tests.conftest import demo_config
 
-    async with open_runtime(demo_config(tmp_path / "data", server={"admin_token": "adm"})) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            await client.post("/webhooks/rest/webhook", json={"sender": "eva",
-                                                                 "message": "do you have the trail runner in size 43?"})
-            thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("rest", "eva"))
-            snapshot = await runtime.store.load(thread)
-            assert snapshot is not None
-            assert snapshot.state["slots"]["sku"] == "TR2" and snapshot.state["slots"]["shoe_size"] == 43
+    async with (
+        open_runtime(demo_config(tmp_path / "data", server={"admin_token": "adm"})) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
+        await client.post("/webhooks/rest/webhook", json={"sender": "eva",
+                                                             "message": "do you have the trail runner in size 43?"})
+        thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("rest", "eva"))
+        snapshot = await runtime.store.load(thread)
+        assert snapshot is not None
+        assert snapshot.state["slots"]["sku"] == "TR2" and snapshot.state["slots"]["shoe_size"] == 43
 
 
 async def test_a_retried_message_id_is_processed_once_and_answered_again(client: TestClient) -> None:

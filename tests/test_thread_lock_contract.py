@@ -14,8 +14,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -112,10 +112,9 @@ async def test_waiters_on_two_workers_get_the_lock_in_arrival_order(workers: tup
 
 async def test_different_threads_do_not_wait_for_each_other(workers: tuple[ThreadStore, ThreadStore]) -> None:
     a, b = workers[0].thread_lock(), workers[1].thread_lock()
-    async with a.lock("thread:x"):
-        # would hang (and the suite's timeout fail it) if another thread's lock were the same lock
-        async with b.lock("thread:y"):
-            pass
+    # would hang (and the suite's timeout fail it) if another thread's lock were the same lock
+    async with a.lock("thread:x"), b.lock("thread:y"):
+        pass
 
 
 async def test_an_error_inside_releases_the_lock(workers: tuple[ThreadStore, ThreadStore]) -> None:

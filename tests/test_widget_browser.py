@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestServer
 
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
-from tests.conftest import REPO, demo_config, free_port
+from tests.conftest import REPO, demo_config
+from tests.servers import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -77,7 +77,7 @@ class ActionRunner:
                 return ActionOutcome(ok=True)
             error = str(exc)
             log.error("action %s on thread %s: %s", call.name, call.thread_id, error)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             error = f"timed out after {self.timeout_seconds:g}s"
             log.error("action %s on thread %s: %s", call.name, call.thread_id, error)
         except (ActionRejected, ActionServerError, MalformedResult) as exc:

@@ -113,7 +113,8 @@ def load_executor(bot_dir: Path, package: str) -> Any:
     modules = _import_package(bot_dir, package)
     seen: dict[str, str] = {}
     for module in modules:
-        for _attr, cls in inspect.getmembers(module, inspect.isclass):
+        classes: list[tuple[str, type[Any]]] = inspect.getmembers(module, inspect.isclass)  # rasa-sdk is untyped
+        for _attr, cls in classes:
             if not issubclass(cls, Action) or cls.__module__ != module.__name__ or inspect.isabstract(cls):
                 continue  # rasa-sdk's own classes, abstract bases, and classes imported from elsewhere
             try:
@@ -178,6 +179,7 @@ class InProcessActionServer:
         # What a server could send, no more: an action server fails on values JSON cannot carry, and so
         # does this, instead of storing a set as text or breaking a channel's reply later.
         try:
-            return json.loads(json.dumps(answer))  # type: ignore[no-any-return]
+            wire: dict[str, Any] = json.loads(json.dumps(answer))
+            return wire
         except (TypeError, ValueError) as exc:
             raise MalformedResult(f"the answer holds a value JSON cannot carry: {exc}") from exc

@@ -146,8 +146,9 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     if state.stack:
         frame = state.stack[-1]
         ops = bot.flows[frame.flow].ops if frame.flow in bot.flows else ()
-        if frame.pc < len(ops) and isinstance(ops[frame.pc], AskOp):
-            requested = ops[frame.pc].slot  # type: ignore[attr-defined]
+        op = ops[frame.pc] if frame.pc < len(ops) else None
+        if isinstance(op, AskOp):
+            requested = op.slot
     slots.setdefault("requested_slot", requested)
     top = state.stack[-1].flow if state.stack else None
     return {

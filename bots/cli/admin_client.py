@@ -7,7 +7,6 @@ overwritten or would bring deleted data back.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ class AdminClient:
                 status = response.status
         except aiohttp.InvalidURL:
             raise UserError(f"{self.url} is not a server URL (e.g. http://127.0.0.1:8080)") from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             reason = str(exc) or type(exc).__name__
             raise UserError(f"cannot reach the server at {self.url} ({reason}); is `threadline run` running? "
                             "(with the server stopped, use --direct)") from None

@@ -32,7 +32,6 @@ from bots.store.local_lock import LocalThreadLock
 from bots.types import Identity
 
 
-
 def _write_export(data: dict[str, Any], path: Path | None) -> None:
     """Atomically, and readable by the owner only: the file holds a customer's personal data."""
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -17,13 +17,20 @@ from tqdm import tqdm
 from bots.config import load_config
 from bots.errors import ProblemsError, UserError
 from bots.flow.loader import load_bot
+from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
 from nlu_models.evaluate import (
-    Example, Report, as_training, bot_examples, cross_validate, predict, read_examples, report_predictions,
+    Example,
+    Report,
+    as_training,
+    bot_examples,
+    cross_validate,
+    predict,
+    read_examples,
+    report_predictions,
     write_outputs,
 )
-from nlu_models.base import LanguageHints
 
 
 def _text_report(result: Report, how: str, png: Path, errors: Path) -> str:

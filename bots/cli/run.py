@@ -16,14 +16,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bots.config import Config, load_config
 from bots.errors import ProblemsError, UserError
-from bots.store.urls import redacted
 from bots.server.app import serve
 from bots.store.factory import is_shared
+from bots.store.urls import redacted
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 30.0  # more than the server's own shutdown timeout (bots.server.app)
@@ -74,7 +74,7 @@ def run(config_path: Path, host: str | None, port: int | None, *, workers: int |
     return 0
 
 
-async def _exit_with(supervisor: int, stop: "Callable[[], None]") -> None:
+async def _exit_with(supervisor: int, stop: Callable[[], None]) -> None:
     """A worker stops when its supervisor is gone (killed -9, say), instead of serving on as an orphan."""
     while os.getppid() == supervisor:
         await asyncio.sleep(1.0)
