@@ -19,7 +19,7 @@ from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
 from bots.store.base import Snapshot
-from bots.threads.locked import LockedThread
+from bots.store.locked import LockedThread
 from bots.types import (
     INBOUND_KINDS, SETTLED_KINDS, Deliver, Inbound, NLUResult, Outbound, StoredEvent, ThreadEvent, TurnOutcome,
     outbound_from_json, outbound_to_json, short_locale,

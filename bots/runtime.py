@@ -23,7 +23,8 @@ from bots.live.bus import LiveBus
 from bots.pipeline import Pipeline
 from connectors.registry import channel_names
 from bots.store.base import ThreadStore
-from bots.store.factory import is_shared, open_live_bus, open_store
+from bots.live import open_live_bus
+from bots.store.factory import is_shared, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
 from nlu_models.artifact import load_or_train

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bots.live.bus import LiveBus
-from bots.store.factory import open_live_bus
+from bots.live import open_live_bus
 
 
 @pytest.fixture(params=["postgres", "redis"])

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bots.cli.messenger_limits import check_limits
 from bots.config import Config, load_config
 from bots.flow.loader import LoadResult
 from bots.runtime import check_bot
@@ -26,8 +27,6 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
         config = config.model_copy(update={"bot": config.bot.resolve()})
     result = asyncio.run(_check(config))
     if result.bot is not None:
-        from connectors.messenger.render import check_limits
-
         result = type(result)(result.bot, result.problems + check_limits(result.bot))
     for problem in result.problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)

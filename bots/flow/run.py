@@ -19,8 +19,9 @@ from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionRequest, Turn
 from bots.types import Button, Outbound, QuickReply, Text, ThreadEvent
 
 if TYPE_CHECKING:
-    from bots.flow.questions import ChoiceTitles
     from bots.flow.triggers import Triggers
+
+ChoiceTitles = dict[int, dict[str, Any]]  # an ask's step -> each choice title, folded -> the choice's value
 
 
 @dataclass(frozen=True)

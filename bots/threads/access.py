@@ -20,7 +20,7 @@ from bots.store.base import ConflictError, ThreadLock, ThreadStore, new_thread_i
 from bots.threads.inbox import ChannelInbox
 from bots.threads.keys import identity_key, thread_key
 from bots.threads.linking import CONVERSATION_KINDS, ThreadLinker
-from bots.threads.locked import LockedThread
+from bots.store.locked import LockedThread
 from bots.threads.outside import OutsideTurn
 from bots.types import Identity, Inbound, NLUResult, Outbound, TurnOutcome
 from connectors.base import Channel, Deliver, History, LinkRedeemed

@@ -11,7 +11,7 @@ from bots.flow.engine import Turn
 from bots.flow.state import ThreadState
 from bots.pipeline import outbound_event
 from bots.threads import privacy
-from bots.threads.locked import LockedThread
+from bots.store.locked import LockedThread
 from bots.threads.routing import Route, choose
 from bots.types import Outbound, StoredEvent, ThreadEvent, TurnOutcome
 from connectors.base import Reach, Sent, ThreadView

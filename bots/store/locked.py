@@ -1,7 +1,8 @@
 """One thread while its lock is held: the handle through which a turn reads and writes it.
 
 Only ``bots.threads`` makes these, with the lock taken; code given one (the
-pipeline, the routing of sends) cannot reach another thread or take a lock.
+pipeline, the routing of sends) cannot reach another thread or take a lock. It lives with the store so that
+the pipeline (which `bots.threads` runs) can be given one without importing `bots.threads`.
 """
 
 from __future__ import annotations
