@@ -207,8 +207,13 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         raise ProblemsError(problems)
     merged: dict[str, Any] = dict(data)
     if "data_dir" in merged:
-        problems.append(Problem(key_mark_of(data, "data_dir", top), "CFG-E003",
-                                f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)"))
+        problems.append(
+            Problem(
+                key_mark_of(data, "data_dir", top),
+                "CFG-E003",
+                f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)",
+            )
+        )
         raise ProblemsError(problems)
     merged["data_dir"] = Path(os.environ.get(DATA_DIR_ENV) or "data")
     _channel_environment(merged)

@@ -61,8 +61,9 @@ class ReminderScheduler:
                 try:
                     await self.threads.drop_due_reminders(thread_id, f"{type(exc).__name__}: {exc}")
                 except Exception:  # the store itself fails: try again later, after the others
-                    log.exception("thread %s: dropping its reminders failed; trying again in %gs", thread_id,
-                                  RETRY_FAILED_SECONDS)
+                    log.exception(
+                        "thread %s: dropping its reminders failed; trying again in %gs", thread_id, RETRY_FAILED_SECONDS
+                    )
                     self._failed[thread_id] = now + RETRY_FAILED_SECONDS
         return fired
 

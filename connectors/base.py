@@ -10,15 +10,24 @@ module and ``bots/types.py``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from bots.types import (
-    Deliver, Identity, InboxItem, Inbound, NLUResult, Outbound, StoredEvent, ThreadEvent, TurnOutcome,
+    Deliver,
+    Identity,
+    Inbound,
+    InboxItem,
+    NLUResult,
+    Outbound,
+    StoredEvent,
+    ThreadEvent,
+    TurnOutcome,
 )
 
 
@@ -141,8 +150,9 @@ class ThreadAccess(Protocol):
     async def link_url(self, identity: Identity, to: str) -> str | None:
         """A fresh single-use link continuing the identity's thread on channel ``to``; None when unavailable."""
 
-    async def history(self, thread_id: str, *, after: int | None = None, limit: int = 200,
-                      kinds: tuple[str, ...] = ()) -> History | None:
+    async def history(
+        self, thread_id: str, *, after: int | None = None, limit: int = 200, kinds: tuple[str, ...] = ()
+    ) -> History | None:
         """The events after ``after`` in order; without it the last ``limit`` (of ``kinds``, when given)."""
 
     def inbox(self, channel: str) -> WebhookInbox: ...
@@ -235,13 +245,15 @@ class Channel(ABC):
         """The thread's log was rewritten (two threads merged) or deleted: views of it must reload."""
 
     @abstractmethod
-    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
-              live: bool = False) -> Reach:
+    def reach(
+        self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False, live: bool = False
+    ) -> Reach:
         """Can this channel reach the thread outside a turn now? Pure: the routing rule asks every channel."""
 
     @abstractmethod
-    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
-                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+    async def send(
+        self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
+    ) -> Sent:
         """Send outside a turn as ``reach`` allowed (the thread's lock held; the messages are committed)."""
 
     async def live_windows(self, thread_id: str) -> int:

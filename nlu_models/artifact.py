@@ -29,8 +29,14 @@ MODEL_VERSION = "svm-words-chars-3"  # bump when training or the saved classes c
 
 
 def training_hash(bot: TrainingData) -> str:
-    inputs = {"version": MODEL_VERSION, "examples": bot.examples, "entities": [_entity(e) for e in bot.entities],
-              "languages": bot.languages, "default_language": bot.default_language, "threshold": bot.nlu_threshold}
+    inputs = {
+        "version": MODEL_VERSION,
+        "examples": bot.examples,
+        "entities": [_entity(e) for e in bot.entities],
+        "languages": bot.languages,
+        "default_language": bot.default_language,
+        "threshold": bot.nlu_threshold,
+    }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
@@ -48,15 +54,21 @@ def _slug(name: str) -> str:
 
 
 def train(bot: TrainingData) -> CharNgramInterpreter:
-    return CharNgramInterpreter(bot.examples, bot.languages, bot.default_language, bot.nlu_threshold,
-                                EntityExtractor(bot.entities))
+    return CharNgramInterpreter(
+        bot.examples, bot.languages, bot.default_language, bot.nlu_threshold, EntityExtractor(bot.entities)
+    )
 
 
 def save(interpreter: CharNgramInterpreter, bot: TrainingData, path: Path) -> int:
     """Write the model with a header saying what it was trained on and the model's checksum; returns the size."""
     model = pickle.dumps(interpreter, protocol=pickle.HIGHEST_PROTOCOL)
-    header = {"version": MODEL_VERSION, "hash": training_hash(bot), "languages": list(bot.languages),
-              "trained_at": time.time(), "sha256": hashlib.sha256(model).hexdigest()}
+    header = {
+        "version": MODEL_VERSION,
+        "hash": training_hash(bot),
+        "languages": list(bot.languages),
+        "trained_at": time.time(),
+        "sha256": hashlib.sha256(model).hexdigest(),
+    }
     write_atomically(path, pickle.dumps(header) + model)
     _prune(path.parent, keep=path)
     return path.stat().st_size
@@ -79,7 +91,7 @@ def _prune(folder: Path, keep: Path) -> None:
             ages.append((model.stat().st_mtime, model))
         except OSError:
             continue
-    for _, old in sorted(ages, reverse=True)[KEEP_MODELS - 1:]:
+    for _, old in sorted(ages, reverse=True)[KEEP_MODELS - 1 :]:
         try:
             old.unlink()
         except OSError as exc:
@@ -102,8 +114,11 @@ def load(bot: TrainingData, path: Path) -> CharNgramInterpreter | None:
     except Exception as exc:
         log.warning("NLU model %s cannot be read (%s); training a new one", path, exc)
         return None
-    if not isinstance(header, dict) or header.get("version") != MODEL_VERSION or header.get(
-            "hash") != training_hash(bot):
+    if (
+        not isinstance(header, dict)
+        or header.get("version") != MODEL_VERSION
+        or header.get("hash") != training_hash(bot)
+    ):
         return None
     if header.get("sha256") != hashlib.sha256(model).hexdigest():
         log.warning("NLU model %s is damaged (its checksum does not match); training a new one", path)
@@ -119,7 +134,9 @@ def load(bot: TrainingData, path: Path) -> CharNgramInterpreter | None:
 _LOADED: dict[str, CharNgramInterpreter] = {}  # a process serving or testing one bot trains or loads once
 
 
-def load_or_train(bot: TrainingData, data_dir: Path, *, announce: Callable[[str], None] = log.info) -> CharNgramInterpreter:
+def load_or_train(
+    bot: TrainingData, data_dir: Path, *, announce: Callable[[str], None] = log.info
+) -> CharNgramInterpreter:
     key = training_hash(bot)
     if key in _LOADED:
         return _LOADED[key]
@@ -141,8 +158,10 @@ def _load_or_train(bot: TrainingData, data_dir: Path, announce: Callable[[str], 
     interpreter = train(bot)
     try:
         size = save(interpreter, bot, path)
-        announce(f"NLU examples changed or no model yet: trained in {time.perf_counter() - started:.1f} s, "
-                 f"saved to {path} ({size / 1e6:.1f} MB)")
+        announce(
+            f"NLU examples changed or no model yet: trained in {time.perf_counter() - started:.1f} s, "
+            f"saved to {path} ({size / 1e6:.1f} MB)"
+        )
     except (OSError, pickle.PicklingError, AttributeError) as exc:  # e.g. a read-only data directory
         log.warning("trained the NLU model but could not save it to %s: %s", path, exc)
     return interpreter

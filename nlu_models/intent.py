@@ -51,8 +51,13 @@ class IntentModel:
         # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
         # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
         known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
-        self._words.analyzer = WordAnalyzer({language: useful_lemmas(language, known)
-                                             for language in sorted(set(languages)) if language in LEMMA_LANGUAGES})
+        self._words.analyzer = WordAnalyzer(
+            {
+                language: useful_lemmas(language, known)
+                for language in sorted(set(languages))
+                if language in LEMMA_LANGUAGES
+            }
+        )
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def has_evidence(self, text: str, language: str) -> bool:
@@ -63,7 +68,8 @@ class IntentModel:
         chars, char_weights = self._chars.features(tagged)
         words, word_weights = self._words.features(tagged)
         return np.concatenate([chars, words + len(self._chars.vocabulary)]), np.concatenate(
-            [char_weights, word_weights])
+            [char_weights, word_weights]
+        )
 
     def probabilities(self, text: str, language: str) -> tuple[list[str], np.ndarray] | None:
         index, weights = self.row(text, language)

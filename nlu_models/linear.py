@@ -60,7 +60,7 @@ def char_grams(text: str, longest: int) -> list[str]:
     for word in normalise(text).split():
         padded = f" {word} "
         for n in range(1, longest + 1):
-            grams += [padded[i:i + n] for i in range(len(padded) - n + 1) if padded[i:i + n].strip()]
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n].strip()]
     return grams
 
 

@@ -57,8 +57,10 @@ def full_lemmas(language: str) -> Mapping[str, str]:
                 loaded = load_language_data(data["lemma_lookup"]) if "lemma_lookup" in data else {}
                 table = loaded if isinstance(loaded, dict) else {}  # spaCy's loader also reads lists; lemmas are maps
                 # a few tables list several lemmas for a form: spaCy's lookup lemmatizer takes the first
-                _LEMMAS[language] = {form: (lemma[0] if lemma else form) if isinstance(lemma, list) else lemma
-                                     for form, lemma in table.items()}
+                _LEMMAS[language] = {
+                    form: (lemma[0] if lemma else form) if isinstance(lemma, list) else lemma
+                    for form, lemma in table.items()
+                }
         return _LEMMAS[language]
 
 
@@ -93,8 +95,11 @@ def word_features(text: str, language: str, lemmas: Mapping[str, str] | None = N
     features = list(words)
     if language in LEMMA_LANGUAGES:
         table = full_lemmas(language) if lemmas is None else lemmas
-        features += [f"~{lemma}" for token in doc if not token.is_punct
-                     and (lemma := table.get(token.text, token.text)) and lemma != token.text]
+        features += [
+            f"~{lemma}"
+            for token in doc
+            if not token.is_punct and (lemma := table.get(token.text, token.text)) and lemma != token.text
+        ]
     features += [folded for folded in (fold(w) for w in words) if folded not in words]
     if language in ("zh", "vi"):  # characters / syllables: pairs are the words
         features += [f"{a}_{b}" for a, b in pairwise(words)]

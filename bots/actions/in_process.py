@@ -69,8 +69,12 @@ def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
     if folder not in sys.path:
         sys.path.insert(0, folder)
     _LOADED_DIRS.add(folder)
-    stale = [n for n, m in sys.modules.items() if (n == package or n.startswith(package + "."))
-             and not (getattr(m, "__file__", None) or "").startswith(folder + "/")]
+    stale = [
+        n
+        for n, m in sys.modules.items()
+        if (n == package or n.startswith(package + "."))
+        and not (getattr(m, "__file__", None) or "").startswith(folder + "/")
+    ]
     for name in stale:  # a module of the same name from elsewhere (not this bot's)
         del sys.modules[name]
     try:
@@ -86,8 +90,9 @@ def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
             where = f"{exc.filename}:{exc.lineno}: "
         else:
             where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
-        raise UserError(f"{where}importing the actions package {package!r} failed: {type(exc).__name__}: {exc}"
-                        ) from exc
+        raise UserError(
+            f"{where}importing the actions package {package!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _blocks(action: Any) -> bool:
@@ -98,9 +103,11 @@ def _blocks(action: Any) -> bool:
 
     instance = getattr(action, "__self__", None)
     if isinstance(instance, ValidationAction):
-        return any(callable(member) and not inspect.iscoroutinefunction(member)
-                   for name, member in inspect.getmembers(instance)
-                   if name.startswith(("validate_", "extract_")))
+        return any(
+            callable(member) and not inspect.iscoroutinefunction(member)
+            for name, member in inspect.getmembers(instance)
+            if name.startswith(("validate_", "extract_"))
+        )
     return False
 
 
@@ -120,8 +127,9 @@ def load_executor(bot_dir: Path, package: str) -> Any:
             try:
                 name = cls().name()
             except Exception as exc:
-                raise UserError(f"{module.__name__}.{cls.__name__}: name() failed: {type(exc).__name__}: {exc}"
-                                ) from exc
+                raise UserError(
+                    f"{module.__name__}.{cls.__name__}: name() failed: {type(exc).__name__}: {exc}"
+                ) from exc
             if name in seen:
                 raise UserError(f"two actions are called {name!r}: {seen[name]} and {module.__name__}.{cls.__name__}")
             seen[name] = f"{module.__name__}.{cls.__name__}"
@@ -168,7 +176,8 @@ class InProcessActionServer:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(ACTION_THREADS, thread_name_prefix="action")
                 result = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, asyncio.run, self.executor.run(request))
+                    self._pool, asyncio.run, self.executor.run(request)
+                )
             else:
                 result = await self.executor.run(request)
         except ActionNotFoundException as exc:

@@ -30,8 +30,12 @@ class MalformedResult(ValueError):
 def _report_once(action: str, what: str) -> None:
     if (action, what) not in _REPORTED:
         _REPORTED.add((action, what))
-        log.warning("action %s returned %s, which Threadline does not support; it was ignored "
-                    "(docs/actions.md lists what is supported)", action, what)
+        log.warning(
+            "action %s returned %s, which Threadline does not support; it was ignored "
+            "(docs/actions.md lists what is supported)",
+            action,
+            what,
+        )
 
 
 def _buttons(raw: Any) -> tuple[Button, ...]:
@@ -71,8 +75,12 @@ def _attachment(raw: Any, text: str | None, buttons: tuple[Button, ...]) -> Outb
 def _card(raw: Any) -> Card | None:
     if not isinstance(raw, dict) or not raw.get("title"):
         return None
-    return Card(str(raw["title"]), str(raw.get("subtitle") or ""), str(raw.get("image_url") or raw.get("image") or ""),
-                _buttons(raw.get("buttons")))
+    return Card(
+        str(raw["title"]),
+        str(raw.get("subtitle") or ""),
+        str(raw.get("image_url") or raw.get("image") or ""),
+        _buttons(raw.get("buttons")),
+    )
 
 
 def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
@@ -86,8 +94,18 @@ def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
     out: list[fx.Effect] = []
     name = message.get("response") or message.get("template")
     if name:
-        known = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment",
-                 "quick_replies", "json_message"}
+        known = {
+            "text",
+            "buttons",
+            "elements",
+            "custom",
+            "template",
+            "response",
+            "image",
+            "attachment",
+            "quick_replies",
+            "json_message",
+        }
         values = {k: v for k, v in message.items() if k not in known}
         out.append(fx.SayResponse(str(name), values, buttons, quick_replies))
         buttons = quick_replies = ()
@@ -165,8 +183,11 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
             raise ValueError("ReminderScheduled without an intent")
         due = _due(event.get("date_time"))
         name = str(event.get("name") or f"{intent}@{due:.3f}")
-        return [fx.ScheduleReminder(name, intent, due, _entities(event.get("entities")),
-                                    bool(event.get("kill_on_user_msg", True)))]
+        return [
+            fx.ScheduleReminder(
+                name, intent, due, _entities(event.get("entities")), bool(event.get("kill_on_user_msg", True))
+            )
+        ]
     if kind == "cancel_reminder":
         entities = _entities(event.get("entities")) or None
         return [fx.CancelReminder(event.get("name"), event.get("intent"), entities)]

@@ -32,11 +32,16 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     errors, warnings = len(result.errors), len(result.warnings)
     if result.bot is None:
-        print(f"{config.bot.name}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning"
-              f"{'s' if warnings != 1 else ''}", file=sys.stderr)
+        print(
+            f"{config.bot.name}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning"
+            f"{'s' if warnings != 1 else ''}",
+            file=sys.stderr,
+        )
         return 1
     bot = result.bot
-    print(f"{bot.name}: OK — {len(bot.flows)} flows, {len(bot.intents)} intents, {len(bot.slots)} slots, "
-          f"{len(bot.responses)} texts, {len(bot.languages)} languages, {len(bot.actions)} actions"
-          + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+    print(
+        f"{bot.name}: OK — {len(bot.flows)} flows, {len(bot.intents)} intents, {len(bot.slots)} slots, "
+        f"{len(bot.responses)} texts, {len(bot.languages)} languages, {len(bot.actions)} actions"
+        + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+    )
     return 0

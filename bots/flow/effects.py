@@ -85,5 +85,6 @@ class CancelReminder:
     entities: dict[str, Any] | None = None
 
 
-Effect = Union[SetSlot, ResetSlots, Say, SayResponse, Followup, Pause, Resume, Restart, Rewind, ScheduleReminder,
-               CancelReminder]
+Effect = Union[
+    SetSlot, ResetSlots, Say, SayResponse, Followup, Pause, Resume, Restart, Rewind, ScheduleReminder, CancelReminder
+]

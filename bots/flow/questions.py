@@ -20,8 +20,11 @@ def choice_titles(bot: Bot, flow: Flow) -> ChoiceTitles:
         if isinstance(op, AskOp) and op.choices:
             mapping: dict[str, Any] = {}
             for choice in op.choices:
-                texts = (bot.responses.get(choice.title.key, {}).values() if choice.title.key
-                         else [(text,) for _lang, text in choice.title.inline])
+                texts = (
+                    bot.responses.get(choice.title.key, {}).values()
+                    if choice.title.key
+                    else [(text,) for _lang, text in choice.title.inline]
+                )
                 for variants in texts:
                     for text in variants:
                         mapping.setdefault(fold(text), choice.value)

@@ -34,8 +34,13 @@ class Backend:
 SQLITE = Backend("bots.store.sqlite:SQLiteThreadStore", None)
 POSTGRES = Backend("bots.store.postgres:PostgresThreadStore", "bots.live.postgres_bus:PostgresLiveBus")
 REDIS = Backend("bots.store.redis:RedisThreadStore", "bots.live.redis_bus:RedisLiveBus")
-BACKENDS: dict[str, Backend] = {"sqlite": SQLITE, "postgresql": POSTGRES, "postgres": POSTGRES,
-                                "redis": REDIS, "rediss": REDIS}
+BACKENDS: dict[str, Backend] = {
+    "sqlite": SQLITE,
+    "postgresql": POSTGRES,
+    "postgres": POSTGRES,
+    "redis": REDIS,
+    "rediss": REDIS,
+}
 
 
 def _load(path: str) -> Any:
@@ -52,8 +57,10 @@ def parse_store_url(url: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(url)
     backend = BACKENDS.get(parts.scheme)
     if backend is None:
-        raise ValueError(f"unsupported store {parts.scheme or url!r} "
-                         "(supported: sqlite:///file.db, postgresql://host/db, redis://host/0)")
+        raise ValueError(
+            f"unsupported store {parts.scheme or url!r} "
+            "(supported: sqlite:///file.db, postgresql://host/db, redis://host/0)"
+        )
     if backend.shared:
         if not parts.hostname and "host=" not in parts.query:
             raise ValueError(f"write {parts.scheme}://host[:port]/... (no server named)")

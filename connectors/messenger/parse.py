@@ -55,8 +55,14 @@ def _kind(item: dict[str, Any]) -> str:
         if isinstance(message.get("attachments"), list):
             return "attachments"
         return "unknown"
-    for key, kind in (("postback", "postback"), ("referral", "referral"), ("optin", "optin"),
-                      ("delivery", "delivery"), ("read", "read"), ("reaction", "reaction")):
+    for key, kind in (
+        ("postback", "postback"),
+        ("referral", "referral"),
+        ("optin", "optin"),
+        ("delivery", "delivery"),
+        ("read", "read"),
+        ("reaction", "reaction"),
+    ):
         if isinstance(item.get(key), dict):
             return kind
     if any(key in item for key in HANDOVER_KEYS):

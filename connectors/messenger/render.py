@@ -24,9 +24,17 @@ MAX_BUTTONS = 3
 MAX_QUICK_REPLIES = 13
 MAX_CARDS = 10
 PAYLOAD_LIMIT = 1000
-LIMITS = SendLimits("Messenger", TEXT_LIMIT, button_text=BUTTON_TEXT_LIMIT, title=TITLE_LIMIT,
-                    card_text=CARD_TEXT_LIMIT, buttons=MAX_BUTTONS, quick_replies=MAX_QUICK_REPLIES, cards=MAX_CARDS,
-                    payload=PAYLOAD_LIMIT)
+LIMITS = SendLimits(
+    "Messenger",
+    TEXT_LIMIT,
+    button_text=BUTTON_TEXT_LIMIT,
+    title=TITLE_LIMIT,
+    card_text=CARD_TEXT_LIMIT,
+    buttons=MAX_BUTTONS,
+    quick_replies=MAX_QUICK_REPLIES,
+    cards=MAX_CARDS,
+    payload=PAYLOAD_LIMIT,
+)
 _RENDERER = SendRenderer(LIMITS)
 
 

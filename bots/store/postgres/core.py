@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -26,14 +27,24 @@ def as_json(value: Any) -> str:
 def event_arrays(events: list[ThreadEvent]) -> tuple[list[float], list[str], list[str], list[str | None], list[str]]:
     """Timestamps, kinds, channels, message ids and data of events, one array each (one statement for all).
     Only inbound events keep their message id: those must be unique in a thread."""
-    return ([float(e.timestamp) for e in events], [e.kind for e in events], [e.channel for e in events],
-            [e.message_id if e.kind in INBOUND_KINDS else None for e in events], [as_json(e.data) for e in events])
+    return (
+        [float(e.timestamp) for e in events],
+        [e.kind for e in events],
+        [e.channel for e in events],
+        [e.message_id if e.kind in INBOUND_KINDS else None for e in events],
+        [as_json(e.data) for e in events],
+    )
 
 
 def stored_events(thread_id: str, rows: Iterable[asyncpg.Record]) -> list[StoredEvent]:
-    return [StoredEvent(thread_id, int(row["seq"]), ThreadEvent(row["kind"], json.loads(row["data"]), float(row["ts"]),
-                                                               row["channel"], row["message_id"]))
-            for row in rows]
+    return [
+        StoredEvent(
+            thread_id,
+            int(row["seq"]),
+            ThreadEvent(row["kind"], json.loads(row["data"]), float(row["ts"]), row["channel"], row["message_id"]),
+        )
+        for row in rows
+    ]
 
 
 async def insert_events(db: asyncpg.Connection, thread_id: str, first_seq: int, events: list[ThreadEvent]) -> None:
@@ -43,7 +54,10 @@ async def insert_events(db: asyncpg.Connection, thread_id: str, first_seq: int, 
     await db.execute(
         "INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) SELECT $1, * FROM "
         "unnest($2::bigint[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[])",
-        thread_id, list(range(first_seq, first_seq + len(events))), *event_arrays(events))
+        thread_id,
+        list(range(first_seq, first_seq + len(events))),
+        *event_arrays(events),
+    )
 
 
 class PostgresCore:
@@ -80,8 +94,9 @@ class PostgresCore:
         except BaseException as exc:
             await self.close()
             if isinstance(exc, (SchemaTooNew, asyncpg.PostgresError)):
-                raise UserError(f"store {self.shown}: cannot bring its schema up to date: {self._reason(exc)}") \
-                    from None
+                raise UserError(
+                    f"store {self.shown}: cannot bring its schema up to date: {self._reason(exc)}"
+                ) from None
             raise
 
     async def close(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Union
+from collections.abc import Awaitable, Callable
+from typing import Union
 
 import asyncpg
 
@@ -23,13 +24,18 @@ async def _inbox_persons(db: asyncpg.Connection) -> None:
         CREATE INDEX inbox_person ON inbox (person_channel, person_id) WHERE person_id IS NOT NULL;
         DROP FUNCTION threadline_jsonb(TEXT);
     """)
-    found = [(item_id, messenger_person(payload)) for item_id, payload in
-             await db.fetch("SELECT id, payload FROM inbox WHERE channel = $1", CHANNEL)]
+    found = [
+        (item_id, messenger_person(payload))
+        for item_id, payload in await db.fetch("SELECT id, payload FROM inbox WHERE channel = $1", CHANNEL)
+    ]
     people = [(item_id, person) for item_id, person in found if person is not None]
-    await db.execute("UPDATE inbox SET person_channel = p.channel, person_id = p.user_id FROM "
-                     "unnest($1::bigint[], $2::text[], $3::text[]) AS p(id, channel, user_id) WHERE inbox.id = p.id",
-                     [item_id for item_id, _ in people], [person.channel for _, person in people],
-                     [person.user_id for _, person in people])
+    await db.execute(
+        "UPDATE inbox SET person_channel = p.channel, person_id = p.user_id FROM "
+        "unnest($1::bigint[], $2::text[], $3::text[]) AS p(id, channel, user_id) WHERE inbox.id = p.id",
+        [item_id for item_id, _ in people],
+        [person.channel for _, person in people],
+        [person.user_id for _, person in people],
+    )
 
 
 MIGRATIONS: list[Migration] = [
@@ -140,8 +146,10 @@ async def migrate(db: asyncpg.Connection) -> int:
     async with db.transaction():
         # several workers starting at once: one migrates, the others wait here and then find nothing to do
         await db.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATION_LOCK)
-        await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                         "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
         current = int(await db.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
         if current > len(MIGRATIONS):
             raise SchemaTooNew(current, len(MIGRATIONS))

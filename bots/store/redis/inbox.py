@@ -12,8 +12,17 @@ class RedisInbox(RedisCore, WebhookInbox):
     async def enqueue_inbound(self, channel: str, items: list[InboxItem], *, now: float) -> list[int | None]:
         if not items:
             return []
-        ids = await self._run("enqueue", [channel, *(part for item in items for part in (
-            item.key, item.payload, self.keys.member(item.person) if item.person else ""))])
+        ids = await self._run(
+            "enqueue",
+            [
+                channel,
+                *(
+                    part
+                    for item in items
+                    for part in (item.key, item.payload, self.keys.member(item.person) if item.person else "")
+                ),
+            ],
+        )
         return [int(i) or None for i in ids]
 
     async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[PendingInbound]:
@@ -26,8 +35,11 @@ class RedisInbox(RedisCore, WebhookInbox):
             pipe.hmget(self.keys("inbox_payload"), ids)
             pipe.hmget(self.keys("inbox_person"), ids)
             payloads, people = await pipe.execute()
-        return [PendingInbound(int(i), payload, self.keys.identity(person) if person is not None else None)
-                for i, payload, person in zip(ids, payloads, people) if payload is not None]  # None: finished since
+        return [
+            PendingInbound(int(i), payload, self.keys.identity(person) if person is not None else None)
+            for i, payload, person in zip(ids, payloads, people)
+            if payload is not None
+        ]  # None: finished since
 
     async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
         if ids:

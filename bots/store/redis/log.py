@@ -22,16 +22,29 @@ from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 class RedisLog(RedisCore, ThreadLog, WakeIndex):
     async def load(self, thread_id: str) -> Snapshot | None:
         version, state, created_at, updated_at = await self.client.hmget(
-            self.keys("thread", thread_id), "version", "state", "created_at", "updated_at")
+            self.keys("thread", thread_id), "version", "state", "created_at", "updated_at"
+        )
         if version is None:
             return None
         return Snapshot(thread_id, json.loads(state), int(version), float(created_at), float(updated_at))
 
-    async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
-                     expected_version: int, now: float, wake_at: float | None) -> int:
+    async def commit(
+        self,
+        thread_id: str,
+        state: dict[str, Any],
+        events: list[ThreadEvent],
+        *,
+        expected_version: int,
+        now: float,
+        wake_at: float | None,
+    ) -> int:
         refuse_if_lock_lost()
-        return checked(await self._run("commit", [thread_id, expected_version, as_json(state), now, wake_arg(wake_at),
-                                                  len(events), *event_args(events)]))
+        return checked(
+            await self._run(
+                "commit",
+                [thread_id, expected_version, as_json(state), now, wake_arg(wake_at), len(events), *event_args(events)],
+            )
+        )
 
     async def events(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         after = max(after, 0)
@@ -59,8 +72,9 @@ class RedisLog(RedisCore, ThreadLog, WakeIndex):
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         if limit <= 0:
             return []
-        return list(await self.client.zrangebylex(self.keys("threads"), "(" + after if after else "-", "+",
-                                                  start=0, num=limit))
+        return list(
+            await self.client.zrangebylex(self.keys("threads"), "(" + after if after else "-", "+", start=0, num=limit)
+        )
 
     # ------------------------------------------------------------------ the wake-up index
 

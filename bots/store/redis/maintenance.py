@@ -11,10 +11,32 @@ from bots.types import Identity, ThreadEvent
 
 
 class RedisMaintenance(RedisCore, Maintenance):
-    async def merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: dict[str, Any], *,
-                            expected_versions: tuple[int, int], now: float, wake_at: float | None) -> int:
-        return checked(await self._run("merge", [into, source, *expected_versions, as_json(state), now,
-                                                 wake_arg(wake_at), len(events), *event_args(events)]))
+    async def merge_threads(
+        self,
+        into: str,
+        source: str,
+        events: list[ThreadEvent],
+        state: dict[str, Any],
+        *,
+        expected_versions: tuple[int, int],
+        now: float,
+        wake_at: float | None,
+    ) -> int:
+        return checked(
+            await self._run(
+                "merge",
+                [
+                    into,
+                    source,
+                    *expected_versions,
+                    as_json(state),
+                    now,
+                    wake_arg(wake_at),
+                    len(events),
+                    *event_args(events),
+                ],
+            )
+        )
 
     async def merged_into(self, thread_id: str) -> str | None:
         found = await self.client.get(self.keys("merged", thread_id))
@@ -30,9 +52,26 @@ class RedisMaintenance(RedisCore, Maintenance):
 
     async def import_thread(self, dump: ThreadDump) -> None:
         snapshot = dump.snapshot
-        people = [arg for order, identity in enumerate(dump.identities)
-                  for arg in (self.keys.member(identity), snapshot.created_at + order * 1e-6)]
-        checked(await self._run("import", [
-            snapshot.thread_id, as_json(snapshot.state), snapshot.created_at, snapshot.updated_at,
-            wake_arg(dump.wake_at), len(dump.identities), *people, len(dump.merged_from), *dump.merged_from,
-            len(dump.events), *event_args(dump.events)]))
+        people = [
+            arg
+            for order, identity in enumerate(dump.identities)
+            for arg in (self.keys.member(identity), snapshot.created_at + order * 1e-6)
+        ]
+        checked(
+            await self._run(
+                "import",
+                [
+                    snapshot.thread_id,
+                    as_json(snapshot.state),
+                    snapshot.created_at,
+                    snapshot.updated_at,
+                    wake_arg(dump.wake_at),
+                    len(dump.identities),
+                    *people,
+                    len(dump.merged_from),
+                    *dump.merged_from,
+                    len(dump.events),
+                    *event_args(dump.events),
+                ],
+            )
+        )

@@ -26,7 +26,7 @@ async def _inbox_persons(client: aioredis.Redis, keys: Keys, apply: Any) -> None
     ids = list((await client.hgetall(keys("inbox_dedupe", CHANNEL))).values())
     people: list[str] = []
     for start in range(0, len(ids), PAGE):
-        page = ids[start:start + PAGE]
+        page = ids[start : start + PAGE]
         for item_id, payload in zip(page, await client.hmget(keys("inbox_payload"), page)):
             person = messenger_person(payload) if payload is not None else None
             if person is not None:

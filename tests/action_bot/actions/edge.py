@@ -57,8 +57,11 @@ class OddValues(Action):
         return "odd_values"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        return [SlotSet("color", "kept"), {"event": "reminder", "intent": "remind_intent", "date_time": "tomorrow"},
-                SlotSet("count", 7)]
+        return [
+            SlotSet("color", "kept"),
+            {"event": "reminder", "intent": "remind_intent", "date_time": "tomorrow"},
+            SlotSet("count", 7),
+        ]
 
 
 class NotJson(Action):
