@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 from bots.store.factory import open_store  # noqa: E402
-from bots.types import (
+from bots.types import (  # noqa: E402
     INBOUND_KINDS,
     Identity,
 )
@@ -78,6 +78,7 @@ MESSAGES = [
 ]
 # wrk's script: 512 customers of this run take turns, so each thread gets a message every 512 requests (never
 # two at once) and grows a conversation, as real traffic does; a run's customers are new (the prefix).
+# (printf-style: the Lua code is full of braces)
 WRK_SCRIPT = """
 local messages = {%s}
 local counter = 0
@@ -92,7 +93,7 @@ request = function()
   local body = '{"sender": "' .. sender .. '", "message": ' .. messages[(counter %% #messages) + 1] .. '}'
   return wrk.format("POST", "/webhooks/rest/webhook", {["Content-Type"] = "application/json"}, body)
 end
-""" % ", ".join(json.dumps(json.dumps(m)) for m in MESSAGES)
+""" % ", ".join(json.dumps(json.dumps(m)) for m in MESSAGES)  # noqa: UP031
 
 
 def cpu_of(pids: list[int]) -> float:

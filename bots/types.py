@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 JSON = Any
 
@@ -228,7 +228,7 @@ class Custom:
     type: Literal["custom"] = "custom"
 
 
-Outbound = Union[Text, Media, Carousel, Typing, Custom]
+Outbound = Text | Media | Carousel | Typing | Custom
 
 
 def _buttons(buttons: tuple[Button, ...]) -> list[dict[str, str]]:

@@ -213,13 +213,13 @@ class Channel(ABC):
     @abstractmethod
     def routes(self) -> list[web.RouteDef]: ...
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
         """Called once the server runs (a webhook channel processes what its inbox still holds)."""
 
-    async def closing(self) -> None:
+    async def closing(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
         """The server begins to stop: close long-lived connections (they reconnect, to another worker)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
         """Called when the server has stopped taking requests."""
 
     async def deliver(self, outcome: TurnOutcome) -> list[ThreadEvent] | None:
@@ -241,7 +241,7 @@ class Channel(ABC):
         buttons); None when this channel makes none (the website's and Messenger's come from ``linking``)."""
         return None
 
-    async def rewritten(self, thread_id: str) -> None:
+    async def rewritten(self, thread_id: str) -> None:  # noqa: B027 (an optional hook)
         """The thread's log was rewritten (two threads merged) or deleted: views of it must reload."""
 
     @abstractmethod

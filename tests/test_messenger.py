@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -500,7 +501,7 @@ async def test_give_up_reasons_are_recorded_and_others_unaffected(tmp_path: Path
         await client.app[CHANNELS]["messenger"].idle()
         from bots.types import Identity
 
-        for person, code, reason in cases:
+        for person, _code, reason in cases:
             thread = await runtime.store.find(Identity("messenger", person))
             failed = [e.event.data for e in await runtime.store.events(thread) if e.event.kind == "delivery_failed"]
             assert [(f["reason"], f["attempts"]) for f in failed] == [(reason, 1)], person  # no retry
@@ -642,7 +643,7 @@ async def test_a_flow_asking_for_more_than_messenger_shows_is_sent_whole_within_
 {chr(10).join(f'                  - {{title: {{en: "Reply {n}"}}, payload: /q{n}}}' for n in range(15))}
               - carousel:
 {chr(10).join(f'                  - {{title: {{en: "Card {n}"}}, subtitle: {{en: "Sub {n}"}}}}' for n in range(12))}
-    """,
+    """,  # noqa: E501
         },
     )
     config = demo_config(
@@ -719,10 +720,8 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
 
         connector.send_bodies = dies_while_sending
         await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await connector.idle()
-        except asyncio.CancelledError:
-            pass
         connector.send_bodies = original
         assert graph.messages("k1") == []
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:

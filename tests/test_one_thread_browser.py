@@ -63,15 +63,17 @@ async def server(runtime: Runtime, port: int) -> AsyncIterator[TestServer]:
 
 async def webhook(server: TestServer, item: dict[str, object]) -> None:
     raw = json.dumps(envelope(item)).encode()
-    async with aiohttp.ClientSession() as session:
-        async with session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response:
-            assert response.status == 200
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response,
+    ):
+        assert response.status == 200
     await server.app[CHANNELS]["messenger"].idle()
 
 
 async def test_website_to_messenger_and_back_in_chromium(
     server: TestServer,
-    browser,
+    browser,  # noqa: F811 (the fixture, imported above)
     runtime: Runtime,
     graph: FakeGraph,
 ) -> None:  # type: ignore[no-untyped-def]

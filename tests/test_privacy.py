@@ -471,9 +471,11 @@ async def test_forget_command_through_the_running_server(
     process = await start_server(config, data_dir, tmp_path / "server.log", port)
     server_process.append(process)
     url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession(headers=AUTH) as session:
-        async with session.get(f"{url}/api/threads", params={"channel": "web", "user_id": WEB_ANA.user_id}) as r:
-            assert (await r.json()) == {"thread_id": ana}  # the server has her cached now
+    async with (
+        aiohttp.ClientSession(headers=AUTH) as session,
+        session.get(f"{url}/api/threads", params={"channel": "web", "user_id": WEB_ANA.user_id}) as r,
+    ):
+        assert (await r.json()) == {"thread_id": ana}  # the server has her cached now
 
     exported = threadline("forget", "--channel", "web", "--user-id", WEB_ANA.user_id, "--config", str(config))
     assert exported.returncode == 0, exported.stderr

@@ -81,7 +81,7 @@ async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
             f"{len(copy.events)} events in the target"
         )
     if copy.events != dump.events:
-        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events)) if a != b)
+        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events, strict=False)) if a != b)
         return f"{thread_id}: event {first + 1} differs"
     if copy.snapshot != dump.snapshot:
         return f"{thread_id}: the state differs"

@@ -9,7 +9,7 @@ file is read. Step kinds are told apart by the key that names them
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -280,7 +280,7 @@ class SettingsSpec(_Strict):
     action_error_response: TextSpec | None = None
 
 
-ResponseValue = Union[str, list[str]]
+ResponseValue = str | list[str]
 
 
 class EntitySpec(_Strict):

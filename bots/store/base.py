@@ -12,7 +12,8 @@ in-process one. How each backend keeps its promises: docs/stores.md.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, AsyncContextManager
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from bots.store.records import (
     TOKEN_GRACE_SECONDS,
@@ -213,7 +214,7 @@ class ThreadLock(ABC):
     """Serialises work on one key (a thread or an identity); different keys run concurrently."""
 
     @abstractmethod
-    def lock(self, key: str) -> AsyncContextManager[None]: ...
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class ThreadStore(ThreadLog, IdentityTable, WakeIndex, TokenLedger, Maintenance, WebhookInbox):

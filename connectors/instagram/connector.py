@@ -173,7 +173,7 @@ class InstagramChannel(Channel):
             for e in events
         ]
         ids = await self.inbox.enqueue(items, now=self.clock())
-        for row_id, event in zip(ids, events):
+        for row_id, event in zip(ids, events, strict=False):
             if row_id is not None:  # None: a redelivery of an item stored before
                 self.queues.dispatch(row_id, event.igsid, event)
 

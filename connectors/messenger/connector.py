@@ -158,7 +158,7 @@ class MessengerChannel(Channel):
                 for e in events
             ]
             ids = await self.inbox.enqueue(items, now=self.clock())
-            for row_id, event in zip(ids, events):
+            for row_id, event in zip(ids, events, strict=False):
                 if row_id is not None:  # None: a redelivery of an event stored before
                     self._dispatch(row_id, event)
         return web.Response(text="EVENT_RECEIVED", content_type="text/plain")

@@ -84,7 +84,7 @@ class PostgresMaintenance(PostgresCore, Maintenance):
                         both,
                     )
                 }
-                for thread_id, expected in zip(both, expected_versions):
+                for thread_id, expected in zip(both, expected_versions, strict=False):
                     version = int(rows[thread_id]["version"]) if thread_id in rows else 0
                     if version != expected:
                         raise ConflictError(f"thread {thread_id} is at version {version}, expected {expected}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Union
 
 import asyncpg
 
@@ -13,7 +12,7 @@ from bots.store.records import SchemaTooNew
 # pg_advisory_xact_lock(int, int) lives in a key space apart from the thread locks' bigint ids
 MIGRATION_LOCK = (0x546C6E65, 1)
 # SQL (any number of statements), or a step that needs Python
-Migration = Union[str, Callable[[asyncpg.Connection], Awaitable[None]]]
+Migration = str | Callable[[asyncpg.Connection], Awaitable[None]]
 
 
 async def _inbox_persons(db: asyncpg.Connection) -> None:

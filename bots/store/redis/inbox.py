@@ -37,7 +37,7 @@ class RedisInbox(RedisCore, WebhookInbox):
             payloads, people = await pipe.execute()
         return [
             PendingInbound(int(i), payload, self.keys.identity(person) if person is not None else None)
-            for i, payload, person in zip(ids, payloads, people)
+            for i, payload, person in zip(ids, payloads, people, strict=True)
             if payload is not None
         ]  # None: finished since
 

@@ -8,11 +8,12 @@ version it loaded. Why it is built this way: docs/stores.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,10 +92,9 @@ class RedisThreadLock(ThreadLock):
                 _still_running()
                 if acquired == 1:
                     break
-                try:  # woken by the releaser, or re-check after lease/3 (a dead holder's lease runs out)
+                # woken by the releaser, or re-check after lease/3 (a dead holder's lease runs out)
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.wake.wait(), self._lease / 3)
-                except TimeoutError:
-                    pass
             waiter.holding = True
             held = _HELD.set((*_HELD.get(), waiter))
             try:
@@ -174,7 +174,7 @@ class RedisThreadLock(ThreadLock):
                 log.warning("could not refresh lock leases: %s", exc)
                 continue
             _still_running()
-            for (token, waiter), alive in zip(live, results[::2]):
+            for (_token, waiter), alive in zip(live, results[::2], strict=False):
                 if not alive and waiter.holding and not waiter.lost:
                     waiter.lost = True  # PEXPIRE does not bring a lease back: another worker may hold it now
                     log.warning(
@@ -187,10 +187,8 @@ class RedisThreadLock(ThreadLock):
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         self._tasks = []
         if self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)

@@ -27,7 +27,7 @@ async def _inbox_persons(client: aioredis.Redis, keys: Keys, apply: Any) -> None
     people: list[str] = []
     for start in range(0, len(ids), PAGE):
         page = ids[start : start + PAGE]
-        for item_id, payload in zip(page, await client.hmget(keys("inbox_payload"), page)):
+        for item_id, payload in zip(page, await client.hmget(keys("inbox_payload"), page), strict=True):
             person = messenger_person(payload) if payload is not None else None
             if person is not None:
                 people += [item_id, keys.member(person)]

@@ -205,7 +205,7 @@ class SQLiteCore:
                 results = await self._write(self._write_batch, batch)
             except Exception as exc:  # the whole transaction failed: every caller learns it
                 results = [exc] * len(batch)
-            for item, result in zip(batch, results):
+            for item, result in zip(batch, results, strict=False):
                 if item.settled is not None:
                     item.settled(result)
                 if item.future.done():

@@ -39,7 +39,7 @@ class SQLiteMaintenance(SQLiteCore, Maintenance):
                 or db.execute("SELECT 1 FROM thread_merges WHERE source_id IN (?, ?)", (into, source)).fetchone()
             ):
                 raise ConflictError(f"cannot merge {source} into {into}: one of them was merged already")
-            for thread_id, version in zip((into, source), expected):
+            for thread_id, version in zip((into, source), expected, strict=False):
                 row = db.execute("SELECT version FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
                 if (int(row[0]) if row else 0) != version:
                     raise ConflictError(f"thread {thread_id} is at version {row[0] if row else 0}, expected {version}")

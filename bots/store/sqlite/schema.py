@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Union
 
 from bots.store.legacy_inbox import CHANNEL, messenger_person
 from bots.store.records import SchemaTooNew
 
 # SQL statements separated by ";" (none inside a statement), or a step that needs Python
-Migration = Union[str, Callable[[sqlite3.Connection], None]]
+Migration = str | Callable[[sqlite3.Connection], None]
 
 
 def _inbox_persons(db: sqlite3.Connection) -> None:
