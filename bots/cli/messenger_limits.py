@@ -27,7 +27,7 @@ def check_limits(bot: Bot) -> list[Problem]:
         if ref.key is not None:
             per_language = bot.responses.get(ref.key, {})
             variants = per_language.get(bot.default_language) or next(iter(per_language.values()), ("",))
-            return variants[0]
+            return str(variants[0])
         return dict(ref.inline).get(bot.default_language, "")
 
     def titles(ref: Any) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bots.errors import Problem
 from bots.flow import schema as s
@@ -179,7 +179,9 @@ class FlowCompiler:
                 )
             )
         elif isinstance(spec, (s.ImageStep, s.VideoStep, s.GifStep)):
-            kind = "image" if isinstance(spec, s.ImageStep) else "video" if isinstance(spec, s.VideoStep) else "gif"
+            kind: Literal["image", "video", "gif"] = (
+                "image" if isinstance(spec, s.ImageStep) else "video" if isinstance(spec, s.VideoStep) else "gif"
+            )
             caption = self.text(spec.caption, raw, "caption", mark) if spec.caption is not None else None
             self.emit(
                 MediaOp(
@@ -213,7 +215,7 @@ class FlowCompiler:
         elif isinstance(spec, s.AskStep):
             self._ask(spec, raw, mark)
         elif isinstance(spec, s.SetStep):
-            assignments = []
+            assignments: list[tuple[str, Any]] = []  # value: literal, Template or Expression
             for name, value in spec.set.items():
                 value_mark = mark_of(raw.get("set") if isinstance(raw, dict) else None, name, mark)
                 self.references.append(Reference("slot", name, value_mark, self.flow_name))
@@ -344,7 +346,7 @@ class FlowCompiler:
 
     def finish_gotos(self, flow_names: set[str]) -> list[tuple[str, str | None, Mark]]:
         """Resolve ``goto`` targets; return the cross-flow (flow, label) targets for later checks."""
-        cross = []
+        cross: list[tuple[str, str | None, Mark]] = []
         for index, target, mark in self.out.pending_gotos:
             local = target in self.out.labels
             if local and target in flow_names:

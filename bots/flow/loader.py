@@ -120,7 +120,7 @@ class _Collector:
             else:
                 self.settings = (spec.settings, raw["settings"], key_mark_of(raw, "settings", top))
         for section, target in (("flows", self.flows), ("slots", self.slots)):
-            raw_section = raw.get(section)
+            raw_section: Any = raw.get(section)  # the YAML as read, for marks
             for name, value in getattr(spec, section).items():
                 mark = key_mark_of(raw_section, name, top)
                 pattern = _FLOW_NAME if section == "flows" else _SLOT_NAME

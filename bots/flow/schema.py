@@ -9,7 +9,7 @@ file is read. Step kinds are told apart by the key that names them
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -197,7 +197,7 @@ def step_kind(value: Any) -> str | None:
     """The step kind a mapping declares: the first of its keys that names a step type."""
     if isinstance(value, dict):
         for key in value:
-            if key in STEP_KINDS:
+            if isinstance(key, str) and key in STEP_KINDS:
                 return STEP_TAG_PREFIX + key
         return None
     if isinstance(value, BaseModel):
@@ -207,15 +207,22 @@ def step_kind(value: Any) -> str | None:
     return None
 
 
-Step = Annotated[
-    tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items()),  # type: ignore[misc]
-    Discriminator(
-        step_kind,
-        custom_error_type="unknown_step",
-        custom_error_message="not a step: a step is a mapping with one of the keys " + ", ".join(STEP_KINDS),
-        custom_error_context={"discriminator": "step kind"},
-    ),
-]
+if TYPE_CHECKING:
+    # What the union below accepts, spelled out for the type checker (it cannot follow the generated union)
+    Step = (
+        SayStep | AskStep | ImageStep | VideoStep | GifStep | CarouselStep | TypingStep | SetStep | IfStep | GotoStep
+        | ActionStep | HandoffStep | EndStep | OptOutStep
+    )
+else:
+    Step = Annotated[
+        tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items()),
+        Discriminator(
+            step_kind,
+            custom_error_type="unknown_step",
+            custom_error_message="not a step: a step is a mapping with one of the keys " + ", ".join(STEP_KINDS),
+            custom_error_context={"discriminator": "step kind"},
+        ),
+    ]
 
 
 class EventTrigger(_Strict):

@@ -68,12 +68,13 @@ def _interleave(survivor: list[ThreadEvent], other: list[ThreadEvent]) -> tuple[
     seen: set[str] = set()
     cleared = 0
     for _key, event in heapq.merge(*tagged, key=lambda pair: pair[0]):
-        if event.message_id is not None:
-            if event.message_id in seen:
+        message_id = event.message_id
+        if message_id is not None:
+            if message_id in seen:
                 event = ThreadEvent(event.kind, event.data, event.timestamp, event.channel, None)
                 cleared += 1
             else:
-                seen.add(event.message_id)
+                seen.add(message_id)
         merged.append(event)
     return merged, cleared
 

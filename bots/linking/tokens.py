@@ -80,7 +80,12 @@ class LinkTokens:
         if serializer is None:
             raise LinkRefused("mismatched", f"no links lead to {purpose.removeprefix('to_')}")
         try:
-            payload, issued = serializer.loads(raw, max_age=self.ttl_seconds, return_timestamp=True)
+            # itsdangerous types max_age as int, but compares it with the age in seconds: a float works
+            payload, issued = serializer.loads(
+                raw,
+                max_age=self.ttl_seconds,  # type: ignore[arg-type]
+                return_timestamp=True,
+            )
         except SignatureExpired:
             raise LinkRefused("expired", "the link has expired") from None
         except BadSignature:

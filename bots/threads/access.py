@@ -23,8 +23,8 @@ from bots.threads.inbox import ChannelInbox
 from bots.threads.keys import identity_key, thread_key
 from bots.threads.linking import CONVERSATION_KINDS, ThreadLinker
 from bots.threads.outside import OutsideTurn
-from bots.types import Identity, Inbound, NLUResult, Outbound, TurnOutcome
-from connectors.base import Channel, Deliver, History, LinkRedeemed
+from bots.types import Deliver, Identity, Inbound, NLUResult, Outbound, TurnOutcome
+from connectors.base import Channel, History, LinkRedeemed
 
 log = logging.getLogger(__name__)
 CUSTOMER_CHANNEL = "customer"  # a signed-in customer of the business's website: one thread on every device

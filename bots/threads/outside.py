@@ -18,7 +18,10 @@ from bots.types import Outbound, StoredEvent, ThreadEvent, TurnOutcome
 from connectors.base import Reach, Sent, ThreadView
 
 if TYPE_CHECKING:
-    from bots.threads.access import Threads
+    from bots.pipeline import Pipeline
+    from bots.store.base import ThreadLock, ThreadStore
+    from bots.threads.linking import ThreadLinker
+    from connectors.base import Channel
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +29,35 @@ log = logging.getLogger(__name__)
 class OutsideTurn:
     """Mixed into :class:`bots.threads.access.Threads`; kept apart because it is the other half of its job."""
 
-    async def view(self: Threads, thread: LockedThread) -> ThreadView | None:
+    # What this half uses of the other: Threads sets these and defines the methods below.
+    store: ThreadStore
+    locks: ThreadLock
+    pipeline: Pipeline
+    linker: ThreadLinker
+    clock: Callable[[], float]
+    channels: dict[str, Channel]
+
+    if TYPE_CHECKING:
+
+        def locked(self, thread_id: str) -> LockedThread: ...
+
+        def lock(self, thread_id: str) -> Any: ...
+
+        async def mirror(self, outcome: TurnOutcome, *, skip: str = "") -> None: ...
+
+        async def _rewritten(self, *thread_ids: str) -> None: ...
+
+    async def view(self, thread: LockedThread) -> ThreadView | None:
         snapshot = await thread.load()
         if snapshot is None:
             return None
         return ThreadView(thread.thread_id, snapshot.state, tuple(await thread.identities()))
 
-    async def live(self: Threads, thread_id: str) -> dict[str, int]:
+    async def live(self, thread_id: str) -> dict[str, int]:
         """Open windows per channel showing the thread now (only the website has any)."""
         return {name: await channel.live_windows(thread_id) for name, channel in self.channels.items()}
 
-    async def route(self: Threads, view: ThreadView, *, tag: str | None = None, by_person: bool = False) -> Route:
+    async def route(self, view: ThreadView, *, tag: str | None = None, by_person: bool = False) -> Route:
         return choose(
             view,
             self.channels.values(),
@@ -46,16 +67,16 @@ class OutsideTurn:
             live=await self.live(view.thread_id),
         )
 
-    async def plan_route(self: Threads, thread_id: str, *, tag: str | None = None) -> Route | None:
+    async def plan_route(self, thread_id: str, *, tag: str | None = None) -> Route | None:
         """Where a message would go now (a campaign's dry run); None when there is no such thread."""
         view = await self.view(self.locked(thread_id))  # read without the lock: a plan, decided again when sent
         return await self.route(view, tag=tag) if view is not None else None
 
-    async def thread_ids(self: Threads, *, after: str = "", limit: int = 1000) -> list[str]:
+    async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         return await self.store.thread_ids(after=after, limit=limit)
 
     async def _send_on(
-        self: Threads,
+        self,
         thread: LockedThread,
         view: ThreadView,
         reach: Reach,
@@ -84,7 +105,7 @@ class OutsideTurn:
         return sent
 
     async def send(
-        self: Threads,
+        self,
         thread_id: str,
         messages: list[Outbound],
         *,
@@ -136,7 +157,7 @@ class OutsideTurn:
             )
             return result
 
-    def _identity_channel(self: Threads, view: ThreadView, channel: str) -> str:
+    def _identity_channel(self, view: ThreadView, channel: str) -> str:
         """The identity channel a message sent on ``channel`` is logged under (the customer's own there)."""
         owned = self.channels[channel].identity_channels
         seen = view.state.get("last_inbound_by_channel") or {}
@@ -144,7 +165,7 @@ class OutsideTurn:
         return max(mine, key=lambda c: seen.get(c, 0.0), default=owned[0])
 
     async def _deliver_outside(
-        self: Threads, thread: LockedThread, outcome: TurnOutcome
+        self, thread: LockedThread, outcome: TurnOutcome
     ) -> tuple[list[ThreadEvent], str]:
         """A committed turn nobody waits for (a reminder): out through the routing rule; (events, channel)."""
         view = await self.view(thread)
@@ -162,7 +183,7 @@ class OutsideTurn:
 
     # ------------------------------------------------------------------ reminders and campaigns
 
-    async def fire_reminders(self: Threads, thread_id: str) -> int:
+    async def fire_reminders(self, thread_id: str) -> int:
         async with self.lock(thread_id):
             thread = self.locked(thread_id)
             sent: list[tuple[TurnOutcome, str]] = []
@@ -177,11 +198,11 @@ class OutsideTurn:
                 await self.mirror(outcome, skip=channel)
             return fired
 
-    async def drop_due_reminders(self: Threads, thread_id: str, error: str) -> None:
+    async def drop_due_reminders(self, thread_id: str, error: str) -> None:
         await self.amend(thread_id, lambda state, now: self.pipeline.drop_due(state, now, error))
 
     async def follow_up(
-        self: Threads,
+        self,
         thread_id: str,
         make_turn: Callable[[ThreadState, float, Route], tuple[Turn, str] | str],
         tag: str | None = None,
@@ -209,27 +230,27 @@ class OutsideTurn:
             await self.mirror(made, skip=route.chosen.channel)
             return made, route.chosen, result.get("sent") or Sent(ok=True)
 
-    async def amend(self: Threads, thread_id: str, change: Callable[[ThreadState, float], list[ThreadEvent]]) -> bool:
+    async def amend(self, thread_id: str, change: Callable[[ThreadState, float], list[ThreadEvent]]) -> bool:
         async with self.lock(thread_id):
             return await self.pipeline.amend(self.locked(thread_id), change)
 
-    async def release_handoff(self: Threads, thread_id: str, by: str = "") -> bool:
+    async def release_handoff(self, thread_id: str, by: str = "") -> bool:
         async with self.lock(thread_id):
             return await self.pipeline.release_handoff(self.locked(thread_id), by)
 
     # ------------------------------------------------------------------ data requests
 
-    async def export(self: Threads, thread_id: str) -> dict[str, Any] | None:
+    async def export(self, thread_id: str) -> dict[str, Any] | None:
         return await privacy.export_thread(self.store, thread_id)
 
-    async def forget(self: Threads, thread_id: str) -> dict[str, Any] | None:
+    async def forget(self, thread_id: str) -> dict[str, Any] | None:
         data = await privacy.forget_thread(self.store, self.locks, thread_id, now=self.clock())
         if data is not None:
             await self._rewritten(data["thread_id"])  # open chat windows still show it: tell them it is gone
         return data
 
-    async def due_threads(self: Threads, *, now: float, limit: int) -> list[str]:
+    async def due_threads(self, *, now: float, limit: int) -> list[str]:
         return await self.store.due_threads(now=now, limit=limit)
 
-    async def next_wake(self: Threads) -> float | None:
+    async def next_wake(self) -> float | None:
         return await self.store.next_wake()

@@ -32,11 +32,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.types import Identity, Outbound, StoredEvent, ThreadEvent, TurnOutcome
+from bots.types import Identity, InboxItem, Outbound, StoredEvent, ThreadEvent, TurnOutcome
 from connectors.base import (
     Channel,
     ChannelContext,
-    InboxItem,
     Reach,
     RenderLimits,
     Sent,

@@ -223,7 +223,8 @@ class MessengerChannel(Channel):
         if event.standby:
             metadata["standby"] = True
             metadata["observe_only"] = True  # another app owns the thread: watch, never answer
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        raw_message = body.get("message")
+        message: dict[str, Any] = raw_message if isinstance(raw_message, dict) else {}
         if kind == "echo":
             ours = message.get("metadata") == "threadline" or (
                 self.config.app_id and str(message.get("app_id")) == self.config.app_id
@@ -257,7 +258,7 @@ class MessengerChannel(Channel):
         if kind == "attachments":
             attachments = [a for a in message["attachments"] if isinstance(a, dict)]
             types = {a.get("type") for a in attachments}
-            data = {"attachments": attachments}
+            data: dict[str, Any] = {"attachments": attachments}
             if "location" in types:
                 return [Inbound(identity, "event", event="location", data=data, metadata=metadata, **common)]
             if "sticker" in types or message.get("sticker_id"):
