@@ -28,7 +28,7 @@ def check_limits(bot: Bot) -> list[Problem]:
             per_language = bot.responses.get(ref.key, {})
             variants = per_language.get(bot.default_language) or next(iter(per_language.values()), ("",))
             return str(variants[0])
-        return dict(ref.inline).get(bot.default_language, "")
+        return str(dict(ref.inline).get(bot.default_language, ""))
 
     def titles(ref: Any) -> list[str]:
         """The text in every language (titles are short on Messenger whatever the language)."""

@@ -210,8 +210,20 @@ def step_kind(value: Any) -> str | None:
 if TYPE_CHECKING:
     # What the union below accepts, spelled out for the type checker (it cannot follow the generated union)
     Step = (
-        SayStep | AskStep | ImageStep | VideoStep | GifStep | CarouselStep | TypingStep | SetStep | IfStep | GotoStep
-        | ActionStep | HandoffStep | EndStep | OptOutStep
+        SayStep
+        | AskStep
+        | ImageStep
+        | VideoStep
+        | GifStep
+        | CarouselStep
+        | TypingStep
+        | SetStep
+        | IfStep
+        | GotoStep
+        | ActionStep
+        | HandoffStep
+        | EndStep
+        | OptOutStep
     )
 else:
     Step = Annotated[

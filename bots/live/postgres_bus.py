@@ -74,8 +74,8 @@ class PostgresLiveBus(LiveBus):
         self._listener = await asyncpg.connect(self.url)
         await self._listener.add_listener(CHANNEL, self._notified)
 
-    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._inbox.put_nowait(payload)
+    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
+        self._inbox.put_nowait(str(payload))  # NOTIFY's payload is text
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)

@@ -18,7 +18,7 @@ from bots.linking.merge import MergeInput, merge_threads
 from bots.linking.tokens import LinkRefused, LinkTokens, Purpose
 from bots.store.base import ThreadLock, ThreadStore
 from bots.threads.keys import identity_key, thread_key
-from bots.types import Identity, Outbound
+from bots.types import Identity, Outbound, ThreadEvent
 
 log = logging.getLogger(__name__)
 MERGE_PAGE = 5000
@@ -168,7 +168,7 @@ class ThreadLinker:
             versions = []
             for thread_id in (into, source):
                 snapshot = await self.store.load(thread_id)
-                events = []
+                events: list[ThreadEvent] = []
                 while True:
                     page = await self.store.events(thread_id, after=len(events), limit=MERGE_PAGE)
                     events += [stored.event for stored in page]

@@ -164,9 +164,7 @@ class OutsideTurn:
         mine = [i.channel for i in view.identities if i.channel in owned]
         return max(mine, key=lambda c: seen.get(c, 0.0), default=owned[0])
 
-    async def _deliver_outside(
-        self, thread: LockedThread, outcome: TurnOutcome
-    ) -> tuple[list[ThreadEvent], str]:
+    async def _deliver_outside(self, thread: LockedThread, outcome: TurnOutcome) -> tuple[list[ThreadEvent], str]:
         """A committed turn nobody waits for (a reminder): out through the routing rule; (events, channel)."""
         view = await self.view(thread)
         if not outcome.outbound or view is None:

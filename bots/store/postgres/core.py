@@ -12,7 +12,7 @@ import asyncpg
 from bots.errors import UserError
 from bots.store.postgres.lock import LockConnections, PostgresThreadLock
 from bots.store.postgres.options import keep_session, typed_options
-from bots.store.postgres.schema import migrate
+from bots.store.postgres.schema import Db, migrate
 from bots.store.records import SchemaTooNew
 from bots.store.urls import redacted
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
@@ -47,7 +47,7 @@ def stored_events(thread_id: str, rows: Iterable[asyncpg.Record]) -> list[Stored
     ]
 
 
-async def insert_events(db: asyncpg.Connection, thread_id: str, first_seq: int, events: list[ThreadEvent]) -> None:
+async def insert_events(db: Db, thread_id: str, first_seq: int, events: list[ThreadEvent]) -> None:
     """One statement however many events (unnest), so an import of a long log is one round trip."""
     if not events:
         return

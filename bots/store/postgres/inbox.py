@@ -6,11 +6,12 @@ import asyncpg
 
 from bots.store.base import WebhookInbox
 from bots.store.postgres.core import PostgresCore
+from bots.store.postgres.schema import Db
 from bots.store.records import PendingInbound
 from bots.types import Identity, InboxItem
 
 
-async def delete_items_of(db: asyncpg.Connection | asyncpg.Pool, people: list[Identity]) -> int:
+async def delete_items_of(db: Db | asyncpg.Pool, people: list[Identity]) -> int:
     if not people:
         return 0
     status = await db.execute(

@@ -76,8 +76,7 @@ class LockConnections:
         self._busy: set[asyncpg.Connection] = set()
 
     async def take(self) -> asyncpg.Connection:
-        if self.closed:
-            raise RuntimeError("the store is closed")
+        self._refuse_if_closed()  # not `if self.closed` here: the check below, after awaits, would look unreachable
         await self._slots.acquire()
         try:
             while self._idle:
@@ -95,6 +94,10 @@ class LockConnections:
             raise RuntimeError("the store is closed")
         self._busy.add(connection)
         return connection
+
+    def _refuse_if_closed(self) -> None:
+        if self.closed:
+            raise RuntimeError("the store is closed")
 
     async def give_back(self, connection: asyncpg.Connection) -> None:
         self._busy.discard(connection)

@@ -10,6 +10,7 @@ from bots.store.base import Maintenance
 from bots.store.postgres.core import PostgresCore, as_json, insert_events
 from bots.store.postgres.inbox import delete_items_of
 from bots.store.postgres.lock import refuse_if_lock_lost
+from bots.store.postgres.schema import Db
 from bots.store.records import ConflictError, ThreadDump
 from bots.types import Identity, ThreadEvent
 
@@ -21,7 +22,7 @@ REMEMBER_MERGES = (
 
 
 async def _save_snapshot(
-    db: asyncpg.Connection,
+    db: Db,
     thread_id: str,
     exists: bool,
     version: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import asyncpg.pool
 
 from bots.store.legacy_inbox import CHANNEL, messenger_person
 from bots.store.records import SchemaTooNew
@@ -12,10 +13,12 @@ from bots.store.records import SchemaTooNew
 # pg_advisory_xact_lock(int, int) lives in a key space apart from the thread locks' bigint ids
 MIGRATION_LOCK = (0x546C6E65, 1)
 # SQL (any number of statements), or a step that needs Python
-Migration = str | Callable[[asyncpg.Connection], Awaitable[None]]
+# A connection of our own or one the pool lends (a proxy with the same methods)
+Db = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+Migration = str | Callable[[Db], Awaitable[None]]
 
 
-async def _inbox_persons(db: asyncpg.Connection) -> None:
+async def _inbox_persons(db: Db) -> None:
     """Gives every stored item its person. One-time: the items stored before named their person only inside
     Messenger's JSON, which this step reads (bots/store/legacy_inbox.py); nothing else ever does."""
     await db.execute("""
@@ -140,7 +143,7 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
-async def migrate(db: asyncpg.Connection) -> int:
+async def migrate(db: Db) -> int:
     """Bring the database's schema up to date; returns the version it is at."""
     async with db.transaction():
         # several workers starting at once: one migrates, the others wait here and then find nothing to do

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bots.store.base import WebhookInbox
 from bots.store.records import PendingInbound
 from bots.store.redis.core import RedisCore
+from bots.store.redis.replies import texts
 from bots.types import Identity, InboxItem
 
 
@@ -28,7 +29,7 @@ class RedisInbox(RedisCore, WebhookInbox):
     async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[PendingInbound]:
         if limit <= 0:
             return []
-        ids = await self.client.zrange(self.keys("inbox_pending", channel), 0, limit - 1)
+        ids = texts(await self.client.zrange(self.keys("inbox_pending", channel), 0, limit - 1))
         if not ids:
             return []
         async with self.client.pipeline(transaction=True) as pipe:

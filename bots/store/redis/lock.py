@@ -152,9 +152,9 @@ class RedisThreadLock(ThreadLock):
             _still_running()
             failing = False
             if message is not None and message.get("type") == "message":
-                waiter = self._waiters.get(message["data"])
-                if waiter is not None:
-                    waiter.wake.set()
+                woken = self._waiters.get(message["data"])
+                if woken is not None:
+                    woken.wake.set()
 
     async def _refresh(self) -> None:
         """Keep the leases of this process's waiters and holders alive: one pipeline per lease/3."""

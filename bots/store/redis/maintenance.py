@@ -7,6 +7,7 @@ from typing import Any
 from bots.store.base import Maintenance
 from bots.store.records import ThreadDump
 from bots.store.redis.core import RedisCore, as_json, checked, event_args, wake_arg
+from bots.store.redis.replies import texts
 from bots.types import Identity, ThreadEvent
 
 
@@ -43,7 +44,7 @@ class RedisMaintenance(RedisCore, Maintenance):
         return str(found) if found is not None else None
 
     async def merged_sources(self, thread_id: str) -> list[str]:
-        return sorted(await self.client.smembers(self.keys("merges_into", thread_id)))
+        return sorted(texts(await self.client.smembers(self.keys("merges_into", thread_id))))
 
     async def delete_thread(self, thread_id: str) -> list[Identity]:
         found = await self._run("delete", [thread_id])  # with its people's inbox items, in one script
