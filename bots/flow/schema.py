@@ -9,7 +9,7 @@ file is read. Step kinds are told apart by the key that names them
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -227,7 +227,7 @@ if TYPE_CHECKING:
     )
 else:
     Step = Annotated[
-        tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items()),
+        Union[tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items())],  # noqa: UP007
         Discriminator(
             step_kind,
             custom_error_type="unknown_step",
