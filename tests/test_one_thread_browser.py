@@ -18,8 +18,9 @@ from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS
 from bots.server.app import create_app
 from bots.types import Identity
-from tests.conftest import demo_config, free_port
+from tests.conftest import demo_config
 from tests.fake_graph import FakeGraph
+from tests.servers import free_port
 from tests.test_messenger import PAGE, envelope, messenger_config, sign, text_event, texts_of
 from tests.test_widget_browser import CHROMIUM, OUTPUT, browser, new_page, open_widget, say, wait_for_text  # noqa: F401
 

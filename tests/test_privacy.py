@@ -27,7 +27,8 @@ from bots.threads.privacy import current_thread_id, export_thread, find_thread, 
 from bots.types import Identity, InboxItem, ThreadEvent
 from connectors.messenger.connector import identity_of
 from connectors.messenger.parse import parse_item
-from tests.conftest import DEMO_BOT, REPO, demo_config, free_port
+from tests.conftest import DEMO_BOT, REPO, demo_config
+from tests.servers import free_port
 
 PSID, NUMERIC_PSID, REF, OTHER_PSID = "psid-ana", "1000200030004", "ref-ana", "psid-bo"
 WEB_ANA, WEB_BO = Identity("web", "visitor-ana"), Identity("web", "visitor-bo")
