@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test browser servers bench clean
+.PHONY: install run test lint format browser servers bench clean
 
 install: $(VENV)/.installed
 
@@ -17,8 +17,26 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/threadline run --config config.yaml
 
-test: install browser servers
+# Lint first: a style, type or layering error fails the run before the slower tests start.
+test: install lint browser servers
 	$(BIN)/python -m pytest -q
+
+# Style, types and the layering (CONTRIBUTING.md). Every check runs; the last line names those that failed.
+lint: install
+	@failed=""; \
+	echo "--- ruff check (lint)"; $(BIN)/ruff check --output-format concise . || failed="$$failed ruff-check"; \
+	echo "--- ruff format --check"; $(BIN)/ruff format --check --output-format concise . || failed="$$failed ruff-format"; \
+	echo "--- mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
+	echo "--- lint-imports (layering, no import cycles)"; $(BIN)/lint-imports --no-logo || failed="$$failed lint-imports"; \
+	if [ -n "$$failed" ]; then \
+	  echo "make lint FAILED:$$failed (details above; \`make format\` fixes the formatting and sorts imports)"; exit 1; \
+	fi; \
+	echo "make lint: ruff, mypy and the import contracts all pass"
+
+# Rewrites files: the formatter, then the lint fixes ruff can make safely (import order, modern syntax).
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix --output-format concise .
 
 # The widget tests drive Debian's Chromium through Playwright (no browser download).
 browser:
@@ -42,4 +60,4 @@ bench: install
 	$(BIN)/python bench/rest_throughput.py --spawn
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -42,8 +42,10 @@ def history(length: int) -> list[ThreadEvent]:
     for i in range(length):
         kind = kinds[i % 4]
         data: dict[str, object] = {
-            "user": {"text": "where is my order ST-123456", "parse_data": {"intent": {"name": "order_status",
-                                                                                      "confidence": 0.9}}},
+            "user": {
+                "text": "where is my order ST-123456",
+                "parse_data": {"intent": {"name": "order_status", "confidence": 0.9}},
+            },
             "flow": {"flow": "order_status", "status": "started"},
             "slot": {"name": "order_number", "value": "ST-123456", "source": "answer"},
             "bot": {"type": "text", "text": "Good news! Your order has shipped.", "buttons": [], "quick_replies": []},
@@ -59,8 +61,9 @@ async def measure(mode: str, url: str, calls: int, length: int) -> list[float]:
     await server.start()
     runner = ActionRunner(server, bot, timeout_seconds=10)
     state = ThreadState(language="en", slots={"order_number": "ST-123456"})
-    call = ActionCall("lookup_order", "t_bench", "rest", state, {"text": "ST-123456", "intent": {}},
-                      history(length), "bench-user")
+    call = ActionCall(
+        "lookup_order", "t_bench", "rest", state, {"text": "ST-123456", "intent": {}}, history(length), "bench-user"
+    )
     try:
         for _ in range(50):  # warm up (imports, the first domain upload, connection pool)
             await runner.run(call)
@@ -79,8 +82,10 @@ def report(mode: str, latencies: list[float]) -> None:
     ordered = sorted(latencies)
     p50 = statistics.median(ordered)
     p99 = ordered[int(len(ordered) * 0.99) - 1]
-    print(f"{mode:<10} calls {len(ordered):>5}   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "
-          f"calls/s (one at a time) {1000 / statistics.mean(ordered):6.0f}")
+    print(
+        f"{mode:<10} calls {len(ordered):>5}   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   "
+        f"calls/s (one at a time) {1000 / statistics.mean(ordered):6.0f}"
+    )
 
 
 async def main() -> None:
@@ -91,8 +96,13 @@ async def main() -> None:
     print(f"lookup_order, tracker with {args.history} past events, Python {sys.version.split()[0]}")
     report("in_process", await measure("in_process", "", args.calls, args.history))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                              cwd=BOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        cwd=BOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         await wait_healthy(f"http://127.0.0.1:{port}")
         report("remote", await measure("remote", f"http://127.0.0.1:{port}/webhook", args.calls, args.history))

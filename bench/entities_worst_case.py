@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlu_models.entities import EntityExtractor  # noqa: E402
+from nlu_models.entities import EntityExtractor
 
 LENGTH = 4000  # the REST and widget limit on a message's text
 CASES = {

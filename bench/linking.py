@@ -37,9 +37,16 @@ from bots.types import Identity, ThreadEvent  # noqa: E402
 
 def log(thread: int, count: int, start: float) -> list[ThreadEvent]:
     kinds = ("user", "bot", "slot", "bot")
-    return [ThreadEvent(kinds[i % 4], {"text": f"message {i} of thread {thread}", "name": f"s{i % 7}",
-                                       "value": i}, start + i * 1.5, "web", f"w{thread}:{i}" if i % 4 == 0 else None)
-            for i in range(count)]
+    return [
+        ThreadEvent(
+            kinds[i % 4],
+            {"text": f"message {i} of thread {thread}", "name": f"s{i % 7}", "value": i},
+            start + i * 1.5,
+            "web",
+            f"w{thread}:{i}" if i % 4 == 0 else None,
+        )
+        for i in range(count)
+    ]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,8 +55,9 @@ def percentile(values: list[float], q: float) -> float:
 
 async def main(links: int, events: int, threads: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        config = Config.model_validate({"bot": ROOT / "flows", "data_dir": Path(folder), "log_level": "warning",
-                                        "linking": {"secret": "bench"}})
+        config = Config.model_validate(
+            {"bot": ROOT / "flows", "data_dir": Path(folder), "log_level": "warning", "linking": {"secret": "bench"}}
+        )
         async with open_runtime(config) as runtime:
             store, linker = runtime.store, runtime.linker
             state = ThreadState(language="en", turn=3).to_json()
@@ -64,8 +72,10 @@ async def main(links: int, events: int, threads: int) -> None:
                 began = time.perf_counter()
                 await linker.redeem(linker.issue(thread, "to_messenger"), "to_messenger", Identity("messenger", str(n)))
                 times.append((time.perf_counter() - began) * 1000)
-            print(f"link   {links} redeemed: p50 {statistics.median(times):.3f} ms, p99 {percentile(times, 0.99):.3f} ms,"
-                  f" {links / (sum(times) / 1000):.0f}/s one at a time")
+            print(
+                f"link   {links} redeemed: p50 {statistics.median(times):.3f} ms, p99 {percentile(times, 0.99):.3f} ms,"
+                f" {links / (sum(times) / 1000):.0f}/s one at a time"
+            )
 
             # merge: two threads of `events` events each
             merges = []
@@ -75,8 +85,14 @@ async def main(links: int, events: int, threads: int) -> None:
                 a = await store.resolve(Identity("web", f"merge-a-{round_}"), now=time.time())
                 b = await store.resolve(Identity("messenger", f"merge-b-{round_}"), now=time.time())
                 for thread, index in ((a, 0), (b, 1)):
-                    await store.commit(thread, state, log(index, events, 1000.0 + index * 0.7), expected_version=0,
-                                       now=time.time(), wake_at=state.get("wake_at"))
+                    await store.commit(
+                        thread,
+                        state,
+                        log(index, events, 1000.0 + index * 0.7),
+                        expected_version=0,
+                        now=time.time(),
+                        wake_at=state.get("wake_at"),
+                    )
                 one, two = log(0, events, 1000.0), log(1, events, 1000.7)
                 tracemalloc.start()
                 began = time.perf_counter()
@@ -87,27 +103,35 @@ async def main(links: int, events: int, threads: int) -> None:
                 began = time.perf_counter()
                 await linker.merge(a, b, reason="bench")
                 merges.append((time.perf_counter() - began) * 1000)
-            print(f"merge  2 x {events} events: {statistics.median(merges):.1f} ms median of 5 (the rule alone "
-                  f"{statistics.median(rule):.1f} ms, peak {peak / 1e6:.1f} MB)")
+            print(
+                f"merge  2 x {events} events: {statistics.median(merges):.1f} ms median of 5 (the rule alone "
+                f"{statistics.median(rule):.1f} ms, peak {peak / 1e6:.1f} MB)"
+            )
 
             # plan: a dry run over `threads` threads (a third selected)
             for n in range(threads):
                 thread = await store.resolve(Identity("web", f"plan{n:08d}"), now=time.time())
                 planned = ThreadState(language="en", turn=2)
                 if n % 3 == 0:
-                    planned.site_events.append({"name": "product_viewed", "data": {"sku": "TR2"}, "ts": time.time(),
-                                                "channel": "web"})
-                await store.commit(thread, planned.to_json(), [], expected_version=0, now=time.time(),
-                                   wake_at=planned.wake_at)
+                    planned.site_events.append(
+                        {"name": "product_viewed", "data": {"sku": "TR2"}, "ts": time.time(), "channel": "web"}
+                    )
+                await store.commit(
+                    thread, planned.to_json(), [], expected_version=0, now=time.time(), wake_at=planned.wake_at
+                )
             app = create_app(runtime)
-            campaign = parse_campaign({"name": "bench", "text": "hi",
-                                       "when": "count('product_viewed', sku='TR2', within_days=2) > 0"}, runtime.bot)
+            campaign = parse_campaign(
+                {"name": "bench", "text": "hi", "when": "count('product_viewed', sku='TR2', within_days=2) > 0"},
+                runtime.bot,
+            )
             began = time.perf_counter()
             targets = await app[FOLLOWUPS].plan(campaign)
             seconds = time.perf_counter() - began
             chosen = sum(1 for t in targets if t.status == "would_send")
-            print(f"plan   {len(targets)} threads ({chosen} selected): {seconds:.2f} s, {len(targets) / seconds:.0f} "
-                  "threads/s")
+            print(
+                f"plan   {len(targets)} threads ({chosen} selected): {seconds:.2f} s, {len(targets) / seconds:.0f} "
+                "threads/s"
+            )
 
 
 if __name__ == "__main__":

@@ -52,11 +52,22 @@ async def main() -> int:
     graph = await FakeGraph(access_token="bench-token", app_secret=SECRET).start()
     port = free_port()
     data = tempfile.mkdtemp(prefix="threadline-bench-")
-    env = {**os.environ, "THREADLINE_DATA_DIR": data, "MESSENGER_APP_SECRET": SECRET,
-           "MESSENGER_PAGE_ACCESS_TOKEN": "bench-token", "MESSENGER_GRAPH_API_URL": graph.url,
-           "MESSENGER_VERIFY_TOKEN": "v", "MESSENGER_PAGE_ID": PAGE}
-    server = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--port", str(port)], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "THREADLINE_DATA_DIR": data,
+        "MESSENGER_APP_SECRET": SECRET,
+        "MESSENGER_PAGE_ACCESS_TOKEN": "bench-token",
+        "MESSENGER_GRAPH_API_URL": graph.url,
+        "MESSENGER_VERIFY_TOKEN": "v",
+        "MESSENGER_PAGE_ID": PAGE,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "run", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/webhooks/messenger"
     try:
         await wait_healthy(f"http://127.0.0.1:{port}")
@@ -71,17 +82,27 @@ async def main() -> int:
             async def person_worker(items: list[tuple[int, int, str]]) -> None:
                 nonlocal errors
                 for person, n, text in items:
-                    event = {"sender": {"id": f"psid-{person}"}, "recipient": {"id": PAGE},
-                             "timestamp": int(time.time() * 1000),
-                             "message": {"mid": f"m_{person}_{n}", "text": text}}
-                    raw = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": int(time.time() * 1000),
-                                                                   "messaging": [event]}]}).encode()
+                    event = {
+                        "sender": {"id": f"psid-{person}"},
+                        "recipient": {"id": PAGE},
+                        "timestamp": int(time.time() * 1000),
+                        "message": {"mid": f"m_{person}_{n}", "text": text},
+                    }
+                    raw = json.dumps(
+                        {
+                            "object": "page",
+                            "entry": [{"id": PAGE, "time": int(time.time() * 1000), "messaging": [event]}],
+                        }
+                    ).encode()
                     signature = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
                     async with semaphore:
                         started = time.perf_counter()
                         posted[(person, n)] = time.monotonic()
-                        async with session.post(url, data=raw, headers={"X-Hub-Signature-256": signature,
-                                                                        "Content-Type": "application/json"}) as r:
+                        async with session.post(
+                            url,
+                            data=raw,
+                            headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"},
+                        ) as r:
                             await r.read()
                             errors += r.status != 200
                         latencies.append(time.perf_counter() - started)
@@ -103,9 +124,14 @@ async def main() -> int:
         # event to reply: each message's first answer at the fake Graph API (the question, or the size advice)
         reply_latencies = []
         for person in range(args.people):
-            firsts = [r.at for r in graph.requests if isinstance(r.body, dict) and "message" in r.body
-                      and r.body["recipient"].get("id") == f"psid-{person}"
-                      and r.body["message"].get("text", "").startswith(("Which EU size", "Our shoes fit"))]
+            firsts = [
+                r.at
+                for r in graph.requests
+                if isinstance(r.body, dict)
+                and "message" in r.body
+                and r.body["recipient"].get("id") == f"psid-{person}"
+                and r.body["message"].get("text", "").startswith(("Which EU size", "Our shoes fit"))
+            ]
             for n, at in enumerate(firsts):
                 reply_latencies.append(at - posted[(person, n)])
         reply_latencies.sort()
@@ -123,10 +149,14 @@ async def main() -> int:
         print(f"webhook response p50 {p50:.1f} ms, p99 {p99:.1f} ms, non-200: {errors}")
         r50 = statistics.median(reply_latencies) * 1000
         r99 = reply_latencies[min(len(reply_latencies) - 1, int(len(reply_latencies) * 0.99))] * 1000
-        print(f"event to first reply at the Graph API: p50 {r50:.1f} ms, p99 {r99:.1f} ms "
-              f"({len(reply_latencies)} replies matched)")
-        print(f"Graph API requests: {len(graph.requests)} ({len(graph.messages())} messages), "
-              f"limit violations: {len(graph.violations)}")
+        print(
+            f"event to first reply at the Graph API: p50 {r50:.1f} ms, p99 {r99:.1f} ms "
+            f"({len(reply_latencies)} replies matched)"
+        )
+        print(
+            f"Graph API requests: {len(graph.requests)} ({len(graph.messages())} messages), "
+            f"limit violations: {len(graph.violations)}"
+        )
         print(f"people whose replies kept their order: {in_order}/{args.people}")
         print(f"CPU: server {server_share:.0f} %, this process (load + fake Graph API) {own_share:.0f} %")
     finally:

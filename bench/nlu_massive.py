@@ -61,19 +61,22 @@ def main() -> None:
     args = parser.parse_args()
     locales = [loc for loc in args.locales.split(",") if loc]
     print(f"MASSIVE 1.1, evaluated on {args.split}\n")
-    print(f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'ECE':>6} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'model MB':>8}")
+    print(
+        f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'ECE':>6} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'model MB':>8}"
+    )
     accuracies, f1s, eces, train_seconds, latencies = [], [], [], 0.0, []
     data = {locale: rows(locale) for locale in locales}
     for locale in locales:
         language = locale.split("-")[0]
         parts = data[locale]
         started = time.perf_counter()
-        model = IntentModel([r["utt"] for r in parts["train"]], [r["intent"] for r in parts["train"]],
-                            [language] * len(parts["train"]))
+        model = IntentModel(
+            [r["utt"] for r in parts["train"]], [r["intent"] for r in parts["train"]], [language] * len(parts["train"])
+        )
         seconds = time.perf_counter() - started
         train_seconds += seconds
-        evaluation = parts[args.split][:args.limit or None]
+        evaluation = parts[args.split][: args.limit or None]
         predicted, confidences, times = [], [], []
         model.probabilities(evaluation[0]["utt"], language)  # warm: first-call imports and caches
         for row in evaluation:
@@ -84,19 +87,24 @@ def main() -> None:
             predicted.append(classes[best])
             confidences.append(float(probabilities[best]))
         expected = [r["intent"] for r in evaluation]
-        ece = calibration(confidences, [p == e for p, e in zip(predicted, expected)], 0.0).ece
+        ece = calibration(confidences, [p == e for p, e in zip(predicted, expected, strict=True)], 0.0).ece
         eces.append(ece)
-        accuracy = sum(p == e for p, e in zip(predicted, expected)) / len(expected)
+        accuracy = sum(p == e for p, e in zip(predicted, expected, strict=True)) / len(expected)
         f1 = f1_score(expected, predicted, labels=sorted(set(expected)), average="macro", zero_division=0)
         size = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
         accuracies.append(accuracy)
         f1s.append(f1)
         latencies += times
-        print(f"{locale:<7} {accuracy:>8.1%} {f1:>8.3f} {ece:>6.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
-              f"{percentile(times, 0.99):>7.3f} {size / 1e6:>8.1f}", flush=True)
-    print(f"{'average':<7} {statistics.mean(accuracies):>8.1%} {statistics.mean(f1s):>8.3f} "
-          f"{statistics.mean(eces):>6.3f} {train_seconds:>8.1f} "
-          f"{statistics.median(latencies):>7.3f} {percentile(latencies, 0.99):>7.3f}")
+        print(
+            f"{locale:<7} {accuracy:>8.1%} {f1:>8.3f} {ece:>6.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
+            f"{percentile(times, 0.99):>7.3f} {size / 1e6:>8.1f}",
+            flush=True,
+        )
+    print(
+        f"{'average':<7} {statistics.mean(accuracies):>8.1%} {statistics.mean(f1s):>8.3f} "
+        f"{statistics.mean(eces):>6.3f} {train_seconds:>8.1f} "
+        f"{statistics.median(latencies):>7.3f} {percentile(latencies, 0.99):>7.3f}"
+    )
     print(f"lowest locale accuracy {min(accuracies):.1%}; training all {len(locales)} locales {train_seconds:.0f} s")
 
     languages = tuple(loc.split("-")[0] for loc in LOCALES)
@@ -106,10 +114,11 @@ def main() -> None:
     totals = [0, 0, 0]
     for locale in locales:
         language = locale.split("-")[0]
-        evaluation = data[locale][args.split][:args.limit or None]
+        evaluation = data[locale][args.split][: args.limit or None]
         plain = sum(identifier.identify(r["utt"], LanguageHints()).code == language for r in evaluation)
-        prior = sum(identifier.identify(r["utt"], LanguageHints(thread_language=language)).code == language
-                    for r in evaluation)
+        prior = sum(
+            identifier.identify(r["utt"], LanguageHints(thread_language=language)).code == language for r in evaluation
+        )
         totals[0] += plain
         totals[1] += prior
         totals[2] += len(evaluation)

@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
+from common import cpu_seconds, free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 CONVERSATIONS = [
@@ -72,8 +72,9 @@ async def level(url: str, concurrency: int, seconds: float, run: int) -> tuple[i
                     if time.perf_counter() >= deadline:
                         return
                     started = time.perf_counter()
-                    async with session.post(f"{url}/webhooks/rest/webhook",
-                                            json={"sender": sender, "message": text}) as response:
+                    async with session.post(
+                        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                    ) as response:
                         await response.read()
                         if response.status != 200:
                             errors += 1
@@ -99,15 +100,21 @@ async def main() -> int:
     if url is None or args.spawn:
         port = free_port()
         data = tempfile.mkdtemp(prefix="threadline-bench-")
-        process = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--port", str(port)], cwd=REPO,
-                                   env={**os.environ, "THREADLINE_DATA_DIR": data}, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bots.cli", "run", "--port", str(port)],
+            cwd=REPO,
+            env={**os.environ, "THREADLINE_DATA_DIR": data},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url, pid = f"http://127.0.0.1:{port}", process.pid
         await wait_healthy(url)
     try:
         await level(url, 8, args.warmup, 0)
-        print(f"{'concurrency':>11} {'messages':>9} {'msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-              f"{'server RSS MiB':>14} {'server CPU %':>12} {'bench CPU %':>11}")
+        print(
+            f"{'concurrency':>11} {'messages':>9} {'msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+            f"{'server RSS MiB':>14} {'server CPU %':>12} {'bench CPU %':>11}"
+        )
         for run, concurrency in enumerate(int(c) for c in args.concurrency.split(",")):
             server_cpu = cpu_seconds(pid) if pid else float("nan")
             own_cpu = own_cpu_seconds()
@@ -117,9 +124,11 @@ async def main() -> int:
             latencies.sort()
             p50 = statistics.median(latencies) * 1000
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-            print(f"{concurrency:>11} {len(latencies):>9} {len(latencies) / elapsed:>8.0f} {p50:>7.1f} {p99:>7.1f} "
-                  f"{errors:>6} {rss_mib(pid) if pid else float('nan'):>14.0f} {server_share:>12.0f} "
-                  f"{own_share:>11.0f}")
+            print(
+                f"{concurrency:>11} {len(latencies):>9} {len(latencies) / elapsed:>8.0f} {p50:>7.1f} {p99:>7.1f} "
+                f"{errors:>6} {rss_mib(pid) if pid else float('nan'):>14.0f} {server_share:>12.0f} "
+                f"{own_share:>11.0f}"
+            )
     finally:
         if process is not None:
             process.terminate()

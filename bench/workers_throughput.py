@@ -41,20 +41,44 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
-
-from bots.types import INBOUND_KINDS  # noqa: E402
 from bots.store.factory import open_store  # noqa: E402
-from bots.types import Identity  # noqa: E402
+from bots.types import (  # noqa: E402
+    INBOUND_KINDS,
+    Identity,
+)
+from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
 from tests.servers import Server, start_postgres, start_redis  # noqa: E402
 
-MESSAGES = ["hi", "/order_status", "ST-123456", "thanks!", "hallo", "wo ist mein Paket?", "bonjour",
-            "je cherche des chaussures de trail", "hola", "¿qué talla debo elegir?", "41", "ciao",
-            "quanto costa la spedizione?", "hoi", "ik wil mijn schoenen retourneren", "cześć", "czy jesteś botem?",
-            "olá", "onde está a minha encomenda", "bună", "cât costă pantofii de alergare?", "你好", "我的快递到哪了",
-            "chào shop", "mình muốn đổi size"]
+MESSAGES = [
+    "hi",
+    "/order_status",
+    "ST-123456",
+    "thanks!",
+    "hallo",
+    "wo ist mein Paket?",
+    "bonjour",
+    "je cherche des chaussures de trail",
+    "hola",
+    "¿qué talla debo elegir?",
+    "41",
+    "ciao",
+    "quanto costa la spedizione?",
+    "hoi",
+    "ik wil mijn schoenen retourneren",
+    "cześć",
+    "czy jesteś botem?",
+    "olá",
+    "onde está a minha encomenda",
+    "bună",
+    "cât costă pantofii de alergare?",
+    "你好",
+    "我的快递到哪了",
+    "chào shop",
+    "mình muốn đổi size",
+]
 # wrk's script: 512 customers of this run take turns, so each thread gets a message every 512 requests (never
 # two at once) and grows a conversation, as real traffic does; a run's customers are new (the prefix).
+# (printf-style: the Lua code is full of braces)
 WRK_SCRIPT = """
 local messages = {%s}
 local counter = 0
@@ -69,7 +93,7 @@ request = function()
   local body = '{"sender": "' .. sender .. '", "message": ' .. messages[(counter %% #messages) + 1] .. '}'
   return wrk.format("POST", "/webhooks/rest/webhook", {["Content-Type"] = "application/json"}, body)
 end
-""" % ", ".join(json.dumps(json.dumps(m)) for m in MESSAGES)
+""" % ", ".join(json.dumps(json.dumps(m)) for m in MESSAGES)  # noqa: UP031
 
 
 def cpu_of(pids: list[int]) -> float:
@@ -106,7 +130,9 @@ def write_config(root: Path, store: str) -> Path:
     text = re.sub(r"(?m)^bot: .*$", f"bot: {REPO / 'flows'}", text)
     text = re.sub(r"(?m)^store: .*$", f"store: {store}", text)
     text = re.sub(r"(?m)^log_level: .*$", "log_level: warning", text)
-    text = text.replace("rate_limit: {messages: 20, per_seconds: 60}", "rate_limit: {messages: 1000000, per_seconds: 1}")
+    text = text.replace(
+        "rate_limit: {messages: 20, per_seconds: 60}", "rate_limit: {messages: 1000000, per_seconds: 1}"
+    )
     path = root / f"config-{abs(hash(store))}.yaml"
     path.write_text(text)
     return path
@@ -134,9 +160,25 @@ async def fresh_store_url(kind: str, server: Server | None, run: int) -> str:
 
 
 def start_workers(config: Path, workers: int, port: int, data: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config), "--port", str(port),
-                             "--workers", str(workers)], cwd=REPO, env={**os.environ, "THREADLINE_DATA_DIR": str(data)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bots.cli",
+            "run",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=REPO,
+        env={**os.environ, "THREADLINE_DATA_DIR": str(data)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -151,8 +193,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def run_wrk(url: str, seconds: float, connections: int, script: Path) -> tuple[int, float, float, float, int]:
     """(requests, p50 ms, p99 ms, wrk's CPU seconds, non-2xx or socket errors)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", "-s", str(script), url],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = result.stdout
 
@@ -196,10 +242,18 @@ async def grow_thread(store_url: str, data: Path, events: int) -> None:
         version, copy = snapshot.version, 0
         while version < events:
             copy += 1
-            batch = [replace(e, message_id=f"copy{copy}-{i}" if e.kind in INBOUND_KINDS else None)
-                     for i, e in enumerate(pattern * 100)][: events - version]
-            version = await store.commit(thread, snapshot.state, batch, expected_version=version, now=time.time(),
-                                         wake_at=snapshot.state.get("wake_at"))
+            batch = [
+                replace(e, message_id=f"copy{copy}-{i}" if e.kind in INBOUND_KINDS else None)
+                for i, e in enumerate(pattern * 100)
+            ][: events - version]
+            version = await store.commit(
+                thread,
+                snapshot.state,
+                batch,
+                expected_version=version,
+                now=time.time(),
+                wake_at=snapshot.state.get("wake_at"),
+            )
     finally:
         await store.close()
     if store_url.startswith("postgres"):
@@ -233,10 +287,15 @@ async def long_thread(config: Path, store_url: str, data: Path, events: int, mes
         async with aiohttp.ClientSession() as session:
             for text in CONVERSATION:  # warm-up
                 await say(session, url, "warm-up", text)
-            long = sorted([await say(session, url, "longtail", CONVERSATION[i % len(CONVERSATION)])
-                           for i in range(messages)])
-            fresh = sorted([await say(session, url, "fresh-customer", CONVERSATION[i % len(CONVERSATION)])
-                            for i in range(messages)])
+            long = sorted(
+                [await say(session, url, "longtail", CONVERSATION[i % len(CONVERSATION)]) for i in range(messages)]
+            )
+            fresh = sorted(
+                [
+                    await say(session, url, "fresh-customer", CONVERSATION[i % len(CONVERSATION)])
+                    for i in range(messages)
+                ]
+            )
     finally:
         stop(server)
 
@@ -264,8 +323,11 @@ async def main() -> int:
     servers: dict[str, Server] = {}
     run = 0
     try:
-        print(f"{'store':>8} {'workers':>7} {'messages':>8} {'msg/s':>7} {'speed-up':>8} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'errors':>6} {'workers CPU %':>13} {'database CPU %':>14} {'wrk CPU %':>9}", flush=True)
+        print(
+            f"{'store':>8} {'workers':>7} {'messages':>8} {'msg/s':>7} {'speed-up':>8} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'errors':>6} {'workers CPU %':>13} {'database CPU %':>14} {'wrk CPU %':>9}",
+            flush=True,
+        )
         for kind in args.stores.split(","):
             if kind in ("postgres", "redis"):
                 servers[kind] = start_postgres() if kind == "postgres" else start_redis()
@@ -291,19 +353,26 @@ async def main() -> int:
                     share_db = ((cpu_of(descendants(database)) - cpu_db) / elapsed * 100) if database else 0.0
                     rate = requests / args.seconds
                     baseline = baseline or rate
-                    print(f"{kind:>8} {workers:>7} {requests:>8} {rate:>7.0f} {rate / baseline:>7.2f}x {p50:>7.1f} "
-                          f"{p99:>7.1f} {errors:>6} {share_workers:>13.0f} {share_db:>14.0f} "
-                          f"{wrk_cpu / elapsed * 100:>9.0f}", flush=True)
+                    print(
+                        f"{kind:>8} {workers:>7} {requests:>8} {rate:>7.0f} {rate / baseline:>7.2f}x {p50:>7.1f} "
+                        f"{p99:>7.1f} {errors:>6} {share_workers:>13.0f} {share_db:>14.0f} "
+                        f"{wrk_cpu / elapsed * 100:>9.0f}",
+                        flush=True,
+                    )
                 finally:
                     stop(supervisor)
             if args.history:
                 run += 1
                 store_url = await fresh_store_url(kind, servers.get(kind), run)
                 long_p50, long_p99, fresh_p50, fresh_p99 = await long_thread(
-                    write_config(root, store_url), store_url, data, args.history, 400)
-                print(f"{kind:>8}: a thread of {args.history} events answers in p50 {long_p50:.1f} ms, p99 "
-                      f"{long_p99:.1f} ms (a fresh thread: p50 {fresh_p50:.1f} ms, p99 {fresh_p99:.1f} ms), "
-                      "400 messages one after the other", flush=True)
+                    write_config(root, store_url), store_url, data, args.history, 400
+                )
+                print(
+                    f"{kind:>8}: a thread of {args.history} events answers in p50 {long_p50:.1f} ms, p99 "
+                    f"{long_p99:.1f} ms (a fresh thread: p50 {fresh_p50:.1f} ms, p99 {fresh_p99:.1f} ms), "
+                    "400 messages one after the other",
+                    flush=True,
+                )
     finally:
         for server in servers.values():
             server.stop()

@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from bots.errors import Problem, ProblemsError, UserError, validation_problems
 from bots.located_yaml import (
-    DuplicateKeys, LocatedDict, LocatedList, Mark, YamlError, key_mark_of, load_file, mark_of,
+    DuplicateKeys,
+    LocatedDict,
+    LocatedList,
+    Mark,
+    YamlError,
+    key_mark_of,
+    load_file,
+    mark_of,
 )
 
 SUPPORTED_LANGUAGES = ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi")
@@ -200,8 +207,13 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         raise ProblemsError(problems)
     merged: dict[str, Any] = dict(data)
     if "data_dir" in merged:
-        problems.append(Problem(key_mark_of(data, "data_dir", top), "CFG-E003",
-                                f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)"))
+        problems.append(
+            Problem(
+                key_mark_of(data, "data_dir", top),
+                "CFG-E003",
+                f"unknown key 'data_dir' (set the {DATA_DIR_ENV} environment variable instead)",
+            )
+        )
         raise ProblemsError(problems)
     merged["data_dir"] = Path(os.environ.get(DATA_DIR_ENV) or "data")
     _channel_environment(merged)

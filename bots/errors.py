@@ -55,8 +55,13 @@ def _walk(data: Any, loc: tuple[Any, ...], fallback: Mark) -> tuple[Mark, list[s
             mark = mark_of(node, part, mark)
             node = node[part]
             path.append(str(part))
-        elif isinstance(part, str) and (not last or "[" in part or part[:1].isupper() or ":" in part
-                                        or part in ("str", "int", "float", "bool", "list", "dict")):
+        elif isinstance(part, str) and (
+            not last
+            or "[" in part
+            or part[:1].isupper()
+            or ":" in part
+            or part in ("str", "int", "float", "bool", "list", "dict")
+        ):
             skipped = True
         else:
             path.append(str(part))

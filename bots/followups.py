@@ -39,8 +39,15 @@ class Campaign:
     limit: int | None = None  # at most this many sends
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "when": self.condition.source, "flow": self.flow, "text": self.texts or None,
-                "tag": self.tag, "rate_per_minute": self.rate_per_minute, "limit": self.limit}
+        return {
+            "name": self.name,
+            "when": self.condition.source,
+            "flow": self.flow,
+            "text": self.texts or None,
+            "tag": self.tag,
+            "rate_per_minute": self.rate_per_minute,
+            "limit": self.limit,
+        }
 
 
 def parse_campaign(body: Any, bot: Bot) -> Campaign:
@@ -52,20 +59,24 @@ def parse_campaign(body: Any, bot: Bot) -> Campaign:
         raise CampaignError("'name' must be 1 to 64 letters, digits or -_. (a thread gets each campaign once)")
     when = body.get("when")
     if not isinstance(when, str) or not when.strip():
-        raise CampaignError("'when' must be a condition, e.g. \"count('product_viewed', sku='TR2', within_days=2) "
-                            "> 0 and count('purchase') == 0\"")
+        raise CampaignError(
+            "'when' must be a condition, e.g. \"count('product_viewed', sku='TR2', within_days=2) "
+            "> 0 and count('purchase') == 0\""
+        )
     try:
         condition = Expression.parse(when)
     except ExpressionError as exc:
         raise CampaignError(str(exc)) from None
     unknown = sorted(n for n in condition.names() if n not in bot.slots and n not in BUILTIN_NAMES)
     if unknown:
-        raise CampaignError(f"unknown name {unknown[0]!r} in 'when' (not a slot nor one of "
-                            f"{', '.join(sorted(BUILTIN_NAMES))})")
+        raise CampaignError(
+            f"unknown name {unknown[0]!r} in 'when' (not a slot nor one of {', '.join(sorted(BUILTIN_NAMES))})"
+        )
     functions = sorted(f for f in condition.functions() if f not in BUILTIN_FUNCTIONS)
     if functions:
-        raise CampaignError(f"unknown function {functions[0]!r} in 'when' (available: "
-                            f"{', '.join(sorted(BUILTIN_FUNCTIONS))})")
+        raise CampaignError(
+            f"unknown function {functions[0]!r} in 'when' (available: {', '.join(sorted(BUILTIN_FUNCTIONS))})"
+        )
     flow, text = body.get("flow"), body.get("text")
     if (flow is None) == (text is None):
         raise CampaignError("give either 'flow' (a flow of the bot) or 'text' (a string, or {language: text})")

@@ -27,7 +27,7 @@ class Mark:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class LocatedDict(dict):  # type: ignore[type-arg]
+class LocatedDict(dict[Any, Any]):
     """A dict that knows where it and each of its keys and values stand."""
 
     mark: Mark
@@ -35,7 +35,7 @@ class LocatedDict(dict):  # type: ignore[type-arg]
     value_marks: dict[Any, Mark]
 
 
-class LocatedList(list):  # type: ignore[type-arg]
+class LocatedList(list[Any]):
     """A list that knows where it and each of its items stand."""
 
     mark: Mark
@@ -86,8 +86,9 @@ class _Builder:
             if key in result:
                 first = result.key_marks[key]
                 # reported, and the first definition kept, so the rest of the file is still checked
-                self.duplicates.append(YamlError(_mark(self.file, key_node),
-                                                 f"duplicate key {key!r} (first defined at line {first.line})"))
+                self.duplicates.append(
+                    YamlError(_mark(self.file, key_node), f"duplicate key {key!r} (first defined at line {first.line})")
+                )
                 continue
             result[key] = self.build(value_node)
             result.key_marks[key] = _mark(self.file, key_node)
@@ -135,11 +136,13 @@ def load_file(path: Path, display_name: str | None = None) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = raw[:exc.start]
+        before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
-        raise YamlError(Mark(name, line, column), f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot start or "
-                                                  "continue a character; save the file as UTF-8") from None
+        raise YamlError(
+            Mark(name, line, column),
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot start or continue a character; save the file as UTF-8",
+        ) from None
     return load_text(text, name)
 
 
@@ -156,4 +159,3 @@ def key_mark_of(container: Any, key: Any, default: Mark) -> Mark:
     if isinstance(container, LocatedDict):
         return container.key_marks.get(key, default)
     return default
-

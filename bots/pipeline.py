@@ -12,26 +12,47 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bots.actions import ActionCall, ActionRunner
 from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
 from bots.store.base import Snapshot
-from bots.threads.locked import LockedThread
+from bots.store.locked import LockedThread
 from bots.types import (
-    INBOUND_KINDS, SETTLED_KINDS, Deliver, Inbound, NLUResult, Outbound, StoredEvent, ThreadEvent, TurnOutcome,
-    outbound_from_json, outbound_to_json, short_locale,
+    INBOUND_KINDS,
+    SETTLED_KINDS,
+    Deliver,
+    Inbound,
+    NLUResult,
+    Outbound,
+    StoredEvent,
+    ThreadEvent,
+    TurnOutcome,
+    outbound_from_json,
+    outbound_to_json,
+    short_locale,
 )
 from nlu_models.base import Interpreter, LanguageHints
 from nlu_models.payload import parse_payload_result
 
 log = logging.getLogger(__name__)
 # What an action's tracker is built from (bots.actions.tracker maps them to Rasa events)
-TRACKER_KINDS = ("user", "bot", "agent", "slot", "action", "flow", "handoff", "site_event", "restart", "rewind",
-                 "reminder")
-
+TRACKER_KINDS = (
+    "user",
+    "bot",
+    "agent",
+    "slot",
+    "action",
+    "flow",
+    "handoff",
+    "site_event",
+    "restart",
+    "rewind",
+    "reminder",
+)
 
 
 def outbound_event(message: Outbound, now: float, channel: str, by_person: str | None = None) -> ThreadEvent:
@@ -44,8 +65,15 @@ def outbound_event(message: Outbound, now: float, channel: str, by_person: str |
 class Pipeline:
     """The turn logic; ``bots.threads.Threads`` takes the locks and hands it the locked thread."""
 
-    def __init__(self, bot: Bot, engine: Engine, interpreter: Interpreter, actions: ActionRunner,
-                 clock: Callable[[], float] = time.time, action_history: int = 200) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        engine: Engine,
+        interpreter: Interpreter,
+        actions: ActionRunner,
+        clock: Callable[[], float] = time.time,
+        action_history: int = 200,
+    ) -> None:
         self.bot = bot
         self.engine = engine
         self.interpreter = interpreter
@@ -56,8 +84,11 @@ class Pipeline:
 
     async def turn(self, thread: LockedThread, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
         if inbound.message_id and await thread.has_message(inbound.message_id):
-            log.info("thread %s: message %s was already processed; ignoring the redelivery",
-                     thread.thread_id, inbound.message_id)
+            log.info(
+                "thread %s: message %s was already processed; ignoring the redelivery",
+                thread.thread_id,
+                inbound.message_id,
+            )
             return await self._replay(thread, inbound.message_id, deliver)
         snapshot = await thread.load()
         state = ThreadState.from_json(snapshot.state) if snapshot else self.engine.new_state()
@@ -74,30 +105,52 @@ class Pipeline:
 
     async def _waiting(self, thread: LockedThread, seqs: list[int]) -> list[Outbound]:
         wanted = set(seqs)
-        found = [e for e in await thread.events(after=min(wanted) - 1, limit=max(wanted) - min(wanted) + 1)
-                 if e.seq in wanted and e.event.kind in ("bot", "agent")]
+        found = [
+            e
+            for e in await thread.events(after=min(wanted) - 1, limit=max(wanted) - min(wanted) + 1)
+            if e.seq in wanted and e.event.kind in ("bot", "agent")
+        ]
         return [outbound_from_json(e.event.data) for e in found]
 
-    async def _commit(self, thread: LockedThread, snapshot: Snapshot | None, turn: Turn, channel: str, now: float,
-                      deliver: Deliver | None, earlier: list[Outbound] | None = None) -> TurnOutcome:
+    async def _commit(
+        self,
+        thread: LockedThread,
+        snapshot: Snapshot | None,
+        turn: Turn,
+        channel: str,
+        now: float,
+        deliver: Deliver | None,
+        earlier: list[Outbound] | None = None,
+    ) -> TurnOutcome:
         for event in turn.events:
             if event.kind == "error":
                 log.error("thread %s, flow %s: %s", thread.thread_id, event.data.get("flow"), event.data.get("error"))
         events = turn.events + [outbound_event(m, now, channel) for m in turn.outbound]
-        version = await thread.commit(turn.state.to_json(), events,
-                                      expected_version=snapshot.version if snapshot else 0, now=now)
-        if turn.state.wake_at is not None and self.on_wake is not None and (
-                snapshot is None or snapshot.state.get("wake_at") != turn.state.wake_at):
+        version = await thread.commit(
+            turn.state.to_json(), events, expected_version=snapshot.version if snapshot else 0, now=now
+        )
+        if (
+            turn.state.wake_at is not None
+            and self.on_wake is not None
+            and (snapshot is None or snapshot.state.get("wake_at") != turn.state.wake_at)
+        ):
             self.on_wake(turn.state.wake_at)
         first = version - len(events) + 1
         committed = tuple(StoredEvent(thread.thread_id, first + i, event) for i, event in enumerate(events))
-        outcome = TurnOutcome(thread.thread_id, (earlier or []) + turn.outbound, language=turn.state.language,
-                              committed=committed, message_tag=turn.message_tag, channel=channel)
+        outcome = TurnOutcome(
+            thread.thread_id,
+            (earlier or []) + turn.outbound,
+            language=turn.state.language,
+            committed=committed,
+            message_tag=turn.message_tag,
+            channel=channel,
+        )
         if deliver is not None:
             delivery_events = await deliver(outcome)
             if delivery_events:
-                await thread.commit(turn.state.to_json(), list(delivery_events), expected_version=version,
-                                    now=self.clock())
+                await thread.commit(
+                    turn.state.to_json(), list(delivery_events), expected_version=version, now=self.clock()
+                )
         return outcome
 
     async def _replay(self, thread: LockedThread, message_id: str, deliver: Deliver | None) -> TurnOutcome:
@@ -108,12 +161,17 @@ class Pipeline:
         """
         events = await thread.turn_events(message_id)
         replies = [e for e in events if e.event.kind == "bot"]
-        outcome = TurnOutcome(thread.thread_id, [outbound_from_json(e.event.data) for e in replies], duplicate=True,
-                              committed=tuple(events))
+        outcome = TurnOutcome(
+            thread.thread_id,
+            [outbound_from_json(e.event.data) for e in replies],
+            duplicate=True,
+            committed=tuple(events),
+        )
         if deliver is None or not replies or any(e.event.kind in SETTLED_KINDS for e in events):
             return outcome
-        log.warning("thread %s: the replies to %s were never confirmed sent; sending them now", thread.thread_id,
-                    message_id)
+        log.warning(
+            "thread %s: the replies to %s were never confirmed sent; sending them now", thread.thread_id, message_id
+        )
         await thread.append(list(await deliver(outcome) or []))
         return outcome
 
@@ -131,8 +189,15 @@ class Pipeline:
         hints = LanguageHints(thread_language=thread_language, channel_locale=language_hint)
         return await self.interpreter.parse(text, hints)
 
-    async def _run_actions(self, thread: LockedThread, channel: str, user_id: str | None, turn: Turn,
-                           nlu: NLUResult | None, latest_message: dict[str, Any] | None = None) -> Turn:
+    async def _run_actions(
+        self,
+        thread: LockedThread,
+        channel: str,
+        user_id: str | None,
+        turn: Turn,
+        nlu: NLUResult | None,
+        latest_message: dict[str, Any] | None = None,
+    ) -> Turn:
         stored: list[ThreadEvent] | None = None
         while turn.action is not None:
             if stored is None:  # the thread's past, read once per turn and only when an action needs it
@@ -141,9 +206,15 @@ class Pipeline:
             # A form validation action reads the answers to check from the slot events at the very end
             # (rasa-sdk's ``slots_to_validate``), as Rasa's form appends them: this turn's replies go before.
             history = stored + (said + turn.events if turn.action.validate_slot else turn.events + said)
-            call = ActionCall(name=turn.action.name, thread_id=thread.thread_id, channel=channel, state=turn.state,
-                              latest_message=nlu.as_parse_data() if nlu else latest_message, history=history,
-                              user_id=user_id)
+            call = ActionCall(
+                name=turn.action.name,
+                thread_id=thread.thread_id,
+                channel=channel,
+                state=turn.state,
+                latest_message=nlu.as_parse_data() if nlu else latest_message,
+                history=history,
+                user_id=user_id,
+            )
             try:
                 outcome = await self.actions.run(call)
             except Exception as exc:  # a runner must not take the turn down with it
@@ -175,17 +246,23 @@ class Pipeline:
             reminder = turn.reminder or {}
             entities = reminder.get("entities") or {}
             # Rasa's reminders arrive as the intent itself: that is the tracker's latest message
-            latest = {"text": f"/{reminder.get('intent')}", "intent": {"name": reminder.get("intent"),
-                                                                       "confidence": 1.0},
-                      "intent_ranking": [{"name": reminder.get("intent"), "confidence": 1.0}],
-                      "entities": [{"entity": k, "value": v} for k, v in entities.items()],
-                      "metadata": {"reminder": reminder.get("name")}}
+            latest = {
+                "text": f"/{reminder.get('intent')}",
+                "intent": {"name": reminder.get("intent"), "confidence": 1.0},
+                "intent_ranking": [{"name": reminder.get("intent"), "confidence": 1.0}],
+                "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+                "metadata": {"reminder": reminder.get("name")},
+            }
             turn = await self._run_actions(thread, channel, None, turn, None, latest)
             await self._commit(thread, snapshot, turn, channel, now, deliver)
         return fired
 
-    async def follow_up(self, thread: LockedThread, make_turn: Callable[[ThreadState, float], "tuple[Turn, str] | str"],
-                        deliver: Deliver) -> "TurnOutcome | str":
+    async def follow_up(
+        self,
+        thread: LockedThread,
+        make_turn: Callable[[ThreadState, float], tuple[Turn, str] | str],
+        deliver: Deliver,
+    ) -> TurnOutcome | str:
         """A turn the business starts (a follow-up campaign): ``make_turn`` returns it with its channel, or a reason.
 
         It decides on the state as it is now, the lock held: the customer may
@@ -199,8 +276,14 @@ class Pipeline:
         if isinstance(made, str):
             return made
         turn, channel = made
-        turn = await self._run_actions(thread, channel, None, turn, None,
-                                       {"text": "", "intent": {}, "entities": [], "metadata": {"followup": True}})
+        turn = await self._run_actions(
+            thread,
+            channel,
+            None,
+            turn,
+            None,
+            {"text": "", "intent": {}, "entities": [], "metadata": {"followup": True}},
+        )
         return await self._commit(thread, snapshot, turn, channel, now, deliver)
 
     async def amend(self, thread: LockedThread, change: Callable[[ThreadState, float], list[ThreadEvent]]) -> bool:
@@ -219,8 +302,14 @@ class Pipeline:
         """Firing keeps failing: drop the due reminders, saying why, so they stop coming back."""
         dropped = [r for r in state.reminders if r["due"] <= now]
         state.set_reminders([r for r in state.reminders if r["due"] > now])
-        return [ThreadEvent("reminder", {"status": "dropped", "name": r.get("name"), "intent": r.get("intent"),
-                                         "reason": error}, now) for r in dropped]
+        return [
+            ThreadEvent(
+                "reminder",
+                {"status": "dropped", "name": r.get("name"), "intent": r.get("intent"), "reason": error},
+                now,
+            )
+            for r in dropped
+        ]
 
     async def release_handoff(self, thread: LockedThread, by: str = "") -> bool:
         """Let the bot reply on a thread again after a person took over; False if there was no hand-off."""

@@ -10,9 +10,10 @@ server was down fires as soon as it is back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from bots.threads.access import Threads
 
@@ -41,10 +42,8 @@ class ReminderScheduler:
         self.threads.pipeline.on_wake = None
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def fire_due(self) -> int:
@@ -62,8 +61,9 @@ class ReminderScheduler:
                 try:
                     await self.threads.drop_due_reminders(thread_id, f"{type(exc).__name__}: {exc}")
                 except Exception:  # the store itself fails: try again later, after the others
-                    log.exception("thread %s: dropping its reminders failed; trying again in %gs", thread_id,
-                                  RETRY_FAILED_SECONDS)
+                    log.exception(
+                        "thread %s: dropping its reminders failed; trying again in %gs", thread_id, RETRY_FAILED_SECONDS
+                    )
                     self._failed[thread_id] = now + RETRY_FAILED_SECONDS
         return fired
 
@@ -79,7 +79,5 @@ class ReminderScheduler:
             delay = self.max_sleep if next_wake is None else min(self.max_sleep, max(0.05, next_wake - self.clock()))
             if self._failed and next_wake is not None and next_wake <= self.clock():
                 delay = min(self.max_sleep, max(0.05, min(self._failed.values()) - self.clock()))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
-            except asyncio.TimeoutError:
-                pass

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 from bots.actions import ActionRunner, ActionServer, open_action_server
 from bots.actions.remote import ActionServerError
@@ -17,15 +16,16 @@ from bots.errors import Problem, ProblemsError, UserError
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import AskOp, Bot
-from bots.located_yaml import Mark
 from bots.linking.tokens import LinkTokens, stored_secret
+from bots.live import open_live_bus
 from bots.live.bus import LiveBus
+from bots.located_yaml import Mark
 from bots.pipeline import Pipeline
-from connectors.registry import channel_names
 from bots.store.base import ThreadStore
-from bots.store.factory import is_shared, open_live_bus, open_store
+from bots.store.factory import is_shared, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
+from connectors.registry import channel_names
 from nlu_models.artifact import load_or_train
 
 log = logging.getLogger(__name__)
@@ -64,30 +64,46 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
     known: list[str] | None = None
     settings = config.actions
     try:
-        server = open_action_server(settings.mode, config.bot, package=settings.package, url=settings.url,
-                                    timeout_seconds=settings.timeout_seconds, compress=settings.compress)
+        server = open_action_server(
+            settings.mode,
+            config.bot,
+            package=settings.package,
+            url=settings.url,
+            timeout_seconds=settings.timeout_seconds,
+            compress=settings.compress,
+        )
         known = server.known_names()
         if known is None:
             try:
                 known = await server.names()
             except ActionServerError as exc:
-                problems.append(Problem(Mark("config.yaml", 1, 1), "BOT-W004",
-                                        f"actions not checked: {exc}", severity="warning"))
+                problems.append(
+                    Problem(Mark("config.yaml", 1, 1), "BOT-W004", f"actions not checked: {exc}", severity="warning")
+                )
     except UserError as exc:
         problems.append(Problem(_actions_mark(config), "BOT-E011", str(exc)))
-    result = load_bot(config.bot, languages=config.languages, default_language=config.default_language,
-                      actions=known, channels=channel_names())
+    result = load_bot(
+        config.bot,
+        languages=config.languages,
+        default_language=config.default_language,
+        actions=known,
+        channels=channel_names(),
+    )
     if known is None and result.bot is not None:
         # The server could not say what it has: assume every flow with questions may have a validator
         # (a 404 then means "none"), so form validation works once the server is up.
-        validators = {f"validate_{flow.name}" for flow in result.bot.flows.values()
-                      if any(isinstance(op, AskOp) for op in flow.ops)}
-        result = LoadResult(dataclasses.replace(result.bot, actions=tuple(sorted({*result.bot.actions,
-                                                                                  *validators}))),
-                            result.problems)
+        validators = {
+            f"validate_{flow.name}"
+            for flow in result.bot.flows.values()
+            if any(isinstance(op, AskOp) for op in flow.ops)
+        }
+        result = LoadResult(
+            dataclasses.replace(result.bot, actions=tuple(sorted({*result.bot.actions, *validators}))), result.problems
+        )
     if problems:
-        result = LoadResult(result.bot if not any(p.severity == "error" for p in problems) else None,
-                            result.problems + problems)
+        result = LoadResult(
+            result.bot if not any(p.severity == "error" for p in problems) else None, result.problems + problems
+        )
     return result, server
 
 
@@ -114,13 +130,19 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
             locks = store.thread_lock()
             if is_shared(config.store) and not config.linking.secret:
-                log.warning("linking.secret is not set: links are signed with a secret kept in %s, which only "
-                            "workers on this machine share; set it when workers run on several machines",
-                            config.data_dir)
+                log.warning(
+                    "linking.secret is not set: links are signed with a secret kept in %s, which only "
+                    "workers on this machine share; set it when workers run on several machines",
+                    config.data_dir,
+                )
             secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
-            linker = ThreadLinker(store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60,
-                                                               channels=channel_names()),
-                                  messenger_page=config.linking.messenger_page, site_url=config.site_url)
+            linker = ThreadLinker(
+                store,
+                locks,
+                LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names()),
+                messenger_page=config.linking.messenger_page,
+                site_url=config.site_url,
+            )
             threads = Threads(store, locks, pipeline, linker)
             yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))
         finally:

@@ -9,8 +9,9 @@ project.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal, Union
+from typing import Any, Literal
 
 JSON = Any
 
@@ -142,9 +143,7 @@ class NLUResult:
             "text": self.text,
             "intent": {"name": self.intent or "nlu_fallback", "confidence": self.confidence},
             "intent_ranking": [{"name": s.name, "confidence": s.confidence} for s in self.ranking],
-            "entities": [
-                {k: v for k, v in vars(e).items() if v is not None and v != ""} for e in self.entities
-            ],
+            "entities": [{k: v for k, v in vars(e).items() if v is not None and v != ""} for e in self.entities],
             "language": {"code": self.language, "confidence": self.language_confidence},
         }
 
@@ -229,7 +228,7 @@ class Custom:
     type: Literal["custom"] = "custom"
 
 
-Outbound = Union[Text, Media, Carousel, Typing, Custom]
+Outbound = Text | Media | Carousel | Typing | Custom
 
 
 def _buttons(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
@@ -243,15 +242,30 @@ def _quick_replies(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
 def outbound_to_json(message: Outbound) -> dict[str, JSON]:
     """A message as plain JSON for the thread log (hand-written: ``asdict`` is slow on the hot path)."""
     if isinstance(message, Text):
-        return {"type": "text", "text": message.text, "buttons": _buttons(message.buttons),
-                "quick_replies": _quick_replies(message.quick_replies)}
+        return {
+            "type": "text",
+            "text": message.text,
+            "buttons": _buttons(message.buttons),
+            "quick_replies": _quick_replies(message.quick_replies),
+        }
     if isinstance(message, Media):
-        return {"type": "media", "media": message.media, "url": message.url, "caption": message.caption,
-                "buttons": _buttons(message.buttons), "quick_replies": _quick_replies(message.quick_replies)}
+        return {
+            "type": "media",
+            "media": message.media,
+            "url": message.url,
+            "caption": message.caption,
+            "buttons": _buttons(message.buttons),
+            "quick_replies": _quick_replies(message.quick_replies),
+        }
     if isinstance(message, Carousel):
-        return {"type": "carousel", "quick_replies": _quick_replies(message.quick_replies),
-                "cards": [{"title": c.title, "subtitle": c.subtitle, "image_url": c.image_url,
-                           "buttons": _buttons(c.buttons)} for c in message.cards]}
+        return {
+            "type": "carousel",
+            "quick_replies": _quick_replies(message.quick_replies),
+            "cards": [
+                {"title": c.title, "subtitle": c.subtitle, "image_url": c.image_url, "buttons": _buttons(c.buttons)}
+                for c in message.cards
+            ],
+        }
     if isinstance(message, Typing):
         return {"type": "typing", "seconds": message.seconds}
     return {"type": "custom", "data": message.data}
@@ -324,6 +338,7 @@ class TurnOutcome:
 
 def outbound_from_json(data: dict[str, JSON]) -> Outbound:
     """The inverse of :func:`outbound_to_json`: a logged message, ready to be sent again."""
+
     def buttons(items: list[dict[str, str]]) -> tuple[Button, ...]:
         return tuple(Button(b["title"], b["kind"], b["value"]) for b in items)  # type: ignore[arg-type]
 
@@ -334,11 +349,18 @@ def outbound_from_json(data: dict[str, JSON]) -> Outbound:
     if kind == "text":
         return Text(data["text"], buttons(data.get("buttons", [])), replies(data.get("quick_replies", [])))
     if kind == "media":
-        return Media(data["media"], data["url"], data.get("caption", ""), buttons(data.get("buttons", [])),
-                     replies(data.get("quick_replies", [])))
+        return Media(
+            data["media"],
+            data["url"],
+            data.get("caption", ""),
+            buttons(data.get("buttons", [])),
+            replies(data.get("quick_replies", [])),
+        )
     if kind == "carousel":
-        cards = tuple(Card(c["title"], c.get("subtitle", ""), c.get("image_url", ""), buttons(c.get("buttons", [])))
-                      for c in data.get("cards", []))
+        cards = tuple(
+            Card(c["title"], c.get("subtitle", ""), c.get("image_url", ""), buttons(c.get("buttons", [])))
+            for c in data.get("cards", [])
+        )
         return Carousel(cards, replies(data.get("quick_replies", [])))
     if kind == "typing":
         return Typing(float(data.get("seconds", 1.0)))

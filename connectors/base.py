@@ -10,15 +10,24 @@ module and ``bots/types.py``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from bots.types import (
-    Deliver, Identity, InboxItem, Inbound, NLUResult, Outbound, StoredEvent, ThreadEvent, TurnOutcome,
+    Deliver,
+    Identity,
+    Inbound,
+    InboxItem,
+    NLUResult,
+    Outbound,
+    StoredEvent,
+    ThreadEvent,
+    TurnOutcome,
 )
 
 
@@ -141,8 +150,9 @@ class ThreadAccess(Protocol):
     async def link_url(self, identity: Identity, to: str) -> str | None:
         """A fresh single-use link continuing the identity's thread on channel ``to``; None when unavailable."""
 
-    async def history(self, thread_id: str, *, after: int | None = None, limit: int = 200,
-                      kinds: tuple[str, ...] = ()) -> History | None:
+    async def history(
+        self, thread_id: str, *, after: int | None = None, limit: int = 200, kinds: tuple[str, ...] = ()
+    ) -> History | None:
         """The events after ``after`` in order; without it the last ``limit`` (of ``kinds``, when given)."""
 
     def inbox(self, channel: str) -> WebhookInbox: ...
@@ -203,13 +213,13 @@ class Channel(ABC):
     @abstractmethod
     def routes(self) -> list[web.RouteDef]: ...
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
         """Called once the server runs (a webhook channel processes what its inbox still holds)."""
 
-    async def closing(self) -> None:
+    async def closing(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
         """The server begins to stop: close long-lived connections (they reconnect, to another worker)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
         """Called when the server has stopped taking requests."""
 
     async def deliver(self, outcome: TurnOutcome) -> list[ThreadEvent] | None:
@@ -231,17 +241,19 @@ class Channel(ABC):
         buttons); None when this channel makes none (the website's and Messenger's come from ``linking``)."""
         return None
 
-    async def rewritten(self, thread_id: str) -> None:
+    async def rewritten(self, thread_id: str) -> None:  # noqa: B027 (an optional hook)
         """The thread's log was rewritten (two threads merged) or deleted: views of it must reload."""
 
     @abstractmethod
-    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
-              live: bool = False) -> Reach:
+    def reach(
+        self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False, live: bool = False
+    ) -> Reach:
         """Can this channel reach the thread outside a turn now? Pure: the routing rule asks every channel."""
 
     @abstractmethod
-    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
-                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+    async def send(
+        self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
+    ) -> Sent:
         """Send outside a turn as ``reach`` allowed (the thread's lock held; the messages are committed)."""
 
     async def live_windows(self, thread_id: str) -> int:

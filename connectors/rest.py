@@ -21,7 +21,18 @@ from pydantic import BaseModel, ConfigDict
 
 from bots.rasa_shapes import rasa_button
 from bots.types import (
-    Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, StoredEvent, Text, Typing, is_text,
+    Button,
+    Carousel,
+    Custom,
+    Identity,
+    Inbound,
+    Media,
+    Outbound,
+    QuickReply,
+    StoredEvent,
+    Text,
+    Typing,
+    is_text,
 )
 from connectors.base import Channel, ChannelContext, ChannelSpec, Reach, RenderLimits, Sent, ThreadView
 
@@ -114,8 +125,16 @@ def parse(body: Any, max_chars: int) -> Inbound:
             raise BadRequest("'event.data' must be a JSON object")
         if not is_text(json.dumps([sender, event, metadata], ensure_ascii=False)):
             raise BadRequest("the request holds text that is not valid Unicode (a lone surrogate)")
-        return Inbound(identity, "event", event=event["name"], data=data, message_id=message_id,
-                       language_hint=hint, metadata=metadata, timestamp=time.time())
+        return Inbound(
+            identity,
+            "event",
+            event=event["name"],
+            data=data,
+            message_id=message_id,
+            language_hint=hint,
+            metadata=metadata,
+            timestamp=time.time(),
+        )
     text = body.get("message")
     if not isinstance(text, str):
         raise BadRequest("'message' must be a string (or send an 'event')")
@@ -125,8 +144,15 @@ def parse(body: Any, max_chars: int) -> Inbound:
         raise BadRequest(f"'message' is longer than {max_chars} characters")
     if not is_text(text) or not is_text(sender) or not is_text(json.dumps(metadata, ensure_ascii=False)):
         raise BadRequest("the request holds text that is not valid Unicode (a lone surrogate)")
-    return Inbound(identity, "message", text=text, message_id=message_id, language_hint=hint,
-                   metadata=metadata, timestamp=time.time())
+    return Inbound(
+        identity,
+        "message",
+        text=text,
+        message_id=message_id,
+        language_hint=hint,
+        metadata=metadata,
+        timestamp=time.time(),
+    )
 
 
 class RestConfig(BaseModel):
@@ -147,12 +173,14 @@ class RestChannel(Channel):
         self.token = context.config.token
         self.max_chars = context.max_message_chars
 
-    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
-              live: bool = False) -> Reach:
+    def reach(
+        self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False, live: bool = False
+    ) -> Reach:
         return Reach(CHANNEL, "queued", "rest_next_request: answered with their next request on the REST channel")
 
-    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
-                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+    async def send(
+        self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
+    ) -> Sent:
         return Sent(ok=True)  # kept with the thread; the next turn on this channel answers them first
 
     def routes(self) -> list[web.RouteDef]:
@@ -189,13 +217,17 @@ class RestChannel(Channel):
             return web.json_response({"error": "the body is not valid JSON"}, status=400)
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not is_text(text) or len(text) > self.max_chars:
-            return web.json_response({"error": f"give 'text': a string of at most {self.max_chars} characters"},
-                                     status=400)
+            return web.json_response(
+                {"error": f"give 'text': a string of at most {self.max_chars} characters"}, status=400
+            )
         hint, sender = body.get("lang_hint"), body.get("sender")
-        if any(value is not None and (not isinstance(value, str) or not is_text(value) or len(value) > 256)
-               for value in (hint, sender)):
-            return web.json_response({"error": "'lang_hint' and 'sender' must be strings of at most 256 characters"},
-                                     status=400)
+        if any(
+            value is not None and (not isinstance(value, str) or not is_text(value) or len(value) > 256)
+            for value in (hint, sender)
+        ):
+            return web.json_response(
+                {"error": "'lang_hint' and 'sender' must be strings of at most 256 characters"}, status=400
+            )
         result = await self.threads.understand(text, Identity(CHANNEL, sender) if sender else None, hint)
         return web.json_response(result.as_parse_data(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 

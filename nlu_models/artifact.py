@@ -15,12 +15,11 @@ import logging
 import pickle
 import re
 import time
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bots.atomic_file import write_atomically
-from bots.flow.model import Bot
+from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
 from nlu_models.tokenize import warm_up
@@ -29,13 +28,23 @@ log = logging.getLogger(__name__)
 MODEL_VERSION = "svm-words-chars-3"  # bump when training or the saved classes change
 
 
-def training_hash(bot: Bot) -> str:
-    inputs = {"version": MODEL_VERSION, "examples": bot.examples, "entities": [asdict(e) for e in bot.entities],
-              "languages": bot.languages, "default_language": bot.default_language, "threshold": bot.nlu_threshold}
+def training_hash(bot: TrainingData) -> str:
+    inputs = {
+        "version": MODEL_VERSION,
+        "examples": bot.examples,
+        "entities": [_entity(e) for e in bot.entities],
+        "languages": bot.languages,
+        "default_language": bot.default_language,
+        "threshold": bot.nlu_threshold,
+    }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
-def artifact_path(bot: Bot, data_dir: Path) -> Path:
+def _entity(entity: EntitySpec) -> dict[str, object]:
+    return {"name": entity.name, "language": entity.language, "patterns": entity.patterns, "lookup": entity.lookup}
+
+
+def artifact_path(bot: TrainingData, data_dir: Path) -> Path:
     """``nlu-<bot>-<hash>.pkl``: the bot's name keeps bots that share a data folder from pruning each other's."""
     return data_dir / "models" / f"nlu-{_slug(bot.name)}-{training_hash(bot)}.pkl"
 
@@ -44,16 +53,22 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "bot"
 
 
-def train(bot: Bot) -> CharNgramInterpreter:
-    return CharNgramInterpreter(bot.examples, bot.languages, bot.default_language, bot.nlu_threshold,
-                                EntityExtractor(bot.entities))
+def train(bot: TrainingData) -> CharNgramInterpreter:
+    return CharNgramInterpreter(
+        bot.examples, bot.languages, bot.default_language, bot.nlu_threshold, EntityExtractor(bot.entities)
+    )
 
 
-def save(interpreter: CharNgramInterpreter, bot: Bot, path: Path) -> int:
+def save(interpreter: CharNgramInterpreter, bot: TrainingData, path: Path) -> int:
     """Write the model with a header saying what it was trained on and the model's checksum; returns the size."""
     model = pickle.dumps(interpreter, protocol=pickle.HIGHEST_PROTOCOL)
-    header = {"version": MODEL_VERSION, "hash": training_hash(bot), "languages": list(bot.languages),
-              "trained_at": time.time(), "sha256": hashlib.sha256(model).hexdigest()}
+    header = {
+        "version": MODEL_VERSION,
+        "hash": training_hash(bot),
+        "languages": list(bot.languages),
+        "trained_at": time.time(),
+        "sha256": hashlib.sha256(model).hexdigest(),
+    }
     write_atomically(path, pickle.dumps(header) + model)
     _prune(path.parent, keep=path)
     return path.stat().st_size
@@ -76,14 +91,14 @@ def _prune(folder: Path, keep: Path) -> None:
             ages.append((model.stat().st_mtime, model))
         except OSError:
             continue
-    for _, old in sorted(ages, reverse=True)[KEEP_MODELS - 1:]:
+    for _, old in sorted(ages, reverse=True)[KEEP_MODELS - 1 :]:
         try:
             old.unlink()
         except OSError as exc:
             log.debug("could not delete old NLU model %s: %s", old, exc)
 
 
-def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:
+def load(bot: TrainingData, path: Path) -> CharNgramInterpreter | None:
     """The saved model if it was trained on exactly this bot's NLU data and is intact, else None (train then).
 
     A damaged file (a disk error, a copy cut short) must cost a retraining, never the server's start: the
@@ -96,18 +111,21 @@ def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:
             model = file.read()
     except FileNotFoundError:
         return None
-    except Exception as exc:  # noqa: BLE001 - a damaged pickle can raise nearly anything
+    except Exception as exc:
         log.warning("NLU model %s cannot be read (%s); training a new one", path, exc)
         return None
-    if not isinstance(header, dict) or header.get("version") != MODEL_VERSION or header.get(
-            "hash") != training_hash(bot):
+    if (
+        not isinstance(header, dict)
+        or header.get("version") != MODEL_VERSION
+        or header.get("hash") != training_hash(bot)
+    ):
         return None
     if header.get("sha256") != hashlib.sha256(model).hexdigest():
         log.warning("NLU model %s is damaged (its checksum does not match); training a new one", path)
         return None
     try:
         interpreter = pickle.loads(model)
-    except Exception as exc:  # noqa: BLE001 - intact bytes that still fail: an incompatible library version
+    except Exception as exc:
         log.warning("NLU model %s cannot be loaded (%s); training a new one", path, exc)
         return None
     return interpreter if isinstance(interpreter, CharNgramInterpreter) else None
@@ -116,7 +134,9 @@ def load(bot: Bot, path: Path) -> CharNgramInterpreter | None:
 _LOADED: dict[str, CharNgramInterpreter] = {}  # a process serving or testing one bot trains or loads once
 
 
-def load_or_train(bot: Bot, data_dir: Path, *, announce: Callable[[str], None] = log.info) -> CharNgramInterpreter:
+def load_or_train(
+    bot: TrainingData, data_dir: Path, *, announce: Callable[[str], None] = log.info
+) -> CharNgramInterpreter:
     key = training_hash(bot)
     if key in _LOADED:
         return _LOADED[key]
@@ -128,7 +148,7 @@ def load_or_train(bot: Bot, data_dir: Path, *, announce: Callable[[str], None] =
     return interpreter
 
 
-def _load_or_train(bot: Bot, data_dir: Path, announce: Callable[[str], None]) -> CharNgramInterpreter:
+def _load_or_train(bot: TrainingData, data_dir: Path, announce: Callable[[str], None]) -> CharNgramInterpreter:
     path = artifact_path(bot, data_dir)
     interpreter = load(bot, path)
     if interpreter is not None:
@@ -138,8 +158,10 @@ def _load_or_train(bot: Bot, data_dir: Path, announce: Callable[[str], None]) ->
     interpreter = train(bot)
     try:
         size = save(interpreter, bot, path)
-        announce(f"NLU examples changed or no model yet: trained in {time.perf_counter() - started:.1f} s, "
-                 f"saved to {path} ({size / 1e6:.1f} MB)")
+        announce(
+            f"NLU examples changed or no model yet: trained in {time.perf_counter() - started:.1f} s, "
+            f"saved to {path} ({size / 1e6:.1f} MB)"
+        )
     except (OSError, pickle.PicklingError, AttributeError) as exc:  # e.g. a read-only data directory
         log.warning("trained the NLU model but could not save it to %s: %s", path, exc)
     return interpreter

@@ -24,3 +24,35 @@ class LanguageHints:
 class Interpreter(Protocol):
     async def parse(self, text: str, hints: LanguageHints) -> NLUResult: ...
 
+
+class EntitySpec(Protocol):
+    """An entity the bot declares (the loader's ``EntityDef``). ``language`` None: for every language."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def patterns(self) -> tuple[str, ...]: ...
+    @property
+    def lookup(self) -> tuple[tuple[str, str], ...]: ...  # (text to find, canonical value)
+
+
+class TrainingData(Protocol):
+    """What training reads of a bot (the loaded ``Bot`` has it). Structural, so the NLU never imports the
+    flow engine that loads bots: it sees examples and entities, not flows."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+    @property
+    def default_language(self) -> str: ...
+    @property
+    def examples(self) -> dict[str, dict[str, tuple[str, ...]]]: ...  # language -> intent -> examples
+    @property
+    def entities(self) -> tuple[EntitySpec, ...]: ...
+    @property
+    def nlu_threshold(self) -> float: ...
+    @property
+    def content_hash(self) -> str: ...

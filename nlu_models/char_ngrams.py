@@ -13,33 +13,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from bots.flow.model import Bot
 from bots.types import IntentScore, NLUResult
-from nlu_models.base import LanguageHints
+from nlu_models.base import LanguageHints, TrainingData
 from nlu_models.entities import EntityExtractor
-from nlu_models.language import LanguageIdentifier
 from nlu_models.intent import IntentModel
+from nlu_models.language import LanguageIdentifier
 from nlu_models.linear import CharGrams, normalise
 
 RANKING_SIZE = 5
 
-_TRAINED: dict[tuple[object, ...], "CharNgramInterpreter"] = {}
+_TRAINED: dict[tuple[object, ...], CharNgramInterpreter] = {}
 
 
 class CharNgramInterpreter:
     @classmethod
-    def for_bot(cls, bot: Bot) -> "CharNgramInterpreter":
+    def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
         """Train once per bot content and settings; a process serving or testing one bot trains once."""
         key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold)
         if key not in _TRAINED:
             if len(_TRAINED) >= 4:
                 _TRAINED.pop(next(iter(_TRAINED)))
-            _TRAINED[key] = cls(bot.examples, bot.languages, bot.default_language, bot.nlu_threshold,
-                                EntityExtractor(bot.entities))
+            _TRAINED[key] = cls(
+                bot.examples, bot.languages, bot.default_language, bot.nlu_threshold, EntityExtractor(bot.entities)
+            )
         return _TRAINED[key]
 
-    def __init__(self, examples: dict[str, dict[str, tuple[str, ...]]], languages: tuple[str, ...],
-                 default_language: str, threshold: float, entities: EntityExtractor | None = None) -> None:
+    def __init__(
+        self,
+        examples: dict[str, dict[str, tuple[str, ...]]],
+        languages: tuple[str, ...],
+        default_language: str,
+        threshold: float,
+        entities: EntityExtractor | None = None,
+    ) -> None:
         self.languages = languages
         self.default_language = default_language
         self.threshold = threshold
@@ -59,8 +65,13 @@ class CharNgramInterpreter:
         elif texts:
             self._fixed_intent = text_intents[0]
         # the bot's own examples teach the language identifier its domain ("hallo" is German here)
-        self.language_id = LanguageIdentifier(languages, default_language, grams=self.grams, example_languages=(
-            text_languages if self.grams is not None else None), examples=texts)
+        self.language_id = LanguageIdentifier(
+            languages,
+            default_language,
+            grams=self.grams,
+            example_languages=(text_languages if self.grams is not None else None),
+            examples=texts,
+        )
 
     async def parse(self, text: str, hints: LanguageHints) -> NLUResult:
         return self.parse_sync(text, hints)
@@ -79,6 +90,12 @@ class CharNgramInterpreter:
                 ranking = tuple(IntentScore(classes[i], round(float(probabilities[i]), 4)) for i in order)
         top = ranking[0] if ranking else None
         intent = top.name if top is not None and top.confidence >= self.threshold else None
-        return NLUResult(text=text, language=guess.code, language_confidence=guess.confidence, intent=intent,
-                         confidence=top.confidence if top else 0.0, ranking=ranking,
-                         entities=self.entities.extract(text, guess.code))
+        return NLUResult(
+            text=text,
+            language=guess.code,
+            language_confidence=guess.confidence,
+            intent=intent,
+            confidence=top.confidence if top else 0.0,
+            ranking=ranking,
+            entities=self.entities.extract(text, guess.code),
+        )

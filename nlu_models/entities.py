@@ -14,42 +14,96 @@ import bisect
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from bots.flow.model import Bot, EntityDef
 from bots.types import Entity
+from nlu_models.base import EntitySpec, TrainingData
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
-SIZE_WORDS = ("size", "sz", "eu", "taille", "pointure", "größe", "grösse", "groesse", "gr", "taglia", "numero",
-              "número", "maat", "rozmiar", "rozm", "tamanho", "talla", "mărime", "mărimea", "marime", "marimea",
-              "măsura", "masura", "cỡ", "co", "size giày", "尺码", "码数")
-CURRENCIES = {"€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "$": "USD", "usd": "USD", "£": "GBP",
-              "gbp": "GBP", "zł": "PLN", "zl": "PLN", "pln": "PLN", "lei": "RON", "ron": "RON", "₫": "VND",
-              "vnd": "VND", "vnđ": "VND", "đồng": "VND", "đ": "VND", "¥": "CNY", "元": "CNY", "cny": "CNY", "rmb": "CNY"}
+SIZE_WORDS = (
+    "size",
+    "sz",
+    "eu",
+    "taille",
+    "pointure",
+    "größe",
+    "grösse",
+    "groesse",
+    "gr",
+    "taglia",
+    "numero",
+    "número",
+    "maat",
+    "rozmiar",
+    "rozm",
+    "tamanho",
+    "talla",
+    "mărime",
+    "mărimea",
+    "marime",
+    "marimea",
+    "măsura",
+    "masura",
+    "cỡ",
+    "co",
+    "size giày",
+    "尺码",
+    "码数",
+)
+CURRENCIES = {
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "$": "USD",
+    "usd": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "zł": "PLN",
+    "zl": "PLN",
+    "pln": "PLN",
+    "lei": "RON",
+    "ron": "RON",
+    "₫": "VND",
+    "vnd": "VND",
+    "vnđ": "VND",
+    "đồng": "VND",
+    "đ": "VND",
+    "¥": "CNY",
+    "元": "CNY",
+    "cny": "CNY",
+    "rmb": "CNY",
+}
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
 # number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
 # (at most five groups: a run of "123 123 123 ..." is then read in linear time, not once per group to its end)
-_NUMBER = (r"(?<!\d)(?<!\d[.,])(?:\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d{3}){1,5}(?:[.,]\d{1,2})?"
-           r"|\d+(?:[.,]\d+)?)")
+_NUMBER = (
+    r"(?<!\d)(?<!\d[.,])(?:\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d{3}){1,5}(?:[.,]\d{1,2})?"
+    r"|\d+(?:[.,]\d+)?)"
+)
 # 12.05.2024, 12/5/24, 2024-05-12, 2024/5/12: not phone numbers
 _DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d./-])|\d{4}[./-]\d{1,2}[./-]\d{1,2}(?![\d./-])"
 _CURRENCY = "|".join(sorted((re.escape(c) for c in CURRENCIES), key=len, reverse=True))
 
 
 def _to_number(text: str) -> int | float:
-    """"1.299,99", "1,299.99", "1 299", "500.000" (a lone separator before three digits groups thousands),
+    """ "1.299,99", "1,299.99", "1 299", "500.000" (a lone separator before three digits groups thousands),
     "43,5", "12.5"."""
     text = re.sub(r"[ \u00a0\u202f]", "", text)
     separators = re.findall(r"[.,]", text)
     if separators:
         last = max(text.rfind("."), text.rfind(","))
-        grouping = len(separators) > 1 and len(set(separators)) == 1 or (
-            len(separators) == 1 and len(text) - last - 1 == 3 and text[:last] != "0")  # 0,500 is a half
+        grouping = (
+            len(separators) > 1
+            and len(set(separators)) == 1
+            or (len(separators) == 1 and len(text) - last - 1 == 3 and text[:last] != "0")
+        )  # 0,500 is a half
         if grouping:
             text = re.sub(r"[.,]", "", text)
         else:  # the last separator is the decimal point; any other groups thousands
-            text = re.sub(r"[.,]", "", text[:last]) + "." + text[last + 1:]
+            text = re.sub(r"[.,]", "", text[:last]) + "." + text[last + 1 :]
     value = float(text)
     return int(value) if value.is_integer() else value
 
@@ -98,30 +152,48 @@ def _phone(match: re.Match[str]) -> str | None:
 
 
 BUILT_INS: tuple[_Rule, ...] = (
-    _Rule("order_number", re.compile(r"(?<![\w-])([A-Za-z]{1,4})-?(\d{5,10})(?![\w-])"),
-          lambda m: f"{m.group(1).upper()}-{m.group(2)}", 10),
-    _Rule("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), lambda m: m.group(0).lower(),
-          11),
-    _Rule("money", re.compile(rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER})\s?"
-                              rf"(?P<after>{_CURRENCY}))(?!\w)", re.IGNORECASE), lambda m: _money(m), 12),
-    _Rule("phone", re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone,
-          13),
-    _Rule("shoe_size", re.compile(r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
-                                  r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
-                                  r"|(?<![\d.,])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
-                                  # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
-                                  r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
-                                  r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"
-                                  r"(?!\s*(?:\$|£|dollars?|pounds?|gbp|usd))"
-                                  r"|(?<!\w)(?-i:US|UK)\s?(?P<size5>(?:1[0-5]|[1-9])(?:[.,]5)?)(?![\d.,]?\d))",
-                                  re.IGNORECASE),
-          lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5") if g)), 14),
+    _Rule(
+        "order_number",
+        re.compile(r"(?<![\w-])([A-Za-z]{1,4})-?(\d{5,10})(?![\w-])"),
+        lambda m: f"{m.group(1).upper()}-{m.group(2)}",
+        10,
+    ),
+    _Rule(
+        "email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), lambda m: m.group(0).lower(), 11
+    ),
+    _Rule(
+        "money",
+        re.compile(
+            rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER})\s?"
+            rf"(?P<after>{_CURRENCY}))(?!\w)",
+            re.IGNORECASE,
+        ),
+        lambda m: _money(m),
+        12,
+    ),
+    _Rule("phone", re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone, 13),
+    _Rule(
+        "shoe_size",
+        re.compile(
+            r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
+            r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
+            r"|(?<![\d.,])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
+            # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
+            r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
+            r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"
+            r"(?!\s*(?:\$|£|dollars?|pounds?|gbp|usd))"
+            r"|(?<!\w)(?-i:US|UK)\s?(?P<size5>(?:1[0-5]|[1-9])(?:[.,]5)?)(?![\d.,]?\d))",
+            re.IGNORECASE,
+        ),
+        lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5") if g)),
+        14,
+    ),
     _Rule("number", re.compile(rf"(?<![\w.,]){_NUMBER}(?!\w|[.,]\d)"), lambda m: _to_number(m.group(0)), 20),
 )
 
 
 class EntityExtractor:
-    def __init__(self, entities: tuple[EntityDef, ...]) -> None:
+    def __init__(self, entities: tuple[EntitySpec, ...]) -> None:
         self._rules: dict[str | None, list[_Rule]] = {}
         self._lookups: dict[str | None, list[tuple[str, re.Pattern[str], dict[str, str]]]] = {}
         for entity in entities:
@@ -131,12 +203,15 @@ class EntityExtractor:
                 values = {fold(text): value for text, value in entity.lookup}
                 alternatives = "|".join(re.escape(t) for t in sorted(values, key=len, reverse=True))
                 # whole words, except in scripts without spaces
-                pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)") if not _CJK.search(alternatives) else \
-                    re.compile(alternatives)
+                pattern = (
+                    re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+                    if not _CJK.search(alternatives)
+                    else re.compile(alternatives)
+                )
                 self._lookups.setdefault(entity.language, []).append((entity.name, pattern, values))
 
     @classmethod
-    def for_bot(cls, bot: Bot) -> "EntityExtractor":
+    def for_bot(cls, bot: TrainingData) -> EntityExtractor:
         return cls(bot.entities)
 
     def extract(self, text: str, language: str | None) -> tuple[Entity, ...]:
@@ -144,8 +219,14 @@ class EntityExtractor:
         for rule in (*self._rules.get(None, ()), *self._rules.get(language, ()), *BUILT_INS):
             for match in rule.pattern.finditer(text):
                 if match.group(0).strip() and (value := rule.value(match)) is not None:
-                    found.append((rule.rank, match.start(), match.end(),
-                                  Entity(rule.name, value, match.start(), match.end(), "regex")))
+                    found.append(
+                        (
+                            rule.rank,
+                            match.start(),
+                            match.end(),
+                            Entity(rule.name, value, match.start(), match.end(), "regex"),
+                        )
+                    )
         folded, origin = fold_with_offsets(text)
         for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
             for match in pattern.finditer(folded):

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -40,18 +41,23 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 class IntentModel:
     def __init__(self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]) -> None:
         """Train on ``texts`` (each in its language, which picks the word tokenizer)."""
-        tagged = [f"{language}\t{text}" for text, language in zip(texts, languages)]
+        tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
         self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
         self._words = TfidfFeatures(_words, tagged)
         matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
         self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
-        self._chars.matrix = self._words.matrix = None  # training data: not needed to predict, and large
+        del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
         # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
         # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
         known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
-        self._words.analyzer = WordAnalyzer({language: useful_lemmas(language, known)
-                                             for language in sorted(set(languages)) if language in LEMMA_LANGUAGES})
+        self._words.analyzer = WordAnalyzer(
+            {
+                language: useful_lemmas(language, known)
+                for language in sorted(set(languages))
+                if language in LEMMA_LANGUAGES
+            }
+        )
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def has_evidence(self, text: str, language: str) -> bool:
@@ -62,7 +68,8 @@ class IntentModel:
         chars, char_weights = self._chars.features(tagged)
         words, word_weights = self._words.features(tagged)
         return np.concatenate([chars, words + len(self._chars.vocabulary)]), np.concatenate(
-            [char_weights, word_weights])
+            [char_weights, word_weights]
+        )
 
     def probabilities(self, text: str, language: str) -> tuple[list[str], np.ndarray] | None:
         index, weights = self.row(text, language)
@@ -85,7 +92,7 @@ def _words(tagged: str, lemmas: Mapping[str, str] | None = None) -> list[str]:
     language, text = tagged.split("\t", 1)
     features = word_features(text, language, lemmas)
     plain = [w for w in features if "_" not in w and not w.startswith("~")]
-    return features + [f"{a} {b}" for a, b in zip(plain, plain[1:])]
+    return features + [f"{a} {b}" for a, b in pairwise(plain)]
 
 
 class WordAnalyzer:
@@ -111,7 +118,8 @@ def _fit(matrix: csr_matrix, labels: list[str]) -> tuple[list[str], np.ndarray, 
 def _softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max()
     exp = np.exp(scores)
-    return exp / exp.sum()
+    probabilities: np.ndarray = exp / exp.sum()
+    return probabilities
 
 
 def _temperature(matrix: csr_matrix, labels: list[str]) -> float:

@@ -34,7 +34,7 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
-from nlu_models.linear import CharGrams, Linear, fit_linear, normalise
+from nlu_models.linear import Linear, TfidfFeatures, fit_linear, normalise
 
 _PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -43,9 +43,42 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff]")
 # Chat words every one of our languages uses ("ok ok", "haha", "taxi"): no evidence of any language, though
 # spaCy lists "ok" as a Polish stop word and "haha" as an Italian one.
-NEUTRAL_WORDS = frozenset({"ok", "okay", "okey", "oki", "okk", "kk", "k", "lol", "haha", "hahaha", "hehe", "hihi",
-                           "xd", "xoxo", "taxi", "hotel", "pizza", "email", "mail", "internet", "wifi", "online",
-                           "app", "sms", "hey", "wow", "yay", "ops", "oops", "hm", "hmm", "mmm"})
+NEUTRAL_WORDS = frozenset(
+    {
+        "ok",
+        "okay",
+        "okey",
+        "oki",
+        "okk",
+        "kk",
+        "k",
+        "lol",
+        "haha",
+        "hahaha",
+        "hehe",
+        "hihi",
+        "xd",
+        "xoxo",
+        "taxi",
+        "hotel",
+        "pizza",
+        "email",
+        "mail",
+        "internet",
+        "wifi",
+        "online",
+        "app",
+        "sms",
+        "hey",
+        "wow",
+        "yay",
+        "ops",
+        "oops",
+        "hm",
+        "hmm",
+        "mmm",
+    }
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Letters that, among our 11 languages, only one uses (in lower case).
 _ONLY = {
@@ -77,8 +110,15 @@ class LanguageGuess:
 
 
 class LanguageIdentifier:
-    def __init__(self, languages: tuple[str, ...], default_language: str, *, grams: CharGrams | None = None,
-                 example_languages: list[str] | None = None, examples: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        languages: tuple[str, ...],
+        default_language: str,
+        *,
+        grams: TfidfFeatures | None = None,
+        example_languages: list[str] | None = None,
+        examples: list[str] | None = None,
+    ) -> None:
         """``examples`` (normalised, with their ``example_languages`` and ``grams`` fitted on them) are the
         bot's own training texts: short in-domain words ("hallo", "ciao") that langdetect gets wrong."""
         self.languages = tuple(languages)
@@ -88,7 +128,7 @@ class LanguageIdentifier:
         self._exact: dict[str, set[str]] = {}
         self._words: dict[str, set[str]] = {}  # each word of the bot's examples: the languages that use it
         if examples and example_languages:
-            for text, language in zip(examples, example_languages):
+            for text, language in zip(examples, example_languages, strict=True):
                 self._exact.setdefault(text, set()).add(language)
                 for word in _WORD.findall(text.lower()):
                     self._words.setdefault(word, set()).add(language)
@@ -104,8 +144,10 @@ class LanguageIdentifier:
             self._factory.load_json_profile(profiles)
         self._factory.set_seed(0)
         self._lock = threading.Lock()  # langdetect's factory is shared state
-        self._stopwords = {code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
-                           for code in self.languages}
+        self._stopwords = {
+            code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
+            for code in self.languages
+        }
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -116,14 +158,15 @@ class LanguageIdentifier:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
-    def scores(self, text: str, prior: dict[str, float] | None = None,
-               features: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+    def scores(
+        self, text: str, prior: dict[str, float] | None = None, features: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> dict[str, float]:
         """Probabilities over the bot's languages (they sum to 1)."""
         domain: dict[str, float] = {}
         if self._domain is not None and self._grams is not None:
             index, weights = features if features is not None else self._grams.features(text)
             if index.size:
-                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights)))
+                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights), strict=True))
         exact = self._exact.get(normalise(text), set())
         detected: dict[str, float] = {}
         if len(self.languages) > 1:
@@ -166,8 +209,7 @@ class LanguageIdentifier:
             return True
         if confidence >= LONG_WORD_CONFIDENCE and any(len(w) >= LONG_WORD for w in words):
             return True
-        return bool(words) and all(language in (used := self._words.get(w, set())) and other not in used
-                                   for w in words)
+        return bool(words) and all(language in (used := self._words.get(w, set())) and other not in used for w in words)
 
     def prior(self, hints: LanguageHints) -> dict[str, float] | None:
         known = hints.thread_language if hints.thread_language in self.languages else None
@@ -181,8 +223,9 @@ class LanguageIdentifier:
         rest = (1 - weight) / (len(self.languages) - 1)
         return {code: weight if code == known else rest for code in self.languages}
 
-    def identify(self, text: str, hints: LanguageHints,
-                 features: tuple[np.ndarray, np.ndarray] | None = None) -> LanguageGuess:
+    def identify(
+        self, text: str, hints: LanguageHints, features: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> LanguageGuess:
         sticky = hints.thread_language if hints.thread_language in self.languages else None
         locale = short_locale(hints.channel_locale)
         locale = locale if locale in self.languages else None
@@ -209,14 +252,18 @@ class LanguageIdentifier:
         probabilities = self.scores(text, self.prior(hints), features)
         best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
         confidence = round(probabilities[best], 3)
-        if sticky is not None and best != sticky:
-            if confidence < SWITCH_CONFIDENCE:
-                return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
-        if sticky is None and one_word and locale is not None and best != locale:
-            if not self._unmistakable(lowered, distinct, best, locale, confidence):
-                # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
-                # language: only a word the bot knows in the other language, or its letters, say otherwise
-                return LanguageGuess(fallback, 0.0)
+        if sticky is not None and best != sticky and confidence < SWITCH_CONFIDENCE:
+            return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
+        if (
+            sticky is None
+            and one_word
+            and locale is not None
+            and best != locale
+            and not self._unmistakable(lowered, distinct, best, locale, confidence)
+        ):
+            # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
+            # language: only a word the bot knows in the other language, or its letters, say otherwise
+            return LanguageGuess(fallback, 0.0)
         if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
         return LanguageGuess(best, confidence)

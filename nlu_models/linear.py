@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 import warnings
 from collections import Counter
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -50,7 +50,8 @@ class Linear:
         logits = weights @ self.coef_by_feature[index] + self.intercept
         logits -= logits.max()
         exp = np.exp(logits)
-        return exp / exp.sum()
+        probabilities: np.ndarray = exp / exp.sum()
+        return probabilities
 
 
 def char_grams(text: str, longest: int) -> list[str]:
@@ -59,7 +60,7 @@ def char_grams(text: str, longest: int) -> list[str]:
     for word in normalise(text).split():
         padded = f" {word} "
         for n in range(1, longest + 1):
-            grams += [padded[i:i + n] for i in range(len(padded) - n + 1) if padded[i:i + n].strip()]
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n].strip()]
     return grams
 
 
@@ -77,7 +78,7 @@ class TfidfFeatures:
         for least in dict.fromkeys((min_df, 1)):
             vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=least)
             try:
-                self.matrix: csr_matrix | None = vectorizer.fit_transform(texts)  # training rows; dropped later
+                self.matrix: csr_matrix = vectorizer.fit_transform(texts)  # training rows; a trained model deletes them
             except ValueError:  # "empty vocabulary" / "After pruning, no terms remain"
                 continue
             self.vocabulary: dict[str, int] = vectorizer.vocabulary_
@@ -97,6 +98,6 @@ class TfidfFeatures:
         return index, weights / np.linalg.norm(weights)
 
 
-def CharGrams(texts: Sequence[str]) -> TfidfFeatures:  # noqa: N802 - reads as the feature space it builds
+def CharGrams(texts: Sequence[str]) -> TfidfFeatures:
     """Character 1-4-grams within words: the language model's features."""
     return TfidfFeatures(char_grams_1_4, texts)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any
 
 import spacy
 from spacy.util import load_language_data, registry
@@ -52,10 +54,13 @@ def full_lemmas(language: str) -> Mapping[str, str]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = registry.lookups.get(language)
-                table = load_language_data(data["lemma_lookup"]) if "lemma_lookup" in data else {}
+                loaded = load_language_data(data["lemma_lookup"]) if "lemma_lookup" in data else {}
+                table = loaded if isinstance(loaded, dict) else {}  # spaCy's loader also reads lists; lemmas are maps
                 # a few tables list several lemmas for a form: spaCy's lookup lemmatizer takes the first
-                _LEMMAS[language] = {form: (lemma[0] if lemma else form) if isinstance(lemma, list) else lemma
-                                     for form, lemma in table.items()}
+                _LEMMAS[language] = {
+                    form: (lemma[0] if lemma else form) if isinstance(lemma, list) else lemma
+                    for form, lemma in table.items()
+                }
         return _LEMMAS[language]
 
 
@@ -90,9 +95,12 @@ def word_features(text: str, language: str, lemmas: Mapping[str, str] | None = N
     features = list(words)
     if language in LEMMA_LANGUAGES:
         table = full_lemmas(language) if lemmas is None else lemmas
-        features += [f"~{lemma}" for token in doc if not token.is_punct
-                     and (lemma := table.get(token.text, token.text)) and lemma != token.text]
+        features += [
+            f"~{lemma}"
+            for token in doc
+            if not token.is_punct and (lemma := table.get(token.text, token.text)) and lemma != token.text
+        ]
     features += [folded for folded in (fold(w) for w in words) if folded not in words]
     if language in ("zh", "vi"):  # characters / syllables: pairs are the words
-        features += [f"{a}_{b}" for a, b in zip(words, words[1:])]
+        features += [f"{a}_{b}" for a, b in pairwise(words)]
     return features

@@ -32,7 +32,10 @@ def write_config(root: Path, store_url: str, **server: object) -> Path:
     """A small English/German bot and a config for it on ``store_url``, its NLU model trained and saved."""
     bot = write_bot(root / "bot", BASE_FILES)
     config = {
-        "bot": str(bot), "languages": ["en", "de"], "store": store_url, "log_level": "warning",
+        "bot": str(bot),
+        "languages": ["en", "de"],
+        "store": store_url,
+        "log_level": "warning",
         "server": {"host": "127.0.0.1", "port": 0, "admin_token": ADMIN_TOKEN, **server},
         "linking": {"secret": "cluster-link-secret"},
         "connectors": {"web": {"rate_limit": {"messages": 1_000_000, "per_seconds": 1}}},
@@ -70,13 +73,17 @@ class Cluster:
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[index]}"
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         """Start every worker and wait until each answers /health (blocking: fixtures of any scope use it)."""
         for index, port in enumerate(self.ports):
             with open(self.logs[index], "ab") as log:
                 self.processes[index] = subprocess.Popen(
                     [sys.executable, "-m", "bots.cli", "run", "--config", str(self.config), "--port", str(port)],
-                    cwd=REPO, env=worker_env(self.config.parent / "data"), stdout=log, stderr=subprocess.STDOUT)
+                    cwd=REPO,
+                    env=worker_env(self.config.parent / "data"),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         for index in range(len(self.ports)):
             self.wait_healthy(index)
         return self

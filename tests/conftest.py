@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import textwrap
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -15,7 +15,7 @@ from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import Bot
 from bots.runtime import Runtime, open_runtime
-from tests.servers import Server, free_port, start_postgres, start_redis
+from tests.servers import Server, start_postgres, start_redis
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_BOT = REPO / "flows"
@@ -106,8 +106,13 @@ def make_bot(tmp_path: Path) -> Callable[..., LoadResult]:
     """Write files (merged over BASE_FILES unless base=False) and load them as a bot."""
     counter = iter(range(1000))
 
-    def make(files: dict[str, str] | None = None, *, base: bool = True, actions: list[str] | None = None,
-             languages: tuple[str, ...] = ("en", "de")) -> LoadResult:
+    def make(
+        files: dict[str, str] | None = None,
+        *,
+        base: bool = True,
+        actions: list[str] | None = None,
+        languages: tuple[str, ...] = ("en", "de"),
+    ) -> LoadResult:
         merged = {**(BASE_FILES if base else {}), **(files or {})}
         root = write_bot(tmp_path / f"bot{next(counter)}", merged)
         return load_bot(root, languages=languages, default_language="en", actions=actions)
@@ -127,9 +132,12 @@ def engine_for(make_bot: Callable[..., LoadResult]) -> Callable[..., Engine]:
 
 @pytest.fixture(scope="session")
 def demo_bot() -> Bot:
-    result = load_bot(DEMO_BOT, languages=SUPPORTED_LANGUAGES, default_language="en", actions=["lookup_order",
-                                                                                            "lookup_product",
-                                                                                            "recall_viewed_product"])
+    result = load_bot(
+        DEMO_BOT,
+        languages=SUPPORTED_LANGUAGES,
+        default_language="en",
+        actions=["lookup_order", "lookup_product", "recall_viewed_product"],
+    )
     assert result.bot is not None, "\n".join(map(str, result.problems))
     return result.bot
 
@@ -145,6 +153,7 @@ async def demo_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
 
 
 # ---------------------------------------------------------------------- real PostgreSQL and Redis servers
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Server]:

@@ -22,20 +22,78 @@ from aiohttp.test_utils import TestServer
 
 TAGS = {"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "HUMAN_AGENT", "CUSTOMER_FEEDBACK"}
 ERRORS = {  # bodies as documented (shared/docs/messenger-protocol.md, section 3.4 and E18)
-    613: (400, {"error": {"message": "(#613) Calls to this api have exceeded the rate limit.", "type": "OAuthException",
-                          "code": 613, "fbtrace_id": "C8eF69zBeUS"}}),
-    1200: (500, {"error": {"message": "Temporary send message failure. Please try again later.",
-                           "type": "OAuthException", "code": 1200, "fbtrace_id": "A1"}}),
-    551: (400, {"error": {"message": "(#551) This person isn't available right now.", "type": "OAuthException",
-                          "code": 551, "error_subcode": 1545041, "fbtrace_id": "G3GRmtpZiq6"}}),
-    2018278: (400, {"error": {"message": "(#10) This message is sent outside of allowed window. Learn more about the "
-                                         "new policy here: https://developers.facebook.com/docs/messenger-platform/"
-                                         "policy-overview", "type": "OAuthException", "code": 10,
-                              "error_subcode": 2018278, "fbtrace_id": "B2"}}),
-    190: (401, {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190,
-                          "error_subcode": 1234567, "fbtrace_id": "BLBz/WZt8dN"}}),
-    2018001: (400, {"error": {"message": "(#100) No matching user found", "type": "OAuthException", "code": 100,
-                              "error_subcode": 2018001, "fbtrace_id": "H88xneLGeNw"}}),
+    613: (
+        400,
+        {
+            "error": {
+                "message": "(#613) Calls to this api have exceeded the rate limit.",
+                "type": "OAuthException",
+                "code": 613,
+                "fbtrace_id": "C8eF69zBeUS",
+            }
+        },
+    ),
+    1200: (
+        500,
+        {
+            "error": {
+                "message": "Temporary send message failure. Please try again later.",
+                "type": "OAuthException",
+                "code": 1200,
+                "fbtrace_id": "A1",
+            }
+        },
+    ),
+    551: (
+        400,
+        {
+            "error": {
+                "message": "(#551) This person isn't available right now.",
+                "type": "OAuthException",
+                "code": 551,
+                "error_subcode": 1545041,
+                "fbtrace_id": "G3GRmtpZiq6",
+            }
+        },
+    ),
+    2018278: (
+        400,
+        {
+            "error": {
+                "message": "(#10) This message is sent outside of allowed window. Learn more about the "
+                "new policy here: https://developers.facebook.com/docs/messenger-platform/"
+                "policy-overview",
+                "type": "OAuthException",
+                "code": 10,
+                "error_subcode": 2018278,
+                "fbtrace_id": "B2",
+            }
+        },
+    ),
+    190: (
+        401,
+        {
+            "error": {
+                "message": "Invalid OAuth access token.",
+                "type": "OAuthException",
+                "code": 190,
+                "error_subcode": 1234567,
+                "fbtrace_id": "BLBz/WZt8dN",
+            }
+        },
+    ),
+    2018001: (
+        400,
+        {
+            "error": {
+                "message": "(#100) No matching user found",
+                "type": "OAuthException",
+                "code": 100,
+                "error_subcode": 2018001,
+                "fbtrace_id": "H88xneLGeNw",
+            }
+        },
+    ),
 }
 
 
@@ -69,8 +127,13 @@ class FakeGraph:
 
     def sends(self, recipient: str | None = None) -> list[dict[str, Any]]:
         """Send API bodies (messages and sender actions) in the order they arrived, for one recipient or all."""
-        return [r.body for r in self.requests if r.path.endswith("/messages") and isinstance(r.body, dict)
-                and (recipient is None or recipient in r.body.get("recipient", {}).values())]
+        return [
+            r.body
+            for r in self.requests
+            if r.path.endswith("/messages")
+            and isinstance(r.body, dict)
+            and (recipient is None or recipient in r.body.get("recipient", {}).values())
+        ]
 
     def messages(self, recipient: str | None = None) -> list[dict[str, Any]]:
         return [b for b in self.sends(recipient) if "message" in b]
@@ -103,8 +166,10 @@ class FakeGraph:
         if len(str(message.get("metadata", ""))) > 1000:
             problems.append("metadata over 1000 characters")
         replies = message.get("quick_replies", [])
-        if len(replies) > 13 or any(len(q.get("title", "")) > 20 or len(q.get("payload", "")) > 1000
-                                    or q.get("content_type") != "text" for q in replies):
+        if len(replies) > 13 or any(
+            len(q.get("title", "")) > 20 or len(q.get("payload", "")) > 1000 or q.get("content_type") != "text"
+            for q in replies
+        ):
             problems.append("quick replies over the limits")
         attachment = message.get("attachment")
         if isinstance(attachment, dict) and attachment.get("type") == "template":
@@ -150,8 +215,16 @@ class FakeGraph:
         proof = request.query.get("appsecret_proof")
         expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
         if proof is not None and proof != expected:
-            return web.json_response({"error": {"message": "Invalid appsecret_proof provided in the API argument",
-                                                "type": "GraphMethodException", "code": 100}}, status=400)
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "Invalid appsecret_proof provided in the API argument",
+                        "type": "GraphMethodException",
+                        "code": 100,
+                    }
+                },
+                status=400,
+            )
         return None
 
     # ------------------------------------------------------------------ handlers
@@ -167,13 +240,23 @@ class FakeGraph:
         if (refused := self._auth(request)) is not None:
             return refused
         if not isinstance(body, dict):
-            return web.json_response({"error": {"message": "(#100) Invalid JSON", "type": "OAuthException",
-                                                "code": 100}}, status=400)
+            return web.json_response(
+                {"error": {"message": "(#100) Invalid JSON", "type": "OAuthException", "code": 100}}, status=400
+            )
         problems = self._check_message(body)
         if problems:
             self.violations += problems
-            return web.json_response({"error": {"message": "(#100) " + "; ".join(problems), "type": "OAuthException",
-                                                "code": 100, "fbtrace_id": "V"}}, status=400)
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "(#100) " + "; ".join(problems),
+                        "type": "OAuthException",
+                        "code": 100,
+                        "fbtrace_id": "V",
+                    }
+                },
+                status=400,
+            )
         recipient = body["recipient"].get("id") or body["recipient"].get("user_ref")
         if self.scripted.get(recipient):
             status, error = self.error_bodies[self.scripted[recipient].popleft()]
@@ -189,9 +272,17 @@ class FakeGraph:
             return refused
         psid = request.match_info["psid"]
         if psid not in self.profiles:
-            return web.json_response({"error": {"message": "No profile available for this user.",
-                                                "type": "OAuthException", "code": 100, "error_subcode": 2018218}},
-                                     status=400)
+            return web.json_response(
+                {
+                    "error": {
+                        "message": "No profile available for this user.",
+                        "type": "OAuthException",
+                        "code": 100,
+                        "error_subcode": 2018218,
+                    }
+                },
+                status=400,
+            )
         return web.json_response({"id": psid, **self.profiles[psid]})
 
     def app(self) -> web.Application:
@@ -201,7 +292,7 @@ class FakeGraph:
         app.router.add_get(r"/{version:v\d+\.\d+}/{psid}", self.profile)
         return app
 
-    async def start(self) -> "FakeGraph":
+    async def start(self) -> FakeGraph:
         self.server = TestServer(self.app(), host="127.0.0.1")
         await self.server.start_server()
         return self

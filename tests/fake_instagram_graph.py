@@ -18,8 +18,18 @@ from tests.fake_graph import ERRORS, FakeGraph
 INSTAGRAM_ERRORS = {
     **ERRORS,
     # Quoted from a real response (ComposioHQ/composio issue 3604): Instagram's own subcode for the window.
-    2534022: (403, {"error": {"message": "This message is sent outside of allowed window.", "type": "IGApiException",
-                              "code": 10, "error_subcode": 2534022, "fbtrace_id": "A9C5BFZGYCvRghcFEHTjgpC"}}),
+    2534022: (
+        403,
+        {
+            "error": {
+                "message": "This message is sent outside of allowed window.",
+                "type": "IGApiException",
+                "code": 10,
+                "error_subcode": 2534022,
+                "fbtrace_id": "A9C5BFZGYCvRghcFEHTjgpC",
+            }
+        },
+    ),
 }
 
 
@@ -41,8 +51,9 @@ class FakeInstagramGraph(FakeGraph):
         if isinstance(text, str) and len(text.encode("utf-8")) > 1000:
             problems.append(f"text of {len(text.encode('utf-8'))} bytes (at most 1000)")
         payload = obj(obj(message.get("attachment")).get("payload"))
-        buttons = list(payload.get("buttons", [])) + [b for e in payload.get("elements", []) for b in
-                                                       e.get("buttons", [])]
+        buttons = list(payload.get("buttons", [])) + [
+            b for e in payload.get("elements", []) for b in e.get("buttons", [])
+        ]
         if any(b.get("type") not in ("web_url", "postback") for b in buttons):
             problems.append("Instagram buttons are web_url or postback")
         return problems

@@ -8,8 +8,8 @@ answers with a scripted bot. End-to-end tests go through the real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from bots.linking.buttons import resolve_continue_buttons
 from bots.types import Identity, Inbound, NLUResult, Outbound, StoredEvent, Text, ThreadEvent, TurnOutcome
@@ -35,8 +35,9 @@ class FakeInbox:
         return ids
 
     async def pending(self, *, limit: int = 1000) -> list[tuple[int, str, Identity | None]]:
-        return [(row_id, item.payload, item.person) for row_id, item in self.rows.items()
-                if row_id not in self.finished][:limit]
+        return [
+            (row_id, item.payload, item.person) for row_id, item in self.rows.items() if row_id not in self.finished
+        ][:limit]
 
     async def finish(self, ids: list[int], *, now: float) -> None:
         self.finished.update(ids)
@@ -115,8 +116,9 @@ class FakeThreads:
     def resolve_links(self, thread_id: str, messages: list[Outbound], here: str) -> list[Outbound]:
         return resolve_continue_buttons(messages, lambda to: None if to == here else self.link_urls.get(to))
 
-    async def history(self, thread_id: str, *, after: int | None = None, limit: int = 200,
-                      kinds: tuple[str, ...] = ()) -> History | None:
+    async def history(
+        self, thread_id: str, *, after: int | None = None, limit: int = 200, kinds: tuple[str, ...] = ()
+    ) -> History | None:
         if thread_id not in self.stored:
             return None
         log = [StoredEvent(thread_id, seq, event) for seq, event in enumerate(self.stored[thread_id], start=1)]

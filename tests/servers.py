@@ -81,15 +81,52 @@ def start_postgres() -> Server:
         owner = pwd.getpwnam("postgres")
         os.chown(directory, owner.pw_uid, owner.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*prefix, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *prefix,
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [*prefix, str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
-             "-k", str(directory), "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=128MB"],
-            stdout=out, stderr=subprocess.STDOUT)
+            [
+                *prefix,
+                str(binaries / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(directory),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "shared_buffers=128MB",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(f"postgresql://postgres@127.0.0.1:{port}/postgres", process, directory)
     try:
         _wait_for_port(port, process, "postgres", log)
@@ -107,9 +144,25 @@ def start_redis() -> Server:
     directory = Path(tempfile.mkdtemp(prefix="threadline-redis-"))
     port, log = free_port(), directory / "server.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                    "--appendonly", "no", "--dir", str(directory), "--databases", "64"],
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+                "--databases",
+                "64",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(f"redis://127.0.0.1:{port}/0", process, directory)
     try:
         _wait_for_port(port, process, "redis-server", log)

@@ -15,8 +15,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,7 +25,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bots.config import Config
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
+from tests.servers import free_port
 
 ACTION_BOT = REPO / "tests" / "action_bot"
 
@@ -32,8 +34,13 @@ ACTION_BOT = REPO / "tests" / "action_bot"
 def _start_action_server(port: int, log_path: Path, bot: Path = ACTION_BOT) -> subprocess.Popen[bytes]:
     """``python -m rasa_sdk --actions actions`` in the bot folder, as its docs say to run it; waits for /health."""
     log = log_path.open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                               cwd=bot, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        cwd=bot,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -105,17 +112,23 @@ class Chat:
 
 
 def action_config(tmp_path: Path, mode: str, url: str = "http://127.0.0.1:9/webhook", **actions: Any) -> Config:
-    return Config.model_validate({
-        "bot": ACTION_BOT, "languages": ["en", "de"], "data_dir": tmp_path / "data",
-        "actions": {"mode": mode, "url": url, "timeout_seconds": 2, **actions},
-    })
+    return Config.model_validate(
+        {
+            "bot": ACTION_BOT,
+            "languages": ["en", "de"],
+            "data_dir": tmp_path / "data",
+            "actions": {"mode": mode, "url": url, "timeout_seconds": 2, **actions},
+        }
+    )
 
 
 @pytest.fixture(params=["in_process", "remote"])
 async def chat(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Chat]:
     url = request.getfixturevalue("action_server") if request.param == "remote" else "http://127.0.0.1:9/webhook"
-    async with open_runtime(action_config(tmp_path, request.param, url)) as runtime, \
-            TestClient(TestServer(create_app(runtime))) as client:
+    async with (
+        open_runtime(action_config(tmp_path, request.param, url)) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
         yield Chat(runtime, client)
 
 
@@ -139,8 +152,7 @@ async def test_all_slots_reset(chat: Chat) -> None:
 async def test_followup_with_a_flow_replaces_the_rest_of_the_current_one(chat: Chat) -> None:
     assert await chat.texts("ana", "/follow_flow") == ["The second flow."]
     flows = [(e["flow"], e["status"]) for e in await chat.events("ana", "flow")]
-    assert flows == [("follow_flow", "started"), ("follow_flow", "ended"), ("second", "started"),
-                     ("second", "ended")]
+    assert flows == [("follow_flow", "started"), ("follow_flow", "ended"), ("second", "started"), ("second", "ended")]
 
 
 async def test_followup_with_an_action_runs_it_then_the_flow_goes_on(chat: Chat) -> None:
@@ -182,6 +194,7 @@ async def test_user_utterance_reverted_goes_back_to_the_open_question(chat: Chat
 
 async def test_reminder_fires_later_and_reaches_the_thread(chat: Chat) -> None:
     assert await chat.texts("ana", "/remind", **{"in": 0.5}) == ["I'll remind you in 0.5s."]
+
     async def fired() -> bool:
         return any(e.get("text") == "Reminder stretch!" for e in await chat.events("ana", "bot"))
 
@@ -204,18 +217,22 @@ async def test_reminder_killed_by_a_user_message_and_cancelled_by_name(chat: Cha
     await chat.say("bo", "/cancel_reminder")
     assert (await chat.state("bo"))["reminders"] == []
     assert [(e["status"], e.get("reason")) for e in await chat.events("ana", "reminder")] == [
-        ("scheduled", None), ("cancelled", "user_message")]
+        ("scheduled", None),
+        ("cancelled", "user_message"),
+    ]
     await asyncio.sleep(1.5)  # r2 was due after 1 s: it must not fire
     assert "Reminder killable!" not in [e.get("text") for e in await chat.events("ana", "bot")]
 
 
 async def test_bot_uttered_event_is_said(chat: Chat) -> None:
     assert await chat.say("ana", "/bot_uttered") == [
-        {"recipient_id": "ana", "text": "From an event", "buttons": [{"title": "Again", "payload": "/bot_uttered"}]}]
+        {"recipient_id": "ana", "text": "From an event", "buttons": [{"title": "Again", "payload": "/bot_uttered"}]}
+    ]
 
 
-async def test_unsupported_events_are_reported_and_the_rest_applies(chat: Chat, caplog: pytest.LogCaptureFixture,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unsupported_events_are_reported_and_the_rest_applies(
+    chat: Chat, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bots.actions import translate
 
     monkeypatch.setattr(translate, "_REPORTED", set())  # what earlier tests in this process reported
@@ -248,16 +265,38 @@ async def test_a_form_validation_action_checks_each_answer(chat: Chat) -> None:
 async def test_dispatcher_messages_render_on_the_rest_channel(chat: Chat) -> None:
     assert await chat.say("ana", "/utter_all") == [
         {"recipient_id": "ana", "text": "Plain text"},
-        {"recipient_id": "ana", "text": "Pick one", "buttons": [
-            {"title": "Yes", "payload": "/affirm"}, {"title": "Site", "type": "web_url", "url": "https://shop.example/"}]},
+        {
+            "recipient_id": "ana",
+            "text": "Pick one",
+            "buttons": [
+                {"title": "Yes", "payload": "/affirm"},
+                {"title": "Site", "type": "web_url", "url": "https://shop.example/"},
+            ],
+        },
         {"recipient_id": "ana", "image": "https://shop.example/shoe.png"},
         {"recipient_id": "ana", "attachment": {"type": "video", "payload": {"src": "https://shop.example/run.mp4"}}},
-        {"recipient_id": "ana", "attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [
-            {"title": "Trail Runner 2", "subtitle": "€129", "image_url": "https://shop.example/tr2.png", "buttons": [
-                {"title": "View", "type": "web_url", "url": "https://shop.example/tr2"},
-                {"title": "Buy", "payload": "/buy"}]},
-            {"title": "City Glide", "subtitle": "€99"}]}}},
-        {"recipient_id": "ana", "text": "Sizes?", "buttons": [{"title": "42", "payload": "/size{\"size\": 42}"}]},
+        {
+            "recipient_id": "ana",
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "generic",
+                    "elements": [
+                        {
+                            "title": "Trail Runner 2",
+                            "subtitle": "€129",
+                            "image_url": "https://shop.example/tr2.png",
+                            "buttons": [
+                                {"title": "View", "type": "web_url", "url": "https://shop.example/tr2"},
+                                {"title": "Buy", "payload": "/buy"},
+                            ],
+                        },
+                        {"title": "City Glide", "subtitle": "€99"},
+                    ],
+                },
+            },
+        },
+        {"recipient_id": "ana", "text": "Sizes?", "buttons": [{"title": "42", "payload": '/size{"size": 42}'}]},
         {"recipient_id": "ana", "custom": {"kind": "rating", "scale": 5}},
         {"recipient_id": "ana", "text": "Hi Ana, in English."},
     ]
@@ -274,8 +313,14 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
     seen = reply["custom"]
     thread_id = await chat.thread("ana")
     assert seen["sender_id"] == thread_id
-    assert seen["slots"] == {"color": "red", "count": 3, "note": None, "counter": None, "language": "en",
-                             "requested_slot": None}
+    assert seen["slots"] == {
+        "color": "red",
+        "count": 3,
+        "note": None,
+        "counter": None,
+        "language": "en",
+        "requested_slot": None,
+    }
     [_, user] = await chat.events("ana", "user")
     latest = seen["latest_message"]
     assert latest["text"] == "show me the tracker"
@@ -315,7 +360,8 @@ async def test_a_slow_action_times_out_into_the_error_path(chat: Chat) -> None:
 
 
 async def test_an_exception_in_an_action_gets_a_polite_message_and_loses_nothing(
-        chat: Chat, caplog: pytest.LogCaptureFixture) -> None:
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
     replies = await chat.texts("ana", "/crash")
     assert replies == ["Sorry, something went wrong on our side. Please try again in a moment."]
     [action] = await chat.events("ana", "action")
@@ -325,7 +371,9 @@ async def test_an_exception_in_an_action_gets_a_polite_message_and_loses_nothing
 
 
 async def test_a_rejected_action_fails_cleanly(chat: Chat) -> None:
-    assert await chat.texts("ana", "/reject") == ["Sorry, something went wrong on our side. Please try again in a moment."]
+    assert await chat.texts("ana", "/reject") == [
+        "Sorry, something went wrong on our side. Please try again in a moment."
+    ]
     [action] = await chat.events("ana", "action")
     assert action["ok"] is False and "not now" in action["error"]
 
@@ -342,7 +390,7 @@ async def test_a_sync_action_does_not_block_other_conversations(chat: Chat) -> N
 
 async def test_many_threads_calling_actions_keep_per_thread_order(chat: Chat) -> None:
     senders = [f"user-{i}" for i in range(12)]
-    messages = [f"/count{{\"note\": \"{n}\"}}" for n in range(8)]
+    messages = [f'/count{{"note": "{n}"}}' for n in range(8)]
 
     async def one(sender: str) -> None:
         await asyncio.gather(*(chat.say(sender, m) for m in messages))
@@ -358,11 +406,14 @@ async def test_many_threads_calling_actions_keep_per_thread_order(chat: Chat) ->
 
 async def test_an_action_server_that_is_down(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/webhook"
-    async with open_runtime(action_config(tmp_path, "remote", url)) as runtime, \
-            TestClient(TestServer(create_app(runtime))) as client:
+    async with (
+        open_runtime(action_config(tmp_path, "remote", url)) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
         chat = Chat(runtime, client)
         assert await chat.texts("ana", "/set_slots") == [
-            "Sorry, something went wrong on our side. Please try again in a moment."]
+            "Sorry, something went wrong on our side. Please try again in a moment."
+        ]
         [action] = await chat.events("ana", "action")
         assert action["ok"] is False and "is not reachable" in action["error"] and url[:-8] in action["error"]
         assert await chat.texts("ana", "hello") == ["Hello!"]
@@ -377,8 +428,9 @@ async def messenger_chat(tmp_path: Path) -> AsyncIterator[tuple[Chat, Any]]:
     from tests.test_messenger import messenger_config
 
     graph = await FakeGraph().start()
-    config = action_config(tmp_path, "in_process").model_copy(update={"connectors": Config.model_validate({
-        "connectors": {"messenger": messenger_config(graph)}}).connectors})
+    config = action_config(tmp_path, "in_process").model_copy(
+        update={"connectors": Config.model_validate({"connectors": {"messenger": messenger_config(graph)}}).connectors}
+    )
     try:
         async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
             yield Chat(runtime, client), graph
@@ -456,14 +508,16 @@ def _bot_calling_a_missing_action(tmp_path: Path) -> Path:
 
     bot = tmp_path / "bot"
     shutil.copytree(ACTION_BOT, bot, ignore=shutil.ignore_patterns("__pycache__"))
-    (bot / "extra.yml").write_text("flows:\n  extra:\n    trigger: {payloads: [/extra]}\n    steps:\n"
-                                   "      - action: set_slot\n")
+    (bot / "extra.yml").write_text(
+        "flows:\n  extra:\n    trigger: {payloads: [/extra]}\n    steps:\n      - action: set_slot\n"
+    )
     return bot
 
 
 @pytest.mark.parametrize("mode", ["in_process", "remote"])
-def test_actions_command_lists_the_actions_and_their_flows(mode: str, tmp_path: Path, request: pytest.FixtureRequest
-                                                           ) -> None:
+def test_actions_command_lists_the_actions_and_their_flows(
+    mode: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from tests.test_cli import threadline
 
     url = request.getfixturevalue("action_server") if mode == "remote" else "http://127.0.0.1:9/webhook"
@@ -477,8 +531,9 @@ def test_actions_command_lists_the_actions_and_their_flows(mode: str, tmp_path: 
 
 
 @pytest.mark.parametrize("mode", ["in_process", "remote"])
-def test_validate_reports_a_flow_calling_an_action_that_is_missing(mode: str, tmp_path: Path,
-                                                                   request: pytest.FixtureRequest) -> None:
+def test_validate_reports_a_flow_calling_an_action_that_is_missing(
+    mode: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from tests.test_cli import threadline
 
     url = request.getfixturevalue("action_server") if mode == "remote" else "http://127.0.0.1:9/webhook"
@@ -527,25 +582,32 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
         async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
             chat = Chat(runtime, client)
             replies = await chat.texts("ana", "where is my order ST-123456")
-            assert replies == ["Good news! Your order ST-123456 (Trail Runner 2, EU 42) has shipped and should "
-                               "arrive by 2026-12-02."]
+            assert replies == [
+                "Good news! Your order ST-123456 (Trail Runner 2, EU 42) has shipped and should arrive by 2026-12-02."
+            ]
             [lookup] = await chat.events("ana", "action")
             assert lookup == {"kind": "action", "name": "lookup_order", "ok": True, "error": None}
             slots = {e["name"]: e["value"] for e in await chat.events("ana", "slot")}
             assert slots["order_found"] is True and slots["order_item"] == "Trail Runner 2, EU 42"
 
             for sku in ("CG1", "TR2"):
-                response = await client.post("/webhooks/rest/webhook", json={
-                    "sender": "bo", "event": {"name": "product_viewed", "data": {"sku": sku}}})
+                response = await client.post(
+                    "/webhooks/rest/webhook",
+                    json={"sender": "bo", "event": {"name": "product_viewed", "data": {"sku": sku}}},
+                )
                 assert response.status == 200
-            response = await client.post("/webhooks/rest/webhook", json={
-                "sender": "bo", "event": {"name": "conversation_start"}})
+            response = await client.post(
+                "/webhooks/rest/webhook", json={"sender": "bo", "event": {"name": "conversation_start"}}
+            )
             [welcome] = await response.json()
-            assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant 👟 Looking at the Trail Runner 2 (€129)?")
+            assert welcome["text"].startswith(
+                "Hi! I'm Stride's shopping assistant 👟 Looking at the Trail Runner 2 (€129)?"
+            )
             assert welcome["buttons"][1] == {"title": "Buy", "payload": '/buy{"sku": "TR2"}'}
 
-            response = await client.post("/webhooks/rest/webhook", json={
-                "sender": "cy", "event": {"name": "conversation_start"}})
+            response = await client.post(
+                "/webhooks/rest/webhook", json={"sender": "cy", "event": {"name": "conversation_start"}}
+            )
             [welcome] = await response.json()
             assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant")
     finally:
@@ -558,8 +620,9 @@ async def test_a_reminder_reaches_the_open_website_widget(tmp_path: Path, signed
     from tests.test_routing import SECRET, signed
     from tests.test_web_protocol import open_tab
 
-    config = action_config(tmp_path, "in_process").model_copy(update={"connectors": Config.model_validate(
-        {"connectors": {"web": {"identity_secret": SECRET}}}).connectors})
+    config = action_config(tmp_path, "in_process").model_copy(
+        update={"connectors": Config.model_validate({"connectors": {"web": {"identity_secret": SECRET}}}).connectors}
+    )
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         hello = {"customer": signed("cust-42")} if signed_in else {}
         tab, _ = await open_tab(client, "visitor0000000000042", **hello)
@@ -580,13 +643,20 @@ async def test_a_reminder_due_while_the_server_was_down_fires_after_the_restart(
     await asyncio.sleep(1.3)  # due while nothing runs
     restarted_at = time.time()
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+
         async def fired() -> bool:
-            return any(e.event.data.get("text") == "Reminder stretch!"
-                       for e in await runtime.store.events(thread_id) if e.event.kind == "bot")
+            return any(
+                e.event.data.get("text") == "Reminder stretch!"
+                for e in await runtime.store.events(thread_id)
+                if e.event.kind == "bot"
+            )
 
         await _wait_for(fired)
-        [firing] = [e.event for e in await runtime.store.events(thread_id)
-                    if e.event.kind == "reminder" and e.event.data["status"] == "fired"]
+        [firing] = [
+            e.event
+            for e in await runtime.store.events(thread_id)
+            if e.event.kind == "reminder" and e.event.data["status"] == "fired"
+        ]
         assert firing.timestamp >= restarted_at  # fired by the restarted server, not before it stopped
         snapshot = await runtime.store.load(thread_id)
         assert snapshot is not None and snapshot.state["reminders"] == []
@@ -597,7 +667,8 @@ async def test_a_reminder_due_while_the_server_was_down_fires_after_the_restart(
 
 async def test_an_action_loop_is_stopped_with_one_apology(chat: Chat) -> None:
     assert await chat.texts("ana", "/follow_self") == [
-        "Sorry, something went wrong on our side. Please try again in a moment."]
+        "Sorry, something went wrong on our side. Please try again in a moment."
+    ]
     assert len(await chat.events("ana", "action")) == 20
     [error] = [e["error"] for e in await chat.events("ana", "error")]
     assert error.startswith("more than 20 actions in one turn")
@@ -621,7 +692,8 @@ async def test_one_bad_event_spares_the_others(chat: Chat) -> None:
 
 async def test_a_value_json_cannot_carry_fails_the_action_the_same_way_in_both_modes(chat: Chat) -> None:
     assert await chat.texts("ana", "/not_json") == [
-        "Sorry, something went wrong on our side. Please try again in a moment."]
+        "Sorry, something went wrong on our side. Please try again in a moment."
+    ]
     [action] = await chat.events("ana", "action")
     assert action["ok"] is False and (await chat.state("ana"))["slots"]["color"] is None
 
@@ -654,8 +726,10 @@ async def test_a_reminders_flow_sees_the_reminder_as_the_latest_message(chat: Ch
 async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_path: Path) -> None:
     from bots.reminders import ReminderScheduler
 
-    async with open_runtime(action_config(tmp_path, "in_process")) as runtime, \
-            TestClient(TestServer(create_app(runtime))) as client:
+    async with (
+        open_runtime(action_config(tmp_path, "in_process")) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
         chat = Chat(runtime, client)
         await chat.say("ana", "/remind", **{"in": 3600})
         await chat.say("bo", "/remind", **{"in": 3600})
@@ -669,8 +743,9 @@ async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_pat
             if broken:
                 del reminder["intent"]  # a state no current code writes (an older version's, say)
             state["reminders"], state["wake_at"] = [reminder], reminder["due"]
-            await store.commit(thread_id, state, [], expected_version=snapshot.version, now=time.time(),
-                               wake_at=state["wake_at"])
+            await store.commit(
+                thread_id, state, [], expected_version=snapshot.version, now=time.time(), wake_at=state["wake_at"]
+            )
         scheduler = ReminderScheduler(runtime.threads)
         assert await scheduler.fire_due() == 1  # bo's fired although ana's failed
         [dropped] = [e for e in await chat.events("ana", "reminder") if e["status"] == "dropped"]
@@ -681,7 +756,8 @@ async def test_a_failing_reminder_is_dropped_and_does_not_hold_up_others(tmp_pat
 
 
 async def test_a_reminder_into_a_tagged_flow_goes_out_with_the_tag_after_the_window(
-        messenger_chat: tuple[Chat, Any]) -> None:
+    messenger_chat: tuple[Chat, Any],
+) -> None:
     from bots.server.admin import CHANNELS
     from tests.test_messenger import deliver, envelope, text_event
 
@@ -702,8 +778,10 @@ async def test_a_reminder_into_a_tagged_flow_goes_out_with_the_tag_after_the_win
 async def test_form_validation_works_once_a_server_down_at_start_comes_up(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhook"
-    async with open_runtime(action_config(tmp_path, "remote", url)) as runtime, \
-            TestClient(TestServer(create_app(runtime))) as client:
+    async with (
+        open_runtime(action_config(tmp_path, "remote", url)) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
         chat = Chat(runtime, client)
         process = await asyncio.to_thread(_start_action_server, port, tmp_path / "late.log")
         try:

@@ -11,10 +11,18 @@ from pathlib import Path
 from tests.conftest import BASE_FILES, DEMO_BOT, REPO, write_bot
 
 
-def threadline(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-               cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bots.cli", *args], cwd=cwd, input=stdin, text=True,
-                          capture_output=True, timeout=120, env={**os.environ, **(env or {})})
+def threadline(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bots.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_version() -> None:
@@ -29,21 +37,32 @@ def test_validate_demo_bot() -> None:
 
 
 def test_validate_broken_bot_lists_every_problem_and_fails(tmp_path: Path) -> None:
-    bot = write_bot(tmp_path / "broken", {**BASE_FILES, "bad.yml": """
+    bot = write_bot(
+        tmp_path / "broken",
+        {
+            **BASE_FILES,
+            "bad.yml": """
         flows:
           bad:
             steps:
               - say: missing_text
               - goto: nowhere
               - say: hello
-    """, "worse.yml": "flows: [unclosed\n"})
+    """,
+            "worse.yml": "flows: [unclosed\n",
+        },
+    )
     result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert "broken/bad.yml:4:14: error FLOW-E001: flow 'bad': unknown text 'missing_text' (define it under " \
-           "responses:)" in lines
-    assert "broken/bad.yml:6:9: error FLOW-E007: flow 'bad': this step can never run (it follows a goto, end or " \
-           "handoff)" in lines
+    assert (
+        "broken/bad.yml:4:14: error FLOW-E001: flow 'bad': unknown text 'missing_text' (define it under "
+        "responses:)" in lines
+    )
+    assert (
+        "broken/bad.yml:6:9: error FLOW-E007: flow 'bad': this step can never run (it follows a goto, end or "
+        "handoff)" in lines
+    )
     assert any(line.startswith("broken/worse.yml:2:1: error BOT-E001: invalid YAML") for line in lines), lines
     assert lines[-1].startswith("broken: 4 errors")
     assert "Traceback" not in result.stderr
@@ -56,12 +75,17 @@ def test_validate_missing_folder(tmp_path: Path) -> None:
 
 
 def test_validate_reports_a_flow_calling_an_unknown_action(tmp_path: Path) -> None:
-    bot = write_bot(tmp_path / "b", {**BASE_FILES, "act.yml": """
+    bot = write_bot(
+        tmp_path / "b",
+        {
+            **BASE_FILES,
+            "act.yml": """
         flows:
           act:
             steps:
               - action: lookup_ordr
-    """, "actions.py": """
+    """,
+            "actions.py": """
         from rasa_sdk import Action
 
         class LookupOrder(Action):
@@ -70,7 +94,9 @@ def test_validate_reports_a_flow_calling_an_unknown_action(tmp_path: Path) -> No
 
             async def run(self, dispatcher, tracker, domain):
                 return []
-    """})
+    """,
+        },
+    )
     result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
     assert result.returncode == 1
     assert "unknown action 'lookup_ordr' (available: lookup_order)" in result.stderr
@@ -95,13 +121,15 @@ def test_a_continue_button_must_name_a_channel_of_the_registry(tmp_path: Path) -
 
 def test_bad_config_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text(textwrap.dedent(f"""
+    config.write_text(
+        textwrap.dedent(f"""
         bot: {DEMO_BOT}
         server:
           port: eighty
           colour: red
         store: ${{NO_SUCH_VARIABLE_HERE}}
-    """))
+    """)
+    )
     result = threadline("run", "--config", str(config))
     assert result.returncode == 2
     assert "store: environment variable NO_SUCH_VARIABLE_HERE is not set" in result.stderr
@@ -118,9 +146,13 @@ def test_bad_config_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
 def test_shell_numbers_buttons_and_presses_them(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"bot: {DEMO_BOT}\n")
-    result = threadline("shell", "--config", str(config), stdin="1\nST-123456\n:event product_viewed {\"sku\": \"TR2\"}\n"
-                        ":event product_viewed {\"sku\": \"TR2\"}\n:quit\n",
-                        env={"THREADLINE_DATA_DIR": str(tmp_path / "data")})
+    result = threadline(
+        "shell",
+        "--config",
+        str(config),
+        stdin='1\nST-123456\n:event product_viewed {"sku": "TR2"}\n:event product_viewed {"sku": "TR2"}\n:quit\n',
+        env={"THREADLINE_DATA_DIR": str(tmp_path / "data")},
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "bot: Hi! I'm Stride's shopping assistant" in out
@@ -146,24 +178,31 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
 def test_store_setup_mistakes_are_clear_errors(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "afile"
     not_a_dir.write_text("x")
-    result = threadline("shell", "--config", str(REPO / "config.yaml"), stdin=":quit\n",
-                        env={"THREADLINE_DATA_DIR": str(not_a_dir)})
+    result = threadline(
+        "shell", "--config", str(REPO / "config.yaml"), stdin=":quit\n", env={"THREADLINE_DATA_DIR": str(not_a_dir)}
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"threadline: store {not_a_dir}/threadline.db: cannot open it:" in result.stderr
     garbage = tmp_path / "data"
     garbage.mkdir()
     (garbage / "threadline.db").write_bytes(b"this is not a database" * 100)
-    result = threadline("shell", "--config", str(REPO / "config.yaml"), stdin=":quit\n",
-                        env={"THREADLINE_DATA_DIR": str(garbage)})
+    result = threadline(
+        "shell", "--config", str(REPO / "config.yaml"), stdin=":quit\n", env={"THREADLINE_DATA_DIR": str(garbage)}
+    )
     assert result.returncode == 2 and "file is not a database" in result.stderr and "Traceback" not in result.stderr
     result = threadline("run", "--port", "99999")
     assert result.returncode == 2 and "99999 is not a port number (0-65535)" in result.stderr
 
 
 def test_shell_refuses_invalid_text_and_says_why_nothing_came(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bots.cli", "shell"], cwd=REPO, input=b"\xff\xfe\n:event nothing\n:quit\n",
-                            capture_output=True, timeout=120,
-                            env={**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")})
+    result = subprocess.run(
+        [sys.executable, "-m", "bots.cli", "shell"],
+        cwd=REPO,
+        input=b"\xff\xfe\n:event nothing\n:quit\n",
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")},
+    )
     out = result.stdout.decode()
     assert result.returncode == 0, result.stderr.decode()
     assert "(that was not valid UTF-8 text; nothing was sent)" in out
@@ -171,7 +210,11 @@ def test_shell_refuses_invalid_text_and_says_why_nothing_came(tmp_path: Path) ->
 
 
 def test_validate_warns_about_messenger_limits(tmp_path: Path) -> None:
-    bot = write_bot(tmp_path / "wide", {**BASE_FILES, "wide.yml": """
+    bot = write_bot(
+        tmp_path / "wide",
+        {
+            **BASE_FILES,
+            "wide.yml": """
         flows:
           wide:
             steps:
@@ -181,7 +224,9 @@ def test_validate_warns_about_messenger_limits(tmp_path: Path) -> None:
                   - {title: {en: "Two"}, payload: /2}
                   - {title: {en: "Three"}, payload: /3}
                   - {title: {en: "A title that is far too long"}, payload: /4}
-    """})
+    """,
+        },
+    )
     result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
     assert result.returncode == 0  # warnings only: at run time it degrades
     assert "wide/wide.yml:4:9: warning MSG-W001: flow 'wide': 4 buttons; Messenger shows 3 per message" in result.stdout

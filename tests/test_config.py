@@ -31,8 +31,13 @@ def test_environment_variables_and_defaults(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("THREADLINE_DATA_DIR", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("MY_PORT", "9090")
     monkeypatch.setenv("MY_SECRET", "t0ken")
-    config = load_config(write(tmp_path, "server:\n  port: ${MY_PORT}\n  admin_token: ${MY_SECRET}\n"
-                                         "  public_url: ${PUBLIC:-https://shop.example/}\n"))
+    config = load_config(
+        write(
+            tmp_path,
+            "server:\n  port: ${MY_PORT}\n  admin_token: ${MY_SECRET}\n"
+            "  public_url: ${PUBLIC:-https://shop.example/}\n",
+        )
+    )
     assert config.server.port == 9090 and config.server.admin_token == "t0ken"
     assert config.public_url == "https://shop.example"
     assert config.data_dir == tmp_path / "elsewhere"

@@ -28,17 +28,24 @@ def interpreter(demo_bot: Bot) -> CharNgramInterpreter:
 
 def evaluate(interpreter: CharNgramInterpreter, with_thread_language: bool) -> Report:
     examples = read_examples(HELDOUT)
-    predictions = [predict(interpreter.parse_sync, e.text,
-                           LanguageHints(thread_language=e.language if with_thread_language else None))
-                   for e in examples]
+    predictions = [
+        predict(
+            interpreter.parse_sync, e.text, LanguageHints(thread_language=e.language if with_thread_language else None)
+        )
+        for e in examples
+    ]
     return report_predictions(examples, predictions, interpreter.threshold)
 
 
 def test_the_heldout_messages_are_not_training_examples(demo_bot: Bot) -> None:
     examples = read_examples(HELDOUT)
     assert len(examples) == 924
-    trained = {(language, text.lower()) for language, per in demo_bot.examples.items()
-               for texts in per.values() for text in texts}
+    trained = {
+        (language, text.lower())
+        for language, per in demo_bot.examples.items()
+        for texts in per.values()
+        for text in texts
+    }
     assert not [e.text for e in examples if (e.language, e.text.lower()) in trained]
     assert {e.intent for e in examples} <= set(demo_bot.intents)
 

@@ -10,8 +10,9 @@ from tests.conftest import REPO
 
 
 def test_the_docs_example_bot_validates_and_talks() -> None:
-    result = load_bot(REPO / "docs" / "example-bot", languages=("en", "de"), default_language="en",
-                      actions=["lookup_order"])
+    result = load_bot(
+        REPO / "docs" / "example-bot", languages=("en", "de"), default_language="en", actions=["lookup_order"]
+    )
     assert result.errors == [], "\n".join(map(str, result.errors))
     bot = result.bot
     assert bot is not None and bot.name == "Shoebot"
@@ -19,9 +20,12 @@ def test_the_docs_example_bot_validates_and_talks() -> None:
     interpreter = CharNgramInterpreter.for_bot(bot)
     state = engine.new_state()
     text = "which size should i take?"
-    turn = engine.handle(state, Inbound(Identity("t", "u"), "message", text=text),
-                         interpreter.parse_sync(text, __import__("nlu_models.base", fromlist=["LanguageHints"])
-                                                .LanguageHints()), 1.0)
+    turn = engine.handle(
+        state,
+        Inbound(Identity("t", "u"), "message", text=text),
+        interpreter.parse_sync(text, __import__("nlu_models.base", fromlist=["LanguageHints"]).LanguageHints()),
+        1.0,
+    )
     assert turn.outbound[0].text == "Which EU size do you usually wear?"  # type: ignore[union-attr]
     documented = (REPO / "docs" / "flows.md").read_text()
     for name in ("bot.yml", "texts/en.yml", "texts/de.yml", "nlu/en.yml", "actions.py"):

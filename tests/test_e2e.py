@@ -7,14 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import DEMO_BOT, REPO, free_port
-
+from tests.conftest import DEMO_BOT, REPO
+from tests.servers import free_port
 
 
 class Server:
@@ -31,7 +32,11 @@ class Server:
         env = {**os.environ, "THREADLINE_DATA_DIR": str(self.data_dir), "THREADLINE_ADMIN_TOKEN": "e2e-token"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bots.cli", "run", "--config", str(self.config), "--port", str(self.port)],
-            cwd=REPO, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+            cwd=REPO,
+            env=env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
         async with aiohttp.ClientSession() as session:
             for _ in range(600):
                 if self.process.poll() is not None:
@@ -54,8 +59,9 @@ class Server:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     config = tmp_path / "config.yaml"
-    config.write_text(f"bot: {DEMO_BOT}\nstore: sqlite:///e2e.db\n"
-                      "server:\n  admin_token: ${THREADLINE_ADMIN_TOKEN}\n")
+    config.write_text(
+        f"bot: {DEMO_BOT}\nstore: sqlite:///e2e.db\nserver:\n  admin_token: ${{THREADLINE_ADMIN_TOKEN}}\n"
+    )
     server = Server(config, tmp_path / "data", tmp_path / "server.log")
     yield server
     if server.process is not None and server.process.poll() is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -14,8 +14,13 @@ from bots.types import Button, Carousel, Identity, Inbound, Media, NLUResult, Qu
 WHO = Identity("test", "u1")
 
 
-def nlu(text: str, intent: str | None = None, confidence: float = 0.9, language: str = "en",
-        language_confidence: float = 0.9) -> NLUResult:
+def nlu(
+    text: str,
+    intent: str | None = None,
+    confidence: float = 0.9,
+    language: str = "en",
+    language_confidence: float = 0.9,
+) -> NLUResult:
     return NLUResult(text, language, language_confidence, intent, confidence if intent else 0.0)
 
 
@@ -33,26 +38,30 @@ class Chat:
     def finish(self, turn: Turn) -> list:
         while turn.action is not None:
             self.actions_called.append(turn.action.name)
-            turn = self.engine.resume(turn, self.action_results.get(turn.action.name, ActionOutcome()), "test",
-                                      self.now)
+            turn = self.engine.resume(
+                turn, self.action_results.get(turn.action.name, ActionOutcome()), "test", self.now
+            )
         self.state = turn.state
         self.events.extend(turn.events)
         return turn.outbound
 
     def say(self, text: str, intent: str | None = None, **kwargs: object) -> list:
         self.now += 1
-        return self.finish(self.engine.handle(self.state, Inbound(WHO, "message", text=text),
-                                              nlu(text, intent, **kwargs), self.now))  # type: ignore[arg-type]
+        return self.finish(
+            self.engine.handle(self.state, Inbound(WHO, "message", text=text), nlu(text, intent, **kwargs), self.now)
+        )  # type: ignore[arg-type]
 
     def event(self, event_name: str, **data: object) -> list:
         self.now += 1
-        return self.finish(self.engine.handle(self.state, Inbound(WHO, "event", event=event_name, data=dict(data)), None,
-                                              self.now))
+        return self.finish(
+            self.engine.handle(self.state, Inbound(WHO, "event", event=event_name, data=dict(data)), None, self.now)
+        )
 
 
 def texts(messages: list) -> list[str]:
-    return [m.text if isinstance(m, Text) else m.caption if isinstance(m, Media) else type(m).__name__
-            for m in messages]
+    return [
+        m.text if isinstance(m, Text) else m.caption if isinstance(m, Media) else type(m).__name__ for m in messages
+    ]
 
 
 def test_say_in_thread_language_falls_back_to_default(engine_for: Callable[..., Engine]) -> None:
@@ -116,7 +125,9 @@ def test_valid_answer_wins_over_an_intent(engine_for: Callable[..., Engine]) -> 
 
 
 def test_non_interruptible_flow_keeps_asking(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"strict.yml": """
+    engine = engine_for(
+        {
+            "strict.yml": """
         flows:
           strict:
             trigger: {payloads: [/strict]}
@@ -126,7 +137,9 @@ def test_non_interruptible_flow_keeps_asking(engine_for: Callable[..., Engine]) 
                 prompt: ask_size
                 invalid: bad_size
               - say: size_ok
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     chat.say("/strict")
     assert texts(chat.say("hello", "greet")) == ["That is not a size.", "Which size?"]
@@ -147,10 +160,13 @@ def test_cancel_keyword_must_be_the_whole_message(engine_for: Callable[..., Engi
 
 
 def test_fallback_and_streak(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"settings.yml": """
+    engine = engine_for(
+        {
+            "settings.yml": """
         settings:
           fallback_flow: fallback
-        """, "flows.yml": """
+        """,
+            "flows.yml": """
         flows:
           greet:
             trigger: {intents: [greet]}
@@ -160,7 +176,9 @@ def test_fallback_and_streak(engine_for: Callable[..., Engine]) -> None:
               - if: "fallback_streak >= 2"
                 then: [{say: human}]
                 else: [{say: fallback}]
-    """})
+    """,
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.say("blah")) == ["Sorry?"]
     assert texts(chat.say("blah")) == ["A person will answer."]
@@ -174,7 +192,9 @@ def test_low_confidence_intent_goes_to_fallback(engine_for: Callable[..., Engine
 
 
 def test_buttons_quick_replies_media_carousel_typing(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"rich.yml": """
+    engine = engine_for(
+        {
+            "rich.yml": """
         flows:
           rich:
             trigger: {payloads: [/rich]}
@@ -198,16 +218,25 @@ def test_buttons_quick_replies_media_carousel_typing(engine_for: Callable[..., E
                     image: "https://x.example/a.png"
                     buttons: [{title: {en: "Buy"}, payload: '/buy{"sku": "A"}'}]
                   - title: {en: "B"}
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     chat.state.slots["size"] = 42
     out = chat.say("/rich")
     assert out[0] == Typing(0.5)
-    assert out[1] == Text("Hello!", (Button("Site", "url", "https://shop.example/p/42"),
-                                     Button("Call", "phone", "+4930123"), Button("Yes", "postback", "/greet")),
-                          (QuickReply("Size", "/size"),))
-    assert out[2] == Media("video", "https://shop.example/v.mp4", "Watch",
-                           (Button("Shop", "url", "https://shop.example/sale"),))
+    assert out[1] == Text(
+        "Hello!",
+        (
+            Button("Site", "url", "https://shop.example/p/42"),
+            Button("Call", "phone", "+4930123"),
+            Button("Yes", "postback", "/greet"),
+        ),
+        (QuickReply("Size", "/size"),),
+    )
+    assert out[2] == Media(
+        "video", "https://shop.example/v.mp4", "Watch", (Button("Shop", "url", "https://shop.example/sale"),)
+    )
     assert out[3] == Media("gif", "https://x.example/a.gif")
     assert out[4] == Media("image", "https://x.example/a.png")
     assert isinstance(out[5], Carousel)
@@ -216,7 +245,9 @@ def test_buttons_quick_replies_media_carousel_typing(engine_for: Callable[..., E
 
 
 def test_set_goto_and_conditions(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"logic.yml": """
+    engine = engine_for(
+        {
+            "logic.yml": """
         flows:
           logic:
             trigger: {payloads: [/logic]}
@@ -232,13 +263,17 @@ def test_set_goto_and_conditions(engine_for: Callable[..., Engine]) -> None:
             steps:
               - say: bye
               - say: size_ok
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.say("/logic")) == ["Bye Ana", "Size 42 it is."]
 
 
 def test_a_loop_that_never_ends_is_refused_at_load(make_bot: Callable[..., object]) -> None:
-    result = make_bot({"loop.yml": """
+    result = make_bot(
+        {
+            "loop.yml": """
         flows:
           loop:
             trigger: {payloads: [/loop]}
@@ -252,17 +287,22 @@ def test_a_loop_that_never_ends_is_refused_at_load(make_bot: Callable[..., objec
           pong:
             steps:
               - goto: ping
-    """})
+    """
+        }
+    )
     found = [str(p).split("/", 1)[1] for p in result.errors]  # type: ignore[attr-defined]
     assert found == [
         "loop.yml:7:15: error FLOW-E015: this goto loops forever: the steps it repeats contain no question, "
         "condition or action that could end the loop",
         "loop.yml:10:15: error FLOW-E015: this goto loops forever: the steps it repeats contain no question, "
-        "condition or action that could end the loop"]
+        "condition or action that could end the loop",
+    ]
 
 
 def test_a_runaway_loop_is_stopped_with_one_apology(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"loop.yml": """
+    engine = engine_for(
+        {
+            "loop.yml": """
         flows:
           loop:
             trigger: {payloads: [/loop]}
@@ -271,7 +311,9 @@ def test_a_runaway_loop_is_stopped_with_one_apology(engine_for: Callable[..., En
                 say: hello
               - if: "size is None or size < 100"
                 then: [{goto: again}]
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.say("/loop")) == ["Sorry, something went wrong on our side. Please try again in a moment."]
     assert any(e.kind == "error" and "goto loop" in e.data["error"] for e in chat.events)
@@ -279,7 +321,9 @@ def test_a_runaway_loop_is_stopped_with_one_apology(engine_for: Callable[..., En
 
 
 def test_one_message_answers_one_question(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"two.yml": """
+    engine = engine_for(
+        {
+            "two.yml": """
         slots:
           phone: {type: phone}
           pairs: {type: number}
@@ -292,7 +336,9 @@ def test_one_message_answers_one_question(engine_for: Callable[..., Engine]) -> 
               - ask: pairs
                 prompt: {en: "How many pairs?"}
               - say: {en: "{phone} {pairs}"}
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.say("/two")) == ["Phone?"]
     assert texts(chat.say("+49 30 1234567")) == ["How many pairs?"]
@@ -300,21 +346,28 @@ def test_one_message_answers_one_question(engine_for: Callable[..., Engine]) -> 
 
 
 def test_action_outcome_sets_slots_and_flow_continues(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"act.yml": """
+    engine = engine_for(
+        {
+            "act.yml": """
         flows:
           act:
             trigger: {payloads: [/act]}
             steps:
               - action: find_size
               - say: size_ok
-    """}, actions=["find_size"])
+    """
+        },
+        actions=["find_size"],
+    )
     chat = Chat(engine, {"find_size": ActionOutcome(effects=[SetSlot("size", 44), SayResponse("hello")])})
     assert texts(chat.say("/act")) == ["Hello!", "Size 44 it is."]
     assert chat.actions_called == ["find_size"]
 
 
 def test_failed_action_takes_error_path_or_says_sorry(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"act.yml": """
+    engine = engine_for(
+        {
+            "act.yml": """
         flows:
           guarded:
             trigger: {payloads: [/guarded]}
@@ -329,7 +382,10 @@ def test_failed_action_takes_error_path_or_says_sorry(engine_for: Callable[..., 
             steps:
               - action: broken
               - say: hello
-    """}, actions=["broken"])
+    """
+        },
+        actions=["broken"],
+    )
     chat = Chat(engine, {"broken": ActionOutcome(ok=False, error="boom")})
     assert texts(chat.say("/guarded")) == ["A person will answer."]
     assert texts(chat.say("/unguarded")) == ["Sorry, something went wrong on our side. Please try again in a moment."]
@@ -337,13 +393,17 @@ def test_failed_action_takes_error_path_or_says_sorry(engine_for: Callable[..., 
 
 
 def test_handoff_silences_the_bot_until_released(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"human.yml": """
+    engine = engine_for(
+        {
+            "human.yml": """
         flows:
           human:
             trigger: {payloads: [/human]}
             steps:
               - handoff: human
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.say("/human")) == ["A person will answer."]
     assert chat.state.handoff is True
@@ -355,14 +415,18 @@ def test_handoff_silences_the_bot_until_released(engine_for: Callable[..., Engin
 
 
 def test_opt_out_is_recorded_on_the_thread(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"opt.yml": """
+    engine = engine_for(
+        {
+            "opt.yml": """
         flows:
           opt:
             trigger: {payloads: [/stop_messages]}
             steps:
               - opt_out: true
               - say: bye
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     chat.say("/stop_messages")
     assert chat.state.opted_out is True
@@ -370,7 +434,9 @@ def test_opt_out_is_recorded_on_the_thread(engine_for: Callable[..., Engine]) ->
 
 
 def test_events_trigger_flows_with_conditions_and_refs(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"events.yml": """
+    engine = engine_for(
+        {
+            "events.yml": """
         flows:
           start:
             trigger: {events: [conversation_start]}
@@ -386,7 +452,9 @@ def test_events_trigger_flows_with_conditions_and_refs(engine_for: Callable[...,
           sale:
             trigger: {refs: [summer]}
             steps: [{say: human}]
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.event("conversation_start")) == ["Hello!"]
     assert chat.event("product_viewed", sku="A", name="Alpha") == []
@@ -403,7 +471,9 @@ def test_payload_entities_fill_slots(engine_for: Callable[..., Engine]) -> None:
 
 
 def test_choice_answers_by_payload_or_title_in_any_language(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"choice.yml": """
+    engine = engine_for(
+        {
+            "choice.yml": """
         responses:
           small: {en: "Too small", de: "Zu klein"}
           big: {en: "Too big", de: "Zu groß"}
@@ -421,7 +491,9 @@ def test_choice_answers_by_payload_or_title_in_any_language(engine_for: Callable
                   - {title: small, value: small}
                   - {title: big, value: big}
               - say: {en: "Reason {reason}"}
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     out = chat.say("/pick")
     assert out[0].quick_replies == (QuickReply("Too small", "small"), QuickReply("Too big", "big"))
@@ -485,14 +557,18 @@ def test_observe_only_messages_are_recorded_without_an_answer(engine_for: Callab
 
 
 def test_an_interruption_that_fills_the_slot_answers_the_question(engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"fill.yml": """
+    engine = engine_for(
+        {
+            "fill.yml": """
         flows:
           quick_size:
             trigger: {payloads: [/quick_size]}
             steps:
               - set: {size: 44}
               - say: {en: "Set."}
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     chat.say("which size", "size_help")
     assert texts(chat.say("/quick_size")) == ["Set.", "Size 44 it is."]
@@ -501,10 +577,18 @@ def test_an_interruption_that_fills_the_slot_answers_the_question(engine_for: Ca
 
 def test_notification_opt_in_tokens_and_stop(engine_for: Callable[..., Engine]) -> None:
     chat = Chat(engine_for())
-    chat.event("optin", type="notification_messages", notification_messages_token="tok-1",
-               notification_messages_status="RESUME NOTIFICATIONS", token_expiry_timestamp=1900000000000)
-    assert chat.state.notification_token == {"notification_messages_token": "tok-1", "type": "notification_messages",
-                                              "token_expiry_timestamp": 1900000000000}
+    chat.event(
+        "optin",
+        type="notification_messages",
+        notification_messages_token="tok-1",
+        notification_messages_status="RESUME NOTIFICATIONS",
+        token_expiry_timestamp=1900000000000,
+    )
+    assert chat.state.notification_token == {
+        "notification_messages_token": "tok-1",
+        "type": "notification_messages",
+        "token_expiry_timestamp": 1900000000000,
+    }
     chat.event("optin", type="notification_messages", notification_messages_status="STOP NOTIFICATIONS")
     assert chat.state.opted_out is True
     chat.event("handover", action="requested", requested_owner_app_id=123)
@@ -512,8 +596,11 @@ def test_notification_opt_in_tokens_and_stop(engine_for: Callable[..., Engine]) 
 
 
 def test_ad_referrals_and_recent_site_events_are_context_in_conditions_texts_and_triggers(
-        engine_for: Callable[..., Engine]) -> None:
-    engine = engine_for({"context.yml": """
+    engine_for: Callable[..., Engine],
+) -> None:
+    engine = engine_for(
+        {
+            "context.yml": """
         flows:
           from_ad:
             trigger:
@@ -533,12 +620,15 @@ def test_ad_referrals_and_recent_site_events_are_context_in_conditions_texts_and
                     then: [{say: {en: "You looked at shoes a while ago."}}]
                 else:
                   - say: {en: "Nothing viewed."}
-    """})
+    """
+        }
+    )
     chat = Chat(engine)
     assert texts(chat.say("nudge")) == ["Nothing viewed."]
     ad = {"ad_title": "Trail season", "product_id": "TR2"}
     assert texts(chat.event("referral", ref="", source="ADS", ad_id="6045", ads_context_data=ad)) == [
-        "You came from our ad 'Trail season'."]
+        "You came from our ad 'Trail season'."
+    ]
     assert chat.event("referral", ref="x", source="SHORTLINK") == []  # not from an ad: no flow
     chat.event("product_viewed", sku="TR2", name="Trail Runner 2")
     assert texts(chat.say("nudge")) == ["Still thinking about the Trail Runner 2?"]

@@ -9,8 +9,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
@@ -22,16 +23,19 @@ from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
 from bots.server.followups import FOLLOWUPS
 from bots.types import Identity
-from tests.conftest import REPO, demo_config, free_port
+from tests.conftest import REPO, demo_config
 from tests.fake_graph import FakeGraph
+from tests.servers import free_port
 from tests.test_messenger import deliver, envelope, messenger_config, settle, text_event, texts_of
 from tests.test_web_protocol import Tab, open_tab
 
 ADMIN = {"Authorization": "Bearer adm"}
 DAY = 86400.0
 WHEN = "count('product_viewed', sku='TR2', within_days=2) > 0 and count('purchase') == 0"
-TEXT = {"en": "Still thinking about the {recent.product_viewed.name}? Sizes are selling fast.",
-        "de": "Denkst du noch an den {recent.product_viewed.name}? Die Größen gehen schnell weg."}
+TEXT = {
+    "en": "Still thinking about the {recent.product_viewed.name}? Sizes are selling fast.",
+    "de": "Denkst du noch an den {recent.product_viewed.name}? Die Größen gehen schnell weg.",
+}
 
 
 @pytest.fixture
@@ -43,11 +47,11 @@ async def graph() -> AsyncIterator[FakeGraph]:
 
 @pytest.fixture
 async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestClient, Runtime]]:
-    config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
-                         server={"admin_token": "adm"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client, runtime
+    config = demo_config(
+        tmp_path / "data", connectors={"messenger": messenger_config(graph)}, server={"admin_token": "adm"}
+    )
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client, runtime
 
 
 async def adjust(runtime: Runtime, thread_id: str, change: Callable[[ThreadState], None]) -> None:
@@ -56,14 +60,22 @@ async def adjust(runtime: Runtime, thread_id: str, change: Callable[[ThreadState
     assert snapshot is not None
     state = ThreadState.from_json(snapshot.state)
     change(state)
-    await runtime.store.commit(thread_id, state.to_json(), [], expected_version=snapshot.version, now=time.time(),
-                               wake_at=state.wake_at)
+    await runtime.store.commit(
+        thread_id, state.to_json(), [], expected_version=snapshot.version, now=time.time(), wake_at=state.wake_at
+    )
 
 
 def viewed(sku: str, days_ago: float, name: str = "Trail Runner 2") -> Callable[[ThreadState], None]:
     def change(state: ThreadState) -> None:
-        state.site_events.append({"name": "product_viewed", "data": {"sku": sku, "name": name},
-                                  "ts": time.time() - days_ago * DAY, "channel": "web"})
+        state.site_events.append(
+            {
+                "name": "product_viewed",
+                "data": {"sku": sku, "name": name},
+                "ts": time.time() - days_ago * DAY,
+                "channel": "web",
+            }
+        )
+
     return change
 
 
@@ -71,6 +83,7 @@ def messenger_silent_for(days: float) -> Callable[[ThreadState], None]:
     def change(state: ThreadState) -> None:
         for channel in ("messenger",):
             state.last_inbound_by_channel[channel] = time.time() - days * DAY
+
     return change
 
 
@@ -82,8 +95,15 @@ async def messenger_thread(client: TestClient, runtime: Runtime, psid: str, text
     return thread
 
 
-async def web_thread(client: TestClient, runtime: Runtime, visitor: str, *, talk: bool = True,
-                     keep_open: bool = False, locale: str = "en") -> tuple[str, Tab | None]:
+async def web_thread(
+    client: TestClient,
+    runtime: Runtime,
+    visitor: str,
+    *,
+    talk: bool = True,
+    keep_open: bool = False,
+    locale: str = "en",
+) -> tuple[str, Tab | None]:
     tab, _ready = await open_tab(client, visitor, locale=locale)
     await tab.send(type="event", id="e1", name="product_viewed", data={"sku": "TR2", "name": "Trail Runner 2"})
     await tab.until_ack("e1")
@@ -113,8 +133,13 @@ async def build_threads(client: TestClient, runtime: Runtime) -> dict[str, str]:
     threads["opted_out"] = await messenger_thread(client, runtime, "fb-stop", "/opt_out")
     await adjust(runtime, threads["opted_out"], viewed("TR2", 1))
     threads["bought"], _ = await web_thread(client, runtime, "visitor0000000000bought")
-    await adjust(runtime, threads["bought"], lambda s: s.site_events.append(
-        {"name": "purchase", "data": {"sku": "TR2"}, "ts": time.time(), "channel": "web"}))
+    await adjust(
+        runtime,
+        threads["bought"],
+        lambda s: s.site_events.append(
+            {"name": "purchase", "data": {"sku": "TR2"}, "ts": time.time(), "channel": "web"}
+        ),
+    )
     threads["never_talked"], _ = await web_thread(client, runtime, "visitor0000000000silent", talk=False)
     threads["old_view"], _ = await web_thread(client, runtime, "visitor0000000000old")
     await adjust(runtime, threads["old_view"], lambda s: s.site_events.clear())
@@ -135,14 +160,16 @@ EXPECTED = {
 
 
 async def test_dry_run_lists_who_gets_what_and_why_others_are_skipped_and_sends_nothing(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    server, graph: FakeGraph
+) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     threads = await build_threads(client, runtime)
     threads["web_online"], tab = await web_thread(client, runtime, "visitor0000000000online", keep_open=True)
     versions = {name: (await runtime.store.load(t)).version for name, t in threads.items()}  # type: ignore[union-attr]
     sends_before = len(graph.messages())
-    response = await client.post("/api/followups", headers=ADMIN, json={
-        "name": "tr2-nudge", "when": WHEN, "text": TEXT, "dry_run": True})
+    response = await client.post(
+        "/api/followups", headers=ADMIN, json={"name": "tr2-nudge", "when": WHEN, "text": TEXT, "dry_run": True}
+    )
     assert response.status == 200
     report = await response.json()
     by_thread = {t["thread_id"]: t for t in report["targets"]}
@@ -160,16 +187,16 @@ async def test_dry_run_lists_who_gets_what_and_why_others_are_skipped_and_sends_
     await tab.ws.close()
 
 
-async def test_real_run_sends_through_the_allowed_channel_once_and_honours_opt_outs(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_real_run_sends_through_the_allowed_channel_once_and_honours_opt_outs(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     threads = await build_threads(client, runtime)
     threads["web_online"], tab = await web_thread(client, runtime, "visitor0000000000online", keep_open=True)
     assert tab is not None
     before = {name: (await runtime.store.load(t)).version for name, t in threads.items()}  # type: ignore[union-attr]
 
-    response = await client.post("/api/followups", headers=ADMIN, json={
-        "name": "tr2-nudge", "when": WHEN, "text": TEXT, "rate_per_minute": 6000})
+    response = await client.post(
+        "/api/followups", headers=ADMIN, json={"name": "tr2-nudge", "when": WHEN, "text": TEXT, "rate_per_minute": 6000}
+    )
     assert response.status == 202
     report = await response.json()
     while report["status"] == "running":
@@ -178,7 +205,10 @@ async def test_real_run_sends_through_the_allowed_channel_once_and_honours_opt_o
     by_thread = {t["thread_id"]: t for t in report["targets"]}
     assert report["counts"] == {"sent": 3, "skipped": 5}, report
     assert {name for name in threads if by_thread[threads[name]]["status"] == "sent"} == {
-        "messenger_window", "web_queued", "web_online"}
+        "messenger_window",
+        "web_queued",
+        "web_online",
+    }
 
     text = "Still thinking about the Trail Runner 2? Sizes are selling fast."
     # Messenger, inside the window: a RESPONSE
@@ -198,22 +228,26 @@ async def test_real_run_sends_through_the_allowed_channel_once_and_honours_opt_o
         assert (await runtime.store.load(threads[name])).version == before[name], name  # type: ignore[union-attr]
     # the thread log records the follow-up
     events = [e.event for e in await runtime.store.events(threads["messenger_window"])]
-    assert any(e.kind == "followup" and e.data["campaign"] == "tr2-nudge" and e.data["channel"] == "messenger"
-               for e in events)
+    assert any(
+        e.kind == "followup" and e.data["campaign"] == "tr2-nudge" and e.data["channel"] == "messenger" for e in events
+    )
 
     # a second run reaches nobody twice
-    response = await client.post("/api/followups", headers=ADMIN, json={
-        "name": "tr2-nudge", "when": WHEN, "text": TEXT, "dry_run": True})
+    response = await client.post(
+        "/api/followups", headers=ADMIN, json={"name": "tr2-nudge", "when": WHEN, "text": TEXT, "dry_run": True}
+    )
     again = await response.json()
     assert again["counts"].get("would_send", 0) == 0
-    assert {t["reason"].split(":")[0] for t in again["targets"] if t["thread_id"] in
-            {threads["messenger_window"], threads["web_queued"], threads["web_online"]}} == {"already_sent"}
+    assert {
+        t["reason"].split(":")[0]
+        for t in again["targets"]
+        if t["thread_id"] in {threads["messenger_window"], threads["web_queued"], threads["web_online"]}
+    } == {"already_sent"}
     await later.ws.close()
     await tab.ws.close()
 
 
-async def test_an_opt_out_after_planning_is_honoured_and_the_pace_is_kept(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_an_opt_out_after_planning_is_honoured_and_the_pace_is_kept(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     threads = [await messenger_thread(client, runtime, f"fb-{n}") for n in range(4)]
     for thread in threads:
@@ -229,8 +263,9 @@ async def test_an_opt_out_after_planning_is_honoured_and_the_pace_is_kept(
             await settle(client)
         await real_sleep(0)
 
-    campaign = parse_campaign({"name": "paced", "when": WHEN, "flow": "welcome_back", "rate_per_minute": 6},
-                              runtime.bot)
+    campaign = parse_campaign(
+        {"name": "paced", "when": WHEN, "flow": "welcome_back", "rate_per_minute": 6}, runtime.bot
+    )
     runner.sleep = recording_sleep
     run = await runner.start(campaign)
     assert runner.task is not None
@@ -267,11 +302,17 @@ def test_campaigns_are_checked_before_anything_is_sent(demo_runtime: Runtime) ->
 async def test_the_cli_runs_a_campaign_on_a_running_server(tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "config.yaml"
-    config.write_text(f"bot: {REPO / 'flows'}\nstore: sqlite:///t.db\nserver:\n  port: {port}\n  admin_token: adm\n",
-                      encoding="utf-8")
+    config.write_text(
+        f"bot: {REPO / 'flows'}\nstore: sqlite:///t.db\nserver:\n  port: {port}\n  admin_token: adm\n", encoding="utf-8"
+    )
     env = {**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")}
-    server = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config)], env=env,
-                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "run", "--config", str(config)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
@@ -286,16 +327,39 @@ async def test_the_cli_runs_a_campaign_on_a_running_server(tmp_path: Path) -> No
             hello = {"visitor_id": visitor, "locale": "en"}
             async with session.post(f"{base}/web/api/hello", json=hello) as response:
                 assert response.status == 200
-            for frame in ({"type": "event", "id": "e1", "name": "product_viewed",
-                           "data": {"sku": "TR2", "name": "Trail Runner 2"}},
-                          {"type": "message", "id": "m1", "text": "hi"}):
+            for frame in (
+                {
+                    "type": "event",
+                    "id": "e1",
+                    "name": "product_viewed",
+                    "data": {"sku": "TR2", "name": "Trail Runner 2"},
+                },
+                {"type": "message", "id": "m1", "text": "hi"},
+            ):
                 async with session.post(f"{base}/web/api/send", json={**hello, "frame": frame}) as response:
                     assert response.status == 200
 
             def cli(*args: str) -> subprocess.CompletedProcess[str]:
-                return subprocess.run([sys.executable, "-m", "bots.cli", "followup", "--config", str(config),
-                                       "--name", "cli-nudge", "--when", WHEN, *args],
-                                      env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+                return subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bots.cli",
+                        "followup",
+                        "--config",
+                        str(config),
+                        "--name",
+                        "cli-nudge",
+                        "--when",
+                        WHEN,
+                        *args,
+                    ],
+                    env=env,
+                    cwd=REPO,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
 
             dry = cli("--text", json.dumps(TEXT), "--dry-run")
             assert dry.returncode == 0, dry.stderr
@@ -325,7 +389,8 @@ async def run_to_end(client: TestClient, body: dict[str, Any]) -> dict[str, Any]
 
 
 async def test_a_failed_send_is_tried_again_by_the_next_run_and_campaigns_run_one_at_a_time(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    server, graph: FakeGraph
+) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     thread = await messenger_thread(client, runtime, "fb-flaky")
     await adjust(runtime, thread, viewed("TR2", 0.2))
@@ -337,12 +402,16 @@ async def test_a_failed_send_is_tried_again_by_the_next_run_and_campaigns_run_on
     assert snapshot is not None and "retry" not in snapshot.state["followups"]
     second = await run_to_end(client, body)
     assert [t["status"] for t in second["targets"]] == ["sent"]
-    assert texts_of(graph.messages("fb-flaky"))[-1] == "Still thinking about the Trail Runner 2? Sizes are selling fast."
+    assert (
+        texts_of(graph.messages("fb-flaky"))[-1] == "Still thinking about the Trail Runner 2? Sizes are selling fast."
+    )
 
     # two campaigns started together: one runs, the other is told to wait
     slow = {"when": WHEN, "text": TEXT, "rate_per_minute": 6000}
-    answers = await asyncio.gather(client.post("/api/followups", headers=ADMIN, json={"name": "a", **slow}),
-                                   client.post("/api/followups", headers=ADMIN, json={"name": "b", **slow}))
+    answers = await asyncio.gather(
+        client.post("/api/followups", headers=ADMIN, json={"name": "a", **slow}),
+        client.post("/api/followups", headers=ADMIN, json={"name": "b", **slow}),
+    )
     assert sorted(a.status for a in answers) == [202, 409]
     task = client.app[FOLLOWUPS].task
     assert task is not None
@@ -350,15 +419,19 @@ async def test_a_failed_send_is_tried_again_by_the_next_run_and_campaigns_run_on
 
 
 async def test_a_message_tag_lets_a_follow_up_reach_messenger_after_the_window_but_never_a_promotional_one(
-        server) -> None:  # type: ignore[no-untyped-def]
+    server,
+) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     thread = await messenger_thread(client, runtime, "fb-late")
     await adjust(runtime, thread, messenger_silent_for(3))
     await adjust(runtime, thread, viewed("TR2", 1))
 
     async def route(**extra: Any) -> dict[str, Any]:
-        response = await client.post("/api/followups", headers=ADMIN, json={
-            "name": "tagged", "when": WHEN, "text": TEXT, "dry_run": True, **extra})
+        response = await client.post(
+            "/api/followups",
+            headers=ADMIN,
+            json={"name": "tagged", "when": WHEN, "text": TEXT, "dry_run": True, **extra},
+        )
         return (await response.json())["targets"][0]
 
     assert (await route())["reason"].startswith("no_channel: messenger refused (outside_window")

@@ -10,11 +10,12 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -55,8 +56,9 @@ NOW_MS = int(time.time() * 1000)
 # ---------------------------------------------------------------------------- payloads as Meta documents them
 
 
-def envelope(*items: dict[str, Any], account: str = ACCOUNT, standby: list[dict[str, Any]] | None = None
-             ) -> dict[str, Any]:
+def envelope(
+    *items: dict[str, Any], account: str = ACCOUNT, standby: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": account, "time": 1569262486134, "messaging": list(items)}
     if standby is not None:
         entry["standby"] = standby
@@ -72,8 +74,12 @@ def message(igsid: str, mid: str, text: str | None = None, **fields: Any) -> dic
 
 
 def echo(igsid: str, mid: str, text: str, **fields: Any) -> dict[str, Any]:
-    return {"sender": {"id": ACCOUNT}, "recipient": {"id": igsid}, "timestamp": NOW_MS,
-            "message": {"mid": mid, "text": text, "is_echo": True, **fields}}
+    return {
+        "sender": {"id": ACCOUNT},
+        "recipient": {"id": igsid},
+        "timestamp": NOW_MS,
+        "message": {"mid": mid, "text": text, "is_echo": True, **fields},
+    }
 
 
 def inbounds(body: dict[str, Any]) -> list[Inbound]:
@@ -91,37 +97,56 @@ def inbounds(body: dict[str, Any]) -> list[Inbound]:
 
 
 def test_text_quick_reply_and_postback_become_messages() -> None:
-    body = envelope(message("1234", "m_text", "Hello, I need help with my order"),
-                    message("1234", "m_qr", "Yes", quick_reply={"payload": "/affirm"}),
-                    item("1234", postback={"mid": "m_pb", "title": "Track My Order", "payload": "/order_status"}))
+    body = envelope(
+        message("1234", "m_text", "Hello, I need help with my order"),
+        message("1234", "m_qr", "Yes", quick_reply={"payload": "/affirm"}),
+        item("1234", postback={"mid": "m_pb", "title": "Track My Order", "payload": "/order_status"}),
+    )
     events, notes, _ = parse_body(body)
     assert [e.kind for e in events] == ["text", "quick_reply", "postback"] and notes == []
     assert [e.key for e in events] == ["mid:m_text", "mid:m_qr", "mid:m_pb"]
     assert events[0].igsid == "1234" and events[0].account_id == ACCOUNT and events[0].timestamp == NOW_MS / 1000
     said = inbounds(body)
-    assert [(i.kind, i.text) for i in said] == [("message", "Hello, I need help with my order"),
-                                               ("message", "/affirm"), ("message", "/order_status")]
+    assert [(i.kind, i.text) for i in said] == [
+        ("message", "Hello, I need help with my order"),
+        ("message", "/affirm"),
+        ("message", "/order_status"),
+    ]
     assert said[1].metadata["display"] == "Yes" and said[2].metadata["display"] == "Track My Order"
     assert said[0].identity == Identity("instagram", "1234") and said[0].message_id == "ig:mid:m_text"
 
 
 def test_attachments_story_mentions_and_story_replies() -> None:
     image = message("55", "m_img", attachments=[{"type": "image", "payload": {"url": "https://cdn.example/i.jpg"}}])
-    reel = message("55", "m_reel", attachments=[{"type": "ig_reel", "payload": {"url": "https://cdn.example/r",
-                                                                                "reel_video_id": "1785"}}])
-    mention = message("55", "m_story", attachments=[{"type": "story_mention",
-                                                     "payload": {"url": "https://cdn.example/story.jpg"}}])
-    reply = message("55", "m_reply", "Love this!", reply_to={"story": {"url": "https://cdn.example/s.jpg",
-                                                                      "id": "17858893269000001"}})
+    reel = message(
+        "55",
+        "m_reel",
+        attachments=[{"type": "ig_reel", "payload": {"url": "https://cdn.example/r", "reel_video_id": "1785"}}],
+    )
+    mention = message(
+        "55", "m_story", attachments=[{"type": "story_mention", "payload": {"url": "https://cdn.example/story.jpg"}}]
+    )
+    reply = message(
+        "55",
+        "m_reply",
+        "Love this!",
+        reply_to={"story": {"url": "https://cdn.example/s.jpg", "id": "17858893269000001"}},
+    )
     said = inbounds(envelope(image, reel, mention, reply))
     assert [(i.kind, i.event or i.text) for i in said] == [
-        ("message", ""), ("message", ""), ("event", "story_mention"), ("event", "story_reply"),
-        ("message", "Love this!")]
+        ("message", ""),
+        ("message", ""),
+        ("event", "story_mention"),
+        ("event", "story_reply"),
+        ("message", "Love this!"),
+    ]
     assert said[0].metadata["attachments"][0]["type"] == "image"
     assert said[1].metadata["attachments"][0]["payload"]["reel_video_id"] == "1785"
     assert said[2].data == {"url": "https://cdn.example/story.jpg", "mid": "m_story"}
-    assert said[3].data == {"story": {"url": "https://cdn.example/s.jpg", "id": "17858893269000001"},
-                            "text": "Love this!"}
+    assert said[3].data == {
+        "story": {"url": "https://cdn.example/s.jpg", "id": "17858893269000001"},
+        "text": "Love this!",
+    }
     assert said[3].message_id == "ig:mid:m_reply:story" and said[4].message_id == "ig:mid:m_reply"
     events, _, _ = parse_body(envelope(reply))
     assert [s.unless_answered for s in steps(events[0], Identity("instagram", "55"))] == [False, True]
@@ -148,30 +173,61 @@ def test_reactions_referrals_reads_deletions_and_unsupported_messages_are_events
 
 
 def test_an_ice_breaker_from_an_igme_link_brings_its_referral_first() -> None:
-    tapped = item("8", postback={"mid": "m_ib", "title": "Where is my order?", "payload": "/order_status",
-                                 "referral": {"ref": "tl1=abc", "source": "SHORTLINKS", "type": "OPEN_THREAD"}})
+    tapped = item(
+        "8",
+        postback={
+            "mid": "m_ib",
+            "title": "Where is my order?",
+            "payload": "/order_status",
+            "referral": {"ref": "tl1=abc", "source": "SHORTLINKS", "type": "OPEN_THREAD"},
+        },
+    )
     ad = message("8", "m_ad", "Hi", referral={"ref": "promo", "ad_id": "2384", "source": "ADS", "type": "OPEN_THREAD"})
     said = inbounds(envelope(tapped, ad))
-    assert [(i.event, i.text) for i in said] == [("referral", ""), ("", "/order_status"), ("referral", ""),
-                                                ("", "Hi")]
+    assert [(i.event, i.text) for i in said] == [("referral", ""), ("", "/order_status"), ("referral", ""), ("", "Hi")]
     assert said[0].data["ref"] == "tl1=abc" and said[0].message_id == "ig:mid:m_ib:referral"
     assert said[2].data["ad_id"] == "2384"
 
 
 def test_echoes_standby_batches_and_odd_items() -> None:
-    body = envelope(echo("9", "m_echo", "Thanks!"), message("9", "m_a", "one"),
-                    {"sender": {"id": 982337261802700}, "recipient": {"id": int(ACCOUNT)}, "timestamp": "1569262485",
-                     "message": {"mid": "m_numeric", "text": "two"}},
-                    {"recipient": {"id": ACCOUNT}, "timestamp": NOW_MS, "app_roles": {"123": ["primary_receiver"]}},
-                    item("9", game_play={}), "not an item",  # type: ignore[arg-type]
-                    standby=[message("10", "m_sb", "watched")])
+    body = envelope(
+        echo("9", "m_echo", "Thanks!"),
+        message("9", "m_a", "one"),
+        {
+            "sender": {"id": 982337261802700},
+            "recipient": {"id": int(ACCOUNT)},
+            "timestamp": "1569262485",
+            "message": {"mid": "m_numeric", "text": "two"},
+        },
+        {"recipient": {"id": ACCOUNT}, "timestamp": NOW_MS, "app_roles": {"123": ["primary_receiver"]}},
+        item("9", game_play={}),
+        "not an item",  # type: ignore[arg-type]
+        standby=[message("10", "m_sb", "watched")],
+    )
     body["entry"].append({"id": ACCOUNT, "time": 1, "changes": [{"field": "comments", "value": {"id": "c1"}}]})
-    body["entry"].append({"id": "42", "messaging": [message("11", "m_other", "x", )]})
+    body["entry"].append(
+        {
+            "id": "42",
+            "messaging": [
+                message(
+                    "11",
+                    "m_other",
+                    "x",
+                )
+            ],
+        }
+    )
     events, notes, malformed = parse_body(body)
     assert not malformed
     assert [(e.kind, e.igsid, e.standby) for e in events] == [
-        ("echo", "9", False), ("text", "9", False), ("text", "982337261802700", False), ("handover", None, False),
-        ("unknown", "9", False), ("text", "10", True), ("text", "11", False)]
+        ("echo", "9", False),
+        ("text", "9", False),
+        ("text", "982337261802700", False),
+        ("handover", None, False),
+        ("unknown", "9", False),
+        ("text", "10", True),
+        ("text", "11", False),
+    ]
     assert events[0].key == "echo:m_echo" and events[2].timestamp == 1569262485.0
     assert events[6].account_id == "42"
     assert any("not an object" in n for n in notes) and any("'changes'" in n for n in notes)
@@ -213,7 +269,7 @@ def test_long_text_is_split_at_sentences_within_1000_bytes() -> None:
 
 
 def test_quick_replies_buttons_and_cards_beyond_the_limits_are_never_dropped() -> None:
-    replies = tuple(QuickReply(f"Size {n}", f"/size{{\"eu\": {n}}}") for n in range(30, 45))  # 15
+    replies = tuple(QuickReply(f"Size {n}", f'/size{{"eu": {n}}}') for n in range(30, 45))  # 15
     sent = checked(render_all([Text("Which size?", quick_replies=replies)]).bodies)
     assert [q["title"] for q in sent[-1]["quick_replies"]] == [f"Size {n}" for n in range(30, 43)]
     overflow = sent[0]["attachment"]["payload"]["buttons"]
@@ -243,14 +299,30 @@ def test_phone_buttons_become_text_and_media_keeps_its_call_to_action() -> None:
     assert "phone button" in rendered.adjustments[0]
     cards = Carousel((Card("Store Berlin", "Open 9-18", "", (call,)),), (QuickReply("Menu", "/menu"),))
     carousel, numbers = checked(render_all([cards]).bodies)
-    assert numbers == {"text": "Store Berlin – Call us: +49 30 123456",
-                       "quick_replies": [{"content_type": "text", "title": "Menu", "payload": "/menu"}]}
+    assert numbers == {
+        "text": "Store Berlin – Call us: +49 30 123456",
+        "quick_replies": [{"content_type": "text", "title": "Menu", "payload": "/menu"}],
+    }
     assert "buttons" not in carousel["attachment"]["payload"]["elements"][0]
-    [card] = checked(render_all([Media("image", "https://shop.example/chart.png", "Size chart",
-                                       (Button("Find shoes", "postback", "/product_search"),))]).bodies)
-    assert card["attachment"]["payload"]["elements"] == [{
-        "title": "Size chart", "image_url": "https://shop.example/chart.png",
-        "buttons": [{"type": "postback", "title": "Find shoes", "payload": "/product_search"}]}]
+    [card] = checked(
+        render_all(
+            [
+                Media(
+                    "image",
+                    "https://shop.example/chart.png",
+                    "Size chart",
+                    (Button("Find shoes", "postback", "/product_search"),),
+                )
+            ]
+        ).bodies
+    )
+    assert card["attachment"]["payload"]["elements"] == [
+        {
+            "title": "Size chart",
+            "image_url": "https://shop.example/chart.png",
+            "buttons": [{"type": "postback", "title": "Find shoes", "payload": "/product_search"}],
+        }
+    ]
     video = checked(render_all([Media("video", "https://shop.example/v.mp4")]).bodies)
     assert video == [{"attachment": {"type": "video", "payload": {"url": "https://shop.example/v.mp4"}}}]
     custom = render_all([Custom({"instagram": {"text": "raw"}}), Custom({"messenger": {"text": "x"}}), Typing()])
@@ -287,16 +359,19 @@ def test_config_is_strict_and_the_environment_wins(tmp_path: Path, monkeypatch: 
     with pytest.raises(ValidationError):
         InstagramConfig.model_validate({"username": "not a username!"})
     config_file = tmp_path / "config.yaml"
-    config_file.write_text("connectors:\n  instagram:\n    access_token: file-token\n    app_secret: s\n"
-                           "    graph_api_url: https://graph.instagram.com/v21.0/\n")
+    config_file.write_text(
+        "connectors:\n  instagram:\n    access_token: file-token\n    app_secret: s\n"
+        "    graph_api_url: https://graph.instagram.com/v21.0/\n"
+    )
     monkeypatch.setenv("INSTAGRAM_ACCESS_TOKEN", "env-token")
     monkeypatch.setenv("INSTAGRAM_USERNAME", "stride.shoes")
     config = load_config(config_file).connectors.instagram
     assert (config.access_token, config.username, config.enabled) == ("env-token", "stride.shoes", True)
     assert config.graph_api_url == "https://graph.instagram.com/v21.0"
     assert SPEC.name == "instagram" and SPEC.config_model is InstagramConfig
-    assert set(SPEC.env.values()) == {f"INSTAGRAM_{k}" for k in (
-        "USER_ID", "VERIFY_TOKEN", "APP_SECRET", "ACCESS_TOKEN", "GRAPH_API_URL", "USERNAME")}
+    assert set(SPEC.env.values()) == {
+        f"INSTAGRAM_{k}" for k in ("USER_ID", "VERIFY_TOKEN", "APP_SECRET", "ACCESS_TOKEN", "GRAPH_API_URL", "USERNAME")
+    }
     assert SPEC.enabled(config) and not SPEC.enabled(InstagramConfig())
 
 
@@ -312,10 +387,20 @@ async def graph() -> AsyncIterator[FakeInstagramGraph]:
 
 
 def ig_config(graph: FakeInstagramGraph, **extra: Any) -> InstagramConfig:
-    return InstagramConfig(**{"ig_user_id": ACCOUNT, "verify_token": "verify-me", "app_secret": graph.app_secret,
-                              "access_token": graph.access_token, "graph_api_url": graph.url, "app_id": "",
-                              "username": "stride.shoes", "retry_base_seconds": 0.01, "retry_max_seconds": 0.02,
-                              **extra})
+    return InstagramConfig(
+        **{
+            "ig_user_id": ACCOUNT,
+            "verify_token": "verify-me",
+            "app_secret": graph.app_secret,
+            "access_token": graph.access_token,
+            "graph_api_url": graph.url,
+            "app_id": "",
+            "username": "stride.shoes",
+            "retry_base_seconds": 0.01,
+            "retry_max_seconds": 0.02,
+            **extra,
+        }
+    )
 
 
 async def test_graph_client_sends_retries_and_classifies(graph: FakeInstagramGraph) -> None:
@@ -324,8 +409,10 @@ async def test_graph_client_sends_retries_and_classifies(graph: FakeInstagramGra
         assert sent.ok and sent.message_id == "m_fake1" and sent.attempts == 1
         request = graph.requests[-1]
         assert request.body == {"recipient": {"id": "u1"}, "messaging_type": "RESPONSE", "message": {"text": "Hi"}}
-        assert request.query["appsecret_proof"] == hmac.new(graph.app_secret.encode(), graph.access_token.encode(),
-                                                            hashlib.sha256).hexdigest()
+        assert (
+            request.query["appsecret_proof"]
+            == hmac.new(graph.app_secret.encode(), graph.access_token.encode(), hashlib.sha256).hexdigest()
+        )
         graph.fail_next("u1", 1200, 613)
         retried = await client.send({"id": "u1"}, {"message": {"text": "again"}})
         assert retried.ok and retried.attempts == 3
@@ -356,8 +443,9 @@ class Rig:
     async def post(self, body: dict[str, Any] | bytes, secret: str = SECRET) -> int:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         digest = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-        response = await self.client.post("/webhooks/instagram", data=raw,
-                                          headers={"X-Hub-Signature-256": f"sha256={digest}"})
+        response = await self.client.post(
+            "/webhooks/instagram", data=raw, headers={"X-Hub-Signature-256": f"sha256={digest}"}
+        )
         await self.channel.idle()
         return response.status
 
@@ -406,8 +494,9 @@ async def test_forged_and_malformed_posts_store_nothing(rig: Rig) -> None:
     assert await rig.post(raw, secret="forged") == 403
     tampered = raw.replace(b'"hi"', b'"yo"')
     digest = hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    response = await rig.client.post("/webhooks/instagram", data=tampered,
-                                     headers={"X-Hub-Signature-256": f"sha256={digest}"})
+    response = await rig.client.post(
+        "/webhooks/instagram", data=tampered, headers={"X-Hub-Signature-256": f"sha256={digest}"}
+    )
     assert response.status == 403
     assert await rig.post(b'{"object": "instagram", "entry": [') == 400  # signed, not JSON
     assert await rig.post(b'["a list"]') == 400
@@ -428,17 +517,21 @@ async def test_a_message_is_stored_then_answered_with_the_exact_requests(rig: Ri
     assert sorted(a["sender_action"] for a in actions) == ["mark_seen", "typing_on"]  # both before the reply
     assert reply == {"recipient": {"id": "u1"}, "messaging_type": "RESPONSE", "message": {"text": "you said hi"}}
     [delivered] = rig.threads.delivered
-    assert (delivered.kind, delivered.data) == ("delivered", {"channel": "instagram", "messages": 1,
-                                                              "mids": [f"m_fake{rig.graph.message_seq}"]})
+    assert (delivered.kind, delivered.data) == (
+        "delivered",
+        {"channel": "instagram", "messages": 1, "mids": [f"m_fake{rig.graph.message_seq}"]},
+    )
     assert await rig.post(envelope(message("u1", "m1", "hi"))) == 200  # Meta redelivers
     assert len(rig.threads.turns) == 1 and rig.graph.violations == []
 
 
 async def test_items_keep_their_order_per_person_and_other_accounts_are_ignored(rig: Rig) -> None:
-    body = envelope(message("a", "a1", "one"), message("b", "b1", "uno"), message("a", "a2", "two"),
-                    message("a", "a3", "three"))
-    body["entry"].append({"id": "999", "time": 1, "messaging": [
-        item("c", account="999", message={"mid": "c1", "text": "not ours"})]})
+    body = envelope(
+        message("a", "a1", "one"), message("b", "b1", "uno"), message("a", "a2", "two"), message("a", "a3", "three")
+    )
+    body["entry"].append(
+        {"id": "999", "time": 1, "messaging": [item("c", account="999", message={"mid": "c1", "text": "not ours"})]}
+    )
     assert await rig.post(body) == 200
     assert [t.text for t in rig.threads.turns if t.identity.user_id == "a"] == ["one", "two", "three"]
     assert [m["text"] for m in rig.messages("a")] == ["you said one", "you said two", "you said three"]
@@ -463,8 +556,11 @@ async def test_echoes_of_our_messages_are_dropped_and_inbox_replies_recorded(rig
     assert len(rig.threads.turns) == 1
     await rig.post(envelope(echo("u2", "m_person", "Anna here, let me check")))
     agent = rig.threads.turns[-1]
-    assert (agent.event, agent.data["text"], agent.data["by"]) == ("agent_message", "Anna here, let me check",
-                                                                    "instagram_inbox")
+    assert (agent.event, agent.data["text"], agent.data["by"]) == (
+        "agent_message",
+        "Anna here, let me check",
+        "instagram_inbox",
+    )
     # another worker, or after a restart: our message ids are known from the thread's delivered events
     other = FakeThreads(turns=rig.threads.turns, stored=rig.threads.stored)
     worker = build_channel(other, rig.graph, tmp_path)
@@ -485,12 +581,19 @@ async def test_story_replies_reactions_and_mentions_reach_flows(rig: Rig) -> Non
     await rig.post(envelope(reply))
     assert [(t.event, t.text) for t in rig.threads.turns] == [("story_reply", "")]  # the flow answered: done
     rig.threads.bot = lambda inbound: []
-    await rig.post(envelope(message("s1", "m_sr2", "And this?", reply_to={"story": {"url": "u", "id": "2"}}),
-                            message("s1", "m_sm", attachments=[{"type": "story_mention", "payload": {"url": "u"}}]),
-                            item("s1", reaction={"mid": "m_fake1", "action": "react", "reaction": "love",
-                                                 "emoji": "\u2764\ufe0f"})))
+    await rig.post(
+        envelope(
+            message("s1", "m_sr2", "And this?", reply_to={"story": {"url": "u", "id": "2"}}),
+            message("s1", "m_sm", attachments=[{"type": "story_mention", "payload": {"url": "u"}}]),
+            item("s1", reaction={"mid": "m_fake1", "action": "react", "reaction": "love", "emoji": "\u2764\ufe0f"}),
+        )
+    )
     assert [(t.event, t.text) for t in rig.threads.turns[1:]] == [
-        ("story_reply", ""), ("", "And this?"), ("story_mention", ""), ("reaction", "")]  # unanswered: the text too
+        ("story_reply", ""),
+        ("", "And this?"),
+        ("story_mention", ""),
+        ("reaction", ""),
+    ]  # unanswered: the text too
     actions = [s.get("sender_action") for s in rig.graph.sends("s1")]
     assert actions.count("typing_on") == 2  # story replies are messages; mentions and reactions are not
 
@@ -501,22 +604,37 @@ async def test_an_igme_link_token_joins_the_website_thread(rig: Rig) -> None:
     rig.threads.links["tl1=ask"] = LinkRedeemed("confirm", thread_id="web-thread")
 
     def link(igsid: str, ref: str, mid: str) -> dict[str, Any]:
-        return item(igsid, postback={"mid": mid, "title": "Track my order", "payload": "/order_status",
-                                     "referral": {"ref": ref, "source": "SHORTLINKS", "type": "OPEN_THREAD"}})
+        return item(
+            igsid,
+            postback={
+                "mid": mid,
+                "title": "Track my order",
+                "payload": "/order_status",
+                "referral": {"ref": ref, "source": "SHORTLINKS", "type": "OPEN_THREAD"},
+            },
+        )
 
     await rig.post(envelope(link("n1", "tl1=good", "p1")))
     linked, question = rig.threads.turns
-    assert (linked.event, linked.data) == ("thread_linked", {"from": "web", "merged": False, "again": False,
-                                                             "source": "SHORTLINKS", "type": "OPEN_THREAD"})
+    assert (linked.event, linked.data) == (
+        "thread_linked",
+        {"from": "web", "merged": False, "again": False, "source": "SHORTLINKS", "type": "OPEN_THREAD"},
+    )
     assert question.text == "/order_status" and rig.threads.redeemed[0][2:] == ("instagram", False)
-    await rig.post(envelope(item("n2", referral={"ref": "tl1=used", "source": "SHORTLINKS", "type": "OPEN_THREAD"}),
-                            item("n3", referral={"ref": "summer_sale", "source": "SHORTLINKS", "type": "OPEN_THREAD"})))
+    await rig.post(
+        envelope(
+            item("n2", referral={"ref": "tl1=used", "source": "SHORTLINKS", "type": "OPEN_THREAD"}),
+            item("n3", referral={"ref": "summer_sale", "source": "SHORTLINKS", "type": "OPEN_THREAD"}),
+        )
+    )
     by_person = {t.identity.user_id: t for t in rig.threads.turns[2:]}
     assert (by_person["n2"].event, by_person["n2"].data["reason"]) == ("link_refused", "replayed")
     assert (by_person["n3"].event, by_person["n3"].data["ref"]) == ("referral", "summer_sale")  # a campaign's ref
     await rig.post(envelope(item("n4", referral={"ref": "tl1=ask", "source": "SHORTLINKS", "type": "OPEN_THREAD"})))
     assert rig.threads.turns[-1].event == "link_confirm" and rig.threads.held[Identity("instagram", "n4")] == (
-        "tl1=ask", "instagram")
+        "tl1=ask",
+        "instagram",
+    )
     await rig.post(envelope(message("n4", "m_yes", "Yes", quick_reply={"payload": "/link_accept"})))
     assert (rig.threads.turns[-1].event, rig.threads.turns[-1].data["merged"]) == ("thread_linked", True)
     assert rig.threads.redeemed[-1] == ("tl1=ask", Identity("instagram", "n4"), "instagram", True)
@@ -524,14 +642,22 @@ async def test_an_igme_link_token_joins_the_website_thread(rig: Rig) -> None:
 
 async def test_a_handed_off_chat_gets_no_typing_and_continue_buttons_become_links(rig: Rig) -> None:
     rig.threads.handed_off.add(Identity("instagram", "h1"))
-    rig.threads.bot = lambda inbound: [Text("Carry on where you like:", (
-        Button("On the website", "continue", "web"), Button("Here", "continue", "instagram"),
-        Button("Call us", "phone", "+49 30 123456")))]
+    rig.threads.bot = lambda inbound: [
+        Text(
+            "Carry on where you like:",
+            (
+                Button("On the website", "continue", "web"),
+                Button("Here", "continue", "instagram"),
+                Button("Call us", "phone", "+49 30 123456"),
+            ),
+        )
+    ]
     await rig.post(envelope(message("h1", "m_h", "hello")))
     [sent] = rig.graph.sends("h1")  # no mark_seen, no typing_on
     payload = sent["message"]["attachment"]["payload"]
-    assert payload["buttons"] == [{"type": "web_url", "url": "https://shop.example/?tl_link=tl1=web",
-                                   "title": "On the website"}]
+    assert payload["buttons"] == [
+        {"type": "web_url", "url": "https://shop.example/?tl_link=tl1=web", "title": "On the website"}
+    ]
     assert payload["text"].endswith("Call us: +49 30 123456") and rig.graph.violations == []
 
 
@@ -554,9 +680,12 @@ async def test_reach_and_send_outside_a_turn(rig: Rig) -> None:
 
     sent = await channel.send(late, [Text("Anna here: your parcel left today.")], agent)
     assert sent.ok and sent.events[0].kind == "delivered"
-    assert rig.graph.sends("o1")[-1] == {"recipient": {"id": "o1"}, "messaging_type": "MESSAGE_TAG",
-                                         "tag": "HUMAN_AGENT",
-                                         "message": {"text": "Anna here: your parcel left today."}}
+    assert rig.graph.sends("o1")[-1] == {
+        "recipient": {"id": "o1"},
+        "messaging_type": "MESSAGE_TAG",
+        "tag": "HUMAN_AGENT",
+        "message": {"text": "Anna here: your parcel left today."},
+    }
     rig.graph.fail_next("o1", 2534022)
     failed = await channel.send(late, [Text("one"), Text("two")], agent)
     assert (failed.ok, failed.reason) == (False, "outside_window")

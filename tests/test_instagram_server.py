@@ -30,12 +30,23 @@ ADMIN = {"Authorization": "Bearer adm"}
 async def server(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Runtime, FakeInstagramGraph]]:
     graph = FakeInstagramGraph()
     await graph.start()
-    instagram = {"ig_user_id": ACCOUNT, "verify_token": "verify-me", "app_secret": graph.app_secret,
-                 "access_token": graph.access_token, "graph_api_url": graph.url, "username": "stride.shoes",
-                 "typing_indicators": False, "mark_seen": False, "retry_base_seconds": 0.01,
-                 "retry_max_seconds": 0.05}
-    config = demo_config(tmp_path / "data", connectors={"instagram": instagram},
-                         server={"admin_token": "adm", "public_url": "https://shop.example"})
+    instagram = {
+        "ig_user_id": ACCOUNT,
+        "verify_token": "verify-me",
+        "app_secret": graph.app_secret,
+        "access_token": graph.access_token,
+        "graph_api_url": graph.url,
+        "username": "stride.shoes",
+        "typing_indicators": False,
+        "mark_seen": False,
+        "retry_base_seconds": 0.01,
+        "retry_max_seconds": 0.05,
+    }
+    config = demo_config(
+        tmp_path / "data",
+        connectors={"instagram": instagram},
+        server={"admin_token": "adm", "public_url": "https://shop.example"},
+    )
     try:
         async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
             yield client, runtime, graph
@@ -101,4 +112,6 @@ async def test_a_person_answers_an_instagram_customer_within_instagrams_rules(se
     status, late = await send({"text": "Still there?", "by": "Anna"}, 8 * 24)
     assert status == 409 and late["reason"].startswith("outside_human_agent_window")
     assert [m["message"]["text"] for m in graph.messages("ig-5")[sent_before:]] == [
-        "Hi, Anna here", "Your refund is done"]
+        "Hi, Anna here",
+        "Your refund is done",
+    ]

@@ -17,22 +17,25 @@ def lid() -> LanguageIdentifier:
     return LanguageIdentifier(ALL, "en")
 
 
-@pytest.mark.parametrize("text, language", [
-    ("where is my parcel, it should have arrived yesterday", "en"),
-    ("我的订单在哪里", "zh"),
-    ("waar blijft mijn bestelling, ik wacht al een week", "nl"),
-    ("je voudrais retourner mes chaussures, elles sont trop petites", "fr"),
-    ("wo ist mein paket, es sollte gestern ankommen", "de"),
-    ("vorrei restituire le scarpe perché sono troppo piccole", "it"),
-    ("gdzie jest moja paczka, miała być wczoraj", "pl"),
-    ("onde está a minha encomenda, já devia ter chegado", "pt"),
-    ("unde este coletul meu, trebuia să ajungă ieri", "ro"),
-    ("dónde está mi pedido, debería haber llegado ayer", "es"),
-    ("đơn hàng của tôi đâu rồi", "vi"),
-    ("wo ist mein paket", "de"),  # short, no accents
-    ("quiero devolver las zapatillas", "es"),
-    ("quero devolver os tenis", "pt"),
-])
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("where is my parcel, it should have arrived yesterday", "en"),
+        ("我的订单在哪里", "zh"),
+        ("waar blijft mijn bestelling, ik wacht al een week", "nl"),
+        ("je voudrais retourner mes chaussures, elles sont trop petites", "fr"),
+        ("wo ist mein paket, es sollte gestern ankommen", "de"),
+        ("vorrei restituire le scarpe perché sono troppo piccole", "it"),
+        ("gdzie jest moja paczka, miała być wczoraj", "pl"),
+        ("onde está a minha encomenda, já devia ter chegado", "pt"),
+        ("unde este coletul meu, trebuia să ajungă ieri", "ro"),
+        ("dónde está mi pedido, debería haber llegado ayer", "es"),
+        ("đơn hàng của tôi đâu rồi", "vi"),
+        ("wo ist mein paket", "de"),  # short, no accents
+        ("quiero devolver las zapatillas", "es"),
+        ("quero devolver os tenis", "pt"),
+    ],
+)
 def test_messages_in_every_language(lid: LanguageIdentifier, text: str, language: str) -> None:
     guess = lid.identify(text, LanguageHints())
     assert guess.code == language and guess.confidence >= 0.4, guess
@@ -50,8 +53,15 @@ def test_only_the_bots_languages_are_candidates() -> None:
 
 
 def test_one_ambiguous_word_never_moves_a_thread(lid: LanguageIdentifier) -> None:
-    for word, thread in (("ok", "de"), ("taxi", "pl"), ("merci", "de"), ("super", "en"), ("pizza", "nl"),
-                         ("hola", "en"), ("ciao", "fr")):
+    for word, thread in (
+        ("ok", "de"),
+        ("taxi", "pl"),
+        ("merci", "de"),
+        ("super", "en"),
+        ("pizza", "nl"),
+        ("hola", "en"),
+        ("ciao", "fr"),
+    ):
         guess = lid.identify(word, LanguageHints(thread_language=thread))
         assert guess.code == thread, (word, guess)
 
@@ -70,8 +80,14 @@ def test_the_channel_locale_decides_what_the_text_cannot(lid: LanguageIdentifier
 
 def test_a_repeated_or_chat_word_is_no_evidence(lid: LanguageIdentifier) -> None:
     # spaCy lists "ok" as a Polish stop word and "haha" as an Italian one; every customer types them
-    for text, thread in (("ok ok", "en"), ("ok ok", "fr"), ("ok okay", "de"), ("taxi taxi", "de"),
-                         ("haha haha", "es"), ("ok lol", "nl")):
+    for text, thread in (
+        ("ok ok", "en"),
+        ("ok ok", "fr"),
+        ("ok okay", "de"),
+        ("taxi taxi", "de"),
+        ("haha haha", "es"),
+        ("ok lol", "nl"),
+    ):
         assert lid.identify(text, LanguageHints(thread_language=thread)).code == thread, text
     assert lid.identify("ok ok", LanguageHints(channel_locale="fr-FR")).code == "fr"
 
@@ -120,8 +136,14 @@ def test_a_long_word_the_bots_own_language_model_places_overrules_the_browser(de
     the bot's own language model, trained on its examples, is sure enough about one long word."""
     interpreter = CharNgramInterpreter.for_bot(demo_bot)
     english_browser = LanguageHints(channel_locale="en-US")
-    for word, language in (("rückerstattung", "de"), ("paiement", "fr"), ("factură", "ro"), ("adidas", "en"),
-                           ("asdf", "en"), ("haha", "en")):
+    for word, language in (
+        ("rückerstattung", "de"),
+        ("paiement", "fr"),
+        ("factură", "ro"),
+        ("adidas", "en"),
+        ("asdf", "en"),
+        ("haha", "en"),
+    ):
         assert interpreter.parse_sync(word, english_browser).language == language, word
     bare = LanguageIdentifier(ALL, "en")
     assert bare.identify("rückerstattung", english_browser).code == "en"

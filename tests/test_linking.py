@@ -88,8 +88,10 @@ async def test_a_token_is_used_once(tokens: LinkTokens, clock: Clock, tmp_path: 
         # still remembered just past expiry (a token's age is checked in whole seconds; clocks differ) ...
         clock.now = claim.expires_at + 0.9
         assert tokens.read(token, "to_messenger").nonce == claim.nonce  # itsdangerous still accepts it
-        assert await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=claim.expires_at + 0.9,
-                                         by="b") is False
+        assert (
+            await store.consume_token(claim.nonce, expires_at=claim.expires_at, now=claim.expires_at + 0.9, by="b")
+            is False
+        )
         # ... and forgotten once it could never be accepted again
         later = tokens.read(tokens.issue("t_b", "to_messenger"), "to_messenger")
         far = claim.expires_at + TOKEN_GRACE_SECONDS + 1
@@ -101,9 +103,9 @@ async def test_a_token_is_used_once(tokens: LinkTokens, clock: Clock, tmp_path: 
 
 # --------------------------------------------------------------------------- merging two threads
 
-from bots.threads.linking import ThreadLinker  # noqa: E402
 from bots.linking.merge import MergeInput, merge_threads  # noqa: E402
 from bots.store.local_lock import LocalThreadLock  # noqa: E402
+from bots.threads.linking import ThreadLinker  # noqa: E402
 from bots.types import Identity, ThreadEvent  # noqa: E402
 
 
@@ -115,26 +117,44 @@ def _state(**fields: object) -> dict[str, object]:
 
 
 def test_merge_interleaves_logs_by_time_keeping_each_order_and_applies_the_slot_rule() -> None:
-    web = MergeInput("t_web", _state(language="de", slots={"size": 42, "sku": "TR2"}, last_inbound_at=300.0,
-                                     stack=[]), [
-        ThreadEvent("user", {"text": "hallo"}, 100.0, "web", "web:1"),
-        ThreadEvent("slot", {"name": "size", "value": 42}, 300.0, "web"),
-        ThreadEvent("bot", {"type": "text", "text": "Gut"}, 300.0, "web"),
-    ])
+    web = MergeInput(
+        "t_web",
+        _state(language="de", slots={"size": 42, "sku": "TR2"}, last_inbound_at=300.0, stack=[]),
+        [
+            ThreadEvent("user", {"text": "hallo"}, 100.0, "web", "web:1"),
+            ThreadEvent("slot", {"name": "size", "value": 42}, 300.0, "web"),
+            ThreadEvent("bot", {"type": "text", "text": "Gut"}, 300.0, "web"),
+        ],
+    )
     from bots.flow.state import Frame
 
-    fb = MergeInput("t_fb", _state(language="en", slots={"size": 40, "email": "a@b.c"}, last_inbound_at=200.0,
-                                   stack=[Frame("orders", 2, True)], opted_out=True,
-                                   last_inbound_by_channel={"messenger": 200.0}), [
-        ThreadEvent("slot", {"name": "size", "value": 40}, 150.0, "messenger"),
-        ThreadEvent("user", {"text": "hi"}, 200.0, "messenger", "fb:mid.1"),
-        ThreadEvent("bot", {"type": "text", "text": "Hi"}, 120.0, "messenger"),  # out of time order on purpose
-    ])
+    fb = MergeInput(
+        "t_fb",
+        _state(
+            language="en",
+            slots={"size": 40, "email": "a@b.c"},
+            last_inbound_at=200.0,
+            stack=[Frame("orders", 2, True)],
+            opted_out=True,
+            last_inbound_by_channel={"messenger": 200.0},
+        ),
+        [
+            ThreadEvent("slot", {"name": "size", "value": 40}, 150.0, "messenger"),
+            ThreadEvent("user", {"text": "hi"}, 200.0, "messenger", "fb:mid.1"),
+            ThreadEvent("bot", {"type": "text", "text": "Hi"}, 120.0, "messenger"),  # out of time order on purpose
+        ],
+    )
     merged = merge_threads(web, fb, reason="test", now=400.0)
     texts = [(e.channel, e.kind, e.timestamp) for e in merged.events]
-    assert texts == [("web", "user", 100.0), ("messenger", "slot", 150.0), ("messenger", "user", 200.0),
-                     ("messenger", "bot", 120.0), ("web", "slot", 300.0), ("web", "bot", 300.0),
-                     ("", "merge", 400.0)]
+    assert texts == [
+        ("web", "user", 100.0),
+        ("messenger", "slot", 150.0),
+        ("messenger", "user", 200.0),
+        ("messenger", "bot", 120.0),
+        ("web", "slot", 300.0),
+        ("web", "bot", 300.0),
+        ("", "merge", 400.0),
+    ]
     state = merged.state
     assert state["slots"] == {"size": 42, "sku": "TR2", "email": "a@b.c"}  # size: the web changed it last
     assert state["language"] == "de" and state["stack"] == []  # the web thread was used last
@@ -148,8 +168,11 @@ def test_the_thread_used_last_keeps_its_pending_question() -> None:
     from bots.flow.state import Frame
 
     old = MergeInput("t_old", _state(slots={"size": 40}, last_inbound_at=100.0), [])
-    active = MergeInput("t_new", _state(slots={"size": 44}, last_inbound_at=500.0, language="fr",
-                                        stack=[Frame("size_help", 1, True)]), [])
+    active = MergeInput(
+        "t_new",
+        _state(slots={"size": 44}, last_inbound_at=500.0, language="fr", stack=[Frame("size_help", 1, True)]),
+        [],
+    )
     merged = merge_threads(old, active, reason="test", now=600.0)
     assert merged.state["stack"][0]["flow"] == "size_help" and merged.state["language"] == "fr"
     assert merged.state["slots"] == {"size": 40}  # no slot event on either side: the survivor's value
@@ -157,7 +180,8 @@ def test_the_thread_used_last_keeps_its_pending_question() -> None:
 
 
 async def test_linker_merges_into_the_token_thread_and_redirects_the_old_id(
-        tokens: LinkTokens, clock: Clock, tmp_path: Path) -> None:
+    tokens: LinkTokens, clock: Clock, tmp_path: Path
+) -> None:
     store = SQLiteThreadStore(tmp_path / "t.db")
     await store.open()
     try:
@@ -169,14 +193,27 @@ async def test_linker_merges_into_the_token_thread_and_redirects_the_old_id(
 
         linker.on_merged.append(told)
         web = await store.resolve(Identity("web", "v" * 20), now=clock())
-        await store.commit(web, _state(slots={"size": 42}), [ThreadEvent("user", {"text": "a"}, 10.0, "web", "w1")],
-                           expected_version=0, now=10.0, wake_at=None)
+        await store.commit(
+            web,
+            _state(slots={"size": 42}),
+            [ThreadEvent("user", {"text": "a"}, 10.0, "web", "w1")],
+            expected_version=0,
+            now=10.0,
+            wake_at=None,
+        )
         psid = Identity("messenger", "123")
         fb = await store.resolve(psid, now=clock())
-        await store.commit(fb, _state(slots={"email": "x@y.z"}),
-                           [ThreadEvent("user", {"text": "b"}, 5.0, "messenger", "m1"),
-                            ThreadEvent("user", {"text": "c"}, 20.0, "messenger", "m2")], expected_version=0, now=20.0,
-                           wake_at=None)
+        await store.commit(
+            fb,
+            _state(slots={"email": "x@y.z"}),
+            [
+                ThreadEvent("user", {"text": "b"}, 5.0, "messenger", "m1"),
+                ThreadEvent("user", {"text": "c"}, 20.0, "messenger", "m2"),
+            ],
+            expected_version=0,
+            now=20.0,
+            wake_at=None,
+        )
         token = tokens.issue(web, "to_messenger")
         asked = await linker.redeem(token, "to_messenger", psid)  # they have a conversation: ask them first
         assert asked.needs_confirmation and await store.find(psid) == fb and merges == []
@@ -196,22 +233,35 @@ async def test_linker_merges_into_the_token_thread_and_redirects_the_old_id(
         again = await linker.redeem(tokens.issue(fb, "to_messenger"), "to_messenger", other)
         assert again.thread_id == web and await store.find(other) == web
         # the thread goes on normally afterwards
-        version = await store.commit(web, snapshot.state, [ThreadEvent("bot", {"text": "d"}, 30.0, "web")],
-                                     expected_version=4, now=30.0, wake_at=snapshot.state.get("wake_at"))
+        version = await store.commit(
+            web,
+            snapshot.state,
+            [ThreadEvent("bot", {"text": "d"}, 30.0, "web")],
+            expected_version=4,
+            now=30.0,
+            wake_at=snapshot.state.get("wake_at"),
+        )
         assert version == 5
     finally:
         await store.close()
 
 
 async def test_replays_are_refused_unless_the_same_person_follows_the_link_again(
-        tokens: LinkTokens, clock: Clock, tmp_path: Path) -> None:
+    tokens: LinkTokens, clock: Clock, tmp_path: Path
+) -> None:
     store = SQLiteThreadStore(tmp_path / "t.db")
     await store.open()
     try:
         linker = ThreadLinker(store, LocalThreadLock(), tokens, clock=clock)
         thread = await store.resolve(Identity("web", "v" * 20), now=clock())
-        await store.commit(thread, _state(), [ThreadEvent("user", {"text": "a"}, 1.0, "web")],
-                           expected_version=0, now=1.0, wake_at=None)
+        await store.commit(
+            thread,
+            _state(),
+            [ThreadEvent("user", {"text": "a"}, 1.0, "web")],
+            expected_version=0,
+            now=1.0,
+            wake_at=None,
+        )
         token = tokens.issue(thread, "to_messenger")
         first = await linker.redeem(token, "to_messenger", Identity("messenger", "1"))
         assert first.thread_id == thread and not first.already_linked

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from bots.live import open_live_bus
 from bots.live.bus import LiveBus
-from bots.store.factory import open_live_bus
 
 
 @pytest.fixture(params=["postgres", "redis"])
@@ -50,7 +51,8 @@ async def settle() -> None:
 
 
 async def test_frames_reach_the_workers_watching_the_thread_and_not_their_sender(
-        workers: tuple[Worker, Worker]) -> None:
+    workers: tuple[Worker, Worker],
+) -> None:
     a, b = workers
     await b.bus.watch("t1")
     await a.bus.watch("t1")

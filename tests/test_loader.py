@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from bots.flow.loader import LoadResult
 from bots.flow.model import AskOp, BranchOp, SayOp
@@ -27,8 +27,21 @@ def test_base_bot_loads(make_bot: Callable[..., LoadResult]) -> None:
 def test_demo_bot_loads_without_problems(demo_bot) -> None:  # type: ignore[no-untyped-def]
     assert demo_bot.name == "Stride"
     assert set(demo_bot.intents) == {
-        "greet", "goodbye", "thanks", "affirm", "deny", "order_status", "return_item", "shipping_info",
-        "product_search", "price_question", "size_help", "talk_to_human", "opt_out", "bot_challenge"}
+        "greet",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "order_status",
+        "return_item",
+        "shipping_info",
+        "product_search",
+        "price_question",
+        "size_help",
+        "talk_to_human",
+        "opt_out",
+        "bot_challenge",
+    }
     for language in ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi"):
         for intent in demo_bot.intents:
             examples = demo_bot.examples[language][intent]
@@ -55,22 +68,31 @@ def test_duplicate_yaml_key_is_an_error_not_silently_overwritten(make_bot: Calla
 
 
 def test_unknown_step_type_and_unknown_key_are_reported_together(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"bad.yml": """
+    result = make_bot(
+        {
+            "bad.yml": """
         flows:
           broken:
             steps:
               - sya: hello
               - say: hello
                 colour: red
-    """})
+    """
+        }
+    )
     found = messages(result)
-    assert any("bad.yml:4:9: error BOT-E010: flows.broken.steps.0: not a step: a step is a mapping with one of "
-               "the keys say, ask" in m for m in found), found
+    assert any(
+        "bad.yml:4:9: error BOT-E010: flows.broken.steps.0: not a step: a step is a mapping with one of "
+        "the keys say, ask" in m
+        for m in found
+    ), found
     assert any("bad.yml:6:9: error BOT-E010: unknown key 'colour' in flows.broken.steps.1" in m for m in found), found
 
 
 def test_references_to_unknown_things(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"refs.yml": """
+    result = make_bot(
+        {
+            "refs.yml": """
         flows:
           refs:
             trigger: {intents: [no_such_intent]}
@@ -82,7 +104,10 @@ def test_references_to_unknown_things(make_bot: Callable[..., LoadResult]) -> No
               - if: "no_such_name > 1"
                 then:
                   - goto: nowhere
-    """}, actions=["real_action"])
+    """
+        },
+        actions=["real_action"],
+    )
     found = messages(result)
     expected = [
         "refs.yml:3:24: error FLOW-E008: flow 'refs': intent 'no_such_intent' has no training examples",
@@ -97,7 +122,9 @@ def test_references_to_unknown_things(make_bot: Callable[..., LoadResult]) -> No
 
 
 def test_missing_default_language_text(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"de_only.yml": """
+    result = make_bot(
+        {
+            "de_only.yml": """
         responses:
           only_de: {de: "Nur Deutsch"}
         flows:
@@ -105,16 +132,22 @@ def test_missing_default_language_text(make_bot: Callable[..., LoadResult]) -> N
             steps:
               - say: only_de
               - say: {de: "Inline nur Deutsch"}
-    """})
+    """
+        }
+    )
     found = messages(result)
-    assert any(m.startswith("de_only.yml:6:14: error FLOW-E002: flow 'de': text 'only_de' has no 'en' version")
-               for m in found), found
-    assert any(m.startswith("de_only.yml:7:14: error FLOW-E002: flow 'de': inline text has no 'en' version")
-               for m in found), found
+    assert any(
+        m.startswith("de_only.yml:6:14: error FLOW-E002: flow 'de': text 'only_de' has no 'en' version") for m in found
+    ), found
+    assert any(
+        m.startswith("de_only.yml:7:14: error FLOW-E002: flow 'de': inline text has no 'en' version") for m in found
+    ), found
 
 
 def test_unreachable_steps_and_duplicate_ids(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"flow.yml": """
+    result = make_bot(
+        {
+            "flow.yml": """
         flows:
           loop:
             steps:
@@ -124,46 +157,63 @@ def test_unreachable_steps_and_duplicate_ids(make_bot: Callable[..., LoadResult]
               - say: hello
               - id: start
                 say: hello
-    """})
+    """
+        }
+    )
     found = messages(result)
-    assert any(m.startswith("flow.yml:7:9: error FLOW-E007: flow 'loop': this step can never run") for m in found), found
-    assert any(m.startswith("flow.yml:8:13: error FLOW-E005: flow 'loop': duplicate step id 'start' (first used at "
-                            "line 4)") for m in found), found
+    assert any(m.startswith("flow.yml:7:9: error FLOW-E007: flow 'loop': this step can never run") for m in found), (
+        found
+    )
+    assert any(
+        m.startswith("flow.yml:8:13: error FLOW-E005: flow 'loop': duplicate step id 'start' (first used at line 4)")
+        for m in found
+    ), found
 
 
 def test_duplicate_flow_across_files_names_both_places(make_bot: Callable[..., LoadResult]) -> None:
     result = make_bot({"more.yml": "flows:\n  greet:\n    steps:\n      - say: hello\n"})
     found = messages(result)
-    assert any(m.startswith("more.yml:2:3: error BOT-E004: duplicate flow 'greet' (first defined in ")
-               and "flows.yml line 2" in m for m in found), found
+    assert any(
+        m.startswith("more.yml:2:3: error BOT-E004: duplicate flow 'greet' (first defined in ")
+        and "flows.yml line 2" in m
+        for m in found
+    ), found
 
 
 def test_bad_condition_syntax_and_regex(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"bad.yml": """
+    result = make_bot(
+        {
+            "bad.yml": """
         flows:
           bad:
             trigger: {regex: ["(unclosed"]}
             steps:
               - if: "size >"
                 then: [{say: hello}]
-    """})
+    """
+        }
+    )
     found = messages(result)
     assert any(m.startswith("bad.yml:3:23: error FLOW-E013: flow 'bad': invalid regex trigger") for m in found), found
     assert "bad.yml:5:13: error FLOW-E011: flow 'bad': invalid condition 'size >': invalid syntax" in found, found
 
 
 def test_all_problems_at_once_across_files(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({
-        "a.yml": "flows:\n  a:\n    steps:\n      - say: nope_a\n",
-        "b.yml": "flows:\n  b:\n    steps:\n      - say: nope_b\n",
-        "c.yml": "slots:\n  s: {type: regex}\n",
-    })
+    result = make_bot(
+        {
+            "a.yml": "flows:\n  a:\n    steps:\n      - say: nope_a\n",
+            "b.yml": "flows:\n  b:\n    steps:\n      - say: nope_b\n",
+            "c.yml": "slots:\n  s: {type: regex}\n",
+        }
+    )
     files = {p.mark.file.rsplit("/", 1)[-1] for p in result.errors}
     assert {"a.yml", "b.yml", "c.yml"} <= files
 
 
 def test_if_elif_else_compiles_to_branches(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"branch.yml": """
+    result = make_bot(
+        {
+            "branch.yml": """
         flows:
           branch:
             steps:
@@ -173,7 +223,9 @@ def test_if_elif_else_compiles_to_branches(make_bot: Callable[..., LoadResult]) 
                   - if: "size > 35"
                     then: [{say: bye}]
                 else: [{say: fallback}]
-    """})
+    """
+        }
+    )
     assert result.bot is not None, messages(result)
     ops = result.bot.flows["branch"].ops
     assert sum(isinstance(op, BranchOp) for op in ops) == 2
@@ -188,7 +240,9 @@ def test_missing_translation_is_a_warning_not_an_error(make_bot: Callable[..., L
 
 
 def test_a_broken_flow_hides_nothing_else_and_causes_no_false_errors(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"flows.yml": """
+    result = make_bot(
+        {
+            "flows.yml": """
         flows:
           greet:
             trigger: {intents: [greet]}
@@ -203,7 +257,9 @@ def test_a_broken_flow_hides_nothing_else_and_causes_no_false_errors(make_bot: C
             steps:
               - say: fallback
               - goto: greet
-    """})
+    """
+        }
+    )
     assert messages(result) == [
         "flows.yml:6:9: error BOT-E010: unknown key 'colour' in flows.greet.steps.0",
         "flows.yml:9:14: error FLOW-E001: flow 'size': unknown text 'no_such_text' (define it under responses:)",
@@ -213,14 +269,18 @@ def test_a_broken_flow_hides_nothing_else_and_causes_no_false_errors(make_bot: C
 
 
 def test_duplicate_keys_are_reported_and_the_rest_still_checked(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"dup.yml": """
+    result = make_bot(
+        {
+            "dup.yml": """
         flows:
           dup:
             steps:
               - say: hello
                 say: bye
               - say: no_such_text
-    """})
+    """
+        }
+    )
     assert messages(result) == [
         "dup.yml:5:9: error BOT-E001: duplicate key 'say' (first defined at line 4)",
         "dup.yml:6:14: error FLOW-E001: flow 'dup': unknown text 'no_such_text' (define it under responses:)",
@@ -228,14 +288,19 @@ def test_duplicate_keys_are_reported_and_the_rest_still_checked(make_bot: Callab
 
 
 def test_placeholders_in_texts_must_be_slots_or_built_ins(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"texts_de.yml": """
+    result = make_bot(
+        {
+            "texts_de.yml": """
         language: de
         responses:
           size_ok: "Größe {sise} also."
-    """})
+    """
+        }
+    )
     assert messages(result) == [
         "texts_de.yml:3:3: error BOT-E009: response 'size_ok' (de): unknown name {sise} (not a slot nor one of "
-        "channel, event, fallback_streak, language, public_url, recent, thread)"]
+        "channel, event, fallback_streak, language, public_url, recent, thread)"
+    ]
 
 
 def test_a_file_that_is_not_utf8_is_located(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -245,12 +310,16 @@ def test_a_file_that_is_not_utf8_is_located(tmp_path) -> None:  # type: ignore[n
     root = write_bot(tmp_path / "bot", BASE_FILES)
     (root / "latin1.yml").write_bytes("responses:\n  caf: {en: 'Caf\u00e9'}\n".encode("latin-1"))
     result = load_bot(root, languages=("en", "de"), default_language="en")
-    assert [str(p) for p in result.errors] == ["bot/latin1.yml:2:17: error BOT-E001: not UTF-8 text: byte 0xe9 cannot "
-                                               "start or continue a character; save the file as UTF-8"]
+    assert [str(p) for p in result.errors] == [
+        "bot/latin1.yml:2:17: error BOT-E001: not UTF-8 text: byte 0xe9 cannot "
+        "start or continue a character; save the file as UTF-8"
+    ]
 
 
 def test_url_buttons_must_be_web_addresses(make_bot: Callable[..., LoadResult]) -> None:
-    result = make_bot({"links.yml": """
+    result = make_bot(
+        {
+            "links.yml": """
         flows:
           links:
             steps:
@@ -259,6 +328,10 @@ def test_url_buttons_must_be_web_addresses(make_bot: Callable[..., LoadResult]) 
                   - {title: {en: "Evil"}, url: "javascript:alert(1)"}
                   - {title: {en: "Fine"}, url: "https://shop.example/x"}
                   - {title: {en: "Ours"}, url: "{public_url}/cart"}
-    """})
-    assert messages(result) == ["links.yml:6:40: error FLOW-E016: flow 'links': a URL button needs an http(s) address "
-                                "or {public_url}/..., not 'javascript:alert(1)'"]
+    """
+        }
+    )
+    assert messages(result) == [
+        "links.yml:6:40: error FLOW-E016: flow 'links': a URL button needs an http(s) address "
+        "or {public_url}/..., not 'javascript:alert(1)'"
+    ]

@@ -17,20 +17,23 @@ def interpreter(demo_bot: Bot) -> CharNgramInterpreter:
     return CharNgramInterpreter.for_bot(demo_bot)
 
 
-@pytest.mark.parametrize("text,intent,language", [
-    ("where's my parcel", "order_status", "en"),
-    ("can i send the shoes back", "return_item", "en"),
-    ("wie lange dauert der versand nach österreich", "shipping_info", "de"),
-    ("je cherche des chaussures de trail", "product_search", "fr"),
-    ("quanto costano le scarpe da corsa", "price_question", "it"),
-    ("valt deze schoen klein, welke maat raad je aan", "size_help", "nl"),
-    ("chcę porozmawiać z konsultantem", "talk_to_human", "pl"),
-    ("estou a falar com um robô ou com uma pessoa?", "bot_challenge", "pt"),
-    ("nu mai vreau mesaje de la voi", "opt_out", "ro"),
-    ("mil gracias por la ayuda", "thanks", "es"),
-    ("跟我聊天的是机器人吧", "bot_challenge", "zh"),
-    ("cho mình gặp nhân viên tư vấn", "talk_to_human", "vi"),
-])
+@pytest.mark.parametrize(
+    "text,intent,language",
+    [
+        ("where's my parcel", "order_status", "en"),
+        ("can i send the shoes back", "return_item", "en"),
+        ("wie lange dauert der versand nach österreich", "shipping_info", "de"),
+        ("je cherche des chaussures de trail", "product_search", "fr"),
+        ("quanto costano le scarpe da corsa", "price_question", "it"),
+        ("valt deze schoen klein, welke maat raad je aan", "size_help", "nl"),
+        ("chcę porozmawiać z konsultantem", "talk_to_human", "pl"),
+        ("estou a falar com um robô ou com uma pessoa?", "bot_challenge", "pt"),
+        ("nu mai vreau mesaje de la voi", "opt_out", "ro"),
+        ("mil gracias por la ayuda", "thanks", "es"),
+        ("跟我聊天的是机器人吧", "bot_challenge", "zh"),
+        ("cho mình gặp nhân viên tư vấn", "talk_to_human", "vi"),
+    ],
+)
 def test_understands_each_language(interpreter: CharNgramInterpreter, text: str, intent: str, language: str) -> None:
     result = interpreter.parse_sync(text, NONE)
     assert (result.intent, result.language) == (intent, language), result
@@ -50,7 +53,9 @@ def test_one_ambiguous_word_does_not_switch_the_thread_language(interpreter: Cha
 
 
 def test_a_clear_sentence_does_switch(interpreter: CharNgramInterpreter) -> None:
-    result = interpreter.parse_sync("où est mon colis, je l'attends depuis une semaine", LanguageHints(thread_language="de"))
+    result = interpreter.parse_sync(
+        "où est mon colis, je l'attends depuis une semaine", LanguageHints(thread_language="de")
+    )
     assert result.language == "fr" and result.language_confidence >= 0.6
 
 

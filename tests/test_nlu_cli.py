@@ -16,8 +16,13 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     bot = write_bot(tmp_path / "bot", BASE_FILES)
     config = tmp_path / "config.yaml"
     config.write_text(f"bot: {bot}\nlanguages: [en, de]\n", encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "bots.cli", "nlu-test", "--config", str(config), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bots.cli", "nlu-test", "--config", str(config), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cross_validation_report_as_json_with_files(tmp_path: Path) -> None:
@@ -38,12 +43,19 @@ def test_cross_validation_report_as_json_with_files(tmp_path: Path) -> None:
 
 def test_a_jsonl_test_file_and_a_training_file(tmp_path: Path) -> None:
     data = tmp_path / "test.jsonl"
-    data.write_text("\n".join(json.dumps(row) for row in [
-        {"text": "hello there", "intent": "greet", "lang": "en"},
-        {"text": "good bye", "intent": "goodbye", "lang": "en"},
-        {"text": "what size do i need", "intent": "size_help", "lang": "en"},
-        {"text": "moin moin", "intent": "greet", "lang": "de"},
-    ]) + "\n", encoding="utf-8")
+    data.write_text(
+        "\n".join(
+            json.dumps(row)
+            for row in [
+                {"text": "hello there", "intent": "greet", "lang": "en"},
+                {"text": "good bye", "intent": "goodbye", "lang": "en"},
+                {"text": "what size do i need", "intent": "size_help", "lang": "en"},
+                {"text": "moin moin", "intent": "greet", "lang": "de"},
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     result = run(tmp_path, "--data", str(data), "--json", "--out", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -51,8 +63,10 @@ def test_a_jsonl_test_file_and_a_training_file(tmp_path: Path) -> None:
     assert report["accuracy"] >= 0.75
     # trained on a file that knows nothing but greetings: everything is a greeting
     train = tmp_path / "train.jsonl"
-    train.write_text("\n".join(json.dumps({"text": t, "intent": "greet", "lang": "en"}) for t in
-                               ("hi", "hello", "hey")) + "\n", encoding="utf-8")
+    train.write_text(
+        "\n".join(json.dumps({"text": t, "intent": "greet", "lang": "en"}) for t in ("hi", "hello", "hey")) + "\n",
+        encoding="utf-8",
+    )
     result = run(tmp_path, "--data", str(data), "--train", str(train), "--json", "--out", str(tmp_path / "r2"))
     report = json.loads(result.stdout)
     assert report["per_intent"]["greet"]["accuracy"] == 1.0 and report["per_intent"]["goodbye"]["accuracy"] == 0.0
@@ -80,8 +94,14 @@ def test_train_writes_the_model_run_loads_and_changed_examples_retrain(tmp_path:
     config.write_text(f"bot: {bot_dir}\nlanguages: [en, de]\n", encoding="utf-8")
     data = tmp_path / "data"
     env = {**__import__("os").environ, "THREADLINE_DATA_DIR": str(data)}
-    result = subprocess.run([sys.executable, "-m", "bots.cli", "train", "--config", str(config)], cwd=REPO,
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "bots.cli", "train", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "trained on 25 examples in 2 languages (4 intents)" in result.stdout
     assert "klingon.yml:1:11: warning BOT-W001: language 'tlh'" in result.stderr  # left out, and said so
@@ -121,8 +141,13 @@ def test_train_shows_its_progress_on_a_terminal(tmp_path: Path) -> None:
     env = {**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")}
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))  # a new pty is 0 columns wide
-    process = subprocess.Popen([sys.executable, "-m", "bots.cli", "train", "--config", str(config)], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=follower, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "train", "--config", str(config)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+    )
     os.close(follower)
     shown = b""
     while True:
@@ -172,19 +197,31 @@ def test_a_damaged_model_file_is_retrained_never_a_crash(tmp_path: Path) -> None
     assert "trained" in messages[-1] and artifact.load(bot, saved) is not None  # and saved whole again
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("utf16.jsonl", '{"text": "hi", "intent": "greet"}\n'.encode("utf-16"), "utf16.jsonl:1: not UTF-8 text"),
-    ("latin1.jsonl", b'{"text": "hi", "intent": "greet"}\n{"text": "caf\xe9", "intent": "greet"}\n',
-     "latin1.jsonl:2: not UTF-8 text"),
-    ("five.yml", b"language: en\nnlu:\n  hi: [hello]\n  greet: 5\n", "five.yml:4: the examples of intent 'greet' "
-                                                                       "must be a list of texts"),
-    ("string.yml", b"language: en\nnlu:\n  greet: hello\n", "string.yml:3: the examples of intent 'greet'"),
-    ("bom_then_latin1.jsonl", b'\xef\xbb\xbf{"text": "hi", "intent": "greet"}\n{"text": "caf\xe9", "intent": "g"}\n',
-     "bom_then_latin1.jsonl:2: not UTF-8 text (byte 50)"),
-    ("kl.jsonl", b'{"text": "hi", "intent": "greet", "lang": "kl"}\n', "kl.jsonl:1: language 'kl' is not one of"),
-    ("bad_lang.yml", b"language: ja\nnlu:\n  greet: [hi]\n", "bad_lang.yml:1: language 'ja' is not one of"),
-    ("number_lang.jsonl", b'{"text": "hi", "intent": "greet", "lang": 5}\n', "number_lang.jsonl:1: \"lang\" must"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("utf16.jsonl", '{"text": "hi", "intent": "greet"}\n'.encode("utf-16"), "utf16.jsonl:1: not UTF-8 text"),
+        (
+            "latin1.jsonl",
+            b'{"text": "hi", "intent": "greet"}\n{"text": "caf\xe9", "intent": "greet"}\n',
+            "latin1.jsonl:2: not UTF-8 text",
+        ),
+        (
+            "five.yml",
+            b"language: en\nnlu:\n  hi: [hello]\n  greet: 5\n",
+            "five.yml:4: the examples of intent 'greet' must be a list of texts",
+        ),
+        ("string.yml", b"language: en\nnlu:\n  greet: hello\n", "string.yml:3: the examples of intent 'greet'"),
+        (
+            "bom_then_latin1.jsonl",
+            b'\xef\xbb\xbf{"text": "hi", "intent": "greet"}\n{"text": "caf\xe9", "intent": "g"}\n',
+            "bom_then_latin1.jsonl:2: not UTF-8 text (byte 50)",
+        ),
+        ("kl.jsonl", b'{"text": "hi", "intent": "greet", "lang": "kl"}\n', "kl.jsonl:1: language 'kl' is not one of"),
+        ("bad_lang.yml", b"language: ja\nnlu:\n  greet: [hi]\n", "bad_lang.yml:1: language 'ja' is not one of"),
+        ("number_lang.jsonl", b'{"text": "hi", "intent": "greet", "lang": 5}\n', 'number_lang.jsonl:1: "lang" must'),
+    ],
+)
 def test_a_bad_examples_file_is_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     from bots.errors import UserError
     from nlu_models.evaluate import read_examples
@@ -200,8 +237,10 @@ def test_examples_files_as_other_tools_write_them(tmp_path: Path) -> None:
     from nlu_models.evaluate import Example, read_examples
 
     exported = tmp_path / "export.jsonl"  # a byte-order mark, locales for languages
-    exported.write_bytes(b'\xef\xbb\xbf{"text": "hello", "intent": "greet", "lang": "en-US"}\n'
-                         b'{"text": "moin", "intent": "greet", "language": "DE"}\n')
+    exported.write_bytes(
+        b'\xef\xbb\xbf{"text": "hello", "intent": "greet", "lang": "en-US"}\n'
+        b'{"text": "moin", "intent": "greet", "language": "DE"}\n'
+    )
     assert read_examples(exported) == [Example("hello", "greet", "en"), Example("moin", "greet", "de")]
     sketch = tmp_path / "sketch.yml"  # an intent with no examples yet
     sketch.write_text("language: pt-BR\nnlu:\n  greet: [oi]\n  thanks:\n", encoding="utf-8")
@@ -232,14 +271,20 @@ def test_options_that_cannot_work_are_refused_before_any_work(tmp_path: Path) ->
     assert result.returncode == 2 and "a file is in the way" in result.stderr
     assert run(tmp_path, "--folds", "1").stderr.strip().endswith("cross-validation needs at least 2 folds (--folds 1)")
     few = tmp_path / "few.jsonl"
-    few.write_text("".join(json.dumps({"text": t, "intent": i}) + "\n" for t, i in (("a b", "x"), ("c d", "y"))),
-                   encoding="utf-8")
+    few.write_text(
+        "".join(json.dumps({"text": t, "intent": i}) + "\n" for t, i in (("a b", "x"), ("c d", "y"))), encoding="utf-8"
+    )
     result = run(tmp_path, "--train", str(few))
     assert result.returncode == 2 and "needs at least 5 examples; there are 2" in result.stderr
     # examples that share no character n-gram still train (the n-gram floor gives way)
     unlike = tmp_path / "unlike.jsonl"
-    unlike.write_text("".join(json.dumps({"text": t, "intent": i, "lang": "en"}) + "\n"
-                              for t, i in (("xq", "a"), ("zw", "b"), ("jk", "a"), ("vy", "b"))), encoding="utf-8")
+    unlike.write_text(
+        "".join(
+            json.dumps({"text": t, "intent": i, "lang": "en"}) + "\n"
+            for t, i in (("xq", "a"), ("zw", "b"), ("jk", "a"), ("vy", "b"))
+        ),
+        encoding="utf-8",
+    )
     result = run(tmp_path, "--train", str(unlike), "--folds", "2", "--json", "--out", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 4
@@ -264,5 +309,6 @@ def test_old_model_files_do_not_pile_up(tmp_path: Path) -> None:
     (models / "nlu-other-bot-0123456789abcdef0123.pkl").write_bytes(b"another bot's model")
     (models / "notes.txt").write_text("not a model", encoding="utf-8")
     artifact.save(artifact.train(bot), bot, path)
-    assert sorted(f.name for f in models.iterdir()) == sorted([
-        path.name, f"{prefix}-old4.pkl", f"{prefix}-old3.pkl", "nlu-other-bot-0123456789abcdef0123.pkl", "notes.txt"])
+    assert sorted(f.name for f in models.iterdir()) == sorted(
+        [path.name, f"{prefix}-old4.pkl", f"{prefix}-old3.pkl", "nlu-other-bot-0123456789abcdef0123.pkl", "notes.txt"]
+    )

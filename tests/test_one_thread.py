@@ -7,8 +7,9 @@ merge in detail, where a browser adds nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -37,12 +38,14 @@ async def graph() -> AsyncIterator[FakeGraph]:
 
 @pytest.fixture
 async def server(tmp_path: Path, graph: FakeGraph) -> AsyncIterator[tuple[TestClient, Runtime]]:
-    config = demo_config(tmp_path / "data", connectors={"messenger": messenger_config(graph)},
-                         linking={"secret": LINK_SECRET, "messenger_page": "StrideShoes", "site_url": SITE},
-                         server={"admin_token": "adm"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client, runtime
+    config = demo_config(
+        tmp_path / "data",
+        connectors={"messenger": messenger_config(graph)},
+        linking={"secret": LINK_SECRET, "messenger_page": "StrideShoes", "site_url": SITE},
+        server={"admin_token": "adm"},
+    )
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client, runtime
 
 
 def visitor(n: int) -> str:
@@ -57,19 +60,35 @@ async def say(tab: Tab, frame_id: str, **frame: Any) -> list[dict[str, Any]]:
 
 
 def get_started(psid: str, ref: str, **referral: Any) -> dict[str, Any]:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
-            "postback": {"payload": "__GET_STARTED__", "title": "Get Started", "mid": f"m-{psid}-{ref[-8:]}",
-                         "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD", **referral}}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE},
+        "timestamp": int(time.time() * 1000),
+        "postback": {
+            "payload": "__GET_STARTED__",
+            "title": "Get Started",
+            "mid": f"m-{psid}-{ref[-8:]}",
+            "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD", **referral},
+        },
+    }
 
 
 def referral(psid: str, ref: str) -> dict[str, Any]:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
-            "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE},
+        "timestamp": int(time.time() * 1000),
+        "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"},
+    }
 
 
 def postback(psid: str, payload: str, mid: str) -> dict[str, Any]:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
-            "postback": {"payload": payload, "title": payload, "mid": mid}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE},
+        "timestamp": int(time.time() * 1000),
+        "postback": {"payload": payload, "title": payload, "mid": mid},
+    }
 
 
 async def messenger_link(tab: Tab) -> str:
@@ -95,7 +114,8 @@ async def web_thread_with_open_question(client: TestClient, runtime: Runtime) ->
 
 
 async def test_web_to_messenger_to_web_keeps_slots_language_history_and_the_open_question(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    server, graph: FakeGraph
+) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     tab, thread = await web_thread_with_open_question(client, runtime)
     ref = await messenger_link(tab)
@@ -111,7 +131,7 @@ async def test_web_to_messenger_to_web_keeps_slots_language_history_and_the_open
     # the answer in Messenger completes the question asked on the website
     await deliver(client, envelope(text_event("fb-de", "ST-123456", "mid.answer")))
     await settle(client)
-    assert any("ST-123456" in t or "Trail Runner 2, EU 42" in t for t in texts_of(graph.messages("fb-de"))[len(said):])
+    assert any("ST-123456" in t or "Trail Runner 2, EU 42" in t for t in texts_of(graph.messages("fb-de"))[len(said) :])
     snapshot = await runtime.store.load(thread)
     assert snapshot is not None
     assert snapshot.state["slots"]["order_state"] == "shipped" and snapshot.state["slots"]["shoe_size"] == 42
@@ -147,8 +167,7 @@ async def test_web_to_messenger_to_web_keeps_slots_language_history_and_the_open
     await tab.ws.close()
 
 
-async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_thread(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_thread(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     # the Messenger side talked first: an earlier thread with its own history and an email slot
     await deliver(client, envelope(text_event("fb-old", "hello", "mid.old1")))
@@ -159,9 +178,14 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     assert old_snapshot is not None
     state = ThreadState.from_json(old_snapshot.state)
     state.slots["product_name"] = "City Glide"
-    await runtime.store.commit(old, state.to_json(), [ThreadEvent("slot", {"name": "product_name",
-                                                                           "value": "City Glide"}, time.time())],
-                               expected_version=old_snapshot.version, now=time.time(), wake_at=state.wake_at)
+    await runtime.store.commit(
+        old,
+        state.to_json(),
+        [ThreadEvent("slot", {"name": "product_name", "value": "City Glide"}, time.time())],
+        expected_version=old_snapshot.version,
+        now=time.time(),
+        wake_at=state.wake_at,
+    )
 
     tab, thread = await web_thread_with_open_question(client, runtime)
     ref = await messenger_link(tab)
@@ -175,8 +199,9 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     assert await runtime.store.find(Identity("messenger", "fb-old")) == old
     old_events = await runtime.store.events(old)
     web_events = await runtime.store.events(thread)
-    await deliver(client, envelope(text_event("fb-old", "Yes, join them", "mid.accept",
-                                              quick_reply={"payload": "/link_accept"})))
+    await deliver(
+        client, envelope(text_event("fb-old", "Yes, join them", "mid.accept", quick_reply={"payload": "/link_accept"}))
+    )
     await settle(client)
 
     assert await runtime.store.find(Identity("messenger", "fb-old")) == thread
@@ -188,7 +213,8 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     assert merge_at == len(old_events) + len(web_events)
     moved = [e.event for e in merged[:merge_at]]
     assert sorted((e.timestamp, e.kind) for e in moved) == sorted(
-        (e.event.timestamp, e.event.kind) for e in old_events + web_events)
+        (e.event.timestamp, e.event.kind) for e in old_events + web_events
+    )
     assert [e.timestamp for e in moved] == sorted(e.timestamp for e in moved)
     record = merged[merge_at].event.data
     assert record["into"] == thread and record["merged"] == old and record["reason"] == "link_to_messenger"
@@ -212,8 +238,7 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     await tab.ws.close()
 
 
-async def test_bad_links_never_link_anything_and_get_a_clear_message(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_links_never_link_anything_and_get_a_clear_message(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     tab, thread = await web_thread_with_open_question(client, runtime)
     good = await messenger_link(tab)
@@ -221,17 +246,23 @@ async def test_bad_links_never_link_anything_and_get_a_clear_message(
     expired = LinkTokens(LINK_SECRET, 1800, clock=lambda: time.time() - 3600).issue(thread, "to_messenger")
     web_only = LinkTokens(LINK_SECRET, 1800).issue(thread, "to_web")  # the wrong direction
     tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
-    cases = {"fb-forged": (forged, "link_invalid"), "fb-expired": (expired, "link_stale"),
-             "fb-mismatched": (web_only, "link_invalid"), "fb-tampered": (tampered, "link_invalid"),
-             "fb-malformed": ("tl1=not-a-token", "link_invalid")}
+    cases = {
+        "fb-forged": (forged, "link_invalid"),
+        "fb-expired": (expired, "link_stale"),
+        "fb-mismatched": (web_only, "link_invalid"),
+        "fb-tampered": (tampered, "link_invalid"),
+        "fb-malformed": ("tl1=not-a-token", "link_invalid"),
+    }
     # the genuine link works once ...
     await deliver(client, envelope(get_started("fb-first", good)))
     await settle(client)
     assert await runtime.store.find(Identity("messenger", "fb-first")) == thread
     # ... and a second person using it is refused (replayed)
     cases["fb-replay"] = (good, "link_stale")
-    texts = {"link_stale": "That link has expired or was already used, so we start afresh here.",
-             "link_invalid": "That link isn't valid, so we start afresh here."}
+    texts = {
+        "link_stale": "That link has expired or was already used, so we start afresh here.",
+        "link_invalid": "That link isn't valid, so we start afresh here.",
+    }
     for psid, (ref, _text) in cases.items():
         await deliver(client, envelope(get_started(psid, ref)))
     await settle(client)
@@ -267,47 +298,52 @@ async def test_bad_links_never_link_anything_and_get_a_clear_message(
 
 
 async def test_signing_in_on_a_second_device_brings_its_anonymous_chat_into_the_customers_thread(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from connectors.web.identity import sign_customer
 
     secret = "identity-secret"
     config = demo_config(tmp_path / "data", connectors={"web": {"identity_secret": secret}})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            customer = {"id": "cust-7", "signature": sign_customer(secret, "cust-7")}
-            laptop, _ = await open_tab(client, visitor(50), customer=customer)
-            await say(laptop, "a1", type="message", text="hello from the laptop")
-            thread = await runtime.store.find(Identity("customer", "cust-7"))
-            phone, _ = await open_tab(client, visitor(51))
-            await say(phone, "b1", type="message", text="hi from the phone, not signed in yet")
-            anonymous = await runtime.store.find(Identity("web", visitor(51)))
-            assert anonymous is not None and anonymous != thread
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        customer = {"id": "cust-7", "signature": sign_customer(secret, "cust-7")}
+        laptop, _ = await open_tab(client, visitor(50), customer=customer)
+        await say(laptop, "a1", type="message", text="hello from the laptop")
+        thread = await runtime.store.find(Identity("customer", "cust-7"))
+        phone, _ = await open_tab(client, visitor(51))
+        await say(phone, "b1", type="message", text="hi from the phone, not signed in yet")
+        anonymous = await runtime.store.find(Identity("web", visitor(51)))
+        assert anonymous is not None and anonymous != thread
 
-            await phone.send(type="hello", visitor_id=visitor(51), customer=customer)
-            ready = await phone.next("ready")
-            texts = [m["text"] for m in ready["messages"] if m["role"] == "user"]
-            assert texts == ["hello from the laptop", "hi from the phone, not signed in yet"]
-            assert await runtime.store.merged_into(anonymous) == thread
-            merge = [e.event for e in await runtime.store.events(thread) if e.event.kind == "merge"]
-            assert merge[0].data["reason"] == "signed_identity" and merge[0].data["merged"] == anonymous
-            assert (await laptop.next("reset"))["type"] == "reset"  # the laptop reloads the merged thread
-            # signing out on the phone shows a fresh chat, none of the customer's
-            fresh = await runtime.store.find(Identity("web", visitor(51)))
-            assert fresh not in (thread, anonymous)
-            await phone.send(type="hello", visitor_id=visitor(51))
-            assert (await phone.next("ready"))["messages"] == []
-            await laptop.ws.close()
-            await phone.ws.close()
+        await phone.send(type="hello", visitor_id=visitor(51), customer=customer)
+        ready = await phone.next("ready")
+        texts = [m["text"] for m in ready["messages"] if m["role"] == "user"]
+        assert texts == ["hello from the laptop", "hi from the phone, not signed in yet"]
+        assert await runtime.store.merged_into(anonymous) == thread
+        merge = [e.event for e in await runtime.store.events(thread) if e.event.kind == "merge"]
+        assert merge[0].data["reason"] == "signed_identity" and merge[0].data["merged"] == anonymous
+        assert (await laptop.next("reset"))["type"] == "reset"  # the laptop reloads the merged thread
+        # signing out on the phone shows a fresh chat, none of the customer's
+        fresh = await runtime.store.find(Identity("web", visitor(51)))
+        assert fresh not in (thread, anonymous)
+        await phone.send(type="hello", visitor_id=visitor(51))
+        assert (await phone.next("ready"))["messages"] == []
+        await laptop.ws.close()
+        await phone.ws.close()
 
 
 async def test_a_send_to_messenger_optin_links_and_asking_for_the_website_gets_a_fresh_link(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    server, graph: FakeGraph
+) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     tab, thread = await web_thread_with_open_question(client, runtime)
     ref = await messenger_link(tab)
     # the Send to Messenger plugin's opt-in carries the ref as data-ref
-    optin = {"sender": {"id": "fb-optin"}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
-             "optin": {"ref": ref}}
+    optin = {
+        "sender": {"id": "fb-optin"},
+        "recipient": {"id": PAGE},
+        "timestamp": int(time.time() * 1000),
+        "optin": {"ref": ref},
+    }
     await deliver(client, envelope(optin))
     await settle(client)
     assert await runtime.store.find(Identity("messenger", "fb-optin")) == thread
@@ -330,7 +366,8 @@ async def test_a_send_to_messenger_optin_links_and_asking_for_the_website_gets_a
 
 
 async def test_a_link_someone_else_sent_never_joins_a_conversation_without_its_persons_yes(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    server, graph: FakeGraph
+) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     # the "attacker" makes a link from their own chat ...
     attacker, _ = await open_tab(client, visitor(60))
@@ -344,8 +381,9 @@ async def test_a_link_someone_else_sent_never_joins_a_conversation_without_its_p
     assert await runtime.store.find(Identity("messenger", "fb-victim")) == victim  # nothing joined
     asked = len(graph.messages("fb-victim"))
     assert texts_of(graph.messages("fb-victim"))[-1].startswith("You're continuing a chat from our website.")
-    await deliver(client, envelope(text_event("fb-victim", "No, keep apart", "mid.no",
-                                              quick_reply={"payload": "/link_decline"})))
+    await deliver(
+        client, envelope(text_event("fb-victim", "No, keep apart", "mid.no", quick_reply={"payload": "/link_decline"}))
+    )
     await settle(client)
     assert texts_of(graph.messages("fb-victim"))[asked] == "All right: this conversation stays as it was."
     assert await runtime.store.find(Identity("messenger", "fb-victim")) == victim
@@ -355,11 +393,13 @@ async def test_a_link_someone_else_sent_never_joins_a_conversation_without_its_p
     assert Identity("messenger", "fb-victim") not in await runtime.store.identities(attacker_thread)
     # a late "yes" finds nothing to accept
     before = len(graph.messages("fb-victim"))
-    await deliver(client, envelope(text_event("fb-victim", "Yes, join them", "mid.yes",
-                                              quick_reply={"payload": "/link_accept"})))
+    await deliver(
+        client, envelope(text_event("fb-victim", "Yes, join them", "mid.yes", quick_reply={"payload": "/link_accept"}))
+    )
     await settle(client)
     assert texts_of(graph.messages("fb-victim"))[before] == (
-        "That link has expired or was already used, so we start afresh here.")
+        "That link has expired or was already used, so we start afresh here."
+    )
     assert await runtime.store.find(Identity("messenger", "fb-victim")) == victim
 
     # the website side: a browser with a chat of its own is asked, and joins only with confirm
@@ -387,8 +427,7 @@ async def messenger_thread_of(client: TestClient, runtime: Runtime, psid: str, t
     return thread
 
 
-async def test_tabs_that_missed_a_merge_reload_instead_of_mixing_sequence_numbers(
-        server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_tabs_that_missed_a_merge_reload_instead_of_mixing_sequence_numbers(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     await messenger_thread_of(client, runtime, "fb-merge", "hello from messenger")
     tab, ready = await open_tab(client, visitor(70))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -15,11 +15,12 @@ from aiohttp.test_utils import TestServer
 
 from bots.linking.tokens import LinkTokens
 from bots.runtime import Runtime, open_runtime
-from bots.server.app import create_app
 from bots.server.admin import CHANNELS
+from bots.server.app import create_app
 from bots.types import Identity
-from tests.conftest import demo_config, free_port
+from tests.conftest import demo_config
 from tests.fake_graph import FakeGraph
+from tests.servers import free_port
 from tests.test_messenger import PAGE, envelope, messenger_config, sign, text_event, texts_of
 from tests.test_widget_browser import CHROMIUM, OUTPUT, browser, new_page, open_widget, say, wait_for_text  # noqa: F401
 
@@ -41,10 +42,16 @@ async def graph() -> AsyncIterator[FakeGraph]:
 
 @pytest.fixture
 async def runtime(tmp_path: Path, port: int, graph: FakeGraph) -> AsyncIterator[Runtime]:
-    config = demo_config(tmp_path / "data", server={"port": port},
-                         connectors={"messenger": messenger_config(graph)},
-                         linking={"secret": LINK_SECRET, "messenger_page": "StrideShoes",
-                                  "site_url": f"http://127.0.0.1:{port}/products/TR2"})
+    config = demo_config(
+        tmp_path / "data",
+        server={"port": port},
+        connectors={"messenger": messenger_config(graph)},
+        linking={
+            "secret": LINK_SECRET,
+            "messenger_page": "StrideShoes",
+            "site_url": f"http://127.0.0.1:{port}/products/TR2",
+        },
+    )
     async with open_runtime(config) as runtime:
         yield runtime
 
@@ -57,14 +64,20 @@ async def server(runtime: Runtime, port: int) -> AsyncIterator[TestServer]:
 
 async def webhook(server: TestServer, item: dict[str, object]) -> None:
     raw = json.dumps(envelope(item)).encode()
-    async with aiohttp.ClientSession() as session:
-        async with session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response:
-            assert response.status == 200
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response,
+    ):
+        assert response.status == 200
     await server.app[CHANNELS]["messenger"].idle()
 
 
-async def test_website_to_messenger_and_back_in_chromium(server: TestServer, browser, runtime: Runtime,  # noqa: F811
-                                                         graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_website_to_messenger_and_back_in_chromium(
+    server: TestServer,
+    browser,  # noqa: F811 (the fixture, imported above)
+    runtime: Runtime,
+    graph: FakeGraph,
+) -> None:  # type: ignore[no-untyped-def]
     desktop = await new_page(browser, str(server.make_url("/products/TR2")), viewport={"width": 1100, "height": 800})
     await open_widget(desktop)
     await wait_for_text(desktop, ".tl-bot", "Looking at the Trail Runner 2")  # the page view is context
@@ -74,8 +87,9 @@ async def test_website_to_messenger_and_back_in_chromium(server: TestServer, bro
     assert thread is not None
 
     # "Continue in Messenger" opens m.me with a fresh link token (m.me itself is stubbed: no internet here)
-    await desktop.context.route("https://m.me/**", lambda route: route.fulfill(body="<p>Messenger</p>",
-                                                                               content_type="text/html"))
+    await desktop.context.route(
+        "https://m.me/**", lambda route: route.fulfill(body="<p>Messenger</p>", content_type="text/html")
+    )
     button = desktop.locator(".tl-messenger")
     assert await button.is_visible() and await button.inner_text() == "Continue in Messenger"
     async with desktop.context.expect_page() as opened:
@@ -87,9 +101,20 @@ async def test_website_to_messenger_and_back_in_chromium(server: TestServer, bro
     ref = parse_qs(url.query)["ref"][0]
 
     # Messenger delivers it with the Get Started tap: same thread, greeted with context, the question again
-    await webhook(server, {"sender": {"id": "psid-77"}, "recipient": {"id": PAGE}, "timestamp": int(time.time() * 1000),
-                           "postback": {"payload": "__GET_STARTED__", "title": "Get Started", "mid": "m-gs-77",
-                                        "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"}}})
+    await webhook(
+        server,
+        {
+            "sender": {"id": "psid-77"},
+            "recipient": {"id": PAGE},
+            "timestamp": int(time.time() * 1000),
+            "postback": {
+                "payload": "__GET_STARTED__",
+                "title": "Get Started",
+                "mid": "m-gs-77",
+                "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"},
+            },
+        },
+    )
     assert await runtime.store.find(Identity("messenger", "psid-77")) == thread
     said = texts_of(graph.messages("psid-77"))
     assert said[0] == "Welcome back 👋 Still looking at the Trail Runner 2?"
@@ -101,9 +126,15 @@ async def test_website_to_messenger_and_back_in_chromium(server: TestServer, bro
     await wait_for_text(desktop, ".tl-bot", "Trail Runner 2, EU 42")
 
     # ... and from Messenger back to the website, on another device
-    await webhook(server, {"sender": {"id": "psid-77"}, "recipient": {"id": PAGE},
-                           "timestamp": int(time.time() * 1000),
-                           "postback": {"payload": "/continue_elsewhere", "title": "Website", "mid": "m-sw-77"}})
+    await webhook(
+        server,
+        {
+            "sender": {"id": "psid-77"},
+            "recipient": {"id": PAGE},
+            "timestamp": int(time.time() * 1000),
+            "postback": {"payload": "/continue_elsewhere", "title": "Website", "mid": "m-sw-77"},
+        },
+    )
     buttons = graph.messages("psid-77")[-1]["message"]["attachment"]["payload"]["buttons"]
     site_link = buttons[0]["url"]
     assert buttons[0]["type"] == "web_url" and "tl_link=tl1%3D" in site_link
@@ -125,8 +156,11 @@ async def test_website_to_messenger_and_back_in_chromium(server: TestServer, bro
     assert phone.errors == [] and desktop.errors == []  # type: ignore[attr-defined]
 
 
-async def test_a_forged_or_used_link_is_refused_in_the_widget(server: TestServer, browser,  # noqa: F811
-                                                              runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_forged_or_used_link_is_refused_in_the_widget(
+    server: TestServer,
+    browser,  # noqa: F811
+    runtime: Runtime,
+) -> None:  # type: ignore[no-untyped-def]
     owner = await new_page(browser, str(server.make_url("/")))
     await open_widget(owner)
     await say(owner, "hi")
@@ -151,8 +185,11 @@ async def test_a_forged_or_used_link_is_refused_in_the_widget(server: TestServer
     assert await second.locator(".tl-user").count() == 0
 
 
-async def test_a_browser_with_its_own_chat_is_asked_before_joining_a_linked_one(server: TestServer, browser,  # noqa: F811
-                                                                                runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_browser_with_its_own_chat_is_asked_before_joining_a_linked_one(
+    server: TestServer,
+    browser,  # noqa: F811
+    runtime: Runtime,
+) -> None:  # type: ignore[no-untyped-def]
     other = await new_page(browser, str(server.make_url("/")))
     await open_widget(other)
     await say(other, "question from the other chat")

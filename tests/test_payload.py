@@ -18,8 +18,9 @@ def test_a_bare_payload_names_a_flow_or_intent() -> None:
 
 def test_entities_in_braces_and_the_text_kept_without_surrounding_spaces() -> None:
     payload = parse_payload(' \n/buy{"sku": "A-1", "qty": 2, "gift": {"wrap": true}}  ')
-    assert payload == Payload("/buy", {"sku": "A-1", "qty": 2, "gift": {"wrap": True}},
-                              '/buy{"sku": "A-1", "qty": 2, "gift": {"wrap": true}}')
+    assert payload == Payload(
+        "/buy", {"sku": "A-1", "qty": 2, "gift": {"wrap": True}}, '/buy{"sku": "A-1", "qty": 2, "gift": {"wrap": true}}'
+    )
 
 
 def test_entities_may_span_lines() -> None:
@@ -33,14 +34,17 @@ def test_unicode_names_and_values() -> None:
     assert payload.entities == {"größe": "42 ½", "城市": "北京"}
 
 
-@pytest.mark.parametrize("text", [
-    '/buy{"sku": }',  # malformed JSON
-    "/buy{sku: 'A-1'}",  # not JSON (Python's quotes, bare key)
-    '/buy{1: 2}',  # JSON keys are strings
-    '/buy{"a": 1}{"b": 2}',  # two objects, not one
-    '/buy{"a": 1',  # unclosed
-    '/buy{"a": 1} please',  # more after the entities
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/buy{"sku": }',  # malformed JSON
+        "/buy{sku: 'A-1'}",  # not JSON (Python's quotes, bare key)
+        "/buy{1: 2}",  # JSON keys are strings
+        '/buy{"a": 1}{"b": 2}',  # two objects, not one
+        '/buy{"a": 1',  # unclosed
+        '/buy{"a": 1} please',  # more after the entities
+    ],
+)
 def test_entities_that_are_not_one_json_object_make_no_payload(text: str) -> None:
     assert parse_payload(text) is None
 
@@ -65,7 +69,8 @@ async def test_a_turn_reads_its_payload_once(demo_runtime: Runtime, monkeypatch:
 
     monkeypatch.setattr(bots.payload, "Payload", Counted)
     outcome = await demo_runtime.threads.turn(
-        Inbound(Identity("rest", "ana"), "message", text='/size_help{"shoe_size": 42}'))
+        Inbound(Identity("rest", "ana"), "message", text='/size_help{"shoe_size": 42}')
+    )
     assert len(read) == 1
     snapshot = await demo_runtime.store.load(outcome.thread_id)
     assert snapshot is not None

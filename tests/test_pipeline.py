@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
-
-from typing import Any, Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 
@@ -16,13 +14,13 @@ from bots.actions import ActionRunner
 from bots.actions.in_process import InProcessActionServer
 from bots.flow.engine import Engine
 from bots.flow.loader import load_bot
-from bots.pipeline import Pipeline
-from bots.threads.access import Threads
-from bots.threads.linking import ThreadLinker
 from bots.linking.tokens import LinkTokens
+from bots.pipeline import Pipeline
 from bots.runtime import Runtime
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
+from bots.threads.access import Threads
+from bots.threads.linking import ThreadLinker
 from bots.types import Identity, Inbound, Text
 from nlu_models.char_ngrams import CharNgramInterpreter
 from tests.conftest import BASE_FILES, write_bot
@@ -57,19 +55,24 @@ async def test_messages_of_one_thread_are_processed_in_arrival_order(demo_runtim
 
 
 @asynccontextmanager
-async def pipeline_with_action(tmp_path: Path, action: Callable[..., Awaitable[Any]], timeout: float
-                               ) -> AsyncIterator[Pipeline]:
+async def pipeline_with_action(
+    tmp_path: Path, action: Callable[..., Awaitable[Any]], timeout: float
+) -> AsyncIterator[Pipeline]:
     """The base test bot plus a flow `/slow` that runs ``action``, on a real SQLite store."""
-    files = {**BASE_FILES, "slow.yml": """
+    files = {
+        **BASE_FILES,
+        "slow.yml": """
         flows:
           slow:
             trigger: {payloads: [/slow]}
             steps:
               - action: the_action
               - say: hello
-    """}
-    bot = load_bot(write_bot(tmp_path / "bot", files), languages=("en", "de"), default_language="en",
-                   actions=["the_action"]).bot
+    """,
+    }
+    bot = load_bot(
+        write_bot(tmp_path / "bot", files), languages=("en", "de"), default_language="en", actions=["the_action"]
+    ).bot
     assert bot is not None
     executor = ActionExecutor()
     executor.register_function("the_action", action)  # rasa-sdk's (dispatcher, tracker, domain) form
@@ -78,8 +81,9 @@ async def pipeline_with_action(tmp_path: Path, action: Callable[..., Awaitable[A
     await store.open()
     try:
         locks = LocalThreadLock()
-        pipeline = Pipeline(bot, Engine(bot), CharNgramInterpreter.for_bot(bot),
-                            ActionRunner(server, bot, timeout_seconds=timeout))
+        pipeline = Pipeline(
+            bot, Engine(bot), CharNgramInterpreter.for_bot(bot), ActionRunner(server, bot, timeout_seconds=timeout)
+        )
         yield Threads(store, locks, pipeline, ThreadLinker(store, locks, LinkTokens("secret", 60)))
     finally:
         await store.close()
@@ -121,7 +125,8 @@ async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path
     async with pipeline_with_action(tmp_path, never_returns, timeout=0.2) as threads:
         outcome = await threads.turn(message("u", "/slow"))
         assert [m.text for m in outcome.outbound] == [  # type: ignore[union-attr]
-            "Sorry, something went wrong on our side. Please try again in a moment."]
+            "Sorry, something went wrong on our side. Please try again in a moment."
+        ]
         events = [e.event for e in await threads.store.events(outcome.thread_id)]
         action = [e.data for e in events if e.kind == "action"]
         assert action == [{"name": "the_action", "ok": False, "error": "timed out after 0.2s"}]
@@ -141,8 +146,7 @@ async def test_an_action_that_raises_is_contained(tmp_path: Path) -> None:
         assert [m.text for m in again.outbound] == ["Hello!"]  # type: ignore[union-attr]
 
 
-async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanwhile(
-        demo_runtime: Runtime) -> None:
+async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanwhile(demo_runtime: Runtime) -> None:
     """A frozen worker wakes past its lease and commits while this one holds the lock: the version check
     refuses this turn's commit, and the turn is done again, so the customer still gets an answer."""
     store, threads = demo_runtime.store, demo_runtime.threads
@@ -154,11 +158,17 @@ async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanw
         snapshot = await real_load(thread_id)
         if not intruded and snapshot is not None:  # the stale worker's write lands after our load
             from bots.types import ThreadEvent
-            intruded.append(await store.commit(thread_id, snapshot.state,
-                                               [ThreadEvent("user", {"text": "from the stale worker"}, 2.0, "rest",
-                                                            "stale-1")],
-                                               expected_version=snapshot.version, now=2.0,
-                                               wake_at=snapshot.state.get("wake_at")))
+
+            intruded.append(
+                await store.commit(
+                    thread_id,
+                    snapshot.state,
+                    [ThreadEvent("user", {"text": "from the stale worker"}, 2.0, "rest", "stale-1")],
+                    expected_version=snapshot.version,
+                    now=2.0,
+                    wake_at=snapshot.state.get("wake_at"),
+                )
+            )
         return snapshot
 
     store.load = load_then_intrude  # type: ignore[method-assign]

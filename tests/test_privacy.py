@@ -9,25 +9,26 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bots.threads.privacy import current_thread_id, export_thread, find_thread, forget_thread
 from bots.runtime import open_runtime
 from bots.server.admin import CHANNELS
 from bots.server.app import create_app
-from bots.types import InboxItem
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
-from bots.types import Identity, ThreadEvent
+from bots.threads.privacy import current_thread_id, export_thread, find_thread, forget_thread
+from bots.types import Identity, InboxItem, ThreadEvent
 from connectors.messenger.connector import identity_of
 from connectors.messenger.parse import parse_item
-from tests.conftest import DEMO_BOT, REPO, demo_config, free_port
+from tests.conftest import DEMO_BOT, REPO, demo_config
+from tests.servers import free_port
 
 PSID, NUMERIC_PSID, REF, OTHER_PSID = "psid-ana", "1000200030004", "ref-ana", "psid-bo"
 WEB_ANA, WEB_BO = Identity("web", "visitor-ana"), Identity("web", "visitor-bo")
@@ -36,27 +37,52 @@ TOKEN = "forget-token"
 
 def inbox_item(key: str, item: dict[str, Any]) -> InboxItem:
     """Stored as the Messenger connector stores it: with the person the item concerns."""
-    return InboxItem(key, json.dumps({"item": item, "page_id": "1", "standby": False}),
-                     identity_of(parse_item(item, "1", False)))
+    return InboxItem(
+        key, json.dumps({"item": item, "page_id": "1", "standby": False}), identity_of(parse_item(item, "1", False))
+    )
 
 
 # Ana's items name her as sender, as the recipient of an echo, by opt-in user_ref and by a numeric PSID;
 # Bo's item must survive her deletion.
 ANA_INBOX = [
     inbox_item("mid:a1", {"sender": {"id": PSID}, "recipient": {"id": "1"}, "message": {"mid": "a1", "text": "hi"}}),
-    inbox_item("echo:a2", {"sender": {"id": "1"}, "recipient": {"id": PSID},
-                           "message": {"mid": "a2", "is_echo": True, "text": "hello Ana"}}),
+    inbox_item(
+        "echo:a2",
+        {
+            "sender": {"id": "1"},
+            "recipient": {"id": PSID},
+            "message": {"mid": "a2", "is_echo": True, "text": "hello Ana"},
+        },
+    ),
     inbox_item("optin:a3", {"recipient": {"id": "1"}, "optin": {"type": "one_time_notif_req", "user_ref": REF}}),
-    inbox_item("mid:a4", {"sender": {"id": int(NUMERIC_PSID)}, "recipient": {"id": "1"},
-                          "message": {"mid": "a4", "text": "other page"}}),
+    inbox_item(
+        "mid:a4",
+        {"sender": {"id": int(NUMERIC_PSID)}, "recipient": {"id": "1"}, "message": {"mid": "a4", "text": "other page"}},
+    ),
 ]
-BO_INBOX = [inbox_item("mid:b1", {"sender": {"id": OTHER_PSID}, "recipient": {"id": "1"},
-                                  "message": {"mid": "b1", "text": "where is my parcel?"}})]
+BO_INBOX = [
+    inbox_item(
+        "mid:b1",
+        {
+            "sender": {"id": OTHER_PSID},
+            "recipient": {"id": "1"},
+            "message": {"mid": "b1", "text": "where is my parcel?"},
+        },
+    )
+]
 
 
 def events(channel: str, texts: list[str], start: float) -> list[ThreadEvent]:
-    return [ThreadEvent("user" if n % 2 == 0 else "bot", {"text": text}, start + n, channel,
-                        f"{channel}-{start}-{n}" if n % 2 == 0 else None) for n, text in enumerate(texts)]
+    return [
+        ThreadEvent(
+            "user" if n % 2 == 0 else "bot",
+            {"text": text},
+            start + n,
+            channel,
+            f"{channel}-{start}-{n}" if n % 2 == 0 else None,
+        )
+        for n, text in enumerate(texts)
+    ]
 
 
 async def seed(store: SQLiteThreadStore, *, ana_events: int = 4) -> tuple[str, str]:
@@ -67,12 +93,24 @@ async def seed(store: SQLiteThreadStore, *, ana_events: int = 4) -> tuple[str, s
     version = 0
     for start in range(0, ana_events, 500):  # in batches: one commit of thousands of events is slow for nothing
         batch = events("web", [f"ana {n}" for n in range(start, min(start + 500, ana_events))], 10.0 + start)
-        version = await store.commit(ana, {"slots": {"name": "Ana"}, "channel": "web"}, batch,
-                                     expected_version=version, now=10.0 + start, wake_at=None)
+        version = await store.commit(
+            ana,
+            {"slots": {"name": "Ana"}, "channel": "web"},
+            batch,
+            expected_version=version,
+            now=10.0 + start,
+            wake_at=None,
+        )
     bo = await store.resolve(Identity("messenger", OTHER_PSID), now=3.0)
     await store.link(WEB_BO, bo, now=3.0)
-    await store.commit(bo, {"slots": {"name": "Bo"}}, events("messenger", ["bo 0", "bo 1"], 20.0),
-                       expected_version=0, now=20.0, wake_at=None)
+    await store.commit(
+        bo,
+        {"slots": {"name": "Bo"}},
+        events("messenger", ["bo 0", "bo 1"], 20.0),
+        expected_version=0,
+        now=20.0,
+        wake_at=None,
+    )
     await store.enqueue_inbound("messenger", ANA_INBOX + BO_INBOX, now=30.0)
     return ana, bo
 
@@ -92,8 +130,9 @@ def traces(db: Path, thread_id: str) -> dict[str, int]:
         "threads": query(db, "SELECT COUNT(*) FROM threads WHERE thread_id = ?", thread_id)[0][0],
         "events": query(db, "SELECT COUNT(*) FROM events WHERE thread_id = ?", thread_id)[0][0],
         "identities": query(db, "SELECT COUNT(*) FROM identities WHERE thread_id = ?", thread_id)[0][0],
-        "merges": query(db, "SELECT COUNT(*) FROM thread_merges WHERE source_id = ? OR into_id = ?",
-                        thread_id, thread_id)[0][0],
+        "merges": query(
+            db, "SELECT COUNT(*) FROM thread_merges WHERE source_id = ? OR into_id = ?", thread_id, thread_id
+        )[0][0],
     }
 
 
@@ -115,22 +154,37 @@ async def test_delete_thread_removes_everything_of_that_thread_and_nothing_else(
     ana, bo = await seed(store)
     # an older thread of Ana's, merged into hers, with leftovers a merge normally leaves none of
     old = await store.resolve(Identity("rest", "ana-old"), now=4.0)
-    old_version = await store.commit(old, {}, events("rest", ["old 0", "old 1"], 5.0), expected_version=0, now=5.0,
-                                     wake_at=None)
+    old_version = await store.commit(
+        old, {}, events("rest", ["old 0", "old 1"], 5.0), expected_version=0, now=5.0, wake_at=None
+    )
     ana_log = [stored.event for stored in await store.events(ana)]
-    await store.merge_threads(ana, old, ana_log + events("rest", ["old 0", "old 1"], 5.0), {"channel": "web"},
-                              expected_versions=(4, old_version), now=6.0, wake_at=None)
+    await store.merge_threads(
+        ana,
+        old,
+        ana_log + events("rest", ["old 0", "old 1"], 5.0),
+        {"channel": "web"},
+        expected_versions=(4, old_version),
+        now=6.0,
+        wake_at=None,
+    )
     with sqlite3.connect(store.path) as connection:
-        connection.execute("INSERT INTO events (thread_id, seq, ts, kind, channel, data) "
-                           "VALUES (?, 1, 1.0, 'user', 'rest', '{}')", (old,))
+        connection.execute(
+            "INSERT INTO events (thread_id, seq, ts, kind, channel, data) VALUES (?, 1, 1.0, 'user', 'rest', '{}')",
+            (old,),
+        )
         connection.execute("INSERT INTO thread_merges VALUES ('t_unrelated', ?, 1.0)", (bo,))
     assert await store.merged_into(old) == ana and traces(store.path, old)["events"] == 1
     assert (await store.load(ana)) is not None and await store.find(WEB_ANA) == ana  # both cached now
 
     deleted = await store.delete_thread(ana)
 
-    assert set(deleted) == {WEB_ANA, Identity("messenger", PSID), Identity("messenger", NUMERIC_PSID),
-                            Identity("messenger_ref", REF), Identity("rest", "ana-old")}
+    assert set(deleted) == {
+        WEB_ANA,
+        Identity("messenger", PSID),
+        Identity("messenger", NUMERIC_PSID),
+        Identity("messenger_ref", REF),
+        Identity("rest", "ana-old"),
+    }
     assert traces(store.path, ana) == NONE_LEFT and traces(store.path, old) == NONE_LEFT
     assert inbox_keys(store.path) == ["mid:b1"]
     # the caches forgot her too: she is a stranger now, and her old ids lead nowhere
@@ -166,8 +220,9 @@ async def test_delete_keeps_inbox_items_it_cannot_read_and_of_other_channels(sto
 
 async def test_a_commit_queued_before_the_delete_cannot_bring_the_thread_back(store: SQLiteThreadStore) -> None:
     ana, _ = await seed(store)
-    late = asyncio.ensure_future(store.commit(ana, {"late": True}, events("web", ["late"], 99.0),
-                                              expected_version=4, now=99.0, wake_at=None))
+    late = asyncio.ensure_future(
+        store.commit(ana, {"late": True}, events("web", ["late"], 99.0), expected_version=4, now=99.0, wake_at=None)
+    )
     await asyncio.sleep(0)  # the commit is queued and its flush scheduled, not written yet
     await store.delete_thread(ana)
     assert await late == 5  # it was written, and then deleted with the rest
@@ -187,13 +242,21 @@ async def test_export_has_every_event_across_pages(store: SQLiteThreadStore) -> 
     assert [e["seq"] for e in data["events"]] == list(range(1, 2346))
     assert [e["data"]["text"] for e in data["events"]] == [f"ana {n}" for n in range(2345)]
     first, second = data["events"][:2]
-    assert first == {"seq": 1, "kind": "user", "timestamp": 10.0, "channel": "web", "message_id": "web-10.0-0",
-                     "data": {"text": "ana 0"}}
+    assert first == {
+        "seq": 1,
+        "kind": "user",
+        "timestamp": 10.0,
+        "channel": "web",
+        "message_id": "web-10.0-0",
+        "data": {"text": "ana 0"},
+    }
     assert second["kind"] == "bot" and second["message_id"] is None
-    assert data["identities"] == [{"channel": "web", "user_id": "visitor-ana"},
-                                  {"channel": "messenger", "user_id": NUMERIC_PSID},
-                                  {"channel": "messenger", "user_id": PSID},
-                                  {"channel": "messenger_ref", "user_id": REF}]
+    assert data["identities"] == [
+        {"channel": "web", "user_id": "visitor-ana"},
+        {"channel": "messenger", "user_id": NUMERIC_PSID},
+        {"channel": "messenger", "user_id": PSID},
+        {"channel": "messenger_ref", "user_id": REF},
+    ]
     json.dumps(data)  # JSON-ready as it is
     assert await export_thread(store, "t_nobody") is None
 
@@ -209,18 +272,19 @@ async def test_forget_returns_the_export_and_deletes(store: SQLiteThreadStore) -
 
 
 async def test_forget_waits_for_the_turn_in_progress_and_the_next_message_starts_afresh(
-        store: SQLiteThreadStore) -> None:
+    store: SQLiteThreadStore,
+) -> None:
     ana, _ = await seed(store)
     locks = LocalThreadLock()
     turn_started, finish_turn = asyncio.Event(), asyncio.Event()
 
     async def turn() -> None:  # as Pipeline.handle holds them
-        async with locks.lock(f"identity:web:{WEB_ANA.user_id}"):
-            async with locks.lock(f"thread:{ana}"):
-                turn_started.set()
-                await finish_turn.wait()
-                await store.commit(ana, {"mid": "turn"}, events("web", ["during"], 50.0), expected_version=4,
-                                   now=50.0, wake_at=None)
+        async with locks.lock(f"identity:web:{WEB_ANA.user_id}"), locks.lock(f"thread:{ana}"):
+            turn_started.set()
+            await finish_turn.wait()
+            await store.commit(
+                ana, {"mid": "turn"}, events("web", ["during"], 50.0), expected_version=4, now=50.0, wake_at=None
+            )
 
     running = asyncio.ensure_future(turn())
     await turn_started.wait()
@@ -236,8 +300,15 @@ async def test_a_thread_is_found_by_identity_and_by_an_id_from_before_a_merge(st
     ana, _ = await seed(store)
     old = await store.resolve(Identity("rest", "ana-old"), now=4.0)
     await store.commit(old, {}, events("rest", ["old"], 5.0), expected_version=0, now=5.0, wake_at=None)
-    await store.merge_threads(ana, old, [s.event for s in await store.events(ana)], {"channel": "web"},
-                              expected_versions=(4, 1), now=6.0, wake_at=None)
+    await store.merge_threads(
+        ana,
+        old,
+        [s.event for s in await store.events(ana)],
+        {"channel": "web"},
+        expected_versions=(4, 1),
+        now=6.0,
+        wake_at=None,
+    )
     assert await current_thread_id(store, old) == ana and await current_thread_id(store, ana) == ana
     assert await find_thread(store, Identity("messenger", PSID)) == ana
     assert await find_thread(store, Identity("messenger", "nobody")) is None
@@ -301,7 +372,8 @@ async def test_admin_api_exports_and_forgets_a_customer(app_client: tuple[web.Ap
     exported = await response.json()
     logged = await store.events(ana)
     assert len(logged) > 4 and [(e["seq"], e["kind"], e["data"]) for e in exported["events"]] == [
-        (s.seq, s.event.kind, s.event.data) for s in logged]
+        (s.seq, s.event.kind, s.event.data) for s in logged
+    ]
     assert exported["events"][0]["data"]["text"] == "hi"
     assert {(i["channel"], i["user_id"]) for i in exported["identities"]} == {("rest", "ana"), ("messenger", PSID)}
 
@@ -332,13 +404,18 @@ async def test_admin_api_exports_and_forgets_a_customer(app_client: tuple[web.Ap
 
 
 def threadline(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bots.cli", *args], cwd=REPO, text=True, capture_output=True,
-                          timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "bots.cli", *args],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def write_config(path: Path, port: int, token: str) -> Path:
-    path.write_text(f"bot: {DEMO_BOT}\nstore: sqlite:///forget.db\nserver:\n  port: {port}\n"
-                    f"  admin_token: \"{token}\"\n")
+    path.write_text(f'bot: {DEMO_BOT}\nstore: sqlite:///forget.db\nserver:\n  port: {port}\n  admin_token: "{token}"\n')
     return path
 
 
@@ -363,9 +440,13 @@ def server_process(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def start_server(config: Path, data_dir: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config)], cwd=REPO,
-                               env={**os.environ, "THREADLINE_DATA_DIR": str(data_dir)}, stdout=log.open("ab"),
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "run", "--config", str(config)],
+        cwd=REPO,
+        env={**os.environ, "THREADLINE_DATA_DIR": str(data_dir)},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
             if process.poll() is not None:
@@ -382,7 +463,8 @@ async def start_server(config: Path, data_dir: Path, log: Path, port: int) -> su
 
 
 async def test_forget_command_through_the_running_server(
-        tmp_path: Path, server_process: list[subprocess.Popen[bytes]]) -> None:
+    tmp_path: Path, server_process: list[subprocess.Popen[bytes]]
+) -> None:
     data_dir = tmp_path / "data"
     db, ana, bo = await seeded_store(data_dir)
     port = free_port()
@@ -390,9 +472,11 @@ async def test_forget_command_through_the_running_server(
     process = await start_server(config, data_dir, tmp_path / "server.log", port)
     server_process.append(process)
     url = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession(headers=AUTH) as session:
-        async with session.get(f"{url}/api/threads", params={"channel": "web", "user_id": WEB_ANA.user_id}) as r:
-            assert (await r.json()) == {"thread_id": ana}  # the server has her cached now
+    async with (
+        aiohttp.ClientSession(headers=AUTH) as session,
+        session.get(f"{url}/api/threads", params={"channel": "web", "user_id": WEB_ANA.user_id}) as r,
+    ):
+        assert (await r.json()) == {"thread_id": ana}  # the server has her cached now
 
     exported = threadline("forget", "--channel", "web", "--user-id", WEB_ANA.user_id, "--config", str(config))
     assert exported.returncode == 0, exported.stderr
@@ -409,8 +493,9 @@ async def test_forget_command_through_the_running_server(
     empty = threadline("forget", "--thread", ana, "--config", str(write_config(tmp_path / "empty.yaml", port, "")))
     assert empty.returncode == 2 and "server.admin_token is empty" in empty.stderr
     closed = free_port()
-    unreachable = threadline("forget", "--thread", ana, "--config", str(config),
-                             "--server", f"http://127.0.0.1:{closed}")
+    unreachable = threadline(
+        "forget", "--thread", ana, "--config", str(config), "--server", f"http://127.0.0.1:{closed}"
+    )
     assert unreachable.returncode == 2 and f"cannot reach the server at http://127.0.0.1:{closed}" in unreachable.stderr
     half = threadline("forget", "--channel", "web", "--config", str(config))
     assert half.returncode == 2 and "--channel C and --user-id U" in half.stderr
@@ -419,8 +504,9 @@ async def test_forget_command_through_the_running_server(
     assert traces(db, ana)["events"] == 1500  # none of that deleted anything
 
     out = tmp_path / "ana.json"
-    deleted = threadline("forget", "--channel", "messenger", "--user-id", PSID, "--export", str(out), "--delete",
-                         "--config", str(config))
+    deleted = threadline(
+        "forget", "--channel", "messenger", "--user-id", PSID, "--export", str(out), "--delete", "--config", str(config)
+    )
     assert deleted.returncode == 0, deleted.stderr
     assert deleted.stdout.startswith(f"deleted thread {ana} (1500 events; ") and str(out) in deleted.stdout
     saved = json.loads(out.read_text())
@@ -454,20 +540,34 @@ async def test_forget_command_direct_with_the_server_stopped(tmp_path: Path) -> 
     assert traces(db, ana)["events"] == 1500
 
     out = tmp_path / "ana.json"
-    deleted = threadline("forget", "--direct", "--channel", "messenger_ref", "--user-id", REF, "--export", str(out),
-                         "--delete", "--config", str(config), env=env)
+    deleted = threadline(
+        "forget",
+        "--direct",
+        "--channel",
+        "messenger_ref",
+        "--user-id",
+        REF,
+        "--export",
+        str(out),
+        "--delete",
+        "--config",
+        str(config),
+        env=env,
+    )
     assert deleted.returncode == 0, deleted.stderr
     assert json.loads(out.read_text())["events"] == data["events"]
     assert traces(db, ana) == NONE_LEFT and inbox_keys(db) == ["mid:b1"] and traces(db, bo)["events"] == 2
 
     again = threadline("forget", "--direct", "--thread", ana, "--config", str(config), env=env)
     assert again.returncode == 2 and again.stderr.strip() == f"threadline: no thread {ana}"
-    nobody = threadline("forget", "--direct", "--channel", "web", "--user-id", "nobody", "--config", str(config),
-                        env=env)
+    nobody = threadline(
+        "forget", "--direct", "--channel", "web", "--user-id", "nobody", "--config", str(config), env=env
+    )
     assert nobody.returncode == 2 and nobody.stderr.strip() == "threadline: no thread for web user nobody"
     empty_dir = tmp_path / "elsewhere"
-    missing = threadline("forget", "--direct", "--thread", ana, "--config", str(config),
-                         env={"THREADLINE_DATA_DIR": str(empty_dir)})
+    missing = threadline(
+        "forget", "--direct", "--thread", ana, "--config", str(config), env={"THREADLINE_DATA_DIR": str(empty_dir)}
+    )
     assert missing.returncode == 2 and "no store at" in missing.stderr and not empty_dir.exists()
     for result in (refused, again, nobody, missing):
         assert "Traceback" not in result.stderr

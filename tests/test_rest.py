@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -19,17 +20,15 @@ RASA_KEYS = {"recipient_id", "text", "buttons", "image", "attachment", "custom"}
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[TestClient]:
     config = demo_config(tmp_path / "data", server={"admin_token": "s3cret", "public_url": "https://shop.example"})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client
 
 
 @pytest.fixture
 async def token_client(tmp_path: Path) -> AsyncIterator[TestClient]:
     config = demo_config(tmp_path / "data", connectors={"rest": {"token": "rest-token"}})
-    async with open_runtime(config) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            yield client
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        yield client
 
 
 async def send(client: TestClient, sender: str, message: str, **extra: Any) -> list[dict[str, Any]]:
@@ -58,8 +57,9 @@ async def test_greeting_buttons_and_button_press(client: TestClient) -> None:
     [question] = await send(client, "ana", track)  # pressing the button = sending its payload
     assert question["text"].startswith("Sure! What's your order number?")
     [answer] = await send(client, "ana", "it's st-345678")
-    assert answer["text"] == ("Your order ST-345678 (Marathon Pro, EU 44) is being packed and will ship soon. "
-                              "Expected delivery: 2026-12-05.")
+    assert answer["text"] == (
+        "Your order ST-345678 (Marathon Pro, EU 44) is being packed and will ship soon. Expected delivery: 2026-12-05."
+    )
 
 
 async def test_order_number_is_validated_and_reprompted(client: TestClient) -> None:
@@ -98,18 +98,21 @@ async def test_media_with_cta_buttons(client: TestClient) -> None:
     assert caption["buttons"] == [{"title": "Find shoes", "payload": "/product_search"}]
 
 
-@pytest.mark.parametrize("text,language,expected", [
-    ("hallo, wo bleibt mein Paket?", "de", "Bestellnummer"),
-    ("où en est ma commande svp ?", "fr", "commande"),
-    ("hola, ¿dónde está mi pedido?", "es", "pedido"),
-    ("ciao, dov'è il mio ordine?", "it", "ordine"),
-    ("hoi, waar blijft mijn bestelling?", "nl", "bestelnummer"),
-    ("olá, onde está a minha encomenda?", "pt", "encomenda"),
-    ("cześć, gdzie jest moja paczka?", "pl", "zamówienia"),
-    ("bună, unde este comanda mea?", "ro", "comenzii"),
-    ("我的订单到哪了", "zh", "订单号"),
-    ("đơn hàng của mình đến đâu rồi", "vi", "đơn hàng"),
-])
+@pytest.mark.parametrize(
+    "text,language,expected",
+    [
+        ("hallo, wo bleibt mein Paket?", "de", "Bestellnummer"),
+        ("où en est ma commande svp ?", "fr", "commande"),
+        ("hola, ¿dónde está mi pedido?", "es", "pedido"),
+        ("ciao, dov'è il mio ordine?", "it", "ordine"),
+        ("hoi, waar blijft mijn bestelling?", "nl", "bestelnummer"),
+        ("olá, onde está a minha encomenda?", "pt", "encomenda"),
+        ("cześć, gdzie jest moja paczka?", "pl", "zamówienia"),
+        ("bună, unde este comanda mea?", "ro", "comenzii"),
+        ("我的订单到哪了", "zh", "订单号"),
+        ("đơn hàng của mình đến đâu rồi", "vi", "đơn hàng"),
+    ],
+)
 async def test_order_question_in_every_language(client: TestClient, text: str, language: str, expected: str) -> None:
     [reply] = await send(client, f"lang-{language}", text)
     assert expected.lower() in reply["text"].lower(), reply
@@ -117,39 +120,49 @@ async def test_order_question_in_every_language(client: TestClient, text: str, l
 
 
 async def test_site_event_extension_and_conversation_start(client: TestClient) -> None:
-    response = await client.post("/webhooks/rest/webhook", json={"sender": "ev", "event": {"name": "conversation_start"}})
+    response = await client.post(
+        "/webhooks/rest/webhook", json={"sender": "ev", "event": {"name": "conversation_start"}}
+    )
     [welcome] = await response.json()
     assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant")
-    response = await client.post("/webhooks/rest/webhook", json={
-        "sender": "ev", "event": {"name": "product_viewed", "data": {"sku": "CG1"}}})
+    response = await client.post(
+        "/webhooks/rest/webhook", json={"sender": "ev", "event": {"name": "product_viewed", "data": {"sku": "CG1"}}}
+    )
     assert await response.json() == []  # viewed once: nothing to say
-    response = await client.post("/webhooks/rest/webhook", json={
-        "sender": "ev", "event": {"name": "product_viewed", "data": {"sku": "CG1"}}})
+    response = await client.post(
+        "/webhooks/rest/webhook", json={"sender": "ev", "event": {"name": "product_viewed", "data": {"sku": "CG1"}}}
+    )
     gif, caption = await response.json()
     assert gif["image"].endswith("/media/stride-wave.gif")
     assert caption["text"].startswith("Still thinking about the City Glide?")
 
 
 async def test_stream_mode_writes_one_json_object_per_line(client: TestClient) -> None:
-    response = await client.post("/webhooks/rest/webhook?stream=true", json={"sender": "st", "message": "/product_search"})
+    response = await client.post(
+        "/webhooks/rest/webhook?stream=true", json={"sender": "st", "message": "/product_search"}
+    )
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
     lines = [json.loads(line) for line in (await response.text()).splitlines() if line]
     assert len(lines) == 2 and lines[1]["attachment"]["type"] == "template"
 
 
-@pytest.mark.parametrize("body,status,error", [
-    (b"{not json", 400, "the body is not valid JSON"),
-    (b"[1, 2]", 400, "the body must be a JSON object"),
-    (b'{"message": "hi"}', 400, "'sender' must be a non-empty string"),
-    (b'{"sender": "x", "message": 5}', 400, "'message' must be a string (or send an 'event')"),
-    (b'{"sender": "x", "message": "   "}', 400, "'message' is empty"),
-    (b'{"sender": "x", "message": "hi", "metadata": "nope"}', 400, "'metadata' must be a JSON object"),
-    (b'{"sender": "x", "event": {"data": {}}}', 400, "'event' must be an object with a non-empty 'name'"),
-    (json.dumps({"sender": "x", "message": "a" * 5000}).encode(), 400, "'message' is longer than 4000 characters"),
-    (json.dumps({"sender": "x", "message": "a" * 70000}).encode(), 413, "body larger than 65536 bytes"),
-])
-async def test_bad_requests_get_clear_errors_and_change_nothing(client: TestClient, body: bytes, status: int,
-                                                                error: str) -> None:
+@pytest.mark.parametrize(
+    "body,status,error",
+    [
+        (b"{not json", 400, "the body is not valid JSON"),
+        (b"[1, 2]", 400, "the body must be a JSON object"),
+        (b'{"message": "hi"}', 400, "'sender' must be a non-empty string"),
+        (b'{"sender": "x", "message": 5}', 400, "'message' must be a string (or send an 'event')"),
+        (b'{"sender": "x", "message": "   "}', 400, "'message' is empty"),
+        (b'{"sender": "x", "message": "hi", "metadata": "nope"}', 400, "'metadata' must be a JSON object"),
+        (b'{"sender": "x", "event": {"data": {}}}', 400, "'event' must be an object with a non-empty 'name'"),
+        (json.dumps({"sender": "x", "message": "a" * 5000}).encode(), 400, "'message' is longer than 4000 characters"),
+        (json.dumps({"sender": "x", "message": "a" * 70000}).encode(), 413, "body larger than 65536 bytes"),
+    ],
+)
+async def test_bad_requests_get_clear_errors_and_change_nothing(
+    client: TestClient, body: bytes, status: int, error: str
+) -> None:
     response = await client.post("/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
     assert response.status == status
     assert (await response.json()) == {"error": error}
@@ -162,8 +175,9 @@ async def test_rest_token(token_client: TestClient) -> None:
     assert response.status == 401
     response = await token_client.post("/webhooks/rest/webhook?token=rest-token", json={"sender": "t", "message": "hi"})
     assert response.status == 200
-    response = await token_client.post("/webhooks/rest/webhook", json={"sender": "t", "message": "hi"},
-                                       headers={"Authorization": "Bearer rest-token"})
+    response = await token_client.post(
+        "/webhooks/rest/webhook", json={"sender": "t", "message": "hi"}, headers={"Authorization": "Bearer rest-token"}
+    )
     assert response.status == 200
 
 
@@ -181,7 +195,9 @@ async def test_handoff_admin_api_and_release(client: TestClient) -> None:
     assert history["identities"] == [{"channel": "rest", "user_id": "hu"}]
     assert history["state"]["handoff"] is True
     assert [e["data"]["text"] for e in history["events"] if e["kind"] == "user"] == [
-        "I want to talk to a real person", "hello?"]
+        "I want to talk to a real person",
+        "hello?",
+    ]
     released = await client.post(f"/api/threads/{thread}/handoff/release", headers=headers)
     assert released.status == 200
     again = await client.post(f"/api/threads/{thread}/handoff/release", headers=headers)
@@ -233,8 +249,10 @@ async def test_unknown_paths_get_json_errors(client: TestClient) -> None:
 
 
 async def test_locale_hint_on_a_first_event(client: TestClient) -> None:
-    response = await client.post("/webhooks/rest/webhook", json={
-        "sender": "fr-visitor", "event": {"name": "conversation_start"}, "metadata": {"locale": "fr-FR"}})
+    response = await client.post(
+        "/webhooks/rest/webhook",
+        json={"sender": "fr-visitor", "event": {"name": "conversation_start"}, "metadata": {"locale": "fr-FR"}},
+    )
     [welcome] = await response.json()
     assert welcome["text"].startswith("Bonjour"), welcome
 
@@ -258,8 +276,9 @@ async def test_one_poisoned_message_does_not_hurt_concurrent_ones(client: TestCl
 
 
 async def test_deeply_nested_json_is_a_bad_request(client: TestClient) -> None:
-    response = await client.post("/webhooks/rest/webhook", data=b"[" * 60000,
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/webhooks/rest/webhook", data=b"[" * 60000, headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
 
 
@@ -279,7 +298,9 @@ async def test_opting_out_or_saying_no_drops_the_pending_question(client: TestCl
     assert [r["text"][:30] for r in replies] == ["Done: we won't send you any mo"]  # not asked again
     assert (await send(client, "oq", "hello there"))[0]["text"] == "Hi there! How can I help you today?"
     await send(client, "oq", "/size_help")
-    assert [r["text"] for r in await send(client, "oq", "no")] == ["No problem. Just write whenever you need something."]
+    assert [r["text"] for r in await send(client, "oq", "no")] == [
+        "No problem. Just write whenever you need something."
+    ]
 
 
 async def test_model_parse_answers_in_rasas_shape_with_the_language(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -289,37 +310,44 @@ async def test_model_parse_answers_in_rasas_shape_with_the_language(tmp_path) ->
     from bots.server.app import create_app
     from tests.conftest import demo_config
 
-    async with open_runtime(demo_config(tmp_path / "data")) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            response = await client.post("/model/parse", json={"text": "wo ist meine bestellung ST-123456?"})
-            assert response.status == 200
-            data = await response.json()
-            assert data["text"] == "wo ist meine bestellung ST-123456?"
-            assert data["intent"]["name"] == "order_status" and 0 < data["intent"]["confidence"] <= 1
-            assert [r["name"] for r in data["intent_ranking"]][0] == "order_status"
-            assert len(data["intent_ranking"]) >= 3
-            assert data["language"]["code"] == "de"
-            assert {"entity": "order_number", "value": "ST-123456", "start": 24, "end": 33,
-                    "extractor": "regex"} in data["entities"]
-            # a one-word message: the sender's thread language decides
-            await client.post("/webhooks/rest/webhook", json={"sender": "ana", "message": "bonjour, où est mon colis?"})
-            parsed = await (await client.post("/model/parse", json={"text": "ok", "sender": "ana"})).json()
-            assert parsed["language"]["code"] == "fr"
-            parsed = await (await client.post("/model/parse", json={"text": "ok", "lang_hint": "pl-PL"})).json()
-            assert parsed["language"]["code"] == "pl"
-            gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
-            assert gibberish["intent"]["name"] == "nlu_fallback"
-            assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
-            # a button's payload means what it says, as in a conversation
-            payload = await (await client.post("/model/parse", json={"text": '/order_status{"order_number": '
-                                                                             '"ST-654321"}'})).json()
-            assert payload["intent"] == {"name": "order_status", "confidence": 1.0}
-            assert payload["entities"][0]["value"] == "ST-654321"
-            # a sender or hint that no store can hold (a lone surrogate) is refused, not a server error
-            for body in ('{"text": "hi", "sender": "\\ud800"}', '{"text": "hi", "lang_hint": "\\udfff"}',
-                         '{"text": "hi", "sender": "' + "x" * 300 + '"}'):
-                refused = await client.post("/model/parse", data=body, headers={"Content-Type": "application/json"})
-                assert refused.status == 400 and "sender" in (await refused.json())["error"], body
+    async with (
+        open_runtime(demo_config(tmp_path / "data")) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
+        response = await client.post("/model/parse", json={"text": "wo ist meine bestellung ST-123456?"})
+        assert response.status == 200
+        data = await response.json()
+        assert data["text"] == "wo ist meine bestellung ST-123456?"
+        assert data["intent"]["name"] == "order_status" and 0 < data["intent"]["confidence"] <= 1
+        assert [r["name"] for r in data["intent_ranking"]][0] == "order_status"
+        assert len(data["intent_ranking"]) >= 3
+        assert data["language"]["code"] == "de"
+        assert {"entity": "order_number", "value": "ST-123456", "start": 24, "end": 33, "extractor": "regex"} in data[
+            "entities"
+        ]
+        # a one-word message: the sender's thread language decides
+        await client.post("/webhooks/rest/webhook", json={"sender": "ana", "message": "bonjour, où est mon colis?"})
+        parsed = await (await client.post("/model/parse", json={"text": "ok", "sender": "ana"})).json()
+        assert parsed["language"]["code"] == "fr"
+        parsed = await (await client.post("/model/parse", json={"text": "ok", "lang_hint": "pl-PL"})).json()
+        assert parsed["language"]["code"] == "pl"
+        gibberish = await (await client.post("/model/parse", json={"text": "qwxz vbnm"})).json()
+        assert gibberish["intent"]["name"] == "nlu_fallback"
+        assert (await client.post("/model/parse", json={"txt": "x"})).status == 400
+        # a button's payload means what it says, as in a conversation
+        payload = await (
+            await client.post("/model/parse", json={"text": '/order_status{"order_number": "ST-654321"}'})
+        ).json()
+        assert payload["intent"] == {"name": "order_status", "confidence": 1.0}
+        assert payload["entities"][0]["value"] == "ST-654321"
+        # a sender or hint that no store can hold (a lone surrogate) is refused, not a server error
+        for body in (
+            '{"text": "hi", "sender": "\\ud800"}',
+            '{"text": "hi", "lang_hint": "\\udfff"}',
+            '{"text": "hi", "sender": "' + "x" * 300 + '"}',
+        ):
+            refused = await client.post("/model/parse", data=body, headers={"Content-Type": "application/json"})
+            assert refused.status == 400 and "sender" in (await refused.json())["error"], body
 
 
 async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -329,22 +357,26 @@ async def test_entities_fill_slots_in_the_demo(tmp_path) -> None:  # type: ignor
     from bots.server.app import create_app
     from tests.conftest import demo_config
 
-    async with open_runtime(demo_config(tmp_path / "data", server={"admin_token": "adm"})) as runtime:
-        async with TestClient(TestServer(create_app(runtime))) as client:
-            await client.post("/webhooks/rest/webhook", json={"sender": "eva",
-                                                                 "message": "do you have the trail runner in size 43?"})
-            thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("rest", "eva"))
-            snapshot = await runtime.store.load(thread)
-            assert snapshot is not None
-            assert snapshot.state["slots"]["sku"] == "TR2" and snapshot.state["slots"]["shoe_size"] == 43
+    async with (
+        open_runtime(demo_config(tmp_path / "data", server={"admin_token": "adm"})) as runtime,
+        TestClient(TestServer(create_app(runtime))) as client,
+    ):
+        await client.post(
+            "/webhooks/rest/webhook", json={"sender": "eva", "message": "do you have the trail runner in size 43?"}
+        )
+        thread = await runtime.store.find(__import__("bots.types", fromlist=["Identity"]).Identity("rest", "eva"))
+        snapshot = await runtime.store.load(thread)
+        assert snapshot is not None
+        assert snapshot.state["slots"]["sku"] == "TR2" and snapshot.state["slots"]["shoe_size"] == 43
 
 
 async def test_a_retried_message_id_is_processed_once_and_answered_again(client: TestClient) -> None:
     first = await send(client, "retry", "hi there", message_id="m-1")
     again = await send(client, "retry", "hi there", message_id="m-1")  # the client never saw the first answer
     assert first and again == first
-    response = await client.get("/api/threads", params={"channel": "rest", "user_id": "retry"},
-                                headers={"Authorization": "Bearer s3cret"})
+    response = await client.get(
+        "/api/threads", params={"channel": "rest", "user_id": "retry"}, headers={"Authorization": "Bearer s3cret"}
+    )
     thread = (await response.json())["thread_id"]
     response = await client.get(f"/api/threads/{thread}", headers={"Authorization": "Bearer s3cret"})
     events = (await response.json())["events"]

@@ -25,12 +25,16 @@ ADMIN = {"Authorization": "Bearer adm"}
 
 
 def config(tmp_path: Path) -> Config:
-    return Config.model_validate({
-        "bot": ACTION_BOT, "languages": ["en", "de"], "data_dir": tmp_path / "data",
-        "actions": {"mode": "in_process", "timeout_seconds": 2},
-        "server": {"admin_token": "adm"},
-        "connectors": {"web": {"identity_secret": SECRET}},
-    })
+    return Config.model_validate(
+        {
+            "bot": ACTION_BOT,
+            "languages": ["en", "de"],
+            "data_dir": tmp_path / "data",
+            "actions": {"mode": "in_process", "timeout_seconds": 2},
+            "server": {"admin_token": "adm"},
+            "connectors": {"web": {"identity_secret": SECRET}},
+        }
+    )
 
 
 def signed(customer_id: str) -> dict[str, str]:
@@ -41,10 +45,16 @@ async def test_a_message_to_a_rest_customer_waits_for_their_next_request(tmp_pat
     async with open_runtime(config(tmp_path)) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         response = await client.post("/webhooks/rest/webhook", json={"sender": "rita", "message": "hello"})
         assert response.status == 200
-        thread = (await (await client.get("/api/threads", params={"channel": "rest", "user_id": "rita"},
-                                          headers=ADMIN)).json())["thread_id"]
-        response = await client.post(f"/api/threads/{thread}/messages", headers=ADMIN,
-                                     json={"text": "Anna here: your refund is on its way", "by": "Anna"})
+        thread = (
+            await (
+                await client.get("/api/threads", params={"channel": "rest", "user_id": "rita"}, headers=ADMIN)
+            ).json()
+        )["thread_id"]
+        response = await client.post(
+            f"/api/threads/{thread}/messages",
+            headers=ADMIN,
+            json={"text": "Anna here: your refund is on its way", "by": "Anna"},
+        )
         result = await response.json()
         # not "sent": it is kept with the thread and the answer says so
         assert response.status == 202, result
@@ -65,9 +75,13 @@ async def test_a_message_to_a_thread_nobody_can_be_reached_on_is_refused_not_sen
         tab, _ = await open_tab(client, "visitor0000000000088")
         await tab.send(type="message", id="m1", text="hello")
         await tab.until_ack("m1")
-        thread = (await (await client.get("/api/threads", params={"channel": "web",
-                                                                  "user_id": "visitor0000000000088"},
-                                          headers=ADMIN)).json())["thread_id"]
+        thread = (
+            await (
+                await client.get(
+                    "/api/threads", params={"channel": "web", "user_id": "visitor0000000000088"}, headers=ADMIN
+                )
+            ).json()
+        )["thread_id"]
         response = await client.post(f"/api/threads/{thread}/messages", headers=ADMIN, json={"text": "Hi"})
         assert (response.status, (await response.json())["status"]) == (200, "delivered")  # the tab is open
         await tab.ws.close()

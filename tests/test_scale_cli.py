@@ -24,11 +24,18 @@ from tests.servers import free_port
 
 
 def threadline(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bots.cli", *args], cwd=REPO, env=worker_env(data_dir),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bots.cli", *args],
+        cwd=REPO,
+        env=worker_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 # ---------------------------------------------------------------------- migrate-store
+
 
 async def converse_on_sqlite(config_path: Path) -> list[str]:
     """Real conversations through the runtime on the embedded store, one of them on two channels."""
@@ -36,8 +43,11 @@ async def converse_on_sqlite(config_path: Path) -> list[str]:
     async with open_runtime(config) as runtime:
         for n in range(12):
             for k, text in enumerate(("hi", "which size", "42", "bye")):
-                await runtime.threads.turn(Inbound(Identity("rest", f"u{n}"), "message", text=text,
-                                                      message_id=f"u{n}-{k}", timestamp=1000.0 + k))
+                await runtime.threads.turn(
+                    Inbound(
+                        Identity("rest", f"u{n}"), "message", text=text, message_id=f"u{n}-{k}", timestamp=1000.0 + k
+                    )
+                )
         thread = await runtime.store.find(Identity("rest", "u0"))
         assert thread is not None
         await runtime.store.link(Identity("web", "visitor0000000000042"), thread, now=2000.0)
@@ -67,9 +77,9 @@ def sqlite_with_conversations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize("backend", ["postgres", "redis"])
-def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          request: pytest.FixtureRequest) -> None:
+def test_migrate_store_copies_every_thread_and_verifies_it(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     target = str(request.getfixturevalue(f"{backend}_url"))
     config_path, data_dir, ids = sqlite_with_conversations(tmp_path, monkeypatch)
 
@@ -88,8 +98,9 @@ def test_migrate_store_copies_every_thread_and_verifies_it(backend: str, tmp_pat
     assert "threads: 0 copied, 12 already there" in again.stdout and "unprocessed webhook items: 0" in again.stdout
 
 
-def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migrate_store_reports_a_copy_that_differs(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config_path, data_dir, ids = sqlite_with_conversations(tmp_path, monkeypatch)
 
     async def plant_an_older_copy() -> None:
@@ -105,8 +116,9 @@ def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: st
                 await source.close()
             assert dump is not None  # the same counts, one event's text changed
             first = dump.events[0]
-            await store.import_thread(replace(dump, events=[replace(first, data={**first.data, "text": "changed"}),
-                                                             *dump.events[1:]]))
+            await store.import_thread(
+                replace(dump, events=[replace(first, data={**first.data, "text": "changed"}), *dump.events[1:]])
+            )
         finally:
             await store.close()
 
@@ -119,8 +131,16 @@ def test_migrate_store_reports_a_copy_that_differs(tmp_path: Path, redis_url: st
 
 def test_migrate_store_refuses_a_source_that_is_not_there(tmp_path: Path, redis_url: str) -> None:
     config_path = write_config(tmp_path, "sqlite:///threads.db")
-    result = threadline("migrate-store", "--config", str(config_path), "--from", "sqlite:///nowhere.db", "--to",
-                        redis_url, data_dir=tmp_path / "data")
+    result = threadline(
+        "migrate-store",
+        "--config",
+        str(config_path),
+        "--from",
+        "sqlite:///nowhere.db",
+        "--to",
+        redis_url,
+        data_dir=tmp_path / "data",
+    )
     assert result.returncode == 2 and "nowhere.db does not exist" in result.stderr
     assert not (tmp_path / "data" / "nowhere.db").exists()  # no empty store made, and nothing "verified"
 
@@ -129,26 +149,35 @@ def test_migrate_store_refuses_an_unreachable_target(tmp_path: Path) -> None:
     config_path = write_config(tmp_path, "sqlite:///threads.db")
     (tmp_path / "data").mkdir(exist_ok=True)
     (tmp_path / "data" / "threads.db").touch()  # an empty store: the target is what is wrong
-    result = threadline("migrate-store", "--config", str(config_path), "--to",
-                        f"postgresql://nobody:secret-pass@127.0.0.1:{free_port()}/db", data_dir=tmp_path / "data")
+    result = threadline(
+        "migrate-store",
+        "--config",
+        str(config_path),
+        "--to",
+        f"postgresql://nobody:secret-pass@127.0.0.1:{free_port()}/db",
+        data_dir=tmp_path / "data",
+    )
     assert result.returncode == 2 and "cannot connect" in result.stderr
     assert "secret-pass" not in result.stderr and "Traceback" not in result.stderr
 
 
 # ---------------------------------------------------------------------- run --workers
 
+
 def test_workers_need_a_shared_store(tmp_path: Path) -> None:
     config_path = write_config(tmp_path, "sqlite:///threads.db")
-    result = threadline("run", "--config", str(config_path), "--workers", "2", "--port", str(free_port()),
-                        data_dir=tmp_path / "data")
+    result = threadline(
+        "run", "--config", str(config_path), "--workers", "2", "--port", str(free_port()), data_dir=tmp_path / "data"
+    )
     assert result.returncode == 2 and "needs a store that several processes share" in result.stderr
 
 
 def test_workers_on_a_database_that_is_down_is_one_clear_error(tmp_path: Path) -> None:
     url = f"postgresql://threadline:secret-pass@127.0.0.1:{free_port()}/threadline"
     config_path = write_config(tmp_path, url)
-    result = threadline("run", "--config", str(config_path), "--workers", "2", "--port", str(free_port()),
-                        data_dir=tmp_path / "data")
+    result = threadline(
+        "run", "--config", str(config_path), "--workers", "2", "--port", str(free_port()), data_dir=tmp_path / "data"
+    )
     assert result.returncode == 2 and "cannot connect" in result.stderr
     assert "secret-pass" not in result.stderr and "Traceback" not in result.stderr
     assert "worker 0 started" not in result.stderr  # refused before any worker was started
@@ -171,10 +200,14 @@ def test_run_workers_serves_on_one_port_and_restarts_a_killed_worker(tmp_path: P
     config_path = write_config(tmp_path, redis_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    supervisor = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config_path),
-                                   "--workers", "3", "--port", str(port)], cwd=REPO,
-                                  env=worker_env(tmp_path / "data"), stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--workers", "3", "--port", str(port)],
+        cwd=REPO,
+        env=worker_env(tmp_path / "data"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         first = pids_answering(base, 3)
         assert len(first) == 3, "three workers answer on the one port"
@@ -197,9 +230,14 @@ async def test_sigterm_closes_open_tabs_and_the_server_stops(tmp_path: Path) -> 
 
     config_path = write_config(tmp_path, "sqlite:///threads.db")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--port",
-                               str(port)], cwd=REPO, env=worker_env(tmp_path / "data"), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--port", str(port)],
+        cwd=REPO,
+        env=worker_env(tmp_path / "data"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(600):

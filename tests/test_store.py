@@ -34,8 +34,10 @@ async def test_a_conflict_in_a_batch_does_not_affect_other_threads(store: SQLite
     await store.commit("t1", {}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
     results = await asyncio.gather(
         store.commit("t1", {}, [event("user", 2)], expected_version=0, now=2.0, wake_at=None),  # stale
-        *(store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0, wake_at=None)
-          for i in range(10)),
+        *(
+            store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0, wake_at=None)
+            for i in range(10)
+        ),
         return_exceptions=True,
     )
     assert isinstance(results[0], ConflictError)
@@ -57,8 +59,9 @@ async def test_everything_survives_a_restart(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     await store.open()
     thread = await store.resolve(Identity("rest", "ana"), now=1.0)
-    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0,
-                       now=1.0, wake_at=None)
+    await store.commit(
+        thread, {"slots": {"size": 42}}, [event("user", 1), event("bot", 2)], expected_version=0, now=1.0, wake_at=None
+    )
     await store.close()
 
     reopened = SQLiteThreadStore(path)
@@ -97,8 +100,9 @@ async def test_many_concurrent_commits_lose_nothing(store: SQLiteThreadStore) ->
         async with locks.lock(thread):
             snapshot = await store.load(thread)
             version = snapshot.version if snapshot else 0
-            await store.commit(thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n),
-                               wake_at=None)
+            await store.commit(
+                thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n), wake_at=None
+            )
 
     await asyncio.gather(*(writer(f"t{n % 7}", n) for n in range(350)))
     total = 0
@@ -118,9 +122,11 @@ def test_store_urls(tmp_path: Path) -> None:
     absolute = open_store(f"sqlite:///{tmp_path}/abs.db?synchronous=normal", Path("/elsewhere"))
     assert isinstance(absolute, SQLiteThreadStore)
     assert absolute.path == tmp_path / "abs.db" and absolute.synchronous == "NORMAL"
-    for bad, message in [("mysql://db/x", "unsupported store .mysql."),
-                         ("sqlite:///x.db?synchronous=sometimes", "synchronous must be"),
-                         ("sqlite:///x.db?cache=1", "unknown option 'cache'")]:
+    for bad, message in [
+        ("mysql://db/x", "unsupported store .mysql."),
+        ("sqlite:///x.db?synchronous=sometimes", "synchronous must be"),
+        ("sqlite:///x.db?cache=1", "unknown option 'cache'"),
+    ]:
         with pytest.raises(UserError, match=message):
             open_store(bad, tmp_path)
 
@@ -153,10 +159,12 @@ async def test_inbox_is_durable_deduplicated_and_ordered(tmp_path: Path) -> None
     path = tmp_path / "inbox.db"
     store = SQLiteThreadStore(path)
     await store.open()
-    first = await store.enqueue_inbound("messenger", [InboxItem("mid:a", '{"n": 1}'), InboxItem("mid:b", '{"n": 2}')],
-                                        now=1.0)
-    again = await store.enqueue_inbound("messenger", [InboxItem("mid:b", '{"n": 2}'), InboxItem("mid:c", '{"n": 3}')],
-                                        now=2.0)
+    first = await store.enqueue_inbound(
+        "messenger", [InboxItem("mid:a", '{"n": 1}'), InboxItem("mid:b", '{"n": 2}')], now=1.0
+    )
+    again = await store.enqueue_inbound(
+        "messenger", [InboxItem("mid:b", '{"n": 2}'), InboxItem("mid:c", '{"n": 3}')], now=2.0
+    )
     assert None not in first and again[0] is None and again[1] is not None  # mid:b redelivered: stored once
     await store.finish_inbound(first[:1], now=3.0)  # type: ignore[list-item]
     await store.close()
@@ -167,8 +175,9 @@ async def test_inbox_is_durable_deduplicated_and_ordered(tmp_path: Path) -> None
         assert await reopened.pending_inbound("web") == []
         assert await reopened.enqueue_inbound("messenger", [InboxItem("mid:a", "{}")], now=4.0) == [None]  # remembered
         await reopened.finish_inbound([item.id for item in await reopened.pending_inbound("messenger")], now=10 * 86400)
-        assert await reopened.enqueue_inbound("messenger", [InboxItem("mid:a", "{}")],
-                                              now=10 * 86400) != [None]  # forgotten
+        assert await reopened.enqueue_inbound("messenger", [InboxItem("mid:a", "{}")], now=10 * 86400) != [
+            None
+        ]  # forgotten
     finally:
         await reopened.close()
 
@@ -179,12 +188,15 @@ async def test_migrate_store_copies_unprocessed_webhook_items_with_their_person(
     await target.open()
     try:
         ana = Identity("messenger", "psid-ana")
-        await source.enqueue_inbound("messenger", [InboxItem("mid:a", '{"n": 1}', ana), InboxItem("page", "{}")],
-                                     now=1.0)
+        await source.enqueue_inbound(
+            "messenger", [InboxItem("mid:a", '{"n": 1}', ana), InboxItem("page", "{}")], now=1.0
+        )
         report = await migrate(source, target)
         assert report.inbox_items == 2 and report.mismatches == []
         assert [(item.payload, item.person) for item in await target.pending_inbound("messenger")] == [
-            ('{"n": 1}', ana), ("{}", None)]
+            ('{"n": 1}', ana),
+            ("{}", None),
+        ]
         assert (await migrate(source, target)).inbox_items == 0  # a second run stores them once
     finally:
         await source.close()

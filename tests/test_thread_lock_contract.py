@@ -14,8 +14,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 
@@ -72,8 +72,14 @@ async def test_two_workers_take_turns_and_nothing_is_lost(workers: tuple[ThreadS
             snapshot = await store.load("t1")
             version = snapshot.version if snapshot else 0
             await asyncio.sleep(0.002)  # a turn's work: without the lock the other worker would interleave here
-            await store.commit("t1", {"n": n}, [ThreadEvent("user", {"n": n}, float(n), "rest")],
-                               expected_version=version, now=float(n), wake_at=None)
+            await store.commit(
+                "t1",
+                {"n": n},
+                [ThreadEvent("user", {"n": n}, float(n), "rest")],
+                expected_version=version,
+                now=float(n),
+                wake_at=None,
+            )
             inside.append(f"out{n}")
 
     await asyncio.gather(*(turn(n) for n in range(40)))
@@ -112,10 +118,9 @@ async def test_waiters_on_two_workers_get_the_lock_in_arrival_order(workers: tup
 
 async def test_different_threads_do_not_wait_for_each_other(workers: tuple[ThreadStore, ThreadStore]) -> None:
     a, b = workers[0].thread_lock(), workers[1].thread_lock()
-    async with a.lock("thread:x"):
-        # would hang (and the suite's timeout fail it) if another thread's lock were the same lock
-        async with b.lock("thread:y"):
-            pass
+    # would hang (and the suite's timeout fail it) if another thread's lock were the same lock
+    async with a.lock("thread:x"), b.lock("thread:y"):
+        pass
 
 
 async def test_an_error_inside_releases_the_lock(workers: tuple[ThreadStore, ThreadStore]) -> None:
@@ -128,9 +133,14 @@ async def test_an_error_inside_releases_the_lock(workers: tuple[ThreadStore, Thr
 
 
 def _start_holder(url: str, key: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, url, key], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
-                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url, key],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line.startswith("held"), line
@@ -148,16 +158,24 @@ async def test_a_killed_workers_lock_comes_free(workers: tuple[ThreadStore, Thre
 
 
 async def test_a_frozen_worker_loses_its_lock_and_cannot_write_afterwards(
-        workers: tuple[ThreadStore, ThreadStore], shared_url: str) -> None:
+    workers: tuple[ThreadStore, ThreadStore], shared_url: str
+) -> None:
     store = workers[0]
-    await store.commit("t-frozen", {"by": "start"}, [ThreadEvent("user", {}, 1.0, "rest")],
-                       expected_version=0, now=1.0, wake_at=None)
+    await store.commit(
+        "t-frozen", {"by": "start"}, [ThreadEvent("user", {}, 1.0, "rest")], expected_version=0, now=1.0, wake_at=None
+    )
     process = _start_holder(shared_url, "t-frozen")
     os.kill(process.pid, signal.SIGSTOP)  # alive but not running: its lease runs out
     try:
         async with store.thread_lock().lock("t-frozen"):
-            await store.commit("t-frozen", {"by": "survivor"}, [ThreadEvent("user", {}, 2.0, "rest")],
-                               expected_version=1, now=2.0, wake_at=None)
+            await store.commit(
+                "t-frozen",
+                {"by": "survivor"},
+                [ThreadEvent("user", {}, 2.0, "rest")],
+                expected_version=1,
+                now=2.0,
+                wake_at=None,
+            )
     finally:
         os.kill(process.pid, signal.SIGCONT)
     assert process.stdin is not None and process.stdout is not None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -21,9 +22,16 @@ SECRET = "identity-secret"
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    config = demo_config(tmp_path / "data", connectors={"web": {"identity_secret": SECRET,
-                                                                "rate_limit": {"messages": 5, "per_seconds": 60},
-                                                                "allowed_origins": ["https://shop.example"]}})
+    config = demo_config(
+        tmp_path / "data",
+        connectors={
+            "web": {
+                "identity_secret": SECRET,
+                "rate_limit": {"messages": 5, "per_seconds": 60},
+                "allowed_origins": ["https://shop.example"],
+            }
+        },
+    )
     async with open_runtime(config) as runtime:
         yield runtime
 
@@ -72,8 +80,16 @@ VISITOR = "visitor0000000000001"
 
 async def test_hello_message_ack_and_seqs(client: TestClient) -> None:
     tab, ready = await open_tab(client, VISITOR, locale="de-DE")
-    assert ready == {"type": "ready", "visitor_id": VISITOR, "messages": [], "started": False, "language": None,
-                     "continue_in_messenger": False, "epoch": ready["epoch"], "reset": False}
+    assert ready == {
+        "type": "ready",
+        "visitor_id": VISITOR,
+        "messages": [],
+        "started": False,
+        "language": None,
+        "continue_in_messenger": False,
+        "epoch": ready["epoch"],
+        "reset": False,
+    }
     assert len(ready["epoch"]) == 12
     await tab.send(type="event", id="e1", name="conversation_start")
     ack, messages = await tab.until_ack("e1")
@@ -133,13 +149,17 @@ async def test_signed_customer_shares_a_thread_across_devices(client: TestClient
     assert "ST-123456 (Trail Runner 2, EU 42) has shipped" in messages[1]["text"]
 
 
-@pytest.mark.parametrize("customer,reason", [
-    ({"id": "cust-42", "signature": "0" * 64}, "the customer id's signature is missing or wrong"),
-    ({"id": "cust-42"}, "the customer id's signature is missing or wrong"),
-    ("cust-42", "customer must be an object with an 'id' and a 'signature'"),
-])
-async def test_unsigned_or_wrongly_signed_customer_is_refused(client: TestClient, runtime: Runtime, customer: Any,
-                                                              reason: str) -> None:
+@pytest.mark.parametrize(
+    "customer,reason",
+    [
+        ({"id": "cust-42", "signature": "0" * 64}, "the customer id's signature is missing or wrong"),
+        ({"id": "cust-42"}, "the customer id's signature is missing or wrong"),
+        ("cust-42", "customer must be an object with an 'id' and a 'signature'"),
+    ],
+)
+async def test_unsigned_or_wrongly_signed_customer_is_refused(
+    client: TestClient, runtime: Runtime, customer: Any, reason: str
+) -> None:
     tab, error = await open_tab(client, VISITOR, customer=customer)
     assert error == {"type": "error", "code": "identity_refused", "message": reason}
     closing = await asyncio.wait_for(tab.ws.receive(), 5)
@@ -154,7 +174,9 @@ async def test_rate_limit_has_a_clear_message(client: TestClient) -> None:
         await tab.send(type="message", id=f"r{n}", text=f"hello {n}")
         results.append((await tab.until_ack(f"r{n}"))[0])
     assert [r["type"] for r in results] == ["ack"] * 5 + ["error"] * 2
-    assert results[5]["code"] == "rate_limited" and results[5]["message"].startswith("You're sending messages too fast.")
+    assert results[5]["code"] == "rate_limited" and results[5]["message"].startswith(
+        "You're sending messages too fast."
+    )
     assert results[5]["retry_after"] >= 1
 
 
@@ -166,23 +188,31 @@ async def test_bad_frames_get_clear_errors(client: TestClient) -> None:
     assert (await tab.next())["message"].startswith("every message and event needs an 'id'")
     await tab.send(type="message", id="x1", text="a" * 5000)
     error = await tab.next()
-    assert error == {"type": "error", "code": "too_long", "id": "x1",
-                     "message": "Your message is too long: at most 4000 characters."}
+    assert error == {
+        "type": "error",
+        "code": "too_long",
+        "id": "x1",
+        "message": "Your message is too long: at most 4000 characters.",
+    }
     await tab.send(type="event", id="x2", name="bad name!")
     assert (await tab.next())["code"] == "bad_frame"
     await tab.send(type="shout", id="x3")
     assert (await tab.next())["message"] == "unknown frame type 'shout'"
     fresh, _ = await open_tab(client, "tooshort")
-    assert _ == {"type": "error", "code": "identity_refused", "message": "visitor_id must be 16 to 64 letters, "
-                                                                         "digits, - or _"}
+    assert _ == {
+        "type": "error",
+        "code": "identity_refused",
+        "message": "visitor_id must be 16 to 64 letters, digits, - or _",
+    }
 
 
 async def test_disallowed_origin_is_refused(client: TestClient) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect("/web/ws", headers={"Origin": "https://evil.example"})
     assert refused.value.status == 403
-    response = await client.post("/web/api/hello", json={"visitor_id": VISITOR},
-                                 headers={"Origin": "https://evil.example"})
+    response = await client.post(
+        "/web/api/hello", json={"visitor_id": VISITOR}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status == 403 and (await response.json())["code"] == "origin_refused"
     allowed = await client.ws_connect("/web/ws", headers={"Origin": "https://shop.example"})
     await allowed.close()
@@ -194,8 +224,15 @@ async def test_http_fallback(client: TestClient) -> None:
     assert preflight.status == 204 and preflight.headers["Access-Control-Allow-Origin"] == "https://shop.example"
     hello = await client.post("/web/api/hello", json={"visitor_id": VISITOR, "locale": "fr-FR"}, headers=origin)
     assert hello.status == 200 and (await hello.json())["type"] == "ready"
-    sent = await client.post("/web/api/send", json={"visitor_id": VISITOR, "locale": "fr-FR", "frame": {
-        "type": "message", "id": "f1", "text": "où est ma commande ?"}}, headers=origin)
+    sent = await client.post(
+        "/web/api/send",
+        json={
+            "visitor_id": VISITOR,
+            "locale": "fr-FR",
+            "frame": {"type": "message", "id": "f1", "text": "où est ma commande ?"},
+        },
+        headers=origin,
+    )
     body = await sent.json()
     assert sent.status == 200 and body["type"] == "ack" and body["id"] == "f1"
     assert [m["role"] for m in body["messages"]] == ["user", "bot"] and "commande" in body["messages"][1]["text"]
@@ -205,8 +242,9 @@ async def test_http_fallback(client: TestClient) -> None:
     assert polled["messages"] == []
     limited = None
     for n in range(6):
-        limited = await client.post("/web/api/send", json={"visitor_id": VISITOR, "frame": {
-            "type": "message", "id": f"f{n + 2}", "text": "hi"}})
+        limited = await client.post(
+            "/web/api/send", json={"visitor_id": VISITOR, "frame": {"type": "message", "id": f"f{n + 2}", "text": "hi"}}
+        )
     assert limited is not None and limited.status == 429
 
 
@@ -251,8 +289,9 @@ async def test_a_person_answers_a_website_visitor_live(client: TestClient, runti
     await tab.send(type="message", id="h1", text="I want to talk to a human")
     await tab.until_ack("h1")
     [thread] = await runtime.store.thread_ids()
-    result = await runtime.threads.send(thread, [__import__("bots.types", fromlist=["Text"]).Text("Hi, Anna here!")],
-                                        by_person="Anna")
+    result = await runtime.threads.send(
+        thread, [__import__("bots.types", fromlist=["Text"]).Text("Hi, Anna here!")], by_person="Anna"
+    )
     assert result == {"sent": True, "status": "delivered", "channel": "web", "live_tabs": 1}
     pushed = await tab.next("messages")
     assert pushed["messages"][0]["text"] == "Hi, Anna here!" and pushed["messages"][0]["by"] == "Anna"
@@ -262,6 +301,7 @@ async def test_a_person_answers_a_website_visitor_live(client: TestClient, runti
 
 async def test_http_errors_name_the_refused_frame(client: TestClient) -> None:
     await client.post("/web/api/hello", json={"visitor_id": VISITOR})
-    response = await client.post("/web/api/send", json={"visitor_id": VISITOR, "frame": {
-        "type": "message", "id": "big1", "text": "a" * 5000}})
+    response = await client.post(
+        "/web/api/send", json={"visitor_id": VISITOR, "frame": {"type": "message", "id": "big1", "text": "a" * 5000}}
+    )
     assert response.status == 413 and (await response.json())["id"] == "big1"

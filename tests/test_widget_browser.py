@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -12,15 +12,22 @@ from aiohttp.test_utils import TestServer
 
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
-from tests.conftest import REPO, demo_config, free_port
+from tests.conftest import REPO, demo_config
+from tests.servers import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 OUTPUT = REPO / "test-output"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
-
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture
@@ -127,8 +134,11 @@ async def test_two_tabs_see_the_same_messages(server: TestServer, browser) -> No
     await wait_for_text(second, ".tl-bot", "What's your order number?")
     await say(second, "ST-345678")
     await wait_for_text(first, ".tl-bot", "Your order ST-345678 (Marathon Pro, EU 44) is being packed")
-    assert await first.locator(".tl-user .tl-text").all_inner_texts() == \
-        await second.locator(".tl-user .tl-text").all_inner_texts() == ["where is my order?", "ST-345678"]
+    assert (
+        await first.locator(".tl-user .tl-text").all_inner_texts()
+        == await second.locator(".tl-user .tl-text").all_inner_texts()
+        == ["where is my order?", "ST-345678"]
+    )
 
 
 async def test_offline_message_is_queued_and_delivered_once(server: TestServer, browser, runtime) -> None:  # type: ignore[no-untyped-def]
@@ -169,8 +179,10 @@ async def test_markup_from_customers_is_shown_as_text_and_never_runs(server: Tes
 
 async def test_a_site_not_allowed_is_refused(server: TestServer, browser, runtime) -> None:  # type: ignore[no-untyped-def]
     bot = str(server.make_url("")).rstrip("/")
-    host_page = (f'<!doctype html><title>Another shop</title><h1>Another shop</h1>'
-                 f'<script src="{bot}/widget.js" data-bot-url="{bot}" async></script>')
+    host_page = (
+        f"<!doctype html><title>Another shop</title><h1>Another shop</h1>"
+        f'<script src="{bot}/widget.js" data-bot-url="{bot}" async></script>'
+    )
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(text=host_page, content_type="text/html")
@@ -196,13 +208,21 @@ async def test_site_events_and_unread_badge(server: TestServer, browser) -> None
     assert "1 unread" in (await page.locator(".tl-launcher").get_attribute("aria-label") or "")
     await open_widget(page)
     await wait_for_text(page, ".tl-bot", "Still thinking about the City Glide?")
-    assert await page.locator(".tl-bot img.tl-media").get_attribute("src") == str(server.make_url("/media/stride-wave.gif"))
+    assert await page.locator(".tl-bot img.tl-media").get_attribute("src") == str(
+        server.make_url("/media/stride-wave.gif")
+    )
     assert await badge.is_hidden()
 
 
 async def test_phone_screen_keyboard_and_language(server: TestServer, browser) -> None:  # type: ignore[no-untyped-def]
-    page = await new_page(browser, str(server.make_url("/")), viewport={"width": 360, "height": 740},
-                          locale="de-DE", is_mobile=True, has_touch=True)
+    page = await new_page(
+        browser,
+        str(server.make_url("/")),
+        viewport={"width": 360, "height": 740},
+        locale="de-DE",
+        is_mobile=True,
+        has_touch=True,
+    )
     await page.keyboard.press("Tab")
     await page.locator(".tl-launcher").focus()
     await page.keyboard.press("Enter")  # keyboard opens it
@@ -244,8 +264,11 @@ async def test_identify_reset_and_a_kept_rate_limited_message(tmp_path: Path, br
     from connectors.web.identity import sign_customer
 
     port = free_port()
-    config = demo_config(tmp_path / "data", server={"port": port}, connectors={"web": {
-        "identity_secret": "s3", "rate_limit": {"messages": 3, "per_seconds": 6}}})
+    config = demo_config(
+        tmp_path / "data",
+        server={"port": port},
+        connectors={"web": {"identity_secret": "s3", "rate_limit": {"messages": 3, "per_seconds": 6}}},
+    )
     async with open_runtime(config) as runtime, TestServer(create_app(runtime), host="127.0.0.1", port=port) as server:
         page = await new_page(browser, str(server.make_url("/")))
         await open_widget(page)
@@ -255,8 +278,9 @@ async def test_identify_reset_and_a_kept_rate_limited_message(tmp_path: Path, br
         await say(page, "are you a bot?")
         await wait_for_text(page, ".tl-bot", "Yes, I'm a bot")
         await page.evaluate("Threadline.reset()")  # signing out
-        await page.wait_for_function("document.querySelector('#threadline-widget').shadowRoot"
-                                     ".querySelectorAll('.tl-user').length === 0")
+        await page.wait_for_function(
+            "document.querySelector('#threadline-widget').shadowRoot.querySelectorAll('.tl-user').length === 0"
+        )
         for text in ("hi", "thanks", "hello again", "one more"):  # the fourth is over the limit of 3 per 6 s
             await say(page, text)
         await wait_for_text(page, ".tl-status-error", "You're sending messages too fast")
@@ -283,15 +307,20 @@ async def test_embedding_options_on_another_site(tmp_path: Path, browser) -> Non
     shop_app.router.add_get("/", handler)
     async with TestServer(shop_app, host="127.0.0.1") as shop:  # the business's own site
         shop_origin = str(shop.make_url("")).rstrip("/")
-        config = demo_config(tmp_path / "data", server={"port": port},
-                             connectors={"web": {"allowed_origins": [shop_origin]}})
-        async with open_runtime(config) as runtime, TestServer(create_app(runtime), host="127.0.0.1",
-                                                               port=port) as server:
+        config = demo_config(
+            tmp_path / "data", server={"port": port}, connectors={"web": {"allowed_origins": [shop_origin]}}
+        )
+        async with (
+            open_runtime(config) as runtime,
+            TestServer(create_app(runtime), host="127.0.0.1", port=port) as server,
+        ):
             bot = str(server.make_url("")).rstrip("/")
-            page_html = (f'<!doctype html><title>Shop</title><h1>Our shop</h1>'
-                         f'<script src="{bot}/widget.js" data-bot-url="{bot}" data-color="#0a7d33" '
-                         f'data-title="Boutique" data-position="left" data-open="true" data-language="fr-FR" '
-                         f'data-greeting="Une question ?" async></script>')
+            page_html = (
+                f"<!doctype html><title>Shop</title><h1>Our shop</h1>"
+                f'<script src="{bot}/widget.js" data-bot-url="{bot}" data-color="#0a7d33" '
+                f'data-title="Boutique" data-position="left" data-open="true" data-language="fr-FR" '
+                f'data-greeting="Une question ?" async></script>'
+            )
             holder["html"] = page_html
             page = await new_page(browser, str(shop.make_url("/")), viewport={"width": 1000, "height": 700})
             panel = page.locator(".tl-panel")

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -74,7 +75,7 @@ def check_log(events: list[StoredEvent], expected_texts: list[str] | None = None
     kinds = [e.event.kind for e in events]
     for index, kind in enumerate(kinds):
         if kind == "user":  # its turn answered before the next message was taken (one turn at a time)
-            following = kinds[index + 1:]
+            following = kinds[index + 1 :]
             next_user = following.index("user") if "user" in following else len(following)
             assert "bot" in following[:next_user], f"turn at seq {index + 1} has no reply before the next one"
     texts = [str(e.event.data.get("text")) for e in events if e.event.kind == "user"]
@@ -84,8 +85,9 @@ def check_log(events: list[StoredEvent], expected_texts: list[str] | None = None
 
 
 async def rest(http: aiohttp.ClientSession, base: str, sender: str, text: str, message_id: str) -> list[Any]:
-    async with http.post(f"{base}/webhooks/rest/webhook",
-                         json={"sender": sender, "message": text, "message_id": message_id}) as response:
+    async with http.post(
+        f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": text, "message_id": message_id}
+    ) as response:
         assert response.status == 200, await response.text()
         body = await response.json()
     assert body, f"no reply to {text!r}"
@@ -99,8 +101,9 @@ async def web_hello(http: aiohttp.ClientSession, base: str, visitor: str) -> dic
 
 
 async def web_send(http: aiohttp.ClientSession, base: str, visitor: str, text: str, frame_id: str) -> dict[str, Any]:
-    async with http.post(f"{base}/web/api/send", json={"visitor_id": visitor, "frame": {
-            "type": "message", "id": frame_id, "text": text}}) as response:
+    async with http.post(
+        f"{base}/web/api/send", json={"visitor_id": visitor, "frame": {"type": "message", "id": frame_id, "text": text}}
+    ) as response:
         assert response.status == 200, await response.text()
         body = dict(await response.json())
     assert body["type"] == "ack" and not body["duplicate"]
@@ -111,8 +114,7 @@ def visitor_id(n: int) -> str:
     return f"visitor{n:013d}"
 
 
-async def one_thread_on_two_channels(http: aiohttp.ClientSession, cluster: Cluster, store: ThreadStore,
-                                     n: int) -> str:
+async def one_thread_on_two_channels(http: aiohttp.ClientSession, cluster: Cluster, store: ThreadStore, n: int) -> str:
     """Conversation ``n``: a website visitor and a REST sender on ONE thread (as a redeemed link leaves them)."""
     await web_hello(http, cluster.url(n % WORKERS), visitor_id(n))
     thread = await store.find(Identity("web", visitor_id(n)))
@@ -122,10 +124,10 @@ async def one_thread_on_two_channels(http: aiohttp.ClientSession, cluster: Clust
 
 
 async def test_hundreds_of_conversations_hop_between_workers_and_channels(
-        cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession) -> None:
+    cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession
+) -> None:
     conversations, turns = 200, 4
-    threads = await asyncio.gather(*(one_thread_on_two_channels(http, cluster, store, n)
-                                     for n in range(conversations)))
+    threads = await asyncio.gather(*(one_thread_on_two_channels(http, cluster, store, n) for n in range(conversations)))
     sent: dict[int, list[str]] = {n: [] for n in range(conversations)}
     gate = asyncio.Semaphore(64)
 
@@ -147,13 +149,18 @@ async def test_hundreds_of_conversations_hop_between_workers_and_channels(
 
 
 async def test_messages_of_one_thread_at_three_workers_at_once_take_turns(
-        cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession) -> None:
+    cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession
+) -> None:
     conversations, bursts = 40, 3
 
     async def burst(n: int, b: int) -> None:
         # the same customer's messages reach all three workers at the same moment
-        await asyncio.gather(*(rest(http, cluster.url(w), f"burst{n}", f"hello from burst {b} at worker {w}",
-                                    f"b{n}-{b}-{w}") for w in range(WORKERS)))
+        await asyncio.gather(
+            *(
+                rest(http, cluster.url(w), f"burst{n}", f"hello from burst {b} at worker {w}", f"b{n}-{b}-{w}")
+                for w in range(WORKERS)
+            )
+        )
 
     async def customer(n: int) -> None:
         for b in range(bursts):
@@ -164,12 +171,14 @@ async def test_messages_of_one_thread_at_three_workers_at_once_take_turns(
         thread = await store.find(Identity("rest", f"burst{n}"))
         assert thread is not None
         texts = check_log(await whole_log(store, thread))
-        assert sorted(texts) == sorted(f"hello from burst {b} at worker {w}" for b in range(bursts)
-                                       for w in range(WORKERS))
+        assert sorted(texts) == sorted(
+            f"hello from burst {b} at worker {w}" for b in range(bursts) for w in range(WORKERS)
+        )
 
 
 async def test_a_reply_made_on_any_worker_reaches_the_open_tab_exactly_once(
-        cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession) -> None:
+    cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession
+) -> None:
     thread = await one_thread_on_two_channels(http, cluster, store, 7)
     ws = await http.ws_connect(cluster.url(0) + "/web/ws")  # the tab is connected to worker 0 only
     await ws.send_str(json.dumps({"type": "hello", "visitor_id": visitor_id(7)}))
@@ -178,8 +187,11 @@ async def test_a_reply_made_on_any_worker_reaches_the_open_tab_exactly_once(
 
     await web_send(http, cluster.url(1), visitor_id(7), "hi from another tab", "w1")  # the website, on worker 1
     await rest(http, cluster.url(2), "c7", "hello over rest", "r1")  # another channel, on worker 2
-    async with http.post(f"{cluster.url(2)}/api/threads/{thread}/messages", json={"text": "Sam here", "by": "Sam"},
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as response:
+    async with http.post(
+        f"{cluster.url(2)}/api/threads/{thread}/messages",
+        json={"text": "Sam here", "by": "Sam"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ) as response:
         assert response.status == 200, await response.text()
         # the tab on worker 0 counts as live for worker 2: presence is shared too
         assert (await response.json())["live_tabs"] == 1
@@ -201,7 +213,8 @@ async def test_a_reply_made_on_any_worker_reaches_the_open_tab_exactly_once(
 
 
 async def test_a_worker_killed_mid_load_loses_no_acknowledged_message(
-        cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession) -> None:
+    cluster: Cluster, store: ThreadStore, http: aiohttp.ClientSession
+) -> None:
     conversations, turns = 60, 8
     acknowledged: dict[int, list[str]] = {n: [] for n in range(conversations)}
     answered_by_victim = 0
@@ -249,8 +262,9 @@ async def test_a_worker_killed_mid_load_loses_no_acknowledged_message(
         check_log(await whole_log(store, thread), acknowledged[n])
 
     # every lock the dead worker held comes free (its lease runs out): each thread answers again
-    await asyncio.gather(*(rest(http, cluster.url(n % 2), f"k{n}", "hello again", f"k{n}-again")
-                           for n in range(conversations)))
+    await asyncio.gather(
+        *(rest(http, cluster.url(n % 2), f"k{n}", "hello again", f"k{n}-again") for n in range(conversations))
+    )
     for n in range(conversations):
         thread = await store.find(Identity("rest", f"k{n}"))
         assert thread is not None

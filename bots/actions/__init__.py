@@ -48,8 +48,9 @@ class ActionServer(Protocol):
     async def call(self, request: dict[str, Any], *, domain: dict[str, Any], digest: str) -> dict[str, Any]: ...
 
 
-def open_action_server(mode: str, bot_dir: Path, *, package: str, url: str, timeout_seconds: float,
-                       compress: bool = False) -> ActionServer:
+def open_action_server(
+    mode: str, bot_dir: Path, *, package: str, url: str, timeout_seconds: float, compress: bool = False
+) -> ActionServer:
     if mode == "remote":
         return RemoteActionServer(url, timeout_seconds=timeout_seconds, compress=compress)
     return InProcessActionServer(bot_dir, package)
@@ -65,19 +66,23 @@ class ActionRunner:
         self.timeout_seconds = timeout_seconds
 
     async def run(self, call: ActionCall) -> ActionOutcome:
-        request = {"next_action": call.name, "sender_id": call.thread_id, "tracker": tracker_of(call, self.bot),
-                   "version": RASA_SDK_VERSION}
+        request = {
+            "next_action": call.name,
+            "sender_id": call.thread_id,
+            "tracker": tracker_of(call, self.bot),
+            "version": RASA_SDK_VERSION,
+        }
         try:
             result = await asyncio.wait_for(
-                self.server.call(request, domain=self.domain.as_dict, digest=self.domain.digest),
-                self.timeout_seconds)
+                self.server.call(request, domain=self.domain.as_dict, digest=self.domain.digest), self.timeout_seconds
+            )
             return outcome_of(call.name, result)
         except ActionNotFound as exc:
             if call.name.startswith("validate_"):  # form validation is optional: no validator, nothing to check
                 return ActionOutcome(ok=True)
             error = str(exc)
             log.error("action %s on thread %s: %s", call.name, call.thread_id, error)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             error = f"timed out after {self.timeout_seconds:g}s"
             log.error("action %s on thread %s: %s", call.name, call.thread_id, error)
         except (ActionRejected, ActionServerError, MalformedResult) as exc:

@@ -69,8 +69,12 @@ def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
     if folder not in sys.path:
         sys.path.insert(0, folder)
     _LOADED_DIRS.add(folder)
-    stale = [n for n, m in sys.modules.items() if (n == package or n.startswith(package + "."))
-             and not (getattr(m, "__file__", None) or "").startswith(folder + "/")]
+    stale = [
+        n
+        for n, m in sys.modules.items()
+        if (n == package or n.startswith(package + "."))
+        and not (getattr(m, "__file__", None) or "").startswith(folder + "/")
+    ]
     for name in stale:  # a module of the same name from elsewhere (not this bot's)
         del sys.modules[name]
     try:
@@ -86,8 +90,9 @@ def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
             where = f"{exc.filename}:{exc.lineno}: "
         else:
             where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
-        raise UserError(f"{where}importing the actions package {package!r} failed: {type(exc).__name__}: {exc}"
-                        ) from exc
+        raise UserError(
+            f"{where}importing the actions package {package!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _blocks(action: Any) -> bool:
@@ -98,9 +103,11 @@ def _blocks(action: Any) -> bool:
 
     instance = getattr(action, "__self__", None)
     if isinstance(instance, ValidationAction):
-        return any(callable(member) and not inspect.iscoroutinefunction(member)
-                   for name, member in inspect.getmembers(instance)
-                   if name.startswith(("validate_", "extract_")))
+        return any(
+            callable(member) and not inspect.iscoroutinefunction(member)
+            for name, member in inspect.getmembers(instance)
+            if name.startswith(("validate_", "extract_"))
+        )
     return False
 
 
@@ -113,14 +120,16 @@ def load_executor(bot_dir: Path, package: str) -> Any:
     modules = _import_package(bot_dir, package)
     seen: dict[str, str] = {}
     for module in modules:
-        for _attr, cls in inspect.getmembers(module, inspect.isclass):
+        classes: list[tuple[str, type[Any]]] = inspect.getmembers(module, inspect.isclass)  # rasa-sdk is untyped
+        for _attr, cls in classes:
             if not issubclass(cls, Action) or cls.__module__ != module.__name__ or inspect.isabstract(cls):
                 continue  # rasa-sdk's own classes, abstract bases, and classes imported from elsewhere
             try:
                 name = cls().name()
             except Exception as exc:
-                raise UserError(f"{module.__name__}.{cls.__name__}: name() failed: {type(exc).__name__}: {exc}"
-                                ) from exc
+                raise UserError(
+                    f"{module.__name__}.{cls.__name__}: name() failed: {type(exc).__name__}: {exc}"
+                ) from exc
             if name in seen:
                 raise UserError(f"two actions are called {name!r}: {seen[name]} and {module.__name__}.{cls.__name__}")
             seen[name] = f"{module.__name__}.{cls.__name__}"
@@ -167,7 +176,8 @@ class InProcessActionServer:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(ACTION_THREADS, thread_name_prefix="action")
                 result = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, asyncio.run, self.executor.run(request))
+                    self._pool, asyncio.run, self.executor.run(request)
+                )
             else:
                 result = await self.executor.run(request)
         except ActionNotFoundException as exc:
@@ -178,6 +188,7 @@ class InProcessActionServer:
         # What a server could send, no more: an action server fails on values JSON cannot carry, and so
         # does this, instead of storing a set as text or breaking a channel's reply later.
         try:
-            return json.loads(json.dumps(answer))  # type: ignore[no-any-return]
+            wire: dict[str, Any] = json.loads(json.dumps(answer))
+            return wire
         except (TypeError, ValueError) as exc:
             raise MalformedResult(f"the answer holds a value JSON cannot carry: {exc}") from exc

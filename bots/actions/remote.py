@@ -72,8 +72,9 @@ class RemoteActionServer:
     async def call(self, request: dict[str, Any], *, domain: dict[str, Any], digest: str) -> dict[str, Any]:
         await self.start()
         send_domain = self._digest_known != digest
-        status, body = await self._post({**request, "domain_digest": digest,
-                                         **({"domain": domain} if send_domain else {})})
+        status, body = await self._post(
+            {**request, "domain_digest": digest, **({"domain": domain} if send_domain else {})}
+        )
         if status == 449:  # the server no longer has our domain (restarted): send it
             status, body = await self._post({**request, "domain_digest": digest, "domain": domain})
         if status == 200:

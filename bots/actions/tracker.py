@@ -27,8 +27,16 @@ from bots.rasa_shapes import rasa_button
 from bots.types import ThreadEvent
 
 # Our slot types as Rasa slot types (rasa/shared/core/slots.py)
-_SLOT_TYPES = {"text": "text", "email": "text", "phone": "text", "regex": "text", "number": "float",
-               "bool": "bool", "choice": "categorical", "any": "any"}
+_SLOT_TYPES = {
+    "text": "text",
+    "email": "text",
+    "phone": "text",
+    "regex": "text",
+    "number": "float",
+    "bool": "bool",
+    "choice": "categorical",
+    "any": "any",
+}
 
 
 @dataclass(frozen=True)
@@ -61,17 +69,28 @@ def bot_uttered(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         if data.get("media") == "image":
             payload["image"] = data.get("url")
         else:
-            payload["attachment"] = {"type": "video" if data.get("media") == "video" else "image",
-                                     "payload": {"src": data.get("url")}}
+            payload["attachment"] = {
+                "type": "video" if data.get("media") == "video" else "image",
+                "payload": {"src": data.get("url")},
+            }
         payload["buttons"] = _buttons(data)
     elif kind == "carousel":
-        payload["elements"] = [{"title": c.get("title"), "subtitle": c.get("subtitle"), "image_url": c.get("image_url"),
-                                "buttons": _buttons(c)} for c in data.get("cards", [])]
+        payload["elements"] = [
+            {
+                "title": c.get("title"),
+                "subtitle": c.get("subtitle"),
+                "image_url": c.get("image_url"),
+                "buttons": _buttons(c),
+            }
+            for c in data.get("cards", [])
+        ]
     elif kind == "custom":
         payload["custom"] = data.get("data")
     if data.get("quick_replies"):
-        payload["quick_replies"] = [{"content_type": "text", "title": q.get("title"), "payload": q.get("payload")}
-                                    for q in data["quick_replies"]]
+        payload["quick_replies"] = [
+            {"content_type": "text", "title": q.get("title"), "payload": q.get("payload")}
+            for q in data["quick_replies"]
+        ]
     return text, {k: v for k, v in payload.items() if v}
 
 
@@ -82,15 +101,24 @@ def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
         data, ts = event.data, event.timestamp
         kind = event.kind
         if kind == "user":
-            events.append({"event": "action", "name": "action_listen", "timestamp": ts, "policy": None,
-                           "confidence": None})
+            events.append(
+                {"event": "action", "name": "action_listen", "timestamp": ts, "policy": None, "confidence": None}
+            )
             parse = dict(data.get("parse_data") or {"text": data.get("text"), "intent": {}, "entities": []})
             if data.get("message_id"):
                 parse["message_id"] = data["message_id"]
             parse.setdefault("metadata", data.get("metadata") or {})
-            events.append({"event": "user", "timestamp": ts, "text": data.get("text"), "parse_data": parse,
-                           "input_channel": event.channel, "message_id": data.get("message_id"),
-                           "metadata": data.get("metadata") or {}})
+            events.append(
+                {
+                    "event": "user",
+                    "timestamp": ts,
+                    "text": data.get("text"),
+                    "parse_data": parse,
+                    "input_channel": event.channel,
+                    "message_id": data.get("message_id"),
+                    "metadata": data.get("metadata") or {},
+                }
+            )
         elif kind in ("bot", "agent"):
             text, payload = bot_uttered(data)
             metadata = {"channel": event.channel}
@@ -100,8 +128,9 @@ def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
         elif kind == "slot":
             events.append({"event": "slot", "timestamp": ts, "name": data.get("name"), "value": data.get("value")})
         elif kind == "action":
-            events.append({"event": "action", "timestamp": ts, "name": data.get("name"), "policy": None,
-                           "confidence": None})
+            events.append(
+                {"event": "action", "timestamp": ts, "name": data.get("name"), "policy": None, "confidence": None}
+            )
         elif kind == "flow":
             status = data.get("status")
             if status in ("started", "resumed"):
@@ -111,19 +140,41 @@ def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
         elif kind == "handoff":
             events.append({"event": "pause" if data.get("active") else "resume", "timestamp": ts})
         elif kind == "site_event":
-            events.append({"event": "site_event", "timestamp": ts, "name": data.get("name"),
-                           "data": data.get("data") or {}, "input_channel": event.channel})
+            events.append(
+                {
+                    "event": "site_event",
+                    "timestamp": ts,
+                    "name": data.get("name"),
+                    "data": data.get("data") or {},
+                    "input_channel": event.channel,
+                }
+            )
         elif kind == "restart":
             events.append({"event": "restart", "timestamp": ts})
         elif kind == "rewind":
             events.append({"event": "rewind", "timestamp": ts})
         elif kind == "reminder" and data.get("status") == "scheduled":
-            events.append({"event": "reminder", "timestamp": ts, "intent": data.get("intent"),
-                           "entities": data.get("entities"), "date_time": data.get("due"), "name": data.get("name"),
-                           "kill_on_user_msg": data.get("kill_on_user_message")})
+            events.append(
+                {
+                    "event": "reminder",
+                    "timestamp": ts,
+                    "intent": data.get("intent"),
+                    "entities": data.get("entities"),
+                    "date_time": data.get("due"),
+                    "name": data.get("name"),
+                    "kill_on_user_msg": data.get("kill_on_user_message"),
+                }
+            )
         elif kind == "reminder" and data.get("status") == "cancelled":
-            events.append({"event": "cancel_reminder", "timestamp": ts, "name": data.get("name"), "intent": None,
-                           "entities": None})
+            events.append(
+                {
+                    "event": "cancel_reminder",
+                    "timestamp": ts,
+                    "name": data.get("name"),
+                    "intent": None,
+                    "entities": None,
+                }
+            )
     return events
 
 
@@ -132,8 +183,11 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     state = call.state
     events = rasa_events(call.history)
     latest_user = next((e for e in reversed(events) if e["event"] == "user"), None)
-    latest_message: dict[str, Any] = dict(call.latest_message) if call.latest_message else (
-        dict(latest_user["parse_data"]) if latest_user else {"intent": {}, "entities": [], "text": None})
+    latest_message: dict[str, Any] = (
+        dict(call.latest_message)
+        if call.latest_message
+        else (dict(latest_user["parse_data"]) if latest_user else {"intent": {}, "entities": [], "text": None})
+    )
     if latest_user is not None:
         latest_message.setdefault("text", latest_user["text"])
         latest_message.setdefault("message_id", latest_user.get("message_id"))
@@ -146,8 +200,9 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     if state.stack:
         frame = state.stack[-1]
         ops = bot.flows[frame.flow].ops if frame.flow in bot.flows else ()
-        if frame.pc < len(ops) and isinstance(ops[frame.pc], AskOp):
-            requested = ops[frame.pc].slot  # type: ignore[attr-defined]
+        op = ops[frame.pc] if frame.pc < len(ops) else None
+        if isinstance(op, AskOp):
+            requested = op.slot
     slots.setdefault("requested_slot", requested)
     top = state.stack[-1].flow if state.stack else None
     return {
@@ -183,21 +238,35 @@ class Domain:
             variants = []
             for language, texts in per_language.items():
                 for text in texts:
-                    variants.append({"text": text, "condition": [{"type": "slot", "name": "language",
-                                                                   "value": language}]})
+                    variants.append(
+                        {"text": text, "condition": [{"type": "slot", "name": "language", "value": language}]}
+                    )
             responses[key] = variants
         slots = {}
         for name, slot in bot.slots.items():
-            definition: dict[str, Any] = {"type": _SLOT_TYPES.get(slot.type, "any"), "initial_value": slot.initial,
-                                          "influence_conversation": False, "mappings": [{"type": "custom"}]}
+            definition: dict[str, Any] = {
+                "type": _SLOT_TYPES.get(slot.type, "any"),
+                "initial_value": slot.initial,
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            }
             if slot.type == "choice":
                 definition["values"] = [str(v) for v in slot.values]
             slots[name] = definition
-        slots.setdefault("requested_slot", {"type": "any", "initial_value": None, "influence_conversation": False,
-                                            "mappings": [{"type": "custom"}]})
-        slots.setdefault("language", {"type": "categorical", "values": list(bot.languages),
-                                      "initial_value": bot.default_language, "influence_conversation": False,
-                                      "mappings": [{"type": "custom"}]})
+        slots.setdefault(
+            "requested_slot",
+            {"type": "any", "initial_value": None, "influence_conversation": False, "mappings": [{"type": "custom"}]},
+        )
+        slots.setdefault(
+            "language",
+            {
+                "type": "categorical",
+                "values": list(bot.languages),
+                "initial_value": bot.default_language,
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            },
+        )
         forms = {}
         for flow in bot.flows.values():
             asked = list(dict.fromkeys(op.slot for op in flow.ops if isinstance(op, AskOp)))
@@ -218,5 +287,6 @@ class Domain:
     @cached_property
     def digest(self) -> str:
         """Fingerprint sent as ``domain_digest``: an action server that has it cached needs no domain."""
-        return hashlib.sha256(json.dumps(self.as_dict, sort_keys=True, ensure_ascii=False,
-                                         default=str).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps(self.as_dict, sort_keys=True, ensure_ascii=False, default=str).encode()
+        ).hexdigest()

@@ -15,7 +15,7 @@ from typing import Any
 from bots.flow import effects as fx
 from bots.flow.engine import ActionOutcome
 from bots.rasa_shapes import button_from_rasa
-from bots.types import Button, Card, Carousel, Custom, Media, Outbound, QuickReply, Text
+from bots.types import Button, Card, Carousel, Custom, Media, MediaKind, Outbound, QuickReply, Text
 
 log = logging.getLogger(__name__)
 _REPORTED: set[tuple[str, str]] = set()
@@ -30,8 +30,12 @@ class MalformedResult(ValueError):
 def _report_once(action: str, what: str) -> None:
     if (action, what) not in _REPORTED:
         _REPORTED.add((action, what))
-        log.warning("action %s returned %s, which Threadline does not support; it was ignored "
-                    "(docs/actions.md lists what is supported)", action, what)
+        log.warning(
+            "action %s returned %s, which Threadline does not support; it was ignored "
+            "(docs/actions.md lists what is supported)",
+            action,
+            what,
+        )
 
 
 def _buttons(raw: Any) -> tuple[Button, ...]:
@@ -46,7 +50,7 @@ def _quick_replies(raw: Any) -> tuple[QuickReply, ...]:
     return tuple(replies)
 
 
-def _media_kind(url: str, declared: str | None) -> str:
+def _media_kind(url: str, declared: str | None) -> MediaKind:
     if url.lower().split("?")[0].endswith(".gif"):
         return "gif"
     return "video" if declared == "video" else "image"
@@ -54,13 +58,15 @@ def _media_kind(url: str, declared: str | None) -> str:
 
 def _attachment(raw: Any, text: str | None, buttons: tuple[Button, ...]) -> Outbound:
     if isinstance(raw, str):
-        return Media(_media_kind(raw, None), raw, text or "", buttons)  # type: ignore[arg-type]
+        return Media(_media_kind(raw, None), raw, text or "", buttons)
     if isinstance(raw, dict):
-        payload = raw.get("payload") if isinstance(raw.get("payload"), dict) else {}
+        payload = raw.get("payload")
+        if not isinstance(payload, dict):
+            payload = {}
         url = str(payload.get("src") or payload.get("url") or raw.get("url") or "")
         kind = raw.get("type")
         if url and kind in ("image", "video", "gif", None):
-            return Media(_media_kind(url, kind), url, text or "", buttons)  # type: ignore[arg-type]
+            return Media(_media_kind(url, kind), url, text or "", buttons)
         if url and kind == "file":
             return Text(text or url, buttons + (Button(str(payload.get("title") or "Download"), "url", url),))
     return Custom({"attachment": raw})
@@ -69,8 +75,12 @@ def _attachment(raw: Any, text: str | None, buttons: tuple[Button, ...]) -> Outb
 def _card(raw: Any) -> Card | None:
     if not isinstance(raw, dict) or not raw.get("title"):
         return None
-    return Card(str(raw["title"]), str(raw.get("subtitle") or ""), str(raw.get("image_url") or raw.get("image") or ""),
-                _buttons(raw.get("buttons")))
+    return Card(
+        str(raw["title"]),
+        str(raw.get("subtitle") or ""),
+        str(raw.get("image_url") or raw.get("image") or ""),
+        _buttons(raw.get("buttons")),
+    )
 
 
 def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
@@ -84,8 +94,18 @@ def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
     out: list[fx.Effect] = []
     name = message.get("response") or message.get("template")
     if name:
-        known = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment",
-                 "quick_replies", "json_message"}
+        known = {
+            "text",
+            "buttons",
+            "elements",
+            "custom",
+            "template",
+            "response",
+            "image",
+            "attachment",
+            "quick_replies",
+            "json_message",
+        }
         values = {k: v for k, v in message.items() if k not in known}
         out.append(fx.SayResponse(str(name), values, buttons, quick_replies))
         buttons = quick_replies = ()
@@ -94,7 +114,7 @@ def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
         out.append(fx.Say(Text(text, buttons)))
         buttons = ()
     if image:
-        out.append(fx.Say(Media(_media_kind(str(image), "image"), str(image), text or "", buttons)))  # type: ignore[arg-type]
+        out.append(fx.Say(Media(_media_kind(str(image), "image"), str(image), text or "", buttons)))
         text, buttons = None, ()
     if attachment:
         out.append(fx.Say(_attachment(attachment, text, buttons)))
@@ -116,7 +136,7 @@ def _attach_quick_replies(out: list[fx.Effect], replies: tuple[QuickReply, ...])
     last = out[-1] if out else None
     if isinstance(last, fx.Say) and isinstance(last.message, (Text, Media, Carousel)):
         message = last.message
-        out[-1] = fx.Say(type(message)(**{**vars(message), "quick_replies": replies}))  # type: ignore[arg-type]
+        out[-1] = fx.Say(type(message)(**{**vars(message), "quick_replies": replies}))
     else:
         out.append(fx.Say(Text("", (), replies)))
 
@@ -153,7 +173,9 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
     if kind == "rewind":
         return [fx.Rewind()]
     if kind == "bot":
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        data = event.get("data")
+        if not isinstance(data, dict):
+            data = {}
         return message_effects({**data, "text": event.get("text")})
     if kind == "reminder":
         intent = str(event.get("intent") or "")
@@ -161,8 +183,11 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
             raise ValueError("ReminderScheduled without an intent")
         due = _due(event.get("date_time"))
         name = str(event.get("name") or f"{intent}@{due:.3f}")
-        return [fx.ScheduleReminder(name, intent, due, _entities(event.get("entities")),
-                                    bool(event.get("kill_on_user_msg", True)))]
+        return [
+            fx.ScheduleReminder(
+                name, intent, due, _entities(event.get("entities")), bool(event.get("kill_on_user_msg", True))
+            )
+        ]
     if kind == "cancel_reminder":
         entities = _entities(event.get("entities")) or None
         return [fx.CancelReminder(event.get("name"), event.get("intent"), entities)]

@@ -15,8 +15,9 @@ from bots.flow.model import ActionOp
 
 async def _names(config: Config) -> list[str]:
     settings = config.actions
-    server = open_action_server(settings.mode, config.bot, package=settings.package, url=settings.url,
-                                timeout_seconds=settings.timeout_seconds)
+    server = open_action_server(
+        settings.mode, config.bot, package=settings.package, url=settings.url, timeout_seconds=settings.timeout_seconds
+    )
     try:
         return await server.names()
     finally:
@@ -26,8 +27,11 @@ async def _names(config: Config) -> list[str]:
 def list_actions(config_path: Path) -> int:
     config = load_config(config_path) if config_path.is_file() else Config()
     settings = config.actions
-    where = (f"action server {settings.url}" if settings.mode == "remote"
-             else f"package {settings.package!r} in {config.bot}")
+    where = (
+        f"action server {settings.url}"
+        if settings.mode == "remote"
+        else f"package {settings.package!r} in {config.bot}"
+    )
     try:
         names = asyncio.run(_names(config))
     except ActionServerError as exc:

@@ -38,13 +38,28 @@ async def _run(url: str, session_args: tuple[Any, Path], body: dict[str, Any]) -
         report = await client.call("POST", "/api/followups", body=body)
         while report["status"] == "running":
             await asyncio.sleep(POLL_SECONDS)
-            report = await client.call("GET", f"/api/followups/{quote(body['name'], safe='')}",
-                                       missing=f"the server no longer knows campaign {body['name']}")
+            report = await client.call(
+                "GET",
+                f"/api/followups/{quote(body['name'], safe='')}",
+                missing=f"the server no longer knows campaign {body['name']}",
+            )
         return report
 
 
-def followup(config_path: Path, *, name: str, when: str, flow: str | None, text: str | None, dry_run: bool,
-             rate_per_minute: float, limit: int | None, tag: str | None, server: str | None, as_json: bool) -> int:
+def followup(
+    config_path: Path,
+    *,
+    name: str,
+    when: str,
+    flow: str | None,
+    text: str | None,
+    dry_run: bool,
+    rate_per_minute: float,
+    limit: int | None,
+    tag: str | None,
+    server: str | None,
+    as_json: bool,
+) -> int:
     if (flow is None) == (text is None):
         raise UserError("give --flow NAME or --text TEXT")
     config = load_config(config_path)

@@ -26,11 +26,10 @@ from bots.atomic_file import write_atomically
 from bots.cli.admin_client import TIMEOUT_SECONDS, AdminClient, server_url
 from bots.config import Config, load_config
 from bots.errors import UserError
-from bots.threads.privacy import export_thread, find_thread, forget_thread
 from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
+from bots.threads.privacy import export_thread, find_thread, forget_thread
 from bots.types import Identity
-
 
 
 def _write_export(data: dict[str, Any], path: Path | None) -> None:
@@ -46,20 +45,32 @@ def _write_export(data: dict[str, Any], path: Path | None) -> None:
         raise UserError(f"cannot write the export to {path}: {exc.strerror or exc}") from None
 
 
-async def _over_http(config: Config, config_path: Path, url: str, thread_id: str | None, who: Identity | None,
-                     export_path: Path | None, delete: bool) -> dict[str, Any]:
+async def _over_http(
+    config: Config,
+    config_path: Path,
+    url: str,
+    thread_id: str | None,
+    who: Identity | None,
+    export_path: Path | None,
+    delete: bool,
+) -> dict[str, Any]:
     token = config.server.admin_token
     if not token:
-        raise UserError(f"server.admin_token is empty in {config_path}: the admin API needs it "
-                        "(or stop the server and use --direct)")
+        raise UserError(
+            f"server.admin_token is empty in {config_path}: the admin API needs it "
+            "(or stop the server and use --direct)"
+        )
     headers = {"Authorization": f"Bearer {token}"}
-    async with aiohttp.ClientSession(headers=headers,
-                                     timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)) as session:
+    async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)) as session:
         client = AdminClient(session, url, config_path)
         if thread_id is None:
             assert who is not None
-            found = await client.call("GET", "/api/threads", params={"channel": who.channel, "user_id": who.user_id},
-                                      missing=f"no thread for {who.channel} user {who.user_id}")
+            found = await client.call(
+                "GET",
+                "/api/threads",
+                params={"channel": who.channel, "user_id": who.user_id},
+                missing=f"no thread for {who.channel} user {who.user_id}",
+            )
             thread_id = str(found["thread_id"])
         path = f"/api/threads/{quote(thread_id, safe='')}"
         missing = f"no thread {thread_id}"
@@ -71,8 +82,9 @@ async def _over_http(config: Config, config_path: Path, url: str, thread_id: str
         return dict(deleted["export"])
 
 
-async def _direct(config: Config, thread_id: str | None, who: Identity | None, export_path: Path | None,
-                  delete: bool) -> dict[str, Any]:
+async def _direct(
+    config: Config, thread_id: str | None, who: Identity | None, export_path: Path | None, delete: bool
+) -> dict[str, Any]:
     store = open_store(config.store, config.data_dir)
     path = getattr(store, "path", None)
     if isinstance(path, Path) and not path.is_file():  # opening would create an empty store
@@ -98,8 +110,17 @@ async def _direct(config: Config, thread_id: str | None, who: Identity | None, e
         await store.close()
 
 
-def forget(config_path: Path, *, thread_id: str | None, channel: str | None, user_id: str | None,
-           export_path: Path | None, delete: bool, server: str | None, direct: bool) -> int:
+def forget(
+    config_path: Path,
+    *,
+    thread_id: str | None,
+    channel: str | None,
+    user_id: str | None,
+    export_path: Path | None,
+    delete: bool,
+    server: str | None,
+    direct: bool,
+) -> int:
     if (channel is None) != (user_id is None) or (thread_id is not None and channel is not None):
         raise UserError("name the customer with --thread ID, or with --channel C and --user-id U")
     if delete and export_path is None:
@@ -111,13 +132,15 @@ def forget(config_path: Path, *, thread_id: str | None, channel: str | None, use
     if direct:
         data = asyncio.run(_direct(config, thread_id, who, export_path, delete))
     else:
-        data = asyncio.run(_over_http(config, config_path, server_url(config, server), thread_id, who, export_path,
-                                      delete))
+        data = asyncio.run(
+            _over_http(config, config_path, server_url(config, server), thread_id, who, export_path, delete)
+        )
     _write_export(data, export_path)
     if delete:
         names = ", ".join(f"{i['channel']} {i['user_id']}" for i in data["identities"]) or "no identities"
-        print(f"deleted thread {data['thread_id']} ({len(data['events'])} events; {names}); "
-              f"its data is in {export_path}")
+        print(
+            f"deleted thread {data['thread_id']} ({len(data['events'])} events; {names}); its data is in {export_path}"
+        )
     elif export_path is not None:
         print(f"exported thread {data['thread_id']} ({len(data['events'])} events) to {export_path}")
     return 0

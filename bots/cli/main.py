@@ -45,9 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
     run.add_argument("--host", help="address to listen on (default: server.host from the config)")
     run.add_argument("--port", type=_port, help="port to listen on (default: server.port from the config)")
-    run.add_argument("--workers", type=_workers, metavar="N",
-                     help="worker processes sharing the port (default: server.workers from the config, 1); more "
-                          "than one needs a PostgreSQL or Redis store")
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="worker processes sharing the port (default: server.workers from the config, 1); more "
+        "than one needs a PostgreSQL or Redis store",
+    )
     run.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # set for the workers of --workers
 
     validate = commands.add_parser("validate", help="check a bot folder and report every problem")
@@ -62,71 +66,109 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
     forget = commands.add_parser(
-        "forget", help="export a customer's thread, or delete everything about it",
+        "forget",
+        help="export a customer's thread, or delete everything about it",
         description="A customer's data request: export everything about their thread (its events, state and "
-                    "linked identities) as JSON, and with --delete, delete it for good. By default this asks the "
-                    "running server (its admin API, with server.admin_token from the config).")
+        "linked identities) as JSON, and with --delete, delete it for good. By default this asks the "
+        "running server (its admin API, with server.admin_token from the config).",
+    )
     who = forget.add_mutually_exclusive_group(required=True)
     who.add_argument("--thread", metavar="ID", help="the thread's id")
-    who.add_argument("--channel", metavar="C", help="find the thread by a channel identity (with --user-id), "
-                                                    "e.g. --channel messenger --user-id PSID")
+    who.add_argument(
+        "--channel",
+        metavar="C",
+        help="find the thread by a channel identity (with --user-id), e.g. --channel messenger --user-id PSID",
+    )
     forget.add_argument("--user-id", metavar="U", help="the customer's id on --channel")
     forget.add_argument("--export", type=Path, metavar="FILE", help="write the export here (default: stdout)")
-    forget.add_argument("--delete", action="store_true",
-                        help="delete the thread, its identities and their pending webhook items after exporting "
-                             "them to --export FILE (required, so nothing is lost by accident)")
+    forget.add_argument(
+        "--delete",
+        action="store_true",
+        help="delete the thread, its identities and their pending webhook items after exporting "
+        "them to --export FILE (required, so nothing is lost by accident)",
+    )
     forget.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
-    forget.add_argument("--server", metavar="URL",
-                        help="the running server (default: http://server.host:server.port from the config)")
-    forget.add_argument("--direct", action="store_true",
-                        help="open the store from the config instead of asking the server; ONLY SAFE WHILE THE "
-                             "SERVER IS STOPPED (a running server caches threads and would bring them back)")
+    forget.add_argument(
+        "--server", metavar="URL", help="the running server (default: http://server.host:server.port from the config)"
+    )
+    forget.add_argument(
+        "--direct",
+        action="store_true",
+        help="open the store from the config instead of asking the server; ONLY SAFE WHILE THE "
+        "SERVER IS STOPPED (a running server caches threads and would bring them back)",
+    )
 
     followup = commands.add_parser(
-        "followup", help="send a flow or message to the threads a condition selects (only people who talked to you)",
+        "followup",
+        help="send a flow or message to the threads a condition selects (only people who talked to you)",
         description="A proactive follow-up through the running server: only threads whose customer talked to the "
-                    "business, never opted-out ones, each through the channel allowed right now (Messenger inside "
-                    "its 24-hour window or with a message tag, otherwise the website: live, or on the next visit).")
+        "business, never opted-out ones, each through the channel allowed right now (Messenger inside "
+        "its 24-hour window or with a message tag, otherwise the website: live, or on the next visit).",
+    )
     followup.add_argument("--name", required=True, help="the campaign's name: a thread gets each campaign once")
-    followup.add_argument("--when", required=True, metavar="CONDITION",
-                          help="which threads, e.g. \"count('product_viewed', sku='TR2', within_days=2) > 0 and "
-                               "count('purchase') == 0\"")
+    followup.add_argument(
+        "--when",
+        required=True,
+        metavar="CONDITION",
+        help="which threads, e.g. \"count('product_viewed', sku='TR2', within_days=2) > 0 and count('purchase') == 0\"",
+    )
     what = followup.add_mutually_exclusive_group(required=True)
     what.add_argument("--flow", help="a flow of the bot to run on each thread")
-    what.add_argument("--text", help="a message; a JSON object gives one per language: '{\"en\": ..., \"de\": ...}'")
+    what.add_argument("--text", help='a message; a JSON object gives one per language: \'{"en": ..., "de": ...}\'')
     followup.add_argument("--dry-run", action="store_true", help="list who would get what and why others are skipped")
-    followup.add_argument("--rate", type=float, default=60, metavar="PER_MINUTE",
-                          help="at most this many sends a minute (default 60)")
+    followup.add_argument(
+        "--rate", type=float, default=60, metavar="PER_MINUTE", help="at most this many sends a minute (default 60)"
+    )
     followup.add_argument("--limit", type=int, help="at most this many sends")
-    followup.add_argument("--tag", help="Messenger message tag for a text after the 24-hour window "
-                                        "(a flow's own message_tag is used for flows)")
+    followup.add_argument(
+        "--tag",
+        help="Messenger message tag for a text after the 24-hour window (a flow's own message_tag is used for flows)",
+    )
     followup.add_argument("--json", action="store_true", help="print the full report as JSON")
     followup.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
-    followup.add_argument("--server", metavar="URL",
-                          help="the running server (default: http://server.host:server.port from the config)")
+    followup.add_argument(
+        "--server", metavar="URL", help="the running server (default: http://server.host:server.port from the config)"
+    )
 
-    train = commands.add_parser("train", help="train the NLU and save the model `run` loads (run also trains "
-                                              "at start when the examples changed)")
+    train = commands.add_parser(
+        "train",
+        help="train the NLU and save the model `run` loads (run also trains at start when the examples changed)",
+    )
     train.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
     nlu = commands.add_parser("nlu-test", help="accuracy and macro-F1 of the NLU, per language and per intent")
-    nlu.add_argument("--data", type=Path, metavar="FILE",
-                     help="test examples: the bot's YAML nlu format or JSON Lines {text, intent, lang?} "
-                          "(default: cross-validate the training examples)")
+    nlu.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE",
+        help="test examples: the bot's YAML nlu format or JSON Lines {text, intent, lang?} "
+        "(default: cross-validate the training examples)",
+    )
     nlu.add_argument("--train", type=Path, metavar="FILE", help="train on these examples instead of the bot's")
-    nlu.add_argument("--out", type=Path, default=Path("nlu-report"), help="where the confusion matrix PNG and the "
-                                                                          "errors file go (default: nlu-report)")
+    nlu.add_argument(
+        "--out",
+        type=Path,
+        default=Path("nlu-report"),
+        help="where the confusion matrix PNG and the errors file go (default: nlu-report)",
+    )
     nlu.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     nlu.add_argument("--json", action="store_true", help="print the report as one JSON object")
     nlu.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
     migrate = commands.add_parser(
-        "migrate-store", help="copy every thread to another store (e.g. SQLite -> PostgreSQL) and verify the copy",
+        "migrate-store",
+        help="copy every thread to another store (e.g. SQLite -> PostgreSQL) and verify the copy",
         description="Copies every thread (snapshot, event log, identities, merge records) and every unprocessed "
-                    "webhook item from one store to another, then checks that both have the same counts. Stop the "
-                    "servers first. An interrupted run can be started again: copied threads are skipped.")
-    migrate.add_argument("--to", required=True, metavar="URL", dest="target",
-                         help="the new store, e.g. postgresql://user:pass@db/threadline or redis://cache:6379/0")
+        "webhook item from one store to another, then checks that both have the same counts. Stop the "
+        "servers first. An interrupted run can be started again: copied threads are skipped.",
+    )
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        dest="target",
+        help="the new store, e.g. postgresql://user:pass@db/threadline or redis://cache:6379/0",
+    )
     migrate.add_argument("--from", metavar="URL", dest="source", help="the old store (default: store from the config)")
     migrate.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
@@ -157,14 +199,32 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "forget":
             from bots.cli.forget import forget
 
-            return forget(args.config, thread_id=args.thread, channel=args.channel, user_id=args.user_id,
-                          export_path=args.export, delete=args.delete, server=args.server, direct=args.direct)
+            return forget(
+                args.config,
+                thread_id=args.thread,
+                channel=args.channel,
+                user_id=args.user_id,
+                export_path=args.export,
+                delete=args.delete,
+                server=args.server,
+                direct=args.direct,
+            )
         if args.command == "followup":
             from bots.cli.followup import followup
 
-            return followup(args.config, name=args.name, when=args.when, flow=args.flow, text=args.text,
-                            dry_run=args.dry_run, rate_per_minute=args.rate, limit=args.limit, tag=args.tag,
-                            server=args.server, as_json=args.json)
+            return followup(
+                args.config,
+                name=args.name,
+                when=args.when,
+                flow=args.flow,
+                text=args.text,
+                dry_run=args.dry_run,
+                rate_per_minute=args.rate,
+                limit=args.limit,
+                tag=args.tag,
+                server=args.server,
+                as_json=args.json,
+            )
         if args.command == "train":
             from bots.cli.train import train_command
 
@@ -172,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "nlu-test":
             from bots.cli.nlu_test import nlu_test
 
-            return nlu_test(args.config, data=args.data, train=args.train, out=args.out, as_json=args.json,
-                            folds=args.folds)
+            return nlu_test(
+                args.config, data=args.data, train=args.train, out=args.out, as_json=args.json, folds=args.folds
+            )
         if args.command == "migrate-store":
             from bots.cli.migrate_store import migrate_store
 

@@ -42,16 +42,19 @@ class MigrationReport:
     mismatches: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        lines = [f"threads: {self.copied} copied, {self.already_there} already there",
-                 f"events: {self.events}; identities: {self.identities}; unprocessed webhook items: "
-                 f"{self.inbox_items}"]
+        lines = [
+            f"threads: {self.copied} copied, {self.already_there} already there",
+            f"events: {self.events}; identities: {self.identities}; unprocessed webhook items: {self.inbox_items}",
+        ]
         if self.mismatches:
             lines += [f"MISMATCH {m}" for m in self.mismatches[:50]]
             if len(self.mismatches) > 50:
                 lines.append(f"... and {len(self.mismatches) - 50} more mismatches")
         else:
-            lines.append(f"verified: every one of the {self.copied + self.already_there} threads has the same "
-                         "state, events, identities and merge records in both stores")
+            lines.append(
+                f"verified: every one of the {self.copied + self.already_there} threads has the same "
+                "state, events, identities and merge records in both stores"
+            )
         return lines
 
 
@@ -73,10 +76,12 @@ async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
     if copy is None:
         return f"{thread_id}: missing in the target"
     if len(copy.events) != len(dump.events) or copy.snapshot.version != dump.snapshot.version:
-        return f"{thread_id}: {len(dump.events)} events in the source, version {copy.snapshot.version} with " \
-               f"{len(copy.events)} events in the target"
+        return (
+            f"{thread_id}: {len(dump.events)} events in the source, version {copy.snapshot.version} with "
+            f"{len(copy.events)} events in the target"
+        )
     if copy.events != dump.events:
-        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events)) if a != b)
+        first = next(i for i, (a, b) in enumerate(zip(dump.events, copy.events, strict=False)) if a != b)
         return f"{thread_id}: event {first + 1} differs"
     if copy.snapshot != dump.snapshot:
         return f"{thread_id}: the state differs"
@@ -148,7 +153,9 @@ def migrate_store(config_path: Path, *, source_url: str | None, target_url: str)
     for line in report.lines():
         print(line)
     if report.mismatches:
-        print("threadline: the copy does not match the source (see MISMATCH lines); the source is unchanged",
-              file=sys.stderr)
+        print(
+            "threadline: the copy does not match the source (see MISMATCH lines); the source is unchanged",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -16,14 +16,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bots.config import Config, load_config
 from bots.errors import ProblemsError, UserError
-from bots.store.urls import redacted
 from bots.server.app import serve
 from bots.store.factory import is_shared
+from bots.store.urls import redacted
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 30.0  # more than the server's own shutdown timeout (bots.server.app)
@@ -31,8 +31,9 @@ SUPERVISOR_ENV = "THREADLINE_SUPERVISOR_PID"
 RESTART_BACKOFF_MAX = 30.0
 
 
-def run(config_path: Path, host: str | None, port: int | None, *, workers: int | None = None,
-        reuse_port: bool = False) -> int:
+def run(
+    config_path: Path, host: str | None, port: int | None, *, workers: int | None = None, reuse_port: bool = False
+) -> int:
     config = load_config(config_path)
     logging.getLogger().setLevel(config.log_level.upper())
     host = host or config.server.host
@@ -74,7 +75,7 @@ def run(config_path: Path, host: str | None, port: int | None, *, workers: int |
     return 0
 
 
-async def _exit_with(supervisor: int, stop: "Callable[[], None]") -> None:
+async def _exit_with(supervisor: int, stop: Callable[[], None]) -> None:
     """A worker stops when its supervisor is gone (killed -9, say), instead of serving on as an orphan."""
     while os.getppid() == supervisor:
         await asyncio.sleep(1.0)
@@ -108,14 +109,29 @@ def _train_once(config: Config) -> None:
 
 def supervise(config_path: Path, config: Config, host: str, port: int, workers: int) -> int:
     if not is_shared(config.store):
-        raise UserError(f"--workers {workers} needs a store that several processes share (postgresql://... or "
-                        f"redis://...); {config.store.split(':', 1)[0]} is written by one process")
+        raise UserError(
+            f"--workers {workers} needs a store that several processes share (postgresql://... or "
+            f"redis://...); {config.store.split(':', 1)[0]} is written by one process"
+        )
     if port == 0:
         raise UserError("--workers needs a fixed port: workers share it")
     _check_store(config)
     _train_once(config)
-    command = [sys.executable, "-m", "bots.cli", "run", "--config", str(config_path), "--host", host,
-               "--port", str(port), "--workers", "1", "--reuse-port"]
+    command = [
+        sys.executable,
+        "-m",
+        "bots.cli",
+        "run",
+        "--config",
+        str(config_path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--reuse-port",
+    ]
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -128,8 +144,11 @@ def supervise(config_path: Path, config: Config, host: str, port: int, workers: 
     def start(index: int) -> subprocess.Popen[bytes]:
         # a session of its own: Ctrl-C in the terminal reaches the supervisor only, which stops the workers
         # with one SIGTERM each (a second signal would cut their clean shutdown short)
-        process = subprocess.Popen(command, env={**os.environ, "THREADLINE_WORKER": str(index),
-                                                 SUPERVISOR_ENV: str(os.getpid())}, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, "THREADLINE_WORKER": str(index), SUPERVISOR_ENV: str(os.getpid())},
+            start_new_session=True,
+        )
         log.info("worker %d started (pid %d)", index, process.pid)
         return process
 

@@ -58,8 +58,9 @@ async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
         print(f"Chatting with {runtime.bot.name} as {sender!r}. Type :quit to leave, a number to press a button.")
         identity = Identity(CHANNEL, sender)
         choices: list[Button | QuickReply] = []
-        first = await runtime.threads.turn(Inbound(identity, "event", event="conversation_start",
-                                                      timestamp=time.time()))
+        first = await runtime.threads.turn(
+            Inbound(identity, "event", event="conversation_start", timestamp=time.time())
+        )
         lines, choices = render(first.outbound)
         print("\n".join(lines))
         while True:
@@ -83,15 +84,20 @@ async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
             if text.startswith(":event"):
                 parts = text.split(maxsplit=2)
                 if len(parts) < 2:
-                    print("usage: :event NAME {\"key\": \"value\"}")
+                    print('usage: :event NAME {"key": "value"}')
                     continue
                 try:
                     data = json.loads(parts[2]) if len(parts) == 3 else {}
                 except ValueError:
                     print("the event data must be a JSON object")
                     continue
-                inbound = Inbound(identity, "event", event=parts[1], data=data if isinstance(data, dict) else {},
-                                  timestamp=time.time())
+                inbound = Inbound(
+                    identity,
+                    "event",
+                    event=parts[1],
+                    data=data if isinstance(data, dict) else {},
+                    timestamp=time.time(),
+                )
             else:
                 if text.isdigit() and 1 <= int(text) <= len(choices):
                     choice = choices[int(text) - 1]

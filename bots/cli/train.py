@@ -18,8 +18,9 @@ from nlu_models.tokenize import prepare_training
 def train_command(config_path: Path) -> int:
     config = load_config(config_path)
     # steps: reading the bot, each language's tokenizer and lemmas (most of the time), the models, saving
-    with tqdm(total=3 + len(config.languages), desc="training", unit="step", disable=not sys.stderr.isatty(),
-              file=sys.stderr) as bar:
+    with tqdm(
+        total=3 + len(config.languages), desc="training", unit="step", disable=not sys.stderr.isatty(), file=sys.stderr
+    ) as bar:
         bar.set_postfix_str("reading the bot")
         loaded = load_bot(config.bot, languages=config.languages, default_language=config.default_language)
         if loaded.bot is None:
@@ -42,6 +43,8 @@ def train_command(config_path: Path) -> int:
         size = save(interpreter, bot, path)
         bar.update(1)
     examples = sum(len(texts) for per in bot.examples.values() for texts in per.values())
-    print(f"trained on {examples} examples in {len(bot.examples)} languages ({len(bot.intents)} intents) in "
-          f"{seconds:.1f} s; saved {path} ({size / 1e6:.1f} MB)")
+    print(
+        f"trained on {examples} examples in {len(bot.examples)} languages ({len(bot.intents)} intents) in "
+        f"{seconds:.1f} s; saved {path} ({size / 1e6:.1f} MB)"
+    )
     return 0

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bots.cli.messenger_limits import check_limits
 from bots.config import Config, load_config
 from bots.flow.loader import LoadResult
 from bots.runtime import check_bot
@@ -26,18 +27,21 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
         config = config.model_copy(update={"bot": config.bot.resolve()})
     result = asyncio.run(_check(config))
     if result.bot is not None:
-        from connectors.messenger.render import check_limits
-
         result = type(result)(result.bot, result.problems + check_limits(result.bot))
     for problem in result.problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     errors, warnings = len(result.errors), len(result.warnings)
     if result.bot is None:
-        print(f"{config.bot.name}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning"
-              f"{'s' if warnings != 1 else ''}", file=sys.stderr)
+        print(
+            f"{config.bot.name}: {errors} error{'s' if errors != 1 else ''}, {warnings} warning"
+            f"{'s' if warnings != 1 else ''}",
+            file=sys.stderr,
+        )
         return 1
     bot = result.bot
-    print(f"{bot.name}: OK — {len(bot.flows)} flows, {len(bot.intents)} intents, {len(bot.slots)} slots, "
-          f"{len(bot.responses)} texts, {len(bot.languages)} languages, {len(bot.actions)} actions"
-          + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""))
+    print(
+        f"{bot.name}: OK — {len(bot.flows)} flows, {len(bot.intents)} intents, {len(bot.slots)} slots, "
+        f"{len(bot.responses)} texts, {len(bot.languages)} languages, {len(bot.actions)} actions"
+        + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+    )
     return 0

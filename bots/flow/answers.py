@@ -71,8 +71,7 @@ def read_choice(text: str, slot: SlotDef, titles: dict[str, Any]) -> Answer:
     return NO
 
 
-def read_answer(text: str, slot: SlotDef, *, titles: dict[str, Any] | None = None,
-                intent: str | None = None) -> Answer:
+def read_answer(text: str, slot: SlotDef, *, titles: dict[str, Any] | None = None, intent: str | None = None) -> Answer:
     """Try to read a value of ``slot``'s type from ``text``."""
     text = text.strip()
     if not text:

@@ -9,14 +9,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bots.errors import Problem
 from bots.flow import schema as s
 from bots.flow.expressions import Expression, ExpressionError, Template
 from bots.flow.model import (
-    ActionOp, AskOp, BranchOp, ButtonDef, CardDef, CarouselOp, ChoiceDef, EndOp, GotoFlowOp, HandoffOp,
-    JumpOp, MediaOp, Op, OptOutOp, QuickReplyDef, SayOp, SetOp, SlotDef, TextRef, TypingOp,
+    ActionOp,
+    AskOp,
+    BranchOp,
+    ButtonDef,
+    CardDef,
+    CarouselOp,
+    ChoiceDef,
+    EndOp,
+    GotoFlowOp,
+    HandoffOp,
+    JumpOp,
+    MediaOp,
+    Op,
+    OptOutOp,
+    QuickReplyDef,
+    SayOp,
+    SetOp,
+    SlotDef,
+    TextRef,
+    TypingOp,
 )
 from bots.located_yaml import Mark, mark_of
 
@@ -43,8 +61,9 @@ class CompiledFlow:
 class FlowCompiler:
     """Turns one flow's steps into operations; collects references and problems."""
 
-    def __init__(self, flow_name: str, slots: dict[str, SlotDef], problems: list[Problem],
-                 references: list[Reference]) -> None:
+    def __init__(
+        self, flow_name: str, slots: dict[str, SlotDef], problems: list[Problem], references: list[Reference]
+    ) -> None:
         self.flow_name = flow_name
         self.slots = slots
         self.problems = problems
@@ -97,8 +116,11 @@ class FlowCompiler:
             elif spec.url is not None:
                 kind, value = "url", spec.url
                 if not re.match(r"^(https?://|\{public_url\})", spec.url.strip(), re.IGNORECASE):
-                    self._problem(mark_of(item, "url", mark), "FLOW-E016",
-                                  f"a URL button needs an http(s) address or {{public_url}}/..., not {spec.url!r}")
+                    self._problem(
+                        mark_of(item, "url", mark),
+                        "FLOW-E016",
+                        f"a URL button needs an http(s) address or {{public_url}}/..., not {spec.url!r}",
+                    )
             elif spec.continue_in is not None:
                 kind, value = "continue", spec.continue_in
             else:
@@ -113,8 +135,12 @@ class FlowCompiler:
         for index, spec in enumerate(specs):
             item = raw_list[index] if isinstance(raw_list, list) and index < len(raw_list) else None
             mark = mark_of(raw_list, index, default)
-            result.append(QuickReplyDef(self.text(spec.title, item, "title", mark),
-                                        self.template(spec.payload, mark_of(item, "payload", mark))))
+            result.append(
+                QuickReplyDef(
+                    self.text(spec.title, item, "title", mark),
+                    self.template(spec.payload, mark_of(item, "payload", mark)),
+                )
+            )
         return tuple(result)
 
     # ------------------------------------------------------------------ steps
@@ -127,8 +153,11 @@ class FlowCompiler:
             if spec.id is not None:
                 if spec.id in self.out.labels:
                     first = self.out.label_marks[spec.id]
-                    self._problem(mark_of(item, "id", mark), "FLOW-E005",
-                                  f"duplicate step id {spec.id!r} (first used at line {first.line})")
+                    self._problem(
+                        mark_of(item, "id", mark),
+                        "FLOW-E005",
+                        f"duplicate step id {spec.id!r} (first used at line {first.line})",
+                    )
                 else:
                     self.out.labels[spec.id] = len(self.out.ops)
                     self.out.label_marks[spec.id] = mark_of(item, "id", mark)
@@ -138,35 +167,55 @@ class FlowCompiler:
         self.out.ops.append(op)
         return len(self.out.ops) - 1
 
-    def step(self, spec: Any, raw: Any, mark: Mark) -> None:  # noqa: C901 - one branch per step kind
+    def step(self, spec: Any, raw: Any, mark: Mark) -> None:
         ops = self.out.ops
         if isinstance(spec, s.SayStep):
-            self.emit(SayOp(mark, self.text(spec.say, raw, "say", mark), self.buttons(spec.buttons, raw, mark),
-                            self.quick_replies(spec.quick_replies, raw, mark)))
+            self.emit(
+                SayOp(
+                    mark,
+                    self.text(spec.say, raw, "say", mark),
+                    self.buttons(spec.buttons, raw, mark),
+                    self.quick_replies(spec.quick_replies, raw, mark),
+                )
+            )
         elif isinstance(spec, (s.ImageStep, s.VideoStep, s.GifStep)):
-            kind = "image" if isinstance(spec, s.ImageStep) else "video" if isinstance(spec, s.VideoStep) else "gif"
+            kind: Literal["image", "video", "gif"] = (
+                "image" if isinstance(spec, s.ImageStep) else "video" if isinstance(spec, s.VideoStep) else "gif"
+            )
             caption = self.text(spec.caption, raw, "caption", mark) if spec.caption is not None else None
-            self.emit(MediaOp(mark, kind, self.template(getattr(spec, kind), mark_of(raw, kind, mark)), caption,
-                              self.buttons(spec.buttons, raw, mark), self.quick_replies(spec.quick_replies, raw, mark)))
+            self.emit(
+                MediaOp(
+                    mark,
+                    kind,
+                    self.template(getattr(spec, kind), mark_of(raw, kind, mark)),
+                    caption,
+                    self.buttons(spec.buttons, raw, mark),
+                    self.quick_replies(spec.quick_replies, raw, mark),
+                )
+            )
         elif isinstance(spec, s.CarouselStep):
             cards = []
             raw_cards = raw.get("carousel") if isinstance(raw, dict) else None
             for index, card in enumerate(spec.carousel):
                 card_raw = raw_cards[index] if isinstance(raw_cards, list) and index < len(raw_cards) else None
                 card_mark = mark_of(raw_cards, index, mark)
-                cards.append(CardDef(
-                    self.text(card.title, card_raw, "title", card_mark),
-                    self.text(card.subtitle, card_raw, "subtitle", card_mark) if card.subtitle is not None else None,
-                    self.template(card.image, mark_of(card_raw, "image", card_mark)) if card.image else None,
-                    self.buttons(card.buttons, card_raw, card_mark),
-                ))
+                cards.append(
+                    CardDef(
+                        self.text(card.title, card_raw, "title", card_mark),
+                        self.text(card.subtitle, card_raw, "subtitle", card_mark)
+                        if card.subtitle is not None
+                        else None,
+                        self.template(card.image, mark_of(card_raw, "image", card_mark)) if card.image else None,
+                        self.buttons(card.buttons, card_raw, card_mark),
+                    )
+                )
             self.emit(CarouselOp(mark, tuple(cards), self.quick_replies(spec.quick_replies, raw, mark)))
         elif isinstance(spec, s.TypingStep):
             self.emit(TypingOp(mark, spec.typing))
         elif isinstance(spec, s.AskStep):
             self._ask(spec, raw, mark)
         elif isinstance(spec, s.SetStep):
-            assignments = []
+            assignments: list[tuple[str, Any]] = []  # value: literal, Template or Expression
             for name, value in spec.set.items():
                 value_mark = mark_of(raw.get("set") if isinstance(raw, dict) else None, name, mark)
                 self.references.append(Reference("slot", name, value_mark, self.flow_name))
@@ -221,14 +270,28 @@ class FlowCompiler:
             self._problem(mark, "FLOW-E013", f"asking for {spec.ask!r} as regex needs a pattern")
         raw_choices = raw.get("choices") if isinstance(raw, dict) else None
         choices = tuple(
-            ChoiceDef(self.text(choice.title, raw_choices[i] if isinstance(raw_choices, list) else None,
-                                "title", mark_of(raw_choices, i, mark)), choice.value)
+            ChoiceDef(
+                self.text(
+                    choice.title,
+                    raw_choices[i] if isinstance(raw_choices, list) else None,
+                    "title",
+                    mark_of(raw_choices, i, mark),
+                ),
+                choice.value,
+            )
             for i, choice in enumerate(spec.choices)
         )
         if slot_type == "choice" and not choices and not base.values:
             self._problem(mark, "FLOW-E013", f"asking for choice slot {spec.ask!r} needs choices")
-        validator = SlotDef(spec.ask, slot_type, pattern, base.normalize,
-                            base.values or tuple(c.value for c in choices), base.min, base.max)
+        validator = SlotDef(
+            spec.ask,
+            slot_type,
+            pattern,
+            base.normalize,
+            base.values or tuple(c.value for c in choices),
+            base.min,
+            base.max,
+        )
         invalid = self.text(spec.invalid, raw, "invalid", mark) if spec.invalid is not None else None
         prompt = self.text(spec.prompt, raw, "prompt", mark)
         at = self.emit(JumpOp(mark, -1))  # placeholder for the AskOp
@@ -238,8 +301,19 @@ class FlowCompiler:
             self.emit(EndOp(mark))
         else:
             self.steps(spec.on_failure, raw.get("on_failure") if isinstance(raw, dict) else None, mark)
-        ops[at] = AskOp(mark, spec.ask, prompt, validator, choices, spec.style, spec.allow_other, invalid,
-                        spec.max_attempts, failure_pc, spec.always)
+        ops[at] = AskOp(
+            mark,
+            spec.ask,
+            prompt,
+            validator,
+            choices,
+            spec.style,
+            spec.allow_other,
+            invalid,
+            spec.max_attempts,
+            failure_pc,
+            spec.always,
+        )
         ops[jump] = JumpOp(mark, len(ops))
 
     def _if(self, spec: s.IfStep, raw: Any, mark: Mark) -> None:
@@ -250,8 +324,14 @@ class FlowCompiler:
         raw_elifs = raw.get("elif") if isinstance(raw, dict) else None
         for index, branch in enumerate(spec.elif_):
             branch_raw = raw_elifs[index] if isinstance(raw_elifs, list) and index < len(raw_elifs) else None
-            branches.append((branch.if_, branch.then, branch_raw.get("then") if isinstance(branch_raw, dict) else None,
-                             mark_of(branch_raw, "if", mark_of(raw_elifs, index, mark))))
+            branches.append(
+                (
+                    branch.if_,
+                    branch.then,
+                    branch_raw.get("then") if isinstance(branch_raw, dict) else None,
+                    mark_of(branch_raw, "if", mark_of(raw_elifs, index, mark)),
+                )
+            )
         end_jumps = []
         for condition, then, then_raw, condition_mark in branches:
             expression = self.expression(condition, condition_mark)
@@ -266,12 +346,16 @@ class FlowCompiler:
 
     def finish_gotos(self, flow_names: set[str]) -> list[tuple[str, str | None, Mark]]:
         """Resolve ``goto`` targets; return the cross-flow (flow, label) targets for later checks."""
-        cross = []
+        cross: list[tuple[str, str | None, Mark]] = []
         for index, target, mark in self.out.pending_gotos:
             local = target in self.out.labels
             if local and target in flow_names:
-                self._problem(mark, "FLOW-E006", f"goto {target!r} is ambiguous: it names both a step of this "
-                                                 f"flow and a flow; write '{self.flow_name}.{target}' or rename")
+                self._problem(
+                    mark,
+                    "FLOW-E006",
+                    f"goto {target!r} is ambiguous: it names both a step of this "
+                    f"flow and a flow; write '{self.flow_name}.{target}' or rename",
+                )
             if local:
                 self.out.ops[index] = JumpOp(mark, self.out.labels[target])
             elif target in flow_names:
@@ -285,8 +369,9 @@ class FlowCompiler:
                     self.out.ops[index] = GotoFlowOp(mark, flow, label)
                     cross.append((flow, label, mark))
             else:
-                self._problem(mark, "FLOW-E004", f"goto {target!r}: no step with that id in this flow and no flow "
-                                                 "of that name")
+                self._problem(
+                    mark, "FLOW-E004", f"goto {target!r}: no step with that id in this flow and no flow of that name"
+                )
                 self.out.ops[index] = EndOp(mark)
         return cross
 
@@ -316,4 +401,3 @@ def reachable(ops: list[Op] | tuple[Op, ...], entries: set[int]) -> set[int]:
         seen.add(pc)
         todo.extend(successors(ops, pc))
     return seen
-

@@ -9,7 +9,7 @@ Rasa applies an action's events.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from bots.types import Outbound
 
@@ -85,5 +85,16 @@ class CancelReminder:
     entities: dict[str, Any] | None = None
 
 
-Effect = Union[SetSlot, ResetSlots, Say, SayResponse, Followup, Pause, Resume, Restart, Rewind, ScheduleReminder,
-               CancelReminder]
+Effect = (
+    SetSlot
+    | ResetSlots
+    | Say
+    | SayResponse
+    | Followup
+    | Pause
+    | Resume
+    | Restart
+    | Rewind
+    | ScheduleReminder
+    | CancelReminder
+)

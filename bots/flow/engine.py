@@ -33,8 +33,17 @@ from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionOutcome, ActionRequest, T
 from bots.types import Inbound, NLUResult
 
 __all__ = [
-    "AGENT_MESSAGE", "HANDOVER", "MAX_ACTIONS_PER_TURN", "MAX_OPS_PER_TURN", "RECEIPT_EVENTS", "ActionOutcome",
-    "ActionRequest", "Engine", "Turn", "context_functions", "context_values",
+    "AGENT_MESSAGE",
+    "HANDOVER",
+    "MAX_ACTIONS_PER_TURN",
+    "MAX_OPS_PER_TURN",
+    "RECEIPT_EVENTS",
+    "ActionOutcome",
+    "ActionRequest",
+    "Engine",
+    "Turn",
+    "context_functions",
+    "context_values",
 ]
 
 
@@ -44,8 +53,9 @@ class Engine:
     def __init__(self, bot: Bot, *, public_url: str = "") -> None:
         self.bot = bot
         self.public_url = public_url
-        self._prepared = Prepared(bot, public_url, Triggers(bot),
-                                  {flow.name: choice_titles(bot, flow) for flow in bot.flows.values()})
+        self._prepared = Prepared(
+            bot, public_url, Triggers(bot), {flow.name: choice_titles(bot, flow) for flow in bot.flows.values()}
+        )
 
     def _run(self, turn: Turn, channel: str, now: float) -> Run:
         return Run(self._prepared, turn, channel, now)
@@ -80,12 +90,23 @@ class Engine:
 
     def matches(self, state: ThreadState, condition: Expression, now: float) -> bool:
         """Whether a thread meets a condition (a follow-up campaign's selection); raises ExpressionError."""
-        return bool(condition.evaluate(context_values(self.bot, state, channel=state.channel,
-                                                      public_url=self.public_url),
-                                       context_functions(state, now)))
+        return bool(
+            condition.evaluate(
+                context_values(self.bot, state, channel=state.channel, public_url=self.public_url),
+                context_functions(state, now),
+            )
+        )
 
-    def follow_up(self, state: ThreadState, now: float, *, campaign: str, channel: str, flow: str | None = None,
-                  texts: dict[str, str] | None = None) -> Turn:
+    def follow_up(
+        self,
+        state: ThreadState,
+        now: float,
+        *,
+        campaign: str,
+        channel: str,
+        flow: str | None = None,
+        texts: dict[str, str] | None = None,
+    ) -> Turn:
         """A proactive follow-up as a turn of its own: a flow started, or a text in the thread's language.
 
         A question the customer left open is interrupted (and resumed after)

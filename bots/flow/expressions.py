@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
@@ -30,7 +31,7 @@ class Expression:
     tree: ast.Expression = field(compare=False, repr=False)
 
     @classmethod
-    def parse(cls, source: str) -> "Expression":
+    def parse(cls, source: str) -> Expression:
         try:
             tree = ast.parse(source.strip(), mode="eval")
         except SyntaxError as exc:
@@ -40,11 +41,7 @@ class Expression:
     def names(self) -> set[str]:
         """Top-level names the expression reads (function names excluded)."""
         called = {id(node.func) for node in ast.walk(self.tree) if isinstance(node, ast.Call)}
-        return {
-            node.id
-            for node in ast.walk(self.tree)
-            if isinstance(node, ast.Name) and id(node) not in called
-        }
+        return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name) and id(node) not in called}
 
     def functions(self) -> set[str]:
         return {
@@ -64,7 +61,6 @@ class Expression:
 @dataclass(frozen=True)
 class Template:
     """A text with ``{name}`` or ``{name.field}`` placeholders; ``{{`` and ``}}`` are literal braces."""
-
 
     source: str
 

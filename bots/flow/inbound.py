@@ -26,15 +26,24 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     state, bot = run.state, run.bot
     text = inbound.text.strip()
     _note_inbound(run, inbound.timestamp)
-    run.log("user", text=text, parse_data=nlu.as_parse_data() if nlu else None,
-            message_id=inbound.message_id, metadata=inbound.metadata)
+    run.log(
+        "user",
+        text=text,
+        parse_data=nlu.as_parse_data() if nlu else None,
+        message_id=inbound.message_id,
+        metadata=inbound.metadata,
+    )
     if any(r["kill_on_user_message"] for r in state.reminders):
         for reminder in state.reminders:
             if reminder["kill_on_user_message"]:
                 run.log("reminder", status="cancelled", name=reminder["name"], reason="user_message")
         state.set_reminders([r for r in state.reminders if not r["kill_on_user_message"]])
-    if nlu is not None and nlu.language in bot.languages and nlu.language != state.language \
-            and (state.language is None or nlu.language_confidence > 0):
+    if (
+        nlu is not None
+        and nlu.language in bot.languages
+        and nlu.language != state.language
+        and (state.language is None or nlu.language_confidence > 0)
+    ):
         # A new thread takes the NLU's best answer (which already weighed the channel's locale);
         # an existing one moves only on evidence from the text itself.
         run.log("language", previous=state.language, language=nlu.language, confidence=nlu.language_confidence)
@@ -144,9 +153,17 @@ def _optin(run: Run, data: dict[str, Any]) -> None:
     """Messenger notification opt-ins: keep the token, and honour "stop notifications"."""
     token = data.get("notification_messages_token") or data.get("one_time_notif_token")
     if token:
-        run.state.notification_token = {k: data.get(k) for k in (
-            "notification_messages_token", "one_time_notif_token", "token_expiry_timestamp",
-            "notification_messages_frequency", "type") if data.get(k) is not None}
+        run.state.notification_token = {
+            k: data.get(k)
+            for k in (
+                "notification_messages_token",
+                "one_time_notif_token",
+                "token_expiry_timestamp",
+                "notification_messages_frequency",
+                "type",
+            )
+            if data.get(k) is not None
+        }
     status = str(data.get("notification_messages_status") or "").upper()
     if status in ("STOP NOTIFICATIONS", "RESUME NOTIFICATIONS"):
         opted_out = status.startswith("STOP")

@@ -9,8 +9,20 @@ from __future__ import annotations
 from bots.flow.answers import Answer, coerce, read_answer
 from bots.flow.expressions import Expression, ExpressionError, Template, format_value
 from bots.flow.model import (
-    ActionOp, AskOp, BranchOp, CarouselOp, EndOp, GotoFlowOp, HandoffOp, JumpOp, MediaOp, OptOutOp, SayOp, SetOp,
-    SlotDef, TypingOp,
+    ActionOp,
+    AskOp,
+    BranchOp,
+    CarouselOp,
+    EndOp,
+    GotoFlowOp,
+    HandoffOp,
+    JumpOp,
+    MediaOp,
+    OptOutOp,
+    SayOp,
+    SetOp,
+    SlotDef,
+    TypingOp,
 )
 from bots.flow.run import Run
 from bots.flow.state import Frame
@@ -90,8 +102,11 @@ def execute(run: Run) -> None:
         executed += 1
         if executed > MAX_OPS_PER_TURN:
             # A loop its conditions never end: drop what it produced and apologise once.
-            run.log("error", flow=frame.flow, error=f"more than {MAX_OPS_PER_TURN} steps in one turn "
-                                                    "(a goto loop?); the flow was stopped")
+            run.log(
+                "error",
+                flow=frame.flow,
+                error=f"more than {MAX_OPS_PER_TURN} steps in one turn (a goto loop?); the flow was stopped",
+            )
             state.stack.clear()
             run.turn.outbound.clear()
             run.emit(Text(run.apology()))
@@ -100,12 +115,25 @@ def execute(run: Run) -> None:
         if isinstance(op, SayOp):
             run.emit(Text(run.text(op.text), run.buttons(op.buttons), run.quick_replies(op.quick_replies)))
         elif isinstance(op, MediaOp):
-            run.emit(Media(op.media, run.render(op.url), run.text(op.caption) if op.caption else "",
-                           run.buttons(op.buttons), run.quick_replies(op.quick_replies)))
+            run.emit(
+                Media(
+                    op.media,
+                    run.render(op.url),
+                    run.text(op.caption) if op.caption else "",
+                    run.buttons(op.buttons),
+                    run.quick_replies(op.quick_replies),
+                )
+            )
         elif isinstance(op, CarouselOp):
-            cards = tuple(Card(run.text(c.title), run.text(c.subtitle) if c.subtitle else "",
-                               run.render(c.image) if c.image else "", run.buttons(c.buttons))
-                          for c in op.cards)
+            cards = tuple(
+                Card(
+                    run.text(c.title),
+                    run.text(c.subtitle) if c.subtitle else "",
+                    run.render(c.image) if c.image else "",
+                    run.buttons(c.buttons),
+                )
+                for c in op.cards
+            )
             run.emit(Carousel(cards, run.quick_replies(op.quick_replies)))
         elif isinstance(op, TypingOp):
             run.emit(Typing(op.seconds))

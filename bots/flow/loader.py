@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
 from bots.errors import Problem, ProblemsError, validation_problems
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
+from bots.flow.expressions import Template
 from bots.flow.model import (
-    ActionOp, AskOp, Bot, BranchOp, CancelDef, EndOp, EntityDef, EventTriggerDef, Flow, GotoFlowOp, HandoffOp, JumpOp, SlotDef,
+    ActionOp,
+    AskOp,
+    Bot,
+    BranchOp,
+    CancelDef,
+    EndOp,
+    EntityDef,
+    EventTriggerDef,
+    Flow,
+    GotoFlowOp,
+    HandoffOp,
+    JumpOp,
+    SlotDef,
     Trigger,
 )
-from bots.flow.expressions import Template
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
 BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread", "recent"})
@@ -51,8 +64,10 @@ class LoadResult:
 
 def bot_files(bot_dir: Path) -> list[Path]:
     return sorted(
-        path for path in bot_dir.rglob("*")
-        if path.suffix in (".yml", ".yaml") and path.is_file()
+        path
+        for path in bot_dir.rglob("*")
+        if path.suffix in (".yml", ".yaml")
+        and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(bot_dir).parts)
     )
 
@@ -88,18 +103,24 @@ class _Collector:
     def add(self, spec: s.BotFileSpec, raw: LocatedDict, top: Mark) -> None:
         language = spec.language
         if language is not None and language not in self.languages:
-            self.warning(mark_of(raw, "language", top), "BOT-W001",
-                         f"language {language!r} is not in the configured languages; this file is ignored")
+            self.warning(
+                mark_of(raw, "language", top),
+                "BOT-W001",
+                f"language {language!r} is not in the configured languages; this file is ignored",
+            )
             return
         if spec.settings is not None:
             if self.settings is not None:
                 first = self.settings[2]
-                self.error(key_mark_of(raw, "settings", top), "BOT-E002",
-                           f"settings are defined twice (first in {first.file} line {first.line})")
+                self.error(
+                    key_mark_of(raw, "settings", top),
+                    "BOT-E002",
+                    f"settings are defined twice (first in {first.file} line {first.line})",
+                )
             else:
                 self.settings = (spec.settings, raw["settings"], key_mark_of(raw, "settings", top))
         for section, target in (("flows", self.flows), ("slots", self.slots)):
-            raw_section = raw.get(section)
+            raw_section: Any = raw.get(section)  # the YAML as read, for marks
             for name, value in getattr(spec, section).items():
                 mark = key_mark_of(raw_section, name, top)
                 pattern = _FLOW_NAME if section == "flows" else _SLOT_NAME
@@ -111,16 +132,22 @@ class _Collector:
                     continue
                 if name in target:
                     first = target[name][2]
-                    self.error(mark, "BOT-E004",
-                               f"duplicate {section[:-1]} {name!r} (first defined in {first.file} line {first.line})")
+                    self.error(
+                        mark,
+                        "BOT-E004",
+                        f"duplicate {section[:-1]} {name!r} (first defined in {first.file} line {first.line})",
+                    )
                     continue
                 target[name] = (value, raw_section[name], mark)
         self._responses(spec, raw, top, language)
         self._entities(spec, raw, top, language)
         if spec.nlu:
             if language is None:
-                self.error(key_mark_of(raw, "nlu", top), "BOT-E005",
-                           "nlu examples need the file's language: add `language: <code>` at the top")
+                self.error(
+                    key_mark_of(raw, "nlu", top),
+                    "BOT-E005",
+                    "nlu examples need the file's language: add `language: <code>` at the top",
+                )
             else:
                 per_language = self.examples.setdefault(language, {})
                 for intent, examples in spec.nlu.items():
@@ -141,8 +168,11 @@ class _Collector:
                     re.compile(source)
                     patterns.append(source)
                 except re.error as exc:
-                    self.error(mark_of(raw_entity.get("regex") if isinstance(raw_entity, dict) else None, index, mark),
-                               "BOT-E012", f"entity {name!r}: invalid regex {source!r}: {exc}")
+                    self.error(
+                        mark_of(raw_entity.get("regex") if isinstance(raw_entity, dict) else None, index, mark),
+                        "BOT-E012",
+                        f"entity {name!r}: invalid regex {source!r}: {exc}",
+                    )
             lookup: list[tuple[str, str]] = []
             for item in entity.lookup:
                 if isinstance(item, str):
@@ -158,14 +188,22 @@ class _Collector:
             mark = key_mark_of(raw_section, key, top)
             if language is not None:
                 if isinstance(value, dict):
-                    self.error(mark, "BOT-E006", f"response {key!r}: this file is for language {language!r}, "
-                                                 "so give the text itself, not a mapping of languages")
+                    self.error(
+                        mark,
+                        "BOT-E006",
+                        f"response {key!r}: this file is for language {language!r}, "
+                        "so give the text itself, not a mapping of languages",
+                    )
                     continue
                 per_language = {language: value}
             else:
                 if not isinstance(value, dict):
-                    self.error(mark, "BOT-E006", f"response {key!r}: say which language it is in: write "
-                                                 f"{{en: ...}} or add `language: <code>` at the top of the file")
+                    self.error(
+                        mark,
+                        "BOT-E006",
+                        f"response {key!r}: say which language it is in: write "
+                        f"{{en: ...}} or add `language: <code>` at the top of the file",
+                    )
                     continue
                 per_language = value
             for lang, text in per_language.items():
@@ -179,14 +217,16 @@ class _Collector:
                 existing = self.responses.setdefault(key, {})
                 if lang in existing:
                     first = existing[lang][1]
-                    self.error(mark, "BOT-E004",
-                               f"response {key!r} ({lang}) is defined twice (first in {first.file} line {first.line})")
+                    self.error(
+                        mark,
+                        "BOT-E004",
+                        f"response {key!r} ({lang}) is defined twice (first in {first.file} line {first.line})",
+                    )
                     continue
                 existing[lang] = (variants, mark)
 
 
-def _validate_file(raw: LocatedDict, top: Mark, problems: list[Problem],
-                   broken: dict[str, set[str]]) -> s.BotFileSpec:
+def _validate_file(raw: LocatedDict, top: Mark, problems: list[Problem], broken: dict[str, set[str]]) -> s.BotFileSpec:
     """Check a file section by section, and each flow and slot on its own.
 
     A mistake in one flow then hides nothing else: the other flows, texts and
@@ -196,9 +236,13 @@ def _validate_file(raw: LocatedDict, top: Mark, problems: list[Problem],
     parts: dict[str, Any] = {}
     for key in raw:
         if key not in s.BotFileSpec.model_fields:
-            problems.append(Problem(key_mark_of(raw, key, top), "BOT-E010",
-                                    f"unknown key {key!r} in the file (sections: "
-                                    + ", ".join(s.BotFileSpec.model_fields) + ")"))
+            problems.append(
+                Problem(
+                    key_mark_of(raw, key, top),
+                    "BOT-E010",
+                    f"unknown key {key!r} in the file (sections: " + ", ".join(s.BotFileSpec.model_fields) + ")",
+                )
+            )
     for key in s.BotFileSpec.model_fields:
         if key not in raw:
             continue
@@ -228,14 +272,21 @@ def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Prob
         try:
             pattern = re.compile(spec.pattern)
         except re.error as exc:
-            problems.append(Problem(mark_of(raw, "pattern", mark), "BOT-E007", f"slot {name!r}: invalid pattern: {exc}"))
+            problems.append(
+                Problem(mark_of(raw, "pattern", mark), "BOT-E007", f"slot {name!r}: invalid pattern: {exc}")
+            )
     if spec.normalize is not None and pattern is not None:
         allowed = set(pattern.groupindex) | {"match"}
         for field in re.findall(r"\{([^{}]*)\}", spec.normalize):
             if field not in allowed:
-                problems.append(Problem(mark_of(raw, "normalize", mark), "BOT-E007",
-                                        f"slot {name!r}: normalize uses {{{field}}}, but the pattern has no group "
-                                        f"of that name (use {{match}} or a (?P<name>...) group)"))
+                problems.append(
+                    Problem(
+                        mark_of(raw, "normalize", mark),
+                        "BOT-E007",
+                        f"slot {name!r}: normalize uses {{{field}}}, but the pattern has no group "
+                        f"of that name (use {{match}} or a (?P<name>...) group)",
+                    )
+                )
     return SlotDef(name, spec.type, pattern, spec.normalize, tuple(spec.values), spec.min, spec.max, spec.initial)
 
 
@@ -245,22 +296,45 @@ def _keywords(value: list[str] | dict[str, list[str]]) -> dict[str, tuple[str, .
     return {lang: tuple(words) for lang, words in value.items()}
 
 
-def _text_problems(refs: Iterable[Reference], responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]],
-                   default_language: str, problems: list[Problem]) -> None:
+def _text_problems(
+    refs: Iterable[Reference],
+    responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]],
+    default_language: str,
+    problems: list[Problem],
+) -> None:
     for ref in refs:
         if ref.kind == "text" and ref.name not in responses:
-            problems.append(Problem(ref.mark, "FLOW-E001", f"flow {ref.flow!r}: unknown text {ref.name!r} "
-                                                           "(define it under responses:)"))
+            problems.append(
+                Problem(
+                    ref.mark, "FLOW-E001", f"flow {ref.flow!r}: unknown text {ref.name!r} (define it under responses:)"
+                )
+            )
         elif ref.kind == "text" and default_language not in responses[ref.name]:
-            problems.append(Problem(ref.mark, "FLOW-E002", f"flow {ref.flow!r}: text {ref.name!r} has no "
-                                                           f"{default_language!r} version (the default language)"))
+            problems.append(
+                Problem(
+                    ref.mark,
+                    "FLOW-E002",
+                    f"flow {ref.flow!r}: text {ref.name!r} has no {default_language!r} version (the default language)",
+                )
+            )
         elif ref.kind == "inline" and default_language not in ref.name.split(","):
-            problems.append(Problem(ref.mark, "FLOW-E002", f"flow {ref.flow!r}: inline text has no "
-                                                           f"{default_language!r} version (the default language)"))
+            problems.append(
+                Problem(
+                    ref.mark,
+                    "FLOW-E002",
+                    f"flow {ref.flow!r}: inline text has no {default_language!r} version (the default language)",
+                )
+            )
 
 
-def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str,
-             actions: Iterable[str] | None = None, channels: tuple[str, ...] | None = None) -> LoadResult:
+def load_bot(
+    bot_dir: Path,
+    *,
+    languages: tuple[str, ...],
+    default_language: str,
+    actions: Iterable[str] | None = None,
+    channels: tuple[str, ...] | None = None,
+) -> LoadResult:
     """Read and check a bot folder. ``actions`` are the custom actions that exist and ``channels`` the channels
     a "continue_in" button may name (None: do not check)."""
     known = s.KNOWN_CHANNELS.set(channels)
@@ -270,8 +344,9 @@ def load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str
         s.KNOWN_CHANNELS.reset(known)
 
 
-def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: str,
-              actions: Iterable[str] | None) -> LoadResult:
+def _load_bot(
+    bot_dir: Path, *, languages: tuple[str, ...], default_language: str, actions: Iterable[str] | None
+) -> LoadResult:
     problems: list[Problem] = []
     top_mark = Mark(str(bot_dir), 1, 1)
     if not bot_dir.is_dir():
@@ -295,8 +370,13 @@ def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: st
         if raw is None:
             continue
         if not isinstance(raw, LocatedDict):
-            problems.append(Problem(top, "BOT-E001", "a bot file must be a mapping with sections such as flows:, "
-                                                     "responses:, slots:, nlu:, settings:"))
+            problems.append(
+                Problem(
+                    top,
+                    "BOT-E001",
+                    "a bot file must be a mapping with sections such as flows:, responses:, slots:, nlu:, settings:",
+                )
+            )
             continue
         collector.add(_validate_file(raw, top, problems, broken), raw, top)
 
@@ -328,13 +408,26 @@ def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: st
         seen = reachable(ops, entries[name])
         for start, step_mark in compiler.out.step_starts:
             if start < len(ops) and start not in seen:
-                problems.append(Problem(step_mark, "FLOW-E007", f"flow {name!r}: this step can never run "
-                                                                "(it follows a goto, end or handoff)"))
+                problems.append(
+                    Problem(
+                        step_mark,
+                        "FLOW-E007",
+                        f"flow {name!r}: this step can never run (it follows a goto, end or handoff)",
+                    )
+                )
                 seen |= reachable(ops, {start})  # report each unreachable run once
         trigger_raw = raw.get("trigger") if isinstance(raw, dict) else None
-        flows[name] = Flow(name, tuple(ops), dict(compiler.out.labels),
-                           _trigger(name, spec.trigger, trigger_raw, mark, compiler, problems),
-                           spec.interruptible, spec.description, mark, spec.message_tag, spec.resume_interrupted)
+        flows[name] = Flow(
+            name,
+            tuple(ops),
+            dict(compiler.out.labels),
+            _trigger(name, spec.trigger, trigger_raw, mark, compiler, problems),
+            spec.interruptible,
+            spec.description,
+            mark,
+            spec.message_tag,
+            spec.resume_interrupted,
+        )
 
     examples = {lang: {intent: tuple(ex) for intent, ex in per.items()} for lang, per in collector.examples.items()}
     intents = tuple(sorted({intent for per in examples.values() for intent in per}))
@@ -342,40 +435,75 @@ def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: st
         for intent in flow.trigger.intents:
             if intent not in intents:
                 mark = mark_of(collector.flows[name][1].get("trigger"), "intents", flow.mark)
-                problems.append(Problem(mark, "FLOW-E008", f"flow {name!r}: intent {intent!r} has no training "
-                                                           "examples (add them under nlu:)"))
+                problems.append(
+                    Problem(
+                        mark,
+                        "FLOW-E008",
+                        f"flow {name!r}: intent {intent!r} has no training examples (add them under nlu:)",
+                    )
+                )
     known_actions = set(actions) if actions is not None else None
     for ref in references:
         if ref.name.split(".")[0] in broken["slots"]:
             continue
         if ref.kind == "slot" and ref.name not in slots:
-            problems.append(Problem(ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown slot {ref.name!r} "
-                                                           "(declare it under slots:)"))
+            problems.append(
+                Problem(
+                    ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown slot {ref.name!r} (declare it under slots:)"
+                )
+            )
         elif ref.kind == "name" and ref.name.split(".")[0] not in slots and ref.name.split(".")[0] not in BUILTIN_NAMES:
-            problems.append(Problem(ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown name {ref.name.split('.')[0]!r}"
-                                                           " (not a slot nor one of " + ", ".join(sorted(BUILTIN_NAMES)) + ")"))
+            problems.append(
+                Problem(
+                    ref.mark,
+                    "FLOW-E003",
+                    f"flow {ref.flow!r}: unknown name {ref.name.split('.')[0]!r}"
+                    " (not a slot nor one of " + ", ".join(sorted(BUILTIN_NAMES)) + ")",
+                )
+            )
         elif ref.kind == "function" and ref.name not in BUILTIN_FUNCTIONS:
-            problems.append(Problem(ref.mark, "FLOW-E011", f"flow {ref.flow!r}: unknown function {ref.name!r} "
-                                                           "(available: " + ", ".join(sorted(BUILTIN_FUNCTIONS)) + ")"))
+            problems.append(
+                Problem(
+                    ref.mark,
+                    "FLOW-E011",
+                    f"flow {ref.flow!r}: unknown function {ref.name!r} "
+                    "(available: " + ", ".join(sorted(BUILTIN_FUNCTIONS)) + ")",
+                )
+            )
         elif ref.kind == "action" and known_actions is not None and ref.name not in known_actions:
             available = ", ".join(sorted(known_actions)) or "none"
-            problems.append(Problem(ref.mark, "FLOW-E009", f"flow {ref.flow!r}: unknown action {ref.name!r} "
-                                                           f"(available: {available})"))
+            problems.append(
+                Problem(
+                    ref.mark, "FLOW-E009", f"flow {ref.flow!r}: unknown action {ref.name!r} (available: {available})"
+                )
+            )
     _text_problems(references, collector.responses, default_language, problems)
 
     fallback_flow = settings.fallback_flow
     if fallback_flow is not None and fallback_flow not in flows and fallback_flow not in broken["flows"]:
-        problems.append(Problem(mark_of(settings_raw, "fallback_flow", settings_mark), "BOT-E008",
-                                f"fallback_flow {fallback_flow!r} is not a flow"))
+        problems.append(
+            Problem(
+                mark_of(settings_raw, "fallback_flow", settings_mark),
+                "BOT-E008",
+                f"fallback_flow {fallback_flow!r} is not a flow",
+            )
+        )
     settings_refs: list[Reference] = []
     helper = FlowCompiler("(settings)", slots, problems, settings_refs)
     cancel_raw = settings_raw.get("cancel") if isinstance(settings_raw, dict) else None
-    cancel_response = (helper.text(settings.cancel.response, cancel_raw, "response", settings_mark)
-                       if settings.cancel.response is not None else None)
-    error_response = (helper.text(settings.action_error_response, settings_raw, "action_error_response", settings_mark)
-                      if settings.action_error_response is not None else None)
-    _text_problems([r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language,
-                   problems)
+    cancel_response = (
+        helper.text(settings.cancel.response, cancel_raw, "response", settings_mark)
+        if settings.cancel.response is not None
+        else None
+    )
+    error_response = (
+        helper.text(settings.action_error_response, settings_raw, "action_error_response", settings_mark)
+        if settings.action_error_response is not None
+        else None
+    )
+    _text_problems(
+        [r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language, problems
+    )
 
     # A text no flow shows is for actions (``dispatcher.utter_message(response=..., who="Ana")``): the action
     # passes its values, so only texts flows show must get by with slots and built-in names.
@@ -388,15 +516,19 @@ def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: st
                 for name in Template(variant).names():
                     root = name.split(".")[0]
                     if root not in slots and root not in BUILTIN_NAMES and root not in broken["slots"]:
-                        problems.append(Problem(mark, "BOT-E009", f"response {key!r} ({lang}): unknown name "
-                                                                  f"{{{name}}} (not a slot nor one of "
-                                                                  + ", ".join(sorted(BUILTIN_NAMES)) + ")"))
+                        problems.append(
+                            Problem(
+                                mark,
+                                "BOT-E009",
+                                f"response {key!r} ({lang}): unknown name "
+                                f"{{{name}}} (not a slot nor one of " + ", ".join(sorted(BUILTIN_NAMES)) + ")",
+                            )
+                        )
     _loops(flows, problems)
     _missing_translations(collector, languages, default_language, problems, bot_dir)
     for language in languages:
         if language not in examples and examples:
-            problems.append(Problem(top_mark, "BOT-W003", f"no training examples for language {language!r}",
-                                    "warning"))
+            problems.append(Problem(top_mark, "BOT-W003", f"no training examples for language {language!r}", "warning"))
     if any(p.severity == "error" for p in problems):
         return LoadResult(None, problems)
     bot = Bot(
@@ -405,12 +537,14 @@ def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: st
         default_language=default_language,
         flows=flows,
         slots=slots,
-        responses={key: {lang: variants for lang, (variants, _m) in per.items()}
-                   for key, per in collector.responses.items()},
+        responses={
+            key: {lang: variants for lang, (variants, _m) in per.items()} for key, per in collector.responses.items()
+        },
         examples=examples,
         intents=intents,
-        actions=tuple(sorted(known_actions if known_actions is not None
-                             else {r.name for r in references if r.kind == "action"})),
+        actions=tuple(
+            sorted(known_actions if known_actions is not None else {r.name for r in references if r.kind == "action"})
+        ),
         fallback_flow=fallback_flow,
         nlu_threshold=settings.nlu_threshold,
         cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),
@@ -421,15 +555,21 @@ def _load_bot(bot_dir: Path, *, languages: tuple[str, ...], default_language: st
     return LoadResult(bot, problems)
 
 
-def _trigger(flow: str, spec: s.TriggerSpec, raw: Any, mark: Mark, compiler: FlowCompiler,
-             problems: list[Problem]) -> Trigger:
+def _trigger(
+    flow: str, spec: s.TriggerSpec, raw: Any, mark: Mark, compiler: FlowCompiler, problems: list[Problem]
+) -> Trigger:
     patterns = []
     for index, source in enumerate(spec.regex):
         try:
             patterns.append(re.compile(source, re.IGNORECASE))
         except re.error as exc:
-            problems.append(Problem(mark_of(raw.get("regex") if isinstance(raw, dict) else None, index, mark),
-                                    "FLOW-E013", f"flow {flow!r}: invalid regex trigger: {exc}"))
+            problems.append(
+                Problem(
+                    mark_of(raw.get("regex") if isinstance(raw, dict) else None, index, mark),
+                    "FLOW-E013",
+                    f"flow {flow!r}: invalid regex trigger: {exc}",
+                )
+            )
     events = []
     raw_events = raw.get("events") if isinstance(raw, dict) else None
     for index, event in enumerate(spec.events):
@@ -442,11 +582,17 @@ def _trigger(flow: str, spec: s.TriggerSpec, raw: Any, mark: Mark, compiler: Flo
     payloads = []
     for index, payload in enumerate(spec.payloads):
         if not payload.startswith("/"):
-            problems.append(Problem(mark_of(raw.get("payloads") if isinstance(raw, dict) else None, index, mark),
-                                    "FLOW-E014", f"flow {flow!r}: payload {payload!r} must start with '/'"))
+            problems.append(
+                Problem(
+                    mark_of(raw.get("payloads") if isinstance(raw, dict) else None, index, mark),
+                    "FLOW-E014",
+                    f"flow {flow!r}: payload {payload!r} must start with '/'",
+                )
+            )
         payloads.append(payload)
-    return Trigger(tuple(spec.intents), tuple(payloads), _keywords(spec.keywords), tuple(patterns), tuple(events),
-                   tuple(spec.refs))
+    return Trigger(
+        tuple(spec.intents), tuple(payloads), _keywords(spec.keywords), tuple(patterns), tuple(events), tuple(spec.refs)
+    )
 
 
 _WAITS = (AskOp, BranchOp, ActionOp, EndOp, HandoffOp)
@@ -476,29 +622,47 @@ def _loops(flows: dict[str, Flow], problems: list[Problem]) -> None:
                     node = (name, pc + 1)
             if node is None:
                 continue
-            cycle = frozenset(path[path.index(node):])
+            cycle = frozenset(path[path.index(node) :])
             if cycle in reported:
                 continue
             reported.add(cycle)
-            jumps = [flows[n].ops[p] for n, p in path[path.index(node):]
-                     if isinstance(flows[n].ops[p], (JumpOp, GotoFlowOp))]
+            jumps = [
+                flows[n].ops[p]
+                for n, p in path[path.index(node) :]
+                if isinstance(flows[n].ops[p], (JumpOp, GotoFlowOp))
+            ]
             mark = jumps[0].mark if jumps else flows[node[0]].ops[node[1]].mark
-            problems.append(Problem(mark, "FLOW-E015", "this goto loops forever: the steps it repeats contain no "
-                                                       "question, condition or action that could end the loop"))
+            problems.append(
+                Problem(
+                    mark,
+                    "FLOW-E015",
+                    "this goto loops forever: the steps it repeats contain no "
+                    "question, condition or action that could end the loop",
+                )
+            )
 
 
-def _missing_translations(collector: _Collector, languages: tuple[str, ...], default_language: str,
-                          problems: list[Problem], bot_dir: Path) -> None:
+def _missing_translations(
+    collector: _Collector, languages: tuple[str, ...], default_language: str, problems: list[Problem], bot_dir: Path
+) -> None:
     """One warning per language listing the texts that fall back to the default language."""
     for language in languages:
         if language == default_language:
             continue
-        missing = sorted(key for key, per in collector.responses.items() if language not in per and default_language in per)
+        missing = sorted(
+            key for key, per in collector.responses.items() if language not in per and default_language in per
+        )
         if missing:
             shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
-            problems.append(Problem(Mark(str(bot_dir.name), 1, 1), "BOT-W002",
-                                    f"{len(missing)} text(s) have no {language!r} version and fall back to "
-                                    f"{default_language!r}: {shown}", "warning"))
+            problems.append(
+                Problem(
+                    Mark(str(bot_dir.name), 1, 1),
+                    "BOT-W002",
+                    f"{len(missing)} text(s) have no {language!r} version and fall back to "
+                    f"{default_language!r}: {shown}",
+                    "warning",
+                )
+            )
 
 
 def load_bot_or_raise(bot_dir: Path, **kwargs: Any) -> Bot:

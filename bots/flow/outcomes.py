@@ -27,8 +27,13 @@ def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
     assert request is not None
     run.turn.action = None
     run.turn.actions_run += 1
-    run.log("action", name=request.name, ok=outcome.ok, error=outcome.error,
-            **({"ignored": list(outcome.ignored)} if outcome.ignored else {}))
+    run.log(
+        "action",
+        name=request.name,
+        ok=outcome.ok,
+        error=outcome.error,
+        **({"ignored": list(outcome.ignored)} if outcome.ignored else {}),
+    )
     source = f"action:{request.name}"
     followup: str | None = None
     stopped = False  # pausing, restarting or rewinding ends what the flow was doing
@@ -91,9 +96,13 @@ def _after_stop(run: Run, request: ActionRequest, followup: str | None) -> None:
     elif followup in run.bot.responses or (followup.startswith("utter_") and followup[6:] in run.bot.responses):
         _say_response(run, request, fx.SayResponse(followup))
     elif followup != "action_listen":
-        run.log("error", flow=request.flow, error=f"action {request.name} asked to follow up with "
-                                                  f"{followup!r} after pausing, restarting or reverting; "
-                                                  "only a flow or a text can follow then")
+        run.log(
+            "error",
+            flow=request.flow,
+            error=f"action {request.name} asked to follow up with "
+            f"{followup!r} after pausing, restarting or reverting; "
+            "only a flow or a text can follow then",
+        )
 
 
 def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followup: str | None) -> None:
@@ -116,11 +125,16 @@ def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followu
         execute(run)
         return
     if followup is not None:
-        run.log("error", flow=frame.flow, error=f"action {request.name} rejected {op.slot} and asked to follow "
-                                                f"up with {followup!r}; the question is asked again instead")
+        run.log(
+            "error",
+            flow=frame.flow,
+            error=f"action {request.name} rejected {op.slot} and asked to follow "
+            f"up with {followup!r}; the question is asked again instead",
+        )
     # the validator's own words explain the refusal; without them, the flow's ``invalid`` text does
-    reject(run, frame, op, explained=any(isinstance(e, (fx.Say, fx.SayResponse)) for e in outcome.effects),
-           by=request.name)
+    reject(
+        run, frame, op, explained=any(isinstance(e, (fx.Say, fx.SayResponse)) for e in outcome.effects), by=request.name
+    )
 
 
 def _follow_up(run: Run, request: ActionRequest, frame: Frame, name: str) -> bool:
@@ -136,8 +150,12 @@ def _follow_up(run: Run, request: ActionRequest, frame: Frame, name: str) -> boo
     elif name in run.bot.responses or (name.startswith("utter_") and name[6:] in run.bot.responses):
         _say_response(run, request, fx.SayResponse(name))
     elif name != "action_listen":
-        run.log("error", flow=frame.flow, error=f"action {request.name} asked to follow up with {name!r}, "
-                                                "which is neither a flow, an action nor a text")
+        run.log(
+            "error",
+            flow=frame.flow,
+            error=f"action {request.name} asked to follow up with {name!r}, "
+            "which is neither a flow, an action nor a text",
+        )
     return False
 
 
@@ -150,16 +168,18 @@ def _action_slot(run: Run, request: ActionRequest, name: str, value: Any) -> Non
                 run.log("language", previous=run.state.language, language=value, source=f"action:{request.name}")
                 run.state.language = value
         else:
-            run.log("error", flow=request.flow, error=f"action {request.name} set the language to {value!r}, "
-                                                      "which the bot does not speak")
+            run.log(
+                "error",
+                flow=request.flow,
+                error=f"action {request.name} set the language to {value!r}, which the bot does not speak",
+            )
         return
     slot = run.bot.slots.get(name)
     answer = coerce(value, slot) if slot is not None and value is not None else Answer(True, value)
     if answer.ok:
         run.set_slot(name, answer.value, f"action:{request.name}")
     else:
-        run.log("error", flow=request.flow, error=f"action {request.name} set {name} to an invalid value "
-                                                  f"{value!r}")
+        run.log("error", flow=request.flow, error=f"action {request.name} set {name} to an invalid value {value!r}")
 
 
 def _reset_slots(run: Run, source: str) -> None:
@@ -179,8 +199,13 @@ def _say_response(run: Run, request: ActionRequest, effect: fx.SayResponse) -> N
         run.log("error", flow=request.flow, error=f"action {request.name} used unknown response {effect.key!r}")
         return
     values = {**run.values(), **effect.values}
-    run.emit(Text(render_text(run.bot, TextRef(key=key), run.state, values), tuple(effect.buttons),
-                  tuple(effect.quick_replies)))
+    run.emit(
+        Text(
+            render_text(run.bot, TextRef(key=key), run.state, values),
+            tuple(effect.buttons),
+            tuple(effect.quick_replies),
+        )
+    )
 
 
 def _pause(run: Run, source: str) -> None:
@@ -215,8 +240,11 @@ def _rewind(run: Run, request: ActionRequest) -> bool:
     """Back to the state before the customer's message; False when the turn had no message."""
     before = run.turn.before
     if before is None or not run.turn.events or run.turn.events[0].kind != "user":
-        run.log("error", flow=request.flow, error=f"action {request.name} reverted a user message, "
-                                                  "but this turn did not start with one")
+        run.log(
+            "error",
+            flow=request.flow,
+            error=f"action {request.name} reverted a user message, but this turn did not start with one",
+        )
         return False
     for name, value in before.slots.items():
         run.set_slot(name, value, "rewind")
@@ -231,11 +259,24 @@ def _rewind(run: Run, request: ActionRequest) -> bool:
 
 def _schedule_reminder(run: Run, effect: fx.ScheduleReminder, source: str) -> None:
     if effect.due <= run.now:  # as Rasa's scheduler does with a time already past: not run
-        run.log("reminder", status="dropped", name=effect.name, intent=effect.intent, due=effect.due, by=source,
-                reason="its time has already passed")
+        run.log(
+            "reminder",
+            status="dropped",
+            name=effect.name,
+            intent=effect.intent,
+            due=effect.due,
+            by=source,
+            reason="its time has already passed",
+        )
         return
-    reminder = {"name": effect.name, "intent": effect.intent, "entities": dict(effect.entities),
-                "due": effect.due, "kill_on_user_message": effect.kill_on_user_message, "scheduled_at": run.now}
+    reminder = {
+        "name": effect.name,
+        "intent": effect.intent,
+        "entities": dict(effect.entities),
+        "due": effect.due,
+        "kill_on_user_message": effect.kill_on_user_message,
+        "scheduled_at": run.now,
+    }
     kept = [r for r in run.state.reminders if r["name"] != effect.name]  # the same name replaces
     run.state.set_reminders(kept + [reminder])
     run.log("reminder", status="scheduled", by=source, **{k: v for k, v in reminder.items() if k != "scheduled_at"})
@@ -243,10 +284,12 @@ def _schedule_reminder(run: Run, effect: fx.ScheduleReminder, source: str) -> No
 
 def _cancel_reminders(run: Run, effect: fx.CancelReminder, source: str) -> None:
     def matches(reminder: dict[str, Any]) -> bool:
-        return ((effect.name is None or reminder["name"] == effect.name)
-                and (effect.intent is None or reminder["intent"] == effect.intent)
-                and (not effect.entities or all(reminder["entities"].get(k) == v
-                                                for k, v in effect.entities.items())))
+        return (
+            (effect.name is None or reminder["name"] == effect.name)
+            and (effect.intent is None or reminder["intent"] == effect.intent)
+            and (not effect.entities or all(reminder["entities"].get(k) == v for k, v in effect.entities.items()))
+        )
+
     cancelled = [r for r in run.state.reminders if matches(r)]
     for reminder in cancelled:
         run.log("reminder", status="cancelled", name=reminder["name"], by=source)

@@ -18,8 +18,13 @@ def on_reminder(run: Run, reminder: dict[str, Any]) -> None:
     state, bot = run.state, run.bot
     state.set_reminders([r for r in state.reminders if r["name"] != reminder["name"]])
     run.turn.reminder = reminder
-    run.log("reminder", status="fired", name=reminder["name"], intent=reminder["intent"],
-            entities=reminder.get("entities") or {})
+    run.log(
+        "reminder",
+        status="fired",
+        name=reminder["name"],
+        intent=reminder["intent"],
+        entities=reminder.get("entities") or {},
+    )
     if state.handoff or state.opted_out:
         run.log("reminder", status="skipped", name=reminder["name"], reason="handoff" if state.handoff else "opted_out")
         return
@@ -32,8 +37,11 @@ def on_reminder(run: Run, reminder: dict[str, Any]) -> None:
     as_payload = f"/{reminder['intent']}"
     match = run.prepared.triggers.find(as_payload, parse_payload(as_payload), None, language)
     if match is None:
-        run.log("error", flow=None, error=f"reminder {reminder['name']!r}: no flow is triggered by intent "
-                                          f"{reminder['intent']!r}")
+        run.log(
+            "error",
+            flow=None,
+            error=f"reminder {reminder['name']!r}: no flow is triggered by intent {reminder['intent']!r}",
+        )
         return
     run.turn.event_data = entities
     _forget_removed_flows(run)

@@ -7,12 +7,10 @@ from typing import Any
 from bots.flow.answers import Answer, fold, read_answer
 from bots.flow.interpreter import execute, interrupt, prompt, request_validation
 from bots.flow.model import AskOp, Bot, Flow
-from bots.flow.run import Run
+from bots.flow.run import ChoiceTitles, Run
 from bots.flow.state import Frame
 from bots.flow.triggers import TriggerMatch
 from bots.types import NLUResult, Text
-
-ChoiceTitles = dict[int, dict[str, Any]]  # an ask's step -> each choice title, folded -> the choice's value
 
 
 def choice_titles(bot: Bot, flow: Flow) -> ChoiceTitles:
@@ -22,8 +20,11 @@ def choice_titles(bot: Bot, flow: Flow) -> ChoiceTitles:
         if isinstance(op, AskOp) and op.choices:
             mapping: dict[str, Any] = {}
             for choice in op.choices:
-                texts = (bot.responses.get(choice.title.key, {}).values() if choice.title.key
-                         else [(text,) for _lang, text in choice.title.inline])
+                texts = (
+                    bot.responses.get(choice.title.key, {}).values()
+                    if choice.title.key
+                    else [(text,) for _lang, text in choice.title.inline]
+                )
                 for variants in texts:
                     for text in variants:
                         mapping.setdefault(fold(text), choice.value)

@@ -19,8 +19,9 @@ from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionRequest, Turn
 from bots.types import Button, Outbound, QuickReply, Text, ThreadEvent
 
 if TYPE_CHECKING:
-    from bots.flow.questions import ChoiceTitles
     from bots.flow.triggers import Triggers
+
+ChoiceTitles = dict[int, dict[str, Any]]  # an ask's step -> each choice title, folded -> the choice's value
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,13 @@ class Run:
     def request_action(self, request: ActionRequest) -> bool:
         """Pause for an action; False (and the turn stopped with an apology) past the per-turn limit."""
         if self.turn.actions_run >= MAX_ACTIONS_PER_TURN:
-            self.log("error", flow=request.flow, error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn (a "
-                                                       f"loop of actions, follow-ups or gotos?); {request.name} "
-                                                       "was not run and the flow was stopped")
+            self.log(
+                "error",
+                flow=request.flow,
+                error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn (a "
+                f"loop of actions, follow-ups or gotos?); {request.name} "
+                "was not run and the flow was stopped",
+            )
             for frame in reversed(self.state.stack):
                 self.log("flow", flow=frame.flow, status="failed", reason="too_many_actions")
             self.state.stack.clear()
@@ -73,8 +78,9 @@ class Run:
         return self.text(ref) if ref else action_failed(self.state.language or self.bot.default_language)
 
     def values(self) -> dict[str, Any]:
-        return context_values(self.bot, self.state, channel=self.channel, event=self.turn.event_data,
-                              public_url=self.prepared.public_url)
+        return context_values(
+            self.bot, self.state, channel=self.channel, event=self.turn.event_data, public_url=self.prepared.public_url
+        )
 
     def functions(self) -> dict[str, Callable[..., Any]]:
         return context_functions(self.state, self.now)

@@ -9,7 +9,7 @@ file is read. Step kinds are told apart by the key that names them
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -39,7 +39,7 @@ from pydantic import BeforeValidator  # noqa: E402  (kept next to its only use)
 # (bots.flow.loader.load_bot); unset, any name passes.
 KNOWN_CHANNELS: ContextVar[tuple[str, ...] | None] = ContextVar("KNOWN_CHANNELS", default=None)
 
-TextSpec = Annotated[Union[str, dict[str, str]], BeforeValidator(_check_text)]
+TextSpec = Annotated[str | dict[str, str], BeforeValidator(_check_text)]
 
 
 class ButtonSpec(_Strict):
@@ -59,7 +59,7 @@ class ButtonSpec(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_target(self) -> "ButtonSpec":
+    def _one_target(self) -> ButtonSpec:
         given = [name for name in ("payload", "url", "phone", "continue_in") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("a button needs exactly one of payload, url, phone or continue_in")
@@ -133,7 +133,7 @@ class AskStep(_Step):
     allow_other: bool = False
     invalid: TextSpec | None = None
     max_attempts: int = Field(3, ge=1, le=20)
-    on_failure: list["Step"] | None = None
+    on_failure: list[Step] | None = None
     always: bool = False
 
 
@@ -143,14 +143,14 @@ class SetStep(_Step):
 
 class ElifSpec(_Strict):
     if_: str = Field(alias="if")
-    then: list["Step"]
+    then: list[Step]
 
 
 class IfStep(_Step):
     if_: str = Field(alias="if")
-    then: list["Step"]
+    then: list[Step]
     elif_: list[ElifSpec] = Field(default_factory=list, alias="elif")
-    else_: list["Step"] = Field(default_factory=list, alias="else")
+    else_: list[Step] = Field(default_factory=list, alias="else")
 
 
 class GotoStep(_Step):
@@ -159,7 +159,7 @@ class GotoStep(_Step):
 
 class ActionStep(_Step):
     action: str
-    on_error: list["Step"] | None = None
+    on_error: list[Step] | None = None
 
 
 class HandoffStep(_Step):
@@ -197,7 +197,7 @@ def step_kind(value: Any) -> str | None:
     """The step kind a mapping declares: the first of its keys that names a step type."""
     if isinstance(value, dict):
         for key in value:
-            if key in STEP_KINDS:
+            if isinstance(key, str) and key in STEP_KINDS:
                 return STEP_TAG_PREFIX + key
         return None
     if isinstance(value, BaseModel):
@@ -207,15 +207,34 @@ def step_kind(value: Any) -> str | None:
     return None
 
 
-Step = Annotated[
-    Union[tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items())],  # type: ignore[misc]
-    Discriminator(
-        step_kind,
-        custom_error_type="unknown_step",
-        custom_error_message="not a step: a step is a mapping with one of the keys " + ", ".join(STEP_KINDS),
-        custom_error_context={"discriminator": "step kind"},
-    ),
-]
+if TYPE_CHECKING:
+    # What the union below accepts, spelled out for the type checker (it cannot follow the generated union)
+    Step = (
+        SayStep
+        | AskStep
+        | ImageStep
+        | VideoStep
+        | GifStep
+        | CarouselStep
+        | TypingStep
+        | SetStep
+        | IfStep
+        | GotoStep
+        | ActionStep
+        | HandoffStep
+        | EndStep
+        | OptOutStep
+    )
+else:
+    Step = Annotated[
+        Union[tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items())],  # noqa: UP007
+        Discriminator(
+            step_kind,
+            custom_error_type="unknown_step",
+            custom_error_message="not a step: a step is a mapping with one of the keys " + ", ".join(STEP_KINDS),
+            custom_error_context={"discriminator": "step kind"},
+        ),
+    ]
 
 
 class EventTrigger(_Strict):
@@ -256,7 +275,7 @@ class SlotSpec(_Strict):
     initial: Any = None
 
     @model_validator(mode="after")
-    def _fits_type(self) -> "SlotSpec":
+    def _fits_type(self) -> SlotSpec:
         if self.type == "regex" and not self.pattern:
             raise ValueError("a regex slot needs a pattern")
         if self.type == "choice" and not self.values:
@@ -280,17 +299,17 @@ class SettingsSpec(_Strict):
     action_error_response: TextSpec | None = None
 
 
-ResponseValue = Union[str, list[str]]
+ResponseValue = str | list[str]
 
 
 class EntitySpec(_Strict):
     """An entity the NLU extracts: by regular expressions, or by a list of values (with synonyms)."""
 
     regex: list[str] = Field(default_factory=list)
-    lookup: list[Union[str, dict[str, list[str]]]] = Field(default_factory=list)
+    lookup: list[str | dict[str, list[str]]] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _something(self) -> "EntitySpec":
+    def _something(self) -> EntitySpec:
         if not self.regex and not self.lookup:
             raise ValueError("an entity needs regex patterns or lookup values")
         return self
@@ -304,7 +323,7 @@ class BotFileSpec(_Strict):
     settings: SettingsSpec | None = None
     flows: dict[str, FlowSpec] = Field(default_factory=dict)
     slots: dict[str, SlotSpec] = Field(default_factory=dict)
-    responses: dict[str, Union[ResponseValue, dict[str, ResponseValue]]] = Field(default_factory=dict)
+    responses: dict[str, ResponseValue | dict[str, ResponseValue]] = Field(default_factory=dict)
     nlu: dict[str, list[str]] = Field(default_factory=dict)
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
 

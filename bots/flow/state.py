@@ -77,7 +77,7 @@ class ThreadState:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ThreadState":
+    def from_json(cls, data: dict[str, Any]) -> ThreadState:
         data = dict(data)
         data["stack"] = [Frame(**frame) for frame in data.get("stack", [])]
         known = set(cls.__dataclass_fields__)
@@ -87,5 +87,5 @@ class ThreadState:
         self.reminders = sorted(reminders, key=lambda r: (r["due"], r["name"]))
         self.wake_at = self.reminders[0]["due"] if self.reminders else None
 
-    def copy(self) -> "ThreadState":
+    def copy(self) -> ThreadState:
         return ThreadState.from_json(self.to_json())

@@ -81,5 +81,6 @@ class Triggers:
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
             return True
         folded = fold(_CLOSING_PUNCTUATION.sub(" ", text))
-        return any(folded == fold(word) for lang, words in cancel.keywords.items()
-                   if lang in ("*", language) for word in words)
+        return any(
+            folded == fold(word) for lang, words in cancel.keywords.items() if lang in ("*", language) for word in words
+        )

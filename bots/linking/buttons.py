@@ -10,8 +10,8 @@ that channel cannot be linked to from here: then the button is left out).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bots.types import Button, Carousel, Media, Outbound, Text
 
@@ -50,8 +50,11 @@ def resolve_continue_buttons(messages: list[Outbound], url_for: Callable[[str], 
         if isinstance(message, (Text, Media)):
             message = dataclasses.replace(message, buttons=_buttons(message.buttons, url_for))
         elif isinstance(message, Carousel):
-            message = dataclasses.replace(message, cards=tuple(
-                dataclasses.replace(card, buttons=_buttons(card.buttons, url_for)) for card in message.cards))
+            message = dataclasses.replace(
+                message,
+                cards=tuple(
+                    dataclasses.replace(card, buttons=_buttons(card.buttons, url_for)) for card in message.cards
+                ),
+            )
         resolved.append(message)
     return resolved
-

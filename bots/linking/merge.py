@@ -60,18 +60,21 @@ def _slot_changes(events: list[ThreadEvent]) -> dict[str, float]:
 
 
 def _interleave(survivor: list[ThreadEvent], other: list[ThreadEvent]) -> tuple[list[ThreadEvent], int]:
-    tagged = (((e.timestamp, 0, i), e) for i, e in enumerate(survivor)), \
-             (((e.timestamp, 1, i), e) for i, e in enumerate(other))
+    tagged = (
+        (((e.timestamp, 0, i), e) for i, e in enumerate(survivor)),
+        (((e.timestamp, 1, i), e) for i, e in enumerate(other)),
+    )
     merged: list[ThreadEvent] = []
     seen: set[str] = set()
     cleared = 0
     for _key, event in heapq.merge(*tagged, key=lambda pair: pair[0]):
-        if event.message_id is not None:
-            if event.message_id in seen:
+        message_id = event.message_id
+        if message_id is not None:
+            if message_id in seen:
                 event = ThreadEvent(event.kind, event.data, event.timestamp, event.channel, None)
                 cleared += 1
             else:
-                seen.add(event.message_id)
+                seen.add(message_id)
         merged.append(event)
     return merged, cleared
 
@@ -100,8 +103,10 @@ def merge_threads(survivor: MergeInput, other: MergeInput, *, reason: str, now: 
         turn=keep.turn + fold.turn,
         channel=active.channel or inactive.channel,
         last_inbound_at=max(keep.last_inbound_at, fold.last_inbound_at),
-        last_inbound_by_channel={c: max(keep.last_inbound_by_channel.get(c, 0.0), fold.last_inbound_by_channel.get(c, 0.0))
-                                 for c in {*keep.last_inbound_by_channel, *fold.last_inbound_by_channel}},
+        last_inbound_by_channel={
+            c: max(keep.last_inbound_by_channel.get(c, 0.0), fold.last_inbound_by_channel.get(c, 0.0))
+            for c in {*keep.last_inbound_by_channel, *fold.last_inbound_by_channel}
+        },
         message_tag=active.message_tag,
         notification_token=active.notification_token or inactive.notification_token,
         followups={**inactive.followups, **active.followups},
@@ -117,10 +122,15 @@ def merge_threads(survivor: MergeInput, other: MergeInput, *, reason: str, now: 
     events, cleared = _interleave(survivor.events, other.events)
     ended = [frame.flow for frame in inactive.stack]
     record = {
-        "status": "merged", "reason": reason, "into": survivor.thread_id, "merged": other.thread_id,
-        "events_moved": len(other.events), "slots_from_merged": sorted(from_other),
+        "status": "merged",
+        "reason": reason,
+        "into": survivor.thread_id,
+        "merged": other.thread_id,
+        "events_moved": len(other.events),
+        "slots_from_merged": sorted(from_other),
         "conversation_from": other.thread_id if active is fold else survivor.thread_id,
-        "flows_ended": ended, "duplicate_message_ids": cleared,
+        "flows_ended": ended,
+        "duplicate_message_ids": cleared,
     }
     events.append(ThreadEvent("merge", record, now))
     return MergedThread(events, merged.to_json(), record)

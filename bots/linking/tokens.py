@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from pathlib import Path
+from typing import Literal
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from bots.atomic_file import write_atomically
-from bots.types import LINK_TOKEN_PREFIX as PREFIX, is_link_token
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from bots.types import LINK_TOKEN_PREFIX as PREFIX
+from bots.types import is_link_token
 
 Purpose = str  # "to_<channel>": where a link continues the thread (a token for one channel is refused by another)
 RefusalReason = Literal["malformed", "forged", "expired", "replayed", "mismatched", "gone"]
@@ -42,8 +45,14 @@ class LinkClaim:
 
 
 class LinkTokens:
-    def __init__(self, secret: str, ttl_seconds: float, clock: Callable[[], float] = time.time, *,
-                 channels: tuple[str, ...] = ("messenger", "web")) -> None:
+    def __init__(
+        self,
+        secret: str,
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.time,
+        *,
+        channels: tuple[str, ...] = ("messenger", "web"),
+    ) -> None:
         if not secret:
             raise ValueError("link tokens need a secret")
         self.ttl_seconds = ttl_seconds
@@ -53,9 +62,10 @@ class LinkTokens:
             def get_timestamp(self) -> int:
                 return int(clock())
 
-        self._serializers = {purpose: URLSafeTimedSerializer(secret, salt=f"threadline-link-{purpose}",
-                                                             signer=_Signer)
-                             for purpose in (f"to_{channel}" for channel in channels)}
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(secret, salt=f"threadline-link-{purpose}", signer=_Signer)
+            for purpose in (f"to_{channel}" for channel in channels)
+        }
 
     def issue(self, thread_id: str, purpose: Purpose) -> str:
         token = self._serializers[purpose].dumps({"t": thread_id, "n": secrets.token_urlsafe(9)})
@@ -65,25 +75,32 @@ class LinkTokens:
         """The claim of a genuine, unexpired token for ``purpose`` (and ``thread_id`` when given)."""
         if not is_link_token(token) or len(token) > 250:
             raise LinkRefused("malformed", "not a link token")
-        raw = token[len(PREFIX):].replace("=", ".")
+        raw = token[len(PREFIX) :].replace("=", ".")
         serializer = self._serializers.get(purpose)
         if serializer is None:
             raise LinkRefused("mismatched", f"no links lead to {purpose.removeprefix('to_')}")
         try:
-            payload, issued = serializer.loads(raw, max_age=self.ttl_seconds, return_timestamp=True)
+            # itsdangerous types max_age as int, but compares it with the age in seconds: a float works
+            payload, issued = serializer.loads(
+                raw,
+                max_age=self.ttl_seconds,  # type: ignore[arg-type]
+                return_timestamp=True,
+            )
         except SignatureExpired:
             raise LinkRefused("expired", "the link has expired") from None
         except BadSignature:
             if not any(self._genuine(other, raw) for other in self._serializers if other != purpose):
                 raise LinkRefused("forged", "the link's signature is not ours") from None
             raise LinkRefused("mismatched", f"the link is not meant for {purpose.removeprefix('to_')}") from None
-        if not isinstance(payload, dict) or not isinstance(payload.get("t"), str) or not isinstance(
-                payload.get("n"), str):
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("t"), str)
+            or not isinstance(payload.get("n"), str)
+        ):
             raise LinkRefused("malformed", "the link's content is not a thread reference")
         if thread_id is not None and payload["t"] != thread_id:
             raise LinkRefused("mismatched", "the link belongs to another conversation")
         return LinkClaim(payload["t"], purpose, payload["n"], issued.timestamp() + self.ttl_seconds)
-
 
     def _genuine(self, purpose: Purpose, raw: str) -> bool:
         try:

@@ -20,11 +20,13 @@ their lease runs out instead of counting forever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
 from abc import ABC, abstractmethod
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 # A frame from another worker for this worker's tabs of a thread.
 OnFrame = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -86,13 +88,10 @@ class LiveBus(ABC):
         """Open tabs of the thread on every worker (leases not yet run out)."""
 
 
-async def cancel_all(tasks: list["asyncio.Task[None]"]) -> None:
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
     """Cancel background tasks and wait until they have stopped."""
     for task in tasks:
         task.cancel()
     for task in tasks:
-        try:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        except (asyncio.CancelledError, Exception):
-            pass
-

@@ -16,10 +16,10 @@ from typing import Any
 
 import asyncpg
 
-from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
 from bots.errors import UserError
-from bots.store.urls import redacted, split_options
+from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
 from bots.store.postgres.options import keep_session
+from bots.store.urls import redacted, split_options
 
 log = logging.getLogger(__name__)
 CHANNEL = "threadline_live"
@@ -61,20 +61,21 @@ class PostgresLiveBus(LiveBus):
             self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=4, reset=keep_session)
         except (OSError, asyncpg.PostgresError) as exc:
             raise UserError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
-        async with self._pool.acquire() as connection:
-            async with connection.transaction():
-                await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
-                await connection.execute(SCHEMA)
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
+            await connection.execute(SCHEMA)
         await self._listen()
-        self._tasks = [asyncio.create_task(self._deliver(), name="live-bus-deliver"),
-                       asyncio.create_task(self._maintain(), name="live-bus-presence")]
+        self._tasks = [
+            asyncio.create_task(self._deliver(), name="live-bus-deliver"),
+            asyncio.create_task(self._maintain(), name="live-bus-presence"),
+        ]
 
     async def _listen(self) -> None:
         self._listener = await asyncpg.connect(self.url)
         await self._listener.add_listener(CHANNEL, self._notified)
 
-    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._inbox.put_nowait(payload)
+    def _notified(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
+        self._inbox.put_nowait(str(payload))  # NOTIFY's payload is text
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
@@ -99,8 +100,9 @@ class PostgresLiveBus(LiveBus):
                     if thread_id not in self._watched:
                         continue
                     assert self._pool is not None
-                    payload = await self._pool.fetchval("SELECT body FROM live_frames WHERE id = $1",
-                                                        int(frame_id)) or ""
+                    payload = (
+                        await self._pool.fetchval("SELECT body FROM live_frames WHERE id = $1", int(frame_id)) or ""
+                    )
                 body = json.loads(payload)
                 thread_id = body["thread"]
                 if body.get("origin") == self.worker_id or thread_id not in self._watched:
@@ -126,15 +128,18 @@ class PostgresLiveBus(LiveBus):
                     last_ping = time.monotonic()
                     try:
                         await self._listener.fetchval("SELECT 1", timeout=LISTENER_PING_SECONDS / 2)
-                    except (asyncio.TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                         log.warning("live bus: the listening connection does not answer (%s); reconnecting", exc)
                         self._listener.terminate()
                         await self._listen()
                 if time.monotonic() - last_renew >= PRESENCE_RENEW_SECONDS and self._pool is not None:
                     last_renew = last_ping = time.monotonic()
                     now = time.time()
-                    await self._pool.execute("UPDATE live_tabs SET expires_at = $1 WHERE member LIKE $2",
-                                             now + PRESENCE_TTL_SECONDS, f"{self.worker_id}|%")
+                    await self._pool.execute(
+                        "UPDATE live_tabs SET expires_at = $1 WHERE member LIKE $2",
+                        now + PRESENCE_TTL_SECONDS,
+                        f"{self.worker_id}|%",
+                    )
                     await self._pool.execute("DELETE FROM live_tabs WHERE expires_at < $1", now)
                     await self._pool.execute("DELETE FROM live_frames WHERE created_at < $1", now - 60)
             except asyncio.CancelledError:
@@ -148,7 +153,8 @@ class PostgresLiveBus(LiveBus):
         async with self._pool.acquire() as connection:
             if len(body.encode()) > NOTIFY_LIMIT:
                 frame_id = await connection.fetchval(
-                    "INSERT INTO live_frames (body, created_at) VALUES ($1, $2) RETURNING id", body, time.time())
+                    "INSERT INTO live_frames (body, created_at) VALUES ($1, $2) RETURNING id", body, time.time()
+                )
                 body = f"@{frame_id}:{thread_id}"
             await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, body)
 
@@ -164,15 +170,22 @@ class PostgresLiveBus(LiveBus):
         await self._pool.execute(
             "INSERT INTO live_tabs (thread_id, member, expires_at) VALUES ($1, $2, $3) "
             "ON CONFLICT (thread_id, member) DO UPDATE SET expires_at = excluded.expires_at",
-            thread_id, self._member(tab_id), time.time() + PRESENCE_TTL_SECONDS)
+            thread_id,
+            self._member(tab_id),
+            time.time() + PRESENCE_TTL_SECONDS,
+        )
 
     async def tab_closed(self, thread_id: str, tab_id: str) -> None:
         self._forget_tab(thread_id, tab_id)
         if self._pool is not None:
-            await self._pool.execute("DELETE FROM live_tabs WHERE thread_id = $1 AND member = $2",
-                                     thread_id, self._member(tab_id))
+            await self._pool.execute(
+                "DELETE FROM live_tabs WHERE thread_id = $1 AND member = $2", thread_id, self._member(tab_id)
+            )
 
     async def online(self, thread_id: str) -> int:
         assert self._pool is not None
-        return int(await self._pool.fetchval("SELECT count(*) FROM live_tabs WHERE thread_id = $1 AND expires_at > $2",
-                                             thread_id, time.time()))
+        return int(
+            await self._pool.fetchval(
+                "SELECT count(*) FROM live_tabs WHERE thread_id = $1 AND expires_at > $2", thread_id, time.time()
+            )
+        )

@@ -18,8 +18,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
 from bots.errors import UserError
+from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus, OnFrame, cancel_all
 from bots.store.urls import redacted, split_options
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,10 @@ class RedisLiveBus(LiveBus):
             raise UserError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         await self._pubsub.subscribe(f"{self.prefix}worker:{self.worker_id}")
-        self._tasks = [asyncio.create_task(self._listen(), name="live-bus-listen"),
-                       asyncio.create_task(self._renew(), name="live-bus-presence")]
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="live-bus-listen"),
+            asyncio.create_task(self._renew(), name="live-bus-presence"),
+        ]
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)
@@ -100,7 +102,7 @@ class RedisLiveBus(LiveBus):
             if body.get("origin") == self.worker_id or self._on_frame is None:
                 continue  # this worker delivered it to its own tabs already
             try:
-                await self._on_frame(channel[len(self.prefix) + 5:], body["frame"])
+                await self._on_frame(channel[len(self.prefix) + 5 :], body["frame"])
             except Exception:
                 log.exception("live bus: delivering a frame for %s failed", channel)
 

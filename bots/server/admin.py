@@ -8,7 +8,6 @@ application that mounts them.
 from __future__ import annotations
 
 import hmac
-
 from typing import Any
 
 from aiohttp import web
@@ -24,8 +23,7 @@ def admin_guard(request: web.Request) -> web.Response | None:
     """None when the request carries the admin token; otherwise the refusal to send back."""
     token = request.app[RUNTIME].config.server.admin_token
     if not token:
-        return web.json_response({"error": "the admin API is off: set server.admin_token in config.yaml"},
-                                 status=403)
+        return web.json_response({"error": "the admin API is off: set server.admin_token in config.yaml"}, status=403)
     header = request.headers.get("Authorization", "")
     given = header[7:] if header.startswith("Bearer ") else ""
     if not hmac.compare_digest(given.encode(), token.encode()):

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import os
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -14,27 +14,31 @@ from aiohttp.typedefs import Handler
 import bots
 from bots.config import Config
 from bots.errors import UserError
-from bots.store.urls import redacted
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS, RUNTIME, admin_body, admin_guard
 from bots.server.followups import install as install_followups
 from bots.server.privacy_api import routes as privacy_routes
+from bots.store.urls import redacted
 from bots.types import Identity, Text
 from connectors.base import Channel, ChannelContext
 from connectors.registry import channel_specs
 
 log = logging.getLogger(__name__)
+
+
 async def health(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    return web.json_response({
-        "status": "ok",
-        "version": bots.__version__,
-        "bot": runtime.bot.name,
-        "languages": list(runtime.bot.languages),
-        "store": runtime.config.store.split(":", 1)[0],
-        "pid": os.getpid(),  # which worker answered, when several share the port
-    })
+    return web.json_response(
+        {
+            "status": "ok",
+            "version": bots.__version__,
+            "bot": runtime.bot.name,
+            "languages": list(runtime.bot.languages),
+            "store": runtime.config.store.split(":", 1)[0],
+            "pid": os.getpid(),  # which worker answered, when several share the port
+        }
+    )
 
 
 async def thread_events(request: web.Request) -> web.Response:
@@ -52,14 +56,24 @@ async def thread_events(request: web.Request) -> web.Response:
         return web.json_response({"error": f"no thread {thread_id}"}, status=404)
     events = history.events
     identities = await runtime.threads.identities(thread_id)
-    return web.json_response({
-        "thread_id": thread_id,
-        "version": history.version,
-        "state": history.state,
-        "identities": [{"channel": i.channel, "user_id": i.user_id} for i in identities],
-        "events": [{"seq": e.seq, "kind": e.event.kind, "timestamp": e.event.timestamp, "channel": e.event.channel,
-                    "data": e.event.data} for e in events],
-    })
+    return web.json_response(
+        {
+            "thread_id": thread_id,
+            "version": history.version,
+            "state": history.state,
+            "identities": [{"channel": i.channel, "user_id": i.user_id} for i in identities],
+            "events": [
+                {
+                    "seq": e.seq,
+                    "kind": e.event.kind,
+                    "timestamp": e.event.timestamp,
+                    "channel": e.event.channel,
+                    "data": e.event.data,
+                }
+                for e in events
+            ],
+        }
+    )
 
 
 async def find_thread(request: web.Request) -> web.Response:
@@ -109,10 +123,13 @@ async def send_message(request: web.Request) -> web.Response:
     text, by, tag = body.get("text") if isinstance(body, dict) else None, None, None
     if isinstance(body, dict):
         by, tag = body.get("by"), body.get("tag")
-    if not isinstance(text, str) or not text.strip() or (by is not None and not isinstance(by, str)) or (
-            tag is not None and not isinstance(tag, str)):
-        return web.json_response({"error": "give 'text', and optionally 'by' (a person's name) and 'tag'"},
-                                 status=400)
+    if (
+        not isinstance(text, str)
+        or not text.strip()
+        or (by is not None and not isinstance(by, str))
+        or (tag is not None and not isinstance(tag, str))
+    ):
+        return web.json_response({"error": "give 'text', and optionally 'by' (a person's name) and 'tag'"}, status=400)
     thread_id = request.match_info["thread_id"]
     result = await request.app[RUNTIME].threads.send(thread_id, [Text(text)], by_person=by, tag=tag)
     if result is None:
@@ -128,10 +145,18 @@ def build_channels(runtime: Runtime) -> list[Channel]:
     for spec in channel_specs():
         section = getattr(config.connectors, spec.name)
         if spec.enabled(section):
-            channels.append(spec.build(ChannelContext(
-                threads=runtime.threads, config=section, public_url=config.public_url,
-                max_message_chars=config.server.max_message_chars, data_dir=config.data_dir,
-                live=runtime.live_bus)))
+            channels.append(
+                spec.build(
+                    ChannelContext(
+                        threads=runtime.threads,
+                        config=section,
+                        public_url=config.public_url,
+                        max_message_chars=config.server.max_message_chars,
+                        data_dir=config.data_dir,
+                        live=runtime.live_bus,
+                    )
+                )
+            )
     return channels
 
 
@@ -181,8 +206,9 @@ async def _closing(channels: list[Channel]) -> None:
         await channel.closing()
 
 
-async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | None" = None, *,
-                reuse_port: bool = False) -> None:
+async def serve(
+    config: Config, host: str, port: int, ready: asyncio.Event | None = None, *, reuse_port: bool = False
+) -> None:
     """Run the server until cancelled (Ctrl-C or SIGTERM), then shut down cleanly."""
     async with open_runtime(config) as runtime:
         # Everything loaded so far (bot, models, libraries) lives as long as the process: move it
@@ -201,8 +227,14 @@ async def serve(config: Config, host: str, port: int, ready: "asyncio.Event | No
         except OSError as exc:
             await runner.cleanup()
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        log.info("Threadline %s serving bot %r on http://%s:%s (store %s)", bots.__version__, runtime.bot.name,
-                 host, port, redacted(config.store))
+        log.info(
+            "Threadline %s serving bot %r on http://%s:%s (store %s)",
+            bots.__version__,
+            runtime.bot.name,
+            host,
+            port,
+            redacted(config.store),
+        )
         if ready is not None:
             ready.set()
         try:

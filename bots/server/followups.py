@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -53,10 +54,15 @@ class CampaignRun:
         counts: dict[str, int] = {}
         for target in self.targets:
             counts[target.status] = counts.get(target.status, 0) + 1
-        return {"campaign": self.campaign.as_json(), "dry_run": self.dry_run,
-                "status": "done" if self.finished_at is not None else "running", "counts": counts,
-                "started_at": self.started_at, "finished_at": self.finished_at,
-                "targets": [asdict(t) for t in self.targets]}
+        return {
+            "campaign": self.campaign.as_json(),
+            "dry_run": self.dry_run,
+            "status": "done" if self.finished_at is not None else "running",
+            "counts": counts,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "targets": [asdict(t) for t in self.targets],
+        }
 
 
 class FollowupRunner:
@@ -157,8 +163,14 @@ class FollowupRunner:
                 return reason
             if route.chosen is None:
                 return _refusal(route)
-            return engine.follow_up(state, now, campaign=campaign.name, channel=route.chosen.channel,
-                                    flow=campaign.flow, texts=campaign.texts), route.chosen.channel
+            return engine.follow_up(
+                state,
+                now,
+                campaign=campaign.name,
+                channel=route.chosen.channel,
+                flow=campaign.flow,
+                texts=campaign.texts,
+            ), route.chosen.channel
 
         result = await runtime.threads.follow_up(target.thread_id, make_turn, tag=self._tag(campaign))
         if isinstance(result, str):
@@ -171,8 +183,9 @@ class FollowupRunner:
         else:
             target.status, target.reason = "failed", f"send_failed: {sent.reason or 'no reply was sent'}"
             # not received: a later run of the campaign may try this thread again
-            await runtime.threads.amend(target.thread_id, lambda state, now: _unmark(state, campaign.name, now,
-                                                                                     target.reason))
+            await runtime.threads.amend(
+                target.thread_id, lambda state, now: _unmark(state, campaign.name, now, target.reason)
+            )
 
 
 def _refusal(route: Route | None) -> str:
@@ -219,8 +232,13 @@ async def show(request: web.Request) -> web.Response:
         return refused
     run = request.app[FOLLOWUPS].runs.get(request.match_info["name"])
     if run is None:
-        return web.json_response({"error": f"no campaign {request.match_info['name']} ran since the server "
-                                           "started (each thread's log still records what it got)"}, status=404)
+        return web.json_response(
+            {
+                "error": f"no campaign {request.match_info['name']} ran since the server "
+                "started (each thread's log still records what it got)"
+            },
+            status=404,
+        )
     return web.json_response(run.report())
 
 

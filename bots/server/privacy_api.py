@@ -30,8 +30,9 @@ async def forget(request: web.Request) -> web.Response:
     data = await runtime.threads.forget(thread_id)  # open chat windows of it are told it is gone
     if data is None:
         return web.json_response({"error": f"no thread {thread_id}"}, status=404)
-    return web.json_response({"deleted": True, "thread_id": data["thread_id"], "identities": data["identities"],
-                              "export": data})
+    return web.json_response(
+        {"deleted": True, "thread_id": data["thread_id"], "identities": data["identities"], "export": data}
+    )
 
 
 def routes() -> list[web.RouteDef]:

@@ -12,7 +12,8 @@ in-process one. How each backend keeps its promises: docs/stores.md.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, AsyncContextManager
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from bots.store.records import (
     TOKEN_GRACE_SECONDS,
@@ -25,9 +26,23 @@ from bots.store.records import (
 )
 from bots.types import Identity, InboxItem, StoredEvent, ThreadEvent
 
-__all__ = ["TOKEN_GRACE_SECONDS", "ConflictError", "IdentityTable", "Maintenance", "PendingInbound",
-           "SchemaTooNew", "Snapshot", "ThreadDump", "ThreadLock", "ThreadLog", "ThreadStore",
-           "TokenLedger", "WakeIndex", "WebhookInbox", "new_thread_id"]
+__all__ = [
+    "TOKEN_GRACE_SECONDS",
+    "ConflictError",
+    "IdentityTable",
+    "Maintenance",
+    "PendingInbound",
+    "SchemaTooNew",
+    "Snapshot",
+    "ThreadDump",
+    "ThreadLock",
+    "ThreadLog",
+    "ThreadStore",
+    "TokenLedger",
+    "WakeIndex",
+    "WebhookInbox",
+    "new_thread_id",
+]
 
 
 class ThreadLog(ABC):
@@ -37,8 +52,16 @@ class ThreadLog(ABC):
     async def load(self, thread_id: str) -> Snapshot | None: ...
 
     @abstractmethod
-    async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
-                     expected_version: int, now: float, wake_at: float | None) -> int:
+    async def commit(
+        self,
+        thread_id: str,
+        state: dict[str, Any],
+        events: list[ThreadEvent],
+        *,
+        expected_version: int,
+        now: float,
+        wake_at: float | None,
+    ) -> int:
         """Append ``events`` and save ``state`` atomically; returns the new version.
 
         ``wake_at`` is when the thread next needs attention by itself (the
@@ -118,8 +141,17 @@ class Maintenance(ABC):
     """Whole threads: one customer's two threads merged (see bots.linking.merge), forgotten, copied."""
 
     @abstractmethod
-    async def merge_threads(self, into: str, source: str, events: list[ThreadEvent], state: dict[str, Any], *,
-                            expected_versions: tuple[int, int], now: float, wake_at: float | None) -> int:
+    async def merge_threads(
+        self,
+        into: str,
+        source: str,
+        events: list[ThreadEvent],
+        state: dict[str, Any],
+        *,
+        expected_versions: tuple[int, int],
+        now: float,
+        wake_at: float | None,
+    ) -> int:
         """Replace ``into``'s log with ``events`` and its state with ``state``, and fold ``source`` into it.
 
         Atomically: ``source``'s identities move to ``into``, ``source``'s log
@@ -182,7 +214,7 @@ class ThreadLock(ABC):
     """Serialises work on one key (a thread or an identity); different keys run concurrently."""
 
     @abstractmethod
-    def lock(self, key: str) -> AsyncContextManager[None]: ...
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]: ...
 
 
 class ThreadStore(ThreadLog, IdentityTable, WakeIndex, TokenLedger, Maintenance, WebhookInbox):
@@ -214,5 +246,10 @@ class ThreadStore(ThreadLog, IdentityTable, WakeIndex, TokenLedger, Maintenance,
             if not batch:
                 break
             events.extend(stored.event for stored in batch)
-        return ThreadDump(snapshot, events, await self.identities(thread_id), await self.merged_sources(thread_id),
-                          await self.wake_time(thread_id))
+        return ThreadDump(
+            snapshot,
+            events,
+            await self.identities(thread_id),
+            await self.merged_sources(thread_id),
+            await self.wake_time(thread_id),
+        )

@@ -1,5 +1,5 @@
-"""The one place that picks a backend by URL scheme: its thread store (which brings its thread lock) and the
-live bus that goes with it.
+"""The one place that picks a backend by URL scheme: its thread store (which brings its thread lock) and names
+the live bus that goes with it (:func:`bots.live.open_live_bus` opens it).
 
 ``sqlite:///file.db`` is the embedded default (one process, no bus);
 ``postgresql://`` and ``redis://`` are shared by several workers. A backend's
@@ -11,14 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bots.errors import UserError
 from bots.store.base import ThreadStore
-
-if TYPE_CHECKING:
-    from bots.live.bus import LiveBus
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
@@ -37,8 +34,13 @@ class Backend:
 SQLITE = Backend("bots.store.sqlite:SQLiteThreadStore", None)
 POSTGRES = Backend("bots.store.postgres:PostgresThreadStore", "bots.live.postgres_bus:PostgresLiveBus")
 REDIS = Backend("bots.store.redis:RedisThreadStore", "bots.live.redis_bus:RedisLiveBus")
-BACKENDS: dict[str, Backend] = {"sqlite": SQLITE, "postgresql": POSTGRES, "postgres": POSTGRES,
-                                "redis": REDIS, "rediss": REDIS}
+BACKENDS: dict[str, Backend] = {
+    "sqlite": SQLITE,
+    "postgresql": POSTGRES,
+    "postgres": POSTGRES,
+    "redis": REDIS,
+    "rediss": REDIS,
+}
 
 
 def _load(path: str) -> Any:
@@ -55,8 +57,10 @@ def parse_store_url(url: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(url)
     backend = BACKENDS.get(parts.scheme)
     if backend is None:
-        raise ValueError(f"unsupported store {parts.scheme or url!r} "
-                         "(supported: sqlite:///file.db, postgresql://host/db, redis://host/0)")
+        raise ValueError(
+            f"unsupported store {parts.scheme or url!r} "
+            "(supported: sqlite:///file.db, postgresql://host/db, redis://host/0)"
+        )
     if backend.shared:
         if not parts.hostname and "host=" not in parts.query:
             raise ValueError(f"write {parts.scheme}://host[:port]/... (no server named)")
@@ -94,14 +98,6 @@ def open_store(url: str, data_dir: Path) -> ThreadStore:
     if backend.shared:
         return store_class(url)  # type: ignore[no-any-return]
     return store_class(sqlite_file(path, data_dir), synchronous=options["synchronous"])  # type: ignore[no-any-return]
-
-
-def open_live_bus(store_url: str) -> LiveBus | None:
-    """The bus that goes with a store: none for the embedded SQLite (one process), the same server otherwise."""
-    backend = backend_of(store_url)
-    if backend is None or backend.live_bus is None:
-        return None
-    return _load(backend.live_bus)(store_url)  # type: ignore[no-any-return]
 
 
 def sqlite_file(path: str, data_dir: Path) -> Path:

@@ -9,8 +9,8 @@ it, so memory does not grow with the number of threads ever seen.
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
-from typing import AsyncContextManager, AsyncIterator
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from bots.store.base import ThreadLock
 
@@ -46,7 +46,7 @@ class LocalThreadLock(ThreadLock):
     def __init__(self) -> None:
         self._slots = KeySlots(1)
 
-    def lock(self, key: str) -> "AsyncContextManager[None]":
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._slots.slot(key)
 
     def __len__(self) -> int:

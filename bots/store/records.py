@@ -25,8 +25,9 @@ class SchemaTooNew(Exception):
     """The store was written by a newer Threadline, whose schema this one does not know."""
 
     def __init__(self, found: int, known: int) -> None:
-        super().__init__(f"the store's schema version {found} is newer than this Threadline ({known}); "
-                         "upgrade Threadline")
+        super().__init__(
+            f"the store's schema version {found} is newer than this Threadline ({known}); upgrade Threadline"
+        )
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class ThreadDump:
     """Everything a thread is, for copying it to another store (``threadline migrate-store``)."""
+
     snapshot: Snapshot
     events: list[ThreadEvent]  # the whole log, seq 1..n
     identities: list[Identity]  # in the order they were linked
@@ -50,6 +52,7 @@ class ThreadDump:
 
 class PendingInbound(NamedTuple):
     """A stored item not processed yet."""
+
     id: int
     payload: str
     person: Identity | None = None

@@ -11,27 +11,35 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bots.flow.state import ThreadState
 from bots.linking.tokens import LinkRefused, Purpose
 from bots.pipeline import Pipeline
 from bots.store.base import ConflictError, ThreadLock, ThreadStore, new_thread_id
+from bots.store.locked import LockedThread
 from bots.threads.inbox import ChannelInbox
 from bots.threads.keys import identity_key, thread_key
 from bots.threads.linking import CONVERSATION_KINDS, ThreadLinker
-from bots.threads.locked import LockedThread
 from bots.threads.outside import OutsideTurn
-from bots.types import Identity, Inbound, NLUResult, Outbound, TurnOutcome
-from connectors.base import Channel, Deliver, History, LinkRedeemed
+from bots.types import Deliver, Identity, Inbound, NLUResult, Outbound, TurnOutcome
+from connectors.base import Channel, History, LinkRedeemed
 
 log = logging.getLogger(__name__)
 CUSTOMER_CHANNEL = "customer"  # a signed-in customer of the business's website: one thread on every device
 
 
 class Threads(OutsideTurn):
-    def __init__(self, store: ThreadStore, locks: ThreadLock, pipeline: Pipeline, linker: ThreadLinker, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: ThreadStore,
+        locks: ThreadLock,
+        pipeline: Pipeline,
+        linker: ThreadLinker,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.locks = locks
         self.pipeline = pipeline
@@ -83,8 +91,11 @@ class Threads(OutsideTurn):
             except ConflictError:
                 if attempt == 3:
                     raise
-                log.warning("thread %s changed while this worker held its lock (another one lost the lock and "
-                            "wrote); doing the turn again", thread_id)
+                log.warning(
+                    "thread %s changed while this worker held its lock (another one lost the lock and "
+                    "wrote); doing the turn again",
+                    thread_id,
+                )
         raise AssertionError("unreachable")
 
     async def mirror(self, outcome: TurnOutcome, *, skip: str = "") -> None:
@@ -163,8 +174,9 @@ class Threads(OutsideTurn):
             return LinkRedeemed("refused", reason=exc.reason, detail=exc.detail)
         if result.needs_confirmation:
             return LinkRedeemed("confirm", thread_id=result.thread_id)
-        return LinkRedeemed("linked", thread_id=result.thread_id, merged=result.merged_from is not None,
-                            again=result.already_linked)
+        return LinkRedeemed(
+            "linked", thread_id=result.thread_id, merged=result.merged_from is not None, again=result.already_linked
+        )
 
     def hold_link(self, identity: Identity, token: str, to: str) -> None:
         self.linker.hold(identity, token, _purpose(to))
@@ -193,8 +205,9 @@ class Threads(OutsideTurn):
 
     # ------------------------------------------------------------------ reading
 
-    async def history(self, thread_id: str, *, after: int | None = None, limit: int = 200,
-                      kinds: tuple[str, ...] = ()) -> History | None:
+    async def history(
+        self, thread_id: str, *, after: int | None = None, limit: int = 200, kinds: tuple[str, ...] = ()
+    ) -> History | None:
         """The events after ``after`` in order (at most ``limit``, then those of ``kinds`` when given); without it
         the last ``limit`` (of ``kinds``, when given)."""
         snapshot = await self.store.load(thread_id)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from bots.linking.buttons import messenger_link, resolve_continue_buttons, site_link
 from bots.linking.merge import MergeInput, merge_threads
 from bots.linking.tokens import LinkRefused, LinkTokens, Purpose
 from bots.store.base import ThreadLock, ThreadStore
 from bots.threads.keys import identity_key, thread_key
-from bots.types import Identity, Outbound
+from bots.types import Identity, Outbound, ThreadEvent
 
 log = logging.getLogger(__name__)
 MERGE_PAGE = 5000
@@ -37,8 +37,16 @@ class LinkResult:
 
 
 class ThreadLinker:
-    def __init__(self, store: ThreadStore, locks: ThreadLock, tokens: LinkTokens, *, messenger_page: str = "",
-                 site_url: str = "", clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: ThreadStore,
+        locks: ThreadLock,
+        tokens: LinkTokens,
+        *,
+        messenger_page: str = "",
+        site_url: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.locks = locks
         self.tokens = tokens
@@ -90,10 +98,10 @@ class ThreadLinker:
     def resolve_buttons(self, thread_id: str, messages: list[Outbound], here: str) -> list[Outbound]:
         """``continue`` buttons as links for sending on channel ``here`` (one to ``here`` itself is left out)."""
         return resolve_continue_buttons(
-            messages, lambda channel: None if channel == here else self.link_url(thread_id, channel))
+            messages, lambda channel: None if channel == here else self.link_url(thread_id, channel)
+        )
 
-    async def redeem(self, token: str, purpose: Purpose, identity: Identity, *, confirmed: bool = False
-                     ) -> LinkResult:
+    async def redeem(self, token: str, purpose: Purpose, identity: Identity, *, confirmed: bool = False) -> LinkResult:
         """Put ``identity`` on the thread the token names; raises :class:`LinkRefused` for any bad token.
 
         A link is a credential for its thread: whoever follows it joins that
@@ -115,8 +123,9 @@ class ThreadLinker:
             current = await self.store.find(identity)
             if current != target and not confirmed and await self._needs_confirmation(identity, current):
                 return LinkResult(target, needs_confirmation=True)
-            if not await self.store.consume_token(claim.nonce, expires_at=claim.expires_at, now=self.clock(),
-                                                  by=f"{identity.channel}:{identity.user_id}"):
+            if not await self.store.consume_token(
+                claim.nonce, expires_at=claim.expires_at, now=self.clock(), by=f"{identity.channel}:{identity.user_id}"
+            ):
                 raise LinkRefused("replayed", "this link was used already")
             return await self._join(identity, target, reason=f"link_{purpose}")
 
@@ -159,7 +168,7 @@ class ThreadLinker:
             versions = []
             for thread_id in (into, source):
                 snapshot = await self.store.load(thread_id)
-                events = []
+                events: list[ThreadEvent] = []
                 while True:
                     page = await self.store.events(thread_id, after=len(events), limit=MERGE_PAGE)
                     events += [stored.event for stored in page]
@@ -171,11 +180,18 @@ class ThreadLinker:
                 return None  # nothing to fold in (deleted meanwhile)
             now = self.clock()
             merged = merge_threads(inputs[0], inputs[1], reason=reason, now=now)
-            await self.store.merge_threads(into, source, merged.events, merged.state,
-                                           expected_versions=(versions[0], versions[1]), now=now,
-                                           wake_at=merged.state.get("wake_at"))
-        log.info("merged thread %s into %s (%s): %d event(s) moved", source, into, reason,
-                 merged.record["events_moved"])
+            await self.store.merge_threads(
+                into,
+                source,
+                merged.events,
+                merged.state,
+                expected_versions=(versions[0], versions[1]),
+                now=now,
+                wake_at=merged.state.get("wake_at"),
+            )
+        log.info(
+            "merged thread %s into %s (%s): %d event(s) moved", source, into, reason, merged.record["events_moved"]
+        )
         for listener in self.on_merged:
             try:
                 await listener(into, source)

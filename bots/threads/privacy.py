@@ -56,8 +56,16 @@ async def export_thread(store: ThreadStore, thread_id: str, *, now: float | None
             if stored.seq > version:
                 break
             event = stored.event
-            events.append({"seq": stored.seq, "kind": event.kind, "timestamp": event.timestamp,
-                           "channel": event.channel, "message_id": event.message_id, "data": event.data})
+            events.append(
+                {
+                    "seq": stored.seq,
+                    "kind": event.kind,
+                    "timestamp": event.timestamp,
+                    "channel": event.channel,
+                    "message_id": event.message_id,
+                    "data": event.data,
+                }
+            )
         after = page[-1].seq
     return {
         "thread_id": thread_id,
@@ -71,8 +79,7 @@ async def export_thread(store: ThreadStore, thread_id: str, *, now: float | None
     }
 
 
-async def forget_thread(store: ThreadStore, locks: ThreadLock, thread_id: str, *,
-                        now: float) -> dict[str, Any] | None:
+async def forget_thread(store: ThreadStore, locks: ThreadLock, thread_id: str, *, now: float) -> dict[str, Any] | None:
     """Delete a thread and everything linked to it; returns what it held (None when there was no such thread).
 
     The identities' locks are taken before the thread's, in the pipeline's
@@ -88,8 +95,10 @@ async def forget_thread(store: ThreadStore, locks: ThreadLock, thread_id: str, *
                 await held.enter_async_context(locks.lock(identity_key(identity)))
             await held.enter_async_context(locks.lock(thread_key(wanted)))
             # merged or re-linked while the locks were awaited: look again, so what is deleted is what was asked
-            if await store.current(thread_id) != wanted or sorted(
-                    await store.identities(wanted), key=lambda i: (i.channel, i.user_id)) != identities:
+            if (
+                await store.current(thread_id) != wanted
+                or sorted(await store.identities(wanted), key=lambda i: (i.channel, i.user_id)) != identities
+            ):
                 continue
             return await _export_and_delete(store, wanted, now)
     raise RuntimeError(f"thread {thread_id} kept changing; try again")
@@ -103,6 +112,7 @@ async def _export_and_delete(store: ThreadStore, thread_id: str, now: float) -> 
     deleted = await store.delete_thread(thread_id)
     # an identity linked between reading them and locking is deleted too; the export names it
     known = {(i["channel"], i["user_id"]) for i in export["identities"]}
-    export["identities"] += [{"channel": i.channel, "user_id": i.user_id} for i in deleted
-                             if (i.channel, i.user_id) not in known]
+    export["identities"] += [
+        {"channel": i.channel, "user_id": i.user_id} for i in deleted if (i.channel, i.user_id) not in known
+    ]
     return export

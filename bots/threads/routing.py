@@ -10,8 +10,8 @@ failing that, nobody is reached and every channel's reason is reported.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from connectors.base import Channel, Reach, ThreadView
 
@@ -35,14 +35,26 @@ def channels_of(view: ThreadView, channels: Iterable[Channel]) -> list[Channel]:
     """The channels the customer can be reached on, their current one first."""
     own = [c for c in channels if any(i.channel in c.identity_channels for i in view.identities)]
     current = str(view.state.get("channel") or "")
-    return sorted(own, key=lambda c: (current in c.identity_channels, view.last_inbound_on(c.identity_channels) or 0.0),
-                  reverse=True)
+    return sorted(
+        own,
+        key=lambda c: (current in c.identity_channels, view.last_inbound_on(c.identity_channels) or 0.0),
+        reverse=True,
+    )
 
 
-def choose(view: ThreadView, channels: Iterable[Channel], *, now: float, tag: str | None = None,
-           by_person: bool = False, live: dict[str, int] | None = None) -> Route:
-    reaches = tuple(c.reach(view, now=now, tag=tag, by_person=by_person, live=bool((live or {}).get(c.name)))
-                    for c in channels_of(view, channels))
+def choose(
+    view: ThreadView,
+    channels: Iterable[Channel],
+    *,
+    now: float,
+    tag: str | None = None,
+    by_person: bool = False,
+    live: dict[str, int] | None = None,
+) -> Route:
+    reaches = tuple(
+        c.reach(view, now=now, tag=tag, by_person=by_person, live=bool((live or {}).get(c.name)))
+        for c in channels_of(view, channels)
+    )
     for status in ("now", "queued"):
         for reach in reaches:
             if reach.status == status:

@@ -27,15 +27,15 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
-from bots.types import Identity, Outbound, StoredEvent, ThreadEvent, TurnOutcome
+from bots.types import Identity, InboxItem, Outbound, StoredEvent, ThreadEvent, TurnOutcome
 from connectors.base import (
     Channel,
     ChannelContext,
-    InboxItem,
     Reach,
     RenderLimits,
     Sent,
@@ -65,22 +65,36 @@ def ig_me_link(username: str, token: str) -> str:
 
 
 def graph_settings(config: InstagramConfig) -> GraphSettings:
-    return GraphSettings("Instagram", config.graph_api_url, config.access_token, config.app_secret,
-                         appsecret_proof=config.appsecret_proof, send_retries=config.send_retries,
-                         retry_base_seconds=config.retry_base_seconds, retry_max_seconds=config.retry_max_seconds,
-                         send_timeout_seconds=config.send_timeout_seconds, reasons=INSTAGRAM_REASONS)
+    return GraphSettings(
+        "Instagram",
+        config.graph_api_url,
+        config.access_token,
+        config.app_secret,
+        appsecret_proof=config.appsecret_proof,
+        send_retries=config.send_retries,
+        retry_base_seconds=config.retry_base_seconds,
+        retry_max_seconds=config.retry_max_seconds,
+        send_timeout_seconds=config.send_timeout_seconds,
+        reasons=INSTAGRAM_REASONS,
+    )
 
 
 class InstagramChannel(Channel):
     name = CHANNEL
     identity_channels = (CHANNEL,)
-    limits = RenderLimits(text_chars=SEND_LIMITS.text, buttons=SEND_LIMITS.buttons,
-                          quick_replies=SEND_LIMITS.quick_replies, cards=SEND_LIMITS.cards,
-                          button_title_chars=SEND_LIMITS.title, quick_reply_title_chars=SEND_LIMITS.title,
-                          card_title_chars=SEND_LIMITS.card_text)
+    limits = RenderLimits(
+        text_chars=SEND_LIMITS.text,
+        buttons=SEND_LIMITS.buttons,
+        quick_replies=SEND_LIMITS.quick_replies,
+        cards=SEND_LIMITS.cards,
+        button_title_chars=SEND_LIMITS.title,
+        quick_reply_title_chars=SEND_LIMITS.title,
+        card_title_chars=SEND_LIMITS.card_text,
+    )
 
-    def __init__(self, context: ChannelContext, graph: GraphClient | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, context: ChannelContext, graph: GraphClient | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.threads = context.threads
         self.config: InstagramConfig = context.config
         self.graph = graph or GraphClient(graph_settings(self.config))
@@ -141,16 +155,24 @@ class InstagramChannel(Channel):
             events = [e for e in events if e.account_id == account]
         without = [e for e in events if e.igsid is None]
         if without:
-            log.info("Instagram webhook: %d item(s) without a customer (%s) skipped", len(without),
-                     ", ".join(sorted({e.kind for e in without})))
+            log.info(
+                "Instagram webhook: %d item(s) without a customer (%s) skipped",
+                len(without),
+                ", ".join(sorted({e.kind for e in without})),
+            )
         events = [e for e in events if e.igsid is not None]
         if not events:
             return
-        items = [InboxItem(e.key, json.dumps({"item": e.body, "account": e.account_id, "standby": e.standby},
-                                             ensure_ascii=False), Identity(CHANNEL, e.igsid or ""))
-                 for e in events]
+        items = [
+            InboxItem(
+                e.key,
+                json.dumps({"item": e.body, "account": e.account_id, "standby": e.standby}, ensure_ascii=False),
+                Identity(CHANNEL, e.igsid or ""),
+            )
+            for e in events
+        ]
         ids = await self.inbox.enqueue(items, now=self.clock())
-        for row_id, event in zip(ids, events):
+        for row_id, event in zip(ids, events, strict=False):
             if row_id is not None:  # None: a redelivery of an item stored before
                 self.queues.dispatch(row_id, event.igsid, event)
 
@@ -162,8 +184,9 @@ class InstagramChannel(Channel):
             return
         if event.kind == "echo":
             if not await self._is_ours(event, identity):
-                await self.threads.turn(agent_message(event, identity),
-                                        deliver=lambda outcome: self._reply(identity, outcome))
+                await self.threads.turn(
+                    agent_message(event, identity), deliver=lambda outcome: self._reply(identity, outcome)
+                )
             return
         planned = steps(event, identity)
         if not planned:
@@ -195,8 +218,9 @@ class InstagramChannel(Channel):
         head = await self.threads.history(thread_id, limit=1) if thread_id else None
         if head is None or thread_id is None:
             return False
-        recent = await self.threads.history(thread_id, after=max(0, head.version - 500), limit=500,
-                                            kinds=("delivered", "delivery_failed"))
+        recent = await self.threads.history(
+            thread_id, after=max(0, head.version - 500), limit=500, kinds=("delivered", "delivery_failed")
+        )
         return recent is not None and any(event.mid in (e.event.data.get("mids") or ()) for e in recent.events)
 
     async def _reply(self, identity: Identity, outcome: TurnOutcome) -> list[ThreadEvent] | None:
@@ -206,8 +230,9 @@ class InstagramChannel(Channel):
         messages = self.threads.resolve_links(outcome.thread_id, outcome.outbound, here=CHANNEL)
         return await self._send(identity, messages, messaging_type="RESPONSE", tag=None)
 
-    async def _send(self, identity: Identity, messages: list[Outbound], *, messaging_type: str,
-                    tag: str | None) -> list[ThreadEvent]:
+    async def _send(
+        self, identity: Identity, messages: list[Outbound], *, messaging_type: str, tag: str | None
+    ) -> list[ThreadEvent]:
         """Send in order (their ``continue`` buttons resolved); stop at the first failure. Returns the event to
         record: delivered or delivery_failed."""
         rendered = render_all(messages)
@@ -218,45 +243,74 @@ class InstagramChannel(Channel):
         for index, body in enumerate(rendered.bodies):
             result = await self.graph.send(recipient, body, messaging_type=messaging_type, tag=tag)
             if not result.ok:
-                return [ThreadEvent("delivery_failed", {
-                    "channel": CHANNEL, "reason": result.reason, "code": result.code, "subcode": result.subcode,
-                    "message": result.message, "attempts": result.attempts, "mids": mids,
-                    "unsent": len(rendered.bodies) - index}, self.clock(), CHANNEL)]
+                return [
+                    ThreadEvent(
+                        "delivery_failed",
+                        {
+                            "channel": CHANNEL,
+                            "reason": result.reason,
+                            "code": result.code,
+                            "subcode": result.subcode,
+                            "message": result.message,
+                            "attempts": result.attempts,
+                            "mids": mids,
+                            "unsent": len(rendered.bodies) - index,
+                        },
+                        self.clock(),
+                        CHANNEL,
+                    )
+                ]
             if result.message_id:
                 mids.append(result.message_id)
                 self._sent[result.message_id] = None
                 while len(self._sent) > SENT_IDS_KEPT:
                     self._sent.popitem(last=False)
         # the proof a restart looks for: without it, a redelivered item sends these replies again
-        return [ThreadEvent("delivered", {"channel": CHANNEL, "messages": len(rendered.bodies), "mids": mids},
-                            self.clock(), CHANNEL)]
+        return [
+            ThreadEvent(
+                "delivered", {"channel": CHANNEL, "messages": len(rendered.bodies), "mids": mids}, self.clock(), CHANNEL
+            )
+        ]
 
     # ------------------------------------------------------------------ outside a turn
 
-    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
-              live: bool = False) -> Reach:
+    def reach(
+        self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False, live: bool = False
+    ) -> Reach:
         """Within 24 hours of the customer's last Instagram message anything; a person's reply up to 7 days."""
         if not any(i.channel == CHANNEL for i in thread.identities):
             return Reach(CHANNEL, "refused", "no_instagram_identity: the customer never wrote on Instagram")
-        decision = decide(thread.last_inbound_on(self.identity_channels), now,
-                          tag=tag or thread.state.get("message_tag"), by_person=by_person, bot_tags=INSTAGRAM_TAGS,
-                          platform="Instagram", business="Instagram account")
+        decision = decide(
+            thread.last_inbound_on(self.identity_channels),
+            now,
+            tag=tag or thread.state.get("message_tag"),
+            by_person=by_person,
+            bot_tags=INSTAGRAM_TAGS,
+            platform="Instagram",
+            business="Instagram account",
+        )
         if not decision.allowed:
             return Reach(CHANNEL, "refused", decision.reason)
-        reason = ("instagram_window: within 24 hours of their last Instagram message" if decision.tag is None
-                  else f"instagram_tag: message tag {decision.tag}")
+        reason = (
+            "instagram_window: within 24 hours of their last Instagram message"
+            if decision.tag is None
+            else f"instagram_tag: message tag {decision.tag}"
+        )
         return Reach(CHANNEL, "now", reason, {"messaging_type": decision.messaging_type, "tag": decision.tag})
 
-    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
-                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+    async def send(
+        self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
+    ) -> Sent:
         if reach.status != "now":
             return Sent(False, reason=reach.reason)
         identities = [i for i in thread.identities if i.channel == CHANNEL]
         if not identities:
             return Sent(False, reason="no_instagram_identity: the customer never wrote on Instagram")
         identity = identities[-1]  # the latest: a customer who came back with a new account
-        detail: dict[str, Any] = {"messaging_type": reach.detail.get("messaging_type", "RESPONSE"),
-                                  "tag": reach.detail.get("tag")}
+        detail: dict[str, Any] = {
+            "messaging_type": reach.detail.get("messaging_type", "RESPONSE"),
+            "tag": reach.detail.get("tag"),
+        }
         events = await self._send(identity, messages, messaging_type=detail["messaging_type"], tag=detail["tag"])
         failed = events[0] if events[0].kind == "delivery_failed" else None
         return Sent(failed is None, tuple(events), failed.data["reason"] if failed else "", detail)

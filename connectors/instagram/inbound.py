@@ -41,8 +41,15 @@ def agent_message(event: InstagramEvent, identity: Identity) -> Inbound:
     data: dict[str, Any] = {"text": message.get("text", ""), "by": INBOX_AGENT}
     if isinstance(message.get("attachments"), list):
         data["attachments"] = message["attachments"]
-    return Inbound(identity, "event", event="agent_message", data=data, message_id=f"ig:{event.key}",
-                   metadata=_metadata(event), timestamp=event.timestamp)
+    return Inbound(
+        identity,
+        "event",
+        event="agent_message",
+        data=data,
+        message_id=f"ig:{event.key}",
+        metadata=_metadata(event),
+        timestamp=event.timestamp,
+    )
 
 
 def _metadata(event: InstagramEvent) -> dict[str, Any]:
@@ -59,12 +66,31 @@ def steps(event: InstagramEvent, identity: Identity) -> list[Step]:
     metadata = _metadata(event)
 
     def event_step(name: str, data: dict[str, Any], suffix: str = "", **options: Any) -> Step:
-        return Step(Inbound(identity, "event", event=name, data=data, message_id=message_id + suffix,
-                            metadata=metadata, timestamp=event.timestamp), **options)
+        return Step(
+            Inbound(
+                identity,
+                "event",
+                event=name,
+                data=data,
+                message_id=message_id + suffix,
+                metadata=metadata,
+                timestamp=event.timestamp,
+            ),
+            **options,
+        )
 
     def message_step(text: str, extra: dict[str, Any] | None = None, **options: Any) -> Step:
-        return Step(Inbound(identity, "message", text=text, message_id=message_id, timestamp=event.timestamp,
-                            metadata={**metadata, **(extra or {})}), **options)
+        return Step(
+            Inbound(
+                identity,
+                "message",
+                text=text,
+                message_id=message_id,
+                timestamp=event.timestamp,
+                metadata={**metadata, **(extra or {})},
+            ),
+            **options,
+        )
 
     body, message = event.body, event.message
     result: list[Step] = []
@@ -113,8 +139,11 @@ def steps(event: InstagramEvent, identity: Identity) -> list[Step]:
 
 
 def _handover(body: dict[str, Any]) -> dict[str, Any] | None:
-    for key, action in (("take_thread_control", "taken"), ("pass_thread_control", "passed"),
-                        ("request_thread_control", "requested")):
+    for key, action in (
+        ("take_thread_control", "taken"),
+        ("pass_thread_control", "passed"),
+        ("request_thread_control", "requested"),
+    ):
         if key in body:
             return {"action": action, **(body[key] or {})}
     return None  # app_roles: about the app, not a conversation

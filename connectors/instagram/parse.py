@@ -38,8 +38,15 @@ from connectors.meta.payload import digest_key, id_of, obj, seconds, walk
 
 HANDOVER_KEYS = ("pass_thread_control", "take_thread_control", "request_thread_control", "app_roles")
 # Items that carry a ``mid`` of their own: redeliveries are recognised by it.
-_MID_KINDS = {"echo": "echo", "deleted": "deleted", "text": "mid", "quick_reply": "mid", "attachments": "mid",
-              "unsupported": "mid", "postback": "mid"}
+_MID_KINDS = {
+    "echo": "echo",
+    "deleted": "deleted",
+    "text": "mid",
+    "quick_reply": "mid",
+    "attachments": "mid",
+    "unsupported": "mid",
+    "postback": "mid",
+}
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,21 @@ import dataclasses
 from bots.types import Button, Carousel, Media, Outbound, Text
 from connectors.meta.render import Rendered, SendLimits, SendRenderer
 
-LIMITS = SendLimits("Instagram", 1000, text_in_bytes=True, button_text=640, title=20, card_text=80, buttons=3,
-                    quick_replies=13, cards=10, payload=1000, reusable_media=False, image_aspect_ratio=None,
-                    custom_key="instagram")
+LIMITS = SendLimits(
+    "Instagram",
+    1000,
+    text_in_bytes=True,
+    button_text=640,
+    title=20,
+    card_text=80,
+    buttons=3,
+    quick_replies=13,
+    cards=10,
+    payload=1000,
+    reusable_media=False,
+    image_aspect_ratio=None,
+    custom_key="instagram",
+)
 _RENDERER = SendRenderer(LIMITS)
 
 
@@ -48,8 +60,7 @@ def _phones_as_text(message: Outbound, adjustments: list[str]) -> list[Outbound]
     if isinstance(message, Carousel):
         lines = [line for card in message.cards for line in _phone_lines(card.buttons, f"{card.title} – ")]
         if lines:
-            adjustments.append(f"{len(lines)} phone button(s) on cards: Instagram has none; the numbers follow as "
-                               "text")
+            adjustments.append(f"{len(lines)} phone button(s) on cards: Instagram has none; the numbers follow as text")
             cards = tuple(dataclasses.replace(c, buttons=_without_phones(c.buttons)) for c in message.cards)
             # the quick replies go under the last message, which is now the numbers
             return [Carousel(cards), Text("\n".join(lines), quick_replies=message.quick_replies)]

@@ -4,7 +4,12 @@ from connectors.base import ChannelSpec
 from connectors.messenger.config import MESSENGER_ENV, MessengerConfig
 from connectors.messenger.connector import MessengerChannel
 
-SPEC = ChannelSpec(name="messenger", config_model=MessengerConfig, build=MessengerChannel,
-                   enabled=lambda config: config.enabled, env=MESSENGER_ENV)
+SPEC = ChannelSpec(
+    name="messenger",
+    config_model=MessengerConfig,
+    build=MessengerChannel,
+    enabled=lambda config: config.enabled,
+    env=MESSENGER_ENV,
+)
 
 __all__ = ["SPEC", "MessengerChannel", "MessengerConfig"]

@@ -16,7 +16,8 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -72,11 +73,19 @@ def recipient_of(identity: Identity) -> dict[str, str]:
 class MessengerChannel(Channel):
     name = CHANNEL
     identity_channels = (CHANNEL, USER_REF_CHANNEL)
-    limits = RenderLimits(text_chars=2000, buttons=3, quick_replies=13, cards=10, button_title_chars=20,
-                          quick_reply_title_chars=20, card_title_chars=80)
+    limits = RenderLimits(
+        text_chars=2000,
+        buttons=3,
+        quick_replies=13,
+        cards=10,
+        button_title_chars=20,
+        quick_reply_title_chars=20,
+        card_title_chars=80,
+    )
 
-    def __init__(self, context: ChannelContext, graph: GraphClient | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, context: ChannelContext, graph: GraphClient | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.threads = context.threads
         self.config = context.config
         self.inbox = context.threads.inbox(CHANNEL)
@@ -140,10 +149,16 @@ class MessengerChannel(Channel):
                 log.warning("Messenger webhook: %d event(s) for other pages ignored", len(others))
             events = [e for e in events if not e.page_id or e.page_id == self.config.page_id]
         if events:
-            items = [InboxItem(e.key, json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby},
-                                                 ensure_ascii=False), identity_of(e)) for e in events]
+            items = [
+                InboxItem(
+                    e.key,
+                    json.dumps({"item": e.body, "page_id": e.page_id, "standby": e.standby}, ensure_ascii=False),
+                    identity_of(e),
+                )
+                for e in events
+            ]
             ids = await self.inbox.enqueue(items, now=self.clock())
-            for row_id, event in zip(ids, events):
+            for row_id, event in zip(ids, events, strict=False):
                 if row_id is not None:  # None: a redelivery of an event stored before
                     self._dispatch(row_id, event)
         return web.Response(text="EVENT_RECEIVED", content_type="text/plain")
@@ -164,8 +179,9 @@ class MessengerChannel(Channel):
                 try:
                     await self._process(event)
                 except Exception:  # one bad event must not stop this person's later events
-                    log.exception("Messenger event %s could not be processed; it stays in the inbox for the next "
-                                  "start", event.key)
+                    log.exception(
+                        "Messenger event %s could not be processed; it stays in the inbox for the next start", event.key
+                    )
                 else:
                     self._done.append(row_id)
                 self.processed += 1
@@ -207,17 +223,34 @@ class MessengerChannel(Channel):
         if event.standby:
             metadata["standby"] = True
             metadata["observe_only"] = True  # another app owns the thread: watch, never answer
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        raw_message = body.get("message")
+        message: dict[str, Any] = raw_message if isinstance(raw_message, dict) else {}
         if kind == "echo":
             ours = message.get("metadata") == "threadline" or (
-                self.config.app_id and str(message.get("app_id")) == self.config.app_id)
+                self.config.app_id and str(message.get("app_id")) == self.config.app_id
+            )
             if ours:
                 return []  # our own message coming back
-            return [Inbound(identity, "event", event="agent_message", metadata=metadata, data={
-                "text": message.get("text", ""), "by": "page_inbox", "app_id": message.get("app_id")}, **common)]
+            return [
+                Inbound(
+                    identity,
+                    "event",
+                    event="agent_message",
+                    metadata=metadata,
+                    data={"text": message.get("text", ""), "by": "page_inbox", "app_id": message.get("app_id")},
+                    **common,
+                )
+            ]
         if kind == "quick_reply":
-            return [Inbound(identity, "message", text=str(message["quick_reply"].get("payload") or message.get("text", "")),
-                            metadata={**metadata, "display": message.get("text")}, **common)]
+            return [
+                Inbound(
+                    identity,
+                    "message",
+                    text=str(message["quick_reply"].get("payload") or message.get("text", "")),
+                    metadata={**metadata, "display": message.get("text")},
+                    **common,
+                )
+            ]
         if kind == "text":
             if message.get("reply_to"):
                 metadata["reply_to"] = message["reply_to"]
@@ -225,12 +258,20 @@ class MessengerChannel(Channel):
         if kind == "attachments":
             attachments = [a for a in message["attachments"] if isinstance(a, dict)]
             types = {a.get("type") for a in attachments}
-            data = {"attachments": attachments}
+            data: dict[str, Any] = {"attachments": attachments}
             if "location" in types:
                 return [Inbound(identity, "event", event="location", data=data, metadata=metadata, **common)]
             if "sticker" in types or message.get("sticker_id"):
-                return [Inbound(identity, "event", event="sticker", data={"sticker_id": message.get("sticker_id")},
-                                metadata=metadata, **common)]
+                return [
+                    Inbound(
+                        identity,
+                        "event",
+                        event="sticker",
+                        data={"sticker_id": message.get("sticker_id")},
+                        metadata=metadata,
+                        **common,
+                    )
+                ]
             # a photo, file or shared link: recorded, and the fallback flow tells the person what the bot can do
             return [Inbound(identity, "message", text="", metadata={**metadata, **data}, **common)]
         if kind == "postback":
@@ -239,26 +280,51 @@ class MessengerChannel(Channel):
             result = []
             referral = postback.get("referral")
             if isinstance(referral, dict):
-                result.append(Inbound(identity, "event", event="referral", data=dict(referral),
-                                      metadata=metadata, **{**common, "message_id": message_id + ":referral"}))
+                result.append(
+                    Inbound(
+                        identity,
+                        "event",
+                        event="referral",
+                        data=dict(referral),
+                        metadata=metadata,
+                        **{**common, "message_id": message_id + ":referral"},
+                    )
+                )
             if payload == GET_STARTED:
                 # after a referral: greeted only if no flow answered the ref (see _process)
                 result.append(Inbound(identity, "event", event="conversation_start", metadata=metadata, **common))
             elif payload:
-                result.append(Inbound(identity, "message", text=payload,
-                                      metadata={**metadata, "display": postback.get("title")}, **common))
+                result.append(
+                    Inbound(
+                        identity,
+                        "message",
+                        text=payload,
+                        metadata={**metadata, "display": postback.get("title")},
+                        **common,
+                    )
+                )
             return result
         if kind == "referral":
-            return [Inbound(identity, "event", event="referral", data=dict(body["referral"]), metadata=metadata,
-                            **common)]
+            return [
+                Inbound(identity, "event", event="referral", data=dict(body["referral"]), metadata=metadata, **common)
+            ]
         if kind == "optin":
             return [Inbound(identity, "event", event="optin", data=dict(body["optin"]), metadata=metadata, **common)]
         if kind in ("delivery", "read"):
-            return [Inbound(identity, "event", event="message_delivered" if kind == "delivery" else "message_read",
-                            data=dict(body[kind]), metadata=metadata, **common)]
+            return [
+                Inbound(
+                    identity,
+                    "event",
+                    event="message_delivered" if kind == "delivery" else "message_read",
+                    data=dict(body[kind]),
+                    metadata=metadata,
+                    **common,
+                )
+            ]
         if kind == "reaction":
-            return [Inbound(identity, "event", event="reaction", data=dict(body["reaction"]), metadata=metadata,
-                            **common)]
+            return [
+                Inbound(identity, "event", event="reaction", data=dict(body["reaction"]), metadata=metadata, **common)
+            ]
         if kind == "handover":
             if "take_thread_control" in body:
                 data = {"action": "taken", **(body["take_thread_control"] or {})}
@@ -286,8 +352,11 @@ class MessengerChannel(Channel):
         recipient = recipient_of(identity)
         if interactive and await self.threads.is_handed_off(identity):
             interactive = False  # a person has the chat: no "seen", no typing bubble from the bot
-        actions = [action for action, wanted in (("mark_seen", self.config.mark_seen),
-                                                 ("typing_on", self.config.typing_indicators)) if wanted and interactive]
+        actions = [
+            action
+            for action, wanted in (("mark_seen", self.config.mark_seen), ("typing_on", self.config.typing_indicators))
+            if wanted and interactive
+        ]
         if actions:  # both before the replies; between them the order does not matter
             await asyncio.gather(*(self.graph.send(recipient, {"sender_action": a}) for a in actions))
         answered = False
@@ -308,11 +377,19 @@ class MessengerChannel(Channel):
         """Replies to something the person just did: inside the 24-hour window by definition."""
         if not outcome.outbound:
             return None
-        return await self.send_bodies(recipient, outcome.outbound, messaging_type="RESPONSE", tag=None,
-                               thread_id=outcome.thread_id)
+        return await self.send_bodies(
+            recipient, outcome.outbound, messaging_type="RESPONSE", tag=None, thread_id=outcome.thread_id
+        )
 
-    async def send_bodies(self, recipient: dict[str, str], messages: list[Outbound], *, messaging_type: str,
-                   tag: str | None, thread_id: str | None = None) -> list[ThreadEvent]:
+    async def send_bodies(
+        self,
+        recipient: dict[str, str],
+        messages: list[Outbound],
+        *,
+        messaging_type: str,
+        tag: str | None,
+        thread_id: str | None = None,
+    ) -> list[ThreadEvent]:
         """Send in order; stop at the first failure and return the events to record about it."""
         if thread_id is not None:  # "Continue on the website" buttons get a fresh link to this thread
             messages = self.threads.resolve_links(thread_id, messages, here=CHANNEL)
@@ -323,31 +400,52 @@ class MessengerChannel(Channel):
         for index, body in enumerate(rendered.bodies):
             result: SendResult = await self.graph.send(recipient, body, messaging_type=messaging_type, tag=tag)
             if not result.ok:
-                return [ThreadEvent("delivery_failed", {
-                    "channel": CHANNEL, "reason": result.reason, "code": result.code, "subcode": result.subcode,
-                    "message": result.message, "attempts": result.attempts,
-                    "unsent": len(rendered.bodies) - index}, now, CHANNEL)]
+                return [
+                    ThreadEvent(
+                        "delivery_failed",
+                        {
+                            "channel": CHANNEL,
+                            "reason": result.reason,
+                            "code": result.code,
+                            "subcode": result.subcode,
+                            "message": result.message,
+                            "attempts": result.attempts,
+                            "unsent": len(rendered.bodies) - index,
+                        },
+                        now,
+                        CHANNEL,
+                    )
+                ]
         # the proof a restart looks for: without it, a redelivered event sends these replies again
         return [ThreadEvent("delivered", {"channel": CHANNEL, "messages": len(rendered.bodies)}, now, CHANNEL)]
 
     # ------------------------------------------------------------------ outside a turn
 
-    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
-              live: bool = False) -> Reach:
+    def reach(
+        self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False, live: bool = False
+    ) -> Reach:
         """Messenger's policy: the 24-hour window, message tags, HUMAN_AGENT for a person (7 days)."""
         if not any(i.channel in self.identity_channels for i in thread.identities):
             return Reach(CHANNEL, "refused", "no_messenger_identity")
         decision = decide(thread.last_inbound_on(self.identity_channels), now, tag=tag, by_person=by_person)
         if not decision.allowed:
             return Reach(CHANNEL, "refused", decision.reason)
-        why = ("messenger_window: within 24 hours of their last Messenger message" if decision.tag is None
-               else f"messenger_tag: message tag {decision.tag}")
+        why = (
+            "messenger_window: within 24 hours of their last Messenger message"
+            if decision.tag is None
+            else f"messenger_tag: message tag {decision.tag}"
+        )
         return Reach(CHANNEL, "now", why, {"messaging_type": decision.messaging_type, "tag": decision.tag})
 
-    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
-                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+    async def send(
+        self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
+    ) -> Sent:
         identities = [i for i in thread.identities if i.channel in self.identity_channels]
-        events = await self.send_bodies(recipient_of(identities[-1]), messages,
-                                        messaging_type=reach.detail["messaging_type"], tag=reach.detail["tag"])
+        events = await self.send_bodies(
+            recipient_of(identities[-1]),
+            messages,
+            messaging_type=reach.detail["messaging_type"],
+            tag=reach.detail["tag"],
+        )
         failures = [e for e in events if e.kind == "delivery_failed"]
         return Sent(ok=not failures, events=tuple(events), reason=failures[0].data["reason"] if failures else "")

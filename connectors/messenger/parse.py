@@ -55,8 +55,14 @@ def _kind(item: dict[str, Any]) -> str:
         if isinstance(message.get("attachments"), list):
             return "attachments"
         return "unknown"
-    for key, kind in (("postback", "postback"), ("referral", "referral"), ("optin", "optin"),
-                      ("delivery", "delivery"), ("read", "read"), ("reaction", "reaction")):
+    for key, kind in (
+        ("postback", "postback"),
+        ("referral", "referral"),
+        ("optin", "optin"),
+        ("delivery", "delivery"),
+        ("read", "read"),
+        ("reaction", "reaction"),
+    ):
         if isinstance(item.get(key), dict):
             return kind
     if any(key in item for key in HANDOVER_KEYS):
@@ -76,9 +82,12 @@ def _key(kind: str, item: dict[str, Any], mid: str | None) -> str:
 
 def parse_item(item: dict[str, Any], page_id: str, standby: bool) -> MessengerEvent:
     kind = _kind(item)
-    sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
-    recipient = item.get("recipient") if isinstance(item.get("recipient"), dict) else {}
-    optin = item.get("optin") if isinstance(item.get("optin"), dict) else {}
+    raw_sender = item.get("sender")
+    sender: dict[str, Any] = raw_sender if isinstance(raw_sender, dict) else {}
+    raw_recipient = item.get("recipient")
+    recipient: dict[str, Any] = raw_recipient if isinstance(raw_recipient, dict) else {}
+    raw_optin = item.get("optin")
+    optin: dict[str, Any] = raw_optin if isinstance(raw_optin, dict) else {}
     if kind == "echo":  # the page wrote: the person is the recipient
         psid, user_ref = _id(recipient.get("id")), _id(recipient.get("user_ref"))
     else:

@@ -21,8 +21,9 @@ import hmac
 import json
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import aiohttp
 
@@ -80,16 +81,26 @@ def classify(status: int, body: Any, reasons: Mapping[tuple[int, int | None], st
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         retryable = status >= 500 or status == 429
-        return SendResult(False, reason="server_error" if retryable else "unexpected_response",
-                          message=f"HTTP {status}", retryable=retryable)
+        return SendResult(
+            False,
+            reason="server_error" if retryable else "unexpected_response",
+            message=f"HTTP {status}",
+            retryable=retryable,
+        )
     code = error.get("code") if isinstance(error.get("code"), int) else None
     subcode = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
     message = str(error.get("message", ""))
     if code == 4 and subcode == 2018354:
         return SendResult(False, reason="frequency_limit", code=code, subcode=subcode, message=message)
     if code in RETRY_CODES or (status >= 500 and code not in FINAL_CODES):
-        return SendResult(False, reason="rate_limited" if code in (4, 9, 613) else "temporary_failure",
-                          code=code, subcode=subcode, message=message, retryable=True)
+        return SendResult(
+            False,
+            reason="rate_limited" if code in (4, 9, 613) else "temporary_failure",
+            code=code,
+            subcode=subcode,
+            message=message,
+            retryable=True,
+        )
     table = {**REASONS, **(reasons or {})}
     reason = table.get((code, subcode)) or table.get((code, None)) or f"graph_error_{code}"  # type: ignore[arg-type]
     return SendResult(False, reason=reason, code=code, subcode=subcode, message=message)
@@ -100,10 +111,9 @@ class GraphClient:
         self.settings = settings
         self._session = session
         self._owns_session = session is None
-        self._proof = hmac.new(settings.app_secret.encode(), settings.access_token.encode(),
-                               hashlib.sha256).hexdigest()
+        self._proof = hmac.new(settings.app_secret.encode(), settings.access_token.encode(), hashlib.sha256).hexdigest()
 
-    async def __aenter__(self) -> "GraphClient":
+    async def __aenter__(self) -> GraphClient:
         if self._session is None:
             timeout = aiohttp.ClientTimeout(total=self.settings.send_timeout_seconds)
             self._session = aiohttp.ClientSession(timeout=timeout, json_serialize=_dumps)
@@ -126,8 +136,9 @@ class GraphClient:
     async def _post_once(self, path: str, body: dict[str, Any]) -> SendResult:
         assert self._session is not None, "use the client as an async context manager"
         try:
-            async with self._session.post(f"{self.settings.base_url}{path}", params=self._params(),
-                                          json=body) as response:
+            async with self._session.post(
+                f"{self.settings.base_url}{path}", params=self._params(), json=body
+            ) as response:
                 try:
                     payload = await response.json(content_type=None)
                 except (ValueError, aiohttp.ContentTypeError):
@@ -135,9 +146,8 @@ class GraphClient:
                 if response.status == 200 and isinstance(payload, dict) and "error" not in payload:
                     return SendResult(True, message_id=payload.get("message_id"))
                 return classify(response.status, payload, self.settings.reasons)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            return SendResult(False, reason="connection_error", message=str(exc) or type(exc).__name__,
-                              retryable=True)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return SendResult(False, reason="connection_error", message=str(exc) or type(exc).__name__, retryable=True)
 
     async def post(self, path: str, body: dict[str, Any]) -> SendResult:
         """POST with retries for temporary failures; the result says how many attempts it took."""
@@ -148,15 +158,35 @@ class GraphClient:
             result = await self._post_once(path, body)
             if result.ok or not result.retryable or attempt > settings.send_retries:
                 if not result.ok:
-                    log.warning("%s Graph %s failed after %d attempt(s): %s %s", settings.platform, path, attempt,
-                                result.reason, result.message)
-                return SendResult(result.ok, result.message_id, result.reason, result.code, result.subcode,
-                                  result.message, attempt, result.retryable)
+                    log.warning(
+                        "%s Graph %s failed after %d attempt(s): %s %s",
+                        settings.platform,
+                        path,
+                        attempt,
+                        result.reason,
+                        result.message,
+                    )
+                return SendResult(
+                    result.ok,
+                    result.message_id,
+                    result.reason,
+                    result.code,
+                    result.subcode,
+                    result.message,
+                    attempt,
+                    result.retryable,
+                )
             delay = min(settings.retry_max_seconds, settings.retry_base_seconds * 2 ** (attempt - 1))
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
 
-    async def send(self, recipient: dict[str, str], body: dict[str, Any], *, messaging_type: str = "RESPONSE",
-                   tag: str | None = None) -> SendResult:
+    async def send(
+        self,
+        recipient: dict[str, str],
+        body: dict[str, Any],
+        *,
+        messaging_type: str = "RESPONSE",
+        tag: str | None = None,
+    ) -> SendResult:
         """One Send API body (``{"message": ...}`` or ``{"sender_action": ...}``) to one recipient."""
         request: dict[str, Any] = {"recipient": recipient}
         if "sender_action" in body:
@@ -175,11 +205,13 @@ class GraphClient:
         """The person's profile fields, or None when Graph has none (short timeout: it is on the reply's path)."""
         assert self._session is not None
         try:
-            async with self._session.get(f"{self.settings.base_url}/{user_id}",
-                                         params={**self._params(), "fields": fields},
-                                         timeout=aiohttp.ClientTimeout(total=3)) as response:
+            async with self._session.get(
+                f"{self.settings.base_url}/{user_id}",
+                params={**self._params(), "fields": fields},
+                timeout=aiohttp.ClientTimeout(total=3),
+            ) as response:
                 payload = await response.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             log.info("%s: no profile for %s: %s", self.settings.platform, user_id, exc)
             return None
         if response.status != 200 or not isinstance(payload, dict) or "error" in payload:

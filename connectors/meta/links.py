@@ -46,13 +46,15 @@ async def follow_link(threads: ThreadAccess, inbound: Inbound, *, to: str) -> In
     return await _redeem(threads, inbound, str(ref), to=to, confirmed=False, context=context)
 
 
-async def _redeem(threads: ThreadAccess, inbound: Inbound, token: str, *, to: str, confirmed: bool,
-                  context: dict[str, Any]) -> Inbound:
+async def _redeem(
+    threads: ThreadAccess, inbound: Inbound, token: str, *, to: str, confirmed: bool, context: dict[str, Any]
+) -> Inbound:
     result = await threads.redeem_link(token, inbound.identity, to=to, confirmed=confirmed)
     if result.status == "refused":
         return _as_event(inbound, "link_refused", {"reason": result.reason, "from": "web", **context})
     if result.status == "confirm":
         threads.hold_link(inbound.identity, token, to)
         return _as_event(inbound, "link_confirm", {"from": "web", **context})
-    return _as_event(inbound, "thread_linked", {"from": "web", "merged": result.merged, "again": result.again,
-                                                **context})
+    return _as_event(
+        inbound, "thread_linked", {"from": "web", "merged": result.merged, "again": result.again, **context}
+    )

@@ -28,9 +28,16 @@ class Decision:
     reason: str = ""
 
 
-def decide(last_interaction: float | None, now: float, *, tag: str | None = None, by_person: bool = False,
-           bot_tags: frozenset[str] = MESSENGER_TAGS, platform: str = "Messenger", business: str = "page"
-           ) -> Decision:
+def decide(
+    last_interaction: float | None,
+    now: float,
+    *,
+    tag: str | None = None,
+    by_person: bool = False,
+    bot_tags: frozenset[str] = MESSENGER_TAGS,
+    platform: str = "Messenger",
+    business: str = "page",
+) -> Decision:
     """May the business message someone whose last interaction was at ``last_interaction``, and how?"""
     if last_interaction is None:
         return Decision(False, reason=f"no_interaction: the person never wrote to the {business}")
@@ -46,7 +53,11 @@ def decide(last_interaction: float | None, now: float, *, tag: str | None = None
     if tag in bot_tags:
         return Decision(True, "MESSAGE_TAG", tag)
     if tag:
-        return Decision(False, reason=f"outside_window: more than 24 hours since the person's last message, and "
-                                      f"{platform} has no message tag {tag}")
-    return Decision(False, reason="outside_window: more than 24 hours since the person's last message and no "
-                                  "message tag")
+        return Decision(
+            False,
+            reason=f"outside_window: more than 24 hours since the person's last message, and "
+            f"{platform} has no message tag {tag}",
+        )
+    return Decision(
+        False, reason="outside_window: more than 24 hours since the person's last message and no message tag"
+    )

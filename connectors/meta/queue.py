@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Awaitable, Callable, Generic, Hashable, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from connectors.base import WebhookInbox
@@ -23,8 +24,13 @@ FLUSH_DELAY_SECONDS = 0.2
 
 
 class PersonQueues(Generic[Item]):
-    def __init__(self, process: Callable[[Item], Awaitable[None]], inbox: "WebhookInbox",
-                 clock: Callable[[], float], platform: str) -> None:
+    def __init__(
+        self,
+        process: Callable[[Item], Awaitable[None]],
+        inbox: WebhookInbox,
+        clock: Callable[[], float],
+        platform: str,
+    ) -> None:
         self._process = process
         self._inbox = inbox
         self._clock = clock
@@ -49,8 +55,9 @@ class PersonQueues(Generic[Item]):
                 try:
                     await self._process(item)
                 except Exception:  # one bad item must not hold up the person's later ones
-                    log.exception("%s: inbox item %d could not be processed; it stays for the next start",
-                                  self._platform, row_id)
+                    log.exception(
+                        "%s: inbox item %d could not be processed; it stays for the next start", self._platform, row_id
+                    )
                 else:
                     self._done.append(row_id)
                 self.processed += 1

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from bots.types import Button, Card, Carousel, Custom, Media, Outbound, QuickReply, Text, Typing
 
@@ -122,8 +123,9 @@ class SendRenderer:
             if isinstance(custom, dict):
                 result.bodies.append({"message": custom})
             else:
-                adjustments.append(f"a custom message without a '{key}' object has no {self.limits.platform} form; "
-                                   "not sent")
+                adjustments.append(
+                    f"a custom message without a '{key}' object has no {self.limits.platform} form; not sent"
+                )
             return
         else:  # pragma: no cover - the union has no other member
             raise TypeError(type(message))
@@ -138,19 +140,31 @@ class SendRenderer:
         if item.kind == "phone":
             number = re.sub(r"[^\d+]", "", item.value)
             return {"type": "phone_number", "title": title, "payload": number}
-        return {"type": "postback", "title": title,
-                "payload": shorten(item.value, self.limits.payload, "payload", adjustments)}
+        return {
+            "type": "postback",
+            "title": title,
+            "payload": shorten(item.value, self.limits.payload, "payload", adjustments),
+        }
 
-    def quick_replies(self, items: tuple[QuickReply, ...], adjustments: list[str]
-                      ) -> tuple[list[dict[str, Any]], list[Button]]:
+    def quick_replies(
+        self, items: tuple[QuickReply, ...], adjustments: list[str]
+    ) -> tuple[list[dict[str, Any]], list[Button]]:
         """The quick replies the platform takes, and the ones beyond its maximum as postback buttons."""
         limit = self.limits.quick_replies
-        kept = [{"content_type": "text", "title": shorten(q.title, self.limits.title, "quick reply title", adjustments),
-                 "payload": shorten(q.payload, self.limits.payload, "payload", adjustments)} for q in items[:limit]]
+        kept = [
+            {
+                "content_type": "text",
+                "title": shorten(q.title, self.limits.title, "quick reply title", adjustments),
+                "payload": shorten(q.payload, self.limits.payload, "payload", adjustments),
+            }
+            for q in items[:limit]
+        ]
         overflow = [Button(q.title, "postback", q.payload) for q in items[limit:]]
         if overflow:
-            adjustments.append(f"{len(items)} quick replies: {self.limits.platform} shows {limit}; "
-                               f"the other {len(overflow)} are sent as buttons")
+            adjustments.append(
+                f"{len(items)} quick replies: {self.limits.platform} shows {limit}; "
+                f"the other {len(overflow)} are sent as buttons"
+            )
         return kept, overflow
 
     def _button_messages(self, text: str, buttons: list[Button], adjustments: list[str]) -> list[dict[str, Any]]:
@@ -158,21 +172,35 @@ class SendRenderer:
         per_message = self.limits.buttons
         messages = []
         for start in range(0, len(buttons), per_message):
-            group = buttons[start:start + per_message]
-            label = shorten(text, self.limits.button_text, "button message text", adjustments) if start == 0 \
-                else MORE_TEXT
-            messages.append({"attachment": {"type": "template", "payload": {
-                "template_type": "button", "text": label, "buttons": [self.button(b, adjustments) for b in group]}}})
+            group = buttons[start : start + per_message]
+            label = (
+                shorten(text, self.limits.button_text, "button message text", adjustments) if start == 0 else MORE_TEXT
+            )
+            messages.append(
+                {
+                    "attachment": {
+                        "type": "template",
+                        "payload": {
+                            "template_type": "button",
+                            "text": label,
+                            "buttons": [self.button(b, adjustments) for b in group],
+                        },
+                    }
+                }
+            )
         if len(buttons) > per_message:
-            adjustments.append(f"{len(buttons)} buttons: {self.limits.platform} shows {per_message} per message; "
-                               f"sent as {len(messages)} messages")
+            adjustments.append(
+                f"{len(buttons)} buttons: {self.limits.platform} shows {per_message} per message; "
+                f"sent as {len(messages)} messages"
+            )
         return messages
 
     def _split(self, text: str) -> list[str]:
         return split_text(text, self.limits.text, self.limits.size)
 
-    def _text(self, text: str, buttons: tuple[Button, ...], replies: tuple[QuickReply, ...],
-              adjustments: list[str]) -> list[dict[str, Any]]:
+    def _text(
+        self, text: str, buttons: tuple[Button, ...], replies: tuple[QuickReply, ...], adjustments: list[str]
+    ) -> list[dict[str, Any]]:
         kept, overflow = self.quick_replies(replies, adjustments)
         all_buttons = list(buttons) + overflow
         messages: list[dict[str, Any]] = []
@@ -183,8 +211,10 @@ class SendRenderer:
                 parts = split_text(last, self.limits.button_text)
                 last = parts.pop()
                 chunks += parts
-                adjustments.append(f"text with buttons is longer than {self.limits.button_text} characters; "
-                                   "the buttons go with its last part")
+                adjustments.append(
+                    f"text with buttons is longer than {self.limits.button_text} characters; "
+                    "the buttons go with its last part"
+                )
             messages += [{"text": chunk} for chunk in chunks]
             messages += self._button_messages(last, all_buttons, adjustments)
         else:
@@ -206,11 +236,13 @@ class SendRenderer:
         if card.image_url:
             element["image_url"] = card.image_url
         if card.buttons:
-            element["buttons"] = [self.button(b, adjustments) for b in card.buttons[:limits.buttons]]
-        overflow = list(card.buttons[limits.buttons:])
+            element["buttons"] = [self.button(b, adjustments) for b in card.buttons[: limits.buttons]]
+        overflow = list(card.buttons[limits.buttons :])
         if overflow:
-            adjustments.append(f"card {card.title!r} has {len(card.buttons)} buttons: the ones beyond "
-                               f"{limits.buttons} follow as a button message")
+            adjustments.append(
+                f"card {card.title!r} has {len(card.buttons)} buttons: the ones beyond "
+                f"{limits.buttons} follow as a button message"
+            )
         if len(element) == 1:
             element["subtitle"] = MORE_TEXT  # the generic template needs one field besides the title
         return element, overflow
@@ -221,14 +253,16 @@ class SendRenderer:
         follow_ups: list[dict[str, Any]] = []
         cards = list(message.cards)
         if len(cards) > limits.cards:
-            adjustments.append(f"{len(cards)} cards: {limits.platform} shows {limits.cards} per carousel; sent as "
-                               f"{-(-len(cards) // limits.cards)} carousels")
+            adjustments.append(
+                f"{len(cards)} cards: {limits.platform} shows {limits.cards} per carousel; sent as "
+                f"{-(-len(cards) // limits.cards)} carousels"
+            )
         if not cards:
             adjustments.append("a carousel without cards")
             return self._text(MORE_TEXT, (), message.quick_replies, adjustments) if message.quick_replies else []
         for start in range(0, len(cards), limits.cards):
             elements = []
-            for card in cards[start:start + limits.cards]:
+            for card in cards[start : start + limits.cards]:
                 element, overflow = self._card(card, adjustments)
                 elements.append(element)
                 if overflow:
@@ -255,8 +289,9 @@ class SendRenderer:
         payload: dict[str, Any] = {"url": message.url}
         if self.limits.reusable_media:
             payload["is_reusable"] = True
-        messages: list[dict[str, Any]] = [{"attachment": {"type": "video" if message.media == "video" else "image",
-                                                          "payload": payload}}]
+        messages: list[dict[str, Any]] = [
+            {"attachment": {"type": "video" if message.media == "video" else "image", "payload": payload}}
+        ]
         if message.caption or message.buttons:
             messages += self._text(message.caption or MORE_TEXT, message.buttons, (), adjustments)
         kept, overflow = self.quick_replies(replies, adjustments)

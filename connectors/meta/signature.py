@@ -13,8 +13,9 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -55,8 +56,9 @@ class Delivery:
     refused: web.Response | None = None
 
 
-async def read_delivery(request: web.Request, app_secret: str, platform: str,
-                        max_bytes: int = MAX_BODY_BYTES) -> Delivery:
+async def read_delivery(
+    request: web.Request, app_secret: str, platform: str, max_bytes: int = MAX_BODY_BYTES
+) -> Delivery:
     """The whole body, checked for size (413) and signature (403) over the raw bytes, then parsed (400)."""
     if request.content_length is not None and request.content_length > max_bytes:
         return Delivery(refused=web.json_response({"error": "body too large"}, status=413))

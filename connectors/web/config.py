@@ -35,5 +35,3 @@ class WebConfig(_Strict):
             if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
                 raise ValueError(f"{origin!r} is not an origin like https://shop.example (no path, no trailing /)")
         return value
-
-

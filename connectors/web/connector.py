@@ -24,12 +24,21 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from bots.types import Identity, Inbound, Outbound, StoredEvent, TurnOutcome, is_text
 from connectors.base import (
-    Channel, ChannelContext, Reach, RenderLimits, Sent, ThreadView,
+    Channel,
+    ChannelContext,
+    Reach,
+    RenderLimits,
+    Sent,
+    ThreadView,
 )
 from connectors.web import demo
 from connectors.web.hub import LiveHub
 from connectors.web.identity import (
-    CUSTOMER_CHANNEL, WEB_CHANNEL, IdentityError, check_customer, check_visitor_id,
+    CUSTOMER_CHANNEL,
+    WEB_CHANNEL,
+    IdentityError,
+    check_customer,
+    check_visitor_id,
 )
 from connectors.web.ratelimit import RateLimiter
 from connectors.web.render import SHOWN_KINDS, chat_items
@@ -40,8 +49,7 @@ MAX_FRAME_BYTES = 64 * 1024
 SEND_TIMEOUT_SECONDS = 10.0
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-LINK_CONFIRM = ("Continue your Messenger chat here? It will be joined with the chat you already have on this "
-                "website.")
+LINK_CONFIRM = "Continue your Messenger chat here? It will be joined with the chat you already have on this website."
 # What the widget shows when a link from Messenger cannot continue the chat (flows may add their own words).
 LINK_REFUSALS = {
     "malformed": "This link is not valid, so your chat could not be continued here.",
@@ -137,9 +145,14 @@ class WebChannel(Channel):
         path = STATIC / name
 
         async def handler(request: web.Request) -> web.StreamResponse:
-            return web.FileResponse(path, headers={"Content-Type": f"{content_type}; charset=utf-8",
-                                                   "Cache-Control": "public, max-age=300",
-                                                   "Access-Control-Allow-Origin": "*"})
+            return web.FileResponse(
+                path,
+                headers={
+                    "Content-Type": f"{content_type}; charset=utf-8",
+                    "Cache-Control": "public, max-age=300",
+                    "Access-Control-Allow-Origin": "*",
+                },
+            )
 
         return handler
 
@@ -161,16 +174,30 @@ class WebChannel(Channel):
     def _refuse_origin(self, request: web.Request) -> web.StreamResponse:
         # CORS headers on the refusal itself, so the widget on that page can show why it cannot chat.
         log.warning("refused widget connection from origin %s", request.headers.get("Origin"))
-        return self._cors(request, web.json_response({
-            "type": "error", "code": "origin_refused", "message": "This website is not allowed to use this chat.",
-            "error": "origin not allowed: add it to connectors.web.allowed_origins"}, status=403))
+        return self._cors(
+            request,
+            web.json_response(
+                {
+                    "type": "error",
+                    "code": "origin_refused",
+                    "message": "This website is not allowed to use this chat.",
+                    "error": "origin not allowed: add it to connectors.web.allowed_origins",
+                },
+                status=403,
+            ),
+        )
 
     async def preflight(self, request: web.Request) -> web.StreamResponse:
         if not self.origin_allowed(request):
             return self._refuse_origin(request)
-        response = web.Response(status=204, headers={"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                                                     "Access-Control-Allow-Headers": "Content-Type",
-                                                     "Access-Control-Max-Age": "600"})
+        response = web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "600",
+            },
+        )
         return self._cors(request, response)
 
     # ------------------------------------------------------------------ shared logic
@@ -178,8 +205,9 @@ class WebChannel(Channel):
     def check_address(self, address: str | None) -> None:
         if address and not self.address_limiter.allow(address):
             wait = max(1, round(self.address_limiter.retry_after(address)))
-            raise FrameError("rate_limited", f"Too many chats from your network. Please wait {wait} seconds.",
-                             retry_after=wait)
+            raise FrameError(
+                "rate_limited", f"Too many chats from your network. Please wait {wait} seconds.", retry_after=wait
+            )
 
     async def hello(self, frame: dict[str, Any], address: str | None = None) -> tuple[Session, dict[str, Any]]:
         self.check_address(address)
@@ -196,13 +224,17 @@ class WebChannel(Channel):
         identity = Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
         link = await self._redeem(frame.get("link"), identity, confirmed=frame.get("confirm") is True)
         thread_id = await self.threads.open_thread(
-            Identity(WEB_CHANNEL, visitor_id), signed_in=Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else None)
+            Identity(WEB_CHANNEL, visitor_id),
+            signed_in=Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else None,
+        )
         if link is not None and link["status"] != "confirm" and not link.get("again"):
             # flows greet with context ("still looking at ..."), or explain a refused link, in the bot's words
             event = "thread_linked" if link["status"] == "linked" else "link_refused"
             data = {k: v for k, v in link.items() if k in ("from", "merged", "reason")}
-            await self.threads.turn(Inbound(identity, "event", event=event, data=data, language_hint=locale,
-                                            timestamp=time.time()), deliver=self.deliver)
+            await self.threads.turn(
+                Inbound(identity, "event", event=event, data=data, language_hint=locale, timestamp=time.time()),
+                deliver=self.deliver,
+            )
         history = await self.threads.history(thread_id, kinds=SHOWN_KINDS, limit=self.config.history_limit)
         version, state = (history.version, history.state) if history else (0, {})
         epoch = thread_epoch(thread_id, state)
@@ -211,15 +243,21 @@ class WebChannel(Channel):
         reset = bool(after) and ((known is not None and known != epoch) or after > version)
         if after and not reset:
             since = await self.threads.history(thread_id, after=after, limit=self.config.history_limit * 20)
-            messages = chat_items(since.events if since else ())[-self.config.history_limit:]
+            messages = chat_items(since.events if since else ())[-self.config.history_limit :]
         else:
             messages = chat_items(history.events if history else ())
         started = bool(history and history.events)  # the shown kinds' tail: a message was shown
         session = Session(visitor_id, thread_id, locale, customer_id, version)
-        ready = {"type": "ready", "visitor_id": visitor_id, "messages": messages, "started": started,
-                 "language": state.get("language"),
-                 "continue_in_messenger": self.threads.link_offered("messenger"), "epoch": epoch,
-                 "reset": reset}
+        ready = {
+            "type": "ready",
+            "visitor_id": visitor_id,
+            "messages": messages,
+            "started": started,
+            "language": state.get("language"),
+            "continue_in_messenger": self.threads.link_offered("messenger"),
+            "epoch": epoch,
+            "reset": reset,
+        }
         if link is not None:
             ready["link"] = link
         return session, ready
@@ -234,12 +272,20 @@ class WebChannel(Channel):
         if token is None or token == "":
             return None
         if not isinstance(token, str):
-            return {"status": "refused", "from": "messenger", "reason": "malformed",
-                    "message": LINK_REFUSALS["malformed"]}
+            return {
+                "status": "refused",
+                "from": "messenger",
+                "reason": "malformed",
+                "message": LINK_REFUSALS["malformed"],
+            }
         result = await self.threads.redeem_link(token, identity, to="web", confirmed=confirmed)
         if result.status == "refused":
-            return {"status": "refused", "from": "messenger", "reason": result.reason,
-                    "message": LINK_REFUSALS.get(result.reason, LINK_REFUSALS["malformed"])}
+            return {
+                "status": "refused",
+                "from": "messenger",
+                "reason": result.reason,
+                "message": LINK_REFUSALS.get(result.reason, LINK_REFUSALS["malformed"]),
+            }
         if result.status == "confirm":
             return {"status": "confirm", "from": "messenger", "message": LINK_CONFIRM}
         return {"status": "linked", "from": "messenger", "merged": result.merged, "again": result.again}
@@ -270,27 +316,47 @@ class WebChannel(Channel):
             if not is_text(text):
                 raise FrameError("bad_frame", "the text is not valid Unicode", frame_id)
             if len(text) > self.max_chars:
-                raise FrameError("too_long", f"Your message is too long: at most {self.max_chars} characters.",
-                                 frame_id)
+                raise FrameError(
+                    "too_long", f"Your message is too long: at most {self.max_chars} characters.", frame_id
+                )
             display = frame.get("display")
             if isinstance(display, str) and display.strip():
                 metadata["display"] = display[:200]
-            return Inbound(session.identity, "message", text=text, message_id=message_id,
-                           language_hint=session.locale, metadata=metadata, timestamp=time.time())
+            return Inbound(
+                session.identity,
+                "message",
+                text=text,
+                message_id=message_id,
+                language_hint=session.locale,
+                metadata=metadata,
+                timestamp=time.time(),
+            )
         if kind == "event":
             name = frame.get("name")
             data = frame.get("data") or {}
             if not isinstance(name, str) or not _EVENT_NAME.match(name):
                 raise FrameError("bad_frame", "an event needs a 'name' of 1 to 64 letters, digits or -_.:", frame_id)
-            if not isinstance(data, dict) or len(json.dumps(data)) > 4096 or not is_text(json.dumps(data,
-                                                                                                    ensure_ascii=False)):
+            if (
+                not isinstance(data, dict)
+                or len(json.dumps(data)) > 4096
+                or not is_text(json.dumps(data, ensure_ascii=False))
+            ):
                 raise FrameError("bad_frame", "event 'data' must be an object of at most 4 KB", frame_id)
-            return Inbound(session.identity, "event", event=name, data=data, message_id=message_id,
-                           language_hint=session.locale, metadata=metadata, timestamp=time.time())
+            return Inbound(
+                session.identity,
+                "event",
+                event=name,
+                data=data,
+                message_id=message_id,
+                language_hint=session.locale,
+                metadata=metadata,
+                timestamp=time.time(),
+            )
         raise FrameError("bad_frame", f"unknown frame type {kind!r}", frame_id if isinstance(frame_id, str) else None)
 
-    async def receive(self, session: Session, frame: dict[str, Any],
-                      address: str | None = None) -> tuple[dict[str, Any], TurnOutcome]:
+    async def receive(
+        self, session: Session, frame: dict[str, Any], address: str | None = None
+    ) -> tuple[dict[str, Any], TurnOutcome]:
         """Handle a message or event frame; returns the ack and the turn (already published to all tabs)."""
         inbound = self._inbound(session, frame)
         try:
@@ -301,21 +367,27 @@ class WebChannel(Channel):
         limiter = self.event_limiter if inbound.kind == "event" else self.limiter
         if not limiter.allow(session.visitor_id):
             wait = max(1, round(limiter.retry_after(session.visitor_id)))
-            raise FrameError("rate_limited", f"You're sending messages too fast. Please wait {wait} seconds and "
-                                             "try again.", frame.get("id"), retry_after=wait)
+            raise FrameError(
+                "rate_limited",
+                f"You're sending messages too fast. Please wait {wait} seconds and try again.",
+                frame.get("id"),
+                retry_after=wait,
+            )
         outcome = await self.threads.turn(inbound, deliver=self.deliver)
         return {"type": "ack", "id": frame["id"], "duplicate": outcome.duplicate}, outcome
 
     # ------------------------------------------------------------------ the channel seam
 
-    def reach(self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False,
-              live: bool = False) -> Reach:
+    def reach(
+        self, thread: ThreadView, *, now: float, tag: str | None = None, by_person: bool = False, live: bool = False
+    ) -> Reach:
         if live:
             return Reach(self.name, "now", "web_online: shown live in their open chat window")
         return Reach(self.name, "queued", "web_queued: shown when they next open the chat on the website")
 
-    async def send(self, thread: ThreadView, messages: list[Outbound], reach: Reach, *,
-                   committed: tuple[StoredEvent, ...] = ()) -> Sent:
+    async def send(
+        self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
+    ) -> Sent:
         """Recorded already; pushed to every open tab (on any worker) now."""
         items = chat_items(committed)
         if items:
@@ -353,7 +425,7 @@ class WebChannel(Channel):
                 return
             try:
                 await asyncio.wait_for(ws.send_str(json.dumps(frame, ensure_ascii=False)), SEND_TIMEOUT_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # A tab that reads nothing (a phone gone to sleep on a bad network) must not hold up the frames
                 # of every other tab of this worker: it is closed, and resyncs when it reconnects.
                 closing = asyncio.ensure_future(ws.close(code=WSCloseCode.GOING_AWAY, message=b"too slow"))
@@ -384,7 +456,7 @@ class WebChannel(Channel):
             queue.put_nowait(None)
             try:
                 await asyncio.wait_for(worker, 30)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 worker.cancel()
             session = state["session"]
             if session is not None:
@@ -392,8 +464,9 @@ class WebChannel(Channel):
             self._sockets.discard(ws)
         return ws
 
-    async def _ws_frame(self, frame: dict[str, Any], state: dict[str, Any], send: Any,
-                        ws: web.WebSocketResponse) -> None:
+    async def _ws_frame(
+        self, frame: dict[str, Any], state: dict[str, Any], send: Any, ws: web.WebSocketResponse
+    ) -> None:
         try:
             if frame.get("type") == "hello":
                 if state["session"] is not None:
@@ -404,8 +477,9 @@ class WebChannel(Channel):
                 await send(ready)
                 # A turn committed (on any worker) after the history was read but before the tab was
                 # subscribed reached no tab: send what came since (the widget drops seqs it has).
-                since = await self.threads.history(session.thread_id, after=session.seen_version,
-                                                   limit=self.config.history_limit * 20)
+                since = await self.threads.history(
+                    session.thread_id, after=session.seen_version, limit=self.config.history_limit * 20
+                )
                 missed = chat_items(since.events if since else ())
                 if missed:
                     await send({"type": "messages", "messages": missed})
@@ -428,8 +502,14 @@ class WebChannel(Channel):
                 await ws.close(code=4003, message=b"identity refused")
         except Exception:  # never let one frame take the connection down silently
             log.exception("widget frame failed")
-            await send({"type": "error", "code": "internal", "message": "Something went wrong on our side.",
-                        **({"id": frame["id"]} if isinstance(frame.get("id"), str) else {})})
+            await send(
+                {
+                    "type": "error",
+                    "code": "internal",
+                    "message": "Something went wrong on our side.",
+                    **({"id": frame["id"]} if isinstance(frame.get("id"), str) else {}),
+                }
+            )
 
     # ------------------------------------------------------------------ HTTP fallback
 
@@ -470,22 +550,23 @@ class WebChannel(Channel):
                 raise FrameError("bad_frame", "'frame' must be a message or event frame")
             frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
             customer_id = check_customer(self.config.identity_secret, body.get("customer"))
-            session_identity = (Identity(CUSTOMER_CHANNEL, customer_id) if customer_id
-                                else Identity(WEB_CHANNEL, visitor_id))
+            session_identity = (
+                Identity(CUSTOMER_CHANNEL, customer_id) if customer_id else Identity(WEB_CHANNEL, visitor_id)
+            )
             thread_id = await self.threads.find(session_identity)
             if thread_id is None:
                 raise FrameError("bad_frame", "say hello first (POST /web/api/hello)", frame_id)
             locale = body.get("locale") if isinstance(body.get("locale"), str) else None
-            ack, outcome = await self.receive(Session(visitor_id, thread_id, locale, customer_id), frame,
-                                              request.remote)
+            ack, outcome = await self.receive(
+                Session(visitor_id, thread_id, locale, customer_id), frame, request.remote
+            )
         except IdentityError as exc:
             return self._error(request, FrameError("identity_refused", str(exc)))
         except FrameError as exc:
             if exc.frame_id is None and frame_id is not None:
                 exc.frame_id = frame_id  # the widget must know which queued frame was refused
             return self._error(request, exc)
-        return self._cors(request, web.json_response({**ack, "messages": chat_items(outcome.committed)},
-                                                     dumps=_dumps))
+        return self._cors(request, web.json_response({**ack, "messages": chat_items(outcome.committed)}, dumps=_dumps))
 
     async def http_link(self, request: web.Request) -> web.StreamResponse:
         if not self.origin_allowed(request):
@@ -513,12 +594,15 @@ class WebChannel(Channel):
             after = int(request.query.get("after", "0"))
             customer = None
             if request.query.get("customer_id"):
-                customer = check_customer(self.config.identity_secret, {
-                    "id": request.query["customer_id"], "signature": request.query.get("customer_signature")})
+                customer = check_customer(
+                    self.config.identity_secret,
+                    {"id": request.query["customer_id"], "signature": request.query.get("customer_signature")},
+                )
         except (IdentityError, ValueError) as exc:
             return self._error(request, FrameError("bad_frame", str(exc)))
         thread_id = await self.threads.find(
-            Identity(CUSTOMER_CHANNEL, customer) if customer else Identity(WEB_CHANNEL, visitor_id))
+            Identity(CUSTOMER_CHANNEL, customer) if customer else Identity(WEB_CHANNEL, visitor_id)
+        )
         messages = []
         if thread_id is not None:
             history = await self.threads.history(thread_id, after=max(0, after), limit=self.config.history_limit * 20)
@@ -526,7 +610,7 @@ class WebChannel(Channel):
             given = request.query.get("epoch")
             if (given is not None and given != epoch) or after > (history.version if history else 0):
                 return self._cors(request, web.json_response({"messages": [], "reset": True}))
-            messages = chat_items(history.events if history else ())[-self.config.history_limit:]
+            messages = chat_items(history.events if history else ())[-self.config.history_limit :]
         elif after > 0:
             return self._cors(request, web.json_response({"messages": [], "reset": True}))  # the thread is gone
         return self._cors(request, web.json_response({"messages": messages}, dumps=_dumps))

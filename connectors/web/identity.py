@@ -40,7 +40,7 @@ def check_customer(secret: str, customer: object) -> str | None:
         return None
     if not isinstance(customer, dict) or not isinstance(customer.get("id"), str) or not customer["id"]:
         raise IdentityError("customer must be an object with an 'id' and a 'signature'")
-    customer_id = customer["id"]
+    customer_id: str = customer["id"]
     if len(customer_id) > 256:
         raise IdentityError("customer id is longer than 256 characters")
     if not secret:

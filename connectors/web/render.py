@@ -20,11 +20,24 @@ def chat_item(stored: StoredEvent) -> dict[str, Any] | None:
     if event.kind == "user":
         metadata = event.data.get("metadata") or {}
         text = metadata.get("display") or event.data.get("text", "")
-        return {"seq": stored.seq, "role": "user", "ts": event.timestamp, "channel": event.channel,
-                "type": "text", "text": text, "client_id": metadata.get("client_id")}
+        return {
+            "seq": stored.seq,
+            "role": "user",
+            "ts": event.timestamp,
+            "channel": event.channel,
+            "type": "text",
+            "text": text,
+            "client_id": metadata.get("client_id"),
+        }
     if event.kind in ("bot", "agent"):  # a person's reply shows as the business speaking, with their name
-        return {"seq": stored.seq, "role": "bot", "ts": event.timestamp, "channel": event.channel, "type": "text",
-                **event.data}
+        return {
+            "seq": stored.seq,
+            "role": "bot",
+            "ts": event.timestamp,
+            "channel": event.channel,
+            "type": "text",
+            **event.data,
+        }
     return None
 
 

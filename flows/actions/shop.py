@@ -16,19 +16,25 @@ RECALL_SECONDS = 2 * 24 * 3600  # what was viewed in the last two days still cou
 def product_slots(sku: str | None) -> list[dict[str, Any]]:
     product = PRODUCTS.get(str(sku or "").upper())
     if product is None:
-        return [SlotSet(name, None) for name in ("product_name", "product_price", "product_url", "size_min",
-                                                  "size_max")]
-    return [SlotSet("product_name", product["name"]), SlotSet("product_price", product["price"]),
-            SlotSet("product_url", product["url"]), SlotSet("size_min", product["sizes"][0]),
-            SlotSet("size_max", product["sizes"][1])]
+        return [
+            SlotSet(name, None) for name in ("product_name", "product_price", "product_url", "size_min", "size_max")
+        ]
+    return [
+        SlotSet("product_name", product["name"]),
+        SlotSet("product_price", product["price"]),
+        SlotSet("product_url", product["url"]),
+        SlotSet("size_min", product["sizes"][0]),
+        SlotSet("size_max", product["sizes"][1]),
+    ]
 
 
 class LookupProduct(Action):
     def name(self) -> str:
         return "lookup_product"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return product_slots(tracker.get_slot("sku"))
 
 
@@ -42,12 +48,16 @@ class RecallViewedProduct(Action):
     def name(self) -> str:
         return "recall_viewed_product"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         latest = max((e.get("timestamp") or 0 for e in tracker.events), default=0)
         for event in reversed(tracker.events):
-            if (event.get("event") == "site_event" and event.get("name") == "product_viewed"
-                    and latest - (event.get("timestamp") or 0) <= RECALL_SECONDS):
+            if (
+                event.get("event") == "site_event"
+                and event.get("name") == "product_viewed"
+                and latest - (event.get("timestamp") or 0) <= RECALL_SECONDS
+            ):
                 sku = str((event.get("data") or {}).get("sku") or "").upper()
                 if sku in PRODUCTS:
                     return [SlotSet("sku", sku), *product_slots(sku)]

@@ -8,8 +8,8 @@ starts both on loopback; ``store_url`` is in tests/conftest.py).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 

@@ -10,8 +10,9 @@ from bots.types import ThreadEvent
 
 
 def event(kind: str, n: int, message_id: str | None = None, channel: str = "rest") -> ThreadEvent:
-    return ThreadEvent(kind, {"n": n, "text": f"héllo {n} 👟", "nested": {"list": [1, "ü", None]}},
-                       100.0 + n, channel, message_id)
+    return ThreadEvent(
+        kind, {"n": n, "text": f"héllo {n} 👟", "nested": {"list": [1, "ü", None]}}, 100.0 + n, channel, message_id
+    )
 
 
 async def reopen(store: ThreadStore, store_url: str, tmp_path: Path) -> ThreadStore:

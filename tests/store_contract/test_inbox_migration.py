@@ -24,18 +24,35 @@ PSID, NUMERIC_PSID, REF = "psid-ana", "1000200030004", "ref-ana"
 # (dedupe key, payload, the person the migration must find); Ana as sender, as the recipient of an echo, by an
 # opt-in's user_ref and by a numeric PSID; Bo; and an item that is not JSON
 LEGACY: list[tuple[str, str, Identity | None]] = [
-    (key, json.dumps({"item": item, "page_id": "1", "standby": False}), person) for key, item, person in [
-        ("mid:a1", {"sender": {"id": PSID}, "recipient": {"id": "1"}, "message": {"mid": "a1", "text": "hi"}},
-         Identity("messenger", PSID)),
-        ("echo:a2", {"sender": {"id": "1"}, "recipient": {"id": PSID}, "message": {"mid": "a2", "is_echo": True}},
-         Identity("messenger", PSID)),
-        ("optin:a3", {"recipient": {"id": "1"}, "optin": {"type": "one_time_notif_req", "user_ref": REF}},
-         Identity("messenger_ref", REF)),
-        ("mid:a4", {"sender": {"id": int(NUMERIC_PSID)}, "recipient": {"id": "1"}, "message": {"mid": "a4"}},
-         Identity("messenger", NUMERIC_PSID)),
-        ("mid:b1", {"sender": {"id": "psid-bo"}, "recipient": {"id": "1"}, "message": {"mid": "b1"}},
-         Identity("messenger", "psid-bo")),
-    ]] + [("broken", "{not json", None)]
+    (key, json.dumps({"item": item, "page_id": "1", "standby": False}), person)
+    for key, item, person in [
+        (
+            "mid:a1",
+            {"sender": {"id": PSID}, "recipient": {"id": "1"}, "message": {"mid": "a1", "text": "hi"}},
+            Identity("messenger", PSID),
+        ),
+        (
+            "echo:a2",
+            {"sender": {"id": "1"}, "recipient": {"id": PSID}, "message": {"mid": "a2", "is_echo": True}},
+            Identity("messenger", PSID),
+        ),
+        (
+            "optin:a3",
+            {"recipient": {"id": "1"}, "optin": {"type": "one_time_notif_req", "user_ref": REF}},
+            Identity("messenger_ref", REF),
+        ),
+        (
+            "mid:a4",
+            {"sender": {"id": int(NUMERIC_PSID)}, "recipient": {"id": "1"}, "message": {"mid": "a4"}},
+            Identity("messenger", NUMERIC_PSID),
+        ),
+        (
+            "mid:b1",
+            {"sender": {"id": "psid-bo"}, "recipient": {"id": "1"}, "message": {"mid": "b1"}},
+            Identity("messenger", "psid-bo"),
+        ),
+    ]
+] + [("broken", "{not json", None)]
 
 
 def _sqlite(path: Path) -> None:
@@ -46,22 +63,28 @@ def _sqlite(path: Path) -> None:
             if statement.strip():
                 db.execute(statement)
     db.execute("PRAGMA user_version = 7")
-    db.executemany("INSERT INTO inbox (channel, dedupe_key, payload, received_at) VALUES ('messenger', ?, ?, 1.0)",
-                   [(key, payload) for key, payload, _ in LEGACY])
+    db.executemany(
+        "INSERT INTO inbox (channel, dedupe_key, payload, received_at) VALUES ('messenger', ?, ?, 1.0)",
+        [(key, payload) for key, payload, _ in LEGACY],
+    )
     db.close()
 
 
 async def _postgres(url: str) -> None:
     db = await asyncpg.connect(url)
     try:
-        await db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                         "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        await db.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
         for version, step in enumerate(POSTGRES_MIGRATIONS[:2], start=1):
             assert isinstance(step, str)
             await db.execute(step)
             await db.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
-        await db.executemany("INSERT INTO inbox (channel, dedupe_key, payload, received_at) "
-                             "VALUES ('messenger', $1, $2, 1.0)", [(key, payload) for key, payload, _ in LEGACY])
+        await db.executemany(
+            "INSERT INTO inbox (channel, dedupe_key, payload, received_at) VALUES ('messenger', $1, $2, 1.0)",
+            [(key, payload) for key, payload, _ in LEGACY],
+        )
     finally:
         await db.close()
 

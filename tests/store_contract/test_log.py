@@ -15,10 +15,16 @@ from tests.store_contract.helpers import event, reopen
 
 async def test_commit_appends_in_order_and_versions(store: ThreadLog) -> None:
     assert await store.load("t1") is None
-    assert await store.commit("t1", {"a": 1}, [event("user", 1), event("bot", 2)], expected_version=0, now=5.0,
-                              wake_at=None) == 2
-    assert await store.commit("t1", {"a": 2, "ü": ["👟"]}, [event("user", 3)], expected_version=2, now=6.0,
-                              wake_at=None) == 3
+    assert (
+        await store.commit(
+            "t1", {"a": 1}, [event("user", 1), event("bot", 2)], expected_version=0, now=5.0, wake_at=None
+        )
+        == 2
+    )
+    assert (
+        await store.commit("t1", {"a": 2, "ü": ["👟"]}, [event("user", 3)], expected_version=2, now=6.0, wake_at=None)
+        == 3
+    )
     snapshot = await store.load("t1")
     assert snapshot is not None and snapshot.state == {"a": 2, "ü": ["👟"]} and snapshot.version == 3
     assert snapshot.created_at == 5.0 and snapshot.updated_at == 6.0
@@ -52,8 +58,10 @@ async def test_a_conflict_does_not_affect_other_threads(store: ThreadLog) -> Non
     await store.commit("t1", {}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
     results = await asyncio.gather(
         store.commit("t1", {}, [event("user", 2)], expected_version=0, now=2.0, wake_at=None),  # stale
-        *(store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0, wake_at=None)
-          for i in range(10)),
+        *(
+            store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0, wake_at=None)
+            for i in range(10)
+        ),
         return_exceptions=True,
     )
     assert isinstance(results[0], ConflictError)
@@ -86,11 +94,22 @@ async def test_tail_returns_the_last_events_of_some_kinds_oldest_first(store: Th
 
 
 async def test_turn_events_run_from_an_inbound_to_the_next(store: ThreadLog) -> None:
-    await store.commit("t1", {}, [
-        event("user", 1, "m1"), event("bot", 2), event("slot", 3),
-        event("site_event", 4, "e1"), event("bot", 5),
-        event("user", 6, "m2"), event("bot", 7),
-    ], expected_version=0, now=1.0, wake_at=None)
+    await store.commit(
+        "t1",
+        {},
+        [
+            event("user", 1, "m1"),
+            event("bot", 2),
+            event("slot", 3),
+            event("site_event", 4, "e1"),
+            event("bot", 5),
+            event("user", 6, "m2"),
+            event("bot", 7),
+        ],
+        expected_version=0,
+        now=1.0,
+        wake_at=None,
+    )
     assert [e.seq for e in await store.turn_events("t1", "m1")] == [1, 2, 3]
     assert [e.seq for e in await store.turn_events("t1", "e1")] == [4, 5]
     assert [e.seq for e in await store.turn_events("t1", "m2")] == [6, 7]
@@ -104,8 +123,9 @@ async def test_many_concurrent_commits_under_locks_lose_nothing(store: ThreadLog
         async with locks.lock(thread):
             snapshot = await store.load(thread)
             version = snapshot.version if snapshot else 0
-            await store.commit(thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n),
-                               wake_at=None)
+            await store.commit(
+                thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n), wake_at=None
+            )
 
     await asyncio.gather(*(writer(f"t{n % 7}", n) for n in range(350)))
     total = 0
@@ -140,8 +160,14 @@ async def test_thread_ids_page_in_order(store: ThreadLog) -> None:
 
 async def test_everything_survives_a_restart(store: ThreadStore, store_url: str, tmp_path: Path) -> None:
     thread = await store.resolve(Identity("rest", "ana"), now=1.0)
-    await store.commit(thread, {"slots": {"size": 42}}, [event("user", 1, "m1"), event("bot", 2)],
-                       expected_version=0, now=1.0, wake_at=None)
+    await store.commit(
+        thread,
+        {"slots": {"size": 42}},
+        [event("user", 1, "m1"), event("bot", 2)],
+        expected_version=0,
+        now=1.0,
+        wake_at=None,
+    )
     store = await reopen(store, store_url, tmp_path)
     assert await store.find(Identity("rest", "ana")) == thread
     snapshot = await store.load(thread)

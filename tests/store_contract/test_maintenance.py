@@ -18,15 +18,21 @@ async def test_merge_moves_identities_replaces_the_log_and_redirects(store: Thre
     into = await store.resolve(web, now=1.0)
     source = await store.resolve(fb, now=2.0)
     await store.commit(into, {"who": "web"}, [event("user", 1, "w1")], expected_version=0, now=3.0, wake_at=500.0)
-    await store.commit(source, {"who": "fb"}, [event("user", 2, "f1"), event("bot", 3)], expected_version=0, now=4.0,
-                       wake_at=None)
+    await store.commit(
+        source, {"who": "fb"}, [event("user", 2, "f1"), event("bot", 3)], expected_version=0, now=4.0, wake_at=None
+    )
     merged = [event("user", 1, "w1"), event("user", 2, "f1"), event("bot", 3), event("merge", 4)]
     with pytest.raises(ConflictError):
-        await store.merge_threads(into, source, merged, {"who": "both"}, expected_versions=(1, 1), now=5.0,
-                                  wake_at=None)
+        await store.merge_threads(
+            into, source, merged, {"who": "both"}, expected_versions=(1, 1), now=5.0, wake_at=None
+        )
     assert await store.find(fb) == source and len(await store.events(into)) == 1  # nothing written
-    assert await store.merge_threads(into, source, merged, {"who": "both"}, expected_versions=(1, 2), now=5.0,
-                                     wake_at=400.0) == 4
+    assert (
+        await store.merge_threads(
+            into, source, merged, {"who": "both"}, expected_versions=(1, 2), now=5.0, wake_at=400.0
+        )
+        == 4
+    )
     assert await store.find(fb) == into and await store.identities(into) == [web, fb]
     assert await store.load(source) is None and await store.events(source) == []
     assert [e.event for e in await store.events(into)] == merged
@@ -56,15 +62,22 @@ async def test_delete_thread_forgets_everything_about_it(store: ThreadStore) -> 
     old = await store.resolve(fb, now=1.0)
     await store.commit(thread, {}, [event("user", 1, "w1")], expected_version=0, now=1.0, wake_at=None)
     await store.commit(old, {}, [event("user", 2)], expected_version=0, now=1.0, wake_at=None)
-    await store.merge_threads(thread, old, [event("user", 1, "w1"), event("user", 2)], {},
-                              expected_versions=(1, 1), now=2.0, wake_at=None)
+    await store.merge_threads(
+        thread, old, [event("user", 1, "w1"), event("user", 2)], {}, expected_versions=(1, 1), now=2.0, wake_at=None
+    )
     keeper = await store.resolve(Identity("web", "keep"), now=1.0)
     await store.commit(keeper, {}, [event("user", 3)], expected_version=0, now=1.0, wake_at=None)
     mine = json.dumps({"item": {"sender": {"id": "psid-9"}, "message": {"mid": "m.1", "text": "hi"}}})
     theirs = json.dumps({"item": {"sender": {"id": "psid-other"}, "message": {"mid": "m.2", "text": "yo"}}})
-    await store.enqueue_inbound("messenger", [InboxItem("m.1", mine, fb),
-                                              InboxItem("m.2", theirs, Identity("messenger", "psid-other")),
-                                              InboxItem("bad", "not json {")], now=1.0)
+    await store.enqueue_inbound(
+        "messenger",
+        [
+            InboxItem("m.1", mine, fb),
+            InboxItem("m.2", theirs, Identity("messenger", "psid-other")),
+            InboxItem("bad", "not json {"),
+        ],
+        now=1.0,
+    )
     await store.enqueue_inbound("instagram", [InboxItem("i.1", "{}", web)], now=1.0)  # any channel's item of theirs
 
     assert sorted(await store.delete_thread(thread), key=lambda i: i.channel) == [fb, web]
@@ -85,10 +98,18 @@ async def test_a_thread_copies_into_another_store_whole(store: ThreadStore, tmp_
         thread = await source.resolve(web, now=1.0)
         old = await source.resolve(fb, now=2.0)
         await source.commit(old, {}, [event("user", 1, "f1")], expected_version=0, now=2.0, wake_at=None)
-        await source.merge_threads(thread, old, [event("user", 1, "f1"), event("merge", 2)], {"slots": {"size": 42}},
-                                   expected_versions=(0, 1), now=3.0, wake_at=900.0)
-        await source.commit(thread, {"slots": {"size": 43}}, [event("user", 3, "w1")], expected_version=2, now=4.0,
-                            wake_at=900.0)
+        await source.merge_threads(
+            thread,
+            old,
+            [event("user", 1, "f1"), event("merge", 2)],
+            {"slots": {"size": 42}},
+            expected_versions=(0, 1),
+            now=3.0,
+            wake_at=900.0,
+        )
+        await source.commit(
+            thread, {"slots": {"size": 43}}, [event("user", 3, "w1")], expected_version=2, now=4.0, wake_at=900.0
+        )
         assert await source.merged_sources(thread) == [old]
         dump = await source.export_thread(thread, page=2)
         assert dump is not None and dump.wake_at == 900.0 and await source.export_thread("nope") is None

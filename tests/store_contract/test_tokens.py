@@ -20,6 +20,7 @@ async def test_a_token_is_used_once_except_by_the_same_person(store: TokenLedger
 
 
 async def test_concurrent_uses_of_one_token_let_exactly_one_through(store: TokenLedger) -> None:
-    results = await asyncio.gather(*(store.consume_token("race", expires_at=100.0, now=1.0, by=f"p{i}")
-                                     for i in range(20)))
+    results = await asyncio.gather(
+        *(store.consume_token("race", expires_at=100.0, now=1.0, by=f"p{i}") for i in range(20))
+    )
     assert results.count(True) == 1

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -11,7 +12,7 @@ import asyncpg
 from bots.errors import UserError
 from bots.store.postgres.lock import LockConnections, PostgresThreadLock
 from bots.store.postgres.options import keep_session, typed_options
-from bots.store.postgres.schema import migrate
+from bots.store.postgres.schema import Db, migrate
 from bots.store.records import SchemaTooNew
 from bots.store.urls import redacted
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
@@ -26,24 +27,37 @@ def as_json(value: Any) -> str:
 def event_arrays(events: list[ThreadEvent]) -> tuple[list[float], list[str], list[str], list[str | None], list[str]]:
     """Timestamps, kinds, channels, message ids and data of events, one array each (one statement for all).
     Only inbound events keep their message id: those must be unique in a thread."""
-    return ([float(e.timestamp) for e in events], [e.kind for e in events], [e.channel for e in events],
-            [e.message_id if e.kind in INBOUND_KINDS else None for e in events], [as_json(e.data) for e in events])
+    return (
+        [float(e.timestamp) for e in events],
+        [e.kind for e in events],
+        [e.channel for e in events],
+        [e.message_id if e.kind in INBOUND_KINDS else None for e in events],
+        [as_json(e.data) for e in events],
+    )
 
 
 def stored_events(thread_id: str, rows: Iterable[asyncpg.Record]) -> list[StoredEvent]:
-    return [StoredEvent(thread_id, int(row["seq"]), ThreadEvent(row["kind"], json.loads(row["data"]), float(row["ts"]),
-                                                               row["channel"], row["message_id"]))
-            for row in rows]
+    return [
+        StoredEvent(
+            thread_id,
+            int(row["seq"]),
+            ThreadEvent(row["kind"], json.loads(row["data"]), float(row["ts"]), row["channel"], row["message_id"]),
+        )
+        for row in rows
+    ]
 
 
-async def insert_events(db: asyncpg.Connection, thread_id: str, first_seq: int, events: list[ThreadEvent]) -> None:
+async def insert_events(db: Db, thread_id: str, first_seq: int, events: list[ThreadEvent]) -> None:
     """One statement however many events (unnest), so an import of a long log is one round trip."""
     if not events:
         return
     await db.execute(
         "INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) SELECT $1, * FROM "
         "unnest($2::bigint[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[])",
-        thread_id, list(range(first_seq, first_seq + len(events))), *event_arrays(events))
+        thread_id,
+        list(range(first_seq, first_seq + len(events))),
+        *event_arrays(events),
+    )
 
 
 class PostgresCore:
@@ -80,8 +94,9 @@ class PostgresCore:
         except BaseException as exc:
             await self.close()
             if isinstance(exc, (SchemaTooNew, asyncpg.PostgresError)):
-                raise UserError(f"store {self.shown}: cannot bring its schema up to date: {self._reason(exc)}") \
-                    from None
+                raise UserError(
+                    f"store {self.shown}: cannot bring its schema up to date: {self._reason(exc)}"
+                ) from None
             raise
 
     async def close(self) -> None:

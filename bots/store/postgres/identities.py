@@ -17,32 +17,48 @@ class PostgresIdentities(PostgresCore, IdentityTable, TokenLedger):
             created = await self._db.fetchval(
                 "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (channel, user_id) DO NOTHING RETURNING thread_id",
-                identity.channel, identity.user_id, new_thread_id(), now)
+                identity.channel,
+                identity.user_id,
+                new_thread_id(),
+                now,
+            )
             if created is not None:
                 return str(created)
 
     async def find(self, identity: Identity) -> str | None:
-        found = await self._db.fetchval("SELECT thread_id FROM identities WHERE channel = $1 AND user_id = $2",
-                                        identity.channel, identity.user_id)
+        found = await self._db.fetchval(
+            "SELECT thread_id FROM identities WHERE channel = $1 AND user_id = $2", identity.channel, identity.user_id
+        )
         return str(found) if found is not None else None
 
     async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
         await self._db.execute(
             "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
-            identity.channel, identity.user_id, thread_id, now)
+            identity.channel,
+            identity.user_id,
+            thread_id,
+            now,
+        )
 
     async def identities(self, thread_id: str) -> list[Identity]:
-        rows = await self._db.fetch("SELECT channel, user_id FROM identities WHERE thread_id = $1 "
-                                    "ORDER BY created_at, channel, user_id", thread_id)
+        rows = await self._db.fetch(
+            "SELECT channel, user_id FROM identities WHERE thread_id = $1 ORDER BY created_at, channel, user_id",
+            thread_id,
+        )
         return [Identity(row["channel"], row["user_id"]) for row in rows]
 
     async def consume_token(self, nonce: str, *, expires_at: float, now: float, by: str = "") -> bool:
         async with self._db.acquire() as db, db.transaction():
             # kept a while past expiry: a token's age is checked in whole seconds, and servers' clocks differ
             await db.execute("DELETE FROM used_link_tokens WHERE expires_at < $1", now - TOKEN_GRACE_SECONDS)
-            inserted = await db.fetchval("INSERT INTO used_link_tokens (nonce, used_at, expires_at, used_by) "
-                                         "VALUES ($1, $2, $3, $4) ON CONFLICT (nonce) DO NOTHING RETURNING true",
-                                         nonce, now, expires_at, by)
+            inserted = await db.fetchval(
+                "INSERT INTO used_link_tokens (nonce, used_at, expires_at, used_by) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (nonce) DO NOTHING RETURNING true",
+                nonce,
+                now,
+                expires_at,
+                by,
+            )
             user = await db.fetchval("SELECT used_by FROM used_link_tokens WHERE nonce = $1", nonce)
         return bool(inserted) or (bool(by) and user == by)

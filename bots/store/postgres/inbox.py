@@ -6,17 +6,20 @@ import asyncpg
 
 from bots.store.base import WebhookInbox
 from bots.store.postgres.core import PostgresCore
+from bots.store.postgres.schema import Db
 from bots.store.records import PendingInbound
 from bots.types import Identity, InboxItem
 
 
-async def delete_items_of(db: asyncpg.Connection | asyncpg.Pool, people: list[Identity]) -> int:
+async def delete_items_of(db: Db | asyncpg.Pool, people: list[Identity]) -> int:
     if not people:
         return 0
     status = await db.execute(
         "DELETE FROM inbox USING unnest($1::text[], $2::text[]) AS p(channel, user_id) "
         "WHERE inbox.person_channel = p.channel AND inbox.person_id = p.user_id",
-        [person.channel for person in people], [person.user_id for person in people])
+        [person.channel for person in people],
+        [person.user_id for person in people],
+    )
     return int(status.rsplit(" ", 1)[-1])
 
 
@@ -29,17 +32,31 @@ class PostgresInbox(PostgresCore, WebhookInbox):
             "SELECT $1, item.key, item.payload, $4, item.person_channel, item.person_id FROM unnest($2::text[], "
             "$3::text[], $5::text[], $6::text[]) WITH ORDINALITY AS item(key, payload, person_channel, person_id, n) "
             "ORDER BY item.n ON CONFLICT (channel, dedupe_key) DO NOTHING RETURNING id, dedupe_key",
-            channel, [item.key for item in items], [item.payload for item in items], now,
+            channel,
+            [item.key for item in items],
+            [item.payload for item in items],
+            now,
             [item.person.channel if item.person else None for item in items],
-            [item.person.user_id if item.person else None for item in items])
+            [item.person.user_id if item.person else None for item in items],
+        )
         ids = {row["dedupe_key"]: int(row["id"]) for row in rows}
         return [ids.pop(item.key, None) for item in items]  # pop: a key twice in one batch is stored once
 
     async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[PendingInbound]:
-        rows = await self._db.fetch("SELECT id, payload, person_channel, person_id FROM inbox "
-                                    "WHERE channel = $1 AND done_at IS NULL ORDER BY id LIMIT $2", channel, limit)
-        return [PendingInbound(int(row["id"]), str(row["payload"]), Identity(row["person_channel"], row["person_id"])
-                               if row["person_id"] is not None else None) for row in rows]
+        rows = await self._db.fetch(
+            "SELECT id, payload, person_channel, person_id FROM inbox "
+            "WHERE channel = $1 AND done_at IS NULL ORDER BY id LIMIT $2",
+            channel,
+            limit,
+        )
+        return [
+            PendingInbound(
+                int(row["id"]),
+                str(row["payload"]),
+                Identity(row["person_channel"], row["person_id"]) if row["person_id"] is not None else None,
+            )
+            for row in rows
+        ]
 
     async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
         if not ids:

@@ -13,9 +13,10 @@ import contextvars
 import hashlib
 import logging
 import weakref
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import asyncpg
 
@@ -38,12 +39,12 @@ class _Held:
     lost: bool = False
     released: asyncio.Event = field(default_factory=asyncio.Event)
     keeper: asyncio.Task[None] | None = None
-    owner: "asyncio.Task[Any] | None" = None  # the task holding it: only it may lock more on this connection
-    parent: "_Held | None" = None  # a lock taken on the connection of an outer one of the same task
+    owner: asyncio.Task[Any] | None = None  # the task holding it: only it may lock more on this connection
+    parent: _Held | None = None  # a lock taken on the connection of an outer one of the same task
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)  # one statement at a time on the connection
 
     @property
-    def outermost(self) -> "_Held":
+    def outermost(self) -> _Held:
         return self if self.parent is None else self.parent.outermost
 
 
@@ -54,8 +55,10 @@ _HELD: contextvars.ContextVar[tuple[_Held, ...]] = contextvars.ContextVar("threa
 def refuse_if_lock_lost() -> None:
     for held in _HELD.get():
         if held.outermost.lost or held.connection.is_closed():
-            raise ConflictError(f"the lock on {held.key!r} was lost (its session ended): another worker may "
-                                "hold it, so nothing is written")
+            raise ConflictError(
+                f"the lock on {held.key!r} was lost (its session ended): another worker may "
+                "hold it, so nothing is written"
+            )
 
 
 class LockConnections:
@@ -73,8 +76,7 @@ class LockConnections:
         self._busy: set[asyncpg.Connection] = set()
 
     async def take(self) -> asyncpg.Connection:
-        if self.closed:
-            raise RuntimeError("the store is closed")
+        self._refuse_if_closed()  # not `if self.closed` here: the check below, after awaits, would look unreachable
         await self._slots.acquire()
         try:
             while self._idle:
@@ -92,6 +94,10 @@ class LockConnections:
             raise RuntimeError("the store is closed")
         self._busy.add(connection)
         return connection
+
+    def _refuse_if_closed(self) -> None:
+        if self.closed:
+            raise RuntimeError("the store is closed")
 
     async def give_back(self, connection: asyncpg.Connection) -> None:
         self._busy.discard(connection)
@@ -130,8 +136,10 @@ class PostgresThreadLock(ThreadLock):
         self._queue = KeySlots(waiters)
         # Session settings of a lock connection, set once per connection (it serves locks only): no lock wait or
         # statement may time out while waiting for a lock; an idle holder is cut off after the lease.
-        self._settings = ("SET statement_timeout = 0; SET lock_timeout = 0; "
-                          f"SET idle_in_transaction_session_timeout = {max(1, round(lease * 1000))}")
+        self._settings = (
+            "SET statement_timeout = 0; SET lock_timeout = 0; "
+            f"SET idle_in_transaction_session_timeout = {max(1, round(lease * 1000))}"
+        )
         # PostgreSQL 14+: a waiter whose client is gone (killed, cancelled) leaves the queue within a second,
         # instead of being granted the lock first
         self._settings_14 = self._settings + "; SET client_connection_check_interval = 1000"
@@ -203,8 +211,11 @@ class PostgresThreadLock(ThreadLock):
 
     def _lose(self, held: _Held, reason: object) -> None:
         if not held.lost and not self._connections.closed:
-            log.warning("lost the lock on %r (%s): another worker may hold it now; this holder's commits are "
-                        "refused", held.key, reason)
+            log.warning(
+                "lost the lock on %r (%s): another worker may hold it now; this holder's commits are refused",
+                held.key,
+                reason,
+            )
         held.lost = True
 
     async def _keep(self, held: _Held) -> None:

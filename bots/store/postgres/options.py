@@ -40,4 +40,3 @@ async def keep_session(connection: asyncpg.Connection) -> None:
     """
     if connection.is_in_transaction():
         await connection.execute("ROLLBACK")
-

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Union
+from collections.abc import Awaitable, Callable
 
 import asyncpg
+import asyncpg.pool
 
 from bots.store.legacy_inbox import CHANNEL, messenger_person
 from bots.store.records import SchemaTooNew
@@ -12,10 +13,12 @@ from bots.store.records import SchemaTooNew
 # pg_advisory_xact_lock(int, int) lives in a key space apart from the thread locks' bigint ids
 MIGRATION_LOCK = (0x546C6E65, 1)
 # SQL (any number of statements), or a step that needs Python
-Migration = Union[str, Callable[[asyncpg.Connection], Awaitable[None]]]
+# A connection of our own or one the pool lends (a proxy with the same methods)
+Db = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+Migration = str | Callable[[Db], Awaitable[None]]
 
 
-async def _inbox_persons(db: asyncpg.Connection) -> None:
+async def _inbox_persons(db: Db) -> None:
     """Gives every stored item its person. One-time: the items stored before named their person only inside
     Messenger's JSON, which this step reads (bots/store/legacy_inbox.py); nothing else ever does."""
     await db.execute("""
@@ -23,13 +26,18 @@ async def _inbox_persons(db: asyncpg.Connection) -> None:
         CREATE INDEX inbox_person ON inbox (person_channel, person_id) WHERE person_id IS NOT NULL;
         DROP FUNCTION threadline_jsonb(TEXT);
     """)
-    found = [(item_id, messenger_person(payload)) for item_id, payload in
-             await db.fetch("SELECT id, payload FROM inbox WHERE channel = $1", CHANNEL)]
+    found = [
+        (item_id, messenger_person(payload))
+        for item_id, payload in await db.fetch("SELECT id, payload FROM inbox WHERE channel = $1", CHANNEL)
+    ]
     people = [(item_id, person) for item_id, person in found if person is not None]
-    await db.execute("UPDATE inbox SET person_channel = p.channel, person_id = p.user_id FROM "
-                     "unnest($1::bigint[], $2::text[], $3::text[]) AS p(id, channel, user_id) WHERE inbox.id = p.id",
-                     [item_id for item_id, _ in people], [person.channel for _, person in people],
-                     [person.user_id for _, person in people])
+    await db.execute(
+        "UPDATE inbox SET person_channel = p.channel, person_id = p.user_id FROM "
+        "unnest($1::bigint[], $2::text[], $3::text[]) AS p(id, channel, user_id) WHERE inbox.id = p.id",
+        [item_id for item_id, _ in people],
+        [person.channel for _, person in people],
+        [person.user_id for _, person in people],
+    )
 
 
 MIGRATIONS: list[Migration] = [
@@ -135,13 +143,15 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
-async def migrate(db: asyncpg.Connection) -> int:
+async def migrate(db: Db) -> int:
     """Bring the database's schema up to date; returns the version it is at."""
     async with db.transaction():
         # several workers starting at once: one migrates, the others wait here and then find nothing to do
         await db.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATION_LOCK)
-        await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                         "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
         current = int(await db.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
         if current > len(MIGRATIONS):
             raise SchemaTooNew(current, len(MIGRATIONS))

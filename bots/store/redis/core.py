@@ -42,8 +42,12 @@ def event_args(events: list[ThreadEvent]) -> list[str]:
     for e in events:
         inbound = e.kind in INBOUND_KINDS
         message_id = e.message_id if inbound else None
-        args += [e.kind, "1" if message_id is not None else "0", message_id or "",
-                 as_json([e.timestamp, e.kind, e.channel, message_id, e.data])]
+        args += [
+            e.kind,
+            "1" if message_id is not None else "0",
+            message_id or "",
+            as_json([e.timestamp, e.kind, e.channel, message_id, e.data]),
+        ]
     return args
 
 
@@ -92,8 +96,9 @@ class RedisCore:
             # A blocking pool: a burst of more concurrent calls than connections waits for a free connection
             # instead of failing with "Too many connections" (redis-py's default pool caps at 100 and raises).
             # max_connections= and timeout= in the URL override these.
-            pool = aioredis.BlockingConnectionPool.from_url(self._redis_url, decode_responses=True,
-                                                            max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._redis_url, decode_responses=True, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS
+            )
             client = aioredis.Redis.from_pool(pool)
         except (ValueError, TypeError) as exc:
             raise UserError(f"store {self.safe_url}: cannot connect: {exc}") from None
@@ -111,8 +116,11 @@ class RedisCore:
         except RedisError:
             return  # CONFIG is often disabled on managed Redis; nothing to learn then
         if appendonly != "yes":
-            log.warning("store %s: Redis runs without appendonly: acknowledged messages are lost if Redis "
-                        "restarts (set appendonly yes and appendfsync everysec)", self.safe_url)
+            log.warning(
+                "store %s: Redis runs without appendonly: acknowledged messages are lost if Redis "
+                "restarts (set appendonly yes and appendfsync everysec)",
+                self.safe_url,
+            )
 
     async def close(self) -> None:
         if self._lock is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bots.store.base import IdentityTable, TokenLedger
 from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
 from bots.store.redis.core import RedisCore
+from bots.store.redis.replies import texts
 from bots.types import Identity
 
 
@@ -23,7 +24,7 @@ class RedisIdentities(RedisCore, IdentityTable, TokenLedger):
         await self._run("link", [self.keys.member(identity), thread_id, now])
 
     async def identities(self, thread_id: str) -> list[Identity]:
-        members = await self.client.zrange(self.keys("identities", thread_id), 0, -1)
+        members = texts(await self.client.zrange(self.keys("identities", thread_id), 0, -1))
         return [self.keys.identity(member) for member in members]
 
     async def consume_token(self, nonce: str, *, expires_at: float, now: float, by: str = "") -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bots.store.base import WebhookInbox
 from bots.store.records import PendingInbound
 from bots.store.redis.core import RedisCore
+from bots.store.redis.replies import texts
 from bots.types import Identity, InboxItem
 
 
@@ -12,22 +13,34 @@ class RedisInbox(RedisCore, WebhookInbox):
     async def enqueue_inbound(self, channel: str, items: list[InboxItem], *, now: float) -> list[int | None]:
         if not items:
             return []
-        ids = await self._run("enqueue", [channel, *(part for item in items for part in (
-            item.key, item.payload, self.keys.member(item.person) if item.person else ""))])
+        ids = await self._run(
+            "enqueue",
+            [
+                channel,
+                *(
+                    part
+                    for item in items
+                    for part in (item.key, item.payload, self.keys.member(item.person) if item.person else "")
+                ),
+            ],
+        )
         return [int(i) or None for i in ids]
 
     async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[PendingInbound]:
         if limit <= 0:
             return []
-        ids = await self.client.zrange(self.keys("inbox_pending", channel), 0, limit - 1)
+        ids = texts(await self.client.zrange(self.keys("inbox_pending", channel), 0, limit - 1))
         if not ids:
             return []
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.hmget(self.keys("inbox_payload"), ids)
             pipe.hmget(self.keys("inbox_person"), ids)
             payloads, people = await pipe.execute()
-        return [PendingInbound(int(i), payload, self.keys.identity(person) if person is not None else None)
-                for i, payload, person in zip(ids, payloads, people) if payload is not None]  # None: finished since
+        return [
+            PendingInbound(int(i), payload, self.keys.identity(person) if person is not None else None)
+            for i, payload, person in zip(ids, payloads, people, strict=True)
+            if payload is not None
+        ]  # None: finished since
 
     async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
         if ids:

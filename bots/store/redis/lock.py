@@ -8,12 +8,14 @@ version it loaded. Why it is built this way: docs/stores.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -50,8 +52,10 @@ _HELD: contextvars.ContextVar[tuple[_Waiter, ...]] = contextvars.ContextVar("thr
 def refuse_if_lock_lost() -> None:
     for waiter in _HELD.get():
         if waiter.lost:
-            raise ConflictError(f"the lock on {waiter.key!r} was lost (this process stalled past its lease): "
-                                "another worker may hold it, so nothing is written")
+            raise ConflictError(
+                f"the lock on {waiter.key!r} was lost (this process stalled past its lease): "
+                "another worker may hold it, so nothing is written"
+            )
 
 
 class RedisThreadLock(ThreadLock):
@@ -88,10 +92,9 @@ class RedisThreadLock(ThreadLock):
                 _still_running()
                 if acquired == 1:
                     break
-                try:  # woken by the releaser, or re-check after lease/3 (a dead holder's lease runs out)
+                # woken by the releaser, or re-check after lease/3 (a dead holder's lease runs out)
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.wake.wait(), self._lease / 3)
-                except asyncio.TimeoutError:
-                    pass
             waiter.holding = True
             held = _HELD.set((*_HELD.get(), waiter))
             try:
@@ -108,7 +111,7 @@ class RedisThreadLock(ThreadLock):
     async def _release_quietly(self, key: str, token: str) -> None:
         try:
             await asyncio.wait_for(self._release(args=[key, token]), RELEASE_TIMEOUT_SECONDS)
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, RedisError, OSError) as exc:
             log.warning("could not release the lock on %s (%s); it comes free when its lease runs out", key, exc)
 
     async def _start(self) -> None:
@@ -139,7 +142,8 @@ class RedisThreadLock(ThreadLock):
             except Exception as exc:  # the task must live on: it is every waiter's wake-up
                 _still_running()
                 (log.debug if failing else log.warning)(
-                    "lock wake-ups: %s; waiters re-check by themselves meanwhile", exc)
+                    "lock wake-ups: %s; waiters re-check by themselves meanwhile", exc
+                )
                 failing = True
                 for waiter in list(self._waiters.values()):
                     waiter.wake.set()
@@ -148,9 +152,9 @@ class RedisThreadLock(ThreadLock):
             _still_running()
             failing = False
             if message is not None and message.get("type") == "message":
-                waiter = self._waiters.get(message["data"])
-                if waiter is not None:
-                    waiter.wake.set()
+                woken = self._waiters.get(message["data"])
+                if woken is not None:
+                    woken.wake.set()
 
     async def _refresh(self) -> None:
         """Keep the leases of this process's waiters and holders alive: one pipeline per lease/3."""
@@ -170,20 +174,21 @@ class RedisThreadLock(ThreadLock):
                 log.warning("could not refresh lock leases: %s", exc)
                 continue
             _still_running()
-            for (token, waiter), alive in zip(live, results[::2]):
+            for (_token, waiter), alive in zip(live, results[::2], strict=False):
                 if not alive and waiter.holding and not waiter.lost:
                     waiter.lost = True  # PEXPIRE does not bring a lease back: another worker may hold it now
-                    log.warning("the lock on %s was lost (this process stalled longer than its lease); "
-                                "the store's version check refuses its stale writes", waiter.key)
+                    log.warning(
+                        "the lock on %s was lost (this process stalled longer than its lease); "
+                        "the store's version check refuses its stale writes",
+                        waiter.key,
+                    )
 
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         self._tasks = []
         if self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)

@@ -16,29 +16,45 @@ from bots.store.redis.core import (
     wake_arg,
 )
 from bots.store.redis.lock import refuse_if_lock_lost
+from bots.store.redis.replies import fields, text, texts
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 
 class RedisLog(RedisCore, ThreadLog, WakeIndex):
     async def load(self, thread_id: str) -> Snapshot | None:
-        version, state, created_at, updated_at = await self.client.hmget(
-            self.keys("thread", thread_id), "version", "state", "created_at", "updated_at")
+        version, state, created_at, updated_at = fields(
+            await self.client.hmget(self.keys("thread", thread_id), "version", "state", "created_at", "updated_at")
+        )
         if version is None:
             return None
         return Snapshot(thread_id, json.loads(state), int(version), float(created_at), float(updated_at))
 
-    async def commit(self, thread_id: str, state: dict[str, Any], events: list[ThreadEvent], *,
-                     expected_version: int, now: float, wake_at: float | None) -> int:
+    async def commit(
+        self,
+        thread_id: str,
+        state: dict[str, Any],
+        events: list[ThreadEvent],
+        *,
+        expected_version: int,
+        now: float,
+        wake_at: float | None,
+    ) -> int:
         refuse_if_lock_lost()
-        return checked(await self._run("commit", [thread_id, expected_version, as_json(state), now, wake_arg(wake_at),
-                                                  len(events), *event_args(events)]))
+        return checked(
+            await self._run(
+                "commit",
+                [thread_id, expected_version, as_json(state), now, wake_arg(wake_at), len(events), *event_args(events)],
+            )
+        )
 
     async def events(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         after = max(after, 0)
         if limit <= 0:
             return []
         records = await self.client.lrange(self.keys("events", thread_id), after, after + limit - 1)
-        return [StoredEvent(thread_id, after + offset, event_of(record)) for offset, record in enumerate(records, 1)]
+        return [
+            StoredEvent(thread_id, after + offset, event_of(text(record))) for offset, record in enumerate(records, 1)
+        ]
 
     async def tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
         if not kinds or limit <= 0:
@@ -59,15 +75,16 @@ class RedisLog(RedisCore, ThreadLog, WakeIndex):
     async def thread_ids(self, *, after: str = "", limit: int = 1000) -> list[str]:
         if limit <= 0:
             return []
-        return list(await self.client.zrangebylex(self.keys("threads"), "(" + after if after else "-", "+",
-                                                  start=0, num=limit))
+        return texts(
+            await self.client.zrangebylex(self.keys("threads"), "(" + after if after else "-", "+", start=0, num=limit)
+        )
 
     # ------------------------------------------------------------------ the wake-up index
 
     async def due_threads(self, *, now: float, limit: int = 100) -> list[str]:
         if limit <= 0:
             return []
-        return list(await self.client.zrangebyscore(self.keys("wake"), "-inf", now, start=0, num=limit))
+        return texts(await self.client.zrangebyscore(self.keys("wake"), "-inf", now, start=0, num=limit))
 
     async def next_wake(self) -> float | None:
         first = await self.client.zrange(self.keys("wake"), 0, 0, withscores=True)

@@ -14,8 +14,23 @@ import redis.asyncio as aioredis
 
 from bots.types import Identity
 
-SCRIPTS = ("commit", "merge", "delete", "import", "resolve", "link", "tail", "turn", "token", "enqueue", "finish",
-           "forget_inbox", "acquire", "release", "schema_2")
+SCRIPTS = (
+    "commit",
+    "merge",
+    "delete",
+    "import",
+    "resolve",
+    "link",
+    "tail",
+    "turn",
+    "token",
+    "enqueue",
+    "finish",
+    "forget_inbox",
+    "acquire",
+    "release",
+    "schema_2",
+)
 
 
 class Keys:

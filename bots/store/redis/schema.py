@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from bots.store.legacy_inbox import CHANNEL, messenger_person
 from bots.store.records import SchemaTooNew
 from bots.store.redis.lua import Keys
+from bots.store.redis.replies import text
 
 LATEST = 2
 PAGE = 1000
@@ -26,11 +27,11 @@ async def _inbox_persons(client: aioredis.Redis, keys: Keys, apply: Any) -> None
     ids = list((await client.hgetall(keys("inbox_dedupe", CHANNEL))).values())
     people: list[str] = []
     for start in range(0, len(ids), PAGE):
-        page = ids[start:start + PAGE]
-        for item_id, payload in zip(page, await client.hmget(keys("inbox_payload"), page)):
-            person = messenger_person(payload) if payload is not None else None
+        page = ids[start : start + PAGE]
+        for item_id, payload in zip(page, await client.hmget(keys("inbox_payload"), page), strict=True):
+            person = messenger_person(text(payload)) if payload is not None else None
             if person is not None:
-                people += [item_id, keys.member(person)]
+                people += [text(item_id), keys.member(person)]
     await apply(args=people)
 
 

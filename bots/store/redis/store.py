@@ -20,6 +20,7 @@ class RedisThreadStore(RedisLog, RedisIdentities, RedisMaintenance, RedisInbox, 
     def thread_lock(self) -> ThreadLock:
         # one per store, so close() can stop its lease refresher and its pub/sub listener
         if self._lock is None:
-            self._lock = RedisThreadLock(self.client, self.keys, self.lease, self._scripts["acquire"],
-                                         self._scripts["release"])
+            self._lock = RedisThreadLock(
+                self.client, self.keys, self.lease, self._scripts["acquire"], self._scripts["release"]
+            )
         return self._lock

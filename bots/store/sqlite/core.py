@@ -13,11 +13,12 @@ import asyncio
 import json
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from bots.errors import UserError
 from bots.store.records import ConflictError, SchemaTooNew
@@ -55,6 +56,7 @@ class LRU(OrderedDict[K, V]):
 @dataclass
 class Queued:
     """A write waiting for the next group commit."""
+
     write: Callable[[sqlite3.Connection], Any]  # runs on the writer thread, in a savepoint of the batch
     future: asyncio.Future[Any]
     thread_id: str | None = None  # the thread a commit writes, so a merge or delete can wait for it
@@ -67,18 +69,32 @@ def as_json(value: Any) -> str:
 
 def event_rows(thread_id: str, first_seq: int, events: list[ThreadEvent]) -> list[tuple[Any, ...]]:
     """Rows of the events table; only inbound events keep their message id (the one that must be unique)."""
-    return [(thread_id, seq, e.timestamp, e.kind, e.channel, e.message_id if e.kind in INBOUND_KINDS else None,
-             as_json(e.data)) for seq, e in enumerate(events, start=first_seq)]
+    return [
+        (
+            thread_id,
+            seq,
+            e.timestamp,
+            e.kind,
+            e.channel,
+            e.message_id if e.kind in INBOUND_KINDS else None,
+            as_json(e.data),
+        )
+        for seq, e in enumerate(events, start=first_seq)
+    ]
 
 
 def insert_events(db: sqlite3.Connection, thread_id: str, first_seq: int, events: list[ThreadEvent]) -> None:
-    db.executemany("INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)", event_rows(thread_id, first_seq, events))
+    db.executemany(
+        "INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        event_rows(thread_id, first_seq, events),
+    )
 
 
 def stored_events(thread_id: str, rows: Any) -> list[StoredEvent]:
-    return [StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, message_id))
-            for seq, ts, kind, channel, message_id, data in rows]
+    return [
+        StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, message_id))
+        for seq, ts, kind, channel, message_id, data in rows
+    ]
 
 
 class SQLiteCore:
@@ -167,8 +183,13 @@ class SQLiteCore:
 
     # ------------------------------------------------------------------ the group commit
 
-    async def _queued(self, write: Callable[[sqlite3.Connection], T], *, thread_id: str | None = None,
-                      settled: Callable[[Any], None] | None = None) -> T:
+    async def _queued(
+        self,
+        write: Callable[[sqlite3.Connection], T],
+        *,
+        thread_id: str | None = None,
+        settled: Callable[[Any], None] | None = None,
+    ) -> T:
         """Run ``write`` in the next group commit; its result, or its exception."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append(Queued(write, future, thread_id, settled))
@@ -184,7 +205,7 @@ class SQLiteCore:
                 results = await self._write(self._write_batch, batch)
             except Exception as exc:  # the whole transaction failed: every caller learns it
                 results = [exc] * len(batch)
-            for item, result in zip(batch, results):
+            for item, result in zip(batch, results, strict=False):
                 if item.settled is not None:
                     item.settled(result)
                 if item.future.done():
@@ -212,7 +233,10 @@ class SQLiteCore:
     async def _written(self, *thread_ids: str) -> None:
         """Wait for the commits of these threads queued so far (not for the whole queue to drain, which never
         happens under steady traffic), so a late commit cannot bring a deleted or merged thread back."""
-        waiting = [item.future for item in (*self._writing, *self._pending)
-                   if item.thread_id in thread_ids and not item.future.done()]
+        waiting = [
+            item.future
+            for item in (*self._writing, *self._pending)
+            if item.thread_id in thread_ids and not item.future.done()
+        ]
         if waiting:
             await asyncio.gather(*waiting, return_exceptions=True)

@@ -13,8 +13,10 @@ FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
 class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
     def _resolve(self, identity: Identity, now: float) -> str:
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
-                       (identity.channel, identity.user_id, new_thread_id(), now))
+            db.execute(
+                "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
+                (identity.channel, identity.user_id, new_thread_id(), now),
+            )
             return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0])
 
     async def resolve(self, identity: Identity, *, now: float) -> str:
@@ -40,9 +42,11 @@ class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
 
     def _link(self, identity: Identity, thread_id: str, now: float) -> None:
         with self.transaction() as db:
-            db.execute("INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
-                       (identity.channel, identity.user_id, thread_id, now))
+            db.execute(
+                "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
+                (identity.channel, identity.user_id, thread_id, now),
+            )
 
     async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
         self._identity_cache.pop(identity, None)
@@ -50,8 +54,10 @@ class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
         self._identity_cache.put(identity, thread_id)
 
     def _identities(self, thread_id: str) -> list[Identity]:
-        rows = self.reader.execute("SELECT channel, user_id FROM identities WHERE thread_id = ? "
-                                   "ORDER BY created_at, channel, user_id", (thread_id,)).fetchall()
+        rows = self.reader.execute(
+            "SELECT channel, user_id FROM identities WHERE thread_id = ? ORDER BY created_at, channel, user_id",
+            (thread_id,),
+        ).fetchall()
         return [Identity(channel, user_id) for channel, user_id in rows]
 
     async def identities(self, thread_id: str) -> list[Identity]:
@@ -63,8 +69,10 @@ class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
         with self.transaction() as db:
             # kept a while past expiry: a token's age is checked in whole seconds, and servers' clocks differ
             db.execute("DELETE FROM used_link_tokens WHERE expires_at < ?", (now - TOKEN_GRACE_SECONDS,))
-            inserted = db.execute("INSERT OR IGNORE INTO used_link_tokens (nonce, used_at, expires_at, used_by) "
-                                  "VALUES (?, ?, ?, ?)", (nonce, now, expires_at, by)).rowcount
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO used_link_tokens (nonce, used_at, expires_at, used_by) VALUES (?, ?, ?, ?)",
+                (nonce, now, expires_at, by),
+            ).rowcount
             user = db.execute("SELECT used_by FROM used_link_tokens WHERE nonce = ?", (nonce,)).fetchone()
         return inserted == 1 or (bool(by) and user is not None and user[0] == by)
 

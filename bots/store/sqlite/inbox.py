@@ -16,16 +16,26 @@ def insert_items(db: sqlite3.Connection, channel: str, items: list[InboxItem], n
         person = item.person
         cursor = db.execute(
             "INSERT OR IGNORE INTO inbox (channel, dedupe_key, payload, received_at, person_channel, person_id) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (channel, item.key, item.payload, now,
-                                          person.channel if person else None, person.user_id if person else None))
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                channel,
+                item.key,
+                item.payload,
+                now,
+                person.channel if person else None,
+                person.user_id if person else None,
+            ),
+        )
         ids.append(int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid is not None else None)
     return ids
 
 
 def delete_items_of(db: sqlite3.Connection, people: list[Identity]) -> int:
     before = db.total_changes
-    db.executemany("DELETE FROM inbox WHERE person_channel = ? AND person_id = ?",
-                   [(person.channel, person.user_id) for person in people])
+    db.executemany(
+        "DELETE FROM inbox WHERE person_channel = ? AND person_id = ?",
+        [(person.channel, person.user_id) for person in people],
+    )
     return db.total_changes - before
 
 
@@ -36,12 +46,17 @@ class SQLiteInbox(SQLiteCore, WebhookInbox):
         return await self._queued(lambda db: insert_items(db, channel, items, now))
 
     def _pending_inbound(self, channel: str, limit: int) -> list[PendingInbound]:
-        rows = self.reader.execute("SELECT id, payload, person_channel, person_id FROM inbox "
-                                   "WHERE channel = ? AND done_at IS NULL ORDER BY id LIMIT ?",
-                                   (channel, limit)).fetchall()
-        return [PendingInbound(int(item_id), str(payload), Identity(person_channel, person_id)
-                               if person_id is not None else None)
-                for item_id, payload, person_channel, person_id in rows]
+        rows = self.reader.execute(
+            "SELECT id, payload, person_channel, person_id FROM inbox "
+            "WHERE channel = ? AND done_at IS NULL ORDER BY id LIMIT ?",
+            (channel, limit),
+        ).fetchall()
+        return [
+            PendingInbound(
+                int(item_id), str(payload), Identity(person_channel, person_id) if person_id is not None else None
+            )
+            for item_id, payload, person_channel, person_id in rows
+        ]
 
     async def pending_inbound(self, channel: str, *, limit: int = 1000) -> list[PendingInbound]:
         return await self._read(self._pending_inbound, channel, limit)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, Union
+from collections.abc import Callable
 
 from bots.store.legacy_inbox import CHANNEL, messenger_person
 from bots.store.records import SchemaTooNew
 
 # SQL statements separated by ";" (none inside a statement), or a step that needs Python
-Migration = Union[str, Callable[[sqlite3.Connection], None]]
+Migration = str | Callable[[sqlite3.Connection], None]
 
 
 def _inbox_persons(db: sqlite3.Connection) -> None:
@@ -17,10 +17,14 @@ def _inbox_persons(db: sqlite3.Connection) -> None:
     Messenger's JSON, which this step reads (bots/store/legacy_inbox.py); nothing else ever does."""
     db.execute("ALTER TABLE inbox ADD COLUMN person_channel TEXT")
     db.execute("ALTER TABLE inbox ADD COLUMN person_id TEXT")
-    found = ((messenger_person(payload), item_id) for item_id, payload in
-             db.execute("SELECT id, payload FROM inbox WHERE channel = ?", (CHANNEL,)).fetchall())
-    db.executemany("UPDATE inbox SET person_channel = ?, person_id = ? WHERE id = ?",
-                   [(person.channel, person.user_id, item_id) for person, item_id in found if person is not None])
+    found = (
+        (messenger_person(payload), item_id)
+        for item_id, payload in db.execute("SELECT id, payload FROM inbox WHERE channel = ?", (CHANNEL,)).fetchall()
+    )
+    db.executemany(
+        "UPDATE inbox SET person_channel = ?, person_id = ? WHERE id = ?",
+        [(person.channel, person.user_id, item_id) for person, item_id in found if person is not None],
+    )
     db.execute("CREATE INDEX inbox_person ON inbox (person_channel, person_id) WHERE person_id IS NOT NULL")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -27,7 +27,7 @@ class RemindInThePast(Action):
         return "remind_past"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        return [ReminderScheduled("remind_intent", datetime.now(timezone.utc) - timedelta(seconds=5), name="past")]
+        return [ReminderScheduled("remind_intent", datetime.now(UTC) - timedelta(seconds=5), name="past")]
 
 
 class RemindTagged(Action):
@@ -35,7 +35,7 @@ class RemindTagged(Action):
         return "remind_tagged"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        return [ReminderScheduled("tagged_intent", datetime.now(timezone.utc) + timedelta(seconds=1), name="tagged")]
+        return [ReminderScheduled("tagged_intent", datetime.now(UTC) + timedelta(seconds=1), name="tagged")]
 
 
 class Reminded(Action):
@@ -57,8 +57,11 @@ class OddValues(Action):
         return "odd_values"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        return [SlotSet("color", "kept"), {"event": "reminder", "intent": "remind_intent", "date_time": "tomorrow"},
-                SlotSet("count", 7)]
+        return [
+            SlotSet("color", "kept"),
+            {"event": "reminder", "intent": "remind_intent", "date_time": "tomorrow"},
+            SlotSet("count", 7),
+        ]
 
 
 class NotJson(Action):

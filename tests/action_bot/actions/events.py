@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
-    ActiveLoop, AllSlotsReset, ConversationPaused, ConversationResumed, FollowupAction, ReminderCancelled,
-    ReminderScheduled, Restarted, SessionStarted, SlotSet, UserUtteranceReverted,
+    ActiveLoop,
+    AllSlotsReset,
+    ConversationPaused,
+    ConversationResumed,
+    FollowupAction,
+    ReminderCancelled,
+    ReminderScheduled,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
 )
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -84,7 +93,7 @@ class Revert(Action):
 
 
 def _in(seconds: float) -> datetime:
-    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 class Remind(Action):
@@ -94,8 +103,11 @@ class Remind(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         seconds = float((tracker.latest_message.get("metadata") or {}).get("in", 1.0))
         dispatcher.utter_message(text=f"I'll remind you in {seconds:g}s.")
-        return [ReminderScheduled("remind_intent", _in(seconds), entities={"note": "stretch"}, name="r1",
-                                  kill_on_user_message=False)]
+        return [
+            ReminderScheduled(
+                "remind_intent", _in(seconds), entities={"note": "stretch"}, name="r1", kill_on_user_message=False
+            )
+        ]
 
 
 class RemindKillable(Action):
@@ -103,8 +115,15 @@ class RemindKillable(Action):
         return "remind_killable"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        return [ReminderScheduled("remind_intent", _in(1.0), entities=[{"entity": "note", "value": "killable"}],
-                                  name="r2", kill_on_user_message=True)]
+        return [
+            ReminderScheduled(
+                "remind_intent",
+                _in(1.0),
+                entities=[{"entity": "note", "value": "killable"}],
+                name="r2",
+                kill_on_user_message=True,
+            )
+        ]
 
 
 class CancelReminder(Action):

@@ -15,8 +15,9 @@ class ValidateSurvey(FormValidationAction):
     def name(self) -> str:
         return "validate_survey"
 
-    def validate_color(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_color(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if value == "slowcolor":  # a validator that blocks (plain def): other conversations must not wait
             time.sleep(1.0)
         if str(value).strip().lower() in COLORS:

@@ -21,18 +21,32 @@ class UtterAll(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         dispatcher.utter_message(text="Plain text")
-        dispatcher.utter_message(text="Pick one", buttons=[{"title": "Yes", "payload": "/affirm"},
-                                                          {"title": "Site", "url": "https://shop.example/",
-                                                           "type": "web_url"}])
+        dispatcher.utter_message(
+            text="Pick one",
+            buttons=[
+                {"title": "Yes", "payload": "/affirm"},
+                {"title": "Site", "url": "https://shop.example/", "type": "web_url"},
+            ],
+        )
         dispatcher.utter_message(image="https://shop.example/shoe.png")
         dispatcher.utter_message(attachment={"type": "video", "payload": {"src": "https://shop.example/run.mp4"}})
-        dispatcher.utter_message(elements=[
-            {"title": "Trail Runner 2", "subtitle": "€129", "image_url": "https://shop.example/tr2.png",
-             "buttons": [{"title": "View", "url": "https://shop.example/tr2", "type": "web_url"},
-                         {"title": "Buy", "payload": "/buy", "type": "postback"}]},
-            {"title": "City Glide", "subtitle": "€99", "buttons": []}])
-        dispatcher.utter_message(text="Sizes?", quick_replies=[{"content_type": "text", "title": "42",
-                                                                 "payload": "/size{\"size\": 42}"}])
+        dispatcher.utter_message(
+            elements=[
+                {
+                    "title": "Trail Runner 2",
+                    "subtitle": "€129",
+                    "image_url": "https://shop.example/tr2.png",
+                    "buttons": [
+                        {"title": "View", "url": "https://shop.example/tr2", "type": "web_url"},
+                        {"title": "Buy", "payload": "/buy", "type": "postback"},
+                    ],
+                },
+                {"title": "City Glide", "subtitle": "€99", "buttons": []},
+            ]
+        )
+        dispatcher.utter_message(
+            text="Sizes?", quick_replies=[{"content_type": "text", "title": "42", "payload": '/size{"size": 42}'}]
+        )
         dispatcher.utter_message(json_message={"kind": "rating", "scale": 5})
         dispatcher.utter_message(response="greeting_for", who="Ana")
         return []
@@ -53,22 +67,28 @@ class EchoTracker(Action):
         return "echo_tracker"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        dispatcher.utter_message(json_message={
-            "sender_id": tracker.sender_id,
-            "slots": tracker.current_slot_values(),
-            "latest_message": tracker.latest_message,
-            "intent": tracker.get_intent_of_latest_message(),
-            "input_channel": tracker.get_latest_input_channel(),
-            "paused": tracker.is_paused(),
-            "active_loop": tracker.active_loop_name,
-            "event_types": [e.get("event") for e in tracker.events],
-            "site_events": [e.get("name") for e in tracker.events if e.get("event") == "site_event"],
-            "bot_texts": [e.get("text") for e in tracker.events if e.get("event") == "bot"],
-            "domain": {"intents": domain.get("intents"), "slots": sorted(domain.get("slots", {})),
-                       "responses": sorted(domain.get("responses", {})), "actions": domain.get("actions"),
-                       "forms": domain.get("forms"),
-                       "hello": domain.get("responses", {}).get("hello")},
-        })
+        dispatcher.utter_message(
+            json_message={
+                "sender_id": tracker.sender_id,
+                "slots": tracker.current_slot_values(),
+                "latest_message": tracker.latest_message,
+                "intent": tracker.get_intent_of_latest_message(),
+                "input_channel": tracker.get_latest_input_channel(),
+                "paused": tracker.is_paused(),
+                "active_loop": tracker.active_loop_name,
+                "event_types": [e.get("event") for e in tracker.events],
+                "site_events": [e.get("name") for e in tracker.events if e.get("event") == "site_event"],
+                "bot_texts": [e.get("text") for e in tracker.events if e.get("event") == "bot"],
+                "domain": {
+                    "intents": domain.get("intents"),
+                    "slots": sorted(domain.get("slots", {})),
+                    "responses": sorted(domain.get("responses", {})),
+                    "actions": domain.get("actions"),
+                    "forms": domain.get("forms"),
+                    "hello": domain.get("responses", {}).get("hello"),
+                },
+            }
+        )
         return []
 
 

@@ -1,12 +1,14 @@
 """One thread while its lock is held: the handle through which a turn reads and writes it.
 
 Only ``bots.threads`` makes these, with the lock taken; code given one (the
-pipeline, the routing of sends) cannot reach another thread or take a lock.
+pipeline, the routing of sends) cannot reach another thread or take a lock. It lives with the store so that
+the pipeline (which `bots.threads` runs) can be given one without importing `bots.threads`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bots.store.base import Snapshot, ThreadStore
 from bots.types import Identity, StoredEvent, ThreadEvent
@@ -21,14 +23,16 @@ class LockedThread:
     async def load(self) -> Snapshot | None:
         return await self._store.load(self.thread_id)
 
-    async def commit(self, state: dict[str, Any], events: list[ThreadEvent], *, expected_version: int,
-                     now: float) -> int:
+    async def commit(
+        self, state: dict[str, Any], events: list[ThreadEvent], *, expected_version: int, now: float
+    ) -> int:
         """Append ``events`` and save ``state``; raises ConflictError if someone wrote since ``expected_version``.
 
         The wake-up index gets the state's earliest due reminder (``ThreadState.wake_at``).
         """
-        return await self._store.commit(self.thread_id, state, events, expected_version=expected_version, now=now,
-                                        wake_at=state.get("wake_at"))
+        return await self._store.commit(
+            self.thread_id, state, events, expected_version=expected_version, now=now, wake_at=state.get("wake_at")
+        )
 
     async def append(self, events: list[ThreadEvent]) -> tuple[StoredEvent, ...]:
         """Record events that change nothing in the state (a delivery, a refusal), at the end of the log."""
