@@ -27,8 +27,8 @@ from tests.fake_instagram_graph import FakeInstagramGraph
 from tests.test_instagram import ACCOUNT
 from tests.test_instagram import envelope as ig_envelope
 from tests.test_instagram import message as ig_message
-from tests.test_messenger import PAGE, messenger_config, sign, text_event
 from tests.test_messenger import envelope as fb_envelope
+from tests.test_messenger import messenger_config, sign, text_event
 
 LONG = " ".join(f"Sentence number {n} about your order and its delivery." for n in range(90))  # ~4,600 chars
 
@@ -47,9 +47,15 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     await instagram.start()
     connectors = {
         "messenger": messenger_config(messenger, typing_indicators=False, mark_seen=False),
-        "instagram": {"ig_user_id": ACCOUNT, "app_secret": instagram.app_secret,
-                      "access_token": instagram.access_token, "graph_api_url": instagram.url,
-                      "typing_indicators": False, "mark_seen": False, "retry_base_seconds": 0.01},
+        "instagram": {
+            "ig_user_id": ACCOUNT,
+            "app_secret": instagram.app_secret,
+            "access_token": instagram.access_token,
+            "graph_api_url": instagram.url,
+            "typing_indicators": False,
+            "mark_seen": False,
+            "retry_base_seconds": 0.01,
+        },
     }
     config = demo_config(tmp_path / "data", connectors=connectors, server={"admin_token": "adm"})
     try:
@@ -76,8 +82,9 @@ rest_inbox: dict[str, list[str]] = {}
 
 
 async def rest_say(rig: Rig, text: str, message_id: str) -> int:
-    response = await rig.client.post("/webhooks/rest/webhook", json={"sender": "ana", "message": text,
-                                                                     "message_id": message_id})
+    response = await rig.client.post(
+        "/webhooks/rest/webhook", json={"sender": "ana", "message": text, "message_id": message_id}
+    )
     rest_inbox.setdefault(id(rig), []).extend(m.get("text", "") for m in await response.json())
     return response.status
 
@@ -88,8 +95,13 @@ async def rest_received(rig: Rig) -> list[str]:
 
 
 async def rest_bad(rig: Rig) -> list[int]:
-    bodies: list[Any] = [b"{not json", {"sender": "", "message": "hi"}, {"sender": "x", "message": 5},
-                         {"sender": "x"}, {"sender": "x", "message": "hi", "message_id": 7}]
+    bodies: list[Any] = [
+        b"{not json",
+        {"sender": "", "message": "hi"},
+        {"sender": "x", "message": 5},
+        {"sender": "x"},
+        {"sender": "x", "message": "hi", "message_id": 7},
+    ]
     statuses = []
     for body in bodies:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -104,8 +116,9 @@ VISITOR = "visitor00000000contract"
 
 async def web_say(rig: Rig, text: str, message_id: str) -> int:
     await rig.client.post("/web/api/hello", json={"visitor_id": VISITOR})
-    response = await rig.client.post("/web/api/send", json={"visitor_id": VISITOR, "frame": {
-        "type": "message", "id": message_id, "text": text}})
+    response = await rig.client.post(
+        "/web/api/send", json={"visitor_id": VISITOR, "frame": {"type": "message", "id": message_id, "text": text}}
+    )
     return response.status
 
 
@@ -115,12 +128,24 @@ async def web_received(rig: Rig) -> list[str]:
 
 
 async def web_bad(rig: Rig) -> list[int]:
-    statuses = [(await rig.client.post("/web/api/send", data=b"{nope")).status,
-                (await rig.client.post("/web/api/send", json={"visitor_id": "short", "frame": {}})).status,
-                (await rig.client.post("/web/api/send", json={"visitor_id": "visitor00000000neverhello", "frame": {
-                    "type": "message", "id": "x1", "text": "hi"}})).status,
-                (await rig.client.post("/web/api/hello", json={"visitor_id": VISITOR + "2"},
-                                       headers={"Origin": "https://evil.example"})).status]
+    statuses = [
+        (await rig.client.post("/web/api/send", data=b"{nope")).status,
+        (await rig.client.post("/web/api/send", json={"visitor_id": "short", "frame": {}})).status,
+        (
+            await rig.client.post(
+                "/web/api/send",
+                json={
+                    "visitor_id": "visitor00000000neverhello",
+                    "frame": {"type": "message", "id": "x1", "text": "hi"},
+                },
+            )
+        ).status,
+        (
+            await rig.client.post(
+                "/web/api/hello", json={"visitor_id": VISITOR + "2"}, headers={"Origin": "https://evil.example"}
+            )
+        ).status,
+    ]
     return statuses
 
 
@@ -139,14 +164,16 @@ def texts(bodies: list[dict[str, Any]]) -> list[str]:
     for body in bodies:
         message = body["message"]
         payload = message.get("attachment", {}).get("payload", {})
-        out.append(message.get("text") or payload.get("text") or "|".join(e["title"] for e in payload.get(
-            "elements", [])))
+        out.append(
+            message.get("text") or payload.get("text") or "|".join(e["title"] for e in payload.get("elements", []))
+        )
     return out
 
 
 async def messenger_say(rig: Rig, text: str, message_id: str) -> int:
-    return await webhook(rig, "/webhooks/messenger", fb_envelope(text_event("psid-c", text, message_id)),
-                         rig.messenger.app_secret)
+    return await webhook(
+        rig, "/webhooks/messenger", fb_envelope(text_event("psid-c", text, message_id)), rig.messenger.app_secret
+    )
 
 
 async def messenger_received(rig: Rig) -> list[str]:
@@ -163,13 +190,15 @@ async def meta_bad(rig: Rig, path: str, body: dict[str, Any], secret: str) -> li
 
 
 async def messenger_bad(rig: Rig) -> list[int]:
-    return await meta_bad(rig, "/webhooks/messenger", fb_envelope(text_event("psid-x", "hi", "m-x")),
-                          rig.messenger.app_secret)
+    return await meta_bad(
+        rig, "/webhooks/messenger", fb_envelope(text_event("psid-x", "hi", "m-x")), rig.messenger.app_secret
+    )
 
 
 async def instagram_say(rig: Rig, text: str, message_id: str) -> int:
-    return await webhook(rig, "/webhooks/instagram", ig_envelope(ig_message("ig-c", message_id, text)),
-                         rig.instagram.app_secret)
+    return await webhook(
+        rig, "/webhooks/instagram", ig_envelope(ig_message("ig-c", message_id, text)), rig.instagram.app_secret
+    )
 
 
 async def instagram_received(rig: Rig) -> list[str]:
@@ -177,8 +206,9 @@ async def instagram_received(rig: Rig) -> list[str]:
 
 
 async def instagram_bad(rig: Rig) -> list[int]:
-    return await meta_bad(rig, "/webhooks/instagram", ig_envelope(ig_message("ig-x", "m-x", "hi")),
-                          rig.instagram.app_secret)
+    return await meta_bad(
+        rig, "/webhooks/instagram", ig_envelope(ig_message("ig-x", "m-x", "hi")), rig.instagram.app_secret
+    )
 
 
 CUSTOMERS = {
@@ -187,8 +217,12 @@ CUSTOMERS = {
     "messenger": Customer(Identity("messenger", "psid-c"), messenger_say, messenger_received, messenger_bad),
     "instagram": Customer(Identity("instagram", "ig-c"), instagram_say, instagram_received, instagram_bad),
 }
-BAD_IDENTITIES = {"rest": Identity("rest", "x"), "web": Identity("web", "visitor00000000neverhello"),
-                  "messenger": Identity("messenger", "psid-x"), "instagram": Identity("instagram", "ig-x")}
+BAD_IDENTITIES = {
+    "rest": Identity("rest", "x"),
+    "web": Identity("web", "visitor00000000neverhello"),
+    "messenger": Identity("messenger", "psid-x"),
+    "instagram": Identity("instagram", "ig-x"),
+}
 
 
 @pytest.fixture(params=list(CUSTOMERS))
@@ -206,8 +240,7 @@ async def test_a_payload_becomes_one_turn_and_the_customer_gets_the_reply(rig: R
     thread = await rig.runtime.threads.find(customer.identity)
     assert thread is not None
     history = await rig.runtime.threads.history(thread, after=0, limit=1000, kinds=("user",))
-    assert history is not None and [e.event.data["text"] for e in history.events] == [
-        "how long does shipping take?"]
+    assert history is not None and [e.event.data["text"] for e in history.events] == ["how long does shipping take?"]
     received = await customer.received(rig)
     assert any("ship" in text.lower() or "deliver" in text.lower() for text in received), received
 
@@ -220,7 +253,8 @@ async def test_forged_or_malformed_input_is_refused_and_stores_nothing(rig: Rig,
 
 
 async def test_a_long_message_outside_a_turn_reaches_the_customer_whole_within_limits(
-        rig: Rig, customer: Customer) -> None:
+    rig: Rig, customer: Customer
+) -> None:
     await customer.say(rig, "hello", "c-2")
     thread = await rig.runtime.threads.find(customer.identity)
     assert thread is not None

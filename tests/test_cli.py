@@ -103,7 +103,11 @@ def test_validate_reports_a_flow_calling_an_unknown_action(tmp_path: Path) -> No
 
 
 def test_a_continue_button_must_name_a_channel_of_the_registry(tmp_path: Path) -> None:
-    bot = write_bot(tmp_path / "bot", {**BASE_FILES, "go.yml": """
+    bot = write_bot(
+        tmp_path / "bot",
+        {
+            **BASE_FILES,
+            "go.yml": """
         flows:
           go:
             trigger: {payloads: [/go]}
@@ -112,7 +116,9 @@ def test_a_continue_button_must_name_a_channel_of_the_registry(tmp_path: Path) -
                 buttons:
                   - {title: {en: Instagram}, continue_in: instagram}
                   - {title: {en: Typo}, continue_in: instagrm}
-    """})
+    """,
+        },
+    )
     result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
     assert result.returncode == 1, result.stdout
     assert "go.yml:8:33: error BOT-E010" in result.stderr and "no channel 'instagrm' to continue in" in result.stderr
