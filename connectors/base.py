@@ -45,6 +45,7 @@ class RenderLimits:
     button_title_chars: int | None = None
     quick_reply_title_chars: int | None = None
     card_title_chars: int | None = None
+    payload_chars: int | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,10 @@ class Channel(ABC):
     limits: ClassVar[RenderLimits] = RenderLimits()
 
     @abstractmethod
+    def __init__(self, context: ChannelContext) -> None:
+        """Built by the server from the registry, with what the channel may use (its config section included)."""
+
+    @abstractmethod
     def routes(self) -> list[web.RouteDef]: ...
 
     async def start(self) -> None:  # noqa: B027 (an optional hook: by default nothing to do)
@@ -263,10 +268,11 @@ class Channel(ABC):
 
 @dataclass(frozen=True)
 class ChannelSpec:
-    """A registry entry: a channel's name, its config section's model, and how to build it."""
+    """A registry entry: a channel's name, its config section's model, and its class (built with a
+    :class:`ChannelContext`; its ``limits`` are what ``threadline validate`` checks flows against)."""
 
     name: str
     config_model: type[BaseModel]
-    build: Callable[[ChannelContext], Channel]
+    channel: type[Channel]
     enabled: Callable[[Any], bool] = lambda config: bool(getattr(config, "enabled", True))
     env: dict[str, str] = field(default_factory=dict)  # config key -> environment variable that wins over it

@@ -264,4 +264,4 @@ class RestChannel(Channel):
         return web.json_response(messages, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
-SPEC = ChannelSpec(name=CHANNEL, config_model=RestConfig, build=RestChannel)
+SPEC = ChannelSpec(name=CHANNEL, config_model=RestConfig, channel=RestChannel)

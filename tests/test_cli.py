@@ -215,7 +215,7 @@ def test_shell_refuses_invalid_text_and_says_why_nothing_came(tmp_path: Path) ->
     assert "(no reply)" in out and "a person has taken over" not in out
 
 
-def test_validate_warns_about_messenger_limits(tmp_path: Path) -> None:
+def test_validate_warns_about_the_channels_limits(tmp_path: Path) -> None:
     bot = write_bot(
         tmp_path / "wide",
         {
@@ -235,5 +235,9 @@ def test_validate_warns_about_messenger_limits(tmp_path: Path) -> None:
     )
     result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
     assert result.returncode == 0  # warnings only: at run time it degrades
-    assert "wide/wide.yml:4:9: warning MSG-W001: flow 'wide': 4 buttons; Messenger shows 3 per message" in result.stdout
+    # every channel of the registry with limits is checked; one warning names all those with the same limit
+    assert (
+        "wide/wide.yml:4:9: warning MSG-W001: flow 'wide': 4 buttons; Messenger and Instagram show 3 per message "
+        "(on Messenger and Instagram this is adjusted)" in result.stdout
+    )
     assert "title 'A title that is far too long' is longer than 20 characters" in result.stdout

@@ -455,7 +455,7 @@ class Rig:
 
 def build_channel(threads: FakeThreads, graph: FakeInstagramGraph, tmp_path: Path, **extra: Any) -> InstagramChannel:
     config = ig_config(graph, app_secret=SECRET, **extra)
-    channel = SPEC.build(ChannelContext(threads, config, "https://shop.example", 4000, tmp_path))
+    channel = SPEC.channel(ChannelContext(threads, config, "https://shop.example", 4000, tmp_path))
     assert isinstance(channel, InstagramChannel)
     return channel
 

@@ -6,10 +6,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bots.cli.messenger_limits import check_limits
+from bots.cli.channel_limits import check_limits
 from bots.config import Config, load_config
 from bots.flow.loader import LoadResult
 from bots.runtime import check_bot
+from connectors.base import RenderLimits
+from connectors.registry import channel_specs
 
 
 async def _check(config: Config) -> LoadResult:
@@ -17,6 +19,13 @@ async def _check(config: Config) -> LoadResult:
     if server is not None:
         await server.close()
     return result
+
+
+def _channel_limits() -> dict[str, RenderLimits]:
+    """The registry's channels that have limits of their own, by the name a person knows them by."""
+    return {
+        spec.name.capitalize(): spec.channel.limits for spec in channel_specs() if spec.channel.limits != RenderLimits()
+    }
 
 
 def validate(config_path: Path, bot_dir: Path | None) -> int:
@@ -27,7 +36,7 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
         config = config.model_copy(update={"bot": config.bot.resolve()})
     result = asyncio.run(_check(config))
     if result.bot is not None:
-        result = type(result)(result.bot, result.problems + check_limits(result.bot))
+        result = type(result)(result.bot, result.problems + check_limits(result.bot, _channel_limits()))
     for problem in result.problems:
         print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
     errors, warnings = len(result.errors), len(result.warnings)

@@ -146,7 +146,7 @@ def build_channels(runtime: Runtime) -> list[Channel]:
         section = getattr(config.connectors, spec.name)
         if spec.enabled(section):
             channels.append(
-                spec.build(
+                spec.channel(
                     ChannelContext(
                         threads=runtime.threads,
                         config=section,

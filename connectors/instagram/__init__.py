@@ -6,13 +6,8 @@ One package is the whole channel: ``SPEC`` is its registry entry (the config sec
 
 from __future__ import annotations
 
-from connectors.base import ChannelContext, ChannelSpec
+from connectors.base import ChannelSpec
 from connectors.instagram.config import ENVIRONMENT, InstagramConfig
 from connectors.instagram.connector import InstagramChannel
 
-
-def build(context: ChannelContext) -> InstagramChannel:
-    return InstagramChannel(context)
-
-
-SPEC = ChannelSpec(name="instagram", config_model=InstagramConfig, build=build, env=ENVIRONMENT)
+SPEC = ChannelSpec(name="instagram", config_model=InstagramConfig, channel=InstagramChannel, env=ENVIRONMENT)

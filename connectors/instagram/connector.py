@@ -37,7 +37,6 @@ from connectors.base import (
     Channel,
     ChannelContext,
     Reach,
-    RenderLimits,
     Sent,
     ThreadView,
 )
@@ -82,15 +81,7 @@ def graph_settings(config: InstagramConfig) -> GraphSettings:
 class InstagramChannel(Channel):
     name = CHANNEL
     identity_channels = (CHANNEL,)
-    limits = RenderLimits(
-        text_chars=SEND_LIMITS.text,
-        buttons=SEND_LIMITS.buttons,
-        quick_replies=SEND_LIMITS.quick_replies,
-        cards=SEND_LIMITS.cards,
-        button_title_chars=SEND_LIMITS.title,
-        quick_reply_title_chars=SEND_LIMITS.title,
-        card_title_chars=SEND_LIMITS.card_text,
-    )
+    limits = SEND_LIMITS.render_limits()
 
     def __init__(
         self, context: ChannelContext, graph: GraphClient | None = None, clock: Callable[[], float] = time.time

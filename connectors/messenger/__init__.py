@@ -7,7 +7,7 @@ from connectors.messenger.connector import MessengerChannel
 SPEC = ChannelSpec(
     name="messenger",
     config_model=MessengerConfig,
-    build=MessengerChannel,
+    channel=MessengerChannel,
     enabled=lambda config: config.enabled,
     env=MESSENGER_ENV,
 )

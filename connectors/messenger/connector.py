@@ -34,7 +34,6 @@ from connectors.base import (
     Channel,
     ChannelContext,
     Reach,
-    RenderLimits,
     Sent,
     ThreadView,
 )
@@ -46,6 +45,7 @@ from connectors.messenger.parse import (
     parse_item,
 )
 from connectors.messenger.policy import decide
+from connectors.messenger.render import LIMITS as SEND_LIMITS
 from connectors.messenger.render import render_all
 from connectors.meta.links import follow_link
 from connectors.meta.signature import read_delivery, signature_ok, verification
@@ -73,15 +73,7 @@ def recipient_of(identity: Identity) -> dict[str, str]:
 class MessengerChannel(Channel):
     name = CHANNEL
     identity_channels = (CHANNEL, USER_REF_CHANNEL)
-    limits = RenderLimits(
-        text_chars=2000,
-        buttons=3,
-        quick_replies=13,
-        cards=10,
-        button_title_chars=20,
-        quick_reply_title_chars=20,
-        card_title_chars=80,
-    )
+    limits = SEND_LIMITS.render_limits()
 
     def __init__(
         self, context: ChannelContext, graph: GraphClient | None = None, clock: Callable[[], float] = time.time

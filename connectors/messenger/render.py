@@ -6,7 +6,7 @@ generic template (carousel) 10 elements of 80-character title and subtitle
 with 3 buttons each. A flow may ask for more; nothing is ever dropped (see
 connectors/meta/render.py, shared with Instagram). Each change is reported in
 ``Rendered.adjustments``, and the same checks run at ``threadline validate``
-time (:func:`bots.cli.messenger_limits.check_limits`; a channel does not read flows).
+time (:func:`bots.cli.channel_limits.check_limits`; a channel does not read flows).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bots.types import Button, Card, Carousel, Custom, Media, Outbound, QuickReply, Text, Typing
+from connectors.base import RenderLimits
 
 MORE_TEXT = "…"
 _SENTENCE_END = re.compile(r"[.!?…](?:\s+|$)|[。！？](?:\s*)|\n+")
@@ -41,6 +42,19 @@ class SendLimits:
     reusable_media: bool = True  # media by URL marked ``is_reusable``
     image_aspect_ratio: str | None = "horizontal"  # a generic template's, where the platform has the option
     custom_key: str = "messenger"  # a Custom message's object for this platform
+
+    def render_limits(self) -> RenderLimits:
+        """The same limits as the channel seam states them (what ``threadline validate`` checks flows against)."""
+        return RenderLimits(
+            text_chars=self.text,
+            buttons=self.buttons,
+            quick_replies=self.quick_replies,
+            cards=self.cards,
+            button_title_chars=self.title,
+            quick_reply_title_chars=self.title,
+            card_title_chars=self.card_text,
+            payload_chars=self.payload,
+        )
 
     def size(self, text: str) -> int:
         return len(text.encode("utf-8")) if self.text_in_bytes else len(text)

@@ -4,6 +4,6 @@ from connectors.base import ChannelSpec
 from connectors.web.config import WebConfig
 from connectors.web.connector import WebChannel
 
-SPEC = ChannelSpec(name="web", config_model=WebConfig, build=WebChannel)
+SPEC = ChannelSpec(name="web", config_model=WebConfig, channel=WebChannel)
 
 __all__ = ["SPEC", "WebChannel", "WebConfig"]
