@@ -53,6 +53,8 @@ async def converse_on_sqlite(config_path: Path) -> list[str]:
         await runtime.store.link(Identity("web", "visitor0000000000042"), thread, now=2000.0)
         item = InboxItem("mid.1", json.dumps({"item": {"sender": {"id": "p1"}}}), Identity("messenger", "p1"))
         await runtime.store.enqueue_inbound("messenger", [item], now=2000.0)
+        ig_item = InboxItem("mid:ig.1", json.dumps({"item": {"sender": {"id": "ig1"}}}), Identity("instagram", "ig1"))
+        await runtime.store.enqueue_inbound("instagram", [ig_item], now=2000.0)  # every channel's inbox moves
         return sorted(await runtime.store.thread_ids())
 
 
@@ -86,7 +88,7 @@ def test_migrate_store_copies_every_thread_and_verifies_it(
     result = threadline("migrate-store", "--config", str(config_path), "--to", target, data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     assert "threads: 12 copied, 0 already there" in result.stdout
-    assert "events: " in result.stdout and "unprocessed webhook items: 1" in result.stdout
+    assert "events: " in result.stdout and "unprocessed webhook items: 2" in result.stdout
     assert "verified: every one of the 12 threads has the same state, events" in result.stdout
     source = asyncio.run(dumps(f"sqlite:///{data_dir / 'threads.db'}", data_dir, ids))
     copied = asyncio.run(dumps(target, data_dir, ids))

@@ -27,9 +27,9 @@ from bots.store.base import ConflictError, ThreadDump, ThreadStore
 from bots.store.factory import open_store, parse_store_url, sqlite_file
 from bots.store.urls import redacted
 from bots.types import InboxItem
+from connectors.registry import channel_names
 
 PAGE = 500
-INBOX_CHANNELS = ("messenger",)
 
 
 @dataclass
@@ -112,7 +112,7 @@ async def migrate(source: ThreadStore, target: ThreadStore, *, progress: bool = 
         difference = await _differences(dump, target)
         if difference is not None:
             report.mismatches.append(difference)
-    for channel in INBOX_CHANNELS:
+    for channel in channel_names():  # every channel's webhook inbox (the stores key items by channel)
         pending = await source.pending_inbound(channel, limit=10_000_000)
         if pending:
             # keyed by the source's id: a second run stores them once; each keeps the person it concerns
