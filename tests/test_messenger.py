@@ -713,16 +713,16 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
     )
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         connector = client.app[CHANNELS]["messenger"]
-        original = connector.send_bodies
+        original = connector.send_replies
 
         async def dies_while_sending(*args: Any, **kwargs: Any) -> Any:
             raise asyncio.CancelledError  # the process stops after the turn was saved, before Facebook got it
 
-        connector.send_bodies = dies_while_sending
+        connector.send_replies = dies_while_sending
         await deliver(client, envelope(text_event("k1", "are you a bot?", "m-k1")))
         with contextlib.suppress(asyncio.CancelledError):
             await connector.idle()
-        connector.send_bodies = original
+        connector.send_replies = original
         assert graph.messages("k1") == []
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
         await client.app[CHANNELS]["messenger"].idle()  # the inbox still holds the event: it is replayed

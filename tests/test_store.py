@@ -30,30 +30,6 @@ async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     await store.close()
 
 
-async def test_a_conflict_in_a_batch_does_not_affect_other_threads(store: SQLiteThreadStore) -> None:
-    await store.commit("t1", {}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
-    results = await asyncio.gather(
-        store.commit("t1", {}, [event("user", 2)], expected_version=0, now=2.0, wake_at=None),  # stale
-        *(
-            store.commit(f"other{i}", {"i": i}, [event("user", i)], expected_version=0, now=2.0, wake_at=None)
-            for i in range(10)
-        ),
-        return_exceptions=True,
-    )
-    assert isinstance(results[0], ConflictError)
-    assert results[1:] == [1] * 10
-    assert len(await store.thread_ids()) == 11
-
-
-async def test_duplicate_message_id_is_detected(store: SQLiteThreadStore) -> None:
-    message = ThreadEvent("user", {"text": "hi"}, 1.0, "web", message_id="m-1")
-    await store.commit("t1", {}, [message], expected_version=0, now=1.0, wake_at=None)
-    assert await store.has_message("t1", "m-1")
-    assert not await store.has_message("t1", "m-2")
-    with pytest.raises(ConflictError):
-        await store.commit("t1", {}, [message], expected_version=1, now=2.0, wake_at=None)
-
-
 async def test_everything_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "restart.db"
     store = SQLiteThreadStore(path)

@@ -47,8 +47,9 @@ from connectors.instagram.render import LIMITS as SEND_LIMITS
 from connectors.instagram.render import render_all
 from connectors.meta.graph import GraphClient, GraphSettings
 from connectors.meta.links import follow_link
-from connectors.meta.policy import decide
+from connectors.meta.policy import decide, reach_of
 from connectors.meta.queue import PersonQueues
+from connectors.meta.send import send_bodies
 from connectors.meta.signature import read_delivery, verification
 
 log = logging.getLogger(__name__)
@@ -64,18 +65,7 @@ def ig_me_link(username: str, token: str) -> str:
 
 
 def graph_settings(config: InstagramConfig) -> GraphSettings:
-    return GraphSettings(
-        "Instagram",
-        config.graph_api_url,
-        config.access_token,
-        config.app_secret,
-        appsecret_proof=config.appsecret_proof,
-        send_retries=config.send_retries,
-        retry_base_seconds=config.retry_base_seconds,
-        retry_max_seconds=config.retry_max_seconds,
-        send_timeout_seconds=config.send_timeout_seconds,
-        reasons=INSTAGRAM_REASONS,
-    )
+    return config.graph_settings("Instagram", config.access_token, reasons=INSTAGRAM_REASONS)
 
 
 class InstagramChannel(Channel):
@@ -229,39 +219,20 @@ class InstagramChannel(Channel):
         rendered = render_all(messages)
         for adjustment in rendered.adjustments:
             log.warning("Instagram: %s", adjustment)
-        recipient = {"id": identity.user_id}
-        mids: list[str] = []
-        for index, body in enumerate(rendered.bodies):
-            result = await self.graph.send(recipient, body, messaging_type=messaging_type, tag=tag)
-            if not result.ok:
-                return [
-                    ThreadEvent(
-                        "delivery_failed",
-                        {
-                            "channel": CHANNEL,
-                            "reason": result.reason,
-                            "code": result.code,
-                            "subcode": result.subcode,
-                            "message": result.message,
-                            "attempts": result.attempts,
-                            "mids": mids,
-                            "unsent": len(rendered.bodies) - index,
-                        },
-                        self.clock(),
-                        CHANNEL,
-                    )
-                ]
-            if result.message_id:
-                mids.append(result.message_id)
-                self._sent[result.message_id] = None
-                while len(self._sent) > SENT_IDS_KEPT:
-                    self._sent.popitem(last=False)
-        # the proof a restart looks for: without it, a redelivered item sends these replies again
-        return [
-            ThreadEvent(
-                "delivered", {"channel": CHANNEL, "messages": len(rendered.bodies), "mids": mids}, self.clock(), CHANNEL
-            )
-        ]
+        event, mids = await send_bodies(
+            self.graph,
+            {"id": identity.user_id},
+            rendered.bodies,
+            messaging_type=messaging_type,
+            tag=tag,
+            channel=CHANNEL,
+            now=self.clock(),
+        )
+        for mid in mids:  # their echoes are ours
+            self._sent[mid] = None
+        while len(self._sent) > SENT_IDS_KEPT:
+            self._sent.popitem(last=False)
+        return [event]
 
     # ------------------------------------------------------------------ outside a turn
 
@@ -280,14 +251,7 @@ class InstagramChannel(Channel):
             platform="Instagram",
             business="Instagram account",
         )
-        if not decision.allowed:
-            return Reach(CHANNEL, "refused", decision.reason)
-        reason = (
-            "instagram_window: within 24 hours of their last Instagram message"
-            if decision.tag is None
-            else f"instagram_tag: message tag {decision.tag}"
-        )
-        return Reach(CHANNEL, "now", reason, {"messaging_type": decision.messaging_type, "tag": decision.tag})
+        return reach_of(CHANNEL, "Instagram", decision)
 
     async def send(
         self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +37,7 @@ from connectors.base import (
     Sent,
     ThreadView,
 )
-from connectors.messenger.graph import GraphClient, SendResult
+from connectors.messenger.graph import GraphClient
 from connectors.messenger.parse import (
     MessengerEvent,
     locale_language,
@@ -48,6 +48,9 @@ from connectors.messenger.policy import decide
 from connectors.messenger.render import LIMITS as SEND_LIMITS
 from connectors.messenger.render import render_all
 from connectors.meta.links import follow_link
+from connectors.meta.policy import reach_of
+from connectors.meta.queue import PersonQueues
+from connectors.meta.send import send_bodies
 from connectors.meta.signature import read_delivery, signature_ok, verification
 
 log = logging.getLogger(__name__)
@@ -83,12 +86,8 @@ class MessengerChannel(Channel):
         self.inbox = context.threads.inbox(CHANNEL)
         self.graph = graph or GraphClient(self.config)
         self.clock = clock
-        self._queues: dict[tuple[str, str], deque[tuple[int, MessengerEvent]]] = {}
-        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._done: list[int] = []
-        self._locales: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
-        self._flusher: asyncio.Task[None] | None = None
-        self.processed = 0  # events fully processed (for tests and benchmarks)
+        self._locales: OrderedDict[str, tuple[str | None, float]] = OrderedDict()  # profile locales, cached
+        self.queues: PersonQueues[MessengerEvent] = PersonQueues(self._process, self.inbox, self.clock, "Messenger")
 
     # ------------------------------------------------------------------ lifetime
 
@@ -106,17 +105,17 @@ class MessengerChannel(Channel):
             self._dispatch(row_id, parse_item(data["item"], data["page_id"], data["standby"]))
 
     async def stop(self) -> None:
-        while self._workers:
-            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
-        await self._flush_done()
+        await self.queues.idle()
         await self.graph.__aexit__(None, None, None)
 
     async def idle(self) -> None:
         """Wait until every stored event has been processed (tests and benchmarks)."""
-        while self._workers or self._queues:
-            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
-            await asyncio.sleep(0)
-        await self._flush_done()
+        await self.queues.idle()
+
+    @property
+    def processed(self) -> int:
+        """Events taken off the queues, done or failed (for tests and benchmarks)."""
+        return self.queues.processed
 
     # ------------------------------------------------------------------ webhook
 
@@ -158,41 +157,7 @@ class MessengerChannel(Channel):
     # ------------------------------------------------------------------ processing
 
     def _dispatch(self, row_id: int, event: MessengerEvent) -> None:
-        key = event.person or ("page", event.page_id)
-        self._queues.setdefault(key, deque()).append((row_id, event))
-        if key not in self._workers:
-            self._workers[key] = asyncio.create_task(self._drain(key))
-
-    async def _drain(self, key: tuple[str, str]) -> None:
-        queue = self._queues[key]
-        try:
-            while queue:
-                row_id, event = queue.popleft()
-                try:
-                    await self._process(event)
-                except Exception:  # one bad event must not stop this person's later events
-                    log.exception(
-                        "Messenger event %s could not be processed; it stays in the inbox for the next start", event.key
-                    )
-                else:
-                    self._done.append(row_id)
-                self.processed += 1
-                if len(self._done) >= 200:
-                    await self._flush_done()
-                elif self._flusher is None or self._flusher.done():
-                    self._flusher = asyncio.create_task(self._flush_later())
-        finally:
-            del self._queues[key]
-            del self._workers[key]
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(0.2)
-        await self._flush_done()
-
-    async def _flush_done(self) -> None:
-        done, self._done = self._done, []
-        if done:
-            await self.inbox.finish(done, now=self.clock())
+        self.queues.dispatch(row_id, event.person or ("page", event.page_id), event)
 
     async def _locale(self, psid: str) -> str | None:
         cached = self._locales.get(psid)
@@ -369,11 +334,11 @@ class MessengerChannel(Channel):
         """Replies to something the person just did: inside the 24-hour window by definition."""
         if not outcome.outbound:
             return None
-        return await self.send_bodies(
+        return await self.send_replies(
             recipient, outcome.outbound, messaging_type="RESPONSE", tag=None, thread_id=outcome.thread_id
         )
 
-    async def send_bodies(
+    async def send_replies(
         self,
         recipient: dict[str, str],
         messages: list[Outbound],
@@ -388,28 +353,16 @@ class MessengerChannel(Channel):
         rendered = render_all(messages)
         for adjustment in rendered.adjustments:
             log.warning("Messenger: %s", adjustment)
-        now = self.clock()
-        for index, body in enumerate(rendered.bodies):
-            result: SendResult = await self.graph.send(recipient, body, messaging_type=messaging_type, tag=tag)
-            if not result.ok:
-                return [
-                    ThreadEvent(
-                        "delivery_failed",
-                        {
-                            "channel": CHANNEL,
-                            "reason": result.reason,
-                            "code": result.code,
-                            "subcode": result.subcode,
-                            "message": result.message,
-                            "attempts": result.attempts,
-                            "unsent": len(rendered.bodies) - index,
-                        },
-                        now,
-                        CHANNEL,
-                    )
-                ]
-        # the proof a restart looks for: without it, a redelivered event sends these replies again
-        return [ThreadEvent("delivered", {"channel": CHANNEL, "messages": len(rendered.bodies)}, now, CHANNEL)]
+        event, _mids = await send_bodies(
+            self.graph,
+            recipient,
+            rendered.bodies,
+            messaging_type=messaging_type,
+            tag=tag,
+            channel=CHANNEL,
+            now=self.clock(),
+        )
+        return [event]
 
     # ------------------------------------------------------------------ outside a turn
 
@@ -420,20 +373,13 @@ class MessengerChannel(Channel):
         if not any(i.channel in self.identity_channels for i in thread.identities):
             return Reach(CHANNEL, "refused", "no_messenger_identity")
         decision = decide(thread.last_inbound_on(self.identity_channels), now, tag=tag, by_person=by_person)
-        if not decision.allowed:
-            return Reach(CHANNEL, "refused", decision.reason)
-        why = (
-            "messenger_window: within 24 hours of their last Messenger message"
-            if decision.tag is None
-            else f"messenger_tag: message tag {decision.tag}"
-        )
-        return Reach(CHANNEL, "now", why, {"messaging_type": decision.messaging_type, "tag": decision.tag})
+        return reach_of(CHANNEL, "Messenger", decision)
 
     async def send(
         self, thread: ThreadView, messages: list[Outbound], reach: Reach, *, committed: tuple[StoredEvent, ...] = ()
     ) -> Sent:
         identities = [i for i in thread.identities if i.channel in self.identity_channels]
-        events = await self.send_bodies(
+        events = await self.send_replies(
             recipient_of(identities[-1]),
             messages,
             messaging_type=reach.detail["messaging_type"],

@@ -12,18 +12,7 @@ __all__ = ["REASONS", "RETRY_CODES", "GraphClient", "SendResult", "classify", "s
 
 
 def settings_of(config: MessengerConfig) -> GraphSettings:
-    return GraphSettings(
-        "Messenger",
-        config.graph_api_url,
-        config.page_access_token,
-        config.app_secret,
-        appsecret_proof=config.appsecret_proof,
-        send_retries=config.send_retries,
-        retry_base_seconds=config.retry_base_seconds,
-        retry_max_seconds=config.retry_max_seconds,
-        send_timeout_seconds=config.send_timeout_seconds,
-        metadata="threadline",
-    )
+    return config.graph_settings("Messenger", config.page_access_token, metadata="threadline")
 
 
 class GraphClient(MetaGraphClient):

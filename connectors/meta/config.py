@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connectors.meta.graph import GraphSettings
 
 
 class GraphAccountConfig(BaseModel):
@@ -23,6 +26,21 @@ class GraphAccountConfig(BaseModel):
     retry_base_seconds: float = Field(0.5, gt=0)
     retry_max_seconds: float = Field(30.0, gt=0)
     send_timeout_seconds: float = Field(20.0, gt=0)
+
+    def graph_settings(self, platform: str, access_token: str, **extra: Any) -> GraphSettings:
+        """The Graph client's settings for this account (``extra``: the platform's marker, error codes)."""
+        return GraphSettings(
+            platform,
+            self.graph_api_url,
+            access_token,
+            self.app_secret,
+            appsecret_proof=self.appsecret_proof,
+            send_retries=self.send_retries,
+            retry_base_seconds=self.retry_base_seconds,
+            retry_max_seconds=self.retry_max_seconds,
+            send_timeout_seconds=self.send_timeout_seconds,
+            **extra,
+        )
 
     @field_validator("graph_api_url")
     @classmethod

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.base import Reach
+
 WINDOW_SECONDS = 24 * 3600
 HUMAN_AGENT_SECONDS = 7 * 24 * 3600
 MESSENGER_TAGS = frozenset({"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "CUSTOMER_FEEDBACK"})
@@ -61,3 +63,15 @@ def decide(
     return Decision(
         False, reason="outside_window: more than 24 hours since the person's last message and no message tag"
     )
+
+
+def reach_of(channel: str, platform: str, decision: Decision) -> Reach:
+    """A policy decision as the channel seam states it: sent now (with the messaging type and tag), or refused."""
+    if not decision.allowed:
+        return Reach(channel, "refused", decision.reason)
+    why = (
+        f"{channel}_window: within 24 hours of their last {platform} message"
+        if decision.tag is None
+        else f"{channel}_tag: message tag {decision.tag}"
+    )
+    return Reach(channel, "now", why, {"messaging_type": decision.messaging_type, "tag": decision.tag})
