@@ -137,11 +137,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
                 )
             secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
             linker = ThreadLinker(
-                store,
-                locks,
-                LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names()),
-                messenger_page=config.linking.messenger_page,
-                site_url=config.site_url,
+                store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
             )
             threads = Threads(store, locks, pipeline, linker)
             yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))

@@ -201,6 +201,8 @@ class ChannelContext:
     max_message_chars: int
     data_dir: Path
     live: LiveFrames | None = None  # frames for open chat windows across workers; None with one process
+    site_url: str = ""  # the page with the widget that links into the website open (linking.site_url)
+    messenger_page: str = ""  # the Page's username that m.me links open (linking.messenger_page)
 
 
 class Channel(ABC):
@@ -243,7 +245,8 @@ class Channel(ABC):
 
     def continue_url(self, token: str) -> str | None:
         """The URL that continues a thread on this channel with a link token (``continue_in: <channel>``
-        buttons); None when this channel makes none (the website's and Messenger's come from ``linking``)."""
+        buttons and the widget's link frame): the site with ``tl_link``, m.me, ig.me. None when links into this
+        channel are not configured; the unit of work asks with an empty token to know whether they are."""
         return None
 
     async def rewritten(self, thread_id: str) -> None:  # noqa: B027 (an optional hook)

@@ -154,6 +154,8 @@ def build_channels(runtime: Runtime) -> list[Channel]:
                         max_message_chars=config.server.max_message_chars,
                         data_dir=config.data_dir,
                         live=runtime.live_bus,
+                        site_url=config.site_url,
+                        messenger_page=config.linking.messenger_page,
                     )
                 )
             )

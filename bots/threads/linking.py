@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bots.linking.buttons import messenger_link, resolve_continue_buttons, site_link
+from bots.linking.buttons import resolve_continue_buttons
 from bots.linking.merge import MergeInput, merge_threads
 from bots.linking.tokens import LinkRefused, LinkTokens, Purpose
 from bots.store.base import ThreadLock, ThreadStore
@@ -43,18 +43,14 @@ class ThreadLinker:
         locks: ThreadLock,
         tokens: LinkTokens,
         *,
-        messenger_page: str = "",
-        site_url: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.locks = locks
         self.tokens = tokens
-        self.messenger_page = messenger_page
-        self.site_url = site_url
         self.clock = clock
         self.on_merged: list[OnMerged] = []
-        # Channels that make their own "continue here" URLs from a token (Instagram's ig.me links), by name.
+        # How each running channel makes its "continue here" URL from a token (m.me, ig.me, the site), by name.
         self.channel_links: dict[str, Callable[[str], str | None]] = {}
         # Links waiting for their person's yes (Messenger asks with quick replies), by identity. In memory:
         # after a restart the person follows the link again.
@@ -80,20 +76,14 @@ class ThreadLinker:
 
     def offers(self, channel: str) -> bool:
         """Whether links continuing a thread on ``channel`` can be made (its Page, site or account is configured)."""
-        if channel in ("messenger", "web"):
-            return bool(self.messenger_page if channel == "messenger" else self.site_url)
         make = self.channel_links.get(channel)
         return make is not None and make("") is not None
 
     def link_url(self, thread_id: str, channel: str) -> str | None:
         """A fresh link that continues ``thread_id`` on ``channel``; None when that cannot be linked to."""
-        if channel == "messenger" and self.messenger_page:
-            return messenger_link(self.messenger_page, self.issue(thread_id, "to_messenger"))
-        if channel == "web" and self.site_url:
-            return site_link(self.site_url, self.issue(thread_id, "to_web"))
-        if channel not in ("messenger", "web") and self.offers(channel):
-            return self.channel_links[channel](self.issue(thread_id, f"to_{channel}"))
-        return None
+        if not self.offers(channel):
+            return None
+        return self.channel_links[channel](self.issue(thread_id, f"to_{channel}"))
 
     def resolve_buttons(self, thread_id: str, messages: list[Outbound], here: str) -> list[Outbound]:
         """``continue`` buttons as links for sending on channel ``here`` (one to ``here`` itself is left out)."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bots.linking.buttons import messenger_link
 from bots.types import (
     Identity,
     Inbound,
@@ -85,6 +86,7 @@ class MessengerChannel(Channel):
         self.config = context.config
         self.inbox = context.threads.inbox(CHANNEL)
         self.graph = graph or GraphClient(self.config)
+        self.messenger_page = context.messenger_page
         self.clock = clock
         self._locales: OrderedDict[str, tuple[str | None, float]] = OrderedDict()  # profile locales, cached
         self.queues: PersonQueues[MessengerEvent] = PersonQueues(self._process, self.inbox, self.clock, "Messenger")
@@ -363,6 +365,9 @@ class MessengerChannel(Channel):
             now=self.clock(),
         )
         return [event]
+
+    def continue_url(self, token: str) -> str | None:
+        return messenger_link(self.messenger_page, token) if self.messenger_page else None
 
     # ------------------------------------------------------------------ outside a turn
 

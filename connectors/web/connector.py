@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bots.linking.buttons import site_link
 from bots.types import Identity, Inbound, Outbound, StoredEvent, TurnOutcome, is_text
 from connectors.base import (
     Channel,
@@ -100,6 +101,7 @@ class WebChannel(Channel):
         self.threads = context.threads
         self.config = context.config
         self.max_chars = context.max_message_chars
+        self.site_url = context.site_url
         self.hub = hub or LiveHub(context.live)
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
         # site events (page views) have their own, larger allowance: browsing must not silence typing
@@ -393,6 +395,9 @@ class WebChannel(Channel):
         if items:
             await self.hub.publish(thread.thread_id, {"type": "messages", "messages": items})
         return Sent(ok=True, detail={"live_tabs": await self.hub.online(thread.thread_id)})
+
+    def continue_url(self, token: str) -> str | None:
+        return site_link(self.site_url, token) if self.site_url else None
 
     async def live_windows(self, thread_id: str) -> int:
         return await self.hub.online(thread_id)
