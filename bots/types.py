@@ -8,6 +8,8 @@ project.
 
 from __future__ import annotations
 
+import hmac
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -46,6 +48,36 @@ def is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_ESCAPED_SURROGATE_BYTES = re.compile(_ESCAPED_SURROGATE.pattern.encode())
+
+
+def secrets_match(given: str, expected: str) -> bool:
+    """A token or signature as a request gives it equals ours, in constant time. A header's undecodable
+    bytes (kept as surrogates) or any other odd character simply do not match, never raise."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
+
+
+def is_json_text(value: Any) -> bool:
+    """Whether every string in a decoded JSON value is valid Unicode text (no lone surrogate anywhere)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def loads_text(raw: bytes | str) -> Any:
+    """JSON that is valid Unicode text. JSON lets a request write a lone surrogate (``\\ud800``), which no
+    store or channel can carry: refused here (ValueError, a 4xx for the caller) instead of failing later.
+    Only a body that has such an escape at all is checked in full, so ordinary requests cost one search."""
+    value = json.loads(raw)
+    escape = _ESCAPED_SURROGATE_BYTES.search(raw) if isinstance(raw, bytes) else _ESCAPED_SURROGATE.search(raw)
+    if escape and not is_json_text(value):
+        raise ValueError("the request holds text that is not valid Unicode (a lone surrogate)")
+    return value
 
 
 def short_locale(locale: str | None) -> str | None:

@@ -7,12 +7,12 @@ application that mounts them.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from aiohttp import web
 
 from bots.runtime import Runtime
+from bots.types import secrets_match
 from connectors.base import Channel
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -26,7 +26,7 @@ def admin_guard(request: web.Request) -> web.Response | None:
         return web.json_response({"error": "the admin API is off: set server.admin_token in config.yaml"}, status=403)
     header = request.headers.get("Authorization", "")
     given = header[7:] if header.startswith("Bearer ") else ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not secrets_match(given, token):
         return web.json_response({"error": "missing or wrong admin token"}, status=401)
     return None
 

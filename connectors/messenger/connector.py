@@ -49,6 +49,7 @@ from connectors.messenger.policy import decide
 from connectors.messenger.render import LIMITS as SEND_LIMITS
 from connectors.messenger.render import render_all
 from connectors.meta.links import follow_link
+from connectors.meta.payload import obj
 from connectors.meta.policy import reach_of
 from connectors.meta.queue import PersonQueues
 from connectors.meta.send import send_bodies
@@ -286,11 +287,14 @@ class MessengerChannel(Channel):
             ]
         if kind == "handover":
             if "take_thread_control" in body:
-                data = {"action": "taken", **(body["take_thread_control"] or {})}
+                data = {"action": "taken", **obj(body["take_thread_control"])}  # a value not an object: no details
             elif "pass_thread_control" in body:
-                data = {"action": "passed", **(body["pass_thread_control"] or {})}
+                data = {"action": "passed", **obj(body["pass_thread_control"])}  # a value not an object: no details
             elif "request_thread_control" in body:
-                data = {"action": "requested", **(body["request_thread_control"] or {})}
+                data = {
+                    "action": "requested",
+                    **obj(body["request_thread_control"]),
+                }  # a value not an object: no details
             else:
                 log.info("Messenger app_roles event: %s", body.get("app_roles"))
                 return []

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bots.types import is_json_text
+
 
 def id_of(value: Any) -> str | None:
     """An id as text: 2016 payloads have numeric ids, newer ones strings; None for nothing usable."""
@@ -74,7 +76,12 @@ def walk(body: Any, object_name: str, changes: str) -> Envelope:
                 notes.append(f"entry {entry_id}: {field_name} is not a list")
                 continue
             for item in items:
-                if isinstance(item, dict):
+                if isinstance(item, dict) and not is_json_text(item):
+                    # a lone surrogate no store can keep: this item only, the batch's others go on
+                    notes.append(
+                        f"entry {entry_id}: a {field_name} item with text that is not valid Unicode was skipped"
+                    )
+                elif isinstance(item, dict):
                     envelope.items.append((entry_id, item, standby))
                 else:
                     notes.append(f"entry {entry_id}: a {field_name} item that is not an object was skipped")

@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bots.types import secrets_match
+
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -34,7 +36,7 @@ def signature_ok(app_secret: str, raw: bytes, headers: Mapping[str, str]) -> boo
         if header is None:
             return False
         expected = "sha1=" + hmac.new(secret, raw, hashlib.sha1).hexdigest()
-    return hmac.compare_digest(header.strip().lower().encode(), expected.encode())
+    return secrets_match(header.strip().lower(), expected)
 
 
 def verification(request: web.Request, verify_token: str, platform: str) -> web.Response:
@@ -42,7 +44,7 @@ def verification(request: web.Request, verify_token: str, platform: str) -> web.
     mode = request.query.get("hub.mode", "")
     token = request.query.get("hub.verify_token", "")
     challenge = request.query.get("hub.challenge", "")
-    if mode == "subscribe" and verify_token and hmac.compare_digest(token.encode(), verify_token.encode()):
+    if mode == "subscribe" and verify_token and secrets_match(token, verify_token):
         return web.Response(text=challenge, content_type="text/plain")
     log.warning("%s verification refused (mode %r)", platform, mode)
     return web.Response(status=403, text="verification failed", content_type="text/plain")

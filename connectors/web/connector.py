@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bots.linking.buttons import site_link
-from bots.types import Identity, Inbound, Outbound, StoredEvent, TurnOutcome, is_text
+from bots.types import Identity, Inbound, Outbound, StoredEvent, TurnOutcome, loads_text
 from connectors.base import (
     Channel,
     ChannelContext,
@@ -315,8 +315,6 @@ class WebChannel(Channel):
             text = frame.get("text")
             if not isinstance(text, str) or not text.strip():
                 raise FrameError("bad_frame", "'text' must be a non-empty string", frame_id)
-            if not is_text(text):
-                raise FrameError("bad_frame", "the text is not valid Unicode", frame_id)
             if len(text) > self.max_chars:
                 raise FrameError(
                     "too_long", f"Your message is too long: at most {self.max_chars} characters.", frame_id
@@ -338,11 +336,7 @@ class WebChannel(Channel):
             data = frame.get("data") or {}
             if not isinstance(name, str) or not _EVENT_NAME.match(name):
                 raise FrameError("bad_frame", "an event needs a 'name' of 1 to 64 letters, digits or -_.:", frame_id)
-            if (
-                not isinstance(data, dict)
-                or len(json.dumps(data)) > 4096
-                or not is_text(json.dumps(data, ensure_ascii=False))
-            ):
+            if not isinstance(data, dict) or len(json.dumps(data)) > 4096:
                 raise FrameError("bad_frame", "event 'data' must be an object of at most 4 KB", frame_id)
             return Inbound(
                 session.identity,
@@ -449,9 +443,12 @@ class WebChannel(Channel):
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
-                    frame = json.loads(message.data)
-                except (ValueError, RecursionError):
+                    frame = loads_text(message.data)
+                except (json.JSONDecodeError, RecursionError):
                     await send(FrameError("bad_frame", "frames must be JSON objects").frame())
+                    continue
+                except ValueError as exc:  # a lone surrogate: text no store can keep
+                    await send(FrameError("bad_frame", str(exc)).frame())
                     continue
                 if not isinstance(frame, dict):
                     await send(FrameError("bad_frame", "frames must be JSON objects").frame())
@@ -521,9 +518,11 @@ class WebChannel(Channel):
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         try:
             raw = await request.read()  # the whole body, however many packets it came in
-            body = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            body = loads_text(raw or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise FrameError("bad_frame", "the body is not valid JSON") from None
+        except ValueError as exc:  # a lone surrogate: text no store can keep
+            raise FrameError("bad_frame", str(exc)) from None
         except web.HTTPRequestEntityTooLarge:
             raise FrameError("too_long", f"the body is larger than {MAX_FRAME_BYTES} bytes") from None
         if len(raw) > MAX_FRAME_BYTES or not isinstance(body, dict):

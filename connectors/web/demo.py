@@ -84,7 +84,7 @@ async def home(request: web.Request) -> web.Response:
 async def product(request: web.Request) -> web.Response:
     sku = request.match_info["sku"].upper()
     if sku not in PRODUCTS:
-        raise web.HTTPNotFound(reason=f"no product {sku}")
+        raise web.HTTPNotFound(reason="no such product")  # not the path itself: it may hold a line break
     return product_page(sku)
 
 

@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import re
 
+from bots.types import is_text, secrets_match
+
 _VISITOR = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 WEB_CHANNEL = "web"
 CUSTOMER_CHANNEL = "customer"
@@ -43,9 +45,11 @@ def check_customer(secret: str, customer: object) -> str | None:
     customer_id: str = customer["id"]
     if len(customer_id) > 256:
         raise IdentityError("customer id is longer than 256 characters")
+    if not is_text(customer_id):
+        raise IdentityError("customer id is not valid Unicode text")
     if not secret:
         raise IdentityError("signed customer ids are not enabled on this server (connectors.web.identity_secret)")
     signature = customer.get("signature")
-    if not isinstance(signature, str) or not hmac.compare_digest(signature.lower(), sign_customer(secret, customer_id)):
+    if not isinstance(signature, str) or not secrets_match(signature.lower(), sign_customer(secret, customer_id)):
         raise IdentityError("the customer id's signature is missing or wrong")
     return customer_id
