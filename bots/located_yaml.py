@@ -55,13 +55,26 @@ def _mark(file: str, node: yaml.Node) -> Mark:
     return Mark(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+# Values a file may expand to, beyond 10 per character of its text: YAML aliases repeat what they name, and
+# aliases of aliases of lists multiply ("billion laughs": a 1 KB file that expands to billions of values).
+EXPANSION_BASE = 100_000
+
+
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, budget: int) -> None:
         self.file = file
         self.scalar_loader = yaml.SafeLoader("")
         self.duplicates: list[YamlError] = []
+        self.budget = budget
 
     def build(self, node: yaml.Node) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlError(
+                _mark(self.file, node),
+                "the file's aliases (*name) expand to too many values; "
+                "write the repeated parts out, or repeat them fewer times",
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
@@ -107,11 +120,15 @@ def load_text(text: str, file: str) -> Any:
         raise YamlError(Mark(file, line, column), f"invalid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise YamlError(Mark(file, 1, 1), f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlError(Mark(file, 1, 1), "invalid YAML: nested too deeply") from None
     if node is None:
         return None
-    builder = _Builder(file)
+    builder = _Builder(file, EXPANSION_BASE + 10 * len(text))
     try:
         data = builder.build(node)
+    except RecursionError:
+        raise YamlError(Mark(file, 1, 1), "invalid YAML: nested too deeply") from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = Mark(file, mark.line + 1, mark.column + 1) if mark else Mark(file, 1, 1)

@@ -241,3 +241,17 @@ def test_validate_warns_about_the_channels_limits(tmp_path: Path) -> None:
         "(on Messenger and Instagram this is adjusted)" in result.stdout
     )
     assert "title 'A title that is far too long' is longer than 20 characters" in result.stdout
+
+
+def test_a_yaml_alias_bomb_or_deep_nesting_is_a_clear_error_at_once(tmp_path: Path) -> None:
+    laughs = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level, name in enumerate("bcdefghi"):
+        previous = "abcdefghi"[level]
+        laughs.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    for name, text in (("bomb.yml", "\n".join(laughs) + "\n"), ("deep.yml", "[" * 5000 + "]" * 5000 + "\n")):
+        bot = write_bot(tmp_path / name.split(".")[0], {**BASE_FILES})
+        (bot / name).write_text(text, encoding="utf-8")
+        result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        expected = "expand to too many values" if name == "bomb.yml" else "nested too deeply"
+        assert f"{name}:1:" in result.stderr and expected in result.stderr, result.stderr
