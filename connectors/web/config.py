@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,6 +28,19 @@ class WebConfig(_Strict):
     history_limit: int = Field(200, ge=1, le=5000)
     rate_limit: RateLimitConfig = RateLimitConfig()
     demo_page: bool = True
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For / Forwarded headers say who a visitor is,
+    # for the per-address rate limit. Empty: the connecting address counts (headers from anyone are ignored).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an address or network like 10.0.0.5 or 10.0.0.0/24") from None
+        return value
 
     @field_validator("allowed_origins")
     @classmethod

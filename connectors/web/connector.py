@@ -33,6 +33,7 @@ from connectors.base import (
     ThreadView,
 )
 from connectors.web import demo
+from connectors.web.address import client_address, networks
 from connectors.web.hub import LiveHub
 from connectors.web.identity import (
     CUSTOMER_CHANNEL,
@@ -101,6 +102,7 @@ class WebChannel(Channel):
         self.threads = context.threads
         self.config = context.config
         self.max_chars = context.max_message_chars
+        self.proxies = networks(self.config.trusted_proxies)
         self.site_url = context.site_url
         self.hub = hub or LiveHub(context.live)
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
@@ -203,6 +205,10 @@ class WebChannel(Channel):
         return self._cors(request, response)
 
     # ------------------------------------------------------------------ shared logic
+
+    def address(self, request: web.Request) -> str | None:
+        """The visitor's network address (through trusted proxies): the per-address allowance's key."""
+        return client_address(request, self.proxies)
 
     def check_address(self, address: str | None) -> None:
         if address and not self.address_limiter.allow(address):
@@ -417,7 +423,7 @@ class WebChannel(Channel):
         await ws.prepare(request)
         self._sockets.add(ws)
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        state: dict[str, Any] = {"session": None, "address": request.remote}
+        state: dict[str, Any] = {"session": None, "address": self.address(request)}
 
         async def send(frame: dict[str, Any]) -> None:
             if ws.closed:
@@ -537,7 +543,7 @@ class WebChannel(Channel):
         if not self.origin_allowed(request):
             return self._refuse_origin(request)
         try:
-            _session, ready = await self.hello(await self._json_body(request), request.remote)
+            _session, ready = await self.hello(await self._json_body(request), self.address(request))
         except FrameError as exc:
             return self._error(request, exc)
         return self._cors(request, web.json_response(ready, dumps=_dumps))
@@ -562,7 +568,7 @@ class WebChannel(Channel):
                 raise FrameError("bad_frame", "say hello first (POST /web/api/hello)", frame_id)
             locale = body.get("locale") if isinstance(body.get("locale"), str) else None
             ack, outcome = await self.receive(
-                Session(visitor_id, thread_id, locale, customer_id), frame, request.remote
+                Session(visitor_id, thread_id, locale, customer_id), frame, self.address(request)
             )
         except IdentityError as exc:
             return self._error(request, FrameError("identity_refused", str(exc)))
