@@ -34,6 +34,7 @@ from connectors.base import (
 )
 from connectors.web import demo
 from connectors.web.address import client_address, networks
+from connectors.web.assets import Asset
 from connectors.web.hub import LiveHub
 from connectors.web.identity import (
     CUSTOMER_CHANNEL,
@@ -131,8 +132,8 @@ class WebChannel(Channel):
 
     def routes(self) -> list[web.RouteDef]:
         routes = [
-            web.get("/widget.js", self.static_file("widget.js", "application/javascript")),
-            web.get("/widget.css", self.static_file("widget.css", "text/css")),
+            web.get("/widget.js", Asset.read(STATIC / "widget.js", "application/javascript").handler()),
+            web.get("/widget.css", Asset.read(STATIC / "widget.css", "text/css").handler()),
             web.post("/web/api/hello", self.http_hello),
             web.post("/web/api/send", self.http_send),
             web.get("/web/api/poll", self.http_poll),
@@ -144,21 +145,6 @@ class WebChannel(Channel):
         if self.config.demo_page:
             routes += demo.routes()
         return routes
-
-    def static_file(self, name: str, content_type: str) -> Any:
-        path = STATIC / name
-
-        async def handler(request: web.Request) -> web.StreamResponse:
-            return web.FileResponse(
-                path,
-                headers={
-                    "Content-Type": f"{content_type}; charset=utf-8",
-                    "Cache-Control": "public, max-age=300",
-                    "Access-Control-Allow-Origin": "*",
-                },
-            )
-
-        return handler
 
     # ------------------------------------------------------------------ origins
 
