@@ -3,7 +3,6 @@ behaviour of every store is the contract suite in tests/store_contract/."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from bots.cli.migrate_store import migrate
 from bots.errors import UserError
 from bots.store.base import ConflictError
 from bots.store.factory import open_store
-from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import MIGRATIONS, SQLiteThreadStore
 from bots.types import Identity, InboxItem, ThreadEvent
 
@@ -67,29 +65,6 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     with pytest.raises(UserError, match="newer than this Threadline"):
         await store.open()
-
-
-async def test_many_concurrent_commits_lose_nothing(store: SQLiteThreadStore) -> None:
-    locks = LocalThreadLock()
-
-    async def writer(thread: str, n: int) -> None:
-        async with locks.lock(thread):
-            snapshot = await store.load(thread)
-            version = snapshot.version if snapshot else 0
-            await store.commit(
-                thread, {"last": n}, [event("user", n)], expected_version=version, now=float(n), wake_at=None
-            )
-
-    await asyncio.gather(*(writer(f"t{n % 7}", n) for n in range(350)))
-    total = 0
-    for thread in await store.thread_ids():
-        stored = await store.events(thread)
-        numbers = [e.event.data["n"] for e in stored]
-        assert numbers == sorted(numbers)  # arrival order per thread
-        assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
-        total += len(stored)
-    assert total == 350
-    assert len(locks) == 0  # no lock left behind
 
 
 def test_store_urls(tmp_path: Path) -> None:

@@ -138,6 +138,7 @@ async def test_many_concurrent_commits_under_locks_lose_nothing(store: ThreadLog
         assert snapshot is not None and snapshot.state == {"last": numbers[-1]}
         total += len(stored)
     assert total == 350
+    assert len(locks) == 0  # every key's lock let go of
 
 
 async def test_a_long_history_is_read_in_bounded_pages(store: ThreadLog) -> None:
