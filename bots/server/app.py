@@ -17,6 +17,7 @@ from bots.errors import UserError
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS, RUNTIME, admin_body, admin_guard
+from bots.server.client_errors import quiet_client_errors
 from bots.server.followups import install as install_followups
 from bots.server.privacy_api import routes as privacy_routes
 from bots.store.urls import redacted
@@ -110,6 +111,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         return web.json_response({"error": exc.reason}, status=exc.status)
+    except ConnectionError:  # the client went away mid-request: nothing failed here, and nobody hears an answer
+        log.info("%s %s: the client disconnected before the request was read", request.method, request.path)
+        return web.Response(status=400)
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return web.json_response({"error": "internal error; the failure is in the server log"}, status=500)
@@ -165,6 +169,7 @@ def build_channels(runtime: Runtime) -> list[Channel]:
 def create_app(runtime: Runtime) -> web.Application:
     """The application for an opened runtime; the caller owns the runtime's lifetime."""
     config = runtime.config
+    quiet_client_errors()
     app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     app[RUNTIME] = runtime
     app.router.add_get("/health", health)
