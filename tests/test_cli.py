@@ -255,3 +255,30 @@ def test_a_yaml_alias_bomb_or_deep_nesting_is_a_clear_error_at_once(tmp_path: Pa
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         expected = "expand to too many values" if name == "bomb.yml" else "nested too deeply"
         assert f"{name}:1:" in result.stderr and expected in result.stderr, result.stderr
+
+
+def test_validate_warns_about_a_payload_that_starts_no_flow(tmp_path: Path) -> None:
+    bot = write_bot(
+        tmp_path / "typo",
+        {
+            **BASE_FILES,
+            "typo.yml": """
+        flows:
+          menu:
+            trigger: {payloads: [/menu]}
+            steps:
+              - say: {en: "What now?"}
+                buttons:
+                  - {title: {en: "Again"}, payload: /menu}
+                  - {title: {en: "Typo"}, payload: /menuu}
+                quick_replies:
+                  - {title: {en: "Buy"}, payload: '/buy{"sku": "TR2"}'}
+    """,
+        },
+    )
+    result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 0  # a warning: the bot runs, the press reaches the fallback
+    warnings = [line for line in result.stdout.splitlines() if "BOT-W005" in line]
+    assert len(warnings) == 2, result.stdout
+    assert "typo/typo.yml:5:9: warning BOT-W005: flow 'menu': payload '/menuu' starts no flow" in warnings[0]
+    assert "'/buy' starts no flow and names no intent" in warnings[1]

@@ -37,6 +37,7 @@ from bots.flow.model import (
     SlotDef,
     Trigger,
 )
+from bots.flow.payload_check import unanswered_payloads
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
 BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread", "recent"})
@@ -525,6 +526,7 @@ def _load_bot(
                             )
                         )
     _loops(flows, problems)
+    problems += unanswered_payloads(flows, intents)
     _missing_translations(collector, languages, default_language, problems, bot_dir)
     for language in languages:
         if language not in examples and examples:
