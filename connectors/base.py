@@ -10,7 +10,7 @@ module and ``bots/types.py``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
@@ -192,6 +192,24 @@ class LiveFrames(Protocol):
 
 
 @dataclass(frozen=True)
+class BotPresentation:
+    """How the bot presents itself to people (its ``settings`` in bot.yml), for the pages a channel serves."""
+
+    name: str = "Threadline"
+    title: str = "Chat"  # the chat window's title
+    colour: str = "#2f6fed"
+    greetings: Mapping[str, str] = field(default_factory=dict)  # language -> what the chat window says first
+    languages: tuple[str, ...] = ("en",)
+    default_language: str = "en"
+    avatar: str | None = None  # a file the server serves under /media/
+    demo_shop: bool = False  # the demo bot's own setting: its page at / is the Stride shop
+
+    def language_for(self, wanted: list[str]) -> str:
+        """The first of the visitor's languages the bot speaks, else the bot's default language."""
+        return next((language for language in wanted if language in self.languages), self.default_language)
+
+
+@dataclass(frozen=True)
 class ChannelContext:
     """What a channel is built with: the thread access, its own config section, and the server's settings."""
 
@@ -203,6 +221,7 @@ class ChannelContext:
     live: LiveFrames | None = None  # frames for open chat windows across workers; None with one process
     site_url: str = ""  # the page with the widget that links into the website open (linking.site_url)
     messenger_page: str = ""  # the Page's username that m.me links open (linking.messenger_page)
+    bot: BotPresentation = BotPresentation()
 
 
 class Channel(ABC):

@@ -38,6 +38,7 @@ from bots.flow.model import (
     Trigger,
 )
 from bots.flow.payload_check import unanswered_payloads
+from bots.flow.widget import widget_def
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
 BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread", "recent"})
@@ -502,6 +503,7 @@ def _load_bot(
         if settings.action_error_response is not None
         else None
     )
+    widget = widget_def(settings.widget, settings_raw, settings_mark, helper, bot_dir, problems)
     _text_problems(
         [r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language, problems
     )
@@ -553,6 +555,8 @@ def _load_bot(
         action_error_response=error_response,
         content_hash=content_hash(bot_dir),
         entities=tuple(collector.entities),
+        widget=widget,
+        demo_shop=settings.demo_shop,
     )
     return LoadResult(bot, problems)
 

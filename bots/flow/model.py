@@ -211,6 +211,16 @@ class EntityDef:
 
 
 @dataclass(frozen=True)
+class WidgetDef:
+    """How the bot looks on the website (``settings.widget``); the greeting is a text in every language."""
+
+    colour: str = "#2f6fed"
+    title: str | None = None
+    greeting: TextRef | None = None
+    avatar: str | None = None  # a file in the bot's media/ folder
+
+
+@dataclass(frozen=True)
 class Bot:
     """Everything the engine needs, immutable once loaded."""
 
@@ -229,3 +239,5 @@ class Bot:
     action_error_response: TextRef | None
     content_hash: str
     entities: tuple[EntityDef, ...] = ()
+    widget: WidgetDef = WidgetDef()
+    demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)

@@ -8,6 +8,7 @@ file is read. Step kinds are told apart by the key that names them
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -291,8 +292,34 @@ class CancelSpec(_Strict):
     keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
 
+class WidgetSpec(_Strict):
+    """How the chat window and the page at ``/`` present the bot: set by the bot, so no page shows another's."""
+
+    colour: str = Field("#2f6fed", alias="color")
+    title: str | None = None  # the chat window's title (default: the bot's name)
+    greeting: TextSpec | None = None  # shown before the chat starts, in the visitor's language
+    avatar: str | None = None  # an image file in the bot's media/ folder
+
+    @field_validator("colour")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", value):
+            raise ValueError(f"{value!r} is not a colour like #e8590c or #e50")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("the title must not be empty (leave it out to use the bot's name)")
+        return value
+
+
 class SettingsSpec(_Strict):
     name: str | None = None
+    widget: WidgetSpec = WidgetSpec()
+    # The page at / (connectors.web.demo_page) is the Stride demo shop instead of the bot's own "Try" page
+    demo_shop: bool = False
     fallback_flow: str | None = None
     nlu_threshold: float = Field(0.4, ge=0, le=1)
     cancel: CancelSpec = CancelSpec()

@@ -43,3 +43,8 @@ def render_text(bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, An
 def action_failed(language: str) -> str:
     """The apology for a failed action when the bot has no text of its own for it."""
     return _ACTION_FAILED.get(language, _ACTION_FAILED["en"])
+
+
+def text_per_language(bot: Bot, ref: TextRef) -> dict[str, str]:
+    """A text in each of the bot's languages, for words shown before any thread exists (the widget's greeting)."""
+    return {language: render_text(bot, ref, ThreadState(language=language), {}) for language in bot.languages}

@@ -19,6 +19,7 @@ from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS, RUNTIME, admin_body, admin_guard
 from bots.server.client_errors import quiet_client_errors
 from bots.server.followups import install as install_followups
+from bots.server.presentation import presentation
 from bots.server.privacy_api import routes as privacy_routes
 from bots.store.urls import redacted
 from bots.types import Identity, Text
@@ -160,6 +161,7 @@ def build_channels(runtime: Runtime) -> list[Channel]:
                         live=runtime.live_bus,
                         site_url=config.site_url,
                         messenger_page=config.linking.messenger_page,
+                        bot=presentation(runtime.bot),
                     )
                 )
             )

@@ -32,7 +32,7 @@ from connectors.base import (
     Sent,
     ThreadView,
 )
-from connectors.web import demo
+from connectors.web import demo, trypage
 from connectors.web.address import client_address, networks
 from connectors.web.assets import Asset
 from connectors.web.hub import LiveHub
@@ -105,6 +105,7 @@ class WebChannel(Channel):
         self.max_chars = context.max_message_chars
         self.proxies = networks(self.config.trusted_proxies)
         self.site_url = context.site_url
+        self.bot = context.bot
         self.hub = hub or LiveHub(context.live)
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
         # site events (page views) have their own, larger allowance: browsing must not silence typing
@@ -142,8 +143,8 @@ class WebChannel(Channel):
         ]
         if self.config.websocket:
             routes.append(web.get("/web/ws", self.websocket))
-        if self.config.demo_page:
-            routes += demo.routes()
+        if self.config.demo_page:  # the shop only for the demo bot: any other bot gets its own "Try" page
+            routes += (demo if self.bot.demo_shop else trypage).routes(self.bot)
         return routes
 
     # ------------------------------------------------------------------ origins

@@ -1,5 +1,7 @@
 """The Stride demo shop: product pages with the widget on them, so `make run` shows the whole product.
 
+Only the demo bot shows it (its ``settings.demo_shop``); any other bot gets the neutral page of ``trypage.py``.
+
 Each product page records a ``product_viewed`` site event through the
 widget's ``Threadline.track``; the demo bot offers help when the same shoe is
 viewed a second time. The other pages are the targets of the demo flows'
@@ -9,12 +11,12 @@ links (cart, shipping, sale, return labels).
 from __future__ import annotations
 
 import html
-import json
-from pathlib import Path
 
 from aiohttp import web
+from markupsafe import Markup
 
-TEMPLATE = (Path(__file__).parent / "static" / "demo.html").read_text(encoding="utf-8")
+from connectors.base import BotPresentation
+from connectors.web.pages import favicon, render, widget_context
 
 PRODUCTS = {
     "TR2": (
@@ -48,68 +50,59 @@ PAGES = {
 }
 
 
-def page(title: str, body: str, track: dict[str, str] | None = None) -> web.Response:
-    track_script = ""
-    if track is not None:
-        payload = json.dumps(track).replace("</", "<\\/")
-        track_script = f"<script>Threadline.track('product_viewed', {payload});</script>"
-    document = (
-        TEMPLATE.replace("{{title}}", html.escape(title)).replace("{{body}}", body).replace("{{track}}", track_script)
-    )
-    return web.Response(text=document, content_type="text/html")
+class Shop:
+    """The shop's pages, with the widget in the demo bot's own look (its settings in bot.yml)."""
+
+    def __init__(self, bot: BotPresentation) -> None:
+        self.bot = bot
+
+    def page(self, request: web.Request, title: str, body: str, track: dict[str, str] | None = None) -> web.Response:
+        """A shop page; ``body`` is markup whose every shop text was escaped when it was built."""
+        return render("demo.html", title=title, body=Markup(body), track=track, **widget_context(request, self.bot))
+
+    def product_page(self, request: web.Request, sku: str) -> web.Response:
+        name, price, image, description = PRODUCTS[sku]
+        others = "".join(
+            f'<li><a href="/products/{other}">{html.escape(data[0])}</a> <span>{html.escape(data[1])}</span></li>'
+            for other, data in PRODUCTS.items()
+            if other != sku
+        )
+        body = (
+            f'<article class="product"><img src="/media/{image}" alt="{html.escape(name)}" width="600" height="314">'
+            f'<div><h1>{html.escape(name)}</h1><p class="price">{html.escape(price)}</p>'
+            f"<p>{html.escape(description)}</p>"
+            f'<button type="button" class="buy" onclick="Threadline.track(\'added_to_cart\', '
+            f"{{sku: '{sku}'}}); this.textContent='Added ✓'\">Add to cart</button></div></article>"
+            f'<h2>More shoes</h2><ul class="others">{others}</ul>'
+        )
+        track = {"sku": sku, "name": name, "url": f"/products/{sku}", "image": f"/media/{image}"}
+        return self.page(request, name, body, track)
+
+    async def home(self, request: web.Request) -> web.Response:
+        return self.product_page(request, "TR2")
+
+    async def product(self, request: web.Request) -> web.Response:
+        sku = request.match_info["sku"].upper()
+        if sku not in PRODUCTS:
+            raise web.HTTPNotFound(reason="no such product")  # not the path itself: it may hold a line break
+        return self.product_page(request, sku)
+
+    async def info(self, request: web.Request) -> web.Response:
+        title, text = PAGES[request.match_info["name"]]
+        return self.page(request, title, f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>")
+
+    async def return_label(self, request: web.Request) -> web.Response:
+        order = html.escape(request.match_info["order"])
+        body = f"<h1>Return label</h1><p>Order {order}: in a real shop, the printable label would be here.</p>"
+        return self.page(request, "Return label", body)
 
 
-def product_page(sku: str) -> web.Response:
-    name, price, image, description = PRODUCTS[sku]
-    others = "".join(
-        f'<li><a href="/products/{other}">{html.escape(data[0])}</a> <span>{html.escape(data[1])}</span></li>'
-        for other, data in PRODUCTS.items()
-        if other != sku
-    )
-    body = (
-        f'<article class="product"><img src="/media/{image}" alt="{html.escape(name)}" width="600" height="314">'
-        f'<div><h1>{html.escape(name)}</h1><p class="price">{html.escape(price)}</p>'
-        f"<p>{html.escape(description)}</p>"
-        f'<button type="button" class="buy" onclick="Threadline.track(\'added_to_cart\', '
-        f"{{sku: '{sku}'}}); this.textContent='Added ✓'\">Add to cart</button></div></article>"
-        f'<h2>More shoes</h2><ul class="others">{others}</ul>'
-    )
-    return page(name, body, {"sku": sku, "name": name, "url": f"/products/{sku}", "image": f"/media/{image}"})
-
-
-async def home(request: web.Request) -> web.Response:
-    return product_page("TR2")
-
-
-async def product(request: web.Request) -> web.Response:
-    sku = request.match_info["sku"].upper()
-    if sku not in PRODUCTS:
-        raise web.HTTPNotFound(reason="no such product")  # not the path itself: it may hold a line break
-    return product_page(sku)
-
-
-async def info(request: web.Request) -> web.Response:
-    title, text = PAGES[request.match_info["name"]]
-    return page(title, f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>")
-
-
-async def return_label(request: web.Request) -> web.Response:
-    order = request.match_info["order"]
-    return page(
-        "Return label",
-        f"<h1>Return label</h1><p>Order {html.escape(order)}: in a real shop, the printable label would be here.</p>",
-    )
-
-
-async def favicon(request: web.Request) -> web.Response:
-    return web.Response(status=204)
-
-
-def routes() -> list[web.RouteDef]:
+def routes(bot: BotPresentation) -> list[web.RouteDef]:
+    shop = Shop(bot)
     return [
-        web.get("/", home),
+        web.get("/", shop.home),
         web.get("/favicon.ico", favicon),
-        web.get("/products/{sku}", product),
-        web.get("/{name:cart|shipping|sale}", info),
-        web.get("/returns/{order}", return_label),
+        web.get("/products/{sku}", shop.product),
+        web.get("/{name:cart|shipping|sale}", shop.info),
+        web.get("/returns/{order}", shop.return_label),
     ]
