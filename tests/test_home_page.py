@@ -99,6 +99,10 @@ async def test_the_page_presents_the_configured_bot_and_nothing_of_the_shop(hote
     assert not [word for word in SHOP_WORDS if word in page]
     english = await (await hotel.get("/")).text()  # no Accept-Language: the bot's default language
     assert 'data-greeting="Planning a stay? Ask the front desk 🛎️"' in english and 'data-language="en"' in english
+    odd_headers = {"*": "en", ";;,": "en", "de;q=0, en;q=0.1": "en", "de;q=1.2.3, de-AT;q=abc, en": "en"}
+    for odd, language in odd_headers.items():  # never a 500: a malformed weight leaves its language out
+        odd_page = await hotel.get("/", headers={"Accept-Language": odd})
+        assert odd_page.status == 200 and f'data-language="{language}"' in await odd_page.text(), odd
     avatar = await hotel.get("/media/aurora.svg")
     assert avatar.status == 200 and avatar.content_type == "image/svg+xml"
     for shop_page in ("/products/TR2", "/cart", "/shipping", "/returns/ST-123456", "/media/trail-runner-2.png"):

@@ -22,7 +22,7 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_QUALITY = re.compile(r";\s*q\s*=\s*([0-9.]+)")
+_QUALITY = re.compile(r";\s*q\s*=\s*([^;,\s]*)")
 
 
 def accepted_languages(header: str) -> list[str]:
@@ -34,7 +34,7 @@ def accepted_languages(header: str) -> list[str]:
         try:
             weight = float(quality.group(1)) if quality else 1.0
         except ValueError:
-            weight = 0.0
+            weight = 0.0  # a malformed weight leaves the language out
         language = short_locale(tag)
         if language and language != "*" and weight > 0:
             ranked.append((-weight, index, language))
