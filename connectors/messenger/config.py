@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from connectors.messenger.profile_config import ProfileConfig
 from connectors.meta.config import GraphAccountConfig
 
 MESSENGER_ENV = {
@@ -26,6 +27,7 @@ class MessengerConfig(GraphAccountConfig):
     fetch_profile_locale: bool = True
     # The Get Started button's payload that `threadline messenger setup` sets; any payload works (docs/channels.md)
     get_started_payload: str = Field("__GET_STARTED__", min_length=1, max_length=1000)
+    profile: ProfileConfig = ProfileConfig()  # greeting, menu, ice breakers: `threadline messenger setup`
 
     @property
     def enabled(self) -> bool:
