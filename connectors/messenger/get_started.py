@@ -16,11 +16,14 @@ when:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bots.payload import parse_payload
 from bots.types import Identity
 from connectors.base import ThreadAccess
+
+log = logging.getLogger(__name__)
 
 
 class GetStarted:
@@ -31,7 +34,8 @@ class GetStarted:
 
     def learn(self, page_payload: str | None) -> None:
         """The payload the Page's profile has (set by hand or by another tool), when Graph told it."""
-        if page_payload:
+        if page_payload and page_payload not in self.payloads:
+            log.info("Messenger: the Page's Get Started payload %r is recognised too", page_payload)
             self.payloads.add(page_payload)
 
     async def recognises(
