@@ -68,6 +68,11 @@ def _walk(data: Any, loc: tuple[Any, ...], fallback: Mark) -> tuple[Mark, list[s
     return mark, path, skipped
 
 
+def mark_at(data: Any, loc: tuple[Any, ...], fallback: Mark) -> Mark:
+    """Where a key path (``("connectors", "messenger", "profile")``) stands in located YAML, as near as it exists."""
+    return _walk(data, loc, fallback)[0]
+
+
 def validation_problems(exc: ValidationError, data: Any, fallback: Mark, code: str) -> list[Problem]:
     """Turn pydantic's errors into problems that name the file, line and dotted key, one per place."""
     problems: list[Problem] = []

@@ -3,7 +3,8 @@
 It records every request, checks each Send API call against the documented
 formats and limits (and answers a violation the way Graph does, with a
 (#100) error), can be scripted to answer with Graph's documented error
-bodies, and serves the User Profile API.
+bodies, and serves the User Profile API and the Page's Messenger Profile API (``page``, in
+``tests/fake_messenger_profile.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fake_messenger_profile import FakeMessengerProfile
 
 TAGS = {"CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "HUMAN_AGENT", "CUSTOMER_FEEDBACK"}
 ERRORS = {  # bodies as documented (shared/docs/messenger-protocol.md, section 3.4 and E18)
@@ -117,6 +120,7 @@ class FakeGraph:
     delay: float = 0.0
     server: TestServer | None = None
     message_seq: int = 0
+    page: FakeMessengerProfile = field(default_factory=FakeMessengerProfile)  # /me/messenger_profile
 
     # ------------------------------------------------------------------ what tests look at
 
@@ -285,8 +289,13 @@ class FakeGraph:
             )
         return web.json_response({"id": psid, **self.profiles[psid]})
 
+    async def messenger_profile(self, request: web.Request) -> web.Response:
+        return await self.page.handle(request, self._auth(request))
+
     def app(self) -> web.Application:
         app = web.Application()
+        for method in ("GET", "POST", "DELETE"):
+            app.router.add_route(method, r"/{version:v\d+\.\d+}/me/messenger_profile", self.messenger_profile)
         app.router.add_post(r"/{version:v\d+\.\d+}/me/messages", self.send)
         app.router.add_post(r"/{version:v\d+\.\d+}/{page:\d+}/messages", self.send)
         app.router.add_get(r"/{version:v\d+\.\d+}/{psid}", self.profile)

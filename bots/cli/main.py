@@ -1,4 +1,5 @@
-"""``threadline``: run, validate, shell, actions, forget, followup, version.
+"""``threadline``: run, validate, shell, actions, forget, followup, train, nlu-test, migrate-store,
+messenger setup, version.
 
 Every user mistake (bad config, broken flow file) ends with a clear message
 on stderr and a non-zero exit code, never a traceback.
@@ -172,6 +173,18 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--from", metavar="URL", dest="source", help="the old store (default: store from the config)")
     migrate.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
+    messenger = commands.add_parser("messenger", help="set up the Facebook Page for Messenger")
+    messenger_commands = messenger.add_subparsers(dest="messenger_command", required=True, metavar="COMMAND")
+    setup = messenger_commands.add_parser(
+        "setup",
+        help="set the Page's Get Started button, greeting, menu, ice breakers and whitelisted domains",
+        description="Builds the Page's Messenger profile from the bot's texts and connectors.messenger (Get "
+        "Started payload, a greeting per locale, persistent menu, ice breakers, whitelisted domains), reads "
+        "the Page's current profile, shows what changes, then sets only what differs.",
+    )
+    setup.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+    setup.add_argument("--dry-run", action="store_true", help="show what would change and send nothing")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -239,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             from bots.cli.migrate_store import migrate_store
 
             return migrate_store(args.config, source_url=args.source, target_url=args.target)
+        if args.command == "messenger":
+            from bots.cli.messenger_setup import messenger_setup
+
+            return messenger_setup(args.config, dry_run=args.dry_run)
         if args.command == "shell":
             from bots.cli.shell import shell
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from connectors.messenger.profile_config import ProfileConfig
 from connectors.meta.config import GraphAccountConfig
 
 MESSENGER_ENV = {
@@ -22,6 +25,9 @@ class MessengerConfig(GraphAccountConfig):
     page_id: str = ""
     page_access_token: str = ""
     fetch_profile_locale: bool = True
+    # The Get Started button's payload that `threadline messenger setup` sets; any payload works (docs/channels.md)
+    get_started_payload: str = Field("__GET_STARTED__", min_length=1, max_length=1000)
+    profile: ProfileConfig = ProfileConfig()  # greeting, menu, ice breakers: `threadline messenger setup`
 
     @property
     def enabled(self) -> bool:

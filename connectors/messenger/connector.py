@@ -38,6 +38,7 @@ from connectors.base import (
     Sent,
     ThreadView,
 )
+from connectors.messenger.get_started import GetStarted
 from connectors.messenger.graph import GraphClient
 from connectors.messenger.parse import (
     MessengerEvent,
@@ -59,7 +60,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "messenger"
 USER_REF_CHANNEL = "messenger_ref"
 MAX_BODY_BYTES = 1024 * 1024
-GET_STARTED = "__GET_STARTED__"
 PROFILE_CACHE = 50_000
 
 
@@ -89,6 +89,7 @@ class MessengerChannel(Channel):
         self.graph = graph or GraphClient(self.config)
         self.messenger_page = context.messenger_page
         self.clock = clock
+        self.get_started = GetStarted(self.config.get_started_payload)
         self._locales: OrderedDict[str, tuple[str | None, float]] = OrderedDict()  # profile locales, cached
         self.queues: PersonQueues[MessengerEvent] = PersonQueues(self._process, self.inbox, self.clock, "Messenger")
 
@@ -100,6 +101,7 @@ class MessengerChannel(Channel):
     async def start(self) -> None:
         """Open the Graph API client; process what a previous run stored but did not finish (crash recovery)."""
         await self.graph.__aenter__()
+        self.get_started.learn(await self.graph.get_started_payload())
         pending = await self.inbox.pending(limit=100_000)
         if pending:
             log.info("Messenger: processing %d event(s) left from the last run", len(pending))
@@ -173,8 +175,11 @@ class MessengerChannel(Channel):
             self._locales.popitem(last=False)
         return locale
 
-    def _inbound(self, event: MessengerEvent, identity: Identity, locale: str | None) -> list[Inbound]:
-        """What the event means for the thread (zero, one, or two inbounds in order)."""
+    def _inbound(
+        self, event: MessengerEvent, identity: Identity, locale: str | None, get_started: bool = False
+    ) -> list[Inbound]:
+        """What the event means for the thread (zero, one, or two inbounds in order); ``get_started``: the
+        postback is the Page's Get Started (see get_started.py)."""
         body, kind, now = event.body, event.kind, event.timestamp or self.clock()
         message_id = f"fb:{event.key}"
         hint = locale_language(locale)
@@ -250,7 +255,7 @@ class MessengerChannel(Channel):
                         **{**common, "message_id": message_id + ":referral"},
                     )
                 )
-            if payload == GET_STARTED:
+            if get_started:
                 # after a referral: greeted only if no flow answered the ref (see _process)
                 result.append(Inbound(identity, "event", event="conversation_start", metadata=metadata, **common))
             elif payload:
@@ -323,7 +328,10 @@ class MessengerChannel(Channel):
         if actions:  # both before the replies; between them the order does not matter
             await asyncio.gather(*(self.graph.send(recipient, {"sender_action": a}) for a in actions))
         answered = False
-        for inbound in self._inbound(event, identity, locale):
+        get_started = event.kind == "postback" and await self.get_started.recognises(
+            event.body["postback"], identity, self.threads, locale_language(locale)
+        )
+        for inbound in self._inbound(event, identity, locale, get_started):
             inbound = await follow_link(self.threads, inbound, to=CHANNEL)
             if inbound.event == "conversation_start" and answered:
                 continue  # a referral flow greeted already
