@@ -101,7 +101,8 @@ class MessengerChannel(Channel):
     async def start(self) -> None:
         """Open the Graph API client; process what a previous run stored but did not finish (crash recovery)."""
         await self.graph.__aenter__()
-        self.get_started.learn(await self.graph.get_started_payload())
+        # Asked in the background: serving does not wait for Graph (the other rules hold meanwhile).
+        self._learning = asyncio.create_task(self._learn_get_started())
         pending = await self.inbox.pending(limit=100_000)
         if pending:
             log.info("Messenger: processing %d event(s) left from the last run", len(pending))
@@ -109,7 +110,11 @@ class MessengerChannel(Channel):
             data = json.loads(payload)
             self._dispatch(row_id, parse_item(data["item"], data["page_id"], data["standby"]))
 
+    async def _learn_get_started(self) -> None:
+        self.get_started.learn(await self.graph.get_started_payload())
+
     async def stop(self) -> None:
+        self._learning.cancel()
         await self.queues.idle()
         await self.graph.__aexit__(None, None, None)
 
