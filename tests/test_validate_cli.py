@@ -80,6 +80,7 @@ def test_misspelt_keys_and_names_get_a_did_you_mean(tmp_path: Path) -> None:
             "settings.yml": """
         settings:
           fallback_flow: fallbak
+          cancel: {intents: [goodby]}
     """,
             "typos.yml": """
         entitis: {}
@@ -119,6 +120,8 @@ def test_misspelt_keys_and_names_get_a_did_you_mean(tmp_path: Path) -> None:
     )
     assert errors_of(bot, tmp_path) == [
         "bot/settings.yml:2:18: error BOT-E008: fallback_flow 'fallbak' is not a flow (did you mean 'fallback'?)",
+        "bot/settings.yml:3:22: error FLOW-E008: cancel intent 'goodby' has no training examples (add them under "
+        "nlu:) (did you mean 'goodbye'?)",
         "bot/typos.yml:1:1: error BOT-E010: unknown key 'entitis' in the file (sections: version, language, "
         "settings, flows, slots, responses, nlu, entities) (did you mean 'entities'?)",
         "bot/typos.yml:3:12: error BOT-E010: slots.colour.type: Input should be 'text', 'number', 'email', "
@@ -145,5 +148,5 @@ def test_misspelt_keys_and_names_get_a_did_you_mean(tmp_path: Path) -> None:
         "bot/typos.yml:17:23: error FLOW-E004: flow 'typos': goto 'fallbak': no step with that id in this "
         "flow and no flow of that name (did you mean 'fallback'?)",
         "bot/typos.yml:18:15: error FLOW-E004: flow 'typos': flow 'menu' has no step 'strat' (did you mean 'start'?)",
-        "bot: 14 errors, 1 warning",
+        "bot: 15 errors, 1 warning",
     ]

@@ -479,6 +479,16 @@ def _load_bot(
     settings_refs: list[Reference] = []
     helper = FlowCompiler("(settings)", slots, problems, settings_refs)
     cancel_raw = settings_raw.get("cancel") if isinstance(settings_raw, dict) else None
+    for index, intent in enumerate(settings.cancel.intents):
+        if intent not in intents:
+            problems.append(
+                Problem(
+                    mark_of(cancel_raw.get("intents") if isinstance(cancel_raw, dict) else None, index, settings_mark),
+                    "FLOW-E008",
+                    f"cancel intent {intent!r} has no training examples (add them under nlu:)"
+                    + did_you_mean(intent, intents),
+                )
+            )
     cancel_response = (
         helper.text(settings.cancel.response, cancel_raw, "response", settings_mark)
         if settings.cancel.response is not None
