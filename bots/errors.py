@@ -135,15 +135,15 @@ def expected_keys(annotation: Any) -> list[str]:
 
 
 def _hint(error: Any, root: type[BaseModel] | None) -> str:
-    """A "did you mean" for a misspelt key, from the keys the model at the error's place allows."""
-    if root is None:
-        return ""
-    loc = list(error["loc"])
-    if error["type"] == "extra_forbidden":
-        return did_you_mean(loc[-1], expected_keys(_annotation_at(root, loc[:-1])))
-    given = error.get("input")
+    """A "did you mean" for a misspelt key, from the keys the model at the error's place allows, or for a
+    misspelt word of a fixed list."""
+    loc, given = list(error["loc"]), error.get("input")
     if error["type"] == "literal_error":  # one of a few words, listed in the message
         return did_you_mean(given, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+    if root is None:
+        return ""
+    if error["type"] == "extra_forbidden":
+        return did_you_mean(loc[-1], expected_keys(_annotation_at(root, loc[:-1])))
     if isinstance(given, dict):  # a mapping no member of a tagged union takes: one of its keys may be misspelt
         keys = expected_keys(_annotation_at(root, loc))
         return next((hint for key in given if key not in keys and (hint := did_you_mean(key, keys))), "")
