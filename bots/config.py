@@ -228,6 +228,6 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
     try:
         config = Config.model_validate(merged)
     except ValidationError as exc:
-        raise ProblemsError(validation_problems(exc, data, top, "CFG-E003")) from None
+        raise ProblemsError(validation_problems(exc, data, top, "CFG-E003", root=Config)) from None
     bot_dir = config.bot if config.bot.is_absolute() else (path.parent / config.bot)
     return config.model_copy(update={"bot": bot_dir.resolve()})

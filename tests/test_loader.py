@@ -299,7 +299,7 @@ def test_placeholders_in_texts_must_be_slots_or_built_ins(make_bot: Callable[...
     )
     assert messages(result) == [
         "texts_de.yml:3:3: error BOT-E009: response 'size_ok' (de): unknown name {sise} (not a slot nor one of "
-        "channel, event, fallback_streak, language, public_url, recent, thread)"
+        "channel, event, fallback_streak, language, public_url, recent, thread) (did you mean 'size'?)"
     ]
 
 

@@ -1,6 +1,7 @@
 """``threadline shell``: talk to the bot in the terminal, through the same pipeline as every channel.
 
-Buttons and quick replies are numbered: type the number to press one.
+Buttons and quick replies are numbered: type the number to press one. Lines can be edited and recalled with
+the arrow keys; the history is kept in the data folder (``bots.cli.line_history``).
 ``:event NAME {json}`` sends a site event, ``:quit`` (or Ctrl-D) leaves.
 """
 
@@ -11,8 +12,9 @@ import json
 import time
 from pathlib import Path
 
-from bots.config import load_config
-from bots.runtime import open_runtime
+from bots.cli.line_history import line_history
+from bots.config import Config, load_config
+from bots.runtime import Runtime, open_runtime
 from bots.types import Button, Carousel, Custom, Identity, Inbound, Media, Outbound, QuickReply, Text
 
 CHANNEL = "shell"
@@ -53,65 +55,69 @@ def shell(config_path: Path, sender: str) -> int:
     return asyncio.run(_shell(config, sender))
 
 
-async def _shell(config, sender: str) -> int:  # type: ignore[no-untyped-def]
+async def _shell(config: Config, sender: str) -> int:
     async with open_runtime(config) as runtime:
-        print(f"Chatting with {runtime.bot.name} as {sender!r}. Type :quit to leave, a number to press a button.")
-        identity = Identity(CHANNEL, sender)
-        choices: list[Button | QuickReply] = []
-        first = await runtime.threads.turn(
-            Inbound(identity, "event", event="conversation_start", timestamp=time.time())
-        )
-        lines, choices = render(first.outbound)
-        print("\n".join(lines))
-        while True:
+        with line_history(config.data_dir):
+            return await _chat(runtime, sender)
+
+
+async def _chat(runtime: Runtime, sender: str) -> int:
+    """Talk until :quit or the end of input; the answer is the exit code."""
+    print(f"Chatting with {runtime.bot.name} as {sender!r}. Type :quit to leave, a number to press a button.")
+    identity = Identity(CHANNEL, sender)
+    choices: list[Button | QuickReply] = []
+    first = await runtime.threads.turn(Inbound(identity, "event", event="conversation_start", timestamp=time.time()))
+    lines, choices = render(first.outbound)
+    print("\n".join(lines))
+    while True:
+        try:
+            text = (await asyncio.to_thread(input, "you: ")).strip()
+        except UnicodeDecodeError:
+            print("(that was not valid UTF-8 text; nothing was sent)")
+            continue
+        except EOFError:
+            print()
+            return 0
+        if not text:
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            print("(that was not valid UTF-8 text; nothing was sent)")
+            continue
+        if text in (":quit", ":q", ":exit"):
+            return 0
+        if text.startswith(":event"):
+            parts = text.split(maxsplit=2)
+            if len(parts) < 2:
+                print('usage: :event NAME {"key": "value"}')
+                continue
             try:
-                text = (await asyncio.to_thread(input, "you: ")).strip()
-            except UnicodeDecodeError:
-                print("(that was not valid UTF-8 text; nothing was sent)")
+                data = json.loads(parts[2]) if len(parts) == 3 else {}
+            except ValueError:
+                print("the event data must be a JSON object")
                 continue
-            except EOFError:
-                print()
-                return 0
-            if not text:
-                continue
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                print("(that was not valid UTF-8 text; nothing was sent)")
-                continue
-            if text in (":quit", ":q", ":exit"):
-                return 0
-            if text.startswith(":event"):
-                parts = text.split(maxsplit=2)
-                if len(parts) < 2:
-                    print('usage: :event NAME {"key": "value"}')
+            inbound = Inbound(
+                identity,
+                "event",
+                event=parts[1],
+                data=data if isinstance(data, dict) else {},
+                timestamp=time.time(),
+            )
+        else:
+            if text.isdigit() and 1 <= int(text) <= len(choices):
+                choice = choices[int(text) - 1]
+                if isinstance(choice, Button) and choice.kind != "postback":
+                    print(f"(opens {choice.value})")
                     continue
-                try:
-                    data = json.loads(parts[2]) if len(parts) == 3 else {}
-                except ValueError:
-                    print("the event data must be a JSON object")
-                    continue
-                inbound = Inbound(
-                    identity,
-                    "event",
-                    event=parts[1],
-                    data=data if isinstance(data, dict) else {},
-                    timestamp=time.time(),
-                )
-            else:
-                if text.isdigit() and 1 <= int(text) <= len(choices):
-                    choice = choices[int(text) - 1]
-                    if isinstance(choice, Button) and choice.kind != "postback":
-                        print(f"(opens {choice.value})")
-                        continue
-                    text = choice.payload if isinstance(choice, QuickReply) else choice.value
-                inbound = Inbound(identity, "message", text=text, timestamp=time.time())
-            outcome = await runtime.threads.turn(inbound)
-            lines, new_choices = render(outcome.outbound)
-            if new_choices or outcome.outbound:
-                choices = new_choices
-            if lines:
-                print("\n".join(lines))
-            else:
-                handed_off = await runtime.threads.is_handed_off(identity)
-                print("(no reply: a person has taken over this chat)" if handed_off else "(no reply)")
+                text = choice.payload if isinstance(choice, QuickReply) else choice.value
+            inbound = Inbound(identity, "message", text=text, timestamp=time.time())
+        outcome = await runtime.threads.turn(inbound)
+        lines, new_choices = render(outcome.outbound)
+        if new_choices or outcome.outbound:
+            choices = new_choices
+        if lines:
+            print("\n".join(lines))
+        else:
+            handed_off = await runtime.threads.is_handed_off(identity)
+            print("(no reply: a person has taken over this chat)" if handed_off else "(no reply)")

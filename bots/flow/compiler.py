@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bots.errors import Problem
+from bots.errors import Problem, did_you_mean
 from bots.flow import schema as s
 from bots.flow.expressions import Expression, ExpressionError, Template
 from bots.flow.model import (
@@ -251,6 +251,10 @@ class FlowCompiler:
             self.emit(EndOp(mark))
         elif isinstance(spec, s.OptOutStep):
             self.emit(OptOutOp(mark, spec.opt_out))
+        elif isinstance(spec, s.InvalidStep):
+            # A broken step (already reported) may stop or go on: a branch to the next step stands for both, so
+            # the steps after it are not called unreachable, nor a loop through it endless
+            self.emit(BranchOp(mark, Expression.parse("False"), len(ops) + 1))
         else:  # pragma: no cover - the schema admits no other kind
             raise AssertionError(type(spec))
 
@@ -370,7 +374,10 @@ class FlowCompiler:
                     cross.append((flow, label, mark))
             else:
                 self._problem(
-                    mark, "FLOW-E004", f"goto {target!r}: no step with that id in this flow and no flow of that name"
+                    mark,
+                    "FLOW-E004",
+                    f"goto {target!r}: no step with that id in this flow and no flow of that name"
+                    + did_you_mean(target, [*self.out.labels, *flow_names]),
                 )
                 self.out.ops[index] = EndOp(mark)
         return cross

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from bots.errors import Problem, ProblemsError, validation_problems
+from bots.errors import Problem, ProblemsError, did_you_mean
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
 from bots.flow.expressions import Template
+from bots.flow.file_check import validate_file
 from bots.flow.model import (
     ActionOp,
     AskOp,
@@ -228,46 +227,6 @@ class _Collector:
                 existing[lang] = (variants, mark)
 
 
-def _validate_file(raw: LocatedDict, top: Mark, problems: list[Problem], broken: dict[str, set[str]]) -> s.BotFileSpec:
-    """Check a file section by section, and each flow and slot on its own.
-
-    A mistake in one flow then hides nothing else: the other flows, texts and
-    slots of the file are still checked, and references to the broken flow or
-    slot are not reported again as "unknown".
-    """
-    parts: dict[str, Any] = {}
-    for key in raw:
-        if key not in s.BotFileSpec.model_fields:
-            problems.append(
-                Problem(
-                    key_mark_of(raw, key, top),
-                    "BOT-E010",
-                    f"unknown key {key!r} in the file (sections: " + ", ".join(s.BotFileSpec.model_fields) + ")",
-                )
-            )
-    for key in s.BotFileSpec.model_fields:
-        if key not in raw:
-            continue
-        section = raw[key]
-        if key in ("flows", "slots") and isinstance(section, dict):
-            valid = {}
-            for name in section:
-                try:
-                    spec = s.BotFileSpec.model_validate({key: {name: section[name]}})
-                except ValidationError as exc:
-                    problems.extend(validation_problems(exc, raw, top, "BOT-E010"))
-                    broken[key].add(str(name))
-                    continue
-                valid.update(getattr(spec, key))
-            parts[key] = valid
-            continue
-        try:
-            parts[key] = getattr(s.BotFileSpec.model_validate({key: section}), key)
-        except ValidationError as exc:
-            problems.extend(validation_problems(exc, raw, top, "BOT-E010"))
-    return s.BotFileSpec.model_construct(**{**s.BotFileSpec().model_dump(), **parts})
-
-
 def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Problem]) -> SlotDef:
     pattern = None
     if spec.pattern is not None:
@@ -303,12 +262,19 @@ def _text_problems(
     responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]],
     default_language: str,
     problems: list[Problem],
+    broken: set[str],
 ) -> None:
+    """Texts that are missing or lack the default language; a text that is there but broken was reported."""
     for ref in refs:
+        if ref.kind == "text" and ref.name in broken:
+            continue
         if ref.kind == "text" and ref.name not in responses:
             problems.append(
                 Problem(
-                    ref.mark, "FLOW-E001", f"flow {ref.flow!r}: unknown text {ref.name!r} (define it under responses:)"
+                    ref.mark,
+                    "FLOW-E001",
+                    f"flow {ref.flow!r}: unknown text {ref.name!r} (define it under responses:)"
+                    + did_you_mean(ref.name, [*responses, *broken]),
                 )
             )
         elif ref.kind == "text" and default_language not in responses[ref.name]:
@@ -357,7 +323,7 @@ def _load_bot(
     if not files:
         return LoadResult(None, [Problem(top_mark, "BOT-E001", "no .yml files in the bot folder")])
     collector = _Collector(languages, problems)
-    broken: dict[str, set[str]] = {"flows": set(), "slots": set()}
+    broken: dict[str, set[str]] = {"flows": set(), "slots": set(), "responses": set()}
     for path in files:
         display = str(path.relative_to(bot_dir.parent)) if bot_dir.parent != path.parent else path.name
         top = Mark(display, 1, 1)
@@ -380,7 +346,7 @@ def _load_bot(
                 )
             )
             continue
-        collector.add(_validate_file(raw, top, problems, broken), raw, top)
+        collector.add(validate_file(raw, top, problems, broken), raw, top)
 
     settings = collector.settings[0] if collector.settings else s.SettingsSpec()
     settings_raw = collector.settings[1] if collector.settings else None
@@ -400,7 +366,13 @@ def _load_bot(
                 continue
             target_labels = compiled[target][0].out.labels
             if label not in target_labels:
-                problems.append(Problem(mark, "FLOW-E004", f"flow {name!r}: flow {target!r} has no step {label!r}"))
+                problems.append(
+                    Problem(
+                        mark,
+                        "FLOW-E004",
+                        f"flow {name!r}: flow {target!r} has no step {label!r}{did_you_mean(label, target_labels)}",
+                    )
+                )
             else:
                 entries[target].add(target_labels[label])
 
@@ -441,26 +413,35 @@ def _load_bot(
                     Problem(
                         mark,
                         "FLOW-E008",
-                        f"flow {name!r}: intent {intent!r} has no training examples (add them under nlu:)",
+                        f"flow {name!r}: intent {intent!r} has no training examples (add them under nlu:)"
+                        + did_you_mean(intent, intents),
                     )
                 )
     known_actions = set(actions) if actions is not None else None
+    slot_names = [*slots, *broken["slots"]]
     for ref in references:
-        if ref.name.split(".")[0] in broken["slots"]:
+        root = ref.name.split(".")[0]
+        if root in broken["slots"]:
             continue
         if ref.kind == "slot" and ref.name not in slots:
             problems.append(
                 Problem(
-                    ref.mark, "FLOW-E003", f"flow {ref.flow!r}: unknown slot {ref.name!r} (declare it under slots:)"
+                    ref.mark,
+                    "FLOW-E003",
+                    f"flow {ref.flow!r}: unknown slot {ref.name!r} (declare it under slots:)"
+                    + did_you_mean(ref.name, slot_names),
                 )
             )
-        elif ref.kind == "name" and ref.name.split(".")[0] not in slots and ref.name.split(".")[0] not in BUILTIN_NAMES:
+        elif ref.kind == "name" and root not in slots and root not in BUILTIN_NAMES:
             problems.append(
                 Problem(
                     ref.mark,
                     "FLOW-E003",
-                    f"flow {ref.flow!r}: unknown name {ref.name.split('.')[0]!r}"
-                    " (not a slot nor one of " + ", ".join(sorted(BUILTIN_NAMES)) + ")",
+                    f"flow {ref.flow!r}: unknown name {root!r}"
+                    " (not a slot nor one of "
+                    + ", ".join(sorted(BUILTIN_NAMES))
+                    + ")"
+                    + did_you_mean(root, [*slot_names, *BUILTIN_NAMES]),
                 )
             )
         elif ref.kind == "function" and ref.name not in BUILTIN_FUNCTIONS:
@@ -469,17 +450,23 @@ def _load_bot(
                     ref.mark,
                     "FLOW-E011",
                     f"flow {ref.flow!r}: unknown function {ref.name!r} "
-                    "(available: " + ", ".join(sorted(BUILTIN_FUNCTIONS)) + ")",
+                    "(available: "
+                    + ", ".join(sorted(BUILTIN_FUNCTIONS))
+                    + ")"
+                    + did_you_mean(ref.name, BUILTIN_FUNCTIONS),
                 )
             )
         elif ref.kind == "action" and known_actions is not None and ref.name not in known_actions:
             available = ", ".join(sorted(known_actions)) or "none"
             problems.append(
                 Problem(
-                    ref.mark, "FLOW-E009", f"flow {ref.flow!r}: unknown action {ref.name!r} (available: {available})"
+                    ref.mark,
+                    "FLOW-E009",
+                    f"flow {ref.flow!r}: unknown action {ref.name!r} (available: {available})"
+                    + did_you_mean(ref.name, known_actions),
                 )
             )
-    _text_problems(references, collector.responses, default_language, problems)
+    _text_problems(references, collector.responses, default_language, problems, broken["responses"])
 
     fallback_flow = settings.fallback_flow
     if fallback_flow is not None and fallback_flow not in flows and fallback_flow not in broken["flows"]:
@@ -487,12 +474,22 @@ def _load_bot(
             Problem(
                 mark_of(settings_raw, "fallback_flow", settings_mark),
                 "BOT-E008",
-                f"fallback_flow {fallback_flow!r} is not a flow",
+                f"fallback_flow {fallback_flow!r} is not a flow{did_you_mean(fallback_flow, flows)}",
             )
         )
     settings_refs: list[Reference] = []
     helper = FlowCompiler("(settings)", slots, problems, settings_refs)
     cancel_raw = settings_raw.get("cancel") if isinstance(settings_raw, dict) else None
+    for index, intent in enumerate(settings.cancel.intents):
+        if intent not in intents:
+            problems.append(
+                Problem(
+                    mark_of(cancel_raw.get("intents") if isinstance(cancel_raw, dict) else None, index, settings_mark),
+                    "FLOW-E008",
+                    f"cancel intent {intent!r} has no training examples (add them under nlu:)"
+                    + did_you_mean(intent, intents),
+                )
+            )
     cancel_response = (
         helper.text(settings.cancel.response, cancel_raw, "response", settings_mark)
         if settings.cancel.response is not None
@@ -505,7 +502,11 @@ def _load_bot(
     )
     widget = widget_def(settings.widget, settings_raw, settings_mark, helper, bot_dir, problems)
     _text_problems(
-        [r for r in settings_refs if r.kind in ("text", "inline")], collector.responses, default_language, problems
+        [r for r in settings_refs if r.kind in ("text", "inline")],
+        collector.responses,
+        default_language,
+        problems,
+        broken["responses"],
     )
 
     # A text no flow shows is for actions (``dispatcher.utter_message(response=..., who="Ana")``): the action
@@ -524,7 +525,10 @@ def _load_bot(
                                 mark,
                                 "BOT-E009",
                                 f"response {key!r} ({lang}): unknown name "
-                                f"{{{name}}} (not a slot nor one of " + ", ".join(sorted(BUILTIN_NAMES)) + ")",
+                                f"{{{name}}} (not a slot nor one of "
+                                + ", ".join(sorted(BUILTIN_NAMES))
+                                + ")"
+                                + did_you_mean(root, [*slots, *BUILTIN_NAMES]),
                             )
                         )
     _loops(flows, problems)

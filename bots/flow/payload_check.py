@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bots.errors import Problem
+from bots.errors import Problem, did_you_mean
 from bots.flow.model import ButtonDef, CarouselOp, Flow, MediaOp, Op, QuickReplyDef, SayOp
 
 _NAME = re.compile(r"^(/[^{\s]+)")
@@ -48,12 +48,13 @@ def unanswered_payloads(flows: dict[str, Flow], intents: Iterable[str]) -> list[
             if name in payloads or source in payloads or name in CHANNEL_PAYLOADS or name[1:] in flow_intents:
                 continue
             why = "an intent no flow starts on" if name[1:] in known_intents else "no intent"
+            answered = [*payloads, *CHANNEL_PAYLOADS, *(f"/{intent}" for intent in flow_intents)]
             problems.append(
                 Problem(
                     op.mark,
                     "BOT-W005",
                     f"flow {flow.name!r}: payload {name!r} starts no flow "
-                    f"and names {why}: pressing it reaches the fallback",
+                    f"and names {why}: pressing it reaches the fallback{did_you_mean(name, answered)}",
                     "warning",
                 )
             )

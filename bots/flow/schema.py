@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from bots.errors import did_you_mean
+
 TEXT_HELP = "a text key (string) or a mapping of language code to text"
 
 
@@ -56,7 +58,9 @@ class ButtonSpec(_Strict):
     def _channel(cls, value: str | None) -> str | None:
         known = KNOWN_CHANNELS.get()
         if value is not None and known is not None and value not in known:
-            raise ValueError(f"no channel {value!r} to continue in (channels: {', '.join(known)})")
+            raise ValueError(
+                f"no channel {value!r} to continue in (channels: {', '.join(known)}){did_you_mean(value, known)}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -175,6 +179,14 @@ class OptOutStep(_Step):
     opt_out: bool
 
 
+class InvalidStep(_Step):
+    """Stands in for a step that failed validation (its problems already reported), so the rest of its flow is
+    still compiled and checked. Only the loader makes one: no YAML mapping selects it."""
+
+
+INVALID_STEP_TAG = "step:(invalid)"
+
+
 STEP_KINDS: dict[str, type[_Step]] = {
     "say": SayStep,
     "ask": AskStep,
@@ -201,6 +213,8 @@ def step_kind(value: Any) -> str | None:
             if isinstance(key, str) and key in STEP_KINDS:
                 return STEP_TAG_PREFIX + key
         return None
+    if isinstance(value, InvalidStep):
+        return INVALID_STEP_TAG
     if isinstance(value, BaseModel):
         for key, cls in STEP_KINDS.items():
             if type(value) is cls:
@@ -225,10 +239,14 @@ if TYPE_CHECKING:
         | HandoffStep
         | EndStep
         | OptOutStep
+        | InvalidStep
     )
 else:
     Step = Annotated[
-        Union[tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items())],  # noqa: UP007
+        Union[  # noqa: UP007
+            tuple(Annotated[cls, Tag(STEP_TAG_PREFIX + key)] for key, cls in STEP_KINDS.items())
+            + (Annotated[InvalidStep, Tag(INVALID_STEP_TAG)],)
+        ],
         Discriminator(
             step_kind,
             custom_error_type="unknown_step",
