@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
+from aiohttp import web
 from websockets.asyncio.client import ClientConnection, connect
 
 from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS
 from bots.server.app import create_app
+from bots.server.timeouts import runner_options
 from connectors.web.connector import WebChannel
 from tests.conftest import demo_config
 
@@ -27,20 +30,32 @@ TABS = 36  # nine ways to leave, four times each, on twelve threads (so threads 
 CEILING_SECONDS = 60.0  # generous: only a leak takes this long, and then the test fails
 
 
-@pytest.fixture
-async def server(store_url: str, tmp_path: Path) -> AsyncIterator[tuple[TestServer, Runtime]]:
+@dataclass
+class Server:
+    app: web.Application
+    url: str
+    runtime: Runtime
+
+
+@pytest.fixture(params=[False, True], ids=["handlers-run-on", "handlers-cancelled"])
+async def server(request: pytest.FixtureRequest, store_url: str, tmp_path: Path) -> AsyncIterator[Server]:
+    """Served as ``threadline run`` serves it (aiohttp lets a handler finish when its client goes), and with
+    handlers cancelled when their client goes (as aiohttp's test server does)."""
     config = demo_config(
         tmp_path / "data",
         store=store_url,
         connectors={"web": {"rate_limit": {"messages": 1000, "per_seconds": 60}}},
     )
     async with open_runtime(config) as runtime:
-        server = TestServer(create_app(runtime))
-        await server.start_server()
+        app = create_app(runtime)
+        runner = web.AppRunner(app, handler_cancellation=request.param, **runner_options(config.server))
+        await runner.setup()
+        sock = socket.create_server(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
         try:
-            yield server, runtime
+            yield Server(app, f"http://127.0.0.1:{sock.getsockname()[1]}", runtime)
         finally:
-            await server.close()
+            await runner.cleanup()
 
 
 async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -87,15 +102,11 @@ async def leave(url: str, origin: str, n: int) -> None:
         await (abort if how % 2 == 0 else close)(ws)
 
 
-async def test_every_tab_ends_with_its_socket_however_it_ends(
-    server: tuple[TestServer, Runtime], caplog: pytest.LogCaptureFixture
-) -> None:
-    test_server, runtime = server
+async def test_every_tab_ends_with_its_socket_however_it_ends(server: Server, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    web = test_server.app[CHANNELS]["web"]
-    assert isinstance(web, WebChannel)
-    origin = str(test_server.make_url("")).rstrip("/")
-    url = str(test_server.make_url("/web/ws")).replace("http", "ws", 1)
+    widget = server.app[CHANNELS]["web"]
+    assert isinstance(widget, WebChannel)
+    origin, url = server.url, server.url.replace("http", "ws", 1) + "/web/ws"
 
     async with connect(url, origin=origin) as staying:  # type: ignore[arg-type]
         await hello(staying, 0)
@@ -103,11 +114,11 @@ async def test_every_tab_ends_with_its_socket_however_it_ends(
         await asyncio.gather(*(leave(url, origin, n) for n in range(1, TABS + 1)))
 
         async def only_the_staying_tab() -> bool:
-            return web.open_sockets == 1 and web.hub.open_tabs == 1
+            return widget.open_sockets == 1 and widget.hub.open_tabs == 1
 
         await until(only_the_staying_tab, "down to the one open tab")
-        threads = await runtime.store.thread_ids()
-        counts = {thread: await web.live_windows(thread) for thread in threads}
+        threads = await server.runtime.store.thread_ids()
+        counts = {thread: await widget.live_windows(thread) for thread in threads}
         assert sorted(counts.values()) == [0] * (len(threads) - 1) + [1]  # and on the bus, for every thread
 
         await message(staying, 1)  # the tab that stayed still gets its answers
@@ -115,9 +126,9 @@ async def test_every_tab_ends_with_its_socket_however_it_ends(
             pass
 
     async def no_tab() -> bool:
-        return web.open_sockets == 0 and web.hub.open_tabs == 0
+        return widget.open_sockets == 0 and widget.hub.open_tabs == 0
 
     await until(no_tab, "down to no open tab")
-    assert [await web.live_windows(thread) for thread in threads] == [0] * len(threads)
+    assert [await widget.live_windows(thread) for thread in threads] == [0] * len(threads)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
