@@ -120,6 +120,7 @@ class WebChannel(Channel):
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
         self._sockets: set[web.WebSocketResponse] = set()
         self._closing: set[asyncio.Future[Any]] = set()
+        self._workers: set[asyncio.Task[None]] = set()  # each open tab's frame worker
 
     @property
     def open_sockets(self) -> int:
@@ -130,6 +131,12 @@ class WebChannel(Channel):
         await self.hub.start()  # with a shared store: frames from and to the other workers
 
     async def stop(self) -> None:
+        if self._workers:  # tabs that closed as the server stopped: their turns finish before the hub stops
+            _done, late = await asyncio.wait(self._workers, timeout=FINISH_SECONDS)
+            for worker in late:
+                worker.cancel()
+            if late:
+                await asyncio.wait(late)
         await self.hub.stop()
 
     async def closing(self) -> None:
@@ -436,34 +443,40 @@ class WebChannel(Channel):
                 closing.add_done_callback(self._closing.discard)
                 raise TabGone("the tab did not read its frames in time") from None
 
-        async def work() -> None:
-            # Frames of one tab are handled one after the other, in the order they came.
-            while (frame := await queue.get()) is not None:
-                await self._ws_frame(frame, state, send, ws)
-
-        worker = asyncio.create_task(work(), name="widget-tab")
+        worker = asyncio.create_task(self._work(queue, state, send, ws), name="widget-tab")
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
                     queue.put_nowait(_parsed(message.data))
         finally:
             queue.put_nowait(None)
-            await self._end_tab(worker, state, send, ws)
+            try:  # shielded: a handler cancelled because its client left does not cut a turn half-way
+                await asyncio.wait_for(asyncio.shield(worker), FINISH_SECONDS)
+            except TimeoutError:
+                log.warning("a closed widget tab's frames took over %s s; the rest were dropped", FINISH_SECONDS)
+                worker.cancel()
         return ws
 
-    async def _end_tab(
-        self, worker: asyncio.Task[None], state: dict[str, Any], send: Send, ws: web.WebSocketResponse
+    async def _work(
+        self,
+        queue: asyncio.Queue[dict[str, Any] | FrameError | None],
+        state: dict[str, Any],
+        send: Send,
+        ws: web.WebSocketResponse,
     ) -> None:
-        """However the socket ended (a close, an abort, the handler cancelled): the frames it sent are finished,
-        so no turn stops half-way, and only then its subscription ends, so none can be made after it."""
+        """The tab's frames, one after the other in the order they came. The tab ends when this does, however
+        its socket ended (closed, reset, the handler cancelled): only then can no subscription follow."""
         try:
-            await asyncio.wait_for(worker, FINISH_SECONDS)  # cancelled with the handler, it waits for the worker
-        except TimeoutError:
-            log.warning("a closed widget tab's frames took over %s s; the rest were dropped", FINISH_SECONDS)
+            while (frame := await queue.get()) is not None:
+                await self._ws_frame(frame, state, send, ws)
         finally:
-            self._sockets.discard(ws)
-            if state["session"] is not None:
-                await self.hub.unsubscribe(state["session"].thread_id, send)
+            try:
+                if state["session"] is not None:
+                    await self.hub.unsubscribe(state["session"].thread_id, send)
+            finally:
+                self._sockets.discard(ws)
 
     async def _ws_frame(
         self, frame: dict[str, Any] | FrameError, state: dict[str, Any], send: Send, ws: web.WebSocketResponse
