@@ -2,7 +2,8 @@
 
 Two limits, both from ``server:`` in config.yaml:
 
-- ``idle_timeout_seconds``: aiohttp's keep-alive timer, which runs from the moment a connection opens and
+- ``idle_timeout_seconds``: aiohttp's keep-alive timer. In the aiohttp pyproject.toml requires (3.14.5 or
+  later; older releases started it only after a first answer) it runs from the moment a connection opens and
   again after every answer, and closes the connection if no complete request head (request line and headers)
   has arrived by then. That covers an idle keep-alive connection and one whose headers never finish.
 - ``body_timeout_seconds``: aiohttp has no limit on reading a body, so a guard starts when a request's
