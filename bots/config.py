@@ -43,6 +43,11 @@ class ServerConfig(_Strict):
     max_message_chars: int = Field(4000, ge=1)
     # Worker processes on this machine, sharing the port (SO_REUSEPORT); more than one needs a shared store.
     workers: int = Field(1, ge=1, le=64)
+    # Slow or stalled clients (bots/server/timeouts.py): a connection with no complete request head this long
+    # after it opened or after its last answer is closed; so is one whose body has not all come this long
+    # after its headers. Keep the first above a proxy's upstream keep-alive (nginx and AWS ALB: 60 s).
+    idle_timeout_seconds: float = Field(75.0, gt=0, le=3600)
+    body_timeout_seconds: float = Field(30.0, gt=0, le=3600)
 
     @field_validator("public_url")
     @classmethod

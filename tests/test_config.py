@@ -16,6 +16,13 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def problems(path: Path) -> str:
+    """What loading the file reports, one problem a line."""
+    with pytest.raises(ProblemsError) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
 def test_defaults_and_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("THREADLINE_DATA_DIR", raising=False)
     config = load_config(write(tmp_path, "bot: mybot\n"))
@@ -45,9 +52,7 @@ def test_environment_variables_and_defaults(tmp_path: Path, monkeypatch: pytest.
 
 def test_every_problem_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, "languages: [en, klingon]\ndefault_language: de\nstor: x\nserver:\n  port: 99999\n")
-    with pytest.raises(ProblemsError) as caught:
-        load_config(path)
-    text = str(caught.value)
+    text = problems(path)
     assert f"{path}:1:1: error CFG-E003: languages: unsupported language 'klingon'" in text
     assert f"{path}:3:1: error CFG-E003: unknown key 'stor' in the file" in text
     assert f"{path}:5:3: error CFG-E003: server.port: Input should be less than or equal to 65535" in text
@@ -79,3 +84,12 @@ def test_store_url_and_default_language_problems_point_at_their_keys(tmp_path: P
     assert f"{path}:3:1: error CFG-E003: default_language: 'fr' is not in languages" in text
     with pytest.raises(ProblemsError, match="duplicate key 'store'"):
         load_config(write(tmp_path, "store: sqlite:///a.db\nstore: sqlite:///b.db\n"))
+
+
+def test_request_timeouts_default_and_must_be_positive(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "server:\n  body_timeout_seconds: 5\n"))
+    assert (config.server.idle_timeout_seconds, config.server.body_timeout_seconds) == (75.0, 5.0)
+    path = write(tmp_path, "server:\n  idle_timeout_seconds: 0\n  body_timeout_seconds: soon\n")
+    text = problems(path)
+    assert f"{path}:2:3: error CFG-E003: server.idle_timeout_seconds: Input should be greater than 0" in text
+    assert f"{path}:3:3: error CFG-E003: server.body_timeout_seconds: Input should be a valid number" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from bots.live import open_live_bus
 from bots.live.bus import LiveBus
+from connectors.web.hub import LiveHub
 
 
 @pytest.fixture(params=["postgres", "redis"])
@@ -101,3 +103,26 @@ async def test_tabs_count_on_every_worker_and_leave_with_their_worker(workers: t
     await b.bus.stop()  # a worker that stops withdraws its tabs
     assert await a.bus.online("t") == 1
     await b.bus.start(b.on_frame)  # (the fixture stops it again)
+
+
+async def test_a_tab_whose_handler_is_cancelled_while_it_subscribes_leaves_no_lease(url: str) -> None:
+    """A socket that ends (its handler cancelled) while the bus takes its tab: the tab counts nowhere after."""
+    bus = open_live_bus(url)
+    assert bus is not None
+    hub = LiveHub(bus)
+    await hub.start()
+    try:
+
+        async def send(frame: dict[str, Any]) -> None: ...
+
+        for turns in range(40):  # cancelled at every step of the subscription, however far the bus got
+            subscribing = asyncio.create_task(hub.subscribe("t", send))
+            for _ in range(turns):
+                await asyncio.sleep(0)  # one turn of the loop
+            subscribing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await subscribing
+            await hub.unsubscribe("t", send)  # what the connection's handler does last
+            assert hub.open_tabs == 0 and await hub.online("t") == 0, f"cancelled after {turns} turns"
+    finally:
+        await hub.stop()

@@ -21,6 +21,7 @@ from bots.server.client_errors import quiet_client_errors
 from bots.server.followups import install as install_followups
 from bots.server.presentation import presentation
 from bots.server.privacy_api import routes as privacy_routes
+from bots.server.timeouts import body_deadline, runner_options
 from bots.store.urls import redacted
 from bots.types import Identity, Text
 from connectors.base import Channel, ChannelContext
@@ -172,7 +173,10 @@ def create_app(runtime: Runtime) -> web.Application:
     """The application for an opened runtime; the caller owns the runtime's lifetime."""
     config = runtime.config
     quiet_client_errors()
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
+    app = web.Application(
+        client_max_size=1024 * 1024,
+        middlewares=[json_errors, body_deadline(config.server.body_timeout_seconds)],
+    )
     app[RUNTIME] = runtime
     app.router.add_get("/health", health)
     app.router.add_get("/api/threads", find_thread)
@@ -228,7 +232,9 @@ async def serve(
         # collection every few messages. Fewer, equally cheap young collections cut the latency tail.
         gc.set_threshold(20_000, 20, 20)
         # turns in progress get 20 s to finish when stopping (a supervisor waits 30 s before it kills)
-        runner = web.AppRunner(create_app(runtime), access_log=None, shutdown_timeout=20.0)
+        runner = web.AppRunner(
+            create_app(runtime), access_log=None, shutdown_timeout=20.0, **runner_options(config.server)
+        )
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         try:

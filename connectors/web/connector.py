@@ -35,7 +35,7 @@ from connectors.base import (
 from connectors.web import demo, trypage
 from connectors.web.address import client_address, networks
 from connectors.web.assets import Asset
-from connectors.web.hub import LiveHub
+from connectors.web.hub import LiveHub, Send
 from connectors.web.identity import (
     CUSTOMER_CHANNEL,
     WEB_CHANNEL,
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_FRAME_BYTES = 64 * 1024
 SEND_TIMEOUT_SECONDS = 10.0
+FINISH_SECONDS = 30.0  # a closed tab's frames still being handled get this long to finish
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 LINK_CONFIRM = "Continue your Messenger chat here? It will be joined with the chat you already have on this website."
@@ -74,6 +75,10 @@ class FrameError(ValueError):
         if self.frame_id is not None:
             frame["id"] = self.frame_id
         return frame
+
+
+class TabGone(ConnectionResetError):
+    """The tab's socket closed or broke: what was meant for it has nowhere to go, and nothing failed here."""
 
 
 @dataclass
@@ -116,11 +121,23 @@ class WebChannel(Channel):
         self.allowed_origins = set(self.config.allowed_origins) | ({public.group(0)} if public else set())
         self._sockets: set[web.WebSocketResponse] = set()
         self._closing: set[asyncio.Future[Any]] = set()
+        self._workers: set[asyncio.Task[None]] = set()  # each open tab's frame worker
+
+    @property
+    def open_sockets(self) -> int:
+        """Widget WebSockets this worker holds open right now."""
+        return len(self._sockets)
 
     async def start(self) -> None:
         await self.hub.start()  # with a shared store: frames from and to the other workers
 
     async def stop(self) -> None:
+        if self._workers:  # tabs that closed as the server stopped: their turns finish before the hub stops
+            _done, late = await asyncio.wait(self._workers, timeout=FINISH_SECONDS)
+            for worker in late:
+                worker.cancel()
+            if late:
+                await asyncio.wait(late)
         await self.hub.stop()
 
     async def closing(self) -> None:
@@ -409,102 +426,116 @@ class WebChannel(Channel):
         ws = web.WebSocketResponse(heartbeat=25, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
         self._sockets.add(ws)
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        queue: asyncio.Queue[dict[str, Any] | FrameError | None] = asyncio.Queue()
         state: dict[str, Any] = {"session": None, "address": self.address(request)}
 
         async def send(frame: dict[str, Any]) -> None:
             if ws.closed:
-                return
+                raise TabGone("the tab's socket is closed")
             try:
                 await asyncio.wait_for(ws.send_str(json.dumps(frame, ensure_ascii=False)), SEND_TIMEOUT_SECONDS)
+            except ConnectionError as exc:  # aborted, or closing while the frame was handled
+                raise TabGone(str(exc)) from None
             except TimeoutError:
                 # A tab that reads nothing (a phone gone to sleep on a bad network) must not hold up the frames
                 # of every other tab of this worker: it is closed, and resyncs when it reconnects.
                 closing = asyncio.ensure_future(ws.close(code=WSCloseCode.GOING_AWAY, message=b"too slow"))
                 self._closing.add(closing)
                 closing.add_done_callback(self._closing.discard)
-                raise ConnectionResetError("the tab did not read its frames in time") from None
+                raise TabGone("the tab did not read its frames in time") from None
 
-        async def work() -> None:
-            # Frames of one tab are handled one after the other, in the order they came.
-            while (frame := await queue.get()) is not None:
-                await self._ws_frame(frame, state, send, ws)
-
-        worker = asyncio.create_task(work())
+        worker = asyncio.create_task(self._work(queue, state, send, ws), name="widget-tab")
+        self._workers.add(worker)
+        worker.add_done_callback(self._workers.discard)
         try:
             async for message in ws:
-                if message.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    frame = loads_text(message.data)
-                except (json.JSONDecodeError, RecursionError):
-                    await send(FrameError("bad_frame", "frames must be JSON objects").frame())
-                    continue
-                except ValueError as exc:  # a lone surrogate: text no store can keep
-                    await send(FrameError("bad_frame", str(exc)).frame())
-                    continue
-                if not isinstance(frame, dict):
-                    await send(FrameError("bad_frame", "frames must be JSON objects").frame())
-                    continue
-                queue.put_nowait(frame)
+                if message.type == WSMsgType.TEXT:
+                    queue.put_nowait(_parsed(message.data))
         finally:
             queue.put_nowait(None)
-            try:
-                await asyncio.wait_for(worker, 30)
-            except (TimeoutError, asyncio.CancelledError):
+            try:  # shielded: a handler cancelled because its client left does not cut a turn half-way
+                await asyncio.wait_for(asyncio.shield(worker), FINISH_SECONDS)
+            except TimeoutError:
+                log.warning("a closed widget tab's frames took over %s s; the rest were dropped", FINISH_SECONDS)
                 worker.cancel()
-            session = state["session"]
-            if session is not None:
-                await self.hub.unsubscribe(session.thread_id, send)
-            self._sockets.discard(ws)
         return ws
 
-    async def _ws_frame(
-        self, frame: dict[str, Any], state: dict[str, Any], send: Any, ws: web.WebSocketResponse
+    async def _work(
+        self,
+        queue: asyncio.Queue[dict[str, Any] | FrameError | None],
+        state: dict[str, Any],
+        send: Send,
+        ws: web.WebSocketResponse,
     ) -> None:
+        """The tab's frames, one after the other in the order they came. The tab ends when this does, however
+        its socket ended (closed, reset, the handler cancelled): only then can no subscription follow."""
         try:
-            if frame.get("type") == "hello":
+            while (frame := await queue.get()) is not None:
+                await self._ws_frame(frame, state, send, ws)
+        finally:
+            try:
                 if state["session"] is not None:
                     await self.hub.unsubscribe(state["session"].thread_id, send)
-                session, ready = await self.hello(frame, state["address"])
-                state["session"] = session
-                await self.hub.subscribe(session.thread_id, send)
-                await send(ready)
-                # A turn committed (on any worker) after the history was read but before the tab was
-                # subscribed reached no tab: send what came since (the widget drops seqs it has).
-                since = await self.threads.history(
-                    session.thread_id, after=session.seen_version, limit=self.config.history_limit * 20
+            finally:
+                self._sockets.discard(ws)
+
+    async def _ws_frame(
+        self, frame: dict[str, Any] | FrameError, state: dict[str, Any], send: Send, ws: web.WebSocketResponse
+    ) -> None:
+        try:
+            try:
+                if isinstance(frame, FrameError):
+                    raise frame
+                await self._ws_answer(frame, state, send)
+            except FrameError as exc:
+                await send(exc.frame())
+                if exc.code == "identity_refused":
+                    await ws.close(code=4003, message=b"identity refused")
+            except TabGone:
+                raise
+            except Exception:  # never let one frame take the connection down silently
+                log.exception("widget frame failed")
+                frame_id = frame.get("id") if isinstance(frame, dict) else None
+                await send(
+                    {
+                        "type": "error",
+                        "code": "internal",
+                        "message": "Something went wrong on our side.",
+                        **({"id": frame_id} if isinstance(frame_id, str) else {}),
+                    }
                 )
-                missed = chat_items(since.events if since else ())
-                if missed:
-                    await send({"type": "messages", "messages": missed})
-                return
-            if state["session"] is None:
-                raise FrameError("bad_frame", "send a hello frame first", frame.get("id"))
-            if frame.get("type") == "link":
-                try:
-                    url = await self.link_url(state["session"], frame.get("to"))
-                except FrameError as exc:
-                    exc.frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
-                    raise
-                await send({"type": "link", "id": frame.get("id"), "url": url})
-                return
-            ack, _outcome = await self.receive(state["session"], frame, state["address"])
-            await send(ack)
-        except FrameError as exc:
-            await send(exc.frame())
-            if exc.code == "identity_refused":
-                await ws.close(code=4003, message=b"identity refused")
-        except Exception:  # never let one frame take the connection down silently
-            log.exception("widget frame failed")
-            await send(
-                {
-                    "type": "error",
-                    "code": "internal",
-                    "message": "Something went wrong on our side.",
-                    **({"id": frame["id"]} if isinstance(frame.get("id"), str) else {}),
-                }
+        except TabGone as exc:  # the visitor left: the frame was handled, only its answer has nowhere to go
+            log.debug("a widget tab went away while its frame was handled: %s", exc)
+
+    async def _ws_answer(self, frame: dict[str, Any], state: dict[str, Any], send: Send) -> None:
+        if frame.get("type") == "hello":
+            if state["session"] is not None:
+                await self.hub.unsubscribe(state["session"].thread_id, send)
+            session, ready = await self.hello(frame, state["address"])
+            state["session"] = session
+            await self.hub.subscribe(session.thread_id, send)
+            await send(ready)
+            # A turn committed (on any worker) after the history was read but before the tab was
+            # subscribed reached no tab: send what came since (the widget drops seqs it has).
+            since = await self.threads.history(
+                session.thread_id, after=session.seen_version, limit=self.config.history_limit * 20
             )
+            missed = chat_items(since.events if since else ())
+            if missed:
+                await send({"type": "messages", "messages": missed})
+            return
+        if state["session"] is None:
+            raise FrameError("bad_frame", "send a hello frame first", frame.get("id"))
+        if frame.get("type") == "link":
+            try:
+                url = await self.link_url(state["session"], frame.get("to"))
+            except FrameError as exc:
+                exc.frame_id = frame.get("id") if isinstance(frame.get("id"), str) else None
+                raise
+            await send({"type": "link", "id": frame.get("id"), "url": url})
+            return
+        ack, _outcome = await self.receive(state["session"], frame, state["address"])
+        await send(ack)
 
     # ------------------------------------------------------------------ HTTP fallback
 
@@ -611,6 +642,17 @@ class WebChannel(Channel):
         elif after > 0:
             return self._cors(request, web.json_response({"messages": [], "reset": True}))  # the thread is gone
         return self._cors(request, web.json_response({"messages": messages}, dumps=_dumps))
+
+
+def _parsed(data: str) -> dict[str, Any] | FrameError:
+    """A client frame, or the error to answer it with (in turn with the others, by the tab's worker)."""
+    try:
+        frame = loads_text(data)
+    except (json.JSONDecodeError, RecursionError):
+        return FrameError("bad_frame", "frames must be JSON objects")
+    except ValueError as exc:  # a lone surrogate: text no store can keep
+        return FrameError("bad_frame", str(exc))
+    return frame if isinstance(frame, dict) else FrameError("bad_frame", "frames must be JSON objects")
 
 
 def thread_epoch(thread_id: str, state: dict[str, Any]) -> str:
