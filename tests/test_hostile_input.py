@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bots.runtime import Runtime, open_runtime
@@ -93,19 +94,37 @@ async def test_a_product_path_with_a_line_break_is_a_404(server: Any) -> None:
     assert response.status == 404 and (await response.json()) == {"error": "no such product"}
 
 
-async def test_a_widget_frame_with_broken_text_gets_an_error_frame_and_the_tab_goes_on(server: Any) -> None:
-    client, _runtime, _graph = server
+async def widget_tab(client: TestClient, visitor: str) -> ClientWebSocketResponse:
+    """A widget's socket, greeted and ready."""
     ws = await client.ws_connect("/web/ws", headers={"Origin": str(client.make_url("")).rstrip("/")})
-    await ws.send_str('{"type": "hello", "visitor_id": "visitor0000000000wsbad"}')
+    await ws.send_str(json.dumps({"type": "hello", "visitor_id": visitor}))
     assert (await ws.receive_json())["type"] == "ready"
-    await ws.send_str(f'{{"type": "message", "id": "m1", "text": "hi {SURROGATE}"}}')
-    error = await ws.receive_json()
-    assert error["type"] == "error" and error["code"] == "bad_frame" and "not valid Unicode" in error["message"]
+    return ws
+
+
+async def still_answers(ws: ClientWebSocketResponse) -> None:
+    """The tab goes on: a valid message afterwards is acknowledged."""
     await ws.send_str('{"type": "message", "id": "m2", "text": "hello"}')
     while (frame := await ws.receive_json())["type"] != "ack":
         pass
     assert frame["id"] == "m2"
     await ws.close()
+
+
+async def test_a_widget_frame_with_broken_text_gets_an_error_frame_and_the_tab_goes_on(server: Any) -> None:
+    ws = await widget_tab(server[0], "visitor0000000000wsbad")
+    await ws.send_str(f'{{"type": "message", "id": "m1", "text": "hi {SURROGATE}"}}')
+    error = await ws.receive_json()
+    assert error["type"] == "error" and error["code"] == "bad_frame" and "not valid Unicode" in error["message"]
+    await still_answers(ws)
+
+
+async def test_a_binary_widget_frame_gets_an_error_frame_and_the_tab_goes_on(server: Any) -> None:
+    ws = await widget_tab(server[0], "visitor0000000000wsbin")
+    await ws.send_bytes(b'{"type": "message", "id": "m1", "text": "hi"}')
+    error = await ws.receive_json()
+    assert error == {"type": "error", "code": "bad_frame", "message": "frames must be JSON text, not binary"}
+    await still_answers(ws)
 
 
 async def test_one_broken_item_does_not_fail_a_messenger_batch(server: Any) -> None:

@@ -432,6 +432,9 @@ class WebChannel(Channel):
         worker = asyncio.create_task(work())
         try:
             async for message in ws:
+                if message.type == WSMsgType.BINARY:  # answered, so a client learns why nothing happens
+                    await send(FrameError("bad_frame", "frames must be JSON text, not binary").frame())
+                    continue
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
