@@ -150,3 +150,15 @@ async def test_a_handover_whose_value_is_not_an_object_is_processed_not_stuck(se
     assert thread is not None
     history = await runtime.threads.history(thread, after=0, limit=100, kinds=("handover",))
     assert history is not None and [e.event.data.get("action") for e in history.events] == ["passed"]
+
+
+async def test_an_attachment_whose_type_is_not_a_string_is_processed_not_stuck(server: Any) -> None:
+    client, runtime, graph = server
+    attachments = [{"type": {"x": 1}, "payload": {}}, {"type": "image", "payload": {"url": "https://x.example/a.png"}}]
+    item = text_event("p-attach", "", "m-attach", attachments=attachments)
+    del item["message"]["text"]
+    raw = json.dumps(envelope(item)).encode()
+    assert (await client.post("/webhooks/messenger", data=raw, headers=sign(raw))).status == 200
+    await client.app[CHANNELS]["messenger"].idle()
+    assert await runtime.store.pending_inbound("messenger") == []  # done, not left for every restart
+    assert graph.messages("p-attach")  # the fallback flow answered the photo
