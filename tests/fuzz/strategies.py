@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from connectors.web.identity import sign_customer
 from tests.fuzz.harness import IDENTITY_SECRET
+from tests.test_instagram import ACCOUNT
+from tests.test_messenger import PAGE
 
 # Characters of every category, lone surrogates included (hypothesis leaves those out unless asked).
 _ANY_CHARACTER = st.characters(exclude_categories=())
@@ -104,11 +106,12 @@ widget_hello = shaped(
     epoch=st.text(max_size=12),
 )
 
+_ACCOUNTS = st.sampled_from([PAGE, ACCOUNT, "0"])  # the Messenger page, the Instagram account, neither
 _psids = st.from_regex(r"[0-9]{6,16}", fullmatch=True)
 messaging_items = shaped(
     ("sender", "recipient", "timestamp"),
     sender=shaped(id=_psids),
-    recipient=shaped(id=st.sampled_from(["111899832631525", "17841400000000000"])),
+    recipient=shaped(id=_ACCOUNTS),
     timestamp=st.integers(min_value=0, max_value=2**42),
     message=shaped(
         mid=st.from_regex(r"m\.[a-z0-9]{4,10}", fullmatch=True),
@@ -130,7 +133,7 @@ def webhook_envelopes(draw: st.DrawFn, page_object: str) -> dict[str, Any]:
     """A Meta webhook body: the right ``object`` most of the time, entries with items of any shape."""
     entries = st.lists(
         shaped(
-            id=st.sampled_from(["111899832631525", "17841400000000000"]),
+            id=_ACCOUNTS,
             time=st.integers(min_value=0),
             messaging=st.lists(messaging_items, max_size=3),
             standby=st.lists(messaging_items, max_size=2),

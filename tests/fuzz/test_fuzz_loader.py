@@ -76,7 +76,7 @@ def test_a_broken_small_bot_loads_or_says_where_through_validate(tmp_path: Path)
     files = bot_files(bot)
     absent_config = tmp_path / "absent.yaml"
 
-    @settings(max_examples=fuzz_examples(60))
+    @settings(max_examples=fuzz_examples(40))
     @given(st.data())
     def refused_with_a_place(data: st.DataObject) -> None:
         path = data.draw(st.sampled_from(files))
@@ -99,7 +99,7 @@ def test_a_broken_demo_bot_file_loads_or_says_where(tmp_path: Path) -> None:
     shutil.copytree(DEMO_BOT, bot)
     files = bot_files(bot)
 
-    @settings(max_examples=fuzz_examples(30))
+    @settings(max_examples=fuzz_examples(15))
     @given(st.data())
     def refused_with_a_place(data: st.DataObject) -> None:
         path = data.draw(st.sampled_from(files))

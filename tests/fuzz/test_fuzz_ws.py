@@ -103,7 +103,7 @@ def test_the_widget_socket_answers_any_frames_and_goes_on(tmp_path: Path) -> Non
     visitors = (f"visitor0000000000ws{n}" for n in itertools.count())
     with running_site(tmp_path / "data") as (runner, site):
 
-        @settings(max_examples=fuzz_examples(60))
+        @settings(max_examples=fuzz_examples(100))
         @given(st.lists(garbage_frames, min_size=1, max_size=4))
         def answered(garbage: list[Frame]) -> None:
             runner.run(_talk(site, next(visitors), garbage))
