@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from bots.config import SUPPORTED_LANGUAGES, Config
 from bots.flow.engine import Engine
@@ -217,3 +220,30 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'threads.db'}"  # an absolute path: four slashes
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+# ---------------------------------------------------------------------- property-based fuzzing (hypothesis)
+
+# CI runs the fuzz tests (tests/fuzz/) with a fixed set of examples, the same every run and well under a minute.
+# THREADLINE_FUZZ_SCALE=N runs N times as many, new ones each run, keeping failures in .hypothesis/ to replay.
+FUZZ_SCALE = max(1, int(os.environ.get("THREADLINE_FUZZ_SCALE", "1")))
+settings.register_profile(
+    "ci",
+    deadline=None,  # a busy 2-core machine must not fail an example for being slow
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore",
+    settings.get_profile("ci"),
+    derandomize=False,
+    database=DirectoryBasedExampleDatabase(".hypothesis/examples"),
+)
+settings.load_profile("explore" if FUZZ_SCALE > 1 else "ci")
+
+
+def fuzz_examples(count: int) -> int:
+    """How many examples a fuzz test tries: ``count`` in CI, more when THREADLINE_FUZZ_SCALE asks for it."""
+    return count * FUZZ_SCALE

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientWebSocketResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bots.runtime import Runtime, open_runtime
@@ -93,19 +94,37 @@ async def test_a_product_path_with_a_line_break_is_a_404(server: Any) -> None:
     assert response.status == 404 and (await response.json()) == {"error": "no such product"}
 
 
-async def test_a_widget_frame_with_broken_text_gets_an_error_frame_and_the_tab_goes_on(server: Any) -> None:
-    client, _runtime, _graph = server
+async def widget_tab(client: TestClient, visitor: str) -> ClientWebSocketResponse:
+    """A widget's socket, greeted and ready."""
     ws = await client.ws_connect("/web/ws", headers={"Origin": str(client.make_url("")).rstrip("/")})
-    await ws.send_str('{"type": "hello", "visitor_id": "visitor0000000000wsbad"}')
+    await ws.send_str(json.dumps({"type": "hello", "visitor_id": visitor}))
     assert (await ws.receive_json())["type"] == "ready"
-    await ws.send_str(f'{{"type": "message", "id": "m1", "text": "hi {SURROGATE}"}}')
-    error = await ws.receive_json()
-    assert error["type"] == "error" and error["code"] == "bad_frame" and "not valid Unicode" in error["message"]
+    return ws
+
+
+async def still_answers(ws: ClientWebSocketResponse) -> None:
+    """The tab goes on: a valid message afterwards is acknowledged."""
     await ws.send_str('{"type": "message", "id": "m2", "text": "hello"}')
     while (frame := await ws.receive_json())["type"] != "ack":
         pass
     assert frame["id"] == "m2"
     await ws.close()
+
+
+async def test_a_widget_frame_with_broken_text_gets_an_error_frame_and_the_tab_goes_on(server: Any) -> None:
+    ws = await widget_tab(server[0], "visitor0000000000wsbad")
+    await ws.send_str(f'{{"type": "message", "id": "m1", "text": "hi {SURROGATE}"}}')
+    error = await ws.receive_json()
+    assert error["type"] == "error" and error["code"] == "bad_frame" and "not valid Unicode" in error["message"]
+    await still_answers(ws)
+
+
+async def test_a_binary_widget_frame_gets_an_error_frame_and_the_tab_goes_on(server: Any) -> None:
+    ws = await widget_tab(server[0], "visitor0000000000wsbin")
+    await ws.send_bytes(b'{"type": "message", "id": "m1", "text": "hi"}')
+    error = await ws.receive_json()
+    assert error == {"type": "error", "code": "bad_frame", "message": "frames must be JSON text, not binary"}
+    await still_answers(ws)
 
 
 async def test_one_broken_item_does_not_fail_a_messenger_batch(server: Any) -> None:
@@ -131,3 +150,15 @@ async def test_a_handover_whose_value_is_not_an_object_is_processed_not_stuck(se
     assert thread is not None
     history = await runtime.threads.history(thread, after=0, limit=100, kinds=("handover",))
     assert history is not None and [e.event.data.get("action") for e in history.events] == ["passed"]
+
+
+async def test_an_attachment_whose_type_is_not_a_string_is_processed_not_stuck(server: Any) -> None:
+    client, runtime, graph = server
+    attachments = [{"type": {"x": 1}, "payload": {}}, {"type": "image", "payload": {"url": "https://x.example/a.png"}}]
+    item = text_event("p-attach", "", "m-attach", attachments=attachments)
+    del item["message"]["text"]
+    raw = json.dumps(envelope(item)).encode()
+    assert (await client.post("/webhooks/messenger", data=raw, headers=sign(raw))).status == 200
+    await client.app[CHANNELS]["messenger"].idle()
+    assert await runtime.store.pending_inbound("messenger") == []  # done, not left for every restart
+    assert graph.messages("p-attach")  # the fallback flow answered the photo

@@ -227,7 +227,7 @@ class MessengerChannel(Channel):
             return [Inbound(identity, "message", text=message["text"], metadata=metadata, **common)]
         if kind == "attachments":
             attachments = [a for a in message["attachments"] if isinstance(a, dict)]
-            types = {a.get("type") for a in attachments}
+            types = {a["type"] for a in attachments if isinstance(a.get("type"), str)}  # junk types are no type
             data: dict[str, Any] = {"attachments": attachments}
             if "location" in types:
                 return [Inbound(identity, "event", event="location", data=data, metadata=metadata, **common)]

@@ -449,7 +449,9 @@ class WebChannel(Channel):
         worker.add_done_callback(self._workers.discard)
         try:
             async for message in ws:
-                if message.type == WSMsgType.TEXT:
+                if message.type == WSMsgType.BINARY:  # answered, so a client learns why nothing happens
+                    queue.put_nowait(FrameError("bad_frame", "frames must be JSON text, not binary"))
+                elif message.type == WSMsgType.TEXT:
                     queue.put_nowait(_parsed(message.data))
         finally:
             queue.put_nowait(None)
