@@ -343,8 +343,9 @@ class MessengerChannel(Channel):
     ) -> list[ThreadEvent] | None:
         """Replies to something the person just did: inside the 24-hour window by definition.
 
-        Each reply the Send API accepts is marked sent in the inbox item at once; when the item is processed
-        again after a crash (the turn is a duplicate), the replies marked sent are not sent again.
+        Each reply the Send API accepts is marked sent in the inbox item at once (the last one by the
+        ``delivered`` event this returns); when the item is processed again after a crash (the turn is a
+        duplicate), the replies marked sent are not sent again.
         """
         if not outcome.outbound:
             return None

@@ -5,9 +5,10 @@ for: without it a redelivered webhook item sends these replies again), with the 
 returned (their echoes are ours), or ``delivery_failed`` at the first body that could not be sent.
 
 A ``delivered`` event is committed only after the last body, so a crash in between used to send every body
-again. ``on_sent`` is told after each body the Send API accepted, to record it durably, and ``skip`` resumes
-after the bodies recorded before a crash: only a body whose answer came back but whose record did not get
-written is sent twice.
+again. ``on_sent`` is told after each body but the last that the Send API accepted, to record it durably (the
+last one's record is the ``delivered`` event, written as soon as this returns), and ``skip`` resumes after the
+bodies recorded before a crash: only a body accepted in the instant before the crash, whose record was not
+written yet, is sent twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ async def send_bodies(
     on_sent: OnSent | None = None,
 ) -> tuple[ThreadEvent, list[str]]:
     """Send in order from body ``skip`` on, stopping at the first failure: the event to record, and the ids of
-    what went out. ``on_sent(n)`` runs after the Send API accepted body ``n - 1`` (n bodies are out)."""
+    what went out. ``on_sent(n)`` runs after the Send API accepted body ``n - 1`` (n bodies are out), but not
+    after the last body: the caller records the ``delivered`` event for that one."""
     mids: list[str] = []
     for index in range(skip, len(bodies)):
         result = await graph.send(recipient, bodies[index], messaging_type=messaging_type, tag=tag)
@@ -50,7 +52,7 @@ async def send_bodies(
                 "unsent": len(bodies) - index,
             }
             return ThreadEvent("delivery_failed", failed, now, channel), mids
-        if on_sent is not None:
+        if on_sent is not None and index + 1 < len(bodies):
             await on_sent(index + 1)
         if result.message_id:
             mids.append(result.message_id)
