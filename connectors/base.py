@@ -167,6 +167,12 @@ class WebhookInbox(Protocol):
 
     async def finish(self, ids: list[int], *, now: float) -> None: ...
 
+    async def sent(self, key: str, turn: str) -> int:
+        """How many replies of one turn of the item ``key`` went out before (0 the first time it is processed)."""
+
+    async def mark_sent(self, key: str, turn: str, count: int) -> None:
+        """Record, durably, that the first ``count`` replies of that turn went out (right after each one)."""
+
 
 OnFrame = Callable[[str, dict[str, Any]], Awaitable[None]]
 

@@ -20,6 +20,7 @@ from connectors.base import Deliver, History, InboxItem, LinkRedeemed
 class FakeInbox:
     rows: dict[int, InboxItem] = field(default_factory=dict)
     finished: set[int] = field(default_factory=set)
+    marks: dict[tuple[str, str], int] = field(default_factory=dict)
 
     async def enqueue(self, items: list[InboxItem], *, now: float) -> list[int | None]:
         keys = {item.key for item in self.rows.values()}
@@ -41,6 +42,12 @@ class FakeInbox:
 
     async def finish(self, ids: list[int], *, now: float) -> None:
         self.finished.update(ids)
+
+    async def sent(self, key: str, turn: str) -> int:
+        return self.marks.get((key, turn), 0)
+
+    async def mark_sent(self, key: str, turn: str, count: int) -> None:
+        self.marks[(key, turn)] = max(count, self.marks.get((key, turn), 0))
 
 
 def echo_bot(inbound: Inbound) -> list[Outbound]:

@@ -739,6 +739,45 @@ async def test_replies_saved_but_not_sent_before_a_crash_go_out_after_restart(tm
         assert kinds.count("user") == 1 and kinds.count("delivered") == 1
 
 
+RETURNS_REPLIES = [
+    "You can return unworn shoes within 30 days of delivery, free of charge.",
+    "Which order would you like to return? Please send the order number (like ST-123456).",
+]
+
+
+async def test_a_crash_between_two_replies_sends_only_the_second_after_restart(
+    tmp_path: Path, graph: FakeGraph
+) -> None:
+    config = demo_config(
+        tmp_path / "data",
+        connectors={"messenger": messenger_config(graph, typing_indicators=False, mark_seen=False, send_retries=0)},
+    )
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        connector = client.app[CHANNELS]["messenger"]
+        mark_sent = connector.inbox.mark_sent
+
+        async def dies_once_marked(key: str, turn: str, count: int) -> None:
+            await mark_sent(key, turn, count)
+            raise asyncio.CancelledError  # the process stops right after recording the first reply as sent
+
+        connector.inbox.mark_sent = dies_once_marked
+        await deliver(client, envelope(text_event("r1", "returns", "m-r1")))
+        with contextlib.suppress(asyncio.CancelledError):
+            await connector.idle()
+        assert texts_of(graph.messages("r1")) == RETURNS_REPLIES[:1]
+    async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+        await client.app[CHANNELS]["messenger"].idle()  # the inbox still holds the event: it is processed again
+        assert texts_of(graph.messages("r1")) == RETURNS_REPLIES  # each once, in order
+        assert await runtime.store.pending_inbound("messenger") == []
+        from bots.types import Identity
+
+        thread = await runtime.store.find(Identity("messenger", "r1"))
+        events = [e.event for e in await runtime.store.events(thread)]
+        assert [e.kind for e in events].count("user") == 1 and [e.kind for e in events].count("bot") == 2
+        [delivered] = [e for e in events if e.kind == "delivered"]
+        assert delivered.data["sent_before"] == 1 and len(delivered.data["mids"]) == 1
+
+
 async def test_standby_events_tags_windows_and_referrals(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
     client, runtime = server
     from bots.types import Identity

@@ -209,6 +209,17 @@ class WebhookInbox(ABC):
     async def delete_inbound_of(self, people: list[Identity]) -> int:
         """Delete every item (processed or not, of any channel) that concerns one of ``people``; how many."""
 
+    @abstractmethod
+    async def mark_sent(self, channel: str, key: str, turn: str, count: int) -> None:
+        """Record that the first ``count`` replies of one turn of the item ``key`` went out (the highest count
+        is kept), so that processing the item again after a crash resumes after them instead of sending them
+        twice. ``turn`` tells the item's turns apart (the message id of the inbound that started it). Kept with
+        the item and forgotten with it; nothing is recorded for an item that is not stored."""
+
+    @abstractmethod
+    async def sent_count(self, channel: str, key: str, turn: str) -> int:
+        """How many replies of that turn :meth:`mark_sent` recorded as sent; 0 when none."""
+
 
 class ThreadLock(ABC):
     """Serialises work on one key (a thread or an identity); different keys run concurrently."""

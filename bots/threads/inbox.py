@@ -20,3 +20,9 @@ class ChannelInbox:
 
     async def finish(self, ids: list[int], *, now: float) -> None:
         await self._store.finish_inbound(ids, now=now)
+
+    async def sent(self, key: str, turn: str) -> int:
+        return await self._store.sent_count(self.channel, key, turn)
+
+    async def mark_sent(self, key: str, turn: str, count: int) -> None:
+        await self._store.mark_sent(self.channel, key, turn, count)

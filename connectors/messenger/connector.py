@@ -12,6 +12,7 @@ the event) as message id, so the thread log takes it once too.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -53,7 +54,7 @@ from connectors.meta.links import follow_link
 from connectors.meta.payload import obj
 from connectors.meta.policy import reach_of
 from connectors.meta.queue import PersonQueues
-from connectors.meta.send import send_bodies
+from connectors.meta.send import OnSent, send_bodies
 from connectors.meta.signature import read_delivery, signature_ok, verification
 
 log = logging.getLogger(__name__)
@@ -340,7 +341,8 @@ class MessengerChannel(Channel):
             inbound = await follow_link(self.threads, inbound, to=CHANNEL)
             if inbound.event == "conversation_start" and answered:
                 continue  # a referral flow greeted already
-            outcome = await self.threads.turn(inbound, deliver=lambda outcome: self._deliver(recipient, outcome))
+            deliver = functools.partial(self._deliver, recipient, item=event.key, turn=inbound.message_id)
+            outcome = await self.threads.turn(inbound, deliver=deliver)
             answered = answered or bool(outcome.outbound)
 
     async def _link_prior_message(self, event: MessengerEvent, identity: Identity) -> None:
@@ -349,12 +351,31 @@ class MessengerChannel(Channel):
         if isinstance(prior, dict) and prior.get("identifier") and event.psid:
             await self.threads.join(identity, Identity(USER_REF_CHANNEL, str(prior["identifier"])))
 
-    async def _deliver(self, recipient: dict[str, str], outcome: TurnOutcome) -> list[ThreadEvent] | None:
-        """Replies to something the person just did: inside the 24-hour window by definition."""
+    async def _deliver(
+        self, recipient: dict[str, str], outcome: TurnOutcome, *, item: str, turn: str | None
+    ) -> list[ThreadEvent] | None:
+        """Replies to something the person just did: inside the 24-hour window by definition.
+
+        Each reply the Send API accepts is marked sent in the inbox item at once (the last one by the
+        ``delivered`` event this returns); when the item is processed again after a crash (the turn is a
+        duplicate), the replies marked sent are not sent again.
+        """
         if not outcome.outbound:
             return None
+        skip = await self.inbox.sent(item, turn) if turn and outcome.duplicate else 0
+
+        async def mark(count: int) -> None:
+            if turn:
+                await self.inbox.mark_sent(item, turn, count)
+
         return await self.send_replies(
-            recipient, outcome.outbound, messaging_type="RESPONSE", tag=None, thread_id=outcome.thread_id
+            recipient,
+            outcome.outbound,
+            messaging_type="RESPONSE",
+            tag=None,
+            thread_id=outcome.thread_id,
+            skip=skip,
+            on_sent=mark,
         )
 
     async def send_replies(
@@ -365,8 +386,10 @@ class MessengerChannel(Channel):
         messaging_type: str,
         tag: str | None,
         thread_id: str | None = None,
+        skip: int = 0,
+        on_sent: OnSent | None = None,
     ) -> list[ThreadEvent]:
-        """Send in order; stop at the first failure and return the events to record about it."""
+        """Send in order (from body ``skip`` on); stop at the first failure and return the events to record."""
         if thread_id is not None:  # "Continue on the website" buttons get a fresh link to this thread
             messages = self.threads.resolve_links(thread_id, messages, here=CHANNEL)
         rendered = render_all(messages)
@@ -380,6 +403,8 @@ class MessengerChannel(Channel):
             tag=tag,
             channel=CHANNEL,
             now=self.clock(),
+            skip=skip,
+            on_sent=on_sent,
         )
         return [event]
 

@@ -3,14 +3,23 @@
 Both Meta channels record the same two events about a delivery: ``delivered`` (the proof a restart looks
 for: without it a redelivered webhook item sends these replies again), with the message ids the Send API
 returned (their echoes are ours), or ``delivery_failed`` at the first body that could not be sent.
+
+A ``delivered`` event is committed only after the last body, so a crash in between used to send every body
+again. ``on_sent`` is told after each body but the last that the Send API accepted, to record it durably (the
+last one's record is the ``delivered`` event, written as soon as this returns), and ``skip`` resumes after the
+bodies recorded before a crash: only a body accepted in the instant before the crash, whose record was not
+written yet, is sent twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bots.types import ThreadEvent
 from connectors.meta.graph import GraphClient
+
+OnSent = Callable[[int], Awaitable[None]]
 
 
 async def send_bodies(
@@ -22,11 +31,15 @@ async def send_bodies(
     tag: str | None,
     channel: str,
     now: float,
+    skip: int = 0,
+    on_sent: OnSent | None = None,
 ) -> tuple[ThreadEvent, list[str]]:
-    """Send in order, stopping at the first failure: the event to record, and the ids of what went out."""
+    """Send in order from body ``skip`` on, stopping at the first failure: the event to record, and the ids of
+    what went out. ``on_sent(n)`` runs after the Send API accepted body ``n - 1`` (n bodies are out), but not
+    after the last body: the caller records the ``delivered`` event for that one."""
     mids: list[str] = []
-    for index, body in enumerate(bodies):
-        result = await graph.send(recipient, body, messaging_type=messaging_type, tag=tag)
+    for index in range(skip, len(bodies)):
+        result = await graph.send(recipient, bodies[index], messaging_type=messaging_type, tag=tag)
         if not result.ok:
             failed = {
                 "channel": channel,
@@ -39,6 +52,11 @@ async def send_bodies(
                 "unsent": len(bodies) - index,
             }
             return ThreadEvent("delivery_failed", failed, now, channel), mids
+        if on_sent is not None and index + 1 < len(bodies):
+            await on_sent(index + 1)
         if result.message_id:
             mids.append(result.message_id)
-    return ThreadEvent("delivered", {"channel": channel, "messages": len(bodies), "mids": mids}, now, channel), mids
+    delivered: dict[str, Any] = {"channel": channel, "messages": len(bodies), "mids": mids}
+    if skip:
+        delivered["sent_before"] = min(skip, len(bodies))  # sent before a restart, not sent again
+    return ThreadEvent("delivered", delivered, now, channel), mids

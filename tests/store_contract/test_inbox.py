@@ -60,3 +60,36 @@ async def test_a_persons_items_are_deleted_in_every_channel_and_no_one_elses(sto
     assert await store.delete_inbound_of([]) == 0
     # the deleted items are forgotten altogether: a redelivery is stored again
     assert await store.enqueue_inbound("messenger", [InboxItem("a1", "ana 1 again", ANA)], now=4.0) != [None]
+
+
+async def test_sent_marks_are_durable_per_turn_and_forgotten_with_their_item(
+    store: ThreadStore, store_url: str, tmp_path: Path
+) -> None:
+    [ana, bo] = await store.enqueue_inbound("messenger", [InboxItem("a", "{}", ANA), InboxItem("b", "{}")], now=1.0)
+    await store.enqueue_inbound("web", [InboxItem("a", "{}")], now=1.0)
+    assert await store.sent_count("messenger", "a", "fb:a") == 0
+    await store.mark_sent("messenger", "a", "fb:a", 1)
+    await store.mark_sent("messenger", "a", "fb:a", 2)
+    await store.mark_sent("messenger", "a", "fb:a", 1)  # late or repeated: the highest count stays
+    await store.mark_sent("messenger", "a", "fb:a:referral", 1)
+    await store.mark_sent("messenger", "b", "fb:b", 3)
+    await store.mark_sent("messenger", "never-stored", "fb:x", 1)  # no item: nothing recorded, no error
+    store = await reopen(store, store_url, tmp_path)  # a crash and a restart: the marks are still there
+    try:
+        assert await store.sent_count("messenger", "a", "fb:a") == 2
+        assert await store.sent_count("messenger", "a", "fb:a:referral") == 1
+        assert await store.sent_count("messenger", "b", "fb:b") == 3
+        assert await store.sent_count("web", "a", "fb:a") == 0  # another channel's item with the same key
+        assert await store.sent_count("messenger", "never-stored", "fb:x") == 0
+        await store.enqueue_inbound("messenger", [InboxItem("never-stored", "{}")], now=2.0)
+        assert await store.sent_count("messenger", "never-stored", "fb:x") == 0
+        assert await store.delete_inbound_of([ANA]) == 1  # forgetting a person forgets their items' marks
+        await store.enqueue_inbound("messenger", [InboxItem("a", "{}", ANA)], now=3.0)
+        assert await store.sent_count("messenger", "a", "fb:a") == 0
+        await store.finish_inbound([bo or 0], now=4.0)
+        assert await store.sent_count("messenger", "b", "fb:b") == 3  # processed items are kept a while ...
+        await store.finish_inbound([ana or 0], now=10 * 86400)  # ... and forgotten with their marks
+        await store.enqueue_inbound("messenger", [InboxItem("b", "{}")], now=10 * 86400)
+        assert await store.sent_count("messenger", "b", "fb:b") == 0
+    finally:
+        await store.close()

@@ -68,3 +68,24 @@ class PostgresInbox(PostgresCore, WebhookInbox):
 
     async def delete_inbound_of(self, people: list[Identity]) -> int:
         return await delete_items_of(self._db, people)
+
+    async def mark_sent(self, channel: str, key: str, turn: str, count: int) -> None:
+        await self._db.execute(
+            "INSERT INTO inbox_sent (item_id, turn, sent) SELECT id, $3, $4 FROM inbox "
+            "WHERE channel = $1 AND dedupe_key = $2 "
+            "ON CONFLICT (item_id, turn) DO UPDATE SET sent = GREATEST(inbox_sent.sent, excluded.sent)",
+            channel,
+            key,
+            turn,
+            count,
+        )
+
+    async def sent_count(self, channel: str, key: str, turn: str) -> int:
+        sent = await self._db.fetchval(
+            "SELECT s.sent FROM inbox_sent s JOIN inbox i ON i.id = s.item_id "
+            "WHERE i.channel = $1 AND i.dedupe_key = $2 AND s.turn = $3",
+            channel,
+            key,
+            turn,
+        )
+        return int(sent or 0)

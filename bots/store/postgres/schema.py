@@ -140,6 +140,16 @@ MIGRATIONS: list[Migration] = [
     # 3: webhook inbox items name the person they concern, so forgetting a thread deletes its people's items
     #    without the store reading any channel's payloads (threadline_jsonb served that reading only)
     _inbox_persons,
+    # 4: how many replies of each turn of an inbox item went out, so processing it again after a crash does
+    #    not send them twice; deleted with the item
+    """
+    CREATE TABLE inbox_sent (
+        item_id BIGINT NOT NULL REFERENCES inbox (id) ON DELETE CASCADE,
+        turn    TEXT COLLATE "C" NOT NULL,
+        sent    INTEGER NOT NULL,
+        PRIMARY KEY (item_id, turn)
+    );
+    """,
 ]
 
 

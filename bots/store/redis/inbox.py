@@ -5,7 +5,7 @@ from __future__ import annotations
 from bots.store.base import WebhookInbox
 from bots.store.records import PendingInbound
 from bots.store.redis.core import RedisCore
-from bots.store.redis.replies import texts
+from bots.store.redis.replies import text, texts
 from bots.types import Identity, InboxItem
 
 
@@ -50,3 +50,13 @@ class RedisInbox(RedisCore, WebhookInbox):
         if not people:
             return 0
         return int(await self._run("forget_inbox", [self.keys.member(person) for person in people]))
+
+    async def mark_sent(self, channel: str, key: str, turn: str, count: int) -> None:
+        await self._run("mark_sent", [channel, key, turn, count])
+
+    async def sent_count(self, channel: str, key: str, turn: str) -> int:
+        item = await self.client.hget(self.keys("inbox_dedupe", channel), key)
+        if item is None:
+            return 0
+        sent = await self.client.hget(self.keys("inbox_sent", text(item)), turn)
+        return int(sent or 0)

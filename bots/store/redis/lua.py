@@ -27,6 +27,7 @@ SCRIPTS = (
     "enqueue",
     "finish",
     "forget_inbox",
+    "mark_sent",
     "acquire",
     "release",
     "schema_2",

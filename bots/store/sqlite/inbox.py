@@ -31,12 +31,22 @@ def insert_items(db: sqlite3.Connection, channel: str, items: list[InboxItem], n
 
 
 def delete_items_of(db: sqlite3.Connection, people: list[Identity]) -> int:
-    before = db.total_changes
+    rows = [(person.channel, person.user_id) for person in people]
     db.executemany(
-        "DELETE FROM inbox WHERE person_channel = ? AND person_id = ?",
-        [(person.channel, person.user_id) for person in people],
+        "DELETE FROM inbox_sent WHERE item_id IN (SELECT id FROM inbox WHERE person_channel = ? AND person_id = ?)",
+        rows,
     )
+    before = db.total_changes
+    db.executemany("DELETE FROM inbox WHERE person_channel = ? AND person_id = ?", rows)
     return db.total_changes - before
+
+
+def mark_item_sent(db: sqlite3.Connection, channel: str, key: str, turn: str, count: int) -> None:
+    db.execute(
+        "INSERT INTO inbox_sent (item_id, turn, sent) SELECT id, ?, ? FROM inbox WHERE channel = ? AND dedupe_key = ? "
+        "ON CONFLICT (item_id, turn) DO UPDATE SET sent = max(sent, excluded.sent)",
+        (turn, count, channel, key),
+    )
 
 
 class SQLiteInbox(SQLiteCore, WebhookInbox):
@@ -65,6 +75,11 @@ class SQLiteInbox(SQLiteCore, WebhookInbox):
         with self.transaction() as db:
             db.executemany("UPDATE inbox SET done_at = ? WHERE id = ?", [(now, i) for i in ids])
             # done rows are kept a while: Facebook redelivers for up to a day and a half
+            db.execute(
+                "DELETE FROM inbox_sent WHERE item_id IN "
+                "(SELECT id FROM inbox WHERE done_at IS NOT NULL AND done_at < ?)",
+                (now - keep_seconds,),
+            )
             db.execute("DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?", (now - keep_seconds,))
 
     async def finish_inbound(self, ids: list[int], *, now: float, keep_seconds: float = 3 * 86400) -> None:
@@ -77,3 +92,18 @@ class SQLiteInbox(SQLiteCore, WebhookInbox):
 
     async def delete_inbound_of(self, people: list[Identity]) -> int:
         return await self._write(self._delete_inbound_of, list(people)) if people else 0
+
+    async def mark_sent(self, channel: str, key: str, turn: str, count: int) -> None:
+        # through the group commit: durable (and fsynced) before the next reply goes out
+        await self._queued(lambda db: mark_item_sent(db, channel, key, turn, count))
+
+    def _sent_count(self, channel: str, key: str, turn: str) -> int:
+        row = self.reader.execute(
+            "SELECT s.sent FROM inbox_sent s JOIN inbox i ON i.id = s.item_id "
+            "WHERE i.channel = ? AND i.dedupe_key = ? AND s.turn = ?",
+            (channel, key, turn),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def sent_count(self, channel: str, key: str, turn: str) -> int:
+        return await self._read(self._sent_count, channel, key, turn)

@@ -109,6 +109,16 @@ MIGRATIONS: list[Migration] = [
     # 8: webhook inbox items name the person they concern, so forgetting a thread deletes its people's items
     #    without the store reading any channel's payloads
     _inbox_persons,
+    # 9: how many replies of each turn of an inbox item went out, so processing it again after a crash does
+    #    not send them twice; deleted with the item
+    """
+    CREATE TABLE inbox_sent (
+        item_id INTEGER NOT NULL,
+        turn    TEXT NOT NULL,
+        sent    INTEGER NOT NULL,
+        PRIMARY KEY (item_id, turn)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -65,6 +65,7 @@ local function drop_inbox_item(id)
   redis.call('ZREM', key('inbox_done'), id)
   redis.call('HDEL', key('inbox_meta'), id)
   redis.call('HDEL', key('inbox_payload'), id)
+  redis.call('UNLINK', key('inbox_sent', id))
   local person = redis.call('HGET', key('inbox_person'), id)
   if person then
     redis.call('SREM', key('inbox_of', person), id)
