@@ -3,6 +3,8 @@ one thread with the website, and a person's reply under Instagram's 24-hour and 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -115,3 +117,47 @@ async def test_a_person_answers_an_instagram_customer_within_instagrams_rules(se
         "Hi, Anna here",
         "Your refund is done",
     ]
+
+
+async def test_a_crash_between_two_replies_sends_only_the_second_after_restart(tmp_path: Path) -> None:
+    """Instagram marks each reply the Send API accepted, as Messenger does: a restart resumes after them."""
+    graph = FakeInstagramGraph()
+    await graph.start()
+    instagram = {
+        "ig_user_id": ACCOUNT,
+        "verify_token": "verify-me",
+        "app_secret": graph.app_secret,
+        "access_token": graph.access_token,
+        "graph_api_url": graph.url,
+        "typing_indicators": False,
+        "mark_seen": False,
+        "send_retries": 0,
+    }
+    config = demo_config(tmp_path / "data", connectors={"instagram": instagram})
+    try:
+        async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+            channel = client.app[CHANNELS]["instagram"]
+            mark_sent = channel.inbox.mark_sent
+
+            async def dies_once_marked(key: str, turn: str, count: int) -> None:
+                await mark_sent(key, turn, count)
+                raise asyncio.CancelledError  # the process stops right after recording the first reply as sent
+
+            channel.inbox.mark_sent = dies_once_marked
+            raw = json.dumps(envelope(message("ig-r", "m-r1", "returns"))).encode()
+            await client.post("/webhooks/instagram", data=raw, headers=sign(raw, graph.app_secret))
+            with contextlib.suppress(asyncio.CancelledError):
+                await channel.idle()
+            first = [r["message"].get("text") for r in graph.messages("ig-r")]
+            assert len(first) == 1
+        async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
+            await client.app[CHANNELS]["instagram"].idle()  # the inbox still holds the item: processed again
+            texts = [r["message"].get("text") for r in graph.messages("ig-r")]
+            assert len(texts) == 2 and texts[0] == first[0] and len(set(texts)) == 2  # each once, in order
+            thread = await runtime.threads.find(Identity("instagram", "ig-r"))
+            assert thread is not None
+            events = [e.event for e in await runtime.store.events(thread)]
+            [delivered] = [e for e in events if e.kind == "delivered"]
+            assert delivered.data["sent_before"] == 1
+    finally:
+        await graph.close()

@@ -23,6 +23,7 @@ redeemed so the customer joins the website's thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -49,7 +50,7 @@ from connectors.meta.graph import GraphClient, GraphSettings
 from connectors.meta.links import follow_link
 from connectors.meta.policy import decide, reach_of
 from connectors.meta.queue import PersonQueues
-from connectors.meta.send import send_bodies
+from connectors.meta.send import OnSent, resume_point, send_bodies
 from connectors.meta.signature import read_delivery, verification
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ class InstagramChannel(Channel):
             if step.unless_answered and answered:
                 continue  # a flow about the story (or the referral) answered already
             inbound = await follow_link(self.threads, step.inbound, to=CHANNEL)
-            outcome = await self.threads.turn(inbound, deliver=lambda outcome: self._reply(identity, outcome))
+            deliver = functools.partial(self._reply, identity, item=event.key, turn=inbound.message_id)
+            outcome = await self.threads.turn(inbound, deliver=deliver)
             answered = answered or bool(outcome.outbound)
 
     async def _is_ours(self, event: InstagramEvent, identity: Identity) -> bool:
@@ -204,15 +206,26 @@ class InstagramChannel(Channel):
         )
         return recent is not None and any(event.mid in (e.event.data.get("mids") or ()) for e in recent.events)
 
-    async def _reply(self, identity: Identity, outcome: TurnOutcome) -> list[ThreadEvent] | None:
-        """Replies to something the customer just did: inside the 24-hour window by definition."""
+    async def _reply(
+        self, identity: Identity, outcome: TurnOutcome, *, item: str | None = None, turn: str | None = None
+    ) -> list[ThreadEvent] | None:
+        """Replies to something the customer just did: inside the 24-hour window by definition. Replies an
+        earlier run marked sent (in the inbox ``item``) are not sent again (see connectors/meta/send.py)."""
         if not outcome.outbound:
             return None
         messages = self.threads.resolve_links(outcome.thread_id, outcome.outbound, here=CHANNEL)
-        return await self._send(identity, messages, messaging_type="RESPONSE", tag=None)
+        skip, mark = await resume_point(self.inbox, outcome, item=item, turn=turn) if item else (0, None)
+        return await self._send(identity, messages, messaging_type="RESPONSE", tag=None, skip=skip, on_sent=mark)
 
     async def _send(
-        self, identity: Identity, messages: list[Outbound], *, messaging_type: str, tag: str | None
+        self,
+        identity: Identity,
+        messages: list[Outbound],
+        *,
+        messaging_type: str,
+        tag: str | None,
+        skip: int = 0,
+        on_sent: OnSent | None = None,
     ) -> list[ThreadEvent]:
         """Send in order (their ``continue`` buttons resolved); stop at the first failure. Returns the event to
         record: delivered or delivery_failed."""
@@ -227,6 +240,8 @@ class InstagramChannel(Channel):
             tag=tag,
             channel=CHANNEL,
             now=self.clock(),
+            skip=skip,
+            on_sent=on_sent,
         )
         for mid in mids:  # their echoes are ours
             self._sent[mid] = None

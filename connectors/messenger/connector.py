@@ -54,7 +54,7 @@ from connectors.meta.links import follow_link
 from connectors.meta.payload import obj
 from connectors.meta.policy import reach_of
 from connectors.meta.queue import PersonQueues
-from connectors.meta.send import OnSent, send_bodies
+from connectors.meta.send import OnSent, resume_point, send_bodies
 from connectors.meta.signature import read_delivery, signature_ok, verification
 
 log = logging.getLogger(__name__)
@@ -362,12 +362,7 @@ class MessengerChannel(Channel):
         """
         if not outcome.outbound:
             return None
-        skip = await self.inbox.sent(item, turn) if turn and outcome.duplicate else 0
-
-        async def mark(count: int) -> None:
-            if turn:
-                await self.inbox.mark_sent(item, turn, count)
-
+        skip, mark = await resume_point(self.inbox, outcome, item=item, turn=turn)
         return await self.send_replies(
             recipient,
             outcome.outbound,

@@ -16,10 +16,27 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bots.types import ThreadEvent
+from bots.types import ThreadEvent, TurnOutcome
+from connectors.base import WebhookInbox
 from connectors.meta.graph import GraphClient
 
 OnSent = Callable[[int], Awaitable[None]]
+
+
+async def resume_point(
+    inbox: WebhookInbox, outcome: TurnOutcome, *, item: str, turn: str | None
+) -> tuple[int, OnSent | None]:
+    """Where a turn's replies resume (the replies an earlier run marked sent), and how to mark the next ones.
+
+    Only a turn with a message id can be marked; a first run (not a duplicate turn) resumes at 0.
+    """
+    if not turn:
+        return 0, None
+
+    async def mark(count: int) -> None:
+        await inbox.mark_sent(item, turn, count)
+
+    return (await inbox.sent(item, turn) if outcome.duplicate else 0), mark
 
 
 async def send_bodies(
