@@ -203,6 +203,8 @@ class ChannelContext:
     live: LiveFrames | None = None  # frames for open chat windows across workers; None with one process
     site_url: str = ""  # the page with the widget that links into the website open (linking.site_url)
     messenger_page: str = ""  # the Page's username that m.me links open (linking.messenger_page)
+    languages: tuple[str, ...] = ("en",)  # the bot's languages (a channel's own words, e.g. the widget's)
+    default_language: str = "en"
 
 
 class Channel(ABC):

@@ -160,6 +160,8 @@ def build_channels(runtime: Runtime) -> list[Channel]:
                         live=runtime.live_bus,
                         site_url=config.site_url,
                         messenger_page=config.linking.messenger_page,
+                        languages=config.languages,
+                        default_language=config.default_language,
                     )
                 )
             )
