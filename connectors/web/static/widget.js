@@ -76,28 +76,39 @@
   // ------------------------------------------------------------------ the widget's own words
 
   // /widget-texts.json: every text in the bot's languages (the bot's own words over the catalogue's). The last
-  // one loaded is kept, so a page opened offline still speaks the visitor's language.
+  // one loaded is kept: the next page shows at once with it (and takes the new one when it comes), and a page
+  // opened offline still speaks the visitor's language.
+  var TEXTS_KEY = "threadline:texts";
   var catalogue = { "default": "en", texts: {} };
-  var language = "";
-  var labelled = [];       // [node, {attribute: key}] to label again when the language changes
+  var language = "", threadLanguage = null;
+  var labelled = [];       // [node, {attribute: key}] to label again when the language or the texts change
+
+  function useTexts(json) {
+    if (!json || !json.texts || typeof json.texts !== "object") return;
+    catalogue = json;
+    language = pickLanguage();
+    if (booted) relabelAll();
+  }
 
   function loadTexts() {
-    return fetch(options.botUrl + "/widget-texts.json").then(function (response) {
-      if (!response.ok) throw new Error("texts " + response.status);
-      return response.json();
-    }).then(function (json) {
-      local.setItem("threadline:texts", JSON.stringify(json));
-      return json;
-    }).catch(function () {
-      try { return JSON.parse(local.getItem("threadline:texts") || "null"); } catch (e) { return null; }
-    }).then(function (json) {
-      if (json && json.texts) catalogue = json;
-      language = pickLanguage(null);
-    });
+    var kept = null;
+    try { kept = JSON.parse(local.getItem(TEXTS_KEY) || "null"); } catch (e) { kept = null; }
+    var aborter = window.AbortController ? new AbortController() : null;
+    if (aborter) setTimeout(function () { aborter.abort(); }, 8000);  // a hung request must not hide the widget
+    var fresh = fetch(options.botUrl + "/widget-texts.json", aborter ? { signal: aborter.signal } : {})
+      .then(function (response) {
+        if (!response.ok) throw new Error("texts " + response.status);
+        return response.text();
+      }).then(function (text) {
+        useTexts(JSON.parse(text));
+        local.setItem(TEXTS_KEY, text);
+      }).catch(function () { /* the kept texts, if any */ });
+    if (kept && kept.texts) { useTexts(kept); return Promise.resolve(); }
+    return fresh;
   }
 
   // The thread's language when known, else the page's data-language, else the browser's, else the bot's default.
-  function pickLanguage(threadLanguage) {
+  function pickLanguage() {
     var wanted = [threadLanguage, data.language].concat(navigator.languages || [navigator.language]);
     for (var i = 0; i < wanted.length; i++) {
       var code = String(wanted[i] || "").toLowerCase().split(/[-_]/)[0];
@@ -127,8 +138,13 @@
   }
 
   function useLanguage(code) {
-    if (!code || code === language || !catalogue.texts[code]) return;
-    language = code;
+    if (code) threadLanguage = code;
+    if (pickLanguage() === language) return;
+    language = pickLanguage();
+    relabelAll();
+  }
+
+  function relabelAll() {
     labelled.forEach(function (entry) { relabel(entry[0], entry[1]); });
     Array.prototype.forEach.call(log.querySelectorAll(".tl-pending .tl-state"), function (node) {
       node.textContent = t(node.parentNode.parentNode.classList.contains("tl-failed") ? "not_sent" : "sending");
