@@ -1,9 +1,11 @@
 """The widget's own interface in real headless Chromium: its words in the visitor's language (or the bot's own),
-staying at the newest message on a phone, the panel kept open across pages, the growing message box, and
-what it shows while offline."""
+staying at the newest message on a phone, the panel kept open across pages, the growing message box, what it
+shows while offline, and calls from the page kept while it is still being built."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -181,3 +183,29 @@ async def test_the_message_box_grows_with_long_text(server: TestServer, browser)
     assert await box.input_value() == ""
     assert await height() == one_line  # back to one line
     await page.context.close()
+
+
+async def test_calls_before_the_widget_is_built_are_kept(server: TestServer, browser, runtime) -> None:  # type: ignore[no-untyped-def]
+    # The widget is built once its texts have loaded; the page's own script may call it before that.
+    held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def hold(route) -> None:  # type: ignore[no-untyped-def]
+        await held
+        await route.continue_()
+
+    context = await browser.new_context()
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.route("**/widget-texts.json", hold)
+    await page.goto(str(server.make_url("/")))
+    assert await page.locator(".tl-launcher").count() == 0  # not built yet
+    await page.evaluate("Threadline.track('brochure_viewed', {page: 2})")
+    held.set_result(None)
+    await open_widget(page)
+    await say(page, "are you a bot?")  # sent after the event, so answered after it was recorded
+    await wait_for_text(page, ".tl-bot", "Yes, I'm a bot")
+    [thread] = await runtime.store.thread_ids()
+    assert any("brochure_viewed" in json.dumps(e.event.data) for e in await runtime.store.events(thread))
+    assert errors == []
+    await context.close()

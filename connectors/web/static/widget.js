@@ -741,12 +741,14 @@
     }
 
     function goOffline() {
+      if (!booted) return;  // boot connects, or says it is offline, itself
       setStatus(t("offline"), "offline");
       if (ws) { try { ws.close(); } catch (e) { /* already closing */ } }
       showTyping();
     }
 
     function goOnline() {
+      if (!booted) return;
       setStatus("");
       attempts = 0;
       if (timer) { clearTimeout(timer); timer = null; }
@@ -907,7 +909,8 @@
 
   var api = {
     __loaded: true,
-    track: track,
+    // a page's own script may call before the widget is built (its texts are still loading): kept until then
+    track: function (name, payload) { whenReady(function () { track(name, payload); }); },
     open: function () { whenReady(open); },
     close: function () { whenReady(close); },
     toggle: function () { whenReady(toggle); },
