@@ -121,9 +121,8 @@ async def test_a_phone_stays_at_the_newest_message_as_images_load_unless_reading
 
     # reading further up: a message arriving (here from another tab) does not pull the view down
     log = page.locator(".tl-log")
-    await log.evaluate("log => { log.scrollTop = 0; }")
-    await page.wait_for_function(
-        "() => document.querySelector('#threadline-widget').shadowRoot.querySelector('.tl-log').scrollTop === 0"
+    await log.evaluate(  # done once the widget has seen the scroll (its listener comes before this one)
+        "log => new Promise(done => { log.addEventListener('scroll', done, {once: true}); log.scrollTop = 0; })"
     )
     await open_widget(other)
     await say(other, "are you a bot?")
