@@ -151,7 +151,7 @@ async def test_website_to_messenger_and_back_in_chromium(
     assert await runtime.store.find(Identity("web", phone_visitor)) == thread
     # later visits from that browser stay on the thread
     await phone.goto(str(server.make_url("/products/CG1")))
-    await open_widget(phone)
+    await phone.locator(".tl-panel").wait_for(state="visible")  # still open on the visit's next page
     await wait_for_text(phone, ".tl-user", "ST-123456")
     assert phone.errors == [] and desktop.errors == []  # type: ignore[attr-defined]
 

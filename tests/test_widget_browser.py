@@ -113,7 +113,7 @@ async def test_chat_journey_with_buttons_carousel_cta_and_quick_replies(server: 
 
     # reload: same thread, full history, and the bot still knows the size
     await page.reload()
-    await open_widget(page)
+    await page.locator(".tl-panel").wait_for(state="visible")  # kept open for the visit
     await wait_for_text(page, ".tl-bot", "I've put the City Glide in size 42 in your cart.")
     assert await page.locator(".tl-user .tl-text").all_inner_texts() == ["hi", "Find shoes", "Buy", "42"]
     await page.locator(".tl-card", has_text="Trail Runner 2").get_by_role("button", name="Buy").click()
@@ -171,7 +171,7 @@ async def test_markup_from_customers_is_shown_as_text_and_never_runs(server: Tes
     assert await page.locator(".tl-user .tl-text").last.inner_text() == attack
     assert await page.locator(".tl-log img[src='x']").count() == 0
     await page.reload()
-    await open_widget(page)
+    await page.locator(".tl-panel").wait_for(state="visible")  # kept open for the visit
     await wait_for_text(page, ".tl-user", attack)  # from history too
     await page.wait_for_timeout(500)
     assert page.dialogs == [] and page.errors == []  # type: ignore[attr-defined]
@@ -232,7 +232,7 @@ async def test_phone_screen_keyboard_and_language(server: TestServer, browser) -
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["height"] > 400
     await wait_for_text(page, ".tl-bot", "Ich bin der Shopping-Assistent von Stride")  # the browser's language
     assert await page.get_by_role("dialog", name="Stride").is_visible()
-    assert await page.get_by_role("log", name="Conversation").is_visible()
+    assert await page.get_by_role("log", name="Unterhaltung").is_visible()  # the widget's own words in German too
     assert await page.locator(".tl-input").evaluate("e => e.getRootNode().activeElement === e")  # focus moved in
     await say(page, "welche größe soll ich nehmen?")
     await wait_for_text(page, ".tl-bot", "Größe")

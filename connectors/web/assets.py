@@ -1,7 +1,7 @@
 """The widget's files as a page's script tag loads them: compressed once, cached by browsers, revalidated.
 
-``widget.js`` and ``widget.css`` are read and gzipped when the server starts (they do not change while it
-runs), served with an ``ETag`` so a browser's revalidation is a 304 without a body, and gzipped to every
+``widget.js``, ``widget.css`` and the widget's texts are read and gzipped when the server starts (they do not
+change while it runs), served with an ``ETag`` so a browser's revalidation is a 304 without a body, and gzipped to every
 client that accepts it.
 """
 
@@ -27,7 +27,10 @@ class Asset:
 
     @classmethod
     def read(cls, path: Path, content_type: str) -> Asset:
-        body = path.read_bytes()
+        return cls.of(path.read_bytes(), content_type)
+
+    @classmethod
+    def of(cls, body: bytes, content_type: str) -> Asset:
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         return cls(body, gzip.compress(body, compresslevel=9, mtime=0), etag, content_type)
 

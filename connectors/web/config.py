@@ -7,6 +7,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connectors.web.texts import WidgetTexts
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -31,6 +33,9 @@ class WebConfig(_Strict):
     # Reverse proxies (addresses or networks) whose X-Forwarded-For / Forwarded headers say who a visitor is,
     # for the per-address rate limit. Empty: the connecting address counts (headers from anyone are ignored).
     trusted_proxies: tuple[str, ...] = ()
+    # The widget's own words per language, over its catalogue (connectors/web/widget_texts.json):
+    # {de: {placeholder: "Frag uns etwas…"}}.
+    widget_texts: WidgetTexts = {}
 
     @field_validator("trusted_proxies")
     @classmethod

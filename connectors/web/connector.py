@@ -45,6 +45,7 @@ from connectors.web.identity import (
 )
 from connectors.web.ratelimit import RateLimiter
 from connectors.web.render import SHOWN_KINDS, chat_items
+from connectors.web.texts import texts_asset
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -111,6 +112,7 @@ class WebChannel(Channel):
         self.proxies = networks(self.config.trusted_proxies)
         self.site_url = context.site_url
         self.bot = context.bot
+        self.texts = texts_asset(self.config.widget_texts, context.bot.languages, context.bot.default_language)
         self.hub = hub or LiveHub(context.live)
         self.limiter = RateLimiter(self.config.rate_limit.messages, self.config.rate_limit.per_seconds)
         # site events (page views) have their own, larger allowance: browsing must not silence typing
@@ -152,6 +154,7 @@ class WebChannel(Channel):
         routes = [
             web.get("/widget.js", Asset.read(STATIC / "widget.js", "application/javascript").handler()),
             web.get("/widget.css", Asset.read(STATIC / "widget.css", "text/css").handler()),
+            web.get("/widget-texts.json", self.texts.handler()),
             web.post("/web/api/hello", self.http_hello),
             web.post("/web/api/send", self.http_send),
             web.get("/web/api/poll", self.http_poll),

@@ -73,12 +73,92 @@
   try { outbox = JSON.parse(session.getItem(outboxKey) || "[]") || []; } catch (e) { outbox = []; }
   function saveOutbox() { session.setItem(outboxKey, JSON.stringify(outbox)); }
 
+  // ------------------------------------------------------------------ the widget's own words
+
+  // /widget-texts.json: every text in the bot's languages (the bot's own words over the catalogue's). The last
+  // one loaded is kept: the next page shows at once with it (and takes the new one when it comes), and a page
+  // opened offline still speaks the visitor's language.
+  var TEXTS_KEY = "threadline:texts";
+  var catalogue = { "default": "en", texts: {} };
+  var language = "", threadLanguage = null;
+  var labelled = [];       // [node, {attribute: key}] to label again when the language or the texts change
+
+  function useTexts(json) {
+    if (!json || !json.texts || typeof json.texts !== "object") return;
+    catalogue = json;
+    language = pickLanguage();
+    if (booted) relabelAll();
+  }
+
+  function loadTexts() {
+    var kept = null;
+    try { kept = JSON.parse(local.getItem(TEXTS_KEY) || "null"); } catch (e) { kept = null; }
+    var aborter = window.AbortController ? new AbortController() : null;
+    if (aborter) setTimeout(function () { aborter.abort(); }, 8000);  // a hung request must not hide the widget
+    var fresh = fetch(options.botUrl + "/widget-texts.json", aborter ? { signal: aborter.signal } : {})
+      .then(function (response) {
+        if (!response.ok) throw new Error("texts " + response.status);
+        return response.text();
+      }).then(function (text) {
+        useTexts(JSON.parse(text));
+        local.setItem(TEXTS_KEY, text);
+      }).catch(function () { /* the kept texts, if any */ });
+    if (kept && kept.texts) { useTexts(kept); return Promise.resolve(); }
+    return fresh;
+  }
+
+  // The thread's language when known, else the page's data-language, else the browser's, else the bot's default.
+  function pickLanguage() {
+    var wanted = [threadLanguage, data.language].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").toLowerCase().split(/[-_]/)[0];
+      if (code && catalogue.texts[code]) return code;
+    }
+    return catalogue["default"];
+  }
+
+  function t(key, values) {
+    var text = (catalogue.texts[language] || {})[key] || (catalogue.texts[catalogue["default"]] || {})[key] || "";
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] != null ? String(values[name]) : all;
+    });
+  }
+
+  function relabel(node, keys) {
+    for (var attribute in keys) {
+      if (attribute === "text") node.textContent = t(keys[attribute]);
+      else node.setAttribute(attribute, t(keys[attribute]));
+    }
+    return node;
+  }
+
+  function label(node, keys) {
+    labelled.push([node, keys]);
+    return relabel(node, keys);
+  }
+
+  function useLanguage(code) {
+    if (code) threadLanguage = code;
+    if (pickLanguage() === language) return;
+    language = pickLanguage();
+    relabelAll();
+  }
+
+  function relabelAll() {
+    labelled.forEach(function (entry) { relabel(entry[0], entry[1]); });
+    Array.prototype.forEach.call(log.querySelectorAll(".tl-pending .tl-state"), function (node) {
+      node.textContent = t(node.parentNode.parentNode.classList.contains("tl-failed") ? "not_sent" : "sending");
+    });
+    updateBadge();
+  }
+
   // ------------------------------------------------------------------ state
 
   var items = [];          // confirmed chat items, ordered by seq
   var seen = {};           // seq -> true
   var lastSeq = 0;
   var started = false;     // the thread exists on the server
+  var startKnown = false;  // the server has said so (ready): a panel open before that starts nothing yet
   var isOpen = false;
   var unread = 0;
   var refused = false;     // identity or origin refused: stop trying
@@ -132,29 +212,30 @@
 
     badge = el("span", { class: "tl-badge", hidden: "" });
     launcher = el("button", {
-      class: "tl-launcher", type: "button", "aria-label": "Open chat: " + options.title,
-      "aria-expanded": "false", "aria-controls": "tl-panel", onclick: toggle
+      class: "tl-launcher", type: "button", "aria-expanded": "false", "aria-controls": "tl-panel", onclick: toggle
     }, [el("span", { class: "tl-launcher-icon", "aria-hidden": "true" }), badge]);
 
     teaser = options.greeting && !local.getItem("threadline:opened")
       ? el("button", { class: "tl-teaser", type: "button", text: options.greeting, onclick: open }) : null;
 
-    log = el("div", { class: "tl-log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
+    log = label(el("div", { class: "tl-log", role: "log", "aria-live": "polite", tabindex: "0" }),
+      { "aria-label": "conversation" });
     if (options.greeting) log.appendChild(el("p", { class: "tl-intro", text: options.greeting }));
-    typing = el("div", { class: "tl-typing", hidden: "", "aria-label": "The bot is typing" },
-      [el("span"), el("span"), el("span")]);
-    replies = el("div", { class: "tl-replies", role: "group", "aria-label": "Suggested replies" });
+    typing = label(el("div", { class: "tl-typing", hidden: "" }, [el("span"), el("span"), el("span")]),
+      { "aria-label": "typing" });
+    replies = label(el("div", { class: "tl-replies", role: "group" }), { "aria-label": "suggestions" });
     statusLine = el("div", { class: "tl-status", role: "status" });
-    input = el("textarea", { class: "tl-input", rows: "1", "aria-label": "Your message", placeholder: "Write a message…",
-      maxlength: "4000", onkeydown: function (e) {
-        if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
-      } });
-    sendButton = el("button", { class: "tl-send", type: "submit", "aria-label": "Send" });
+    input = label(el("textarea", { class: "tl-input", rows: "1", maxlength: "4000", oninput: fitInput,
+      onkeydown: function (e) {  // Enter sends, Shift+Enter is a new line; Enter that ends an IME word does neither
+        if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
+      } }), { "aria-label": "message_label", placeholder: "placeholder" });
+    sendButton = label(el("button", { class: "tl-send", type: "submit" }), { "aria-label": "send" });
     var form = el("form", { class: "tl-composer", onsubmit: function (e) { e.preventDefault(); submit(); } },
       [input, sendButton]);
-    var closeButton = el("button", { class: "tl-close", type: "button", "aria-label": "Close chat", onclick: close });
-    messengerButton = el("button", { class: "tl-messenger", type: "button", hidden: "", text: "Continue in Messenger",
-      title: "Continue this chat in Messenger", onclick: continueInMessenger });
+    var closeButton = label(el("button", { class: "tl-close", type: "button", onclick: close }),
+      { "aria-label": "close" });
+    messengerButton = label(el("button", { class: "tl-messenger", type: "button", hidden: "", onclick: continueInMessenger }),
+      { text: "continue_in_messenger", title: "continue_in_messenger_hint" });
     panel = el("div", { id: "tl-panel", class: "tl-panel", role: "dialog", "aria-label": options.title, hidden: "",
       onkeydown: function (e) { if (e.key === "Escape") { close(); launcher.focus(); } } },
       [el("div", { class: "tl-header" }, [el("span", { class: "tl-title", text: options.title }), messengerButton,
@@ -166,6 +247,40 @@
     frame.appendChild(launcher);
     root.appendChild(frame);
     document.body.appendChild(host);
+    updateBadge();
+    log.addEventListener("scroll", noteScroll);
+    log.addEventListener("load", follow, true);            // images and GIFs take their height when loaded
+    log.addEventListener("loadedmetadata", follow, true);  // and videos when their size is known
+    if (window.ResizeObserver) new ResizeObserver(follow).observe(log);  // replies, typing dots, a taller input
+  }
+
+  // ------------------------------------------------------------------ staying at the newest message
+
+  // Standard chat behaviour: the view follows new messages (and images as they load) while the customer is at
+  // the bottom; once they scroll up to read, nothing moves it until they come back down or send something.
+  var stuck = true, lastTop = 0;
+
+  function atBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 40; }
+
+  function noteScroll() {
+    // only a scroll upwards can leave the bottom: content growing below never counts as the customer's doing
+    if (log.scrollTop < lastTop - 1) stuck = atBottom();
+    else if (atBottom()) stuck = true;
+    lastTop = log.scrollTop;
+  }
+
+  function scrollDown() {
+    stuck = true;
+    log.scrollTop = log.scrollHeight;
+    lastTop = log.scrollTop;
+  }
+
+  function follow() { if (stuck) scrollDown(); }
+
+  function fitInput() {
+    // grows with the text up to the CSS max-height, then scrolls inside
+    input.style.height = "auto";
+    input.style.height = (input.scrollHeight + input.offsetHeight - input.clientHeight) + "px";
   }
 
   // ------------------------------------------------------------------ rendering
@@ -219,7 +334,7 @@
     if (!src) return null;
     if (item.media === "video") {
       return el("video", { class: "tl-media", src: src, controls: "", preload: "metadata", playsinline: "",
-                           "aria-label": item.caption || "video" });
+                           "aria-label": item.caption || t("video") });
     }
     return el("img", { class: "tl-media", src: src, alt: item.caption || "", loading: "lazy" });
   }
@@ -238,10 +353,10 @@
     }));
     function scroll(direction) { track.scrollBy({ left: direction * 230, behavior: "smooth" }); }
     return el("div", { class: "tl-carousel", role: "region", "aria-roledescription": "carousel",
-                       "aria-label": "Products" }, [
-      el("button", { class: "tl-prev", type: "button", "aria-label": "Previous", onclick: function () { scroll(-1); } }),
+                       "aria-label": t("products") }, [
+      el("button", { class: "tl-prev", type: "button", "aria-label": t("previous"), onclick: function () { scroll(-1); } }),
       track,
-      el("button", { class: "tl-next", type: "button", "aria-label": "Next", onclick: function () { scroll(1); } })
+      el("button", { class: "tl-next", type: "button", "aria-label": t("next"), onclick: function () { scroll(1); } })
     ]);
   }
 
@@ -261,7 +376,7 @@
     }
     var node = el("div", { class: "tl-message tl-" + item.role + " tl-kind-" + item.type }, [
       el("div", { class: "tl-bubble" }, body),
-      el("time", { class: "tl-time", text: item.ts ? time(item.ts) : "" })
+      el("div", { class: "tl-meta" }, [el("time", { class: "tl-time", text: item.ts ? time(item.ts) : "" })])
     ]);
     if (item.seq != null) node.setAttribute("data-seq", String(item.seq));
     if (item.client_id) node.setAttribute("data-client-id", item.client_id);
@@ -315,8 +430,6 @@
     });
   }
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
-
   var renderQueue = Promise.resolve();
 
   function receive(list, live) {
@@ -328,7 +441,7 @@
           if (live && item.type === "typing" && !seen[item.seq]) {
             seen[item.seq] = true;
             typing.hidden = false;
-            scrollDown();
+            follow();
             return new Promise(function (resolve) {
               setTimeout(resolve, Math.min(3, Number(item.seconds) || 1) * 1000);
             });
@@ -342,7 +455,7 @@
       return chain.then(function () {
         if (awaitingReply === 0) typing.hidden = true;
         showReplies();
-        scrollDown();
+        if (live) follow(); else scrollDown();  // a restored history opens at its newest message
       });
     });
     return renderQueue;
@@ -351,7 +464,8 @@
   function updateBadge() {
     badge.hidden = unread === 0;
     badge.textContent = unread > 9 ? "9+" : String(unread);
-    launcher.setAttribute("aria-label", "Open chat: " + options.title + (unread ? " (" + unread + " unread)" : ""));
+    launcher.setAttribute("aria-label", t("open_chat", { title: options.title }) +
+      (unread ? " (" + t("unread", { count: unread }) + ")" : ""));
   }
 
   function setStatus(text, kind) {
@@ -364,8 +478,15 @@
     var node = itemNode({ role: "user", type: "text", text: frame.display || frame.text,
                           ts: frame.ts, client_id: frame.id });
     node.classList.add("tl-pending");
+    // its own status beside the time, not run into it
+    node.querySelector(".tl-meta").appendChild(el("span", { class: "tl-state", text: t("sending") }));
     log.appendChild(node);
     scrollDown();
+  }
+
+  function showTyping() {
+    // the dots promise a reply: only while one can come (not offline, not reconnecting)
+    typing.hidden = !(awaitingReply > 0 && connection.live());
   }
 
   // ------------------------------------------------------------------ sending
@@ -382,7 +503,7 @@
     if (!text) return;
     replies.textContent = "";
     awaitingReply++;
-    typing.hidden = false;
+    showTyping();
     var frame = { type: "message", id: randomId(), text: text, ts: Date.now() / 1000, page: location.href };
     if (display && display !== text) frame.display = display;
     enqueue(frame);
@@ -392,6 +513,7 @@
     var text = input.value;
     if (!text.trim()) return;
     input.value = "";
+    fitInput();
     sendText(text);
     input.focus();
   }
@@ -416,17 +538,20 @@
       if (frame.reset) clearLog();  // the thread's log was rewritten (merged) or is another one now
       epoch = frame.epoch || "";
       started = frame.started;
+      startKnown = true;
       setStatus("");
+      useLanguage(frame.language);
       canContinueInMessenger = !!frame.continue_in_messenger;
       if (messengerButton) messengerButton.hidden = !canContinueInMessenger;
       if (frame.link) {
-        if (frame.link.status === "refused") setStatus(frame.link.message, "error");
-        else if (frame.link.status === "confirm") askToJoin(frame.link.message);
+        if (frame.link.status === "refused") setStatus(t(LINK_REFUSALS[frame.link.reason]) || frame.link.message, "error");
+        else if (frame.link.status === "confirm") askToJoin(t("join_question") || frame.link.message);
         else whenReady(open);  // they came here to go on chatting
       }
       receive(frame.messages || [], false);
       if (isOpen) maybeStart();
       connection.flush();
+      showTyping();
     } else if (frame.type === "messages") {
       receive(frame.messages || [], true);
     } else if (frame.type === "ack") {
@@ -446,6 +571,8 @@
   }
 
   var linkRequests = {};
+  var LINK_REFUSALS = { malformed: "link_invalid", forged: "link_invalid", expired: "link_expired",
+                        replayed: "link_used", mismatched: "link_elsewhere", gone: "link_gone" };
 
   function askToJoin(message) {
     // This browser already has a chat: joining the linked one needs the person's yes (a link someone else
@@ -454,13 +581,13 @@
       open();
       var bar = el("div", { class: "tl-confirm", role: "alertdialog", "aria-label": message }, [
         el("p", { text: message }),
-        el("button", { class: "tl-button", type: "button", text: "Continue here", onclick: function () {
+        el("button", { class: "tl-button", type: "button", text: t("join_yes"), onclick: function () {
           bar.parentNode.removeChild(bar);
           pendingLink = sentLink;
           linkConfirmed = true;
           forget();
         } }),
-        el("button", { class: "tl-button", type: "button", text: "No thanks", onclick: function () {
+        el("button", { class: "tl-button", type: "button", text: t("join_no"), onclick: function () {
           bar.parentNode.removeChild(bar);
         } })
       ]);
@@ -476,38 +603,48 @@
     new Promise(function (resolve, reject) {
       linkRequests[id] = { resolve: resolve, reject: reject };
       connection.requestLink(id, "messenger");
-      setTimeout(function () { if (linkRequests[id]) { delete linkRequests[id]; reject("Messenger could not be opened. Please try again."); } }, 15000);
+      setTimeout(function () { if (linkRequests[id]) { delete linkRequests[id]; reject(); } }, 15000);
     }).then(function (url) {
       var href = safeUrl(url);
-      if (!href) throw "Messenger could not be opened.";
+      if (!href) throw new Error("no link");
       if (popup) { try { popup.opener = null; } catch (e) { /* cross-origin already */ } popup.location.href = href; }
       else location.href = href;
-    }).catch(function (message) {
+    }).catch(function () {
       if (popup) popup.close();
-      setStatus(String(message || "Messenger could not be opened."), "error");
+      setStatus(t("messenger_failed"), "error");
     });
+  }
+
+  function errorText(frame) {
+    if (frame.code === "rate_limited") return t("too_fast", { seconds: Number(frame.retry_after) || 5 });
+    if (frame.code === "origin_refused") return t("site_refused");
+    if (frame.code === "internal") return t("error");
+    return frame.message || t("error");
   }
 
   function handleError(frame) {
     if (frame.id && frame.code === "rate_limited") {
       // still queued: sent again once the server's wait is over
-      setStatus(frame.message, "error");
+      setStatus(errorText(frame), "error");
       connection.retryLater(frame.id, (Number(frame.retry_after) || 5) * 1000);
       return;
     }
     if (frame.id) {
       acknowledge(frame.id);  // a refused frame is not retried; its text stays visible as not sent
       var pending = log.querySelector('.tl-pending[data-client-id="' + cssEscape(frame.id) + '"]');
-      if (pending) pending.classList.add("tl-failed");
+      if (pending) {
+        pending.classList.add("tl-failed");
+        pending.querySelector(".tl-state").textContent = t("not_sent");
+      }
       if (awaitingReply > 0) awaitingReply--;
-      typing.hidden = awaitingReply === 0;
+      showTyping();
     }
     if (frame.code === "identity_refused" || frame.code === "origin_refused") refused = true;
-    setStatus(frame.message || "Something went wrong.", "error");
+    setStatus(errorText(frame), "error");
   }
 
   function maybeStart() {
-    if (started) return;
+    if (started || !startKnown) return;
     started = true;
     track("conversation_start", {});
   }
@@ -542,10 +679,10 @@
 
     function connect() {
       if (refused) return;
-      if (navigator.onLine === false) { setStatus("You're offline. Messages will be sent when you're back.", "offline"); schedule(); return; }
+      if (navigator.onLine === false) { setStatus(t("offline"), "offline"); schedule(); return; }
       if (mode === "http" || !window.WebSocket) { startHttp(); return; }
       if (ws) return;
-      setStatus(everOpened ? "Reconnecting…" : "");
+      setStatus(everOpened ? t("reconnecting") : "");
       try {
         ws = new WebSocket(options.botUrl.replace(/^http/, "ws") + "/web/ws");
       } catch (e) { ws = null; fallbackOrRetry(); return; }
@@ -564,6 +701,7 @@
         ws = null;
         ready = false;
         inFlight = {};
+        showTyping();
         if (event.code === 4003) { refused = true; return; }
         fallbackOrRetry();
       };
@@ -575,7 +713,7 @@
         startHttp();
         return;
       }
-      if (navigator.onLine !== false) setStatus("Reconnecting…");
+      if (navigator.onLine !== false) setStatus(t("reconnecting"));
       schedule();
     }
 
@@ -603,11 +741,14 @@
     }
 
     function goOffline() {
-      setStatus("You're offline. Messages will be sent when you're back.", "offline");
+      if (!booted) return;  // boot connects, or says it is offline, itself
+      setStatus(t("offline"), "offline");
       if (ws) { try { ws.close(); } catch (e) { /* already closing */ } }
+      showTyping();
     }
 
     function goOnline() {
+      if (!booted) return;
       setStatus("");
       attempts = 0;
       if (timer) { clearTimeout(timer); timer = null; }
@@ -635,7 +776,7 @@
         }
         helloDone = true;
         handleFrame(result.json);
-      }).catch(function () { setStatus("Reconnecting…"); schedule(); });
+      }).catch(function () { setStatus(t("reconnecting")); schedule(); });
     }
 
     function startHttp() {
@@ -671,7 +812,7 @@
           receive(result.json.messages || [], true);
           handleFrame({ type: "ack", id: frame.id });
         } else if (result.json && result.json.code === "rate_limited") {
-          setStatus(result.json.message, "error");  // kept: tried again after the wait
+          setStatus(errorText(result.json), "error");  // kept: tried again after the wait
           setTimeout(httpFlush, (Number(result.json.retry_after) || 5) * 1000);
           return;
         } else {
@@ -690,19 +831,28 @@
       if (options.customer) body.customer = options.customer;
       post("/web/api/link", body).then(function (result) {
         handleFrame(result.status === 200 ? result.json : Object.assign({ type: "error", id: id }, result.json || {}));
-      }).catch(function () { handleFrame({ type: "error", id: id, message: "You're offline." }); });
+      }).catch(function () { handleFrame({ type: "error", id: id, message: t("offline") }); });
+    }
+
+    function live() {
+      return navigator.onLine !== false && (mode === "http" ? helloDone : ready);
     }
 
     window.addEventListener("offline", goOffline);
     window.addEventListener("online", goOnline);
-    return { connect: connect, flush: flush, retryLater: retryLater, restart: restart, requestLink: requestLink };
+    return { connect: connect, flush: flush, retryLater: retryLater, restart: restart, requestLink: requestLink,
+             live: live };
   })();
 
   // ------------------------------------------------------------------ opening and closing
 
-  function open() {
+  // The panel stays open or closed across the pages of a visit (this tab's session).
+  var PANEL_KEY = "threadline:panel";
+
+  function open(restoring) {
     if (isOpen) return;
     isOpen = true;
+    session.setItem(PANEL_KEY, "open");
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     launcher.classList.add("tl-launcher-open");
@@ -711,13 +861,14 @@
     unread = 0;
     updateBadge();
     scrollDown();
-    input.focus();
+    if (restoring !== true) input.focus();  // a page change must not pop up a phone's keyboard
     maybeStart();
   }
 
   function close() {
     if (!isOpen) return;
     isOpen = false;
+    session.setItem(PANEL_KEY, "closed");
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
     launcher.classList.remove("tl-launcher-open");
@@ -740,6 +891,7 @@
     clearLog();
     epoch = "";
     started = false;
+    startKnown = false;
     connection.restart();
   }
 
@@ -757,7 +909,8 @@
 
   var api = {
     __loaded: true,
-    track: track,
+    // a page's own script may call before the widget is built (its texts are still loading): kept until then
+    track: function (name, payload) { whenReady(function () { track(name, payload); }); },
     open: function () { whenReady(open); },
     close: function () { whenReady(close); },
     toggle: function () { whenReady(toggle); },
@@ -779,10 +932,15 @@
       if (typeof method === "function") method.apply(api, Array.prototype.slice.call(call[1] || []));
     });
     waiting.forEach(function (fn) { fn(); });
-    if (options.open) open();
+    var kept = session.getItem(PANEL_KEY);
+    if (kept === "open") open(true);
+    else if (kept === null && options.open) open();
     connection.connect();
   }
 
-  if (document.body) boot();
-  else document.addEventListener("DOMContentLoaded", boot);
+  var domReady = new Promise(function (resolve) {
+    if (document.body) resolve();
+    else document.addEventListener("DOMContentLoaded", resolve);
+  });
+  Promise.all([loadTexts(), domReady]).then(boot);
 })();
