@@ -32,7 +32,10 @@ class Worker:
     async def wait_for(self, count: int) -> None:
         while len(self.frames) < count:
             self.arrived.clear()
-            await asyncio.wait_for(self.arrived.wait(), 10)
+            try:
+                await asyncio.wait_for(self.arrived.wait(), 60)  # a ceiling, never a pause: returns on arrival
+            except TimeoutError:
+                raise AssertionError(f"{count} frames expected, {len(self.frames)} came: {self.frames}") from None
 
 
 @pytest.fixture
@@ -47,31 +50,26 @@ async def workers(url: str) -> AsyncIterator[tuple[Worker, Worker]]:
         await worker.bus.stop()
 
 
-async def settle() -> None:
-    """Let a subscription reach the server (what a tab's hello does before it can miss anything)."""
-    await asyncio.sleep(0.3)
-
-
 async def test_frames_reach_the_workers_watching_the_thread_and_not_their_sender(
     workers: tuple[Worker, Worker],
 ) -> None:
     a, b = workers
-    await b.bus.watch("t1")
+    await b.bus.watch("t1")  # returns once the subscription is active: no pause needed before publishing
     await a.bus.watch("t1")
-    await settle()
     for n in range(20):
         await a.bus.publish("t1", {"type": "messages", "n": n})
     await a.bus.publish("t2", {"type": "messages", "n": "not watched"})
-    await b.wait_for(20)
-    await asyncio.sleep(0.3)
-    assert [f["n"] for t, f in b.frames] == list(range(20)) and {t for t, _ in b.frames} == {"t1"}  # in order
-    assert a.frames == []  # its own echo is ignored: it delivered to its own tabs already
+    await a.bus.publish("t1", {"type": "messages", "n": "last"})  # frames arrive in order: t2's would be first
+    await b.wait_for(21)
+    assert [f["n"] for t, f in b.frames] == [*range(20), "last"] and {t for t, _ in b.frames} == {"t1"}
+    await b.bus.publish("t1", {"type": "messages", "n": "from b"})  # reaches a after a's own echoes, if any
+    await a.wait_for(1)
+    assert a.frames == [("t1", {"type": "messages", "n": "from b"})]  # its own echo is ignored
 
 
 async def test_a_frame_larger_than_a_notification_still_arrives(workers: tuple[Worker, Worker]) -> None:
     a, b = workers
     await b.bus.watch("big")
-    await settle()
     carousel = {"type": "messages", "messages": [{"text": "👟 " * 5000}]}  # ~15 KB: over NOTIFY's 8000 bytes
     await a.bus.publish("big", carousel)
     await b.wait_for(1)
@@ -81,14 +79,14 @@ async def test_a_frame_larger_than_a_notification_still_arrives(workers: tuple[W
 async def test_an_unwatched_thread_gets_nothing_more(workers: tuple[Worker, Worker]) -> None:
     a, b = workers
     await b.bus.watch("t")
-    await settle()
+    await b.bus.watch("still")
     await a.bus.publish("t", {"n": 1})
     await b.wait_for(1)
-    await b.bus.unwatch("t")
-    await settle()
+    await b.bus.unwatch("t")  # returns once no later frame of "t" can reach b
     await a.bus.publish("t", {"n": 2})
-    await asyncio.sleep(0.5)
-    assert [f["n"] for _, f in b.frames] == [1]
+    await a.bus.publish("still", {"n": 3})  # frames arrive in order: "t"'s would come first
+    await b.wait_for(2)
+    assert b.frames == [("t", {"n": 1}), ("still", {"n": 3})]
 
 
 async def test_tabs_count_on_every_worker_and_leave_with_their_worker(workers: tuple[Worker, Worker]) -> None:

@@ -71,11 +71,15 @@ class LiveBus(ABC):
 
     @abstractmethod
     async def watch(self, thread_id: str) -> None:
-        """This worker now has a tab of ``thread_id``: send it that thread's frames."""
+        """This worker now has a tab of ``thread_id``: send it that thread's frames.
+
+        Returns once every frame published after it will reach this worker, so a tab answered after
+        its watch misses nothing (and a test needs no pause for the subscription to reach the server).
+        """
 
     @abstractmethod
     async def unwatch(self, thread_id: str) -> None:
-        """This worker's last tab of ``thread_id`` closed."""
+        """This worker's last tab of ``thread_id`` closed: no frame published after this returns reaches it."""
 
     @abstractmethod
     async def tab_opened(self, thread_id: str, tab_id: str) -> None: ...

@@ -5,6 +5,11 @@ to while it has a tab of that thread, so a worker receives only the frames
 its tabs need; plus one channel of its own, so the subscriber connection is
 never idle-unsubscribed and redis-py re-subscribes everything after a
 reconnect.
+
+``watch`` and ``unwatch`` return only once Redis has confirmed the change on
+the subscriber connection: a tab's hello is answered only when every frame
+published after it will reach this worker, and a thread unwatched gets no
+frame published after ``unwatch`` returned.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -23,6 +29,7 @@ from bots.live.bus import PRESENCE_RENEW_SECONDS, PRESENCE_TTL_SECONDS, LiveBus,
 from bots.store.urls import redacted, split_options
 
 log = logging.getLogger(__name__)
+CONFIRM_SECONDS = 30.0  # how long watch/unwatch wait for Redis to confirm before going on without it
 
 
 class RedisLiveBus(LiveBus):
@@ -34,6 +41,7 @@ class RedisLiveBus(LiveBus):
         self._pubsub: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._on_frame: OnFrame | None = None
+        self._confirming: dict[tuple[str, str], list[asyncio.Future[None]]] = {}  # (kind, channel) -> waiters
 
     def _channel(self, thread_id: str) -> str:
         return f"{self.prefix}live:{thread_id}"
@@ -52,7 +60,7 @@ class RedisLiveBus(LiveBus):
         except (RedisError, OSError) as exc:
             await self._client.aclose()
             raise UserError(f"live bus {redacted(self.url)}: cannot connect: {exc}") from None
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._client.pubsub()  # confirmations are read: watch and unwatch wait for theirs
         await self._pubsub.subscribe(f"{self.prefix}worker:{self.worker_id}")
         self._tasks = [
             asyncio.create_task(self._listen(), name="live-bus-listen"),
@@ -80,7 +88,7 @@ class RedisLiveBus(LiveBus):
         backoff = 0.1
         while True:
             try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                message = await self._pubsub.get_message(timeout=None)
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -89,9 +97,14 @@ class RedisLiveBus(LiveBus):
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if not message or message.get("type") != "message":
+            if not message:
                 continue
             channel = str(message["channel"])
+            if message.get("type") in ("subscribe", "unsubscribe"):
+                self._confirmed(str(message["type"]), channel)
+                continue
+            if message.get("type") != "message":
+                continue
             if not channel.startswith(f"{self.prefix}live:"):
                 continue
             try:
@@ -129,10 +142,34 @@ class RedisLiveBus(LiveBus):
         await self._client.publish(self._channel(thread_id), body)
 
     async def watch(self, thread_id: str) -> None:
-        await self._pubsub.subscribe(self._channel(thread_id))
+        await self._until_confirmed("subscribe", self._channel(thread_id), self._pubsub.subscribe)
 
     async def unwatch(self, thread_id: str) -> None:
-        await self._pubsub.unsubscribe(self._channel(thread_id))
+        await self._until_confirmed("unsubscribe", self._channel(thread_id), self._pubsub.unsubscribe)
+
+    async def _until_confirmed(self, kind: str, channel: str, send: Callable[[str], Awaitable[Any]]) -> None:
+        """Send (un)subscribe, then wait until the listener reads Redis's confirmation of it."""
+        confirmed = asyncio.get_running_loop().create_future()
+        waiters = self._confirming.setdefault((kind, channel), [])
+        waiters.append(confirmed)
+        try:
+            await send(channel)
+            await asyncio.wait_for(asyncio.shield(confirmed), CONFIRM_SECONDS)
+        except TimeoutError:  # the connection is down: redis-py re-subscribes when it is back
+            log.warning("live bus: Redis did not confirm %s %s; going on", kind, channel)
+        finally:
+            if confirmed in waiters:
+                waiters.remove(confirmed)
+            if not waiters:
+                self._confirming.pop((kind, channel), None)
+
+    def _confirmed(self, kind: str, channel: str) -> None:
+        """Redis confirmed a (un)subscribe: the oldest waiter for it goes on (re-subscribes have none)."""
+        waiters = self._confirming.get((kind, channel))
+        if waiters:
+            waiter = waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def tab_opened(self, thread_id: str, tab_id: str) -> None:
         assert self._client is not None
