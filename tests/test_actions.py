@@ -8,6 +8,7 @@ what is checked is what a customer (or a Rasa REST client) would receive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -122,14 +123,46 @@ def action_config(tmp_path: Path, mode: str, url: str = "http://127.0.0.1:9/webh
     )
 
 
-@pytest.fixture(params=["in_process", "remote"])
-async def chat(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Chat]:
+@contextlib.asynccontextmanager
+async def _chat(request: pytest.FixtureRequest, tmp_path: Path, **actions: Any) -> AsyncIterator[Chat]:
+    """The server with the action bot, its actions in process or on the rasa-sdk server (``request.param``)."""
     url = request.getfixturevalue("action_server") if request.param == "remote" else "http://127.0.0.1:9/webhook"
     async with (
-        open_runtime(action_config(tmp_path, request.param, url)) as runtime,
+        open_runtime(action_config(tmp_path, request.param, url, **actions)) as runtime,
         TestClient(TestServer(create_app(runtime))) as client,
     ):
         yield Chat(runtime, client)
+
+
+@pytest.fixture(params=["in_process", "remote"])
+async def chat(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Chat]:
+    async with _chat(request, tmp_path) as chat:
+        yield chat
+
+
+@pytest.fixture(params=["in_process", "remote"])
+async def patient_chat(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Chat]:
+    """Actions may take as long as a test holds them (tests/action_bot/actions/gate.py), whatever the machine."""
+    async with _chat(request, tmp_path, timeout_seconds=600) as chat:
+        yield chat
+
+
+@contextlib.asynccontextmanager
+async def _gate(tmp_path: Path) -> AsyncIterator[Path]:
+    """A gate that holds an action (pass it as the message's ``gate`` metadata); always opened on the way out."""
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    try:
+        yield gate
+    finally:
+        (gate / "open").touch()
+
+
+async def _started(gate: Path) -> None:
+    async def started() -> bool:
+        return (gate / "started").exists()
+
+    await _wait_for(started)
 
 
 # --------------------------------------------------------------------------- events
@@ -206,7 +239,11 @@ async def test_reminder_fires_later_and_reaches_the_thread(chat: Chat) -> None:
     assert state["reminders"] == [] and state["wake_at"] is None and state["slots"]["note"] == "stretch"
 
 
-async def test_reminder_killed_by_a_user_message_and_cancelled_by_name(chat: Chat) -> None:
+async def test_reminder_killed_by_a_user_message_and_cancelled_by_name(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bots.reminders import ReminderScheduler
+
     await chat.say("ana", "/remind_killable")
     assert [r["name"] for r in (await chat.state("ana"))["reminders"]] == ["r2"]
     await chat.say("ana", "hello")
@@ -220,7 +257,9 @@ async def test_reminder_killed_by_a_user_message_and_cancelled_by_name(chat: Cha
         ("scheduled", None),
         ("cancelled", "user_message"),
     ]
-    await asyncio.sleep(1.5)  # r2 was due after 1 s: it must not fire
+    later = time.time() + 60  # well after r2 was due (1 s): a pass of the scheduler then fires nothing
+    monkeypatch.setattr(chat.runtime.pipeline, "clock", lambda: later)
+    assert await ReminderScheduler(chat.runtime.threads, clock=lambda: later).fire_due() == 0
     assert "Reminder killable!" not in [e.get("text") for e in await chat.events("ana", "bot")]
 
 
@@ -378,12 +417,13 @@ async def test_a_rejected_action_fails_cleanly(chat: Chat) -> None:
     assert action["ok"] is False and "not now" in action["error"]
 
 
-async def test_a_sync_action_does_not_block_other_conversations(chat: Chat) -> None:
-    slow = asyncio.create_task(chat.texts("ana", "/slow_sync"))
-    await asyncio.sleep(0.2)
-    started = time.monotonic()
-    assert await chat.texts("bo", "hello") == ["Hello!"]
-    assert time.monotonic() - started < 0.7 and not slow.done()  # answered while the 1 s action still ran
+async def test_a_sync_action_does_not_block_other_conversations(patient_chat: Chat, tmp_path: Path) -> None:
+    chat = patient_chat
+    async with _gate(tmp_path) as gate:
+        slow = asyncio.create_task(chat.texts("ana", "/slow_sync", gate=str(gate)))
+        await _started(gate)  # the action's thread now blocks until the gate opens
+        assert await chat.texts("bo", "hello") == ["Hello!"]  # answered while it blocks
+        assert not slow.done()
     assert await slow == ["Done."]
     assert (await chat.state("ana"))["slots"]["color"] == "slow"
 
@@ -438,13 +478,14 @@ async def messenger_chat(tmp_path: Path) -> AsyncIterator[tuple[Chat, Any]]:
         await graph.close()
 
 
-async def _wait_for(predicate: Any, seconds: float = 10.0) -> None:
+async def _wait_for(predicate: Any, seconds: float = 60.0) -> None:
+    """Returns as soon as ``predicate()`` is true; the ceiling only turns a hang into a clear failure."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await predicate():
             return
         await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    raise AssertionError(f"{predicate.__name__} was still false after {seconds:g} s")
 
 
 async def test_a_reminder_reaches_messenger_inside_the_window(messenger_chat: tuple[Chat, Any]) -> None:
@@ -639,8 +680,13 @@ async def test_a_reminder_due_while_the_server_was_down_fires_after_the_restart(
         chat = Chat(runtime, client)
         assert await chat.texts("ana", "/remind", **{"in": 1.0}) == ["I'll remind you in 1s."]
         thread_id = await chat.thread("ana")
-        assert [r["name"] for r in (await chat.state("ana"))["reminders"]] == ["r1"]
-    await asyncio.sleep(1.3)  # due while nothing runs
+        [reminder] = (await chat.state("ana"))["reminders"]
+        assert reminder["name"] == "r1"
+
+    async def due() -> bool:  # falls due while nothing runs
+        return time.time() > reminder["due"]
+
+    await _wait_for(due)
     restarted_at = time.time()
     async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
 
@@ -702,13 +748,14 @@ async def test_an_action_may_import_its_package_lazily(chat: Chat) -> None:
     assert await chat.texts("ana", "/lazy_import") == ["from a lazy import"]
 
 
-async def test_a_blocking_validator_does_not_stall_other_conversations(chat: Chat) -> None:
+async def test_a_blocking_validator_does_not_stall_other_conversations(patient_chat: Chat, tmp_path: Path) -> None:
+    chat = patient_chat
     await chat.say("ana", "/survey")
-    slow = asyncio.create_task(chat.texts("ana", "slowcolor"))
-    await asyncio.sleep(0.2)
-    started = time.monotonic()
-    assert await chat.texts("bo", "hello") == ["Hello!"]
-    assert time.monotonic() - started < 0.7 and not slow.done()
+    async with _gate(tmp_path) as gate:
+        slow = asyncio.create_task(chat.texts("ana", "slowcolor", gate=str(gate)))
+        await _started(gate)  # the validator's thread now blocks until the gate opens
+        assert await chat.texts("bo", "hello") == ["Hello!"]
+        assert not slow.done()
     assert await slow == ["We don't make shoes in slowcolor.", "Which color?"]
 
 

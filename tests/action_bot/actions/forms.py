@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from .gate import hold
 
 COLORS = ("red", "blue", "green")
 
@@ -19,7 +20,7 @@ class ValidateSurvey(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if value == "slowcolor":  # a validator that blocks (plain def): other conversations must not wait
-            time.sleep(1.0)
+            hold(tracker)
         if str(value).strip().lower() in COLORS:
             return {"color": str(value).strip().lower()}
         dispatcher.utter_message(text=f"We don't make shoes in {value}.")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import BotUttered, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection
+
+from .gate import hold
 
 Events = list[dict[str, Any]]
 
@@ -108,7 +109,7 @@ class SlowSync(Action):
         return "slow_sync"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        time.sleep(1.0)
+        hold(tracker)
         return [SlotSet("color", "slow")]
 
 
