@@ -21,6 +21,7 @@ from bots.server.app import create_app
 from connectors.messenger.parse import parse_body
 from tests.conftest import demo_config
 from tests.fake_graph import FakeGraph
+from tests.observe import observe_body_reads
 
 SECRET = "app-secret"
 PAGE = "111899832631525"
@@ -837,8 +838,11 @@ async def test_no_seen_or_typing_while_a_person_has_the_chat(server, graph: Fake
     assert graph.sends("h1")[before:] == []
 
 
-async def test_a_body_arriving_in_pieces_is_read_whole(server, graph: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+async def test_a_body_arriving_in_pieces_is_read_whole(
+    server, graph: FakeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     client, _ = server
+    reads = observe_body_reads(monkeypatch)
     raw = json.dumps(envelope(*(text_event(f"p{i}", "hi", f"m-piece-{i}") for i in range(30)))).encode()
     reader, writer = await asyncio.open_connection(client.host, client.port)
     head = (
@@ -847,7 +851,7 @@ async def test_a_body_arriving_in_pieces_is_read_whole(server, graph: FakeGraph)
     ).encode()
     writer.write(head + raw[:100])
     await writer.drain()
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(reads.begun.wait(), 60)  # it reads while only the first piece has been sent
     writer.write(raw[100:])
     await writer.drain()
     status = (await reader.readline()).decode()
