@@ -194,14 +194,7 @@ async def test_real_run_sends_through_the_allowed_channel_once_and_honours_opt_o
     assert tab is not None
     before = {name: (await runtime.store.load(t)).version for name, t in threads.items()}  # type: ignore[union-attr]
 
-    response = await client.post(
-        "/api/followups", headers=ADMIN, json={"name": "tr2-nudge", "when": WHEN, "text": TEXT, "rate_per_minute": 6000}
-    )
-    assert response.status == 202
-    report = await response.json()
-    while report["status"] == "running":
-        await asyncio.sleep(0.05)
-        report = await (await client.get("/api/followups/tr2-nudge", headers=ADMIN)).json()
+    report = await run_to_end(client, {"name": "tr2-nudge", "when": WHEN, "text": TEXT, "rate_per_minute": 6000})
     by_thread = {t["thread_id"]: t for t in report["targets"]}
     assert report["counts"] == {"sent": 3, "skipped": 5}, report
     assert {name for name in threads if by_thread[threads[name]]["status"] == "sent"} == {
@@ -382,7 +375,9 @@ async def run_to_end(client: TestClient, body: dict[str, Any]) -> dict[str, Any]
     response = await client.post("/api/followups", headers=ADMIN, json=body)
     assert response.status == 202, await response.text()
     report = await response.json()
+    deadline = time.monotonic() + 120  # a ceiling, never a pause: returns as soon as the run ends
     while report["status"] == "running":
+        assert time.monotonic() < deadline, f"campaign {body['name']} still running after 120 s: {report}"
         await asyncio.sleep(0.05)
         report = await (await client.get(f"/api/followups/{body['name']}", headers=ADMIN)).json()
     return report
