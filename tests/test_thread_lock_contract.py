@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,14 +22,21 @@ import pytest
 
 from bots.store.base import ConflictError, ThreadStore
 from bots.store.factory import open_store
+from bots.store.postgres.lock import lock_id
+from bots.store.postgres.store import PostgresThreadStore
+from bots.store.redis.store import RedisThreadStore
 from bots.types import ThreadEvent
 
 LEASE_SECONDS = 2
+CEILING_SECONDS = 60.0  # a bound on waiting for a condition, never a wait: each returns as soon as it holds
 
 HOLDER = """
 import asyncio, sys
 from pathlib import Path
 from bots.store.factory import open_store
+from bots.store.postgres.lock import lock_id
+from bots.store.postgres.store import PostgresThreadStore
+from bots.store.redis.store import RedisThreadStore
 
 async def main() -> None:
     store = open_store(sys.argv[1], Path("."))
@@ -59,6 +67,29 @@ async def workers(shared_url: str, tmp_path: Path) -> AsyncIterator[tuple[Thread
     yield first, second
     await first.close()
     await second.close()
+
+
+async def queued(store: ThreadStore, key: str) -> int:
+    """How many hold or wait for the lock on ``key``, as the shared server sees them: their place in its queue."""
+    if isinstance(store, RedisThreadStore):
+        return int(await store.client.llen(store.keys("lockq", key)))
+    assert isinstance(store, PostgresThreadStore)
+    unsigned = lock_id(key) & 0xFFFF_FFFF_FFFF_FFFF  # a bigint advisory lock is two oids: high and low half
+    return int(
+        await store._db.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2"
+            " AND objsubid = 1",
+            unsigned >> 32,
+            unsigned & 0xFFFF_FFFF,
+        )
+    )
+
+
+async def until_queued(store: ThreadStore, key: str, count: int) -> None:
+    deadline = time.monotonic() + CEILING_SECONDS
+    while (now := await queued(store, key)) != count:
+        assert time.monotonic() < deadline, f"{now} hold or wait for {key}, not {count}, after {CEILING_SECONDS:g} s"
+        await asyncio.sleep(0.01)
 
 
 async def test_two_workers_take_turns_and_nothing_is_lost(workers: tuple[ThreadStore, ThreadStore]) -> None:
@@ -100,17 +131,19 @@ async def test_waiters_on_two_workers_get_the_lock_in_arrival_order(workers: tup
         async with locks[n % 2].lock("thread:order"):
             order.append(n)
 
+    all_held = asyncio.Barrier(8)
+
     async def warm(lock: object, n: int) -> None:  # connections opened, as a running worker has them
         async with lock.lock(f"thread:warm-{n}"):  # type: ignore[attr-defined]
-            await asyncio.sleep(0.05)
+            await all_held.wait()  # eight held at once: eight connections
 
     await asyncio.gather(*(warm(locks[n % 2], n) for n in range(8)))
     first = asyncio.create_task(holder())
-    await asyncio.sleep(0.3)
+    await until_queued(workers[0], "thread:order", 1)  # the holder holds it
     waiting = []
-    for n in range(6):  # each waiter queues before the next one arrives
+    for n in range(6):  # each waiter queues at the server before the next one arrives
         waiting.append(asyncio.create_task(waiter(n)))
-        await asyncio.sleep(0.4)
+        await until_queued(workers[0], "thread:order", n + 2)
     release.set()
     await asyncio.gather(first, *waiting)
     assert order == list(range(6))
