@@ -53,7 +53,7 @@ class Tab:
 
     async def next(self, kind: str | None = None) -> dict[str, Any]:
         while True:
-            frame = json.loads((await asyncio.wait_for(self.ws.receive(), 10)).data)
+            frame = json.loads((await asyncio.wait_for(self.ws.receive(), 60)).data)  # a ceiling, not a wait
             if kind is None or frame["type"] == kind:
                 return frame
 
@@ -162,7 +162,7 @@ async def test_unsigned_or_wrongly_signed_customer_is_refused(
 ) -> None:
     tab, error = await open_tab(client, VISITOR, customer=customer)
     assert error == {"type": "error", "code": "identity_refused", "message": reason}
-    closing = await asyncio.wait_for(tab.ws.receive(), 5)
+    closing = await asyncio.wait_for(tab.ws.receive(), 60)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4003
     assert await runtime.store.thread_ids() == []
 
