@@ -389,9 +389,8 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
 
 
 async def test_a_slow_action_times_out_into_the_error_path(chat: Chat) -> None:
-    started = time.monotonic()
+    # the action never returns, so an answer at all means the timeout ended the wait
     assert await chat.texts("ana", "/slow") == ["The action failed; taking the error path."]
-    assert time.monotonic() - started < 10
     [action] = await chat.events("ana", "action")
     assert action["ok"] is False and action["error"] == "timed out after 2s"
     assert (await chat.state("ana"))["slots"]["color"] is None

@@ -98,7 +98,7 @@ class Slow(Action):
         return "slow"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        await asyncio.sleep(30)
+        await asyncio.Event().wait()  # never returns: only the caller's timeout ends the turn
         return [SlotSet("color", "never")]
 
 
