@@ -368,7 +368,7 @@ async def test_the_cli_runs_a_campaign_on_a_running_server(tmp_path: Path) -> No
             assert wrong.returncode == 2 and "no flow 'no_such_flow'" in wrong.stderr
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=60)
 
 
 async def run_to_end(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:

@@ -96,7 +96,7 @@ async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
         await other_done.wait()  # only finishes once the other thread's turn went through
         return []
 
-    async with pipeline_with_action(tmp_path, wait_for_other, timeout=30) as threads:
+    async with pipeline_with_action(tmp_path, wait_for_other, timeout=120) as threads:  # only a hang reaches it
         slow = asyncio.create_task(threads.turn(message("slow-user", "/slow")))
         await asyncio.sleep(0)
         fast = await asyncio.wait_for(threads.turn(message("fast-user", "hello")), 60)  # a ceiling, not a wait

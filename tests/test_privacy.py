@@ -518,7 +518,7 @@ async def test_forget_command_through_the_running_server(
         async with session.get(f"{url}/api/threads/{bo}") as r:
             assert r.status == 200 and len((await r.json())["events"]) == 2
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    assert process.wait(timeout=60) == 0
     assert traces(db, ana) == NONE_LEFT and inbox_keys(db) == ["mid:b1"]
     assert traces(db, bo)["events"] == 2
     assert "Traceback" not in (tmp_path / "server.log").read_text()
