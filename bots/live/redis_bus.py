@@ -70,6 +70,10 @@ class RedisLiveBus(LiveBus):
     async def stop(self) -> None:
         await cancel_all(self._tasks)
         self._tasks = []
+        for waiters in self._confirming.values():  # nothing reads confirmations any more: nobody waits for one
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
         if self._client is not None:
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
