@@ -72,6 +72,8 @@ class CharNgramInterpreter:
             example_languages=(text_languages if self.grams is not None else None),
             examples=texts,
         )
+        if self.grams is not None:  # training rows: a loaded model must not need SciPy to unpickle them
+            del self.grams.matrix
 
     async def parse(self, text: str, hints: LanguageHints) -> NLUResult:
         return self.parse_sync(text, hints)
