@@ -57,13 +57,13 @@ class CharNgramInterpreter:
                     texts.append(normalise(example))
                     text_intents.append(intent)
                     text_languages.append(language)
-        self.grams = CharGrams(texts) if texts else None
         self._intent_model: IntentModel | None = None
         self._fixed_intent: str | None = None
-        if len(set(text_intents)) > 1:
+        if len(set(text_intents)) > 1:  # first: its helper process starts before scikit-learn is imported here
             self._intent_model = IntentModel(texts, text_intents, text_languages)
         elif texts:
             self._fixed_intent = text_intents[0]
+        self.grams = CharGrams(texts) if texts else None
         # the bot's own examples teach the language identifier its domain ("hallo" is German here)
         self.language_id = LanguageIdentifier(
             languages,

@@ -45,9 +45,9 @@ class IntentModel:
         from scipy.sparse import hstack
 
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
-        self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
-        with PreparedWords(tagged) as words:
-            self._words = TfidfFeatures(words.features.__getitem__, tagged)
+        with PreparedWords(tagged) as words:  # a helper process starts on the words while the characters are done
+            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._words = TfidfFeatures(words.features().__getitem__, tagged)
             matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
             self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
             self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0

@@ -97,55 +97,61 @@ class PreparedWords:
     """
 
     def __init__(self, tagged: Sequence[str]) -> None:
-        by_language: dict[str, list[str]] = {}
+        """Starts the helper on the first languages at once: what this process does until it asks for
+        :meth:`features` (importing scikit-learn, say) overlaps with the helper's work."""
+        self._by_language: dict[str, list[str]] = {}
         for text in tagged:
-            by_language.setdefault(text.split("\t", 1)[0], []).append(text)
-        self.languages = sorted(by_language)
-        todo = [language for language in by_language if not is_prepared(language)]
-        self._helper = _Helper() if len(todo) >= PARALLEL_FROM and _cores() >= 2 else None
+            self._by_language.setdefault(text.split("\t", 1)[0], []).append(text)
+        self.languages = sorted(self._by_language)
+        todo = [language for language in self._by_language if not is_prepared(language)]
+        self._queue = deque(todo)
+        self._lock = threading.Lock()
+        self._features: dict[str, list[list[str]]] = {}
         self._helper_languages: list[str] = []
-        try:
-            self.features = self._prepare(by_language, todo)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-
-    def _prepare(self, by_language: dict[str, list[str]], todo: list[str]) -> dict[str, list[str]]:
-        features = {language: _features_of(texts) for language, texts in by_language.items() if language not in todo}
-        queue = deque(todo)
-        lock = threading.Lock()
-
-        def take(front: bool) -> str | None:
-            with lock:
-                return (queue.popleft() if front else queue.pop()) if queue else None
-
-        def helper_share(helper: _Helper) -> None:
-            while (language := take(front=True)) is not None:
-                try:
-                    features[language] = helper.ask("features", by_language[language])
-                except (OSError, EOFError, RuntimeError) as exc:
-                    log.warning("training helper: %s; preparing the rest in this process", exc or type(exc).__name__)
-                    with lock:
-                        queue.appendleft(language)
-                    return
-                self._helper_languages.append(language)
-
-        thread = None
+        self._helper = _Helper() if len(todo) >= PARALLEL_FROM and _cores() >= 2 else None
+        self._thread: threading.Thread | None = None
         if self._helper is not None:
-            thread = threading.Thread(target=helper_share, args=(self._helper,), name="training-helper", daemon=True)
-            thread.start()
-        while (language := take(front=False)) is not None:
-            features[language] = _features_of(by_language[language])
-        if thread is not None:
-            thread.join()
-        while queue:  # what the helper left when it failed
-            language = queue.pop()
-            features[language] = _features_of(by_language[language])
-        return {
-            text: words
-            for language, texts in by_language.items()
-            for text, words in zip(texts, features[language], strict=True)
-        }
+            self._thread = threading.Thread(
+                target=self._helper_share, args=(self._helper,), name="training-helper", daemon=True
+            )
+            self._thread.start()
+        self._done: dict[str, list[str]] | None = None
+
+    def _take(self, front: bool) -> str | None:
+        with self._lock:
+            return (self._queue.popleft() if front else self._queue.pop()) if self._queue else None
+
+    def _helper_share(self, helper: _Helper) -> None:
+        while (language := self._take(front=True)) is not None:
+            try:
+                self._features[language] = helper.ask("features", self._by_language[language])
+            except (OSError, EOFError, ValueError, RuntimeError) as exc:
+                log.warning("training helper: %s; preparing the rest in this process", exc or type(exc).__name__)
+                with self._lock:
+                    self._queue.appendleft(language)
+                return
+            self._helper_languages.append(language)
+
+    def features(self) -> dict[str, list[str]]:
+        """Each text's word features: this process prepares languages from the back of the list until it meets
+        the helper, then waits for the helper's last one."""
+        if self._done is None:
+            while (language := self._take(front=False)) is not None:
+                self._features[language] = _features_of(self._by_language[language])
+            if self._thread is not None:
+                self._thread.join()
+            while self._queue:  # what the helper left when it failed
+                language = self._queue.pop()
+                self._features[language] = _features_of(self._by_language[language])
+            for language, texts in self._by_language.items():  # prepared before (not queued), or left over
+                if language not in self._features:
+                    self._features[language] = _features_of(texts)
+            self._done = {
+                text: words
+                for language, texts in self._by_language.items()
+                for text, words in zip(texts, self._features[language], strict=True)
+            }
+        return self._done
 
     def lemmas(self, known: set[str]) -> dict[str, dict[str, str]]:
         """Each language's lemma entries whose lemma is in ``known``, from whichever process read the table."""
@@ -159,7 +165,7 @@ class PreparedWords:
             def ask() -> None:
                 try:
                     answer.update(helper.ask("lemmas", remote, known))
-                except (OSError, EOFError, RuntimeError) as exc:
+                except (OSError, EOFError, ValueError, RuntimeError) as exc:
                     log.warning("training helper: %s; reading its lemma tables here", exc or type(exc).__name__)
 
             thread = threading.Thread(target=ask, name="training-helper", daemon=True)
