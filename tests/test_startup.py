@@ -12,26 +12,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bots.flow.model import Bot
 from nlu_models.tokenize import LEMMA_LANGUAGES, full_lemmas
 from nlu_models.words import _features_of, _Helper, _lemmas_of
 from tests.conftest import DEMO_BOT, REPO
 from tests.readiness import CEILING_SECONDS, wait_healthy_async
 from tests.servers import free_port
 
-# one message a language of the demo bot: every tokenizer is built before memory is compared
-HELLOS = [
-    "hello",
-    "你好",
-    "hallo daar",
-    "bonjour",
-    "guten Tag",
-    "ciao",
-    "cześć",
-    "olá",
-    "bună ziua",
-    "hola",
-    "xin chào",
-]
 MiB = 1024 * 1024
 
 
@@ -42,8 +29,9 @@ def rss(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-async def serve_and_measure(config: Path, data: Path, log: Path) -> int:
-    """Start the demo server, talk to it in each of its languages, and return its resident memory."""
+async def serve_and_measure(config: Path, data: Path, log: Path, greetings: list[str]) -> int:
+    """Start the demo server, greet it in each of its languages (so every tokenizer is built), and return its
+    resident memory."""
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -57,7 +45,7 @@ async def serve_and_measure(config: Path, data: Path, log: Path) -> int:
         url = f"http://127.0.0.1:{port}"
         await wait_healthy_async(url, process, log=log)
         async with aiohttp.ClientSession() as session:
-            for n, text in enumerate(HELLOS):
+            for n, text in enumerate(greetings):
                 body = {"sender": f"startup-{n}", "message": text}
                 async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
                     assert response.status == 200 and await response.json(), text
@@ -68,17 +56,18 @@ async def serve_and_measure(config: Path, data: Path, log: Path) -> int:
 
 
 @pytest.mark.timeout(CEILING_SECONDS)
-async def test_a_first_start_trains_apart_and_a_restart_loads_the_saved_model(tmp_path: Path) -> None:
+async def test_a_first_start_trains_apart_and_a_restart_loads_the_saved_model(tmp_path: Path, demo_bot: Bot) -> None:
+    greetings = [per_intent["greet"][0] for per_intent in demo_bot.examples.values()]
     config = tmp_path / "config.yaml"
     config.write_text(f"bot: {DEMO_BOT}\nstore: sqlite:///t.db\nlog_level: info\n", encoding="utf-8")
     data = tmp_path / "data"
-    first = await serve_and_measure(config, data, tmp_path / "first.log")
+    first = await serve_and_measure(config, data, tmp_path / "first.log", greetings)
     first_log = (tmp_path / "first.log").read_text()
     assert "NLU examples changed or no model yet: trained in" in first_log, first_log
     (model,) = (data / "models").glob("nlu-stride-*.pkl")
     saved = model.stat().st_mtime_ns
 
-    again = await serve_and_measure(config, data, tmp_path / "again.log")
+    again = await serve_and_measure(config, data, tmp_path / "again.log", greetings)
     again_log = (tmp_path / "again.log").read_text()
     assert f"NLU model loaded from {model}" in again_log and "trained in" not in again_log, again_log
     assert [p.name for p in (data / "models").glob("*.pkl")] == [model.name]
