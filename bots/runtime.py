@@ -28,7 +28,7 @@ from bots.store.factory import is_shared, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
 from connectors.registry import channel_names
-from nlu_models.tokenize import warm_up_in_background
+from nlu_models.tokenize import warm_up, warm_up_in_background
 from nlu_models.train_process import load_or_train_apart
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,10 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         await store.open()
         stack.push_async_callback(store.close)
         interpreter = await nlu
-        # the tokenizers, default language first, are built while the server already answers
-        warm_up_in_background(list(dict.fromkeys((bot.default_language, *bot.languages))))
+        # The default language's tokenizer (and spaCy's import) before serving: the likeliest first message
+        # then never waits for the others, which are built while the server already answers
+        await asyncio.to_thread(warm_up, [bot.default_language])
+        warm_up_in_background([language for language in bot.languages if language != bot.default_language])
         engine = Engine(bot, public_url=config.public_url)
         actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
         pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
