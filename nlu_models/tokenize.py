@@ -10,8 +10,9 @@ The folded copies ("grosse" for "Größe", "pedido" for "pédido") catch the
 missing accents of fast typing.
 
 spaCy is imported and each tokenizer built on first use: building the 11 of the demo takes seconds (French
-alone compiles a regular expression for 2 s), so a server builds them in a background thread after it starts
-listening (:func:`warm_up_in_background`), and a message in a language not built yet waits for that one only.
+alone compiles a regular expression for 2 s), so a server builds its default language's before it listens and
+the others in a background thread while it answers (:func:`warm_up_in_background`); a message in a language
+not built yet waits for that one only.
 """
 
 from __future__ import annotations
