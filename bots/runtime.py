@@ -132,15 +132,17 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         # last start), while the action server and the store open
         nlu = asyncio.ensure_future(load_or_train_apart(bot, config.data_dir))
         stack.push_async_callback(_cancel, nlu)  # nothing to do once it is done
+        # The default language's tokenizer (and spaCy's import) before serving, meanwhile: the likeliest first
+        # message then never waits for the others, which are built while the server already answers
+        tokenizer = asyncio.ensure_future(asyncio.to_thread(warm_up, [bot.default_language]))
+        stack.push_async_callback(_cancel, tokenizer)
         store = open_store(config.store, config.data_dir)
         await server.start()
         stack.push_async_callback(server.close)
         await store.open()
         stack.push_async_callback(store.close)
         interpreter = await nlu
-        # The default language's tokenizer (and spaCy's import) before serving: the likeliest first message
-        # then never waits for the others, which are built while the server already answers
-        await asyncio.to_thread(warm_up, [bot.default_language])
+        await tokenizer
         warm_up_in_background([language for language in bot.languages if language != bot.default_language])
         engine = Engine(bot, public_url=config.public_url)
         actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
