@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from bots.actions import ActionRunner, ActionServer, open_action_server
 from bots.actions.remote import ActionServerError
@@ -26,7 +28,8 @@ from bots.store.factory import is_shared, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
 from connectors.registry import channel_names
-from nlu_models.artifact import load_or_train
+from nlu_models.tokenize import warm_up, warm_up_in_background
+from nlu_models.train_process import load_or_train_apart
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,12 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
     return result, server
 
 
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+
+
 @asynccontextmanager
 async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     """Everything a server or the shell needs; the store and the action server's client are closed on exit."""
@@ -118,30 +127,36 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     for warning in result.warnings:
         log.warning("%s", warning)
     bot = result.bot
-    # trained at start only when the examples changed since `threadline train` (or the last start)
-    interpreter = await asyncio.to_thread(load_or_train, bot, config.data_dir)
-    store = open_store(config.store, config.data_dir)
-    await server.start()
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        # Loaded, or trained in a child process when the examples changed since `threadline train` (or the
+        # last start), while the action server and the store open
+        nlu = asyncio.ensure_future(load_or_train_apart(bot, config.data_dir))
+        stack.push_async_callback(_cancel, nlu)  # nothing to do once it is done
+        # The default language's tokenizer (and spaCy's import) before serving, meanwhile: the likeliest first
+        # message then never waits for the others, which are built while the server already answers
+        tokenizer = asyncio.ensure_future(asyncio.to_thread(warm_up, [bot.default_language]))
+        stack.push_async_callback(_cancel, tokenizer)
+        store = open_store(config.store, config.data_dir)
+        await server.start()
+        stack.push_async_callback(server.close)
         await store.open()
-        try:
-            engine = Engine(bot, public_url=config.public_url)
-            actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
-            pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
-            locks = store.thread_lock()
-            if is_shared(config.store) and not config.linking.secret:
-                log.warning(
-                    "linking.secret is not set: links are signed with a secret kept in %s, which only "
-                    "workers on this machine share; set it when workers run on several machines",
-                    config.data_dir,
-                )
-            secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
-            linker = ThreadLinker(
-                store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
+        stack.push_async_callback(store.close)
+        interpreter = await nlu
+        await tokenizer
+        warm_up_in_background([language for language in bot.languages if language != bot.default_language])
+        engine = Engine(bot, public_url=config.public_url)
+        actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
+        pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
+        locks = store.thread_lock()
+        if is_shared(config.store) and not config.linking.secret:
+            log.warning(
+                "linking.secret is not set: links are signed with a secret kept in %s, which only "
+                "workers on this machine share; set it when workers run on several machines",
+                config.data_dir,
             )
-            threads = Threads(store, locks, pipeline, linker)
-            yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))
-        finally:
-            await store.close()
-    finally:
-        await server.close()
+        secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
+        linker = ThreadLinker(
+            store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
+        )
+        threads = Threads(store, locks, pipeline, linker)
+        yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))

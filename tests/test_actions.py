@@ -8,13 +8,11 @@ what is checked is what a customer (or a Rasa REST client) would receive.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from bots.config import Config
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
 from tests.conftest import REPO
+from tests.readiness import wait_healthy
 from tests.servers import free_port
 
 ACTION_BOT = REPO / "tests" / "action_bot"
@@ -41,18 +40,12 @@ def _start_action_server(port: int, log_path: Path, bot: Path = ACTION_BOT) -> s
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the action server exited: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                if json.loads(response.read()) == {"status": "ok"}:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    _stop(process)
-    raise RuntimeError(f"the action server did not start: {log_path.read_text()[-2000:]}")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, "the action server", log_path)
+    except RuntimeError:
+        _stop(process)
+        raise
+    return process
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
