@@ -79,8 +79,11 @@
   // one loaded is kept: the next page shows at once with it (and takes the new one when it comes), and a page
   // opened offline still speaks the visitor's language.
   var TEXTS_KEY = "threadline:texts";
-  var catalogue = { "default": "en", texts: {} };
-  var language = "", threadLanguage = null;
+  // The bot's default-language words and message limit, built into this file by the server: no label is ever
+  // blank, even when /widget-texts.json cannot be loaded on a first visit, or kept texts lack a newer key.
+  var BUILT_IN = __THREADLINE_BUILT_IN__;
+  var catalogue = BUILT_IN;
+  var language = BUILT_IN["default"], threadLanguage = null;
   var labelled = [];       // [node, {attribute: key}] to label again when the language or the texts change
 
   function useTexts(json) {
@@ -118,7 +121,8 @@
   }
 
   function t(key, values) {
-    var text = (catalogue.texts[language] || {})[key] || (catalogue.texts[catalogue["default"]] || {})[key] || "";
+    var text = (catalogue.texts[language] || {})[key] || (catalogue.texts[catalogue["default"]] || {})[key] ||
+      BUILT_IN.texts[BUILT_IN["default"]][key] || "";
     return text.replace(/\{(\w+)\}/g, function (all, name) {
       return values && values[name] != null ? String(values[name]) : all;
     });
@@ -615,10 +619,13 @@
     });
   }
 
+  // what the server refuses, in the widget's own words (its message is English; only a widget bug shows it)
+  var ERROR_TEXTS = { origin_refused: "site_refused", identity_refused: "identity_refused", internal: "error" };
+
   function errorText(frame) {
     if (frame.code === "rate_limited") return t("too_fast", { seconds: Number(frame.retry_after) || 5 });
-    if (frame.code === "origin_refused") return t("site_refused");
-    if (frame.code === "internal") return t("error");
+    if (frame.code === "too_long") return t("too_long", { max: BUILT_IN.max_chars });
+    if (ERROR_TEXTS[frame.code]) return t(ERROR_TEXTS[frame.code]);
     return frame.message || t("error");
   }
 
