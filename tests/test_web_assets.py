@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bots.runtime import open_runtime
 from bots.server.app import create_app
+from connectors.web.script import PARTS
 from connectors.web.texts import CATALOGUE
 from tests.conftest import REPO, demo_config
 
@@ -36,7 +37,8 @@ async def served(client: TestClient, name: str) -> bytes:
 
 
 async def test_widget_js_is_its_source_with_the_bots_default_words_built_in(client: TestClient) -> None:
-    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    # one file for sites, joined in a fixed order from the source files
+    source = "".join((STATIC / "widget" / name).read_text(encoding="utf-8") for name in PARTS)
     head, tail = source.split("__THREADLINE_BUILT_IN__")
     script = (await served(client, "widget.js")).decode()
     assert script.startswith(head) and script.endswith(tail)
