@@ -319,6 +319,14 @@ async def test_active_loop_and_requested_slot_only_while_a_forms_question_is_ope
     assert seen["custom"]["active_loop"] is None and seen["custom"]["slots"]["requested_slot"] is None
 
 
+async def test_active_loop_none_from_an_action_ends_the_open_form(chat: Chat) -> None:
+    await chat.say("ana", "/pay")
+    assert await chat.texts("ana", "/stop_form") == ["Stopped payment_form."]  # the form's question is not asked again
+    assert (await chat.state("ana"))["stack"] == []
+    flows = [(e["flow"], e["status"]) for e in await chat.events("ana", "flow")]
+    assert ("payment", "cancelled") in flows
+
+
 async def test_an_action_returning_to_the_active_form_goes_back_to_it_once(chat: Chat) -> None:
     # Outside a form the financial demo's pattern just answers (it used to revert and restart 20 times)
     assert await chat.texts("ana", "/balance") == ["Your balance is 100."]
@@ -614,7 +622,7 @@ def test_actions_command_lists_the_actions_and_their_flows(
     result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("32 actions in ")
+    assert lines[0].startswith("33 actions in ")
     assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
     assert "  set_slots  (called by set_slots)" in lines
     assert "  echo_tracker  (called by tracker)" in lines
@@ -795,6 +803,14 @@ async def test_an_action_loop_is_stopped_with_one_apology(chat: Chat) -> None:
 async def test_a_loop_that_talks_says_its_message_once(chat: Chat) -> None:
     assert await chat.texts("ana", "/talk_self") == ["Still here.", APOLOGY]
     assert len(await chat.events("ana", "action")) == 1
+
+
+async def test_a_cut_loop_apologises_in_the_threads_language(chat: Chat) -> None:
+    assert await chat.texts("jan", "hallo guten morgen") == ["Hallo!"]
+    assert await chat.texts("jan", "/talk_self") == [
+        "Still here.",
+        "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuch es gleich noch einmal.",
+    ]
 
 
 async def test_a_loop_whose_state_changes_stops_at_the_limit_without_a_flood(chat: Chat) -> None:

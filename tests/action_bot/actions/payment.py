@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, UserUtteranceReverted
+from rasa_sdk.events import ActiveLoop, FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 Events = list[dict[str, Any]]
@@ -63,3 +63,14 @@ class ShowBalance(Action):
         if form:
             return [UserUtteranceReverted(), FollowupAction(form)]
         return []
+
+
+class StopForm(Action):
+    """Ends whatever form is active, as an action in Rasa does with ``ActiveLoop(None)``."""
+
+    def name(self) -> str:
+        return "stop_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        dispatcher.utter_message(text=f"Stopped {tracker.active_loop.get('name')}.")
+        return [ActiveLoop(None)]
