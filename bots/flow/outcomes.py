@@ -16,6 +16,7 @@ from bots.flow.interpreter import execute, fail_flow, start_flow
 from bots.flow.loops import mark_first_round
 from bots.flow.model import AskOp, TextRef
 from bots.flow.questions import reject
+from bots.flow.reminder_effects import cancel_reminders, schedule_reminder
 from bots.flow.run import Run
 from bots.flow.state import Frame
 from bots.flow.texts import render_text
@@ -75,9 +76,9 @@ def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
         elif isinstance(effect, fx.Rewind):
             stopped = _rewind(run, request) or stopped
         elif isinstance(effect, fx.ScheduleReminder):
-            _schedule_reminder(run, effect, source)
+            schedule_reminder(run, effect, source)
         elif isinstance(effect, fx.CancelReminder):
-            _cancel_reminders(run, effect, source)
+            cancel_reminders(run, effect, source)
     mark_first_round(run.turn, request.name)
     if stopped:
         _after_stop(run, request, followup)
@@ -280,42 +281,3 @@ def _rewind(run: Run, request: ActionRequest) -> bool:
     run.state.message_tag = before.message_tag
     run.log("rewind", by=f"action:{request.name}")
     return True
-
-
-def _schedule_reminder(run: Run, effect: fx.ScheduleReminder, source: str) -> None:
-    if effect.due <= run.now:  # as Rasa's scheduler does with a time already past: not run
-        run.log(
-            "reminder",
-            status="dropped",
-            name=effect.name,
-            intent=effect.intent,
-            due=effect.due,
-            by=source,
-            reason="its time has already passed",
-        )
-        return
-    reminder = {
-        "name": effect.name,
-        "intent": effect.intent,
-        "entities": dict(effect.entities),
-        "due": effect.due,
-        "kill_on_user_message": effect.kill_on_user_message,
-        "scheduled_at": run.now,
-    }
-    kept = [r for r in run.state.reminders if r["name"] != effect.name]  # the same name replaces
-    run.state.set_reminders(kept + [reminder])
-    run.log("reminder", status="scheduled", by=source, **{k: v for k, v in reminder.items() if k != "scheduled_at"})
-
-
-def _cancel_reminders(run: Run, effect: fx.CancelReminder, source: str) -> None:
-    def matches(reminder: dict[str, Any]) -> bool:
-        return (
-            (effect.name is None or reminder["name"] == effect.name)
-            and (effect.intent is None or reminder["intent"] == effect.intent)
-            and (not effect.entities or all(reminder["entities"].get(k) == v for k, v in effect.entities.items()))
-        )
-
-    cancelled = [r for r in run.state.reminders if matches(r)]
-    for reminder in cancelled:
-        run.log("reminder", status="cancelled", name=reminder["name"], by=source)
-    run.state.set_reminders([r for r in run.state.reminders if not matches(r)])
