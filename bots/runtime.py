@@ -17,7 +17,7 @@ from bots.config import Config
 from bots.errors import Problem, ProblemsError, UserError
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
-from bots.flow.model import AskOp, Bot
+from bots.flow.model import Bot
 from bots.linking.tokens import LinkTokens, stored_secret
 from bots.live import open_live_bus
 from bots.live.bus import LiveBus
@@ -93,13 +93,9 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
         channels=channel_names(),
     )
     if known is None and result.bot is not None:
-        # The server could not say what it has: assume every flow with questions may have a validator
+        # The server could not say what it has: assume every form may have a validator
         # (a 404 then means "none"), so form validation works once the server is up.
-        validators = {
-            f"validate_{flow.name}"
-            for flow in result.bot.flows.values()
-            if any(isinstance(op, AskOp) for op in flow.ops)
-        }
+        validators = {f"validate_{flow.form}" for flow in result.bot.flows.values() if flow.form}
         result = LoadResult(
             dataclasses.replace(result.bot, actions=tuple(sorted({*result.bot.actions, *validators}))), result.problems
         )

@@ -20,6 +20,7 @@ from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
 from bots.flow.expressions import Template
 from bots.flow.file_check import validate_file
+from bots.flow.form_check import check_forms
 from bots.flow.model import (
     ActionOp,
     AskOp,
@@ -401,8 +402,11 @@ def _load_bot(
             mark,
             spec.message_tag,
             spec.resume_interrupted,
+            spec.form,
         )
 
+    raw_flows = {name: raw for name, (_spec, raw, _mark) in collector.flows.items()}
+    check_forms(flows, raw_flows, problems, set(actions) if actions is not None else set())
     examples = {lang: {intent: tuple(ex) for intent, ex in per.items()} for lang, per in collector.examples.items()}
     intents = tuple(sorted({intent for per in examples.values() for intent in per}))
     for name, flow in flows.items():
