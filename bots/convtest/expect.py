@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bots.convtest.observe import Observed, offered
+from bots.convtest.observe import Observed, offered, titled
 from bots.convtest.spec import Expect, as_list
 from bots.flow.model import Bot
 from bots.types import Carousel, Media, Outbound, Text
@@ -45,7 +45,11 @@ def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
     if expect.language is not None and seen.language != expect.language:
         failures.append(f"the language should be {expect.language!r}, not {seen.language!r}")
     titles = [choice.title for choice in offered(seen.replies)]
-    failures += [f"a button {b!r} should be offered" for b in expect.buttons or [] if b not in titles]
+    failures += [
+        f"a button {b!r} should be offered"
+        for b in expect.buttons or []
+        if not any(titled(title, b, bot, seen.language) for title in titles)
+    ]
     if expect.media is not None and not _media(expect.media, seen.replies):
         wanted = "media" if expect.media is True else expect.media
         failures.append(f"a reply should {'be' if expect.media else 'not be'} {wanted}")

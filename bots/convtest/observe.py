@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bots.convtest.spec import ConversationTest, Step
+from bots.flow.model import Bot
 from bots.runtime import Runtime
 from bots.types import Button, Carousel, Identity, Inbound, Media, Outbound, QuickReply, Text, TurnOutcome
 
@@ -48,6 +49,14 @@ def offered(replies: list[Outbound]) -> list[Button | QuickReply]:
     return found
 
 
+def titled(title: str, wanted: str, bot: Bot, language: str | None) -> bool:
+    """``wanted`` is the title as shown (any case), or the response key the title is made from."""
+    if title.strip().casefold() == wanted.strip().casefold():
+        return True
+    per_language = bot.responses.get(wanted, {})
+    return title in per_language.get(language or bot.default_language, per_language.get(bot.default_language, ()))
+
+
 class Conversation:
     """One test's customer: an identity per channel, all on one thread."""
 
@@ -58,6 +67,7 @@ class Conversation:
         self.customer = f"t{number}-{who}"  # tests never share a thread, even with the same customer
         self.identity = Identity(test.channel, self.customer)
         self.last: list[Outbound] = []
+        self.language: str | None = None
 
     async def play(self, step: Step) -> Observed:
         spec = step.spec
@@ -71,7 +81,9 @@ class Conversation:
         except StepError as exc:
             return Observed(error=str(exc))
         self.last = outcome.outbound
-        return await self._observe(outcome)
+        seen = await self._observe(outcome)
+        self.language = seen.language
+        return seen
 
     def _text(self, step: Step) -> str:
         spec = step.spec
@@ -79,7 +91,7 @@ class Conversation:
             return spec.user if spec.user is not None else str(spec.payload)
         choices = offered(self.last)
         for choice in choices:
-            if choice.title.strip().casefold() == spec.button.strip().casefold():
+            if titled(choice.title, spec.button, self.runtime.bot, self.language):
                 if isinstance(choice, QuickReply):
                     return choice.payload
                 if choice.kind != "postback":

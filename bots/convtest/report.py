@@ -50,8 +50,10 @@ def _step_lines(number: int, result: StepResult, verbose: bool) -> list[str]:
     seen = result.seen
     about = f"language {seen.language}, intent {seen.intent}, flows {', '.join(seen.flows) or 'none'}"
     lines += [f"        the bot said ({about}):"] + [f"          {line}" for line in said(seen)]
-    if result.failures and (result.step.spec.expect and result.step.spec.expect.slots is not None):
-        lines.append(f"        slots: {json.dumps(seen.slots, ensure_ascii=False, default=str)}")
+    expected_slots = (result.step.spec.expect.slots or {}) if result.step.spec.expect else {}
+    if result.failures and expected_slots:
+        shown = {k: v for k, v in seen.slots.items() if v is not None or k in expected_slots}
+        lines.append(f"        slots: {json.dumps(shown, ensure_ascii=False, default=str)}")
     return lines
 
 

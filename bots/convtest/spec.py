@@ -34,7 +34,7 @@ class Expect(_Strict):
     response: OneOrMany | None = None  # each response key (any variant, in the thread's language) was said
     no_reply: bool | None = None
     language: str | None = None
-    buttons: list[str] | None = None  # titles offered: buttons, quick replies and card buttons
+    buttons: list[str] | None = None  # offered (buttons, quick replies, card buttons): titles or their text keys
     media: bool | Literal["image", "video", "gif", "carousel"] | None = None
     slots: dict[str, Any] | None = None  # null: the slot is unset
     intent: str | None = None
@@ -57,7 +57,7 @@ class StepSpec(_Strict):
     """One thing the customer does; exactly one of the action keys."""
 
     user: str | None = None
-    button: str | None = None  # the title of a button or quick reply the bot offered in the last turn
+    button: str | None = None  # a button or quick reply the last turn offered: its title or its text key
     payload: str | None = None  # a button payload typed as is, e.g. /buy{"sku": "TR2"}
     event: str | None = None
     data: dict[str, Any] | None = None  # the event's data
