@@ -65,7 +65,8 @@ def text_report(results: list[TestResult], verbose: bool = False) -> str:
         if test.mark.file != file:
             file = test.mark.file
             lines.append(file)
-        ran = f"{len(result.steps)}/{len(test.steps)} steps" if not result.passed else f"{len(test.steps)} steps"
+        played = len(result.steps)
+        ran = f"{played}/{len(test.steps)} steps" if played < len(test.steps) else f"{played} steps"
         lines.append(f"  {'✓' if result.passed else '✗'} {test.name}  (line {test.mark.line}, {ran})")
         for number, step in enumerate(result.steps, 1):
             lines += _step_lines(number, step, verbose or not result.passed)
