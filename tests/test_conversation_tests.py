@@ -28,11 +28,18 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_the_demo_conversations_pass_and_cover_every_flow(data_dir: dict[str, str], demo_bot: Bot) -> None:
-    result = threadline("test", "--config", CONFIG, "--json", env=data_dir)
+def test_the_demo_conversations_and_the_docs_example_pass(
+    tmp_path: Path, data_dir: dict[str, str], demo_bot: Bot
+) -> None:
+    docs = (REPO / "docs" / "testing.md").read_text(encoding="utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "example.yml").write_text(example, encoding="utf-8")
+    demo = str(REPO / "conversations")
+    result = threadline("test", demo, str(tmp_path / "example.yml"), "--config", CONFIG, "--json", env=data_dir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["passed"] is True and report["summary"]["failed"] == 0
+    assert report["tests"][-1]["name"] == "return a delivered pair that was too small"  # the docs' example ran
     ran = {flow for test in report["tests"] for step in test["steps"] for flow in step["flows"]}
     assert set(demo_bot.flows) - ran == set(), "flows no conversation test runs"
     languages = {step["language"] for test in report["tests"] for step in test["steps"]}
