@@ -83,15 +83,42 @@ def test_json_report(tmp_path: Path, data_dir: dict[str, str]) -> None:
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["passed"] is False
-    assert report["summary"] == {"tests": 1, "passed": 0, "failed": 1}
+    assert report["summary"] == {"tests": 1, "passed": 0, "failed": 1, "pending": 0}
     (test,) = report["tests"]
-    assert (test["name"], test["line"], test["passed"], test["not_mapped"]) == ("greets in German", 2, False, [])
+    assert (test["name"], test["line"], test["status"], test["not_mapped"]) == ("greets in German", 2, "failed", [])
     first, second = test["steps"]
     assert first["step"] == "user: hallo" and first["line"] == 5 and first["passed"] is False
     assert first["failures"] == ['the reply should contain "Guten Tag, wie geht\'s"']
     assert (first["intent"], first["flows"], first["language"], first["handoff"]) == ("greet", ["greet"], "de", False)
     assert first["replies"][0]["type"] == "text" and first["replies"][0]["quick_replies"]
     assert second["error"].startswith("no button 'Does not exist'")
+
+
+def test_pending_tests_may_fail_and_one_that_passes_fails_the_run(tmp_path: Path, data_dir: dict[str, str]) -> None:
+    path = write(
+        tmp_path,
+        "pending.yml",
+        """
+        tests:
+          - name: still broken
+            pending: issue 99, not done
+            steps:
+              - user: hello
+                expect: {response: goodbye}
+          - name: fixed meanwhile
+            pending: issue 98
+            steps:
+              - user: hello
+                expect: {response: greet}
+        """,
+    )
+    result = threadline("test", str(path), "--config", CONFIG, env=data_dir)
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert "  ~ still broken  (line 2, 1 steps)\n    pending: issue 99, not done\n" in out
+    assert "expected: the bot should say its response 'goodbye' (in en)" in out
+    assert "  ! fixed meanwhile  (line 7, 1 steps)\n    passes now, though pending (issue 98): remove 'pending'" in out
+    assert out.rstrip().endswith("2 tests: 0 passed, 1 failed, 1 pending")
 
 
 @pytest.mark.parametrize(

@@ -23,4 +23,4 @@ def conversation_test(config_path: Path, paths: list[Path], *, as_json: bool, ve
         print(json.dumps(json_report(results), ensure_ascii=False, indent=2, default=str))
     else:
         print(text_report(results, verbose=verbose))
-    return 0 if all(r.passed for r in results) else 1
+    return 0 if all(r.ok for r in results) else 1

@@ -40,6 +40,11 @@ def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
     for key in as_list(expect.response):
         if not any(_said(variant, texts) for variant in _variants(bot, key, language)):
             failures.append(f"the bot should say its response {key!r} (in {language})")
+    failures += [
+        f"the bot should not say its response {key!r}"
+        for key in as_list(expect.not_response)
+        if any(_said(variant, texts) for variant in _variants(bot, key, language))
+    ]
     if expect.no_reply is not None and expect.no_reply != (not seen.replies):
         failures.append("there should be no reply" if expect.no_reply else "there should be a reply")
     if expect.language is not None and seen.language != expect.language:

@@ -11,6 +11,8 @@ from bots.convtest.runner import StepResult, TestResult
 from bots.convtest.spec import StepSpec
 from bots.types import Carousel, Media, outbound_to_json
 
+SYMBOLS = {"passed": "✓", "failed": "✗", "pending": "~", "fixed": "!"}
+
 
 def describe(spec: StepSpec) -> str:
     """The step as written: ``user: hallo``, ``button: Zu klein``, ``event: product_viewed {"sku": "TR2"}``."""
@@ -67,32 +69,50 @@ def text_report(results: list[TestResult], verbose: bool = False) -> str:
             lines.append(file)
         played = len(result.steps)
         ran = f"{played}/{len(test.steps)} steps" if played < len(test.steps) else f"{played} steps"
-        lines.append(f"  {'✓' if result.passed else '✗'} {test.name}  (line {test.mark.line}, {ran})")
+        status = result.status
+        lines.append(f"  {SYMBOLS[status]} {test.name}  (line {test.mark.line}, {ran})")
+        if status == "pending":
+            lines.append(f"    pending: {test.pending}")
+        elif status == "fixed":
+            lines.append(f"    passes now, though pending ({test.pending}): remove 'pending' so it guards the fix")
         for number, step in enumerate(result.steps, 1):
-            lines += _step_lines(number, step, verbose or not result.passed)
+            lines += _step_lines(number, step, verbose or status == "failed")
         lines += [f"    not mapped: line {m.line}: {why}" for m, why in test.unmapped]
     lines.append(summary(results))
     return "\n".join(lines)
 
 
+def counts(results: list[TestResult]) -> dict[str, int]:
+    """Tests by outcome; a pending test that passes counts as failed."""
+    statuses = [r.status for r in results]
+    return {
+        "tests": len(results),
+        "passed": statuses.count("passed"),
+        "failed": statuses.count("failed") + statuses.count("fixed"),
+        "pending": statuses.count("pending"),
+    }
+
+
 def summary(results: list[TestResult]) -> str:
-    failed = sum(not r.passed for r in results)
+    count = counts(results)
     unmapped = sum(len(r.test.unmapped) for r in results)
-    line = f"{len(results)} tests: {len(results) - failed} passed, {failed} failed"
+    line = f"{count['tests']} tests: {count['passed']} passed, {count['failed']} failed"
+    line += f", {count['pending']} pending" if count["pending"] else ""
     return line + (f" ({unmapped} Rasa story steps not mapped)" if unmapped else "")
 
 
 def json_report(results: list[TestResult]) -> dict[str, Any]:
-    failed = sum(not r.passed for r in results)
+    count = counts(results)
     return {
-        "passed": failed == 0,
-        "summary": {"tests": len(results), "passed": len(results) - failed, "failed": failed},
+        "passed": count["failed"] == 0,
+        "summary": count,
         "tests": [
             {
                 "name": r.test.name,
                 "file": r.test.mark.file,
                 "line": r.test.mark.line,
-                "passed": r.passed,
+                "status": r.status,
+                "pending": r.test.pending,
                 "steps": [_step_json(s) for s in r.steps],
                 "not_mapped": [{"line": m.line, "reason": why} for m, why in r.test.unmapped],
             }

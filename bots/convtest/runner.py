@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from bots.config import Config
 from bots.convtest.expect import check
@@ -41,8 +42,21 @@ class TestResult:
     steps: list[StepResult] = field(default_factory=list)
 
     @property
-    def passed(self) -> bool:
+    def met(self) -> bool:
+        """Every step was played and met its expectations."""
         return all(not s.failures and s.seen.error is None for s in self.steps)
+
+    @property
+    def status(self) -> Literal["passed", "failed", "pending", "fixed"]:
+        """A ``pending`` test is expected to fail; one that passes is ``fixed`` and fails the run, so that
+        its ``pending`` is removed and it guards the fix from then on."""
+        if self.test.pending is None:
+            return "passed" if self.met else "failed"
+        return "fixed" if self.met else "pending"
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("passed", "pending")
 
 
 def test_files(paths: Iterable[Path]) -> list[Path]:
@@ -106,7 +120,8 @@ def _unknown_names(test: ConversationTest, bot: Bot) -> list[Problem]:
             continue
         unknown = [f"flow {expect.flow!r}"] if expect.flow is not None and expect.flow not in bot.flows else []
         unknown += [f"slot {name!r}" for name in expect.slots or {} if name not in bot.slots]
-        unknown += [f"response {key!r}" for key in as_list(expect.response) if key not in bot.responses]
+        keys = as_list(expect.response) + as_list(expect.not_response)
+        unknown += [f"response {key!r}" for key in keys if key not in bot.responses]
         problems += [Problem(step.mark, CODE, f"the bot has no {what}") for what in unknown]
     return problems
 

@@ -32,6 +32,7 @@ class Expect(_Strict):
     matches: OneOrMany | None = None  # each regular expression is found in a reply's text
     exact: list[str] | None = None  # the replies' texts, all of them, in order
     response: OneOrMany | None = None  # each response key (any variant, in the thread's language) was said
+    not_response: OneOrMany | None = None  # none of these response keys was said
     no_reply: bool | None = None
     language: str | None = None
     buttons: list[str] | None = None  # offered (buttons, quick replies, card buttons): titles or their text keys
@@ -82,6 +83,7 @@ class TestSpec(_Strict):
     language: str | None = None  # the customer's locale, as a browser or Messenger reports it
     channel: str = "rest"
     customer: str | None = None
+    pending: str | None = Field(default=None, min_length=1)  # why the bot fails it today (e.g. an issue)
     steps: list[StepSpec] = Field(min_length=1)
 
 
@@ -103,6 +105,7 @@ class ConversationTest:
     language: str | None = None
     channel: str = "rest"
     customer: str | None = None
+    pending: str | None = None
     unmapped: tuple[tuple[Mark, str], ...] = field(default_factory=tuple)  # steps of a Rasa story left out
 
 
@@ -120,7 +123,9 @@ def parse_tests(data: Any, file: str) -> tuple[list[ConversationTest], list[Prob
         test_mark = mark_of(raw_tests, index, top)
         raw_steps = raw["steps"] if isinstance(raw, LocatedDict) else LocatedList()
         steps = tuple(Step(step, mark_of(raw_steps, i, test_mark)) for i, step in enumerate(test.steps))
-        tests.append(ConversationTest(test.name, test_mark, steps, test.language, test.channel, test.customer))
+        tests.append(
+            ConversationTest(test.name, test_mark, steps, test.language, test.channel, test.customer, test.pending)
+        )
     return tests, []
 
 
