@@ -91,6 +91,9 @@ def test_json_report(tmp_path: Path, data_dir: dict[str, str]) -> None:
     assert first["failures"] == ['the reply should contain "Guten Tag, wie geht\'s"']
     assert (first["intent"], first["flows"], first["language"], first["handoff"]) == ("greet", ["greet"], "de", False)
     assert first["replies"][0]["type"] == "text" and first["replies"][0]["quick_replies"]
+    rest = first["rest"][0]  # as the REST channel sends it: quick replies travel as Rasa buttons
+    assert rest["text"] == first["replies"][0]["text"] and rest["recipient_id"].endswith("greets-in-german")
+    assert {"title": "Rücksendung", "payload": "/return_item"} in rest["buttons"]
     assert second["error"].startswith("no button 'Does not exist'")
 
 

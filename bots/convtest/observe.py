@@ -23,6 +23,8 @@ class Observed:
     """What one turn did: what the customer saw and what the thread holds afterwards."""
 
     replies: list[Outbound] = field(default_factory=list)
+    channel: str = ""  # where the customer was: the replies are as shown there
+    recipient: str = ""  # the customer's id on that channel
     language: str | None = None
     intent: str | None = None
     flows: list[str] = field(default_factory=list)  # started or resumed in this turn
@@ -80,8 +82,8 @@ class Conversation:
                 outcome = await self._send(Inbound(self.identity, "message", text=self._text(step)))
         except StepError as exc:
             return Observed(error=str(exc))
-        self.last = outcome.outbound
         seen = await self._observe(outcome)
+        self.last = seen.replies
         self.language = seen.language
         return seen
 
@@ -128,7 +130,10 @@ class Conversation:
         return await self._send(Inbound(self.identity, "event", event="thread_linked", data={"from": before}))
 
     async def _observe(self, outcome: TurnOutcome) -> Observed:
-        seen = Observed(replies=outcome.outbound, language=outcome.language)
+        # as every channel does before sending: "continue in" buttons become links, the one to here is left out
+        replies = self.runtime.threads.resolve_links(outcome.thread_id, outcome.outbound, here=self.identity.channel)
+        seen = Observed(replies=replies, language=outcome.language, channel=self.identity.channel)
+        seen.recipient = self.identity.user_id
         for stored in outcome.committed:
             event = stored.event
             if event.kind == "user":

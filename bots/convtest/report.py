@@ -10,6 +10,7 @@ from bots.convtest.observe import Observed, offered
 from bots.convtest.runner import StepResult, TestResult
 from bots.convtest.spec import StepSpec
 from bots.types import Carousel, Media, outbound_to_json
+from connectors.rest import render as render_rest
 
 SYMBOLS = {"passed": "✓", "failed": "✗", "pending": "~", "fixed": "!"}
 
@@ -130,6 +131,8 @@ def _step_json(result: StepResult) -> dict[str, Any]:
         "failures": result.failures,
         "error": seen.error,
         "replies": [outbound_to_json(m) for m in seen.replies],
+        # what a Rasa REST client receives for them (the REST channel's own renderer)
+        **({"rest": render_rest(seen.recipient, seen.replies)} if seen.channel == "rest" else {}),
         "language": seen.language,
         "intent": seen.intent,
         "flows": seen.flows,
