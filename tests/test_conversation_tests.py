@@ -160,6 +160,7 @@ def test_pending_tests_may_fail_and_one_that_passes_fails_the_run(tmp_path: Path
         ),
         ("tests: [unclosed\n", "broken.yml:2:1: error"),
         ("flows: {}\n", "broken.yml:1:1: error TEST-E001: a test file has 'tests:' (or Rasa's 'stories:')"),
+        ("tests: []\n", "threadline: no tests in broken.yml"),
     ],
 )
 def test_a_broken_test_file_exits_2_with_file_and_line(tmp_path: Path, text: str, where: str) -> None:

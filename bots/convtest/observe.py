@@ -7,6 +7,7 @@ send, so the same thread carries on as it does for a customer.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass, field
@@ -105,15 +106,8 @@ class Conversation:
         raise StepError(f"no button {spec.button!r} in the last replies (offered: {titles})")
 
     async def _send(self, inbound: Inbound) -> TurnOutcome:
-        hinted = Inbound(
-            inbound.identity,
-            inbound.kind,
-            text=inbound.text,
-            event=inbound.event,
-            data=inbound.data,
-            language_hint=self.test.language,
-            timestamp=time.time(),
-        )
+        """One turn, with the customer's locale as their channel would report it."""
+        hinted = dataclasses.replace(inbound, language_hint=self.test.language, timestamp=time.time())
         return await self.runtime.threads.turn(hinted)
 
     async def _switch(self, channel: str) -> TurnOutcome:

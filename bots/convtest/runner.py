@@ -103,6 +103,8 @@ def read_tests(files: list[Path], bot: Bot) -> list[ConversationTest]:
         tests += found
     if problems:
         raise ProblemsError(problems)
+    if not tests:  # a run that checks nothing must not pass
+        raise UserError(f"no tests in {', '.join(relative(path) for path in files)}")
     return tests
 
 
