@@ -30,6 +30,7 @@ _ZH_HOUR = re.compile(
 _LATER_HALF = ("下午", "晚上")
 # 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
 _ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
+_PAIRS_LANGUAGES = frozenset({"vi"})
 _MAX_GAP = 12  # characters between a day and a time of day found apart that still belong together
 
 
@@ -120,13 +121,30 @@ def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, dat
             start, when = _day_before(text, max(at, start - _MAX_GAP), start, end, when, parse)
         found.append((start, end, when, has_time))
         at = end
-    if not found and len(text.strip()) <= _MAX_GAP * 3:  # a short answer the search missed ("ngày mai")
-        stripped = text.strip()
-        when = parse(stripped)
-        if when is not None and _plausible(stripped, when, now):
-            start = text.find(stripped)
-            found.append((start, start + len(stripped), when, period_of(stripped, now) == "time"))
+    if not found:
+        found = _read_phrases(text, language, now, parse, period_of)
     return found
+
+
+def _read_phrases(
+    text: str,
+    language: str,
+    now: datetime,
+    parse: Callable[[str], datetime | None],
+    period_of: Callable[[str, datetime], str | None],
+) -> list[tuple[int, int, datetime, bool]]:
+    """What dateparser's search misses and its parser reads: a short answer as a whole ("ngày mai"), and in
+    Vietnamese, whose relative days ("ngày mai", tomorrow) the search does not know, each pair of words."""
+    stripped = text.strip()
+    phrases = [(text.find(stripped), stripped)] if len(stripped) <= _MAX_GAP * 3 else []
+    if language in _PAIRS_LANGUAGES and not phrases:
+        words = list(re.finditer(r"\w+", text))
+        phrases = [(a.start(), text[a.start() : b.end()]) for a, b in zip(words, words[1:], strict=False)]
+    for start, phrase in phrases:
+        when = parse(phrase)
+        if when is not None and _plausible(phrase, when, now):
+            return [(start, start + len(phrase), when, period_of(phrase, now) == "time")]
+    return []
 
 
 def _day_before(
