@@ -47,6 +47,8 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     if not text.strip() or language is None:
         return []
     normal, origin = _with_hours_written_out(text)
+    if not _may_name_a_date(normal, language):
+        return []
     matches = _search(normal, language, now or datetime.now())
     found: list[FoundDate] = []
     for start, end, when, has_time in _join_day_and_time(matches):
@@ -56,6 +58,36 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
         else:
             found.append(FoundDate(begin, finish, "date", when.date().isoformat()))
     return found
+
+
+def _may_name_a_date(text: str, language: str) -> bool:
+    """Whether dateparser should read ``text`` at all: a time ("10:00"), a date in digits, or a word of
+    dateparser's own for a month, a weekday, a unit of time or a relative day. Most messages have none, and
+    this check costs microseconds where dateparser's search costs milliseconds."""
+    return bool(_DIGIT_DATE.search(text) or _date_words(language).search(text.lower()))
+
+
+_DIGIT_DATE = re.compile(r"\d{1,2}:\d{2}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d\s?[ap]\.?m\b", re.IGNORECASE)
+_CJK = re.compile(r"[\u3000-\u9fff]")
+
+
+@cache
+def _date_words(language: str) -> re.Pattern[str]:
+    """dateparser's words for dates in ``language`` (its bundled locale data), as one pattern."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(language).info
+    months: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july", "august", "september")
+    months += ("october", "november", "december")
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    keys = (*months, *days, "year", "month", "week", "day", "hour", "minute")
+    words = {w.lower() for key in keys for w in info.get(key, ()) if len(w) >= 3 or _CJK.search(w)}
+    words |= {phrase.lower() for phrases in info.get("relative-type", {}).values() for phrase in phrases}
+    spaced = sorted((w for w in words if not _CJK.search(w)), key=len, reverse=True)
+    unspaced = sorted((w for w in words if _CJK.search(w)), key=len, reverse=True)
+    alternatives = [rf"(?<!\w)(?:{'|'.join(map(re.escape, spaced))})(?!\w)"] if spaced else []
+    alternatives += ["|".join(map(re.escape, unspaced))] if unspaced else []
+    return re.compile("|".join(alternatives) or r"(?!)")
 
 
 def _with_hours_written_out(text: str) -> tuple[str, list[int]]:
