@@ -139,6 +139,9 @@ def _join_names(source: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     between them and the hyphen or dot are joined, and never keywords or a method call's name.
     """
     tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    starts = [0]  # where each line starts in the source
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
     pieces: list[str] = []
     aliases: dict[str, str] = {}
     last_end = (1, 0)
@@ -147,7 +150,7 @@ def _join_names(source: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         token = tokens[index]
         if token.type == tokenize.ENDMARKER:
             break
-        gap = source[_offset(source, last_end) : _offset(source, token.start)]
+        gap = source[_offset(starts, last_end) : _offset(starts, token.start)]
         end = index
         while _is_word(tokens[end]) and end + 2 < len(tokens):
             joiner, word = tokens[end + 1], tokens[end + 2]
@@ -174,11 +177,10 @@ def _is_word(token: tokenize.TokenInfo) -> bool:
     return token.type == tokenize.NAME and not keyword.iskeyword(token.string)
 
 
-def _offset(source: str, position: tuple[int, int]) -> int:
+def _offset(starts: list[int], position: tuple[int, int]) -> int:
     """A tokenizer's (line, column) as an offset in the source."""
     line, column = position
-    lines = source.splitlines(keepends=True)
-    return sum(len(text) for text in lines[: line - 1]) + column
+    return starts[min(line - 1, len(starts) - 1)] + column
 
 
 def format_value(value: Any) -> str:
