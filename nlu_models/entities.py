@@ -158,6 +158,22 @@ def _money(match: re.Match[str]) -> dict[str, Any]:
     return {"amount": _to_number(amount), "currency": CURRENCIES.get(currency, currency.upper())}
 
 
+_CURRENCY_AFTER = re.compile(rf"\s?(?P<currency>{_CURRENCY})(?!\w)", re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(rf"(?<!\w)(?P<currency>{_CURRENCY})\s?$", re.IGNORECASE)
+
+
+def _money_in_words(text: str, start: int, end: int, amount: int | float) -> Entity | None:
+    """A number in words next to a currency ("zwanzig Euro", "vingt-deux euros", "hai mươi đồng"): money."""
+    if after := _CURRENCY_AFTER.match(text, end):
+        currency, end = after.group("currency"), after.end()
+    elif before := _CURRENCY_BEFORE.search(text, 0, start):
+        currency, start = before.group("currency"), before.start()
+    else:
+        return None
+    value = {"amount": amount, "currency": CURRENCIES.get(currency.lower(), currency.upper())}
+    return Entity("money", value, start, end, "words")
+
+
 def _phone(match: re.Match[str]) -> str | None:
     """The digits, with the + of an international number; fewer than 7 digits ("1/2 3/4") is no phone number."""
     digits = re.sub(r"\D", "", match.group(0))
@@ -239,10 +255,12 @@ class EntityExtractor:
             (15, d.start, d.end, Entity(d.name, d.value, d.start, d.end, "dateparser"))
             for d in find_dates(text, language, now)
         ]
-        found += [
-            (19, n.start, n.end, Entity("number", n.value, n.start, n.end, "words"))
-            for n in find_number_words(text, language)
-        ]
+        for number in find_number_words(text, language):
+            found.append(
+                (19, number.start, number.end, Entity("number", number.value, number.start, number.end, "words"))
+            )
+            if money := _money_in_words(text, number.start, number.end, number.value):
+                found.append((12, money.start or 0, money.end or 0, money))
         for rule in (*self._rules.get(None, ()), *self._rules.get(language, ()), *BUILT_INS):
             for match in rule.pattern.finditer(text):
                 if match.group(0).strip() and (value := rule.value(match)) is not None:

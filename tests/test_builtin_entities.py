@@ -114,6 +114,13 @@ def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
         ("zh", "50元", 50, "CNY"),
         ("zh", "50块", 50, "CNY"),
         ("en", "£12.50", 12.5, "GBP"),
+        ("de", "zwanzig Euro bitte", 20, "EUR"),
+        ("fr", "vingt-deux euros", 22, "EUR"),
+        ("en", "twenty dollars", 20, "USD"),
+        ("pl", "dwadzieścia złotych", 20, "PLN"),
+        ("ro", "douăzeci lei", 20, "RON"),
+        ("vi", "hai mươi đồng", 20, "VND"),
+        ("zh", "二十元", 20, "CNY"),
     ],
 )
 def test_amounts_with_a_currency(language: str, text: str, amount: float, currency: str) -> None:
@@ -177,8 +184,8 @@ def test_the_nlu_gives_relative_dates_from_today(
 @pytest.mark.parametrize(
     "text, language, name, value",
     [
-        ("ich möchte zwei Paar", "de", "number", 2),
-        ("je voudrais payer vingt-deux euros", "fr", "number", 22),
+        ("je voudrais payer vingt-deux euros", "fr", "money", {"amount": 22, "currency": "EUR"}),
+        ("ich hätte gern zwei Paar", "de", "number", 2),
         ("moja poczta to anna małpa przyklad kropka pl", "pl", "email", "anna@przyklad.pl"),
         ("my mail is anna(at)example.com", "en", "email", "anna@example.com"),
         ("vreau să plătesc 150 lei", "ro", "money", {"amount": 150, "currency": "RON"}),
