@@ -31,7 +31,10 @@ _LATER_HALF = ("下午", "晚上")
 # 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
 _ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
 _PAIRS_LANGUAGES = frozenset({"vi"})
-_MAX_GAP = 12  # characters between a day and a time of day found apart that still belong together
+_MAX_GAP = 12
+_CONTEXT = 24  # characters read around a word that may belong to a date ("next" before "Friday")
+_MAX_WINDOWS = 3
+_MAX_WINDOW = 100  # characters between a day and a time of day found apart that still belong together
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,11 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     if not text.strip() or language is None:
         return []
     normal, origin = _with_hours_written_out(text)
-    if not _may_name_a_date(normal, language):
-        return []
-    matches = _search(normal, language, now or datetime.now())
+    matches = [
+        (start + offset, end + offset, when, has_time)
+        for offset, window in _windows(normal, language)
+        for start, end, when, has_time in _search(window, language, now or datetime.now())
+    ]
     found: list[FoundDate] = []
     for start, end, when, has_time in _join_day_and_time(matches):
         begin, finish = origin[start], origin[end - 1] + 1
@@ -60,14 +65,30 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     return found
 
 
-def _may_name_a_date(text: str, language: str) -> bool:
-    """Whether dateparser should read ``text`` at all: a time ("10:00"), a date in digits, or a word of
-    dateparser's own for a month, a weekday, a unit of time or a relative day. Most messages have none, and
-    this check costs microseconds where dateparser's search costs milliseconds."""
-    return bool(_DIGIT_DATE.search(text) or _date_words(language).search(text.lower()))
+def _windows(text: str, language: str) -> list[tuple[int, str]]:
+    """The parts of ``text`` dateparser should read, with where each starts: around a time ("10:00"), a date
+    in digits, or a word of dateparser's own for a month, a weekday, a unit of time or a relative day. Most
+    messages have none, and this costs microseconds where dateparser's search costs milliseconds; a long
+    message full of dates is read in its first few places only, so it costs no more than a short one."""
+    cues = [*_DIGIT_DATE.finditer(text), *_date_words(language).finditer(text.lower())]
+    spans: list[list[int]] = []
+    for start, end in sorted((cue.start(), cue.end()) for cue in cues):
+        start, end = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        elif len(spans) < _MAX_WINDOWS:
+            spans.append([start, end])
+        else:
+            break
+    return [(start, text[start:end]) for start, end in spans if end - start <= _MAX_WINDOW] or [
+        (start, text[start : start + _MAX_WINDOW]) for start, _ in spans[:1]
+    ]
 
 
-_DIGIT_DATE = re.compile(r"\d{1,2}:\d{2}|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d\s?[ap]\.?m\b", re.IGNORECASE)
+_DIGIT_DATE = re.compile(
+    r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])|(?<![\d./-])\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?![./-]?\d)|\d\s?[ap]\.?m\b",
+    re.IGNORECASE,
+)
 _CJK = re.compile(r"[\u3000-\u9fff]")
 
 
@@ -153,6 +174,8 @@ def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, dat
             start, when = _day_before(text, max(at, start - _MAX_GAP), start, end, when, parse)
         found.append((start, end, when, has_time))
         at = end
+        if len(found) >= _MAX_WINDOWS:
+            break  # a message does not name more dates than that; reading each costs milliseconds
     if not found:
         found = _read_phrases(text, language, now, parse, period_of)
     return found

@@ -159,6 +159,7 @@ def _money(match: re.Match[str]) -> dict[str, Any]:
 
 
 _CURRENCY_AFTER = re.compile(rf"\s?(?P<currency>{_CURRENCY})(?!\w)", re.IGNORECASE)
+_LONGEST_CURRENCY = max(map(len, CURRENCIES))
 _CURRENCY_BEFORE = re.compile(rf"(?<!\w)(?P<currency>{_CURRENCY})\s?$", re.IGNORECASE)
 
 
@@ -166,7 +167,7 @@ def _money_in_words(text: str, start: int, end: int, amount: int | float) -> Ent
     """A number in words next to a currency ("zwanzig Euro", "vingt-deux euros", "hai mươi đồng"): money."""
     if after := _CURRENCY_AFTER.match(text, end):
         currency, end = after.group("currency"), after.end()
-    elif before := _CURRENCY_BEFORE.search(text, 0, start):
+    elif before := _CURRENCY_BEFORE.search(text, max(0, start - _LONGEST_CURRENCY - 1), start):
         currency, start = before.group("currency"), before.start()
     else:
         return None

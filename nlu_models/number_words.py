@@ -16,6 +16,7 @@ from typing import Any
 
 _TEXT2NUM = frozenset({"en", "fr", "de", "es", "it", "pt", "nl"})
 _WORD = re.compile(r"\w+|[^\w\s]")
+_MAX_TOKENS = 300  # number words are read in a message's first 300 words and signs: a long one costs no more
 
 # value words, multiplier words and words that join two parts ("douăzeci și doi"), per language
 _VALUES: dict[str, dict[str, int]] = {
@@ -186,7 +187,9 @@ def _compose(language: str, words: list[tuple[int, int, str]]) -> FoundNumber | 
 
 
 def _with_text2num(text: str, language: str) -> list[FoundNumber]:
-    tokens = [_Token(m) for m in _WORD.finditer(text)]
+    if not re.search(r"[^\W\d_]", text):
+        return []  # no letters, no number words
+    tokens = [_Token(m) for m, _ in zip(_WORD.finditer(text), range(_MAX_TOKENS), strict=False)]
     found = []
     for occurrence in _find_numbers()(tokens, language, 0):
         start, end = tokens[occurrence.start].begin, tokens[occurrence.end - 1].finish

@@ -43,6 +43,7 @@ _WRITTEN = re.compile(
     re.IGNORECASE,
 )
 _DOT_SPLIT = re.compile(_DOT, re.IGNORECASE)
+_HINT = re.compile(rf"@|(?<!\w)(?:{_alternatives(_AT_WORDS)})(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class FoundEmail:
 
 def find_written_emails(text: str) -> list[FoundEmail]:
     """Addresses written with words or brackets for "@" and "." (a plain address is the email entity's)."""
+    if not _HINT.search(text):
+        return []  # no "@" and no word for it: no need to try the address pattern at each word
     found = []
     for match in _WRITTEN.finditer(text):
         if re.fullmatch(r"[\w.+-]+@[\w.-]+", match.group(0)):
