@@ -168,7 +168,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         await store.open()
         stack.push_async_callback(store.close)
         training = await nlu
-        live = LiveModel(training.model)
+        live = training.live
         others = [language for language in bot.languages if language != bot.default_language]
         if training.full is None:
             await tokenizer

@@ -25,6 +25,7 @@ from pathlib import Path
 from nlu_models import artifact
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.live import LiveModel
 
 log = logging.getLogger("nlu_models.train_process")  # not "__main__" in the child
 
@@ -79,16 +80,20 @@ _LENGTH = struct.Struct(">Q")  # each model on the child's stdout: its length, t
 
 @dataclass
 class Training:
-    """A model to serve now and, when it is the provisional one, the full model still training."""
+    """The model to serve now and, when it is the provisional one, the full model still training.
 
-    model: CharNgramInterpreter
+    The model is held through the live reference the server swaps (nlu_models.live), so that nothing keeps
+    a provisional model alive once the full one serves.
+    """
+
+    live: LiveModel
     full: asyncio.Task[CharNgramInterpreter] | None = None
 
 
 async def load_or_train_apart(bot: TrainingData, data_dir: Path) -> CharNgramInterpreter:
     """The saved model of these examples, or the full one trained in a child process (then saved there)."""
     training = await load_or_start_training(bot, data_dir)
-    return training.model if training.full is None else await training.full
+    return training.live.model if training.full is None else await training.full
 
 
 async def load_or_start_training(bot: TrainingData, data_dir: Path) -> Training:
@@ -96,20 +101,20 @@ async def load_or_start_training(bot: TrainingData, data_dir: Path) -> Training:
     with the full model to come (the child saves it, and it is remembered for this process)."""
     remembered = artifact.remembered(bot)
     if remembered is not None:
-        return Training(remembered)
+        return Training(LiveModel(remembered))
     path = artifact.artifact_path(bot, data_dir)
     interpreter = await asyncio.to_thread(artifact.load, bot, path)
     if interpreter is not None:
         log.info("NLU model loaded from %s", path)
         artifact.remember(bot, interpreter)
-        return Training(interpreter)
+        return Training(LiveModel(interpreter))
     child = await _start_child(bot, data_dir)
     try:
         provisional = await _receive(child)
     except BaseException:  # it failed, or the server is stopping
         await _stop(child)
         raise
-    return Training(provisional, asyncio.ensure_future(_full(bot, child)))
+    return Training(LiveModel(provisional), asyncio.ensure_future(_full(bot, child)))
 
 
 async def _start_child(bot: TrainingData, data_dir: Path) -> asyncio.subprocess.Process:
