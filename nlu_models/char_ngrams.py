@@ -28,7 +28,7 @@ _TRAINED: dict[tuple[object, ...], CharNgramInterpreter] = {}
 
 
 class CharNgramInterpreter:
-    provisional = False  # True: intents from character n-grams only (see provisional()); models saved before say so
+    provisional = False  # True: intents from character n-grams only; a class default, so older saved models load
 
     @classmethod
     def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:

@@ -45,8 +45,8 @@ class IntentModel:
     ) -> None:
         """Train on ``texts`` (each in its language, which picks the word tokenizer).
 
-        ``words=False``: on character n-grams only, a provisional model that trains in about a second
-        (no spaCy tokenizer or lemma table), for a server to answer with while the full one trains.
+        ``words=False``: on character n-grams only, a provisional model that needs no spaCy tokenizer or
+        lemma table (most of a training's time), for a server to answer with while the full one trains.
         """
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
         self._words: TfidfFeatures | None = None

@@ -2,11 +2,11 @@
 
 Training imports scikit-learn and SciPy, builds every tokenizer and reads spaCy's lemma tables: about
 480 MiB that Python never hands back. The server sends a child (``python -m nlu_models.train_process``)
-what training reads, pickled on its stdin; the child first trains a provisional model (no word features,
-about a second) and sends it on its stdout, so the server answers at once; then it trains the full model,
-saves it atomically where a restart finds it (nlu_models.artifact) and sends it too, and the server swaps
-it in (nlu_models.live). The server then holds what a restart holds. A server stopped while its child
-trains stops the child (and its helper) too.
+what training reads, pickled on its stdin; the child first trains a provisional model (without the word
+features that take most of a training's time) and sends it on its stdout, so the server answers at once;
+then it trains the full model, saves it atomically where a restart finds it (nlu_models.artifact) and
+sends it too, and the server swaps it in (nlu_models.live). The server then holds what a restart holds.
+A server stopped while its child trains stops the child (and its helper) too.
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ class TrainingFailed(RuntimeError):
     pass
 
 
-# A test hook, documented in docs/nlu.md: the path of a file (a named pipe, say) that the training child reads to
-# its end after it sent the provisional model and before it trains the full one, so that a test can hold a
-# server on its provisional model as long as it needs, and release it by writing and closing the pipe.
+# A test hook, documented in docs/architecture.md: the path of a file (a named pipe, say) that the training
+# child reads to its end after it sent the provisional model and before it trains the full one, so that a test
+# can hold a server on its provisional model as long as it needs, and release it by writing and closing the pipe.
 HOLD_ENV = "THREADLINE_TEST_HOLD_FULL_TRAINING"
 _LENGTH = struct.Struct(">Q")  # each model on the child's stdout: its length, then its pickle
 
