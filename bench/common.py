@@ -26,10 +26,21 @@ def rss_mib(pid: int) -> float:
 
 def cpu_seconds(pid: int, *, children: bool = False) -> float:
     """User + system CPU seconds a process has used so far (Linux /proc); with ``children``, also those of
-    the child processes it has waited for (a training process, and that one's helper)."""
+    its child processes, finished (waited for) or still running (a training process, and that one's helper)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
-    return used / os.sysconf("SC_CLK_TCK")
+    own = used / os.sysconf("SC_CLK_TCK")
+    return own + sum(_running_child_cpu(pid)) if children else own
+
+
+def _running_child_cpu(pid: int) -> list[float]:
+    used = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            used += [cpu_seconds(int(child), children=True) for child in task.read_text().split()]
+        except OSError:  # a thread or child ended meanwhile (its time then counts once it is waited for)
+            continue
+    return used
 
 
 async def wait_healthy(base_url: str, attempts: int = 600) -> None:

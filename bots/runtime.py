@@ -28,8 +28,10 @@ from bots.store.factory import is_shared, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
 from connectors.registry import channel_names
+from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.live import LiveModel
 from nlu_models.tokenize import warm_up, warm_up_in_background
-from nlu_models.train_process import load_or_train_apart
+from nlu_models.train_process import load_or_start_training
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class Runtime:
     # Frames for open chat windows between workers of a shared store; None with the embedded SQLite.
     # Started and stopped by the server with the web connector's hub.
     live_bus: LiveBus | None = None
+    # The NLU model turns read: provisional on a first start until the full one is trained (see /health)
+    nlu: LiveModel | None = None
 
 
 def _actions_mark(config: Config) -> Mark:
@@ -112,6 +116,27 @@ async def _cancel(task: asyncio.Future[Any]) -> None:
         await task
 
 
+async def _swap_when_trained(
+    live: LiveModel,
+    full: asyncio.Future[CharNgramInterpreter],
+    tokenizer: asyncio.Future[None],
+    others: list[str],
+) -> None:
+    """Swap in the full model once trained and its default language's tokenizer is built (so its first
+    message does not wait for spaCy); a failed training leaves the provisional model serving, loudly."""
+    try:
+        model = await full
+        await tokenizer
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.error("the full NLU model could not be trained (%s); still serving with the provisional one", exc)
+        return
+    live.swap(model)
+    log.info("full NLU model ready: it answers from now on")
+    warm_up_in_background(others)
+
+
 @asynccontextmanager
 async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     """Everything a server or the shell needs; the store and the action server's client are closed on exit."""
@@ -125,8 +150,9 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     bot = result.bot
     async with contextlib.AsyncExitStack() as stack:
         # Loaded, or trained in a child process when the examples changed since `threadline train` (or the
-        # last start), while the action server and the store open
-        nlu = asyncio.ensure_future(load_or_train_apart(bot, config.data_dir))
+        # last start), while the action server and the store open; a training child sends a provisional
+        # model first (nlu_models.train_process)
+        nlu = asyncio.ensure_future(load_or_start_training(bot, config.data_dir))
         stack.push_async_callback(_cancel, nlu)  # nothing to do once it is done
         # The default language's tokenizer (and spaCy's import) before serving, meanwhile: the likeliest first
         # message then never waits for the others, which are built while the server already answers
@@ -137,12 +163,21 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         stack.push_async_callback(server.close)
         await store.open()
         stack.push_async_callback(store.close)
-        interpreter = await nlu
-        await tokenizer
-        warm_up_in_background([language for language in bot.languages if language != bot.default_language])
+        training = await nlu
+        live = training.live
+        others = [language for language in bot.languages if language != bot.default_language]
+        if training.full is None:
+            await tokenizer
+            warm_up_in_background(others)
+        else:
+            # The provisional model needs no tokenizer: serve now, and swap in the full model once it is trained
+            log.info("serving with a provisional NLU model while the full one trains")
+            stack.push_async_callback(_cancel, training.full)
+            swap = asyncio.ensure_future(_swap_when_trained(live, training.full, tokenizer, others))
+            stack.push_async_callback(_cancel, swap)
         engine = Engine(bot, public_url=config.public_url)
         actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
-        pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
+        pipeline = Pipeline(bot, engine, live, actions, action_history=config.actions.tracker_events)
         locks = store.thread_lock()
         if is_shared(config.store) and not config.linking.secret:
             log.warning(
@@ -155,4 +190,4 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
         )
         threads = Threads(store, locks, pipeline, linker)
-        yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))
+        yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store), live)

@@ -52,9 +52,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "bot"
 
 
-def train(bot: TrainingData) -> CharNgramInterpreter:
+def train(bot: TrainingData, *, words: bool = True) -> CharNgramInterpreter:
     return CharNgramInterpreter(
-        bot.examples, bot.languages, bot.default_language, bot.nlu_threshold, EntityExtractor(bot.entities)
+        bot.examples,
+        bot.languages,
+        bot.default_language,
+        bot.nlu_threshold,
+        EntityExtractor(bot.entities),
+        words=words,
     )
 
 
@@ -163,10 +168,26 @@ def _load_or_train(bot: TrainingData, data_dir: Path, announce: Callable[[str], 
     return train_and_save(bot, path, announce)
 
 
-def train_and_save(bot: TrainingData, path: Path, announce: Callable[[str], None] = log.info) -> CharNgramInterpreter:
-    """Train; a model that cannot be saved (a read-only data directory, say) is still returned, with a warning."""
+def train_and_save(
+    bot: TrainingData,
+    path: Path,
+    announce: Callable[[str], None] = log.info,
+    provisional: Callable[[CharNgramInterpreter], None] | None = None,
+) -> CharNgramInterpreter:
+    """Train; a model that cannot be saved (a read-only data directory, say) is still returned, with a warning.
+
+    With ``provisional``, a model on character n-grams only is trained first and handed to it (a server
+    answers with it meanwhile), then the full one is made from it (nlu_models.char_ngrams): its language
+    identifier is not trained twice. Only the full model is saved.
+    """
     started = time.perf_counter()
-    interpreter = train(bot)
+    if provisional is None:
+        interpreter = train(bot)
+    else:
+        first = train(bot, words=False)
+        announce(f"provisional NLU model (no word features) trained in {time.perf_counter() - started:.1f} s")
+        provisional(first)
+        interpreter = first.with_words(bot.examples)
     try:
         size = save(interpreter, bot, path)
         announce(

@@ -40,22 +40,36 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 
 
 class IntentModel:
-    def __init__(self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]) -> None:
-        """Train on ``texts`` (each in its language, which picks the word tokenizer)."""
+    def __init__(
+        self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str], *, words: bool = True
+    ) -> None:
+        """Train on ``texts`` (each in its language, which picks the word tokenizer).
+
+        ``words=False``: on character n-grams only, a provisional model that needs no spaCy tokenizer or
+        lemma table (most of a training's time), for a server to answer with while the full one trains.
+        """
+        tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
+        self._words: TfidfFeatures | None = None
+        if not words:
+            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._train(self._chars.matrix, labels)
+            del self._chars.matrix
+            return
         from scipy.sparse import hstack
 
-        tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
-        with PreparedWords(tagged) as words:  # a helper process starts on the words while the characters are done
+        with PreparedWords(tagged) as words_:  # a helper process starts on the words while the characters are done
             self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
-            self._words = TfidfFeatures(words.features().__getitem__, tagged)
-            matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
-            self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
-            self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
+            self._words = TfidfFeatures(words_.features().__getitem__, tagged)
+            self._train(hstack([self._chars.matrix, self._words.matrix]).tocsr(), labels)
             del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
             # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
             # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
             known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
-            self._words.analyzer = WordAnalyzer(words.lemmas(known))
+            self._words.analyzer = WordAnalyzer(words_.lemmas(known))
+
+    def _train(self, matrix: csr_matrix, labels: Sequence[str]) -> None:
+        self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
+        self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def has_evidence(self, text: str, language: str) -> bool:
@@ -64,6 +78,8 @@ class IntentModel:
     def row(self, text: str, language: str) -> tuple[np.ndarray, np.ndarray]:
         tagged = f"{language}\t{text}"
         chars, char_weights = self._chars.features(tagged)
+        if self._words is None:
+            return chars, char_weights
         words, word_weights = self._words.features(tagged)
         return np.concatenate([chars, words + len(self._chars.vocabulary)]), np.concatenate(
             [char_weights, word_weights]
@@ -76,7 +92,9 @@ class IntentModel:
         scores = weights @ self._coef[index] + self._intercept
         # not one known word ("purple" to a bot that never saw it): only character look-alikes speak for
         # any intent, so "none of them" gets a stronger say
-        none = NONE_SCORE if int((index >= len(self._chars.vocabulary)).sum()) else NONE_SCORE_NO_WORD
+        # (a model without word features has none to miss: its "none of them" scores as in its calibration)
+        known_word = self._words is None or bool((index >= len(self._chars.vocabulary)).any())
+        none = NONE_SCORE if known_word else NONE_SCORE_NO_WORD
         # One-vs-rest margins: a class claims a message with a positive score. A silent extra "none of
         # them" option at 0 takes the probability when no class does (gibberish, another topic).
         return self.classes, _softmax(np.append(scores, none) / self.temperature)[:-1]

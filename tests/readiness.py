@@ -81,3 +81,19 @@ def listening(port: int) -> bool | None:
             return True
     except OSError:
         return None
+
+
+def wait_full_model(base_url: str, process: subprocess.Popen[Any], log: Path | None = None) -> dict[str, object]:
+    """Until /health says the full NLU model serves: a first start answers with a provisional one meanwhile."""
+    return wait_until(
+        lambda: answer if (answer := health(base_url)) is not None and answer.get("nlu") == "full" else None,
+        process,
+        "the server's full NLU model",
+        log,
+    )
+
+
+async def wait_full_model_async(
+    base_url: str, process: subprocess.Popen[Any], log: Path | None = None
+) -> dict[str, object]:
+    return await asyncio.to_thread(wait_full_model, base_url, process, log)
