@@ -22,10 +22,9 @@ from bots.atomic_file import write_atomically
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
-from nlu_models.tokenize import warm_up
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-3"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-4"  # bump when training or the saved classes change
 
 
 def training_hash(bot: TrainingData) -> str:
@@ -53,9 +52,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "bot"
 
 
-def train(bot: TrainingData) -> CharNgramInterpreter:
+def train(bot: TrainingData, *, words: bool = True) -> CharNgramInterpreter:
     return CharNgramInterpreter(
-        bot.examples, bot.languages, bot.default_language, bot.nlu_threshold, EntityExtractor(bot.entities)
+        bot.examples,
+        bot.languages,
+        bot.default_language,
+        bot.nlu_threshold,
+        EntityExtractor(bot.entities),
+        words=words,
     )
 
 
@@ -134,17 +138,24 @@ def load(bot: TrainingData, path: Path) -> CharNgramInterpreter | None:
 _LOADED: dict[str, CharNgramInterpreter] = {}  # a process serving or testing one bot trains or loads once
 
 
+def remembered(bot: TrainingData) -> CharNgramInterpreter | None:
+    return _LOADED.get(training_hash(bot))
+
+
+def remember(bot: TrainingData, interpreter: CharNgramInterpreter) -> None:
+    if len(_LOADED) >= 4:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[training_hash(bot)] = interpreter
+
+
 def load_or_train(
     bot: TrainingData, data_dir: Path, *, announce: Callable[[str], None] = log.info
 ) -> CharNgramInterpreter:
-    key = training_hash(bot)
-    if key in _LOADED:
-        return _LOADED[key]
-    interpreter = _load_or_train(bot, data_dir, announce)
-    warm_up(bot.languages)
-    if len(_LOADED) >= 4:
-        _LOADED.pop(next(iter(_LOADED)))
-    _LOADED[key] = interpreter
+    """In this process (``threadline train``, tests); a server trains in a child (nlu_models.train_process)."""
+    interpreter = remembered(bot)
+    if interpreter is None:
+        interpreter = _load_or_train(bot, data_dir, announce)
+        remember(bot, interpreter)
     return interpreter
 
 
@@ -154,8 +165,29 @@ def _load_or_train(bot: TrainingData, data_dir: Path, announce: Callable[[str], 
     if interpreter is not None:
         announce(f"NLU model loaded from {path}")
         return interpreter
+    return train_and_save(bot, path, announce)
+
+
+def train_and_save(
+    bot: TrainingData,
+    path: Path,
+    announce: Callable[[str], None] = log.info,
+    provisional: Callable[[CharNgramInterpreter], None] | None = None,
+) -> CharNgramInterpreter:
+    """Train; a model that cannot be saved (a read-only data directory, say) is still returned, with a warning.
+
+    With ``provisional``, a model on character n-grams only is trained first and handed to it (a server
+    answers with it meanwhile), then the full one is made from it (nlu_models.char_ngrams): its language
+    identifier is not trained twice. Only the full model is saved.
+    """
     started = time.perf_counter()
-    interpreter = train(bot)
+    if provisional is None:
+        interpreter = train(bot)
+    else:
+        first = train(bot, words=False)
+        announce(f"provisional NLU model (no word features) trained in {time.perf_counter() - started:.1f} s")
+        provisional(first)
+        interpreter = first.with_words(bot.examples)
     try:
         size = save(interpreter, bot, path)
         announce(

@@ -11,6 +11,8 @@ held-out demo examples this beat a nearest-example matcher by 20 points
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from bots.types import IntentScore, NLUResult
@@ -26,6 +28,8 @@ _TRAINED: dict[tuple[object, ...], CharNgramInterpreter] = {}
 
 
 class CharNgramInterpreter:
+    provisional = False  # True: intents from character n-grams only; a class default, so older saved models load
+
     @classmethod
     def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
         """Train once per bot content and settings; a process serving or testing one bot trains once."""
@@ -45,25 +49,19 @@ class CharNgramInterpreter:
         default_language: str,
         threshold: float,
         entities: EntityExtractor | None = None,
+        *,
+        words: bool = True,
     ) -> None:
+        """``words=False``: a provisional model, whose intent classifier skips the word features (spaCy's
+        tokenizers and lemma tables: most of a training's time); ``with_words`` then makes the full one."""
         self.languages = languages
         self.default_language = default_language
         self.threshold = threshold
         self.entities = entities or EntityExtractor(())
-        texts, text_intents, text_languages = [], [], []
-        for language, per_intent in examples.items():
-            for intent, items in per_intent.items():
-                for example in items:
-                    texts.append(normalise(example))
-                    text_intents.append(intent)
-                    text_languages.append(language)
+        texts, text_intents, text_languages = _flatten(examples)
+        self.provisional = not words
+        self._intents(texts, text_intents, text_languages)
         self.grams = CharGrams(texts) if texts else None
-        self._intent_model: IntentModel | None = None
-        self._fixed_intent: str | None = None
-        if len(set(text_intents)) > 1:
-            self._intent_model = IntentModel(texts, text_intents, text_languages)
-        elif texts:
-            self._fixed_intent = text_intents[0]
         # the bot's own examples teach the language identifier its domain ("hallo" is German here)
         self.language_id = LanguageIdentifier(
             languages,
@@ -72,6 +70,25 @@ class CharNgramInterpreter:
             example_languages=(text_languages if self.grams is not None else None),
             examples=texts,
         )
+        if self.grams is not None:  # training rows: a loaded model must not need SciPy to unpickle them
+            del self.grams.matrix
+
+    def _intents(self, texts: list[str], text_intents: list[str], text_languages: list[str]) -> None:
+        self._intent_model: IntentModel | None = None
+        self._fixed_intent: str | None = None
+        if len(set(text_intents)) > 1:  # first: its helper process starts before scikit-learn is imported here
+            self._intent_model = IntentModel(texts, text_intents, text_languages, words=not self.provisional)
+        elif texts:
+            self._fixed_intent = text_intents[0]
+
+    def with_words(self, examples: dict[str, dict[str, tuple[str, ...]]]) -> CharNgramInterpreter:
+        """The full model of a provisional one: the same language identifier and entities (nothing trained
+        twice), with an intent classifier on words too. This model itself is left as it is: turns still
+        using it are not disturbed."""
+        full = copy.copy(self)
+        full.provisional = False
+        full._intents(*_flatten(examples))
+        return full
 
     async def parse(self, text: str, hints: LanguageHints) -> NLUResult:
         return self.parse_sync(text, hints)
@@ -99,3 +116,15 @@ class CharNgramInterpreter:
             ranking=ranking,
             entities=self.entities.extract(text, guess.code),
         )
+
+
+def _flatten(examples: dict[str, dict[str, tuple[str, ...]]]) -> tuple[list[str], list[str], list[str]]:
+    """(normalised texts, their intents, their languages)."""
+    texts, text_intents, text_languages = [], [], []
+    for language, per_intent in examples.items():
+        for intent, items in per_intent.items():
+            for example in items:
+                texts.append(normalise(example))
+                text_intents.append(intent)
+                text_languages.append(language)
+    return texts, text_intents, text_languages

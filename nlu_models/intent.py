@@ -13,23 +13,24 @@ them" option scoring 0 (one-vs-rest margins are positive for a class that
 claims the message) keeps gibberish and other topics low.
 
 Prediction is done by hand on one sparse row (numpy), ~0.2 ms a message;
-scikit-learn's ``transform`` + ``decision_function`` take ~1 ms.
+scikit-learn's ``transform`` + ``decision_function`` take ~1 ms. Only
+training imports scikit-learn and SciPy (see nlu_models.linear).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from itertools import pairwise
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from nlu_models.linear import TfidfFeatures, char_grams
-from nlu_models.tokenize import LEMMA_LANGUAGES, useful_lemmas, word_features
+from nlu_models.words import PreparedWords, tagged_words
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 C = 0.6
 FOLDS = 3
@@ -39,25 +40,36 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 
 
 class IntentModel:
-    def __init__(self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]) -> None:
-        """Train on ``texts`` (each in its language, which picks the word tokenizer)."""
+    def __init__(
+        self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str], *, words: bool = True
+    ) -> None:
+        """Train on ``texts`` (each in its language, which picks the word tokenizer).
+
+        ``words=False``: on character n-grams only, a provisional model that needs no spaCy tokenizer or
+        lemma table (most of a training's time), for a server to answer with while the full one trains.
+        """
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
-        self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
-        self._words = TfidfFeatures(_words, tagged)
-        matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
+        self._words: TfidfFeatures | None = None
+        if not words:
+            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._train(self._chars.matrix, labels)
+            del self._chars.matrix
+            return
+        from scipy.sparse import hstack
+
+        with PreparedWords(tagged) as words_:  # a helper process starts on the words while the characters are done
+            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._words = TfidfFeatures(words_.features().__getitem__, tagged)
+            self._train(hstack([self._chars.matrix, self._words.matrix]).tocsr(), labels)
+            del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
+            # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
+            # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
+            known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
+            self._words.analyzer = WordAnalyzer(words_.lemmas(known))
+
+    def _train(self, matrix: csr_matrix, labels: Sequence[str]) -> None:
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
         self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
-        del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
-        # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
-        # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
-        known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
-        self._words.analyzer = WordAnalyzer(
-            {
-                language: useful_lemmas(language, known)
-                for language in sorted(set(languages))
-                if language in LEMMA_LANGUAGES
-            }
-        )
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def has_evidence(self, text: str, language: str) -> bool:
@@ -66,6 +78,8 @@ class IntentModel:
     def row(self, text: str, language: str) -> tuple[np.ndarray, np.ndarray]:
         tagged = f"{language}\t{text}"
         chars, char_weights = self._chars.features(tagged)
+        if self._words is None:
+            return chars, char_weights
         words, word_weights = self._words.features(tagged)
         return np.concatenate([chars, words + len(self._chars.vocabulary)]), np.concatenate(
             [char_weights, word_weights]
@@ -78,7 +92,9 @@ class IntentModel:
         scores = weights @ self._coef[index] + self._intercept
         # not one known word ("purple" to a bot that never saw it): only character look-alikes speak for
         # any intent, so "none of them" gets a stronger say
-        none = NONE_SCORE if int((index >= len(self._chars.vocabulary)).sum()) else NONE_SCORE_NO_WORD
+        # (a model without word features has none to miss: its "none of them" scores as in its calibration)
+        known_word = self._words is None or bool((index >= len(self._chars.vocabulary)).any())
+        none = NONE_SCORE if known_word else NONE_SCORE_NO_WORD
         # One-vs-rest margins: a class claims a message with a positive score. A silent extra "none of
         # them" option at 0 takes the probability when no class does (gibberish, another topic).
         return self.classes, _softmax(np.append(scores, none) / self.temperature)[:-1]
@@ -88,13 +104,6 @@ def _tagged_char_grams(tagged: str) -> list[str]:
     return char_grams(tagged.split("\t", 1)[1], 5)
 
 
-def _words(tagged: str, lemmas: Mapping[str, str] | None = None) -> list[str]:
-    language, text = tagged.split("\t", 1)
-    features = word_features(text, language, lemmas)
-    plain = [w for w in features if "_" not in w and not w.startswith("~")]
-    return features + [f"{a} {b}" for a, b in pairwise(plain)]
-
-
 class WordAnalyzer:
     """The word features of a trained model, with its own lemma entries (saved with the model)."""
 
@@ -102,10 +111,12 @@ class WordAnalyzer:
         self.lemmas = lemmas
 
     def __call__(self, tagged: str) -> list[str]:
-        return _words(tagged, self.lemmas.get(tagged.split("\t", 1)[0], {}))
+        return tagged_words(tagged, self.lemmas.get(tagged.split("\t", 1)[0], {}))
 
 
 def _fit(matrix: csr_matrix, labels: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    from sklearn.svm import LinearSVC
+
     model = LinearSVC(C=C, random_state=0).fit(matrix, labels)
     classes = [str(c) for c in model.classes_]
     coef, intercept = model.coef_, model.intercept_
@@ -124,6 +135,8 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 
 def _temperature(matrix: csr_matrix, labels: list[str]) -> float:
     """The softmax temperature that makes cross-validated scores best predict the right intent (NLL)."""
+    from sklearn.model_selection import StratifiedKFold
+
     counts = Counter(labels)
     keep = [i for i, label in enumerate(labels) if counts[label] >= FOLDS]
     if len(set(labels[i] for i in keep)) < 2:

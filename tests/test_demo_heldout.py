@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bots.flow.model import Bot
+from nlu_models import artifact
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.evaluate import Report, calibration, predict, read_examples, report_predictions
@@ -92,3 +93,15 @@ def test_calibration_error_is_the_weighted_gap_between_confidence_and_accuracy()
     assert [(b["from"], b["n"], b["accuracy"]) for b in result.bins] == [(0.5, 10, 0.5), (0.9, 10, 0.5)]
     assert result.fallback_rate == 0.5 and result.accuracy_above_threshold == 0.5
     assert calibration([1.0], [True], 0.5).bins[0]["from"] == 0.9  # a confidence of 1 is in the last bin
+
+
+def test_the_provisional_model_of_a_first_start_understands_them_nearly_as_well(demo_bot: Bot) -> None:
+    """A first start answers with a model without word features until the full one is trained
+    (nlu_models.train_process): it must be good enough to serve real customers meanwhile."""
+    provisional = artifact.train(demo_bot, words=False)
+    assert provisional.provisional
+    result = evaluate(provisional, with_thread_language=False)
+    assert result.accuracy >= 0.93 and result.macro_f1 >= 0.93, result.confusions
+    for language, figures in result.per_language.items():
+        assert figures["accuracy"] >= 0.88, (language, figures)
+    assert result.calibration is not None and result.calibration.ece <= 0.05, result.calibration.bins

@@ -28,22 +28,27 @@ from tests.test_web_protocol import open_tab
 ADMIN = {"Authorization": "Bearer adm"}
 
 
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Runtime, FakeInstagramGraph]]:
-    graph = FakeInstagramGraph()
-    await graph.start()
-    instagram = {
+def instagram_section(graph: FakeInstagramGraph, **extra: Any) -> dict[str, Any]:
+    """The connectors.instagram section for the fake Graph: no typing bubbles or seen marks, quick retries."""
+    return {
         "ig_user_id": ACCOUNT,
         "verify_token": "verify-me",
         "app_secret": graph.app_secret,
         "access_token": graph.access_token,
         "graph_api_url": graph.url,
-        "username": "stride.shoes",
         "typing_indicators": False,
         "mark_seen": False,
         "retry_base_seconds": 0.01,
         "retry_max_seconds": 0.05,
+        **extra,
     }
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[tuple[TestClient, Runtime, FakeInstagramGraph]]:
+    graph = FakeInstagramGraph()
+    await graph.start()
+    instagram = {**instagram_section(graph), "username": "stride.shoes"}
     config = demo_config(
         tmp_path / "data",
         connectors={"instagram": instagram},
@@ -123,17 +128,7 @@ async def test_a_crash_between_two_replies_sends_only_the_second_after_restart(t
     """Instagram marks each reply the Send API accepted, as Messenger does: a restart resumes after them."""
     graph = FakeInstagramGraph()
     await graph.start()
-    instagram = {
-        "ig_user_id": ACCOUNT,
-        "verify_token": "verify-me",
-        "app_secret": graph.app_secret,
-        "access_token": graph.access_token,
-        "graph_api_url": graph.url,
-        "typing_indicators": False,
-        "mark_seen": False,
-        "send_retries": 0,
-    }
-    config = demo_config(tmp_path / "data", connectors={"instagram": instagram})
+    config = demo_config(tmp_path / "data", connectors={"instagram": instagram_section(graph, send_retries=0)})
     try:
         async with open_runtime(config) as runtime, TestClient(TestServer(create_app(runtime))) as client:
             channel = client.app[CHANNELS]["instagram"]

@@ -57,9 +57,9 @@ async def test_greeting_buttons_and_button_press(client: TestClient) -> None:
     [question] = await send(client, "ana", track)  # pressing the button = sending its payload
     assert question["text"].startswith("Sure! What's your order number?")
     [answer] = await send(client, "ana", "it's st-345678")
-    assert answer["text"] == (
-        "Your order ST-345678 (Marathon Pro, EU 44) is being packed and will ship soon. Expected delivery: 2026-12-05."
-    )
+    assert answer["text"].startswith(
+        "Your order ST-345678 (Marathon Pro, EU 44) is being packed and will ship soon. Expected delivery: "
+    )  # a date 4 days from today, as tests/test_demo_shop.py checks in several languages
 
 
 async def test_order_number_is_validated_and_reprompted(client: TestClient) -> None:

@@ -40,6 +40,8 @@ async def health(request: web.Request) -> web.Response:
             "languages": list(runtime.bot.languages),
             "store": runtime.config.store.split(":", 1)[0],
             "pid": os.getpid(),  # which worker answered, when several share the port
+            # "provisional" on a first start while the full model trains, then "full"
+            "nlu": runtime.nlu.stage if runtime.nlu is not None else "full",
         }
     )
 

@@ -10,9 +10,11 @@ links (cart, shipping, sale, return labels).
 
 from __future__ import annotations
 
+import copy
 import html
 
 from aiohttp import web
+from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 
 from connectors.base import BotPresentation
@@ -21,23 +23,23 @@ from connectors.web.pages import favicon, render, widget_context
 PRODUCTS = {
     "TR2": (
         "Trail Runner 2",
-        "€129",
+        129,
         "trail-runner-2.png",
         "A grippy, waterproof trail shoe with 5 mm lugs and a rock plate, for muddy climbs and technical descents.",
     ),
     "CG1": (
         "City Glide",
-        "€99",
+        99,
         "city-glide.png",
         "A light everyday running shoe with a soft foam midsole for tarmac, park loops and commutes.",
     ),
     "MP3": (
         "Marathon Pro",
-        "€159",
+        159,
         "marathon-pro.png",
         "Our race-day shoe: a carbon plate, a rockered sole and 198 g in size 42.",
     ),
-    "KS1": ("Kids Sprint", "€59", "kids-sprint.png", "Sturdy, easy-to-close running shoes for kids, sizes 28 to 38."),
+    "KS1": ("Kids Sprint", 59, "kids-sprint.png", "Sturdy, easy-to-close running shoes for kids, sizes 28 to 38."),
 }
 PAGES = {
     "cart": ("Your cart", "This is the demo shop: the cart is where a real shop would take the order."),
@@ -48,6 +50,23 @@ PAGES = {
     ),
     "sale": ("Summer sale", "20% off all trail shoes until Sunday."),
 }
+
+
+LOCALES = {"pt": "pt_PT"}  # the demo bot's Portuguese is European Portuguese
+
+
+def price(euros: int, language: str) -> str:
+    """A whole-euro price the one way the visitor's language writes it (CLDR, via Babel): "€129", "129\u00a0€".
+
+    The bot's own replies write prices the same way, so the page and the chat agree.
+    """
+    try:
+        locale = Locale.parse(LOCALES.get(language, language))
+    except (UnknownLocaleError, ValueError):  # a bot language CLDR does not know
+        locale = Locale.parse("en")
+    pattern = copy.copy(locale.currency_formats["standard"])  # the locale's own object is shared
+    pattern.frac_prec = (0, 0)
+    return str(pattern.apply(euros, locale, currency="EUR", currency_digits=False))
 
 
 class Shop:
@@ -61,15 +80,17 @@ class Shop:
         return render("demo.html", title=title, body=Markup(body), track=track, **widget_context(request, self.bot))
 
     def product_page(self, request: web.Request, sku: str) -> web.Response:
-        name, price, image, description = PRODUCTS[sku]
+        name, euros, image, description = PRODUCTS[sku]
+        language = widget_context(request, self.bot)["language"]
         others = "".join(
-            f'<li><a href="/products/{other}">{html.escape(data[0])}</a> <span>{html.escape(data[1])}</span></li>'
+            f'<li><a href="/products/{other}">{html.escape(data[0])}</a> '
+            f"<span>{html.escape(price(data[1], language))}</span></li>"
             for other, data in PRODUCTS.items()
             if other != sku
         )
         body = (
             f'<article class="product"><img src="/media/{image}" alt="{html.escape(name)}" width="600" height="314">'
-            f'<div><h1>{html.escape(name)}</h1><p class="price">{html.escape(price)}</p>'
+            f'<div><h1>{html.escape(name)}</h1><p class="price">{html.escape(price(euros, language))}</p>'
             f"<p>{html.escape(description)}</p>"
             f'<button type="button" class="buy" onclick="Threadline.track(\'added_to_cart\', '
             f"{{sku: '{sku}'}}); this.textContent='Added ✓'\">Add to cart</button></div></article>"

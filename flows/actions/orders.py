@@ -1,7 +1,11 @@
-"""Order lookup: the order_status and return_item flows ask for the number, this finds the order."""
+"""Order lookup: the order_status and return_item flows ask for the number, this finds the order.
+
+The delivery date is said in the customer's language ("December 8, 2026", "8. Dezember 2026").
+"""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,6 +13,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalogue import ORDERS
+from actions.locale_format import long_date
+
+
+def eta(days_from_today: int | None, language: str | None) -> str | None:
+    """The order's delivery date (expected or past), written the customer's way; None when there is none."""
+    if days_from_today is None:
+        return None
+    return long_date(date.today() + timedelta(days=days_from_today), language)
 
 
 class LookupOrder(Action):
@@ -30,5 +42,5 @@ class LookupOrder(Action):
             SlotSet("order_found", True),
             SlotSet("order_state", order["state"]),
             SlotSet("order_item", order["item"]),
-            SlotSet("order_eta", order["eta"]),
+            SlotSet("order_eta", eta(order["eta_days"], tracker.get_slot("language"))),
         ]

@@ -14,7 +14,7 @@ import aiohttp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.web.connector import MAX_FRAME_BYTES
+from connectors.web.frames import MAX_FRAME_BYTES
 from tests.conftest import fuzz_examples
 from tests.fuzz import strategies as h
 from tests.fuzz.harness import ORIGIN, Site, running_site
