@@ -138,8 +138,13 @@ async def _swap_when_trained(
 
 
 @asynccontextmanager
-async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
-    """Everything a server or the shell needs; the store and the action server's client are closed on exit."""
+async def open_runtime(config: Config, *, serve_provisional: bool = False) -> AsyncIterator[Runtime]:
+    """Everything a server or the shell needs; the store and the action server's client are closed on exit.
+
+    ``serve_provisional``: on a first start, answer with the provisional NLU model while the full one trains
+    (the server's choice: a first answer in seconds). Everything else (the shell, ``threadline test``, tests)
+    waits for the full model, so what it sees never depends on how fast training was.
+    """
     result, server = await check_bot(config)
     if result.bot is None or server is None:
         if server is not None:
@@ -166,7 +171,9 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         training = await nlu
         live = training.live
         others = [language for language in bot.languages if language != bot.default_language]
-        if training.full is None:
+        if training.full is not None and not serve_provisional:
+            live.swap(await training.full)
+        if training.full is None or not serve_provisional:
             await tokenizer
             warm_up_in_background(others)
         else:

@@ -225,7 +225,7 @@ async def serve(
     config: Config, host: str, port: int, ready: asyncio.Event | None = None, *, reuse_port: bool = False
 ) -> None:
     """Run the server until cancelled (Ctrl-C or SIGTERM), then shut down cleanly."""
-    async with open_runtime(config) as runtime:
+    async with open_runtime(config, serve_provisional=True) as runtime:
         # Everything loaded so far (bot, models, libraries) lives as long as the process: move it
         # out of the garbage collector's generations so collections stop rescanning it.
         gc.collect()
