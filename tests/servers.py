@@ -31,6 +31,12 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: 
     wait_until(lambda: listening(port), process, what, log)
 
 
+def _accepting(binaries: Path, port: int) -> bool | None:
+    """True once PostgreSQL accepts connections (pg_isready's exit status 0), not just listens; else None."""
+    probe = [str(binaries / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+    return True if subprocess.run(probe, check=False).returncode == 0 else None
+
+
 @dataclass
 class Server:
     url: str
@@ -121,7 +127,9 @@ def start_postgres() -> Server:
         )
     server = Server(f"postgresql://postgres@127.0.0.1:{port}/postgres", process, directory)
     try:
-        _wait_for_port(port, process, "postgres", log)
+        # The port opens before the server accepts connections ("the database system is starting up"):
+        # ready is when pg_isready says so.
+        wait_until(lambda: _accepting(binaries, port), process, "postgres", log)
     except BaseException:
         server.stop()
         raise
