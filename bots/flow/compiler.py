@@ -317,6 +317,8 @@ class FlowCompiler:
             spec.max_attempts,
             failure_pc,
             spec.always,
+            spec.on_digression,
+            spec.max_reprompts,
         )
         ops[jump] = JumpOp(mark, len(ops))
 

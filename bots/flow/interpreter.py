@@ -70,13 +70,38 @@ def finish_flow(run: Run, status: str = "ended") -> None:
         below = state.stack[-1]
         op = run.bot.flows[below.flow].ops[below.pc]
         assert isinstance(op, AskOp)
-        run.log("flow", flow=below.flow, status="resumed")
         if state.slots.get(op.slot) is not None and not op.always:
+            run.log("flow", flow=below.flow, status="resumed")
             below.waiting = False  # the interruption answered the question (e.g. size help chose the size)
             below.attempts = 0
             below.pc += 1
             return
-        prompt(run, op)
+        _resume_question(run, below, op)
+
+
+def _resume_question(run: Run, below: Frame, op: AskOp) -> None:
+    """Ask an interrupted question again with a resume line, within its budget; past it, offer a way on.
+
+    A careful agent answers the aside, then comes back to the question once or
+    twice, not forever: ``max_reprompts`` bounds the re-asks, ``on_digression:
+    drop`` lets the question go at once.
+    """
+    state, digressions = run.state, run.bot.digressions
+    policy = op.on_digression or digressions.on_digression
+    budget = op.max_reprompts if op.max_reprompts is not None else digressions.max_reprompts
+    if policy == "drop" or below.reprompts >= budget:
+        reason = "digression" if policy == "drop" else "reprompt_budget"
+        for dropped in reversed(state.stack):
+            run.log("flow", flow=dropped.flow, status="cancelled", reason=reason, slot=op.slot)
+        state.stack.clear()
+        state.message_tag = None
+        if policy != "drop" and digressions.give_up_flow is not None:
+            state.stack.append(Frame(digressions.give_up_flow))
+            run.log("flow", flow=digressions.give_up_flow, status="started", trigger="reprompt_budget")
+        return
+    below.reprompts += 1
+    run.log("flow", flow=below.flow, status="resumed", reprompt=below.reprompts)
+    prompt(run, op, run.text(digressions.resume) if digressions.resume is not None else "")
 
 
 def fail_flow(run: Run) -> None:
@@ -177,13 +202,16 @@ def execute(run: Run) -> None:
         frame.pc += 1
 
 
-def prompt(run: Run, op: AskOp) -> None:
-    """Ask an ask step's question, with its choices as quick replies or buttons."""
+def prompt(run: Run, op: AskOp, lead: str = "") -> None:
+    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given."""
     choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
+    text = run.text(op.prompt)
+    if lead:  # full-width punctuation (Chinese) takes no space after it
+        text = f"{lead}{'' if ord(lead[-1]) >= 0x3000 else ' '}{text}"
     if op.style == "buttons" and choices:
-        run.emit(Text(run.text(op.prompt), buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
+        run.emit(Text(text, buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
     else:
-        run.emit(Text(run.text(op.prompt), quick_replies=choices))
+        run.emit(Text(text, quick_replies=choices))
 
 
 def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
@@ -217,6 +245,7 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
     run.turn.prefill = None
     frame.waiting = True
     frame.attempts = 0
+    frame.reprompts = 0
     prompt(run, op)
     return True
 

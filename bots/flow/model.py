@@ -113,6 +113,8 @@ class AskOp(Op):
     max_attempts: int
     failure_pc: int
     always: bool
+    on_digression: Literal["resume", "drop"] | None = None  # None: the bot's DigressionDef
+    max_reprompts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,16 @@ class CancelDef:
 
 
 @dataclass(frozen=True)
+class DigressionDef:
+    """An open question after another flow answered a message: asked again (up to a budget) or dropped."""
+
+    on_digression: Literal["resume", "drop"] = "resume"
+    max_reprompts: int = 2
+    resume: TextRef | None = None
+    give_up_flow: str | None = None
+
+
+@dataclass(frozen=True)
 class EntityDef:
     """An entity declared in YAML. ``language`` None: for every language. Lookup values map to their
     canonical value (a synonym's value is the entry it belongs to)."""
@@ -240,4 +252,5 @@ class Bot:
     content_hash: str
     entities: tuple[EntityDef, ...] = ()
     widget: WidgetDef = WidgetDef()
+    digressions: DigressionDef = DigressionDef()
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)

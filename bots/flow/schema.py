@@ -140,6 +140,9 @@ class AskStep(_Step):
     max_attempts: int = Field(3, ge=1, le=20)
     on_failure: list[Step] | None = None
     always: bool = False
+    # After another flow answered a message in between: ask again (resume) or let the question go (drop).
+    on_digression: Literal["resume", "drop"] | None = None  # default: settings.digressions
+    max_reprompts: int | None = Field(None, ge=0, le=20)  # default: settings.digressions
 
 
 class SetStep(_Step):
@@ -310,6 +313,15 @@ class CancelSpec(_Strict):
     keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
 
+class DigressionSpec(_Strict):
+    """What an open question does when the customer talks about something else first (the bot's default)."""
+
+    on_digression: Literal["resume", "drop"] = "resume"
+    max_reprompts: int = Field(2, ge=0, le=20)  # times a question is asked again after digressions
+    resume: TextSpec | None = None  # a short line before the question asked again
+    give_up: str | None = None  # the flow started once the budget is spent (a menu, a person)
+
+
 class WidgetSpec(_Strict):
     """How the chat window and the page at ``/`` present the bot: set by the bot, so no page shows another's."""
 
@@ -341,6 +353,7 @@ class SettingsSpec(_Strict):
     fallback_flow: str | None = None
     nlu_threshold: float = Field(0.4, ge=0, le=1)
     cancel: CancelSpec = CancelSpec()
+    digressions: DigressionSpec = DigressionSpec()
     action_error_response: TextSpec | None = None
 
 

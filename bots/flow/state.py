@@ -21,6 +21,7 @@ class Frame:
     pc: int = 0
     waiting: bool = False
     attempts: int = 0
+    reprompts: int = 0  # times the waiting question was asked again after a digression
 
 
 @dataclass
@@ -58,7 +59,10 @@ class ThreadState:
         return {
             "language": self.language,
             "slots": dict(self.slots),
-            "stack": [{"flow": f.flow, "pc": f.pc, "waiting": f.waiting, "attempts": f.attempts} for f in self.stack],
+            "stack": [
+                {"flow": f.flow, "pc": f.pc, "waiting": f.waiting, "attempts": f.attempts, "reprompts": f.reprompts}
+                for f in self.stack
+            ],
             "handoff": self.handoff,
             "opted_out": self.opted_out,
             "fallback_streak": self.fallback_streak,
