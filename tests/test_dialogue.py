@@ -123,3 +123,23 @@ async def test_a_message_that_is_mostly_the_answer_answers_the_question(
     await send(client, language, start)
     replies: list[Any] = await send(client, language, reply)
     assert replies[-1] == text(demo_bot, "ask_return_reason", language)  # ST-234567 was delivered: why return it?
+
+
+CORRECTIONS = [
+    ("en", "I want to return my shoes", "actually ST-123456"),
+    ("de", "Ich möchte meine Schuhe zurückgeben", "nein, ST-123456"),
+    ("es", "quiero devolver mis zapatillas", "perdón, ST-123456"),
+    ("zh", "我想退货", "不对，ST-123456"),
+    ("pl", "jak zrobić zwrot?", "właściwie ST-123456"),
+]
+
+
+@pytest.mark.parametrize(("language", "start", "correction"), CORRECTIONS)
+async def test_a_correction_changes_the_earlier_answer_and_reruns_what_depends_on_it(
+    client: TestClient, demo_bot: Bot, language: str, start: str, correction: str
+) -> None:
+    await send(client, language, start)
+    assert (await send(client, language, "ST-234567"))[-1] == text(demo_bot, "ask_return_reason", language)
+    replies = await send(client, language, correction)  # the order looked up again: not delivered yet
+    assert len(replies) == 1 and "ST-123456" in replies[0], replies
+    assert replies[0] != text(demo_bot, "ask_return_reason", language)

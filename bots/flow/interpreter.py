@@ -6,8 +6,8 @@ flows, for the modules that react to messages, actions and reminders.
 
 from __future__ import annotations
 
-from bots.flow.answers import Answer, coerce, read_answer
-from bots.flow.expressions import Expression, ExpressionError, Template, format_value
+from bots.flow.answers import Answer, coerce, fold, read_answer
+from bots.flow.expressions import Expression, ExpressionError, Template
 from bots.flow.model import (
     ActionOp,
     AskOp,
@@ -24,10 +24,11 @@ from bots.flow.model import (
     SlotDef,
     TypingOp,
 )
+from bots.flow.prompts import emptied_answer, prompt, resume_question
 from bots.flow.run import Run
 from bots.flow.state import Frame
 from bots.flow.turn import ActionRequest
-from bots.types import Button, Card, Carousel, Media, QuickReply, Text, Typing
+from bots.types import Card, Carousel, Media, Text, Typing
 
 MAX_OPS_PER_TURN = 200
 
@@ -70,38 +71,20 @@ def finish_flow(run: Run, status: str = "ended") -> None:
         below = state.stack[-1]
         op = run.bot.flows[below.flow].ops[below.pc]
         assert isinstance(op, AskOp)
+        emptied = emptied_answer(run, below)
+        if emptied is not None:  # the interruption reset an answer this flow had: ask it again, not go on without
+            below.pc, slot = emptied
+            run.log("flow", flow=below.flow, status="resumed", emptied=slot)
+            below.waiting = False
+            below.attempts = 0
+            return
         if state.slots.get(op.slot) is not None and not op.always:
             run.log("flow", flow=below.flow, status="resumed")
             below.waiting = False  # the interruption answered the question (e.g. size help chose the size)
             below.attempts = 0
             below.pc += 1
             return
-        _resume_question(run, below, op)
-
-
-def _resume_question(run: Run, below: Frame, op: AskOp) -> None:
-    """Ask an interrupted question again with a resume line, within its budget; past it, offer a way on.
-
-    A careful agent answers the aside, then comes back to the question once or
-    twice, not forever: ``max_reprompts`` bounds the re-asks, ``on_digression:
-    drop`` lets the question go at once.
-    """
-    state, digressions = run.state, run.bot.digressions
-    policy = op.on_digression or digressions.on_digression
-    budget = op.max_reprompts if op.max_reprompts is not None else digressions.max_reprompts
-    if policy == "drop" or below.reprompts >= budget:
-        reason = "digression" if policy == "drop" else "reprompt_budget"
-        for dropped in reversed(state.stack):
-            run.log("flow", flow=dropped.flow, status="cancelled", reason=reason, slot=op.slot)
-        state.stack.clear()
-        state.message_tag = None
-        if policy != "drop" and digressions.give_up_flow is not None:
-            state.stack.append(Frame(digressions.give_up_flow))
-            run.log("flow", flow=digressions.give_up_flow, status="started", trigger="reprompt_budget")
-        return
-    below.reprompts += 1
-    run.log("flow", flow=below.flow, status="resumed", reprompt=below.reprompts)
-    prompt(run, op, run.text(digressions.resume) if digressions.resume is not None else "")
+        resume_question(run, below, op)
 
 
 def fail_flow(run: Run) -> None:
@@ -202,18 +185,6 @@ def execute(run: Run) -> None:
         frame.pc += 1
 
 
-def prompt(run: Run, op: AskOp, lead: str = "") -> None:
-    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given."""
-    choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
-    text = run.text(op.prompt)
-    if lead:  # full-width punctuation (Chinese) takes no space after it
-        text = f"{lead}{'' if ord(lead[-1]) >= 0x3000 else ' '}{text}"
-    if op.style == "buttons" and choices:
-        run.emit(Text(text, buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
-    else:
-        run.emit(Text(text, quick_replies=choices))
-
-
 def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
     """A flow with a ``validate_<flow>`` action (rasa-sdk's FormValidationAction) has it check each answer.
 
@@ -231,13 +202,22 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
     """Run an ask step; True when it now waits for the customer."""
     current = run.state.slots.get(op.slot)
     if current is not None and not op.always:
-        frame.pc += 1
-        return False
+        if not fits_choices(op, current):  # filled from elsewhere (an entity) with a value this question refuses
+            run.log("slot_rejected", name=op.slot, value=current, source="choices")
+            run.set_slot(op.slot, None, "choices")
+        else:
+            if op.slot not in frame.asked:
+                frame.asked.append(op.slot)
+            if op.slot in run.turn.filled and request_validation(run, frame, op):
+                return True  # this message's entity filled it: the flow's validation action checks it too
+            frame.pc += 1
+            return False
     if run.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
         answer = read_answer(run.turn.prefill, op.validator)
         if answer.ok:
             run.turn.prefill = None  # one value per message
             run.set_slot(op.slot, answer.value, "message")
+            frame.asked.append(op.slot)
             if request_validation(run, frame, op):
                 return True
             frame.pc += 1
@@ -248,6 +228,13 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
     frame.reprompts = 0
     prompt(run, op)
     return True
+
+
+def fits_choices(op: AskOp, value: object) -> bool:
+    """Whether a value suits an ask with closed choices (any value does when it has none or allows others)."""
+    if not op.choices or op.allow_other:
+        return True
+    return fold(str(value)) in {fold(str(choice.value)) for choice in op.choices}
 
 
 def _set(run: Run, op: SetOp, flow: str) -> None:

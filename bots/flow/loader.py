@@ -560,6 +560,7 @@ def _load_bot(
         cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),
         action_error_response=error_response,
         digressions=digressions,
+        corrections=_keywords(settings.corrections),
         content_hash=content_hash(bot_dir),
         entities=tuple(collector.entities),
         widget=widget,

@@ -253,4 +253,5 @@ class Bot:
     entities: tuple[EntityDef, ...] = ()
     widget: WidgetDef = WidgetDef()
     digressions: DigressionDef = DigressionDef()
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language ("*" = all) -> openers
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)

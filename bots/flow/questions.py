@@ -6,8 +6,10 @@ import re
 from typing import Any
 
 from bots.flow.answers import Answer, fold, read_answer
-from bots.flow.interpreter import execute, interrupt, prompt, request_validation
+from bots.flow.corrections import correct
+from bots.flow.interpreter import execute, interrupt, request_validation
 from bots.flow.model import AskOp, Bot, Flow
+from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.state import Frame
 from bots.flow.triggers import TriggerMatch
@@ -43,8 +45,13 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     flow = run.bot.flows[frame.flow]
     op = flow.ops[frame.pc]
     assert isinstance(op, AskOp)
+    if correct(run, frame, text):
+        return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
+    if op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
+        value, span = run.turn.filled[op.slot]
+        reply = Answer(True, value, span if span is not None else reply.span)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
@@ -123,6 +130,8 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
 def _fill(run: Run, frame: Frame, op: AskOp, value: Any) -> None:
     run.turn.prefill = None  # this message answered this question; it must not answer the next one
     run.set_slot(op.slot, value, "answer")
+    if op.slot not in frame.asked:
+        frame.asked.append(op.slot)
     if request_validation(run, frame, op):
         return
     frame.waiting = False

@@ -354,6 +354,8 @@ class SettingsSpec(_Strict):
     nlu_threshold: float = Field(0.4, ge=0, le=1)
     cancel: CancelSpec = CancelSpec()
     digressions: DigressionSpec = DigressionSpec()
+    # Words a correction starts with ("no, 43", "actually ST-234567"), per language or a plain list for all
+    corrections: list[str] | dict[str, list[str]] = Field(default_factory=list)
     action_error_response: TextSpec | None = None
 
 

@@ -22,6 +22,7 @@ class Frame:
     waiting: bool = False
     attempts: int = 0
     reprompts: int = 0  # times the waiting question was asked again after a digression
+    asked: list[str] = field(default_factory=list)  # slots this flow's questions have filled so far
 
 
 @dataclass
@@ -60,7 +61,14 @@ class ThreadState:
             "language": self.language,
             "slots": dict(self.slots),
             "stack": [
-                {"flow": f.flow, "pc": f.pc, "waiting": f.waiting, "attempts": f.attempts, "reprompts": f.reprompts}
+                {
+                    "flow": f.flow,
+                    "pc": f.pc,
+                    "waiting": f.waiting,
+                    "attempts": f.attempts,
+                    "reprompts": f.reprompts,
+                    "asked": list(f.asked),
+                }
                 for f in self.stack
             ],
             "handoff": self.handoff,

@@ -37,6 +37,13 @@ class Triggers:
         self.bot = bot
         self._keywords = self._compile_keywords()
         self._cancel_phrases = self._compile_cancel()
+        self._corrections = {
+            language: re.compile(
+                rf"^\W*(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
+            )
+            for language, words in bot.corrections.items()
+            if words
+        }
 
     def _compile_keywords(self) -> list[tuple[str, str, re.Pattern[str] | str]]:
         compiled: list[tuple[str, str, re.Pattern[str] | str]] = []
@@ -104,3 +111,12 @@ class Triggers:
                         word if _IDEOGRAPHS.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
                     )
         return compiled
+
+    def after_correction(self, text: str, language: str) -> str | None:
+        """What follows a correction's opening words ("no, 43" -> ", 43"); None when the message is no correction."""
+        folded = fold(text)
+        for pattern in (self._corrections.get(language), self._corrections.get("*")):
+            found = pattern.match(folded) if pattern is not None else None
+            if found:
+                return folded[found.end() :]
+        return None
