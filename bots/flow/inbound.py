@@ -68,6 +68,8 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         if name not in held:
             run.set_slot(name, value, "entity")
     match = triggers.find(text, payload, nlu, language)
+    if match is not None and match.kind in ("payload", "intent"):
+        run.turn.trigger_intent = payload.name[1:] if payload is not None else nlu.intent if nlu else None
     if top is not None and top.waiting:
         run.turn.prefill = None if payload is not None else text
         answer(run, top, text, nlu, match)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bots.flow.answers import Answer, coerce, fold, read_answer
 from bots.flow.expressions import Expression, ExpressionError, Template
+from bots.flow.mappings import trigger_value
 from bots.flow.model import (
     ActionOp,
     AskOp,
@@ -212,22 +213,30 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
                 return True  # this message's entity filled it: the flow's validation action checks it too
             frame.pc += 1
             return False
+    mapped = trigger_value(op, run.turn.trigger_intent)
+    if mapped.ok and mapped.value is not None and fits_choices(op, mapped.value):
+        return _take(run, frame, op, mapped.value, "trigger_intent")
     if run.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
         answer = read_answer(run.turn.prefill, op.validator)
         if answer.ok:
             run.turn.prefill = None  # one value per message
-            run.set_slot(op.slot, answer.value, "message")
-            frame.asked.append(op.slot)
-            if request_validation(run, frame, op):
-                return True
-            frame.pc += 1
-            return False
+            return _take(run, frame, op, answer.value, "message")
     run.turn.prefill = None
     frame.waiting = True
     frame.attempts = 0
     frame.reprompts = 0
     prompt(run, op)
     return True
+
+
+def _take(run: Run, frame: Frame, op: AskOp, value: object, source: str) -> bool:
+    """Fill an ask without asking it (the message that started the flow held the value); True when it waits."""
+    run.set_slot(op.slot, value, source)
+    frame.asked.append(op.slot)
+    if request_validation(run, frame, op):
+        return True
+    frame.pc += 1
+    return False
 
 
 def fits_choices(op: AskOp, value: object) -> bool:

@@ -66,6 +66,19 @@ class SlotDef:
     initial: Any = None
 
 
+@dataclass(frozen=True)
+class SlotMapping:
+    """One of an ask's slot mappings (Rasa's): where its value may come from, on which intents."""
+
+    type: Literal["from_entity", "from_intent", "from_text", "from_trigger_intent"]
+    entity: str | None = None
+    role: str | None = None
+    group: str | None = None
+    intents: tuple[str, ...] = ()  # only on these intents (empty: any)
+    not_intents: tuple[str, ...] = ()  # never on these
+    value: Any = None
+
+
 # --------------------------------------------------------------------------- operations
 
 
@@ -115,6 +128,7 @@ class AskOp(Op):
     always: bool
     on_digression: Literal["resume", "drop"] | None = None  # None: the bot's DigressionDef
     max_reprompts: int | None = None
+    mappings: tuple[SlotMapping, ...] = ()  # none: the value is read from the text by the slot's type
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from typing import Any
 from bots.flow.answers import Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
+from bots.flow.mappings import mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.state import Frame
-from bots.flow.triggers import TriggerMatch
+from bots.flow.triggers import TriggerMatch, message_payload
 from bots.types import NLUResult, Text
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
@@ -49,7 +50,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
-    if op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
+    if op.mappings:  # Rasa's slot mappings say where the value comes from
+        reply = mapped_answer(op, text, nlu, message_payload(text, nlu), titles)
+    elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
         reply = Answer(True, value, span if span is not None else reply.span)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":

@@ -88,6 +88,26 @@ class ChoiceSpec(_Strict):
     value: str | int | float | bool
 
 
+class SlotMappingSpec(_Strict):
+    """Where an ask's value comes from, as Rasa's slot mappings say it (``from_entity``, ``from_intent``, ...)."""
+
+    type: Literal["from_entity", "from_intent", "from_text", "from_trigger_intent"]
+    entity: str | None = None
+    role: str | None = None
+    group: str | None = None
+    intent: str | list[str] | None = None
+    not_intent: str | list[str] | None = None
+    value: str | int | float | bool | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlotMappingSpec:
+        if self.type == "from_entity" and not self.entity:
+            raise ValueError("a from_entity mapping needs entity")
+        if self.type in ("from_intent", "from_trigger_intent") and (self.value is None or not self.intent):
+            raise ValueError(f"a {self.type} mapping needs intent and value")
+        return self
+
+
 class _Step(_Strict):
     id: str | None = None
 
@@ -143,6 +163,7 @@ class AskStep(_Step):
     # After another flow answered a message in between: ask again (resume) or let the question go (drop).
     on_digression: Literal["resume", "drop"] | None = None  # default: settings.digressions
     max_reprompts: int | None = Field(None, ge=0, le=20)  # default: settings.digressions
+    mappings: list[SlotMappingSpec] = Field(default_factory=list)  # default: read the slot's type from the text
 
 
 class SetStep(_Step):
