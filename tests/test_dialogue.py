@@ -143,3 +143,17 @@ async def test_a_correction_changes_the_earlier_answer_and_reruns_what_depends_o
     replies = await send(client, language, correction)  # the order looked up again: not delivered yet
     assert len(replies) == 1 and "ST-123456" in replies[0], replies
     assert replies[0] != text(demo_bot, "ask_return_reason", language)
+
+
+@pytest.mark.parametrize(("language", "start", "question"), QUESTIONS)
+async def test_an_aside_about_another_order_leaves_the_return_with_its_own_order(
+    client: TestClient, demo_bot: Bot, language: str, start: str, question: str
+) -> None:
+    await send(client, language, start)
+    await send(client, language, "ST-234567")
+    status, again = await send(client, language, question)
+    assert "ST-123456" in status and "ST-234567" not in status
+    lead = text(demo_bot, "resume_question", language)
+    assert again == lead + ("" if ord(lead[-1]) >= 0x3000 else " ") + text(demo_bot, "ask_return_reason", language)
+    replies = await send(client, language, "defective")  # the choice's value, as its quick reply sends it
+    assert "ST-234567" in replies[-1] and "ST-123456" not in replies[-1]

@@ -25,7 +25,7 @@ from bots.flow.model import (
     SlotDef,
     TypingOp,
 )
-from bots.flow.prompts import emptied_answer, prompt, resume_question
+from bots.flow.prompts import prompt, resume_question
 from bots.flow.run import Run
 from bots.flow.state import Frame
 from bots.flow.turn import ActionRequest
@@ -49,7 +49,13 @@ def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None
     ``tagged``: ``flow``'s Messenger tag (if any) becomes the thread's.
     """
     run.log("flow", flow=waiting.flow, status="interrupted", by=flow)
-    run.state.stack.append(Frame(flow))
+    # The answers the running flows hold are theirs: the interruption may use the shared slots (with this
+    # message's own values, "where is my order ST-123456?"), and they are put back when it ends.
+    saved = {slot: run.state.slots.get(slot) for frame in run.state.stack for slot in frame.asked}
+    run.state.stack.append(Frame(flow, saved=saved))
+    for slot in saved:
+        if slot in run.turn.filled:
+            run.set_slot(slot, run.turn.filled[slot][0], "entity")
     if tagged:
         run.state.message_tag = run.bot.flows[flow].message_tag or run.state.message_tag
     run.log("flow", flow=flow, status="started", **({"trigger": trigger} if trigger else {}))
@@ -72,13 +78,9 @@ def finish_flow(run: Run, status: str = "ended") -> None:
         below = state.stack[-1]
         op = run.bot.flows[below.flow].ops[below.pc]
         assert isinstance(op, AskOp)
-        emptied = emptied_answer(run, below)
-        if emptied is not None:  # the interruption reset an answer this flow had: ask it again, not go on without
-            below.pc, slot = emptied
-            run.log("flow", flow=below.flow, status="resumed", emptied=slot)
-            below.waiting = False
-            below.attempts = 0
-            return
+        run.turn.prefill = None  # the message was the interruption's
+        for slot, value in frame.saved.items():  # an answer the interruption changed or emptied is put back
+            run.set_slot(slot, value, "restored")
         if state.slots.get(op.slot) is not None and not op.always:
             run.log("flow", flow=below.flow, status="resumed")
             below.waiting = False  # the interruption answered the question (e.g. size help chose the size)

@@ -1,8 +1,7 @@
 """Asking a question: its prompt with its choices, and asking it again after the customer talked of something else.
 
 Resuming a question is where a careful agent differs from a form that repeats
-itself: it comes back with a short resume line, a bounded number of times, and
-goes back to an earlier question when an interruption emptied its answer.
+itself: it comes back with a short resume line, a bounded number of times.
 """
 
 from __future__ import annotations
@@ -24,14 +23,6 @@ def prompt(run: Run, op: AskOp, lead: str = "") -> None:
         run.emit(Text(text, buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
     else:
         run.emit(Text(text, quick_replies=choices))
-
-
-def emptied_answer(run: Run, frame: Frame) -> tuple[int, str] | None:
-    """The first question before ``frame``'s current one whose answer has since been emptied, if any."""
-    for pc, op in enumerate(run.bot.flows[frame.flow].ops[: frame.pc]):
-        if isinstance(op, AskOp) and op.slot in frame.asked and run.state.slots.get(op.slot) is None:
-            return pc, op.slot
-    return None
 
 
 def resume_question(run: Run, below: Frame, op: AskOp) -> None:

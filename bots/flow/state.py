@@ -23,6 +23,7 @@ class Frame:
     attempts: int = 0
     reprompts: int = 0  # times the waiting question was asked again after a digression
     asked: list[str] = field(default_factory=list)  # slots this flow's questions have filled so far
+    saved: dict[str, Any] = field(default_factory=dict)  # an interrupting flow's: the answers to put back after it
 
 
 @dataclass
@@ -68,6 +69,7 @@ class ThreadState:
                     "attempts": f.attempts,
                     "reprompts": f.reprompts,
                     "asked": list(f.asked),
+                    "saved": dict(f.saved),
                 }
                 for f in self.stack
             ],
