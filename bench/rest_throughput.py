@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_seconds, free_port, wait_healthy
+from common import cpu_seconds, free_port, rss_mib, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 CONVERSATIONS = [
@@ -42,13 +42,6 @@ CONVERSATIONS = [
     ["你好", "我的快递到哪了", "ST-123456", "谢谢"],
     ["chào shop", "mình muốn đổi size", "42", "cảm ơn"],
 ]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def own_cpu_seconds() -> float:

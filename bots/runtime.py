@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from bots.actions import ActionRunner, ActionServer, open_action_server
 from bots.actions.remote import ActionServerError
@@ -15,7 +17,7 @@ from bots.config import Config
 from bots.errors import Problem, ProblemsError, UserError
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
-from bots.flow.model import AskOp, Bot
+from bots.flow.model import Bot
 from bots.linking.tokens import LinkTokens, stored_secret
 from bots.live import open_live_bus
 from bots.live.bus import LiveBus
@@ -26,7 +28,8 @@ from bots.store.factory import is_shared, open_store
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
 from connectors.registry import channel_names
-from nlu_models.artifact import load_or_train
+from nlu_models.tokenize import warm_up, warm_up_in_background
+from nlu_models.train_process import load_or_train_apart
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +93,9 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
         channels=channel_names(),
     )
     if known is None and result.bot is not None:
-        # The server could not say what it has: assume every flow with questions may have a validator
+        # The server could not say what it has: assume every form may have a validator
         # (a 404 then means "none"), so form validation works once the server is up.
-        validators = {
-            f"validate_{flow.name}"
-            for flow in result.bot.flows.values()
-            if any(isinstance(op, AskOp) for op in flow.ops)
-        }
+        validators = {f"validate_{flow.form}" for flow in result.bot.flows.values() if flow.form}
         result = LoadResult(
             dataclasses.replace(result.bot, actions=tuple(sorted({*result.bot.actions, *validators}))), result.problems
         )
@@ -105,6 +104,12 @@ async def check_bot(config: Config) -> tuple[LoadResult, ActionServer | None]:
             result.bot if not any(p.severity == "error" for p in problems) else None, result.problems + problems
         )
     return result, server
+
+
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 @asynccontextmanager
@@ -118,30 +123,36 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     for warning in result.warnings:
         log.warning("%s", warning)
     bot = result.bot
-    # trained at start only when the examples changed since `threadline train` (or the last start)
-    interpreter = await asyncio.to_thread(load_or_train, bot, config.data_dir)
-    store = open_store(config.store, config.data_dir)
-    await server.start()
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        # Loaded, or trained in a child process when the examples changed since `threadline train` (or the
+        # last start), while the action server and the store open
+        nlu = asyncio.ensure_future(load_or_train_apart(bot, config.data_dir))
+        stack.push_async_callback(_cancel, nlu)  # nothing to do once it is done
+        # The default language's tokenizer (and spaCy's import) before serving, meanwhile: the likeliest first
+        # message then never waits for the others, which are built while the server already answers
+        tokenizer = asyncio.ensure_future(asyncio.to_thread(warm_up, [bot.default_language]))
+        stack.push_async_callback(_cancel, tokenizer)
+        store = open_store(config.store, config.data_dir)
+        await server.start()
+        stack.push_async_callback(server.close)
         await store.open()
-        try:
-            engine = Engine(bot, public_url=config.public_url)
-            actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
-            pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
-            locks = store.thread_lock()
-            if is_shared(config.store) and not config.linking.secret:
-                log.warning(
-                    "linking.secret is not set: links are signed with a secret kept in %s, which only "
-                    "workers on this machine share; set it when workers run on several machines",
-                    config.data_dir,
-                )
-            secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
-            linker = ThreadLinker(
-                store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
+        stack.push_async_callback(store.close)
+        interpreter = await nlu
+        await tokenizer
+        warm_up_in_background([language for language in bot.languages if language != bot.default_language])
+        engine = Engine(bot, public_url=config.public_url)
+        actions = ActionRunner(server, bot, timeout_seconds=config.actions.timeout_seconds)
+        pipeline = Pipeline(bot, engine, interpreter, actions, action_history=config.actions.tracker_events)
+        locks = store.thread_lock()
+        if is_shared(config.store) and not config.linking.secret:
+            log.warning(
+                "linking.secret is not set: links are signed with a secret kept in %s, which only "
+                "workers on this machine share; set it when workers run on several machines",
+                config.data_dir,
             )
-            threads = Threads(store, locks, pipeline, linker)
-            yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))
-        finally:
-            await store.close()
-    finally:
-        await server.close()
+        secret = config.linking.secret or stored_secret(config.data_dir / "link-secret")
+        linker = ThreadLinker(
+            store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
+        )
+        threads = Threads(store, locks, pipeline, linker)
+        yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store))

@@ -22,10 +22,9 @@ from bots.atomic_file import write_atomically
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
-from nlu_models.tokenize import warm_up
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-3"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-4"  # bump when training or the saved classes change
 
 
 def training_hash(bot: TrainingData) -> str:
@@ -134,17 +133,24 @@ def load(bot: TrainingData, path: Path) -> CharNgramInterpreter | None:
 _LOADED: dict[str, CharNgramInterpreter] = {}  # a process serving or testing one bot trains or loads once
 
 
+def remembered(bot: TrainingData) -> CharNgramInterpreter | None:
+    return _LOADED.get(training_hash(bot))
+
+
+def remember(bot: TrainingData, interpreter: CharNgramInterpreter) -> None:
+    if len(_LOADED) >= 4:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[training_hash(bot)] = interpreter
+
+
 def load_or_train(
     bot: TrainingData, data_dir: Path, *, announce: Callable[[str], None] = log.info
 ) -> CharNgramInterpreter:
-    key = training_hash(bot)
-    if key in _LOADED:
-        return _LOADED[key]
-    interpreter = _load_or_train(bot, data_dir, announce)
-    warm_up(bot.languages)
-    if len(_LOADED) >= 4:
-        _LOADED.pop(next(iter(_LOADED)))
-    _LOADED[key] = interpreter
+    """In this process (``threadline train``, tests); a server trains in a child (nlu_models.train_process)."""
+    interpreter = remembered(bot)
+    if interpreter is None:
+        interpreter = _load_or_train(bot, data_dir, announce)
+        remember(bot, interpreter)
     return interpreter
 
 
@@ -154,6 +160,11 @@ def _load_or_train(bot: TrainingData, data_dir: Path, announce: Callable[[str], 
     if interpreter is not None:
         announce(f"NLU model loaded from {path}")
         return interpreter
+    return train_and_save(bot, path, announce)
+
+
+def train_and_save(bot: TrainingData, path: Path, announce: Callable[[str], None] = log.info) -> CharNgramInterpreter:
+    """Train; a model that cannot be saved (a read-only data directory, say) is still returned, with a warning."""
     started = time.perf_counter()
     interpreter = train(bot)
     try:

@@ -57,13 +57,13 @@ class CharNgramInterpreter:
                     texts.append(normalise(example))
                     text_intents.append(intent)
                     text_languages.append(language)
-        self.grams = CharGrams(texts) if texts else None
         self._intent_model: IntentModel | None = None
         self._fixed_intent: str | None = None
-        if len(set(text_intents)) > 1:
+        if len(set(text_intents)) > 1:  # first: its helper process starts before scikit-learn is imported here
             self._intent_model = IntentModel(texts, text_intents, text_languages)
         elif texts:
             self._fixed_intent = text_intents[0]
+        self.grams = CharGrams(texts) if texts else None
         # the bot's own examples teach the language identifier its domain ("hallo" is German here)
         self.language_id = LanguageIdentifier(
             languages,
@@ -72,6 +72,8 @@ class CharNgramInterpreter:
             example_languages=(text_languages if self.grams is not None else None),
             examples=texts,
         )
+        if self.grams is not None:  # training rows: a loaded model must not need SciPy to unpickle them
+            del self.grams.matrix
 
     async def parse(self, text: str, hints: LanguageHints) -> NLUResult:
         return self.parse_sync(text, hints)

@@ -1,6 +1,8 @@
 """Entities in a message: the bot's own (regex and lookup lists in YAML) and built-ins every shop needs.
 
-Built-ins: ``number``, ``email``, ``phone``, ``money`` ({amount, currency}),
+Built-ins: ``number`` (in digits, or in words: number_words.py), ``email`` (also written
+"anna(at)example.com" or "anna at example dot com": written_emails.py), ``date`` and ``time``
+("tomorrow", "next Friday", "morgen um 10" as ISO 8601: dates.py), ``phone``, ``money`` ({amount, currency}),
 ``shoe_size`` (a size after a size word in any of our languages, "42 码"),
 ``order_number`` (letters, optional dash, digits: "st-123456" -> "ST-123456").
 Where matches overlap, the bot's own entities win, then the more specific
@@ -16,10 +18,14 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bots.types import Entity
 from nlu_models.base import EntitySpec, TrainingData
+from nlu_models.dates import find_dates
+from nlu_models.number_words import find_number_words
+from nlu_models.written_emails import find_written_emails
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 SIZE_WORDS = (
@@ -59,9 +65,16 @@ CURRENCIES = {
     "euros": "EUR",
     "$": "USD",
     "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
     "£": "GBP",
     "gbp": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
     "zł": "PLN",
+    "złoty": "PLN",
+    "złote": "PLN",
+    "złotych": "PLN",
     "zl": "PLN",
     "pln": "PLN",
     "lei": "RON",
@@ -75,6 +88,8 @@ CURRENCIES = {
     "元": "CNY",
     "cny": "CNY",
     "rmb": "CNY",
+    "块": "CNY",
+    "yuan": "CNY",
 }
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
 # number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
@@ -141,6 +156,23 @@ def _money(match: re.Match[str]) -> dict[str, Any]:
     currency = (match.group("before") or match.group("after") or "").lower()
     amount = match.group("amount") or match.group("amount2")
     return {"amount": _to_number(amount), "currency": CURRENCIES.get(currency, currency.upper())}
+
+
+_CURRENCY_AFTER = re.compile(rf"\s?(?P<currency>{_CURRENCY})(?!\w)", re.IGNORECASE)
+_LONGEST_CURRENCY = max(map(len, CURRENCIES))
+_CURRENCY_BEFORE = re.compile(rf"(?<!\w)(?P<currency>{_CURRENCY})\s?$", re.IGNORECASE)
+
+
+def _money_in_words(text: str, start: int, end: int, amount: int | float) -> Entity | None:
+    """A number in words next to a currency ("zwanzig Euro", "vingt-deux euros", "hai mươi đồng"): money."""
+    if after := _CURRENCY_AFTER.match(text, end):
+        currency, end = after.group("currency"), after.end()
+    elif before := _CURRENCY_BEFORE.search(text, max(0, start - _LONGEST_CURRENCY - 1), start):
+        currency, start = before.group("currency"), before.start()
+    else:
+        return None
+    value = {"amount": amount, "currency": CURRENCIES.get(currency.lower(), currency.upper())}
+    return Entity("money", value, start, end, "words")
 
 
 def _phone(match: re.Match[str]) -> str | None:
@@ -214,8 +246,22 @@ class EntityExtractor:
     def for_bot(cls, bot: TrainingData) -> EntityExtractor:
         return cls(bot.entities)
 
-    def extract(self, text: str, language: str | None) -> tuple[Entity, ...]:
+    def extract(self, text: str, language: str | None, now: datetime | None = None) -> tuple[Entity, ...]:
+        """The entities in ``text``; relative dates ("tomorrow") count from ``now``, by default the local time."""
         found: list[tuple[int, int, int, Entity]] = []  # rank, start, end
+        found += [
+            (11, e.start, e.end, Entity("email", e.value, e.start, e.end, "regex")) for e in find_written_emails(text)
+        ]
+        found += [
+            (15, d.start, d.end, Entity(d.name, d.value, d.start, d.end, "dateparser"))
+            for d in find_dates(text, language, now)
+        ]
+        for number in find_number_words(text, language):
+            found.append(
+                (19, number.start, number.end, Entity("number", number.value, number.start, number.end, "words"))
+            )
+            if money := _money_in_words(text, number.start, number.end, number.value):
+                found.append((12, money.start or 0, money.end or 0, money))
         for rule in (*self._rules.get(None, ()), *self._rules.get(language, ()), *BUILT_INS):
             for match in rule.pattern.finditer(text):
                 if match.group(0).strip() and (value := rule.value(match)) is not None:

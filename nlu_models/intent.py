@@ -13,23 +13,24 @@ them" option scoring 0 (one-vs-rest margins are positive for a class that
 claims the message) keeps gibberish and other topics low.
 
 Prediction is done by hand on one sparse row (numpy), ~0.2 ms a message;
-scikit-learn's ``transform`` + ``decision_function`` take ~1 ms.
+scikit-learn's ``transform`` + ``decision_function`` take ~1 ms. Only
+training imports scikit-learn and SciPy (see nlu_models.linear).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from itertools import pairwise
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from nlu_models.linear import TfidfFeatures, char_grams
-from nlu_models.tokenize import LEMMA_LANGUAGES, useful_lemmas, word_features
+from nlu_models.words import PreparedWords, tagged_words
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 C = 0.6
 FOLDS = 3
@@ -41,23 +42,20 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 class IntentModel:
     def __init__(self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]) -> None:
         """Train on ``texts`` (each in its language, which picks the word tokenizer)."""
+        from scipy.sparse import hstack
+
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
-        self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
-        self._words = TfidfFeatures(_words, tagged)
-        matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
-        self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
-        self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
-        del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
-        # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
-        # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
-        known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
-        self._words.analyzer = WordAnalyzer(
-            {
-                language: useful_lemmas(language, known)
-                for language in sorted(set(languages))
-                if language in LEMMA_LANGUAGES
-            }
-        )
+        with PreparedWords(tagged) as words:  # a helper process starts on the words while the characters are done
+            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._words = TfidfFeatures(words.features().__getitem__, tagged)
+            matrix = hstack([self._chars.matrix, self._words.matrix]).tocsr()
+            self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
+            self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
+            del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
+            # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
+            # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
+            known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
+            self._words.analyzer = WordAnalyzer(words.lemmas(known))
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def has_evidence(self, text: str, language: str) -> bool:
@@ -88,13 +86,6 @@ def _tagged_char_grams(tagged: str) -> list[str]:
     return char_grams(tagged.split("\t", 1)[1], 5)
 
 
-def _words(tagged: str, lemmas: Mapping[str, str] | None = None) -> list[str]:
-    language, text = tagged.split("\t", 1)
-    features = word_features(text, language, lemmas)
-    plain = [w for w in features if "_" not in w and not w.startswith("~")]
-    return features + [f"{a} {b}" for a, b in pairwise(plain)]
-
-
 class WordAnalyzer:
     """The word features of a trained model, with its own lemma entries (saved with the model)."""
 
@@ -102,10 +93,12 @@ class WordAnalyzer:
         self.lemmas = lemmas
 
     def __call__(self, tagged: str) -> list[str]:
-        return _words(tagged, self.lemmas.get(tagged.split("\t", 1)[0], {}))
+        return tagged_words(tagged, self.lemmas.get(tagged.split("\t", 1)[0], {}))
 
 
 def _fit(matrix: csr_matrix, labels: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    from sklearn.svm import LinearSVC
+
     model = LinearSVC(C=C, random_state=0).fit(matrix, labels)
     classes = [str(c) for c in model.classes_]
     coef, intercept = model.coef_, model.intercept_
@@ -124,6 +117,8 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 
 def _temperature(matrix: csr_matrix, labels: list[str]) -> float:
     """The softmax temperature that makes cross-validated scores best predict the right intent (NLL)."""
+    from sklearn.model_selection import StratifiedKFold
+
     counts = Counter(labels)
     keep = [i for i, label in enumerate(labels) if counts[label] >= FOLDS]
     if len(set(labels[i] for i in keep)) < 2:

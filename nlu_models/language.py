@@ -20,12 +20,14 @@ thread's language as prior (bench/nlu_massive.py reports the test figures).
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import math
 import os
 import re
+import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import langdetect
 import numpy as np
@@ -103,6 +105,22 @@ LONG_WORD = 7  # letters: "rechnung", "paiement"; brand names and laughter are s
 LONG_WORD_CONFIDENCE = 0.9
 
 
+def _stop_words(code: str) -> frozenset[str]:
+    """spaCy's stop words of a language, read from their own module file: importing ``spacy.lang.<code>``
+    first would build that language's tokenizer rules (French: 2 s of regular expressions) in a trainer
+    whose helper process tokenizes that language (nlu_models.words)."""
+    name = f"spacy.lang.{code}.stop_words"
+    module = sys.modules.get(name)
+    if module is None:
+        import spacy.lang
+
+        spec = importlib.util.spec_from_file_location(name, Path(spacy.lang.__file__).parent / code / "stop_words.py")
+        assert spec is not None and spec.loader is not None, code
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
 @dataclass(frozen=True)
 class LanguageGuess:
     code: str
@@ -144,10 +162,7 @@ class LanguageIdentifier:
             self._factory.load_json_profile(profiles)
         self._factory.set_seed(0)
         self._lock = threading.Lock()  # langdetect's factory is shared state
-        self._stopwords = {
-            code: frozenset(importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS)
-            for code in self.languages
-        }
+        self._stopwords = {code: _stop_words(code) for code in self.languages}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)

@@ -3,7 +3,8 @@
 ``vectorizer.transform`` + ``predict_proba`` cost ~1 ms per message, too
 slow for chat traffic, while the same arithmetic on one sparse row with
 numpy takes ~0.1 ms. Both the intent model and the in-domain language model
-use this.
+use this. scikit-learn and SciPy are imported by the functions that train
+(1.5 s of imports): a server that loads a trained model never imports them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
 
 
 def normalise(text: str) -> str:
@@ -26,6 +28,9 @@ def normalise(text: str) -> str:
 
 def fit_linear(matrix: object, labels: list[str]) -> LogisticRegression:
     """saga with a loose tolerance: 0.3 s instead of 3-15 s for lbfgs, same held-out accuracy."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=20, solver="saga", max_iter=300, tol=1e-3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -74,6 +79,9 @@ class TfidfFeatures:
     def __init__(self, analyzer: Callable[[str], list[str]], texts: Sequence[str], min_df: int = 1) -> None:
         """``min_df``: keep features of at least that many texts, unless that keeps none (a handful of examples
         sharing no n-gram); texts with no features at all give an empty space, not an error."""
+        from scipy.sparse import csr_matrix
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.analyzer = analyzer
         for least in dict.fromkeys((min_df, 1)):
             vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=least)

@@ -8,6 +8,11 @@ read as character pairs too; Vietnamese writes one syllable per space-separated
 token, so neighbouring syllables are paired into words ("giày chạy" -> "giày_chạy").
 The folded copies ("grosse" for "Größe", "pedido" for "pédido") catch the
 missing accents of fast typing.
+
+spaCy is imported and each tokenizer built on first use: building the 11 of the demo takes seconds (French
+alone compiles a regular expression for 2 s), so a server builds its default language's before it listens and
+the others in a background thread while it answers (:func:`warm_up_in_background`); a message in a language
+not built yet waits for that one only.
 """
 
 from __future__ import annotations
@@ -15,12 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from itertools import pairwise
 from typing import Any
-
-import spacy
-from spacy.util import load_language_data, registry
 
 from nlu_models.entities import fold
 
@@ -28,46 +30,83 @@ log = logging.getLogger(__name__)
 logging.getLogger("spacy").setLevel(logging.WARNING)  # "Created vocabulary" for every language otherwise
 LEMMA_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "ro", "es")
 _PIPELINES: dict[str, Any] = {}
-_LEMMAS: dict[str, dict[str, str]] = {}
+_LEMMAS: dict[str, dict[str, Any]] = {}  # as spacy-lookups-data has them: a form's value may be a list
 _LOCK = threading.Lock()
 
 
 def pipeline(language: str) -> Any:
-    """spaCy's blank pipeline for a language: its tokenizer (built once, in well under a second)."""
+    """spaCy's blank pipeline for a language: its tokenizer, built once (from 0.01 s to 2 s a language)."""
+    built = _PIPELINES.get(language)  # no lock once built: a dict read is atomic
+    if built is not None:
+        return built
     with _LOCK:
         if language not in _PIPELINES:
+            import spacy  # 0.5 s: a server that loads a model imports it in the warm-up thread, not before serving
+
             config = {"nlp": {"tokenizer": {"use_pyvi": False}}} if language == "vi" else {}
             _PIPELINES[language] = spacy.blank(language, config=config)
         return _PIPELINES[language]
 
 
-def full_lemmas(language: str) -> Mapping[str, str]:
+class _LemmaTable(Mapping[str, str]):
+    """A language's lemma table as spaCy's lookup lemmatizer reads it: where a form lists several lemmas,
+    the first. Read through on lookup, because copying a table of a million forms costs a training a second."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self._table = table
+
+    def __getitem__(self, form: str) -> str:
+        lemma: str = _first(self._table[form], form)
+        return lemma
+
+    def get(self, form: str, default: Any = None) -> Any:
+        value = self._table.get(form)
+        return default if value is None else _first(value, form)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def items_first(self) -> Iterator[tuple[str, str]]:
+        return ((form, _first(value, form)) for form, value in self._table.items())
+
+
+def _first(value: Any, form: str) -> Any:
+    return (value[0] if value else form) if isinstance(value, list) else value
+
+
+def full_lemmas(language: str) -> _LemmaTable:
     """spacy-lookups-data's whole lemma table of a language (word form -> lemma), empty where there is none.
 
     Loading one takes up to 4 s (French, Portuguese: over a million forms), so only training reads them;
     a trained model keeps the few entries it can use (:func:`useful_lemmas`) and never needs them again.
     """
     if language not in LEMMA_LANGUAGES:
-        return {}
+        return _LemmaTable({})
     with _LOCK:
         if language not in _LEMMAS:
+            from spacy.util import load_language_data, registry
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 data = registry.lookups.get(language)
                 loaded = load_language_data(data["lemma_lookup"]) if "lemma_lookup" in data else {}
-                table = loaded if isinstance(loaded, dict) else {}  # spaCy's loader also reads lists; lemmas are maps
-                # a few tables list several lemmas for a form: spaCy's lookup lemmatizer takes the first
-                _LEMMAS[language] = {
-                    form: (lemma[0] if lemma else form) if isinstance(lemma, list) else lemma
-                    for form, lemma in table.items()
-                }
-        return _LEMMAS[language]
+                # spaCy's loader also reads lists; lemmas are maps
+                _LEMMAS[language] = loaded if isinstance(loaded, dict) else {}
+        return _LemmaTable(_LEMMAS[language])
 
 
 def useful_lemmas(language: str, known: set[str]) -> dict[str, str]:
     """The entries of a language's lemma table whose lemma is one a model knows: the same features as the
     whole table for that model (an unknown lemma is no feature of it), in a few thousand entries."""
-    return {form: lemma for form, lemma in full_lemmas(language).items() if lemma in known}
+    return {form: lemma for form, lemma in full_lemmas(language).items_first() if lemma in known}
+
+
+def is_prepared(language: str) -> bool:
+    """Whether this process has built the language's tokenizer and read its lemma table already."""
+    return language in _PIPELINES and (language not in LEMMA_LANGUAGES or language in _LEMMAS)
 
 
 def prepare_training(language: str) -> None:
@@ -78,9 +117,17 @@ def prepare_training(language: str) -> None:
 
 
 def warm_up(languages: tuple[str, ...] | list[str]) -> None:
-    """Build the tokenizers before serving, so the first message in each language does not pay for it."""
+    """Build the tokenizers, so the first message in each language does not pay for it."""
     for language in languages:
         pipeline(language)
+
+
+def warm_up_in_background(languages: tuple[str, ...] | list[str]) -> threading.Thread:
+    """Build the tokenizers in a daemon thread, in the order given (the default language first, say): a
+    server answers while it runs, and never waits for it to stop."""
+    thread = threading.Thread(target=warm_up, args=(list(languages),), name="tokenizer-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def word_features(text: str, language: str, lemmas: Mapping[str, str] | None = None) -> list[str]:

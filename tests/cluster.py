@@ -6,14 +6,11 @@ workers on purpose; `kill` sends SIGKILL to one, as a crash would.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -22,6 +19,7 @@ from bots.config import load_config
 from bots.flow.loader import load_bot
 from nlu_models.artifact import load_or_train
 from tests.conftest import BASE_FILES, write_bot
+from tests.readiness import wait_healthy
 from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,15 +46,6 @@ def write_config(root: Path, store_url: str, **server: object) -> Path:
     load_or_train(loaded.bot, data)  # once here, so workers load it instead of each training
     load_config(path)  # fails here, readably, if the config is wrong
     return path
-
-
-def health(base_url: str) -> dict[str, object] | None:
-    """The server's /health answer, None while it does not answer."""
-    try:
-        with urllib.request.urlopen(base_url + "/health", timeout=2) as response:
-            return json.loads(response.read())  # type: ignore[no-any-return]
-    except (OSError, ValueError):
-        return None
 
 
 def worker_env(data_dir: Path) -> dict[str, str]:
@@ -88,16 +77,11 @@ class Cluster:
             self.wait_healthy(index)
         return self
 
-    def wait_healthy(self, index: int, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            process = self.processes[index]
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(f"worker {index} exited: {self.log_tail(index)}")
-            if health(self.url(index)) is not None:
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"worker {index} did not come up: {self.log_tail(index)}")
+    def wait_healthy(self, index: int) -> None:
+        """Until worker ``index`` answers /health; fails with its log as soon as it exits."""
+        process = self.processes[index]
+        assert process is not None
+        wait_healthy(self.url(index), process, f"worker {index}", self.logs[index])
 
     def log_tail(self, index: int) -> str:
         return textwrap.shorten(self.logs[index].read_text(errors="replace")[-3000:], 3000)

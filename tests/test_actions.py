@@ -8,13 +8,11 @@ what is checked is what a customer (or a Rasa REST client) would receive.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from bots.config import Config
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
 from tests.conftest import REPO
+from tests.readiness import wait_healthy
 from tests.servers import free_port
 
 ACTION_BOT = REPO / "tests" / "action_bot"
@@ -41,18 +40,12 @@ def _start_action_server(port: int, log_path: Path, bot: Path = ACTION_BOT) -> s
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the action server exited: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
-                if json.loads(response.read()) == {"status": "ok"}:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    _stop(process)
-    raise RuntimeError(f"the action server did not start: {log_path.read_text()[-2000:]}")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, "the action server", log_path)
+    except RuntimeError:
+        _stop(process)
+        raise
+    return process
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -146,7 +139,15 @@ async def test_slot_set_takes_effect_before_the_flow_goes_on(chat: Chat) -> None
 async def test_all_slots_reset(chat: Chat) -> None:
     await chat.say("ana", "/set_slots")
     assert await chat.texts("ana", "/reset") == ["After the action: color=, count=."]
-    assert (await chat.state("ana"))["slots"] == {"color": None, "count": None, "note": None, "counter": None}
+    assert (await chat.state("ana"))["slots"] == {
+        "color": None,
+        "count": None,
+        "note": None,
+        "counter": None,
+        "amount": None,
+        "payee": None,
+        "memo": None,
+    }
 
 
 async def test_followup_with_a_flow_replaces_the_rest_of_the_current_one(chat: Chat) -> None:
@@ -240,9 +241,9 @@ async def test_unsupported_events_are_reported_and_the_rest_applies(
     assert await chat.texts("ana", "/unsupported") == ["Done."]
     assert (await chat.state("ana"))["slots"]["color"] == "green"
     actions = await chat.events("ana", "action")
-    assert [a["ignored"] for a in actions] == [["active_loop"], ["active_loop"]]
+    assert [a["ignored"] for a in actions] == [["loop_interrupted"], ["loop_interrupted"]]
     [report] = [r.getMessage() for r in caplog.records if "does not support" in r.getMessage()]  # once
-    assert report.startswith("action unsupported returned the 'active_loop' event, which Threadline does not")
+    assert report.startswith("action unsupported returned the 'loop_interrupted' event, which Threadline does not")
 
 
 async def test_a_form_validation_action_checks_each_answer(chat: Chat) -> None:
@@ -257,6 +258,80 @@ async def test_a_form_validation_action_checks_each_answer(chat: Chat) -> None:
     await chat.say("bo", "/survey")
     await chat.say("bo", "pink")
     assert await chat.texts("bo", "beige") == ["We don't make shoes in beige.", "Sorry?"]  # max_attempts: 2
+
+
+async def test_a_form_asks_what_required_slots_and_requested_slot_say(chat: Chat) -> None:
+    assert await chat.texts("ana", "/pay") == ["How much?"]
+    assert await chat.texts("ana", "0") == ["The amount must be above zero.", "How much?"]
+    assert await chat.texts("ana", "50") == ["To whom?"]
+    # all required_slots are filled: the validator sets requested_slot to None, so the memo is not asked
+    assert await chat.texts("ana", "bob") == ["Form over: amount=50, payee=Bob, memo=."]
+
+    await chat.say("bo", "/pay")
+    assert await chat.texts("bo", "500") == ["To whom?"]
+    assert await chat.texts("bo", "ann") == ["What for?"]  # required_slots adds the memo above 100
+    assert await chat.texts("bo", "rent") == ["Form over: amount=500, payee=Ann, memo=rent."]
+
+
+async def test_extract_slot_fills_another_slot_of_the_form_from_the_same_message(chat: Chat) -> None:
+    await chat.say("ana", "/pay")
+    assert await chat.texts("ana", "50 to bob") == ["Form over: amount=50, payee=Bob, memo=."]
+    slots = [(e["name"], e["value"], e["source"]) for e in await chat.events("ana", "slot")]
+    assert ("payee", "Bob", "action:validate_payment_form") in slots
+
+
+async def test_requested_slot_can_send_the_form_back_to_an_earlier_question(chat: Chat) -> None:
+    await chat.say("ana", "/pay")
+    await chat.say("ana", "50")
+    # the validator empties both slots; its required_slots then request the amount first, as Rasa would ask
+    assert await chat.texts("ana", "nobody") == ["Payment cancelled.", "How much?"]
+    assert await chat.texts("ana", "20") == ["To whom?"]
+
+
+async def test_a_validator_that_sets_requested_slot_to_none_ends_the_form(chat: Chat) -> None:
+    await chat.say("ana", "/survey")
+    assert await chat.texts("ana", "none") == ["No color then.", "Color ."]  # the flow goes on after the form
+    assert (await chat.state("ana"))["stack"] == []
+    [done] = await chat.events("ana", "form")
+    assert done["form"] == "survey" and done["status"] == "done"
+
+
+async def test_active_loop_and_requested_slot_only_while_a_forms_question_is_open(chat: Chat) -> None:
+    [outside] = await chat.say("ana", "/tracker")
+    assert outside["custom"]["active_loop"] is None and outside["custom"]["slots"]["requested_slot"] is None
+
+    await chat.say("ana", "/pay")
+    [inside, again] = await chat.say("ana", "/tracker")  # interrupts the form's question, which is asked again
+    assert inside["custom"]["active_loop"] == "payment_form"
+    assert inside["custom"]["slots"]["requested_slot"] == "amount"
+    assert "active_loop" in inside["custom"]["event_types"]
+    assert again["text"] == "How much?"
+
+    await chat.say("bo", "/note")  # a flow with a question, not declared a form
+    [seen, _] = await chat.say("bo", "/tracker")
+    assert seen["custom"]["active_loop"] is None and seen["custom"]["slots"]["requested_slot"] is None
+
+
+async def test_active_loop_none_from_an_action_ends_the_open_form(chat: Chat) -> None:
+    await chat.say("ana", "/pay")
+    assert await chat.texts("ana", "/stop_form") == ["Stopped payment_form."]  # the form's question is not asked again
+    assert (await chat.state("ana"))["stack"] == []
+    flows = [(e["flow"], e["status"]) for e in await chat.events("ana", "flow")]
+    assert ("payment", "cancelled") in flows
+
+
+async def test_an_action_returning_to_the_active_form_goes_back_to_it_once(chat: Chat) -> None:
+    # Outside a form the financial demo's pattern just answers (it used to revert and restart 20 times)
+    assert await chat.texts("ana", "/balance") == ["Your balance is 100."]
+    assert [e["name"] for e in await chat.events("ana", "action")] == ["show_balance"]
+    # Inside one, the message is reverted and the form asks its open question again, once
+    assert await chat.texts("ana", "/pay") == ["How much?"]
+    assert await chat.texts("ana", "/balance") == ["Your balance is 100.", "How much?"]
+    assert [(f["flow"], f["waiting"]) for f in (await chat.state("ana"))["stack"]] == [("payment", True)]
+    assert await chat.texts("ana", "50") == ["To whom?"]
+    # Inside a flow that is no form, nothing is reverted: the flow's own question comes back as usual
+    await chat.say("bo", "/note")
+    assert await chat.texts("bo", "/balance") == ["Your balance is 100.", "Any note?"]
 
 
 # --------------------------------------------------------------------------- messages
@@ -318,6 +393,9 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
         "count": 3,
         "note": None,
         "counter": None,
+        "amount": None,
+        "payee": None,
+        "memo": None,
         "language": "en",
         "requested_slot": None,
     }
@@ -332,17 +410,30 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
     assert seen["intent"] == "debug"
     assert seen["input_channel"] == "rest"
     assert seen["paused"] is False
-    assert seen["active_loop"] == "tracker"
+    assert seen["active_loop"] is None  # a flow that is not declared a form is no form
     assert seen["bot_texts"] == ["After the action: color=red, count=3."]
     kinds = seen["event_types"]
-    assert kinds[:3] == ["action", "user", "active_loop"] and kinds.count("user") == 2
+    assert kinds[:2] == ["action", "user"] and kinds.count("user") == 2 and "active_loop" not in kinds
     assert kinds.count("slot") == 2 and "bot" in kinds
     domain = seen["domain"]
     assert domain["intents"] == ["debug", "goodbye", "greet"]
-    assert domain["slots"] == ["color", "count", "counter", "language", "note", "requested_slot"]
+    assert domain["slots"] == [
+        "amount",
+        "color",
+        "count",
+        "counter",
+        "language",
+        "memo",
+        "note",
+        "payee",
+        "requested_slot",
+    ]
     assert "hello" in domain["responses"] and "greeting_for" in domain["responses"]
     assert "echo_tracker" in domain["actions"] and "set_slots" in domain["actions"]
-    assert domain["forms"] == {"survey": {"required_slots": ["color"]}}
+    assert domain["forms"] == {
+        "survey": {"required_slots": ["color"]},
+        "payment_form": {"required_slots": ["amount", "payee", "memo"]},
+    }
     assert {"text": "Hallo!", "condition": [{"type": "slot", "name": "language", "value": "de"}]} in domain["hello"]
 
 
@@ -524,7 +615,7 @@ def test_actions_command_lists_the_actions_and_their_flows(
     result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("28 actions in ")
+    assert lines[0].startswith("33 actions in ")
     assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
     assert "  set_slots  (called by set_slots)" in lines
     assert "  echo_tracker  (called by tracker)" in lines
@@ -541,6 +632,31 @@ def test_validate_reports_a_flow_calling_an_action_that_is_missing(
     result = threadline("validate", str(bot), "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 1
     assert "bot/extra.yml:5:17: error FLOW-E009: flow 'extra': unknown action 'set_slot' (available: " in result.stderr
+
+
+def test_validate_checks_the_forms(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.test_cli import threadline
+
+    bot = tmp_path / "bot"
+    shutil.copytree(ACTION_BOT, bot, ignore=shutil.ignore_patterns("__pycache__"))
+    flows = bot / "flows.yml"
+    flows.write_text(flows.read_text().replace("    form: survey\n", ""))  # the validator is left without a form
+    config = str(_config_file(tmp_path, "in_process", "x"))
+    result = threadline("validate", str(bot), "--config", config)
+    assert result.returncode == 0, result.stderr
+    assert "warning FLOW-W021: flow 'survey' is not a form, so action 'validate_survey' never checks" in result.stdout
+
+    (bot / "extra.yml").write_text("flows:\n  twin:\n    form: payment_form\n    steps:\n      - say: done\n")
+    result = threadline("validate", str(bot), "--config", config)
+    assert result.returncode == 1
+    assert (
+        "error FLOW-E020: flow 'payment': form 'payment_form' is already the form of flow 'twin' (bot/extra.yml line 2)"
+    ) in result.stderr
+    assert "bot/extra.yml:3:11: warning FLOW-W020: flow 'twin' is the form 'payment_form' but asks no question" in (
+        result.stdout + result.stderr
+    )
 
 
 def test_validate_with_an_unreachable_action_server_warns(tmp_path: Path) -> None:
@@ -665,15 +781,37 @@ async def test_a_reminder_due_while_the_server_was_down_fires_after_the_restart(
 # --------------------------------------------------------------------------- actions that misbehave
 
 
+APOLOGY = "Sorry, something went wrong on our side. Please try again in a moment."
+
+
 async def test_an_action_loop_is_stopped_with_one_apology(chat: Chat) -> None:
-    assert await chat.texts("ana", "/follow_self") == [
-        "Sorry, something went wrong on our side. Please try again in a moment."
+    assert await chat.texts("ana", "/follow_self") == [APOLOGY]
+    assert len(await chat.events("ana", "action")) == 1  # the second round would start from the very same state
+    [error] = [e["error"] for e in await chat.events("ana", "error")]
+    assert error.startswith("action follow_self was asked for again on the very same state")
+    assert (await chat.state("ana"))["stack"] == []
+    assert await chat.texts("ana", "hello") == ["Hello!"]
+
+
+async def test_a_loop_that_talks_says_its_message_once(chat: Chat) -> None:
+    assert await chat.texts("ana", "/talk_self") == ["Still here.", APOLOGY]
+    assert len(await chat.events("ana", "action")) == 1
+
+
+async def test_a_cut_loop_apologises_in_the_threads_language(chat: Chat) -> None:
+    assert await chat.texts("jan", "hallo guten morgen") == ["Hallo!"]
+    assert await chat.texts("jan", "/talk_self") == [
+        "Still here.",
+        "Entschuldigung, bei uns ist etwas schiefgelaufen. Bitte versuch es gleich noch einmal.",
     ]
+
+
+async def test_a_loop_whose_state_changes_stops_at_the_limit_without_a_flood(chat: Chat) -> None:
+    assert await chat.texts("ana", "/count_self") == ["Round 1.", APOLOGY]  # not Round 1. to Round 20.
     assert len(await chat.events("ana", "action")) == 20
     [error] = [e["error"] for e in await chat.events("ana", "error")]
     assert error.startswith("more than 20 actions in one turn")
     assert (await chat.state("ana"))["stack"] == []
-    assert await chat.texts("ana", "hello") == ["Hello!"]
 
 
 async def test_a_reminder_for_a_time_already_past_is_dropped(chat: Chat) -> None:

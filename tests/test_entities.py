@@ -46,8 +46,8 @@ def found(extractor: EntityExtractor, text: str, language: str = "en") -> list[t
         ("3.000 lei", [("money", {"amount": 3000, "currency": "RON"})]),
         ("10,000 steps and 1.5 km", [("number", 10000), ("number", 1.5)]),
         # a date is not a phone number (nor a decimal)
-        ("delivered 12.05.2024?", []),
-        ("on 2024-05-12", [("number", 2024), ("number", 5), ("number", 12)]),
+        ("delivered 12.05.2024?", [("date", "2024-05-12")]),
+        ("on 2024-05-12", [("date", "2024-05-12")]),
         # US and UK sizes, and the system after the number
         ("size 9", [("shoe_size", 9)]),
         ("42 EU", [("shoe_size", 42)]),
@@ -67,7 +67,7 @@ def found(extractor: EntityExtractor, text: str, language: str = "en") -> list[t
         ("0,500 kg", [("number", 0.5)]),
         ("0.999", [("number", 0.999)]),
         # dates written with slashes are not phone numbers either; phone numbers keep their prefix
-        ("ordered 2024/5/12", [("number", 2024), ("number", 5), ("number", 12)]),
+        ("ordered 2024/5/12", [("date", "2024-05-12")]),
         ("1/2 3/4", [("number", 1), ("number", 2), ("number", 3), ("number", 4)]),
         ("Tel.0171 1234567", [("phone", "01711234567")]),
     ],

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from bots.runtime import open_runtime
 from bots.store.base import ThreadDump
 from bots.store.factory import open_store
 from bots.types import Identity, Inbound, InboxItem
-from tests.cluster import REPO, health, worker_env, write_config
+from tests.cluster import REPO, worker_env, write_config
+from tests.readiness import health, wait_healthy, wait_until
 from tests.servers import free_port
 
 
@@ -185,17 +185,18 @@ def test_workers_on_a_database_that_is_down_is_one_clear_error(tmp_path: Path) -
     assert "worker 0 started" not in result.stderr  # refused before any worker was started
 
 
-def pids_answering(base_url: str, wanted: int, seconds: float = 60) -> set[int]:
-    """Worker pids seen on fresh connections (the kernel spreads connections over the workers)."""
+def pids_answering(base_url: str, wanted: int, supervisor: subprocess.Popen[str]) -> set[int]:
+    """Until ``wanted`` worker pids were seen on fresh connections (the kernel spreads connections over the
+    workers); fails if the supervisor exits first."""
     seen: set[int] = set()
-    deadline = time.monotonic() + seconds
-    while len(seen) < wanted and time.monotonic() < deadline:
+
+    def enough() -> set[int] | None:
         answer = health(base_url)
         if answer is not None:
             seen.add(int(answer["pid"]))  # type: ignore[call-overload]
-        else:
-            time.sleep(0.1)
-    return seen
+        return set(seen) if len(seen) >= wanted else None
+
+    return wait_until(enough, supervisor, "the supervisor")
 
 
 def test_run_workers_serves_on_one_port_and_restarts_a_killed_worker(tmp_path: Path, redis_url: str) -> None:
@@ -211,18 +212,17 @@ def test_run_workers_serves_on_one_port_and_restarts_a_killed_worker(tmp_path: P
         text=True,
     )
     try:
-        first = pids_answering(base, 3)
+        first = pids_answering(base, 3, supervisor)
         assert len(first) == 3, "three workers answer on the one port"
         victim = sorted(first)[0]
         os.kill(victim, signal.SIGKILL)
-        after = pids_answering(base, 3)
+        after = pids_answering(base, 3, supervisor)
         assert victim not in after and len(after) == 3 and len(after - first) == 1  # one new worker took its place
     finally:
         supervisor.send_signal(signal.SIGTERM)
         output, _ = supervisor.communicate(timeout=60)
     assert supervisor.returncode == 0, output
     assert "exited with -9; restarting it" in output
-    time.sleep(0.5)
     for pid in after:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
 
@@ -242,10 +242,7 @@ async def test_sigterm_closes_open_tabs_and_the_server_stops(tmp_path: Path) -> 
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            if health(base) is not None:
-                break
-            time.sleep(0.1)
+        wait_healthy(base, server)
         async with aiohttp.ClientSession() as session:
             ws = await session.ws_connect(base + "/web/ws")
             await ws.send_json({"type": "hello", "visitor_id": "visitor0000000000077"})

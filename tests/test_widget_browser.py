@@ -16,6 +16,7 @@ from tests.conftest import REPO, demo_config
 from tests.servers import free_port
 
 playwright_api = pytest.importorskip("playwright.async_api")
+expect = playwright_api.expect
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 OUTPUT = REPO / "test-output"
@@ -99,7 +100,9 @@ async def test_chat_journey_with_buttons_carousel_cta_and_quick_replies(server: 
     card = page.locator(".tl-card", has_text="City Glide")
     assert await card.locator("img").get_attribute("src") == str(server.make_url("/media/city-glide.png"))
     await card.scroll_into_view_if_needed()
-    await page.wait_for_timeout(300)
+    await page.wait_for_function(  # the screenshot shows the card's picture, not an empty frame
+        "img => img.complete && img.naturalHeight > 0", arg=await card.locator("img").element_handle()
+    )
     OUTPUT.mkdir(exist_ok=True)
     await page.screenshot(path=str(OUTPUT / "widget-carousel.png"))
     await card.get_by_role("button", name="Buy").click()  # the card's call-to-action
@@ -151,8 +154,15 @@ async def test_offline_message_is_queued_and_delivered_once(server: TestServer, 
     await say(page, "ST-123456")
     pending = page.locator(".tl-pending", has_text="ST-123456")
     await pending.wait_for()
-    await page.wait_for_timeout(1500)
-    assert await pending.count() == 1  # still waiting, not lost, not sent
+    await expect(pending.locator(".tl-state")).to_have_text("Sending…")
+    # kept for this tab's visit (a reload would still send it), and nothing of it reached the server
+    await page.wait_for_function(
+        "text => Object.keys(sessionStorage).some(key => key.startsWith('threadline:outbox:') &&"
+        " JSON.parse(sessionStorage.getItem(key)).some(frame => frame.text === text))",
+        arg="ST-123456",
+    )
+    [thread] = await runtime.store.thread_ids()
+    assert "ST-123456" not in [e.event.data.get("text") for e in await runtime.store.events(thread)]
     await page.context.set_offline(False)
     await wait_for_text(page, ".tl-bot", "Your order ST-123456 (Trail Runner 2, EU 42) has shipped")
     assert await page.locator(".tl-pending").count() == 0
@@ -164,6 +174,8 @@ async def test_offline_message_is_queued_and_delivered_once(server: TestServer, 
 
 async def test_markup_from_customers_is_shown_as_text_and_never_runs(server: TestServer, browser) -> None:  # type: ignore[no-untyped-def]
     page = await new_page(browser, str(server.make_url("/")))
+    requested: list[str] = []  # an <img src=x> made from the text, even detached, would ask for /x
+    page.on("request", lambda request: requested.append(request.url))
     await open_widget(page)
     attack = "<img src=x onerror=alert(1)>"
     await say(page, attack)
@@ -173,7 +185,9 @@ async def test_markup_from_customers_is_shown_as_text_and_never_runs(server: Tes
     await page.reload()
     await page.locator(".tl-panel").wait_for(state="visible")  # kept open for the visit
     await wait_for_text(page, ".tl-user", attack)  # from history too
-    await page.wait_for_timeout(500)
+    await say(page, "are you a bot?")  # a later marker: what the history could have started came before it
+    await wait_for_text(page, ".tl-bot", "Yes, I'm a bot")
+    assert not [url for url in requested if url.endswith("/x")]
     assert page.dialogs == [] and page.errors == []  # type: ignore[attr-defined]
 
 
@@ -193,8 +207,15 @@ async def test_a_site_not_allowed_is_refused(server: TestServer, browser, runtim
         page = await new_page(browser, str(other.make_url("/")))
         await open_widget(page)
         await wait_for_text(page, ".tl-status-error", "This website is not allowed to use this chat.")
+        to_bot: list[str] = []  # what the page asks of the bot once refused (requests and WebSockets)
+        page.on("request", lambda request: to_bot.append(request.url) if request.url.startswith(bot) else None)
+        page.on("websocket", lambda socket: to_bot.append(socket.url))
         await say(page, "hello")
-        await page.wait_for_timeout(1000)
+        await page.locator(".tl-pending", has_text="hello").wait_for()
+        marker = f"{bot}/widget-texts.json?marker"  # asked after the message: the widget's tries came before it
+        async with page.expect_request(marker):
+            await page.evaluate("url => fetch(url).catch(() => null)", marker)
+        assert to_bot == [marker]  # the refused widget sent nothing, not even a new hello
     assert await runtime.store.thread_ids() == []
 
 

@@ -52,9 +52,9 @@ LOCALES = {  # placeholder, close button, the log's name, the offline notice, a 
 
 
 @asynccontextmanager
-async def serving(tmp_path: Path, **overrides: Any) -> AsyncIterator[TestServer]:
+async def serving(tmp_path: Path, server: dict[str, Any] | None = None, **overrides: Any) -> AsyncIterator[TestServer]:
     port = free_port()
-    config = demo_config(tmp_path / "data", server={"port": port}, **overrides)
+    config = demo_config(tmp_path / "data", server={"port": port, **(server or {})}, **overrides)
     async with open_runtime(config) as runtime, TestServer(create_app(runtime), host="127.0.0.1", port=port) as server:
         yield server
 
@@ -208,3 +208,43 @@ async def test_calls_before_the_widget_is_built_are_kept(server: TestServer, bro
     assert any("brochure_viewed" in json.dumps(e.event.data) for e in await runtime.store.events(thread))
     assert errors == []
     await context.close()
+
+
+async def test_without_its_texts_a_first_visit_speaks_the_bots_default_language(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    # /widget-texts.json cannot be loaded and nothing was kept: the words built into widget.js, the bot's own first
+    texts = {"en": {"placeholder": "Ask Stride anything…"}}
+    async with serving(tmp_path, connectors={"web": {"widget_texts": texts}}) as server:
+        context = await browser.new_context(locale="de-DE")  # German is not built in: the default language is
+        page = await context.new_page()
+        refused: list[str] = []
+
+        async def refuse(route) -> None:  # type: ignore[no-untyped-def]
+            refused.append(route.request.url)
+            await route.abort()
+
+        await page.route("**/widget-texts.json", refuse)
+        await page.goto(str(server.make_url("/")))
+        await open_widget(page)
+        assert refused, "the widget did not ask for its texts"
+        assert await page.locator(".tl-input").get_attribute("placeholder") == "Ask Stride anything…"
+        assert await page.locator(".tl-close").get_attribute("aria-label") == "Close chat"
+        assert await page.locator(".tl-send").get_attribute("aria-label") == "Send"
+        assert await page.locator(".tl-launcher").get_attribute("aria-label") == "Open chat: Stride"
+        assert await page.get_by_role("log", name="Conversation").is_visible()
+        await page.locator(".tl-bot").first.wait_for()  # the thread is German now; the built-in words stay
+        assert await page.locator(".tl-close").get_attribute("aria-label") == "Close chat"
+        await context.close()
+
+
+async def test_refusals_are_told_in_the_widgets_own_words(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    web = {"web": {"identity_secret": "s3"}}
+    async with serving(tmp_path, server={"max_message_chars": 20}, connectors=web) as server:
+        page = await new_page(browser, str(server.make_url("/")), locale="de-DE")
+        await open_widget(page)
+        await say(page, "Welche Größe soll ich bei den Laufschuhen nehmen?")  # over the server's 20 characters
+        await wait_for_text(page, ".tl-status-error", "Deine Nachricht ist zu lang: höchstens 20 Zeichen.")
+        await expect(page.locator(".tl-failed .tl-state")).to_have_text("Nicht gesendet")
+        await page.evaluate("Threadline.identify('cust-1', 'not-the-signature')")
+        await wait_for_text(page, ".tl-status-error", "Dieser Chat konnte nicht bestätigen, wer du bist.")
+        assert page.errors == []  # type: ignore[attr-defined]
+        await page.context.close()

@@ -7,7 +7,9 @@ thread's own log and state, so an action written for Rasa finds what it
 expects, and the same JSON goes to an action server or to in-process code.
 
 Threadline's own notions map as follows (documented in docs/actions.md):
-a running flow is the ``active_loop``; a hand-off is ``paused``; a site
+a flow declared as a form (``form: <name>``) is the ``active_loop`` while one
+of its questions is open, and that question's slot the ``requested_slot``;
+any other flow is no form at all; a hand-off is ``paused``; a site
 event (``product_viewed``...) is an event ``{"event": "site_event", "name",
 "data"}`` in ``events``; a person's reply is a ``bot`` event with
 ``metadata.by``.
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from bots.flow.forms import active_form
 from bots.flow.model import AskOp, Bot
 from bots.flow.state import ThreadState
 from bots.rasa_shapes import rasa_button
@@ -94,8 +97,11 @@ def bot_uttered(data: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     return text, {k: v for k, v in payload.items() if v}
 
 
-def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
-    """The thread log in Rasa's event format; events Rasa has no word for are left out."""
+def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[str, Any]]:
+    """The thread log in Rasa's event format; events Rasa has no word for are left out.
+
+    ``forms`` maps each flow declared as a form to the form's name: only those start and end an ``active_loop``.
+    """
     events: list[dict[str, Any]] = []
     for event in history:
         data, ts = event.data, event.timestamp
@@ -131,12 +137,14 @@ def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
             events.append(
                 {"event": "action", "timestamp": ts, "name": data.get("name"), "policy": None, "confidence": None}
             )
-        elif kind == "flow":
+        elif kind == "flow" and data.get("flow") in forms:
             status = data.get("status")
             if status in ("started", "resumed"):
-                events.append({"event": "active_loop", "timestamp": ts, "name": data.get("flow")})
-            elif status in ("ended", "cancelled", "failed"):
+                events.append({"event": "active_loop", "timestamp": ts, "name": forms[data["flow"]]})
+            elif status in ("ended", "cancelled", "failed", "ask_failed"):
                 events.append({"event": "active_loop", "timestamp": ts, "name": None})
+        elif kind == "form" and data.get("status") == "done":
+            events.append({"event": "active_loop", "timestamp": ts, "name": None})
         elif kind == "handoff":
             events.append({"event": "pause" if data.get("active") else "resume", "timestamp": ts})
         elif kind == "site_event":
@@ -181,7 +189,7 @@ def rasa_events(history: list[ThreadEvent]) -> list[dict[str, Any]]:
 def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     """``DialogueStateTracker.current_state(EventVerbosity.ALL)`` for this thread."""
     state = call.state
-    events = rasa_events(call.history)
+    events = rasa_events(call.history, {flow.name: flow.form for flow in bot.flows.values() if flow.form})
     latest_user = next((e for e in reversed(events) if e["event"] == "user"), None)
     latest_message: dict[str, Any] = (
         dict(call.latest_message)
@@ -196,15 +204,8 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     slots = {name: state.slots.get(name, slot.initial) for name, slot in bot.slots.items()}
     slots.update({k: v for k, v in state.slots.items() if k not in slots})
     slots.setdefault("language", state.language or bot.default_language)  # what the domain's responses vary on
-    requested = None
-    if state.stack:
-        frame = state.stack[-1]
-        ops = bot.flows[frame.flow].ops if frame.flow in bot.flows else ()
-        op = ops[frame.pc] if frame.pc < len(ops) else None
-        if isinstance(op, AskOp):
-            requested = op.slot
-    slots.setdefault("requested_slot", requested)
-    top = state.stack[-1].flow if state.stack else None
+    form = active_form(bot, state.stack)  # a question of a declared form is open; nothing else is a form
+    slots.setdefault("requested_slot", form[2].slot if form else None)
     return {
         "sender_id": call.thread_id,
         "user_id": call.user_id,
@@ -215,7 +216,7 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
         "paused": state.handoff,
         "events": events,
         "latest_input_channel": latest_user["input_channel"] if latest_user else (call.channel or None),
-        "active_loop": {"name": top} if top else {},
+        "active_loop": {"name": form[0].form} if form else {},
         "latest_action": {"action_name": latest_action} if latest_action else {},
         "latest_action_name": latest_action,
         # Threadline's additions: read them from the tracker dict (rasa-sdk's Tracker keeps the events)
@@ -269,9 +270,9 @@ class Domain:
         )
         forms = {}
         for flow in bot.flows.values():
-            asked = list(dict.fromkeys(op.slot for op in flow.ops if isinstance(op, AskOp)))
-            if asked:
-                forms[flow.name] = {"required_slots": asked}
+            if flow.form is not None:
+                asked = list(dict.fromkeys(op.slot for op in flow.ops if isinstance(op, AskOp)))
+                forms[flow.form] = {"required_slots": asked}
         return {
             "version": "3.1",
             "session_config": {"session_expiration_time": 0, "carry_over_slots_to_new_session": True},

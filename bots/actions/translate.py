@@ -164,6 +164,9 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
         return [fx.ResetSlots()]
     if kind == "followup":
         return [fx.Followup(str(event.get("name")))]
+    if kind == "active_loop":
+        name = event.get("name")
+        return [fx.SetActiveLoop(str(name) if name else None)]
     if kind == "pause":
         return [fx.Pause()]
     if kind == "resume":

@@ -1,4 +1,4 @@
-"""``threadline``: run, validate, shell, actions, forget, followup, train, nlu-test, migrate-store,
+"""``threadline``: run, validate, shell, test, actions, forget, followup, train, nlu-test, migrate-store,
 messenger setup, version.
 
 Every user mistake (bad config, broken flow file) ends with a clear message
@@ -185,6 +185,24 @@ def _parser() -> argparse.ArgumentParser:
     setup.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
     setup.add_argument("--dry-run", action="store_true", help="show what would change and send nothing")
 
+    test = commands.add_parser(
+        "test",
+        help="run conversation tests (and Rasa end-to-end test stories) through the real pipeline",
+        description="Plays each test's customer messages, button presses, events and channel switches through "
+        "the same pipeline the server uses, on a throwaway store, and checks the replies, slots, intent, flow "
+        "and hand-off after each step. Exit code: 0 all passed, 1 a test failed, 2 bad test files or config.",
+    )
+    test.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="test files or folders (default: conversations/ next to the config file)",
+    )
+    test.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+    test.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    test.add_argument("-v", "--verbose", action="store_true", help="show every step, not only those of failed tests")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -256,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
             from bots.cli.messenger_setup import messenger_setup
 
             return messenger_setup(args.config, dry_run=args.dry_run)
+        if args.command == "test":
+            from bots.cli.conversation_test import conversation_test
+
+            return conversation_test(args.config, args.paths, as_json=args.json, verbose=args.verbose)
         if args.command == "shell":
             from bots.cli.shell import shell
 

@@ -97,14 +97,15 @@ def _check_store(config: Config) -> None:
 
 
 def _train_once(config: Config) -> None:
-    """Train (or find) the NLU model before the workers start, so they all load the same saved file."""
+    """Train (or find) the NLU model before the workers start, so they all load the same saved file; in a
+    child process, so the supervisor, which runs as long as they do, keeps none of training's memory."""
     from bots.flow.loader import load_bot
-    from nlu_models.artifact import load_or_train
+    from nlu_models.train_process import load_or_train_apart
 
     loaded = load_bot(config.bot, languages=config.languages, default_language=config.default_language)
     if loaded.bot is None:
         raise ProblemsError(loaded.errors)
-    load_or_train(loaded.bot, config.data_dir)
+    asyncio.run(load_or_train_apart(loaded.bot, config.data_dir))
 
 
 def supervise(config_path: Path, config: Config, host: str, port: int, workers: int) -> int:

@@ -48,6 +48,13 @@ class Followup:
 
 
 @dataclass(frozen=True)
+class SetActiveLoop:
+    """Rasa's ``ActiveLoop``: a form to go on with, or None to end the one that is active."""
+
+    name: str | None
+
+
+@dataclass(frozen=True)
 class Pause:
     """The bot stops answering until resumed (Rasa's ``ConversationPaused``): a person's turn."""
 
@@ -91,6 +98,7 @@ Effect = (
     | Say
     | SayResponse
     | Followup
+    | SetActiveLoop
     | Pause
     | Resume
     | Restart

@@ -4,21 +4,34 @@ Conditions are Python-like expressions evaluated by simpleeval, which allows
 no attribute tricks, imports or huge powers: flows come from business users,
 not from developers. Both are parsed once at load time, so syntax errors and
 unknown names are reported by ``threadline validate`` instead of at run time.
+
+Names may contain hyphens and dots (``amount-of-money``, Duckling's usual entity
+name, or ``order.id``), as Rasa bots name their slots: in a condition a
+hyphen between two words with no space around it joins them into one name
+(``total - discount`` with spaces subtracts), and a dotted name is looked up
+as a whole name before it is read as a field of a shorter one.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import keyword
 import re
-from collections.abc import Callable
+import tokenize
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
+# A name: words joined by hyphens or dots, each word starting with a letter or "_" ("amount-of-money",
+# "order.id"), so "x-1" in a condition stays a subtraction.
+NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:[-.][A-Za-z_][A-Za-z0-9_]*)*"
 # Only {name} and {name.field} are placeholders; any other braces (JSON in a
 # payload such as /buy{"sku": "TR2"}) are literal text.
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{\s*(" + NAME + r")\s*\}")
+_ALIAS = "tl_name_{}_"  # what a joined name is called in the parsed condition
 
 
 class ExpressionError(ValueError):
@@ -29,19 +42,28 @@ class ExpressionError(ValueError):
 class Expression:
     source: str
     tree: ast.Expression = field(compare=False, repr=False)
+    # (alias in the parsed text, the name as written): "amount-of-money" and "order.id" are one name each
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, source: str) -> Expression:
         try:
-            tree = ast.parse(source.strip(), mode="eval")
-        except SyntaxError as exc:
-            raise ExpressionError(f"invalid condition {source!r}: {exc.msg}") from None
-        return cls(source, tree)
+            parsed, aliases = _join_names(source.strip())
+            tree = ast.parse(parsed, mode="eval")
+        except (SyntaxError, tokenize.TokenError) as exc:
+            message = exc.msg if isinstance(exc, SyntaxError) else str(exc.args[0])
+            raise ExpressionError(f"invalid condition {source!r}: {message}") from None
+        return cls(source, tree, aliases)
 
     def names(self) -> set[str]:
-        """Top-level names the expression reads (function names excluded)."""
+        """Names the expression reads, as written ("amount-of-money", "event.reason"; function names excluded)."""
+        written = dict(self.aliases)
         called = {id(node.func) for node in ast.walk(self.tree) if isinstance(node, ast.Call)}
-        return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name) and id(node) not in called}
+        return {
+            written.get(node.id, node.id)
+            for node in ast.walk(self.tree)
+            if isinstance(node, ast.Name) and id(node) not in called
+        }
 
     def functions(self) -> set[str]:
         return {
@@ -51,6 +73,8 @@ class Expression:
         }
 
     def evaluate(self, names: dict[str, Any], functions: dict[str, Callable[..., Any]]) -> Any:
+        if self.aliases:
+            names = {**names, **{alias: lookup(names, written) for alias, written in self.aliases}}
         evaluator = EvalWithCompoundTypes(names=names, functions=functions)
         try:
             return evaluator.eval(self.source.strip(), previously_parsed=self.tree.body)
@@ -84,13 +108,79 @@ class Template:
 
 
 def lookup(values: dict[str, Any], dotted: str) -> Any:
+    """A name's value: at each level the longest dotted key there ("order.id" as a slot), else a field."""
+    parts = dotted.split(".")
     current: Any = values
-    for part in dotted.split("."):
-        if isinstance(current, dict):
-            current = current.get(part)
-        else:
+    at = 0
+    while at < len(parts):
+        if not isinstance(current, dict):
             return None
+        key = next(
+            (".".join(parts[at:end]) for end in range(len(parts), at, -1) if ".".join(parts[at:end]) in current), None
+        )
+        if key is None:
+            return None
+        current = current[key]
+        at += key.count(".") + 1
     return current
+
+
+def known_name(dotted: str, known: Iterable[str]) -> str | None:
+    """The longest leading part of a dotted name that is a known name ("order.id.x" -> "order.id"), if any."""
+    names = set(known)
+    parts = dotted.split(".")
+    return next((".".join(parts[:end]) for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in names), None)
+
+
+def _join_names(source: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The condition with each name written with hyphens or dots ("amount-of-money > 10") as one identifier.
+
+    Python's tokenizer keeps strings whole, so a hyphen inside quotes is left alone; only words with no space
+    between them and the hyphen or dot are joined, and never keywords or a method call's name.
+    """
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    starts = [0]  # where each line starts in the source
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    pieces: list[str] = []
+    aliases: dict[str, str] = {}
+    last_end = (1, 0)
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == tokenize.ENDMARKER:
+            break
+        gap = source[_offset(starts, last_end) : _offset(starts, token.start)]
+        end = index
+        while _is_word(tokens[end]) and end + 2 < len(tokens):
+            joiner, word = tokens[end + 1], tokens[end + 2]
+            if joiner.string not in "-." or joiner.start != tokens[end].end or word.start != joiner.end:
+                break
+            if not _is_word(word):
+                break
+            end += 2
+        if end > index and (end + 1 >= len(tokens) or tokens[end + 1].string != "("):
+            written = "".join(t.string for t in tokens[index : end + 1])
+            alias = next((a for a, w in aliases.items() if w == written), _ALIAS.format(len(aliases)))
+            aliases[alias] = written
+            pieces += [gap, alias]
+            last_end = tokens[end].end
+            index = end + 1
+            continue
+        pieces += [gap, token.string]
+        last_end = token.end
+        index += 1
+    return "".join(pieces), tuple(aliases.items())
+
+
+def _is_word(token: tokenize.TokenInfo) -> bool:
+    return token.type == tokenize.NAME and not keyword.iskeyword(token.string)
+
+
+def _offset(starts: list[int], position: tuple[int, int]) -> int:
+    """A tokenizer's (line, column) as an offset in the source."""
+    line, column = position
+    return starts[min(line - 1, len(starts) - 1)] + column
 
 
 def format_value(value: Any) -> str:

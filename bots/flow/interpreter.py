@@ -189,12 +189,14 @@ def execute(run: Run) -> None:
 
 
 def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
-    """A flow with a ``validate_<flow>`` action (rasa-sdk's FormValidationAction) has it check each answer.
+    """A form (``form: <name>``) with a ``validate_<name>`` action (rasa-sdk's FormValidationAction) has it check
+    each answer.
 
     True when it does: the turn now waits for that action.
     """
-    name = f"validate_{frame.flow}"
-    if name not in run.bot.actions:
+    form = run.bot.flows[frame.flow].form
+    name = f"validate_{form}"
+    if form is None or name not in run.bot.actions:
         return False
     frame.waiting = True
     run.request_action(ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot))

@@ -18,8 +18,9 @@ from typing import Any
 from bots.errors import Problem, ProblemsError, did_you_mean
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
-from bots.flow.expressions import Template
+from bots.flow.expressions import NAME, Template, known_name
 from bots.flow.file_check import validate_file
+from bots.flow.form_check import check_forms
 from bots.flow.model import (
     ActionOp,
     AskOp,
@@ -44,7 +45,8 @@ from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_m
 BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread", "recent"})
 BUILTIN_FUNCTIONS = frozenset({"count", "last", "hours_since", "len", "int", "float", "str", "lower", "upper"})
 _FLOW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_SLOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SLOT_NAME = re.compile(rf"^{NAME}$")  # "amount-of-money", "order.id": as Rasa and Duckling name them
+_NAME_RULE = "use words of letters, digits and _, joined by - or . (each word starting with a letter or _)"
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ class _Collector:
                 mark = key_mark_of(raw_section, name, top)
                 pattern = _FLOW_NAME if section == "flows" else _SLOT_NAME
                 if not isinstance(name, str) or not pattern.match(name):
-                    self.error(mark, "BOT-E003", f"invalid {section[:-1]} name {name!r}: use letters, digits and _")
+                    rule = "use letters, digits, _ and -" if section == "flows" else _NAME_RULE
+                    self.error(mark, "BOT-E003", f"invalid {section[:-1]} name {name!r}: {rule}")
                     continue
                 if section == "slots" and name in BUILTIN_NAMES:
                     self.error(mark, "BOT-E003", f"slot name {name!r} is reserved for a built-in value")
@@ -161,7 +164,7 @@ class _Collector:
         for name, entity in spec.entities.items():
             mark = key_mark_of(raw_section, name, top)
             if not isinstance(name, str) or not _SLOT_NAME.match(name):
-                self.error(mark, "BOT-E003", f"invalid entity name {name!r}: use letters, digits and _")
+                self.error(mark, "BOT-E003", f"invalid entity name {name!r}: {_NAME_RULE}")
                 continue
             raw_entity = raw_section.get(name) if isinstance(raw_section, dict) else None
             patterns = []
@@ -402,8 +405,11 @@ def _load_bot(
             mark,
             spec.message_tag,
             spec.resume_interrupted,
+            spec.form,
         )
 
+    raw_flows = {name: raw for name, (_spec, raw, _mark) in collector.flows.items()}
+    check_forms(flows, raw_flows, problems, set(actions) if actions is not None else set())
     examples = {lang: {intent: tuple(ex) for intent, ex in per.items()} for lang, per in collector.examples.items()}
     intents = tuple(sorted({intent for per in examples.values() for intent in per}))
     for name, flow in flows.items():
@@ -421,8 +427,7 @@ def _load_bot(
     known_actions = set(actions) if actions is not None else None
     slot_names = [*slots, *broken["slots"]]
     for ref in references:
-        root = ref.name.split(".")[0]
-        if root in broken["slots"]:
+        if known_name(ref.name, broken["slots"]):
             continue
         if ref.kind == "slot" and ref.name not in slots:
             problems.append(
@@ -433,16 +438,17 @@ def _load_bot(
                     + did_you_mean(ref.name, slot_names),
                 )
             )
-        elif ref.kind == "name" and root not in slots and root not in BUILTIN_NAMES:
+        elif ref.kind == "name" and not known_name(ref.name, [*slots, *BUILTIN_NAMES]):
             problems.append(
                 Problem(
                     ref.mark,
                     "FLOW-E003",
-                    f"flow {ref.flow!r}: unknown name {root!r}"
+                    f"flow {ref.flow!r}: unknown name {_unknown_part(ref.name)!r}"
                     " (not a slot nor one of "
                     + ", ".join(sorted(BUILTIN_NAMES))
                     + ")"
-                    + did_you_mean(root, [*slot_names, *BUILTIN_NAMES]),
+                    + _subtraction_hint(ref.name, [*slots, *BUILTIN_NAMES])
+                    + did_you_mean(_unknown_part(ref.name), [*slot_names, *BUILTIN_NAMES]),
                 )
             )
         elif ref.kind == "function" and ref.name not in BUILTIN_FUNCTIONS:
@@ -520,8 +526,8 @@ def _load_bot(
         for lang, (variants, mark) in per_language.items():
             for variant in variants:
                 for name in Template(variant).names():
-                    root = name.split(".")[0]
-                    if root not in slots and root not in BUILTIN_NAMES and root not in broken["slots"]:
+                    root = _unknown_part(name)
+                    if not known_name(name, [*slots, *BUILTIN_NAMES, *broken["slots"]]):
                         problems.append(
                             Problem(
                                 mark,
@@ -707,3 +713,17 @@ def load_bot_or_raise(bot_dir: Path, **kwargs: Any) -> Bot:
     if result.bot is None:
         raise ProblemsError(result.errors or result.problems)
     return result.bot
+
+
+def _unknown_part(name: str) -> str:
+    """What to name in an unknown-name error: the first word of a dotted name ("thred" of "thred.id"), or the
+    whole name when it has hyphens (a slot named "amount-of-money" has one)."""
+    return name.split(".")[0]
+
+
+def _subtraction_hint(name: str, known: list[str]) -> str:
+    """ "total-discount" with both words known was meant as a subtraction: say how to write one."""
+    words = name.split(".")[0].split("-")
+    if len(words) > 1 and all(word in known for word in words):
+        return f" (to subtract, put spaces around -: {' - '.join(words)})"
+    return ""

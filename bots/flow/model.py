@@ -206,6 +206,7 @@ class Flow:
     mark: Mark
     message_tag: str | None = None
     resume_interrupted: bool = True
+    form: str | None = None  # the Rasa form this flow's questions make up (declared with ``form:``)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,19 @@ from typing import Any
 
 from bots.flow import effects as fx
 from bots.flow.answers import Answer, coerce
+from bots.flow.forms import ask_requested, end_active_form, form_flow, resume_waiting
 from bots.flow.interpreter import execute, fail_flow, start_flow
+from bots.flow.loops import mark_first_round
 from bots.flow.model import AskOp, TextRef
 from bots.flow.questions import reject
+from bots.flow.reminder_effects import cancel_reminders, schedule_reminder
 from bots.flow.run import Run
 from bots.flow.state import Frame
 from bots.flow.texts import render_text
 from bots.flow.turn import ActionOutcome, ActionRequest
 from bots.types import Text
+
+_UNSET: Any = object()
 
 
 def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
@@ -36,10 +41,20 @@ def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
     )
     source = f"action:{request.name}"
     followup: str | None = None
+    requested: Any = _UNSET  # the requested_slot a form validation action set (None: the form is done)
     stopped = False  # pausing, restarting or rewinding ends what the flow was doing
     for effect in outcome.effects:
-        if isinstance(effect, fx.SetSlot):
+        if isinstance(effect, fx.SetSlot) and effect.name == "requested_slot" and effect.name not in run.bot.slots:
+            requested = effect.value
+        elif isinstance(effect, fx.SetSlot):
             _action_slot(run, request, effect.name, effect.value)
+        elif isinstance(effect, fx.SetActiveLoop) and effect.name is None:
+            if request.validate_slot is not None:
+                requested = None  # the validation ends its own form
+            else:
+                end_active_form(run, request.name)
+        elif isinstance(effect, fx.SetActiveLoop):
+            followup = effect.name
         elif isinstance(effect, fx.ResetSlots):
             _reset_slots(run, source)
         elif isinstance(effect, fx.Say):
@@ -61,14 +76,15 @@ def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
         elif isinstance(effect, fx.Rewind):
             stopped = _rewind(run, request) or stopped
         elif isinstance(effect, fx.ScheduleReminder):
-            _schedule_reminder(run, effect, source)
+            schedule_reminder(run, effect, source)
         elif isinstance(effect, fx.CancelReminder):
-            _cancel_reminders(run, effect, source)
+            cancel_reminders(run, effect, source)
+    mark_first_round(run.turn, request.name)
     if stopped:
         _after_stop(run, request, followup)
         return
     if request.validate_slot is not None:
-        _validated(run, request, outcome, followup)
+        _validated(run, request, outcome, followup, requested)
         return
     if not run.state.stack or run.state.stack[-1].flow != request.flow:
         return  # nothing to go on with (cannot happen unless the stack was cleared above)
@@ -91,8 +107,10 @@ def _after_stop(run: Run, request: ActionRequest, followup: str | None) -> None:
     """After pausing, restarting or rewinding, only a flow or a text can follow."""
     if followup is None:
         return
-    if followup in run.bot.flows and not run.state.handoff:
-        start_flow(run, followup, prefill=None)
+    flow = form_flow(run.bot, followup)
+    if flow is not None and not run.state.handoff:
+        if not resume_waiting(run, flow.name, request.name):
+            start_flow(run, flow.name, prefill=None)
     elif followup in run.bot.responses or (followup.startswith("utter_") and followup[6:] in run.bot.responses):
         _say_response(run, request, fx.SayResponse(followup))
     elif followup != "action_listen":
@@ -105,8 +123,8 @@ def _after_stop(run: Run, request: ActionRequest, followup: str | None) -> None:
         )
 
 
-def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followup: str | None) -> None:
-    """The validation action answered: go on, or ask again when it emptied the slot."""
+def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followup: str | None, requested: Any) -> None:
+    """The validation action answered: go on, ask what it requested, or ask again when it emptied the slot."""
     frame = run.state.stack[-1] if run.state.stack else None
     if frame is None or frame.flow != request.flow:
         return
@@ -116,7 +134,12 @@ def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followu
         run.set_slot(op.slot, None, f"action:{request.name}")
         fail_flow(run)
         return
-    if run.state.slots.get(op.slot) is not None:
+    filled = run.state.slots.get(op.slot) is not None
+    # Asking the emptied slot again is a refusal like any other (counted against max_attempts), not a jump
+    retry = not filled and requested == op.slot
+    if requested is not _UNSET and not retry and ask_requested(run, frame, requested, request.name):
+        return
+    if filled:
         frame.waiting = False
         frame.attempts = 0
         frame.pc += 1
@@ -138,12 +161,15 @@ def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followu
 
 
 def _follow_up(run: Run, request: ActionRequest, frame: Frame, name: str) -> bool:
-    """Apply ``FollowupAction``; True when the engine now waits for another action."""
-    if name in run.bot.flows:
-        run.log("flow", flow=frame.flow, status="ended", followup=name)
-        run.state.stack[-1] = Frame(name)
-        run.state.message_tag = run.bot.flows[name].message_tag
-        run.log("flow", flow=name, status="started", trigger="followup")
+    """Apply ``FollowupAction``; True when the engine now waits for another action or has gone on already."""
+    flow = form_flow(run.bot, name)
+    if flow is not None and resume_waiting(run, flow.name, request.name):
+        return True  # a question already open (the interrupted form) is asked again, not started over
+    if flow is not None:
+        run.log("flow", flow=frame.flow, status="ended", followup=flow.name)
+        run.state.stack[-1] = Frame(flow.name)
+        run.state.message_tag = flow.message_tag
+        run.log("flow", flow=flow.name, status="started", trigger="followup")
     elif name in run.bot.actions:
         # False after the limit: the turn was stopped, nothing more must run
         return run.request_action(ActionRequest(name, frame.flow, None, advance=False)) or True
@@ -161,7 +187,7 @@ def _follow_up(run: Run, request: ActionRequest, frame: Frame, name: str) -> boo
 
 def _action_slot(run: Run, request: ActionRequest, name: str, value: Any) -> None:
     if name == "requested_slot" and name not in run.bot.slots:
-        return  # the flow decides what it asks next; form actions set this for Rasa's form loop
+        return  # only a form's validation action decides what the form asks next (apply_outcome)
     if name == "language" and name not in run.bot.slots:  # the thread's language, as the tracker shows it
         if value in run.bot.languages:
             if value != run.state.language:
@@ -255,42 +281,3 @@ def _rewind(run: Run, request: ActionRequest) -> bool:
     run.state.message_tag = before.message_tag
     run.log("rewind", by=f"action:{request.name}")
     return True
-
-
-def _schedule_reminder(run: Run, effect: fx.ScheduleReminder, source: str) -> None:
-    if effect.due <= run.now:  # as Rasa's scheduler does with a time already past: not run
-        run.log(
-            "reminder",
-            status="dropped",
-            name=effect.name,
-            intent=effect.intent,
-            due=effect.due,
-            by=source,
-            reason="its time has already passed",
-        )
-        return
-    reminder = {
-        "name": effect.name,
-        "intent": effect.intent,
-        "entities": dict(effect.entities),
-        "due": effect.due,
-        "kill_on_user_message": effect.kill_on_user_message,
-        "scheduled_at": run.now,
-    }
-    kept = [r for r in run.state.reminders if r["name"] != effect.name]  # the same name replaces
-    run.state.set_reminders(kept + [reminder])
-    run.log("reminder", status="scheduled", by=source, **{k: v for k, v in reminder.items() if k != "scheduled_at"})
-
-
-def _cancel_reminders(run: Run, effect: fx.CancelReminder, source: str) -> None:
-    def matches(reminder: dict[str, Any]) -> bool:
-        return (
-            (effect.name is None or reminder["name"] == effect.name)
-            and (effect.intent is None or reminder["intent"] == effect.intent)
-            and (not effect.entities or all(reminder["entities"].get(k) == v for k, v in effect.entities.items()))
-        )
-
-    cancelled = [r for r in run.state.reminders if matches(r)]
-    for reminder in cancelled:
-        run.log("reminder", status="cancelled", name=reminder["name"], by=source)
-    run.state.set_reminders([r for r in run.state.reminders if not matches(r)])

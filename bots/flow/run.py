@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from bots.flow.context import context_functions, context_values
 from bots.flow.expressions import Expression, ExpressionError, Template
+from bots.flow.loops import loop_reason, trim_loop
 from bots.flow.model import Bot, ButtonDef, QuickReplyDef, TextRef
 from bots.flow.texts import action_failed, render_text
-from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionRequest, Turn
+from bots.flow.turn import ActionRequest, Turn
 from bots.types import Button, Outbound, QuickReply, Text, ThreadEvent
 
 if TYPE_CHECKING:
@@ -55,19 +56,15 @@ class Run:
             self.turn.message_tag = flow.message_tag if flow else None
 
     def request_action(self, request: ActionRequest) -> bool:
-        """Pause for an action; False (and the turn stopped with an apology) past the per-turn limit."""
-        if self.turn.actions_run >= MAX_ACTIONS_PER_TURN:
-            self.log(
-                "error",
-                flow=request.flow,
-                error=f"more than {MAX_ACTIONS_PER_TURN} actions in one turn (a "
-                f"loop of actions, follow-ups or gotos?); {request.name} "
-                "was not run and the flow was stopped",
-            )
+        """Pause for an action; False (and the turn stopped with an apology) when it would loop (loops.py)."""
+        why = loop_reason(self.turn, request)
+        if why is not None:
+            self.log("error", flow=request.flow, error=f"{why}; {request.name} was not run and the flow was stopped")
             for frame in reversed(self.state.stack):
                 self.log("flow", flow=frame.flow, status="failed", reason="too_many_actions")
             self.state.stack.clear()
             self.state.message_tag = None
+            trim_loop(self.turn, request.name)
             self.emit(Text(self.apology()))
             return False
         self.turn.action = request

@@ -305,6 +305,8 @@ class FlowSpec(_Strict):
     resume_interrupted: bool = True
     # Messenger: the tag that lets this flow's messages go out after the 24-hour window (never promotional)
     message_tag: MessageTag | None = None
+    # Rasa's forms: this flow's questions are the form of that name (its ``active_loop``, ``validate_<form>``)
+    form: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     steps: list[Step] = Field(min_length=1)
 
 

@@ -54,3 +54,5 @@ class Turn:
     actions_run: int = 0
     message_tag: str | None = None  # the Messenger tag of a flow that spoke this turn (sends outside the window)
     reminder: dict[str, Any] | None = None  # the reminder this turn fired, if any
+    requested: set[str] = field(default_factory=set)  # each action request's state, to see a loop (loops.py)
+    said_by_first: dict[str, int] = field(default_factory=dict)  # messages said when each action first finished

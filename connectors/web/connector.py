@@ -22,6 +22,7 @@ from connectors.web.hub import LiveHub
 from connectors.web.identity import CUSTOMER_CHANNEL, WEB_CHANNEL
 from connectors.web.origins import Origins
 from connectors.web.render import chat_items
+from connectors.web.script import script_asset
 from connectors.web.tabs import TabSockets
 from connectors.web.texts import texts_asset
 
@@ -66,7 +67,7 @@ class WebChannel(Channel):
 
     def routes(self) -> list[web.RouteDef]:
         routes = [
-            web.get("/widget.js", Asset.read(STATIC / "widget.js", "application/javascript").handler()),
+            web.get("/widget.js", script_asset(self.config.widget_texts, self.bot, self.chat.max_chars).handler()),
             web.get("/widget.css", Asset.read(STATIC / "widget.css", "text/css").handler()),
             web.get("/widget-texts.json", self.texts.handler()),
             web.post("/web/api/hello", self.http.hello),

@@ -13,7 +13,7 @@ import difflib
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -49,7 +49,7 @@ def _placeholders(text: str) -> set[str]:
 
 
 def _keep_placeholders(texts: object, handler: ValidatorFunctionWrapHandler) -> dict[str, str]:
-    """A text the widget fills in ({title}, {count}, {seconds}) must keep its placeholders (reported at its line)."""
+    """A text the widget fills in ({title}, {count}, {seconds}, {max}) keeps its placeholders (reported at its line)."""
     checked: dict[str, str] = handler(texts)
     errors = []
     for key, text in checked.items():
@@ -71,7 +71,7 @@ WidgetTexts = dict[Language, Annotated[dict[TextKey, str], WrapValidator(_keep_p
 
 def widget_texts(
     overrides: dict[str, dict[str, str]], languages: tuple[str, ...], default_language: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The texts of the bot's languages, with the bot's own words over the catalogue's."""
     chosen = [code for code in languages if code in CATALOGUE] or ["en"]
     default = default_language if default_language in chosen else chosen[0]

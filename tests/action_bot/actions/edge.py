@@ -22,6 +22,29 @@ class FollowSelf(Action):
         return [FollowupAction("follow_self_flow")]
 
 
+class TalkSelf(Action):
+    """Says something and follows up with its own flow, the state unchanged: a loop from the first repeat."""
+
+    def name(self) -> str:
+        return "talk_self"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        dispatcher.utter_message(text="Still here.")
+        return [FollowupAction("talk_self_flow")]
+
+
+class CountSelf(Action):
+    """Says something new each round and follows up with its own flow: a loop whose state never repeats."""
+
+    def name(self) -> str:
+        return "count_self"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        rounds = int(tracker.get_slot("counter") or 0) + 1
+        dispatcher.utter_message(text=f"Round {rounds}.")
+        return [SlotSet("counter", rounds), FollowupAction("count_self_flow")]
+
+
 class RemindInThePast(Action):
     def name(self) -> str:
         return "remind_past"

@@ -7,11 +7,11 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import (
-    ActiveLoop,
     AllSlotsReset,
     ConversationPaused,
     ConversationResumed,
     FollowupAction,
+    LoopInterrupted,
     ReminderCancelled,
     ReminderScheduled,
     Restarted,
@@ -139,4 +139,4 @@ class Unsupported(Action):
         return "unsupported"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
-        return [ActiveLoop("some_form"), SessionStarted(), SlotSet("color", "green")]
+        return [LoopInterrupted(True), SessionStarted(), SlotSet("color", "green")]

@@ -1,0 +1,111 @@
+"""Check a turn against a step's expectations; each failure is a sentence that says what was wanted."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bots.convtest.observe import Observed, offered, titled
+from bots.convtest.spec import Expect, as_list
+from bots.flow.model import Bot
+from bots.types import Carousel, Media, Outbound, Text
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
+
+
+def reply_texts(replies: list[Outbound]) -> list[str]:
+    """The words of each reply: a text, a caption, or a carousel's card titles and subtitles."""
+    texts: list[str] = []
+    for message in replies:
+        if isinstance(message, Text):
+            texts.append(message.text)
+        elif isinstance(message, Media) and message.caption:
+            texts.append(message.caption)
+        elif isinstance(message, Carousel):
+            texts += [f"{card.title} {card.subtitle}".strip() for card in message.cards]
+    return texts
+
+
+def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
+    """Every expectation the turn did not meet (empty: the step passed)."""
+    texts = reply_texts(seen.replies)
+    failures = [f"the reply should contain {t!r}" for t in as_list(expect.text) if not any(t in x for x in texts)]
+    failures += [f"no reply should contain {t!r}" for t in as_list(expect.not_text) if any(t in x for x in texts)]
+    failures += [
+        f"a reply should match /{p}/" for p in as_list(expect.matches) if not any(re.search(p, x) for x in texts)
+    ]
+    if expect.exact is not None and texts != expect.exact:
+        failures.append(f"the replies should be exactly {expect.exact!r}")
+    language = seen.language or bot.default_language
+    for key in as_list(expect.response):
+        if not any(_said(variant, texts) for variant in _variants(bot, key, language)):
+            failures.append(f"the bot should say its response {key!r} (in {language})")
+    failures += [
+        f"the bot should not say its response {key!r}"
+        for key in as_list(expect.not_response)
+        if any(_said(variant, texts) for variant in _variants(bot, key, language))
+    ]
+    if expect.no_reply is not None and expect.no_reply != (not seen.replies):
+        failures.append("there should be no reply" if expect.no_reply else "there should be a reply")
+    if expect.language is not None and seen.language != expect.language:
+        failures.append(f"the language should be {expect.language!r}, not {seen.language!r}")
+    titles = [choice.title for choice in offered(seen.replies)]
+    failures += [
+        f"a button {b!r} should be offered"
+        for b in expect.buttons or []
+        if not any(titled(title, b, bot, seen.language) for title in titles)
+    ]
+    if expect.media is not None and not _media(expect.media, seen.replies):
+        wanted = "media" if expect.media is True else expect.media
+        failures.append(f"a reply should {'be' if expect.media else 'not be'} {wanted}")
+    for name, value in (expect.slots or {}).items():
+        actual = seen.slots.get(name)
+        if not _same(value, actual):
+            failures.append(f"slot {name} should be {'unset' if value is None else repr(value)}, not {actual!r}")
+    if expect.intent is not None and seen.intent != expect.intent:
+        failures.append(f"the intent should be {expect.intent!r}, not {seen.intent!r}")
+    if expect.flow is not None and expect.flow not in seen.flows:
+        failures.append(f"flow {expect.flow!r} should run (ran: {', '.join(seen.flows) or 'none'})")
+    failures += [f"action {a!r} should run" for a in expect.actions or [] if a not in seen.actions]
+    if expect.handoff is not None and seen.handoff != expect.handoff:
+        failures.append("a person should have the conversation" if expect.handoff else "the bot should still answer")
+    return failures
+
+
+def _variants(bot: Bot, key: str, language: str) -> tuple[str, ...]:
+    per_language = bot.responses.get(key, {})
+    return per_language.get(language) or per_language.get(bot.default_language) or ()
+
+
+def _said(variant: str, texts: list[str]) -> bool:
+    """A reply is this variant with its placeholders filled in any way."""
+    parts = []
+    for piece in re.split(f"({_PLACEHOLDER.pattern})", variant):
+        if piece in ("{{", "}}"):
+            parts.append(re.escape(piece[0]))
+        elif _PLACEHOLDER.fullmatch(piece):
+            parts.append(".*?")
+        else:
+            parts.append(re.escape(piece))
+    pattern = re.compile("".join(parts), re.DOTALL)
+    return any(pattern.fullmatch(text) for text in texts)
+
+
+def _media(wanted: bool | str, replies: list[Outbound]) -> bool:
+    kinds = {m.media for m in replies if isinstance(m, Media)} | {
+        "carousel" for m in replies if isinstance(m, Carousel)
+    }
+    if wanted is True:
+        return bool(kinds)
+    if wanted is False:
+        return not kinds
+    return wanted in kinds
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    """YAML's 42 and a slot's 42.0, or "42" typed for a number slot, are the same value to a reader."""
+    if expected is None or actual is None:
+        return expected is actual
+    if isinstance(expected, int | float) and isinstance(actual, int | float) and not isinstance(actual, bool):
+        return float(expected) == float(actual)
+    return bool(expected == actual) or str(expected) == str(actual)

@@ -1,0 +1,271 @@
+"""Dates and times in a message, relative ones too ("tomorrow", "next Friday", "morgen um 10", "明天上午10点").
+
+dateparser reads them, in each of our languages, from the data it ships with (no download). It is imported on
+the first message, not at start-up: it costs a few tenths of a second. Before it reads a message, an hour
+written the way people say it ("um 10", "à 10h", "la ora 10", "lúc 10 giờ", "上午10点") is written as
+"10:00", which dateparser reads in every language; a day and a time it finds apart ("ngày mai" ... "lúc
+10:00") are joined. A day only gives a ``date`` entity ("2026-12-07"), a day with a time of day a ``time``
+entity ("2026-12-07T10:00").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+# A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
+_AT_HOUR = re.compile(
+    r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc)\s+(?P<hour>[012]?\d)"
+    r"(?:[:h.](?P<minute>[0-5]\d))?(?:\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
+    re.IGNORECASE,
+)
+# 上午10点, 下午3点半, 晚上8点: the hour of the day
+_ZH_HOUR = re.compile(
+    r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
+)
+_LATER_HALF = ("下午", "晚上")
+# 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
+_ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
+_PAIRS_LANGUAGES = frozenset({"vi"})
+_MAX_GAP = 12
+_CONTEXT = 24  # characters read around a word that may belong to a date ("next" before "Friday")
+_MAX_WINDOWS = 3
+_MAX_WINDOW = 100  # characters between a day and a time of day found apart that still belong together
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    start: int
+    end: int
+    name: str  # "date" or "time"
+    value: str  # ISO 8601
+
+
+def find_dates(text: str, language: str | None, now: datetime | None = None) -> list[FoundDate]:
+    """The dates and times ``text`` names, relative ones counted from ``now`` (by default the local time)."""
+    if not text.strip() or language is None:
+        return []
+    normal, origin = _with_hours_written_out(text)
+    matches = [
+        (start + offset, end + offset, when, has_time)
+        for offset, window in _windows(normal, language)
+        for start, end, when, has_time in _search(window, language, now or datetime.now())
+    ]
+    found: list[FoundDate] = []
+    for start, end, when, has_time in _join_day_and_time(matches):
+        begin, finish = origin[start], origin[end - 1] + 1
+        if has_time:
+            found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
+        else:
+            found.append(FoundDate(begin, finish, "date", when.date().isoformat()))
+    return found
+
+
+def _windows(text: str, language: str) -> list[tuple[int, str]]:
+    """The parts of ``text`` dateparser should read, with where each starts: around a time ("10:00"), a date
+    in digits, or a word of dateparser's own for a month, a weekday, a unit of time or a relative day. Most
+    messages have none, and this costs microseconds where dateparser's search costs milliseconds; a long
+    message full of dates is read in its first few places only, so it costs no more than a short one."""
+    cues = [*_DIGIT_DATE.finditer(text), *_date_words(language).finditer(text.lower())]
+    spans: list[list[int]] = []
+    for start, end in sorted((cue.start(), cue.end()) for cue in cues):
+        start, end = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        elif len(spans) < _MAX_WINDOWS:
+            spans.append([start, end])
+        else:
+            break
+    return [(start, text[start:end]) for start, end in spans if end - start <= _MAX_WINDOW] or [
+        (start, text[start : start + _MAX_WINDOW]) for start, _ in spans[:1]
+    ]
+
+
+_DIGIT_DATE = re.compile(
+    r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])|(?<![\d./-])\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?![./-]?\d)|\d\s?[ap]\.?m\b",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u3000-\u9fff]")
+
+
+@cache
+def _date_words(language: str) -> re.Pattern[str]:
+    """dateparser's words for dates in ``language`` (its bundled locale data), as one pattern."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(language).info
+    months: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july", "august", "september")
+    months += ("october", "november", "december")
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    keys = (*months, *days, "year", "month", "week", "day", "hour", "minute")
+    words = {w.lower() for key in keys for w in info.get(key, ()) if len(w) >= 3 or _CJK.search(w)}
+    words |= {phrase.lower() for phrases in info.get("relative-type", {}).values() for phrase in phrases}
+    spaced = sorted((w for w in words if not _CJK.search(w)), key=len, reverse=True)
+    unspaced = sorted((w for w in words if _CJK.search(w)), key=len, reverse=True)
+    alternatives = [rf"(?<!\w)(?:{'|'.join(map(re.escape, spaced))})(?!\w)"] if spaced else []
+    alternatives += ["|".join(map(re.escape, unspaced))] if unspaced else []
+    return re.compile("|".join(alternatives) or r"(?!)")
+
+
+def _with_hours_written_out(text: str) -> tuple[str, list[int]]:
+    """``text`` with hours as "10:00", and for each of its characters where in ``text`` it came from."""
+
+    def at_hour(match: re.Match[str]) -> str:
+        at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
+        return f"{at} {int(match.group('hour')):d}:{match.group('minute') or '00'}"
+
+    def zh_hour(match: re.Match[str]) -> str:
+        hour = int(match.group("hour"))
+        if match.group("part") in _LATER_HALF and hour < 12:
+            hour += 12
+        minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
+        return f" {hour}:{minute}"
+
+    pieces = [(text, list(range(len(text))))]
+    rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+        (_AT_HOUR, at_hour),
+        (_ZH_HOUR, zh_hour),
+        (_ZH_WEEKDAY, lambda _: "星期"),
+    )
+    for pattern, replace in rewrites:
+        current, origin = pieces[-1]
+        out: list[str] = []
+        where: list[int] = []
+        last = 0
+        for match in pattern.finditer(current):
+            out.append(current[last : match.start()])
+            where += origin[last : match.start()]
+            replacement = replace(match)
+            out.append(replacement)
+            # the replacement stands for the whole match: from its first character to its last
+            where += [origin[match.start()]] * (len(replacement) - 1) + [origin[match.end() - 1]]
+            last = match.end()
+        out.append(current[last:])
+        where += origin[last:]
+        pieces.append(("".join(out), where))
+    return pieces[-1]
+
+
+def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, datetime, bool]]:
+    """dateparser's finds in ``text``: (start, end, when, whether a time of day was given), in text order."""
+    search, period_of, read = _parsers(language)
+    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now, "DATE_ORDER": _order(language)}
+
+    def parse(phrase: str) -> datetime | None:
+        return read(phrase, now)
+
+    try:
+        results = search(text, languages=[language], settings=settings) or []
+    except Exception:
+        return []
+    found: list[tuple[int, int, datetime, bool]] = []
+    at = 0
+    for phrase, when in results:
+        start = text.find(phrase, at)
+        if start < 0 or not _plausible(phrase, when, now):
+            continue
+        end = start + len(phrase)
+        has_time = period_of(phrase, now) == "time"
+        if has_time:  # the words just before a time may name its day where the search missed it ("ngày mai")
+            start, when = _day_before(text, max(at, start - _MAX_GAP), start, end, when, parse)
+        found.append((start, end, when, has_time))
+        at = end
+        if len(found) >= _MAX_WINDOWS:
+            break  # a message does not name more dates than that; reading each costs milliseconds
+    if not found:
+        found = _read_phrases(text, language, now, parse, period_of)
+    return found
+
+
+def _read_phrases(
+    text: str,
+    language: str,
+    now: datetime,
+    parse: Callable[[str], datetime | None],
+    period_of: Callable[[str, datetime], str | None],
+) -> list[tuple[int, int, datetime, bool]]:
+    """What dateparser's search misses and its parser reads: a short answer as a whole ("ngày mai"), and in
+    Vietnamese, whose relative days ("ngày mai", tomorrow) the search does not know, each pair of words."""
+    stripped = text.strip()
+    phrases = [(text.find(stripped), stripped)] if len(stripped) <= _MAX_GAP * 3 else []
+    if language in _PAIRS_LANGUAGES and not phrases:
+        words = list(re.finditer(r"\w+", text))
+        phrases = [(a.start(), text[a.start() : b.end()]) for a, b in zip(words, words[1:], strict=False)]
+    for start, phrase in phrases:
+        when = parse(phrase)
+        if when is not None and _plausible(phrase, when, now):
+            return [(start, start + len(phrase), when, period_of(phrase, now) == "time")]
+    return []
+
+
+def _day_before(
+    text: str, earliest: int, start: int, end: int, when: datetime, parse: Callable[[str], datetime | None]
+) -> tuple[int, datetime]:
+    """Where a time's phrase starts and what it means, taking in the words before it when they name a day."""
+    words = [m.start() for m in re.finditer(r"(?<!\w)\w", text[earliest:start])]
+    for offset in words:  # the longest run of words before the time first
+        day = parse(text[earliest + offset : start].strip())
+        if day is not None:
+            return earliest + offset, day.replace(hour=when.hour, minute=when.minute, second=0, microsecond=0)
+    return start, when
+
+
+def _plausible(phrase: str, when: datetime, now: datetime) -> bool:
+    """Not a number nor a fraction (the number entity's), nor a short word dateparser reads as a month or a
+    weekday ("may", French "je" for jeudi): a word under four letters counts only when it names a day close by
+    ("hoy")."""
+    stripped = phrase.strip()
+    if re.fullmatch(r"[\d\s.,/-]+", stripped) and len(re.findall(r"\d+", stripped)) < 3:
+        return False  # "42", "1/2": a number or a fraction; a date in digits has a day, a month and a year
+    if len(stripped) < 4 and not re.search(r"\d|[\u3000-\u9fff]", stripped):
+        return abs((when.date() - now.date()).days) <= 2
+    return True
+
+
+def _join_day_and_time(
+    matches: list[tuple[int, int, datetime, bool]],
+) -> list[tuple[int, int, datetime, bool]]:
+    """A day and a time of day found apart, close together ("ngày mai" ... "lúc 10:00"): one date and time."""
+    joined: list[tuple[int, int, datetime, bool]] = []
+    for start, end, when, has_time in matches:
+        if joined:
+            first_start, first_end, first, first_has_time = joined[-1]
+            if start - first_end <= _MAX_GAP and first_has_time != has_time:
+                day, hour = (when, first) if has_time is False else (first, when)
+                joined[-1] = (first_start, end, day.replace(hour=hour.hour, minute=hour.minute), True)
+                continue
+        joined.append((start, end, when, has_time))
+    return joined
+
+
+def _order(language: str) -> str:
+    """Day before month in a date in digits ("12.05.2024" is 12 May), as our languages write it, English too:
+    the shops are European; Chinese writes the year first."""
+    return "YMD" if language == "zh" else "DMY"
+
+
+@cache
+def _parsers(
+    language: str,
+) -> tuple[Callable[..., Any], Callable[[str, datetime], str | None], Callable[[str, datetime], datetime | None]]:
+    """dateparser's search, a reader of a phrase's period ("day" or "time") and one of its date, imported on
+    first use."""
+    from dateparser.date import DateDataParser
+    from dateparser.search import search_dates
+
+    def period_of(phrase: str, now: datetime) -> str | None:
+        settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now, "RETURN_TIME_AS_PERIOD": True}
+        settings["DATE_ORDER"] = _order(language)
+        parsed = DateDataParser(languages=[language], settings=settings).get_date_data(phrase)
+        return parsed.period if parsed.date_obj is not None else None
+
+    def read(phrase: str, now: datetime) -> datetime | None:
+        settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now, "DATE_ORDER": _order(language)}
+        when: datetime | None = DateDataParser(languages=[language], settings=settings).get_date_data(phrase).date_obj
+        return when
+
+    return search_dates, period_of, read

@@ -1,0 +1,224 @@
+"""Numbers written as words: "two", "zwei", "vingt-deux", "dwadzieścia dwa", "hai mươi hai", "二十".
+
+text2num reads them in English, French, German, Spanish, Italian, Portuguese and Dutch. It has no Chinese,
+Polish, Romanian or Vietnamese, and no library on the registry that is kept up covers those, so they are read
+from the small tables below (0 to 999: what a customer writes for a size, a count or an amount), where a
+word is a value or multiplies the word before it ("hai mươi" is 2 x 10). A lone word for one ("one", "un",
+"ein", "uno") is not read: it is an article or a pronoun far more often than a count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+_TEXT2NUM = frozenset({"en", "fr", "de", "es", "it", "pt", "nl"})
+_WORD = re.compile(r"\w+|[^\w\s]")
+_MAX_TOKENS = 300  # number words are read in a message's first 300 words and signs: a long one costs no more
+
+# value words, multiplier words and words that join two parts ("douăzeci și doi"), per language
+_VALUES: dict[str, dict[str, int]] = {
+    "pl": {
+        **dict.fromkeys(("jeden", "jedna", "jedno"), 1),
+        **dict.fromkeys(("dwa", "dwie"), 2),
+        "trzy": 3,
+        "cztery": 4,
+        "pięć": 5,
+        "sześć": 6,
+        "siedem": 7,
+        "osiem": 8,
+        "dziewięć": 9,
+        "dziesięć": 10,
+        "jedenaście": 11,
+        "dwanaście": 12,
+        "trzynaście": 13,
+        "czternaście": 14,
+        "piętnaście": 15,
+        "szesnaście": 16,
+        "siedemnaście": 17,
+        "osiemnaście": 18,
+        "dziewiętnaście": 19,
+        "dwadzieścia": 20,
+        "trzydzieści": 30,
+        "czterdzieści": 40,
+        "pięćdziesiąt": 50,
+        "sześćdziesiąt": 60,
+        "siedemdziesiąt": 70,
+        "osiemdziesiąt": 80,
+        "dziewięćdziesiąt": 90,
+        "sto": 100,
+        "dwieście": 200,
+        "trzysta": 300,
+        "czterysta": 400,
+        "pięćset": 500,
+        "sześćset": 600,
+        "siedemset": 700,
+        "osiemset": 800,
+        "dziewięćset": 900,
+    },
+    "ro": {  # "un" and "o" are also "a": not read as 1
+        "unu": 1,
+        **dict.fromkeys(("doi", "două", "doua"), 2),
+        "trei": 3,
+        "patru": 4,
+        "cinci": 5,
+        **dict.fromkeys(("șase", "sase", "şase"), 6),
+        **dict.fromkeys(("șapte", "sapte", "şapte"), 7),
+        "opt": 8,
+        **dict.fromkeys(("nouă", "noua"), 9),
+        "zece": 10,
+        "unsprezece": 11,
+        **dict.fromkeys(("doisprezece", "douăsprezece", "douasprezece"), 12),
+        "treisprezece": 13,
+        "paisprezece": 14,
+        "cincisprezece": 15,
+        **dict.fromkeys(("șaisprezece", "saisprezece"), 16),
+        **dict.fromkeys(("șaptesprezece", "saptesprezece"), 17),
+        "optsprezece": 18,
+        **dict.fromkeys(("nouăsprezece", "nouasprezece"), 19),
+        **dict.fromkeys(("douăzeci", "douazeci"), 20),
+        "treizeci": 30,
+        "patruzeci": 40,
+        "cincizeci": 50,
+        **dict.fromkeys(("șaizeci", "saizeci"), 60),
+        **dict.fromkeys(("șaptezeci", "saptezeci"), 70),
+        "optzeci": 80,
+        **dict.fromkeys(("nouăzeci", "nouazeci"), 90),
+        **dict.fromkeys(("sută", "suta"), 100),
+    },
+    "vi": {
+        "một": 1,
+        "mốt": 1,
+        "hai": 2,
+        "ba": 3,
+        "bốn": 4,
+        "tư": 4,
+        "năm": 5,
+        "lăm": 5,
+        "sáu": 6,
+        "bảy": 7,
+        "tám": 8,
+        "chín": 9,
+        "mười": 10,
+    },
+    "zh": {
+        "零": 0,
+        "〇": 0,
+        "一": 1,
+        "二": 2,
+        "两": 2,
+        "兩": 2,
+        "三": 3,
+        "四": 4,
+        "五": 5,
+        "六": 6,
+        "七": 7,
+        "八": 8,
+        "九": 9,
+    },
+}
+_MULTIPLIERS: dict[str, dict[str, int]] = {
+    "ro": {"sute": 100},
+    "vi": {"mươi": 10, "trăm": 100},
+    "zh": {"十": 10, "百": 100, "千": 1000},
+}
+_JOINERS: dict[str, frozenset[str]] = {
+    "ro": frozenset({"și", "si", "şi"}),
+    "vi": frozenset({"linh", "lẻ"}),
+    "zh": frozenset(),
+    "pl": frozenset(),
+}
+_ZH_RUN = re.compile(r"[零〇一二两兩三四五六七八九十百千]+")
+_ZH_ALONE = frozenset({"一", "百", "千"})  # "一下", "一样": too common alone to be a number
+
+
+@dataclass(frozen=True)
+class FoundNumber:
+    start: int
+    end: int
+    value: int | float
+
+
+def find_number_words(text: str, language: str | None) -> list[FoundNumber]:
+    """The numbers ``text`` writes as words (numbers in digits are the number entity's already)."""
+    if language in _TEXT2NUM:
+        return _with_text2num(text, language)
+    if language == "zh":
+        runs = ((m.start(), m.end(), list(m.group(0))) for m in _ZH_RUN.finditer(text) if m.group(0) not in _ZH_ALONE)
+        return [found for start, end, words in runs if (found := _compose("zh", [(start, end, w) for w in words]))]
+    if language in _VALUES:
+        return _with_tables(text, language)
+    return []
+
+
+def _with_tables(text: str, language: str) -> list[FoundNumber]:
+    """Runs of number words (and the words that join them) read with the language's tables."""
+    known = {**_VALUES[language], **_MULTIPLIERS.get(language, {})}
+    found: list[FoundNumber] = []
+    run: list[tuple[int, int, str]] = []
+    for match in [*re.finditer(r"\w+", text), None]:
+        word = match.group(0).lower() if match else ""
+        if match and (word in known or (run and word in _JOINERS[language])):
+            run.append((match.start(), match.end(), word))
+            continue
+        while run and run[-1][2] in _JOINERS[language]:
+            run.pop()
+        if run and (number := _compose(language, run)):
+            found.append(number)
+        run = []
+    return found
+
+
+def _compose(language: str, words: list[tuple[int, int, str]]) -> FoundNumber | None:
+    """ "hai mươi hai" = 2 x 10 + 2; "một trăm linh năm" = 1 x 100 + 5; "二十" = 2 x 10; "十五" = 10 + 5."""
+    values, multipliers = _VALUES[language], _MULTIPLIERS.get(language, {})
+    total = last = 0
+    for _, _, word in words:
+        if word in multipliers:
+            factor = max(last, 1) * multipliers[word]
+            total, last = total - last + factor, factor
+        elif word in values:
+            total, last = total + values[word], values[word]
+    if not any(w in values or w in multipliers for _, _, w in words):
+        return None
+    return FoundNumber(words[0][0], words[-1][1], total)
+
+
+def _with_text2num(text: str, language: str) -> list[FoundNumber]:
+    if not re.search(r"[^\W\d_]", text):
+        return []  # no letters, no number words
+    tokens = [_Token(m) for m, _ in zip(_WORD.finditer(text), range(_MAX_TOKENS), strict=False)]
+    found = []
+    for occurrence in _find_numbers()(tokens, language, 0):
+        start, end = tokens[occurrence.start].begin, tokens[occurrence.end - 1].finish
+        if occurrence.value == 1 and occurrence.end - occurrence.start == 1:
+            continue  # "a dark one", "un café", "ein Paar": a lone word for one is an article or a pronoun
+        if re.search(r"[^\W\d_]", text[start:end]):  # written in words, not (only) digits
+            value = occurrence.value
+            found.append(FoundNumber(start, end, int(value) if float(value).is_integer() else value))
+    return found
+
+
+class _Token:
+    """A word as text2num's ``find_numbers`` reads it, with where it stands in the text."""
+
+    def __init__(self, match: re.Match[str]) -> None:
+        self.word, self.begin, self.finish = match.group(0), match.start(), match.end()
+
+    def text(self) -> str:
+        return self.word
+
+    def nt_separated(self, previous: Any) -> bool:
+        return False
+
+    def not_a_number_part(self) -> bool:
+        return False
+
+
+@cache
+def _find_numbers() -> Any:
+    from text_to_num import find_numbers
+
+    return find_numbers

@@ -1,0 +1,198 @@
+"""Built-in entities in each of the demo's eleven languages: numbers in words, dates and times (relative ones
+too), amounts with a currency and e-mail addresses written the way people write them, each with a normalised
+value. Through the extractor with a fixed "now" (exact dates), and through the demo bot's NLU."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from bots.flow.model import Bot
+from nlu_models.base import LanguageHints
+from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.entities import EntityExtractor
+
+SUNDAY = datetime(2026, 12, 6, 12, 0)  # "tomorrow" is 2026-12-07, "next Friday" 2026-12-11
+EXTRACTOR = EntityExtractor(())
+
+
+def found(text: str, language: str) -> list[tuple[str, object]]:
+    return [(e.entity, e.value) for e in EXTRACTOR.extract(text, language, now=SUNDAY)]
+
+
+@pytest.mark.parametrize(
+    "language, text, value",
+    [
+        ("en", "I need two pairs", 2),
+        ("en", "twenty-two", 22),
+        ("de", "zwei Paar bitte", 2),
+        ("de", "zweiundzwanzig", 22),
+        ("fr", "vingt-deux", 22),
+        ("es", "veintidós", 22),
+        ("it", "ventidue", 22),
+        ("pt", "vinte e dois", 22),
+        ("nl", "tweeëntwintig", 22),
+        ("pl", "dwadzieścia dwa", 22),
+        ("pl", "poproszę dwie pary", 2),
+        ("ro", "douăzeci și doi", 22),
+        ("ro", "o sută cincizeci", 150),
+        ("vi", "hai mươi hai", 22),
+        ("vi", "một trăm linh năm", 105),
+        ("zh", "二十", 20),
+        ("zh", "一百二十", 120),
+    ],
+)
+def test_numbers_written_as_words(language: str, text: str, value: int) -> None:
+    assert found(text, language) == [("number", value)]
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [("en", "a dark one please"), ("fr", "un café"), ("de", "ein Paar"), ("zh", "看一下"), ("en", "size 42")],
+)
+def test_a_lone_article_is_no_number(language: str, text: str) -> None:
+    assert ("number", 1) not in found(text, language)
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "can it arrive tomorrow?", ("date", "2026-12-07")),
+        ("en", "by next Friday please", ("date", "2026-12-11")),
+        ("en", "tomorrow at 3pm", ("time", "2026-12-07T15:00")),
+        ("de", "morgen um 10", ("time", "2026-12-07T10:00")),
+        ("de", "morgen um 10 Uhr", ("time", "2026-12-07T10:00")),
+        ("fr", "demain à 10h", ("time", "2026-12-07T10:00")),
+        ("fr", "vendredi prochain", ("date", "2026-12-11")),
+        ("es", "mañana a las 10", ("time", "2026-12-07T10:00")),
+        ("es", "hoy", ("date", "2026-12-06")),
+        ("it", "domani alle 10", ("time", "2026-12-07T10:00")),
+        ("pt", "amanhã às 10", ("time", "2026-12-07T10:00")),
+        ("nl", "morgen om 10 uur", ("time", "2026-12-07T10:00")),
+        ("pl", "jutro o 10", ("time", "2026-12-07T10:00")),
+        ("pl", "w przyszły piątek", ("date", "2026-12-11")),
+        ("ro", "mâine la ora 10", ("time", "2026-12-07T10:00")),
+        ("vi", "ngày mai", ("date", "2026-12-07")),
+        ("vi", "ngày mai lúc 8 giờ", ("time", "2026-12-07T08:00")),
+        ("zh", "明天上午10点", ("time", "2026-12-07T10:00")),
+        ("zh", "明天下午3点半", ("time", "2026-12-07T15:30")),
+        ("zh", "我下周五可以收到吗", ("date", "2026-12-11")),
+        ("en", "delivered 12.05.2024?", ("date", "2024-05-12")),
+    ],
+)
+def test_dates_and_times_relative_ones_too(language: str, text: str, expected: tuple[str, str]) -> None:
+    assert found(text, language) == [expected]
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("en", "I want to return my shoes"),
+        ("en", "may I pay by card"),  # "may" is no month here
+        ("fr", "je veux retourner mes chaussures"),  # "je" is no jeudi
+        ("en", "where is my order ST-123456?"),
+        ("de", "egal, vergiss es"),
+        ("en", "1/2 3/4"),
+    ],
+)
+def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
+    assert not [name for name, _ in found(text, language) if name in ("date", "time")]
+
+
+@pytest.mark.parametrize(
+    "language, text, amount, currency",
+    [
+        ("en", "it was $20", 20, "USD"),
+        ("en", "20 dollars", 20, "USD"),
+        ("de", "50 € bitte", 50, "EUR"),
+        ("fr", "20 euros", 20, "EUR"),
+        ("pl", "99,99 zł", 99.99, "PLN"),
+        ("pl", "100 złotych", 100, "PLN"),
+        ("ro", "150 lei", 150, "RON"),
+        ("vi", "200.000 đồng", 200000, "VND"),
+        ("zh", "50元", 50, "CNY"),
+        ("zh", "50块", 50, "CNY"),
+        ("en", "£12.50", 12.5, "GBP"),
+        ("de", "zwanzig Euro bitte", 20, "EUR"),
+        ("fr", "vingt-deux euros", 22, "EUR"),
+        ("en", "twenty dollars", 20, "USD"),
+        ("pl", "dwadzieścia złotych", 20, "PLN"),
+        ("ro", "douăzeci lei", 20, "RON"),
+        ("vi", "hai mươi đồng", 20, "VND"),
+        ("zh", "二十元", 20, "CNY"),
+    ],
+)
+def test_amounts_with_a_currency(language: str, text: str, amount: float, currency: str) -> None:
+    assert found(text, language) == [("money", {"amount": amount, "currency": currency})]
+
+
+@pytest.mark.parametrize(
+    "language, text, email",
+    [
+        ("en", "my mail is anna(at)example.com", "anna@example.com"),
+        ("en", "anna at example dot com", "anna@example.com"),
+        ("en", "Anna.Lee [at] mail [dot] example [dot] org", "anna.lee@mail.example.org"),
+        ("es", "anna arroba example punto com", "anna@example.com"),
+        ("pt", "anna arroba example ponto pt", "anna@example.pt"),
+        ("fr", "anna arobase exemple point fr", "anna@exemple.fr"),
+        ("it", "anna chiocciola esempio punto it", "anna@esempio.it"),
+        ("pl", "anna małpa przyklad kropka pl", "anna@przyklad.pl"),
+        ("de", "anna (at) beispiel (punkt) de", "anna@beispiel.de"),
+        ("nl", "anna apenstaartje voorbeeld punt nl", "anna@voorbeeld.nl"),
+        ("vi", "anna a còng vidu chấm vn", "anna@vidu.vn"),
+        ("ro", "anna arond exemplu punct ro", "anna@exemplu.ro"),
+        ("zh", "邮箱是 anna@example.com", "anna@example.com"),
+        ("en", "mail: anna @ example.com", "anna@example.com"),
+    ],
+)
+def test_email_addresses_written_the_way_people_write_them(language: str, text: str, email: str) -> None:
+    assert found(text, language) == [("email", email)]
+
+
+@pytest.mark.parametrize("text", ["I'm at home. Call me", "look at this", "meet me at the shop dot"])
+def test_at_and_dot_in_a_sentence_are_no_address(text: str) -> None:
+    assert not [name for name, _ in found(text, "en") if name == "email"]
+
+
+@pytest.fixture(scope="module")
+def interpreter(demo_bot: Bot) -> CharNgramInterpreter:
+    return CharNgramInterpreter.for_bot(demo_bot)
+
+
+@pytest.mark.parametrize(
+    "text, language, days",
+    [
+        ("can my order arrive tomorrow?", "en", 1),
+        ("kann meine Bestellung morgen ankommen?", "de", 1),
+        ("¿puede llegar mi pedido mañana?", "es", 1),
+        ("我的订单明天能到吗", "zh", 1),
+        ("đơn hàng của tôi có thể đến vào ngày mai không?", "vi", 1),
+    ],
+)
+def test_the_nlu_gives_relative_dates_from_today(
+    interpreter: CharNgramInterpreter, text: str, language: str, days: int
+) -> None:
+    before = date.today()
+    result = interpreter.parse_sync(text, LanguageHints(thread_language=language, channel_locale=language))
+    after = date.today()  # a run across midnight may count from either day
+    dates = [e.value for e in result.entities if e.entity == "date"]
+    assert result.language == language
+    assert dates in ([(before + timedelta(days=days)).isoformat()], [(after + timedelta(days=days)).isoformat()])
+
+
+@pytest.mark.parametrize(
+    "text, language, name, value",
+    [
+        ("je voudrais payer vingt-deux euros", "fr", "money", {"amount": 22, "currency": "EUR"}),
+        ("ich hätte gern zwei Paar", "de", "number", 2),
+        ("moja poczta to anna małpa przyklad kropka pl", "pl", "email", "anna@przyklad.pl"),
+        ("my mail is anna(at)example.com", "en", "email", "anna@example.com"),
+        ("vreau să plătesc 150 lei", "ro", "money", {"amount": 150, "currency": "RON"}),
+    ],
+)
+def test_the_nlu_gives_normalised_values(
+    interpreter: CharNgramInterpreter, text: str, language: str, name: str, value: object
+) -> None:
+    result = interpreter.parse_sync(text, LanguageHints(thread_language=language, channel_locale=language))
+    assert (name, value) in [(e.entity, e.value) for e in result.entities], result.entities
