@@ -17,6 +17,7 @@ FILES = {
         flows:
           ticket:
             trigger: {payloads: [/ticket]}
+            form: ticket
             steps:
               - ask: priority
                 prompt: {en: "How urgent is it?"}
