@@ -128,6 +128,8 @@ class Entity:
     start: int | None = None
     end: int | None = None
     extractor: str = ""
+    role: str | None = None  # Rasa's entity roles and groups, for slot mappings that ask for them
+    group: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ _FALSE = {"false", "no", "/deny"}
 class Answer:
     ok: bool
     value: Any = None
+    span: tuple[int, int] | None = None  # where in the (stripped) text the value was read; None: all of it
 
 
 NO = Answer(False)
@@ -44,7 +45,7 @@ def read_number(text: str, slot: SlotDef) -> Answer:
             continue
         if slot.max is not None and value > slot.max:
             continue
-        return Answer(True, int(value) if value.is_integer() else value)
+        return Answer(True, int(value) if value.is_integer() else value, match.span())
     return NO
 
 
@@ -56,8 +57,9 @@ def read_regex(text: str, slot: SlotDef) -> Answer:
     if slot.normalize:
         fields = {name: value or "" for name, value in match.groupdict().items()}
         fields["match"] = match.group(0)
-        return Answer(True, re.sub(r"\{([^{}]*)\}", lambda m: fields.get(m.group(1), ""), slot.normalize))
-    return Answer(True, match.group(0))
+        value = re.sub(r"\{([^{}]*)\}", lambda m: fields.get(m.group(1), ""), slot.normalize)
+        return Answer(True, value, match.span())
+    return Answer(True, match.group(0), match.span())
 
 
 def read_choice(text: str, slot: SlotDef, titles: dict[str, Any]) -> Answer:
@@ -81,13 +83,14 @@ def read_answer(text: str, slot: SlotDef, *, titles: dict[str, Any] | None = Non
         return read_number(text, slot)
     if kind == "email":
         match = _EMAIL.search(text)
-        return Answer(True, match.group(0).lower()) if match else NO
+        return Answer(True, match.group(0).lower(), match.span()) if match else NO
     if kind == "phone":
         match = _PHONE.search(text)
         if not match:
             return NO
         digits = re.sub(r"[^\d]", "", match.group(0))
-        return Answer(True, ("+" if match.group(0).startswith("+") else "") + digits) if len(digits) >= 6 else NO
+        value = ("+" if match.group(0).startswith("+") else "") + digits
+        return Answer(True, value, match.span()) if len(digits) >= 6 else NO
     if kind == "regex":
         return read_regex(text, slot)
     if kind == "choice":

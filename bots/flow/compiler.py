@@ -33,6 +33,7 @@ from bots.flow.model import (
     SayOp,
     SetOp,
     SlotDef,
+    SlotMapping,
     TextRef,
     TypingOp,
 )
@@ -317,6 +318,12 @@ class FlowCompiler:
             spec.max_attempts,
             failure_pc,
             spec.always,
+            spec.on_digression,
+            spec.max_reprompts,
+            tuple(
+                SlotMapping(m.type, m.entity, m.role, m.group, _names(m.intent), _names(m.not_intent), m.value)
+                for m in spec.mappings
+            ),
         )
         ops[jump] = JumpOp(mark, len(ops))
 
@@ -408,3 +415,10 @@ def reachable(ops: list[Op] | tuple[Op, ...], entries: set[int]) -> set[int]:
         seen.add(pc)
         todo.extend(successors(ops, pc))
     return seen
+
+
+def _names(value: str | list[str] | None) -> tuple[str, ...]:
+    """An intent or a list of intents, as Rasa's mappings accept either."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.flow.interpreter import execute, prompt
+from bots.flow.interpreter import execute
 from bots.flow.model import AskOp, Bot, Flow
+from bots.flow.prompts import prompt
 from bots.flow.run import Run
 from bots.flow.state import Frame
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from bots.flow.answers import coerce
 from bots.flow.interpreter import interrupt, start_flow
+from bots.flow.model import AskOp
 from bots.flow.questions import answer
 from bots.flow.run import Run
-from bots.flow.state import MAX_SITE_EVENTS
+from bots.flow.state import MAX_SITE_EVENTS, Frame
 from bots.flow.triggers import message_payload
-from bots.types import Inbound, NLUResult, Text, short_locale
+from bots.types import Inbound, NLUResult, Payload, Text, short_locale
 
 RECEIPT_EVENTS = frozenset({"message_delivered", "message_read"})
 AGENT_MESSAGE = "agent_message"
@@ -53,22 +54,22 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     if state.handoff or inbound.metadata.get("observe_only"):
         return  # a person (or another app) has this conversation: record, do not answer
     payload = message_payload(text, nlu)
-    entities = {e.entity: e.value for e in (nlu.entities if nlu else ())}
-    if payload is not None:
-        entities.update(payload.entities)
-    for name, value in entities.items():
-        slot = bot.slots.get(name)
-        if slot is not None:
-            entity = coerce(value, slot)
-            if entity.ok:
-                run.set_slot(name, entity.value, "entity")
     language = state.language if state.language is not None else bot.default_language  # set above: typing only
     triggers = run.prepared.triggers
     if triggers.is_cancel(text, nlu, language):
         _cancel(run)
         return
-    match = triggers.find(text, payload, nlu, language)
     top = state.stack[-1] if state.stack else None
+    # The open question's slot is filled (and checked) as its answer, unless the message is an aside; an answer
+    # a running flow already has changes only by a correction, which re-runs the steps after it.
+    held = {slot for frame in state.stack for slot in frame.asked} | {_asked_slot(run, top)}
+    for name, (value, span) in _entity_values(run, inbound.text, nlu, payload).items():
+        run.turn.filled[name] = (value, span)
+        if name not in held:
+            run.set_slot(name, value, "entity")
+    match = triggers.find(text, payload, nlu, language)
+    if match is not None and match.kind in ("payload", "intent"):
+        run.turn.trigger_intent = payload.name[1:] if payload is not None else nlu.intent if nlu else None
     if top is not None and top.waiting:
         run.turn.prefill = None if payload is not None else text
         answer(run, top, text, nlu, match)
@@ -81,6 +82,37 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         return
     state.fallback_streak = 0
     start_flow(run, match.flow, prefill=None if payload is not None else text)
+
+
+def _asked_slot(run: Run, top: Frame | None) -> str | None:
+    if top is None or not top.waiting:
+        return None
+    op = run.bot.flows[top.flow].ops[top.pc]
+    return op.slot if isinstance(op, AskOp) else None
+
+
+def _entity_values(
+    run: Run, raw: str, nlu: NLUResult | None, payload: Payload | None
+) -> dict[str, tuple[Any, tuple[int, int] | None]]:
+    """Slot values the message carries (NLU entities, then a payload's), each checked against its slot's type."""
+    offset = len(raw) - len(raw.lstrip())  # the engine reads the stripped text; entity offsets count from the raw
+    found: dict[str, tuple[Any, tuple[int, int] | None]] = {}
+    candidates: list[tuple[str, Any, tuple[int, int] | None]] = [
+        (e.entity, e.value, (e.start - offset, e.end - offset) if e.start is not None and e.end is not None else None)
+        for e in (nlu.entities if nlu else ())
+    ]
+    if payload is not None:
+        candidates += [(name, value, None) for name, value in payload.entities.items()]
+    for name, value, span in candidates:
+        slot = run.bot.slots.get(name)
+        if slot is None:
+            continue
+        checked = coerce(value, slot)
+        if checked.ok:
+            found[name] = (checked.value, span)
+        else:
+            run.log("slot_rejected", name=name, value=value, source="entity")
+    return found
 
 
 def on_event(run: Run, inbound: Inbound) -> None:

@@ -6,8 +6,9 @@ flows, for the modules that react to messages, actions and reminders.
 
 from __future__ import annotations
 
-from bots.flow.answers import Answer, coerce, read_answer
-from bots.flow.expressions import Expression, ExpressionError, Template, format_value
+from bots.flow.answers import Answer, coerce, fold, read_answer
+from bots.flow.expressions import Expression, ExpressionError, Template
+from bots.flow.mappings import trigger_value
 from bots.flow.model import (
     ActionOp,
     AskOp,
@@ -24,10 +25,11 @@ from bots.flow.model import (
     SlotDef,
     TypingOp,
 )
+from bots.flow.prompts import prompt, resume_question
 from bots.flow.run import Run
 from bots.flow.state import Frame
 from bots.flow.turn import ActionRequest
-from bots.types import Button, Card, Carousel, Media, QuickReply, Text, Typing
+from bots.types import Card, Carousel, Media, Text, Typing
 
 MAX_OPS_PER_TURN = 200
 
@@ -47,7 +49,13 @@ def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None
     ``tagged``: ``flow``'s Messenger tag (if any) becomes the thread's.
     """
     run.log("flow", flow=waiting.flow, status="interrupted", by=flow)
-    run.state.stack.append(Frame(flow))
+    # The answers the running flows hold are theirs: the interruption may use the shared slots (with this
+    # message's own values, "where is my order ST-123456?"), and they are put back when it ends.
+    saved = {slot: run.state.slots.get(slot) for frame in run.state.stack for slot in frame.asked}
+    run.state.stack.append(Frame(flow, saved=saved))
+    for slot in saved:
+        if slot in run.turn.filled:
+            run.set_slot(slot, run.turn.filled[slot][0], "entity")
     if tagged:
         run.state.message_tag = run.bot.flows[flow].message_tag or run.state.message_tag
     run.log("flow", flow=flow, status="started", **({"trigger": trigger} if trigger else {}))
@@ -70,13 +78,16 @@ def finish_flow(run: Run, status: str = "ended") -> None:
         below = state.stack[-1]
         op = run.bot.flows[below.flow].ops[below.pc]
         assert isinstance(op, AskOp)
-        run.log("flow", flow=below.flow, status="resumed")
+        run.turn.prefill = None  # the message was the interruption's
+        for slot, value in frame.saved.items():  # an answer the interruption changed or emptied is put back
+            run.set_slot(slot, value, "restored")
         if state.slots.get(op.slot) is not None and not op.always:
+            run.log("flow", flow=below.flow, status="resumed")
             below.waiting = False  # the interruption answered the question (e.g. size help chose the size)
             below.attempts = 0
             below.pc += 1
             return
-        prompt(run, op)
+        resume_question(run, below, op)
 
 
 def fail_flow(run: Run) -> None:
@@ -177,15 +188,6 @@ def execute(run: Run) -> None:
         frame.pc += 1
 
 
-def prompt(run: Run, op: AskOp) -> None:
-    """Ask an ask step's question, with its choices as quick replies or buttons."""
-    choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
-    if op.style == "buttons" and choices:
-        run.emit(Text(run.text(op.prompt), buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
-    else:
-        run.emit(Text(run.text(op.prompt), quick_replies=choices))
-
-
 def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
     """A form (``form: <name>``) with a ``validate_<name>`` action (rasa-sdk's FormValidationAction) has it check
     each answer.
@@ -205,22 +207,47 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
     """Run an ask step; True when it now waits for the customer."""
     current = run.state.slots.get(op.slot)
     if current is not None and not op.always:
-        frame.pc += 1
-        return False
+        if not fits_choices(op, current):  # filled from elsewhere (an entity) with a value this question refuses
+            run.log("slot_rejected", name=op.slot, value=current, source="choices")
+            run.set_slot(op.slot, None, "choices")
+        else:
+            if op.slot not in frame.asked:
+                frame.asked.append(op.slot)
+            if op.slot in run.turn.filled and request_validation(run, frame, op):
+                return True  # this message's entity filled it: the flow's validation action checks it too
+            frame.pc += 1
+            return False
+    mapped = trigger_value(op, run.turn.trigger_intent)
+    if mapped.ok and mapped.value is not None and fits_choices(op, mapped.value):
+        return _take(run, frame, op, mapped.value, "trigger_intent")
     if run.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
         answer = read_answer(run.turn.prefill, op.validator)
         if answer.ok:
             run.turn.prefill = None  # one value per message
-            run.set_slot(op.slot, answer.value, "message")
-            if request_validation(run, frame, op):
-                return True
-            frame.pc += 1
-            return False
+            return _take(run, frame, op, answer.value, "message")
     run.turn.prefill = None
     frame.waiting = True
     frame.attempts = 0
+    frame.reprompts = 0
     prompt(run, op)
     return True
+
+
+def _take(run: Run, frame: Frame, op: AskOp, value: object, source: str) -> bool:
+    """Fill an ask without asking it (the message that started the flow held the value); True when it waits."""
+    run.set_slot(op.slot, value, source)
+    frame.asked.append(op.slot)
+    if request_validation(run, frame, op):
+        return True
+    frame.pc += 1
+    return False
+
+
+def fits_choices(op: AskOp, value: object) -> bool:
+    """Whether a value suits an ask with closed choices (any value does when it has none or allows others)."""
+    if not op.choices or op.allow_other:
+        return True
+    return fold(str(value)) in {fold(str(choice.value)) for choice in op.choices}
 
 
 def _set(run: Run, op: SetOp, flow: str) -> None:

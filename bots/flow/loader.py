@@ -27,6 +27,7 @@ from bots.flow.model import (
     Bot,
     BranchOp,
     CancelDef,
+    DigressionDef,
     EndOp,
     EntityDef,
     EventTriggerDef,
@@ -506,6 +507,7 @@ def _load_bot(
         if settings.action_error_response is not None
         else None
     )
+    digressions = _digressions(settings.digressions, settings_raw, settings_mark, helper, flows, broken, problems)
     widget = widget_def(settings.widget, settings_raw, settings_mark, helper, bot_dir, problems)
     _text_problems(
         [r for r in settings_refs if r.kind in ("text", "inline")],
@@ -563,12 +565,37 @@ def _load_bot(
         nlu_threshold=settings.nlu_threshold,
         cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),
         action_error_response=error_response,
+        digressions=digressions,
+        corrections=_keywords(settings.corrections),
         content_hash=content_hash(bot_dir),
         entities=tuple(collector.entities),
         widget=widget,
         demo_shop=settings.demo_shop,
     )
     return LoadResult(bot, problems)
+
+
+def _digressions(
+    spec: s.DigressionSpec,
+    settings_raw: Any,
+    settings_mark: Mark,
+    helper: FlowCompiler,
+    flows: dict[str, Flow],
+    broken: dict[str, set[str]],
+    problems: list[Problem],
+) -> DigressionDef:
+    """``settings.digressions``: its resume line a text like any other, its give-up flow one that exists."""
+    raw = settings_raw.get("digressions") if isinstance(settings_raw, dict) else None
+    resume = helper.text(spec.resume, raw, "resume", settings_mark) if spec.resume is not None else None
+    if spec.give_up is not None and spec.give_up not in flows and spec.give_up not in broken["flows"]:
+        problems.append(
+            Problem(
+                mark_of(raw, "give_up", settings_mark),
+                "BOT-E008",
+                f"digressions.give_up {spec.give_up!r} is not a flow{did_you_mean(spec.give_up, flows)}",
+            )
+        )
+    return DigressionDef(spec.on_digression, spec.max_reprompts, resume, spec.give_up)
 
 
 def _trigger(

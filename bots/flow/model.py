@@ -66,6 +66,19 @@ class SlotDef:
     initial: Any = None
 
 
+@dataclass(frozen=True)
+class SlotMapping:
+    """One of an ask's slot mappings (Rasa's): where its value may come from, on which intents."""
+
+    type: Literal["from_entity", "from_intent", "from_text", "from_trigger_intent"]
+    entity: str | None = None
+    role: str | None = None
+    group: str | None = None
+    intents: tuple[str, ...] = ()  # only on these intents (empty: any)
+    not_intents: tuple[str, ...] = ()  # never on these
+    value: Any = None
+
+
 # --------------------------------------------------------------------------- operations
 
 
@@ -113,6 +126,9 @@ class AskOp(Op):
     max_attempts: int
     failure_pc: int
     always: bool
+    on_digression: Literal["resume", "drop"] | None = None  # None: the bot's DigressionDef
+    max_reprompts: int | None = None
+    mappings: tuple[SlotMapping, ...] = ()  # none: the value is read from the text by the slot's type
 
 
 @dataclass(frozen=True)
@@ -201,6 +217,16 @@ class CancelDef:
 
 
 @dataclass(frozen=True)
+class DigressionDef:
+    """An open question after another flow answered a message: asked again (up to a budget) or dropped."""
+
+    on_digression: Literal["resume", "drop"] = "resume"
+    max_reprompts: int = 2
+    resume: TextRef | None = None
+    give_up_flow: str | None = None
+
+
+@dataclass(frozen=True)
 class EntityDef:
     """An entity declared in YAML. ``language`` None: for every language. Lookup values map to their
     canonical value (a synonym's value is the entry it belongs to)."""
@@ -241,4 +267,6 @@ class Bot:
     content_hash: str
     entities: tuple[EntityDef, ...] = ()
     widget: WidgetDef = WidgetDef()
+    digressions: DigressionDef = DigressionDef()
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language ("*" = all) -> openers
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)

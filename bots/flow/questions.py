@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bots.flow.answers import Answer, fold, read_answer
-from bots.flow.interpreter import execute, interrupt, prompt, request_validation
+from bots.flow.corrections import correct
+from bots.flow.interpreter import execute, interrupt, request_validation
+from bots.flow.mappings import mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
+from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.state import Frame
-from bots.flow.triggers import TriggerMatch
+from bots.flow.triggers import TriggerMatch, message_payload
 from bots.types import NLUResult, Text
+
+MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
+_QUESTION_MARK = re.compile(r"[?？¿]")
+_IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
+_WORD = re.compile(r"\w+")
 
 
 def choice_titles(bot: Bot, flow: Flow) -> ChoiceTitles:
@@ -37,15 +46,27 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     flow = run.bot.flows[frame.flow]
     op = flow.ops[frame.pc]
     assert isinstance(op, AskOp)
+    if correct(run, frame, text):
+        return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
+    if op.mappings:  # Rasa's slot mappings say where the value comes from
+        reply = mapped_answer(op, text, nlu, message_payload(text, nlu), titles)
+    elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
+        value, span = run.turn.filled[op.slot]
+        reply = Answer(True, value, span if span is not None else reply.span)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
             reply = Answer(False)
     free_text = op.validator.type in ("text", "any")
     explicit = match is not None and match.kind == "payload"
-    if reply.ok and not explicit and not (free_text and match is not None):
+    if (
+        reply.ok
+        and not explicit
+        and not (free_text and match is not None)
+        and not is_aside(run, frame, text, reply, match, nlu)
+    ):
         _fill(run, frame, op, reply.value)
         return
     if match is not None and match.flow != frame.flow and flow.interruptible:
@@ -56,6 +77,41 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         _fill(run, frame, op, reply.value)
         return
     reject(run, frame, op, explained=False, text=text)
+
+
+def is_aside(
+    run: Run, frame: Frame, text: str, reply: Answer, match: TriggerMatch | None, nlu: NLUResult | None
+) -> bool:
+    """Whether a message holding a valid answer is really about something else: the documented rule.
+
+    It is, when another flow's trigger matches what is left once the answer is
+    taken out, and that rest is a question of its own ("where is my order
+    ST-123456?") or, for a flow that does not ask the same slot, more than a
+    few words. So "it's ST-123456" and "50" answer the question, while "when
+    will my shoes arrive? ST-234567" goes to the order status.
+    """
+    if match is None or match.flow == frame.flow:
+        return False
+    stripped = text.strip()
+    rest = stripped if reply.span is None else f"{stripped[: reply.span[0]]} {stripped[reply.span[1] :]}"
+    if match.kind in ("regex", "keyword"):  # the trigger must lie in the rest, not in the answer itself
+        language = run.state.language or run.bot.default_language
+        again = run.prepared.triggers.find(rest, None, nlu, language)
+        if again is None or again.flow == frame.flow:
+            return False
+    if _QUESTION_MARK.search(rest):
+        return True
+    op = run.bot.flows[frame.flow].ops[frame.pc]
+    assert isinstance(op, AskOp)
+    if any(isinstance(other, AskOp) and other.slot == op.slot for other in run.bot.flows[match.flow].ops):
+        return False  # the other flow wants the same value: the customer is giving it
+    return _words(rest) > MOSTLY_THE_ANSWER
+
+
+def _words(text: str) -> float:
+    """Words in ``text``; scripts without spaces count two characters as a word."""
+    ideographs = len(_IDEOGRAPH.findall(text))
+    return len(_WORD.findall(_IDEOGRAPH.sub(" ", text))) + ideographs / 2
 
 
 def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) -> None:
@@ -77,6 +133,8 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
 def _fill(run: Run, frame: Frame, op: AskOp, value: Any) -> None:
     run.turn.prefill = None  # this message answered this question; it must not answer the next one
     run.set_slot(op.slot, value, "answer")
+    if op.slot not in frame.asked:
+        frame.asked.append(op.slot)
     if request_validation(run, frame, op):
         return
     frame.waiting = False

@@ -88,6 +88,26 @@ class ChoiceSpec(_Strict):
     value: str | int | float | bool
 
 
+class SlotMappingSpec(_Strict):
+    """Where an ask's value comes from, as Rasa's slot mappings say it (``from_entity``, ``from_intent``, ...)."""
+
+    type: Literal["from_entity", "from_intent", "from_text", "from_trigger_intent"]
+    entity: str | None = None
+    role: str | None = None
+    group: str | None = None
+    intent: str | list[str] | None = None
+    not_intent: str | list[str] | None = None
+    value: str | int | float | bool | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlotMappingSpec:
+        if self.type == "from_entity" and not self.entity:
+            raise ValueError("a from_entity mapping needs entity")
+        if self.type in ("from_intent", "from_trigger_intent") and (self.value is None or not self.intent):
+            raise ValueError(f"a {self.type} mapping needs intent and value")
+        return self
+
+
 class _Step(_Strict):
     id: str | None = None
 
@@ -140,6 +160,10 @@ class AskStep(_Step):
     max_attempts: int = Field(3, ge=1, le=20)
     on_failure: list[Step] | None = None
     always: bool = False
+    # After another flow answered a message in between: ask again (resume) or let the question go (drop).
+    on_digression: Literal["resume", "drop"] | None = None  # default: settings.digressions
+    max_reprompts: int | None = Field(None, ge=0, le=20)  # default: settings.digressions
+    mappings: list[SlotMappingSpec] = Field(default_factory=list)  # default: read the slot's type from the text
 
 
 class SetStep(_Step):
@@ -312,6 +336,15 @@ class CancelSpec(_Strict):
     keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
 
+class DigressionSpec(_Strict):
+    """What an open question does when the customer talks about something else first (the bot's default)."""
+
+    on_digression: Literal["resume", "drop"] = "resume"
+    max_reprompts: int = Field(2, ge=0, le=20)  # times a question is asked again after digressions
+    resume: TextSpec | None = None  # a short line before the question asked again
+    give_up: str | None = None  # the flow started once the budget is spent (a menu, a person)
+
+
 class WidgetSpec(_Strict):
     """How the chat window and the page at ``/`` present the bot: set by the bot, so no page shows another's."""
 
@@ -343,6 +376,9 @@ class SettingsSpec(_Strict):
     fallback_flow: str | None = None
     nlu_threshold: float = Field(0.4, ge=0, le=1)
     cancel: CancelSpec = CancelSpec()
+    digressions: DigressionSpec = DigressionSpec()
+    # Words a correction starts with ("no, 43", "actually ST-234567"), per language or a plain list for all
+    corrections: list[str] | dict[str, list[str]] = Field(default_factory=list)
     action_error_response: TextSpec | None = None
 
 

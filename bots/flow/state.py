@@ -21,6 +21,9 @@ class Frame:
     pc: int = 0
     waiting: bool = False
     attempts: int = 0
+    reprompts: int = 0  # times the waiting question was asked again after a digression
+    asked: list[str] = field(default_factory=list)  # slots this flow's questions have filled so far
+    saved: dict[str, Any] = field(default_factory=dict)  # an interrupting flow's: the answers to put back after it
 
 
 @dataclass
@@ -58,7 +61,18 @@ class ThreadState:
         return {
             "language": self.language,
             "slots": dict(self.slots),
-            "stack": [{"flow": f.flow, "pc": f.pc, "waiting": f.waiting, "attempts": f.attempts} for f in self.stack],
+            "stack": [
+                {
+                    "flow": f.flow,
+                    "pc": f.pc,
+                    "waiting": f.waiting,
+                    "attempts": f.attempts,
+                    "reprompts": f.reprompts,
+                    "asked": list(f.asked),
+                    "saved": dict(f.saved),
+                }
+                for f in self.stack
+            ],
             "handoff": self.handoff,
             "opted_out": self.opted_out,
             "fallback_streak": self.fallback_streak,

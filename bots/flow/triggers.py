@@ -11,7 +11,7 @@ from bots.payload import parse_payload
 from bots.types import NLUResult, Payload
 
 _IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # scripts without spaces: a keyword is any substring
-_CLOSING_PUNCTUATION = re.compile(r"[!.?¡¿。！？…]+")
+_PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,14 @@ class Triggers:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._keywords = self._compile_keywords()
+        self._cancel_phrases = self._compile_cancel()
+        self._corrections = {
+            language: re.compile(
+                rf"^\W*(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
+            )
+            for language, words in bot.corrections.items()
+            if words
+        }
 
     def _compile_keywords(self) -> list[tuple[str, str, re.Pattern[str] | str]]:
         compiled: list[tuple[str, str, re.Pattern[str] | str]] = []
@@ -77,10 +85,38 @@ class Triggers:
         return None
 
     def is_cancel(self, text: str, nlu: NLUResult | None, language: str) -> bool:
+        """A cancel intent, or a message made of nothing but cancel phrases ("egal, vergiss es").
+
+        A phrase inside a longer request ("please cancel my order 42") is not a
+        cancel: the request is what the customer wants.
+        """
         cancel = self.bot.cancel
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
             return True
-        folded = fold(_CLOSING_PUNCTUATION.sub(" ", text))
-        return any(
-            folded == fold(word) for lang, words in cancel.keywords.items() if lang in ("*", language) for word in words
-        )
+        phrases = self._cancel_phrases.get(language, []) + self._cancel_phrases.get("*", [])
+        rest = fold(_PUNCTUATION.sub(" ", text))
+        if not rest or not phrases:
+            return False
+        for phrase in phrases:
+            rest = phrase.sub(" ", rest) if isinstance(phrase, re.Pattern) else rest.replace(phrase, " ")
+        return not rest.strip()
+
+    def _compile_cancel(self) -> dict[str, list[re.Pattern[str] | str]]:
+        """Cancel phrases per language, longest first so "stop this" goes before "stop"."""
+        compiled: dict[str, list[re.Pattern[str] | str]] = {}
+        for language, words in self.bot.cancel.keywords.items():
+            for word in sorted({fold(_PUNCTUATION.sub(" ", w)) for w in words}, key=len, reverse=True):
+                if word:
+                    compiled.setdefault(language, []).append(
+                        word if _IDEOGRAPHS.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+                    )
+        return compiled
+
+    def after_correction(self, text: str, language: str) -> str | None:
+        """What follows a correction's opening words ("no, 43" -> ", 43"); None when the message is no correction."""
+        folded = fold(text)
+        for pattern in (self._corrections.get(language), self._corrections.get("*")):
+            found = pattern.match(folded) if pattern is not None else None
+            if found:
+                return folded[found.end() :]
+        return None

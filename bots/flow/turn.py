@@ -46,6 +46,10 @@ class Turn:
     action: ActionRequest | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
     prefill: str | None = None
+    trigger_intent: str | None = None  # the intent (or payload's) that started a flow this turn: from_trigger_intent
+    # Slot values this message carried as entities or payload values, checked against the slot's type, with
+    # where in the text each was found (None: not in the text, a payload's): they fill before free text does.
+    filled: dict[str, tuple[Any, tuple[int, int] | None]] = field(default_factory=dict)
     before: ThreadState | None = None  # the state the turn started from: what a Rewind goes back to
     actions_run: int = 0
     message_tag: str | None = None  # the Messenger tag of a flow that spoke this turn (sends outside the window)

@@ -1,0 +1,55 @@
+"""Rasa's slot mappings on an ask: the value from an entity (with role and group), an intent, the text, or the
+intent that started the flow.
+
+Rasa users port forms by their mappings; the engine takes the first mapping
+that applies, and the value is then checked like any other answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots.flow.answers import NO, Answer, coerce, read_answer
+from bots.flow.model import AskOp, SlotMapping
+from bots.types import NLUResult, Payload
+
+
+def _intent_applies(mapping: SlotMapping, intent: str | None) -> bool:
+    if mapping.intents and intent not in mapping.intents:
+        return False
+    return intent not in mapping.not_intents
+
+
+def mapped_answer(
+    op: AskOp, text: str, nlu: NLUResult | None, payload: Payload | None, titles: dict[str, Any]
+) -> Answer:
+    """The answer an ask's mappings read from a message, the first that applies; NO when none does."""
+    intent = payload.name[1:] if payload is not None else nlu.intent if nlu else None
+    for mapping in op.mappings:
+        if not _intent_applies(mapping, intent):
+            continue
+        if mapping.type == "from_entity":
+            for entity in nlu.entities if nlu else ():
+                if (
+                    entity.entity == mapping.entity
+                    and (mapping.role is None or entity.role == mapping.role)
+                    and (mapping.group is None or entity.group == mapping.group)
+                ):
+                    return coerce(entity.value, op.validator)
+            if payload is not None and mapping.entity in payload.entities and mapping.role is None:
+                return coerce(payload.entities[mapping.entity], op.validator)
+        elif mapping.type == "from_intent":
+            return coerce(mapping.value, op.validator)
+        elif mapping.type == "from_text" and payload is None:
+            return read_answer(text, op.validator, titles=titles, intent=intent)
+    return NO
+
+
+def trigger_value(op: AskOp, trigger_intent: str | None) -> Answer:
+    """A ``from_trigger_intent`` value for an ask of a flow this turn's intent started; NO when none applies."""
+    if trigger_intent is None:
+        return NO
+    for mapping in op.mappings:
+        if mapping.type == "from_trigger_intent" and _intent_applies(mapping, trigger_intent):
+            return coerce(mapping.value, op.validator)
+    return NO

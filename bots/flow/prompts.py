@@ -1,0 +1,50 @@
+"""Asking a question: its prompt with its choices, and asking it again after the customer talked of something else.
+
+Resuming a question is where a careful agent differs from a form that repeats
+itself: it comes back with a short resume line, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from bots.flow.expressions import format_value
+from bots.flow.model import AskOp
+from bots.flow.run import Run
+from bots.flow.state import Frame
+from bots.types import Button, QuickReply, Text
+
+
+def prompt(run: Run, op: AskOp, lead: str = "") -> None:
+    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given."""
+    choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
+    text = run.text(op.prompt)
+    if lead:  # full-width punctuation (Chinese) takes no space after it
+        text = f"{lead}{'' if ord(lead[-1]) >= 0x3000 else ' '}{text}"
+    if op.style == "buttons" and choices:
+        run.emit(Text(text, buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
+    else:
+        run.emit(Text(text, quick_replies=choices))
+
+
+def resume_question(run: Run, below: Frame, op: AskOp) -> None:
+    """Ask an interrupted question again with a resume line, within its budget; past it, offer a way on.
+
+    A careful agent answers the aside, then comes back to the question once or
+    twice, not forever: ``max_reprompts`` bounds the re-asks, ``on_digression:
+    drop`` lets the question go at once.
+    """
+    state, digressions = run.state, run.bot.digressions
+    policy = op.on_digression or digressions.on_digression
+    budget = op.max_reprompts if op.max_reprompts is not None else digressions.max_reprompts
+    if policy == "drop" or below.reprompts >= budget:
+        reason = "digression" if policy == "drop" else "reprompt_budget"
+        for dropped in reversed(state.stack):
+            run.log("flow", flow=dropped.flow, status="cancelled", reason=reason, slot=op.slot)
+        state.stack.clear()
+        state.message_tag = None
+        if policy != "drop" and digressions.give_up_flow is not None:
+            state.stack.append(Frame(digressions.give_up_flow))
+            run.log("flow", flow=digressions.give_up_flow, status="started", trigger="reprompt_budget")
+        return
+    below.reprompts += 1
+    run.log("flow", flow=below.flow, status="resumed", reprompt=below.reprompts)
+    prompt(run, op, run.text(digressions.resume) if digressions.resume is not None else "")
