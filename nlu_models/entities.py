@@ -25,7 +25,7 @@ from bots.types import Entity
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
 from nlu_models.number_words import find_number_words
-from nlu_models.written_emails import find_written_emails
+from nlu_models.written_emails import LOCAL_PART_CHARACTER, find_written_emails
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 SIZE_WORDS = (
@@ -191,7 +191,10 @@ BUILT_INS: tuple[_Rule, ...] = (
         10,
     ),
     _Rule(
-        "email", re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"), lambda m: m.group(0).lower(), 11
+        "email",
+        re.compile(rf"(?<!{LOCAL_PART_CHARACTER}){LOCAL_PART_CHARACTER}+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}"),
+        lambda m: m.group(0).lower(),
+        11,
     ),
     _Rule(
         "money",

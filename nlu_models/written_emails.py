@@ -33,17 +33,27 @@ def _alternatives(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-_AT = rf"(?:\s*[(\[{{<]\s*(?:{_alternatives(_AT_WORDS)}|@)\s*[)\]}}>]\s*|\s*@\s*|\s+(?:{_alternatives(_AT_WORDS)})\s+)"
-_DOT = (
-    rf"(?:\s*[(\[{{<]\s*(?:{_alternatives(_DOT_WORDS)}|\.)\s*[)\]}}>]\s*|\.\s?|\s+(?:{_alternatives(_DOT_WORDS)})\s+)"
+_UNSPACED_AT, _UNSPACED_DOT = "艾特", "点|點"  # Chinese writes no space around them: "anna艾特example点com"
+_AT = (
+    rf"(?:\s*[(\[{{<]\s*(?:{_alternatives(_AT_WORDS)}|@)\s*[)\]}}>]\s*|\s*@\s*|\s+(?:{_alternatives(_AT_WORDS)})\s+"
+    rf"|\s*(?:{_UNSPACED_AT})\s*)"
 )
+_DOT = (
+    rf"(?:\s*[(\[{{<]\s*(?:{_alternatives(_DOT_WORDS)}|\.)\s*[)\]}}>]\s*|\.\s?|\s+(?:{_alternatives(_DOT_WORDS)})\s+"
+    rf"|\s*(?:{_UNSPACED_DOT})\s*)"
+)
+# A word character of an address but no Chinese, Japanese or Korean one: those scripts put no space before or
+# after an address ("我的邮箱是anna@example.com谢谢"), so it starts and ends at the script's edge
+_LATIN_WORD_CHARACTER = r"[^\W\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]"
+LOCAL_PART_CHARACTER = rf"(?:{_LATIN_WORD_CHARACTER}|[.+-])"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _WRITTEN = re.compile(
-    rf"(?<![\w.+-])(?P<local>[\w.+-]+)(?P<at>{_AT})(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?P<tld>[A-Za-z]{{2,24}}))(?![\w@])",
+    rf"(?<!{LOCAL_PART_CHARACTER})(?P<local>{LOCAL_PART_CHARACTER}+)(?P<at>{_AT})(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?P<tld>[A-Za-z]{{2,24}}))"
+    rf"(?!{_LATIN_WORD_CHARACTER}|@)",
     re.IGNORECASE,
 )
 _DOT_SPLIT = re.compile(_DOT, re.IGNORECASE)
-_HINT = re.compile(rf"@|(?<!\w)(?:{_alternatives(_AT_WORDS)})(?!\w)", re.IGNORECASE)
+_HINT = re.compile(rf"@|{_UNSPACED_AT}|(?<!\w)(?:{_alternatives(_AT_WORDS)})(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

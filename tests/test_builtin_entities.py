@@ -143,6 +143,9 @@ def test_amounts_with_a_currency(language: str, text: str, amount: float, curren
         ("vi", "anna a còng vidu chấm vn", "anna@vidu.vn"),
         ("ro", "anna arond exemplu punct ro", "anna@exemplu.ro"),
         ("zh", "邮箱是 anna@example.com", "anna@example.com"),
+        ("zh", "我的邮箱是anna@example.com", "anna@example.com"),  # no space: the address starts at "anna"
+        ("zh", "我的邮箱是anna@example.com谢谢", "anna@example.com"),
+        ("zh", "邮箱是anna艾特example点com", "anna@example.com"),
         ("en", "mail: anna @ example.com", "anna@example.com"),
     ],
 )
