@@ -158,7 +158,9 @@ def _money(match: re.Match[str]) -> dict[str, Any]:
     return {"amount": _to_number(amount), "currency": CURRENCIES.get(currency, currency.upper())}
 
 
-_CURRENCY_AFTER = re.compile(rf"\s?(?P<currency>{_CURRENCY})(?!\w)", re.IGNORECASE)
+# Romanian puts "de" between a number from twenty up and what it counts: "cincizeci de lei", "50 de lei"
+_OF = r"(?:\s?de(?=\s))?"
+_CURRENCY_AFTER = re.compile(rf"{_OF}\s?(?P<currency>{_CURRENCY})(?!\w)", re.IGNORECASE)
 _LONGEST_CURRENCY = max(map(len, CURRENCIES))
 _CURRENCY_BEFORE = re.compile(rf"(?<!\w)(?P<currency>{_CURRENCY})\s?$", re.IGNORECASE)
 
@@ -199,7 +201,7 @@ BUILT_INS: tuple[_Rule, ...] = (
     _Rule(
         "money",
         re.compile(
-            rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER})\s?"
+            rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER}){_OF}\s?"
             rf"(?P<after>{_CURRENCY}))(?!\w)",
             re.IGNORECASE,
         ),

@@ -2,7 +2,7 @@
 
 text2num reads them in English, French, German, Spanish, Italian, Portuguese and Dutch. It has no Chinese,
 Polish, Romanian or Vietnamese, and no library on the registry that is kept up covers those, so they are read
-from the small tables below (0 to 999: what a customer writes for a size, a count or an amount), where a
+from the small tables below (up to millions: what a customer writes for a size, a count or an amount), where a
 word is a value or multiplies the word before it ("hai mươi" is 2 x 10). A lone word for one ("one", "un",
 "ein", "uno") is not read: it is an article or a pronoun far more often than a count.
 """
@@ -120,17 +120,25 @@ _VALUES: dict[str, dict[str, int]] = {
     },
 }
 _MULTIPLIERS: dict[str, dict[str, int]] = {
-    "ro": {"sute": 100},
-    "vi": {"mươi": 10, "trăm": 100},
-    "zh": {"十": 10, "百": 100, "千": 1000},
+    "pl": {
+        **dict.fromkeys(("tysiąc", "tysiące", "tysięcy", "tysiac", "tysiace", "tysiecy"), 1000),
+        **dict.fromkeys(("milion", "miliony", "milionów", "milionow"), 1_000_000),
+    },
+    "ro": {"sute": 100, "mie": 1000, "mii": 1000, "milion": 1_000_000, "milioane": 1_000_000},
+    "vi": {"mươi": 10, "trăm": 100, "nghìn": 1000, "ngàn": 1000, "triệu": 1_000_000},
+    "zh": {"十": 10, "百": 100, "千": 1000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000},
 }
+# From a thousand up (in Chinese, which counts in ten thousands, from 万 up) a word multiplies all the words
+# before it back to the last such word: "hai trăm năm mươi nghìn" is (2 x 100 + 5 x 10) x 1000, "三千五百万"
+# (3000 + 500) x 10000
+_GROUPS = {"zh": 10_000}
 _JOINERS: dict[str, frozenset[str]] = {
-    "ro": frozenset({"și", "si", "şi"}),
+    "ro": frozenset({"și", "si", "şi", "de"}),  # "douăzeci de mii" (20 000)
     "vi": frozenset({"linh", "lẻ"}),
     "zh": frozenset(),
     "pl": frozenset(),
 }
-_ZH_RUN = re.compile(r"[零〇一二两兩三四五六七八九十百千]+")
+_ZH_RUN = re.compile(r"(?![万萬亿億])[零〇一二两兩三四五六七八九十百千万萬亿億]+")  # "万一" (in case) is no number
 _ZH_ALONE = frozenset({"一", "百", "千"})  # "一下", "一样": too common alone to be a number
 
 
@@ -174,16 +182,18 @@ def _with_tables(text: str, language: str) -> list[FoundNumber]:
 def _compose(language: str, words: list[tuple[int, int, str]]) -> FoundNumber | None:
     """ "hai mươi hai" = 2 x 10 + 2; "một trăm linh năm" = 1 x 100 + 5; "二十" = 2 x 10; "十五" = 10 + 5."""
     values, multipliers = _VALUES[language], _MULTIPLIERS.get(language, {})
-    total = last = 0
+    groups = total = last = 0  # groups: what the words for a thousand and up have counted so far
     for _, _, word in words:
-        if word in multipliers:
+        if multipliers.get(word, 0) >= _GROUPS.get(language, 1000):
+            groups, total, last = groups + max(total, 1) * multipliers[word], 0, 0
+        elif word in multipliers:
             factor = max(last, 1) * multipliers[word]
             total, last = total - last + factor, factor
         elif word in values:
             total, last = total + values[word], values[word]
     if not any(w in values or w in multipliers for _, _, w in words):
         return None
-    return FoundNumber(words[0][0], words[-1][1], total)
+    return FoundNumber(words[0][0], words[-1][1], groups + total)
 
 
 def _with_text2num(text: str, language: str) -> list[FoundNumber]:

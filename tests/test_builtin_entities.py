@@ -41,6 +41,16 @@ def found(text: str, language: str) -> list[tuple[str, object]]:
         ("vi", "một trăm linh năm", 105),
         ("zh", "二十", 20),
         ("zh", "一百二十", 120),
+        # thousands and up, in the languages read from tables
+        ("pl", "dwa tysiące pięćset", 2500),
+        ("pl", "tysiąc", 1000),
+        ("ro", "douăzeci de mii", 20000),
+        ("ro", "două mii cinci sute", 2500),
+        ("vi", "hai trăm năm mươi nghìn", 250000),
+        ("vi", "một triệu hai trăm ngàn", 1200000),
+        ("zh", "两千三百", 2300),
+        ("zh", "三千五百万", 35000000),
+        ("zh", "一亿五千万", 150000000),
     ],
 )
 def test_numbers_written_as_words(language: str, text: str, value: int) -> None:
@@ -53,6 +63,10 @@ def test_numbers_written_as_words(language: str, text: str, value: int) -> None:
 )
 def test_a_lone_article_is_no_number(language: str, text: str) -> None:
     assert ("number", 1) not in found(text, language)
+
+
+def test_wan_yi_in_case_is_no_number() -> None:
+    assert found("万一不合适可以退吗", "zh") == []  # 万一: "in case", not 10 001
 
 
 @pytest.mark.parametrize(
@@ -121,6 +135,18 @@ def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
         ("ro", "douăzeci lei", 20, "RON"),
         ("vi", "hai mươi đồng", 20, "VND"),
         ("zh", "二十元", 20, "CNY"),
+        ("vi", "năm mươi nghìn đồng", 50000, "VND"),
+        ("ro", "cincizeci de lei", 50, "RON"),  # Romanian "de" between a number and what it counts
+        ("ro", "50 de lei", 50, "RON"),
+        ("ro", "o mie de lei", 1000, "RON"),
+        ("ro", "douăzeci de mii de lei", 20000, "RON"),
+        ("pl", "dwa tysiące złotych", 2000, "PLN"),
+        ("zh", "五万元", 50000, "CNY"),
+        ("fr", "deux mille euros", 2000, "EUR"),
+        ("de", "zweitausend Euro", 2000, "EUR"),
+        ("es", "dos mil euros", 2000, "EUR"),
+        ("it", "duemila euro", 2000, "EUR"),
+        ("nl", "tweeduizend euro", 2000, "EUR"),
     ],
 )
 def test_amounts_with_a_currency(language: str, text: str, amount: float, currency: str) -> None:
