@@ -30,6 +30,26 @@ _ZH_HOUR = re.compile(
 _LATER_HALF = ("下午", "晚上")
 # 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
 _ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
+# Romanian weekdays with the article ("vinerea viitoare", next Friday), which dateparser does not know; Monday
+# as "lun": dateparser takes "luni" for months too, and then finds no date in "luni viitoare"
+_RO_WEEKDAYS = {
+    "lunea": "lun",
+    "luni": "lun",  # only before "viitoare"
+    "marțea": "marți",
+    "marţea": "marți",
+    "martea": "marți",
+    "miercurea": "miercuri",
+    "joia": "joi",
+    "vinerea": "vineri",
+    "sâmbăta": "sâmbătă",
+    "sambata": "sâmbătă",
+    "duminica": "duminică",
+}
+_RO_WEEKDAY = re.compile(
+    rf"(?<!\w)(?:luni(?=\s+viitoare)|{'|'.join(w for w in _RO_WEEKDAYS if w != 'luni')})(?!\w)", re.IGNORECASE
+)
+# Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
+_SHORT_WEEKDAYS = {"ro": frozenset({"lun", "joi"})}
 _PAIRS_LANGUAGES = frozenset({"vi"})
 _MAX_GAP = 12
 _CONTEXT = 24  # characters read around a word that may belong to a date ("next" before "Friday")
@@ -49,7 +69,7 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     """The dates and times ``text`` names, relative ones counted from ``now`` (by default the local time)."""
     if not text.strip() or language is None:
         return []
-    normal, origin = _with_hours_written_out(text)
+    normal, origin = _with_hours_written_out(text, language)
     matches = [
         (start + offset, end + offset, when, has_time)
         for offset, window in _windows(normal, language)
@@ -111,8 +131,9 @@ def _date_words(language: str) -> re.Pattern[str]:
     return re.compile("|".join(alternatives) or r"(?!)")
 
 
-def _with_hours_written_out(text: str) -> tuple[str, list[int]]:
-    """``text`` with hours as "10:00", and for each of its characters where in ``text`` it came from."""
+def _with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
+    """``text`` with hours as "10:00" (and Romanian weekdays without their article), and for each of its
+    characters where in ``text`` it came from."""
 
     def at_hour(match: re.Match[str]) -> str:
         at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
@@ -131,6 +152,8 @@ def _with_hours_written_out(text: str) -> tuple[str, list[int]]:
         (_ZH_HOUR, zh_hour),
         (_ZH_WEEKDAY, lambda _: "星期"),
     )
+    if language == "ro":
+        rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
     for pattern, replace in rewrites:
         current, origin = pieces[-1]
         out: list[str] = []
@@ -166,7 +189,7 @@ def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, dat
     at = 0
     for phrase, when in results:
         start = text.find(phrase, at)
-        if start < 0 or not _plausible(phrase, when, now):
+        if start < 0 or not _plausible(phrase, when, now, language):
             continue
         end = start + len(phrase)
         has_time = period_of(phrase, now) == "time"
@@ -197,7 +220,7 @@ def _read_phrases(
         phrases = [(a.start(), text[a.start() : b.end()]) for a, b in zip(words, words[1:], strict=False)]
     for start, phrase in phrases:
         when = parse(phrase)
-        if when is not None and _plausible(phrase, when, now):
+        if when is not None and _plausible(phrase, when, now, language):
             return [(start, start + len(phrase), when, period_of(phrase, now) == "time")]
     return []
 
@@ -214,13 +237,15 @@ def _day_before(
     return start, when
 
 
-def _plausible(phrase: str, when: datetime, now: datetime) -> bool:
+def _plausible(phrase: str, when: datetime, now: datetime, language: str) -> bool:
     """Not a number nor a fraction (the number entity's), nor a short word dateparser reads as a month or a
     weekday ("may", French "je" for jeudi): a word under four letters counts only when it names a day close by
-    ("hoy")."""
+    ("hoy"), unless it is a weekday's name and nothing else (Romanian "joi")."""
     stripped = phrase.strip()
     if re.fullmatch(r"[\d\s.,/-]+", stripped) and len(re.findall(r"\d+", stripped)) < 3:
         return False  # "42", "1/2": a number or a fraction; a date in digits has a day, a month and a year
+    if stripped.lower() in _SHORT_WEEKDAYS.get(language, ()):
+        return True
     if len(stripped) < 4 and not re.search(r"\d|[\u3000-\u9fff]", stripped):
         return abs((when.date() - now.date()).days) <= 2
     return True

@@ -87,6 +87,11 @@ def test_wan_yi_in_case_is_no_number() -> None:
         ("pl", "jutro o 10", ("time", "2026-12-07T10:00")),
         ("pl", "w przyszły piątek", ("date", "2026-12-11")),
         ("ro", "mâine la ora 10", ("time", "2026-12-07T10:00")),
+        ("ro", "vinerea viitoare", ("date", "2026-12-11")),  # weekdays with the article
+        ("ro", "joia viitoare", ("date", "2026-12-10")),
+        ("ro", "lunea viitoare", ("date", "2026-12-07")),
+        ("ro", "luni viitoare", ("date", "2026-12-07")),
+        ("ro", "sâmbăta viitoare la ora 10", ("time", "2026-12-12T10:00")),
         ("vi", "ngày mai", ("date", "2026-12-07")),
         ("vi", "ngày mai lúc 8 giờ", ("time", "2026-12-07T08:00")),
         ("zh", "明天上午10点", ("time", "2026-12-07T10:00")),
