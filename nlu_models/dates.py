@@ -4,8 +4,8 @@ dateparser reads them, in each of our languages, from the data it ships with (no
 the first message, not at start-up: it costs a few tenths of a second. Before it reads a message, an hour
 written the way people say it ("um 10", "à 10h", "la ora 10", "lúc 10 giờ", "上午10点") is written as
 "10:00", which dateparser reads in every language; a day and a time it finds apart ("ngày mai" ... "lúc
-10:00") are joined. A day only gives a ``date`` entity ("2026-12-07"), a day with a time of day a ``time``
-entity ("2026-12-07T10:00").
+10:00") are joined (the rewriting: date_rewrites.py). A day only gives a ``date`` entity ("2026-12-07"), a
+day with a time of day a ``time`` entity ("2026-12-07T10:00").
 """
 
 from __future__ import annotations
@@ -17,37 +17,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-# A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
-_AT_HOUR = re.compile(
-    r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc)\s+(?P<hour>[012]?\d)"
-    r"(?:[:h.](?P<minute>[0-5]\d))?(?:\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
-    re.IGNORECASE,
-)
-# 上午10点, 下午3点半, 晚上8点: the hour of the day
-_ZH_HOUR = re.compile(
-    r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
-)
-_LATER_HALF = ("下午", "晚上")
-# 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
-_ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
-# Romanian weekdays with the article ("vinerea viitoare", next Friday), which dateparser does not know; Monday
-# as "lun": dateparser takes "luni" for months too, and then finds no date in "luni viitoare"
-_RO_WEEKDAYS = {
-    "lunea": "lun",
-    "luni": "lun",  # only before "viitoare"
-    "marțea": "marți",
-    "marţea": "marți",
-    "martea": "marți",
-    "miercurea": "miercuri",
-    "joia": "joi",
-    "vinerea": "vineri",
-    "sâmbăta": "sâmbătă",
-    "sambata": "sâmbătă",
-    "duminica": "duminică",
-}
-_RO_WEEKDAY = re.compile(
-    rf"(?<!\w)(?:luni(?=\s+viitoare)|{'|'.join(w for w in _RO_WEEKDAYS if w != 'luni')})(?!\w)", re.IGNORECASE
-)
+from nlu_models.date_rewrites import bare_hour, next_on_the_clock, with_hours_written_out
+
 # Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
 _SHORT_WEEKDAYS = {"ro": frozenset({"lun", "joi"})}
 _PAIRS_LANGUAGES = frozenset({"vi"})
@@ -69,7 +40,7 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     """The dates and times ``text`` names, relative ones counted from ``now`` (by default the local time)."""
     if not text.strip() or language is None:
         return []
-    normal, origin = _with_hours_written_out(text, language)
+    normal, origin = with_hours_written_out(text, language)
     matches = [
         (start + offset, end + offset, when, has_time)
         for offset, window in _windows(normal, language)
@@ -78,6 +49,8 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     found: list[FoundDate] = []
     for start, end, when, has_time in _join_day_and_time(matches):
         begin, finish = origin[start], origin[end - 1] + 1
+        if has_time and (hour := bare_hour(text, begin, finish)):
+            when = next_on_the_clock(when, hour, now or datetime.now())
         if has_time:
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
         else:
@@ -129,48 +102,6 @@ def _date_words(language: str) -> re.Pattern[str]:
     alternatives = [rf"(?<!\w)(?:{'|'.join(map(re.escape, spaced))})(?!\w)"] if spaced else []
     alternatives += ["|".join(map(re.escape, unspaced))] if unspaced else []
     return re.compile("|".join(alternatives) or r"(?!)")
-
-
-def _with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
-    """``text`` with hours as "10:00" (and Romanian weekdays without their article), and for each of its
-    characters where in ``text`` it came from."""
-
-    def at_hour(match: re.Match[str]) -> str:
-        at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
-        return f"{at} {int(match.group('hour')):d}:{match.group('minute') or '00'}"
-
-    def zh_hour(match: re.Match[str]) -> str:
-        hour = int(match.group("hour"))
-        if match.group("part") in _LATER_HALF and hour < 12:
-            hour += 12
-        minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
-        return f" {hour}:{minute}"
-
-    pieces = [(text, list(range(len(text))))]
-    rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-        (_AT_HOUR, at_hour),
-        (_ZH_HOUR, zh_hour),
-        (_ZH_WEEKDAY, lambda _: "星期"),
-    )
-    if language == "ro":
-        rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
-    for pattern, replace in rewrites:
-        current, origin = pieces[-1]
-        out: list[str] = []
-        where: list[int] = []
-        last = 0
-        for match in pattern.finditer(current):
-            out.append(current[last : match.start()])
-            where += origin[last : match.start()]
-            replacement = replace(match)
-            out.append(replacement)
-            # the replacement stands for the whole match: from its first character to its last
-            where += [origin[match.start()]] * (len(replacement) - 1) + [origin[match.end() - 1]]
-            last = match.end()
-        out.append(current[last:])
-        where += origin[last:]
-        pieces.append(("".join(out), where))
-    return pieces[-1]
 
 
 def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, datetime, bool]]:

@@ -105,6 +105,23 @@ def test_dates_and_times_relative_ones_too(language: str, text: str, expected: t
 
 
 @pytest.mark.parametrize(
+    "language, text, now, expected",
+    [
+        ("en", "at 5", datetime(2026, 12, 6, 4, 0), "2026-12-06T05:00"),  # before 5 am: this morning
+        ("en", "at 5", SUNDAY, "2026-12-06T17:00"),  # at noon: this afternoon, not tomorrow morning
+        ("en", "at 5:30", SUNDAY, "2026-12-06T17:30"),
+        ("en", "at 5", datetime(2026, 12, 6, 18, 0), "2026-12-07T05:00"),  # in the evening: tomorrow morning
+        ("de", "um 10 Uhr", SUNDAY, "2026-12-06T22:00"),
+        ("en", "at 5 am", SUNDAY, "2026-12-07T05:00"),  # said: as said
+        ("en", "tomorrow at 5", SUNDAY, "2026-12-07T05:00"),  # a day named: the hour as written
+        ("en", "at 14", SUNDAY, "2026-12-06T14:00"),
+    ],
+)
+def test_a_bare_hour_is_the_next_one_on_the_clock(language: str, text: str, now: datetime, expected: str) -> None:
+    assert [(e.entity, e.value) for e in EXTRACTOR.extract(text, language, now=now)] == [("time", expected)]
+
+
+@pytest.mark.parametrize(
     "language, text",
     [
         ("en", "I want to return my shoes"),

@@ -1,0 +1,100 @@
+"""Dates and times written the way dateparser reads them: "um 10" as "um 10:00", "下午3点半" as "15:30", "下周五" as
+"星期五", Romanian "vinerea" as "vineri"; each character keeps where in the message it came from, so an entity's
+span is in the message. And which hour is "at 5" alone: the next time a 12-hour clock shows it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+# A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
+_AT_HOUR = re.compile(
+    r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc)\s+(?P<hour>[012]?\d)"
+    r"(?:[:h.](?P<minute>[0-5]\d))?(?:\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
+    re.IGNORECASE,
+)
+# 上午10点, 下午3点半, 晚上8点: the hour of the day
+_ZH_HOUR = re.compile(
+    r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
+)
+_LATER_HALF = ("下午", "晚上")
+# 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
+_ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
+# Romanian weekdays with the article ("vinerea viitoare", next Friday), which dateparser does not know; Monday
+# as "lun": dateparser takes "luni" for months too, and then finds no date in "luni viitoare"
+_RO_WEEKDAYS = {
+    "lunea": "lun",
+    "luni": "lun",  # only before "viitoare"
+    "marțea": "marți",
+    "marţea": "marți",
+    "martea": "marți",
+    "miercurea": "miercuri",
+    "joia": "joi",
+    "vinerea": "vineri",
+    "sâmbăta": "sâmbătă",
+    "sambata": "sâmbătă",
+    "duminica": "duminică",
+}
+_RO_WEEKDAY = re.compile(
+    rf"(?<!\w)(?:luni(?=\s+viitoare)|{'|'.join(w for w in _RO_WEEKDAYS if w != 'luni')})(?!\w)", re.IGNORECASE
+)
+
+
+def bare_hour(text: str, begin: int, finish: int) -> int | None:
+    """The hour, from 1 to 11, when ``text[begin:finish]`` is only an hour after a word for "at" ("at 5", "um
+    10 Uhr"): no day, no "am" or "pm", no "下午"; it may be morning or afternoon."""
+    for match in _AT_HOUR.finditer(text, max(0, begin - 12), finish):
+        if match.start() <= begin and finish <= match.end() and 1 <= int(match.group("hour")) <= 11:
+            return int(match.group("hour"))
+    return None
+
+
+def next_on_the_clock(when: datetime, hour: int, now: datetime) -> datetime:
+    """A bare hour is the next time a 12-hour clock shows it: "at 5" at noon is 17:00 today, not 05:00 tomorrow
+    (dateparser, preferring the future, reads it on a 24-hour clock); at 18:00 it is 05:00 tomorrow."""
+    afternoon = when.replace(year=now.year, month=now.month, day=now.day, hour=hour + 12)
+    return afternoon if when.hour == hour and now < afternoon < when else when
+
+
+def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
+    """``text`` with hours as "10:00" (and Romanian weekdays without their article), and for each of its
+    characters where in ``text`` it came from."""
+
+    def at_hour(match: re.Match[str]) -> str:
+        at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
+        return f"{at} {int(match.group('hour')):d}:{match.group('minute') or '00'}"
+
+    def zh_hour(match: re.Match[str]) -> str:
+        hour = int(match.group("hour"))
+        if match.group("part") in _LATER_HALF and hour < 12:
+            hour += 12
+        minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
+        return f" {hour}:{minute}"
+
+    pieces = [(text, list(range(len(text))))]
+    rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+        (_AT_HOUR, at_hour),
+        (_ZH_HOUR, zh_hour),
+        (_ZH_WEEKDAY, lambda _: "星期"),
+    )
+    if language == "ro":
+        rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
+    for pattern, replace in rewrites:
+        current, origin = pieces[-1]
+        out: list[str] = []
+        where: list[int] = []
+        last = 0
+        for match in pattern.finditer(current):
+            out.append(current[last : match.start()])
+            where += origin[last : match.start()]
+            replacement = replace(match)
+            out.append(replacement)
+            # the replacement stands for the whole match: from its first character to its last
+            where += [origin[match.start()]] * (len(replacement) - 1) + [origin[match.end() - 1]]
+            last = match.end()
+        out.append(current[last:])
+        where += origin[last:]
+        pieces.append(("".join(out), where))
+    return pieces[-1]
