@@ -24,73 +24,11 @@ from typing import Any
 from bots.types import Entity
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
+from nlu_models.entity_words import CURRENCIES, SIZE_WORDS
 from nlu_models.number_words import find_number_words
 from nlu_models.written_emails import LOCAL_PART_CHARACTER, find_written_emails
 
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
-SIZE_WORDS = (
-    "size",
-    "sz",
-    "eu",
-    "taille",
-    "pointure",
-    "größe",
-    "grösse",
-    "groesse",
-    "gr",
-    "taglia",
-    "numero",
-    "número",
-    "maat",
-    "rozmiar",
-    "rozm",
-    "tamanho",
-    "talla",
-    "mărime",
-    "mărimea",
-    "marime",
-    "marimea",
-    "măsura",
-    "masura",
-    "cỡ",
-    "co",
-    "size giày",
-    "尺码",
-    "码数",
-)
-CURRENCIES = {
-    "€": "EUR",
-    "eur": "EUR",
-    "euro": "EUR",
-    "euros": "EUR",
-    "$": "USD",
-    "usd": "USD",
-    "dollar": "USD",
-    "dollars": "USD",
-    "£": "GBP",
-    "gbp": "GBP",
-    "pound": "GBP",
-    "pounds": "GBP",
-    "zł": "PLN",
-    "złoty": "PLN",
-    "złote": "PLN",
-    "złotych": "PLN",
-    "zl": "PLN",
-    "pln": "PLN",
-    "lei": "RON",
-    "ron": "RON",
-    "₫": "VND",
-    "vnd": "VND",
-    "vnđ": "VND",
-    "đồng": "VND",
-    "đ": "VND",
-    "¥": "CNY",
-    "元": "CNY",
-    "cny": "CNY",
-    "rmb": "CNY",
-    "块": "CNY",
-    "yuan": "CNY",
-}
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
 # number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
 # (at most five groups: a run of "123 123 123 ..." is then read in linear time, not once per group to its end)
@@ -160,7 +98,9 @@ def _money(match: re.Match[str]) -> dict[str, Any]:
 
 # Romanian puts "de" between a number from twenty up and what it counts: "cincizeci de lei", "50 de lei"
 _OF = r"(?:\s?de(?=\s))?"
-_CURRENCY_AFTER = re.compile(rf"{_OF}\s?(?P<currency>{_CURRENCY})(?!\w)", re.IGNORECASE)
+# the end of an amount: no letter or digit next, but a Chinese character may be ("50元的鞋", no spaces)
+_END = r"(?![^\W\u3000-\u9fff])"
+_CURRENCY_AFTER = re.compile(rf"{_OF}\s?(?P<currency>{_CURRENCY}){_END}", re.IGNORECASE)
 _LONGEST_CURRENCY = max(map(len, CURRENCIES))
 _CURRENCY_BEFORE = re.compile(rf"(?<!\w)(?P<currency>{_CURRENCY})\s?$", re.IGNORECASE)
 
@@ -202,7 +142,7 @@ BUILT_INS: tuple[_Rule, ...] = (
         "money",
         re.compile(
             rf"(?:(?P<before>{_CURRENCY})\s?(?P<amount>{_NUMBER})|(?P<amount2>{_NUMBER}){_OF}\s?"
-            rf"(?P<after>{_CURRENCY}))(?!\w)",
+            rf"(?P<after>{_CURRENCY})){_END}",
             re.IGNORECASE,
         ),
         lambda m: _money(m),

@@ -169,6 +169,20 @@ def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
         ("es", "dos mil euros", 2000, "EUR"),
         ("it", "duemila euro", 2000, "EUR"),
         ("nl", "tweeduizend euro", 2000, "EUR"),
+        # currency words of each language; Chinese puts no space after an amount
+        ("zh", "50元的鞋", 50, "CNY"),
+        ("zh", "五十块钱", 50, "CNY"),
+        ("zh", "100欧元", 100, "EUR"),
+        ("zh", "20美元", 20, "USD"),
+        ("es", "20 dólares", 20, "USD"),
+        ("it", "20 dollari", 20, "USD"),
+        ("pl", "20 dolarów", 20, "USD"),
+        ("pl", "100 zlotych", 100, "PLN"),
+        ("ro", "20 de dolari", 20, "USD"),
+        ("vi", "20 đô la", 20, "USD"),
+        ("it", "20 sterline", 20, "GBP"),
+        ("pt", "R$ 50", 50, "BRL"),
+        ("pt", "50 reais", 50, "BRL"),
     ],
 )
 def test_amounts_with_a_currency(language: str, text: str, amount: float, currency: str) -> None:

@@ -1,0 +1,93 @@
+"""The words the built-in entities look for, in our eleven languages: a word for a shoe size before a number,
+and each currency's signs, codes and words (an amount is a number next to one), with its ISO 4217 code."""
+
+from __future__ import annotations
+
+SIZE_WORDS = (
+    "size",
+    "sz",
+    "eu",
+    "taille",
+    "pointure",
+    "größe",
+    "grösse",
+    "groesse",
+    "gr",
+    "taglia",
+    "numero",
+    "número",
+    "maat",
+    "rozmiar",
+    "rozm",
+    "tamanho",
+    "talla",
+    "mărime",
+    "mărimea",
+    "marime",
+    "marimea",
+    "măsura",
+    "masura",
+    "cỡ",
+    "co",
+    "size giày",
+    "尺码",
+    "码数",
+)
+CURRENCIES = {
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "zł": "PLN",
+    "złoty": "PLN",
+    "złote": "PLN",
+    "złotych": "PLN",
+    "zl": "PLN",
+    "pln": "PLN",
+    "lei": "RON",
+    "ron": "RON",
+    "₫": "VND",
+    "vnd": "VND",
+    "vnđ": "VND",
+    "đồng": "VND",
+    "đ": "VND",
+    "¥": "CNY",
+    "元": "CNY",
+    "cny": "CNY",
+    "rmb": "CNY",
+    "块": "CNY",
+    "yuan": "CNY",
+    "块钱": "CNY",
+    "人民币": "CNY",
+    "欧元": "EUR",
+    "美元": "USD",
+    "美金": "USD",
+    "英镑": "GBP",
+    "dólares": "USD",  # es pt
+    "dolares": "USD",
+    "dollari": "USD",  # it
+    "dolari": "USD",  # ro
+    "dolarów": "USD",  # pl
+    "dolarow": "USD",
+    "đô": "USD",  # vi, also "đô la"
+    "đô la": "USD",
+    "sterline": "GBP",  # it; "Pfund", "livres", "libras", "pond" are weights (and books) too: not read
+    "lire sterline": "GBP",  # ro
+    "sterling": "GBP",
+    "funtów": "GBP",  # pl
+    "funty": "GBP",
+    "zlotych": "PLN",  # Polish written without its letters
+    "zlote": "PLN",
+    "zloty": "PLN",
+    "r$": "BRL",
+    "brl": "BRL",
+    "reais": "BRL",
+}
