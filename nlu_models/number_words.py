@@ -138,7 +138,11 @@ _JOINERS: dict[str, frozenset[str]] = {
     "zh": frozenset(),
     "pl": frozenset(),
 }
-_ZH_RUN = re.compile(r"(?![万萬亿億])[零〇一二两兩三四五六七八九十百千万萬亿億]+")  # "万一" (in case) is no number
+# "五万", and digits before a word for a thousand and up: "5万"; "万一" (in case) is no number
+_ZH_RUN = re.compile(
+    r"(?<![\d.,])\d{1,4}(?=[千万萬亿億])[零〇一二两兩三四五六七八九十百千万萬亿億]+"
+    r"|(?![万萬亿億])[零〇一二两兩三四五六七八九十百千万萬亿億]+"
+)
 _ZH_ALONE = frozenset({"一", "百", "千"})  # "一下", "一样": too common alone to be a number
 
 
@@ -154,7 +158,11 @@ def find_number_words(text: str, language: str | None) -> list[FoundNumber]:
     if language in _TEXT2NUM:
         return _with_text2num(text, language)
     if language == "zh":
-        runs = ((m.start(), m.end(), list(m.group(0))) for m in _ZH_RUN.finditer(text) if m.group(0) not in _ZH_ALONE)
+        runs = (
+            (m.start(), m.end(), re.findall(r"\d+|.", m.group(0)))
+            for m in _ZH_RUN.finditer(text)
+            if m.group(0) not in _ZH_ALONE
+        )
         return [found for start, end, words in runs if (found := _compose("zh", [(start, end, w) for w in words]))]
     if language in _VALUES:
         return _with_tables(text, language)
@@ -166,12 +174,17 @@ def _with_tables(text: str, language: str) -> list[FoundNumber]:
     known = {**_VALUES[language], **_MULTIPLIERS.get(language, {})}
     found: list[FoundNumber] = []
     run: list[tuple[int, int, str]] = []
-    for match in [*re.finditer(r"\w+", text), None]:
+    matches, joiners = list(re.finditer(r"\w+", text)), _JOINERS[language]
+    for at, match in enumerate([*matches, None]):
         word = match.group(0).lower() if match else ""
-        if match and (word in known or (run and word in _JOINERS[language])):
+        if match and (
+            word in known
+            or (run and word in joiners)
+            or (word.isdigit() and len(word) <= 3 and _is_group(language, _next_word(matches, at + 1, joiners)))
+        ):  # "50 nghìn", "20 de mii": digits before a word for a thousand
             run.append((match.start(), match.end(), word))
             continue
-        while run and run[-1][2] in _JOINERS[language]:
+        while run and run[-1][2] in joiners:
             run.pop()
         if run and (number := _compose(language, run)):
             found.append(number)
@@ -179,18 +192,30 @@ def _with_tables(text: str, language: str) -> list[FoundNumber]:
     return found
 
 
+def _next_word(matches: list[re.Match[str]], at: int, joiners: frozenset[str]) -> str:
+    """The first word from ``at`` on that does not join two parts of a number."""
+    while at < len(matches) and matches[at].group(0).lower() in joiners:
+        at += 1
+    return matches[at].group(0).lower() if at < len(matches) else ""
+
+
+def _is_group(language: str, word: str) -> bool:
+    return _MULTIPLIERS.get(language, {}).get(word, 0) >= _GROUPS.get(language, 1000)
+
+
 def _compose(language: str, words: list[tuple[int, int, str]]) -> FoundNumber | None:
     """ "hai mươi hai" = 2 x 10 + 2; "một trăm linh năm" = 1 x 100 + 5; "二十" = 2 x 10; "十五" = 10 + 5."""
     values, multipliers = _VALUES[language], _MULTIPLIERS.get(language, {})
     groups = total = last = 0  # groups: what the words for a thousand and up have counted so far
     for _, _, word in words:
-        if multipliers.get(word, 0) >= _GROUPS.get(language, 1000):
+        if _is_group(language, word):
             groups, total, last = groups + max(total, 1) * multipliers[word], 0, 0
         elif word in multipliers:
             factor = max(last, 1) * multipliers[word]
             total, last = total - last + factor, factor
-        elif word in values:
-            total, last = total + values[word], values[word]
+        elif word in values or word.isdigit():
+            value = int(word) if word.isdigit() else values[word]
+            total, last = total + value, value
     if not any(w in values or w in multipliers for _, _, w in words):
         return None
     return FoundNumber(words[0][0], words[-1][1], groups + total)
@@ -208,7 +233,30 @@ def _with_text2num(text: str, language: str) -> list[FoundNumber]:
         if re.search(r"[^\W\d_]", text[start:end]):  # written in words, not (only) digits
             value = occurrence.value
             found.append(FoundNumber(start, end, int(value) if float(value).is_integer() else value))
-    return found
+    return _with_digits_before_scales(tokens, found)
+
+
+# Words for a thousand and a million after digits ("50 mille", "2 Tausend", "2 mila"): text2num reads the word
+# alone, as 1000
+_SCALES = {
+    **dict.fromkeys(("thousand", "mille", "mil", "mila", "tausend", "duizend"), 1000),
+    **dict.fromkeys(("million", "millions", "millionen", "millón", "millones", "milione", "milioni"), 10**6),
+    **dict.fromkeys(("milhão", "milhões", "miljoen"), 10**6),
+}
+
+
+def _with_digits_before_scales(tokens: list[_Token], found: list[FoundNumber]) -> list[FoundNumber]:
+    """``found`` with "50 mille deux cents" read as 50 x 1000 + 200, not as 50 and 1200."""
+    by_start = {number.start: number for number in found}
+    for digits, word in zip(tokens, tokens[1:], strict=False):
+        scale = _SCALES.get(word.word.lower())
+        if not (scale and digits.word.isdigit() and len(digits.word) <= 3) or digits.begin in by_start:
+            continue  # no digits before a scale, or text2num read them already
+        words = by_start.pop(word.begin, FoundNumber(word.begin, word.finish, scale))
+        if any(n.start < word.begin < n.end for n in by_start.values()):
+            continue  # the word is inside a number of its own
+        by_start[digits.begin] = FoundNumber(digits.begin, words.end, int(digits.word) * scale + words.value - scale)
+    return sorted(by_start.values(), key=lambda number: number.start)
 
 
 class _Token:

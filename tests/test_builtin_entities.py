@@ -183,6 +183,17 @@ def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
         ("it", "20 sterline", 20, "GBP"),
         ("pt", "R$ 50", 50, "BRL"),
         ("pt", "50 reais", 50, "BRL"),
+        # digits before a word for a thousand
+        ("vi", "50 nghìn đồng", 50000, "VND"),
+        ("ro", "20 de mii de lei", 20000, "RON"),
+        ("pl", "2 tysiące złotych", 2000, "PLN"),
+        ("zh", "5万元", 50000, "CNY"),
+        ("fr", "50 mille deux cents euros", 50200, "EUR"),
+        ("de", "50 Tausend Euro", 50000, "EUR"),
+        ("es", "2 mil euros", 2000, "EUR"),
+        ("it", "2 mila euro", 2000, "EUR"),
+        ("nl", "2 duizend euro", 2000, "EUR"),
+        ("en", "2 thousand dollars", 2000, "USD"),
     ],
 )
 def test_amounts_with_a_currency(language: str, text: str, amount: float, currency: str) -> None:
