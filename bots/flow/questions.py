@@ -8,7 +8,7 @@ from typing import Any
 from bots.flow.answers import Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
-from bots.flow.mappings import mapped_answer
+from bots.flow.mappings import builtin_answer, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
@@ -55,6 +55,8 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
         reply = Answer(True, value, span if span is not None else reply.span)
+    elif not reply.ok:  # "zwei", "forty-two": the NLU's built-in entity of the question's type
+        reply = builtin_answer(op, text, nlu)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
