@@ -7,16 +7,13 @@ lookup, a confirmation), while answers that still stand are kept.
 
 from __future__ import annotations
 
-import re
-
-from bots.flow.answers import read_answer
+from bots.flow.answers import QUESTION_MARK, read_answer
 from bots.flow.interpreter import execute, fits_choices, request_validation
 from bots.flow.model import AskOp
 from bots.flow.run import Run
 from bots.flow.state import Frame
 
-_ANY_TEXT = ("text", "any")
-_QUESTION_MARK = re.compile(r"[?？¿]")  # free text reads anything: it cannot be told from a correction
+_ANY_TEXT = ("text", "any")  # free text reads anything: it cannot be told from a correction
 
 
 def correct(run: Run, frame: Frame, text: str) -> bool:
@@ -66,7 +63,7 @@ def correct_ended(run: Run, text: str) -> bool:
     Only the next turn counts, so an old flow is not reopened by a later "no".
     """
     ended, run.state.ended = run.state.ended, None
-    if _QUESTION_MARK.search(text):
+    if QUESTION_MARK.search(text):
         return False  # "no, where is ST-123456?" is a new request, not a changed answer
     if ended is None or ended["turn"] != run.state.turn - 1 or ended["flow"] not in run.bot.flows:
         return False
