@@ -136,3 +136,13 @@ def test_an_unknown_give_up_flow_is_a_located_problem(make_bot: Callable[..., Lo
     [problem] = [p for p in result.problems if p.code == "BOT-E008"]
     assert "digressions.give_up 'mneu' is not a flow" in problem.message and "menu" in problem.message
     assert problem.mark is not None and problem.mark.file.endswith("settings.yml") and problem.mark.line == 10
+
+
+def test_filler_around_a_cancel_phrase_cancels_but_filler_alone_does_not(engine_for: Callable[..., Engine]) -> None:
+    settings = SETTINGS.replace("      digressions:", "        filler: {en: [ok, nah]}\n      digressions:")
+    chat = chat_with(engine_for, **{"settings.yml": settings})
+    chat.say("which size", "size_help")
+    assert "Stopped." not in texts(chat.say("nah, ok"))  # no cancel phrase: not a cancel
+    assert texts(chat.say("Nah, never mind!")) == ["Stopped."]
+    chat.say("which size", "size_help")
+    assert texts(chat.say("nah, never mind, size 42")) == ["Size 42 it is."]  # more than filler: the answer

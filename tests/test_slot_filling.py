@@ -137,6 +137,21 @@ def test_a_correction_changes_an_earlier_answer_and_reruns_the_steps_after_it(
     assert texts(chat.say("ana@example.com")) == ["Size 43 to ana@example.com."]
 
 
+def test_a_correction_in_the_turn_after_the_flow_ended_reopens_it_and_only_then(
+    engine_for: Callable[..., Engine],
+) -> None:
+    chat = Chat(engine_for(CORRECTING))
+    chat.say("/order")
+    chat.say("42")
+    assert texts(chat.say("ana@example.com")) == ["Size 42 to ana@example.com."]
+    assert texts(chat.say("no, 43")) == ["Size 43 to ana@example.com."]  # the steps after the size run again
+    assert texts(chat.say("no, 44")) == ["Size 44 to ana@example.com."]  # the reopened flow ended again
+    chat.say("hello")
+    chat.say("no, 45")  # not right after the flow: no correction
+    assert chat.state.slots["size"] == 44
+    assert [e.data["value"] for e in chat.events if e.kind == "slot_corrected"] == [43, 44]
+
+
 def test_a_correction_word_before_an_answer_to_the_open_question_is_its_answer(
     engine_for: Callable[..., Engine],
 ) -> None:

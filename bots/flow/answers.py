@@ -17,6 +17,7 @@ from bots.flow.model import SlotDef
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
+QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
 _TRUE = {"true", "yes", "/affirm"}
 _FALSE = {"false", "no", "/deny"}
 

@@ -7,7 +7,7 @@ lookup, a confirmation), while answers that still stand are kept.
 
 from __future__ import annotations
 
-from bots.flow.answers import read_answer
+from bots.flow.answers import QUESTION_MARK, read_answer
 from bots.flow.interpreter import execute, fits_choices, request_validation
 from bots.flow.model import AskOp
 from bots.flow.run import Run
@@ -28,9 +28,12 @@ def correct(run: Run, frame: Frame, text: str) -> bool:
     if rest is None:
         return False
     ops = run.bot.flows[frame.flow].ops
-    open_op = ops[frame.pc]
-    assert isinstance(open_op, AskOp)
-    if open_op.validator.type not in _ANY_TEXT and read_answer(rest, open_op.validator).ok:
+    open_op = ops[frame.pc] if frame.pc < len(ops) else None  # None: a flow that has ended
+    if (
+        isinstance(open_op, AskOp)
+        and open_op.validator.type not in _ANY_TEXT
+        and read_answer(rest, open_op.validator).ok
+    ):
         return False  # "no, 43" to the size question itself is its answer
     for pc in range(frame.pc - 1, -1, -1):
         op = ops[pc]
@@ -39,6 +42,8 @@ def correct(run: Run, frame: Frame, text: str) -> bool:
         value = read_answer(rest, op.validator)
         if not value.ok or not fits_choices(op, value.value):
             continue
+        if open_op is None:  # logged before its steps run again, so the flow reads as running, then ended
+            run.log("flow", flow=frame.flow, status="resumed", reason="correction")
         run.log("slot_corrected", name=op.slot, previous=run.state.slots.get(op.slot), value=value.value)
         run.set_slot(op.slot, value.value, "correction")
         frame.waiting, frame.attempts, frame.reprompts, frame.pc = False, 0, 0, pc
@@ -47,4 +52,24 @@ def correct(run: Run, frame: Frame, text: str) -> bool:
         frame.pc = pc + 1  # the steps that depend on the answer run again
         execute(run)
         return True
+    return False
+
+
+def correct_ended(run: Run, text: str) -> bool:
+    """Take a correction of the flow that ended in the turn before this one; True when the message was one.
+
+    "nein, 42" right after the size advice: a careful agent changes the size
+    and gives the advice again rather than reading "nein" as a new request.
+    Only the next turn counts, so an old flow is not reopened by a later "no".
+    """
+    ended, run.state.ended = run.state.ended, None
+    if QUESTION_MARK.search(text):
+        return False  # "no, where is ST-123456?" is a new request, not a changed answer
+    if ended is None or ended["turn"] != run.state.turn - 1 or ended["flow"] not in run.bot.flows:
+        return False
+    frame = Frame(ended["flow"], pc=len(run.bot.flows[ended["flow"]].ops), asked=list(ended["asked"]))
+    run.state.stack.append(frame)
+    if correct(run, frame, text):
+        return True
+    run.state.stack.remove(frame)
     return False

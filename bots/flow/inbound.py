@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.flow.answers import coerce
+from bots.flow.corrections import correct_ended
 from bots.flow.interpreter import interrupt, start_flow
 from bots.flow.model import AskOp
 from bots.flow.questions import answer
@@ -58,6 +59,8 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     triggers = run.prepared.triggers
     if triggers.is_cancel(text, nlu, language):
         _cancel(run)
+        return
+    if not state.stack and correct_ended(run, text):
         return
     top = state.stack[-1] if state.stack else None
     # The open question's slot is filled (and checked) as its answer, unless the message is an aside; an answer

@@ -563,7 +563,12 @@ def _load_bot(
         ),
         fallback_flow=fallback_flow,
         nlu_threshold=settings.nlu_threshold,
-        cancel=CancelDef(cancel_response, tuple(settings.cancel.intents), _keywords(settings.cancel.keywords)),
+        cancel=CancelDef(
+            cancel_response,
+            tuple(settings.cancel.intents),
+            _keywords(settings.cancel.keywords),
+            _keywords(settings.cancel.filler),
+        ),
         action_error_response=error_response,
         digressions=digressions,
         corrections=_keywords(settings.corrections),

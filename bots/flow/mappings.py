@@ -45,6 +45,35 @@ def mapped_answer(
     return NO
 
 
+# Slot types the NLU has a built-in entity for: a question of one takes that entity by default, so "zwei",
+# "two please" or "zweiundvierzig" answer a number question as digits do (nlu_models/entities.py reads them)
+BUILT_IN_ENTITIES = {"number": "number", "email": "email", "phone": "phone"}
+
+
+def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
+    """The value of the built-in entity matching the ask's type, checked like typed text; NO when none fits.
+
+    Spans count from the stripped text, as the engine reads it, so the rest of
+    the message can still be judged an aside.
+    """
+    wanted = BUILT_IN_ENTITIES.get(op.validator.type)
+    if wanted is None or nlu is None:
+        return NO
+    offset = len(text) - len(text.lstrip())
+    for entity in nlu.entities:
+        if entity.entity != wanted:
+            continue
+        value = coerce(entity.value, op.validator)
+        if value.ok:
+            span = (
+                (entity.start - offset, entity.end - offset)
+                if entity.start is not None and entity.end is not None
+                else None
+            )
+            return Answer(True, value.value, span)
+    return NO
+
+
 def trigger_value(op: AskOp, trigger_intent: str | None) -> Answer:
     """A ``from_trigger_intent`` value for an ask of a flow this turn's intent started; NO when none applies."""
     if trigger_intent is None:

@@ -214,6 +214,7 @@ class CancelDef:
     response: TextRef | None
     intents: tuple[str, ...]
     keywords: dict[str, tuple[str, ...]]
+    filler: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

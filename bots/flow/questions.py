@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bots.flow.answers import Answer, fold, read_answer
+from bots.flow.answers import QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
-from bots.flow.mappings import mapped_answer
+from bots.flow.mappings import builtin_answer, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
@@ -17,7 +17,6 @@ from bots.flow.triggers import TriggerMatch, message_payload
 from bots.types import NLUResult, Text
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
-_QUESTION_MARK = re.compile(r"[?？¿]")
 _IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+")
 
@@ -55,6 +54,8 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
         reply = Answer(True, value, span if span is not None else reply.span)
+    elif not reply.ok:  # "zwei", "forty-two": the NLU's built-in entity of the question's type
+        reply = builtin_answer(op, text, nlu)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
@@ -99,7 +100,7 @@ def is_aside(
         again = run.prepared.triggers.find(rest, None, nlu, language)
         if again is None or again.flow == frame.flow:
             return False
-    if _QUESTION_MARK.search(rest):
+    if QUESTION_MARK.search(rest):
         return True
     op = run.bot.flows[frame.flow].ops[frame.pc]
     assert isinstance(op, AskOp)

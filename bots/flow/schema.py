@@ -334,6 +334,8 @@ class CancelSpec(_Strict):
     response: TextSpec | None = None
     intents: list[str] = Field(default_factory=list)
     keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    # words that may stand around a cancel phrase without making it a request ("ok", "nah", "please")
+    filler: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
 
 class DigressionSpec(_Strict):

@@ -53,6 +53,9 @@ class ThreadState:
     # Messages sent outside a turn that wait for the customer's next request on a channel that cannot push
     # (the REST channel): channel -> sequence numbers in the log. The next turn there answers them first.
     outbox: dict[str, list[int]] = field(default_factory=dict)
+    # The flow that last ran to its end with no flow below it (flow, asked, turn): a correction in the next
+    # turn ("no, 43" right after the size advice) changes its answer and runs its steps after that question again.
+    ended: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Explicit shallow copies: dataclasses.asdict deep-copies every value and was the
@@ -88,6 +91,7 @@ class ThreadState:
             "followups": dict(self.followups),
             "epoch": self.epoch,
             "outbox": {channel: list(seqs) for channel, seqs in self.outbox.items()},
+            "ended": dict(self.ended) if self.ended else None,
         }
 
     @classmethod

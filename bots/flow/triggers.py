@@ -37,6 +37,10 @@ class Triggers:
         self.bot = bot
         self._keywords = self._compile_keywords()
         self._cancel_phrases = self._compile_cancel()
+        self._cancel_filler = {
+            language: {word for w in words for word in fold(_PUNCTUATION.sub(" ", w)).split()}
+            for language, words in bot.cancel.filler.items()
+        }
         self._corrections = {
             language: re.compile(
                 rf"^\W*(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
@@ -85,10 +89,11 @@ class Triggers:
         return None
 
     def is_cancel(self, text: str, nlu: NLUResult | None, language: str) -> bool:
-        """A cancel intent, or a message made of nothing but cancel phrases ("egal, vergiss es").
+        """A cancel intent, or a message of cancel phrases and filler only ("egal, vergiss es", "nah, don't bother").
 
         A phrase inside a longer request ("please cancel my order 42") is not a
-        cancel: the request is what the customer wants.
+        cancel: the request is what the customer wants. Filler ("ok", "nah",
+        "please") may stand around the phrases, never alone.
         """
         cancel = self.bot.cancel
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
@@ -99,7 +104,10 @@ class Triggers:
             return False
         for phrase in phrases:
             rest = phrase.sub(" ", rest) if isinstance(phrase, re.Pattern) else rest.replace(phrase, " ")
-        return not rest.strip()
+        if rest.strip() == fold(_PUNCTUATION.sub(" ", text)):
+            return False  # no cancel phrase at all
+        filler = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set())
+        return all(word in filler for word in rest.split())
 
     def _compile_cancel(self) -> dict[str, list[re.Pattern[str] | str]]:
         """Cancel phrases per language, longest first so "stop this" goes before "stop"."""
