@@ -139,7 +139,13 @@ def demo_bot() -> Bot:
         DEMO_BOT,
         languages=SUPPORTED_LANGUAGES,
         default_language="en",
-        actions=["lookup_order", "lookup_product", "recall_viewed_product"],
+        actions=[
+            "lookup_order",
+            "lookup_product",
+            "recall_viewed_product",
+            "format_callback_date",
+            "validate_support_form",
+        ],
     )
     assert result.bot is not None, "\n".join(map(str, result.problems))
     return result.bot
