@@ -19,6 +19,7 @@ from bots.types import NLUResult, Text
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
 _IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+")
+BARE_VALUE = re.compile(r"[\d\s.,:/#+-]+")  # digits and the marks between them, nothing else
 
 
 def choice_titles(bot: Bot, flow: Flow) -> ChoiceTitles:
@@ -70,7 +71,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         _fill(run, frame, op, reply.value)
         return
-    if match is not None and match.flow != frame.flow and flow.interruptible:
+    if match is not None and match.flow != frame.flow and flow.interruptible and not _bare_value(text, match):
         run.state.fallback_streak = 0
         interrupt(run, frame, match.flow)
         return
@@ -107,6 +108,12 @@ def is_aside(
     if any(isinstance(other, AskOp) and other.slot == op.slot for other in run.bot.flows[match.flow].ops):
         return False  # the other flow wants the same value: the customer is giving it
     return _words(rest) > MOSTLY_THE_ANSWER
+
+
+def _bare_value(text: str, match: TriggerMatch) -> bool:
+    """A message of digits alone ("12") with a question open is an attempt at its answer, wrong or not:
+    asked again, never taken as another request the NLU guessed from a number. A button still leads on."""
+    return match.kind != "payload" and BARE_VALUE.fullmatch(text.strip()) is not None
 
 
 def _words(text: str) -> float:
