@@ -97,6 +97,35 @@ def test_json_report(tmp_path: Path, data_dir: dict[str, str]) -> None:
     assert second["error"].startswith("no button 'Does not exist'")
 
 
+RESUMED = """
+    tests:
+      - name: the re-asked question is a response said
+        steps:
+          - user: I want to return my shoes
+          - user: how long does shipping take?
+            expect: {response: [shipping_details, resume_question, ask_order_number_return]}
+      - name: and a check that it is not said fails
+        steps:
+          - user: I want to return my shoes
+          - user: how long does shipping take?
+            expect: {not_response: ask_order_number_return}
+"""
+
+
+def test_a_question_asked_again_after_the_resume_line_counts_as_its_response(
+    tmp_path: Path, data_dir: dict[str, str]
+) -> None:
+    """ "Back to your question: <prompt>" is one text; ``response:`` sees both parts, so ``not_response:`` can fail."""
+    path = write(tmp_path, "resumed.yml", RESUMED)
+    result = threadline("test", str(path), "--config", CONFIG, "--json", env=data_dir)
+    report = json.loads(result.stdout)
+    seen, unseen = report["tests"]
+    assert seen["status"] == "passed", seen
+    assert unseen["status"] == "failed"
+    assert unseen["steps"][1]["failures"] == ["the bot should not say its response 'ask_order_number_return'"]
+    assert result.returncode == 1
+
+
 def test_pending_tests_may_fail_and_one_that_passes_fails_the_run(tmp_path: Path, data_dir: dict[str, str]) -> None:
     path = write(
         tmp_path,

@@ -37,6 +37,7 @@ def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
     if expect.exact is not None and texts != expect.exact:
         failures.append(f"the replies should be exactly {expect.exact!r}")
     language = seen.language or bot.default_language
+    texts = _with_resumed_prompts(texts, bot, language)
     for key in as_list(expect.response):
         if not any(_said(variant, texts) for variant in _variants(bot, key, language)):
             failures.append(f"the bot should say its response {key!r} (in {language})")
@@ -72,6 +73,33 @@ def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
     return failures
 
 
+def _with_resumed_prompts(texts: list[str], bot: Bot, language: str) -> list[str]:
+    """A question asked again is one text, "<resume line> <prompt>": its two parts are each a response said.
+
+    Without this, ``response:`` would miss a re-asked prompt and ``not_response:`` could never fail on one.
+    """
+    resume = bot.digressions.resume
+    if resume is None:
+        return texts
+    leads = resume_lines(bot, resume.key, dict(resume.inline), language)
+    pieces = list(texts)
+    for text in texts:
+        for lead in leads:
+            found = lead.match(text)
+            if found and found.end() < len(text):
+                pieces += [text[: found.end()].rstrip(), text[found.end() :].lstrip()]
+                break
+    return pieces
+
+
+def resume_lines(bot: Bot, key: str | None, inline: dict[str, str], language: str) -> list[re.Pattern[str]]:
+    """Patterns for the resume line's variants in ``language``, each matching it at the start of a text."""
+    variants = _variants(bot, key, language) if key else ()
+    if not variants and inline:
+        variants = (inline.get(language) or inline.get(bot.default_language) or "",)
+    return [re.compile(_pattern(v)) for v in variants if v]
+
+
 def _variants(bot: Bot, key: str, language: str) -> tuple[str, ...]:
     per_language = bot.responses.get(key, {})
     return per_language.get(language) or per_language.get(bot.default_language) or ()
@@ -79,6 +107,12 @@ def _variants(bot: Bot, key: str, language: str) -> tuple[str, ...]:
 
 def _said(variant: str, texts: list[str]) -> bool:
     """A reply is this variant with its placeholders filled in any way."""
+    pattern = re.compile(_pattern(variant), re.DOTALL)
+    return any(pattern.fullmatch(text) for text in texts)
+
+
+def _pattern(variant: str) -> str:
+    """A response variant as a regular expression: its placeholders match anything."""
     parts = []
     for piece in re.split(f"({_PLACEHOLDER.pattern})", variant):
         if piece in ("{{", "}}"):
@@ -87,8 +121,7 @@ def _said(variant: str, texts: list[str]) -> bool:
             parts.append(".*?")
         else:
             parts.append(re.escape(piece))
-    pattern = re.compile("".join(parts), re.DOTALL)
-    return any(pattern.fullmatch(text) for text in texts)
+    return "".join(parts)
 
 
 def _media(wanted: bool | str, replies: list[Outbound]) -> bool:
