@@ -56,7 +56,7 @@ class Notifier:
         self.url = url
         self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._first_retry = first_retry_seconds
+        self.first_retry = first_retry_seconds
         self._max_retry = max_retry_seconds
         # With several workers, another worker's fresh notification is its own to send: this one sweeps it only
         # after this long (it was left behind by a stopped worker)
@@ -107,10 +107,10 @@ class Notifier:
         for item_id, payload, _person in await self._outbox.pending_inbound(OUTBOX, limit=100):
             body = json.loads(payload)
             age = now - float(body.get("queued_at", now))
-            if item_id not in self._mine and age < self._grace:
+            if self._grace and item_id not in self._mine and age < self._grace:
                 sleep = min(sleep, self._grace - age)
                 continue
-            when, pause = self._next_try.get(item_id, (0.0, self._first_retry))
+            when, pause = self._next_try.get(item_id, (0.0, self.first_retry))
             if when > now:
                 sleep = min(sleep, when - now)
                 continue
