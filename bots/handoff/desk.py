@@ -60,14 +60,22 @@ class HandoffDesk:
         self._render = render
         self._public_url = public_url
 
+    async def agents_online(self) -> int | None:
+        """Agents online, or None when that cannot be known now (the customer is then not told "nobody")."""
+        try:
+            return await self.presence.online()
+        except Exception as exc:  # the live bus is down or not started: a hand-off must still go through
+            log.warning("agents' presence unknown (%s); telling the customer only about business hours", exc)
+            return None
+
     def _say(self, turn: Turn, key: str, **values: Any) -> None:
         text = self._render(key, turn.state, values)
         turn.outbound.append(Text(text if text is not None else FALLBACK[key].format(**values)))
 
     async def before_commit(self, thread: LockedThread, turn: Turn, now: float) -> None:
         if any(entered_queue(e) for e in turn.events):
-            is_open, online = self.hours.is_open(now), await self.presence.online()
-            notice = None if is_open and online else "closed" if not is_open else "no_agent"
+            is_open, online = self.hours.is_open(now), await self.agents_online()
+            notice = "closed" if not is_open else "no_agent" if online == 0 else None
             turn.events.append(
                 ThreadEvent(QUEUE_EVENT, {"open": is_open, "agents_online": online, "notice": notice}, now)
             )

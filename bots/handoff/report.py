@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +18,6 @@ from prometheus_client.registry import Collector
 
 from bots.handoff.figures import KINDS, DayFigures, per_day
 from bots.handoff.hours import BusinessHours
-from bots.handoff.presence import AgentPresence
 from bots.store.base import ThreadLog
 from bots.types import ThreadEvent
 
@@ -32,7 +31,7 @@ BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 360
 class Reading:
     at: float
     days: dict[date, DayFigures]
-    agents_online: int
+    agents_online: int | None  # None: unknown (the live bus is down)
 
     def window(self, last_day: date, count: int) -> list[DayFigures]:
         """``count`` days up to ``last_day``, oldest first; a quiet day is there with zeros."""
@@ -45,12 +44,12 @@ class FiguresReader:
         self,
         log: ThreadLog,
         hours: BusinessHours,
-        presence: AgentPresence,
+        online: Callable[[], Awaitable[int | None]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._log = log
         self.hours = hours
-        self._presence = presence
+        self._online = online
         self.clock = clock
         self._last: Reading | None = None
         self._lock = asyncio.Lock()
@@ -61,7 +60,7 @@ class FiguresReader:
             if self._last is not None and 0 <= now - self._last.at < CACHE_SECONDS:
                 return self._last
             days = per_day(await self._threads(), self.hours.day, now)
-            self._last = Reading(now, days, await self._presence.online())
+            self._last = Reading(now, days, await self._online())
             return self._last
 
     async def _threads(self) -> list[list[ThreadEvent]]:
@@ -99,9 +98,11 @@ class FiguresCollector(Collector):
             "threadline_handoff_waiting", "Conversations in the queue that no person has answered"
         )
         waiting.add_metric([], sum(h.waiting for h in handoffs))
-        agents = GaugeMetricFamily("threadline_agents_online", "Agents' inbox connections open now")
-        agents.add_metric([], self._reading.agents_online)
-        yield from (conversations, queued, resolved, waiting, agents)
+        yield from (conversations, queued, resolved, waiting)
+        if self._reading.agents_online is not None:
+            agents = GaugeMetricFamily("threadline_agents_online", "Agents' inbox connections open now")
+            agents.add_metric([], self._reading.agents_online)
+            yield agents
         yield _histogram(
             "threadline_handoff_wait_seconds",
             "Time in the queue until answered, released or now",

@@ -5,6 +5,7 @@ Both endpoints want the admin token for now; the inbox will show the JSON to age
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -30,7 +31,7 @@ async def figures(request: web.Request) -> web.Response:
     if (refused := admin_guard(request)) is not None:
         return refused
     raw = request.query.get("days", "7")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_DAYS:
         return web.json_response({"error": f"days must be a whole number from 1 to {MAX_DAYS}"}, status=400)
     reader = request.app[READER]
     reading = await reader.read()
@@ -49,7 +50,7 @@ def install(app: web.Application) -> None:
     runtime = app[RUNTIME]
     desk = runtime.handoff
     assert desk is not None
-    app[READER] = FiguresReader(runtime.store, desk.hours, desk.presence, clock=lambda: runtime.pipeline.clock())
+    app[READER] = FiguresReader(runtime.store, desk.hours, desk.agents_online, clock=lambda: runtime.pipeline.clock())
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/handoff/figures", figures)
 
