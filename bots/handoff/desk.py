@@ -73,7 +73,7 @@ class HandoffDesk:
         turn.outbound.append(Text(text if text is not None else FALLBACK[key].format(**values)))
 
     async def before_commit(self, thread: LockedThread, turn: Turn, now: float) -> None:
-        if any(entered_queue(e) for e in turn.events):
+        if turn.state.handoff and any(entered_queue(e) for e in turn.events):  # and still handed off at the end
             is_open, online = self.hours.is_open(now), await self.agents_online()
             notice = "closed" if not is_open else "no_agent" if online == 0 else None
             turn.events.append(
