@@ -26,6 +26,8 @@ class Receiver:
 
     def __init__(self, statuses: list[int]) -> None:
         self.statuses = statuses
+        self.hold = asyncio.Event()  # the endpoint answers only once this is set
+        self.hold.set()
         self.got: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.refused: list[str] = []
 
@@ -37,6 +39,7 @@ class Receiver:
             self.refused.append(body.decode())
             return web.Response(status=401)
         await self.got.put(json.loads(body))
+        await self.hold.wait()
         return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
 
 
@@ -69,9 +72,11 @@ async def test_a_queued_handoff_is_posted_signed_and_retried(tmp_path: Path, ser
     clock = Clock(berlin("2026-12-07", 10))
     async with demo_server(tmp_path / "data", clock, notify_url=url, notify_secret=SECRET) as client:
         runtime_of(client).handoff.notifier.first_retry = 0.05
+        receiver.hold.clear()  # the team's endpoint hangs: the customer's answer must not wait for it
         replies = await say(client, "ana", "I want to talk to a real person")
         assert replies[0].startswith("I'm passing you to a person")
         first = await asyncio.wait_for(receiver.got.get(), 30)
+        receiver.hold.set()
         second = await asyncio.wait_for(receiver.got.get(), 30)
         assert first == second and receiver.refused == []
         assert first["event"] == "handoff.queued" and first["channel"] == "rest" and first["language"] == "en"
