@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator
 
 from bots.errors import Problem, ProblemsError, UserError, validation_problems
+from bots.handoff.settings import HandoffConfig
 from bots.located_yaml import (
     DuplicateKeys,
     LocatedDict,
@@ -112,6 +113,7 @@ class Config(_Strict):
     actions: ActionsConfig = ActionsConfig()
     connectors: ConnectorsConfig = ConnectorsConfig()  # type: ignore[valid-type]
     linking: LinkingConfig = LinkingConfig()
+    handoff: HandoffConfig = HandoffConfig()  # notifications and business hours (docs/inbox.md)
     data_dir: Path = Path("data")
 
     @field_validator("languages")

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bots.actions import ActionCall, ActionRunner
 from bots.flow.engine import ActionOutcome, Engine, Turn
@@ -25,6 +25,7 @@ from bots.types import (
     INBOUND_KINDS,
     SETTLED_KINDS,
     Deliver,
+    Identity,
     Inbound,
     NLUResult,
     Outbound,
@@ -62,6 +63,14 @@ def outbound_event(message: Outbound, now: float, channel: str, by_person: str |
     return ThreadEvent("bot", outbound_to_json(message), now, channel)
 
 
+class TurnObserver(Protocol):
+    """Sees every turn: before it is saved (may add messages and events) and once saved (``bots.handoff``)."""
+
+    async def before_commit(self, thread: LockedThread, turn: Turn, now: float) -> None: ...
+
+    async def committed(self, outcome: TurnOutcome, person: Identity | None) -> None: ...
+
+
 class Pipeline:
     """The turn logic; ``bots.threads.Threads`` takes the locks and hands it the locked thread."""
 
@@ -81,6 +90,7 @@ class Pipeline:
         self.clock = clock
         self.action_history = action_history  # how many past events an action's tracker carries
         self.on_wake: Callable[[float], None] | None = None  # told when a thread gets an earlier reminder
+        self.observer: TurnObserver | None = None
 
     async def turn(self, thread: LockedThread, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
         if inbound.message_id and await thread.has_message(inbound.message_id):
@@ -101,7 +111,7 @@ class Pipeline:
         if turn.events and turn.events[0].kind in INBOUND_KINDS:  # the inbound itself
             turn.events[0] = dataclasses.replace(turn.events[0], message_id=inbound.message_id)
         earlier = await self._waiting(thread, waiting) if waiting else []
-        return await self._commit(thread, snapshot, turn, inbound.channel, now, deliver, earlier)
+        return await self._commit(thread, snapshot, turn, inbound.channel, now, deliver, earlier, inbound.identity)
 
     async def _waiting(self, thread: LockedThread, seqs: list[int]) -> list[Outbound]:
         wanted = set(seqs)
@@ -121,7 +131,10 @@ class Pipeline:
         now: float,
         deliver: Deliver | None,
         earlier: list[Outbound] | None = None,
+        person: Identity | None = None,
     ) -> TurnOutcome:
+        if self.observer is not None:
+            await self.observer.before_commit(thread, turn, now)
         for event in turn.events:
             if event.kind == "error":
                 log.error("thread %s, flow %s: %s", thread.thread_id, event.data.get("flow"), event.data.get("error"))
@@ -145,6 +158,8 @@ class Pipeline:
             message_tag=turn.message_tag,
             channel=channel,
         )
+        if self.observer is not None:
+            await self.observer.committed(outcome, person)
         if deliver is not None:
             delivery_events = await deliver(outcome)
             if delivery_events:

@@ -18,6 +18,8 @@ from bots.errors import Problem, ProblemsError, UserError
 from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult, load_bot
 from bots.flow.model import Bot
+from bots.handoff.build import build_desk
+from bots.handoff.desk import HandoffDesk
 from bots.linking.tokens import LinkTokens, stored_secret
 from bots.live import open_live_bus
 from bots.live.bus import LiveBus
@@ -51,6 +53,8 @@ class Runtime:
     live_bus: LiveBus | None = None
     # The NLU model turns read: provisional on a first start until the full one is trained (see /health)
     nlu: LiveModel | None = None
+    # What happens around a hand-off: the honest notice, the webhook, agents' presence (bots/handoff)
+    handoff: HandoffDesk | None = None
 
 
 def _actions_mark(config: Config) -> Mark:
@@ -197,4 +201,9 @@ async def open_runtime(config: Config, *, serve_provisional: bool = False) -> As
             store, locks, LinkTokens(secret, config.linking.ttl_minutes * 60, channels=channel_names())
         )
         threads = Threads(store, locks, pipeline, linker)
-        yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, open_live_bus(config.store), live)
+        bus = open_live_bus(config.store)
+        desk = build_desk(
+            config.handoff, engine, store, bus, shared=is_shared(config.store), public_url=config.public_url
+        )
+        pipeline.observer = desk
+        yield Runtime(config, bot, store, pipeline, result, actions, linker, threads, bus, live, desk)

@@ -23,6 +23,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bots.config import Config
+from bots.handoff.desk import FALLBACK
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
 from tests.conftest import REPO
@@ -196,7 +197,8 @@ async def test_followup_with_an_action_runs_it_then_the_flow_goes_on(chat: Chat)
 
 
 async def test_conversation_paused_hands_over_and_resumed_gives_it_back(chat: Chat) -> None:
-    assert await chat.texts("ana", "/pause") == ["A person will take over."]  # the flow's "Hello!" is not said
+    # the flow's "Hello!" is not said; no agent is online, and this bot has no text of its own to say so
+    assert await chat.texts("ana", "/pause") == ["A person will take over.", FALLBACK["handoff_no_agent"]]
     assert (await chat.state("ana"))["handoff"] is True
     assert await chat.say("ana", "hello") == []  # paused: recorded, not answered
     assert [e["text"] for e in await chat.events("ana", "user")] == ["/pause", "hello"]

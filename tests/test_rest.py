@@ -182,8 +182,9 @@ async def test_rest_token(token_client: TestClient) -> None:
 
 
 async def test_handoff_admin_api_and_release(client: TestClient) -> None:
-    [handoff] = await send(client, "hu", "I want to talk to a real person")
+    handoff, notice = await send(client, "hu", "I want to talk to a real person")
     assert handoff["text"].startswith("I'm passing you to a person")
+    assert notice["text"].startswith("Nobody from our team is online right now")  # no agent is connected
     assert await send(client, "hu", "hello?") == []  # the bot stays quiet while a person handles it
     headers = {"Authorization": "Bearer s3cret"}
     assert (await client.get("/api/threads?channel=rest&user_id=hu")).status == 401

@@ -10,6 +10,7 @@ import pytest
 
 from bots.cli.migrate_store import migrate
 from bots.errors import UserError
+from bots.handoff.notify import OUTBOX
 from bots.store.base import ConflictError
 from bots.store.factory import open_store
 from bots.store.sqlite import MIGRATIONS, SQLiteThreadStore
@@ -142,8 +143,11 @@ async def test_migrate_store_copies_unprocessed_webhook_items_with_their_person(
         await source.enqueue_inbound(
             "messenger", [InboxItem("mid:a", '{"n": 1}', ana), InboxItem("page", "{}")], now=1.0
         )
+        await source.enqueue_inbound(OUTBOX, [InboxItem("t1:4", '{"event": "handoff.queued"}', ana)], now=1.0)
         report = await migrate(source, target)
-        assert report.inbox_items == 2 and report.mismatches == []
+        assert report.inbox_items == 3 and report.mismatches == []
+        [notification] = await target.pending_inbound(OUTBOX)  # an unsent hand-off notification is sent from there
+        assert (notification.payload, notification.person) == ('{"event": "handoff.queued"}', ana)
         assert [(item.payload, item.person) for item in await target.pending_inbound("messenger")] == [
             ('{"n": 1}', ana),
             ("{}", None),

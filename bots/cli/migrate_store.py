@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from bots.config import load_config
 from bots.errors import UserError
+from bots.handoff.notify import OUTBOX
 from bots.store.base import ConflictError, ThreadDump, ThreadStore
 from bots.store.factory import open_store, parse_store_url, sqlite_file
 from bots.store.urls import redacted
@@ -112,7 +113,8 @@ async def migrate(source: ThreadStore, target: ThreadStore, *, progress: bool = 
         difference = await _differences(dump, target)
         if difference is not None:
             report.mismatches.append(difference)
-    for channel in channel_names():  # every channel's webhook inbox (the stores key items by channel)
+    # every channel's webhook inbox (the stores key items by channel), and the unsent hand-off notifications
+    for channel in (*channel_names(), OUTBOX):
         pending = await source.pending_inbound(channel, limit=10_000_000)
         if pending:
             # keyed by the source's id: a second run stores them once; each keeps the person it concerns

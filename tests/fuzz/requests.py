@@ -60,6 +60,7 @@ _verify_query = h.shaped(
     **{"hub.mode": st.just("subscribe"), "hub.verify_token": st.just("verify-me"), "hub.challenge": h.hostile_text},
 )
 QUERIES = {"/api/threads": _thread_query, "/api/threads/{thread}": _thread_query, "/web/api/poll": _poll_query}
+QUERIES |= {"/api/handoff/figures": h.shaped(("days",), days=h.hostile_text)}
 QUERIES |= {"/webhooks/messenger": _verify_query, "/webhooks/instagram": _verify_query}
 
 # (method, path with {parameters}, body, which app secret signs it); None: no body or no signature
@@ -78,6 +79,8 @@ ROUTES: list[Route] = [
     ),
     ("POST", "/api/followups", _campaign, None),
     ("GET", "/api/followups/{name}", None, None),
+    ("GET", "/api/handoff/figures", None, None),
+    ("GET", "/metrics", None, None),
     ("GET", "/media/{file}", None, None),
     ("GET", "/widget.js", None, None),
     ("GET", "/widget.css", None, None),

@@ -1,0 +1,64 @@
+"""Operator figures over HTTP (``/metrics`` for Prometheus, JSON for the inbox) and the hand-off webhook's sender.
+
+Both endpoints want the admin token for now; the inbox will show the JSON to agents with its own session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from bots.handoff.report import FiguresCollector, FiguresReader
+from bots.server.admin import RUNTIME, admin_guard
+
+READER = web.AppKey("figures", FiguresReader)
+MAX_DAYS = 90
+
+
+async def metrics(request: web.Request) -> web.Response:
+    if (refused := admin_guard(request)) is not None:
+        return refused
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(FiguresCollector(await request.app[READER].read()))
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def figures(request: web.Request) -> web.Response:
+    """``?days=N`` (1 to 90, default 7): one entry a day up to today in the business hours' time zone."""
+    if (refused := admin_guard(request)) is not None:
+        return refused
+    raw = request.query.get("days", "7")
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_DAYS:
+        return web.json_response({"error": f"days must be a whole number from 1 to {MAX_DAYS}"}, status=400)
+    reader = request.app[READER]
+    reading = await reader.read()
+    days = reading.window(reader.hours.day(reading.at), int(raw))
+    return web.json_response(
+        {
+            "timezone": str(reader.hours.zone),
+            "agents_online": reading.agents_online,
+            "open_now": reader.hours.is_open(reading.at),
+            "days": [day.as_json() for day in days],
+        }
+    )
+
+
+def install(app: web.Application) -> None:
+    runtime = app[RUNTIME]
+    desk = runtime.handoff
+    assert desk is not None
+    app[READER] = FiguresReader(runtime.store, desk.hours, desk.agents_online, clock=lambda: runtime.pipeline.clock())
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/handoff/figures", figures)
+
+    async def notifier_lifetime(app: web.Application) -> AsyncIterator[None]:
+        if desk.notifier is not None:
+            await desk.notifier.start()  # sends what a previous run left unsent, too
+        yield
+        if desk.notifier is not None:
+            await desk.notifier.stop()
+
+    app.cleanup_ctx.append(notifier_lifetime)
