@@ -155,6 +155,11 @@ async def test_hand_off_reply_on_rest_hand_back_and_close(
     await ana.post(f"/inbox/api/conversations/{thread}/notes", {"text": "<script>alert(1)</script> VIP"})
     answer = await rest(test_server, "erik", "thanks")
     assert [m.get("text") for m in answer] == ["Ana here, let me look"]  # the note is never sent
+    await rest(test_server, "zoe", "/greet")  # the bot's own conversation: found by the customer's id only
+    assert {r["thread_id"] for r in await ana.queue("open")} == {r["thread_id"] for r in queue}
+    assert await ana.queue("open", q="zo") == []
+    [zoe] = await ana.queue("open", q="zoe")
+    assert (zoe["channels"], zoe["assignee"], zoe["queued_at"]) == (["rest"], None, None)
     for q in ("erik", "4711", "let me look", "VIP"):
         assert await thread_of(ana, q) == thread, q
     status, view = await ana.get(f"/inbox/api/conversations/{thread}")

@@ -46,7 +46,14 @@ class Views:
         self, name: str, agent: str, *, query: str = "", now: float, limit: int = 100
     ) -> list[dict[str, Any]]:
         """One list (``queue`` oldest first; the others most recent first), of those matching ``query``."""
-        rows = [(tid, row) for tid, row in (await self.desk.conversations()).items() if in_list(name, row, agent)]
+        records = await self.desk.conversations()
+        rows = [(tid, row) for tid, row in records.items() if in_list(name, row, agent)]
+        if query and name != "queue":  # the bot's own conversations too, by the customer's exact id
+            known = {tid for tid, _row in rows}
+            for thread_id in await self.desk.find_user(query):
+                row = records.get(thread_id) or {"status": "open", "assignee": None, "queued_at": None}
+                if thread_id not in known and in_list(name, row, agent):
+                    rows.append((thread_id, row))
         if name == "queue":
             rows.sort(key=lambda item: float(item[1]["queued_at"]))
         shown: list[dict[str, Any]] = []

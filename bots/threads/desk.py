@@ -4,7 +4,8 @@ marks) changed together with its thread, under the thread's lock, so two agents 
 A conversation's record (kind ``conversation``, keyed by thread id) holds no customer data, only who holds the
 thread and since when; the inbox reads everything else from the thread itself. It is kept up to date by every
 committed turn (:meth:`Desk.observe`, called by the unit of work while the lock is held) and by the agents'
-actions (:meth:`Desk.change`).
+actions (:meth:`Desk.change`). A conversation gets its record when a person is first asked for or answers;
+until then it is the bot's alone, and the inbox finds it only by the customer's identity.
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ class Desk:
     async def current(self, thread_id: str) -> str:
         return await self.threads.store.current(thread_id)
 
+    async def find_user(self, user_id: str) -> list[str]:
+        """The threads of a customer known by this id on any channel (an e-mail, a PSID, a REST sender)."""
+        found = []
+        for channel in self.threads.channels.values():
+            for identity_channel in channel.identity_channels:
+                thread_id = await self.threads.store.find(Identity(identity_channel, user_id))
+                if thread_id is not None and thread_id not in found:
+                    found.append(thread_id)
+        return found
+
     async def merged(self, thread_id: str) -> list[str]:
         """The threads merged into this one (the customer's linked conversations)."""
         return await self.threads.store.merged_sources(thread_id)
@@ -110,6 +121,8 @@ class Desk:
         if not kinds & {"user", "handoff", "agent"}:
             return
         found = await self.conversation(outcome.thread_id)
+        if found is None and not kinds & {"handoff", "agent"}:
+            return  # the bot's own conversation: in the inbox once a person is asked for or answers
         row = dict(found) if found is not None else new_row(outcome.committed[0].event.timestamp)
         for stored in outcome.committed:
             event = stored.event
