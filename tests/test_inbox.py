@@ -103,6 +103,9 @@ async def test_changes_need_the_csrf_token_and_the_own_origin(
         f"{ana.base}/inbox/api/login", data=f"name=ana&password={PASSWORD}", headers=ana.origin
     ) as form:
         assert form.status == 403  # a form of another site cannot sign anyone in
+    cookie = (await ana.login()).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/inbox" in cookie
+    assert "Secure" not in cookie  # served over plain http here (public_url https:// adds it)
     status, body = await ana.post(f"/inbox/api/conversations/{thread}/assign")
     assert (status, body["assignee"]) == (200, "ana")
     # logging out ends the session: the old cookie reads nothing any more

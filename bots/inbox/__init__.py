@@ -20,7 +20,8 @@ def install(app: web.Application, runtime: Runtime) -> None:
     """Mount the inbox's API on the server's application and run its live feed with it."""
     desk = Desk(runtime.threads)
     feed = AgentFeed(open_live_bus(runtime.config.store))
-    api = InboxAPI(runtime.threads, desk, Accounts(desk.records), feed)
+    https = runtime.config.public_url.startswith("https://")
+    api = InboxAPI(runtime.threads, desk, Accounts(desk.records), feed, https=https)
 
     async def tell(thread_id: str, row: Row) -> None:
         frame: dict[str, Any] = {"type": "conversation", "thread_id": thread_id}

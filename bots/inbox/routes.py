@@ -43,11 +43,11 @@ def _text(body: dict[str, Any]) -> str | web.Response:
 
 
 class InboxAPI:
-    def __init__(self, threads: Threads, desk: Desk, accounts: Accounts, feed: AgentFeed) -> None:
+    def __init__(self, threads: Threads, desk: Desk, accounts: Accounts, feed: AgentFeed, *, https: bool) -> None:
         self.threads = threads
         self.desk = desk
         self.accounts = accounts
-        self.sessions = Sessions(accounts, desk.records)
+        self.sessions = Sessions(accounts, desk.records, https=https)
         self.login = Login(accounts, self.sessions)
         self.views = Views(desk)
         self.feed = feed

@@ -31,9 +31,10 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, accounts: Accounts, records: RecordTable) -> None:
+    def __init__(self, accounts: Accounts, records: RecordTable, *, https: bool = False) -> None:
         self.accounts = accounts
         self.records = records
+        self.https = https  # served at an https:// public URL (TLS may end at a proxy in front)
         self._serializer: URLSafeTimedSerializer | None = None
 
     async def _signer(self) -> URLSafeTimedSerializer:
@@ -53,7 +54,7 @@ class Sessions:
             path=COOKIE_PATH,
             httponly=True,
             samesite="Strict",
-            secure=request.secure,
+            secure=self.https or request.secure,
         )
         return Session(agent, csrf)
 
