@@ -246,3 +246,22 @@ async def test_bad_input_gets_a_clear_4xx(agents: dict[str, AgentClient], server
         headers={"X-CSRF-Token": ana.csrf, **ana.origin},
     ) as response:
         assert response.status == 400 and "error" in json.loads(await response.text())
+
+
+async def test_a_queued_conversation_merged_into_another_thread_stays_in_the_queue(
+    server: tuple[TestServer, Runtime], agents: dict[str, AgentClient]
+) -> None:
+    test_server, runtime = server
+    ana = agents["ana"]
+    await rest(test_server, "hana", "/talk_to_human")
+    await rest(test_server, "hana-on-another-device", "/greet")
+    [queued] = await ana.queue()
+    source = queued["thread_id"]
+    [into] = await ana.queue("open", q="hana-on-another-device")
+    # the customer links their two chats (what a link between channels does): one thread now
+    assert await runtime.threads.linker.merge(into["thread_id"], source, reason="test") is not None
+    [moved] = await ana.queue()
+    assert moved["thread_id"] == into["thread_id"] and moved["queued_at"] == queued["queued_at"]
+    status, view = await ana.get(f"/inbox/api/conversations/{source}")  # the old id leads to the thread
+    assert (status, view["thread_id"], view["linked_threads"]) == (200, into["thread_id"], [source])
+    assert {i["user_id"] for i in view["identities"]} == {"hana", "hana-on-another-device"}

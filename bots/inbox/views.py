@@ -59,7 +59,7 @@ class Views:
         shown: list[dict[str, Any]] = []
         for thread_id, row in rows:
             item = await self._item(thread_id, row, agent, query, now)
-            if item is not None:
+            if item is not None and all(item["thread_id"] != s["thread_id"] for s in shown):
                 shown.append(item)
         if name != "queue":
             shown.sort(key=lambda item: item["updated_at"], reverse=True)
@@ -67,9 +67,9 @@ class Views:
 
     async def _item(self, thread_id: str, row: Row, agent: str, query: str, now: float) -> dict[str, Any] | None:
         snapshot = await self.desk.snapshot(thread_id)
-        if snapshot is None:  # forgotten, or merged into another thread (whose own record counts)
-            await self.desk.forget_row(thread_id)
-            return None
+        if snapshot is None:  # forgotten, or merged into another thread (which then shows it)
+            into = await self.desk.forget_row(thread_id, row)
+            return await self._item(into, row, agent, query, now) if into is not None else None
         identities = await self.desk.identities(thread_id)
         if query and not await self._matches(query, thread_id, snapshot.version, snapshot.state, identities):
             return None

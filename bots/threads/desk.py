@@ -92,9 +92,18 @@ class Desk:
         names = {c.name for i in identities if (c := self.threads.channel_of(i.channel)) is not None}
         return sorted(names)
 
-    async def forget_row(self, thread_id: str) -> None:
-        """A record whose thread is gone (forgotten, or merged into another whose record now counts)."""
+    async def forget_row(self, thread_id: str, row: Row) -> str | None:
+        """A record whose thread is gone: forgotten (the record goes too), or merged into another thread, which
+        takes the record over unless it has one of its own; returns that thread when it did."""
+        into = await self.threads.store.current(thread_id)
+        took_over = None
+        if into != thread_id:
+            async with self.threads.lock(into):
+                if await self.conversation(into) is None and await self.snapshot(into) is not None:
+                    await self._save(into, row)
+                    took_over = into
         await self.threads.store.delete_record(CONVERSATION, thread_id)
+        return took_over
 
     async def change(self, thread_id: str, action: Action) -> Row | str | None:
         """Apply an agent's action under the thread's lock; the new record, the refusal, or None (no thread)."""
