@@ -343,6 +343,11 @@ class StoredEvent:
     seq: int
     event: ThreadEvent
 
+    def to_json(self) -> dict[str, Any]:
+        """As the admin API and the agent inbox show it."""
+        e = self.event
+        return {"seq": self.seq, "kind": e.kind, "timestamp": e.timestamp, "channel": e.channel, "data": e.data}
+
 
 @dataclass(frozen=True)
 class InboxItem:

@@ -293,6 +293,11 @@ class Channel(ABC):
         """How many open windows show this thread now (only the website has any)."""
         return 0
 
+    async def typing(self, thread_id: str, on: bool) -> int:
+        """Show (or stop showing) the customer that a person is typing; how many windows show it (only the
+        website's chat windows can)."""
+        return 0
+
 
 @dataclass(frozen=True)
 class ChannelSpec:

@@ -26,9 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "cluster-admin-token"
 
 
-def write_config(root: Path, store_url: str, **server: object) -> Path:
-    """A small English/German bot and a config for it on ``store_url``, its NLU model trained and saved."""
-    bot = write_bot(root / "bot", BASE_FILES)
+def write_config(root: Path, store_url: str, bot_files: dict[str, str] | None = None, **server: object) -> Path:
+    """A small English/German bot (plus ``bot_files``) and a config for it on ``store_url``, its NLU model
+    trained and saved."""
+    bot = write_bot(root / "bot", {**BASE_FILES, **(bot_files or {})})
     config = {
         "bot": str(bot),
         "languages": ["en", "de"],

@@ -96,7 +96,7 @@ async def test_migration_from_version_1_keeps_data(tmp_path: Path) -> None:
     store = SQLiteThreadStore(path)
     await store.open()
     try:
-        assert store.schema_version() == len(MIGRATIONS) == 9
+        assert store.schema_version() == len(MIGRATIONS) == 10
         assert await store.has_message("t1", "web:a")
         event_with_id = ThreadEvent("site_event", {"name": "product_viewed"}, 2.0, "web", message_id="web:b")
         await store.commit("t1", {}, [event_with_id], expected_version=1, now=2.0, wake_at=None)

@@ -1,4 +1,4 @@
-"""``threadline``: run, validate, shell, test, actions, forget, followup, train, nlu-test, migrate-store,
+"""``threadline``: run, validate, shell, test, actions, forget, followup, agents, train, nlu-test, migrate-store,
 messenger setup, version.
 
 Every user mistake (bad config, broken flow file) ends with a clear message
@@ -203,6 +203,23 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="print the results as one JSON object")
     test.add_argument("-v", "--verbose", action="store_true", help="show every step, not only those of failed tests")
 
+    agents = commands.add_parser("agents", help="the agent inbox's accounts: add, list, remove, passwd")
+    agent_commands = agents.add_subparsers(dest="agents_command", required=True, metavar="ACTION")
+    for action, help_text in (
+        ("add", "add an agent (asks the password)"),
+        ("list", "list the agents and their roles"),
+        ("remove", "remove an agent; their sessions end"),
+        ("passwd", "set an agent's password; their sessions end"),
+    ):
+        sub = agent_commands.add_parser(action, help=help_text)
+        if action != "list":
+            sub.add_argument("name", help="the agent's name (a-z, 0-9, '.', '_', '-')")
+        if action == "add":
+            sub.add_argument("--role", choices=("agent", "admin"), default="agent", help="default: agent")
+        if action in ("add", "passwd"):
+            sub.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
+
     commands.add_parser("version", help="print the version")
     return parser
 
@@ -265,6 +282,16 @@ def main(argv: list[str] | None = None) -> int:
 
             return nlu_test(
                 args.config, data=args.data, train=args.train, out=args.out, as_json=args.json, folds=args.folds
+            )
+        if args.command == "agents":
+            from bots.cli.agents import agents
+
+            return agents(
+                args.config,
+                args.agents_command,
+                name=getattr(args, "name", ""),
+                role=getattr(args, "role", "agent"),
+                password_stdin=getattr(args, "password_stdin", False),
             )
         if args.command == "migrate-store":
             from bots.cli.migrate_store import migrate_store

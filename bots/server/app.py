@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 import bots
 from bots.config import Config
 from bots.errors import UserError
+from bots.inbox import install as install_inbox
 from bots.reminders import ReminderScheduler
 from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS, RUNTIME, admin_body, admin_guard
@@ -68,16 +69,7 @@ async def thread_events(request: web.Request) -> web.Response:
             "version": history.version,
             "state": history.state,
             "identities": [{"channel": i.channel, "user_id": i.user_id} for i in identities],
-            "events": [
-                {
-                    "seq": e.seq,
-                    "kind": e.event.kind,
-                    "timestamp": e.event.timestamp,
-                    "channel": e.event.channel,
-                    "data": e.event.data,
-                }
-                for e in events
-            ],
+            "events": [e.to_json() for e in events],
         }
     )
 
@@ -188,6 +180,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app.add_routes(privacy_routes())
     install_followups(app)
     install_handoff(app)
+    install_inbox(app, runtime)
     media = config.bot / "media"
     if media.is_dir():
         app.router.add_static("/media/", media, show_index=False, follow_symlinks=False)

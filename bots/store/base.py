@@ -32,6 +32,7 @@ __all__ = [
     "IdentityTable",
     "Maintenance",
     "PendingInbound",
+    "RecordTable",
     "SchemaTooNew",
     "Snapshot",
     "ThreadDump",
@@ -221,6 +222,31 @@ class WebhookInbox(ABC):
         """How many replies of that turn :meth:`mark_sent` recorded as sent; 0 when none."""
 
 
+class RecordTable(ABC):
+    """Small JSON records by kind and key (agent accounts, the agent inbox's conversations): few enough per kind
+    to list whole, and kept apart from threads so a flow or a channel never sees them."""
+
+    @abstractmethod
+    async def record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def records(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Every record of a kind, by key."""
+
+    @abstractmethod
+    async def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        """Store ``value`` under ``key``, replacing what was there."""
+
+    @abstractmethod
+    async def add_record(self, kind: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
+        """Store ``value`` unless a record is there already; returns the record kept (of racing workers, the
+        first one's)."""
+
+    @abstractmethod
+    async def delete_record(self, kind: str, key: str) -> bool:
+        """False when there was no such record."""
+
+
 class ThreadLock(ABC):
     """Serialises work on one key (a thread or an identity); different keys run concurrently."""
 
@@ -228,7 +254,7 @@ class ThreadLock(ABC):
     def lock(self, key: str) -> AbstractAsyncContextManager[None]: ...
 
 
-class ThreadStore(ThreadLog, IdentityTable, WakeIndex, TokenLedger, Maintenance, WebhookInbox):
+class ThreadStore(ThreadLog, IdentityTable, WakeIndex, TokenLedger, Maintenance, WebhookInbox, RecordTable):
     """Every interface over one database, plus its lifecycle and its thread lock."""
 
     @abstractmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bots.flow.state import ThreadState
@@ -46,6 +46,8 @@ class Threads(OutsideTurn):
         self.linker = linker
         self.clock = clock
         self.channels: dict[str, Channel] = {}
+        # told of every committed turn and send while the thread's lock is held (the agent inbox's queue)
+        self.observers: list[Callable[[TurnOutcome], Awaitable[None]]] = []
         linker.on_merged.append(self._rewritten)
 
     def attach(self, channels: list[Channel]) -> None:
@@ -103,6 +105,11 @@ class Threads(OutsideTurn):
         what was sent outside a turn on another channel (``skip``: the one that sent it)."""
         if not outcome.committed:
             return
+        for observe in self.observers:
+            try:
+                await observe(outcome)
+            except Exception:  # a record to update must not fail what is saved and sent
+                log.exception("an observer failed on a turn of thread %s", outcome.thread_id)
         for channel in self.channels.values():
             if channel.mirrors and channel.name != skip and outcome.channel not in channel.identity_channels:
                 try:

@@ -106,6 +106,11 @@ class WebChannel(Channel):
     async def live_windows(self, thread_id: str) -> int:
         return await self.hub.online(thread_id)
 
+    async def typing(self, thread_id: str, on: bool) -> int:
+        """A person is typing an answer: every open tab shows the typing dots (or stops)."""
+        await self.hub.publish(thread_id, {"type": "typing", "on": on})
+        return await self.hub.online(thread_id)
+
     async def rewritten(self, thread_id: str) -> None:
         """Merged or forgotten: open tabs reload it (sequence numbers changed) or start afresh."""
         await self.hub.publish(thread_id, {"type": "reset"})

@@ -116,6 +116,11 @@ ROUTES: list[Route] = [
     ("POST", "/webhooks/messenger", h.webhook_envelopes("page"), "messenger"),
     ("GET", "/webhooks/instagram", None, None),
     ("POST", "/webhooks/instagram", h.webhook_envelopes("instagram"), "instagram"),
+    ("POST", "/inbox/api/login", h.shaped(("name", "password"), name=h.hostile_text, password=h.hostile_text), None),
+    ("GET", "/inbox/api/conversations", None, None),
+    ("GET", "/inbox/api/conversations/{thread}", None, None),
+    ("POST", "/inbox/api/conversations/{thread}/reply", h.shaped(("text",), text=h.hostile_text), None),
+    ("GET", "/inbox/api/live", None, None),
     ("DELETE", "/api/threads/{thread}", None, None),  # last: the routes before it find the known threads
 ]
 

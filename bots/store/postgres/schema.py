@@ -150,6 +150,15 @@ MIGRATIONS: list[Migration] = [
         PRIMARY KEY (item_id, turn)
     );
     """,
+    # 5: small JSON records by kind and key: agent accounts and the agent inbox's conversations
+    """
+    CREATE TABLE records (
+        kind  TEXT COLLATE "C" NOT NULL,
+        key   TEXT COLLATE "C" NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    """,
 ]
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 from bots.store.base import ThreadLock, ThreadStore
 from bots.store.postgres.identities import PostgresIdentities
 from bots.store.postgres.inbox import PostgresInbox
+from bots.store.postgres.keyed import PostgresRecords
 from bots.store.postgres.log import PostgresLog
 from bots.store.postgres.maintenance import PostgresMaintenance
 
 
-class PostgresThreadStore(PostgresLog, PostgresIdentities, PostgresMaintenance, PostgresInbox, ThreadStore):
+class PostgresThreadStore(
+    PostgresLog, PostgresIdentities, PostgresMaintenance, PostgresInbox, PostgresRecords, ThreadStore
+):
     def thread_lock(self) -> ThreadLock:
         return self._lock

@@ -11,12 +11,13 @@ from __future__ import annotations
 from bots.store.base import ThreadLock, ThreadStore
 from bots.store.redis.identities import RedisIdentities
 from bots.store.redis.inbox import RedisInbox
+from bots.store.redis.keyed import RedisRecords
 from bots.store.redis.lock import RedisThreadLock
 from bots.store.redis.log import RedisLog
 from bots.store.redis.maintenance import RedisMaintenance
 
 
-class RedisThreadStore(RedisLog, RedisIdentities, RedisMaintenance, RedisInbox, ThreadStore):
+class RedisThreadStore(RedisLog, RedisIdentities, RedisMaintenance, RedisInbox, RedisRecords, ThreadStore):
     def thread_lock(self) -> ThreadLock:
         # one per store, so close() can stop its lease refresher and its pub/sub listener
         if self._lock is None:

@@ -119,6 +119,15 @@ MIGRATIONS: list[Migration] = [
         PRIMARY KEY (item_id, turn)
     ) WITHOUT ROWID;
     """,
+    # 10: small JSON records by kind and key: agent accounts and the agent inbox's conversations
+    """
+    CREATE TABLE records (
+        kind  TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -11,11 +11,12 @@ from bots.store.base import ThreadLock, ThreadStore
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite.identities import SQLiteIdentities
 from bots.store.sqlite.inbox import SQLiteInbox
+from bots.store.sqlite.keyed import SQLiteRecords
 from bots.store.sqlite.log import SQLiteLog
 from bots.store.sqlite.maintenance import SQLiteMaintenance
 
 
-class SQLiteThreadStore(SQLiteLog, SQLiteIdentities, SQLiteMaintenance, SQLiteInbox, ThreadStore):
+class SQLiteThreadStore(SQLiteLog, SQLiteIdentities, SQLiteMaintenance, SQLiteInbox, SQLiteRecords, ThreadStore):
     def thread_lock(self) -> ThreadLock:
         # one process writes the file: an in-process lock is the whole story
         return LocalThreadLock()

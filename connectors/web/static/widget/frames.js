@@ -67,6 +67,8 @@
       acknowledge(frame.id);
       if (awaitingReply > 0) awaitingReply--;
       renderQueue.then(function () { if (awaitingReply === 0) typing.hidden = true; });
+    } else if (frame.type === "typing") {
+      typing.hidden = !frame.on;  // a person in the inbox is typing an answer
     } else if (frame.type === "reset") {
       forget();  // the thread changed under us (merged with another one, or deleted): load it afresh
     } else if (frame.type === "link" || (frame.type === "error" && frame.id && linkRequests[frame.id])) {
