@@ -18,7 +18,8 @@ from bots.types import NLUResult, Text
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
 _IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")  # "e-mail", "it's": one word each
+_LETTER_OR_DIGIT = re.compile(r"\w")
 BARE_VALUE = re.compile(r"[\d\s.,:/#+-]+")  # digits and the marks between them, nothing else
 
 
@@ -61,7 +62,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
             reply = Answer(False)
-    free_text = op.validator.type in ("text", "any")
+    free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
     explicit = match is not None and match.kind == "payload"
     if (
         reply.ok
@@ -89,8 +90,9 @@ def is_aside(
     It is, when another flow's trigger matches what is left once the answer is
     taken out, and that rest is a question of its own ("where is my order
     ST-123456?") or, for a flow that does not ask the same slot, more than a
-    few words. So "it's ST-123456" and "50" answer the question, while "when
-    will my shoes arrive? ST-234567" goes to the order status.
+    few words and more than the answer itself. So "it's ST-123456", "50",
+    "my e-mail is anna@example.com" and "下周五吧" answer the question, while
+    "when will my shoes arrive? ST-234567" goes to the order status.
     """
     if match is None or match.flow == frame.flow:
         return False
@@ -107,7 +109,15 @@ def is_aside(
     assert isinstance(op, AskOp)
     if any(isinstance(other, AskOp) and other.slot == op.slot for other in run.bot.flows[match.flow].ops):
         return False  # the other flow wants the same value: the customer is giving it
+    if _mostly_the_value(stripped, rest):
+        return False  # "2030年5月12日", "next Friday": a value of the question's type, whatever the NLU guessed
     return _words(rest) > MOSTLY_THE_ANSWER
+
+
+def _mostly_the_value(text: str, rest: str) -> bool:
+    """Whether the value read from ``text`` has at least as many letters and digits as the ``rest`` around it."""
+    around = len(_LETTER_OR_DIGIT.findall(rest))
+    return len(_LETTER_OR_DIGIT.findall(text)) - around >= around
 
 
 def _bare_value(text: str, match: TriggerMatch) -> bool:
