@@ -21,6 +21,8 @@ _ZH_HOUR = re.compile(
     r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
 )
 _LATER_HALF = ("下午", "晚上")
+# particles that end a Chinese sentence ("下午3点吧", "明天吗"): dateparser finds no time right before them
+_ZH_PARTICLES = re.compile(r"[吧呢啊吗嘛哦呀]+(?=[\s。！？!?.]*$)")
 # 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
 _ZH_WEEKDAY = re.compile(r"[下这這本](?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
 # 5月12日, 5月12号 (a month and a day, no year): dateparser reads "12日" as "in 12 days", but "12 5月" right
@@ -77,7 +79,7 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         if match.group("part") in _LATER_HALF and hour < 12:
             hour += 12
         minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
-        return f" {hour}:{minute}"
+        return f" {hour}:{minute} "  # spaced from filler after it ("下午3点吧"), which dateparser does not read
 
     pieces = [(text, list(range(len(text))))]
     rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
@@ -85,6 +87,7 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         (_ZH_HOUR, zh_hour),
         (_ZH_WEEKDAY, lambda _: "星期"),
         (_ZH_MONTH_DAY, lambda match: f"{int(match.group('day'))} {int(match.group('month'))}月"),
+        (_ZH_PARTICLES, lambda match: " " * len(match.group(0))),
     )
     if language == "ro":
         rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
@@ -98,8 +101,10 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
             where += origin[last : match.start()]
             replacement = replace(match)
             out.append(replacement)
-            # the replacement stands for the whole match: from its first character to its last
-            where += [origin[match.start()]] * (len(replacement) - 1) + [origin[match.end() - 1]]
+            # the replacement stands for the whole match: from its first character to its last (the last but
+            # the spaces after it, so a phrase that ends before them still ends where the match did)
+            core = len(replacement.rstrip())
+            where += [origin[match.start()]] * (core - 1) + [origin[match.end() - 1]] * (len(replacement) - core + 1)
             last = match.end()
         out.append(current[last:])
         where += origin[last:]

@@ -47,8 +47,16 @@ def mapped_answer(
 
 
 # Slot types the NLU has a built-in entity for: a question of one takes that entity by default, so "zwei",
-# "two please" or "zweiundvierzig" answer a number question as digits do (nlu_models/entities.py reads them)
-BUILT_IN_ENTITIES = {"number": "number", "email": "email", "phone": "phone"}
+# "two please" or "zweiundvierzig" answer a number question as digits do (nlu_models/entities.py reads them);
+# a day is also read from a day with a time ("tomorrow at 10"), an amount from a number with no currency
+BUILT_IN_ENTITIES = {
+    "number": ("number",),
+    "email": ("email",),
+    "phone": ("phone",),
+    "date": ("date", "time"),
+    "time": ("time",),
+    "money": ("money", "number"),
+}
 
 
 def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
@@ -57,16 +65,22 @@ def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
     Spans count from the stripped text, as the engine reads it, so the rest of
     the message can still be judged an aside.
     """
-    wanted = BUILT_IN_ENTITIES.get(op.validator.type)
-    if wanted is None or nlu is None:
-        return NO
-    for entity in nlu.entities:
-        if entity.entity != wanted:
-            continue
-        value = coerce(entity.value, op.validator)
-        if value.ok:
-            return Answer(True, value.value, entity_span(entity, text))
+    wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
+    for name in wanted:  # in the order of preference: "50 €" before a plain 50
+        for entity in nlu.entities if nlu else ():
+            if entity.entity != name:
+                continue
+            value = coerce(entity.value, op.validator)
+            if value.ok:
+                return Answer(True, value.value, entity_span(entity, text))
     return NO
+
+
+def holds_builtin(op: AskOp, nlu: NLUResult | None) -> bool:
+    """Whether the NLU found a built-in entity of the ask's type: then it, not the typed digits, is the answer, so
+    "$50" to a question in euros is refused rather than read as 50."""
+    wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
+    return any(entity.entity in wanted for entity in (nlu.entities if nlu else ()))
 
 
 def entity_span(entity: Entity, text: str) -> tuple[int, int] | None:

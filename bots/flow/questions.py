@@ -8,10 +8,11 @@ from typing import Any
 from bots.flow.answers import QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
-from bots.flow.mappings import builtin_answer, mapped_answer
+from bots.flow.mappings import builtin_answer, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
+from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
 from bots.flow.triggers import TriggerMatch, message_payload
 from bots.types import NLUResult, Text
@@ -56,7 +57,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
         reply = Answer(True, value, span if span is not None else reply.span)
-    elif not reply.ok:  # "zwei", "forty-two": the NLU's built-in entity of the question's type
+    elif not reply.ok or (op.validator.type in TYPED and holds_builtin(op, nlu)):
+        # "zwei", "forty-two": the NLU's built-in entity of the question's type; for a date, time or amount it
+        # knows more than the typed digits ("$50", "morgen um 10"), so it is the answer whenever there is one
         reply = builtin_answer(op, text, nlu)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":
         allowed = {fold(str(c.value)) for c in op.choices}
