@@ -106,6 +106,7 @@ def test_wan_yi_in_case_is_no_number() -> None:
         ("zh", "5月12日上午10点", ("time", "2027-05-12T10:00")),
         ("zh", "下午3点吧", ("time", "2026-12-06T15:00")),  # a particle after it, no space
         ("zh", "就明天下午3点半吧", ("time", "2026-12-07T15:30")),
+        ("zh", "不对，改成下午4点吧", ("time", "2026-12-06T16:00")),  # after words dateparser's search does not know
     ],
 )
 def test_dates_and_times_relative_ones_too(language: str, text: str, expected: tuple[str, str]) -> None:

@@ -60,7 +60,7 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     if triggers.is_cancel(text, nlu, language):
         _cancel(run)
         return
-    if not state.stack and correct_ended(run, text):
+    if not state.stack and correct_ended(run, text, nlu):
         return
     top = state.stack[-1] if state.stack else None
     # The open question's slot is filled (and checked) as its answer, unless the message is an aside; an answer

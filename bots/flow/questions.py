@@ -48,7 +48,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     flow = run.bot.flows[frame.flow]
     op = flow.ops[frame.pc]
     assert isinstance(op, AskOp)
-    if correct(run, frame, text):
+    if correct(run, frame, text, nlu):
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)

@@ -18,7 +18,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
 _ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?(?!\d)")
-_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])[:h.]([0-5]\d)(?![\d:])")
+_CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])[:h.]([0-5]\d)(?![\d:]|\.\d)")  # "10:30", "9h15"; "13.05.2030" is none
 TYPED = ("date", "time", "money")
 
 
