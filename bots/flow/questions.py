@@ -8,7 +8,7 @@ from typing import Any
 from bots.flow.answers import QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
-from bots.flow.mappings import builtin_answer, holds_builtin, mapped_answer
+from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
@@ -75,7 +75,13 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         _fill(run, frame, op, reply.value)
         return
-    if match is not None and match.flow != frame.flow and flow.interruptible and not _bare_value(text, match):
+    if (
+        match is not None
+        and match.flow != frame.flow
+        and flow.interruptible
+        and not _bare_value(text, match)
+        and not _refused_value(op, text, nlu, match)
+    ):
         run.state.fallback_streak = 0
         interrupt(run, frame, match.flow)
         return
@@ -127,6 +133,21 @@ def _bare_value(text: str, match: TriggerMatch) -> bool:
     """A message of digits alone ("12") with a question open is an attempt at its answer, wrong or not:
     asked again, never taken as another request the NLU guessed from a number. A button still leads on."""
     return match.kind != "payload" and BARE_VALUE.fullmatch(text.strip()) is not None
+
+
+def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch) -> bool:
+    """A message that is mostly a value of the question's type that will not do ("600 euros" to an amount up to
+    500) is an attempt at the answer, asked again, not another request the NLU guessed from it."""
+    if match.kind == "payload" or nlu is None:
+        return False
+    stripped = text.strip()
+    offset = len(text) - len(text.lstrip())
+    for entity in nlu.entities:
+        if entity.entity in BUILT_IN_ENTITIES.get(op.validator.type, ()) and entity.start is not None:
+            start, end = entity.start - offset, (entity.end or entity.start) - offset
+            if _mostly_the_value(stripped, f"{stripped[:start]} {stripped[end:]}"):
+                return True
+    return False
 
 
 def _words(text: str) -> float:
