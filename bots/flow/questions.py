@@ -8,7 +8,7 @@ from typing import Any
 from bots.flow.answers import QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
-from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, holds_builtin, mapped_answer
+from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
@@ -141,12 +141,10 @@ def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMa
     if match.kind == "payload" or nlu is None:
         return False
     stripped = text.strip()
-    offset = len(text) - len(text.lstrip())
     for entity in nlu.entities:
-        if entity.entity in BUILT_IN_ENTITIES.get(op.validator.type, ()) and entity.start is not None:
-            start, end = entity.start - offset, (entity.end or entity.start) - offset
-            if _mostly_the_value(stripped, f"{stripped[:start]} {stripped[end:]}"):
-                return True
+        span = entity_span(entity, text) if entity.entity in BUILT_IN_ENTITIES.get(op.validator.type, ()) else None
+        if span is not None and _mostly_the_value(stripped, f"{stripped[: span[0]]} {stripped[span[1] :]}"):
+            return True
     return False
 
 
