@@ -154,7 +154,7 @@ BUILT_INS: tuple[_Rule, ...] = (
         re.compile(
             r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
             r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
-            r"|(?<![\d.,])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
+            r"|(?<![\d.,月])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
             # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
             r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
             r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"
