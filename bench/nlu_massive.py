@@ -10,15 +10,18 @@ peak RSS. Then language identification (nlu_models.language) over all 11
 locales' test utterances: without any prior, and with the thread's language
 as prior (the thread so far is in that locale's language).
 
-    .venv/bin/python bench/nlu_massive.py [--locales en-US,de-DE] [--split test] [--limit N]
+    .venv/bin/python bench/nlu_massive.py [--locales en-US,de-DE] [--split test] [--limit N] [--out-of-scope]
 
-Data: ../shared/data/massive beside the checkout (MASSIVE 1.1, CC BY 4.0, Amazon; see its README).
+``--out-of-scope`` adds out-of-scope detection on held-out MASSIVE domains
+(bench/massive_out_of_scope.py); ``--only-out-of-scope`` runs just that.
+
+Data: ../shared/data/massive beside the checkout (MASSIVE 1.1, CC BY 4.0, Amazon; see its README), or the
+folder THREADLINE_MASSIVE_DATA names.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import resource
 import statistics
@@ -31,22 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import f1_score  # noqa: E402
 
+from bench.massive_data import LOCALES, rows  # noqa: E402
+from bench.massive_out_of_scope import report as out_of_scope_report  # noqa: E402
 from nlu_models.base import LanguageHints  # noqa: E402
 from nlu_models.evaluate import calibration  # noqa: E402
 from nlu_models.intent import IntentModel  # noqa: E402
 from nlu_models.language import LanguageIdentifier  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "massive"
-LOCALES = ("en-US", "zh-CN", "nl-NL", "fr-FR", "de-DE", "it-IT", "pl-PL", "pt-PT", "ro-RO", "es-ES", "vi-VN")
-
-
-def rows(locale: str) -> dict[str, list[dict[str, str]]]:
-    parts: dict[str, list[dict[str, str]]] = {"train": [], "dev": [], "test": []}
-    with (DATA / f"{locale}.jsonl").open(encoding="utf-8") as file:
-        for line in file:
-            row = json.loads(line)
-            parts[row["partition"]].append(row)
-    return parts
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,8 +51,13 @@ def main() -> None:
     parser.add_argument("--locales", default=",".join(LOCALES))
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--limit", type=int, default=0, help="only the first N evaluation rows per locale")
+    parser.add_argument("--out-of-scope", action="store_true", help="also out-of-scope detection on unseen domains")
+    parser.add_argument("--only-out-of-scope", action="store_true", help="only out-of-scope detection")
     args = parser.parse_args()
     locales = [loc for loc in args.locales.split(",") if loc]
+    if args.only_out_of_scope:
+        out_of_scope_report(locales, args.split, args.limit)
+        return
     print(f"MASSIVE 1.1, evaluated on {args.split}\n")
     print(
         f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'ECE':>6} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} "
@@ -124,6 +122,8 @@ def main() -> None:
         totals[2] += len(evaluation)
         print(f"{locale:<7} {plain / len(evaluation):>9.1%} {prior / len(evaluation):>13.1%}", flush=True)
     print(f"{'all':<7} {totals[0] / totals[2]:>9.2%} {totals[1] / totals[2]:>13.2%}")
+    if args.out_of_scope:
+        out_of_scope_report(locales, args.split, args.limit)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak process RSS {peak:.0f} MB")
 
