@@ -194,7 +194,18 @@ def run_wrk(url: str, seconds: float, connections: int, script: Path) -> tuple[i
     """(requests, p50 ms, p99 ms, wrk's CPU seconds, non-2xx or socket errors)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{round(seconds)}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
