@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,36 +20,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bots.errors import UserError
+from bots.store.lru import LRU
 from bots.store.records import ConflictError, SchemaTooNew
 from bots.store.sqlite.schema import migrate
 from bots.types import INBOUND_KINDS, Identity, StoredEvent, ThreadEvent
 
 T = TypeVar("T")
-K = TypeVar("K")
-V = TypeVar("V")
 CACHED_IDENTITIES = 100_000
 CACHED_SNAPSHOTS = 20_000
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
-
-
-class LRU(OrderedDict[K, V]):
-    """A dict that forgets its least recently used entries beyond ``size``."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_fresh(self, key: K) -> V | None:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
 
 
 @dataclass
