@@ -10,7 +10,6 @@ affect the others (docs/stores.md).
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bots.errors import UserError
+from bots.store.jsontext import as_json, from_json
 from bots.store.lru import LRU
 from bots.store.records import ConflictError, SchemaTooNew
 from bots.store.sqlite.schema import migrate
@@ -39,10 +39,6 @@ class Queued:
     future: asyncio.Future[Any]
     thread_id: str | None = None  # the thread a commit writes, so a merge or delete can wait for it
     settled: Callable[[Any], None] | None = None  # on the event loop, with the result or the exception
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def event_rows(thread_id: str, first_seq: int, events: list[ThreadEvent]) -> list[tuple[Any, ...]]:
@@ -70,7 +66,7 @@ def insert_events(db: sqlite3.Connection, thread_id: str, first_seq: int, events
 
 def stored_events(thread_id: str, rows: Any) -> list[StoredEvent]:
     return [
-        StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, message_id))
+        StoredEvent(thread_id, int(seq), ThreadEvent(kind, from_json(data), float(ts), channel, message_id))
         for seq, ts, kind, channel, message_id, data in rows
     ]
 
