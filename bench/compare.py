@@ -10,6 +10,8 @@ that what the machine's other users do falls on all of them alike:
 - ``bare``: bench/bare_server.py, aiohttp with the same endpoints and nothing behind them (the ceiling);
 - ``sqlite``, ``postgres``, ``redis``: `threadline run` with the demo bot on that store (PostgreSQL and Redis
   are real servers on loopback, started here as the tests start them); ``postgres*2``, ``redis*2``: two workers;
+- ``sqlite@before``, ``postgres*2@before``, ... (with ``--before``): the same on another checkout, to measure
+  a change side by side;
 - ``rasa`` (with ``--rasa``): `rasa run` serving the `rasa init` bot (its default in-memory tracker store).
 
 Workloads, the load from wrk (one thread, so it takes little of the machine):
@@ -40,8 +42,10 @@ from pathlib import Path
 import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-from common import free_port, rss_mib  # noqa: E402
+from common import free_port, rss_mib, wait_up  # noqa: E402
+from compare_report import Figures, summary  # noqa: E402
 from tests.servers import Server, start_postgres, start_redis  # noqa: E402
 from workers_throughput import (  # noqa: E402
     CONVERSATION,
@@ -67,39 +71,9 @@ class Running:
     database: int | None  # the database server's pid, for its CPU
 
 
-@dataclass
-class Figures:
-    messages: int
-    rate: float
-    p50: float
-    p99: float
-    cpu_ms: float  # server CPU per message
-    rss: float  # MiB, all the server's processes
-    db_ms: float  # database server CPU per message
-    slope: float = float("nan")  # ms per turn (the long conversation)
-
-
-async def wait_up(url: str, path: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    """Until ``path`` answers 200 (Threadline's: with its full NLU model, not the provisional one that serves while
-    the full one trains); raises if the server exits first."""
-    deadline = time.monotonic() + seconds
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server at {url} exited with {process.returncode}")
-            try:
-                async with session.get(url + path) as response:
-                    if response.status == 200 and (
-                        path != "/health" or (await response.json()).get("nlu") != "provisional"
-                    ):
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s")
-
-
-async def start(target: str, root: Path, servers: dict[str, Server], rasa: Path | None, run: int) -> Running:
+async def start(
+    target: str, root: Path, servers: dict[str, Server], rasa: Path | None, run: int, before_tree: Path | None
+) -> Running:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     if target == "bare":
@@ -117,14 +91,15 @@ async def start(target: str, root: Path, servers: dict[str, Server], rasa: Path 
         )
         await wait_up(url, "/", process)
         return Running(process, url, None)
-    kind, _, workers = target.partition("*")
+    name, _, before = target.partition("@")
+    kind, _, workers = name.partition("*")
     if kind != "sqlite" and kind not in servers:
         servers[kind] = start_postgres() if kind == "postgres" else start_redis()
     server = servers.get(kind)
     store_url = await fresh_store_url(kind, server, run)
-    process = start_workers(
-        write_config(root, store_url), int(workers or 1), port, root / "data"
-    )  # one data dir: the NLU model trains once
+    tree = Path(before_tree) if before else REPO
+    # one data dir: the NLU model trains once
+    process = start_workers(write_config(root, store_url), int(workers or 1), port, root / "data", tree)
     await wait_up(url, "/health", process)
     return Running(process, url, server.process.pid if server else None)
 
@@ -199,7 +174,7 @@ def long_figures(running: Running) -> Figures:
 async def one_target(
     target: str, args: argparse.Namespace, root: Path, servers: dict[str, Server], run: int
 ) -> dict[str, Figures]:
-    running = await start(target, root, servers, args.rasa, run)
+    running = await start(target, root, servers, args.rasa, run, args.before)
     results: dict[str, Figures] = {}
     try:
         await first_message(running.url)
@@ -226,53 +201,6 @@ async def one_target(
     return results
 
 
-def summary(table: dict[tuple[str, str], list[Figures]]) -> None:
-    def median(target: str, workload: str, field: str) -> float:
-        found = [getattr(f, field) for f in table.get((target, workload), [])]
-        return statistics.median(found) if found else float("nan")
-
-    print("\nmedians over the rounds")
-    print(
-        f"{'target':>10} {'load':>5} {'msg/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'RSS MiB':>7} {'DB ms':>6}"
-    )
-    for target, workload in table:
-        print(
-            f"{target:>10} {workload:>5} "
-            + " ".join(
-                f"{median(target, workload, field):>{width}.{digits}f}"
-                for field, width, digits in (
-                    ("rate", 7, 0),
-                    ("p50", 7, 1),
-                    ("p99", 7, 1),
-                    ("cpu_ms", 7, 2),
-                    ("rss", 7, 0),
-                    ("db_ms", 6, 2),
-                )
-            )
-            + (f" slope {median(target, workload, 'slope'):+.4f} ms/turn" if workload == "long" else "")
-        )
-    print("\nratios (medians over the rounds of each round's ratio)")
-    rounds = max(len(v) for v in table.values())
-
-    def ratio(a: tuple[str, str], b: tuple[str, str], field: str) -> str:
-        pairs = [
-            getattr(x, field) / getattr(y, field)
-            for x, y in zip(table.get(a, []), table.get(b, []), strict=False)
-            if getattr(y, field)
-        ]
-        return f"{statistics.median(pairs):.2f}x over {len(pairs)}/{rounds} rounds" if pairs else "n/a"
-
-    for workload in ("new", "short"):
-        for store in ("sqlite", "postgres", "redis"):
-            print(
-                f"{workload}: {store} / rasa msg/s {ratio((store, workload), ('rasa', workload), 'rate')}; "
-                f"rasa / {store} CPU per message {ratio(('rasa', workload), (store, workload), 'cpu_ms')}; "
-                f"bare / {store} msg/s {ratio(('bare', workload), (store, workload), 'rate')}"
-            )
-        for store in ("postgres", "redis"):
-            print(f"{workload}: 2 workers / 1 on {store}: {ratio((store + '*2', workload), (store, workload), 'rate')}")
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets", default=ALL_TARGETS, help=f"comma-separated (default {ALL_TARGETS})")
@@ -280,6 +208,9 @@ async def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0, help="per wrk workload (default 10)")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--before", type=Path, help="another checkout (e.g. a worktree of an older commit): targets NAME@before run it"
+    )
     parser.add_argument("--rasa", type=Path, help="a folder made by bench/rasa_bot.sh (Rasa is skipped without)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
