@@ -132,7 +132,7 @@ def test_a_word_both_languages_use_is_no_evidence_against_the_browser() -> None:
 
 
 def test_a_long_word_the_bots_own_language_model_places_overrules_the_browser(demo_bot: Bot) -> None:
-    """langdetect alone puts most single foreign words at the same 0.68 ("customer" as Romanian), so only
+    """A general character model alone is not sure enough of one foreign word against the browser, so only
     the bot's own language model, trained on its examples, is sure enough about one long word."""
     interpreter = CharNgramInterpreter.for_bot(demo_bot)
     english_browser = LanguageHints(channel_locale="en-US")
