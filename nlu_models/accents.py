@@ -12,14 +12,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def with_folded_copies(texts: list[str], *columns: list[str]) -> tuple[list[str], ...]:
-    """``texts`` plus, for each one that has accents, its folded copy, with the matching entries of every
-    other column (intents, languages) repeated: a model trained on both understands either spelling."""
-    out: list[list[str]] = [list(texts), *(list(column) for column in columns)]
-    for position, text in enumerate(texts):
+def with_folded_copies(
+    texts: list[str], intents: list[str], languages: list[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """``texts`` (normalised) plus, for each one that has accents, its folded copy with the same intent and
+    language: a model trained on both understands either spelling."""
+    out_texts, out_intents, out_languages = list(texts), list(intents), list(languages)
+    for text, intent, language in zip(texts, intents, languages, strict=True):
         folded = " ".join(fold(text).split())
         if folded != text:
-            out[0].append(folded)
-            for column, source in zip(out[1:], columns, strict=True):
-                column.append(source[position])
-    return tuple(out)
+            out_texts.append(folded)
+            out_intents.append(intent)
+            out_languages.append(language)
+    return out_texts, out_intents, out_languages

@@ -211,7 +211,7 @@ class LanguageIdentifier:
         """Probabilities over the bot's languages (they sum to 1)."""
         size = len(self.languages)
         logits = np.zeros(size)
-        tokens = words(text)
+        tokens = [w for w in words(text) if not w.isdigit()]  # "42", "90": no language's
         likelihoods = np.zeros(size, dtype=np.float32)
         known = 0
         for token in tokens:
