@@ -22,6 +22,7 @@ figures, with and without priors, and on an unaccented copy.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import re
@@ -126,6 +127,13 @@ def _stop_words(code: str) -> frozenset[str]:
     return frozenset(module.STOP_WORDS)
 
 
+@functools.lru_cache(maxsize=256)
+def _log_prior(probabilities: tuple[float, ...]) -> np.ndarray:
+    """A prior's logarithms: a few distinct priors (the thread's or the locale's language) serve every message."""
+    logs: np.ndarray = np.log(np.array(probabilities))
+    return logs
+
+
 def _evidence_words(code: str) -> tuple[frozenset[str], frozenset[str]]:
     """A language's function and chat words as written, and the other forms they take typed without accents
     (weaker evidence: Vietnamese "hỏi" typed "hoi" is also Dutch "hoi")."""
@@ -172,6 +180,10 @@ class LanguageIdentifier:
             if grams is not None and len(set(example_languages)) > 1:
                 self._domain = Linear(fit_linear(grams.matrix, example_languages))
         self._grams_model = LanguageGrams(self.languages)
+        # where each of our languages is among the domain model's classes (a language without examples: past
+        # the end, probability 0)
+        classes = self._domain.classes if self._domain is not None else []
+        self._domain_order = np.array([classes.index(c) if c in classes else len(classes) for c in self.languages])
         self._stopwords = {code: _evidence_words(code) for code in self.languages}
         self._chat = {code: CHAT_WORDS.get(code, frozenset()) for code in self.languages}
         self._chat = {code: words | {fold(w) for w in words} for code, words in self._chat.items()}
@@ -212,14 +224,9 @@ class LanguageIdentifier:
         size = len(self.languages)
         logits = np.zeros(size)
         tokens = [w for w in words(text) if not w.isdigit()]  # "42", "90": no language's
-        likelihoods = np.zeros(size, dtype=np.float32)
-        known = 0
-        for token in tokens:
-            evidence = self._word(token)
-            likelihoods += evidence.likelihoods
-            known += evidence.known
-        if known and size > 1:
-            gram_logits = likelihoods / GRAM_TEMPERATURE
+        evidence = [self._word(token) for token in tokens]
+        if size > 1 and any(e.known for e in evidence):
+            gram_logits = np.add.reduce([e.likelihoods for e in evidence]) / GRAM_TEMPERATURE
             exp = np.exp(gram_logits - gram_logits.max())
             logits += np.log(exp / exp.sum() + FLOOR)
         else:
@@ -235,13 +242,13 @@ class LanguageIdentifier:
         if self._domain is not None and self._grams is not None:
             index, weights = features if features is not None else self._grams.features(text)
             if index.size:
-                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights), strict=True))
-                logits += DOMAIN_WEIGHT * np.log(np.array([domain.get(c, 0.0) for c in self.languages]) + FLOOR)
+                domain = np.append(self._domain.probabilities(index, weights), 0.0)[self._domain_order]
+                logits += DOMAIN_WEIGHT * np.log(domain + FLOOR)
         exact = self._exact.get(normalise(text))
         if exact:
             logits += np.array([EXACT_WEIGHT / len(exact) if c in exact else 0.0 for c in self.languages])
         if prior:
-            logits += np.log(np.array([prior.get(c, 1e-6) for c in self.languages]))
+            logits += _log_prior(tuple(prior.get(c, 1e-6) for c in self.languages))
         exp = np.exp(logits - logits.max())
         return dict(zip(self.languages, (exp / exp.sum()).tolist(), strict=True))
 
