@@ -15,8 +15,8 @@ The evidence, each weighed as log-odds and summed (Bayes):
 - stickiness: a thread moves to another language only on clear evidence from a message of two words or
   more, so "ok", "taxi" or "merci" change nothing.
 
-Deterministic and cheap: about 30 microseconds for a short message (bench/language_speed.py), where
-langdetect's several random trials cost about a millisecond. bench/nlu_massive.py reports MASSIVE test
+Deterministic and cheap: tens of microseconds for a short message (bench/language_speed.py), where
+langdetect's several random trials cost ten times that. bench/nlu_massive.py reports MASSIVE test
 figures, with and without priors, and on an unaccented copy.
 """
 
