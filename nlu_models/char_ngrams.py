@@ -16,6 +16,7 @@ import copy
 import numpy as np
 
 from bots.types import IntentScore, NLUResult
+from nlu_models.accents import with_folded_copies
 from nlu_models.base import LanguageHints, TrainingData
 from nlu_models.entities import EntityExtractor
 from nlu_models.intent import IntentModel
@@ -127,7 +128,8 @@ class CharNgramInterpreter:
 
 
 def _flatten(examples: dict[str, dict[str, tuple[str, ...]]]) -> tuple[list[str], list[str], list[str]]:
-    """(normalised texts, their intents, their languages)."""
+    """(normalised texts, their intents, their languages), each text with accents also without them: customers
+    type "e muon doi tra giay" for "em muốn đổi trả giày"."""
     texts, text_intents, text_languages = [], [], []
     for language, per_intent in examples.items():
         for intent, items in per_intent.items():
@@ -135,4 +137,4 @@ def _flatten(examples: dict[str, dict[str, tuple[str, ...]]]) -> tuple[list[str]
                 texts.append(normalise(example))
                 text_intents.append(intent)
                 text_languages.append(language)
-    return texts, text_intents, text_languages
+    return with_folded_copies(texts, text_intents, text_languages)
