@@ -49,6 +49,7 @@ class TrainingSet:
     entities: tuple[Entity, ...]
     nlu_threshold: float
     content_hash: str
+    nlu_encoder: str = "off"
 
     @classmethod
     def of(cls, bot: TrainingData) -> TrainingSet:
@@ -60,6 +61,7 @@ class TrainingSet:
             tuple(_entity(e) for e in bot.entities),
             bot.nlu_threshold,
             bot.content_hash,
+            bot.nlu_encoder,
         )
 
 
