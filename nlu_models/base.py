@@ -55,4 +55,6 @@ class TrainingData(Protocol):
     @property
     def nlu_threshold(self) -> float: ...
     @property
+    def nlu_encoder(self) -> str: ...  # auto, off or an encoder's name (nlu_models.encoder.registry)
+    @property
     def content_hash(self) -> str: ...

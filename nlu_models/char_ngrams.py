@@ -18,6 +18,7 @@ import numpy as np
 from bots.types import IntentScore, NLUResult
 from nlu_models.accents import with_folded_copies
 from nlu_models.base import LanguageHints, TrainingData
+from nlu_models.encoder.registry import chosen
 from nlu_models.entities import EntityExtractor
 from nlu_models.intent import IntentModel
 from nlu_models.language import LanguageIdentifier
@@ -31,16 +32,23 @@ _TRAINED: dict[tuple[object, ...], CharNgramInterpreter] = {}
 
 class CharNgramInterpreter:
     provisional = False  # True: intents from character n-grams only; a class default, so older saved models load
+    encoder: str | None = None  # the sentence encoder beside the n-grams (nlu_models.encoder), if any
 
     @classmethod
     def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
         """Train once per bot content and settings; a process serving or testing one bot trains once."""
-        key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold)
+        encoder = chosen(bot.nlu_encoder)
+        key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold, encoder)
         if key not in _TRAINED:
             if len(_TRAINED) >= 4:
                 _TRAINED.pop(next(iter(_TRAINED)))
             _TRAINED[key] = cls(
-                bot.examples, bot.languages, bot.default_language, bot.nlu_threshold, EntityExtractor(bot.entities)
+                bot.examples,
+                bot.languages,
+                bot.default_language,
+                bot.nlu_threshold,
+                EntityExtractor(bot.entities),
+                encoder=encoder,
             )
         return _TRAINED[key]
 
@@ -53,10 +61,13 @@ class CharNgramInterpreter:
         entities: EntityExtractor | None = None,
         *,
         words: bool = True,
+        encoder: str | None = None,
     ) -> None:
         """``words=False``: a provisional model, whose intent classifier skips the word features (spaCy's
-        tokenizers and lemma tables: most of a training's time); ``with_words`` then makes the full one."""
+        tokenizers and lemma tables: most of a training's time); ``with_words`` then makes the full one.
+        ``encoder``: the name of a sentence encoder for the full model's intents (nlu_models.encoder)."""
         self.languages = languages
+        self.encoder = encoder
         self.default_language = default_language
         self.threshold = threshold
         self.entities = entities or EntityExtractor(())
@@ -84,7 +95,13 @@ class CharNgramInterpreter:
             # the accuracy (demo held-out, English: 86.9 % with it, under the 88 % floor)
             if not self.provisional:
                 texts, text_intents, text_languages = with_background(texts, text_intents, text_languages)
-            self._intent_model = IntentModel(texts, text_intents, text_languages, words=not self.provisional)
+            self._intent_model = IntentModel(
+                texts,
+                text_intents,
+                text_languages,
+                words=not self.provisional,
+                encoder=None if self.provisional else self.encoder,
+            )
         elif texts:
             self._fixed_intent = text_intents[0]
 
@@ -106,7 +123,11 @@ class CharNgramInterpreter:
         ranking: tuple[IntentScore, ...] = ()
         if self._fixed_intent is not None and index.size:
             ranking = (IntentScore(self._fixed_intent, 1.0),)
-        elif self._intent_model is not None and index.size and any(ch.isalnum() for ch in text):
+        elif (
+            self._intent_model is not None
+            and (index.size or self._intent_model.encodes(guess.code))
+            and any(ch.isalnum() for ch in text)
+        ):
             scored = self._intent_model.probabilities(text, guess.code)
             if scored is not None:
                 classes, probabilities = scored

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nlu_models.encoder.features import EncoderFeatures
 from nlu_models.linear import TfidfFeatures, char_grams
 from nlu_models.words import PreparedWords, tagged_words
 
@@ -40,13 +41,25 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 
 
 class IntentModel:
+    _encoder: EncoderFeatures | None = None  # a class default, so models saved before the encoder load
+    _coef: np.ndarray
+    _dense_coef: np.ndarray
+
     def __init__(
-        self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str], *, words: bool = True
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        languages: Sequence[str],
+        *,
+        words: bool = True,
+        encoder: str | None = None,
     ) -> None:
         """Train on ``texts`` (each in its language, which picks the word tokenizer).
 
         ``words=False``: on character n-grams only, a provisional model that needs no spaCy tokenizer or
         lemma table (most of a training's time), for a server to answer with while the full one trains.
+        ``encoder``: the name of a sentence encoder whose vectors join the features (nlu_models.encoder);
+        not for a provisional model, which must be quick.
         """
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
         self._words: TfidfFeatures | None = None
@@ -60,7 +73,15 @@ class IntentModel:
         with PreparedWords(tagged) as words_:  # a helper process starts on the words while the characters are done
             self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
             self._words = TfidfFeatures(words_.features().__getitem__, tagged)
-            self._train(hstack([self._chars.matrix, self._words.matrix]).tocsr(), labels)
+            blocks = [self._chars.matrix, self._words.matrix]
+            if encoder is not None:
+                self._encoder = EncoderFeatures(encoder)
+                blocks.append(self._encoder.matrix(texts))
+            self._train(hstack(blocks).tocsr(), labels)
+            if self._encoder is not None:  # its rows of the coefficients, apart: its features are dense
+                sparse = len(self._chars.vocabulary) + len(self._words.vocabulary)
+                self._dense_coef = self._coef[sparse:]
+                self._coef = self._coef[:sparse]
             del self._chars.matrix, self._words.matrix  # training data: not needed to predict, and large
             # Predicting needs only the lemma entries whose lemma is a feature of this model: a few thousand
             # instead of millions, so loading the model does not load spaCy's tables (seconds per language)
@@ -71,6 +92,10 @@ class IntentModel:
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
         self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
+
+    def encodes(self, language: str) -> bool:
+        """Whether the sentence encoder reads this language: it may then answer with no n-gram in common."""
+        return self._encoder is not None and self._encoder.covers(language)
 
     def has_evidence(self, text: str, language: str) -> bool:
         return self.row(text, language)[0].size > 0
@@ -87,13 +112,16 @@ class IntentModel:
 
     def probabilities(self, text: str, language: str) -> tuple[list[str], np.ndarray] | None:
         index, weights = self.row(text, language)
-        if index.size == 0:
+        encoded = self.encodes(language)
+        if index.size == 0 and not encoded:
             return None
         scores = weights @ self._coef[index] + self._intercept
+        if self._encoder is not None:
+            scores += self._encoder.vector(text) @ self._dense_coef
         # not one known word ("purple" to a bot that never saw it): only character look-alikes speak for
-        # any intent, so "none of them" gets a stronger say
+        # any intent, so "none of them" gets a stronger say, unless the encoder reads the message's language
         # (a model without word features has none to miss: its "none of them" scores as in its calibration)
-        known_word = self._words is None or bool((index >= len(self._chars.vocabulary)).any())
+        known_word = encoded or self._words is None or bool((index >= len(self._chars.vocabulary)).any())
         none = NONE_SCORE if known_word else NONE_SCORE_NO_WORD
         # One-vs-rest margins: a class claims a message with a positive score. A silent extra "none of
         # them" option at 0 takes the probability when no class does (gibberish, another topic).

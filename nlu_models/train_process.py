@@ -49,6 +49,7 @@ class TrainingSet:
     entities: tuple[Entity, ...]
     nlu_threshold: float
     content_hash: str
+    nlu_encoder: str = "off"
 
     @classmethod
     def of(cls, bot: TrainingData) -> TrainingSet:
@@ -60,6 +61,7 @@ class TrainingSet:
             tuple(_entity(e) for e in bot.entities),
             bot.nlu_threshold,
             bot.content_hash,
+            bot.nlu_encoder,
         )
 
 
@@ -151,7 +153,8 @@ async def _receive(child: asyncio.subprocess.Process) -> CharNgramInterpreter:
     assert child.stdout is not None
     try:
         (length,) = _LENGTH.unpack(await child.stdout.readexactly(_LENGTH.size))
-        interpreter = pickle.loads(await child.stdout.readexactly(length))
+        # in a thread: a model with a sentence encoder loads the encoder's network as it is unpickled (2 s)
+        interpreter = await asyncio.to_thread(pickle.loads, await child.stdout.readexactly(length))
     except asyncio.IncompleteReadError:
         code = await child.wait()
         raise TrainingFailed(f"training the NLU model failed (exit status {code}); see the lines above") from None

@@ -19,6 +19,8 @@ from bots.errors import ProblemsError, UserError
 from bots.flow.loader import load_bot
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.encoder.registry import chosen
+from nlu_models.encoder.reliance import reliance
 from nlu_models.entities import EntityExtractor
 from nlu_models.evaluate import (
     Example,
@@ -114,6 +116,7 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
     if not training:
         raise UserError("no training examples")
     entities = EntityExtractor(bot.entities)
+    encoder = chosen(bot.nlu_encoder)
 
     def fit(examples: list[Example]):  # type: ignore[no-untyped-def]
         return CharNgramInterpreter(
@@ -122,6 +125,7 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
             bot.default_language,
             bot.nlu_threshold,
             entities,
+            encoder=encoder,
         ).parse_sync
 
     quiet = as_json or not sys.stderr.isatty()
@@ -144,14 +148,25 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
         result = report_predictions(tests, predictions, bot.nlu_threshold)
         how = f"{data}, model trained on {'the bot' if train is None else train}"
     png, errors = write_outputs(result, out)
+    _, thin = reliance(as_training(training, bot.default_language), bot.languages, bot.nlu_encoder)
+    relying = {t.language: {"intents": list(t.thin), "served_by_encoder": t.served} for t in thin}
     if as_json:
         print(
             json.dumps(
-                {**result.as_json(), "confusion_matrix": str(png), "errors_file": str(errors)},
+                {
+                    **result.as_json(),
+                    "encoder": encoder,
+                    "thin_languages": relying,
+                    "confusion_matrix": str(png),
+                    "errors_file": str(errors),
+                },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
         print(_text_report(result, how, png, errors))
+        print(f"\nsentence encoder: {encoder or 'none'}")
+        for language in thin:
+            print(f"  {language.describe(encoder)}")
     return 0

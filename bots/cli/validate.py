@@ -12,6 +12,7 @@ from bots.flow.loader import LoadResult
 from bots.runtime import check_bot
 from connectors.base import RenderLimits
 from connectors.registry import channel_specs
+from nlu_models.encoder.reliance import reliance
 
 
 async def _check(config: Config) -> LoadResult:
@@ -53,4 +54,8 @@ def validate(config_path: Path, bot_dir: Path | None) -> int:
         f"{len(bot.responses)} texts, {len(bot.languages)} languages, {len(bot.actions)} actions"
         + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
     )
+    encoder, thin = reliance(bot.examples, bot.languages, bot.nlu_encoder)
+    print(f"sentence encoder: {encoder or 'none'} (settings.nlu_encoder: {bot.nlu_encoder})")
+    for language in thin:
+        print(f"  {language.describe(encoder)}")
     return 0

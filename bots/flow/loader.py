@@ -564,6 +564,7 @@ def _load_bot(
         ),
         fallback_flow=fallback_flow,
         nlu_threshold=settings.nlu_threshold,
+        nlu_encoder=settings.nlu_encoder,
         cancel=CancelDef(
             cancel_response,
             tuple(settings.cancel.intents),

@@ -264,6 +264,7 @@ class Bot:
     actions: tuple[str, ...]
     fallback_flow: str | None
     nlu_threshold: float
+    nlu_encoder: str
     cancel: CancelDef
     action_error_response: TextRef | None
     content_hash: str

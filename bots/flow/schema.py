@@ -380,6 +380,9 @@ class SettingsSpec(_Strict):
     demo_shop: bool = False
     fallback_flow: str | None = None
     nlu_threshold: float = Field(0.4, ge=0, le=1)
+    # A multilingual sentence encoder beside the n-grams (the `encoder` extra, docs/flows.md): off, auto (when
+    # installed) or its name. Off by default: it makes training several times slower and start-up 2 s longer.
+    nlu_encoder: Literal["off", "auto", "use-multilingual-v3"] = "off"
     cancel: CancelSpec = CancelSpec()
     digressions: DigressionSpec = DigressionSpec()
     # Words a correction starts with ("no, 43", "actually ST-234567"), per language or a plain list for all
