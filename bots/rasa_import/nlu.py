@@ -76,9 +76,16 @@ def convert_nlu(project: RasaProject, report: Report) -> Nlu:
 def _intent(nlu: Nlu, intent: str, lines: list[tuple[str, Mark]], report: Report) -> None:
     examples = nlu.examples.setdefault(intent, [])
     for text, mark in lines:
-        plain = ANNOTATION.sub(lambda m, at=mark: _entity(nlu, m, at, report), text).strip()
+        plain = _strip_annotations(nlu, text, mark, report)
         if plain and plain not in examples:
             examples.append(plain)
+
+
+def _strip_annotations(nlu: Nlu, text: str, mark: Mark, report: Report) -> str:
+    def plain(match: re.Match[str]) -> str:
+        return _entity(nlu, match, mark, report)
+
+    return ANNOTATION.sub(plain, text).strip()
 
 
 def _entity(nlu: Nlu, match: re.Match[str], mark: Mark, report: Report) -> str:
@@ -122,7 +129,11 @@ def _synonyms(nlu: Nlu, synonyms: list[tuple[str, list[str], Mark]], report: Rep
             )
             continue
         for name in entities:
-            nlu.lookups[name][value] = [*nlu.lookups[name][value], *(w for w in words if w != value)]
+            values = nlu.lookups[name]
+            values[value] = [*values[value], *(w for w in words if w != value)]
+            for word in words:  # a synonym is read as its value, never as a value of its own
+                if word != value and not values.get(word):
+                    values.pop(word, None)
         report.count("synonyms")
 
 
