@@ -138,3 +138,178 @@ def test_multi_turn_conversations_run_through_the_real_actions(
     result = threadline("test", str(tests), "--config", "../config.yaml", cwd=imported["insurance"] / "bot", env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "2 tests: 2 passed" in result.stdout
+
+
+SMALL_PROJECT = {
+    "config.yml": "language: de\npipeline:\n- name: FallbackClassifier\n  threshold: 0.55\n",
+    "domain.yml": """
+        version: "3.1"
+        intents: [greet, order, affirm, deny, ask_price]
+        entities:
+        - city:
+            roles: [from, to]
+        slots:
+          size:
+            type: float
+            min_value: 30
+            max_value: 50
+            mappings: [{type: from_entity, entity: size}]
+          colour:
+            type: categorical
+            values: [rot, blau]
+            mappings: [{type: from_entity, entity: colour}, {type: custom, action: action_guess}]
+        forms:
+          order_form:
+            required_slots: [size, colour]
+        responses:
+          utter_greet:
+          - text: Hallo!
+          - text: Hallo, willkommen!
+          - text: Hi from Messenger
+            channel: facebook
+          - text: "Hallo {name}"
+            condition: [{type: slot, name: vip, value: true}]
+          utter_ask_size:
+          - text: Welche Größe?
+          utter_ask_colour:
+          - text: Welche Farbe?
+            buttons:
+            - {title: Rot, payload: '/inform{{"colour": "rot"}}'}
+            - {title: Blau, payload: '/inform{{"colour": "blau"}}'}
+          utter_price:
+          - text: Das kostet 50 Euro.
+            image: https://shop.example/preis.png
+          utter_card:
+          - custom: {blocks: [1, 2]}
+          utter_sure:
+          - text: Sicher?
+            buttons:
+            - {title: Ja, payload: /affirm}
+            - {title: Nein, payload: /deny}
+          utter_done:
+          - text: Erledigt.
+          utter_bye:
+          - text: Tschüss.
+    """,
+    "data/nlu.yml": """
+        version: "3.1"
+        nlu:
+        - intent: greet
+          examples: |
+            - hallo
+            - guten tag
+        - intent: order
+          examples: |
+            - ich möchte [rote](colour:rot) oder [blaue](colour:blau) Schuhe bestellen
+            - bestellen in [Größe 42](size)
+            - von [Berlin]{"entity": "city", "role": "from"} nach [Hamburg]{"entity": "city", "role": "to"}
+        - intent: affirm
+          examples: |
+            - ja
+            - genau
+        - intent: deny
+          examples: |
+            - nein
+            - lieber nicht
+        - intent: ask_price
+          examples: |
+            - was kostet das
+            - wie teuer
+        - synonym: blau
+          examples: |
+            - himmelblau
+        - regex: zip
+          examples: |
+            - \\d{5}
+        - lookup: colour
+          examples: |
+            - grün
+    """,
+    "data/stories.yml": """
+        version: "3.1"
+        stories:
+        - story: greet first
+          steps:
+          - or:
+            - intent: greet
+          - action: utter_greet
+          - checkpoint: greeted
+        - story: then order
+          steps:
+          - checkpoint: greeted
+          - intent: order
+          - action: order_form
+          - active_loop: order_form
+          - active_loop: null
+          - action: utter_sure
+          - intent: affirm
+          - action: utter_done
+        - story: order, then no
+          steps:
+          - intent: order
+          - action: order_form
+          - active_loop: order_form
+          - active_loop: null
+          - action: utter_sure
+          - intent: deny
+          - action: utter_bye
+        - story: price
+          steps:
+          - intent: ask_price
+          - action: utter_price
+          - action: utter_card
+    """,
+}
+
+
+def test_every_kind_of_rasa_content_is_converted_or_reported(tmp_path: Path, env: dict[str, str]) -> None:
+    project = tmp_path / "shoes"
+    for name, text in SMALL_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    result = threadline("import", "rasa", str(project), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "shoes-threadline"  # the default --out: beside the project
+    checked = threadline("validate", "--config", "../config.yaml", cwd=out / "bot", env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "error" not in checked.stderr
+
+    report = (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
+    for expected in (
+        "`domain.yml:23` response utter_greet, variant 3: a variant for channel 'facebook'",
+        "`domain.yml:25` response utter_greet, variant 4: a conditional variant",
+        "`domain.yml:38` response utter_card, variant 1: custom payload",
+        "`data/stories.yml:32` action utter_card: the domain has no such response",
+        "`domain.yml:4` entity city: roles and groups",
+        "`data/nlu.yml:11` entity city with role 'from'",
+        "`data/nlu.yml:11` entity city with role 'to'",
+        "`data/nlu.yml:27` regex zip: it names no entity",
+        "slot colour: mapping of type custom (in form order_form)",
+    ):
+        assert expected in report, expected
+    assert "  domain.yml:23: response utter_greet, variant 3" in result.stdout  # stdout names the same places
+
+    import yaml
+
+    bot = yaml.safe_load((out / "bot" / "bot.yml").read_text(encoding="utf-8"))
+    texts = yaml.safe_load((out / "bot" / "texts_de.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
+    assert config["languages"] == ["de"] and bot["settings"]["nlu_threshold"] == 0.55
+    assert texts["responses"]["utter_greet"] == ["Hallo!", "Hallo, willkommen!"]
+    assert bot["slots"]["size"] == {"type": "number", "min": 30, "max": 50}
+    assert bot["slots"]["colour"] == {"type": "choice", "values": ["rot", "blau"]}
+    assert bot["entities"]["colour"]["lookup"] == [{"rot": ["rote"]}, {"blau": ["blaue", "himmelblau"]}, "grün"]
+    assert "1 synonyms" in report and "- `data/nlu.yml:24` synonym" not in report  # it found its entity
+    greet = bot["flows"]["greet"]
+    assert greet["steps"] == [{"say": "utter_greet"}]  # `or` of one intent, and the checkpoint joined
+    form = bot["flows"]["order_form"]
+    assert form["form"] == "order_form" and form["trigger"]["intents"] == ["order"]
+    assert [s.get("ask") for s in form["steps"][:2]] == ["size", "colour"]
+    assert form["steps"][1]["choices"] == [
+        {"title": {"de": "Rot"}, "value": "rot"},
+        {"title": {"de": "Blau"}, "value": "blau"},
+    ]
+    sure, branch = form["steps"][2], form["steps"][3]  # the stories go on by the answer to utter_sure
+    assert sure["prompt"] == "utter_sure" and {m["intent"] for m in sure["mappings"]} == {"affirm", "deny"}
+    assert branch["then"] == [{"say": "utter_done"}] and branch["elif"][0]["then"] == [{"say": "utter_bye"}]
+    assert bot["flows"]["ask_price"]["steps"] == [{"image": "https://shop.example/preis.png", "caption": "utter_price"}]

@@ -169,7 +169,13 @@ def _say(dialogue: Dialogue, response: Response) -> dict[str, Any]:
 
 def _branch(dialogue: Dialogue, after: str, steps: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
     """After ``after``, stories go on by the customer's answer: ask for it, then one branch per intent."""
-    branches = dialogue.after[after]
+    branches = {  # an answer that starts its own flow, doing the same, needs no branch: its flow runs
+        intent: (actions, mark)
+        for intent, (actions, mark) in dialogue.after[after].items()
+        if intent not in dialogue.top or _names(dialogue.top[intent][0]) != _names(actions)
+    }
+    if not branches:
+        return steps
     mark = next(iter(branches.values()))[1]
     if not steps or "say" not in steps[-1]:
         dialogue.report.skip(
@@ -205,6 +211,10 @@ def _branch(dialogue: Dialogue, after: str, steps: list[dict[str, Any]], seen: s
     if others:
         branch["elif"] = others
     return [*steps, ask, branch]
+
+
+def _names(actions: list[tuple[str, Mark]]) -> list[str]:
+    return [name for name, _ in actions]
 
 
 def _form(dialogue: Dialogue, form: str) -> None:

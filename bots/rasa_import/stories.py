@@ -55,7 +55,7 @@ def read_stories(project: RasaProject, report: Report) -> list[Story]:
         turns = _turns(name, steps, mark, report)
         if turns:
             stories.append(Story(name, kind, mark, turns))
-            report.count(f"{kind}s")
+            report.count("rules" if kind == "rule" else "stories")
     return stories
 
 
