@@ -313,3 +313,15 @@ def test_every_kind_of_rasa_content_is_converted_or_reported(tmp_path: Path, env
     assert sure["prompt"] == "utter_sure" and {m["intent"] for m in sure["mappings"]} == {"affirm", "deny"}
     assert branch["then"] == [{"say": "utter_done"}] and branch["elif"][0]["then"] == [{"say": "utter_bye"}]
     assert bot["flows"]["ask_price"]["steps"] == [{"image": "https://shop.example/preis.png", "caption": "utter_price"}]
+
+
+def test_yes_and_no_are_words_in_a_rasa_project_as_in_yaml_1_2(imported: dict[str, Path]) -> None:
+    import yaml
+
+    bot = yaml.safe_load((imported["financial"] / "bot" / "bot.yml").read_text(encoding="utf-8"))
+    ask = bot["flows"]["cc_payment_form"]["steps"][0]
+    assert ask["ask"] == "AA_CONTINUE_FORM"
+    assert {m["intent"]: m["value"] for m in ask["mappings"] if m["type"] == "from_intent"} == {
+        "affirm": "yes",
+        "deny": "no",
+    }

@@ -30,7 +30,7 @@ class RasaProject:
 
 def _read(root: Path, path: Path) -> Any:
     try:
-        return load_file(path, path.relative_to(root).as_posix())
+        return load_file(path, path.relative_to(root).as_posix(), yaml_1_2=True)  # Rasa reads YAML 1.2
     except YamlError as exc:
         raise UserError(str(exc)) from None
 
