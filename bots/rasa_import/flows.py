@@ -263,8 +263,14 @@ def _choices(dialogue: Dialogue, prompt: Response, mappings: list[dict[str, Any]
     choices = []
     for button in prompt.buttons:
         payload = str(button.get("payload", ""))
-        match = re.fullmatch(r"/(\w+)(\{.*\})?", payload)
+        match = re.match(r"/(\w+)(\{.*\})?", payload)  # what follows is ignored, as Rasa's parser does
         if not match:
+            dialogue.report.skip(
+                prompt.mark,
+                "forms",
+                f"button {button.get('title')!r} of {prompt.key}",
+                "not a /intent payload, so no value for the question",
+            )
             continue
         value: Any = by_intent.get(match[1])
         if match[2]:
@@ -272,4 +278,12 @@ def _choices(dialogue: Dialogue, prompt: Response, mappings: list[dict[str, Any]
             value = values[0] if len(values) == 1 else None
         if value is not None:
             choices.append({"title": dialogue.text(button["title"]), "value": value})
+        else:
+            dialogue.report.skip(
+                prompt.mark,
+                "forms",
+                f"button {button['title']!r} of {prompt.key}",
+                "a question shows choices, and this payload gives the slot no value (no entity value in it and no "
+                "from_intent mapping for its intent)",
+            )
     return choices

@@ -119,7 +119,8 @@ def _entity(nlu: Nlu, match: re.Match[str], mark: Mark, report: Report) -> str:
 
 def _synonyms(nlu: Nlu, synonyms: list[tuple[str, list[str], Mark]], report: Report) -> None:
     for value, words, mark in synonyms:
-        entities = [name for name, values in nlu.lookups.items() if value in values]
+        folded = {w.casefold() for w in [value, *words]}  # lookups ignore case; Rasa compares synonyms in lower case
+        entities = [name for name, values in nlu.lookups.items() if folded & {v.casefold() for v in values}]
         if not entities:
             report.skip(
                 mark,
@@ -130,10 +131,9 @@ def _synonyms(nlu: Nlu, synonyms: list[tuple[str, list[str], Mark]], report: Rep
             continue
         for name in entities:
             values = nlu.lookups[name]
-            values[value] = [*values[value], *(w for w in words if w != value)]
-            for word in words:  # a synonym is read as its value, never as a value of its own
-                if word != value and not values.get(word):
-                    values.pop(word, None)
+            for word in [w for w in values if w.casefold() in folded and w != value and not values[w]]:
+                values.pop(word)  # a synonym is read as its value, never as a value of its own
+            values[value] = [*values.get(value, []), *(w for w in words if w != value)]
         report.count("synonyms")
 
 
