@@ -325,3 +325,25 @@ def test_yes_and_no_are_words_in_a_rasa_project_as_in_yaml_1_2(imported: dict[st
         "affirm": "yes",
         "deny": "no",
     }
+
+
+def test_a_folder_that_is_no_rasa_project_or_a_broken_file_is_a_clear_error(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = threadline("import", "rasa", str(empty), cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "no domain.yml or domain/ folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    broken = tmp_path / "broken"
+    (broken / "data").mkdir(parents=True)
+    (broken / "domain.yml").write_text("version: '3.1'\nintents: [greet]\n", encoding="utf-8")
+    (broken / "data" / "nlu.yml").write_text("nlu:\n- intent: greet\n  examples: [hi\n", encoding="utf-8")
+    result = threadline("import", "rasa", str(broken), cwd=tmp_path, env=env)
+    assert result.returncode == 2 and "data/nlu.yml:4:1: invalid YAML" in result.stderr, result.stderr
+
+    (broken / "data" / "nlu.yml").write_text("nlu:\n- intent: greet\n  examples: |\n    - hi\n", encoding="utf-8")
+    assert threadline("import", "rasa", str(broken), cwd=tmp_path, env=env).returncode == 0
+    again = threadline("import", "rasa", str(broken), cwd=tmp_path, env=env)
+    assert again.returncode == 2 and "already exists and is not empty" in again.stderr  # nothing is overwritten
