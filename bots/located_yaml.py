@@ -61,8 +61,9 @@ EXPANSION_BASE = 100_000
 
 
 class _Builder:
-    def __init__(self, file: str, budget: int) -> None:
+    def __init__(self, file: str, budget: int, yaml_1_2: bool = False) -> None:
         self.file = file
+        self.yaml_1_2 = yaml_1_2
         self.scalar_loader = yaml.SafeLoader("")
         self.duplicates: list[YamlError] = []
         self.budget = budget
@@ -83,6 +84,8 @@ class _Builder:
             result.item_marks = [_mark(self.file, item) for item in node.value]
             return result
         assert isinstance(node, yaml.ScalarNode)
+        if self.yaml_1_2 and node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
+            return node.value  # YAML 1.2 (Rasa's ruamel.yaml): yes, no, on and off are words
         return self.scalar_loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode) -> LocatedDict:
@@ -109,8 +112,10 @@ class _Builder:
         return result
 
 
-def load_text(text: str, file: str) -> Any:
-    """Parse YAML text into located dicts and lists; raise :class:`YamlError` on bad YAML."""
+def load_text(text: str, file: str, yaml_1_2: bool = False) -> Any:
+    """Parse YAML text into located dicts and lists; raise :class:`YamlError` on bad YAML.
+
+    ``yaml_1_2`` reads yes/no/on/off as the words YAML 1.2 makes them, as files written for Rasa expect."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -124,7 +129,7 @@ def load_text(text: str, file: str) -> Any:
         raise YamlError(Mark(file, 1, 1), "invalid YAML: nested too deeply") from None
     if node is None:
         return None
-    builder = _Builder(file, EXPANSION_BASE + 10 * len(text))
+    builder = _Builder(file, EXPANSION_BASE + 10 * len(text), yaml_1_2)
     try:
         data = builder.build(node)
     except RecursionError:
@@ -147,7 +152,7 @@ class DuplicateKeys(Exception):
         self.data = data
 
 
-def load_file(path: Path, display_name: str | None = None) -> Any:
+def load_file(path: Path, display_name: str | None = None, yaml_1_2: bool = False) -> Any:
     name = display_name or str(path)
     raw = path.read_bytes()
     try:
@@ -160,7 +165,7 @@ def load_file(path: Path, display_name: str | None = None) -> Any:
             Mark(name, line, column),
             f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot start or continue a character; save the file as UTF-8",
         ) from None
-    return load_text(text, name)
+    return load_text(text, name, yaml_1_2)
 
 
 def mark_of(container: Any, key: Any, default: Mark) -> Mark:

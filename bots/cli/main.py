@@ -1,5 +1,5 @@
 """``threadline``: run, validate, shell, test, actions, forget, followup, agents, train, nlu-test, migrate-store,
-messenger setup, version.
+messenger setup, import rasa, version.
 
 Every user mistake (bad config, broken flow file) ends with a clear message
 on stderr and a non-zero exit code, never a traceback.
@@ -221,6 +221,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config file (default: config.yaml)")
 
     commands.add_parser("version", help="print the version")
+    imports = commands.add_parser("import", help="convert another framework's bot into a Threadline bot folder")
+    import_kinds = imports.add_subparsers(dest="import_kind", required=True, metavar="KIND")
+    rasa = import_kinds.add_parser(
+        "rasa",
+        help="a Rasa 3.x project",
+        description="Converts a Rasa 3.x project (domain, data/, config.yml, endpoints.yml) into DIR: config.yaml, "
+        "the bot folder bot/ (its actions/ links to the project's, called unchanged) and IMPORT_REPORT.md, which "
+        "lists everything not converted with its Rasa file and line.",
+    )
+    rasa.add_argument("path", type=Path, help="the Rasa project's folder")
+    rasa.add_argument("--out", type=Path, help="where to write (default: <project>-threadline beside the project)")
     return parser
 
 
@@ -305,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
             from bots.cli.conversation_test import conversation_test
 
             return conversation_test(args.config, args.paths, as_json=args.json, verbose=args.verbose)
+        if args.command == "import":
+            from bots.cli.import_rasa import import_rasa_command
+
+            return import_rasa_command(args.path, args.out)
         if args.command == "shell":
             from bots.cli.shell import shell
 

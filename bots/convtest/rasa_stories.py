@@ -10,18 +10,25 @@ silently dropped.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from bots.convtest.spec import CODE, ConversationTest, Expect, Step, StepSpec
 from bots.errors import Problem
 from bots.located_yaml import LocatedDict, Mark, mark_of
+from bots.rasa_import.nlu import ANNOTATION
 
 IGNORED_ACTIONS = ("action_listen",)
 
 
-def parse_stories(data: Any, file: str, responses: set[str]) -> tuple[list[ConversationTest], list[Problem]]:
-    """Stories as tests; ``responses`` are the bot's response keys an ``utter_*`` may name."""
+def parse_stories(
+    data: Any,
+    file: str,
+    responses: set[str],
+    forms: set[str] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[ConversationTest], list[Problem]]:
+    """Stories as tests; ``responses`` are the bot's response keys an ``utter_*`` may name, ``forms`` its forms."""
     top = Mark(file, 1, 1)
     stories = data.get("stories") if isinstance(data, dict) else None
     if not isinstance(stories, list):
@@ -34,7 +41,7 @@ def parse_stories(data: Any, file: str, responses: set[str]) -> tuple[list[Conve
             problems.append(Problem(mark, CODE, "a story needs 'story' (its name) and 'steps' (a list)"))
             continue
         name = str(story.get("story") or f"story {index + 1}")
-        steps, unmapped, story_problems = _steps(story["steps"], mark, responses)
+        steps, unmapped, story_problems = _steps(story["steps"], mark, responses, forms)
         problems += story_problems
         if steps:
             tests.append(ConversationTest(name, mark, tuple(steps), unmapped=tuple(unmapped)))
@@ -44,12 +51,16 @@ def parse_stories(data: Any, file: str, responses: set[str]) -> tuple[list[Conve
 
 
 def _steps(
-    raw: list[Any], story: Mark, responses: set[str]
+    raw: list[Any], story: Mark, responses: set[str], forms: set[str]
 ) -> tuple[list[Step], list[tuple[Mark, str]], list[Problem]]:
     steps: list[Step] = []
     unmapped: list[tuple[Mark, str]] = []
     problems: list[Problem] = []
     expect: dict[str, Any] = {}
+    payload_entities: dict[str, Any] | None = None
+    form_fill = False  # an intent alone answered a form: the value the form took is what was typed
+    carried: list[str] = []  # slots the intent's entities set (sent in its payload)
+    skipped_form = False
 
     def close() -> None:
         if steps and expect:
@@ -68,20 +79,51 @@ def _steps(
             if text is not None and not isinstance(text, str) or intent is not None and not isinstance(intent, str):
                 problems.append(Problem(mark, CODE, "'user' and 'intent' must be text"))
                 continue
+            if text is not None:
+                text = ANNOTATION.sub(lambda m: m["text"], text)  # "[health](insurance_type)" is typed "health"
             steps.append(Step(StepSpec(user=text or f"/{intent}"), mark))
             if intent:
                 expect["intent"] = intent
+            payload_entities = None if text else {}
+            carried, skipped_form = [], False
             continue
         if not steps:
             unmapped.append((mark, f"{_describe(item)}: before the first user step, nothing to check it on"))
             continue
+        if "active_loop" in item and item["active_loop"] is None and _form_opened(raw, index):
+            skipped_form = True  # the story skips the form's questions: what follows comes after answers not given
+        if skipped_form:
+            unmapped.append((mark, f"{_describe(item)}: the story leaves out the form's questions, so it comes later"))
+            continue
+        if "action" in item and str(item["action"]) in forms:
+            unmapped.append((mark, f"action: {item['action']}: the form runs as its flow; its slots are checked"))
+            form_fill = payload_entities is not None and expect.get("intent") is not None
+            payload_entities = None
+            continue
         if "action" in item:
+            payload_entities = None  # slots set after an action are the action's, not the message's
+            form_fill = False
             _action(str(item["action"]), mark, expect, unmapped, responses)
         elif "bot" in item:
             expect.setdefault("matches", []).append(f"^{re.escape(str(item['bot']))}$")  # a whole reply
         elif "slot_was_set" in item:
             slots = expect.setdefault("slots", {})
             for entry in item["slot_was_set"] if isinstance(item["slot_was_set"], list) else []:
+                if isinstance(entry, dict) and "requested_slot" in entry:
+                    unmapped.append((mark, "slot_was_set: requested_slot: the form's question, not a slot of the bot"))
+                    entry = {k: v for k, v in entry.items() if k != "requested_slot"}
+                if isinstance(entry, dict) and payload_entities is not None:
+                    payload_entities.update(entry)  # an intent alone, then its slots: the entities it carried
+                    carried = list(payload_entities)
+                    _carry(steps, payload_entities)
+                if isinstance(entry, dict) and form_fill and entry and next(iter(entry.values())) is not None:
+                    _typed(steps, expect, next(iter(entry.values())))  # the story kept the intent, not the text
+                    for name in carried:
+                        expect.get("slots", {}).pop(name, None)
+                        unmapped.append(
+                            (mark, f"slot_was_set: {name}: Rasa's entity in a text the story does not keep")
+                        )
+                    form_fill = False
                 if isinstance(entry, dict):
                     slots.update(entry)
                 else:
@@ -90,6 +132,26 @@ def _steps(
             unmapped.append((mark, f"{_describe(item)}: no counterpart in a conversation test"))
     close()
     return steps, unmapped, problems
+
+
+def _carry(steps: list[Step], entities: dict[str, Any]) -> None:
+    """Rasa's test stories write an intent's entities as the slots set after it; send them in its payload."""
+    last = steps[-1]
+    intent = str(last.spec.user).split("{", 1)[0]
+    user = intent + json.dumps(entities, ensure_ascii=False) if entities else intent
+    steps[-1] = Step(last.spec.model_copy(update={"user": user}), last.mark)
+
+
+def _form_opened(raw: list[Any], index: int) -> bool:
+    before = raw[index - 1] if index > 0 else None
+    return isinstance(before, dict) and bool(before.get("active_loop"))
+
+
+def _typed(steps: list[Step], expect: dict[str, Any], value: Any) -> None:
+    """A form's answer recorded as an intent alone: replay it as the value typed (Rasa kept no text)."""
+    last = steps[-1]
+    steps[-1] = Step(last.spec.model_copy(update={"user": str(value)}), last.mark)
+    expect.pop("intent", None)  # the intent was Rasa's reading of a text the story does not have
 
 
 def _action(
