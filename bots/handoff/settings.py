@@ -65,6 +65,8 @@ class HandoffConfig(_Strict):
     notify_secret: str = ""  # signs the webhook's body (HMAC-SHA256); required with notify_url
     notify_timeout_seconds: float = Field(10.0, gt=0, le=120)
     hours: HoursConfig = HoursConfig()
+    # Replies an agent picks in the inbox, per language of the conversation: {en: ["..."], de: ["..."]}
+    canned_replies: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @field_validator("notify_url")
     @classmethod
