@@ -155,6 +155,13 @@ async def test_no_agent_online_is_said_and_the_contact_shown(served: tuple[TestS
     await expect(agent.locator(".event.user .text").last).to_have_text(f"{PAYLOAD} write to me at carla@example.com")
     assert await agent.evaluate("window.__pwned") is None
 
+    await agent.locator("[data-action=take]").click()
+    await expect(agent.locator(".thread-head .status")).to_have_text("held by ana")
+    await agent.locator("[data-action=close]").click()
+    await expect(agent.locator(".thread-head .status")).to_have_text("closed")
+    await agent.keyboard.press("4")
+    await expect(agent.locator("#rows .row")).to_have_count(1)
+
 
 async def test_script_payloads_never_run(served: tuple[TestServer, Runtime], browser) -> None:  # type: ignore[no-untyped-def]
     server, runtime = served
@@ -164,7 +171,8 @@ async def test_script_payloads_never_run(served: tuple[TestServer, Runtime], bro
             body = {"sender": sender, "message": text}
             async with http.post(server.make_url("/webhooks/rest/webhook"), json=body) as response:
                 assert response.status == 200
-    agent = await sign_in(browser, server)
+    agent = await sign_in(browser, server, locale="de-DE")  # the inbox's own words in the browser's language
+    await expect(agent.locator("[data-list=queue]")).to_contain_text("Braucht einen Menschen")
     await agent.locator("#rows .row").first.click()
     await agent.locator("#as-note").check()
     await agent.locator("#reply-text").fill(PAYLOAD)
@@ -185,3 +193,14 @@ async def test_script_payloads_never_run(served: tuple[TestServer, Runtime], bro
     await expect(today.locator("td").nth(2)).to_have_text("1")
     await agent.keyboard.press("Escape")
     await expect(agent.locator("#figures")).to_be_hidden()
+
+    # Passed on to another agent: then only bo (or an admin) may close it, and the refusal is shown with its reason
+    await agent.locator(".transfer select").select_option("bo")
+    await agent.locator("[data-action=transfer]").click()
+    await expect(agent.locator(".thread-head .status")).to_have_text("bei bo")
+    await agent.locator("[data-action=close]").click()
+    await expect(agent.locator("#toast.error")).to_contain_text("bo holds this conversation")
+    await agent.keyboard.press("2")
+    await expect(agent.locator("#rows-empty")).to_be_visible()
+    await agent.keyboard.press("3")
+    await expect(agent.locator("#rows .row small")).to_have_text("bei bo")

@@ -18,6 +18,7 @@ async function call(method, path, body) {
   const response = await fetch(path, { method, headers, body: method === "GET" ? undefined : JSON.stringify(body || {}), credentials: "same-origin" });
   let data = null;
   try { data = await response.json(); } catch { data = null; }
+  if (response.status === 401 && csrf) location.reload(); // the session ended (signed out elsewhere, expired)
   if (!response.ok && response.status !== 202) throw new ApiError(response.status, data);
   return data;
 }
@@ -56,4 +57,20 @@ export function live(onFrame, onState) {
   };
   open();
   return () => { stopped = true; if (socket) socket.close(); };
+}
+
+// Frames come in bursts (a message, a read mark, an assignment): ``fn`` runs one at a time, and once more after
+// a run when it was asked for meanwhile, so what it reads ends current without a request per frame.
+export function coalesced(fn) {
+  let running = null;
+  let again = false;
+  const run = () => {
+    if (running) { again = true; return running; }
+    running = Promise.resolve().then(fn).catch(() => {}).finally(() => {
+      running = null;
+      if (again) { again = false; run(); }
+    });
+    return running;
+  };
+  return run;
 }

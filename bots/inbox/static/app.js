@@ -1,6 +1,6 @@
 // The inbox page: sign-in, then the lists, the open conversation and the live feed that keeps both current.
 import { announce, askPermission, setBadge, showPermission } from "./alerts.js";
-import { api, ApiError, live } from "./api.js";
+import { api, ApiError, coalesced, live } from "./api.js";
 import { showFigures } from "./figures.js";
 import { Lists } from "./lists.js";
 import { applyTexts, loadTexts, t } from "./texts.js";
@@ -18,7 +18,7 @@ function toast(text, error = false) {
   toastTimer = setTimeout(() => { node.textContent = ""; }, 10000);
 }
 
-async function refreshQueue(lists, thread) {
+async function refreshQueue(lists) {
   const { conversations } = await api.list("queue", "");
   const now = new Set(conversations.map((row) => row.thread_id));
   if (queued !== null) for (const id of now) if (!queued.has(id)) announce(id, (tid) => { lists.open(tid); });
@@ -33,10 +33,12 @@ async function start(me) {
   const [{ agents }, { replies }] = await Promise.all([api.agents(), api.canned()]);
   let thread = null;
   const lists = new Lists((id) => { document.body.classList.add("reading"); thread.open(id); });
-  const changed = () => Promise.all([lists.load(), refreshQueue(lists, thread)]).catch(() => {});
+  const changed = coalesced(() => Promise.all([lists.load(), refreshQueue(lists)]));
+  const reloadThread = coalesced(() => thread.reload());
+  setInterval(() => lists.render(), 15000); // waiting times keep counting between updates
   thread = new ThreadView({ me, agents, canned: replies, toast, changed });
   await lists.load();
-  await refreshQueue(lists, thread);
+  await refreshQueue(lists);
   showPermission();
   $("notify-on").addEventListener("click", askPermission);
   $("show-figures").addEventListener("click", () => showFigures($("figures")).catch((e) => toast(e.message, true)));
@@ -44,7 +46,7 @@ async function start(me) {
   live((frame) => {
     if (frame.type !== "conversation") return;
     changed();
-    if (frame.thread_id === thread.id) thread.reload().catch(() => {});
+    if (frame.thread_id === thread.id) reloadThread();
   }, (connected) => {
     $("presence").textContent = connected ? t("live") : t("reconnecting");
     $("presence").classList.toggle("online", connected);
@@ -65,7 +67,6 @@ function keys(lists, thread) {
     else if (event.key === "k") lists.step(-1);
     else if (event.key === "/") { event.preventDefault(); $("search").focus(); }
     else if (event.key === "r" && thread.id) { event.preventDefault(); $("reply-text")?.focus(); }
-    else return;
   });
 }
 

@@ -27,11 +27,14 @@ export class Lists {
     for (const tab of document.querySelectorAll("[data-list]")) tab.setAttribute("aria-selected", String(tab.dataset.list === this.name));
     const { conversations } = await api.list(this.name, this.query);
     this.rows = conversations;
+    this.loadedAt = Date.now();
     this.render();
   }
 
   render() {
+    const focused = this.list.contains(document.activeElement) ? document.activeElement.dataset.thread : null;
     this.list.replaceChildren(...this.rows.map((row) => this.row(row)));
+    if (focused) this.list.querySelector(`[data-thread="${CSS.escape(focused)}"]`)?.focus();
     this.empty.hidden = this.rows.length > 0;
   }
 
@@ -44,7 +47,7 @@ export class Lists {
       el("span", { class: "row-main" },
         el("span", { class: "row-title", text: `${row.channels.join(", ") || "–"} · ${row.language || "?"}` }),
         el("small", { text: row.assignee ? t("held_by", { name: row.assignee }) : row.status === "closed" ? t("closed") : t("nobody") })),
-      waiting ? el("span", { class: "waiting", text: duration(row.waiting_seconds) }) : null);
+      waiting ? el("span", { class: "waiting", text: duration(row.waiting_seconds + (Date.now() - this.loadedAt) / 1000) }) : null);
     return item;
   }
 
