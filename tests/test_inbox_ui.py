@@ -101,7 +101,7 @@ async def test_hand_off_reply_seen_live_and_hand_back(served: tuple[TestServer, 
     await agent.locator(".composer select").select_option(CANNED)
     await expect(agent.locator("#reply-text")).to_have_value(CANNED)
     await agent.locator("#reply-text").press("End")
-    await agent.locator("#reply-text").type(" :)")
+    await agent.locator("#reply-text").press_sequentially(" :)")
     await customer.locator(".tl-typing").wait_for(state="visible")
     await agent.locator("#reply-text").press("Control+Enter")
     await wait_for_text(customer, ".tl-message", CANNED + " :)")
@@ -167,7 +167,7 @@ async def test_script_payloads_never_run(served: tuple[TestServer, Runtime], bro
     server, runtime = served
     sender = PAYLOAD.replace(" ", "")  # a REST sender id is the customer's identity as the inbox shows it
     async with aiohttp.ClientSession() as http:
-        for text in ("hi", "/talk_to_human", PAYLOAD):
+        for text in ("hi", "/product_search", "/talk_to_human", PAYLOAD):
             body = {"sender": sender, "message": text}
             async with http.post(server.make_url("/webhooks/rest/webhook"), json=body) as response:
                 assert response.status == 200
@@ -178,6 +178,14 @@ async def test_script_payloads_never_run(served: tuple[TestServer, Runtime], bro
     await agent.locator("#reply-text").fill(PAYLOAD)
     await agent.keyboard.press("Control+Enter")
     await expect(agent.locator(".event.note .text")).to_have_text(PAYLOAD)
+    # What the customer saw: the bot's quick replies, and its carousel with pictures and buttons
+    await expect(agent.locator(".event.bot .chip", has_text="Find shoes")).to_have_count(1)
+    card = agent.locator(".event.bot .card", has_text="City Glide")
+    assert await card.locator("img").get_attribute("src") == str(server.make_url("/media/city-glide.png"))
+    assert await card.locator("a.button", has_text="View").get_attribute("href") == str(
+        server.make_url("/products/CG1")
+    )
+    await expect(card.locator("span.button", has_text="Buy")).to_have_count(1)  # a postback: shown, not a link
     await expect(agent.locator("#details code").first).to_have_text(sender)
     await agent.locator("#search").fill("<script>")  # search results show the same rows, escaped
     await expect(agent.locator("#rows .row")).to_have_count(1)
