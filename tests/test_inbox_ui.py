@@ -115,6 +115,9 @@ async def test_hand_off_reply_seen_live_and_hand_back(served: tuple[TestServer, 
     await agent.locator("#reply-text").fill("VIP customer")
     await agent.locator(".composer button[type=submit]").click()
     await expect(agent.locator(".event.note .text")).to_have_text("VIP customer")
+    viewed = agent.locator("#details li", has_text="product_viewed")  # the retargeting context
+    await expect(viewed.locator("a")).to_have_attribute("href", str(server.make_url("/products/TR2")))
+    await expect(agent.locator("#details li", has_text="conversation_start").locator("a")).to_have_count(0)
     await agent.locator("[data-list=mine]").click()
     await expect(agent.locator("#rows .row[aria-selected=true]")).to_have_count(1)
     OUTPUT.mkdir(exist_ok=True)

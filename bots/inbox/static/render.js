@@ -20,8 +20,9 @@ export function el(tag, attrs = {}, ...children) {
 
 // Only http(s) links and pictures: a javascript: or data: URL from a message is shown as text instead.
 export function safeUrl(value) {
+  if (typeof value !== "string" || !value.trim()) return null; // "" would resolve to this very page
   try {
-    const url = new URL(String(value), location.href);
+    const url = new URL(value, location.href);
     return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
   } catch {
     return null;
