@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import aiohttp
@@ -54,3 +56,23 @@ async def wait_healthy(base_url: str, attempts: int = 600) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError(f"{base_url} did not come up")
+
+
+async def wait_up(url: str, path: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    """Until ``path`` answers 200 (Threadline's: with its full NLU model, not the provisional one that serves while
+    the full one trains); raises if the server exits first."""
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server at {url} exited with {process.returncode}")
+            try:
+                async with session.get(url + path) as response:
+                    if response.status == 200 and (
+                        path != "/health" or (await response.json()).get("nlu") != "provisional"
+                    ):
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s")

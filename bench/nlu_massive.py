@@ -8,17 +8,23 @@ time, single-message predict latency (p50, p99: features and model, one
 message at a time, as in chat), the pickled model's size and the process's
 peak RSS. Then language identification (nlu_models.language) over all 11
 locales' test utterances: without any prior, and with the thread's language
-as prior (the thread so far is in that locale's language).
+as prior (the thread so far is in that locale's language); and the same on
+their unaccented copies (nlu_models.accents.fold), as customers type on a
+phone without their language's keyboard.
 
-    .venv/bin/python bench/nlu_massive.py [--locales en-US,de-DE] [--split test] [--limit N]
+    .venv/bin/python bench/nlu_massive.py [--locales en-US,de-DE] [--split test] [--limit N] [--language-only]
+        [--out-of-scope | --only-out-of-scope] [--data DIR]
 
-Data: ../shared/data/massive beside the checkout (MASSIVE 1.1, CC BY 4.0, Amazon; see its README).
+``--out-of-scope`` adds out-of-scope detection on held-out MASSIVE domains
+(bench/massive_out_of_scope.py); ``--only-out-of-scope`` runs just that.
+
+Data: ../shared/data/massive beside the checkout (MASSIVE 1.1, CC BY 4.0, Amazon; see its README), or the
+folder THREADLINE_MASSIVE_DATA names.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import resource
 import statistics
@@ -31,22 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import f1_score  # noqa: E402
 
+from bench.massive_data import DATA, LOCALES, rows  # noqa: E402
+from bench.massive_out_of_scope import report as out_of_scope_report  # noqa: E402
+from nlu_models.accents import fold  # noqa: E402
 from nlu_models.base import LanguageHints  # noqa: E402
 from nlu_models.evaluate import calibration  # noqa: E402
 from nlu_models.intent import IntentModel  # noqa: E402
 from nlu_models.language import LanguageIdentifier  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "massive"
-LOCALES = ("en-US", "zh-CN", "nl-NL", "fr-FR", "de-DE", "it-IT", "pl-PL", "pt-PT", "ro-RO", "es-ES", "vi-VN")
-
-
-def rows(locale: str) -> dict[str, list[dict[str, str]]]:
-    parts: dict[str, list[dict[str, str]]] = {"train": [], "dev": [], "test": []}
-    with (DATA / f"{locale}.jsonl").open(encoding="utf-8") as file:
-        for line in file:
-            row = json.loads(line)
-            parts[row["partition"]].append(row)
-    return parts
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,15 +55,33 @@ def main() -> None:
     parser.add_argument("--locales", default=",".join(LOCALES))
     parser.add_argument("--split", choices=("dev", "test"), default="test")
     parser.add_argument("--limit", type=int, default=0, help="only the first N evaluation rows per locale")
+    parser.add_argument("--language-only", action="store_true", help="language identification only")
+    parser.add_argument("--out-of-scope", action="store_true", help="also out-of-scope detection on unseen domains")
+    parser.add_argument("--only-out-of-scope", action="store_true", help="only out-of-scope detection")
+    parser.add_argument("--data", type=Path, default=DATA, help="MASSIVE 1.1's folder")
     args = parser.parse_args()
     locales = [loc for loc in args.locales.split(",") if loc]
-    print(f"MASSIVE 1.1, evaluated on {args.split}\n")
+    if args.only_out_of_scope:
+        out_of_scope_report(locales, args.split, args.limit)
+        return
+    data = {locale: rows(locale, args.data) for locale in locales}
+    if not args.language_only:
+        intents(data, args.split, args.limit)
+    language_id(data, args.split, args.limit)
+    if args.out_of_scope:
+        out_of_scope_report(locales, args.split, args.limit)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak process RSS {peak:.0f} MB")
+
+
+def intents(data: dict[str, dict[str, list[dict[str, str]]]], split: str, limit: int) -> None:
+    locales = list(data)
+    print(f"MASSIVE 1.1, evaluated on {split}\n")
     print(
         f"{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'ECE':>6} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'model MB':>8}"
     )
     accuracies, f1s, eces, train_seconds, latencies = [], [], [], 0.0, []
-    data = {locale: rows(locale) for locale in locales}
     for locale in locales:
         language = locale.split("-")[0]
         parts = data[locale]
@@ -76,7 +91,7 @@ def main() -> None:
         )
         seconds = time.perf_counter() - started
         train_seconds += seconds
-        evaluation = parts[args.split][: args.limit or None]
+        evaluation = parts[split][: limit or None]
         predicted, confidences, times = [], [], []
         model.probabilities(evaluation[0]["utt"], language)  # warm: first-call imports and caches
         for row in evaluation:
@@ -107,25 +122,38 @@ def main() -> None:
     )
     print(f"lowest locale accuracy {min(accuracies):.1%}; training all {len(locales)} locales {train_seconds:.0f} s")
 
+
+def language_id(data: dict[str, dict[str, list[dict[str, str]]]], split: str, limit: int) -> None:
+    """Each utterance alone, among all 11 languages: as written and unaccented, without and with a prior."""
     languages = tuple(loc.split("-")[0] for loc in LOCALES)
     identifier = LanguageIdentifier(languages, "en")
-    print(f"\nlanguage identification over the {args.split} utterances of {len(locales)} locales (11 candidates)")
-    print(f"{'locale':<7} {'no prior':>9} {'thread prior':>13}")
-    totals = [0, 0, 0]
-    for locale in locales:
+    print(f"\nlanguage identification over the {split} utterances of {len(data)} locales (11 candidates)")
+    print(f"{'locale':<7} {'no prior':>9} {'thread prior':>13} {'unaccented':>11} {'+ prior':>8} {'us/msg':>7}")
+    totals = [0, 0, 0, 0, 0]
+    seconds = 0.0
+    for locale, parts in data.items():
         language = locale.split("-")[0]
-        evaluation = data[locale][args.split][: args.limit or None]
-        plain = sum(identifier.identify(r["utt"], LanguageHints()).code == language for r in evaluation)
-        prior = sum(
-            identifier.identify(r["utt"], LanguageHints(thread_language=language)).code == language for r in evaluation
+        evaluation = [r["utt"] for r in parts[split][: limit or None]]
+        counts = []
+        for texts in (evaluation, [fold(t) for t in evaluation]):
+            began = time.perf_counter()
+            counts.append(sum(identifier.identify(t, LanguageHints()).code == language for t in texts))
+            seconds += time.perf_counter() - began
+            hints = LanguageHints(thread_language=language)
+            counts.append(sum(identifier.identify(t, hints).code == language for t in texts))
+        for position, count in enumerate(counts):
+            totals[position] += count
+        totals[4] += len(evaluation)
+        n = len(evaluation)
+        print(
+            f"{locale:<7} {counts[0] / n:>9.1%} {counts[1] / n:>13.1%} {counts[2] / n:>11.1%} {counts[3] / n:>8.1%}",
+            flush=True,
         )
-        totals[0] += plain
-        totals[1] += prior
-        totals[2] += len(evaluation)
-        print(f"{locale:<7} {plain / len(evaluation):>9.1%} {prior / len(evaluation):>13.1%}", flush=True)
-    print(f"{'all':<7} {totals[0] / totals[2]:>9.2%} {totals[1] / totals[2]:>13.2%}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak process RSS {peak:.0f} MB")
+    n = totals[4]
+    print(
+        f"{'all':<7} {totals[0] / n:>9.2%} {totals[1] / n:>13.2%} {totals[2] / n:>11.2%} {totals[3] / n:>8.2%} "
+        f"{seconds / (2 * n) * 1e6:>7.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -159,7 +159,8 @@ async def fresh_store_url(kind: str, server: Server | None, run: int) -> str:
     return url
 
 
-def start_workers(config: Path, workers: int, port: int, data: Path) -> subprocess.Popen[bytes]:
+def start_workers(config: Path, workers: int, port: int, data: Path, tree: Path = REPO) -> subprocess.Popen[bytes]:
+    """`threadline run` of the checkout ``tree`` (this one by default)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -173,8 +174,8 @@ def start_workers(config: Path, workers: int, port: int, data: Path) -> subproce
             "--workers",
             str(workers),
         ],
-        cwd=REPO,
-        env={**os.environ, "THREADLINE_DATA_DIR": str(data)},
+        cwd=tree,
+        env={**os.environ, "THREADLINE_DATA_DIR": str(data), "PYTHONPATH": str(tree)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -194,7 +195,18 @@ def run_wrk(url: str, seconds: float, connections: int, script: Path) -> tuple[i
     """(requests, p50 ms, p99 ms, wrk's CPU seconds, non-2xx or socket errors)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--latency", "-s", str(script), url],
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{round(seconds)}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

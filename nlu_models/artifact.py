@@ -24,7 +24,7 @@ from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-4"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-oos-6"  # bump when training or the saved classes change
 
 
 def training_hash(bot: TrainingData) -> str:

@@ -1,6 +1,7 @@
 """Dates and times written the way dateparser reads them: "um 10" as "um 10:00", "下午3点半" as "15:30", "下周五" as
-"星期五", Romanian "vinerea" as "vineri"; each character keeps where in the message it came from, so an entity's
-span is in the message. And which hour is "at 5" alone: the next time a 12-hour clock shows it.
+"星期五", "5月12日" as "12 5月", Romanian "vinerea" as "vineri"; each character keeps where in the message it came
+from, so an entity's span is in the message. And which hour is "at 5" alone: the next time a 12-hour clock
+shows it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 # A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
 _AT_HOUR = re.compile(
     r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc)\s+(?P<hour>[012]?\d)"
-    r"(?:[:h.](?P<minute>[0-5]\d))?(?:\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
+    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
     re.IGNORECASE,
 )
 # 上午10点, 下午3点半, 晚上8点: the hour of the day
@@ -20,8 +21,12 @@ _ZH_HOUR = re.compile(
     r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
 )
 _LATER_HALF = ("下午", "晚上")
+# particles that end a Chinese sentence ("下午3点吧", "明天吗"): dateparser finds no time right before them
+_ZH_PARTICLES = re.compile(r"[吧呢啊吗嘛哦呀]+(?=[\s。！？!?.]*$)")
 # 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
-_ZH_WEEKDAY = re.compile(r"(?<=[下这這本])(?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
+_ZH_WEEKDAY = re.compile(r"[下这這本](?:周|週|礼拜|禮拜)(?=[一二三四五六日天])")
+# 5月12日, 5月12号 (a month and a day, no year): dateparser reads "12日" as "in 12 days", but "12 5月" right
+_ZH_MONTH_DAY = re.compile(r"(?<![\d年])(?P<month>1[0-2]|0?[1-9])月(?P<day>[0-3]?\d)[日号號]")
 # Romanian weekdays with the article ("vinerea viitoare", next Friday), which dateparser does not know; Monday
 # as "lun": dateparser takes "luni" for months too, and then finds no date in "luni viitoare"
 _RO_WEEKDAYS = {
@@ -44,8 +49,11 @@ _RO_WEEKDAY = re.compile(
 
 def bare_hour(text: str, begin: int, finish: int) -> int | None:
     """The hour, from 1 to 11, when ``text[begin:finish]`` is only an hour after a word for "at" ("at 5", "um
-    10 Uhr"): no day, no "am" or "pm", no "下午"; it may be morning or afternoon."""
+    10"): no day, no "am" or "pm", no "下午", no word for "o'clock"; it may be morning or afternoon. With the
+    word ("um 10 Uhr", "à 10h") it is on a 24-hour clock, the way those languages write hours."""
     for match in _AT_HOUR.finditer(text, max(0, begin - 12), finish):
+        if match.group("oclock"):
+            continue
         if match.start() <= begin and finish <= match.end() and 1 <= int(match.group("hour")) <= 11:
             return int(match.group("hour"))
     return None
@@ -71,13 +79,15 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         if match.group("part") in _LATER_HALF and hour < 12:
             hour += 12
         minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
-        return f" {hour}:{minute}"
+        return f" {hour}:{minute} "  # spaced from filler after it ("下午3点吧"), which dateparser does not read
 
     pieces = [(text, list(range(len(text))))]
     rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
         (_AT_HOUR, at_hour),
         (_ZH_HOUR, zh_hour),
         (_ZH_WEEKDAY, lambda _: "星期"),
+        (_ZH_MONTH_DAY, lambda match: f"{int(match.group('day'))} {int(match.group('month'))}月"),
+        (_ZH_PARTICLES, lambda match: " " * len(match.group(0))),
     )
     if language == "ro":
         rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
@@ -91,8 +101,10 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
             where += origin[last : match.start()]
             replacement = replace(match)
             out.append(replacement)
-            # the replacement stands for the whole match: from its first character to its last
-            where += [origin[match.start()]] * (len(replacement) - 1) + [origin[match.end() - 1]]
+            # the replacement stands for the whole match: from its first character to its last (the last but
+            # the spaces after it, so a phrase that ends before them still ends where the match did)
+            core = len(replacement.rstrip())
+            where += [origin[match.start()]] * (core - 1) + [origin[match.end() - 1]] * (len(replacement) - core + 1)
             last = match.end()
         out.append(current[last:])
         where += origin[last:]

@@ -143,12 +143,14 @@ def _read_phrases(
     period_of: Callable[[str, datetime], str | None],
 ) -> list[tuple[int, int, datetime, bool]]:
     """What dateparser's search misses and its parser reads: a short answer as a whole ("ngày mai"), and in
-    Vietnamese, whose relative days ("ngày mai", tomorrow) the search does not know, each pair of words."""
+    Vietnamese, whose relative days ("ngày mai", tomorrow) the search does not know, each pair of words; then a
+    time or a date in digits alone (the search finds no "16:00" after Chinese words it does not know: "改成16:00")."""
     stripped = text.strip()
     phrases = [(text.find(stripped), stripped)] if len(stripped) <= _MAX_GAP * 3 else []
     if language in _PAIRS_LANGUAGES and not phrases:
         words = list(re.finditer(r"\w+", text))
         phrases = [(a.start(), text[a.start() : b.end()]) for a, b in zip(words, words[1:], strict=False)]
+    phrases += [(cue.start(), cue.group(0)) for cue in _DIGIT_DATE.finditer(text)]
     for start, phrase in phrases:
         when = parse(phrase)
         if when is not None and _plausible(phrase, when, now, language):

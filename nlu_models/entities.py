@@ -15,13 +15,13 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bots.types import Entity
+from nlu_models.accents import fold
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
 from nlu_models.entity_words import CURRENCIES, SIZE_WORDS
@@ -59,12 +59,6 @@ def _to_number(text: str) -> int | float:
             text = re.sub(r"[.,]", "", text[:last]) + "." + text[last + 1 :]
     value = float(text)
     return int(value) if value.is_integer() else value
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Größe" and "grosse", "café" and "cafe" match."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss").replace("đ", "d").replace("ł", "l"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 _fold_character = functools.lru_cache(maxsize=8192)(fold)  # every message is folded letter by letter
@@ -154,7 +148,7 @@ BUILT_INS: tuple[_Rule, ...] = (
         re.compile(
             r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
             r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
-            r"|(?<![\d.,])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
+            r"|(?<![\d.,月])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
             # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
             r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
             r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"

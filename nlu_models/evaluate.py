@@ -23,6 +23,7 @@ from bots.errors import UserError
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, load_text, mark_of
 from bots.types import short_locale
 from nlu_models.base import LanguageHints
+from nlu_models.out_of_scope_figures import OutOfScopeFigures, as_reported, out_of_scope_figures
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Report:
     labels: list[str] = field(repr=False, default_factory=list)
     matrix: list[list[int]] = field(repr=False, default_factory=list)
     calibration: Calibration | None = None
+    out_of_scope: OutOfScopeFigures | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,7 @@ class Report:
             "per_intent": self.per_intent,
             "confusions": self.confusions,
             "calibration": self.calibration.as_json() if self.calibration is not None else None,
+            "out_of_scope": self.out_of_scope.as_json() if self.out_of_scope is not None else None,
         }
 
 
@@ -235,7 +238,9 @@ def predict(parse: Parse, text: str, hints: LanguageHints) -> Prediction:
 
 def report_predictions(examples: list[Example], predictions: list[Prediction], threshold: float) -> Report:
     """The report, with the calibration of the top intent's confidence (right or wrong before the threshold)."""
-    result = report(examples, [p.intent for p in predictions], [p.language for p in predictions])
+    expected, predicted = [e.intent for e in examples], [p.intent for p in predictions]
+    result = report(examples, as_reported(expected, predicted), [p.language for p in predictions])
+    result.out_of_scope = out_of_scope_figures(expected, predicted)
     result.calibration = calibration(
         [p.confidence for p in predictions],
         [p.top == e.intent for p, e in zip(predictions, examples, strict=True)],

@@ -1,44 +1,44 @@
-"""Which language a short chat message is in: langdetect, made reliable for chat.
+"""Which language a short chat message is in, in microseconds, also when it is typed without accents.
 
-langdetect alone gets about 93 % of MASSIVE's short utterances right among
-our 11 languages, and it flips between runs. Here it is:
+The evidence, each weighed as log-odds and summed (Bayes):
 
-- restricted to the bot's languages (its profiles for the others are never loaded);
-- seeded, so the same text always gets the same answer;
-- helped by each language's function words (spaCy's stop-word lists, no
-  download) and by letters only one of our languages uses, which settle the
-  Spanish / Portuguese / Italian / Romanian confusions that langdetect's
-  character statistics leave on a five-word message;
-- weighed with what we already know (Bayes): the thread's language is a strong
-  prior, the channel's locale (browser language, Messenger profile) a weaker one;
-- sticky: a thread moves to another language only on clear evidence from a
-  message of two words or more, so "ok", "taxi" or "merci" change nothing.
+- a character n-gram model of our 11 languages (nlu_models.language_grams, built from MASSIVE's train split
+  with accent-folded copies, so "e muon doi tra giay bi chat qua" reads as Vietnamese), restricted to the
+  bot's languages;
+- each language's function words (spaCy's stop-word lists, no download) and chat words (greetings, thanks:
+  nlu_models.chat_words), which settle one-word messages ("moin", "salve", "hoi") and the Spanish /
+  Portuguese / Italian / Romanian confusions of a five-word message;
+- letters only one of our languages uses ("ł", "ș", "ơ");
+- the bot's own examples: a language model over them and the exact example ("hallo" is German here);
+- what we already know: the thread's language is a strong prior, the channel's locale (browser language,
+  Messenger profile) a weaker one;
+- stickiness: a thread moves to another language only on clear evidence from a message of two words or
+  more, so "ok", "taxi" or "merci" change nothing.
 
-Measured on MASSIVE dev (11 locales): 94.8 % without a prior, 99.9 % with the
-thread's language as prior (bench/nlu_massive.py reports the test figures).
+Deterministic and cheap: tens of microseconds for a short message (bench/language_speed.py), where
+langdetect's several random trials cost ten times that. bench/nlu_massive.py reports MASSIVE test
+figures, with and without priors, and on an unaccented copy.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
-import os
 import re
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import langdetect
 import numpy as np
-from langdetect.detector_factory import DetectorFactory
-from langdetect.lang_detect_exception import LangDetectException
 
 from bots.types import short_locale
+from nlu_models.accents import fold
 from nlu_models.base import LanguageHints
+from nlu_models.chat_words import CHAT_WORDS
+from nlu_models.language_grams import LanguageGrams, words
 from nlu_models.linear import Linear, TfidfFeatures, fit_linear, normalise
 
-_PROFILE = {"zh": "zh-cn"}  # langdetect's name for Simplified Chinese
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # Japanese writes Han characters too; kana say it is not Chinese (U+30FB, the middle dot of transcribed
 # foreign names, is Chinese punctuation as well)
@@ -82,6 +82,8 @@ NEUTRAL_WORDS = frozenset(
     }
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]")
+_LATIN = re.compile(r"[^\W\d_\u0250-\u1dff\u1f00-\U0010ffff]")  # letters below U+0250 or in U+1E00-U+1EFF
 # Letters that, among our 11 languages, only one uses (in lower case).
 _ONLY = {
     "vi": re.compile(r"[đơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]"),
@@ -91,11 +93,15 @@ _ONLY = {
     "es": re.compile(r"[ñ¿¡]"),
     "pt": re.compile(r"[ãõ]"),
 }
+_ANY_ONLY = re.compile("|".join(pattern.pattern for pattern in _ONLY.values()), re.IGNORECASE)
 DOMAIN_WEIGHT = 1.0  # the language model over the bot's own examples
 EXACT_WEIGHT = 4.0  # the message is one of the bot's examples, word for word
 STOPWORD_WEIGHT = 9.0  # log-odds for a message made only of one language's function words
+FOLDED_WORD = 0.5  # what a function word typed without its accents is worth, against one as written
 LETTER_WEIGHT = 6.0
-FLOOR = 0.02  # what langdetect's "not this language" is worth (it leaves out anything under 0.1)
+WORD_CACHE = 50_000  # words whose evidence is kept (about 300 bytes each)
+FLOOR = 0.02  # what the character model's "not this language" is worth at least
+GRAM_TEMPERATURE = 4.0  # the character model's log-likelihoods, summed over grams that are not independent
 THREAD_PRIOR = 0.9
 LOCALE_PRIOR = 0.6
 SWITCH_CONFIDENCE = 0.6  # below this, a message does not move a thread to another language
@@ -121,6 +127,27 @@ def _stop_words(code: str) -> frozenset[str]:
     return frozenset(module.STOP_WORDS)
 
 
+@functools.lru_cache(maxsize=256)
+def _log_prior(probabilities: tuple[float, ...]) -> np.ndarray:
+    """A prior's logarithms: a few distinct priors (the thread's or the locale's language) serve every message."""
+    logs: np.ndarray = np.log(np.array(probabilities))
+    return logs
+
+
+def _evidence_words(code: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A language's function and chat words as written, and the other forms they take typed without accents
+    (weaker evidence: Vietnamese "hỏi" typed "hoi" is also Dutch "hoi")."""
+    words = _stop_words(code) | CHAT_WORDS.get(code, frozenset())
+    return words, frozenset({fold(w) for w in words} - words)
+
+
+@dataclass(frozen=True)
+class _WordEvidence:
+    likelihoods: np.ndarray  # the character model's log-likelihood in each language
+    known: int  # how many of the word's grams the model knows
+    listed: np.ndarray  # where the word is one of that language's function or chat words: 1, or FOLDED_WORD
+
+
 @dataclass(frozen=True)
 class LanguageGuess:
     code: str
@@ -138,7 +165,7 @@ class LanguageIdentifier:
         examples: list[str] | None = None,
     ) -> None:
         """``examples`` (normalised, with their ``example_languages`` and ``grams`` fitted on them) are the
-        bot's own training texts: short in-domain words ("hallo", "ciao") that langdetect gets wrong."""
+        bot's own training texts: short in-domain words ("hallo", "ciao") that a general model gets wrong."""
         self.languages = tuple(languages)
         self.default_language = default_language
         self._grams = grams
@@ -152,79 +179,97 @@ class LanguageIdentifier:
                     self._words.setdefault(word, set()).add(language)
             if grams is not None and len(set(example_languages)) > 1:
                 self._domain = Linear(fit_linear(grams.matrix, example_languages))
-        self._factory = DetectorFactory()
-        folder = os.path.join(os.path.dirname(langdetect.__file__), "profiles")
-        profiles = []
-        for code in self.languages:
-            with open(os.path.join(folder, _PROFILE.get(code, code)), encoding="utf-8") as file:
-                profiles.append(file.read())
-        if len(profiles) > 1:
-            self._factory.load_json_profile(profiles)
-        self._factory.set_seed(0)
-        self._lock = threading.Lock()  # langdetect's factory is shared state
-        self._stopwords = {code: _stop_words(code) for code in self.languages}
+        self._grams_model = LanguageGrams(self.languages)
+        # where each of our languages is among the domain model's classes (a language without examples: past
+        # the end, probability 0)
+        classes = self._domain.classes if self._domain is not None else []
+        self._domain_order = np.array([classes.index(c) if c in classes else len(classes) for c in self.languages])
+        self._stopwords = {code: _evidence_words(code) for code in self.languages}
+        self._chat = {code: CHAT_WORDS.get(code, frozenset()) for code in self.languages}
+        self._chat = {code: words | {fold(w) for w in words} for code, words in self._chat.items()}
+        self._cache: dict[str, _WordEvidence] = {}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        del state["_lock"]  # locks do not pickle; a loaded model gets its own
+        del state["_grams_model"]  # the shipped table: a loaded model reads it from the package, not the pickle
+        state["_cache"] = {}
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._grams_model = LanguageGrams(self.languages)
+
+    def _word(self, word: str) -> _WordEvidence:
+        """What one word says of each language, computed once per word: chat repeats its words."""
+        evidence = self._cache.get(word)
+        if evidence is None:
+            likelihoods, known = self._grams_model.word(word)
+            listed = np.array(
+                [
+                    1.0 if word in (lists := self._stopwords[code])[0] else FOLDED_WORD if word in lists[1] else 0.0
+                    for code in self.languages
+                ],
+                dtype=np.float32,
+            )
+            evidence = _WordEvidence(likelihoods, known, listed)
+            if len(self._cache) >= WORD_CACHE:
+                self._cache.clear()
+            self._cache[word] = evidence
+        return evidence
 
     def scores(
         self, text: str, prior: dict[str, float] | None = None, features: tuple[np.ndarray, np.ndarray] | None = None
     ) -> dict[str, float]:
         """Probabilities over the bot's languages (they sum to 1)."""
-        domain: dict[str, float] = {}
+        size = len(self.languages)
+        logits = np.zeros(size)
+        tokens = [w for w in words(text) if not w.isdigit()]  # "42", "90": no language's
+        evidence = [self._word(token) for token in tokens]
+        if size > 1 and any(e.known for e in evidence):
+            gram_logits = np.add.reduce([e.likelihoods for e in evidence]) / GRAM_TEMPERATURE
+            exp = np.exp(gram_logits - gram_logits.max())
+            logits += np.log(exp / exp.sum() + FLOOR)
+        else:
+            logits += math.log(FLOOR)
+        distinct = set(tokens) - NEUTRAL_WORDS  # "ok ok" is one word, and no evidence
+        if distinct:
+            logits += STOPWORD_WEIGHT * sum(self._word(w).listed for w in distinct) / len(distinct)
+        if _ANY_ONLY.search(text):
+            lowered = text.lower()
+            logits += LETTER_WEIGHT * np.array(
+                [bool((o := _ONLY.get(c)) and o.search(lowered)) for c in self.languages]
+            )
         if self._domain is not None and self._grams is not None:
             index, weights = features if features is not None else self._grams.features(text)
             if index.size:
-                domain = dict(zip(self._domain.classes, self._domain.probabilities(index, weights), strict=True))
-        exact = self._exact.get(normalise(text), set())
-        detected: dict[str, float] = {}
-        if len(self.languages) > 1:
-            with self._lock:
-                detector = self._factory.create()
-            detector.append(text)
-            try:
-                detected = {("zh" if p.lang == "zh-cn" else p.lang): p.prob for p in detector.get_probabilities()}
-            except LangDetectException:
-                detected = {}
-        lowered = text.lower()
-        words = sorted(set(_WORD.findall(lowered)) - NEUTRAL_WORDS)  # "ok ok" is one word, and no evidence
-        logits = {}
-        for code in self.languages:
-            logit = math.log(detected.get(code, 0.0) + FLOOR)
-            if words:
-                logit += STOPWORD_WEIGHT * sum(1 for w in words if w in self._stopwords[code]) / len(words)
-            only = _ONLY.get(code)
-            if only is not None and only.search(lowered):
-                logit += LETTER_WEIGHT
-            if domain:
-                logit += DOMAIN_WEIGHT * math.log(domain.get(code, 0.0) + FLOOR)
-            if code in exact:
-                logit += EXACT_WEIGHT / len(exact)
-            if prior:
-                logit += math.log(prior.get(code, 1e-6))
-            logits[code] = logit
-        top = max(logits.values())
-        exp = {code: math.exp(value - top) for code, value in logits.items()}
-        total = sum(exp.values())
-        return {code: value / total for code, value in exp.items()}
+                domain = np.append(self._domain.probabilities(index, weights), 0.0)[self._domain_order]
+                logits += DOMAIN_WEIGHT * np.log(domain + FLOOR)
+        exact = self._exact.get(normalise(text))
+        if exact:
+            logits += np.array([EXACT_WEIGHT / len(exact) if c in exact else 0.0 for c in self.languages])
+        if prior:
+            logits += _log_prior(tuple(prior.get(c, 1e-6) for c in self.languages))
+        exp = np.exp(logits - logits.max())
+        return dict(zip(self.languages, (exp / exp.sum()).tolist(), strict=True))
 
     def _unmistakable(self, lowered: str, words: set[str], language: str, other: str, confidence: float) -> bool:
         """A word of ``language`` and not of ``other``: the bot's examples use it in the one and not the other
         ("bestellung", "merci" against English), it has letters only ``language`` writes ("cześć"), or it is
         a long word every statistic puts there, against the locale's prior ("rückerstattung", "fattura").
-        A short word the examples never use ("haha", "nike", "asdf", "adidas") is no evidence."""
+        A greeting or thanks of ``language`` only ("hola", "moin", "salve") counts unless the bot's examples
+        use it elsewhere. A short word the examples never use ("haha", "nike", "asdf", "adidas") is no
+        evidence."""
         only = _ONLY.get(language)
         if only is not None and only.search(lowered):
             return True
         if confidence >= LONG_WORD_CONFIDENCE and any(len(w) >= LONG_WORD for w in words):
             return True
-        return bool(words) and all(language in (used := self._words.get(w, set())) and other not in used for w in words)
+        return bool(words) and all(
+            (language in (used := self._words.get(w, set())) or (w in self._chat[language] and not used))
+            and other not in used
+            and w not in self._chat.get(other, ())
+            for w in words
+        )
 
     def prior(self, hints: LanguageHints) -> dict[str, float] | None:
         known = hints.thread_language if hints.thread_language in self.languages else None
@@ -247,15 +292,15 @@ class LanguageIdentifier:
         fallback = sticky or locale or self.default_language
         if len(self.languages) == 1:
             return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
-        letters = [ch for ch in text if ch.isalpha()]
-        han = sum(1 for ch in letters if _HAN.match(ch))
-        if (han >= 2 or han == len(letters) > 0) and not _KANA.search(text) and "zh" in self.languages:
+        letters = len(_LETTER.findall(text))
+        han = len(_HAN.findall(text))
+        if (han >= 2 or han == letters > 0) and not _KANA.search(text) and "zh" in self.languages:
             # Chinese customers write product names in Latin letters ("nike air max 90 有吗"); one sign
             # inside another language ("in 42码?") is left to the scores below
             return LanguageGuess("zh", 0.99)
-        if len(letters) < MIN_LETTERS:
+        if letters < MIN_LETTERS:
             return LanguageGuess(fallback, 0.0)  # "ST-123456", "42", "?", "ok": no language in them
-        if sum(1 for ch in letters if ch < "\u0250" or "\u1e00" <= ch <= "\u1eff") * 2 < len(letters):
+        if len(_LATIN.findall(text)) * 2 < letters:
             return LanguageGuess(fallback, 0.0)  # Arabic, Japanese, Korean...: none of our languages' scripts
         lowered = text.lower()
         distinct = set(_WORD.findall(lowered)) - NEUTRAL_WORDS
@@ -279,6 +324,7 @@ class LanguageIdentifier:
             # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
             # language: only a word the bot knows in the other language, or its letters, say otherwise
             return LanguageGuess(fallback, 0.0)
-        if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word else FIRST_CONFIDENCE):
+        greeting = one_word and all(w in self._chat[best] for w in distinct)  # "hallo": German or Dutch
+        if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word and not greeting else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
         return LanguageGuess(best, confidence)

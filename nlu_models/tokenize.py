@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from itertools import pairwise
 from typing import Any
 
-from nlu_models.entities import fold
+from nlu_models.accents import fold
 
 log = logging.getLogger(__name__)
 logging.getLogger("spacy").setLevel(logging.WARNING)  # "Created vocabulary" for every language otherwise

@@ -98,6 +98,15 @@ def test_wan_yi_in_case_is_no_number() -> None:
         ("zh", "明天下午3点半", ("time", "2026-12-07T15:30")),
         ("zh", "我下周五可以收到吗", ("date", "2026-12-11")),
         ("en", "delivered 12.05.2024?", ("date", "2024-05-12")),
+        ("zh", "5月12日", ("date", "2027-05-12")),  # a month and a day: not "in 12 days"
+        ("zh", "我5月12号有空", ("date", "2027-05-12")),  # 号 after a month is a day, not a shoe size
+        ("zh", "12月5日", ("date", "2027-12-05")),
+        ("zh", "2030年5月12日", ("date", "2030-05-12")),
+        ("zh", "2030-05-12", ("date", "2030-05-12")),
+        ("zh", "5月12日上午10点", ("time", "2027-05-12T10:00")),
+        ("zh", "下午3点吧", ("time", "2026-12-06T15:00")),  # a particle after it, no space
+        ("zh", "就明天下午3点半吧", ("time", "2026-12-07T15:30")),
+        ("zh", "不对，改成下午4点吧", ("time", "2026-12-06T16:00")),  # after words dateparser's search does not know
     ],
 )
 def test_dates_and_times_relative_ones_too(language: str, text: str, expected: tuple[str, str]) -> None:
@@ -111,7 +120,9 @@ def test_dates_and_times_relative_ones_too(language: str, text: str, expected: t
         ("en", "at 5", SUNDAY, "2026-12-06T17:00"),  # at noon: this afternoon, not tomorrow morning
         ("en", "at 5:30", SUNDAY, "2026-12-06T17:30"),
         ("en", "at 5", datetime(2026, 12, 6, 18, 0), "2026-12-07T05:00"),  # in the evening: tomorrow morning
-        ("de", "um 10 Uhr", SUNDAY, "2026-12-06T22:00"),
+        ("de", "um 10", SUNDAY, "2026-12-06T22:00"),
+        ("de", "um 10 Uhr", SUNDAY, "2026-12-07T10:00"),  # "Uhr": a 24-hour clock, as written
+        ("fr", "à 10h", SUNDAY, "2026-12-07T10:00"),
         ("en", "at 5 am", SUNDAY, "2026-12-07T05:00"),  # said: as said
         ("en", "tomorrow at 5", SUNDAY, "2026-12-07T05:00"),  # a day named: the hour as written
         ("en", "at 14", SUNDAY, "2026-12-06T14:00"),

@@ -15,9 +15,10 @@ import pytest
 
 from bots.flow.model import Bot
 from nlu_models import artifact
+from nlu_models.accents import fold
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
-from nlu_models.evaluate import Report, calibration, predict, read_examples, report_predictions
+from nlu_models.evaluate import Example, Report, calibration, predict, read_examples, report_predictions
 
 HELDOUT = Path(__file__).parent / "heldout" / "demo.jsonl"
 
@@ -27,8 +28,10 @@ def interpreter(demo_bot: Bot) -> CharNgramInterpreter:
     return CharNgramInterpreter.for_bot(demo_bot)
 
 
-def evaluate(interpreter: CharNgramInterpreter, with_thread_language: bool) -> Report:
+def evaluate(interpreter: CharNgramInterpreter, with_thread_language: bool, unaccented: bool = False) -> Report:
     examples = read_examples(HELDOUT)
+    if unaccented:  # the messages that have accents, typed without them
+        examples = [Example(f, e.intent, e.language) for e in examples if (f := fold(e.text)) != e.text.lower()]
     predictions = [
         predict(
             interpreter.parse_sync, e.text, LanguageHints(thread_language=e.language if with_thread_language else None)
@@ -56,7 +59,16 @@ def test_the_demo_understands_customers_it_never_saw(interpreter: CharNgramInter
     assert result.accuracy >= 0.93 and result.macro_f1 >= 0.93, result.confusions
     for language, figures in result.per_language.items():
         assert figures["accuracy"] >= 0.88, (language, figures)
-    assert result.language_id_accuracy is not None and result.language_id_accuracy >= 0.90
+    assert result.language_id_accuracy is not None and result.language_id_accuracy >= 0.96
+
+
+def test_the_demo_understands_them_typed_without_accents(interpreter: CharNgramInterpreter) -> None:
+    """Every held-out message that has accents (346, in 9 languages), folded: "e muon doi tra giay"."""
+    result = evaluate(interpreter, with_thread_language=False, unaccented=True)
+    assert result.accuracy >= 0.93, result.confusions
+    for language, figures in result.per_language.items():
+        assert figures["accuracy"] >= 0.85, (language, figures)
+    assert result.language_id_accuracy is not None and result.language_id_accuracy >= 0.96
 
 
 def test_the_threads_language_makes_language_id_reliable(interpreter: CharNgramInterpreter) -> None:

@@ -22,6 +22,7 @@ def found(extractor: EntityExtractor, text: str, language: str = "en") -> list[t
         ("Größe 43,5", [("shoe_size", 43.5)]),
         ("taglia 39 e 2 paia", [("shoe_size", 39), ("number", 2)]),
         ("我要42码", [("shoe_size", 42)]),
+        ("我穿42号", [("shoe_size", 42)]),
         ("cỡ 40", [("shoe_size", 40)]),
         ("call me on +49 30 1234567", [("phone", "+49301234567")]),
         ("my mail is Ana.B@Example.com", [("email", "ana.b@example.com")]),

@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 
 from bots.flow.model import Bot
+from nlu_models.out_of_scope import OUT_OF_SCOPE
 from nlu_models.train_process import HOLD_ENV
 from tests.conftest import DEMO_BOT, REPO
 from tests.readiness import CEILING_SECONDS, wait_full_model_async, wait_healthy_async
@@ -77,8 +78,9 @@ async def test_a_first_start_answers_with_a_provisional_model_then_swaps_in_the_
     tmp_path: Path, demo_bot: Bot
 ) -> None:
     # one training example of each intent in three of the demo's languages, with the intent it must get
+    # (an out_of_scope example gets the fallback: nlu_models.out_of_scope)
     probes = [
-        (examples[0], intent)
+        (examples[0], "nlu_fallback" if intent == OUT_OF_SCOPE else intent)
         for language in ("en", "de", "zh")
         for intent, examples in sorted(demo_bot.examples[language].items())
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from bots.flow.model import Bot
@@ -132,7 +134,7 @@ def test_a_word_both_languages_use_is_no_evidence_against_the_browser() -> None:
 
 
 def test_a_long_word_the_bots_own_language_model_places_overrules_the_browser(demo_bot: Bot) -> None:
-    """langdetect alone puts most single foreign words at the same 0.68 ("customer" as Romanian), so only
+    """A general character model alone is not sure enough of one foreign word against the browser, so only
     the bot's own language model, trained on its examples, is sure enough about one long word."""
     interpreter = CharNgramInterpreter.for_bot(demo_bot)
     english_browser = LanguageHints(channel_locale="en-US")
@@ -147,3 +149,97 @@ def test_a_long_word_the_bots_own_language_model_places_overrules_the_browser(de
         assert interpreter.parse_sync(word, english_browser).language == language, word
     bare = LanguageIdentifier(ALL, "en")
     assert bare.identify("rückerstattung", english_browser).code == "en"
+
+
+GREETINGS = [
+    ("moin 👋", {"de"}),
+    ("buonasera 👋", {"it"}),
+    ("salve!", {"it", "pt"}),  # Italian and Portuguese, never Romanian
+    ("hallo", {"de", "nl"}),
+    ("cześć", {"pl"}),
+    ("czesc", {"pl"}),
+    ("xin chào", {"vi"}),
+    ("xin chao", {"vi"}),
+    ("olá", {"pt"}),
+    ("hola", {"es"}),
+    ("bonjour", {"fr"}),
+    ("你好", {"zh"}),
+    ("hoi", {"nl"}),  # also Vietnamese "hỏi" without its accent
+    ("bună", {"ro"}),
+    ("buna ziua", {"ro"}),
+    ("grazie", {"it"}),
+    ("obrigado", {"pt"}),
+    ("dziekuje", {"pl"}),
+    ("multumesc", {"ro"}),
+    ("hello", {"en"}),
+]
+
+
+@pytest.mark.parametrize("text, languages", GREETINGS)
+def test_a_greeting_or_thanks_alone_names_its_language(lid: LanguageIdentifier, text: str, languages: set[str]) -> None:
+    guess = lid.identify(text, LanguageHints())
+    assert guess.code in languages and guess.confidence > 0, guess
+
+
+@pytest.mark.parametrize("text, languages", [g for g in GREETINGS if "en" not in g[1]])
+def test_a_first_greeting_overrules_the_browsers_language(
+    lid: LanguageIdentifier, text: str, languages: set[str]
+) -> None:
+    """A customer whose browser is English and who opens with "moin" writes German."""
+    assert lid.identify(text, LanguageHints(channel_locale="en-US")).code in languages
+
+
+def test_a_greeting_does_not_move_a_thread(lid: LanguageIdentifier) -> None:
+    for text in ("moin 👋", "hola", "salve!", "merci"):
+        assert lid.identify(text, LanguageHints(thread_language="en")).code == "en", text
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("e muon doi tra giay bi chat qua", "vi"),
+        ("don hang cua minh den dau roi", "vi"),
+        ("shop oi con size 42 khong", "vi"),
+        ("chce zwrocic buty bo sa za male", "pl"),
+        ("gdzie jest moja paczka", "pl"),
+        ("vreau sa returnez pantofii", "ro"),
+        ("nu am primit coletul inca", "ro"),
+        ("onde esta a minha encomenda", "pt"),
+        ("nao recebi a encomenda", "pt"),
+        ("je voudrais etre rembourse", "fr"),
+        ("ou est ma commande", "fr"),
+        ("ich mochte die schuhe zuruckgeben", "de"),
+        ("welche grosse soll ich nehmen", "de"),
+        ("donde esta mi pedido", "es"),
+        ("quiero devolver las zapatillas, me quedan pequenas", "es"),
+    ],
+)
+def test_text_without_accents(lid: LanguageIdentifier, text: str, language: str) -> None:
+    guess = lid.identify(text, LanguageHints())
+    assert guess.code == language and guess.confidence >= 0.6, guess
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("do you have the nike air max 90 in 42?", "en"),
+        ("avete le adidas ultraboost nel 42?", "it"),
+        ("avez-vous les adidas ultraboost en 42", "fr"),
+        ("czy macie adidas superstar w rozmiarze 42", "pl"),
+        ("tem o adidas ultraboost no 42", "pt"),
+        ("co giay nike air max 90 size 42 khong", "vi"),
+        ("hebben jullie de asics gel kayano in maat 44", "nl"),
+    ],
+)
+def test_product_names_in_another_language_do_not_decide(lid: LanguageIdentifier, text: str, language: str) -> None:
+    assert lid.identify(text, LanguageHints()).code == language
+    assert lid.identify(text, LanguageHints(thread_language=language)).code == language
+
+
+def test_a_saved_identifier_leaves_the_shipped_table_out_and_answers_the_same(lid: LanguageIdentifier) -> None:
+    lid.identify("e muon doi tra giay bi chat qua", LanguageHints())  # fills its word cache
+    saved = pickle.dumps(lid)
+    assert len(saved) < 200_000  # the table (0.9 MB compressed) is read from the package
+    loaded = pickle.loads(saved)
+    for text, _ in GREETINGS:
+        assert loaded.identify(text, LanguageHints()) == lid.identify(text, LanguageHints())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -115,6 +116,19 @@ async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -
     events = await demo_runtime.store.events(first.thread_id)
     assert [e.event.kind for e in events].count("user") == 1
     assert [e.event.kind for e in events].count("bot") == len(first.outbound)
+
+
+async def test_a_turn_follows_an_identity_another_worker_moved_to_another_thread(demo_runtime: Runtime) -> None:
+    first = await demo_runtime.threads.turn(message("cleo", "hello"))
+    # another worker links cleo to another thread (a merge): what this process remembers of cleo is out of date
+    other = await demo_runtime.store.resolve(Identity("rest", "dan"), now=time.time())
+    await demo_runtime.store.link(Identity("rest", "cleo"), other, now=time.time())
+    moved = await demo_runtime.threads.turn(message("cleo", "thanks"))
+    assert moved.thread_id == other != first.thread_id
+    left = [e.event.data["text"] for e in await demo_runtime.store.events(first.thread_id) if e.event.kind == "user"]
+    assert left == ["hello"]
+    arrived = [e.event.data["text"] for e in await demo_runtime.store.events(other) if e.event.kind == "user"]
+    assert arrived == ["thanks"]
 
 
 async def test_action_timeout_gives_the_customer_a_polite_message(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def test_misspelt_keys_and_names_get_a_did_you_mean(tmp_path: Path) -> None:
         "bot/typos.yml:1:1: error BOT-E010: unknown key 'entitis' in the file (sections: version, language, "
         "settings, flows, slots, responses, nlu, entities) (did you mean 'entities'?)",
         "bot/typos.yml:3:12: error BOT-E010: slots.colour.type: Input should be 'text', 'number', 'email', "
-        "'phone', 'choice', 'regex', 'bool' or 'any' (did you mean 'number'?)",
+        "'phone', 'date', 'time', 'money', 'choice', 'regex', 'bool' or 'any' (did you mean 'number'?)",
         "bot/typos.yml:6:24: error FLOW-E008: flow 'typos': intent 'gret' has no training examples (add them "
         "under nlu:) (did you mean 'greet'?)",
         "bot/typos.yml:8:9: error BOT-E010: flows.typos.steps.0: not a step: a step is a mapping with one of "

@@ -68,8 +68,24 @@ def _text_report(result: Report, how: str, png: Path, errors: Path) -> str:
             f"  {b['from']:.1f}-{b['to']:.1f}  {int(b['n']):>7}  {b['confidence']:>10.3f}  {b['accuracy']:>8.1%}"
             for b in calibration.bins
         ]
+    lines += _out_of_scope_lines(result)
     lines += ["", f"confusion matrix: {png}", f"errors: {errors}"]
     return "\n".join(lines)
+
+
+def _out_of_scope_lines(result: Report) -> list[str]:
+    figures = result.out_of_scope
+    if figures is None or figures.in_scope_fallback_rate is None:
+        return []
+    lines = [""]
+    if figures.recall is not None:
+        precision = f"{figures.precision:.1%}" if figures.precision is not None else "-"
+        lines.append(
+            f"out of scope: {figures.recall:.1%} of {figures.n} out_of_scope messages reach the fallback "
+            f"(recall); {precision} of the messages that reach it are out of scope (precision)"
+        )
+    lines.append(f"in-scope messages that reach the fallback: {figures.in_scope_fallback_rate:.1%}")
+    return lines
 
 
 def _check_writable(folder: Path) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.flow.model import SlotDef
+from bots.flow.slot_values import to_date, to_money, to_time
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -39,12 +40,14 @@ def fold(text: str) -> str:
     return " ".join(stripped.replace("đ", "d").split())
 
 
+def _in_range(value: float, slot: SlotDef) -> bool:
+    return (slot.min is None or value >= slot.min) and (slot.max is None or value <= slot.max)
+
+
 def read_number(text: str, slot: SlotDef) -> Answer:
     for match in _NUMBER.finditer(text):
         value = float(match.group(0).replace(",", "."))
-        if slot.min is not None and value < slot.min:
-            continue
-        if slot.max is not None and value > slot.max:
+        if not _in_range(value, slot):
             continue
         return Answer(True, int(value) if value.is_integer() else value, match.span())
     return NO
@@ -92,6 +95,12 @@ def read_answer(text: str, slot: SlotDef, *, titles: dict[str, Any] | None = Non
         digits = re.sub(r"[^\d]", "", match.group(0))
         value = ("+" if match.group(0).startswith("+") else "") + digits
         return Answer(True, value, match.span()) if len(digits) >= 6 else NO
+    if kind in ("date", "time"):  # typed as the normal form; words ("tomorrow") come from the NLU's entity
+        found = to_date(text) if kind == "date" else to_time(text)
+        return Answer(True, found[0], found[1]) if found else NO
+    if kind == "money":  # digits alone are an amount in the slot's currency; "50 €" comes from the NLU's entity
+        number = read_number(text, slot)
+        return Answer(True, to_money(None, number.value, slot.currency), number.span) if number.ok else NO
     if kind == "regex":
         return read_regex(text, slot)
     if kind == "choice":
@@ -116,4 +125,13 @@ def coerce(value: Any, slot: SlotDef) -> Answer:
         return Answer(True, value) if isinstance(value, bool) else read_answer(str(value), slot)
     if slot.type == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return read_number(str(value), slot)
+    if slot.type == "money":
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        money = to_money(value, number, slot.currency)
+        if money is None or not _in_range(money["amount"], slot):
+            return NO
+        return Answer(True, money)
+    if slot.type in ("date", "time"):
+        found = to_date(value) if slot.type == "date" else to_time(value)
+        return Answer(True, found[0]) if found else NO
     return read_answer(str(value), slot)

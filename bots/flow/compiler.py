@@ -296,6 +296,7 @@ class FlowCompiler:
             base.values or tuple(c.value for c in choices),
             base.min,
             base.max,
+            currency=base.currency,
         )
         invalid = self.text(spec.invalid, raw, "invalid", mark) if spec.invalid is not None else None
         prompt = self.text(spec.prompt, raw, "prompt", mark)

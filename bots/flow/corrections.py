@@ -7,39 +7,63 @@ lookup, a confirmation), while answers that still stand are kept.
 
 from __future__ import annotations
 
-from bots.flow.answers import QUESTION_MARK, read_answer
+from dataclasses import replace
+
+from bots.flow.answers import QUESTION_MARK, Answer, coerce, read_answer
 from bots.flow.interpreter import execute, fits_choices, request_validation
+from bots.flow.mappings import builtin_answer, holds_builtin
 from bots.flow.model import AskOp
 from bots.flow.run import Run
+from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
+from bots.types import NLUResult
 
 _ANY_TEXT = ("text", "any")  # free text reads anything: it cannot be told from a correction
 
 
-def correct(run: Run, frame: Frame, text: str) -> bool:
+def _value(op: AskOp, rest: str, nlu: NLUResult | None) -> Answer:
+    """The value of ``op``'s type in what follows the correction words, read as an answer is: an entity of the
+    slot's own name, the built-in entity of its type ("no, next Monday", "nein, lieber hundert Euro"), typed text."""
+    if nlu is not None:
+        own = [coerce(e.value, op.validator) for e in nlu.entities if e.entity == op.slot]
+        if any(value.ok for value in own):
+            return next(value for value in own if value.ok)
+    typed = read_answer(rest, op.validator)
+    if typed.ok and not (op.validator.type in TYPED and holds_builtin(op, nlu)):
+        return typed
+    return builtin_answer(op, rest, nlu)
+
+
+def _in_rest(text: str, rest: str, nlu: NLUResult | None) -> NLUResult | None:
+    """The NLU's result without the entities inside the correction words ("mai bine" is no month of May)."""
+    if nlu is None:
+        return None
+    begins = len(text) - len(rest.strip())
+    return replace(nlu, entities=tuple(e for e in nlu.entities if e.end is None or e.end > begins))
+
+
+def correct(run: Run, frame: Frame, text: str, nlu: NLUResult | None = None) -> bool:
     """Take a correction of an earlier answer of ``frame``'s flow; True when the message was one.
 
     It is one when it opens with one of the bot's correction words and the rest
-    is a valid value of a question this flow asked before, the latest first, and
-    not an answer to the question now open.
+    holds a valid value of a question this flow asked before, the latest first,
+    of any type (a number, a day, an amount in words), and not an answer to the
+    question now open.
     """
     language = run.state.language or run.bot.default_language
     rest = run.prepared.triggers.after_correction(text, language)
     if rest is None:
         return False
+    nlu = _in_rest(text, rest, nlu)
     ops = run.bot.flows[frame.flow].ops
     open_op = ops[frame.pc] if frame.pc < len(ops) else None  # None: a flow that has ended
-    if (
-        isinstance(open_op, AskOp)
-        and open_op.validator.type not in _ANY_TEXT
-        and read_answer(rest, open_op.validator).ok
-    ):
+    if isinstance(open_op, AskOp) and open_op.validator.type not in _ANY_TEXT and _value(open_op, rest, nlu).ok:
         return False  # "no, 43" to the size question itself is its answer
     for pc in range(frame.pc - 1, -1, -1):
         op = ops[pc]
         if not isinstance(op, AskOp) or op.slot not in frame.asked or op.validator.type in _ANY_TEXT:
             continue
-        value = read_answer(rest, op.validator)
+        value = _value(op, rest, nlu)
         if not value.ok or not fits_choices(op, value.value):
             continue
         if open_op is None:  # logged before its steps run again, so the flow reads as running, then ended
@@ -55,7 +79,7 @@ def correct(run: Run, frame: Frame, text: str) -> bool:
     return False
 
 
-def correct_ended(run: Run, text: str) -> bool:
+def correct_ended(run: Run, text: str, nlu: NLUResult | None = None) -> bool:
     """Take a correction of the flow that ended in the turn before this one; True when the message was one.
 
     "nein, 42" right after the size advice: a careful agent changes the size
@@ -69,7 +93,7 @@ def correct_ended(run: Run, text: str) -> bool:
         return False
     frame = Frame(ended["flow"], pc=len(run.bot.flows[ended["flow"]].ops), asked=list(ended["asked"]))
     run.state.stack.append(frame)
-    if correct(run, frame, text):
+    if correct(run, frame, text, nlu):
         return True
     run.state.stack.remove(frame)
     return False

@@ -92,7 +92,8 @@ class Template:
         """Dotted names the placeholders use."""
         return [match.group(1) for match in _PLACEHOLDER.finditer(self.source) if match.group(1)]
 
-    def render(self, values: dict[str, Any]) -> str:
+    def render(self, values: dict[str, Any], shown: Callable[[str, Any], str | None] | None = None) -> str:
+        """The text filled in; ``shown`` may write a name's value its own way (a date in the thread's language)."""
         if "{" not in self.source and "}" not in self.source:
             return self.source
 
@@ -102,7 +103,9 @@ class Template:
                 return "{"
             if token == "}}":
                 return "}"
-            return format_value(lookup(values, match.group(1)))
+            value = lookup(values, match.group(1))
+            custom = shown(match.group(1), value) if shown is not None else None
+            return custom if custom is not None else format_value(value)
 
         return _PLACEHOLDER.sub(substitute, self.source)
 

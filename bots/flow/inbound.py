@@ -44,7 +44,7 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         nlu is not None
         and nlu.language in bot.languages
         and nlu.language != state.language
-        and (state.language is None or nlu.language_confidence > 0)
+        and (state.language is None or (nlu.language_confidence > 0 and has_language_signal(inbound.text, nlu)))
     ):
         # A new thread takes the NLU's best answer (which already weighed the channel's locale);
         # an existing one moves only on evidence from the text itself.
@@ -60,7 +60,7 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     if triggers.is_cancel(text, nlu, language):
         _cancel(run)
         return
-    if not state.stack and correct_ended(run, text):
+    if not state.stack and correct_ended(run, text, nlu):
         return
     top = state.stack[-1] if state.stack else None
     # The open question's slot is filled (and checked) as its answer, unless the message is an aside; an answer
@@ -85,6 +85,19 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         return
     state.fallback_streak = 0
     start_flow(run, match.flow, prefill=None if payload is not None else text)
+
+
+def has_language_signal(text: str, nlu: NLUResult) -> bool:
+    """Whether a message has words of its own, once its values are taken out: an e-mail address, an order number,
+    a date or an amount in digits ("anna@example.com", "ST-123456", "2030-05-12") is written alike in every
+    language, so a message of such values alone never moves a thread's language."""
+    kept = list(text)
+    for entity in nlu.entities:
+        if entity.start is not None and entity.end is not None:
+            span = text[entity.start : entity.end]
+            if "@" in span or any(ch.isdigit() for ch in span):
+                kept[entity.start : entity.end] = " " * (entity.end - entity.start)
+    return any(ch.isalpha() for ch in kept)
 
 
 def _asked_slot(run: Run, top: Frame | None) -> str | None:

@@ -252,7 +252,8 @@ def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Prob
                         f"of that name (use {{match}} or a (?P<name>...) group)",
                     )
                 )
-    return SlotDef(name, spec.type, pattern, spec.normalize, tuple(spec.values), spec.min, spec.max, spec.initial)
+    values = tuple(spec.values)
+    return SlotDef(name, spec.type, pattern, spec.normalize, values, spec.min, spec.max, spec.initial, spec.currency)
 
 
 def _keywords(value: list[str] | dict[str, list[str]]) -> dict[str, tuple[str, ...]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from bots.flow.answers import NO, Answer, coerce, read_answer
 from bots.flow.model import AskOp, SlotMapping
-from bots.types import NLUResult, Payload
+from bots.types import Entity, NLUResult, Payload
 
 
 def _intent_applies(mapping: SlotMapping, intent: str | None) -> bool:
@@ -35,7 +35,8 @@ def mapped_answer(
                     and (mapping.role is None or entity.role == mapping.role)
                     and (mapping.group is None or entity.group == mapping.group)
                 ):
-                    return coerce(entity.value, op.validator)
+                    value = coerce(entity.value, op.validator)
+                    return Answer(value.ok, value.value, entity_span(entity, text)) if value.ok else value
             if payload is not None and mapping.entity in payload.entities and mapping.role is None:
                 return coerce(payload.entities[mapping.entity], op.validator)
         elif mapping.type == "from_intent":
@@ -46,8 +47,16 @@ def mapped_answer(
 
 
 # Slot types the NLU has a built-in entity for: a question of one takes that entity by default, so "zwei",
-# "two please" or "zweiundvierzig" answer a number question as digits do (nlu_models/entities.py reads them)
-BUILT_IN_ENTITIES = {"number": "number", "email": "email", "phone": "phone"}
+# "two please" or "zweiundvierzig" answer a number question as digits do (nlu_models/entities.py reads them);
+# a day is also read from a day with a time ("tomorrow at 10"), an amount from a number with no currency
+BUILT_IN_ENTITIES = {
+    "number": ("number",),
+    "email": ("email",),
+    "phone": ("phone",),
+    "date": ("date", "time"),
+    "time": ("time",),
+    "money": ("money", "number"),
+}
 
 
 def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
@@ -56,22 +65,31 @@ def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
     Spans count from the stripped text, as the engine reads it, so the rest of
     the message can still be judged an aside.
     """
-    wanted = BUILT_IN_ENTITIES.get(op.validator.type)
-    if wanted is None or nlu is None:
-        return NO
-    offset = len(text) - len(text.lstrip())
-    for entity in nlu.entities:
-        if entity.entity != wanted:
-            continue
-        value = coerce(entity.value, op.validator)
-        if value.ok:
-            span = (
-                (entity.start - offset, entity.end - offset)
-                if entity.start is not None and entity.end is not None
-                else None
-            )
-            return Answer(True, value.value, span)
+    wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
+    for name in wanted:  # in the order of preference: "50 €" before a plain 50
+        for entity in nlu.entities if nlu else ():
+            if entity.entity != name:
+                continue
+            value = coerce(entity.value, op.validator)
+            if value.ok:
+                return Answer(True, value.value, entity_span(entity, text))
     return NO
+
+
+def holds_builtin(op: AskOp, nlu: NLUResult | None) -> bool:
+    """Whether the NLU found a built-in entity of the ask's type: then it, not the typed digits, is the answer, so
+    "$50" to a question in euros is refused rather than read as 50."""
+    wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
+    return any(entity.entity in wanted for entity in (nlu.entities if nlu else ()))
+
+
+def entity_span(entity: Entity, text: str) -> tuple[int, int] | None:
+    """Where ``entity`` lies in the stripped ``text`` the engine reads (the NLU counts from the raw text), so
+    the rest of the message can be judged; None when the NLU gave no offsets."""
+    if entity.start is None or entity.end is None:
+        return None
+    offset = len(text) - len(text.lstrip())
+    return entity.start - offset, entity.end - offset
 
 
 def trigger_value(op: AskOp, trigger_intent: str | None) -> Answer:

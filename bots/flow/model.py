@@ -15,7 +15,7 @@ from typing import Any, Literal
 from bots.flow.expressions import Expression, Template
 from bots.located_yaml import Mark
 
-SlotType = Literal["text", "number", "email", "phone", "choice", "regex", "bool", "any"]
+SlotType = Literal["text", "number", "email", "phone", "date", "time", "money", "choice", "regex", "bool", "any"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class SlotDef:
     min: float | None = None
     max: float | None = None
     initial: Any = None
+    currency: str | None = None  # money slots: the ISO code of an amount said without one, and the only one taken
 
 
 @dataclass(frozen=True)

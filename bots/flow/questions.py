@@ -8,17 +8,19 @@ from typing import Any
 from bots.flow.answers import QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
-from bots.flow.mappings import builtin_answer, mapped_answer
+from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
+from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
 from bots.flow.triggers import TriggerMatch, message_payload
 from bots.types import NLUResult, Text
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
 _IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")  # "e-mail", "it's": one word each
+_LETTER_OR_DIGIT = re.compile(r"\w")
 BARE_VALUE = re.compile(r"[\d\s.,:/#+-]+")  # digits and the marks between them, nothing else
 
 
@@ -46,7 +48,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     flow = run.bot.flows[frame.flow]
     op = flow.ops[frame.pc]
     assert isinstance(op, AskOp)
-    if correct(run, frame, text):
+    if correct(run, frame, text, nlu):
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
@@ -55,13 +57,15 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
         reply = Answer(True, value, span if span is not None else reply.span)
-    elif not reply.ok:  # "zwei", "forty-two": the NLU's built-in entity of the question's type
+    elif not reply.ok or (op.validator.type in TYPED and holds_builtin(op, nlu)):
+        # "zwei", "forty-two": the NLU's built-in entity of the question's type; for a date, time or amount it
+        # knows more than the typed digits ("$50", "morgen um 10"), so it is the answer whenever there is one
         reply = builtin_answer(op, text, nlu)
     if op.choices and not op.allow_other and reply.ok and op.validator.type != "choice":
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
             reply = Answer(False)
-    free_text = op.validator.type in ("text", "any")
+    free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
     explicit = match is not None and match.kind == "payload"
     if (
         reply.ok
@@ -71,7 +75,13 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         _fill(run, frame, op, reply.value)
         return
-    if match is not None and match.flow != frame.flow and flow.interruptible and not _bare_value(text, match):
+    if (
+        match is not None
+        and match.flow != frame.flow
+        and flow.interruptible
+        and not _bare_value(text, match)
+        and not _refused_value(op, text, nlu, match)
+    ):
         run.state.fallback_streak = 0
         interrupt(run, frame, match.flow)
         return
@@ -89,8 +99,9 @@ def is_aside(
     It is, when another flow's trigger matches what is left once the answer is
     taken out, and that rest is a question of its own ("where is my order
     ST-123456?") or, for a flow that does not ask the same slot, more than a
-    few words. So "it's ST-123456" and "50" answer the question, while "when
-    will my shoes arrive? ST-234567" goes to the order status.
+    few words and more than the answer itself. So "it's ST-123456", "50",
+    "my e-mail is anna@example.com" and "下周五吧" answer the question, while
+    "when will my shoes arrive? ST-234567" goes to the order status.
     """
     if match is None or match.flow == frame.flow:
         return False
@@ -107,13 +118,34 @@ def is_aside(
     assert isinstance(op, AskOp)
     if any(isinstance(other, AskOp) and other.slot == op.slot for other in run.bot.flows[match.flow].ops):
         return False  # the other flow wants the same value: the customer is giving it
+    if _mostly_the_value(stripped, rest):
+        return False  # "2030年5月12日", "next Friday": a value of the question's type, whatever the NLU guessed
     return _words(rest) > MOSTLY_THE_ANSWER
+
+
+def _mostly_the_value(text: str, rest: str) -> bool:
+    """Whether the value read from ``text`` has at least as many letters and digits as the ``rest`` around it."""
+    around = len(_LETTER_OR_DIGIT.findall(rest))
+    return len(_LETTER_OR_DIGIT.findall(text)) - around >= around
 
 
 def _bare_value(text: str, match: TriggerMatch) -> bool:
     """A message of digits alone ("12") with a question open is an attempt at its answer, wrong or not:
     asked again, never taken as another request the NLU guessed from a number. A button still leads on."""
     return match.kind != "payload" and BARE_VALUE.fullmatch(text.strip()) is not None
+
+
+def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch) -> bool:
+    """A message that is mostly a value of the question's type that will not do ("600 euros" to an amount up to
+    500) is an attempt at the answer, asked again, not another request the NLU guessed from it."""
+    if match.kind == "payload" or nlu is None:
+        return False
+    stripped = text.strip()
+    for entity in nlu.entities:
+        span = entity_span(entity, text) if entity.entity in BUILT_IN_ENTITIES.get(op.validator.type, ()) else None
+        if span is not None and _mostly_the_value(stripped, f"{stripped[: span[0]]} {stripped[span[1] :]}"):
+            return True
+    return False
 
 
 def _words(text: str) -> float:

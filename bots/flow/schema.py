@@ -145,7 +145,7 @@ class TypingStep(_Step):
     typing: float = Field(gt=0, le=30)
 
 
-SlotType = Literal["text", "number", "email", "phone", "choice", "regex", "bool", "any"]
+SlotType = Literal["text", "number", "email", "phone", "date", "time", "money", "choice", "regex", "bool", "any"]
 
 
 class AskStep(_Step):
@@ -318,6 +318,7 @@ class SlotSpec(_Strict):
     min: float | None = None
     max: float | None = None
     initial: Any = None
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")  # money slots: an amount said without one is in it
 
     @model_validator(mode="after")
     def _fits_type(self) -> SlotSpec:
@@ -327,6 +328,8 @@ class SlotSpec(_Strict):
             raise ValueError("a choice slot needs values")
         if self.pattern and self.type != "regex":
             raise ValueError("pattern is only for regex slots")
+        if self.currency and self.type != "money":
+            raise ValueError("currency is only for money slots")
         return self
 
 

@@ -1,4 +1,5 @@
-"""Which words the bot says: a text in the thread's language, one of its variants, and the built-in apology."""
+"""Which words the bot says: a text in the thread's language, one of its variants (with dates, times and amounts
+of typed slots written the language's way), and the built-in apology."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from bots.flow.expressions import Template
 from bots.flow.model import Bot, TextRef
+from bots.flow.slot_values import TYPED, shown
 from bots.flow.state import ThreadState
 
 _ACTION_FAILED = {
@@ -37,7 +39,12 @@ def render_text(bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, An
     else:
         inline = dict(ref.inline)
         chosen = inline.get(language) or inline.get(bot.default_language) or next(iter(inline.values()))
-    return Template(chosen).render(values)
+    typed = {name: slot.type for name, slot in bot.slots.items() if slot.type in TYPED}
+
+    def in_language(name: str, value: Any) -> str | None:  # a date, time or amount slot as the language writes it
+        return shown(typed[name], value, language) if name in typed else None
+
+    return Template(chosen).render(values, in_language if typed else None)
 
 
 def action_failed(language: str) -> str:

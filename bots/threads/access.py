@@ -19,6 +19,7 @@ from bots.linking.tokens import LinkRefused, Purpose
 from bots.pipeline import Pipeline
 from bots.store.base import ConflictError, ThreadLock, ThreadStore, new_thread_id
 from bots.store.locked import LockedThread
+from bots.store.lru import LRU
 from bots.threads.inbox import ChannelInbox
 from bots.threads.keys import identity_key, thread_key
 from bots.threads.linking import CONVERSATION_KINDS, ThreadLinker
@@ -27,7 +28,8 @@ from bots.types import Deliver, Identity, Inbound, NLUResult, Outbound, TurnOutc
 from connectors.base import Channel, History, LinkRedeemed
 
 log = logging.getLogger(__name__)
-CUSTOMER_CHANNEL = "customer"  # a signed-in customer of the business's website: one thread on every device
+CUSTOMER_CHANNEL = "customer"
+KNOWN_IDENTITIES = 100_000  # a signed-in customer of the business's website: one thread on every device
 
 
 class Threads(OutsideTurn):
@@ -48,6 +50,9 @@ class Threads(OutsideTurn):
         self.channels: dict[str, Channel] = {}
         # told of every committed turn and send while the thread's lock is held (the agent inbox's queue)
         self.observers: list[Callable[[TurnOutcome], Awaitable[None]]] = []
+        # Which thread an identity had at its last turn in this process: a guess that saves the store a lookup
+        # (a round trip on PostgreSQL and Redis), checked under the thread's lock like any other answer.
+        self._known: LRU[Identity, str] = LRU(KNOWN_IDENTITIES)
         linker.on_merged.append(self._rewritten)
 
     def attach(self, channels: list[Channel]) -> None:
@@ -70,15 +75,19 @@ class Threads(OutsideTurn):
     async def turn(self, inbound: Inbound, deliver: Deliver | None = None) -> TurnOutcome:
         identity = inbound.identity
         async with self.locks.lock(identity_key(identity)):
+            thread_id = self._known.get_fresh(identity) or await self.store.resolve(identity, now=self.clock())
             while True:
-                thread_id = await self.store.resolve(identity, now=self.clock())
                 async with self.lock(thread_id):
-                    # A merge may have moved the identity while this waited for the lock.
+                    # A merge (here or in another worker) may have moved the identity since it was known, or
+                    # while this waited for the lock.
                     if await self.store.find(identity) == thread_id:
+                        self._known.put(identity, thread_id)
                         outcome = await self._redoing_conflicts(thread_id, inbound, deliver)
                         if not outcome.duplicate:
                             await self.mirror(outcome)
                         return outcome
+                self._known.pop(identity, None)
+                thread_id = await self.store.resolve(identity, now=self.clock())
 
     async def _redoing_conflicts(self, thread_id: str, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
         """The turn, done again on the thread as it now is if someone wrote to it under our lock.

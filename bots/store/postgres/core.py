@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +9,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bots.errors import UserError
+from bots.store.jsontext import as_json, from_json
 from bots.store.postgres.lock import LockConnections, PostgresThreadLock
 from bots.store.postgres.options import keep_session, typed_options
 from bots.store.postgres.schema import Db, migrate
@@ -18,10 +18,6 @@ from bots.store.urls import redacted
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def event_arrays(events: list[ThreadEvent]) -> tuple[list[float], list[str], list[str], list[str | None], list[str]]:
@@ -41,7 +37,7 @@ def stored_events(thread_id: str, rows: Iterable[asyncpg.Record]) -> list[Stored
         StoredEvent(
             thread_id,
             int(row["seq"]),
-            ThreadEvent(row["kind"], json.loads(row["data"]), float(row["ts"]), row["channel"], row["message_id"]),
+            ThreadEvent(row["kind"], from_json(row["data"]), float(row["ts"]), row["channel"], row["message_id"]),
         )
         for row in rows
     ]

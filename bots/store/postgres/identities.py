@@ -7,23 +7,23 @@ from bots.store.postgres.core import PostgresCore
 from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
 from bots.types import Identity
 
+# The identity's thread, or a new one made for it (ON CONFLICT DO NOTHING: another worker made it meanwhile, and
+# this statement cannot see it; the caller asks again)
+RESOLVE = (
+    "WITH found AS (SELECT thread_id FROM identities WHERE channel = $1 AND user_id = $2), "
+    "made AS (INSERT INTO identities (channel, user_id, thread_id, created_at) "
+    "SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM found) "
+    "ON CONFLICT (channel, user_id) DO NOTHING RETURNING thread_id) "
+    "SELECT thread_id FROM found UNION ALL SELECT thread_id FROM made"
+)
+
 
 class PostgresIdentities(PostgresCore, IdentityTable, TokenLedger):
     async def resolve(self, identity: Identity, *, now: float) -> str:
-        while True:  # ON CONFLICT DO NOTHING: of racing workers one creates, the others find its thread
-            found = await self.find(identity)
+        while True:  # found or made in one round trip; of racing workers one makes it, the others go round again
+            found = await self._db.fetchval(RESOLVE, identity.channel, identity.user_id, new_thread_id(), now)
             if found is not None:
-                return found
-            created = await self._db.fetchval(
-                "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (channel, user_id) DO NOTHING RETURNING thread_id",
-                identity.channel,
-                identity.user_id,
-                new_thread_id(),
-                now,
-            )
-            if created is not None:
-                return str(created)
+                return str(found)
 
     async def find(self, identity: Identity) -> str | None:
         found = await self._db.fetchval(

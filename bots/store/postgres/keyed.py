@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bots.store.base import RecordTable
-from bots.store.postgres.core import PostgresCore, as_json
+from bots.store.jsontext import as_json, from_json
+from bots.store.postgres.core import PostgresCore
 
 
 class PostgresRecords(PostgresCore, RecordTable):
     async def record(self, kind: str, key: str) -> dict[str, Any] | None:
         value = await self._db.fetchval("SELECT value FROM records WHERE kind = $1 AND key = $2", kind, key)
-        return json.loads(value) if value is not None else None
+        return from_json(value) if value is not None else None
 
     async def records(self, kind: str) -> dict[str, dict[str, Any]]:
         rows = await self._db.fetch("SELECT key, value FROM records WHERE kind = $1 ORDER BY key", kind)
-        return {row["key"]: json.loads(row["value"]) for row in rows}
+        return {row["key"]: from_json(row["value"]) for row in rows}
 
     async def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
         await self._db.execute(

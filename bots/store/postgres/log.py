@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
 
 from bots.store.base import ThreadLog, WakeIndex
-from bots.store.postgres.core import (
-    EVENT_COLUMNS,
-    PostgresCore,
-    as_json,
-    event_arrays,
-    stored_events,
-)
+from bots.store.jsontext import as_json, from_json
+from bots.store.postgres.core import EVENT_COLUMNS, PostgresCore, event_arrays, stored_events
 from bots.store.postgres.lock import refuse_if_lock_lost
 from bots.store.records import ConflictError, Snapshot
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
@@ -30,7 +24,7 @@ class PostgresLog(PostgresCore, ThreadLog, WakeIndex):
         if row is None:
             return None
         return Snapshot(
-            thread_id, json.loads(row["state"]), int(row["version"]), float(row["created_at"]), float(row["updated_at"])
+            thread_id, from_json(row["state"]), int(row["version"]), float(row["created_at"]), float(row["updated_at"])
         )
 
     async def commit(

@@ -7,7 +7,8 @@ from typing import Any
 import asyncpg
 
 from bots.store.base import Maintenance
-from bots.store.postgres.core import PostgresCore, as_json, insert_events
+from bots.store.jsontext import as_json
+from bots.store.postgres.core import PostgresCore, insert_events
 from bots.store.postgres.inbox import delete_items_of
 from bots.store.postgres.lock import refuse_if_lock_lost
 from bots.store.postgres.schema import Db

@@ -6,7 +6,6 @@ can see that persistence is off (docs/stores.md).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -14,6 +13,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from bots.errors import UserError
+from bots.store.jsontext import as_json, from_json
 from bots.store.records import ConflictError, SchemaTooNew
 from bots.store.redis.lock import RedisThreadLock
 from bots.store.redis.lua import Keys, register_scripts
@@ -26,10 +26,6 @@ log = logging.getLogger(__name__)
 DEFAULT_LEASE_SECONDS = 30.0
 MAX_CONNECTIONS = 100  # per store object, i.e. per worker process
 POOL_WAIT_SECONDS = 30.0
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def wake_arg(wake_at: float | None) -> str:
@@ -52,7 +48,7 @@ def event_args(events: list[ThreadEvent]) -> list[str]:
 
 
 def event_of(record: str) -> ThreadEvent:
-    timestamp, kind, channel, message_id, data = json.loads(record)
+    timestamp, kind, channel, message_id, data = from_json(record)
     return ThreadEvent(kind, data, float(timestamp), channel, message_id)
 
 

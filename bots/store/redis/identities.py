@@ -11,9 +11,7 @@ from bots.types import Identity
 
 class RedisIdentities(RedisCore, IdentityTable, TokenLedger):
     async def resolve(self, identity: Identity, *, now: float) -> str:
-        found = await self.find(identity)
-        if found is not None:
-            return found
+        # one round trip, found or made: the script looks the identity up first
         return str(await self._run("resolve", [self.keys.member(identity), new_thread_id(), now]))
 
     async def find(self, identity: Identity) -> str | None:

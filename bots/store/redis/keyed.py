@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bots.store.base import RecordTable
-from bots.store.redis.core import RedisCore, as_json
+from bots.store.jsontext import as_json, from_json
+from bots.store.redis.core import RedisCore
 
 
 class RedisRecords(RedisCore, RecordTable):
     async def record(self, kind: str, key: str) -> dict[str, Any] | None:
         value = await self.client.hget(self.keys("records", kind), key)
-        return json.loads(value) if value is not None else None
+        return from_json(value) if value is not None else None
 
     async def records(self, kind: str) -> dict[str, dict[str, Any]]:
         found = await self.client.hgetall(self.keys("records", kind))
-        return {str(key): json.loads(found[key]) for key in sorted(found)}
+        return {str(key): from_json(found[key]) for key in sorted(found)}
 
     async def put_record(self, kind: str, key: str, value: dict[str, Any]) -> None:
         await self.client.hset(self.keys("records", kind), key, as_json(value))

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bots.store.base import ThreadLog, WakeIndex
+from bots.store.jsontext import as_json, from_json
 from bots.store.records import Snapshot
-from bots.store.redis.core import (
-    RedisCore,
-    as_json,
-    checked,
-    event_args,
-    event_of,
-    wake_arg,
-)
+from bots.store.redis.core import RedisCore, checked, event_args, event_of, wake_arg
 from bots.store.redis.lock import refuse_if_lock_lost
 from bots.store.redis.replies import fields, text, texts
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
@@ -27,7 +20,7 @@ class RedisLog(RedisCore, ThreadLog, WakeIndex):
         )
         if version is None:
             return None
-        return Snapshot(thread_id, json.loads(state), int(version), float(created_at), float(updated_at))
+        return Snapshot(thread_id, from_json(state), int(version), float(created_at), float(updated_at))
 
     async def commit(
         self,

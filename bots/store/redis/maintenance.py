@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bots.store.base import Maintenance
+from bots.store.jsontext import as_json
 from bots.store.records import ThreadDump
-from bots.store.redis.core import RedisCore, as_json, checked, event_args, wake_arg
+from bots.store.redis.core import RedisCore, checked, event_args, wake_arg
 from bots.store.redis.replies import texts
 from bots.types import Identity, ThreadEvent
 

@@ -10,9 +10,7 @@ affect the others (docs/stores.md).
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,36 +19,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bots.errors import UserError
+from bots.store.jsontext import as_json, from_json
+from bots.store.lru import LRU
 from bots.store.records import ConflictError, SchemaTooNew
 from bots.store.sqlite.schema import migrate
 from bots.types import INBOUND_KINDS, Identity, StoredEvent, ThreadEvent
 
 T = TypeVar("T")
-K = TypeVar("K")
-V = TypeVar("V")
 CACHED_IDENTITIES = 100_000
 CACHED_SNAPSHOTS = 20_000
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
-
-
-class LRU(OrderedDict[K, V]):
-    """A dict that forgets its least recently used entries beyond ``size``."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def get_fresh(self, key: K) -> V | None:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
 
 
 @dataclass
@@ -61,10 +39,6 @@ class Queued:
     future: asyncio.Future[Any]
     thread_id: str | None = None  # the thread a commit writes, so a merge or delete can wait for it
     settled: Callable[[Any], None] | None = None  # on the event loop, with the result or the exception
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def event_rows(thread_id: str, first_seq: int, events: list[ThreadEvent]) -> list[tuple[Any, ...]]:
@@ -92,7 +66,7 @@ def insert_events(db: sqlite3.Connection, thread_id: str, first_seq: int, events
 
 def stored_events(thread_id: str, rows: Any) -> list[StoredEvent]:
     return [
-        StoredEvent(thread_id, int(seq), ThreadEvent(kind, json.loads(data), float(ts), channel, message_id))
+        StoredEvent(thread_id, int(seq), ThreadEvent(kind, from_json(data), float(ts), channel, message_id))
         for seq, ts, kind, channel, message_id, data in rows
     ]
 

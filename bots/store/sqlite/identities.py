@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bots.store.base import IdentityTable, TokenLedger
 from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
 from bots.store.sqlite.core import SQLiteCore
@@ -10,20 +12,30 @@ from bots.types import Identity
 FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
 
 
-class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
-    def _resolve(self, identity: Identity, now: float) -> str:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
-                (identity.channel, identity.user_id, new_thread_id(), now),
-            )
-            return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0])
+def _resolve(db: sqlite3.Connection, identity: Identity, now: float) -> str:
+    db.execute(
+        "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
+        (identity.channel, identity.user_id, new_thread_id(), now),
+    )
+    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0])
 
+
+def _link(db: sqlite3.Connection, identity: Identity, thread_id: str, now: float) -> None:
+    db.execute(
+        "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
+        (identity.channel, identity.user_id, thread_id, now),
+    )
+
+
+class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
     async def resolve(self, identity: Identity, *, now: float) -> str:
         found = await self.find(identity)
         if found is not None:
             return found
-        thread_id = await self._write(self._resolve, identity, now)
+        # In the group commit: a new customer's identity shares its transaction and fsync with the writes
+        # waiting at that moment (other customers' turns) instead of taking one of its own.
+        thread_id = await self._queued(lambda db: _resolve(db, identity, now))
         self._identity_cache.put(identity, thread_id)
         return thread_id
 
@@ -40,17 +52,9 @@ class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
             self._identity_cache.put(identity, found)
         return found
 
-    def _link(self, identity: Identity, thread_id: str, now: float) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (channel, user_id) DO UPDATE SET thread_id = excluded.thread_id",
-                (identity.channel, identity.user_id, thread_id, now),
-            )
-
     async def link(self, identity: Identity, thread_id: str, *, now: float) -> None:
         self._identity_cache.pop(identity, None)
-        await self._write(self._link, identity, thread_id, now)
+        await self._queued(lambda db: _link(db, identity, thread_id, now))
         self._identity_cache.put(identity, thread_id)
 
     def _identities(self, thread_id: str) -> list[Identity]:

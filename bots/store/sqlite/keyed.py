@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bots.store.base import RecordTable
-from bots.store.sqlite.core import SQLiteCore, as_json
+from bots.store.jsontext import as_json, from_json
+from bots.store.sqlite.core import SQLiteCore
 
 
 class SQLiteRecords(SQLiteCore, RecordTable):
     def _record(self, kind: str, key: str) -> dict[str, Any] | None:
         row = self.reader.execute("SELECT value FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
-        return json.loads(row[0]) if row else None
+        return from_json(row[0]) if row else None
 
     async def record(self, kind: str, key: str) -> dict[str, Any] | None:
         return await self._read(self._record, kind, key)
 
     def _records(self, kind: str) -> dict[str, dict[str, Any]]:
         rows = self.reader.execute("SELECT key, value FROM records WHERE kind = ? ORDER BY key", (kind,)).fetchall()
-        return {key: json.loads(value) for key, value in rows}
+        return {key: from_json(value) for key, value in rows}
 
     async def records(self, kind: str) -> dict[str, dict[str, Any]]:
         return await self._read(self._records, kind)
@@ -39,7 +39,7 @@ class SQLiteRecords(SQLiteCore, RecordTable):
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO records (kind, key, value) VALUES (?, ?, ?)", (kind, key, value))
             kept = db.execute("SELECT value FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()[0]
-        return json.loads(kept)  # type: ignore[no-any-return]
+        return from_json(kept)  # type: ignore[no-any-return]
 
     async def add_record(self, kind: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
         return await self._write(self._add, kind, key, as_json(value))

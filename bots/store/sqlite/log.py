@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
 from bots.store.base import ThreadLog, WakeIndex
+from bots.store.jsontext import as_json, from_json
 from bots.store.records import ConflictError, Snapshot
-from bots.store.sqlite.core import (
-    EVENT_COLUMNS,
-    SQLiteCore,
-    as_json,
-    insert_events,
-    stored_events,
-)
+from bots.store.sqlite.core import EVENT_COLUMNS, SQLiteCore, insert_events, stored_events
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 LAST_SEQ = 2**62
@@ -62,7 +56,7 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
                 return None
             self._snapshot_cache.put(thread_id, row)
         state, version, created_at, updated_at = row
-        return Snapshot(thread_id, json.loads(state), version, created_at, updated_at)
+        return Snapshot(thread_id, from_json(state), version, created_at, updated_at)
 
     async def commit(
         self,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bots.store.base import Maintenance
+from bots.store.jsontext import as_json
 from bots.store.records import ConflictError, ThreadDump
-from bots.store.sqlite.core import SQLiteCore, as_json, insert_events
+from bots.store.sqlite.core import SQLiteCore, insert_events
 from bots.store.sqlite.inbox import delete_items_of
 from bots.types import Identity, ThreadEvent
 
