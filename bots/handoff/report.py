@@ -8,6 +8,7 @@ thread costs time with many threads, so one reading is reused for :data:`CACHE_S
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from bots.store.base import ThreadLog
 from bots.types import ThreadEvent
 
 CACHE_SECONDS = 15.0
+MAX_DAYS = 90  # the figures' longest window
 PAGE = 500
 MAX_EVENTS_PER_THREAD = 100_000
 BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
@@ -121,3 +123,18 @@ def _histogram(name: str, documentation: str, values: list[float]) -> HistogramM
     family = HistogramMetricFamily(name, documentation)
     family.add_metric([], buckets, sum_value=sum(values))
     return family
+
+
+def days_param(raw: str) -> int | None:
+    """The ``days`` query parameter: 1 to :data:`MAX_DAYS`, ASCII digits only; None when it is not."""
+    return int(raw) if re.fullmatch(r"[0-9]{1,3}", raw) and 1 <= int(raw) <= MAX_DAYS else None
+
+
+def figures_json(reading: Reading, hours: BusinessHours, days: int) -> dict[str, object]:
+    """What ``/api/handoff/figures`` and the inbox answer: ``days`` days up to today in the hours' time zone."""
+    return {
+        "timezone": str(hours.zone),
+        "agents_online": reading.agents_online,
+        "open_now": hours.is_open(reading.at),
+        "days": [day.as_json() for day in reading.window(hours.day(reading.at), days)],
+    }

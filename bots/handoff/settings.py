@@ -65,6 +65,17 @@ class HandoffConfig(_Strict):
     notify_secret: str = ""  # signs the webhook's body (HMAC-SHA256); required with notify_url
     notify_timeout_seconds: float = Field(10.0, gt=0, le=120)
     hours: HoursConfig = HoursConfig()
+    # Replies an agent picks in the inbox, per language of the conversation: {en: ["..."], de: ["..."]}
+    canned_replies: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("canned_replies")
+    @classmethod
+    def _canned(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for language, replies in value.items():
+            for reply in replies:
+                if not reply.strip() or len(reply) > 4000:
+                    raise ValueError(f"{language}: a canned reply is 1 to 4000 characters, as a reply an agent sends")
+        return value
 
     @field_validator("notify_url")
     @classmethod

@@ -1,5 +1,5 @@
-"""The agent inbox's backend: agent accounts and sessions, the conversation lists, the thread view, the
-agents' actions and replies, and live updates across workers (docs/inbox.md)."""
+"""The agent inbox: agent accounts and sessions, the conversation lists, the thread view, the agents' actions
+and replies, live updates across workers (docs/inbox.md), and the ``/inbox`` web page served on them."""
 
 from __future__ import annotations
 
@@ -8,20 +8,24 @@ from typing import Any
 
 from aiohttp import web
 
+from bots.handoff.report import FiguresReader
 from bots.inbox.accounts import Accounts
 from bots.inbox.live import AgentFeed
+from bots.inbox.page import routes as page_routes
 from bots.inbox.routes import InboxAPI
 from bots.live import open_live_bus
 from bots.runtime import Runtime
 from bots.threads.desk import Desk, Row
 
 
-def install(app: web.Application, runtime: Runtime) -> None:
-    """Mount the inbox's API on the server's application and run its live feed with it."""
+def install(app: web.Application, runtime: Runtime, figures: FiguresReader | None = None) -> None:
+    """Mount the inbox's page and API on the server's application and run its live feed with it."""
     desk = Desk(runtime.threads)
-    feed = AgentFeed(open_live_bus(runtime.config.store))
+    handoff = runtime.handoff
+    feed = AgentFeed(open_live_bus(runtime.config.store), handoff.presence if handoff is not None else None)
     https = runtime.config.public_url.startswith("https://")
-    api = InboxAPI(runtime.threads, desk, Accounts(desk.records), feed, https=https)
+    canned = runtime.config.handoff.canned_replies
+    api = InboxAPI(runtime.threads, desk, Accounts(desk.records), feed, https=https, canned=canned, figures=figures)
 
     async def tell(thread_id: str, row: Row) -> None:
         frame: dict[str, Any] = {"type": "conversation", "thread_id": thread_id}
@@ -30,6 +34,7 @@ def install(app: web.Application, runtime: Runtime) -> None:
 
     desk.listeners.append(tell)
     app.add_routes(api.routes())
+    app.add_routes(page_routes())
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         await feed.start()

@@ -1,5 +1,6 @@
 """Live updates for agents: every change of a conversation (queued, assigned, closed, a new message) reaches
-every signed-in agent's WebSocket, on every worker.
+every signed-in agent's WebSocket, on every worker. An open socket is also what makes an agent *online* for
+the hand-off (``bots.handoff.presence``): a customer is told "nobody is online" only when no inbox is open.
 
 The inbox has a live bus of its own (the same kind as the chat windows': Redis pub/sub or PostgreSQL
 LISTEN/NOTIFY, none for SQLite's single process), on which it publishes under one topic no thread has.
@@ -8,10 +9,12 @@ LISTEN/NOTIFY, none for SQLite's single process), on which it publishes under on
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bots.handoff.presence import AgentPresence
 from bots.live.bus import LiveBus
 
 log = logging.getLogger(__name__)
@@ -19,8 +22,9 @@ TOPIC = "~inbox"  # not a thread id: thread ids never start with "~"
 
 
 class AgentFeed:
-    def __init__(self, bus: LiveBus | None) -> None:
+    def __init__(self, bus: LiveBus | None, presence: AgentPresence | None = None) -> None:
         self.bus = bus
+        self.presence = presence
         self.sockets: set[web.WebSocketResponse] = set()
 
     async def start(self) -> None:
@@ -59,11 +63,26 @@ class AgentFeed:
         socket = web.WebSocketResponse(heartbeat=30.0)
         await socket.prepare(request)
         self.sockets.add(socket)
+        connection = f"{agent}:{uuid.uuid4().hex}"
         try:
+            await self._presence(connection, True)
             await socket.send_json({"type": "ready", "agent": agent})
             async for message in socket:
                 if message.type == WSMsgType.TEXT and message.data == "ping":
                     await socket.send_str("pong")
         finally:
             self.sockets.discard(socket)
+            await self._presence(connection, False)
         return socket
+
+    async def _presence(self, connection: str, opened: bool) -> None:
+        """Count the agent in (or out); a bus that is down must not refuse the agent their inbox."""
+        if self.presence is None:
+            return
+        try:
+            if opened:
+                await self.presence.connected(connection)
+            else:
+                await self.presence.disconnected(connection)
+        except Exception as exc:  # the hand-off then says only what the hours say, never "nobody is online"
+            log.warning("inbox: could not update agents' presence: %s", exc)

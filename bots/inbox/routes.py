@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bots.handoff.report import MAX_DAYS, FiguresReader, days_param, figures_json
 from bots.inbox import actions
 from bots.inbox.accounts import Accounts, Agent
 from bots.inbox.live import AgentFeed
@@ -43,8 +44,20 @@ def _text(body: dict[str, Any]) -> str | web.Response:
 
 
 class InboxAPI:
-    def __init__(self, threads: Threads, desk: Desk, accounts: Accounts, feed: AgentFeed, *, https: bool) -> None:
+    def __init__(
+        self,
+        threads: Threads,
+        desk: Desk,
+        accounts: Accounts,
+        feed: AgentFeed,
+        *,
+        https: bool,
+        canned: dict[str, tuple[str, ...]] | None = None,
+        figures: FiguresReader | None = None,
+    ) -> None:
         self.threads = threads
+        self.canned = canned or {}
+        self.figures_reader = figures
         self.desk = desk
         self.accounts = accounts
         self.sessions = Sessions(accounts, desk.records, https=https)
@@ -65,6 +78,8 @@ class InboxAPI:
             ("POST", "/inbox/api/conversations/{thread_id}/hand-back", self.simple(actions.hand_back)),
             ("POST", "/inbox/api/conversations/{thread_id}/close", self.simple(actions.close)),
             ("GET", "/inbox/api/agents", self.agents),
+            ("GET", "/inbox/api/canned", self.canned_replies),
+            ("GET", "/inbox/api/figures", self.figures),
             ("GET", "/inbox/api/live", self.live),
         ]
         return [
@@ -170,6 +185,20 @@ class InboxAPI:
     async def agents(self, request: web.Request, session: Session) -> web.Response:
         """Who a conversation can be transferred to."""
         return web.json_response({"agents": [{"name": a.name, "role": a.role} for a in await self.accounts.list()]})
+
+    async def canned_replies(self, request: web.Request, session: Session) -> web.Response:
+        """The replies an agent may pick, per language (``handoff.canned_replies`` in config.yaml)."""
+        return web.json_response({"replies": {lang: list(texts) for lang, texts in self.canned.items()}})
+
+    async def figures(self, request: web.Request, session: Session) -> web.Response:
+        """The operator figures of ``/api/handoff/figures``, for an agent's session instead of the admin token."""
+        if self.figures_reader is None:
+            return _error("this server keeps no figures", 404)
+        days = days_param(request.query.get("days", "7"))
+        if days is None:
+            return _error(f"days must be a whole number from 1 to {MAX_DAYS}", 400)
+        reader = self.figures_reader
+        return web.json_response(figures_json(await reader.read(), reader.hours, days))
 
     async def live(self, request: web.Request, session: Session) -> web.StreamResponse:
         return await self.feed.serve(request, session.agent.name)

@@ -20,6 +20,7 @@ from bots.runtime import Runtime, open_runtime
 from bots.server.admin import CHANNELS, RUNTIME, admin_body, admin_guard
 from bots.server.client_errors import quiet_client_errors
 from bots.server.followups import install as install_followups
+from bots.server.handoff_api import READER as FIGURES
 from bots.server.handoff_api import install as install_handoff
 from bots.server.presentation import presentation
 from bots.server.privacy_api import routes as privacy_routes
@@ -180,7 +181,7 @@ def create_app(runtime: Runtime) -> web.Application:
     app.add_routes(privacy_routes())
     install_followups(app)
     install_handoff(app)
-    install_inbox(app, runtime)
+    install_inbox(app, runtime, figures=app[FIGURES])
     media = config.bot / "media"
     if media.is_dir():
         app.router.add_static("/media/", media, show_index=False, follow_symlinks=False)

@@ -1,21 +1,19 @@
 """Operator figures over HTTP (``/metrics`` for Prometheus, JSON for the inbox) and the hand-off webhook's sender.
 
-Both endpoints want the admin token for now; the inbox will show the JSON to agents with its own session.
+Both want the admin token; agents read the same JSON at ``/inbox/api/figures`` with their inbox session.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from bots.handoff.report import FiguresCollector, FiguresReader
+from bots.handoff.report import MAX_DAYS, FiguresCollector, FiguresReader, days_param, figures_json
 from bots.server.admin import RUNTIME, admin_guard
 
 READER = web.AppKey("figures", FiguresReader)
-MAX_DAYS = 90
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -30,20 +28,11 @@ async def figures(request: web.Request) -> web.Response:
     """``?days=N`` (1 to 90, default 7): one entry a day up to today in the business hours' time zone."""
     if (refused := admin_guard(request)) is not None:
         return refused
-    raw = request.query.get("days", "7")
-    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_DAYS:
+    days = days_param(request.query.get("days", "7"))
+    if days is None:
         return web.json_response({"error": f"days must be a whole number from 1 to {MAX_DAYS}"}, status=400)
     reader = request.app[READER]
-    reading = await reader.read()
-    days = reading.window(reader.hours.day(reading.at), int(raw))
-    return web.json_response(
-        {
-            "timezone": str(reader.hours.zone),
-            "agents_online": reading.agents_online,
-            "open_now": reader.hours.is_open(reading.at),
-            "days": [day.as_json() for day in days],
-        }
-    )
+    return web.json_response(figures_json(await reader.read(), reader.hours, days))
 
 
 def install(app: web.Application) -> None:

@@ -121,6 +121,10 @@ ROUTES: list[Route] = [
     ("GET", "/inbox/api/conversations/{thread}", None, None),
     ("POST", "/inbox/api/conversations/{thread}/reply", h.shaped(("text",), text=h.hostile_text), None),
     ("GET", "/inbox/api/live", None, None),
+    ("GET", "/inbox/api/figures", None, None),
+    ("GET", "/inbox/api/canned", None, None),
+    ("GET", "/inbox", None, None),
+    ("GET", "/inbox/static/{file}", None, None),
     ("DELETE", "/api/threads/{thread}", None, None),  # last: the routes before it find the known threads
 ]
 
