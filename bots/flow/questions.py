@@ -50,6 +50,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     assert isinstance(op, AskOp)
     if correct(run, frame, text, nlu):
         return
+    if run.prepared.triggers.is_unsure(text, run.state.language or run.bot.default_language):
+        unsure(run, frame, op)
+        return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
     if op.mappings:  # Rasa's slot mappings say where the value comes from
@@ -167,6 +170,21 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
         return
     if op.invalid is not None and not explained:
         run.emit(Text(run.text(op.invalid)))
+    prompt(run, op)
+
+
+def unsure(run: Run, frame: Frame, op: AskOp) -> None:
+    """ "I don't know": an optional question is skipped, its slot left empty; any other is explained (the bot's
+    ``dont_know.response``) and asked again, not counted as a wrong answer. The flow is never dropped unsaid."""
+    run.log("slot_unknown", name=op.slot, optional=op.optional)
+    if op.optional:
+        run.set_slot(op.slot, None, "answer")
+        frame.waiting, frame.attempts = False, 0
+        frame.pc += 1
+        execute(run)
+        return
+    if run.bot.dont_know.response is not None:
+        run.emit(Text(run.text(run.bot.dont_know.response)))
     prompt(run, op)
 
 

@@ -160,6 +160,7 @@ class AskStep(_Step):
     max_attempts: int = Field(3, ge=1, le=20)
     on_failure: list[Step] | None = None
     always: bool = False
+    optional: bool = False  # "I don't know" skips it (the slot stays empty) instead of asking again
     # After another flow answered a message in between: ask again (resume) or let the question go (drop).
     on_digression: Literal["resume", "drop"] | None = None  # default: settings.digressions
     max_reprompts: int | None = Field(None, ge=0, le=20)  # default: settings.digressions
@@ -335,10 +336,19 @@ class SlotSpec(_Strict):
 
 class CancelSpec(_Strict):
     response: TextSpec | None = None
+    # said instead when nothing is open: "never mind" after a greeting stopped nothing
+    idle_response: TextSpec | None = None
     intents: list[str] = Field(default_factory=list)
     keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
     # words that may stand around a cancel phrase without making it a request ("ok", "nah", "please")
     filler: list[str] | dict[str, list[str]] = Field(default_factory=list)
+
+
+class UnsureSpec(_Strict):
+    """ "I don't know" to an open question: an optional one is skipped, any other explained and asked again."""
+
+    response: TextSpec | None = None  # said before a question that needs its answer is asked again
+    keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
 
 class DigressionSpec(_Strict):
@@ -384,6 +394,7 @@ class SettingsSpec(_Strict):
     digressions: DigressionSpec = DigressionSpec()
     # Words a correction starts with ("no, 43", "actually ST-234567"), per language or a plain list for all
     corrections: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    dont_know: UnsureSpec = Field(default_factory=UnsureSpec)
     action_error_response: TextSpec | None = None
 
 
