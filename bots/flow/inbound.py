@@ -54,6 +54,7 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         _language_from_hint(run, inbound)
     if state.handoff or inbound.metadata.get("observe_only"):
         return  # a person (or another app) has this conversation: record, do not answer
+    run.turn.nlu = nlu
     payload = message_payload(text, nlu)
     language = state.language if state.language is not None else bot.default_language  # set above: typing only
     triggers = run.prepared.triggers

@@ -10,6 +10,7 @@ from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
+from bots.flow.prefill import mark_used
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
@@ -76,7 +77,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and not (free_text and match is not None)
         and not is_aside(run, frame, text, reply, match, nlu)
     ):
-        _fill(run, frame, op, reply.value)
+        _fill(run, frame, op, reply)
         return
     if (
         match is not None
@@ -89,7 +90,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         interrupt(run, frame, match.flow)
         return
     if reply.ok:
-        _fill(run, frame, op, reply.value)
+        _fill(run, frame, op, reply)
         return
     reject(run, frame, op, explained=False, text=text)
 
@@ -188,9 +189,9 @@ def unsure(run: Run, frame: Frame, op: AskOp) -> None:
     prompt(run, op)
 
 
-def _fill(run: Run, frame: Frame, op: AskOp, value: Any) -> None:
-    run.turn.prefill = None  # this message answered this question; it must not answer the next one
-    run.set_slot(op.slot, value, "answer")
+def _fill(run: Run, frame: Frame, op: AskOp, reply: Answer) -> None:
+    mark_used(run, op, reply.span)  # the part of the message that answered: the next question reads the rest
+    run.set_slot(op.slot, reply.value, "answer")
     if op.slot not in frame.asked:
         frame.asked.append(op.slot)
     if request_validation(run, frame, op):
