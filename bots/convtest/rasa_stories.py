@@ -1,15 +1,18 @@
 """Rasa's end-to-end test stories (``stories:`` with ``user:``, ``intent:``, ``action:``, ``slot_was_set``)
 as conversation tests, so a ported Rasa bot keeps its tests.
 
-Each ``user:`` (or ``intent:`` alone, sent as the ``/intent`` payload, as Rasa does) is one turn; the
-``action: utter_*`` and ``bot:`` steps after it are what that turn must say, ``action: <custom>`` an action
-it must run, ``slot_was_set`` the slots it must leave. What has no counterpart here (``active_loop``,
+Each ``user:`` (or ``intent:`` alone, sent as the ``/intent`` payload, as Rasa does) is one turn; its text
+is sent without Rasa's entity annotations (``[ST-234567](order_number)`` is sent as "ST-234567", and the
+NLU must find that entity). The ``action: utter_*`` and ``bot:`` steps after it are what that turn must
+say, ``action: <custom>`` an action it must run, ``action: <form>`` and ``active_loop: <form>`` the flow of
+that form, ``slot_was_set`` the slots it must leave. What has no counterpart here (``active_loop: null``,
 ``checkpoint``, ``or``, an ``utter_`` with no response of that name) is listed as not mapped, never
 silently dropped.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -18,10 +21,38 @@ from bots.errors import Problem
 from bots.located_yaml import LocatedDict, Mark, mark_of
 
 IGNORED_ACTIONS = ("action_listen",)
+# [text](entity), [text](entity:value) (Rasa 1's synonyms) and [text]{"entity": "name", "value": "v", ...}
+_ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<long>\{[^}]*\}))")
 
 
-def parse_stories(data: Any, file: str, responses: set[str]) -> tuple[list[ConversationTest], list[Problem]]:
-    """Stories as tests; ``responses`` are the bot's response keys an ``utter_*`` may name."""
+def plain_text(annotated: str) -> tuple[str, dict[str, str]]:
+    """The text a customer types, and each annotated entity's value: "[ST-234567](order_number)" is
+    ("ST-234567", {"order_number": "ST-234567"}). An annotation that cannot be read is left as typed."""
+    entities: dict[str, str] = {}
+
+    def plain(match: re.Match[str]) -> str:
+        text, short, long = match.group("text"), match.group("short"), match.group("long")
+        if short is not None:
+            name, _, value = short.partition(":")
+            entities[name.strip()] = value.strip() or text
+            return text
+        try:
+            spec = json.loads(long)
+        except ValueError:
+            return match.group(0)
+        if not isinstance(spec, dict) or not isinstance(spec.get("entity"), str):
+            return match.group(0)
+        entities[spec["entity"]] = str(spec.get("value", text))
+        return text
+
+    return _ANNOTATION.sub(plain, annotated), entities
+
+
+def parse_stories(
+    data: Any, file: str, responses: set[str], forms: dict[str, str] | None = None
+) -> tuple[list[ConversationTest], list[Problem]]:
+    """Stories as tests; ``responses`` are the bot's response keys an ``utter_*`` may name, ``forms`` each form's
+    flow."""
     top = Mark(file, 1, 1)
     stories = data.get("stories") if isinstance(data, dict) else None
     if not isinstance(stories, list):
@@ -34,7 +65,7 @@ def parse_stories(data: Any, file: str, responses: set[str]) -> tuple[list[Conve
             problems.append(Problem(mark, CODE, "a story needs 'story' (its name) and 'steps' (a list)"))
             continue
         name = str(story.get("story") or f"story {index + 1}")
-        steps, unmapped, story_problems = _steps(story["steps"], mark, responses)
+        steps, unmapped, story_problems = _steps(story["steps"], mark, responses, forms or {})
         problems += story_problems
         if steps:
             tests.append(ConversationTest(name, mark, tuple(steps), unmapped=tuple(unmapped)))
@@ -44,7 +75,7 @@ def parse_stories(data: Any, file: str, responses: set[str]) -> tuple[list[Conve
 
 
 def _steps(
-    raw: list[Any], story: Mark, responses: set[str]
+    raw: list[Any], story: Mark, responses: set[str], forms: dict[str, str]
 ) -> tuple[list[Step], list[tuple[Mark, str]], list[Problem]]:
     steps: list[Step] = []
     unmapped: list[tuple[Mark, str]] = []
@@ -68,14 +99,21 @@ def _steps(
             if text is not None and not isinstance(text, str) or intent is not None and not isinstance(intent, str):
                 problems.append(Problem(mark, CODE, "'user' and 'intent' must be text"))
                 continue
-            steps.append(Step(StepSpec(user=text or f"/{intent}"), mark))
+            plain, entities = plain_text(text) if text is not None else (f"/{intent}", {})
+            steps.append(Step(StepSpec(user=plain.strip()), mark))
             if intent:
                 expect["intent"] = intent
+            if entities:
+                expect["entities"] = entities
             continue
         if not steps:
             unmapped.append((mark, f"{_describe(item)}: before the first user step, nothing to check it on"))
             continue
-        if "action" in item:
+        if "action" in item and str(item["action"]) in forms:
+            expect["flow"] = forms[str(item["action"])]  # the form runs
+        elif "active_loop" in item and item["active_loop"] in forms:
+            expect["flow"] = forms[str(item["active_loop"])]
+        elif "action" in item:
             _action(str(item["action"]), mark, expect, unmapped, responses)
         elif "bot" in item:
             expect.setdefault("matches", []).append(f"^{re.escape(str(item['bot']))}$")  # a whole reply
