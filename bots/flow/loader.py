@@ -591,6 +591,7 @@ def _load_bot(
         entities=tuple(collector.entities),
         widget=widget,
         demo_shop=settings.demo_shop,
+        locales=dict(settings.locales),
     )
     return LoadResult(bot, problems)
 

@@ -284,3 +284,4 @@ class Bot:
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language ("*" = all) -> openers
     dont_know: UnsureDef = UnsureDef()
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
+    locales: dict[str, str] = field(default_factory=dict)  # language -> Babel locale, where it is not the language

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from bots.errors import did_you_mean
+from bots.locale_format import known_locale
 
 TEXT_HELP = "a text key (string) or a mapping of language code to text"
 
@@ -396,6 +397,17 @@ class SettingsSpec(_Strict):
     corrections: list[str] | dict[str, list[str]] = Field(default_factory=list)
     dont_know: UnsureSpec = Field(default_factory=UnsureSpec)
     action_error_response: TextSpec | None = None
+    # The Babel locale a language's dates and amounts are written in, where it is not the language itself
+    # (pt: pt_PT for European Portuguese, "50 €"; Babel's "pt" is Brazilian, "€ 50")
+    locales: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("locales")
+    @classmethod
+    def _known_locales(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [f"{language}: {name}" for language, name in value.items() if not known_locale(name)]
+        if unknown:
+            raise ValueError(f"Babel knows no locale {', '.join(unknown)} (write it like pt_PT or de_CH)")
+        return value
 
 
 ResponseValue = str | list[str]
