@@ -18,6 +18,7 @@ from bots.flow.run import Run
 
 _TYPED_IN_TEXT = ("regex", "email", "phone", "number")  # read from the text itself
 _MIN_TITLE = 4  # a choice's title shorter than this ("No", "OK") is too common a word to be the answer unasked
+_IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # a title in them: two characters are a word, no spaces
 
 
 def message_value(run: Run, op: AskOp, pc: int, flow: str) -> Answer:
@@ -54,12 +55,14 @@ def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
     """The one choice whose title (in any language) stands in ``text`` as whole words ("they're too small")."""
     folded = fold(text)
     titles = run.prepared.choice_titles[flow].get(pc, {})
-    found = {
-        value
-        for title, value in titles.items()
-        if len(title) >= _MIN_TITLE and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", folded)
-    }
+    found = {value for title, value in titles.items() if _stands_in(title, folded)}
     return Answer(True, found.pop()) if len(found) == 1 else NO
+
+
+def _stands_in(title: str, folded: str) -> bool:
+    if _IDEOGRAPHS.search(title):
+        return len(title) * 2 >= _MIN_TITLE and title in folded
+    return len(title) >= _MIN_TITLE and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", folded) is not None
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
