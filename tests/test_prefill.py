@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bots.flow.engine import Engine
-from tests.test_digressions import SETTINGS, TEXTS
+from tests.test_digressions import FLOWS, SETTINGS, TEXTS
 from tests.test_engine import Chat, texts
 
-FLOWS = """
-    flows:
+ORDER = """
       order:
         trigger: {payloads: [/order]}
         steps:
@@ -20,17 +19,12 @@ FLOWS = """
           - ask: count
             prompt: ask_count
           - say: done
-      menu:
-        steps:
-          - say: menu_text
-      fallback:
-        steps:
-          - say: fallback
 """
 SLOTS = """
     slots:
       size: {type: number, min: 30, max: 50}
       email: {type: email}
+      name: {type: text}
       count: {type: number, min: 1, max: 50}
 """
 MORE_TEXTS = """
@@ -40,7 +34,7 @@ MORE_TEXTS = """
 
 
 def chat(engine_for: Callable[..., Engine]) -> Chat:
-    files = {"settings.yml": SETTINGS, "flows.yml": FLOWS, "slots.yml": SLOTS, "texts.yml": TEXTS + MORE_TEXTS}
+    files = {"settings.yml": SETTINGS, "flows.yml": FLOWS + ORDER, "slots.yml": SLOTS, "texts.yml": TEXTS + MORE_TEXTS}
     return Chat(engine_for(files))
 
 
