@@ -209,6 +209,11 @@ class BotPresentation:
     default_language: str = "en"
     avatar: str | None = None  # a file the server serves under /media/
     demo_shop: bool = False  # the demo bot's own setting: its page at / is the Stride shop
+    locales: Mapping[str, str] = field(default_factory=dict)  # language -> Babel locale (settings.locales)
+
+    def locale_for(self, language: str) -> str:
+        """The Babel locale the bot writes ``language``'s dates and amounts in."""
+        return self.locales.get(language, language)
 
     def language_for(self, wanted: list[str]) -> str:
         """The first of the visitor's languages the bot speaks, else the bot's default language."""

@@ -7,13 +7,14 @@ shows it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 # A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
 _AT_HOUR = re.compile(
-    r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc)\s+(?P<hour>[012]?\d)"
-    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
+    r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc|luc|vao luc)\s+(?P<hour>[012]?\d)"
+    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
     re.IGNORECASE,
 )
 # 上午10点, 下午3点半, 晚上8点: the hour of the day
@@ -110,3 +111,44 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         where += origin[last:]
         pieces.append(("".join(out), where))
     return pieces[-1]
+
+
+def _bare(text: str) -> str:
+    """``text`` in lower case without accents, one character for each of its characters ("mañana" -> "manana")."""
+    out = []
+    for character in text.lower():
+        base = "".join(c for c in unicodedata.normalize("NFD", character) if not unicodedata.combining(c))
+        out.append(base[:1] or character)
+    return "".join(out)
+
+
+def accents_table(words: Iterable[str]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """A pattern finding ``words`` written without their accents, and each word by its bare form: dateparser
+    reads "mañana" and "ngày mai" only as written, while people type "manana" and "ngay mai"."""
+    table: dict[str, str] = {}
+    for word in words:
+        word = unicodedata.normalize("NFC", word.lower())
+        bare = _bare(word)
+        if bare != word and len(bare) == len(word):
+            table.setdefault(bare, word)
+    if not table:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), table
+
+
+def with_accents(text: str, table: tuple[re.Pattern[str], dict[str, str]] | None) -> str:
+    """``text`` with the date words of ``table`` typed without accents written with them, each character where
+    it was (an accented letter is one character, like the bare one), so spans in the result are spans in ``text``."""
+    if table is None:
+        return text
+    pattern, words = table
+    bare = _bare(text)
+    if len(bare) != len(text):
+        return text
+    pieces: list[str] = []
+    last = 0
+    for match in pattern.finditer(bare):
+        pieces += [text[last : match.start()], words[match.group(0)]]
+        last = match.end()
+    return "".join(pieces) + text[last:] if pieces else text

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from nlu_models.date_rewrites import bare_hour, next_on_the_clock, with_hours_written_out
+from nlu_models.date_rewrites import accents_table, bare_hour, next_on_the_clock, with_accents, with_hours_written_out
 
 # Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
 _SHORT_WEEKDAYS = {"ro": frozenset({"lun", "joi"})}
@@ -41,6 +41,7 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     if not text.strip() or language is None:
         return []
     normal, origin = with_hours_written_out(text, language)
+    normal = with_accents(normal, _accented_words(language))  # after: "la ora 10" is an hour, not "la oră"
     matches = [
         (start + offset, end + offset, when, has_time)
         for offset, window in _windows(normal, language)
@@ -83,6 +84,11 @@ _DIGIT_DATE = re.compile(
     re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u3000-\u9fff]")
+_DATE_KEYS = (
+    *("january", "february", "march", "april", "may", "june", "july", "august", "september", "october"),
+    *("november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    *("year", "month", "week", "day", "hour", "minute"),
+)
 
 
 @cache
@@ -91,17 +97,25 @@ def _date_words(language: str) -> re.Pattern[str]:
     from dateparser.languages.loader import default_loader
 
     info = default_loader.get_locale(language).info
-    months: tuple[str, ...] = ("january", "february", "march", "april", "may", "june", "july", "august", "september")
-    months += ("october", "november", "december")
-    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    keys = (*months, *days, "year", "month", "week", "day", "hour", "minute")
-    words = {w.lower() for key in keys for w in info.get(key, ()) if len(w) >= 3 or _CJK.search(w)}
+    words = {w.lower() for key in _DATE_KEYS for w in info.get(key, ()) if len(w) >= 3 or _CJK.search(w)}
     words |= {phrase.lower() for phrases in info.get("relative-type", {}).values() for phrase in phrases}
     spaced = sorted((w for w in words if not _CJK.search(w)), key=len, reverse=True)
     unspaced = sorted((w for w in words if _CJK.search(w)), key=len, reverse=True)
     alternatives = [rf"(?<!\w)(?:{'|'.join(map(re.escape, spaced))})(?!\w)"] if spaced else []
     alternatives += ["|".join(map(re.escape, unspaced))] if unspaced else []
     return re.compile("|".join(alternatives) or r"(?!)")
+
+
+@cache
+def _accented_words(language: str) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """dateparser's accented words for dates in ``language`` ("mañana", "ngày mai", "mâine"), to find them
+    typed without accents."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(language).info
+    words = [w for key in _DATE_KEYS for w in info.get(key, ()) if isinstance(w, str)]
+    words += [phrase for phrases in info.get("relative-type", {}).values() for phrase in phrases]
+    return accents_table(words)
 
 
 def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, datetime, bool]]:

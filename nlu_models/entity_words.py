@@ -91,3 +91,19 @@ CURRENCIES = {
     "brl": "BRL",
     "reais": "BRL",
 }
+# Words that negate what follows in the same clause ("not urgent", "nicht so dringend", "no es urgente", "不紧急"):
+# a word of a lookup list after one of them, at most NEGATION_REACH words on, is not the value it names
+NEGATIONS = {
+    "en": ("not", "no", "never", "isnt", "isn't", "dont", "don't", "doesnt", "doesn't", "nothing"),
+    "de": ("nicht", "kein", "keine", "keinen", "nie", "niemals"),
+    "fr": ("pas", "non", "jamais", "ne", "n"),
+    "es": ("no", "nunca", "ni"),
+    "it": ("non", "mai", "niente"),
+    "nl": ("niet", "geen", "nooit"),
+    "pl": ("nie", "nigdy"),
+    "pt": ("nao", "nunca", "nem"),
+    "ro": ("nu", "niciodata"),
+    "vi": ("khong", "chang", "cha"),
+    "zh": ("不", "没", "沒", "别", "別", "非"),
+}
+NEGATION_REACH = 3

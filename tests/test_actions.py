@@ -439,6 +439,7 @@ async def test_the_tracker_is_faithful(chat: Chat) -> None:
         "payee": None,
         "memo": None,
         "language": "en",
+        "locale": "en",  # no settings.locales entry: the language itself
         "requested_slot": None,
     }
     [_, user] = await chat.events("ana", "user")

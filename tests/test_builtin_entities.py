@@ -107,6 +107,12 @@ def test_wan_yi_in_case_is_no_number() -> None:
         ("zh", "下午3点吧", ("time", "2026-12-06T15:00")),  # a particle after it, no space
         ("zh", "就明天下午3点半吧", ("time", "2026-12-07T15:30")),
         ("zh", "不对，改成下午4点吧", ("time", "2026-12-06T16:00")),  # after words dateparser's search does not know
+        ("es", "manana", ("date", "2026-12-07")),  # typed without its accents
+        ("es", "manana a las 10", ("time", "2026-12-07T10:00")),
+        ("pt", "amanha", ("date", "2026-12-07")),
+        ("ro", "maine la ora 10", ("time", "2026-12-07T10:00")),
+        ("vi", "ngay mai luc 8 gio", ("time", "2026-12-07T08:00")),
+        ("fr", "le 3 fevrier", ("date", "2027-02-03")),
     ],
 )
 def test_dates_and_times_relative_ones_too(language: str, text: str, expected: tuple[str, str]) -> None:

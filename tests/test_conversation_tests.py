@@ -246,3 +246,43 @@ def test_rasa_end_to_end_stories_run_where_they_map(tmp_path: Path, data_dir: di
     assert "✗ step 1 (line 21) user: /thanks" in out
     assert "expected: a reply should match /^Something\\ else\\ entirely$/" in out
     assert out.rstrip().endswith("2 tests: 1 passed, 1 failed (2 Rasa story steps not mapped)")
+
+
+def test_rasa_stories_send_annotated_text_plain_check_its_entities_and_map_forms(
+    tmp_path: Path, data_dir: dict[str, str]
+) -> None:
+    write(
+        tmp_path,
+        "test_stories.yml",
+        """
+        stories:
+          - story: entities and a form
+            steps:
+              - user: |
+                  where is my order [ST-123456](order_number)?
+                intent: order_status
+              - action: utter_order_shipped
+              - user: |
+                  open a ticket
+              - action: support_form
+              - user: |
+                  Low
+              - user: |
+                  [anna@example.com]{"entity": "email", "value": "anna@example.com"}
+              - action: utter_ask_callback_date
+          - story: an entity the NLU does not find, a form that does not run
+            steps:
+              - user: |
+                  [hello](order_number)
+              - action: support_form
+        """,
+    )
+    result = threadline("test", str(tmp_path), "--config", CONFIG, env=data_dir)
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert "✓ entities and a form" in out
+    assert "✗ step 1 (line 18) user: hello\n" in out  # sent as the customer types it
+    assert "expected: the NLU should find the entity order_number='hello' (found: none)" in out
+    assert "expected: flow 'support_ticket' should run" in out
+    assert "not mapped" not in out
+    assert "Skipping validation" not in result.stderr + out  # rasa-sdk's note on every form slot

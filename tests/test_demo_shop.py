@@ -174,6 +174,7 @@ PRICES = {  # the Trail Runner 2's price, written the one way each language writ
     "zh": "€129",
     "pl": f"129{NBSP}€",
     "nl": f"€{NBSP}129",
+    "pt": f"129{NBSP}€",  # European Portuguese (settings.locales), not Brazilian "€ 129"
 }
 
 
@@ -232,7 +233,12 @@ def _leaves(node: object) -> list[object]:
 
 @pytest.mark.parametrize(
     ("accept", "written", "other"),
-    [("en-GB,en;q=0.8", "€129", "€99"), ("de-DE,de;q=0.9", f"129{NBSP}€", f"99{NBSP}€"), ("zh-CN", "€129", "€99")],
+    [
+        ("en-GB,en;q=0.8", "€129", "€99"),
+        ("de-DE,de;q=0.9", f"129{NBSP}€", f"99{NBSP}€"),
+        ("zh-CN", "€129", "€99"),
+        ("pt-PT,pt;q=0.9", f"129{NBSP}€", f"99{NBSP}€"),  # the bot's locale for Portuguese, as in the chat
+    ],
 )
 async def test_the_shop_page_writes_prices_in_the_visitors_language(
     client: TestClient, accept: str, written: str, other: str

@@ -166,3 +166,29 @@ def test_a_broken_entity_names_file_and_line(make_bot: Callable[..., LoadResult]
     )
     messages = [str(p) for p in result.errors]
     assert any("entities.yml:3:" in m and "regex patterns or lookup values" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "not urgent", []),
+        ("en", "it's not that urgent", []),
+        ("fr", "ce n'est pas urgent", []),
+        ("de", "nicht so dringend", []),
+        ("es", "no es urgente", []),
+        ("zh", "不紧急", []),
+        ("en", "it's urgent", [("priority", "high")]),
+        ("en", "no, urgent", [("priority", "high")]),  # a comma ends the negation's clause
+        ("de", "nein, das ist dringend", [("priority", "high")]),
+        ("en", "I can't wait, urgent please", [("priority", "high")]),
+    ],
+)
+def test_a_negated_lookup_word_is_no_value(
+    make_bot: Callable[..., LoadResult], language: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    result = make_bot(
+        {"entities.yml": "entities:\n  priority: {lookup: [{high: [urgent, dringend, urgente, 紧急]}]}\n"}
+    )
+    assert result.bot is not None, result.problems
+    entities = EntityExtractor(result.bot.entities).extract(text, language)
+    assert [(e.entity, e.value) for e in entities if e.entity == "priority"] == expected

@@ -335,3 +335,19 @@ def test_url_buttons_must_be_web_addresses(make_bot: Callable[..., LoadResult]) 
         "links.yml:6:40: error FLOW-E016: flow 'links': a URL button needs an http(s) address "
         "or {public_url}/..., not 'javascript:alert(1)'"
     ]
+
+
+def test_settings_locales_write_replies_in_that_locale_and_an_unknown_one_is_located(
+    make_bot: Callable[..., LoadResult],
+) -> None:
+    settings = """
+        settings:
+          fallback_flow: fallback
+          locales: {de: de_CH, en: xx_NOWHERE}
+    """
+    result = make_bot({"settings.yml": settings})
+    [problem] = [p for p in result.problems if "locale" in p.message]
+    assert "Babel knows no locale en: xx_NOWHERE" in problem.message
+    assert problem.mark is not None and problem.mark.file.endswith("settings.yml") and problem.mark.line == 3
+    result = make_bot({"settings.yml": settings.replace(", en: xx_NOWHERE", "")})
+    assert result.bot is not None and result.bot.locales == {"de": "de_CH"}

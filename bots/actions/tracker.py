@@ -204,6 +204,7 @@ def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:
     slots = {name: state.slots.get(name, slot.initial) for name, slot in bot.slots.items()}
     slots.update({k: v for k, v in state.slots.items() if k not in slots})
     slots.setdefault("language", state.language or bot.default_language)  # what the domain's responses vary on
+    slots.setdefault("locale", bot.locales.get(slots["language"], slots["language"]))  # its dates' and amounts' way
     form = active_form(bot, state.stack)  # a question of a declared form is open; nothing else is a form
     slots.setdefault("requested_slot", form[2].slot if form else None)
     return {

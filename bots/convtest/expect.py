@@ -65,6 +65,10 @@ def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
             failures.append(f"slot {name} should be {'unset' if value is None else repr(value)}, not {actual!r}")
     if expect.intent is not None and seen.intent != expect.intent:
         failures.append(f"the intent should be {expect.intent!r}, not {seen.intent!r}")
+    for name, value in (expect.entities or {}).items():
+        if not any(found == name and (_same(value, got) or str(value) == span) for found, got, span in seen.entities):
+            read = ", ".join(f"{n}={v!r}" for n, v, _ in seen.entities) or "none"
+            failures.append(f"the NLU should find the entity {name}={value!r} (found: {read})")
     if expect.flow is not None and expect.flow not in seen.flows:
         failures.append(f"flow {expect.flow!r} should run (ran: {', '.join(seen.flows) or 'none'})")
     failures += [f"action {a!r} should run" for a in expect.actions or [] if a not in seen.actions]

@@ -28,6 +28,7 @@ class Observed:
     recipient: str = ""  # the customer's id on that channel
     language: str | None = None
     intent: str | None = None
+    entities: list[tuple[str, Any, str]] = field(default_factory=list)  # the NLU's: name, value, text it is in
     flows: list[str] = field(default_factory=list)  # started or resumed in this turn
     actions: list[str] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
@@ -134,6 +135,7 @@ class Conversation:
                 parse = event.data.get("parse_data")
                 intent = parse.get("intent") if isinstance(parse, dict) else None
                 seen.intent = str(intent.get("name")) if isinstance(intent, dict) and intent.get("name") else None
+                seen.entities = _entities(parse) if isinstance(parse, dict) else []
             elif event.kind == "flow" and event.data.get("status") in ("started", "resumed"):
                 seen.flows.append(str(event.data.get("flow")))
             elif event.kind == "action":
@@ -144,3 +146,15 @@ class Conversation:
             seen.handoff = state.handoff
             seen.language = seen.language or state.language
         return seen
+
+
+def _entities(parse: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """The entities of a message's ``parse_data``, each with the text it was read from (when given)."""
+    text = str(parse.get("text") or "")
+    found = []
+    for entity in parse.get("entities") or []:
+        if isinstance(entity, dict) and "entity" in entity:
+            start, end = entity.get("start"), entity.get("end")
+            span = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+            found.append((str(entity["entity"]), entity.get("value"), span))
+    return found

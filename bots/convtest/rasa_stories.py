@@ -22,11 +22,34 @@ from bots.rasa_import.nlu import ANNOTATION
 IGNORED_ACTIONS = ("action_listen",)
 
 
+def plain_text(annotated: str) -> tuple[str, dict[str, str]]:
+    """The text a customer types, and each annotated entity's value: "[ST-234567](order_number)" is
+    ("ST-234567", {"order_number": "ST-234567"}). An annotation that cannot be read is left as typed."""
+    entities: dict[str, str] = {}
+
+    def plain(match: re.Match[str]) -> str:
+        text, short, long = match.group("text"), match.group("short"), match.group("long")
+        if short is not None:
+            name, _, value = short.partition(":")
+            entities[name.strip()] = value.strip() or text
+            return text
+        try:
+            spec = json.loads(long)
+        except ValueError:
+            return match.group(0)
+        if not isinstance(spec, dict) or not isinstance(spec.get("entity"), str):
+            return match.group(0)
+        entities[spec["entity"]] = str(spec.get("value", text))
+        return text
+
+    return ANNOTATION.sub(plain, annotated), entities
+
+
 def parse_stories(
     data: Any,
     file: str,
     responses: set[str],
-    forms: set[str] = frozenset(),  # type: ignore[assignment]
+    forms: set[str] | dict[str, str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[list[ConversationTest], list[Problem]]:
     """Stories as tests; ``responses`` are the bot's response keys an ``utter_*`` may name, ``forms`` its forms."""
     top = Mark(file, 1, 1)
@@ -51,7 +74,7 @@ def parse_stories(
 
 
 def _steps(
-    raw: list[Any], story: Mark, responses: set[str], forms: set[str]
+    raw: list[Any], story: Mark, responses: set[str], forms: set[str] | dict[str, str]
 ) -> tuple[list[Step], list[tuple[Mark, str]], list[Problem]]:
     steps: list[Step] = []
     unmapped: list[tuple[Mark, str]] = []
@@ -79,11 +102,15 @@ def _steps(
             if text is not None and not isinstance(text, str) or intent is not None and not isinstance(intent, str):
                 problems.append(Problem(mark, CODE, "'user' and 'intent' must be text"))
                 continue
-            if text is not None:
-                text = ANNOTATION.sub(lambda m: m["text"], text)  # "[health](insurance_type)" is typed "health"
+            entities: dict[str, str] = {}
+            if text is not None:  # "[health](insurance_type)" is typed "health", and that entity is expected
+                text, entities = plain_text(text)
+                text = text.strip()
             steps.append(Step(StepSpec(user=text or f"/{intent}"), mark))
             if intent:
                 expect["intent"] = intent
+            if entities:
+                expect["entities"] = entities
             payload_entities = None if text else {}
             carried, skipped_form = [], False
             continue

@@ -91,7 +91,7 @@ def read_tests(files: list[Path], bot: Bot) -> list[ConversationTest]:
         except OSError as exc:
             raise UserError(f"{name}: cannot read it ({exc.strerror})") from None
         if isinstance(data, dict) and "stories" in data and "tests" not in data:
-            forms = {flow.form for flow in bot.flows.values() if flow.form}
+            forms = {flow.form: flow.name for flow in bot.flows.values() if flow.form}
             found, file_problems = parse_stories(data, name, set(bot.responses), forms)
         elif isinstance(data, dict) and "tests" in data:
             found, file_problems = parse_tests(data, name)

@@ -39,6 +39,7 @@ class Expect(_Strict):
     media: bool | Literal["image", "video", "gif", "carousel"] | None = None
     slots: dict[str, Any] | None = None  # null: the slot is unset
     intent: str | None = None
+    entities: dict[str, Any] | None = None  # the NLU found each entity, with this value (or in this very text)
     flow: str | None = None  # a flow that started or resumed in this turn
     actions: list[str] | None = None  # custom actions that ran in this turn
     handoff: bool | None = None

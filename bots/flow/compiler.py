@@ -325,6 +325,7 @@ class FlowCompiler:
                 SlotMapping(m.type, m.entity, m.role, m.group, _names(m.intent), _names(m.not_intent), m.value)
                 for m in spec.mappings
             ),
+            spec.optional,
         )
         ops[jump] = JumpOp(mark, len(ops))
 

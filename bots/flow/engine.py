@@ -131,5 +131,5 @@ class Engine:
     def find_trigger(self, text: str, nlu: NLUResult | None, language: str) -> TriggerMatch | None:
         return self._prepared.triggers.find(text, message_payload(text, nlu), nlu, language)
 
-    def is_cancel(self, text: str, nlu: NLUResult | None, language: str) -> bool:
-        return self._prepared.triggers.is_cancel(text, nlu, language)
+    def is_cancel(self, text: str, nlu: NLUResult | None, language: str, open_flow: str | None = None) -> bool:
+        return self._prepared.triggers.is_cancel(text, nlu, language, open_flow)

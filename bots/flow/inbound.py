@@ -54,10 +54,12 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         _language_from_hint(run, inbound)
     if state.handoff or inbound.metadata.get("observe_only"):
         return  # a person (or another app) has this conversation: record, do not answer
+    run.turn.nlu = nlu
     payload = message_payload(text, nlu)
     language = state.language if state.language is not None else bot.default_language  # set above: typing only
     triggers = run.prepared.triggers
-    if triggers.is_cancel(text, nlu, language):
+    open_flow = state.stack[-1].flow if state.stack else None
+    if triggers.is_cancel(text, nlu, language, open_flow):
         _cancel(run)
         return
     if not state.stack and correct_ended(run, text, nlu):
@@ -178,12 +180,15 @@ def _note_inbound(run: Run, at: float) -> None:
 
 
 def _cancel(run: Run) -> None:
+    """Close whatever is open and say so; with nothing open, say the idle response: nothing was stopped."""
+    stopped = bool(run.state.stack)
     for frame in reversed(run.state.stack):
         run.log("flow", flow=frame.flow, status="cancelled")
     run.state.stack.clear()
     run.state.message_tag = None
-    if run.bot.cancel.response is not None:
-        run.emit(Text(run.text(run.bot.cancel.response)))
+    said = run.bot.cancel.response if stopped else run.bot.cancel.idle_response
+    if said is not None:
+        run.emit(Text(run.text(said)))
 
 
 def _agent_message(run: Run, data: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ flows, for the modules that react to messages, actions and reminders.
 
 from __future__ import annotations
 
-from bots.flow.answers import Answer, coerce, fold, read_answer
+from bots.flow.answers import Answer, coerce, fold
 from bots.flow.expressions import Expression, ExpressionError, Template
 from bots.flow.mappings import trigger_value
 from bots.flow.model import (
@@ -25,6 +25,7 @@ from bots.flow.model import (
     SlotDef,
     TypingOp,
 )
+from bots.flow.prefill import mark_used, message_value
 from bots.flow.prompts import prompt, resume_question
 from bots.flow.run import Run
 from bots.flow.state import Frame
@@ -222,11 +223,10 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
     mapped = trigger_value(op, run.turn.trigger_intent)
     if mapped.ok and mapped.value is not None and fits_choices(op, mapped.value):
         return _take(run, frame, op, mapped.value, "trigger_intent")
-    if run.turn.prefill and op.validator.type in ("regex", "email", "phone", "number"):
-        answer = read_answer(run.turn.prefill, op.validator)
-        if answer.ok:
-            run.turn.prefill = None  # one value per message
-            return _take(run, frame, op, answer.value, "message")
+    found = message_value(run, op, frame.pc, frame.flow)
+    if found.ok and found.value is not None and fits_choices(op, found.value):
+        mark_used(run, op, found.span)
+        return _take(run, frame, op, found.value, "message")
     run.turn.prefill = None
     frame.waiting = True
     frame.attempts = 0

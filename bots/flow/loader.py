@@ -37,6 +37,7 @@ from bots.flow.model import (
     JumpOp,
     SlotDef,
     Trigger,
+    UnsureDef,
 )
 from bots.flow.payload_check import unanswered_payloads
 from bots.flow.widget import widget_def
@@ -503,6 +504,17 @@ def _load_bot(
         if settings.cancel.response is not None
         else None
     )
+    idle_response = (
+        helper.text(settings.cancel.idle_response, cancel_raw, "idle_response", settings_mark)
+        if settings.cancel.idle_response is not None
+        else None
+    )
+    unsure_raw = settings_raw.get("dont_know") if isinstance(settings_raw, dict) else None
+    unsure_response = (
+        helper.text(settings.dont_know.response, unsure_raw, "response", settings_mark)
+        if settings.dont_know.response is not None
+        else None
+    )
     error_response = (
         helper.text(settings.action_error_response, settings_raw, "action_error_response", settings_mark)
         if settings.action_error_response is not None
@@ -570,14 +582,17 @@ def _load_bot(
             tuple(settings.cancel.intents),
             _keywords(settings.cancel.keywords),
             _keywords(settings.cancel.filler),
+            idle_response,
         ),
         action_error_response=error_response,
         digressions=digressions,
         corrections=_keywords(settings.corrections),
+        dont_know=UnsureDef(unsure_response, _keywords(settings.dont_know.keywords)),
         content_hash=content_hash(bot_dir),
         entities=tuple(collector.entities),
         widget=widget,
         demo_shop=settings.demo_shop,
+        locales=dict(settings.locales),
     )
     return LoadResult(bot, problems)
 

@@ -130,6 +130,7 @@ class AskOp(Op):
     on_digression: Literal["resume", "drop"] | None = None  # None: the bot's DigressionDef
     max_reprompts: int | None = None
     mappings: tuple[SlotMapping, ...] = ()  # none: the value is read from the text by the slot's type
+    optional: bool = False  # "I don't know" skips it
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,16 @@ class CancelDef:
     intents: tuple[str, ...]
     keywords: dict[str, tuple[str, ...]]
     filler: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    idle_response: TextRef | None = None  # nothing was open: nothing to stop
+
+
+@dataclass(frozen=True)
+class UnsureDef:
+    """ "I don't know" (phrases per language, "*" for all) to an open question, and what is said before a
+    question that needs its answer is asked again."""
+
+    response: TextRef | None = None
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -272,4 +283,6 @@ class Bot:
     widget: WidgetDef = WidgetDef()
     digressions: DigressionDef = DigressionDef()
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language ("*" = all) -> openers
+    dont_know: UnsureDef = UnsureDef()
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
+    locales: dict[str, str] = field(default_factory=dict)  # language -> Babel locale, where it is not the language

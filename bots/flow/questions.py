@@ -10,6 +10,7 @@ from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
+from bots.flow.prefill import mark_used
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
@@ -50,6 +51,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     assert isinstance(op, AskOp)
     if correct(run, frame, text, nlu):
         return
+    if run.prepared.triggers.is_unsure(text, run.state.language or run.bot.default_language):
+        unsure(run, frame, op)
+        return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
     if op.mappings:  # Rasa's slot mappings say where the value comes from
@@ -73,7 +77,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and not (free_text and match is not None)
         and not is_aside(run, frame, text, reply, match, nlu)
     ):
-        _fill(run, frame, op, reply.value)
+        _fill(run, frame, op, reply)
         return
     if (
         match is not None
@@ -86,7 +90,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         interrupt(run, frame, match.flow)
         return
     if reply.ok:
-        _fill(run, frame, op, reply.value)
+        _fill(run, frame, op, reply)
         return
     reject(run, frame, op, explained=False, text=text)
 
@@ -170,9 +174,24 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
     prompt(run, op)
 
 
-def _fill(run: Run, frame: Frame, op: AskOp, value: Any) -> None:
-    run.turn.prefill = None  # this message answered this question; it must not answer the next one
-    run.set_slot(op.slot, value, "answer")
+def unsure(run: Run, frame: Frame, op: AskOp) -> None:
+    """ "I don't know": an optional question is skipped, its slot left empty; any other is explained (the bot's
+    ``dont_know.response``) and asked again, not counted as a wrong answer. The flow is never dropped unsaid."""
+    run.log("slot_unknown", name=op.slot, optional=op.optional)
+    if op.optional:
+        run.set_slot(op.slot, None, "answer")
+        frame.waiting, frame.attempts = False, 0
+        frame.pc += 1
+        execute(run)
+        return
+    if run.bot.dont_know.response is not None:
+        run.emit(Text(run.text(run.bot.dont_know.response)))
+    prompt(run, op)
+
+
+def _fill(run: Run, frame: Frame, op: AskOp, reply: Answer) -> None:
+    mark_used(run, op, reply.span)  # the part of the message that answered: the next question reads the rest
+    run.set_slot(op.slot, reply.value, "answer")
     if op.slot not in frame.asked:
         frame.asked.append(op.slot)
     if request_validation(run, frame, op):

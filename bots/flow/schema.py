@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from bots.errors import did_you_mean
+from bots.locale_format import known_locale
 
 TEXT_HELP = "a text key (string) or a mapping of language code to text"
 
@@ -160,6 +161,7 @@ class AskStep(_Step):
     max_attempts: int = Field(3, ge=1, le=20)
     on_failure: list[Step] | None = None
     always: bool = False
+    optional: bool = False  # "I don't know" skips it (the slot stays empty) instead of asking again
     # After another flow answered a message in between: ask again (resume) or let the question go (drop).
     on_digression: Literal["resume", "drop"] | None = None  # default: settings.digressions
     max_reprompts: int | None = Field(None, ge=0, le=20)  # default: settings.digressions
@@ -335,10 +337,19 @@ class SlotSpec(_Strict):
 
 class CancelSpec(_Strict):
     response: TextSpec | None = None
+    # said instead when nothing is open: "never mind" after a greeting stopped nothing
+    idle_response: TextSpec | None = None
     intents: list[str] = Field(default_factory=list)
     keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
     # words that may stand around a cancel phrase without making it a request ("ok", "nah", "please")
     filler: list[str] | dict[str, list[str]] = Field(default_factory=list)
+
+
+class UnsureSpec(_Strict):
+    """ "I don't know" to an open question: an optional one is skipped, any other explained and asked again."""
+
+    response: TextSpec | None = None  # said before a question that needs its answer is asked again
+    keywords: list[str] | dict[str, list[str]] = Field(default_factory=list)
 
 
 class DigressionSpec(_Strict):
@@ -387,7 +398,19 @@ class SettingsSpec(_Strict):
     digressions: DigressionSpec = DigressionSpec()
     # Words a correction starts with ("no, 43", "actually ST-234567"), per language or a plain list for all
     corrections: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    dont_know: UnsureSpec = Field(default_factory=UnsureSpec)
     action_error_response: TextSpec | None = None
+    # The Babel locale a language's dates and amounts are written in, where it is not the language itself
+    # (pt: pt_PT for European Portuguese, "50 €"; Babel's "pt" is Brazilian, "€ 50")
+    locales: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("locales")
+    @classmethod
+    def _known_locales(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [f"{language}: {name}" for language, name in value.items() if not known_locale(name)]
+        if unknown:
+            raise ValueError(f"Babel knows no locale {', '.join(unknown)} (write it like pt_PT or de_CH)")
+        return value
 
 
 ResponseValue = str | list[str]

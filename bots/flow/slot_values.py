@@ -13,9 +13,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal
+from bots.locale_format import long_date, money_text, short_time
 
 _ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?(?!\d)")
 _CLOCK = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])[:h.]([0-5]\d)(?![\d:]|\.\d)")  # "10:30", "9h15"; "13.05.2030" is none
@@ -58,29 +56,15 @@ def to_money(value: Any, number: int | float | None, currency: str | None) -> di
     return {"amount": number, "currency": currency} if number is not None else None
 
 
-def shown(kind: str, value: Any, language: str) -> str | None:
-    """``value`` of a slot of type ``kind`` as ``language`` writes it; None when it is not such a value."""
-    locale = _locale(language)
+def shown(kind: str, value: Any, locale: str) -> str | None:
+    """``value`` of a slot of type ``kind`` as ``locale`` writes it; None when it is not such a value."""
     try:
         if kind == "date" and (day := to_date(value)):
-            return format_date(date.fromisoformat(day[0]), "long", locale=locale)
+            return long_date(date.fromisoformat(day[0]), locale)
         if kind == "time" and (clock := to_time(value)):
-            return format_time(time.fromisoformat(clock[0]), "short", locale=locale)
+            return short_time(time.fromisoformat(clock[0]), locale)
         if kind == "money" and isinstance(value, dict) and value.get("amount") is not None:
-            amount = Decimal(str(value["amount"]))
-            if not value.get("currency"):
-                return format_decimal(amount, locale=locale)
-            pattern = locale.currency_formats["standard"].pattern
-            if amount == amount.to_integral_value():  # cents only when there are any: "€50", "4,95 €"
-                pattern = pattern.replace(".00", "")
-            return format_currency(amount, value["currency"], pattern, locale=locale, currency_digits=False)
+            return money_text(Decimal(str(value["amount"])), value.get("currency"), locale)
     except (ValueError, InvalidOperation):
         return None
     return None
-
-
-def _locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language)
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")

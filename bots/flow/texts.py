@@ -42,7 +42,7 @@ def render_text(bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, An
     typed = {name: slot.type for name, slot in bot.slots.items() if slot.type in TYPED}
 
     def in_language(name: str, value: Any) -> str | None:  # a date, time or amount slot as the language writes it
-        return shown(typed[name], value, language) if name in typed else None
+        return shown(typed[name], value, bot.locales.get(language, language)) if name in typed else None
 
     return Template(chosen).render(values, in_language if typed else None)
 

@@ -14,6 +14,32 @@ _IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # scripts without spa
 _PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
 
 
+_STEM = 5  # a word and a longer one starting with it are one word ("devolver", "devolverlas"; "return", "returns")
+
+
+def _words_of(folded: str) -> list[str]:
+    """Words of a folded text; in scripts without spaces, each character is one."""
+    return [piece for word in folded.split() for piece in (list(word) if _IDEOGRAPHS.search(word) else [word])]
+
+
+def _of_topic(word: str, topic: frozenset[str]) -> bool:
+    if word in topic:
+        return True
+    return len(word) > _STEM and any(len(t) >= _STEM and word.startswith(t) for t in topic)
+
+
+def _compile_phrases(keywords: dict[str, tuple[str, ...]]) -> dict[str, list[re.Pattern[str] | str]]:
+    """Phrases per language, folded, longest first so "stop this" goes before "stop"."""
+    compiled: dict[str, list[re.Pattern[str] | str]] = {}
+    for language, words in keywords.items():
+        for word in sorted({fold(_PUNCTUATION.sub(" ", w)) for w in words}, key=len, reverse=True):
+            if word:
+                compiled.setdefault(language, []).append(
+                    word if _IDEOGRAPHS.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+                )
+    return compiled
+
+
 @dataclass(frozen=True)
 class TriggerMatch:
     flow: str
@@ -36,18 +62,29 @@ class Triggers:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._keywords = self._compile_keywords()
-        self._cancel_phrases = self._compile_cancel()
+        self._cancel_phrases = _compile_phrases(bot.cancel.keywords)
+        self._unsure_phrases = _compile_phrases(bot.dont_know.keywords)
+        self._topics: dict[tuple[str, str], frozenset[str]] = {}
         self._cancel_filler = {
             language: {word for w in words for word in fold(_PUNCTUATION.sub(" ", w)).split()}
             for language, words in bot.cancel.filler.items()
         }
         self._corrections = {
             language: re.compile(
-                rf"^\W*(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
+                rf"^\W*{self._interjections(language)}"
+                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
             )
             for language, words in bot.corrections.items()
             if words
         }
+
+    def _interjections(self, language: str) -> str:
+        """Up to two filler words before a correction's opening words ("oh wait, ...", "ok sorry, ...")."""
+        words = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set())
+        if not words:
+            return ""
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        return rf"(?:(?:{alternatives})(?!\w)\W*){{0,2}}"
 
     def _compile_keywords(self) -> list[tuple[str, str, re.Pattern[str] | str]]:
         compiled: list[tuple[str, str, re.Pattern[str] | str]] = []
@@ -88,37 +125,67 @@ class Triggers:
                     return TriggerMatch(flow.name, "intent")
         return None
 
-    def is_cancel(self, text: str, nlu: NLUResult | None, language: str) -> bool:
+    def is_cancel(self, text: str, nlu: NLUResult | None, language: str, open_flow: str | None = None) -> bool:
         """A cancel intent, or a message of cancel phrases and filler only ("egal, vergiss es", "nah, don't bother").
 
         A phrase inside a longer request ("please cancel my order 42") is not a
         cancel: the request is what the customer wants. Filler ("ok", "nah",
-        "please") may stand around the phrases, never alone.
+        "please") may stand around the phrases, never alone; so may the words
+        of what is open, the customer's own request ("forget about the return",
+        "ya no quiero devolverlas", "算了不退了"), unless they start another flow.
+        The thread's language's phrases are tried first, then every other
+        language's with its own filler: customers mix ("ok egal").
         """
         cancel = self.bot.cancel
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
             return True
-        phrases = self._cancel_phrases.get(language, []) + self._cancel_phrases.get("*", [])
-        rest = fold(_PUNCTUATION.sub(" ", text))
-        if not rest or not phrases:
+        whole = fold(_PUNCTUATION.sub(" ", text))
+        if not whole:
             return False
-        for phrase in phrases:
-            rest = phrase.sub(" ", rest) if isinstance(phrase, re.Pattern) else rest.replace(phrase, " ")
-        if rest.strip() == fold(_PUNCTUATION.sub(" ", text)):
-            return False  # no cancel phrase at all
-        filler = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set())
-        return all(word in filler for word in rest.split())
+        topic = self._flow_words(open_flow, language) if open_flow else frozenset()
+        if topic:
+            match = self.find(text, None, None, language)
+            if match is not None and match.flow != open_flow:
+                topic = frozenset()  # "cancel my order" names another request
+        return self._only_phrases(whole, self._cancel_phrases, language, topic)
 
-    def _compile_cancel(self) -> dict[str, list[re.Pattern[str] | str]]:
-        """Cancel phrases per language, longest first so "stop this" goes before "stop"."""
-        compiled: dict[str, list[re.Pattern[str] | str]] = {}
-        for language, words in self.bot.cancel.keywords.items():
-            for word in sorted({fold(_PUNCTUATION.sub(" ", w)) for w in words}, key=len, reverse=True):
-                if word:
-                    compiled.setdefault(language, []).append(
-                        word if _IDEOGRAPHS.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
-                    )
-        return compiled
+    def is_unsure(self, text: str, language: str) -> bool:
+        """A message that only says the customer does not know ("weiß ich nicht", "no idea", "不知道"), with
+        filler around it, in any of the bot's languages."""
+        whole = fold(_PUNCTUATION.sub(" ", text))
+        return bool(whole) and self._only_phrases(whole, self._unsure_phrases, language, frozenset())
+
+    def _only_phrases(
+        self, whole: str, compiled: dict[str, list[re.Pattern[str] | str]], language: str, topic: frozenset[str]
+    ) -> bool:
+        """Whether the folded ``whole`` is phrases of one language, with filler (and ``topic`` words) around."""
+        others = [lang for lang in compiled if lang not in (language, "*")]
+        for phrase_language in (language, *others):
+            rest = whole
+            for phrase in compiled.get(phrase_language, []) + compiled.get("*", []):
+                rest = phrase.sub(" ", rest) if isinstance(phrase, re.Pattern) else rest.replace(phrase, " ")
+            if rest.strip() == whole:
+                continue  # no phrase of this language
+            filler = set().union(*(self._cancel_filler.get(lang, set()) for lang in (language, phrase_language, "*")))
+            if all(word in filler or _of_topic(word, topic) for word in _words_of(rest)):
+                return True
+        return False
+
+    def _flow_words(self, flow_name: str, language: str) -> frozenset[str]:
+        """The words a customer uses to ask for ``flow_name`` in ``language``: its keywords and its intents'
+        examples, folded (for scripts without spaces, each character)."""
+        cached = self._topics.get((flow_name, language))
+        if cached is not None:
+            return cached
+        flow = self.bot.flows.get(flow_name)
+        texts: list[str] = []
+        if flow is not None:
+            texts += [*flow.trigger.keywords.get(language, ()), *flow.trigger.keywords.get("*", ())]
+            examples = self.bot.examples.get(language, {})
+            texts += [example for intent in flow.trigger.intents for example in examples.get(intent, ())]
+        words = frozenset(word for text in texts for word in _words_of(fold(_PUNCTUATION.sub(" ", text))))
+        self._topics[(flow_name, language)] = words
+        return words
 
     def after_correction(self, text: str, language: str) -> str | None:
         """What follows a correction's opening words ("no, 43" -> ", 43"); None when the message is no correction."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from bots.flow.effects import Effect
 from bots.flow.state import ThreadState
-from bots.types import Outbound, ThreadEvent
+from bots.types import NLUResult, Outbound, ThreadEvent
 
 MAX_ACTIONS_PER_TURN = 20
 
@@ -45,7 +45,9 @@ class Turn:
     events: list[ThreadEvent] = field(default_factory=list)
     action: ActionRequest | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
-    prefill: str | None = None
+    prefill: str | None = None  # the message, while the questions the flow reaches may take values from it
+    nlu: NLUResult | None = None  # what the NLU read in it
+    used: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # per slot type: the parts taken
     trigger_intent: str | None = None  # the intent (or payload's) that started a flow this turn: from_trigger_intent
     # Slot values this message carried as entities or payload values, checked against the slot's type, with
     # where in the text each was found (None: not in the text, a payload's): they fill before free text does.

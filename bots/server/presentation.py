@@ -19,4 +19,5 @@ def presentation(bot: Bot) -> BotPresentation:
         default_language=bot.default_language,
         avatar=widget.avatar,
         demo_shop=bot.demo_shop,
+        locales=dict(bot.locales),
     )

@@ -10,13 +10,12 @@ links (cart, shipping, sale, return labels).
 
 from __future__ import annotations
 
-import copy
 import html
 
 from aiohttp import web
-from babel import Locale, UnknownLocaleError
 from markupsafe import Markup
 
+from bots.locale_format import money_text
 from connectors.base import BotPresentation
 from connectors.web.pages import favicon, render, widget_context
 
@@ -52,21 +51,10 @@ PAGES = {
 }
 
 
-LOCALES = {"pt": "pt_PT"}  # the demo bot's Portuguese is European Portuguese
-
-
-def price(euros: int, language: str) -> str:
-    """A whole-euro price the one way the visitor's language writes it (CLDR, via Babel): "€129", "129\u00a0€".
-
-    The bot's own replies write prices the same way, so the page and the chat agree.
-    """
-    try:
-        locale = Locale.parse(LOCALES.get(language, language))
-    except (UnknownLocaleError, ValueError):  # a bot language CLDR does not know
-        locale = Locale.parse("en")
-    pattern = copy.copy(locale.currency_formats["standard"])  # the locale's own object is shared
-    pattern.frac_prec = (0, 0)
-    return str(pattern.apply(euros, locale, currency="EUR", currency_digits=False))
+def price(euros: int, locale: str) -> str:
+    """A whole-euro price the one way the visitor's language writes it (``bots.locale_format``, as the bot's
+    replies and actions write theirs, so the page and the chat agree): "€129", "129\u00a0€"."""
+    return money_text(euros, "EUR", locale)
 
 
 class Shop:
@@ -81,7 +69,7 @@ class Shop:
 
     def product_page(self, request: web.Request, sku: str) -> web.Response:
         name, euros, image, description = PRODUCTS[sku]
-        language = widget_context(request, self.bot)["language"]
+        language = self.bot.locale_for(widget_context(request, self.bot)["language"])
         others = "".join(
             f'<li><a href="/products/{other}">{html.escape(data[0])}</a> '
             f"<span>{html.escape(price(data[1], language))}</span></li>"

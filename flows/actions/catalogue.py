@@ -1,7 +1,7 @@
 """A tiny order table and product catalogue: a real shop would query its own systems here.
 
 Delivery dates are days from today (``eta_days``), so the demo's orders stay current; prices are in euros and
-shown in the customer's language by ``locale_format``.
+shown in the customer's language by ``bots.locale_format`` (in the bot's locale for it, ``settings.locales``).
 """
 
 from __future__ import annotations

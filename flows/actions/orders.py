@@ -13,14 +13,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalogue import ORDERS
-from actions.locale_format import long_date
+from bots.locale_format import long_date
 
 
-def eta(days_from_today: int | None, language: str | None) -> str | None:
+def eta(days_from_today: int | None, locale: str | None) -> str | None:
     """The order's delivery date (expected or past), written the customer's way; None when there is none."""
     if days_from_today is None:
         return None
-    return long_date(date.today() + timedelta(days=days_from_today), language)
+    return long_date(date.today() + timedelta(days=days_from_today), locale)
 
 
 class LookupOrder(Action):
@@ -42,5 +42,5 @@ class LookupOrder(Action):
             SlotSet("order_found", True),
             SlotSet("order_state", order["state"]),
             SlotSet("order_item", order["item"]),
-            SlotSet("order_eta", eta(order["eta_days"], tracker.get_slot("language"))),
+            SlotSet("order_eta", eta(order["eta_days"], tracker.get_slot("locale"))),
         ]

@@ -9,12 +9,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalogue import PRODUCTS
-from actions.locale_format import money
+from bots.locale_format import money_text
 
 RECALL_SECONDS = 2 * 24 * 3600  # what was viewed in the last two days still counts
 
 
-def product_slots(sku: str | None, language: str | None) -> list[dict[str, Any]]:
+def product_slots(sku: str | None, locale: str | None) -> list[dict[str, Any]]:
     """The product's slots, its price in the customer's language ("€129", "129\u00a0€")."""
     product = PRODUCTS.get(str(sku or "").upper())
     if product is None:
@@ -23,7 +23,7 @@ def product_slots(sku: str | None, language: str | None) -> list[dict[str, Any]]
         ]
     return [
         SlotSet("product_name", product["name"]),
-        SlotSet("product_price", money(product["price"], language)),
+        SlotSet("product_price", money_text(product["price"], "EUR", locale)),
         SlotSet("product_url", product["url"]),
         SlotSet("size_min", product["sizes"][0]),
         SlotSet("size_max", product["sizes"][1]),
@@ -37,7 +37,7 @@ class LookupProduct(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return product_slots(tracker.get_slot("sku"), tracker.get_slot("language"))
+        return product_slots(tracker.get_slot("sku"), tracker.get_slot("locale"))
 
 
 class RecallViewedProduct(Action):
@@ -62,5 +62,5 @@ class RecallViewedProduct(Action):
             ):
                 sku = str((event.get("data") or {}).get("sku") or "").upper()
                 if sku in PRODUCTS:
-                    return [SlotSet("sku", sku), *product_slots(sku, tracker.get_slot("language"))]
+                    return [SlotSet("sku", sku), *product_slots(sku, tracker.get_slot("locale"))]
         return [SlotSet("sku", None), *product_slots(None, None)]

@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.locale_format import long_date
+from bots.locale_format import long_date
 
 
 def day_of(value: Any) -> date | None:
@@ -45,5 +45,4 @@ class FormatCallbackDate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         day = day_of(tracker.get_slot("callback_date"))
-        language = tracker.get_slot("language")
-        return [SlotSet("callback-day", long_date(day, language) if day else None)]
+        return [SlotSet("callback-day", long_date(day, tracker.get_slot("locale")) if day else None)]

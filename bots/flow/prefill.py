@@ -1,0 +1,75 @@
+"""Several answers in one message: each question the flow reaches in the same turn takes its value from the
+message that started or answered it, when the message holds one no other question of the type has taken.
+
+"open a ticket, it's urgent, mail me at anna@example.com tomorrow" fills the priority, the e-mail address and
+the day; "it's order ST-234567, they're too small" the order and the reason; "morgen um 10 Uhr" the day and
+the time. A careful agent does not ask again for what the customer has just said.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bots.flow.answers import NO, Answer, fold, read_answer
+from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span
+from bots.flow.model import AskOp
+from bots.flow.run import Run
+
+_TYPED_IN_TEXT = ("regex", "email", "phone", "number")  # read from the text itself
+_MIN_TITLE = 4  # a choice's title shorter than this ("No", "OK") is too common a word to be the answer unasked
+_IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # a title in them: two characters are a word, no spaces
+
+
+def message_value(run: Run, op: AskOp, pc: int, flow: str) -> Answer:
+    """The value for ``op`` in this turn's message, from a part of it no other question took (a day and a time
+    may come from one phrase)."""
+    text = run.turn.prefill
+    if not text:
+        return NO
+    kind = op.validator.type
+    every = [span for spans in run.turn.used.values() for span in spans]
+    if kind in _TYPED_IN_TEXT:  # digits inside "ST-123456" are no quantity once the order number took them
+        return read_answer(_masked(text, every), op.validator)
+    if kind in BUILT_IN_ENTITIES:
+        nlu = run.turn.nlu
+        if nlu is None:
+            return NO
+        taken = run.turn.used.get(kind, [])  # "morgen um 10 Uhr" gives the day and the time
+        entities = tuple(e for e in nlu.entities if not any(_overlaps(entity_span(e, text), span) for span in taken))
+        return builtin_answer(op, text, replace(nlu, entities=entities))
+    if kind == "choice" or op.choices:
+        return _title_in(run, op, pc, flow, _masked(text, every))
+    return NO
+
+
+def mark_used(run: Run, op: AskOp, span: tuple[int, int] | None) -> None:
+    """The part of the message ``op`` took: no other question of its type takes it; all of it ends the reading."""
+    if span is None:
+        run.turn.prefill = None
+    else:
+        run.turn.used.setdefault(op.validator.type, []).append(span)
+
+
+def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
+    """The one choice whose title (in any language) stands in ``text`` as whole words ("they're too small")."""
+    folded = fold(text)
+    titles = run.prepared.choice_titles[flow].get(pc, {})
+    found = {value for title, value in titles.items() if _stands_in(title, folded)}
+    return Answer(True, found.pop()) if len(found) == 1 else NO
+
+
+def _stands_in(title: str, folded: str) -> bool:
+    if _IDEOGRAPHS.search(title):
+        return len(title) * 2 >= _MIN_TITLE and title in folded
+    return len(title) >= _MIN_TITLE and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", folded) is not None
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _overlaps(span: tuple[int, int] | None, other: tuple[int, int]) -> bool:
+    return span is not None and span[0] < other[1] and other[0] < span[1]
