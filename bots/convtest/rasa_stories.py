@@ -84,6 +84,7 @@ def _steps(
     form_fill = False  # an intent alone answered a form: the value the form took is what was typed
     carried: list[str] = []  # slots the intent's entities set (sent in its payload)
     skipped_form = False
+    running: set[str] = set()  # forms the story has started and not yet left
 
     def close() -> None:
         if steps and expect:
@@ -117,13 +118,20 @@ def _steps(
         if not steps:
             unmapped.append((mark, f"{_describe(item)}: before the first user step, nothing to check it on"))
             continue
+        if "active_loop" in item and item["active_loop"] is None:
+            running.clear()
         if "active_loop" in item and item["active_loop"] is None and _form_opened(raw, index):
             skipped_form = True  # the story skips the form's questions: what follows comes after answers not given
         if skipped_form:
             unmapped.append((mark, f"{_describe(item)}: the story leaves out the form's questions, so it comes later"))
             continue
         if "action" in item and str(item["action"]) in forms:
-            unmapped.append((mark, f"action: {item['action']}: the form runs as its flow; its slots are checked"))
+            form = str(item["action"])
+            if isinstance(forms, dict) and form not in running:
+                expect["flow"] = forms[form]  # the form starts here: its flow must run
+            else:
+                unmapped.append((mark, f"action: {form}: the form runs as its flow; its slots are checked"))
+            running.add(form)
             form_fill = payload_entities is not None and expect.get("intent") is not None
             payload_entities = None
             continue
