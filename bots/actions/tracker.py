@@ -113,16 +113,18 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
             parse = dict(data.get("parse_data") or {"text": data.get("text"), "intent": {}, "entities": []})
             if data.get("message_id"):
                 parse["message_id"] = data["message_id"]
-            parse.setdefault("metadata", data.get("metadata") or {})
+            metadata = dict(data.get("metadata") or {})
+            named = metadata.pop("input_channel", None)  # a REST request's own, as Rasa records it
+            parse.setdefault("metadata", metadata)
             events.append(
                 {
                     "event": "user",
                     "timestamp": ts,
                     "text": data.get("text"),
                     "parse_data": parse,
-                    "input_channel": event.channel,
+                    "input_channel": named if isinstance(named, str) and named else event.channel,
                     "message_id": data.get("message_id"),
-                    "metadata": data.get("metadata") or {},
+                    "metadata": metadata,
                 }
             )
         elif kind in ("bot", "agent"):
