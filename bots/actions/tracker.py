@@ -133,6 +133,8 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
             if kind == "agent" or data.get("by"):
                 metadata["by"] = data.get("by") or "person"
             events.append({"event": "bot", "timestamp": ts, "text": text, "data": payload, "metadata": metadata})
+        elif kind == "slot" and data.get("reset"):
+            continue  # part of a Restarted or SessionStarted, which Rasa's tracker shows without SlotSet events
         elif kind == "slot":
             events.append({"event": "slot", "timestamp": ts, "name": data.get("name"), "value": data.get("value")})
         elif kind == "action":
@@ -161,6 +163,8 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
             )
         elif kind == "restart":
             events.append({"event": "restart", "timestamp": ts})
+        elif kind == "session" and data.get("status") == "started":
+            events.append({"event": "session_started", "timestamp": ts})
         elif kind == "rewind":
             events.append({"event": "rewind", "timestamp": ts})
         elif kind == "reminder" and data.get("status") == "scheduled":

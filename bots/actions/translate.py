@@ -21,7 +21,7 @@ from bots.types import Button, Card, Carousel, Custom, Media, MediaKind, Outboun
 log = logging.getLogger(__name__)
 _REPORTED: set[tuple[str, str]] = set()
 # Events that only describe what Rasa itself did; an action returning them changes nothing here either.
-_NOTHING_TO_DO = frozenset({"action", "session_started"})
+_NOTHING_TO_DO = frozenset({"action"})
 
 
 class MalformedResult(ValueError):
@@ -205,6 +205,8 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
         return [fx.Restart()]
     if kind == "rewind":
         return [fx.Rewind()]
+    if kind == "session_started":
+        return [fx.StartSession()]
     if kind == "bot":
         data = event.get("data")
         if not isinstance(data, dict):

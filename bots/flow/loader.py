@@ -35,6 +35,7 @@ from bots.flow.model import (
     GotoFlowOp,
     HandoffOp,
     JumpOp,
+    SessionDef,
     SlotDef,
     Trigger,
 )
@@ -592,6 +593,10 @@ def _load_bot(
         entities=tuple(collector.entities),
         widget=widget,
         demo_shop=settings.demo_shop,
+        session=SessionDef(
+            settings.session_config.session_expiration_time,
+            settings.session_config.carry_over_slots_to_new_session,
+        ),
     )
     return LoadResult(bot, problems)
 

@@ -218,6 +218,14 @@ class CancelDef:
 
 
 @dataclass(frozen=True)
+class SessionDef:
+    """Rasa's session_config: a session expires after ``expiration_minutes`` of quiet (0: never)."""
+
+    expiration_minutes: float = 0
+    carry_over_slots: bool = True
+
+
+@dataclass(frozen=True)
 class DigressionDef:
     """An open question after another flow answered a message: asked again (up to a budget) or dropped."""
 
@@ -271,3 +279,4 @@ class Bot:
     digressions: DigressionDef = DigressionDef()
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language ("*" = all) -> openers
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
+    session: SessionDef = SessionDef()
