@@ -51,6 +51,7 @@ TRACKER_KINDS = (
     "handoff",
     "site_event",
     "restart",
+    "session",
     "rewind",
     "reminder",
 )

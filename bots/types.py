@@ -220,10 +220,13 @@ class Card:
 
 @dataclass(frozen=True)
 class Text:
+    """A text. ``rasa``: see :class:`Media`."""
+
     text: str
     buttons: tuple[Button, ...] = ()
     quick_replies: tuple[QuickReply, ...] = ()
     type: Literal["text"] = "text"
+    rasa: JSON = None
 
 
 MediaKind = Literal["image", "video", "gif"]
@@ -231,7 +234,14 @@ MediaKind = Literal["image", "video", "gif"]
 
 @dataclass(frozen=True)
 class Media:
-    """An image, video or GIF, optionally with call-to-action buttons and a caption."""
+    """An image, video or GIF, optionally with call-to-action buttons and a caption.
+
+    ``rasa`` is, for a message made from a custom action's response, the items Rasa's REST
+    channel sends for that response (computed from the response as the action gave it, so a
+    PDF attachment, a list payload or a button's extra keys stay as they were); the response's
+    first message carries them all, its others ``[]``. None for Threadline's own messages.
+    Channels that speak Rasa's shape (REST) send these; the others show the message itself.
+    """
 
     media: MediaKind
     url: str
@@ -239,13 +249,17 @@ class Media:
     buttons: tuple[Button, ...] = ()
     quick_replies: tuple[QuickReply, ...] = ()
     type: Literal["media"] = "media"
+    rasa: JSON = None
 
 
 @dataclass(frozen=True)
 class Carousel:
+    """Cards side by side. ``rasa``: see :class:`Media`."""
+
     cards: tuple[Card, ...]
     quick_replies: tuple[QuickReply, ...] = ()
     type: Literal["carousel"] = "carousel"
+    rasa: JSON = None
 
 
 @dataclass(frozen=True)
@@ -256,10 +270,14 @@ class Typing:
 
 @dataclass(frozen=True)
 class Custom:
-    """Channel-specific JSON passed through untouched (Rasa's ``custom``)."""
+    """Channel-specific JSON passed through untouched (Rasa's ``custom``: an object, a list, any JSON).
 
-    data: dict[str, JSON]
+    ``rasa``: see :class:`Media`.
+    """
+
+    data: JSON
     type: Literal["custom"] = "custom"
+    rasa: JSON = None
 
 
 Outbound = Text | Media | Carousel | Typing | Custom
@@ -276,33 +294,46 @@ def _quick_replies(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
 def outbound_to_json(message: Outbound) -> dict[str, JSON]:
     """A message as plain JSON for the thread log (hand-written: ``asdict`` is slow on the hot path)."""
     if isinstance(message, Text):
-        return {
-            "type": "text",
-            "text": message.text,
-            "buttons": _buttons(message.buttons),
-            "quick_replies": _quick_replies(message.quick_replies),
-        }
+        return _with_rasa(
+            {
+                "type": "text",
+                "text": message.text,
+                "buttons": _buttons(message.buttons),
+                "quick_replies": _quick_replies(message.quick_replies),
+            },
+            message.rasa,
+        )
     if isinstance(message, Media):
-        return {
-            "type": "media",
-            "media": message.media,
-            "url": message.url,
-            "caption": message.caption,
-            "buttons": _buttons(message.buttons),
-            "quick_replies": _quick_replies(message.quick_replies),
-        }
+        return _with_rasa(
+            {
+                "type": "media",
+                "media": message.media,
+                "url": message.url,
+                "caption": message.caption,
+                "buttons": _buttons(message.buttons),
+                "quick_replies": _quick_replies(message.quick_replies),
+            },
+            message.rasa,
+        )
     if isinstance(message, Carousel):
-        return {
-            "type": "carousel",
-            "quick_replies": _quick_replies(message.quick_replies),
-            "cards": [
-                {"title": c.title, "subtitle": c.subtitle, "image_url": c.image_url, "buttons": _buttons(c.buttons)}
-                for c in message.cards
-            ],
-        }
+        return _with_rasa(
+            {
+                "type": "carousel",
+                "quick_replies": _quick_replies(message.quick_replies),
+                "cards": [
+                    {"title": c.title, "subtitle": c.subtitle, "image_url": c.image_url, "buttons": _buttons(c.buttons)}
+                    for c in message.cards
+                ],
+            },
+            message.rasa,
+        )
     if isinstance(message, Typing):
         return {"type": "typing", "seconds": message.seconds}
-    return {"type": "custom", "data": message.data}
+    return _with_rasa({"type": "custom", "data": message.data}, message.rasa)
+
+
+def _with_rasa(data: dict[str, JSON], rasa: JSON) -> dict[str, JSON]:
+    return data if rasa is None else {**data, "rasa": rasa}
 
 
 # --------------------------------------------------------------------------- thread events
@@ -386,7 +417,12 @@ def outbound_from_json(data: dict[str, JSON]) -> Outbound:
 
     kind = data.get("type")
     if kind == "text":
-        return Text(data["text"], buttons(data.get("buttons", [])), replies(data.get("quick_replies", [])))
+        return Text(
+            data["text"],
+            buttons(data.get("buttons", [])),
+            replies(data.get("quick_replies", [])),
+            rasa=data.get("rasa"),
+        )
     if kind == "media":
         return Media(
             data["media"],
@@ -394,16 +430,18 @@ def outbound_from_json(data: dict[str, JSON]) -> Outbound:
             data.get("caption", ""),
             buttons(data.get("buttons", [])),
             replies(data.get("quick_replies", [])),
+            rasa=data.get("rasa"),
         )
     if kind == "carousel":
         cards = tuple(
             Card(c["title"], c.get("subtitle", ""), c.get("image_url", ""), buttons(c.get("buttons", [])))
             for c in data.get("cards", [])
         )
-        return Carousel(cards, replies(data.get("quick_replies", [])))
+        return Carousel(cards, replies(data.get("quick_replies", [])), rasa=data.get("rasa"))
     if kind == "typing":
         return Typing(float(data.get("seconds", 1.0)))
-    return Custom(dict(data.get("data") or {}))
+    raw = data.get("data")
+    return Custom(raw if raw is not None else {}, rasa=data.get("rasa"))
 
 
 # Called with the thread's lock still held, so replies of one thread reach every channel in order.

@@ -392,28 +392,20 @@ async def test_dispatcher_messages_render_on_the_rest_channel(chat: Chat) -> Non
         },
         {"recipient_id": "ana", "image": "https://shop.example/shoe.png"},
         {"recipient_id": "ana", "attachment": {"type": "video", "payload": {"src": "https://shop.example/run.mp4"}}},
+        {  # Rasa's REST channel: one item per element, "<title> : <subtitle>" with its buttons as given
+            "recipient_id": "ana",
+            "text": "Trail Runner 2 : €129",
+            "buttons": [
+                {"title": "View", "url": "https://shop.example/tr2", "type": "web_url"},
+                {"title": "Buy", "payload": "/buy", "type": "postback"},
+            ],
+        },
+        {"recipient_id": "ana", "text": "City Glide : €99", "buttons": []},
         {
             "recipient_id": "ana",
-            "attachment": {
-                "type": "template",
-                "payload": {
-                    "template_type": "generic",
-                    "elements": [
-                        {
-                            "title": "Trail Runner 2",
-                            "subtitle": "€129",
-                            "image_url": "https://shop.example/tr2.png",
-                            "buttons": [
-                                {"title": "View", "type": "web_url", "url": "https://shop.example/tr2"},
-                                {"title": "Buy", "payload": "/buy"},
-                            ],
-                        },
-                        {"title": "City Glide", "subtitle": "€99"},
-                    ],
-                },
-            },
+            "text": "Sizes?",
+            "buttons": [{"content_type": "text", "title": "42", "payload": '/size{"size": 42}'}],
         },
-        {"recipient_id": "ana", "text": "Sizes?", "buttons": [{"title": "42", "payload": '/size{"size": 42}'}]},
         {"recipient_id": "ana", "custom": {"kind": "rating", "scale": 5}},
         {"recipient_id": "ana", "text": "Hi Ana, in English."},
     ]
@@ -659,7 +651,7 @@ def test_actions_command_lists_the_actions_and_their_flows(
     result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("33 actions in ")
+    assert lines[0].startswith("34 actions in ")
     assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
     assert "  set_slots  (called by set_slots)" in lines
     assert "  echo_tracker  (called by tracker)" in lines

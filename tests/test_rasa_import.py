@@ -76,7 +76,6 @@ def test_the_imported_financial_bot_validates(imported: dict[str, Path], env: di
     assert "BOT-W004" in result.stdout  # the server was asked, and said to be unreachable
 
 
-@pytest.mark.xfail(strict=True, reason="its actions need ruamel.yaml's safe_load (BOT-E011): the runtime fix is due")
 def test_the_imported_financial_bot_validates_with_its_actions_in_process(
     imported: dict[str, Path], env: dict[str, str]
 ) -> None:

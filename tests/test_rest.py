@@ -73,13 +73,12 @@ async def test_order_number_is_validated_and_reprompted(client: TestClient) -> N
 
 
 async def test_carousel_and_buy_flow(client: TestClient) -> None:
-    intro, carousel = await send(client, "cy", "show me your running shoes")
-    assert intro["text"] == "Here are our bestsellers:"
-    elements = carousel["attachment"]["payload"]["elements"]
-    assert carousel["attachment"]["payload"]["template_type"] == "generic"
-    assert [e["title"] for e in elements] == ["Trail Runner 2", "City Glide", "Marathon Pro", "Kids Sprint"]
-    assert elements[0]["image_url"] == "https://shop.example/media/trail-runner-2.png"
-    view, buy = elements[0]["buttons"]
+    intro, *cards = await send(client, "cy", "show me your running shoes")
+    assert intro == {"recipient_id": "cy", "text": "Here are our bestsellers:"}
+    # Rasa's REST channel sends a response's elements one item each: "<title> : <subtitle>" with the buttons
+    assert [c["text"].split(" : ")[0] for c in cards] == ["Trail Runner 2", "City Glide", "Marathon Pro", "Kids Sprint"]
+    assert all(set(c) == {"recipient_id", "text", "buttons"} for c in cards)
+    view, buy = cards[0]["buttons"]
     assert view == {"title": "View", "url": "https://shop.example/products/TR2", "type": "web_url"}
     [ask] = await send(client, "cy", buy["payload"])
     assert ask["text"] == "Great choice: the Trail Runner 2 (€129). Which size (EU)?"
@@ -91,11 +90,14 @@ async def test_carousel_and_buy_flow(client: TestClient) -> None:
 
 async def test_media_with_cta_buttons(client: TestClient) -> None:
     [question] = await send(client, "di", "/size_help")
-    [advice, chart, caption] = await send(client, "di", "43")
+    [advice, caption, chart] = await send(client, "di", "43")
     assert "take 43" in advice["text"]
+    assert caption == {  # Rasa sends a response's text with its buttons first, then its image
+        "recipient_id": "di",
+        "text": "Stride size chart: EU, UK, US and foot length in cm",
+        "buttons": [{"title": "Find shoes", "payload": "/product_search"}],
+    }
     assert chart == {"recipient_id": "di", "image": "https://shop.example/media/size-chart.png"}
-    assert caption["text"] == "Stride size chart: EU, UK, US and foot length in cm"
-    assert caption["buttons"] == [{"title": "Find shoes", "payload": "/product_search"}]
 
 
 @pytest.mark.parametrize(
@@ -132,9 +134,9 @@ async def test_site_event_extension_and_conversation_start(client: TestClient) -
     response = await client.post(
         "/webhooks/rest/webhook", json={"sender": "ev", "event": {"name": "product_viewed", "data": {"sku": "CG1"}}}
     )
-    gif, caption = await response.json()
-    assert gif["image"].endswith("/media/stride-wave.gif")
+    caption, gif = await response.json()
     assert caption["text"].startswith("Still thinking about the City Glide?")
+    assert gif["image"].endswith("/media/stride-wave.gif")
 
 
 async def test_stream_mode_writes_one_json_object_per_line(client: TestClient) -> None:
@@ -143,7 +145,12 @@ async def test_stream_mode_writes_one_json_object_per_line(client: TestClient) -
     )
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
     lines = [json.loads(line) for line in (await response.text()).splitlines() if line]
-    assert len(lines) == 2 and lines[1]["attachment"]["type"] == "template"
+    assert len(lines) == 5 and [line["text"].split(" : ")[0] for line in lines[1:]] == [
+        "Trail Runner 2",
+        "City Glide",
+        "Marathon Pro",
+        "Kids Sprint",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -150,3 +150,23 @@ def test_misspelt_keys_and_names_get_a_did_you_mean(tmp_path: Path) -> None:
         "bot/typos.yml:18:15: error FLOW-E004: flow 'typos': flow 'menu' has no step 'strat' (did you mean 'start'?)",
         "bot: 15 errors, 1 warning",
     ]
+
+
+def test_yaml_inside_the_actions_package_is_its_own_configuration_not_a_bot_file(tmp_path: Path) -> None:
+    """A Rasa project's actions read their own YAML (custom_forms_config.yml); the loader must not take it."""
+    bot = write_bot(
+        tmp_path / "bot",
+        {
+            **BASE_FILES,
+            "actions/__init__.py": "",
+            "actions/custom_forms_config.yml": "custom_forms:\n  max_validation_failures: 2\n",
+            "actions/settings/hosts.yml": "handoff_hosts: {helpdesk: {url: 'http://localhost:5005'}}\n",
+            "extra/more_texts.yml": "responses:\n  extra_text: {en: Extra}\n  broken: 5\n",
+        },
+    )
+    # A folder without __init__.py is still part of the bot: its mistake is reported, and only its.
+    assert errors_of(bot, tmp_path) == [
+        "bot/extra/more_texts.yml:3:11: error BOT-E010: responses.broken: invalid value (Input should be a valid "
+        "string)",
+        "bot: 1 error, 1 warning",
+    ]

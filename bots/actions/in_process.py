@@ -14,12 +14,15 @@ server would receive, and the answer goes through JSON as it would over
 HTTP. Code that blocks (a plain ``def run``, or a form validation action with
 plain ``def validate_<slot>`` methods) runs on the actions' own bounded thread
 pool, so it neither stalls other conversations nor the threads the server's
-I/O needs.
+I/O needs. Before the package is imported, ``ruamel.yaml``'s safe loaders are
+given back (:mod:`bots.actions.ruamel_compat`): rasa-sdk 3.21's ruamel.yaml
+removed them and many Rasa projects' actions call them at import time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import json
@@ -32,6 +35,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bots.actions import ruamel_compat
 from bots.actions.translate import MalformedResult
 from bots.errors import UserError
 
@@ -78,11 +82,13 @@ def _import_package(bot_dir: Path, package: str) -> list[ModuleType]:
     for name in stale:  # a module of the same name from elsewhere (not this bot's)
         del sys.modules[name]
     try:
-        module = importlib.import_module(package)
-        modules = [module]
-        if hasattr(module, "__path__"):
-            for info in pkgutil.walk_packages(module.__path__, prefix=package + "."):
-                modules.append(importlib.import_module(info.name))
+        # In the bot folder, as `python -m rasa_sdk` is run there: code that opens "actions/data.json" on import works.
+        with contextlib.chdir(folder):
+            module = importlib.import_module(package)
+            modules = [module]
+            if hasattr(module, "__path__"):
+                for info in pkgutil.walk_packages(module.__path__, prefix=package + "."):
+                    modules.append(importlib.import_module(info.name))
         return modules
     except Exception as exc:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(folder)]
@@ -117,6 +123,7 @@ def load_executor(bot_dir: Path, package: str) -> Any:
     from rasa_sdk.executor import ActionExecutor
 
     executor = ActionExecutor()
+    ruamel_compat.install()  # before the project's code: Rasa 3.x actions often call ruamel.yaml.safe_load on import
     modules = _import_package(bot_dir, package)
     seen: dict[str, str] = {}
     for module in modules:

@@ -113,16 +113,18 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
             parse = dict(data.get("parse_data") or {"text": data.get("text"), "intent": {}, "entities": []})
             if data.get("message_id"):
                 parse["message_id"] = data["message_id"]
-            parse.setdefault("metadata", data.get("metadata") or {})
+            metadata = dict(data.get("metadata") or {})
+            named = metadata.pop("input_channel", None)  # a REST request's own, as Rasa records it
+            parse.setdefault("metadata", metadata)
             events.append(
                 {
                     "event": "user",
                     "timestamp": ts,
                     "text": data.get("text"),
                     "parse_data": parse,
-                    "input_channel": event.channel,
+                    "input_channel": named if isinstance(named, str) and named else event.channel,
                     "message_id": data.get("message_id"),
-                    "metadata": data.get("metadata") or {},
+                    "metadata": metadata,
                 }
             )
         elif kind in ("bot", "agent"):
@@ -131,6 +133,8 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
             if kind == "agent" or data.get("by"):
                 metadata["by"] = data.get("by") or "person"
             events.append({"event": "bot", "timestamp": ts, "text": text, "data": payload, "metadata": metadata})
+        elif kind == "slot" and data.get("reset"):
+            continue  # part of a Restarted or SessionStarted, which Rasa's tracker shows without SlotSet events
         elif kind == "slot":
             events.append({"event": "slot", "timestamp": ts, "name": data.get("name"), "value": data.get("value")})
         elif kind == "action":
@@ -159,6 +163,8 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
             )
         elif kind == "restart":
             events.append({"event": "restart", "timestamp": ts})
+        elif kind == "session" and data.get("status") == "started":
+            events.append({"event": "session_started", "timestamp": ts})
         elif kind == "rewind":
             events.append({"event": "rewind", "timestamp": ts})
         elif kind == "reminder" and data.get("status") == "scheduled":

@@ -9,18 +9,19 @@ event, instead of being silently dropped.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bots.flow import effects as fx
 from bots.flow.engine import ActionOutcome
-from bots.rasa_shapes import button_from_rasa
-from bots.types import Button, Card, Carousel, Custom, Media, MediaKind, Outbound, QuickReply, Text
+from bots.rasa_shapes import button_from_rasa, rest_items
+from bots.types import Button, Card, Carousel, Custom, Media, MediaKind, Outbound, QuickReply, Text, Typing
 
 log = logging.getLogger(__name__)
 _REPORTED: set[tuple[str, str]] = set()
 # Events that only describe what Rasa itself did; an action returning them changes nothing here either.
-_NOTHING_TO_DO = frozenset({"action", "session_started"})
+_NOTHING_TO_DO = frozenset({"action"})
 
 
 class MalformedResult(ValueError):
@@ -50,26 +51,44 @@ def _quick_replies(raw: Any) -> tuple[QuickReply, ...]:
     return tuple(replies)
 
 
-def _media_kind(url: str, declared: str | None) -> MediaKind:
-    if url.lower().split("?")[0].endswith(".gif"):
+_PICTURES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".svg")
+_VIDEOS = (".mp4", ".webm", ".mov", ".m4v", ".ogv")
+
+
+def _media_kind(url: str, declared: str | None) -> MediaKind | None:
+    """What the URL shows, from the declared type or else its extension; None for anything else (a PDF)."""
+    path = url.lower().split("?")[0]
+    if path.endswith(".gif") or declared == "gif":
         return "gif"
-    return "video" if declared == "video" else "image"
+    if declared in ("image", "video"):
+        return "image" if declared == "image" else "video"
+    if path.endswith(_PICTURES):
+        return "image"
+    return "video" if path.endswith(_VIDEOS) else None
 
 
-def _attachment(raw: Any, text: str | None, buttons: tuple[Button, ...]) -> Outbound:
+def _attachment(raw: Any, text: str | None, buttons: tuple[Button, ...]) -> list[Outbound]:
+    """Rasa's ``attachment``, kept as given for channels that send it so (REST), with a form for the others."""
+    said: list[Outbound] = []
     if isinstance(raw, str):
-        return Media(_media_kind(raw, None), raw, text or "", buttons)
-    if isinstance(raw, dict):
-        payload = raw.get("payload")
-        if not isinstance(payload, dict):
-            payload = {}
+        url, declared, title = raw, None, ""
+    elif isinstance(raw, dict):
+        payload: dict[str, Any] = raw["payload"] if isinstance(raw.get("payload"), dict) else {}
         url = str(payload.get("src") or payload.get("url") or raw.get("url") or "")
-        kind = raw.get("type")
-        if url and kind in ("image", "video", "gif", None):
-            return Media(_media_kind(url, kind), url, text or "", buttons)
-        if url and kind == "file":
-            return Text(text or url, buttons + (Button(str(payload.get("title") or "Download"), "url", url),))
-    return Custom({"attachment": raw})
+        declared = raw.get("type") if isinstance(raw.get("type"), str) else None
+        title = str(payload.get("title") or payload.get("name") or "")
+    else:
+        url, declared, title = "", None, ""
+    kind = _media_kind(url, declared) if url and declared in ("image", "video", "gif", None) else None
+    if kind is not None:
+        return [Media(kind, url, text or "", buttons)]
+    if text is not None or buttons:
+        said.append(Text(text or "", buttons))
+    if url:  # a file (a PDF) stays a link to the file
+        said.append(Text(title or url, (Button(title or "Download", "url", url),)))
+    else:
+        said.append(Custom({"attachment": raw}))
+    return said
 
 
 def _card(raw: Any) -> Card | None:
@@ -109,26 +128,37 @@ def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
         values = {k: v for k, v in message.items() if k not in known}
         out.append(fx.SayResponse(str(name), values, buttons, quick_replies))
         buttons = quick_replies = ()
+    # Rasa's order: the text (with its buttons), the custom payload, the image, the attachment, the elements.
     image, attachment = message.get("image"), message.get("attachment")
-    if text is not None and not image and not attachment:
-        out.append(fx.Say(Text(text, buttons)))
-        buttons = ()
-    if image:
-        out.append(fx.Say(Media(_media_kind(str(image), "image"), str(image), text or "", buttons)))
+    custom = message.get("custom") or message.get("json_message")
+    if (text is not None or buttons) and (custom or not (image or attachment)):
+        out.append(fx.Say(Text(text or "", buttons)))  # buttons without a text: Rasa sends no text either
+        text, buttons = None, ()
+    if custom:
+        out.append(fx.Say(Custom(custom)))  # any JSON, as given: a list stays a list
+    if image:  # the text and buttons go with the picture as its caption; REST sends them first, as Rasa
+        out.append(fx.Say(Media(_media_kind(str(image), "image") or "image", str(image), text or "", buttons)))
         text, buttons = None, ()
     if attachment:
-        out.append(fx.Say(_attachment(attachment, text, buttons)))
-        text, buttons = None, ()
+        out.extend(fx.Say(said) for said in _attachment(attachment, text, buttons))
     cards = tuple(c for c in map(_card, message.get("elements") or []) if c is not None)
     if cards:
         out.append(fx.Say(Carousel(cards)))
-    custom = message.get("custom") or message.get("json_message")
-    if custom:
-        out.append(fx.Say(Custom(custom if isinstance(custom, dict) else {"value": custom})))
-    if buttons:  # buttons alone: Rasa shows them under an empty text
-        out.append(fx.Say(Text("", buttons)))
     if quick_replies:
         _attach_quick_replies(out, quick_replies)
+    shown = {k: v for k, v in message.items() if k not in ("response", "template")}
+    if name:  # these went with the named response
+        shown = {k: v for k, v in shown.items() if k not in ("buttons", "quick_replies")}
+    return _with_rest_items(out, rest_items(shown))
+
+
+def _with_rest_items(out: list[fx.Effect], items: list[dict[str, Any]]) -> list[fx.Effect]:
+    """The response's REST items (as Rasa sends it) on its first message, ``[]`` on the others."""
+    first = True
+    for index, effect in enumerate(out):
+        if isinstance(effect, fx.Say) and not isinstance(effect.message, Typing):
+            out[index] = fx.Say(replace(effect.message, rasa=items if first else []))
+            first = False
     return out
 
 
@@ -175,6 +205,8 @@ def event_effects(action: str, event: dict[str, Any], ignored: list[str]) -> lis
         return [fx.Restart()]
     if kind == "rewind":
         return [fx.Rewind()]
+    if kind == "session_started":
+        return [fx.StartSession()]
     if kind == "bot":
         data = event.get("data")
         if not isinstance(data, dict):

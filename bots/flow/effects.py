@@ -70,6 +70,11 @@ class Restart:
 
 
 @dataclass(frozen=True)
+class StartSession:
+    """Rasa's ``SessionStarted``: a new session; the slots start over (the action's ``SlotSet`` after it carry over)."""
+
+
+@dataclass(frozen=True)
 class Rewind:
     """Forget the customer's last message (Rasa's ``UserUtteranceReverted``): state as before it."""
 
@@ -102,6 +107,7 @@ Effect = (
     | Pause
     | Resume
     | Restart
+    | StartSession
     | Rewind
     | ScheduleReminder
     | CancelReminder

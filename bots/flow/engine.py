@@ -26,11 +26,15 @@ from bots.flow.interpreter import MAX_OPS_PER_TURN
 from bots.flow.model import Bot, TextRef
 from bots.flow.questions import choice_titles
 from bots.flow.run import Prepared, Run
+from bots.flow.sessions import begin_session, session_due
 from bots.flow.state import ThreadState
 from bots.flow.texts import render_text
 from bots.flow.triggers import TriggerMatch, Triggers, message_payload
 from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionOutcome, ActionRequest, Turn
 from bots.types import Inbound, NLUResult
+
+# What happens around a conversation, not in it: it starts no session
+QUIET_EVENTS = RECEIPT_EVENTS | {AGENT_MESSAGE, HANDOVER}
 
 __all__ = [
     "AGENT_MESSAGE",
@@ -67,16 +71,29 @@ class Engine:
         """Process one inbound message or event; returns the turn, maybe paused on an action."""
         turn = Turn(state.copy(), before=state)
         run = self._run(turn, inbound.channel, now)
+        if inbound.kind == "message" or inbound.event not in QUIET_EVENTS:
+            due, first = session_due(run, now)
+            if due and begin_session(run, first):
+                turn.waiting = (inbound, nlu)  # handled once action_session_start has run (resume)
+                return turn
+        self._handle(run, inbound, nlu)
+        return turn
+
+    @staticmethod
+    def _handle(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         if inbound.kind == "event":
             on_event(run, inbound)
         else:
             on_message(run, inbound, nlu)
-        return turn
 
     def resume(self, turn: Turn, outcome: ActionOutcome, channel: str, now: float) -> Turn:
         """Continue a turn that paused on an action, with what the action produced."""
         assert turn.action is not None, "resume() needs a turn paused on an action"
         outcomes.apply_outcome(self._run(turn, channel, now), outcome)
+        if turn.waiting is not None and _paused_on(turn) is None:
+            inbound, nlu = turn.waiting
+            turn.waiting = None
+            self._handle(self._run(turn, channel, now), inbound, nlu)
         return turn
 
     def fire_reminder(self, state: ThreadState, now: float, due_by: float | None = None) -> Turn | None:
@@ -133,3 +150,8 @@ class Engine:
 
     def is_cancel(self, text: str, nlu: NLUResult | None, language: str, open_flow: str | None = None) -> bool:
         return self._prepared.triggers.is_cancel(text, nlu, language, open_flow)
+
+
+def _paused_on(turn: Turn) -> ActionRequest | None:
+    """The action the turn waits for now (applying an outcome may have asked for another)."""
+    return turn.action

@@ -35,6 +35,7 @@ from bots.flow.model import (
     GotoFlowOp,
     HandoffOp,
     JumpOp,
+    SessionDef,
     SlotDef,
     Trigger,
     UnsureDef,
@@ -67,13 +68,29 @@ class LoadResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
+def _is_code(bot_dir: Path, path: Path) -> bool:
+    """Whether ``path`` lies in a Python package (a folder with ``__init__.py``) below the bot folder.
+
+    Such a folder is code, e.g. the custom actions package, and its YAML is its own
+    configuration (a Rasa project's ``actions/custom_forms_config.yml``), not part of the bot.
+    """
+    folder = path.parent
+    while folder != bot_dir and bot_dir in folder.parents:
+        if (folder / "__init__.py").is_file():
+            return True
+        folder = folder.parent
+    return False
+
+
 def bot_files(bot_dir: Path) -> list[Path]:
+    """The bot's YAML files: every ``*.yml``/``*.yaml`` below the folder except hidden ones and Python packages'."""
     return sorted(
         path
         for path in bot_dir.rglob("*")
         if path.suffix in (".yml", ".yaml")
         and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(bot_dir).parts)
+        and not _is_code(bot_dir, path)
     )
 
 
@@ -593,6 +610,10 @@ def _load_bot(
         widget=widget,
         demo_shop=settings.demo_shop,
         locales=dict(settings.locales),
+        session=SessionDef(
+            settings.session_config.session_expiration_time,
+            settings.session_config.carry_over_slots_to_new_session,
+        ),
     )
     return LoadResult(bot, problems)
 

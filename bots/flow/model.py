@@ -230,6 +230,14 @@ class UnsureDef:
 
 
 @dataclass(frozen=True)
+class SessionDef:
+    """Rasa's session_config: a session expires after ``expiration_minutes`` of quiet (0: never)."""
+
+    expiration_minutes: float = 0
+    carry_over_slots: bool = True
+
+
+@dataclass(frozen=True)
 class DigressionDef:
     """An open question after another flow answered a message: asked again (up to a budget) or dropped."""
 
@@ -286,3 +294,4 @@ class Bot:
     dont_know: UnsureDef = UnsureDef()
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
     locales: dict[str, str] = field(default_factory=dict)  # language -> Babel locale, where it is not the language
+    session: SessionDef = SessionDef()

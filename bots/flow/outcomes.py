@@ -18,6 +18,7 @@ from bots.flow.model import AskOp, TextRef
 from bots.flow.questions import reject
 from bots.flow.reminder_effects import cancel_reminders, schedule_reminder
 from bots.flow.run import Run
+from bots.flow.sessions import reset_slots, start_session_afresh
 from bots.flow.state import Frame
 from bots.flow.texts import render_text
 from bots.flow.turn import ActionOutcome, ActionRequest
@@ -73,6 +74,8 @@ def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
         elif isinstance(effect, fx.Restart):
             _restart(run, source)
             stopped = True
+        elif isinstance(effect, fx.StartSession):
+            start_session_afresh(run, source, carry_over=False)
         elif isinstance(effect, fx.Rewind):
             stopped = _rewind(run, request) or stopped
         elif isinstance(effect, fx.ScheduleReminder):
@@ -104,8 +107,11 @@ def apply_outcome(run: Run, outcome: ActionOutcome) -> None:
 
 
 def _after_stop(run: Run, request: ActionRequest, followup: str | None) -> None:
-    """After pausing, restarting or rewinding, only a flow or a text can follow."""
+    """After pausing, restarting or rewinding: a flow, a text, or (as in Rasa) an action, outside any flow."""
     if followup is None:
+        return
+    if followup in run.bot.actions and not run.state.handoff:
+        run.request_action(ActionRequest(followup, "", advance=False))
         return
     flow = form_flow(run.bot, followup)
     if flow is not None and not run.state.handoff:
@@ -118,8 +124,8 @@ def _after_stop(run: Run, request: ActionRequest, followup: str | None) -> None:
             "error",
             flow=request.flow,
             error=f"action {request.name} asked to follow up with "
-            f"{followup!r} after pausing, restarting or reverting; "
-            "only a flow or a text can follow then",
+            f"{followup!r} after pausing, restarting or reverting, "
+            "which is neither a flow, an action nor a text",
         )
 
 
@@ -209,12 +215,7 @@ def _action_slot(run: Run, request: ActionRequest, name: str, value: Any) -> Non
 
 
 def _reset_slots(run: Run, source: str) -> None:
-    for name in list(run.state.slots):
-        if name not in run.bot.slots:
-            del run.state.slots[name]
-            run.log("slot", name=name, value=None, source=source)
-    for name, slot in run.bot.slots.items():
-        run.set_slot(name, slot.initial, source)
+    reset_slots(run, source)
 
 
 def _say_response(run: Run, request: ActionRequest, effect: fx.SayResponse) -> None:
@@ -249,7 +250,7 @@ def _restart(run: Run, source: str) -> None:
     for frame in reversed(state.stack):
         run.log("flow", flow=frame.flow, status="cancelled", reason="restart")
     state.stack.clear()
-    _reset_slots(run, source)
+    reset_slots(run, source, reset="restart")
     if state.handoff:
         state.handoff = False
         run.log("handoff", active=False, by=source)

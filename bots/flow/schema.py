@@ -384,8 +384,16 @@ class WidgetSpec(_Strict):
         return value
 
 
+class SessionConfigSpec(_Strict):
+    """Rasa's ``session_config``: when a conversation's session expires, and whether its slots carry over."""
+
+    session_expiration_time: float = Field(0, ge=0)  # minutes without a message; 0: a session never expires
+    carry_over_slots_to_new_session: bool = True
+
+
 class SettingsSpec(_Strict):
     name: str | None = None
+    session_config: SessionConfigSpec = SessionConfigSpec()
     widget: WidgetSpec = WidgetSpec()
     # The page at / (connectors.web.demo_page) is the Stride demo shop instead of the bot's own "Try" page
     demo_shop: bool = False

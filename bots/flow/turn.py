@@ -7,7 +7,7 @@ from typing import Any
 
 from bots.flow.effects import Effect
 from bots.flow.state import ThreadState
-from bots.types import NLUResult, Outbound, ThreadEvent
+from bots.types import Inbound, NLUResult, Outbound, ThreadEvent
 
 MAX_ACTIONS_PER_TURN = 20
 
@@ -58,3 +58,5 @@ class Turn:
     reminder: dict[str, Any] | None = None  # the reminder this turn fired, if any
     requested: set[str] = field(default_factory=set)  # each action request's state, to see a loop (loops.py)
     said_by_first: dict[str, int] = field(default_factory=dict)  # messages said when each action first finished
+    # The message a session's ``action_session_start`` runs before (bots.flow.sessions), handled once it ran
+    waiting: tuple[Inbound, NLUResult | None] | None = None

@@ -53,6 +53,43 @@ class UtterAll(Action):
         return []
 
 
+class UtterRasaKinds(Action):
+    """One response of every kind Rasa's REST channel renders, as a Rasa project's actions send them."""
+
+    def name(self) -> str:
+        return "utter_rasa_kinds"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        dispatcher.utter_message(text="Hello!\n\nHow can I help?")
+        dispatcher.utter_message(
+            text="Our size chart",
+            image="https://shop.example/chart.png",
+            buttons=[{"title": "Shoes", "payload": "/product_search"}],
+        )
+        dispatcher.utter_message(
+            attachment={"type": "file", "payload": {"src": "https://shop.example/returns.pdf", "title": "Returns"}}
+        )
+        dispatcher.utter_message(attachment="https://shop.example/terms.pdf")
+        dispatcher.utter_message(buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
+        dispatcher.utter_message(json_message=[{"type": "rating"}, {"scale": 5}])  # type: ignore[arg-type]
+        dispatcher.utter_message(
+            elements=[
+                {
+                    "title": "Trail Runner 2",
+                    "subtitle": "€129",
+                    "image_url": "https://shop.example/tr2.png",
+                    "buttons": [{"title": "Buy", "payload": "/buy", "type": "postback"}],
+                },
+                {"title": "City Glide"},
+            ]
+        )
+        dispatcher.utter_message(
+            text="Sizes?", quick_replies=[{"content_type": "text", "title": "42", "payload": "/size"}]
+        )
+        dispatcher.utter_message(text="Pay here", custom={"payment": "link"}, image="https://shop.example/card.png")
+        return []
+
+
 class BotUtteredEvent(Action):
     def name(self) -> str:
         return "bot_uttered"

@@ -1,9 +1,11 @@
-"""The REST channel, wire-compatible with Rasa's: existing Rasa REST clients work unchanged.
+"""The REST channel's requests: Rasa's ``RestInput``, plus Threadline's extensions.
 
-``POST /webhooks/rest/webhook`` with ``{"sender", "message", "metadata"?}``
-answers with a JSON list of ``{"recipient_id", "text"?, "buttons"?, "image"?,
-"attachment"?, "custom"?}``. A button's payload sent back as ``message`` is a
-button press. Threadline extensions: ``"event": {"name", "data"}`` instead
+``POST /webhooks/rest/webhook`` with ``{"sender", "message", "metadata"?,
+"input_channel"?}`` answers with the list :func:`connectors.rest.render.render`
+makes. A button's payload sent back as ``message`` is a button press.
+``input_channel`` names the channel the message is recorded as coming from
+(the tracker's ``input_channel``), as in Rasa; the thread's identity stays a
+REST one. Threadline extensions: ``"event": {"name", "data"}`` instead
 of ``message`` records a site/channel event (e.g. ``conversation_start``,
 ``product_viewed``, ``referral``), and ``message_id`` makes redelivery safe.
 """
@@ -18,24 +20,17 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
-from bots.rasa_shapes import rasa_button
 from bots.types import (
-    Button,
-    Carousel,
-    Custom,
     Identity,
     Inbound,
-    Media,
     Outbound,
-    QuickReply,
     StoredEvent,
-    Text,
-    Typing,
     is_text,
     loads_text,
     secrets_match,
 )
 from connectors.base import Channel, ChannelContext, ChannelSpec, Reach, RenderLimits, Sent, ThreadView
+from connectors.rest.render import render
 
 log = logging.getLogger(__name__)
 CHANNEL = "rest"
@@ -44,58 +39,6 @@ MAX_BODY_BYTES = 64 * 1024
 
 class BadRequest(Exception):
     pass
-
-
-def _button(button: Button) -> dict[str, Any]:
-    return rasa_button(button.title, button.kind, button.value)
-
-
-def _buttons(buttons: tuple[Button, ...], quick_replies: tuple[QuickReply, ...]) -> list[dict[str, Any]]:
-    """Rasa's REST channel has no quick replies: they travel as buttons, after the real ones."""
-    return [_button(b) for b in buttons] + [{"title": q.title, "payload": q.payload} for q in quick_replies]
-
-
-def render(recipient_id: str, messages: list[Outbound]) -> list[dict[str, Any]]:
-    """Neutral messages as Rasa's CollectingOutputChannel would produce them (None keys dropped)."""
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        item: dict[str, Any] = {"recipient_id": recipient_id}
-        if isinstance(message, Text):
-            item["text"] = message.text
-            if buttons := _buttons(message.buttons, message.quick_replies):
-                item["buttons"] = buttons
-        elif isinstance(message, Media):
-            # One key per item, as Rasa's output channels send them: the picture, then its caption with buttons.
-            if message.media == "video":
-                item["attachment"] = {"type": "video", "payload": {"src": message.url}}
-            else:
-                item["image"] = message.url
-            buttons = _buttons(message.buttons, message.quick_replies)
-            if message.caption:
-                out.append(item)
-                item = {"recipient_id": recipient_id, "text": message.caption}
-            if buttons:
-                item["buttons"] = buttons
-        elif isinstance(message, Carousel):
-            elements = []
-            for card in message.cards:
-                element: dict[str, Any] = {"title": card.title}
-                if card.subtitle:
-                    element["subtitle"] = card.subtitle
-                if card.image_url:
-                    element["image_url"] = card.image_url
-                if card.buttons:
-                    element["buttons"] = [_button(b) for b in card.buttons]
-                elements.append(element)
-            item["attachment"] = {"type": "template", "payload": {"template_type": "generic", "elements": elements}}
-            if buttons := _buttons((), message.quick_replies):
-                item["buttons"] = buttons
-        elif isinstance(message, Custom):
-            item["custom"] = message.data
-        elif isinstance(message, Typing):
-            continue  # a request/response channel has no way to show typing
-        out.append(item)
-    return out
 
 
 def parse(body: Any, max_chars: int) -> Inbound:
@@ -109,8 +52,11 @@ def parse(body: Any, max_chars: int) -> Inbound:
     metadata = body.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise BadRequest("'metadata' must be a JSON object")
-    if "input_channel" in body:
-        metadata = {**metadata, "input_channel": body["input_channel"]}
+    input_channel = body.get("input_channel")
+    if input_channel is not None and (not isinstance(input_channel, str) or len(input_channel) > 64):
+        raise BadRequest("'input_channel' must be a string of at most 64 characters")
+    if input_channel:  # Rasa's `input_channel or "rest"`: the channel the message is recorded as coming from
+        metadata = {**metadata, "input_channel": input_channel}
     message_id = body.get("message_id", metadata.get("message_id"))
     if message_id is not None and not isinstance(message_id, str):
         raise BadRequest("'message_id' must be a string")
