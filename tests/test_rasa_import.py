@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.shared_data import RASA_PROJECTS
 from tests.test_cli import threadline
 
-PROJECTS = REPO.parent.parent / "shared" / "data" / "rasa-projects"
-if not PROJECTS.is_dir():  # the main checkout sits one level higher than a worktree
-    PROJECTS = REPO.parent / "shared" / "data" / "rasa-projects"
+PROJECTS = RASA_PROJECTS
 INSURANCE, FINANCIAL = PROJECTS / "insurance-demo", PROJECTS / "financial-demo"
 pytestmark = pytest.mark.skipif(not INSURANCE.is_dir(), reason="the Rasa projects are not on this machine")
 
