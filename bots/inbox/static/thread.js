@@ -67,7 +67,8 @@ export class ThreadView {
     const others = this.ctx.agents.filter((a) => a.name !== this.ctx.me.name);
     if (!others.length) return null;
     // a visible label (not only an aria-label) and room for the names: a bare select read as a stray word
-    const select = el("select", { id: "transfer-to" }, others.map((a) => el("option", { value: a.name, text: a.name })));
+    const select = el("select", { id: "transfer-to", onchange: () => { this.transferTo = select.value; } },
+      others.map((a) => el("option", { value: a.name, text: a.name, selected: a.name === this.transferTo })));
     const label = el("label", { for: "transfer-to", text: t("transfer_to") });
     return el("span", { class: "transfer", role: "group" }, label, select,
       this.button("transfer", () => this.act("assign", { to: select.value })));
