@@ -1,5 +1,6 @@
 """An agent's reply to a Messenger customer, under Meta's policy, through the loopback Graph API fake: within
-24 hours a plain response, up to 7 days with the HUMAN_AGENT tag, later refused with the reason returned."""
+24 hours a plain response, up to 7 days with the HUMAN_AGENT tag, later refused with the reason returned. A
+person answering from the Facebook Page's own inbox is a person on it, not a customer asking for one."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from bots.server.app import create_app
 from tests.conftest import demo_config
 from tests.fake_graph import FakeGraph
 from tests.inbox_client import AgentClient
-from tests.test_messenger import envelope, graph, messenger_config, sign, text_event
+from tests.test_messenger import PAGE, envelope, graph, messenger_config, sign, text_event
 
 __all__ = ["graph"]  # the loopback Graph API fake, a fixture
 
@@ -71,5 +72,38 @@ async def test_replies_follow_the_24_hour_and_7_day_rules(served: tuple[TestServ
             ("RESPONSE", None, "Ana here"),
             ("MESSAGE_TAG", "HUMAN_AGENT", "Still on it"),
         ]  # nothing reported as sent that was not
+    finally:
+        await ana.close()
+
+
+async def test_an_answer_from_the_page_inbox_is_no_request_for_a_person(
+    served: tuple[TestServer, Runtime], graph: FakeGraph
+) -> None:
+    server, _ = served
+    app = server.app
+    assert app is not None
+    connector = app[CHANNELS]["messenger"]
+    ana = AgentClient(str(server.make_url("")), "ana", PASSWORD)
+    person = {
+        "sender": {"id": PAGE},
+        "recipient": {"id": "p7"},
+        "timestamp": 2,
+        "message": {"is_echo": True, "app_id": 263902037430900, "mid": "m-echo-7", "text": "Hi, Lea here."},
+    }
+    try:
+        assert (await ana.login()).status == 200
+        for item in (text_event("p7", "where is my order", "m-7"), person):
+            raw = json.dumps(envelope(item)).encode()
+            async with ana.http.post(server.make_url("/webhooks/messenger"), data=raw, headers=sign(raw)) as response:
+                assert response.status == 200
+            await connector.idle()
+        assert await ana.queue() == []  # nobody waits: a person of the page is already on it
+        [row] = await ana.queue("open")  # yet the agents see the conversation, with the person's answer
+        assert (row["channels"], row["queued_at"], row["assignee"]) == (["messenger"], None, None)
+        status, view = await ana.get(f"/inbox/api/conversations/{row['thread_id']}")
+        assert status == 200 and view["handoff"] is True
+        assert [e["data"]["text"] for e in view["events"] if e["kind"] == "agent"] == ["Hi, Lea here."]
+        status, figures = await ana.get("/inbox/api/figures", days="1")
+        assert status == 200 and figures["days"][-1]["handoffs"] == 0
     finally:
         await ana.close()

@@ -108,3 +108,17 @@ async def test_the_agents_command_lists_changes_and_removes_accounts_and_ends_th
     assert cli(config, "list").stdout.splitlines() == ["ana\tagent"]
     missing = cli(config, "remove", "bo")
     assert missing.returncode != 0 and "there is no agent 'bo'" in missing.stderr
+
+
+async def test_failed_sign_ins_are_counted_across_workers(cluster: Cluster) -> None:
+    """Five failures spread over two workers lock the account on both: no worker counts only its own."""
+    tries = [AgentClient(cluster.url(n % 2), "ana", PASSWORD) for n in range(7)]
+    try:
+        for attempt in tries[:5]:
+            assert (await attempt.login("wrong password")).status == 401
+        for late in tries[5:]:  # the right password, on either worker, too late
+            refused = await late.login()
+            assert refused.status == 429 and int(refused.headers["Retry-After"]) > 0
+    finally:
+        for attempt in tries:
+            await attempt.close()

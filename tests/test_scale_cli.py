@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from bots.config import load_config
+from bots.inbox.accounts import AGENT, Accounts
 from bots.runtime import open_runtime
 from bots.store.base import ThreadDump
 from bots.store.factory import open_store
+from bots.threads.desk import CONVERSATION, Desk
 from bots.types import Identity, Inbound, InboxItem
 from tests.cluster import REPO, worker_env, write_config
 from tests.readiness import health, wait_healthy, wait_until
@@ -36,11 +38,16 @@ def threadline(*args: str, data_dir: Path, timeout: float = 120) -> subprocess.C
 
 # ---------------------------------------------------------------------- migrate-store
 
+PASSWORD = "correct horse battery"
+
 
 async def converse_on_sqlite(config_path: Path) -> list[str]:
-    """Real conversations through the runtime on the embedded store, one of them on two channels."""
+    """Real conversations through the runtime on the embedded store, one of them on two channels, one of them
+    answered by a person (a conversation of the agent inbox), and an agent account."""
     config = load_config(config_path)
     async with open_runtime(config) as runtime:
+        Desk(runtime.threads)  # keeps the inbox's conversation records, as in a server with the inbox
+        await Accounts(runtime.store).add("ana", PASSWORD, role="admin")
         for n in range(12):
             for k, text in enumerate(("hi", "which size", "42", "bye")):
                 await runtime.threads.turn(
@@ -50,6 +57,11 @@ async def converse_on_sqlite(config_path: Path) -> list[str]:
                 )
         thread = await runtime.store.find(Identity("rest", "u0"))
         assert thread is not None
+        answered = {"text": "Ana here", "by": "page_inbox"}
+        await runtime.threads.turn(
+            Inbound(Identity("rest", "u3"), "event", event="agent_message", data=answered, message_id="a-1")
+        )
+        assert len(await runtime.store.records(CONVERSATION)) == 1
         await runtime.store.link(Identity("web", "visitor0000000000042"), thread, now=2000.0)
         item = InboxItem("mid.1", json.dumps({"item": {"sender": {"id": "p1"}}}), Identity("messenger", "p1"))
         await runtime.store.enqueue_inbound("messenger", [item], now=2000.0)
@@ -63,6 +75,17 @@ async def dumps(url: str, data_dir: Path, ids: list[str]) -> list[ThreadDump | N
     await store.open()
     try:
         return [await store.export_thread(thread_id, page=7) for thread_id in ids]
+    finally:
+        await store.close()
+
+
+async def inbox_records(url: str, data_dir: Path) -> tuple[dict[str, object], bool]:
+    """The inbox's records of a store, and whether ana signs in there with her password."""
+    store = open_store(url, data_dir)
+    await store.open()
+    try:
+        records = {kind: await store.records(kind) for kind in (AGENT, CONVERSATION)}
+        return records, await Accounts(store).verify("ana", PASSWORD) is not None
     finally:
         await store.close()
 
@@ -94,6 +117,11 @@ def test_migrate_store_copies_every_thread_and_verifies_it(
     copied = asyncio.run(dumps(target, data_dir, ids))
     assert copied == source and all(d is not None and d.events for d in copied)
     assert any(Identity("web", "visitor0000000000042") in d.identities for d in copied if d)  # two channels
+    assert "agent accounts: 1; inbox conversations: 1" in result.stdout
+    source_records, copied_records = (
+        asyncio.run(inbox_records(url, data_dir)) for url in (f"sqlite:///{data_dir / 'threads.db'}", target)
+    )
+    assert copied_records == source_records and copied_records[1]  # the account can sign in on the new store
 
     again = threadline("migrate-store", "--config", str(config_path), "--to", target, data_dir=data_dir)
     assert again.returncode == 0, again.stderr
@@ -109,6 +137,7 @@ def test_migrate_store_reports_a_copy_that_differs(
         store = open_store(redis_url, data_dir)
         await store.open()
         try:
+            await Accounts(store).add("ana", "another long password")
             await store.commit(ids[0], {}, [], expected_version=0, now=1.0, wake_at=None)  # same id, no events
             source = open_store(f"sqlite:///{data_dir / 'threads.db'}", data_dir)
             await source.open()
@@ -127,6 +156,7 @@ def test_migrate_store_reports_a_copy_that_differs(
     asyncio.run(plant_an_older_copy())
     result = threadline("migrate-store", "--config", str(config_path), "--to", redis_url, data_dir=data_dir)
     assert result.returncode == 1
+    assert "MISMATCH agent ana: the target has another record" in result.stdout  # an account ana already there
     assert f"MISMATCH {ids[0]}: " in result.stdout and "does not match" in result.stderr
     assert f"MISMATCH {ids[1]}: event 1 differs" in result.stdout
 

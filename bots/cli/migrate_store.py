@@ -5,7 +5,8 @@ outgrows one process (and between any two stores). Each thread is copied
 whole and atomically (snapshot, event log, identities, merge records), so
 an interrupted run can simply be started again: threads already copied are
 recognised and skipped. Webhook items received but not processed yet are
-copied too, so nothing a customer sent is lost in the move. Link tokens
+copied too, so nothing a customer sent is lost in the move, and so are the agent inbox's accounts and
+conversation records (agents sign in again: sessions are signed with a key of each store). Link tokens
 already used are not: links live 30 minutes, so move between visits.
 
 Run it with the servers stopped: a thread written during the copy may be
@@ -24,13 +25,16 @@ from tqdm import tqdm
 from bots.config import load_config
 from bots.errors import UserError
 from bots.handoff.notify import OUTBOX
+from bots.inbox.accounts import AGENT
 from bots.store.base import ConflictError, ThreadDump, ThreadStore
 from bots.store.factory import open_store, parse_store_url, sqlite_file
 from bots.store.urls import redacted
+from bots.threads.desk import CONVERSATION
 from bots.types import InboxItem
 from connectors.registry import channel_names
 
 PAGE = 500
+RECORD_KINDS = {AGENT: "agent accounts", CONVERSATION: "inbox conversations"}
 
 
 @dataclass
@@ -40,12 +44,14 @@ class MigrationReport:
     events: int = 0
     identities: int = 0
     inbox_items: int = 0
+    records: dict[str, int] = field(default_factory=dict)  # per kind: copied, or the same already there
     mismatches: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [
             f"threads: {self.copied} copied, {self.already_there} already there",
             f"events: {self.events}; identities: {self.identities}; unprocessed webhook items: {self.inbox_items}",
+            "; ".join(f"{what}: {self.records.get(kind, 0)}" for kind, what in RECORD_KINDS.items()),
         ]
         if self.mismatches:
             lines += [f"MISMATCH {m}" for m in self.mismatches[:50]]
@@ -96,7 +102,7 @@ async def _differences(dump: ThreadDump, target: ThreadStore) -> str | None:
 
 
 async def migrate(source: ThreadStore, target: ThreadStore, *, progress: bool = False) -> MigrationReport:
-    """Copy every thread and unprocessed webhook item from ``source`` to ``target``, then verify the counts."""
+    """Copy every thread, unprocessed webhook item and inbox record from ``source`` to ``target``, then verify."""
     report = MigrationReport()
     ids = await _thread_ids(source)
     for thread_id in tqdm(ids, desc="copying threads", unit="thread", disable=not progress, file=sys.stderr):
@@ -121,9 +127,20 @@ async def migrate(source: ThreadStore, target: ThreadStore, *, progress: bool = 
             copies = [InboxItem(f"migrated:{item.id}", item.payload, item.person) for item in pending]
             stored = await target.enqueue_inbound(channel, copies, now=0.0)
             report.inbox_items += sum(1 for s in stored if s is not None)
+    await _copy_records(source, target, report)
     copied = set(await _thread_ids(target))
     report.mismatches += [f"{thread_id}: missing in the target" for thread_id in ids if thread_id not in copied]
     return report
+
+
+async def _copy_records(source: ThreadStore, target: ThreadStore, report: MigrationReport) -> None:
+    """The inbox's agent accounts and conversation records; one the target has already must be the same."""
+    for kind in RECORD_KINDS:
+        for key, value in (await source.records(kind)).items():
+            if await target.add_record(kind, key, value) == value:
+                report.records[kind] = report.records.get(kind, 0) + 1
+            else:
+                report.mismatches.append(f"{kind} {key}: the target has another record")
 
 
 def migrate_store(config_path: Path, *, source_url: str | None, target_url: str) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bots.flow.state import ThreadState
+from bots.handoff.desk import entered_queue
 from bots.store.base import RecordTable, Snapshot
 from bots.types import Identity, StoredEvent, ThreadEvent, TurnOutcome
 
@@ -138,8 +139,10 @@ class Desk:
             if event.kind == "user" and row["status"] == "closed":
                 row.update(status="open", assignee=None)  # the customer is back: a new conversation
             elif event.kind == "handoff":
-                if event.data.get("active"):
+                if entered_queue(event):
                     row["queued_at"] = row.get("queued_at") or event.timestamp
+                    row["status"] = "open"
+                elif event.data.get("active"):  # a person answered from the Page's inbox, or another app took it
                     row["status"] = "open"
                 else:
                     row.update(queued_at=None, assignee=None)

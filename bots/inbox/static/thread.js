@@ -66,8 +66,12 @@ export class ThreadView {
   transfer() {
     const others = this.ctx.agents.filter((a) => a.name !== this.ctx.me.name);
     if (!others.length) return null;
-    const select = el("select", { "aria-label": t("transfer_to") }, others.map((a) => el("option", { value: a.name, text: a.name })));
-    return el("span", { class: "transfer" }, select, this.button("transfer", () => this.act("assign", { to: select.value })));
+    // a visible label (not only an aria-label) and room for the names: a bare select read as a stray word
+    const select = el("select", { id: "transfer-to", onchange: () => { this.transferTo = select.value; } },
+      others.map((a) => el("option", { value: a.name, text: a.name, selected: a.name === this.transferTo })));
+    const label = el("label", { for: "transfer-to", text: t("transfer_to") });
+    return el("span", { class: "transfer", role: "group" }, label, select,
+      this.button("transfer", () => this.act("assign", { to: select.value })));
   }
 
   composer() {
