@@ -265,3 +265,24 @@ async def test_a_queued_conversation_merged_into_another_thread_stays_in_the_que
     status, view = await ana.get(f"/inbox/api/conversations/{source}")  # the old id leads to the thread
     assert (status, view["thread_id"], view["linked_threads"]) == (200, into["thread_id"], [source])
     assert {i["user_id"] for i in view["identities"]} == {"hana", "hana-on-another-device"}
+
+
+async def test_text_that_is_not_unicode_or_nested_too_deep_gets_a_400_not_a_500(
+    agents: dict[str, AgentClient], server: tuple[TestServer, Runtime]
+) -> None:
+    """JSON may write a lone surrogate (\\ud800) and nest without limit; neither may reach the store or crash."""
+    await rest(server[0], "gus", "/talk_to_human")
+    ana = agents["ana"]
+    thread = await thread_of(ana, "gus")
+    headers = {"X-CSRF-Token": ana.csrf, "Content-Type": "application/json", **ana.origin}
+    for action in ("reply", "notes"):
+        async with ana.http.post(
+            f"{ana.base}/inbox/api/conversations/{thread}/{action}", data=b'{"text": "x\\ud800"}', headers=headers
+        ) as response:
+            assert response.status == 400, action
+            assert "surrogate" in json.loads(await response.text())["error"]
+    for body in (b'{"name": "ana", "password": "x\\ud800"}', b"[" * 5000 + b"]" * 5000):
+        async with ana.http.post(
+            f"{ana.base}/inbox/api/login", data=body, headers={"Content-Type": "application/json", **ana.origin}
+        ) as response:
+            assert response.status == 400, body[:20]

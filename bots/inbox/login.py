@@ -16,6 +16,7 @@ from aiohttp import web
 from bots.inbox.accounts import Accounts
 from bots.inbox.attempts import FailedSignIns, Limit
 from bots.inbox.sessions import Sessions, guard, same_origin
+from bots.types import loads_text
 
 PER_ACCOUNT = Limit(5, 15 * 60)  # 5 failures in 15 minutes per account
 PER_ADDRESS = Limit(20, 15 * 60)  # 20 in 15 minutes per address
@@ -31,9 +32,11 @@ class Login:
         if not same_origin(request) or request.content_type != "application/json":
             return web.json_response({"error": "sign in with a JSON body from the inbox's own page"}, status=403)
         try:
-            body: Any = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+            body: Any = loads_text(await request.read() or b"null")
+        except ValueError as exc:  # not JSON, or a lone surrogate no store can keep
+            return web.json_response({"error": f"the body is not valid JSON text: {exc}"}, status=400)
+        except RecursionError:
+            return web.json_response({"error": "the body is nested too deep"}, status=400)
         name, password = (body.get("name"), body.get("password")) if isinstance(body, dict) else (None, None)
         if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
             return web.json_response({"error": "give 'name' and 'password'"}, status=400)

@@ -16,7 +16,7 @@ from bots.inbox.sessions import Session, Sessions, guard
 from bots.inbox.views import LISTS, Views
 from bots.threads.access import Threads
 from bots.threads.desk import Action, Desk
-from bots.types import Text
+from bots.types import Text, loads_text
 
 MAX_TEXT = 4000
 Handler = Callable[[web.Request, Session], Awaitable[web.StreamResponse]]
@@ -28,9 +28,11 @@ def _error(message: str, status: int) -> web.Response:
 
 async def _body(request: web.Request) -> dict[str, Any] | web.Response:
     try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        return _error("the body is not valid JSON", 400)
+        body = loads_text(await request.read()) if request.can_read_body else {}
+    except ValueError as exc:  # not JSON, or a lone surrogate no store can keep
+        return _error(f"the body is not valid JSON text: {exc}", 400)
+    except RecursionError:
+        return _error("the body is nested too deep", 400)
     return body if isinstance(body, dict) else _error("the body must be a JSON object", 400)
 
 
