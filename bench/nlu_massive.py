@@ -19,7 +19,7 @@ phone without their language's keyboard.
 nlu_models.encoder). ``--zero-shot``: one model trained on en-US ``train`` only, tested on every locale.
 
 ``--out-of-scope`` adds out-of-scope detection on held-out MASSIVE domains
-(bench/massive_out_of_scope.py); ``--only-out-of-scope`` runs just that.
+(bench/massive_out_of_scope.py, with ``--encoder`` too); ``--only-out-of-scope`` runs just that.
 
 Data: ../shared/data/massive beside the checkout (MASSIVE 1.1, CC BY 4.0, Amazon; see its README), or the
 folder THREADLINE_MASSIVE_DATA names.
@@ -100,14 +100,14 @@ def main() -> None:
         features.WEIGHT = args.encoder_weight
     locales = [loc for loc in args.locales.split(",") if loc]
     if args.only_out_of_scope:
-        out_of_scope_report(locales, args.split, args.limit)
+        out_of_scope_report(locales, args.split, args.limit, args.encoder)
         return
     data = {locale: rows(locale, args.data) for locale in set(locales) | ({"en-US"} if args.zero_shot else set())}
     if not args.language_only:
         intents(data, locales, args)
     language_id({locale: data[locale] for locale in locales}, args.split, args.limit)
     if args.out_of_scope:
-        out_of_scope_report(locales, args.split, args.limit)
+        out_of_scope_report(locales, args.split, args.limit, args.encoder)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak process RSS {peak:.0f} MB")
 
