@@ -13,13 +13,14 @@ from bots.inbox.live import AgentFeed
 from bots.inbox.routes import InboxAPI
 from bots.live import open_live_bus
 from bots.runtime import Runtime
+from bots.store.factory import is_shared
 from bots.threads.desk import Desk, Row
 
 
 def install(app: web.Application, runtime: Runtime) -> None:
     """Mount the inbox's API on the server's application and run its live feed with it."""
-    desk = Desk(runtime.threads)
     feed = AgentFeed(open_live_bus(runtime.config.store))
+    desk = Desk(runtime.threads, sole_writer=not is_shared(runtime.config.store))  # the embedded store's one process
     https = runtime.config.public_url.startswith("https://")
     api = InboxAPI(runtime.threads, desk, Accounts(desk.records), feed, https=https)
 
