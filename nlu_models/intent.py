@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nlu_models.encoder.features import EncoderFeatures
-from nlu_models.linear import TfidfFeatures, char_grams
+from nlu_models.linear import CharGramAnalyzer, TfidfFeatures, char_grams
 from nlu_models.words import PreparedWords, tagged_words
 
 if TYPE_CHECKING:
@@ -64,14 +64,14 @@ class IntentModel:
         tagged = [f"{language}\t{text}" for text, language in zip(texts, languages, strict=True)]
         self._words: TfidfFeatures | None = None
         if not words:
-            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._chars = TfidfFeatures(CharGramAnalyzer(5, tagged=True), tagged, min_df=CHAR_MIN_DF)
             self._train(self._chars.matrix, labels)
             del self._chars.matrix
             return
         from scipy.sparse import hstack
 
         with PreparedWords(tagged) as words_:  # a helper process starts on the words while the characters are done
-            self._chars = TfidfFeatures(_tagged_char_grams, tagged, min_df=CHAR_MIN_DF)
+            self._chars = TfidfFeatures(CharGramAnalyzer(5, tagged=True), tagged, min_df=CHAR_MIN_DF)
             self._words = TfidfFeatures(words_.features().__getitem__, tagged)
             blocks = [self._chars.matrix, self._words.matrix]
             if encoder is not None:
@@ -128,7 +128,7 @@ class IntentModel:
         return self.classes, _softmax(np.append(scores, none) / self.temperature)[:-1]
 
 
-def _tagged_char_grams(tagged: str) -> list[str]:
+def _tagged_char_grams(tagged: str) -> list[str]:  # the analyzer of models saved before CharGramAnalyzer
     return char_grams(tagged.split("\t", 1)[1], 5)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -61,20 +60,52 @@ class Linear:
 
 def char_grams(text: str, longest: int) -> list[str]:
     """Character 1..longest-grams within words (padded with a space each side), of the normalised text."""
-    grams = []
+    grams: list[str] = []
     for word in normalise(text).split():
-        padded = f" {word} "
-        for n in range(1, longest + 1):
-            grams += [padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n].strip()]
+        grams += word_grams(word, longest)
     return grams
 
 
-def char_grams_1_4(text: str) -> list[str]:
+def word_grams(word: str, longest: int) -> list[str]:
+    """One word's 1..longest-grams: its characters, then the grams of the word padded with a space each side
+    (every gram of two or more characters holds one of the word's; the padding alone is no gram)."""
+    grams = list(word)
+    padded = f" {word} "
+    for n in range(2, longest + 1):
+        grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+def char_grams_1_4(text: str) -> list[str]:  # the analyzer of language models saved before CharGramAnalyzer
     return char_grams(text, 4)
+
+
+class CharGramAnalyzer:
+    """Character 1..longest-grams within words, as an analyzer whose features are known word by word, so a
+    model can remember each word's (chat messages repeat their words); ``tagged``: each text is its language,
+    a tab, then the text (the intent model's rows), and the grams are the text's."""
+
+    def __init__(self, longest: int, *, tagged: bool = False) -> None:
+        self.longest, self.tagged = longest, tagged
+
+    def words(self, text: str) -> list[str]:
+        return normalise(text.split("\t", 1)[1] if self.tagged else text).split()
+
+    def __call__(self, text: str) -> list[str]:
+        grams: list[str] = []
+        for word in self.words(text):
+            grams += word_grams(word, self.longest)
+        return grams
+
+
+WORDS_REMEMBERED = 20_000  # per feature space; ~4 MB of index arrays at most, then it starts over
+_NO_FEATURES = np.zeros(0, dtype=np.int64)
 
 
 class TfidfFeatures:
     """One TF-IDF feature space fitted by scikit-learn, computed for one text by hand (see the module doc)."""
+
+    _by_word: dict[str, np.ndarray] | None = None  # word -> its features' indices, for a CharGramAnalyzer
 
     def __init__(self, analyzer: Callable[[str], list[str]], texts: Sequence[str], min_df: int = 1) -> None:
         """``min_df``: keep features of at least that many texts, unless that keeps none (a handful of examples
@@ -96,16 +127,38 @@ class TfidfFeatures:
         self.vocabulary = {}
         self.idf = np.zeros(0)
 
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state.pop("_by_word", None)  # remembered while serving, not part of the model
+        return state
+
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, l2-normalised weights); empty when no known feature occurs (no evidence at all)."""
-        counts = Counter(g for g in self.analyzer(text) if g in self.vocabulary)
-        if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        index = np.fromiter((self.vocabulary[g] for g in counts), dtype=np.int64, count=len(counts))
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self.idf[index]
+        found = self._indices(text)
+        if not found.size:
+            return _NO_FEATURES, np.zeros(0)
+        index, counts = np.unique(found, return_counts=True)
+        weights = (1.0 + np.log(counts)) * self.idf[index]
         return index, weights / np.linalg.norm(weights)
+
+    def _indices(self, text: str) -> np.ndarray:
+        """The index of every known feature occurrence in the text (repeated as often as it occurs)."""
+        known = self.vocabulary.get
+        if not isinstance(self.analyzer, CharGramAnalyzer):  # words, or a model saved before CharGramAnalyzer
+            return np.array([i for g in self.analyzer(text) if (i := known(g)) is not None], dtype=np.int64)
+        if self._by_word is None or len(self._by_word) >= WORDS_REMEMBERED:
+            self._by_word = {}
+        remembered, longest = self._by_word, self.analyzer.longest
+        parts = []
+        for word in self.analyzer.words(text):
+            indices = remembered.get(word)
+            if indices is None:
+                grams = word_grams(word, longest)
+                indices = remembered[word] = np.array([i for g in grams if (i := known(g)) is not None], np.int64)
+            parts.append(indices)
+        return np.concatenate(parts) if parts else _NO_FEATURES
 
 
 def CharGrams(texts: Sequence[str]) -> TfidfFeatures:
     """Character 1-4-grams within words: the language model's features."""
-    return TfidfFeatures(char_grams_1_4, texts)
+    return TfidfFeatures(CharGramAnalyzer(4), texts)

@@ -189,6 +189,22 @@ async def test_hand_off_reply_on_rest_hand_back_and_close(
     assert thread in [r["thread_id"] for r in await ana.queue("open")]
 
 
+async def test_a_bot_only_conversation_an_agent_closed_opens_again_when_the_customer_writes(
+    server: tuple[TestServer, Runtime], agents: dict[str, AgentClient]
+) -> None:
+    """Its turns skip the inbox record it does not have, until an agent's action gives it one."""
+    test_server, _ = server
+    boss = agents["boss"]
+    for text in ("/greet", "where is my order", "thanks"):
+        await rest(test_server, "zed", text)
+    thread = await thread_of(boss, "zed")
+    assert (await boss.post(f"/inbox/api/conversations/{thread}/close"))[0] == 200
+    assert [r["thread_id"] for r in await boss.queue("closed")] == [thread]
+    await rest(test_server, "zed", "one more question")
+    assert [r["thread_id"] for r in await boss.queue("open", q="zed")] == [thread]
+    assert await boss.queue("closed") == []
+
+
 async def test_a_web_customer_sees_typing_and_the_reply_live_and_agents_see_changes(
     server: tuple[TestServer, Runtime], agents: dict[str, AgentClient]
 ) -> None:

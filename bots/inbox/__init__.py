@@ -15,12 +15,13 @@ from bots.inbox.page import routes as page_routes
 from bots.inbox.routes import InboxAPI
 from bots.live import open_live_bus
 from bots.runtime import Runtime
+from bots.store.factory import is_shared
 from bots.threads.desk import Desk, Row
 
 
 def install(app: web.Application, runtime: Runtime, figures: FiguresReader | None = None) -> None:
     """Mount the inbox's page and API on the server's application and run its live feed with it."""
-    desk = Desk(runtime.threads)
+    desk = Desk(runtime.threads, sole_writer=not is_shared(runtime.config.store))  # the embedded store's one process
     handoff = runtime.handoff
     feed = AgentFeed(open_live_bus(runtime.config.store), handoff.presence if handoff is not None else None)
     https = runtime.config.public_url.startswith("https://")

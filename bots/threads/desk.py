@@ -36,10 +36,16 @@ def new_row(now: float) -> Row:
     return {"status": "open", "assignee": None, "queued_at": None, "created_at": now, "read": {}}
 
 
+BOT_ONLY_REMEMBERED = 100_000  # thread ids; then the memory starts over (a thread forgotten is read once more)
+
+
 class Desk:
-    def __init__(self, threads: Threads) -> None:
+    def __init__(self, threads: Threads, *, sole_writer: bool = False) -> None:
+        """``sole_writer``: this process is the only one that writes records (the embedded store), so it can
+        remember which threads have none and spare a bot-only conversation's turns the read of its record."""
         self.threads = threads
         self.listeners: list[Listener] = []  # told of every changed record (the inbox's live updates)
+        self._bot_only: set[str] | None = set() if sole_writer else None  # threads known to have no record
         threads.observers.append(self.observe)
 
     @property
@@ -130,8 +136,12 @@ class Desk:
         kinds = {stored.event.kind for stored in outcome.committed}
         if not kinds & {"user", "handoff", "agent"}:
             return
+        person = bool(kinds & {"handoff", "agent"})
+        if not person and self._bot_only is not None and outcome.thread_id in self._bot_only:
+            return
         found = await self.conversation(outcome.thread_id)
-        if found is None and not kinds & {"handoff", "agent"}:
+        if found is None and not person:
+            self._remember_bot_only(outcome.thread_id)
             return  # the bot's own conversation: in the inbox once a person is asked for or answers
         row = dict(found) if found is not None else new_row(outcome.committed[0].event.timestamp)
         for stored in outcome.committed:
@@ -149,11 +159,22 @@ class Desk:
             elif event.kind == "agent" and row.get("queued_at") and not row.get("first_response_at"):
                 row["first_response_at"] = event.timestamp
         if row != found:
-            await self.threads.store.put_record(CONVERSATION, outcome.thread_id, row)
+            await self._put(outcome.thread_id, row)
         await self._tell(outcome.thread_id, row)  # a new message is news to an agent looking at the thread
 
-    async def _save(self, thread_id: str, row: Row) -> None:
+    def _remember_bot_only(self, thread_id: str) -> None:
+        if self._bot_only is not None:
+            if len(self._bot_only) >= BOT_ONLY_REMEMBERED:
+                self._bot_only.clear()
+            self._bot_only.add(thread_id)
+
+    async def _put(self, thread_id: str, row: Row) -> None:
+        if self._bot_only is not None:
+            self._bot_only.discard(thread_id)
         await self.threads.store.put_record(CONVERSATION, thread_id, row)
+
+    async def _save(self, thread_id: str, row: Row) -> None:
+        await self._put(thread_id, row)
         await self._tell(thread_id, row)
 
     async def _tell(self, thread_id: str, row: Row) -> None:
