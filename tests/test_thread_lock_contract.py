@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.store.base import ConflictError, ThreadLock, ThreadStore
+from bots.store.base import ConflictError, ThreadStore
 from bots.store.factory import open_store
 from bots.store.postgres.lock import lock_id
 from bots.store.postgres.store import PostgresThreadStore
@@ -163,34 +163,6 @@ async def test_an_error_inside_releases_the_lock(workers: tuple[ThreadStore, Thr
             raise RuntimeError("boom")
     async with b.lock("thread:err"):
         pass
-
-
-async def test_a_released_nested_lock_is_free_for_others_before_the_next_one_is_waited_for(
-    workers: tuple[ThreadStore, ThreadStore],
-) -> None:
-    """A turn's thread lock inside its customer's: once released, it is no one's while this task waits for
-    another lock, and no one's once the outer lock is released (whenever its release reaches the server)."""
-    a, b = workers[0].thread_lock(), workers[1].thread_lock()
-    async with a.lock("identity:c1"):
-        async with a.lock("thread:n1"):
-            pass
-        holding = asyncio.Event()
-        other = asyncio.create_task(_hold_then_take(b, "thread:n2", "thread:n1", holding))
-        await holding.wait()  # the other worker holds n2 and asks for n1
-        async with a.lock("thread:n2"):  # would deadlock if n1 were still held here
-            pass
-        await other
-    async with a.lock("identity:c2"), a.lock("thread:n1"):
-        pass
-    async with b.lock("thread:n1"):  # the outer release freed the nested one too
-        pass
-
-
-async def _hold_then_take(lock: ThreadLock, held: str, wanted: str, holding: asyncio.Event) -> None:
-    async with lock.lock(held):
-        holding.set()
-        async with lock.lock(wanted):
-            pass
 
 
 def _start_holder(url: str, key: str) -> subprocess.Popen[str]:

@@ -42,7 +42,6 @@ class _Held:
     owner: asyncio.Task[Any] | None = None  # the task holding it: only it may lock more on this connection
     parent: _Held | None = None  # a lock taken on the connection of an outer one of the same task
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)  # one statement at a time on the connection
-    unlocks: list[int] = field(default_factory=list)  # released nested locks whose unlock has not been sent yet
 
     @property
     def outermost(self) -> _Held:
@@ -159,8 +158,6 @@ class PostgresThreadLock(ThreadLock):
     async def lock(self, key: str) -> AsyncIterator[None]:
         task = asyncio.current_task()
         outer = next((h for h in reversed(_HELD.get()) if h.owner is task and not h.lost), None)
-        if outer is not None:
-            await self._send_unlocks(outer.outermost)  # nothing released is still held while this one waits
         async with self._queue.slot(key):  # a place in the server's queue, given up once granted
             held = await (self._acquire_inside(outer, key) if outer is not None else self._acquire(key))
         held.owner = task
@@ -203,21 +200,12 @@ class PostgresThreadLock(ThreadLock):
         return _Held(key, root.connection, parent=root)
 
     async def _release_inside(self, held: _Held) -> None:
-        """Sent with the outer lock's release, which is nearly always next (a turn's thread lock inside its
-        customer's), so releasing costs no round trip of its own; or before this task takes another nested
-        lock, so no lock it no longer needs is held while it waits."""
         root = held.outermost
-        if not root.lost and not root.connection.is_closed():
-            root.unlocks.append(lock_id(held.key))
-
-    async def _send_unlocks(self, root: _Held) -> None:
-        if not root.unlocks or root.lost or root.connection.is_closed():
+        if root.lost or root.connection.is_closed():
             return
-        statement = "; ".join(f"SELECT pg_advisory_unlock({unlock})" for unlock in root.unlocks)
-        root.unlocks.clear()
         try:
             async with root.busy:
-                await root.connection.execute(statement, timeout=self.lease)
+                await root.connection.execute(f"SELECT pg_advisory_unlock({lock_id(held.key)})", timeout=self.lease)
         except Exception as exc:  # the outer release closes the connection: nothing stays locked
             self._lose(root, exc)
 
@@ -253,7 +241,7 @@ class PostgresThreadLock(ThreadLock):
             if held.keeper is not None:
                 await held.keeper  # at most one ping in flight, itself bounded by the lease
             if not held.lost and not held.connection.is_closed():
-                # ends the transaction (its lock); unlock_all releases the nested locks (their unlocks wait for this)
+                # ends the transaction (its lock); unlock_all in case a nested lock's unlock did not get through
                 await held.connection.execute("ROLLBACK; SELECT pg_advisory_unlock_all()", timeout=self.lease)
                 await self._connections.give_back(held.connection)
                 return
