@@ -181,7 +181,11 @@ async def test_hand_off_reply_on_rest_hand_back_and_close(
         ("agent_note", "<script>alert(1)</script> VIP"),
         ("user", "thanks"),
     ]
+    beyond = {"version": view["version"] + 1}  # messages that do not exist yet cannot be read
+    assert (await ana.post(f"/inbox/api/conversations/{thread}/read", beyond))[0] == 400
+    assert (await ana.post(f"/inbox/api/conversations/{thread}/typing", {}))[0] == 400  # 'on' is required
     status, _ = await ana.post(f"/inbox/api/conversations/{thread}/read", {"version": view["version"]})
+    assert status == 200
     [row] = await ana.queue("mine")
     assert row["thread_id"] == thread and row["unread"] is False
     assert (await bo.queue("open"))[0]["unread"] is True  # read marks are each agent's own
