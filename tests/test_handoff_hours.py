@@ -36,6 +36,24 @@ async def test_outside_hours_the_customer_is_told_in_their_language(tmp_path: Pa
         assert replies == [text(client, "handoff_started", language), text(client, "handoff_closed", language)]
 
 
+MONDAY_ONLY = {"timezone": "Europe/Berlin", "weekly": {"mon": ["10:00-12:00"]}}
+# Any hour or weekday a text could name: the texts must not promise hours the config does not have
+NAMED_HOURS = ("9:00", "18:00", "9–18", "9h", "Mon", "Fri", "Mo.", "lun", "ven", "周一")
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "zh"])
+async def test_the_texts_name_no_hours_but_the_configured_ones_decide(tmp_path: Path, language: str) -> None:
+    clock = Clock(berlin("2026-12-07", 11))  # a Monday, inside the only span
+    async with demo_server(tmp_path / "data", clock, hours=MONDAY_ONLY) as client:
+        await runtime_of(client).handoff.presence.connected("agent-tab")
+        [started] = await say(client, "in", ASK[language], language)
+        clock.set(berlin("2026-12-08", 11))  # Tuesday: closed under this config, though Mon–Fri once was said
+        late = await say(client, "out", ASK[language], language)
+        assert late[1:] == [text(client, "handoff_closed", language)]
+        for said in (started, *late):
+            assert not any(named in said for named in NAMED_HOURS), said
+
+
 async def test_in_hours_the_notice_depends_on_agents_online(tmp_path: Path) -> None:
     clock = Clock(berlin("2026-12-07", 10))  # a Monday morning
     async with demo_server(tmp_path / "data", clock) as client:

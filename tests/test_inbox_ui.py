@@ -73,6 +73,8 @@ async def test_hand_off_reply_seen_live_and_hand_back(served: tuple[TestServer, 
     ]
     row = agent.locator("#rows .row").first
     await expect(row.locator(".row-title")).to_have_text("web · en")
+    await expect(row.locator(".row-who")).not_to_be_empty()
+    await expect(row.locator(".row-last")).to_have_text("I want to talk to a real person")
     await expect(row.locator(".waiting")).to_be_visible()
     await expect(row.locator(".dot.online")).to_be_visible()  # the customer's chat window is open
     await agent.keyboard.press("j")  # the keyboard opens the first conversation
@@ -162,7 +164,10 @@ async def test_script_payloads_never_run(served: tuple[TestServer, Runtime], bro
         browser, str(server.make_url("/inbox")), locale="de-DE"
     )  # the inbox's own words in the browser's language
     await expect(agent.locator("[data-list=queue]")).to_contain_text("Braucht einen Menschen")
-    await agent.locator("#rows .row").first.click()
+    row = agent.locator("#rows .row").first  # who it is (a long id shortened) and what they said last, as text
+    await expect(row.locator(".row-who")).to_have_text(f"{sender[:8]}…{sender[-4:]}")
+    await expect(row.locator(".row-last")).to_have_text(PAYLOAD)
+    await row.click()
     await agent.locator("#as-note").check()
     await agent.locator("#reply-text").fill(PAYLOAD)
     await agent.keyboard.press("Control+Enter")

@@ -122,3 +122,18 @@ async def test_failed_sign_ins_are_counted_across_workers(cluster: Cluster) -> N
     finally:
         for attempt in tries:
             await attempt.close()
+
+
+async def test_unknown_names_on_two_workers_limit_the_address_but_not_the_team(cluster: Cluster) -> None:
+    """Twenty unknown names spread over both workers limit the address on both; a right password still signs in."""
+    strangers = [AgentClient(cluster.url(n % 2), f"nobody{n}", PASSWORD) for n in range(22)]
+    ana = AgentClient(cluster.url(1), "ana", PASSWORD)
+    try:
+        for stranger in strangers[:20]:
+            assert (await stranger.login()).status == 401
+        for late in strangers[20:]:  # one on each worker
+            assert (await late.login()).status == 429
+        assert (await ana.login()).status == 200
+    finally:
+        for client in (*strangers, ana):
+            await client.close()

@@ -2,6 +2,10 @@
 the store so that every worker counts them all), so guessing a password takes ages while an agent who
 mistypes a few times is not locked out for long.
 
+The per-address limit counts only failures for names that are no agent, and never refuses a right password:
+behind a reverse proxy every agent shares one address, so a stranger guessing names must not lock the team
+out. Over it, every wrong password is answered 429 alike, so the answer does not tell which names exist.
+
 Sign-in is itself protected from cross-site requests: it takes JSON only (a form of another site cannot send
 that without this server agreeing) and refuses another site's ``Origin``.
 """
@@ -40,17 +44,16 @@ class Login:
         name, password = (body.get("name"), body.get("password")) if isinstance(body, dict) else (None, None)
         if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
             return web.json_response({"error": "give 'name' and 'password'"}, status=400)
-        address = request.remote or "unknown"
-        limits = {f"account:{name}": PER_ACCOUNT, f"address:{address}": PER_ADDRESS}
-        if wait := await self.failures.wait(limits):
-            return web.json_response(
-                {"error": "too many failed sign-ins; try again later", "retry_after": wait},
-                status=429,
-                headers={"Retry-After": str(wait)},
-            )
+        account, address = f"account:{name}", f"address:{request.remote or 'unknown'}"
+        if wait := await self.failures.wait({account: PER_ACCOUNT}):
+            return _too_many(wait)  # a locked account: even the right password waits
+        address_wait = await self.failures.wait({address: PER_ADDRESS})
         agent = await self.accounts.verify(name, password[:1024])
         if agent is None:
-            await self.failures.failed(list(limits))
+            known = await self.accounts.get(name) is not None
+            await self.failures.failed([account] if known else [account, address])
+            if address_wait:
+                return _too_many(address_wait)
             return web.json_response({"error": "wrong name or password"}, status=401)
         response = web.Response(content_type="application/json")
         session = await self.sessions.open(response, request, agent)
@@ -72,6 +75,14 @@ class Login:
         response = web.json_response({"signed_out": session.agent.name})
         self.sessions.close(response)
         return response
+
+
+def _too_many(wait: int) -> web.Response:
+    return web.json_response(
+        {"error": "too many failed sign-ins; try again later", "retry_after": wait},
+        status=429,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def _about(name: str, role: str, csrf: str) -> dict[str, str]:

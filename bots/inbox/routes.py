@@ -150,15 +150,21 @@ class InboxAPI:
         version = body.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
             return _error("give 'version', the thread version read up to", 400)
-        return await self._change(request.match_info["thread_id"], actions.read(session.agent, version))
+        thread_id = await self.desk.current(request.match_info["thread_id"])
+        snapshot = await self.desk.snapshot(thread_id)
+        if snapshot is None:
+            return _error("no such conversation", 404)
+        if version > snapshot.version:  # would mark messages read before they exist (versions only grow)
+            return _error(f"'version' {version} is beyond the thread's {snapshot.version}", 400)
+        return await self._change(thread_id, actions.read(session.agent, version))
 
     async def typing(self, request: web.Request, session: Session) -> web.Response:
         body = await _body(request)
         if isinstance(body, web.Response):
             return body
-        on = body.get("on", True)
+        on = body.get("on")
         if not isinstance(on, bool):
-            return _error("'on' must be true or false", 400)
+            return _error("give 'on': true or false", 400)
         thread_id = await self.desk.current(request.match_info["thread_id"])
         if await self.desk.snapshot(thread_id) is None:
             return _error("no such conversation", 404)

@@ -15,6 +15,8 @@ LISTS = ("queue", "mine", "open", "closed")
 SEARCHED_EVENTS = 500  # the last messages of each thread a text search looks through
 SHOWN_EVENTS = 1000
 TEXT_KINDS = ("user", "bot", "agent", "agent_note")
+LAST_MESSAGE_EVENTS = 50  # how far back a row looks for the customer's last message
+SHORT_ID = 14  # a channel id longer than this is shown as its start and end
 
 
 def in_list(name: str, row: Row, agent: str) -> bool:
@@ -36,6 +38,20 @@ def _texts(value: Any) -> list[str]:
     if isinstance(value, list):
         return [t for v in value for t in _texts(v)]
     return [str(value)] if value is not None else []
+
+
+def shortened(user_id: str) -> str:
+    """A channel id short enough for a list row (a PSID or a widget's id is long), still telling rows apart."""
+    return user_id if len(user_id) <= SHORT_ID else f"{user_id[:8]}…{user_id[-4:]}"
+
+
+def customer_of(state: dict[str, Any], identities: list[Any]) -> str:
+    """Who the customer is, for a list row: their name or e-mail if the bot learned it, else a channel id."""
+    slots = state.get("slots") or {}
+    for known in (slots.get("name"), slots.get("email")):
+        if isinstance(known, str) and known.strip():
+            return known.strip()
+    return shortened(identities[0].user_id) if identities else ""
 
 
 class Views:
@@ -82,10 +98,20 @@ class Views:
             "waiting_seconds": round(now - float(queued_at), 1) if queued_at and not row.get("assignee") else None,
             "channels": self.desk.channel_names(identities),
             "language": snapshot.state.get("language"),
+            "customer": customer_of(snapshot.state, identities),
+            "last_message": await self._last_message(thread_id, snapshot.version),
             "online": await self.desk.online(thread_id) > 0,
             "updated_at": snapshot.updated_at,
             "unread": snapshot.version > int((row.get("read") or {}).get(agent, 0)),
         }
+
+    async def _last_message(self, thread_id: str, version: int) -> str:
+        """The customer's last message, so that rows waiting side by side can be told apart at a glance."""
+        for stored in reversed(await self.desk.events(thread_id, version, LAST_MESSAGE_EVENTS)):
+            text = stored.event.data.get("text") if stored.event.kind == "user" else None
+            if isinstance(text, str) and text.strip():
+                return text[:200]
+        return ""
 
     async def _matches(
         self, query: str, thread_id: str, version: int, state: dict[str, Any], identities: list[Any]

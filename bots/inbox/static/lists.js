@@ -45,7 +45,9 @@ export class Lists {
       onkeydown: (event) => { if (event.key === "Enter") this.open(row.thread_id); } },
       el("span", { class: `dot${row.online ? " online" : ""}`, title: row.online ? t("online") : t("offline") }),
       el("span", { class: "row-main" },
+        el("span", { class: "row-who", text: row.customer || "–" }),
         el("span", { class: "row-title", text: `${row.channels.join(", ") || "–"} · ${row.language || "?"}` }),
+        row.last_message ? el("span", { class: "row-last", text: row.last_message }) : null,
         el("small", { text: row.assignee ? t("held_by", { name: row.assignee }) : row.status === "closed" ? t("closed") : t("nobody") })),
       waiting ? el("span", { class: "waiting", text: duration(row.waiting_seconds + (Date.now() - this.loadedAt) / 1000) }) : null);
     return item;
