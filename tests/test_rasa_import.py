@@ -48,8 +48,10 @@ def test_every_report_entry_points_at_the_rasa_line_it_names(imported: dict[str,
     line = int(re.search(r"`data/rules\.yml:(\d+)` rule 'Exit Quote Form'", report)[1])  # type: ignore[index]
     assert (INSURANCE / "data/rules.yml").read_text().splitlines()[line - 1] == "- rule: Exit Quote Form"
     assert "config.yml" in report and "pipeline" in report  # Rasa's pipeline is named, not dropped
-    # a form question no response asks, and the button whose payload key is misspelt in the domain
-    assert "form scroll_claims_form: slot scroll_claims" in report
+    # a form question its action_ask_ action asks is converted, not listed; a button whose payload key is
+    # misspelt in the domain is listed
+    assert "scroll_claims_form" not in report
+    assert "ask_action: action_ask_scroll_claims" in (imported["insurance"] / "bot" / "bot.yml").read_text()
     assert "response utter_ask_update_address, variant 1, button 1" in report
 
 
