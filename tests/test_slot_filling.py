@@ -106,9 +106,10 @@ def test_an_interruption_that_empties_an_answer_does_not_leave_the_flow_without_
 def test_every_fill_goes_through_the_flows_validation_action(engine_for: Callable[..., Engine]) -> None:
     engine = engine_for(FILES, actions=["validate_ticket"])
     chat = Chat(engine, {"validate_ticket": ActionOutcome(effects=[SetSlot("priority", None)])})
-    chat.say("/ticket")
+    assert texts(chat.say("/ticket")) == ["How urgent is it?"]
+    assert chat.actions_called == ["validate_ticket"]  # as the form starts, as Rasa activates a form
     replies = texts(chat.say('/inform{"priority": "high"}'))
-    assert chat.actions_called == ["validate_ticket"]
+    assert chat.actions_called == ["validate_ticket"] * 2
     assert replies == ["Please pick low, medium or high.", "How urgent is it?"]  # emptied: asked again
     assert chat.state.slots["priority"] is None
 

@@ -299,7 +299,13 @@ class FlowCompiler:
             currency=base.currency,
         )
         invalid = self.text(spec.invalid, raw, "invalid", mark) if spec.invalid is not None else None
-        prompt = self.text(spec.prompt, raw, "prompt", mark)
+        if (spec.prompt is None) == (spec.ask_action is None):
+            self._problem(mark, "FLOW-E013", f"asking for {spec.ask!r} needs either a prompt or an ask_action")
+        prompt = self.text(spec.prompt, raw, "prompt", mark) if spec.prompt is not None else None
+        if spec.ask_action is not None:
+            self.references.append(
+                Reference("action", spec.ask_action, mark_of(raw, "ask_action", mark), self.flow_name)
+            )
         at = self.emit(JumpOp(mark, -1))  # placeholder for the AskOp
         jump = self.emit(JumpOp(mark, -1))
         failure_pc = len(ops)
@@ -326,6 +332,7 @@ class FlowCompiler:
                 for m in spec.mappings
             ),
             spec.optional,
+            spec.ask_action,
         )
         ops[jump] = JumpOp(mark, len(ops))
 

@@ -191,9 +191,10 @@ def execute(run: Run) -> None:
         frame.pc += 1
 
 
-def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
+def request_validation(run: Run, frame: Frame, op: AskOp, *, activation: bool = False) -> bool:
     """A form (``form: <name>``) with a ``validate_<name>`` action (rasa-sdk's FormValidationAction) has it check
-    each answer.
+    each answer, and, with ``activation``, run once as the form starts, as Rasa runs it on activation (it may
+    fill or skip slots, or choose the first question, before anything is asked).
 
     True when it does: the turn now waits for that action.
     """
@@ -202,12 +203,17 @@ def request_validation(run: Run, frame: Frame, op: AskOp) -> bool:
     if form is None or name not in run.bot.actions:
         return False
     frame.waiting = True
-    run.request_action(ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot))
+    frame.activated = True
+    run.request_action(
+        ActionRequest(name, frame.flow, None, advance=False, validate_slot=op.slot, activation=activation)
+    )
     return True
 
 
 def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
-    """Run an ask step; True when it now waits for the customer."""
+    """Run an ask step; True when it now waits for the customer (or for the form's validation at its start)."""
+    if not frame.activated and request_validation(run, frame, op, activation=True):
+        return True
     current = run.state.slots.get(op.slot)
     if current is not None and not op.always:
         if not fits_choices(op, current):  # filled from elsewhere (an entity) with a value this question refuses

@@ -118,7 +118,7 @@ class TypingOp(Op):
 @dataclass(frozen=True)
 class AskOp(Op):
     slot: str
-    prompt: TextRef
+    prompt: TextRef | None  # None: ``ask_action`` asks
     validator: SlotDef
     choices: tuple[ChoiceDef, ...]
     style: Literal["quick_replies", "buttons"]
@@ -131,6 +131,7 @@ class AskOp(Op):
     max_reprompts: int | None = None
     mappings: tuple[SlotMapping, ...] = ()  # none: the value is read from the text by the slot's type
     optional: bool = False  # "I don't know" skips it
+    ask_action: str | None = None  # a custom action asking the question (Rasa's action_ask_<slot>)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bots.flow.forms import ask_requested, end_active_form, form_flow, resume_wa
 from bots.flow.interpreter import execute, fail_flow, start_flow
 from bots.flow.loops import mark_first_round
 from bots.flow.model import AskOp, TextRef
+from bots.flow.prompts import prompt
 from bots.flow.questions import reject
 from bots.flow.reminder_effects import cancel_reminders, schedule_reminder
 from bots.flow.run import Run
@@ -152,6 +153,10 @@ def _validated(run: Run, request: ActionRequest, outcome: ActionOutcome, followu
         if followup is not None and _follow_up(run, request, frame, followup):
             return
         execute(run)
+        return
+    if request.activation:  # the form has just started: nothing was refused, its first question is asked
+        frame.attempts = 0
+        prompt(run, op)
         return
     if followup is not None:
         run.log(

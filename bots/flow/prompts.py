@@ -10,11 +10,23 @@ from bots.flow.expressions import format_value
 from bots.flow.model import AskOp
 from bots.flow.run import Run
 from bots.flow.state import Frame
+from bots.flow.turn import ActionRequest
 from bots.types import Button, QuickReply, Text
 
 
 def prompt(run: Run, op: AskOp, lead: str = "") -> None:
-    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given."""
+    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given.
+
+    A question asked by a custom action (Rasa's ``action_ask_<slot>``) has that action run: what it says is
+    the prompt, and the question (already waiting) waits for the answer once it has run.
+    """
+    if op.ask_action is not None:
+        if lead:
+            run.emit(Text(lead))
+        flow = run.state.stack[-1].flow if run.state.stack else ""
+        run.request_action(ActionRequest(op.ask_action, flow, None, advance=False))
+        return
+    assert op.prompt is not None
     choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
     text = run.text(op.prompt)
     if lead:  # full-width punctuation (Chinese) takes no space after it

@@ -151,7 +151,9 @@ SlotType = Literal["text", "number", "email", "phone", "date", "time", "money", 
 
 class AskStep(_Step):
     ask: str
-    prompt: TextSpec
+    prompt: TextSpec | None = None  # exactly one of prompt and ask_action
+    # Rasa's action_ask_<slot>: a custom action asks the question (its messages are the prompt)
+    ask_action: str | None = None
     type: SlotType | None = None
     pattern: str | None = None
     choices: list[ChoiceSpec] = Field(default_factory=list)

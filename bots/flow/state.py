@@ -24,6 +24,7 @@ class Frame:
     reprompts: int = 0  # times the waiting question was asked again after a digression
     asked: list[str] = field(default_factory=list)  # slots this flow's questions have filled so far
     saved: dict[str, Any] = field(default_factory=dict)  # an interrupting flow's: the answers to put back after it
+    activated: bool = False  # a form's: its validation action has run at its start (Rasa's activation)
 
 
 @dataclass
@@ -73,6 +74,7 @@ class ThreadState:
                     "reprompts": f.reprompts,
                     "asked": list(f.asked),
                     "saved": dict(f.saved),
+                    "activated": f.activated,
                 }
                 for f in self.stack
             ],

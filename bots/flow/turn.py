@@ -26,6 +26,7 @@ class ActionRequest:
     error_pc: int | None = None
     advance: bool = True
     validate_slot: str | None = None  # a form validation action (``validate_<flow>``) checking this answer
+    activation: bool = False  # that validation runs as the form starts, before its first question is asked
 
 
 @dataclass

@@ -42,6 +42,12 @@ class Dialogue:
         forms = self.project.domain.get("forms") or {}
         return forms if isinstance(forms, dict) else {}
 
+    @property
+    def actions(self) -> set[str]:
+        """The domain's custom actions (the names its ``actions:`` list declares)."""
+        actions = self.project.domain.get("actions") or []
+        return {str(a) for a in actions} if isinstance(actions, list) else set()
+
     def text(self, value: str) -> dict[str, str]:
         return {self.language: value}
 
@@ -177,13 +183,13 @@ def _branch(dialogue: Dialogue, after: str, steps: list[dict[str, Any]], seen: s
     if not branches:
         return steps
     mark = next(iter(branches.values()))[1]
-    if not steps or "say" not in steps[-1]:
+    if not steps or not ("say" in steps[-1] or "action" in steps[-1]):
         dialogue.report.skip(
             mark,
             "dialogue",
             f"the answers after {after} ({', '.join(branches)})",
-            "a flow waits for an answer only at a question with a text of its own; here an action asks, so "
-            "each answer starts its own flow if its intent starts one",
+            "a flow waits for an answer only at a question asked by a text or a custom action; here neither "
+            "asks, so each answer starts its own flow if its intent starts one",
         )
         return steps
     slot = re.sub(r"[^A-Za-z0-9_]", "_", f"answer_to_{after}")
@@ -197,7 +203,8 @@ def _branch(dialogue: Dialogue, after: str, steps: list[dict[str, Any]], seen: s
     ask: dict[str, Any] = {
         "ask": slot,
         "always": True,
-        "prompt": prompt["say"],
+        # a custom action that asks (e.g. action_ask_<slot> used in a story) is the question's prompt
+        **({"prompt": prompt["say"]} if "say" in prompt else {"ask_action": prompt["action"]}),
         "mappings": [{"type": "from_intent", "intent": intent, "value": intent} for intent in branches],
     }
     if choices:
@@ -232,20 +239,26 @@ def _form(dialogue: Dialogue, form: str) -> None:
             ),
             None,
         )
-        if prompt is None:
+        # Rasa asks with action_ask_<form>_<slot>, action_ask_<slot>, then the utter_ask_ responses, in that order
+        asker = next((a for a in (f"action_ask_{form}_{slot}", f"action_ask_{slot}") if a in dialogue.actions), None)
+        if asker is None and prompt is None:
             dialogue.report.skip(
                 mark,
                 "forms",
                 f"form {form}: slot {slot}",
-                f"no response utter_ask_{form}_{slot} or utter_ask_{slot} with a text to ask it (an action_ask_ "
-                "action cannot ask a Threadline question); the form asks no question for it",
+                f"no action action_ask_{form}_{slot} or action_ask_{slot} and no response utter_ask_{form}_{slot} "
+                f"or utter_ask_{slot} with a text to ask it; the form asks no question for it",
             )
             continue
-        ask: dict[str, Any] = {"ask": str(slot), "prompt": prompt}
+        ask: dict[str, Any] = {"ask": str(slot)}
+        if asker is not None:
+            ask["ask_action"] = asker
+        else:
+            ask["prompt"] = prompt
         mappings = slot_mappings(dialogue.project, form, str(slot), dialogue.report)
         if mappings:
             ask["mappings"] = mappings
-        choices = _choices(dialogue, dialogue.responses[prompt], mappings)
+        choices = _choices(dialogue, dialogue.responses[prompt], mappings) if asker is None and prompt else []
         if choices:
             ask.update(choices=choices, allow_other=True)
         steps.append(ask)
