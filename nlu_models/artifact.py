@@ -25,7 +25,7 @@ from nlu_models.encoder.registry import chosen
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-oos-6"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-oos-7"  # bump when training or the saved classes change
 
 
 def training_hash(bot: TrainingData) -> str:
@@ -36,6 +36,7 @@ def training_hash(bot: TrainingData) -> str:
         "languages": bot.languages,
         "default_language": bot.default_language,
         "threshold": bot.nlu_threshold,
+        "trigger_phrases": bot.trigger_phrases,
     }
     encoder = chosen(bot.nlu_encoder)
     if encoder is not None:  # installing or removing the extra makes another model (and no key: older files load)
@@ -65,6 +66,7 @@ def train(bot: TrainingData, *, words: bool = True) -> CharNgramInterpreter:
         EntityExtractor(bot.entities),
         words=words,
         encoder=chosen(bot.nlu_encoder),
+        phrases=bot.trigger_phrases,
     )
 
 

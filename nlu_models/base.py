@@ -51,6 +51,8 @@ class TrainingData(Protocol):
     @property
     def examples(self) -> dict[str, dict[str, tuple[str, ...]]]: ...  # language -> intent -> examples
     @property
+    def trigger_phrases(self) -> dict[str, tuple[str, ...]]: ...  # language -> the flows' trigger phrases
+    @property
     def entities(self) -> tuple[EntitySpec, ...]: ...
     @property
     def nlu_threshold(self) -> float: ...

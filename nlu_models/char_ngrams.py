@@ -38,7 +38,8 @@ class CharNgramInterpreter:
     def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
         """Train once per bot content and settings; a process serving or testing one bot trains once."""
         encoder = chosen(bot.nlu_encoder)
-        key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold, encoder)
+        phrases = tuple(sorted(bot.trigger_phrases.items()))
+        key = (bot.content_hash, bot.languages, bot.default_language, bot.nlu_threshold, encoder, phrases)
         if key not in _TRAINED:
             if len(_TRAINED) >= 4:
                 _TRAINED.pop(next(iter(_TRAINED)))
@@ -49,6 +50,7 @@ class CharNgramInterpreter:
                 bot.nlu_threshold,
                 EntityExtractor(bot.entities),
                 encoder=encoder,
+                phrases=bot.trigger_phrases,
             )
         return _TRAINED[key]
 
@@ -62,10 +64,12 @@ class CharNgramInterpreter:
         *,
         words: bool = True,
         encoder: str | None = None,
+        phrases: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         """``words=False``: a provisional model, whose intent classifier skips the word features (spaCy's
         tokenizers and lemma tables: most of a training's time); ``with_words`` then makes the full one.
-        ``encoder``: the name of a sentence encoder for the full model's intents (nlu_models.encoder)."""
+        ``encoder``: the name of a sentence encoder for the full model's intents (nlu_models.encoder).
+        ``phrases``: language -> the flows' trigger phrases, the bot's own words for language ID."""
         self.languages = languages
         self.encoder = encoder
         self.default_language = default_language
@@ -82,6 +86,7 @@ class CharNgramInterpreter:
             grams=self.grams,
             example_languages=(text_languages if self.grams is not None else None),
             examples=texts,
+            phrases=phrases,
         )
         if self.grams is not None:  # training rows: a loaded model must not need SciPy to unpickle them
             del self.grams.matrix

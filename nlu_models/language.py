@@ -9,7 +9,9 @@ The evidence, each weighed as log-odds and summed (Bayes):
   nlu_models.chat_words), which settle one-word messages ("moin", "salve", "hoi") and the Spanish /
   Portuguese / Italian / Romanian confusions of a five-word message;
 - letters only one of our languages uses ("ł", "ș", "ơ");
-- the bot's own examples: a language model over them and the exact example ("hallo" is German here);
+- the bot's own examples and its flows' trigger phrases: a language model over the examples, the exact
+  example or phrase ("hallo" is German here, "aprire un ticket" Italian), and the loan words they use in
+  many languages ("ticket", "chatbot"), which then say nothing of the language;
 - what we already know: the thread's language is a strong prior, the channel's locale (browser language,
   Messenger profile) a weaker one;
 - stickiness: a thread moves to another language only on clear evidence from a message of two words or
@@ -107,6 +109,8 @@ LOCALE_PRIOR = 0.6
 SWITCH_CONFIDENCE = 0.6  # below this, a message does not move a thread to another language
 FIRST_CONFIDENCE = 0.4  # below this, a thread's first message does not set its language
 MIN_LETTERS = 3
+LOAN_LANGUAGES = 5  # a word the bot's texts use in this many languages ("ticket") is no evidence of one
+LOAN_LETTERS = 4  # shorter words in many languages are function words ("la", "de"): their lists weigh them
 LONG_WORD = 7  # letters: "rechnung", "paiement"; brand names and laughter are shorter
 LONG_WORD_CONFIDENCE = 0.9
 
@@ -163,9 +167,12 @@ class LanguageIdentifier:
         grams: TfidfFeatures | None = None,
         example_languages: list[str] | None = None,
         examples: list[str] | None = None,
+        phrases: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         """``examples`` (normalised, with their ``example_languages`` and ``grams`` fitted on them) are the
-        bot's own training texts: short in-domain words ("hallo", "ciao") that a general model gets wrong."""
+        bot's own training texts: short in-domain words ("hallo", "ciao") that a general model gets wrong.
+        ``phrases`` (language -> the flows' trigger phrases) are the bot's own words too: "aprire un ticket"
+        is Italian, though "ticket" alone reads as French."""
         self.languages = tuple(languages)
         self.default_language = default_language
         self._grams = grams
@@ -179,6 +186,16 @@ class LanguageIdentifier:
                     self._words.setdefault(word, set()).add(language)
             if grams is not None and len(set(example_languages)) > 1:
                 self._domain = Linear(fit_linear(grams.matrix, example_languages))
+        for language, texts in (phrases or {}).items():
+            for text in texts:
+                self._exact.setdefault(normalise(text), set()).add(language)
+                for word in _WORD.findall(text.lower()):
+                    self._words.setdefault(word, set()).add(language)
+        self._loan = frozenset(
+            w
+            for w, used in self._words.items()
+            if len(used) >= LOAN_LANGUAGES and len(_LETTER.findall(w)) >= LOAN_LETTERS
+        )
         self._grams_model = LanguageGrams(self.languages)
         # where each of our languages is among the domain model's classes (a language without examples: past
         # the end, probability 0)
@@ -196,6 +213,7 @@ class LanguageIdentifier:
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        state.setdefault("_loan", frozenset())  # a model saved before loan words
         self.__dict__.update(state)
         self._grams_model = LanguageGrams(self.languages)
 
@@ -224,7 +242,7 @@ class LanguageIdentifier:
         size = len(self.languages)
         logits = np.zeros(size)
         tokens = [w for w in words(text) if not w.isdigit()]  # "42", "90": no language's
-        evidence = [self._word(token) for token in tokens]
+        evidence = [self._word(token) for token in tokens if token not in self._loan]
         if size > 1 and any(e.known for e in evidence):
             gram_logits = np.add.reduce([e.likelihoods for e in evidence]) / GRAM_TEMPERATURE
             exp = np.exp(gram_logits - gram_logits.max())

@@ -19,7 +19,7 @@ import pickle
 import signal
 import struct
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlu_models import artifact
@@ -50,6 +50,7 @@ class TrainingSet:
     nlu_threshold: float
     content_hash: str
     nlu_encoder: str = "off"
+    trigger_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, bot: TrainingData) -> TrainingSet:
@@ -62,6 +63,7 @@ class TrainingSet:
             bot.nlu_threshold,
             bot.content_hash,
             bot.nlu_encoder,
+            bot.trigger_phrases,
         )
 
 

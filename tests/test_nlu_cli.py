@@ -312,3 +312,23 @@ def test_old_model_files_do_not_pile_up(tmp_path: Path) -> None:
     assert sorted(f.name for f in models.iterdir()) == sorted(
         [path.name, f"{prefix}-old4.pkl", f"{prefix}-old3.pkl", "nlu-other-bot-0123456789abcdef0123.pkl", "notes.txt"]
     )
+
+
+def test_trigger_phrases_are_trained_on_and_part_of_the_model_file_name(tmp_path: Path) -> None:
+    """A flow's trigger phrases teach language ID the bot's words, so a new phrase makes another model."""
+    from bots.flow.loader import load_bot
+    from nlu_models import artifact
+    from nlu_models.base import LanguageHints
+
+    bot_dir = write_bot(tmp_path / "bot", BASE_FILES)
+    before = load_bot(bot_dir, languages=("en", "de"), default_language="en").bot
+    flows = (bot_dir / "flows.yml").read_text()
+    phrased = "trigger: {intents: [greet], keywords: {de: [mail senden]}}"
+    (bot_dir / "flows.yml").write_text(flows.replace("trigger: {intents: [greet]}", phrased))
+    after = load_bot(bot_dir, languages=("en", "de"), default_language="en").bot
+    assert before is not None and after is not None
+    assert after.trigger_phrases == {"de": ("mail senden",)} and before.trigger_phrases == {}
+    assert artifact.artifact_path(after, tmp_path) != artifact.artifact_path(before, tmp_path)
+    hints = LanguageHints(channel_locale="en-US")  # a German customer on an English browser
+    assert artifact.train(before, words=False).parse_sync("mail senden", hints).language == "en"
+    assert artifact.train(after, words=False).parse_sync("mail senden", hints).language == "de"

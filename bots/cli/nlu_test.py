@@ -126,6 +126,7 @@ def nlu_test(config_path: Path, *, data: Path | None, train: Path | None, out: P
             bot.nlu_threshold,
             entities,
             encoder=encoder,
+            phrases=bot.trigger_phrases,
         ).parse_sync
 
     quiet = as_json or not sys.stderr.isatty()

@@ -296,3 +296,14 @@ class Bot:
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
     locales: dict[str, str] = field(default_factory=dict)  # language -> Babel locale, where it is not the language
     session: SessionDef = SessionDef()
+
+    @property
+    def trigger_phrases(self) -> dict[str, tuple[str, ...]]:
+        """Language -> the phrases that start a flow ("*": every language's, left out): language ID learns the
+        bot's own words from them as from its examples."""
+        phrases: dict[str, tuple[str, ...]] = {}
+        for flow in self.flows.values():
+            for language, keywords in flow.trigger.keywords.items():
+                if language != "*":
+                    phrases[language] = phrases.get(language, ()) + keywords
+        return phrases
