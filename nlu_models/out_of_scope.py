@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -109,10 +110,19 @@ def with_background(
     """The training examples plus the background corpus of the bot's languages, labelled ``out_of_scope``.
 
     Only when the bot has intents of its own to tell apart from it, and only in the languages its examples are
-    in (a language it has no examples in has no intents to protect, and its background would only cost time)."""
+    in (a language it has no examples in has no intents to protect, and its background would only cost time).
+    A language gets no more background than it has examples of its own: a bot with a handful of German examples,
+    served in German by its English ones through a sentence encoder, would otherwise find every German message
+    closer to 292 German background sentences than to its intents."""
     if not set(intents) - {OUT_OF_SCOPE}:
         return texts, intents, languages
-    extra = background_texts(dict.fromkeys(languages), leave_out)
+    own = Counter(language for language, intent in zip(languages, intents, strict=True) if intent != OUT_OF_SCOPE)
+    taken: Counter[str] = Counter()
+    extra = []
+    for text, language in background_texts(dict.fromkeys(languages), leave_out):
+        if taken[language] < own[language]:
+            taken[language] += 1
+            extra.append((text, language))
     return (
         texts + [text for text, _ in extra],
         intents + [OUT_OF_SCOPE] * len(extra),
