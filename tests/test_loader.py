@@ -41,9 +41,11 @@ def test_demo_bot_loads_without_problems(demo_bot) -> None:  # type: ignore[no-u
         "talk_to_human",
         "opt_out",
         "bot_challenge",
+        "out_of_scope",  # a few questions close to a shop's that the demo does not answer (opening hours)
     }
     for language in ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi"):
-        for intent in demo_bot.intents:
+        assert len(demo_bot.examples[language]["out_of_scope"]) >= 3, language
+        for intent in set(demo_bot.intents) - {"out_of_scope"}:
             examples = demo_bot.examples[language][intent]
             assert len(set(examples)) >= 15, (language, intent)
         missing = [key for key, per in demo_bot.responses.items() if language not in per]
