@@ -99,7 +99,8 @@ def summary(results: list[TestResult]) -> str:
     unmapped = sum(len(r.test.unmapped) for r in results)
     line = f"{count['tests']} tests: {count['passed']} passed, {count['failed']} failed"
     line += f", {count['pending']} pending" if count["pending"] else ""
-    return line + (f" ({unmapped} Rasa story steps not mapped)" if unmapped else "")
+    steps = "step" if unmapped == 1 else "steps"
+    return line + (f" ({unmapped} Rasa story {steps} not mapped)" if unmapped else "")
 
 
 def json_report(results: list[TestResult]) -> dict[str, Any]:
