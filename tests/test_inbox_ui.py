@@ -103,7 +103,10 @@ async def test_hand_off_reply_seen_live_and_hand_back(served: tuple[TestServer, 
     await expect(viewed.locator("a")).to_have_attribute("href", str(server.make_url("/products/TR2")))
     await expect(agent.locator("#details li", has_text="conversation_start").locator("a")).to_have_count(0)
     # room for a name, not a sliver showing "bo" (read in the page: a live update may redraw the header meanwhile)
-    assert await agent.get_by_label("Transfer to").evaluate("node => node.getBoundingClientRect().width") >= 100
+    await agent.wait_for_function(  # a condition, not one reading: a redraw may replace the control meanwhile
+        "() => (document.getElementById('transfer-to')?.getBoundingClientRect().width ?? 0) >= 100"
+    )
+    await expect(agent.get_by_label("Transfer to")).to_be_visible()
     await agent.locator("[data-list=mine]").click()
     await expect(agent.locator("#rows .row[aria-selected=true]")).to_have_count(1)
     OUTPUT.mkdir(exist_ok=True)
