@@ -26,7 +26,7 @@ from bots.store.factory import open_store
 from bots.types import Identity
 from tests.cluster import ADMIN_TOKEN, Cluster, write_config
 
-LEASE_SECONDS = 3
+LEASE_SECONDS = 10  # short, so a killed worker's locks free soon; long enough that a starved CI machine keeps them
 WORKERS = 3
 
 
