@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from bots.store.factory import open_store  # noqa: E402
 from bots.types import Identity  # noqa: E402
 from common import cpu_seconds, free_port, wait_up  # noqa: E402
-from workers_throughput import CONVERSATION, say, start_workers, stop, write_config  # noqa: E402
+from workers_throughput import CONVERSATION, say, start_workers, stop, stored_thread, write_config  # noqa: E402
 
 FILL_BATCH = 500
 
@@ -38,11 +38,7 @@ async def fill(store_url: str, data: Path, threads: int) -> None:
     store = open_store(store_url, data)
     await store.open()
     try:
-        template = await store.find(Identity("rest", "template"))
-        assert template is not None
-        snapshot = await store.load(template)
-        assert snapshot is not None
-        events = [e.event for e in await store.events(template)]
+        _template, snapshot, events = await stored_thread(store, Identity("rest", "template"))
 
         async def one(index: int) -> None:
             thread_id = await store.resolve(Identity("rest", f"c{index}"), now=time.time())

@@ -41,10 +41,13 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
+from bots.store.base import ThreadStore  # noqa: E402
 from bots.store.factory import open_store  # noqa: E402
+from bots.store.records import Snapshot  # noqa: E402
 from bots.types import (  # noqa: E402
     INBOUND_KINDS,
     Identity,
+    ThreadEvent,
 )
 from common import cpu_seconds, free_port, wait_healthy  # noqa: E402
 from tests.servers import Server, start_postgres, start_redis  # noqa: E402
@@ -241,16 +244,21 @@ async def say(session: aiohttp.ClientSession, url: str, sender: str, text: str) 
     return time.perf_counter() - started
 
 
+async def stored_thread(store: ThreadStore, identity: Identity) -> tuple[str, Snapshot, list[ThreadEvent]]:
+    """A customer's thread id, snapshot and events as stored: the template the benchmarks copy."""
+    thread = await store.find(identity)
+    assert thread is not None, identity
+    snapshot = await store.load(thread)
+    assert snapshot is not None, thread
+    return thread, snapshot, [e.event for e in await store.events(thread)]
+
+
 async def grow_thread(store_url: str, data: Path, events: int) -> None:
     """Copy the thread's own events until its log holds ``events`` (the server is stopped: SQLite has one writer)."""
     store = open_store(store_url, data)
     await store.open()
     try:
-        thread = await store.find(Identity("rest", "longtail"))
-        assert thread is not None
-        snapshot = await store.load(thread)
-        assert snapshot is not None
-        pattern = [e.event for e in await store.events(thread)]
+        thread, snapshot, pattern = await stored_thread(store, Identity("rest", "longtail"))
         version, copy = snapshot.version, 0
         while version < events:
             copy += 1
