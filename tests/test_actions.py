@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
@@ -26,50 +22,22 @@ from bots.config import Config
 from bots.handoff.desk import FALLBACK
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
+from tests.action_servers import start_action_server, stop_action_server
 from tests.conftest import REPO
-from tests.readiness import wait_healthy
 from tests.servers import free_port
 
 ACTION_BOT = REPO / "tests" / "action_bot"
-
-
-def _start_action_server(port: int, log_path: Path, bot: Path = ACTION_BOT) -> subprocess.Popen[bytes]:
-    """``python -m rasa_sdk --actions actions`` in the bot folder, as its docs say to run it; waits for /health."""
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=bot,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", process, "the action server", log_path)
-    except RuntimeError:
-        _stop(process)
-        raise
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real rasa-sdk action server with the test bot's actions, on a loopback port."""
     port = free_port()
-    process = _start_action_server(port, tmp_path_factory.mktemp("action-server") / "server.log")
+    process = start_action_server(port, tmp_path_factory.mktemp("action-server") / "server.log", ACTION_BOT)
     try:
         yield f"http://127.0.0.1:{port}/webhook"
     finally:
-        _stop(process)
+        stop_action_server(process)
 
 
 class Chat:
@@ -728,7 +696,7 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
     url = "http://127.0.0.1:9/webhook"
     if mode == "remote":  # the demo's own package on its own action server
         port = free_port()
-        process = await asyncio.to_thread(_start_action_server, port, tmp_path / "demo-actions.log", DEMO_BOT)
+        process = await asyncio.to_thread(start_action_server, port, tmp_path / "demo-actions.log", DEMO_BOT)
         url = f"http://127.0.0.1:{port}/webhook"
     try:
         config = demo_config(tmp_path / "data", actions={"mode": mode, "url": url})
@@ -768,7 +736,7 @@ async def test_demo_actions_look_up_orders_and_recall_the_viewed_product(mode: s
             assert welcome["text"].startswith("Hi! I'm Stride's shopping assistant")
     finally:
         if process is not None:
-            _stop(process)
+            stop_action_server(process)
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "signed-in customer"])
@@ -967,10 +935,10 @@ async def test_form_validation_works_once_a_server_down_at_start_comes_up(tmp_pa
         TestClient(TestServer(create_app(runtime))) as client,
     ):
         chat = Chat(runtime, client)
-        process = await asyncio.to_thread(_start_action_server, port, tmp_path / "late.log")
+        process = await asyncio.to_thread(start_action_server, port, tmp_path / "late.log", ACTION_BOT)
         try:
             assert await chat.texts("ana", "/survey") == ["Which color?"]
             assert await chat.texts("ana", "purple") == ["We don't make shoes in purple.", "Which color?"]
             assert await chat.texts("ana", "red") == ["Color red."]
         finally:
-            _stop(process)
+            stop_action_server(process)

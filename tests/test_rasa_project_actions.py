@@ -14,8 +14,6 @@ import asyncio
 import copy
 import json
 import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +24,8 @@ import yaml
 
 from bots.actions import RASA_SDK_VERSION, ruamel_compat
 from bots.actions.in_process import InProcessActionServer
+from tests.action_servers import start_action_server, stop_action_server
 from tests.conftest import REPO
-from tests.readiness import wait_until
 from tests.servers import free_port
 from tests.shared_data import RASA_PROJECTS
 
@@ -176,36 +174,17 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _healthy(base: str) -> bool | None:
-    try:
-        with urllib.request.urlopen(base + "/health", timeout=2) as response:
-            return response.status == 200 or None
-    except OSError:
-        return None
-
-
 @pytest.mark.parametrize(
     ("project", "calls"), [(FINANCIAL, FINANCIAL_CALLS), (INSURANCE, INSURANCE_CALLS)], ids=["financial", "insurance"]
 )
 def test_actions_run_on_an_action_server(project: Path, calls: list[Any], profile_db: str, tmp_path: Path) -> None:
     port = free_port()
-    log_path = tmp_path / "server.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bots.actions.serve", "--actions", "actions", "--port", str(port)],
-            cwd=project,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_action_server(port, tmp_path / "server.log", project, "bots.actions.serve", env)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _healthy(base), process, "the action server", log_path)
         domain = _domain(project)
         answers = [_post(base + "/webhook", {**request, "domain": domain}) for request, _ in calls]
         assert [_without_timestamps(a) for a in answers] == [expected for _, expected in calls]
     finally:
-        process.terminate()
-        process.wait(30)
+        stop_action_server(process)
