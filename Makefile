@@ -36,10 +36,11 @@ lint: install
 	echo "--- ruff format --check"; $(BIN)/ruff format --check --output-format concise . || failed="$$failed ruff-format"; \
 	echo "--- mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
 	echo "--- lint-imports (layering, no import cycles)"; $(BIN)/lint-imports --no-logo || failed="$$failed lint-imports"; \
+	echo "--- pytest --collect-only (every test module imports)"; $(BIN)/python -m pytest -q --collect-only >/dev/null || { $(BIN)/python -m pytest -q --collect-only 2>&1 | tail -25; failed="$$failed collect"; }; \
 	if [ -n "$$failed" ]; then \
 	  echo "make lint FAILED:$$failed (details above; \`make format\` fixes the formatting and sorts imports)"; exit 1; \
 	fi; \
-	echo "make lint: ruff, mypy and the import contracts all pass"
+	echo "make lint: ruff, mypy, the import contracts and test collection all pass"
 
 # Rewrites files: the formatter, then the lint fixes ruff can make safely (import order, modern syntax).
 format: install

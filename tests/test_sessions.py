@@ -23,8 +23,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bots.config import Config
 from bots.runtime import open_runtime
 from bots.server.app import create_app
+from tests.action_servers import start_action_server, stop_action_server
 from tests.servers import free_port
-from tests.test_actions import ACTION_BOT, Chat, _start_action_server, _stop
+from tests.test_actions import ACTION_BOT, Chat
 
 SESSION_ACTIONS = """
 from typing import Any
@@ -77,11 +78,11 @@ def session_bot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def session_server(session_bot: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    process = _start_action_server(port, tmp_path_factory.mktemp("server") / "server.log", bot=session_bot)
+    process = start_action_server(port, tmp_path_factory.mktemp("server") / "server.log", bot=session_bot)
     try:
         yield f"http://127.0.0.1:{port}/webhook"
     finally:
-        _stop(process)
+        stop_action_server(process)
 
 
 class Clock:
