@@ -4,8 +4,9 @@ The projects are read where the shared test material keeps them (never copied
 into the repository: one is GPL-licensed). The financial demo's actions read
 their own YAML with ``ruamel.yaml.safe_load``, which the ruamel.yaml rasa-sdk
 3.21 requires has removed; its database is a SQLite file of the test's own.
-The server is rasa-sdk's (``python -m bots.actions.serve`` is ``python -m
-rasa_sdk`` with the ruamel.yaml shim installed first).
+The server is plain ``python -m rasa_sdk``: installing Threadline puts a
+``.pth`` in the environment that gives ruamel.yaml its safe loaders back when
+it is imported (bots/ruamel_compat.py), so nothing else has to start first.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bots.actions import RASA_SDK_VERSION, ruamel_compat
+from bots.actions import RASA_SDK_VERSION
 from bots.actions.in_process import InProcessActionServer
 from tests.action_servers import start_action_server, stop_action_server
-from tests.conftest import REPO
 from tests.servers import free_port
 from tests.shared_data import RASA_PROJECTS
 
@@ -138,18 +138,6 @@ def profile_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["PROFILE_DB_URL"] = previous
 
 
-def test_the_shim_gives_back_only_the_safe_loaders() -> None:
-    import ruamel.yaml
-
-    ruamel_compat.install()
-    assert ruamel.yaml.safe_load("a: [1, two]") == {"a": [1, "two"]}
-    assert list(ruamel.yaml.safe_load_all("a: 1\n---\nb: 2\n")) == [{"a": 1}, {"b": 2}]
-    with pytest.raises(Exception, match="could not determine a constructor"):
-        ruamel.yaml.safe_load("!!python/object/apply:os.system ['true']")
-    with pytest.raises(AttributeError, match="has been removed"):
-        ruamel.yaml.load("a: 1")  # the unsafe loader stays removed
-
-
 @pytest.mark.parametrize(
     ("project", "calls"), [(FINANCIAL, FINANCIAL_CALLS), (INSURANCE, INSURANCE_CALLS)], ids=["financial", "insurance"]
 )
@@ -179,8 +167,7 @@ def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
 )
 def test_actions_run_on_an_action_server(project: Path, calls: list[Any], profile_db: str, tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    process = start_action_server(port, tmp_path / "server.log", project, "bots.actions.serve", env)
+    process = start_action_server(port, tmp_path / "server.log", project)
     try:
         base = f"http://127.0.0.1:{port}"
         domain = _domain(project)

@@ -15,8 +15,9 @@ HTTP. Code that blocks (a plain ``def run``, or a form validation action with
 plain ``def validate_<slot>`` methods) runs on the actions' own bounded thread
 pool, so it neither stalls other conversations nor the threads the server's
 I/O needs. Before the package is imported, ``ruamel.yaml``'s safe loaders are
-given back (:mod:`bots.actions.ruamel_compat`): rasa-sdk 3.21's ruamel.yaml
-removed them and many Rasa projects' actions call them at import time.
+given back (:mod:`bots.ruamel_compat`, as the installed ``.pth`` does in every
+interpreter): rasa-sdk 3.21's ruamel.yaml removed them and many Rasa projects'
+actions call them at import time.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bots.actions import ruamel_compat
+from bots import ruamel_compat
 from bots.actions.translate import MalformedResult
 from bots.errors import UserError
 
@@ -123,7 +124,7 @@ def load_executor(bot_dir: Path, package: str) -> Any:
     from rasa_sdk.executor import ActionExecutor
 
     executor = ActionExecutor()
-    ruamel_compat.install()  # before the project's code: Rasa 3.x actions often call ruamel.yaml.safe_load on import
+    ruamel_compat.install_on_import()  # the .pth did it when installed; also from a bare checkout
     modules = _import_package(bot_dir, package)
     seen: dict[str, str] = {}
     for module in modules:
