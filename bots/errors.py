@@ -164,10 +164,18 @@ def validation_problems(
     """
     problems: list[Problem] = []
     seen: set[tuple[str, int, int, str]] = set()
-    for error in exc.errors():
-        mark, path, in_union = _walk(data, tuple(error["loc"]), fallback)
+    # Of a union's errors at one place, the one that says what is wrong comes first: "a button needs a payload"
+    # over "Input should be a valid string" (the value was meant as the other member).
+    # A union member's type error is dropped where another member got further ("unknown key 'a' in x.en" says
+    # more than "x.en: Input should be a valid string").
+    errors = sorted(exc.errors(), key=lambda e: str(e["type"]).endswith("_type"))
+    walked = [(error, *_walk(data, tuple(error["loc"]), fallback)) for error in errors]
+    deeper = {".".join(path[:-1]) for _e, _m, path, _u in walked if len(path) > 1}
+    for error, mark, path, in_union in walked:
         dotted = ".".join(path) or "(top level)"
         kind = error["type"]
+        if in_union and str(kind).endswith("_type") and dotted in deeper:
+            continue
         hint = _hint(error, root)
         if kind == "extra_forbidden":
             message = f"unknown key {path[-1]!r} in {'.'.join(path[:-1]) or 'the file'}{hint}"

@@ -115,10 +115,11 @@ def make_bot(tmp_path: Path) -> Callable[..., LoadResult]:
         base: bool = True,
         actions: list[str] | None = None,
         languages: tuple[str, ...] = ("en", "de"),
+        channels: tuple[str, ...] | None = None,
     ) -> LoadResult:
         merged = {**(BASE_FILES if base else {}), **(files or {})}
         root = write_bot(tmp_path / f"bot{next(counter)}", merged)
-        return load_bot(root, languages=languages, default_language="en", actions=actions)
+        return load_bot(root, languages=languages, default_language="en", actions=actions, channels=channels)
 
     return make
 

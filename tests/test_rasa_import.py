@@ -156,6 +156,12 @@ SMALL_PROJECT = {
             type: categorical
             values: [rot, blau]
             mappings: [{type: from_entity, entity: colour}, {type: custom, action: action_guess}]
+          vip:
+            type: bool
+            mappings: [{type: custom}]
+          name:
+            type: text
+            mappings: [{type: custom}]
         forms:
           order_form:
             required_slots: [size, colour]
@@ -167,6 +173,10 @@ SMALL_PROJECT = {
             channel: facebook
           - text: "Hallo {name}"
             condition: [{type: slot, name: vip, value: true}]
+          - text: Hallo Gast
+            condition: [{type: slot, name: guest, value: true}]
+          - text: Hallo Slack
+            channel: slack
           utter_ask_size:
           - text: Welche Größe?
           utter_ask_colour:
@@ -274,10 +284,8 @@ def test_every_kind_of_rasa_content_is_converted_or_reported(tmp_path: Path, env
 
     report = (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
     for expected in (
-        "`domain.yml:23` response utter_greet, variant 3: a variant for channel 'facebook'",
-        "`domain.yml:25` response utter_greet, variant 4: a conditional variant",
-        "`domain.yml:38` response utter_card, variant 1: custom payload",
-        "`data/stories.yml:32` action utter_card: the domain has no such response",
+        "`domain.yml:34` response utter_greet, variant 5: its condition reads guest, which the domain has no slot",
+        "`domain.yml:36` response utter_greet, variant 6: a variant for channel 'slack', which Threadline has no",
         "`domain.yml:4` entity city: roles and groups",
         "`data/nlu.yml:11` entity city with role 'from'",
         "`data/nlu.yml:11` entity city with role 'to'",
@@ -285,7 +293,7 @@ def test_every_kind_of_rasa_content_is_converted_or_reported(tmp_path: Path, env
         "slot colour: mapping of type custom (in form order_form)",
     ):
         assert expected in report, expected
-    assert "  domain.yml:23: response utter_greet, variant 3" in result.stdout  # stdout names the same places
+    assert "  domain.yml:36: response utter_greet, variant 6" in result.stdout  # stdout names the same places
 
     import yaml
 
@@ -293,7 +301,21 @@ def test_every_kind_of_rasa_content_is_converted_or_reported(tmp_path: Path, env
     texts = yaml.safe_load((out / "bot" / "texts_de.yml").read_text(encoding="utf-8"))
     config = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
     assert config["languages"] == ["de"] and bot["settings"]["nlu_threshold"] == 0.55
-    assert texts["responses"]["utter_greet"] == ["Hallo!", "Hallo, willkommen!"]
+    assert texts["responses"]["utter_greet"] == [  # a channel's own variant, and one under a slot's condition
+        "Hallo!",
+        "Hallo, willkommen!",
+        {"text": "Hi from Messenger", "channel": "messenger"},
+        {"text": "Hallo {name}", "if": "vip == True"},
+    ]
+    assert texts["responses"]["utter_card"] == {"custom": {"blocks": [1, 2]}}
+    assert texts["responses"]["utter_price"] == {
+        "text": "Das kostet 50 Euro.",
+        "image": "https://shop.example/preis.png",
+    }
+    assert texts["responses"]["utter_sure"]["buttons"] == [
+        {"title": "Ja", "payload": "/affirm"},
+        {"title": "Nein", "payload": "/deny"},
+    ]
     assert bot["slots"]["size"] == {"type": "number", "min": 30, "max": 50}
     assert bot["slots"]["colour"] == {"type": "choice", "values": ["rot", "blau"]}
     assert bot["entities"]["colour"]["lookup"] == [{"rot": ["rote"]}, {"blau": ["blaue", "himmelblau"]}, "grün"]
@@ -310,7 +332,7 @@ def test_every_kind_of_rasa_content_is_converted_or_reported(tmp_path: Path, env
     sure, branch = form["steps"][2], form["steps"][3]  # the stories go on by the answer to utter_sure
     assert sure["prompt"] == "utter_sure" and {m["intent"] for m in sure["mappings"]} == {"affirm", "deny"}
     assert branch["then"] == [{"say": "utter_done"}] and branch["elif"][0]["then"] == [{"say": "utter_bye"}]
-    assert bot["flows"]["ask_price"]["steps"] == [{"image": "https://shop.example/preis.png", "caption": "utter_price"}]
+    assert bot["flows"]["ask_price"]["steps"] == [{"say": "utter_price"}, {"say": "utter_card"}]
 
 
 def test_yes_and_no_are_words_in_a_rasa_project_as_in_yaml_1_2(imported: dict[str, Path]) -> None:

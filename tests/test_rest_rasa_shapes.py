@@ -55,3 +55,25 @@ async def test_an_input_channel_that_is_not_a_name_is_a_clear_400(chat: Chat) ->
         )
         assert response.status == 400
         assert await response.json() == {"error": "'input_channel' must be a string of at most 64 characters"}
+
+
+OFFER = [
+    {
+        "text": "Trail shoes?",
+        "buttons": [
+            {"title": "Yes", "payload": "/affirm"},
+            {"title": "Shop", "url": "https://shop.example/trail", "type": "web_url"},
+        ],
+    },
+    {"custom": {"rating": 5}},
+    {"image": "https://shop.example/trail.png"},
+]
+
+
+async def test_a_response_with_its_own_buttons_image_and_payload_reads_as_rasa_sends_it(chat: Chat) -> None:
+    """Said by a flow: the words with the response's buttons, its custom payload, its image; on REST, the REST
+    variant. Said by an action: the same, with the action's own button after the response's."""
+    said = await chat.say("of", "/say_offer")
+    assert said == [{"recipient_id": "of", **item} for item in [*OFFER, {"text": "Hello, REST."}]]
+    by_action = [{**OFFER[0], "buttons": [*OFFER[0]["buttons"], {"title": "More", "payload": "/more"}]}, *OFFER[1:]]
+    assert await chat.say("of", "/utter_offer") == [{"recipient_id": "of", **item} for item in by_action]

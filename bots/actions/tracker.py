@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from bots.flow.forms import active_form
-from bots.flow.model import AskOp, Bot
+from bots.flow.model import AskOp, Bot, ResponseVariant
 from bots.flow.state import ThreadState
 from bots.rasa_shapes import rasa_button
 from bots.types import ThreadEvent
@@ -245,10 +245,10 @@ class Domain:
         for key, per_language in bot.responses.items():
             variants = []
             for language, texts in per_language.items():
-                for text in texts:
-                    variants.append(
-                        {"text": text, "condition": [{"type": "slot", "name": "language", "value": language}]}
-                    )
+                rich = bot.response_variants.get(key, {}).get(language)
+                for index, text in enumerate(texts):
+                    variant = {"text": text, "condition": [{"type": "slot", "name": "language", "value": language}]}
+                    variants.append({**variant, **_shown_besides(rich[index], language)} if rich else variant)
             responses[key] = variants
         slots = {}
         for name, slot in bot.slots.items():
@@ -298,3 +298,19 @@ class Domain:
         return hashlib.sha256(
             json.dumps(self.as_dict, sort_keys=True, ensure_ascii=False, default=str).encode()
         ).hexdigest()
+
+
+def _shown_besides(variant: ResponseVariant, language: str) -> dict[str, Any]:
+    """A variant's buttons, image, custom payload and channel, as a Rasa domain response has them."""
+    shown: dict[str, Any] = {}
+    if variant.buttons:
+        shown["buttons"] = [
+            rasa_button(dict(b.title.inline).get(language, ""), b.kind, b.value.source) for b in variant.buttons
+        ]
+    if variant.image is not None:
+        shown["image"] = variant.image.source
+    if variant.custom is not None:
+        shown["custom"] = variant.custom
+    if variant.channel is not None:
+        shown["channel"] = variant.channel
+    return shown

@@ -16,7 +16,7 @@ from bots.flow.questions import answer
 from bots.flow.run import Run
 from bots.flow.state import MAX_SITE_EVENTS, Frame
 from bots.flow.triggers import message_payload
-from bots.types import Inbound, NLUResult, Payload, Text, short_locale
+from bots.types import Inbound, NLUResult, Payload, short_locale
 
 RECEIPT_EVENTS = frozenset({"message_delivered", "message_read"})
 AGENT_MESSAGE = "agent_message"
@@ -188,7 +188,7 @@ def _cancel(run: Run) -> None:
     run.state.message_tag = None
     said = run.bot.cancel.response if stopped else run.bot.cancel.idle_response
     if said is not None:
-        run.emit(Text(run.text(said)))
+        run.say(said)
 
 
 def _agent_message(run: Run, data: dict[str, Any]) -> None:

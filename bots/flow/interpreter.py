@@ -127,7 +127,7 @@ def execute(run: Run) -> None:
             return
         op = flow.ops[frame.pc]
         if isinstance(op, SayOp):
-            run.emit(Text(run.text(op.text), run.buttons(op.buttons), run.quick_replies(op.quick_replies)))
+            run.say(op.text, run.buttons(op.buttons), run.quick_replies(op.quick_replies))
         elif isinstance(op, MediaOp):
             run.emit(
                 Media(
@@ -174,7 +174,7 @@ def execute(run: Run) -> None:
             return
         elif isinstance(op, HandoffOp):
             if op.text is not None:
-                run.emit(Text(run.text(op.text)))
+                run.say(op.text)
             for waiting in reversed(state.stack):
                 run.log("flow", flow=waiting.flow, status="ended", reason="handoff")
             state.stack.clear()

@@ -18,7 +18,7 @@ from typing import Any
 from bots.errors import Problem, ProblemsError, did_you_mean
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
-from bots.flow.expressions import NAME, Template, known_name
+from bots.flow.expressions import NAME, ExpressionError, Template, known_name
 from bots.flow.file_check import validate_file
 from bots.flow.form_check import check_forms
 from bots.flow.model import (
@@ -35,12 +35,14 @@ from bots.flow.model import (
     GotoFlowOp,
     HandoffOp,
     JumpOp,
+    ResponseVariant,
     SessionDef,
     SlotDef,
     Trigger,
     UnsureDef,
 )
 from bots.flow.payload_check import unanswered_payloads
+from bots.flow.response_variants import compile_variant, condition_problem
 from bots.flow.widget import widget_def
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
@@ -112,6 +114,7 @@ class _Collector:
         self.flows: dict[str, tuple[s.FlowSpec, Any, Mark]] = {}
         self.slots: dict[str, tuple[s.SlotSpec, Any, Mark]] = {}
         self.responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]] = {}
+        self.response_variants: dict[str, dict[str, tuple[ResponseVariant, ...]]] = {}
         self.examples: dict[str, dict[str, list[str]]] = {}
         self.example_marks: dict[str, Mark] = {}
         self.entities: list[EntityDef] = []
@@ -233,9 +236,13 @@ class _Collector:
                 if lang not in self.languages:
                     self.warning(mark, "BOT-W001", f"response {key!r}: language {lang!r} is not configured")
                     continue
-                variants = (text,) if isinstance(text, str) else tuple(text)
-                if not variants or any(not v.strip() for v in variants):
+                items = text if isinstance(text, list) else [text]
+                if not items or any(isinstance(v, str) and not v.strip() for v in items):
                     self.error(mark, "BOT-E006", f"response {key!r} ({lang}): empty text")
+                    continue
+                variants = tuple(v if isinstance(v, str) else (v.text or "").strip() for v in items)
+                rich = self._rich(key, lang, items, mark) if any(not isinstance(v, str) for v in items) else ()
+                if rich is None:
                     continue
                 existing = self.responses.setdefault(key, {})
                 if lang in existing:
@@ -247,6 +254,36 @@ class _Collector:
                     )
                     continue
                 existing[lang] = (variants, mark)
+                if rich:
+                    self.response_variants.setdefault(key, {})[lang] = rich
+
+    def _rich(
+        self, key: str, lang: str, items: list[str | s.ResponseVariantSpec], mark: Mark
+    ) -> tuple[ResponseVariant, ...] | None:
+        """What a response's variants show besides words; None (and an error) when one is broken."""
+        compiled = []
+        for item in items:
+            if isinstance(item, str):
+                compiled.append(ResponseVariant())
+                continue
+            try:
+                variant = compile_variant(item, lang)
+            except ExpressionError as exc:
+                self.error(mark, "BOT-E006", f"response {key!r} ({lang}): {exc}")
+                return None
+            problem = condition_problem(variant.condition) if variant.condition is not None else None
+            if problem is not None:
+                self.error(mark, "BOT-E006", f"response {key!r} ({lang}): {problem}")
+                return None
+            compiled.append(variant)
+        if not any(v.channel is None and v.condition is None for v in compiled):
+            self.warning(
+                mark,
+                "BOT-W006",
+                f"response {key!r} ({lang}) has a variant only for some channels or conditions: "
+                "elsewhere it says nothing (add a variant without 'channel' and 'if')",
+            )
+        return tuple(compiled)
 
 
 def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Problem]) -> SlotDef:
@@ -569,6 +606,20 @@ def _load_bot(
                                 + did_you_mean(root, [*slots, *BUILTIN_NAMES]),
                             )
                         )
+    # A response's condition is read wherever it is said, also by an action: only slots and built-in names
+    for key, per_rich in collector.response_variants.items():
+        for lang, rich in per_rich.items():
+            mark = collector.responses[key][lang][1]
+            for name in {n for v in rich if v.condition is not None for n in v.condition.names()}:
+                if not known_name(name, [*slots, *BUILTIN_NAMES, *broken["slots"]]):
+                    problems.append(
+                        Problem(
+                            mark,
+                            "BOT-E009",
+                            f"response {key!r} ({lang}): its condition reads unknown name {name!r}"
+                            + did_you_mean(_unknown_part(name), [*slots, *BUILTIN_NAMES]),
+                        )
+                    )
     _loops(flows, problems)
     problems += unanswered_payloads(flows, intents)
     _missing_translations(collector, languages, default_language, problems, bot_dir)
@@ -586,6 +637,7 @@ def _load_bot(
         responses={
             key: {lang: variants for lang, (variants, _m) in per.items()} for key, per in collector.responses.items()
         },
+        response_variants={key: per for key, per in collector.response_variants.items() if key in collector.responses},
         examples=examples,
         intents=intents,
         actions=tuple(

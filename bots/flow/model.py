@@ -35,6 +35,21 @@ class ButtonDef:
 
 
 @dataclass(frozen=True)
+class ResponseVariant:
+    """What one variant of a response shows besides its words, and when it is eligible (Rasa's response shape).
+
+    Aligned with the response's texts: ``Bot.response_variants[key][language][i]`` goes with
+    ``Bot.responses[key][language][i]``. Only responses with such a variant have an entry.
+    """
+
+    buttons: tuple[ButtonDef, ...] = ()
+    image: Template | None = None
+    custom: Any = None
+    channel: str | None = None
+    condition: Expression | None = None
+
+
+@dataclass(frozen=True)
 class QuickReplyDef:
     title: TextRef
     payload: Template
@@ -296,6 +311,8 @@ class Bot:
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
     locales: dict[str, str] = field(default_factory=dict)  # language -> Babel locale, where it is not the language
     session: SessionDef = SessionDef()
+    # key -> language -> one per variant of ``responses``, for responses with buttons, media, channels, conditions
+    response_variants: dict[str, dict[str, tuple[ResponseVariant, ...]]] = field(default_factory=dict)
 
     @property
     def trigger_phrases(self) -> dict[str, tuple[str, ...]]:

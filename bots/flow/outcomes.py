@@ -21,9 +21,7 @@ from bots.flow.reminder_effects import cancel_reminders, schedule_reminder
 from bots.flow.run import Run
 from bots.flow.sessions import reset_slots, start_session_afresh
 from bots.flow.state import Frame
-from bots.flow.texts import render_text
 from bots.flow.turn import ActionOutcome, ActionRequest
-from bots.types import Text
 
 _UNSET: Any = object()
 
@@ -231,13 +229,7 @@ def _say_response(run: Run, request: ActionRequest, effect: fx.SayResponse) -> N
         run.log("error", flow=request.flow, error=f"action {request.name} used unknown response {effect.key!r}")
         return
     values = {**run.values(), **effect.values}
-    run.emit(
-        Text(
-            render_text(run.bot, TextRef(key=key), run.state, values),
-            tuple(effect.buttons),
-            tuple(effect.quick_replies),
-        )
-    )
+    run.say(TextRef(key=key), tuple(effect.buttons), tuple(effect.quick_replies), values=values, add_buttons=True)
 
 
 def _pause(run: Run, source: str) -> None:

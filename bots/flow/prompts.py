@@ -28,13 +28,10 @@ def prompt(run: Run, op: AskOp, lead: str = "") -> None:
         return
     assert op.prompt is not None
     choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
-    text = run.text(op.prompt)
-    if lead:  # full-width punctuation (Chinese) takes no space after it
-        text = f"{lead}{'' if ord(lead[-1]) >= 0x3000 else ' '}{text}"
     if op.style == "buttons" and choices:
-        run.emit(Text(text, buttons=tuple(Button(c.title, "postback", c.payload) for c in choices)))
+        run.say(op.prompt, tuple(Button(c.title, "postback", c.payload) for c in choices), own_buttons=False, lead=lead)
     else:
-        run.emit(Text(text, quick_replies=choices))
+        run.say(op.prompt, quick_replies=choices, own_buttons=not choices, lead=lead)
 
 
 def resume_question(run: Run, below: Frame, op: AskOp) -> None:

@@ -16,7 +16,7 @@ from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
 from bots.flow.triggers import TriggerMatch, message_payload
-from bots.types import NLUResult, Text
+from bots.types import NLUResult
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
 _IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
@@ -170,7 +170,7 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
         execute(run)
         return
     if op.invalid is not None and not explained:
-        run.emit(Text(run.text(op.invalid)))
+        run.say(op.invalid)
     prompt(run, op)
 
 
@@ -185,7 +185,7 @@ def unsure(run: Run, frame: Frame, op: AskOp) -> None:
         execute(run)
         return
     if run.bot.dont_know.response is not None:
-        run.emit(Text(run.text(run.bot.dont_know.response)))
+        run.say(run.bot.dont_know.response)
     prompt(run, op)
 
 

@@ -15,7 +15,8 @@ from bots.flow.context import context_functions, context_values
 from bots.flow.expressions import Expression, ExpressionError, Template
 from bots.flow.loops import loop_reason, trim_loop
 from bots.flow.model import Bot, ButtonDef, QuickReplyDef, TextRef
-from bots.flow.texts import action_failed, render_text
+from bots.flow.response_variants import fill_custom, response_messages
+from bots.flow.texts import action_failed, render_response, render_text
 from bots.flow.turn import ActionRequest, Turn
 from bots.types import Button, Outbound, QuickReply, Text, ThreadEvent
 
@@ -91,6 +92,39 @@ class Run:
 
     def text(self, ref: TextRef) -> str:
         return render_text(self.bot, ref, self.state, self.values())
+
+    def say(
+        self,
+        ref: TextRef,
+        buttons: tuple[Button, ...] = (),
+        quick_replies: tuple[QuickReply, ...] = (),
+        *,
+        values: dict[str, Any] | None = None,
+        add_buttons: bool = False,
+        own_buttons: bool = True,
+        lead: str = "",
+    ) -> None:
+        """Say a response with what its chosen variant shows besides words (buttons, an image, a custom payload).
+
+        ``buttons`` given by a step replace the response's own; an action's (``add_buttons``) come after them,
+        as in Rasa; a question's choices (``own_buttons=False``) stand for them. ``lead`` goes before the words
+        (a resume line before a question).
+        """
+        values = self.values() if values is None else values
+        text, extras = render_response(self.bot, ref, self.state, values)
+        if lead:  # full-width punctuation (Chinese) takes no space after it
+            text = f"{lead}{'' if ord(lead[-1]) >= 0x3000 else ' '}{text}" if text else lead
+        if extras is None:
+            self.emit(Text(text, buttons, quick_replies))
+            return
+        own = tuple(Button(self.text(b.title), b.kind, b.value.render(values)) for b in extras.buttons if own_buttons)
+        shown = own + buttons if add_buttons else (buttons or own)
+        image = extras.image.render(values) if extras.image is not None else ""
+        custom = None
+        if extras.custom is not None:
+            custom = fill_custom(extras.custom, lambda part: Template(part).render(values))
+        for message in response_messages(text, extras, shown, quick_replies, image, custom):
+            self.emit(message)
 
     def render(self, template: Template) -> str:
         return template.render(self.values())

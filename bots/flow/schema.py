@@ -423,7 +423,62 @@ class SettingsSpec(_Strict):
         return value
 
 
-ResponseValue = str | list[str]
+class ResponseButtonSpec(_Strict):
+    """A button of a response: its title is the words themselves, in the language of the response."""
+
+    title: str = Field(min_length=1)
+    payload: str | None = None
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ResponseButtonSpec:
+        if (self.payload is None) == (self.url is None):
+            raise ValueError("a response's button needs exactly one of payload or url")
+        return self
+
+
+class ResponseVariantSpec(_Strict):
+    """A response variant with more than words (Rasa's response shape): buttons, an image, a custom payload,
+    for one channel only or under a condition. A plain string is a variant of words alone."""
+
+    text: str | None = None
+    buttons: list[ResponseButtonSpec] = Field(default_factory=list, max_length=10)
+    image: str | None = None
+    custom: Any = None
+    channel: str | None = None
+    condition: str | None = Field(default=None, alias="if")
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        known = KNOWN_CHANNELS.get()
+        if value is not None and known is not None and value not in known:
+            raise ValueError(f"no channel {value!r} (channels: {', '.join(known)}){did_you_mean(value, known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_show(self) -> ResponseVariantSpec:
+        if not (self.text or "").strip() and not self.buttons and not self.image and self.custom is None:
+            raise ValueError("a response variant needs a text, buttons, an image or a custom payload")
+        return self
+
+
+RESPONSE_VARIANT_KEYS = frozenset({"text", "buttons", "image", "custom", "channel", "if"})
+ResponseVariantValue = str | ResponseVariantSpec
+ResponseValue = ResponseVariantValue | list[ResponseVariantValue]
+
+
+def _response_kind(value: Any) -> str:
+    """A mapping with a variant's keys is one variant; any other mapping is texts per language."""
+    if isinstance(value, dict) and not (set(value) & RESPONSE_VARIANT_KEYS):
+        return "languages"
+    return "value"
+
+
+ResponseEntry = Annotated[
+    Annotated[ResponseValue, Tag("value")] | Annotated[dict[str, ResponseValue], Tag("languages")],
+    Discriminator(_response_kind),
+]
 
 
 class EntitySpec(_Strict):
@@ -447,7 +502,7 @@ class BotFileSpec(_Strict):
     settings: SettingsSpec | None = None
     flows: dict[str, FlowSpec] = Field(default_factory=dict)
     slots: dict[str, SlotSpec] = Field(default_factory=dict)
-    responses: dict[str, ResponseValue | dict[str, ResponseValue]] = Field(default_factory=dict)
+    responses: dict[str, ResponseEntry] = Field(default_factory=dict)
     nlu: dict[str, list[str]] = Field(default_factory=dict)
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
 

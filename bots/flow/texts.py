@@ -7,7 +7,8 @@ import zlib
 from typing import Any
 
 from bots.flow.expressions import Template
-from bots.flow.model import Bot, TextRef
+from bots.flow.model import Bot, ResponseVariant, TextRef
+from bots.flow.response_variants import eligible
 from bots.flow.slot_values import TYPED, shown
 from bots.flow.state import ThreadState
 
@@ -27,15 +28,30 @@ _ACTION_FAILED = {
 
 
 def render_text(bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, Any]) -> str:
-    """A response by key or an inline text, in the thread's language (else the bot's default), filled in.
+    """A response by key or an inline text, in the thread's language (else the bot's default), filled in."""
+    return render_response(bot, ref, state, values)[0]
 
-    Of a response's variants, the turn number picks one: varied, yet the same on a replay.
+
+def render_response(
+    bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, Any]
+) -> tuple[str, ResponseVariant | None]:
+    """A response's words, filled in, and what its chosen variant shows besides (None for words alone).
+
+    Of the variants that may be said here (this channel's, those whose condition holds: ``response_variants``),
+    the turn number picks one: varied, yet the same on a replay.
     """
     language = state.language or bot.default_language
+    extras: ResponseVariant | None = None
     if ref.key is not None:
         per_language = bot.responses.get(ref.key, {})
-        variants = per_language.get(language) or per_language.get(bot.default_language) or (ref.key,)
-        chosen = variants[zlib.crc32(f"{ref.key}:{state.turn}".encode()) % len(variants)]
+        used = language if per_language.get(language) else bot.default_language
+        variants = per_language.get(used) or (ref.key,)
+        rich = bot.response_variants.get(ref.key, {}).get(used)
+        candidates = eligible(rich, values) if rich else list(range(len(variants)))
+        if not candidates:  # no variant for this channel or condition (BOT-W006): nothing is said
+            return "", ResponseVariant()
+        index = candidates[zlib.crc32(f"{ref.key}:{state.turn}".encode()) % len(candidates)]
+        chosen, extras = variants[index], rich[index] if rich else None
     else:
         inline = dict(ref.inline)
         chosen = inline.get(language) or inline.get(bot.default_language) or next(iter(inline.values()))
@@ -44,7 +60,7 @@ def render_text(bot: Bot, ref: TextRef, state: ThreadState, values: dict[str, An
     def in_language(name: str, value: Any) -> str | None:  # a date, time or amount slot as the language writes it
         return shown(typed[name], value, bot.locales.get(language, language)) if name in typed else None
 
-    return Template(chosen).render(values, in_language if typed else None)
+    return Template(chosen).render(values, in_language if typed else None), extras
 
 
 def action_failed(language: str) -> str:

@@ -42,7 +42,7 @@ def import_rasa(path: Path, out: Path) -> Report:
         },
         f"texts_{language}.yml": {
             "language": language,
-            "responses": {k: r.texts if len(r.texts) > 1 else r.texts[0] for k, r in responses.items() if r.texts},
+            "responses": {k: r.value() for k, r in responses.items()},
         },
         f"nlu_{language}.yml": {"language": language, "nlu": {i: e for i, e in nlu.examples.items() if e}},
     }

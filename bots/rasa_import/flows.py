@@ -161,16 +161,8 @@ RASA_DEFAULT_ACTIONS = {
 
 
 def _say(dialogue: Dialogue, response: Response) -> dict[str, Any]:
-    step: dict[str, Any]
-    if response.image and response.texts:
-        step = {"image": response.image, "caption": response.key}
-    elif response.image:
-        step = {"image": response.image}
-    else:
-        step = {"say": response.key}
-    if response.buttons:
-        step["buttons"] = [{**b, "title": dialogue.text(b["title"])} for b in response.buttons]
-    return step
+    """The response by its key: its buttons, image and variants per channel go with it (texts_<language>.yml)."""
+    return {"say": response.key}
 
 
 def _branch(dialogue: Dialogue, after: str, steps: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
@@ -235,7 +227,7 @@ def _form(dialogue: Dialogue, form: str) -> None:
             (
                 k
                 for k in (f"utter_ask_{form}_{slot}", f"utter_ask_{slot}")
-                if k in dialogue.responses and dialogue.responses[k].texts
+                if k in dialogue.responses and any(dialogue.responses[k].texts)
             ),
             None,
         )

@@ -177,3 +177,14 @@ class Count(Action):
         await asyncio.sleep(random.uniform(0, 0.02))
         dispatcher.utter_message(text=f"{tracker.latest_message.get('text')} -> {current + 1}")
         return [SlotSet("counter", current + 1)]
+
+
+class UtterOffer(Action):
+    """A response of the domain by name, with a button of the action's own after the response's."""
+
+    def name(self) -> str:
+        return "utter_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        dispatcher.utter_message(response="utter_offer", buttons=[{"title": "More", "payload": "/more"}])
+        return []
