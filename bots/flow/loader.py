@@ -18,7 +18,7 @@ from typing import Any
 from bots.errors import Problem, ProblemsError, did_you_mean
 from bots.flow import schema as s
 from bots.flow.compiler import FlowCompiler, Reference, reachable
-from bots.flow.expressions import NAME, ExpressionError, Template, known_name
+from bots.flow.expressions import NAME, Template, known_name
 from bots.flow.file_check import validate_file
 from bots.flow.form_check import check_forms
 from bots.flow.model import (
@@ -35,14 +35,13 @@ from bots.flow.model import (
     GotoFlowOp,
     HandoffOp,
     JumpOp,
-    ResponseVariant,
     SessionDef,
     SlotDef,
     Trigger,
     UnsureDef,
 )
 from bots.flow.payload_check import unanswered_payloads
-from bots.flow.response_variants import compile_variant, condition_problem
+from bots.flow.response_loading import ResponseCollector, condition_name_problems
 from bots.flow.widget import widget_def
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
 
@@ -113,8 +112,8 @@ class _Collector:
         self.settings: tuple[s.SettingsSpec, LocatedDict, Mark] | None = None
         self.flows: dict[str, tuple[s.FlowSpec, Any, Mark]] = {}
         self.slots: dict[str, tuple[s.SlotSpec, Any, Mark]] = {}
-        self.responses: dict[str, dict[str, tuple[tuple[str, ...], Mark]]] = {}
-        self.response_variants: dict[str, dict[str, tuple[ResponseVariant, ...]]] = {}
+        self.texts = ResponseCollector(languages, problems)
+        self.responses = self.texts.responses  # every check of texts reads the words here
         self.examples: dict[str, dict[str, list[str]]] = {}
         self.example_marks: dict[str, Mark] = {}
         self.entities: list[EntityDef] = []
@@ -165,7 +164,7 @@ class _Collector:
                     )
                     continue
                 target[name] = (value, raw_section[name], mark)
-        self._responses(spec, raw, top, language)
+        self.texts.add(spec, raw, top, language)
         self._entities(spec, raw, top, language)
         if spec.nlu:
             if language is None:
@@ -207,83 +206,6 @@ class _Collector:
                     for value, synonyms in item.items():
                         lookup += [(value, value)] + [(synonym, value) for synonym in synonyms]
             self.entities.append(EntityDef(name, language, tuple(patterns), tuple(lookup)))
-
-    def _responses(self, spec: s.BotFileSpec, raw: LocatedDict, top: Mark, language: str | None) -> None:
-        raw_section = raw.get("responses")
-        for key, value in spec.responses.items():
-            mark = key_mark_of(raw_section, key, top)
-            if language is not None:
-                if isinstance(value, dict):
-                    self.error(
-                        mark,
-                        "BOT-E006",
-                        f"response {key!r}: this file is for language {language!r}, "
-                        "so give the text itself, not a mapping of languages",
-                    )
-                    continue
-                per_language = {language: value}
-            else:
-                if not isinstance(value, dict):
-                    self.error(
-                        mark,
-                        "BOT-E006",
-                        f"response {key!r}: say which language it is in: write "
-                        f"{{en: ...}} or add `language: <code>` at the top of the file",
-                    )
-                    continue
-                per_language = value
-            for lang, text in per_language.items():
-                if lang not in self.languages:
-                    self.warning(mark, "BOT-W001", f"response {key!r}: language {lang!r} is not configured")
-                    continue
-                items = text if isinstance(text, list) else [text]
-                if not items or any(isinstance(v, str) and not v.strip() for v in items):
-                    self.error(mark, "BOT-E006", f"response {key!r} ({lang}): empty text")
-                    continue
-                variants = tuple(v if isinstance(v, str) else (v.text or "").strip() for v in items)
-                rich = self._rich(key, lang, items, mark) if any(not isinstance(v, str) for v in items) else ()
-                if rich is None:
-                    continue
-                existing = self.responses.setdefault(key, {})
-                if lang in existing:
-                    first = existing[lang][1]
-                    self.error(
-                        mark,
-                        "BOT-E004",
-                        f"response {key!r} ({lang}) is defined twice (first in {first.file} line {first.line})",
-                    )
-                    continue
-                existing[lang] = (variants, mark)
-                if rich:
-                    self.response_variants.setdefault(key, {})[lang] = rich
-
-    def _rich(
-        self, key: str, lang: str, items: list[str | s.ResponseVariantSpec], mark: Mark
-    ) -> tuple[ResponseVariant, ...] | None:
-        """What a response's variants show besides words; None (and an error) when one is broken."""
-        compiled = []
-        for item in items:
-            if isinstance(item, str):
-                compiled.append(ResponseVariant())
-                continue
-            try:
-                variant = compile_variant(item, lang)
-            except ExpressionError as exc:
-                self.error(mark, "BOT-E006", f"response {key!r} ({lang}): {exc}")
-                return None
-            problem = condition_problem(variant.condition) if variant.condition is not None else None
-            if problem is not None:
-                self.error(mark, "BOT-E006", f"response {key!r} ({lang}): {problem}")
-                return None
-            compiled.append(variant)
-        if not any(v.channel is None and v.condition is None for v in compiled):
-            self.warning(
-                mark,
-                "BOT-W006",
-                f"response {key!r} ({lang}) has a variant only for some channels or conditions: "
-                "elsewhere it says nothing (add a variant without 'channel' and 'if')",
-            )
-        return tuple(compiled)
 
 
 def _slot(name: str, spec: s.SlotSpec, raw: Any, mark: Mark, problems: list[Problem]) -> SlotDef:
@@ -606,20 +528,7 @@ def _load_bot(
                                 + did_you_mean(root, [*slots, *BUILTIN_NAMES]),
                             )
                         )
-    # A response's condition is read wherever it is said, also by an action: only slots and built-in names
-    for key, per_rich in collector.response_variants.items():
-        for lang, rich in per_rich.items():
-            mark = collector.responses[key][lang][1]
-            for name in {n for v in rich if v.condition is not None for n in v.condition.names()}:
-                if not known_name(name, [*slots, *BUILTIN_NAMES, *broken["slots"]]):
-                    problems.append(
-                        Problem(
-                            mark,
-                            "BOT-E009",
-                            f"response {key!r} ({lang}): its condition reads unknown name {name!r}"
-                            + did_you_mean(_unknown_part(name), [*slots, *BUILTIN_NAMES]),
-                        )
-                    )
+    problems += condition_name_problems(collector.texts, [*slots, *BUILTIN_NAMES], broken["slots"])
     _loops(flows, problems)
     problems += unanswered_payloads(flows, intents)
     _missing_translations(collector, languages, default_language, problems, bot_dir)
@@ -637,7 +546,7 @@ def _load_bot(
         responses={
             key: {lang: variants for lang, (variants, _m) in per.items()} for key, per in collector.responses.items()
         },
-        response_variants={key: per for key, per in collector.response_variants.items() if key in collector.responses},
+        response_variants=collector.texts.response_variants,
         examples=examples,
         intents=intents,
         actions=tuple(
