@@ -20,8 +20,9 @@ from __future__ import annotations
 import statistics
 
 from bench.massive_data import rows
+from bots.types import OUT_OF_SCOPE
 from nlu_models.intent import IntentModel
-from nlu_models.out_of_scope import OUT_OF_SCOPE, in_scope, with_background
+from nlu_models.out_of_scope import in_scope, with_background
 
 IN_SCOPE = frozenset({"calendar", "email", "lists", "social", "takeaway"})
 NEVER_IN_CORPUS = frozenset({"transport"})

@@ -151,6 +151,10 @@ class Payload:
     text: str = ""
 
 
+# The NLU's class for messages about other topics, and the intent name Rasa projects give their own examples of them
+OUT_OF_SCOPE = "out_of_scope"
+
+
 @dataclass(frozen=True)
 class NLUResult:
     """What the engine needs to know about a text: the seam every interpreter fills.

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from bots.types import IntentScore, NLUResult
+from bots.types import OUT_OF_SCOPE, IntentScore, NLUResult
 from nlu_models.accents import with_folded_copies
 from nlu_models.base import LanguageHints, TrainingData
 from nlu_models.encoder.registry import chosen
@@ -23,7 +23,7 @@ from nlu_models.entities import EntityExtractor
 from nlu_models.intent import IntentModel
 from nlu_models.language import LanguageIdentifier
 from nlu_models.linear import CharGrams, normalise
-from nlu_models.out_of_scope import OUT_OF_SCOPE, in_scope, with_background
+from nlu_models.out_of_scope import in_scope, with_background
 
 RANKING_SIZE = 5
 

@@ -121,7 +121,7 @@ def _accented_words(language: str) -> tuple[re.Pattern[str], dict[str, str]] | N
 def _search(text: str, language: str, now: datetime) -> list[tuple[int, int, datetime, bool]]:
     """dateparser's finds in ``text``: (start, end, when, whether a time of day was given), in text order."""
     search, period_of, read = _parsers(language)
-    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now, "DATE_ORDER": _order(language)}
+    settings = _settings(language, now)
 
     def parse(phrase: str) -> datetime | None:
         return read(phrase, now)
@@ -186,16 +186,26 @@ def _day_before(
 
 def _plausible(phrase: str, when: datetime, now: datetime, language: str) -> bool:
     """Not a number nor a fraction (the number entity's), nor a short word dateparser reads as a month or a
-    weekday ("may", French "je" for jeudi): a word under four letters counts only when it names a day close by
-    ("hoy"), unless it is a weekday's name and nothing else (Romanian "joi")."""
+    weekday ("may", French "je" for jeudi, Spanish "mi" for miércoles): words all under four letters count
+    only as a relative day ("hoy", "azi"), or a weekday's name and nothing else (Romanian "joi")."""
     stripped = phrase.strip()
     if re.fullmatch(r"[\d\s.,/-]+", stripped) and len(re.findall(r"\d+", stripped)) < 3:
         return False  # "42", "1/2": a number or a fraction; a date in digits has a day, a month and a year
     if stripped.lower() in _SHORT_WEEKDAYS.get(language, ()):
         return True
-    if len(stripped) < 4 and not re.search(r"\d|[\u3000-\u9fff]", stripped):
-        return abs((when.date() - now.date()).days) <= 2
+    short = all(len(word) < 4 for word in re.findall(r"\w+", stripped))  # "mi", "je le"
+    if short and not re.search(r"\d|[\u3000-\u9fff]", stripped):
+        return stripped.lower() in _relative_words(language)  # not "within two days": that depended on the date
     return True
+
+
+@cache
+def _relative_words(language: str) -> frozenset[str]:
+    """dateparser's words for a day relative to today in ``language`` ("hoy", "azi")."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(language).info
+    return frozenset(p.lower() for phrases in info.get("relative-type", {}).values() for p in phrases)
 
 
 def _join_day_and_time(
@@ -220,6 +230,17 @@ def _order(language: str) -> str:
     return "YMD" if language == "zh" else "DMY"
 
 
+def _settings(language: str, now: datetime) -> dict[str, Any]:
+    """How dateparser reads a date here: the next one ("on Monday"), counted from now, day-month order but in
+    Chinese, and a month without a day its first ("in January 2019" is 2019-01-01, not today's day of it)."""
+    return {
+        "PREFER_DATES_FROM": "future",
+        "PREFER_DAY_OF_MONTH": "first",
+        "RELATIVE_BASE": now,
+        "DATE_ORDER": _order(language),
+    }
+
+
 @cache
 def _parsers(
     language: str,
@@ -230,13 +251,12 @@ def _parsers(
     from dateparser.search import search_dates
 
     def period_of(phrase: str, now: datetime) -> str | None:
-        settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now, "RETURN_TIME_AS_PERIOD": True}
-        settings["DATE_ORDER"] = _order(language)
+        settings = {**_settings(language, now), "RETURN_TIME_AS_PERIOD": True}
         parsed = DateDataParser(languages=[language], settings=settings).get_date_data(phrase)
         return parsed.period if parsed.date_obj is not None else None
 
     def read(phrase: str, now: datetime) -> datetime | None:
-        settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": now, "DATE_ORDER": _order(language)}
+        settings = _settings(language, now)
         when: datetime | None = DateDataParser(languages=[language], settings=settings).get_date_data(phrase).date_obj
         return when
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nlu_models.out_of_scope import OUT_OF_SCOPE
+from bots.types import OUT_OF_SCOPE
 
 FALLBACK = "nlu_fallback"  # what a message no intent claims is predicted as (Rasa's name)
 

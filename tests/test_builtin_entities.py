@@ -113,10 +113,26 @@ def test_wan_yi_in_case_is_no_number() -> None:
         ("ro", "maine la ora 10", ("time", "2026-12-07T10:00")),
         ("vi", "ngay mai luc 8 gio", ("time", "2026-12-07T08:00")),
         ("fr", "le 3 fevrier", ("date", "2027-02-03")),
+        ("en", "how much did I earn in January 2019", ("date", "2019-01-01")),  # a month: its first day, not today's
+        ("de", "im März 2027", ("date", "2027-03-01")),
+        ("es", "en marzo", ("date", "2027-03-01")),
     ],
 )
 def test_dates_and_times_relative_ones_too(language: str, text: str, expected: tuple[str, str]) -> None:
     assert found(text, language) == [expected]
+
+
+@pytest.mark.parametrize("day", range(7))
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("es", "¿puede llegar mi pedido mañana?"), ("fr", "je le veux demain"), ("en", "may i have it tomorrow")],
+)
+def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: str, day: int) -> None:
+    """Spanish "mi" (my) is dateparser's Wednesday, French "je" its Thursday: only tomorrow is meant, whatever
+    today is (a rule that took short words naming a day close by failed on Mondays)."""
+    now = SUNDAY + timedelta(days=day)
+    tomorrow = (now + timedelta(days=1)).date().isoformat()
+    assert [(e.entity, e.value) for e in EXTRACTOR.extract(text, language, now=now)] == [("date", tomorrow)]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from bots.flow.model import Bot
-from nlu_models.out_of_scope import OUT_OF_SCOPE
+from bots.types import OUT_OF_SCOPE
 from nlu_models.train_process import HOLD_ENV
 from tests.conftest import DEMO_BOT, REPO
 from tests.readiness import CEILING_SECONDS, wait_full_model_async, wait_healthy_async

@@ -16,14 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from bots.flow.engine import Engine
 from bots.flow.loader import LoadResult
 from bots.flow.model import Bot
 from bots.runtime import Runtime
-from bots.types import Identity, Inbound, Text
+from bots.types import OUT_OF_SCOPE, Identity, Inbound, Text
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.evaluate import predict, read_examples, report_predictions
-from nlu_models.out_of_scope import OUT_OF_SCOPE, _corpus
+from nlu_models.out_of_scope import _corpus
+from tests.test_engine import Chat
 from tests.test_nlu_cli import run as nlu_test
 
 HELDOUT = Path(__file__).parent / "heldout"
@@ -101,3 +103,29 @@ def test_nlu_test_reports_out_of_scope_recall_precision_and_in_scope_fallbacks(t
     text = nlu_test(tmp_path, "--data", str(data), "--out", str(tmp_path / "r")).stdout
     assert "out of scope: 100.0% of 2 out_of_scope messages reach the fallback" in text
     assert "in-scope messages that reach the fallback: 0.0%" in text
+
+
+def test_a_flow_on_out_of_scope_answers_other_topics_instead_of_the_fallback(engine_for: Callable[..., Engine]) -> None:
+    """A Rasa project's ``out_of_scope`` intent with its ``utter_out_of_scope``: the background class wins, and
+    the bot's own flow for it answers (it needs no examples of its own). Without such a flow, the fallback does."""
+    own = {
+        "oos.yml": """
+            responses:
+              not_here: {en: "I can only help with shoes."}
+            flows:
+              other_topic:
+                trigger: {intents: [out_of_scope]}
+                steps:
+                  - say: not_here
+        """
+    }
+    for files, expected in ((own, "I can only help with shoes."), (None, "Sorry?")):
+        engine = engine_for(files)
+        weather = CharNgramInterpreter.for_bot(engine.bot).parse_sync("will it rain tomorrow", LanguageHints())
+        assert weather.intent is None and weather.ranking[0].name == OUT_OF_SCOPE
+        said = Chat(engine).finish(engine.handle(engine.new_state(), _inbound(weather.text), weather, 1.0))
+        assert [m.text for m in said] == [expected]
+
+
+def _inbound(text: str) -> Inbound:
+    return Inbound(Identity("test", "u1"), "message", text=text)

@@ -29,7 +29,7 @@ from bots.flow.run import Prepared, Run
 from bots.flow.sessions import begin_session, session_due
 from bots.flow.state import ThreadState
 from bots.flow.texts import render_text
-from bots.flow.triggers import TriggerMatch, Triggers, message_payload
+from bots.flow.triggers import TriggerMatch, Triggers, message_payload, named_out_of_scope
 from bots.flow.turn import MAX_ACTIONS_PER_TURN, ActionOutcome, ActionRequest, Turn
 from bots.types import Inbound, NLUResult
 
@@ -84,7 +84,7 @@ class Engine:
         if inbound.kind == "event":
             on_event(run, inbound)
         else:
-            on_message(run, inbound, nlu)
+            on_message(run, inbound, named_out_of_scope(run.bot, nlu))
 
     def resume(self, turn: Turn, outcome: ActionOutcome, channel: str, now: float) -> Turn:
         """Continue a turn that paused on an action, with what the action produced."""

@@ -44,6 +44,7 @@ from bots.flow.payload_check import unanswered_payloads
 from bots.flow.response_loading import ResponseCollector, condition_name_problems
 from bots.flow.widget import widget_def
 from bots.located_yaml import DuplicateKeys, LocatedDict, Mark, YamlError, key_mark_of, load_file, mark_of
+from bots.types import OUT_OF_SCOPE
 
 BUILTIN_NAMES = frozenset({"language", "channel", "fallback_streak", "event", "public_url", "thread", "recent"})
 BUILTIN_FUNCTIONS = frozenset({"count", "last", "hours_since", "len", "int", "float", "str", "lower", "upper"})
@@ -392,7 +393,7 @@ def _load_bot(
     intents = tuple(sorted({intent for per in examples.values() for intent in per}))
     for name, flow in flows.items():
         for intent in flow.trigger.intents:
-            if intent not in intents:
+            if intent not in intents and intent != OUT_OF_SCOPE:  # the NLU's background class: examples built in
                 mark = mark_of(collector.flows[name][1].get("trigger"), "intents", flow.mark)
                 problems.append(
                     Problem(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bots.flow.answers import fold
 from bots.flow.model import Bot
 from bots.payload import parse_payload
-from bots.types import NLUResult, Payload
+from bots.types import OUT_OF_SCOPE, NLUResult, Payload
 
 _IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # scripts without spaces: a keyword is any substring
 _PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
@@ -195,3 +195,16 @@ class Triggers:
             if found:
                 return folded[found.end() :]
         return None
+
+
+def named_out_of_scope(bot: Bot, nlu: NLUResult | None) -> NLUResult | None:
+    """A message the NLU found to be about another topic is the ``out_of_scope`` intent when a flow starts on
+    that intent (a Rasa project's ``utter_out_of_scope``), rather than no intent (the fallback flow)."""
+    if nlu is None or nlu.intent is not None or not nlu.ranking:
+        return nlu
+    top = nlu.ranking[0]
+    if top.name != OUT_OF_SCOPE or top.confidence < bot.nlu_threshold:
+        return nlu
+    if not any(OUT_OF_SCOPE in flow.trigger.intents for flow in bot.flows.values()):
+        return nlu
+    return replace(nlu, intent=OUT_OF_SCOPE, confidence=top.confidence)
