@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from bots.convtest.expect import check
+from bots.convtest.observe import Observed
+from bots.convtest.spec import Expect
 from bots.flow.effects import SayResponse
 from bots.flow.engine import ActionOutcome, Engine
 from bots.flow.loader import LoadResult
@@ -198,3 +201,24 @@ def test_a_response_only_for_some_channels_is_a_warning(make_bot: Callable[..., 
     result = make_bot({"extra.yml": "language: en\nresponses:\n  only_web: {text: Hi, channel: web}\n"})
     assert result.bot is not None
     assert any(p.code == "BOT-W006" and "only_web" in p.message for p in result.problems)
+
+
+def test_conversation_tests_see_a_response_without_words_by_its_image_or_payload(
+    engine_for: Callable[..., Engine],
+) -> None:
+    bot = engine_for(RICH, actions=["say_promo"]).bot
+    picture = [Media("image", "https://shop.example/img/only.png", "")]
+    assert check(Expect(response="picture_only"), Observed(replies=picture), bot) == []
+    assert check(Expect(not_response="picture_only"), Observed(replies=picture), bot) == [
+        "the bot should not say its response 'picture_only'"
+    ]
+    other = [Media("image", "https://shop.example/img/other.png", "")]
+    assert check(Expect(response="picture_only"), Observed(replies=other), bot) == [
+        "the bot should say its response 'picture_only' (in en)"
+    ]
+    assert (
+        check(
+            Expect(response="picture"), Observed(replies=[Media("image", "https://x/1.png", "Here it is, Ana.")]), bot
+        )
+        == []
+    )

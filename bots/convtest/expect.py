@@ -8,7 +8,7 @@ from typing import Any
 from bots.convtest.observe import Observed, offered, titled
 from bots.convtest.spec import Expect, as_list
 from bots.flow.model import Bot
-from bots.types import Carousel, Media, Outbound, Text
+from bots.types import Carousel, Custom, Media, Outbound, Text
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
 
@@ -39,12 +39,12 @@ def check(expect: Expect, seen: Observed, bot: Bot) -> list[str]:
     language = seen.language or bot.default_language
     texts = _with_resumed_prompts(texts, bot, language)
     for key in as_list(expect.response):
-        if not any(_said(variant, texts) for variant in _variants(bot, key, language)):
+        if not _response_said(bot, key, language, texts, seen.replies):
             failures.append(f"the bot should say its response {key!r} (in {language})")
     failures += [
         f"the bot should not say its response {key!r}"
         for key in as_list(expect.not_response)
-        if any(_said(variant, texts) for variant in _variants(bot, key, language))
+        if _response_said(bot, key, language, texts, seen.replies)
     ]
     if expect.no_reply is not None and expect.no_reply != (not seen.replies):
         failures.append("there should be no reply" if expect.no_reply else "there should be a reply")
@@ -107,6 +107,26 @@ def resume_lines(bot: Bot, key: str | None, inline: dict[str, str], language: st
 def _variants(bot: Bot, key: str, language: str) -> tuple[str, ...]:
     per_language = bot.responses.get(key, {})
     return per_language.get(language) or per_language.get(bot.default_language) or ()
+
+
+def _response_said(bot: Bot, key: str, language: str, texts: list[str], replies: list[Outbound]) -> bool:
+    """One of the response's variants was said: by its words, or, for a variant without words, by its image
+    or its custom payload."""
+    used = language if bot.responses.get(key, {}).get(language) else bot.default_language
+    extras = bot.response_variants.get(key, {}).get(used, ())
+    for index, variant in enumerate(_variants(bot, key, language)):
+        if variant:
+            if _said(variant, texts):
+                return True
+        elif index < len(extras):
+            image, custom = extras[index].image, extras[index].custom
+            if image is not None and any(
+                isinstance(m, Media) and re.fullmatch(_pattern(image.source), m.url) for m in replies
+            ):
+                return True
+            if custom is not None and any(isinstance(m, Custom) for m in replies):
+                return True
+    return False
 
 
 def _said(variant: str, texts: list[str]) -> bool:
