@@ -37,11 +37,20 @@ MAX_OPS_PER_TURN = 200
 
 def start_flow(run: Run, flow: str, prefill: str | None) -> None:
     """Start ``flow`` on an empty stack; ``prefill`` is the message, for its first question to take a value from."""
-    run.state.stack.append(Frame(flow))
+    run.state.stack.append(Frame(flow, trigger_intent=_trigger_intent(run, flow)))
     run.state.message_tag = run.bot.flows[flow].message_tag
     run.turn.prefill = prefill
     run.log("flow", flow=flow, status="started")
     execute(run)
+
+
+def _trigger_intent(run: Run, flow: str) -> str | None:
+    """The intent starting ``flow`` in this turn, for its frame to keep when a question of it maps that intent."""
+    mapped = any(
+        isinstance(op, AskOp) and any(m.type == "from_trigger_intent" for m in op.mappings)
+        for op in run.bot.flows[flow].ops
+    )
+    return run.turn.trigger_intent if mapped else None
 
 
 def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None, tagged: bool = False) -> None:
@@ -53,7 +62,7 @@ def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None
     # The answers the running flows hold are theirs: the interruption may use the shared slots (with this
     # message's own values, "where is my order ST-123456?"), and they are put back when it ends.
     saved = {slot: run.state.slots.get(slot) for frame in run.state.stack for slot in frame.asked}
-    run.state.stack.append(Frame(flow, saved=saved))
+    run.state.stack.append(Frame(flow, saved=saved, trigger_intent=_trigger_intent(run, flow)))
     for slot in saved:
         if slot in run.turn.filled:
             run.set_slot(slot, run.turn.filled[slot][0], "entity")
@@ -226,7 +235,7 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
                 return True  # this message's entity filled it: the flow's validation action checks it too
             frame.pc += 1
             return False
-    mapped = trigger_value(op, run.turn.trigger_intent)
+    mapped = trigger_value(op, frame.trigger_intent)
     if mapped.ok and mapped.value is not None and fits_choices(op, mapped.value):
         return _take(run, frame, op, mapped.value, "trigger_intent")
     found = message_value(run, op, frame.pc, frame.flow)

@@ -274,7 +274,9 @@ def _rewind(run: Run, request: ActionRequest) -> bool:
         run.set_slot(name, value, "rewind")
     for name in [n for n in run.state.slots if n not in before.slots]:
         del run.state.slots[name]
-    run.state.stack = [Frame(f.flow, f.pc, f.waiting, f.attempts) for f in before.stack]
+    run.state.stack = [
+        Frame(f.flow, f.pc, f.waiting, f.attempts, trigger_intent=f.trigger_intent) for f in before.stack
+    ]
     run.state.fallback_streak = before.fallback_streak
     run.state.message_tag = before.message_tag
     run.log("rewind", by=f"action:{request.name}")

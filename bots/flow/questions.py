@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bots.flow.answers import QUESTION_MARK, Answer, fold, read_answer
+from bots.flow.answers import NO, QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
@@ -56,8 +56,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
-    if op.mappings:  # Rasa's slot mappings say where the value comes from
+    if op.mappings:  # Rasa's slot mappings say where the value comes from, and a quick reply of the question's own
         reply = mapped_answer(op, text, nlu, message_payload(text, nlu), titles)
+        reply = reply if reply.ok else _offered(op, text, titles)
     elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
         reply = Answer(True, value, span if span is not None else reply.span)
@@ -93,6 +94,16 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         _fill(run, frame, op, reply)
         return
     reject(run, frame, op, explained=False, text=text)
+
+
+def _offered(op: AskOp, text: str, titles: dict[str, Any]) -> Answer:
+    """The question's choice the message is, pressed or typed (the value its quick reply sends, or its title);
+    NO when it is none. An imported Rasa button (``/inform{"kind": "a"}``) is such a choice, so it answers the
+    question whatever the slot's mappings say, as the button did in Rasa."""
+    folded = fold(text)
+    if folded in titles:
+        return Answer(True, titles[folded])
+    return next((Answer(True, c.value) for c in op.choices if fold(str(c.value)) == folded), NO)
 
 
 def is_aside(

@@ -25,6 +25,9 @@ class Frame:
     asked: list[str] = field(default_factory=list)  # slots this flow's questions have filled so far
     saved: dict[str, Any] = field(default_factory=dict)  # an interrupting flow's: the answers to put back after it
     activated: bool = False  # a form's: its validation action has run at its start (Rasa's activation)
+    # the intent (or payload's) that started it: Rasa's from_trigger_intent fills any of its questions with it, not
+    # only one asked in that turn (a form that first asks "shall we go on?" still has it for the next question)
+    trigger_intent: str | None = None
 
 
 @dataclass
@@ -75,6 +78,7 @@ class ThreadState:
                     "asked": list(f.asked),
                     "saved": dict(f.saved),
                     "activated": f.activated,
+                    **({"trigger_intent": f.trigger_intent} if f.trigger_intent else {}),
                 }
                 for f in self.stack
             ],
