@@ -84,7 +84,10 @@ class Engine:
         if inbound.kind == "event":
             on_event(run, inbound)
         else:
-            on_message(run, inbound, named_out_of_scope(run.bot, nlu))
+            # another topic while a question is open is an attempt at its answer (checked, asked again), as in a
+            # Rasa form; otherwise a flow on out_of_scope answers it
+            waiting = bool(run.state.stack) and run.state.stack[-1].waiting
+            on_message(run, inbound, nlu if waiting else named_out_of_scope(run.bot, nlu))
 
     def resume(self, turn: Turn, outcome: ActionOutcome, channel: str, now: float) -> Turn:
         """Continue a turn that paused on an action, with what the action produced."""
