@@ -219,6 +219,7 @@ class Pipeline:
             if stored is None:  # the thread's past, read once per turn and only when an action needs it
                 stored = [e.event for e in await thread.tail(TRACKER_KINDS, self.action_history)]
             said = [outbound_event(m, self.clock(), channel) for m in turn.outbound]
+            read = turn.nlu or nlu  # as the engine read the message (Duckling's shapes, out_of_scope named)
             # A form validation action reads the answers to check from the slot events at the very end
             # (rasa-sdk's ``slots_to_validate``), as Rasa's form appends them: this turn's replies go before.
             history = stored + (said + turn.events if turn.action.validate_slot else turn.events + said)
@@ -227,7 +228,7 @@ class Pipeline:
                 thread_id=thread.thread_id,
                 channel=channel,
                 state=turn.state,
-                latest_message=nlu.as_parse_data() if nlu else latest_message,
+                latest_message=read.as_parse_data() if read else latest_message,
                 history=history,
                 user_id=user_id,
             )

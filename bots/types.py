@@ -130,6 +130,7 @@ class Entity:
     extractor: str = ""
     role: str | None = None  # Rasa's entity roles and groups, for slot mappings that ask for them
     group: str | None = None
+    additional_info: JSON = None  # Duckling's details (grain, unit) on an entity in Duckling's shape
 
 
 @dataclass(frozen=True)

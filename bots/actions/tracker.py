@@ -144,7 +144,11 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
         elif kind == "flow" and data.get("flow") in forms:
             status = data.get("status")
             if status in ("started", "resumed"):
+                # the slots this message filled come after the activation, as the candidates Rasa's form
+                # appends: rasa-sdk's slots_to_validate reads the trailing slot events
+                candidates = _trailing_slots(events)
                 events.append({"event": "active_loop", "timestamp": ts, "name": forms[data["flow"]]})
+                events.extend(candidates)
             elif status in ("ended", "cancelled", "failed", "ask_failed"):
                 events.append({"event": "active_loop", "timestamp": ts, "name": None})
         elif kind == "form" and data.get("status") == "done":
@@ -190,6 +194,16 @@ def rasa_events(history: list[ThreadEvent], forms: dict[str, str]) -> list[dict[
                 }
             )
     return events
+
+
+def _trailing_slots(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Removes and returns the slot events at the end of ``events``."""
+    count = 0
+    while count < len(events) and events[-1 - count]["event"] == "slot":
+        count += 1
+    taken = events[len(events) - count :]
+    del events[len(events) - count :]
+    return taken
 
 
 def tracker_of(call: ActionCall, bot: Bot) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from bots.flow import outcomes, proactive
 from bots.flow.context import context_functions, context_values
+from bots.flow.duckling import with_duckling
 from bots.flow.expressions import Expression
 from bots.flow.inbound import AGENT_MESSAGE, HANDOVER, RECEIPT_EVENTS, on_event, on_message
 from bots.flow.interpreter import MAX_OPS_PER_TURN
@@ -87,6 +88,7 @@ class Engine:
             # another topic while a question is open is an attempt at its answer (checked, asked again), as in a
             # Rasa form; otherwise a flow on out_of_scope answers it
             waiting = bool(run.state.stack) and run.state.stack[-1].waiting
+            nlu = with_duckling(run.bot, nlu)
             on_message(run, inbound, nlu if waiting else named_out_of_scope(run.bot, nlu))
 
     def resume(self, turn: Turn, outcome: ActionOutcome, channel: str, now: float) -> Turn:

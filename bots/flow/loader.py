@@ -572,6 +572,7 @@ def _load_bot(
         widget=widget,
         demo_shop=settings.demo_shop,
         locales=dict(settings.locales),
+        duckling=tuple(settings.duckling),
         session=SessionDef(
             settings.session_config.session_expiration_time,
             settings.session_config.carry_over_slots_to_new_session,

@@ -311,6 +311,7 @@ class Bot:
     demo_shop: bool = False  # the page at / is the Stride demo shop (the demo bot's own setting)
     locales: dict[str, str] = field(default_factory=dict)  # language -> Babel locale, where it is not the language
     session: SessionDef = SessionDef()
+    duckling: tuple[str, ...] = ()  # Duckling dimensions the built-in entities are also given as (bots.flow.duckling)
     # key -> language -> one per variant of ``responses``, for responses with buttons, media, channels, conditions
     response_variants: dict[str, dict[str, tuple[ResponseVariant, ...]]] = field(default_factory=dict)
 

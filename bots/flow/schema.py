@@ -404,6 +404,8 @@ class SettingsSpec(_Strict):
     # A multilingual sentence encoder beside the n-grams (the `encoder` extra, docs/flows.md): off, auto (when
     # installed) or its name. Off by default: it makes training several times slower and start-up 2 s longer.
     nlu_encoder: Literal["off", "auto", "use-multilingual-v3"] = "off"
+    # the built-in entities also given under Duckling's names and in its shape, for Rasa actions that read them
+    duckling: list[Literal["time", "amount-of-money", "number"]] = Field(default_factory=list)
     cancel: CancelSpec = CancelSpec()
     digressions: DigressionSpec = DigressionSpec()
     # Words a correction starts with ("no, 43", "actually ST-234567"), per language or a plain list for all

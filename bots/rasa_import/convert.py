@@ -28,8 +28,11 @@ def import_rasa(path: Path, out: Path) -> Report:
     slots = convert_slots(project, report)
     dialogue = Dialogue(project, language, responses, {i for i, e in nlu.examples.items() if e}, report)
     build_flows(dialogue, read_stories(project, report))
-    _domain_notes(project, nlu, report)
+    duckling = _duckling(project, report)
+    _domain_notes(project, nlu, report, duckling)
     settings: dict[str, Any] = {"name": path.resolve().name, **_threshold(project, report)}
+    if duckling:
+        settings["duckling"] = duckling
     if dialogue.fallback:
         settings["fallback_flow"] = dialogue.fallback
     report.count("flows", len(dialogue.flows))
@@ -94,7 +97,32 @@ def _entities(nlu: Nlu) -> dict[str, Any]:
     return entities
 
 
-def _domain_notes(project: RasaProject, nlu: Nlu, report: Report) -> None:
+DUCKLING_DIMENSIONS = ("time", "amount-of-money", "number")  # what settings.duckling gives (bots/flow/duckling.py)
+
+
+def _duckling(project: RasaProject, report: Report) -> list[str]:
+    """The Duckling dimensions the pipeline extracts that Threadline's built-in entities give in Duckling's shape;
+    the others are listed."""
+    config = project.config if isinstance(project.config, dict) else {}
+    pipeline = config.get("pipeline") or []
+    for index, part in enumerate(pipeline):
+        if not isinstance(part, dict) or part.get("name") != "DucklingEntityExtractor":
+            continue
+        dimensions = part.get("dimensions")
+        wanted = [str(d) for d in dimensions] if isinstance(dimensions, list) else list(DUCKLING_DIMENSIONS)
+        for dimension in wanted:
+            if dimension not in DUCKLING_DIMENSIONS:
+                report.skip(
+                    project.mark(pipeline, index, "config.yml"),
+                    "config",
+                    f"Duckling dimension {dimension}",
+                    f"the built-in entities give {', '.join(DUCKLING_DIMENSIONS)} in Duckling's shape, not this one",
+                )
+        return [d for d in DUCKLING_DIMENSIONS if d in wanted]
+    return []
+
+
+def _domain_notes(project: RasaProject, nlu: Nlu, report: Report, duckling: list[str]) -> None:
     """What the domain declares that the bot folder has no place for, each said once with its line."""
     domain = project.domain
     for index, intent in enumerate(domain.get("intents") or []):
@@ -117,13 +145,14 @@ def _domain_notes(project: RasaProject, nlu: Nlu, report: Report) -> None:
         mark = project.mark(domain["entities"], index)
         if isinstance(entity, dict):
             report.skip(mark, "nlu", f"entity {name}: roles and groups", "the NLU does not learn roles or groups")
-        if name not in nlu.lookups and name not in nlu.patterns and name not in BUILT_IN_ENTITIES:
+        if name not in nlu.lookups and name not in nlu.patterns and name not in (*BUILT_IN_ENTITIES, *duckling):
             report.skip(
                 mark,
                 "nlu",
                 f"entity {name}",
                 "no annotated example, lookup table or regex gives its values, and it is no built-in entity "
-                f"({', '.join(sorted(BUILT_IN_ENTITIES))}); Duckling's and spaCy's entities are not extracted",
+                f"({', '.join(sorted(BUILT_IN_ENTITIES))}) nor one of Duckling's it gives (settings.duckling: "
+                f"{', '.join(DUCKLING_DIMENSIONS)}); spaCy's entities are not extracted",
             )
     for key, why in DOMAIN_SETTINGS.items():
         if key in domain:
