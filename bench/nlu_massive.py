@@ -135,17 +135,17 @@ def intents(data: dict[str, dict[str, list[dict[str, str]]]], locales: list[str]
         eces.append(ece)
         latencies += times
         print(
-            f"{locale:<7} {accuracy:>8.1%} {f1:>8.3f} {ece:>6.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
+            f"{locale:<7} {accuracy:>8.2%} {f1:>8.3f} {ece:>6.3f} {seconds:>8.1f} {statistics.median(times):>7.3f} "
             f"{percentile(times, 0.99):>7.3f} {size / 1e6:>8.1f}",
             flush=True,
         )
     print(
-        f"{'average':<7} {statistics.mean(accuracies):>8.1%} {statistics.mean(f1s):>8.3f} "
+        f"{'average':<7} {statistics.mean(accuracies):>8.2%} {statistics.mean(f1s):>8.3f} "
         f"{statistics.mean(eces):>6.3f} {train_seconds:>8.1f} "
         f"{statistics.median(latencies):>7.3f} {percentile(latencies, 0.99):>7.3f}"
     )
     trained = "the en-US model" if args.zero_shot else f"all {len(locales)} locales"
-    print(f"lowest locale accuracy {min(accuracies):.1%}; training {trained} {train_seconds:.0f} s")
+    print(f"lowest locale accuracy {min(accuracies):.2%}; training {trained} {train_seconds:.0f} s")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
