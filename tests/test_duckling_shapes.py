@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from bots.actions.tracker import rasa_events
 from bots.flow.engine import Engine
-from bots.types import Entity, Identity, Inbound, NLUResult
+from bots.types import Entity, Identity, Inbound, NLUResult, ThreadEvent
 from tests.conftest import BASE_FILES
 from tests.test_engine import Chat
 
@@ -53,3 +54,15 @@ def test_without_the_setting_entities_are_left_as_they_are(engine_for: Callable[
     assert _said_entities(engine_for(), found) == [
         {"entity": "date", "value": "2026-12-07", "start": 15, "end": 23, "extractor": "builtin"}
     ]
+
+
+def test_a_forms_activation_puts_the_slots_the_message_filled_after_it() -> None:
+    """rasa-sdk's FormValidationAction validates the slot events at the end of the tracker (slots_to_validate):
+    Rasa's form appends the message's candidates after activating, so the slot comes after the active_loop."""
+    history = [
+        ThreadEvent("user", {"text": "how much did I earn in January 2019", "parse_data": {}}, 1.0, "rest"),
+        ThreadEvent("slot", {"name": "time", "value": "2019-01-01T00:00:00.000+00:00", "source": "entity"}, 1.0),
+        ThreadEvent("flow", {"flow": "search", "status": "started"}, 1.0),
+    ]
+    events = [(e["event"], e.get("name")) for e in rasa_events(history, {"search": "search_form"})]
+    assert events[-3:] == [("user", None), ("active_loop", "search_form"), ("slot", "time")]
