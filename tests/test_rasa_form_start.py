@@ -7,6 +7,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from tests.conftest import REPO
 from tests.test_cli import threadline
 
@@ -133,3 +135,60 @@ def test_a_form_validated_at_its_start_with_a_question_an_action_asks(tmp_path: 
     result = threadline("test", str(tests), "--config", "../config.yaml", cwd=out / "bot", env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "1 tests: 1 passed" in result.stdout or "1 test: 1 passed" in result.stdout
+
+
+SUBMIT_RULES = """
+    version: "3.1"
+    rules:
+    - rule: start the order
+      steps:
+      - intent: order
+      - action: order_form
+      - active_loop: order_form
+    - rule: submit the order of a returning customer
+      condition:
+      - active_loop: order_form
+      - slot_was_set:
+        - go_on: "yes"
+      steps:
+      - action: order_form
+      - active_loop: null
+      - slot_was_set:
+        - requested_slot: null
+      - action: utter_done
+    - rule: submit any other order
+      condition:
+      - active_loop: order_form
+      steps:
+      - action: order_form
+      - active_loop: null
+      - action: utter_other
+"""
+
+
+def test_rules_that_submit_a_form_end_its_flow(tmp_path: Path) -> None:
+    """Rasa's "submit the form" rules (the form active, maybe a slot's value) are what the form's flow does last:
+    one ``if`` per slot condition, the rule without one its ``else``."""
+    project = tmp_path / "shop"
+    files = {**PROJECT, "data/stories.yml": SUBMIT_RULES}
+    files["domain.yml"] = files["domain.yml"].replace(
+        "          utter_done:", "          utter_other:\n          - text: Another order.\n          utter_done:"
+    )
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    env = {"THREADLINE_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
+    out = tmp_path / "imported"
+    result = threadline("import", "rasa", str(project), "--out", str(out), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "submit" not in (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
+    bot = yaml.safe_load((out / "bot" / "bot.yml").read_text(encoding="utf-8"))
+    assert bot["flows"]["order_form"]["steps"][-1] == {
+        "if": 'go_on == "yes"',
+        "then": [{"say": "utter_done"}],
+        "else": [{"say": "utter_other"}],
+    }
+    tests = tmp_path / "conversation.yml"
+    tests.write_text(textwrap.dedent(CONVERSATION).lstrip(), encoding="utf-8")
+    result = threadline("test", str(tests), "--config", "../config.yaml", cwd=out / "bot", env=env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

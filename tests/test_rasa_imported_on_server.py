@@ -134,22 +134,12 @@ JOHN_JACOB_IS_KNOWN = """
     END
 """
 
-# Rasa ran these after each form by rules under a condition, which the import lists instead of converting
-# (IMPORT_REPORT.md: "Submit cc_payment_form while not switched from previous form"); a team adds them to the
-# forms' flows, as the report says, and so does the test.
-SUBMIT = {
-    "cc_payment_form": "action_pay_cc",
-    "transfer_money_form": "action_transfer_money",
-    "transaction_search_form": "action_transaction_search",
-}
-
 
 @dataclass(frozen=True)
 class Financial:
-    """The financial demo's server and database, the imported bot on it, and a copy with the forms' submit actions."""
+    """The financial demo's server and database, and the imported bot on it."""
 
-    as_imported: RemoteBot
-    submitted: RemoteBot
+    bot: RemoteBot
     database: Path
 
 
@@ -163,14 +153,21 @@ def financial(
     with serving(FINANCIAL, folder) as webhook:
         with sqlite3.connect(database) as db:
             db.execute(JOHN_JACOB_IS_KNOWN)
-        as_imported = on_server(imported["financial"], webhook, folder / "as-imported")
-        submitted = on_server(imported["financial"], webhook, folder / "submitted")
-        bot_yml = submitted.folder / "bot" / "bot.yml"
-        bot = yaml.safe_load(bot_yml.read_text(encoding="utf-8"))
-        for form, action in SUBMIT.items():
-            bot["flows"][form]["steps"].append({"action": action})
-        bot_yml.write_text(yaml.safe_dump(bot, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        yield Financial(as_imported, submitted, database)
+        yield Financial(on_server(imported["financial"], webhook, folder / "imported"), database)
+
+
+def test_the_forms_submit_rules_end_their_flows(imported: dict[str, Path]) -> None:
+    """Rasa's "Submit cc_payment_form while not switched from previous form" rule (condition: the form active,
+    previous_form_name null) is the end of the form's flow, under the same condition."""
+    bot = yaml.safe_load((imported["financial"] / "bot" / "bot.yml").read_text(encoding="utf-8"))
+    for form, action in {
+        "cc_payment_form": "action_pay_cc",
+        "transfer_money_form": "action_transfer_money",
+        "transaction_search_form": "action_transaction_search",
+    }.items():
+        assert bot["flows"][form]["steps"][-1] == {"if": "previous_form_name == None", "then": [{"action": action}]}
+    report = (imported["financial"] / "IMPORT_REPORT.md").read_text(encoding="utf-8")
+    assert "Submit cc_payment_form" not in report
 
 
 # Conversations of the test's own (not the project's), in threadline test's format
@@ -184,8 +181,8 @@ def test_the_financial_forms_refuse_and_accept_through_the_servers_actions(
         "test",
         str(FINANCIAL_CONVERSATIONS),
         "--config",
-        str(financial.submitted.config),
-        cwd=financial.submitted.folder / "bot",
+        str(financial.bot.config),
+        cwd=financial.bot.folder / "bot",
         env=env,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
@@ -206,10 +203,14 @@ def test_the_financial_demos_own_stories_pass_on_the_server_where_they_pass_in_p
     stories = FINANCIAL / "tests" / "test_stories.yml"
     own_database = {**env, "PROFILE_DB_URL": f"sqlite:///{tmp_path / 'in-process.db'}"}
     in_process = start_tests(stories, imported["financial"], imported["financial"] / "config.yaml", own_database)
-    remote = financial.as_imported.start(stories, env)
-    on_server = {name for name, ok in finished(remote).items() if ok}
-    here = {name for name, ok in finished(in_process).items() if ok}
+    remote = financial.bot.start(stories, env)
+    on_server = {name for name, ok in finished(remote).items() if ok} - DRAWN
+    here = {name for name, ok in finished(in_process).items() if ok} - DRAWN
     assert on_server == here, {"only on the server": on_server - here, "only in process": here - on_server}
-    # Today 22 of the 48: the others expect what Rasa's rules under a condition did (a form's submit action, the
-    # question whether to switch forms), which the import lists, or Duckling's entities
-    assert len(on_server) >= 22
+    # Today 21 of the 47 compared: most others expect the question whether to switch forms, which Rasa's
+    # policies learnt from the switch stories and the import lists; one expects Duckling's time zone (-08:00)
+    assert len(on_server) >= 21
+
+
+# Passes or fails by chance: the demo draws each session's known recipients at random ("Latisha" may be one)
+DRAWN = {"transfer money happy path w/ recipient"}

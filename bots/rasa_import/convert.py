@@ -7,6 +7,7 @@ from typing import Any
 
 from bots.config import SUPPORTED_LANGUAGES
 from bots.rasa_import.flows import Dialogue, build_flows
+from bots.rasa_import.form_ends import FormEnd
 from bots.rasa_import.nlu import Nlu, convert_nlu
 from bots.rasa_import.report import Report
 from bots.rasa_import.responses import convert_responses
@@ -27,7 +28,8 @@ def import_rasa(path: Path, out: Path) -> Report:
     nlu = convert_nlu(project, report)
     slots = convert_slots(project, report)
     dialogue = Dialogue(project, language, responses, {i for i, e in nlu.examples.items() if e}, report)
-    build_flows(dialogue, read_stories(project, report))
+    form_ends: list[FormEnd] = []
+    build_flows(dialogue, read_stories(project, report, form_ends), form_ends)
     duckling = _duckling(project, report)
     _domain_notes(project, nlu, report, duckling)
     settings: dict[str, Any] = {"name": path.resolve().name, **_threshold(project, report)}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bots.located_yaml import Mark
+from bots.rasa_import.form_ends import FormEnd
 from bots.rasa_import.report import Report
 from bots.rasa_import.responses import Response
 from bots.rasa_import.slots import slot_mappings
@@ -52,7 +53,7 @@ class Dialogue:
         return {self.language: value}
 
 
-def build_flows(dialogue: Dialogue, stories: list[Story]) -> None:
+def build_flows(dialogue: Dialogue, stories: list[Story], form_ends: list[FormEnd]) -> None:
     for story in stories:
         previous: str | None = None
         for position, turn in enumerate(story.turns):
@@ -87,6 +88,39 @@ def build_flows(dialogue: Dialogue, stories: list[Story]) -> None:
             done.add(form)
             if form in dialogue.flows:
                 dialogue.flows[form]["steps"] += _steps(dialogue, dialogue.form_rest[form], set())
+    for form in dict.fromkeys(end.form for end in form_ends):
+        _end_form(dialogue, [end for end in form_ends if end.form == form])
+
+
+def _end_form(dialogue: Dialogue, ends: list[FormEnd]) -> None:
+    """A form's "submit" rules as the end of its flow: one ``if`` / ``elif`` per slot condition, ``else`` the
+    rule without one. A story that already says what follows the form wins (the first story's, as elsewhere)."""
+    form = ends[0].form
+    flow = dialogue.flows.get(form)
+    why = None
+    if flow is None:
+        why = f"the form {form} asks no question (see forms), so it has no flow to end"
+    elif dialogue.form_rest.get(form):
+        why = f"a story already says what follows the form {form}; the form's flow does that"
+    if flow is None or why is not None:
+        for end in ends:
+            dialogue.report.skip(end.mark, "dialogue", f"rule {end.name!r}", why or "")
+        return
+    plain = [end for end in ends if end.condition is None]
+    conditional = [end for end in ends if end.condition is not None]
+    for extra in plain[1:]:
+        dialogue.report.skip(extra.mark, "dialogue", f"rule {extra.name!r}", "another rule already ends this form")
+    if not conditional:
+        flow["steps"] += _steps(dialogue, plain[0].actions, set())
+    else:
+        branches = [{"if": end.condition, "then": _steps(dialogue, end.actions, set())} for end in conditional]
+        step = branches[0]
+        if branches[1:]:
+            step["elif"] = branches[1:]
+        if plain:
+            step["else"] = _steps(dialogue, plain[0].actions, set())
+        flow["steps"].append(step)
+    dialogue.report.count("rules", len(ends) - len(plain[1:]))
 
 
 def _first(table: dict[str, Any], intent: str, actions: list[Any], mark: Mark, report: Report, how: str) -> None:

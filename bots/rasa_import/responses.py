@@ -146,7 +146,7 @@ def _condition(raw: Any) -> str | None:
     for item in raw if isinstance(raw, list) else [raw]:
         if not isinstance(item, dict) or item.get("type") != "slot" or not isinstance(item.get("name"), str):
             return None
-        parts.append(f"{item['name']} == {_literal(item.get('value'))}")
+        parts.append(f"{item['name']} == {literal(item.get('value'))}")
     return " and ".join(parts) or None
 
 
@@ -156,7 +156,7 @@ def _unknown_slots(project: RasaProject, raw: Any) -> list[str]:
     return [str(name) for name in names if isinstance(name, str) and name not in slots]
 
 
-def _literal(value: Any) -> str:
+def literal(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, (int, float)):

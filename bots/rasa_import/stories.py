@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bots.located_yaml import Mark
+from bots.rasa_import.form_ends import FormEnd, form_end
 from bots.rasa_import.report import Report
 from bots.rasa_import.source import RasaProject
 
@@ -29,7 +30,8 @@ class Story:
     turns: list[Turn]
 
 
-def read_stories(project: RasaProject, report: Report) -> list[Story]:
+def read_stories(project: RasaProject, report: Report, form_ends: list[FormEnd]) -> list[Story]:
+    """The stories and rules as turns; a rule that ends a form goes to ``form_ends`` instead."""
     raw: list[tuple[str, str, Mark, list[Any]]] = []
     for file, data in project.data:
         for kind, section in (("rule", "rules"), ("story", "stories")):
@@ -40,6 +42,10 @@ def read_stories(project: RasaProject, report: Report) -> list[Story]:
                     report.skip(mark, "dialogue", f"{kind} {index + 1}", "it has no list of steps")
                     continue
                 name = str(item.get(kind) or f"{kind} {index + 1}")
+                ends = form_end(name, item, mark) if kind == "rule" else None
+                if ends is not None:
+                    form_ends.append(ends)
+                    continue
                 if item.get("condition") or item.get("conversation_start"):
                     report.skip(
                         mark,
