@@ -120,21 +120,27 @@ CONVERSATION = """
 """
 
 
-def test_a_form_validated_at_its_start_with_a_question_an_action_asks(tmp_path: Path) -> None:
+def _imported(tmp_path: Path, files: dict[str, str]) -> Path:
+    """The project written, imported, and its conversation run through ``threadline test``: the bot folder's parent."""
     project = tmp_path / "shop"
-    for name, text in PROJECT.items():
+    for name, text in files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     env = {"THREADLINE_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
     out = tmp_path / "imported"
     result = threadline("import", "rasa", str(project), "--out", str(out), cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
-    assert "action_ask_size" not in (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
     tests = tmp_path / "conversation.yml"
     tests.write_text(textwrap.dedent(CONVERSATION).lstrip(), encoding="utf-8")
     result = threadline("test", str(tests), "--config", "../config.yaml", cwd=out / "bot", env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "1 tests: 1 passed" in result.stdout or "1 test: 1 passed" in result.stdout
+    return out
+
+
+def test_a_form_validated_at_its_start_with_a_question_an_action_asks(tmp_path: Path) -> None:
+    out = _imported(tmp_path, PROJECT)
+    assert "action_ask_size" not in (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
 
 
 SUBMIT_RULES = """
@@ -169,18 +175,11 @@ SUBMIT_RULES = """
 def test_rules_that_submit_a_form_end_its_flow(tmp_path: Path) -> None:
     """Rasa's "submit the form" rules (the form active, maybe a slot's value) are what the form's flow does last:
     one ``if`` per slot condition, the rule without one its ``else``."""
-    project = tmp_path / "shop"
     files = {**PROJECT, "data/stories.yml": SUBMIT_RULES}
     files["domain.yml"] = files["domain.yml"].replace(
         "          utter_done:", "          utter_other:\n          - text: Another order.\n          utter_done:"
     )
-    for name, text in files.items():
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-    env = {"THREADLINE_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
-    out = tmp_path / "imported"
-    result = threadline("import", "rasa", str(project), "--out", str(out), cwd=tmp_path, env=env)
-    assert result.returncode == 0, result.stderr
+    out = _imported(tmp_path, files)  # its conversation ends with the returning customer's submit
     assert "submit" not in (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
     bot = yaml.safe_load((out / "bot" / "bot.yml").read_text(encoding="utf-8"))
     assert bot["flows"]["order_form"]["steps"][-1] == {
@@ -188,7 +187,3 @@ def test_rules_that_submit_a_form_end_its_flow(tmp_path: Path) -> None:
         "then": [{"say": "utter_done"}],
         "else": [{"say": "utter_other"}],
     }
-    tests = tmp_path / "conversation.yml"
-    tests.write_text(textwrap.dedent(CONVERSATION).lstrip(), encoding="utf-8")
-    result = threadline("test", str(tests), "--config", "../config.yaml", cwd=out / "bot", env=env)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
