@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml setup.py bots/threadline-ruamel-compat.pth
+$(VENV)/.installed: pyproject.toml setup.py threadline-ruamel-compat.pth threadline_ruamel_compat.py
 	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13), "Threadline needs Python 3.11 or 3.12 (set PYTHON=...)"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

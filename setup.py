@@ -1,7 +1,7 @@
 """Everything about the package is in pyproject.toml; this only adds one file setuptools cannot declare.
 
 ``threadline-ruamel-compat.pth`` goes to site-packages' root, so that every interpreter of the environment
-gives ruamel.yaml back the safe loaders Rasa 3.x actions call (bots/ruamel_compat.py, docs/actions.md).
+gives ruamel.yaml back the safe loaders Rasa 3.x actions call (threadline_ruamel_compat.py, docs/actions.md).
 In an editable install the build's own folder is not installed, so it goes where the wheel is unpacked.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-PTH = Path("bots", "threadline-ruamel-compat.pth")
+PTH = Path("threadline-ruamel-compat.pth")
 
 
 class BuildPyWithPth(build_py):

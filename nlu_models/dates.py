@@ -187,16 +187,30 @@ def _day_before(
 def _plausible(phrase: str, when: datetime, now: datetime, language: str) -> bool:
     """Not a number nor a fraction (the number entity's), nor a short word dateparser reads as a month or a
     weekday ("may", French "je" for jeudi, Spanish "mi" for miércoles): words all under four letters count
-    only as a relative day ("hoy", "azi"), or a weekday's name and nothing else (Romanian "joi")."""
+    only as a relative day ("hoy", "azi"), a month's or weekday's name with a word besides it ("in May",
+    "on tue"), or a weekday's name and nothing else (Romanian "joi")."""
     stripped = phrase.strip()
     if re.fullmatch(r"[\d\s.,/-]+", stripped) and len(re.findall(r"\d+", stripped)) < 3:
         return False  # "42", "1/2": a number or a fraction; a date in digits has a day, a month and a year
     if stripped.lower() in _SHORT_WEEKDAYS.get(language, ()):
         return True
-    short = all(len(word) < 4 for word in re.findall(r"\w+", stripped))  # "mi", "je le"
-    if short and not re.search(r"\d|[\u3000-\u9fff]", stripped):
-        return stripped.lower() in _relative_words(language)  # not "within two days": that depended on the date
+    words = re.findall(r"\w+", stripped.lower())
+    if all(len(word) < 4 for word in words) and not re.search(r"\d|[\u3000-\u9fff]", stripped):
+        # not "within two days": that depended on the date. "in May", "on tue": a month's or a weekday's name
+        # of three letters or more with a word besides it
+        names = _calendar_names(language)
+        named = len(words) >= 2 and any(len(word) >= 3 and word in names for word in words)
+        return named or stripped.lower() in _relative_words(language)
     return True
+
+
+@cache
+def _calendar_names(language: str) -> frozenset[str]:
+    """dateparser's names of the months and weekdays in ``language``, abbreviations included ("jan", "tue")."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(language).info
+    return frozenset(w.lower() for key in _DATE_KEYS[:19] for w in info.get(key, ()) if isinstance(w, str))
 
 
 @cache

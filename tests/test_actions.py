@@ -620,7 +620,7 @@ def test_actions_command_lists_the_actions_and_their_flows(
     result = threadline("actions", "--config", str(_config_file(tmp_path, mode, url)))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("35 actions in ")
+    assert lines[0].startswith("36 actions in ")
     assert "  set_slots  (called by set_slots, follow_action)" not in lines  # follow-ups are not flow calls
     assert "  set_slots  (called by set_slots)" in lines
     assert "  echo_tracker  (called by tracker)" in lines

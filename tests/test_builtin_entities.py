@@ -116,6 +116,9 @@ def test_wan_yi_in_case_is_no_number() -> None:
         ("en", "how much did I earn in January 2019", ("date", "2019-01-01")),  # a month: its first day, not today's
         ("de", "im März 2027", ("date", "2027-03-01")),
         ("es", "en marzo", ("date", "2027-03-01")),
+        ("de", "im Mai", ("date", "2027-05-01")),  # short words, but a month's name with a word besides it
+        ("en", "in jan", ("date", "2027-01-01")),
+        ("en", "on tue", ("date", "2026-12-08")),
     ],
 )
 def test_dates_and_times_relative_ones_too(language: str, text: str, expected: tuple[str, str]) -> None:

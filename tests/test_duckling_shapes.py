@@ -11,6 +11,7 @@ from bots.flow.engine import Engine
 from bots.types import Entity, Identity, Inbound, NLUResult, ThreadEvent
 from tests.conftest import BASE_FILES
 from tests.test_engine import Chat
+from tests.test_slot_types import FILES, LANGUAGES, say
 
 DUCKLING = {
     "settings.yml": BASE_FILES["settings.yml"].rstrip() + "\n          duckling: [time, amount-of-money, number]\n"
@@ -66,3 +67,17 @@ def test_a_forms_activation_puts_the_slots_the_message_filled_after_it() -> None
     ]
     events = [(e["event"], e.get("name")) for e in rasa_events(history, {"search": "search_form"})]
     assert events[-3:] == [("user", None), ("active_loop", "search_form"), ("slot", "time")]
+
+
+def test_a_day_in_ducklings_shape_answers_no_time_question(engine_for: Callable[..., Engine]) -> None:
+    """With settings.duckling a date is also Duckling's ``time`` (grain day): a question typed ``time`` still
+    takes only a time of day, as without it."""
+    files = {
+        **FILES,
+        "settings.yml": BASE_FILES["settings.yml"].rstrip() + "\n          duckling: [time, amount-of-money, number]\n",
+    }
+    chat = Chat(engine_for(files, languages=LANGUAGES))
+    say(chat, "/visit", "en")
+    assert say(chat, "next Friday", "en") == ["What time?"]
+    assert say(chat, "tomorrow", "en") == ["What time?"] and chat.state.slots.get("hour") is None
+    assert say(chat, "at 3pm", "en") == ["Your budget?"] and chat.state.slots.get("hour") == "15:00"

@@ -176,9 +176,16 @@ def test_rules_that_submit_a_form_end_its_flow(tmp_path: Path) -> None:
     """Rasa's "submit the form" rules (the form active, maybe a slot's value) are what the form's flow does last:
     one ``if`` per slot condition, the rule without one its ``else``."""
     files = {**PROJECT, "data/stories.yml": SUBMIT_RULES}
-    files["domain.yml"] = files["domain.yml"].replace(
-        "          utter_done:", "          utter_other:\n          - text: Another order.\n          utter_done:"
+    files["domain.yml"] = (
+        files["domain.yml"]
+        .replace(
+            "          utter_done:", "          utter_other:\n          - text: Another order.\n          utter_done:"
+        )
+        .replace(
+            "go_on:\n            type: any", 'go_on:\n            type: categorical\n            values: ["yes", "no"]'
+        )
     )
+    assert "categorical" in files["domain.yml"]  # a value test: only a categorical or bool slot's value counts
     out = _imported(tmp_path, files)  # its conversation ends with the returning customer's submit
     assert "submit" not in (out / "IMPORT_REPORT.md").read_text(encoding="utf-8")
     bot = yaml.safe_load((out / "bot" / "bot.yml").read_text(encoding="utf-8"))

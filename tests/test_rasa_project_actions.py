@@ -6,7 +6,7 @@ their own YAML with ``ruamel.yaml.safe_load``, which the ruamel.yaml rasa-sdk
 3.21 requires has removed; its database is a SQLite file of the test's own.
 The server is plain ``python -m rasa_sdk``: installing Threadline puts a
 ``.pth`` in the environment that gives ruamel.yaml its safe loaders back when
-it is imported (bots/ruamel_compat.py), so nothing else has to start first.
+it is imported (threadline_ruamel_compat.py), so nothing else has to start first.
 """
 
 from __future__ import annotations

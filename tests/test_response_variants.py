@@ -106,8 +106,8 @@ RICH = {
 }
 
 
-def _chat(engine_for: Callable[..., Engine], channel: str = "test") -> Chat:
-    chat = Chat(engine_for(RICH, actions=["say_promo"]))
+def _chat(engine_for: Callable[..., Engine], channel: str = "test", files: dict[str, str] | None = None) -> Chat:
+    chat = Chat(engine_for(files or RICH, actions=["say_promo"]))
     who = Identity(channel, "u1")
 
     def say(text: str, intent: str | None = None) -> list:
@@ -222,3 +222,38 @@ def test_conversation_tests_see_a_response_without_words_by_its_image_or_payload
         )
         == []
     )
+
+
+def test_a_channels_own_variant_comes_before_a_condition_for_any_channel(
+    engine_for: Callable[..., Engine],
+) -> None:
+    """Rasa 3.x's order: this channel's with a condition that holds, this channel's, any channel's with a
+    condition that holds, any channel's. (The docs' example: on Messenger, "Tap Get Started" wins over a
+    condition for any channel.)"""
+    files = {
+        **RICH,
+        "order.yml": """
+            language: en
+            responses:
+              welcome:
+                - "Hello!"
+                - {text: "Hello! Tap Get Started.", channel: messenger}
+                - {text: "Welcome back, {name}.", if: "name is not None"}
+            flows:
+              welcome:
+                trigger: {keywords: {en: [welcome test]}}
+                steps:
+                  - say: welcome
+              named:
+                trigger: {keywords: {en: [i am ana]}}
+                steps:
+                  - set: {name: Ana}
+                  - say: welcome
+        """,
+    }
+    on_messenger = _chat(engine_for, "messenger", files)
+    assert on_messenger.say("welcome test") == [Text("Hello! Tap Get Started.")]
+    assert on_messenger.say("i am ana") == [Text("Hello! Tap Get Started.")]  # the channel's own comes first
+    on_web = _chat(engine_for, "web", files)
+    assert on_web.say("welcome test") == [Text("Hello!")]
+    assert on_web.say("i am ana") == [Text("Welcome back, Ana.")]

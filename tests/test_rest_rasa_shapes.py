@@ -77,3 +77,13 @@ async def test_a_response_with_its_own_buttons_image_and_payload_reads_as_rasa_s
     assert said == [{"recipient_id": "of", **item} for item in [*OFFER, {"text": "Hello, REST."}]]
     by_action = [{**OFFER[0], "buttons": [*OFFER[0]["buttons"], {"title": "More", "payload": "/more"}]}, *OFFER[1:]]
     assert await chat.say("of", "/utter_offer") == [{"recipient_id": "of", **item} for item in by_action]
+
+
+async def test_an_actions_own_text_and_image_replace_the_responses(chat: Chat) -> None:
+    """Rasa fills the response, then lays the action's non-empty text, image and custom payload over it."""
+    expected = [
+        {"text": "Other shoes?", "buttons": OFFER[0]["buttons"]},
+        OFFER[1],
+        {"image": "https://shop.example/other.png"},
+    ]
+    assert await chat.say("ow", "/utter_offer_own_words") == [{"recipient_id": "ow", **item} for item in expected]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bots import ruamel_compat
+import threadline_ruamel_compat as ruamel_compat
 
 PTH = Path(sysconfig.get_path("purelib"), "threadline-ruamel-compat.pth")
 
@@ -38,7 +38,7 @@ def test_the_shim_gives_back_only_the_safe_loaders() -> None:
 
 
 def test_installing_threadline_puts_the_hook_in_site_packages() -> None:
-    assert PTH.read_text() == (Path(__file__).parents[1] / "bots" / PTH.name).read_text()
+    assert PTH.read_text() == (Path(__file__).parents[1] / PTH.name).read_text()
 
 
 def test_a_fresh_interpreter_loads_old_actions_code_and_imports_ruamel_only_when_asked() -> None:
@@ -64,3 +64,24 @@ def test_the_switch_turns_it_off_as_under_rasa() -> None:
     assert result.returncode != 0
     assert "AttributeError" in result.stderr
     assert "safe_load" in result.stderr
+
+
+def test_the_hook_imports_no_package_so_a_projects_own_bots_package_stays_its_own(tmp_path: Path) -> None:
+    (tmp_path / "bots").mkdir()
+    (tmp_path / "bots" / "__init__.py").write_text("")
+    (tmp_path / "bots" / "mine.py").write_text("WHOSE = 'mine'\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import bots.mine, sys; print(bots.mine.WHOSE, 'threadline_ruamel_compat' in sys.modules)",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["mine", "True"]  # the hook is installed, and imported only its own module

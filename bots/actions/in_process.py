@@ -15,7 +15,7 @@ HTTP. Code that blocks (a plain ``def run``, or a form validation action with
 plain ``def validate_<slot>`` methods) runs on the actions' own bounded thread
 pool, so it neither stalls other conversations nor the threads the server's
 I/O needs. Before the package is imported, ``ruamel.yaml``'s safe loaders are
-given back (:mod:`bots.ruamel_compat`, as the installed ``.pth`` does in every
+given back (:mod:`threadline_ruamel_compat`, as the installed ``.pth`` does in every
 interpreter): rasa-sdk 3.21's ruamel.yaml removed them and many Rasa projects'
 actions call them at import time.
 """
@@ -36,7 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bots import ruamel_compat
+import threadline_ruamel_compat as ruamel_compat
 from bots.actions.translate import MalformedResult
 from bots.errors import UserError
 

@@ -126,8 +126,14 @@ def message_effects(message: dict[str, Any]) -> list[fx.Effect]:
             "json_message",
         }
         values = {k: v for k, v in message.items() if k not in known}
-        out.append(fx.SayResponse(str(name), values, buttons, quick_replies))
+        # Rasa fills the response, then lays the action's own non-empty text, image and custom over it
+        overrides = {k: message[k] for k in ("text", "image") if message.get(k)}
+        if message.get("custom") or message.get("json_message"):
+            overrides["custom"] = message.get("custom") or message.get("json_message")
+        out.append(fx.SayResponse(str(name), values, buttons, quick_replies, overrides))
         buttons = quick_replies = ()
+        text = None
+        message = {k: v for k, v in message.items() if k not in ("text", "image", "custom", "json_message")}
     # Rasa's order: the text (with its buttons), the custom payload, the image, the attachment, the elements.
     image, attachment = message.get("image"), message.get("attachment")
     custom = message.get("custom") or message.get("json_message")

@@ -1,9 +1,11 @@
-"""The built-in entities also under Duckling's names and in its shape, for Rasa projects' actions that read them.
+"""The built-in entities under Duckling's names and in its shape, for Rasa projects' actions that read them.
 
 Rasa projects commonly extract dates, amounts and numbers with Duckling, and their actions read Duckling's
 entity as it arrives (``additional_info`` with ``grain``, ``unit``, ``type``). Threadline's own date, time,
-money and number entities find the same values in every language it speaks; with ``settings.duckling`` each is
-given a second time as Duckling gives it, beside the built-in one, so such actions run unchanged.
+money and number entities find the same values in every language it speaks; with ``settings.duckling`` they are
+given as Duckling gives them: a date or a time as Duckling's ``time``, an amount as ``amount-of-money`` (beside
+the built-in ``date`` and ``money``), a number as Duckling's ``number`` (the built-in ``time`` and ``number``,
+whose names Duckling's take, are replaced). A question typed ``time`` takes no Duckling ``time`` of a whole day.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bots.flow.model import Bot
 from bots.types import Entity, NLUResult
 
 EXTRACTOR = "DucklingEntityExtractor"
+DAY_OR_LONGER = frozenset({"day", "week", "month", "quarter", "year"})  # Duckling's grains of no time of day
 CURRENCY_UNITS = {"USD": "$", "EUR": "EUR", "GBP": "£"}  # Duckling writes dollars and pounds by their sign
 
 

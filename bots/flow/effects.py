@@ -38,6 +38,8 @@ class SayResponse:
     values: dict[str, Any] = field(default_factory=dict)
     buttons: tuple[Any, ...] = ()
     quick_replies: tuple[Any, ...] = ()
+    # what the action gave besides the name, which replaces the response's own, as in Rasa: text, image, custom
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.flow.answers import NO, Answer, coerce, read_answer
+from bots.flow.duckling import DAY_OR_LONGER
 from bots.flow.model import AskOp, SlotMapping
 from bots.types import Entity, NLUResult, Payload
 
@@ -68,7 +69,7 @@ def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
     wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
     for name in wanted:  # in the order of preference: "50 €" before a plain 50
         for entity in nlu.entities if nlu else ():
-            if entity.entity != name:
+            if entity.entity != name or _a_day_for_a_time(op, entity):
                 continue
             value = coerce(entity.value, op.validator)
             if value.ok:
@@ -80,7 +81,16 @@ def holds_builtin(op: AskOp, nlu: NLUResult | None) -> bool:
     """Whether the NLU found a built-in entity of the ask's type: then it, not the typed digits, is the answer, so
     "$50" to a question in euros is refused rather than read as 50."""
     wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
-    return any(entity.entity in wanted for entity in (nlu.entities if nlu else ()))
+    return any(
+        entity.entity in wanted and not _a_day_for_a_time(op, entity) for entity in (nlu.entities if nlu else ())
+    )
+
+
+def _a_day_for_a_time(op: AskOp, entity: Entity) -> bool:
+    """Duckling's ``time`` of a whole day (``settings.duckling``) answers no time-of-day question: a day is no
+    time of day, as the built-in entities have it."""
+    info = entity.additional_info
+    return op.validator.type == "time" and isinstance(info, dict) and info.get("grain") in DAY_OR_LONGER
 
 
 def entity_span(entity: Entity, text: str) -> tuple[int, int] | None:

@@ -229,7 +229,14 @@ def _say_response(run: Run, request: ActionRequest, effect: fx.SayResponse) -> N
         run.log("error", flow=request.flow, error=f"action {request.name} used unknown response {effect.key!r}")
         return
     values = {**run.values(), **effect.values}
-    run.say(TextRef(key=key), tuple(effect.buttons), tuple(effect.quick_replies), values=values, add_buttons=True)
+    run.say(
+        TextRef(key=key),
+        tuple(effect.buttons),
+        tuple(effect.quick_replies),
+        values=values,
+        add_buttons=True,
+        overrides=effect.overrides,
+    )
 
 
 def _pause(run: Run, source: str) -> None:

@@ -42,21 +42,17 @@ def condition_problem(condition: Expression) -> str | None:
 
 
 def eligible(variants: Sequence[ResponseVariant], values: dict[str, Any]) -> list[int]:
-    """The variants that may be said, by Rasa's precedence.
-
-    Conditional variants whose condition holds come first (those for this channel before those for any), then
-    the unconditional ones (this channel's before any channel's). A condition that cannot be evaluated is false.
+    """The variants that may be said, by Rasa 3.x's precedence: this channel's whose condition holds, this
+    channel's without a condition, any channel's whose condition holds, any channel's without a condition.
+    A condition that cannot be evaluated is false.
     """
     channel = values.get("channel")
     holds = [i for i, v in enumerate(variants) if v.condition is not None and _holds(v.condition, values)]
     plain = [i for i, v in enumerate(variants) if v.condition is None]
-    for group in (holds, plain):
-        for_channel = [i for i in group if variants[i].channel == channel and channel]
-        if for_channel:
-            return for_channel
-        for_any = [i for i in group if variants[i].channel is None]
-        if for_any:
-            return for_any
+    for wanted, group in ((channel, holds), (channel, plain), (None, holds), (None, plain)):
+        chosen = [i for i in group if variants[i].channel == wanted and (wanted is None or wanted)]
+        if chosen:
+            return chosen
     return []
 
 

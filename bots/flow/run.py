@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bots.flow.context import context_functions, context_values
 from bots.flow.expressions import Expression, ExpressionError, Template
 from bots.flow.loops import loop_reason, trim_loop
-from bots.flow.model import Bot, ButtonDef, QuickReplyDef, TextRef
+from bots.flow.model import Bot, ButtonDef, QuickReplyDef, ResponseVariant, TextRef
 from bots.flow.response_variants import fill_custom, response_messages
 from bots.flow.texts import action_failed, render_response, render_text
 from bots.flow.turn import ActionRequest, Turn
@@ -103,15 +103,21 @@ class Run:
         add_buttons: bool = False,
         own_buttons: bool = True,
         lead: str = "",
+        overrides: dict[str, Any] | None = None,
     ) -> None:
         """Say a response with what its chosen variant shows besides words (buttons, an image, a custom payload).
 
         ``buttons`` given by a step replace the response's own; an action's (``add_buttons``) come after them,
         as in Rasa; a question's choices (``own_buttons=False``) stand for them. ``lead`` goes before the words
-        (a resume line before a question).
+        (a resume line before a question). ``overrides`` (an action's own text, image or custom payload beside
+        the response's name) replace the response's, as Rasa lays them over the filled response.
         """
         values = self.values() if values is None else values
         text, extras = render_response(self.bot, ref, self.state, values)
+        overrides = overrides or {}
+        text = str(overrides.get("text", text))
+        if extras is None and ("image" in overrides or "custom" in overrides):
+            extras = ResponseVariant()
         if lead:  # full-width punctuation (Chinese) takes no space after it
             text = f"{lead}{'' if ord(lead[-1]) >= 0x3000 else ' '}{text}" if text else lead
         if extras is None:
@@ -119,9 +125,9 @@ class Run:
             return
         own = tuple(Button(self.text(b.title), b.kind, b.value.render(values)) for b in extras.buttons if own_buttons)
         shown = own + buttons if add_buttons else (buttons or own)
-        image = extras.image.render(values) if extras.image is not None else ""
-        custom = None
-        if extras.custom is not None:
+        image = str(overrides["image"]) if "image" in overrides else extras.image.render(values) if extras.image else ""
+        custom = overrides.get("custom")
+        if custom is None and extras.custom is not None:
             custom = fill_custom(extras.custom, lambda part: Template(part).render(values))
         for message in response_messages(text, extras, shown, quick_replies, image, custom):
             self.emit(message)

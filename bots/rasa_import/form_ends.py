@@ -23,8 +23,9 @@ class FormEnd:
     mark: Mark
 
 
-def form_end(name: str, item: dict[str, Any], mark: Mark) -> FormEnd | None:
-    """The rule as a form's end, or None when it is something else (which is then listed)."""
+def form_end(name: str, item: dict[str, Any], mark: Mark, domain_slots: dict[str, Any]) -> FormEnd | None:
+    """The rule as a form's end, or None when it is something else (which is then listed). ``domain_slots`` are
+    the domain's: a condition on another name (``requested_slot`` too) cannot be tested and leaves the rule listed."""
     condition = item.get("condition")
     if not isinstance(condition, list) or item.get("conversation_start"):
         return None
@@ -43,17 +44,31 @@ def form_end(name: str, item: dict[str, Any], mark: Mark) -> FormEnd | None:
         if not isinstance(step, dict) or "action" not in step:
             return None
         actions.append((str(step["action"]), mark))
-    parts = [_slot_test(entry) for entries in slots for entry in (entries if isinstance(entries, list) else [entries])]
+    parts = [
+        _slot_test(entry, domain_slots)
+        for entries in slots
+        for entry in (entries if isinstance(entries, list) else [entries])
+    ]
     if not actions or any(part is None for part in parts):
         return None
     return FormEnd(form, " and ".join(p for p in parts if p) or None, actions, name, mark)
 
 
-def _slot_test(entry: Any) -> str | None:
-    """``{name: value}`` is that value; a bare name, any value (Rasa's featurized "was set")."""
+def _slot_test(entry: Any, domain_slots: dict[str, Any]) -> str | None:
+    """``{name: value}`` is that value; a bare name, or a text or any slot, only whether it is set, as Rasa
+    featurizes those slots (None, meaning untestable: a name the domain has no slot for)."""
     if isinstance(entry, str):
-        return f"{entry} is not None"
-    if isinstance(entry, dict) and len(entry) == 1:
+        slot, value = entry, _SET
+    elif isinstance(entry, dict) and len(entry) == 1:
         slot, value = next(iter(entry.items()))
-        return f"{slot} == {literal(value)}"
-    return None
+    else:
+        return None
+    if not isinstance(slot, str) or slot not in domain_slots:
+        return None
+    kind = domain_slots[slot].get("type") if isinstance(domain_slots[slot], dict) else None
+    if value is _SET or (kind in ("text", "any") and value is not None):
+        return f"{slot} is not None"
+    return f"{slot} == {literal(value)}"
+
+
+_SET = object()  # a bare slot name in slot_was_set: "it was set", whatever to

@@ -33,6 +33,7 @@ class Story:
 def read_stories(project: RasaProject, report: Report, form_ends: list[FormEnd]) -> list[Story]:
     """The stories and rules as turns; a rule that ends a form goes to ``form_ends`` instead."""
     raw: list[tuple[str, str, Mark, list[Any]]] = []
+    slots = project.domain.get("slots") or {}
     for file, data in project.data:
         for kind, section in (("rule", "rules"), ("story", "stories")):
             items = data.get(section) if isinstance(data, dict) else None
@@ -42,7 +43,7 @@ def read_stories(project: RasaProject, report: Report, form_ends: list[FormEnd])
                     report.skip(mark, "dialogue", f"{kind} {index + 1}", "it has no list of steps")
                     continue
                 name = str(item.get(kind) or f"{kind} {index + 1}")
-                ends = form_end(name, item, mark) if kind == "rule" else None
+                ends = form_end(name, item, mark, slots) if kind == "rule" else None
                 if ends is not None:
                     form_ends.append(ends)
                     continue

@@ -188,3 +188,14 @@ class UtterOffer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
         dispatcher.utter_message(response="utter_offer", buttons=[{"title": "More", "payload": "/more"}])
         return []
+
+
+class UtterOfferOwnWords(Action):
+    """A response of the domain by name with the action's own text and image, which replace the response's."""
+
+    def name(self) -> str:
+        return "utter_offer_own_words"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> Events:
+        dispatcher.utter_message(response="utter_offer", text="Other shoes?", image="https://shop.example/other.png")
+        return []

@@ -9,12 +9,14 @@ the two functions are given back, done the way ruamel.yaml's own message says
 unsafe ``load`` stays removed. rasa-sdk itself needs only ``ruamel.yaml.error``,
 which this leaves alone.
 
-Installed three ways, all lazily (nothing is imported until ruamel.yaml is):
-in process before a project's actions are imported, and, through
+Installed lazily (nothing is imported until ruamel.yaml is): in process
+before a project's actions are imported, and, through
 ``threadline-ruamel-compat.pth`` that installing Threadline puts in
 site-packages (``setup.py``), in every interpreter of that environment, so
-plain ``python -m rasa_sdk`` loads such actions too. ``THREADLINE_RUAMEL_COMPAT=0``
-turns the ``.pth`` hook off.
+plain ``python -m rasa_sdk`` loads such actions too. It is a module of its own
+at the top level: the ``.pth`` imports it at every start, and importing a
+package there would shadow any other package of that name.
+``THREADLINE_RUAMEL_COMPAT=0`` turns both off.
 """
 
 from __future__ import annotations
