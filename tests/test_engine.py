@@ -98,6 +98,19 @@ def test_ask_gives_up_after_max_attempts_and_takes_the_way_out(engine_for: Calla
     assert chat.state.stack == []
 
 
+def test_a_question_given_up_without_a_way_out_of_its_own_is_not_left_unanswered(
+    engine_for: Callable[..., Engine],
+) -> None:
+    """No ``on_failure``: the flow ends, and the bot says the fallback rather than nothing (a Rasa form imported
+    without one used to go silent after its third wrong answer)."""
+    chat = Chat(engine_for())
+    chat.say("email me", "contact")
+    assert texts(chat.say("not sure")) == ["Your email?"]
+    assert texts(chat.say("dunno")) == ["Your email?"]
+    assert texts(chat.say("no idea at all")) == ["Sorry?"]
+    assert chat.state.stack == []
+
+
 def test_number_outside_range_is_rejected(engine_for: Callable[..., Engine]) -> None:
     chat = Chat(engine_for())
     chat.say("which size", "size_help")

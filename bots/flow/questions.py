@@ -7,7 +7,7 @@ from typing import Any
 
 from bots.flow.answers import NO, QUESTION_MARK, Answer, fold, read_answer
 from bots.flow.corrections import correct
-from bots.flow.interpreter import execute, interrupt, request_validation
+from bots.flow.interpreter import execute, interrupt, request_validation, start_flow
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prefill import mark_used
@@ -178,11 +178,23 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
         frame.attempts = 0
         frame.pc = op.failure_pc
         run.log("flow", flow=frame.flow, status="ask_failed", slot=op.slot)
+        said = len(run.turn.outbound)
         execute(run)
+        if len(run.turn.outbound) == said and not run.state.stack:
+            _offer_a_way_on(run)
         return
     if op.invalid is not None and not explained:
         run.say(op.invalid)
     prompt(run, op)
+
+
+def _offer_a_way_on(run: Run) -> None:
+    """A question given up on that ended its flow unsaid (no ``on_failure`` of its own): the customer is not
+    left without a reply; the bot offers a way on, as when it stops re-asking (``digressions.give_up``), or
+    else says it did not understand (the fallback flow)."""
+    way_on = run.bot.digressions.give_up_flow or run.bot.fallback_flow
+    if way_on is not None:
+        start_flow(run, way_on, prefill=None)
 
 
 def unsure(run: Run, frame: Frame, op: AskOp) -> None:
