@@ -289,3 +289,32 @@ def test_validate_warns_about_a_payload_that_starts_no_flow(tmp_path: Path) -> N
         "pressing it reaches the fallback (did you mean '/menu'?)"
     )
     assert "'/buy' starts no flow and names no intent" in warnings[1]
+
+
+def test_validate_counts_the_buttons_a_response_brings(tmp_path: Path) -> None:
+    """A response's own buttons (a variant in the responses) are shown where a step says it: the same limits."""
+    bot = write_bot(
+        tmp_path / "rich",
+        {
+            **BASE_FILES,
+            "rich.yml": """
+        language: en
+        responses:
+          menu:
+            text: "What now?"
+            buttons:
+              - {title: "One", payload: /1}
+              - {title: "Two", payload: /2}
+              - {title: "Three", payload: /3}
+              - {title: "A title that is far too long", payload: /4}
+        flows:
+          rich:
+            steps:
+              - say: menu
+    """,
+        },
+    )
+    result = threadline("validate", str(bot), "--config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 0
+    assert "flow 'rich': 4 buttons; Messenger and Instagram show 3 per message" in result.stdout
+    assert "title 'A title that is far too long' is longer than 20 characters" in result.stdout

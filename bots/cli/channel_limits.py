@@ -51,12 +51,25 @@ def _excesses(bot: Bot, limits: RenderLimits) -> Iterator[Excess]:
     def over(count: int, limit: int | None) -> bool:
         return limit is not None and count > limit
 
+    def own_buttons(op: Any) -> tuple[Any, ...]:
+        """The buttons a said response brings (its variant with the most), when the step gives none itself."""
+        if isinstance(op, SayOp):
+            ref = None if op.buttons else op.text
+        elif isinstance(op, AskOp) and not op.choices:
+            ref = op.prompt
+        else:
+            return ()
+        if ref is None or ref.key is None:
+            return ()
+        variants = [v for per in bot.response_variants.get(ref.key, {}).values() for v in per]
+        return max((v.buttons for v in variants), key=len, default=())
+
     for flow in bot.flows.values():
         for op in flow.ops:
-            buttons = getattr(op, "buttons", ())
+            buttons = getattr(op, "buttons", ()) or own_buttons(op)
             replies = getattr(op, "quick_replies", ())
             at, name = op.mark, flow.name
-            if isinstance(op, (SayOp, MediaOp)) and over(len(buttons), limits.buttons):
+            if isinstance(op, (SayOp, MediaOp, AskOp)) and over(len(buttons), limits.buttons):
                 yield at, name, f"{len(buttons)} buttons; {{who}} {{shows}} {{limit}} per message", limits.buttons
             if over(len(replies), limits.quick_replies):
                 yield at, name, f"{len(replies)} quick replies; {{who}} {{shows}} {{limit}}", limits.quick_replies
