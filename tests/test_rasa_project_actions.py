@@ -42,7 +42,7 @@ def _domain(project: Path) -> dict[str, Any]:
 
 def _empty_tracker() -> dict[str, Any]:
     if not FINANCIAL.is_dir():  # collected for parameters, then skipped
-        return {}
+        return {"slots": {}, "events": []}
     loaded: dict[str, Any] = json.loads((FINANCIAL / "tests" / "data" / "empty_tracker.json").read_text())
     return loaded
 
