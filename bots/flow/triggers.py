@@ -40,6 +40,13 @@ def _compile_phrases(keywords: dict[str, tuple[str, ...]]) -> dict[str, list[re.
     return compiled
 
 
+def _any_of(phrases: list[re.Pattern[str] | str]) -> re.Pattern[str]:
+    """One pattern that finds a text holding any of ``phrases``: most messages hold none, and one search
+    tells so where trying each phrase (of every language) took a search or a substitution apiece."""
+    sources = [p.pattern if isinstance(p, re.Pattern) else re.escape(p) for p in phrases]
+    return re.compile("|".join(f"(?:{source})" for source in sources) or r"(?!)")
+
+
 @dataclass(frozen=True)
 class TriggerMatch:
     flow: str
@@ -62,8 +69,11 @@ class Triggers:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._keywords = self._compile_keywords()
+        self._by_language = self._keywords_by_language()
         self._cancel_phrases = _compile_phrases(bot.cancel.keywords)
         self._unsure_phrases = _compile_phrases(bot.dont_know.keywords)
+        self._any_cancel = _any_of([p for phrases in self._cancel_phrases.values() for p in phrases])
+        self._any_unsure = _any_of([p for phrases in self._unsure_phrases.values() for p in phrases])
         self._topics: dict[tuple[str, str], frozenset[str]] = {}
         self._cancel_filler = {
             language: {word for w in words for word in fold(_PUNCTUATION.sub(" ", w)).split()}
@@ -98,6 +108,15 @@ class Triggers:
                         compiled.append((flow.name, language, re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")))
         return compiled
 
+    def _keywords_by_language(self) -> dict[str, re.Pattern[str]]:
+        """Per language, one pattern for all keywords a message in it may hold (its own and "*"'s): a
+        message that holds none, most of them, is told so by one search."""
+        languages = {language for _, language, _ in self._keywords} - {"*"}
+        return {
+            language: _any_of([k for _, of, k in self._keywords if of in ("*", language)])
+            for language in (*languages, "*")
+        }
+
     def find(self, text: str, payload: Payload | None, nlu: NLUResult | None, language: str) -> TriggerMatch | None:
         """The flow a message starts. A payload is matched as a payload only (a flow's, else an intent's)."""
         flows = self.bot.flows.values()
@@ -114,13 +133,18 @@ class Triggers:
             if any(pattern.search(text) for pattern in flow.trigger.regex):
                 return TriggerMatch(flow.name, "regex")
         folded = fold(text)
+        if not self._by_language.get(language, self._by_language["*"]).search(folded):
+            return self._by_intent(nlu)
         for flow_name, keyword_language, keyword in self._keywords:
             if keyword_language not in ("*", language):
                 continue
             if (keyword in folded) if isinstance(keyword, str) else keyword.search(folded):
                 return TriggerMatch(flow_name, "keyword")
+        return self._by_intent(nlu)
+
+    def _by_intent(self, nlu: NLUResult | None) -> TriggerMatch | None:
         if nlu is not None and nlu.intent is not None and nlu.confidence >= self.bot.nlu_threshold:
-            for flow in flows:
+            for flow in self.bot.flows.values():
                 if nlu.intent in flow.trigger.intents:
                     return TriggerMatch(flow.name, "intent")
         return None
@@ -140,7 +164,7 @@ class Triggers:
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
             return True
         whole = fold(_PUNCTUATION.sub(" ", text))
-        if not whole:
+        if not whole or not self._any_cancel.search(whole):
             return False
         topic = self._flow_words(open_flow, language) if open_flow else frozenset()
         if topic:
@@ -153,7 +177,9 @@ class Triggers:
         """A message that only says the customer does not know ("weiß ich nicht", "no idea", "不知道"), with
         filler around it, in any of the bot's languages."""
         whole = fold(_PUNCTUATION.sub(" ", text))
-        return bool(whole) and self._only_phrases(whole, self._unsure_phrases, language, frozenset())
+        if not whole or not self._any_unsure.search(whole):
+            return False
+        return self._only_phrases(whole, self._unsure_phrases, language, frozenset())
 
     def _only_phrases(
         self, whole: str, compiled: dict[str, list[re.Pattern[str] | str]], language: str, topic: frozenset[str]
