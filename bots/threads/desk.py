@@ -137,8 +137,12 @@ class Desk:
         if not kinds & {"user", "handoff", "agent"}:
             return
         person = bool(kinds & {"handoff", "agent"})
-        if not person and self._bot_only is not None and outcome.thread_id in self._bot_only:
-            return
+        if not person and self._bot_only is not None:
+            if outcome.thread_id in self._bot_only:
+                return
+            if outcome.committed[0].seq == 1:  # the thread's first turn: no record before it, and this is the
+                self._remember_bot_only(outcome.thread_id)  # only writer (an agent acts on stored threads only)
+                return
         found = await self.conversation(outcome.thread_id)
         if found is None and not person:
             self._remember_bot_only(outcome.thread_id)

@@ -6,18 +6,19 @@ import sqlite3
 
 from bots.store.base import IdentityTable, TokenLedger
 from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
-from bots.store.sqlite.core import SQLiteCore
+from bots.store.sqlite.core import NO_SNAPSHOT, SQLiteCore
 from bots.types import Identity
 
 FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
 
 
-def _resolve(db: sqlite3.Connection, identity: Identity, now: float) -> str:
-    db.execute(
+def _resolve(db: sqlite3.Connection, identity: Identity, now: float) -> tuple[str, bool]:
+    """The identity's thread, and whether it was created here (a new customer's)."""
+    created = db.execute(
         "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
         (identity.channel, identity.user_id, new_thread_id(), now),
-    )
-    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0])
+    ).rowcount
+    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0]), created > 0
 
 
 def _link(db: sqlite3.Connection, identity: Identity, thread_id: str, now: float) -> None:
@@ -30,13 +31,16 @@ def _link(db: sqlite3.Connection, identity: Identity, thread_id: str, now: float
 
 class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
     async def resolve(self, identity: Identity, *, now: float) -> str:
-        found = await self.find(identity)
-        if found is not None:
-            return found
-        # In the group commit: a new customer's identity shares its transaction and fsync with the writes
-        # waiting at that moment (other customers' turns) instead of taking one of its own.
-        thread_id = await self._queued(lambda db: _resolve(db, identity, now))
+        cached = self._identity_cache.get_fresh(identity)
+        if cached is not None:
+            return cached
+        # Not cached: most often a new customer. Straight into the group commit (no read first): the identity
+        # shares its transaction and fsync with the writes waiting at that moment (other customers' turns),
+        # and one not new costs an insert that is ignored (no write) instead of the read it would have cost.
+        thread_id, created = await self._queued(lambda db: _resolve(db, identity, now))
         self._identity_cache.put(identity, thread_id)
+        if created:
+            self._snapshot_cache.put(thread_id, NO_SNAPSHOT)
         return thread_id
 
     def _find(self, identity: Identity) -> str | None:

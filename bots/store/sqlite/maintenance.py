@@ -185,5 +185,6 @@ class SQLiteMaintenance(SQLiteCore, Maintenance):
 
     async def import_thread(self, dump: ThreadDump) -> None:
         await self._write(self._import_thread, dump, as_json(dump.snapshot.state))
+        self._snapshot_cache.pop(dump.snapshot.thread_id, None)
         for identity in dump.identities:
             self._identity_cache.pop(identity, None)
