@@ -51,6 +51,34 @@ async def test_everything_survives_a_restart(tmp_path: Path) -> None:
         await reopened.close()
 
 
+async def test_a_returning_customer_resolved_after_a_restart_keeps_the_history(tmp_path: Path) -> None:
+    """After a restart nothing is cached: resolving a known customer must find the stored thread, not take it
+    for a new one with nothing stored (which a new customer's first turn is spared reading)."""
+    path = tmp_path / "returning.db"
+    store = SQLiteThreadStore(path)
+    await store.open()
+    thread = await store.resolve(Identity("rest", "ana"), now=1.0)
+    assert await store.load(thread) is None and await store.tail(thread, ("user",), 10) == []
+    await store.commit(thread, {"n": 1}, [event("user", 1)], expected_version=0, now=1.0, wake_at=None)
+    snapshot = await store.load(thread)
+    assert snapshot is not None and snapshot.version == 1 and snapshot.created_at == 1.0
+    assert [stored.event.data["n"] for stored in await store.tail(thread, ("user",), 10)] == [1]
+    await store.close()
+
+    reopened = SQLiteThreadStore(path)
+    await reopened.open()
+    try:
+        assert await reopened.resolve(Identity("rest", "ana"), now=2.0) == thread
+        snapshot = await reopened.load(thread)
+        assert snapshot is not None and snapshot.state == {"n": 1} and snapshot.version == 1
+        assert len(await reopened.tail(thread, ("user",), 10)) == 1
+        assert await reopened.has_message(thread, "m-1") is False
+        other = await reopened.resolve(Identity("rest", "ben"), now=2.0)
+        assert other != thread and await reopened.load(other) is None
+    finally:
+        await reopened.close()
+
+
 async def test_wal_mode_and_schema_version(store: SQLiteThreadStore, tmp_path: Path) -> None:
     connection = sqlite3.connect(tmp_path / "t.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
