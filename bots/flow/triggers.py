@@ -12,6 +12,7 @@ from bots.types import OUT_OF_SCOPE, NLUResult, Payload
 
 _IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # scripts without spaces: a keyword is any substring
 _PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
+_WORD = re.compile(r"\w+")
 
 
 _STEM = 5  # a word and a longer one starting with it are one word ("devolver", "devolverlas"; "return", "returns")
@@ -28,11 +29,19 @@ def _of_topic(word: str, topic: frozenset[str]) -> bool:
     return len(word) > _STEM and any(len(t) >= _STEM and word.startswith(t) for t in topic)
 
 
+def _folded_phrase(phrase: str) -> str:
+    return fold(_PUNCTUATION.sub(" ", phrase))
+
+
+def _folded_phrases(keywords: dict[str, tuple[str, ...]]) -> list[str]:
+    return [folded for words in keywords.values() for w in words if (folded := _folded_phrase(w))]
+
+
 def _compile_phrases(keywords: dict[str, tuple[str, ...]]) -> dict[str, list[re.Pattern[str] | str]]:
     """Phrases per language, folded, longest first so "stop this" goes before "stop"."""
     compiled: dict[str, list[re.Pattern[str] | str]] = {}
     for language, words in keywords.items():
-        for word in sorted({fold(_PUNCTUATION.sub(" ", w)) for w in words}, key=len, reverse=True):
+        for word in sorted({_folded_phrase(w) for w in words}, key=len, reverse=True):
             if word:
                 compiled.setdefault(language, []).append(
                     word if _IDEOGRAPHS.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
@@ -40,11 +49,32 @@ def _compile_phrases(keywords: dict[str, tuple[str, ...]]) -> dict[str, list[re.
     return compiled
 
 
-def _any_of(phrases: list[re.Pattern[str] | str]) -> re.Pattern[str]:
-    """One pattern that finds a text holding any of ``phrases``: most messages hold none, and one search
-    tells so where trying each phrase (of every language) took a search or a substitution apiece."""
-    sources = [p.pattern if isinstance(p, re.Pattern) else re.escape(p) for p in phrases]
-    return re.compile("|".join(f"(?:{source})" for source in sources) or r"(?!)")
+class MayHold:
+    """Whether a folded text may hold any of some folded phrases, told cheaply: most messages hold none.
+
+    A phrase is matched as whole words, so the first run of word characters in it is a whole word of any
+    text it is found in; in scripts without spaces a phrase is any substring, so it is looked for as one.
+    """
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.first_words: set[str] = set()
+        self.substrings: list[str] = []
+        self.always = False  # a phrase without a word character ("👋"): only trying it tells
+        for phrase in phrases:
+            first = _WORD.search(phrase)
+            if _IDEOGRAPHS.search(phrase):
+                self.substrings.append(phrase)
+            elif first is None:
+                self.always = True
+            else:
+                self.first_words.add(first.group())
+
+    def __call__(self, folded: str) -> bool:
+        return (
+            self.always
+            or not self.first_words.isdisjoint(_WORD.findall(folded))
+            or any(phrase in folded for phrase in self.substrings)
+        )
 
 
 @dataclass(frozen=True)
@@ -72,8 +102,8 @@ class Triggers:
         self._by_language = self._keywords_by_language()
         self._cancel_phrases = _compile_phrases(bot.cancel.keywords)
         self._unsure_phrases = _compile_phrases(bot.dont_know.keywords)
-        self._any_cancel = _any_of([p for phrases in self._cancel_phrases.values() for p in phrases])
-        self._any_unsure = _any_of([p for phrases in self._unsure_phrases.values() for p in phrases])
+        self._any_cancel = MayHold(_folded_phrases(bot.cancel.keywords))
+        self._any_unsure = MayHold(_folded_phrases(bot.dont_know.keywords))
         self._topics: dict[tuple[str, str], frozenset[str]] = {}
         self._cancel_filler = {
             language: {word for w in words for word in fold(_PUNCTUATION.sub(" ", w)).split()}
@@ -108,14 +138,14 @@ class Triggers:
                         compiled.append((flow.name, language, re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")))
         return compiled
 
-    def _keywords_by_language(self) -> dict[str, re.Pattern[str]]:
-        """Per language, one pattern for all keywords a message in it may hold (its own and "*"'s): a
-        message that holds none, most of them, is told so by one search."""
-        languages = {language for _, language, _ in self._keywords} - {"*"}
-        return {
-            language: _any_of([k for _, of, k in self._keywords if of in ("*", language)])
-            for language in (*languages, "*")
-        }
+    def _keywords_by_language(self) -> dict[str, MayHold]:
+        """Per language, whether a message in it may hold any keyword (its own or "*"'s)."""
+        by_language: dict[str, list[str]] = {}
+        for flow in self.bot.flows.values():
+            for language, words in flow.trigger.keywords.items():
+                by_language.setdefault(language, []).extend(fold(word) for word in words)
+        shared = by_language.get("*", [])
+        return {language: MayHold([*words, *shared]) for language, words in {"*": [], **by_language}.items()}
 
     def find(self, text: str, payload: Payload | None, nlu: NLUResult | None, language: str) -> TriggerMatch | None:
         """The flow a message starts. A payload is matched as a payload only (a flow's, else an intent's)."""
@@ -133,7 +163,7 @@ class Triggers:
             if any(pattern.search(text) for pattern in flow.trigger.regex):
                 return TriggerMatch(flow.name, "regex")
         folded = fold(text)
-        if not self._by_language.get(language, self._by_language["*"]).search(folded):
+        if not self._by_language.get(language, self._by_language["*"])(folded):
             return self._by_intent(nlu)
         for flow_name, keyword_language, keyword in self._keywords:
             if keyword_language not in ("*", language):
@@ -164,7 +194,7 @@ class Triggers:
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
             return True
         whole = fold(_PUNCTUATION.sub(" ", text))
-        if not whole or not self._any_cancel.search(whole):
+        if not whole or not self._any_cancel(whole):
             return False
         topic = self._flow_words(open_flow, language) if open_flow else frozenset()
         if topic:
@@ -177,7 +207,7 @@ class Triggers:
         """A message that only says the customer does not know ("weiß ich nicht", "no idea", "不知道"), with
         filler around it, in any of the bot's languages."""
         whole = fold(_PUNCTUATION.sub(" ", text))
-        if not whole or not self._any_unsure.search(whole):
+        if not whole or not self._any_unsure(whole):
             return False
         return self._only_phrases(whole, self._unsure_phrases, language, frozenset())
 
