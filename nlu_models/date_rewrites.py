@@ -6,6 +6,7 @@ shows it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -94,10 +95,13 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
     for pattern, replace in rewrites:
         current, origin = pieces[-1]
+        matches = list(pattern.finditer(current))
+        if not matches:  # most messages: nothing to rewrite, nothing to copy
+            continue
         out: list[str] = []
         where: list[int] = []
         last = 0
-        for match in pattern.finditer(current):
+        for match in matches:
             out.append(current[last : match.start()])
             where += origin[last : match.start()]
             replacement = replace(match)
@@ -115,11 +119,16 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
 
 def _bare(text: str) -> str:
     """``text`` in lower case without accents, one character for each of its characters ("mañana" -> "manana")."""
-    out = []
-    for character in text.lower():
-        base = "".join(c for c in unicodedata.normalize("NFD", character) if not unicodedata.combining(c))
-        out.append(base[:1] or character)
-    return "".join(out)
+    lower = text.lower()
+    if lower.isascii():
+        return lower
+    return "".join(map(_bare_character, lower))
+
+
+@functools.lru_cache(maxsize=4096)  # the letters of the languages in use; bounded against odd input
+def _bare_character(character: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", character) if not unicodedata.combining(c))
+    return base[:1] or character
 
 
 def accents_table(words: Iterable[str]) -> tuple[re.Pattern[str], dict[str, str]] | None:
