@@ -32,6 +32,9 @@ LEMMA_LANGUAGES = ("en", "nl", "fr", "de", "it", "pt", "ro", "es")
 _PIPELINES: dict[str, Any] = {}
 _LEMMAS: dict[str, dict[str, Any]] = {}  # as spacy-lookups-data has them: a form's value may be a list
 _LOCK = threading.Lock()
+_READ_WHOLE = ("zh", "vi", "ja", "ko", "th")  # segmenters of the whole text, not of whitespace-separated pieces
+CHUNKS_REMEMBERED = 50_000
+_CHUNK_TOKENS: dict[str, dict[str, tuple[tuple[str, bool], ...]]] = {}
 
 
 def pipeline(language: str) -> Any:
@@ -130,23 +133,42 @@ def warm_up_in_background(languages: tuple[str, ...] | list[str]) -> threading.T
     return thread
 
 
+def _tokens(text: str, language: str) -> list[tuple[str, bool]]:
+    """Each token of ``text`` but spaces, and whether it is punctuation: spaCy's tokens.
+
+    spaCy's rule-based tokenizer splits at whitespace first and reads each piece on its own, so the tokens of a
+    piece are remembered (up to CHUNKS_REMEMBERED a language, then it starts over): a message of known words
+    then costs no Doc. Chinese and Vietnamese segment the whole text and are always read whole.
+    """
+    nlp = pipeline(language)
+    if language in _READ_WHOLE:
+        return [(token.text, token.is_punct) for token in nlp(text) if not token.is_space]
+    remembered = _CHUNK_TOKENS.setdefault(language, {})
+    if len(remembered) >= CHUNKS_REMEMBERED:
+        remembered.clear()
+    found: list[tuple[str, bool]] = []
+    for chunk in text.split():
+        tokens = remembered.get(chunk)
+        if tokens is None:
+            tokens = remembered[chunk] = tuple(
+                (token.text, token.is_punct) for token in nlp.tokenizer(chunk) if not token.is_space
+            )
+        found += tokens
+    return found
+
+
 def word_features(text: str, language: str, lemmas: Mapping[str, str] | None = None) -> list[str]:
     """The words of ``text`` as features: each word, its folded form and lemma where they differ, pairs.
 
     Lemmas come from ``lemmas`` (a trained model's own table) or the language's whole table, looked up as
     spaCy's lookup lemmatizer does (the lower-cased token's text; itself when the table has no entry).
     """
-    nlp = pipeline(language)
-    doc = nlp(text.lower())
-    words = [token.text for token in doc if not token.is_space and not token.is_punct]
+    tokens = _tokens(text.lower(), language)
+    words = [token for token, punct in tokens if not punct]
     features = list(words)
     if language in LEMMA_LANGUAGES:
         table = full_lemmas(language) if lemmas is None else lemmas
-        features += [
-            f"~{lemma}"
-            for token in doc
-            if not token.is_punct and (lemma := table.get(token.text, token.text)) and lemma != token.text
-        ]
+        features += [f"~{lemma}" for token in words if (lemma := table.get(token, token)) and lemma != token]
     features += [folded for folded in (fold(w) for w in words) if folded not in words]
     if language in ("zh", "vi"):  # characters / syllables: pairs are the words
         features += [f"{a}_{b}" for a, b in pairwise(words)]

@@ -50,3 +50,24 @@ def test_features_are_scikit_learns_for_new_and_remembered_words(tagged: bool) -
             want = expected(analyzer, text)
             assert got.keys() == want.keys(), message
             assert np.allclose([got[i] for i in want], list(want.values())), message
+
+
+WORD_MESSAGES = [
+    "hi!!  how are you?",
+    "t-shirt, size 42.5? don't\tstop\n\nnow",
+    "l'ordine n°42... (urgente) co-op's e-mail: a@b.com 12:30pm",
+    "où est   ma commande ?? 😀merci",
+    "Wo ist meine Bestellung?! U.S.A.",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de", "it", "es", "pt", "nl", "ro", "pl"])
+def test_remembered_pieces_give_spacys_own_tokens(language: str) -> None:
+    """Word features read a message's whitespace-separated pieces from memory once seen: the tokens must be
+    those spaCy gives for the whole message, the first time and the times after."""
+    from nlu_models.tokenize import _tokens, pipeline
+
+    for text in WORD_MESSAGES * 2:  # the second round is read from memory
+        lowered = text.lower()
+        whole = [(t.text, t.is_punct) for t in pipeline(language)(lowered) if not t.is_space]
+        assert _tokens(lowered, language) == whole

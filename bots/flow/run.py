@@ -136,10 +136,16 @@ class Run:
         return template.render(self.values())
 
     def buttons(self, defs: tuple[ButtonDef, ...]) -> tuple[Button, ...]:
-        return tuple(Button(self.text(b.title), b.kind, self.render(b.value)) for b in defs)
+        values = self.values() if defs else {}  # once for all of them: nothing changes between two buttons
+        return tuple(
+            Button(render_text(self.bot, b.title, self.state, values), b.kind, b.value.render(values)) for b in defs
+        )
 
     def quick_replies(self, defs: tuple[QuickReplyDef, ...]) -> tuple[QuickReply, ...]:
-        return tuple(QuickReply(self.text(q.title), self.render(q.payload)) for q in defs)
+        values = self.values() if defs else {}
+        return tuple(
+            QuickReply(render_text(self.bot, q.title, self.state, values), q.payload.render(values)) for q in defs
+        )
 
     def set_slot(self, name: str, value: Any, source: str) -> None:
         if self.state.slots.get(name) != value or name not in self.state.slots:
