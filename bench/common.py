@@ -58,9 +58,14 @@ async def wait_healthy(base_url: str, attempts: int = 600) -> None:
     raise RuntimeError(f"{base_url} did not come up")
 
 
+def _warm(health: dict[str, object]) -> bool:
+    """A Threadline server's /health says start-up is over (an older one, without "warm": its full model serves)."""
+    return bool(health.get("warm", health.get("nlu") != "provisional"))
+
+
 async def wait_up(url: str, path: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    """Until ``path`` answers 200 (Threadline's: with its full NLU model, not the provisional one that serves while
-    the full one trains); raises if the server exits first."""
+    """Until ``path`` answers 200 (Threadline's: warm, with its full NLU model and every tokenizer built, so no
+    start-up work runs beside what is measured); raises if the server exits first."""
     deadline = time.monotonic() + seconds
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
@@ -68,9 +73,7 @@ async def wait_up(url: str, path: str, process: subprocess.Popen[bytes], seconds
                 raise RuntimeError(f"the server at {url} exited with {process.returncode}")
             try:
                 async with session.get(url + path) as response:
-                    if response.status == 200 and (
-                        path != "/health" or (await response.json()).get("nlu") != "provisional"
-                    ):
+                    if response.status == 200 and (path != "/health" or _warm(await response.json())):
                         return
             except aiohttp.ClientError:
                 pass

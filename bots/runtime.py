@@ -32,7 +32,7 @@ from bots.threads.linking import ThreadLinker
 from connectors.registry import channel_names
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.live import LiveModel
-from nlu_models.tokenize import warm_up, warm_up_in_background
+from nlu_models.tokenize import tokenizers_built, warm_up, warm_up_in_background
 from nlu_models.train_process import load_or_start_training
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,12 @@ class Runtime:
     nlu: LiveModel | None = None
     # What happens around a hand-off: the honest notice, the webhook, agents' presence (bots/handoff)
     handoff: HandoffDesk | None = None
+
+    @property
+    def warm(self) -> bool:
+        """Start-up's background work is done: the full NLU model serves and every language's tokenizer is
+        built (until then a turn may wait for one, and the building competes for the CPU: see /health)."""
+        return (self.nlu is None or self.nlu.stage == "full") and tokenizers_built(self.bot.languages)
 
 
 def _actions_mark(config: Config) -> Mark:

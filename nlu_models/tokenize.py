@@ -107,6 +107,12 @@ def useful_lemmas(language: str, known: set[str]) -> dict[str, str]:
     return {form: lemma for form, lemma in full_lemmas(language).items_first() if lemma in known}
 
 
+def tokenizers_built(languages: tuple[str, ...] | list[str]) -> bool:
+    """Whether every one of ``languages`` has its tokenizer: a server still building them in the background
+    answers, but a message in a language not built yet waits, and the building thread competes for the CPU."""
+    return all(language in _PIPELINES for language in languages)
+
+
 def is_prepared(language: str) -> bool:
     """Whether this process has built the language's tokenizer and read its lemma table already."""
     return language in _PIPELINES and (language not in LEMMA_LANGUAGES or language in _LEMMAS)

@@ -97,3 +97,13 @@ async def wait_full_model_async(
     base_url: str, process: subprocess.Popen[Any], log: Path | None = None
 ) -> dict[str, object]:
     return await asyncio.to_thread(wait_full_model, base_url, process, log)
+
+
+def wait_warm(base_url: str, process: subprocess.Popen[Any], log: Path | None = None) -> dict[str, object]:
+    """Until /health says start-up's background work is over (full model, every language's tokenizer)."""
+    return wait_until(
+        lambda: answer if (answer := health(base_url)) is not None and answer.get("warm") is True else None,
+        process,
+        "the end of the server's start-up work",
+        log,
+    )

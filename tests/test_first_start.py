@@ -24,7 +24,7 @@ from bots.flow.model import Bot
 from bots.types import OUT_OF_SCOPE
 from nlu_models.train_process import HOLD_ENV
 from tests.conftest import DEMO_BOT, REPO
-from tests.readiness import CEILING_SECONDS, wait_full_model_async, wait_healthy_async
+from tests.readiness import CEILING_SECONDS, wait_full_model_async, wait_healthy_async, wait_warm
 from tests.servers import free_port
 
 
@@ -91,7 +91,8 @@ async def test_a_first_start_answers_with_a_provisional_model_then_swaps_in_the_
     os.mkfifo(hold)
     log = tmp_path / "first.log"
     async with server(config, data, log, {HOLD_ENV: str(hold)}) as (url, process):
-        assert (await wait_healthy_async(url, process, log=log))["nlu"] == "provisional"
+        first = await wait_healthy_async(url, process, log=log)
+        assert first["nlu"] == "provisional" and first["warm"] is False
         assert await intents(url, texts) == expected
         greeting = await answer(url, "first", demo_bot.examples["en"]["greet"][0])
         assert greeting and greeting[0]["text"]
@@ -111,5 +112,7 @@ async def test_a_first_start_answers_with_a_provisional_model_then_swaps_in_the_
     async with server(config, data, log, {HOLD_ENV: str(hold)}) as (url, process):
         assert (await wait_healthy_async(url, process, log=log))["nlu"] == "full"
         assert await intents(url, texts) == expected
+        warm = await asyncio.to_thread(wait_warm, url, process, log)  # every language's tokenizer built
+        assert warm["nlu"] == "full"
     text = log.read_text()
     assert f"NLU model loaded from {model}" in text and "provisional" not in text, text

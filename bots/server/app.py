@@ -45,6 +45,8 @@ async def health(request: web.Request) -> web.Response:
             "pid": os.getpid(),  # which worker answered, when several share the port
             # "provisional" on a first start while the full model trains, then "full"
             "nlu": runtime.nlu.stage if runtime.nlu is not None else "full",
+            # false while start-up's background work goes on (the full model, the other languages' tokenizers)
+            "warm": runtime.warm,
         }
     )
 
