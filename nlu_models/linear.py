@@ -9,6 +9,7 @@ use this. scikit-learn and SciPy are imported by the functions that train
 
 from __future__ import annotations
 
+import math
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
@@ -137,9 +138,9 @@ class TfidfFeatures:
         found = self._indices(text)
         if not found.size:
             return _NO_FEATURES, np.zeros(0)
-        index, counts = np.unique(found, return_counts=True)
+        index, counts = _counted(found)
         weights = (1.0 + np.log(counts)) * self.idf[index]
-        return index, weights / np.linalg.norm(weights)
+        return index, weights / math.sqrt(weights @ weights)
 
     def _indices(self, text: str) -> np.ndarray:
         """The index of every known feature occurrence in the text (repeated as often as it occurs)."""
@@ -157,6 +158,20 @@ class TfidfFeatures:
                 indices = remembered[word] = np.array([i for g in grams if (i := known(g)) is not None], np.int64)
             parts.append(indices)
         return np.concatenate(parts) if parts else _NO_FEATURES
+
+
+def _counted(found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(found, return_counts=True)`` for the few hundred indices of one message, without the generic
+    function's checks and copies (a fifth of its time at that size)."""
+    ordered = np.sort(found)
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.empty(starts.size, dtype=np.int64)
+    counts[:-1] = starts[1:] - starts[:-1]
+    counts[-1] = ordered.size - starts[-1]
+    return ordered[first], counts
 
 
 def CharGrams(texts: Sequence[str]) -> TfidfFeatures:

@@ -12,9 +12,11 @@ from typing import Any
 
 import orjson
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # json.dumps with these builds one per call
+
 
 def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
 
 
 def from_json(text: str | bytes) -> Any:
