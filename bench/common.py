@@ -45,12 +45,14 @@ def _running_child_cpu(pid: int) -> list[float]:
     return used
 
 
-async def wait_healthy(base_url: str, attempts: int = 600) -> None:
+async def wait_healthy(base_url: str, attempts: int = 600, *, warm: bool = False) -> None:
+    """Until /health answers 200; with ``warm``, until start-up's background work is over too (a throughput
+    measurement must not share the CPU with tokenizers being built)."""
     async with aiohttp.ClientSession() as session:
         for _ in range(attempts):
             try:
                 async with session.get(f"{base_url}/health") as response:
-                    if response.status == 200:
+                    if response.status == 200 and (not warm or _warm(await response.json())):
                         return
             except aiohttp.ClientError:
                 pass

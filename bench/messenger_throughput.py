@@ -70,7 +70,7 @@ async def main() -> int:
     )
     url = f"http://127.0.0.1:{port}/webhooks/messenger"
     try:
-        await wait_healthy(f"http://127.0.0.1:{port}")
+        await wait_healthy(f"http://127.0.0.1:{port}", warm=True)
         async with aiohttp.ClientSession() as session:
             # one queue per person, so a person's messages are posted in order, as Facebook sends them
             queues = [[(p, n, text) for n, text in enumerate(script(p, args.messages))] for p in range(args.people)]

@@ -101,7 +101,7 @@ async def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         url, pid = f"http://127.0.0.1:{port}", process.pid
-        await wait_healthy(url)
+        await wait_healthy(url, warm=True)
     try:
         await level(url, 8, args.warmup, 0)
         print(

@@ -294,7 +294,7 @@ async def long_thread(config: Path, store_url: str, data: Path, events: int, mes
     url = f"http://127.0.0.1:{port}"
     server = start_workers(config, 1, port, data)
     try:
-        await wait_healthy(url, attempts=1200)
+        await wait_healthy(url, attempts=1200, warm=True)
         async with aiohttp.ClientSession() as session:
             for text in CONVERSATION:  # a real thread first: its events are what the long log is made of
                 await say(session, url, "longtail", text)
@@ -303,7 +303,7 @@ async def long_thread(config: Path, store_url: str, data: Path, events: int, mes
     await grow_thread(store_url, data, events)
     server = start_workers(config, 1, port, data)
     try:
-        await wait_healthy(url, attempts=1200)
+        await wait_healthy(url, attempts=1200, warm=True)
         async with aiohttp.ClientSession() as session:
             for text in CONVERSATION:  # warm-up
                 await say(session, url, "warm-up", text)
@@ -361,7 +361,7 @@ async def main() -> int:
                 supervisor = start_workers(write_config(root, store_url), workers, port, data)
                 url = f"http://127.0.0.1:{port}"
                 try:
-                    await wait_healthy(url, attempts=1200)
+                    await wait_healthy(url, attempts=1200, warm=True)
                     run_wrk(url, 3, args.connections, script)  # warm-up: every worker up, caches filled
                     database = servers[kind].process.pid if kind in servers else None
                     server_pids = descendants(database) if database else []
