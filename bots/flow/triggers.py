@@ -100,6 +100,11 @@ class Triggers:
         self.bot = bot
         self._keywords = self._compile_keywords()
         self._by_language = self._keywords_by_language()
+        self._regex = [(flow.name, flow.trigger.regex) for flow in bot.flows.values() if flow.trigger.regex]
+        self._flow_of_intent: dict[str, str] = {}  # the first flow, in the bot's order, an intent starts
+        for flow in bot.flows.values():
+            for intent in flow.trigger.intents:
+                self._flow_of_intent.setdefault(intent, flow.name)
         self._cancel_phrases = _compile_phrases(bot.cancel.keywords)
         self._unsure_phrases = _compile_phrases(bot.dont_know.keywords)
         self._any_cancel = MayHold(_folded_phrases(bot.cancel.keywords))
@@ -159,9 +164,10 @@ class Triggers:
                 if intent in flow.trigger.intents:
                     return TriggerMatch(flow.name, "payload")
             return None
-        for flow in flows:
-            if any(pattern.search(text) for pattern in flow.trigger.regex):
-                return TriggerMatch(flow.name, "regex")
+        for flow_name, patterns in self._regex:
+            for pattern in patterns:
+                if pattern.search(text):
+                    return TriggerMatch(flow_name, "regex")
         folded = fold(text)
         if not self._by_language.get(language, self._by_language["*"])(folded):
             return self._by_intent(nlu)
@@ -174,9 +180,9 @@ class Triggers:
 
     def _by_intent(self, nlu: NLUResult | None) -> TriggerMatch | None:
         if nlu is not None and nlu.intent is not None and nlu.confidence >= self.bot.nlu_threshold:
-            for flow in self.bot.flows.values():
-                if nlu.intent in flow.trigger.intents:
-                    return TriggerMatch(flow.name, "intent")
+            flow_name = self._flow_of_intent.get(nlu.intent)
+            if flow_name is not None:
+                return TriggerMatch(flow_name, "intent")
         return None
 
     def is_cancel(self, text: str, nlu: NLUResult | None, language: str, open_flow: str | None = None) -> bool:
