@@ -12,7 +12,11 @@ a cost in scope (demo: 1.0 point, mostly sentences sharing words with other
 topics; MASSIVE: 0.1). The bot author's own
 ``out_of_scope`` examples (e.g. "what are your opening hours?" for a shop that
 does not answer that) join the same class. Prediction is unchanged: one more
-column of the same linear model.
+column of the same linear model. Domains the corpus lacks (flights, a voice
+assistant's commands) are caught by a cut calibrated on the bot's own examples
+held out (``calibrated_cut``): a message whose best intent scores lower than
+nearly all of them is another topic (MASSIVE's unseen domains: 47 % -> 53 %, at
+0.2 points more).
 """
 
 from __future__ import annotations
