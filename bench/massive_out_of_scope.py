@@ -22,7 +22,7 @@ import statistics
 from bench.massive_data import rows
 from bots.types import OUT_OF_SCOPE
 from nlu_models.intent import IntentModel
-from nlu_models.out_of_scope import in_scope, with_background
+from nlu_models.out_of_scope import calibrated_cut, in_scope, with_background
 
 IN_SCOPE = frozenset({"calendar", "email", "lists", "social", "takeaway"})
 NEVER_IN_CORPUS = frozenset({"transport"})
@@ -40,14 +40,16 @@ FOLDS = (
 THRESHOLD = 0.4  # the default nlu_threshold (bots/flow/schema.py)
 
 
-def _decide(model: IntentModel, text: str, language: str) -> str | None:
+def _decide(model: IntentModel, text: str, language: str, cut: float) -> str | None:
     scored = model.probabilities(text, language)
     if scored is None:
         return None
     classes, probabilities = scored
-    probabilities = in_scope(classes, probabilities, model.temperature)
+    probabilities, other_topic = in_scope(classes, probabilities, model.temperature, cut)
     best = int(probabilities.argmax())
-    return classes[best] if classes[best] != OUT_OF_SCOPE and probabilities[best] >= THRESHOLD else None
+    if other_topic or classes[best] == OUT_OF_SCOPE or probabilities[best] < THRESHOLD:
+        return None
+    return classes[best]
 
 
 def _unseen(row: dict[str, str], held_out: frozenset[str]) -> bool:
@@ -71,10 +73,11 @@ def _measure(
     if held_out is not None:
         texts, labels, languages = with_background(texts, labels, languages, leave_out=held_out)
     model = IntentModel(texts, labels, languages, encoder=encoder)
+    cut = calibrated_cut(model, texts, labels, languages, THRESHOLD)
     inside = [r for r in tests if r["scenario"] in IN_SCOPE]
     outside = [r for r in tests if _unseen(r, held_out or frozenset().union(*FOLDS))]
-    accuracy = sum(_decide(model, r["utt"], language) == r["intent"] for r in inside) / len(inside)
-    return accuracy, [_decide(model, r["utt"], language) is None for r in outside]
+    accuracy = sum(_decide(model, r["utt"], language, cut) == r["intent"] for r in inside) / len(inside)
+    return accuracy, [_decide(model, r["utt"], language, cut) is None for r in outside]
 
 
 def measure_locale(locale: str, split: str, limit: int, encoder: str | None) -> tuple[float, float, float, float]:

@@ -25,7 +25,7 @@ from nlu_models.encoder.registry import chosen
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-oos-8"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-oos-9"  # bump when training or the saved classes change
 
 
 def training_hash(bot: TrainingData) -> str:

@@ -23,7 +23,7 @@ from nlu_models.entities import EntityExtractor
 from nlu_models.intent import IntentModel
 from nlu_models.language import LanguageIdentifier
 from nlu_models.linear import CharGrams, normalise
-from nlu_models.out_of_scope import in_scope, with_background
+from nlu_models.out_of_scope import calibrated_cut, in_scope, with_background
 
 RANKING_SIZE = 5
 
@@ -33,6 +33,7 @@ _TRAINED: dict[tuple[object, ...], CharNgramInterpreter] = {}
 class CharNgramInterpreter:
     provisional = False  # True: intents from character n-grams only; a class default, so older saved models load
     encoder: str | None = None  # the sentence encoder beside the n-grams (nlu_models.encoder), if any
+    out_of_scope_cut = 0.0  # under it the best intent's probability means another topic (out_of_scope.calibrated_cut)
 
     @classmethod
     def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
@@ -94,6 +95,7 @@ class CharNgramInterpreter:
     def _intents(self, texts: list[str], text_intents: list[str], text_languages: list[str]) -> None:
         self._intent_model: IntentModel | None = None
         self._fixed_intent: str | None = None
+        self.out_of_scope_cut = 0.0
         if len(set(text_intents)) > 1:  # first: its helper process starts before scikit-learn is imported here
             # the background corpus of other domains joins the bot's own out_of_scope examples (one class); not
             # in a provisional model, which serves a first start for a minute and without words cannot spare
@@ -107,6 +109,10 @@ class CharNgramInterpreter:
                 words=not self.provisional,
                 encoder=None if self.provisional else self.encoder,
             )
+            if not self.provisional:
+                self.out_of_scope_cut = calibrated_cut(
+                    self._intent_model, texts, text_intents, text_languages, self.threshold
+                )
         elif texts:
             self._fixed_intent = text_intents[0]
 
@@ -126,6 +132,7 @@ class CharNgramInterpreter:
         index, weights = self.grams.features(text) if self.grams is not None else (np.zeros(0, np.int64), np.zeros(0))
         guess = self.language_id.identify(text, hints, features=(index, weights))
         ranking: tuple[IntentScore, ...] = ()
+        other_topic = False
         if self._fixed_intent is not None and index.size:
             ranking = (IntentScore(self._fixed_intent, 1.0),)
         elif (
@@ -136,12 +143,15 @@ class CharNgramInterpreter:
             scored = self._intent_model.probabilities(text, guess.code)
             if scored is not None:
                 classes, probabilities = scored
-                probabilities = in_scope(classes, probabilities, self._intent_model.temperature)
+                probabilities, other_topic = in_scope(
+                    classes, probabilities, self._intent_model.temperature, self.out_of_scope_cut
+                )
                 order = np.argsort(probabilities)[::-1][:RANKING_SIZE]
                 ranking = tuple(IntentScore(classes[i], round(float(probabilities[i]), 4)) for i in order)
         top = ranking[0] if ranking else None
         # another topic, or unsure: the fallback (the ranking still shows out_of_scope and its confidence)
-        intent = top.name if top is not None and top.name != OUT_OF_SCOPE and top.confidence >= self.threshold else None
+        confident = top is not None and top.name != OUT_OF_SCOPE and top.confidence >= self.threshold
+        intent = top.name if top is not None and confident and not other_topic else None
         return NLUResult(
             text=text,
             language=guess.code,

@@ -127,6 +127,42 @@ class IntentModel:
         # them" option at 0 takes the probability when no class does (gibberish, another topic).
         return self.classes, _softmax(np.append(scores, none) / self.temperature)[:-1]
 
+    def held_out_probabilities(
+        self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(indices of the examples scored, their probabilities as ``probabilities`` gives them), each example's
+        from a model fitted without it (FOLDS folds, on this model's features): what a message like it would
+        score, for calibrating decisions on scores without a dev set (nlu_models.out_of_scope). Classes with
+        fewer than FOLDS examples are left out. Training only: imports scikit-learn and SciPy."""
+        from scipy.sparse import csr_matrix, hstack
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = Counter(labels)
+        keep = np.array([i for i, label in enumerate(labels) if counts[label] >= FOLDS], dtype=np.int64)
+        if len({labels[i] for i in keep}) < 2:
+            return keep[:0], np.zeros((0, len(self.classes)))
+        rows = [self.row(texts[i], languages[i]) for i in keep]
+        indptr = np.cumsum([0] + [index.size for index, _ in rows])
+        matrix = csr_matrix(
+            (np.concatenate([w for _, w in rows]), np.concatenate([i for i, _ in rows]), indptr),
+            shape=(len(rows), self._coef.shape[0]),
+        )
+        if self._encoder is not None:
+            matrix = hstack([matrix, self._encoder.matrix([texts[i] for i in keep])]).tocsr()
+        y = np.array([labels[i] for i in keep])
+        column = {c: n for n, c in enumerate(self.classes)}
+        scores = np.full((len(keep), len(self.classes)), -1e9)
+        for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(matrix, y):
+            classes, coef, intercept = _fit(matrix[train], list(y[train]))
+            scores[np.ix_(test, [column[c] for c in classes])] = np.asarray(matrix[test] @ coef + intercept)
+        words_from = len(self._chars.vocabulary)
+        probabilities = np.empty_like(scores)
+        for n, (index, _) in enumerate(rows):  # the "none of them" option as probabilities() gives it
+            known_word = self.encodes(languages[keep[n]]) or self._words is None or bool((index >= words_from).any())
+            none = NONE_SCORE if known_word else NONE_SCORE_NO_WORD
+            probabilities[n] = _softmax(np.append(scores[n], none) / self.temperature)[:-1]
+        return keep, probabilities
+
 
 def _tagged_char_grams(tagged: str) -> list[str]:  # the analyzer of models saved before CharGramAnalyzer
     return char_grams(tagged.split("\t", 1)[1], 5)

@@ -10,10 +10,12 @@ this test, none from the corpus.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bots.flow.engine import Engine
@@ -23,12 +25,13 @@ from bots.runtime import Runtime
 from bots.types import OUT_OF_SCOPE, Identity, Inbound, Text
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
-from nlu_models.evaluate import predict, read_examples, report_predictions
-from nlu_models.out_of_scope import _corpus
+from nlu_models.evaluate import Example, predict, read_examples, report_predictions
+from nlu_models.out_of_scope import _corpus, in_scope
 from tests.test_engine import Chat
 from tests.test_nlu_cli import run as nlu_test
 
 HELDOUT = Path(__file__).parent / "heldout"
+DEV_OFF_TOPIC = Path(__file__).parent.parent / "bench" / "data" / "out_of_scope_dev.jsonl"
 ISSUE_EXAMPLES = [  # issue 19: each got a confident wrong intent before
     ("quanto é 14 vezes 12", "pt"),
     ("kun je mijn wiskunde huiswerk maken", "nl"),
@@ -74,6 +77,36 @@ def test_in_scope_messages_rarely_reach_the_fallback(interpreter: CharNgramInter
     assert figures is not None and figures.in_scope_fallback_rate is not None and figures.precision is not None
     assert figures.in_scope_fallback_rate <= 0.04  # 1.3 % before the background class; 3.1 % with it
     assert figures.precision >= 0.75
+
+
+def test_the_calibrated_cut_sends_more_other_topics_to_the_fallback_at_a_small_cost(
+    interpreter: CharNgramInterpreter,
+) -> None:
+    """Under the cut calibrated on the bot's own held-out examples, a message no intent claims strongly is another
+    topic, even when the background class does not win (flights and authors are not in the corpus)."""
+    assert 0 < interpreter.out_of_scope_cut < interpreter.threshold
+    without = copy.copy(interpreter)
+    without.out_of_scope_cut = 0.0
+    off_topic = read_examples(HELDOUT / "out_of_scope.jsonl") + read_examples(DEV_OFF_TOPIC)
+    customers = read_examples(HELDOUT / "demo.jsonl")
+
+    def read(model: CharNgramInterpreter, examples: list[Example]) -> list[str | None]:
+        return [model.parse_sync(e.text, LanguageHints()).intent for e in examples]
+
+    assert read(interpreter, off_topic).count(None) > read(without, off_topic).count(None)
+    now = [e.intent == intent for e, intent in zip(customers, read(interpreter, customers), strict=True)]
+    before = [e.intent == intent for e, intent in zip(customers, read(without, customers), strict=True)]
+    assert not any(right and not was for right, was in zip(now, before, strict=True))  # it only sends to the fallback
+    assert sum(before) - sum(now) <= len(customers) // 100
+
+
+def test_a_best_intent_under_the_cut_is_another_topic_and_over_it_keeps_its_in_scope_share() -> None:
+    classes = ["greet", OUT_OF_SCOPE, "order_status"]
+    probabilities = np.array([0.15, 0.3, 0.05])
+    given, other_topic = in_scope(classes, probabilities, 0.1, cut=0.2)
+    assert other_topic and list(given) == list(probabilities)
+    given, other_topic = in_scope(classes, probabilities, 0.1, cut=0.1)
+    assert not other_topic and given[1] == 0.0 and given[0] == pytest.approx(0.15 / 0.7)
 
 
 def test_a_small_bot_gets_the_background_without_writing_negative_examples(
