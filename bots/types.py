@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 JSON = Any
 
 
@@ -78,6 +80,20 @@ def loads_text(raw: bytes | str) -> Any:
     if escape and not is_json_text(value):
         raise ValueError("the request holds text that is not valid Unicode (a lone surrogate)")
     return value
+
+
+# dates and dataclasses go to ``default`` (as json's did); keys that are numbers, True or None become strings
+_DUMPS_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+
+
+def dumps_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """JSON text as ``json.dumps(value, ensure_ascii=False, default=default)`` writes it, read back as the same
+    values, several times faster (orjson); NaN and Infinity come out as null, which JSON has instead. What orjson
+    cannot write (integers beyond 64 bits, lone surrogates, a cycle) goes through json, or fails as it did."""
+    try:
+        return orjson.dumps(value, default=default, option=_DUMPS_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, default=default)
 
 
 def short_locale(locale: str | None) -> str | None:

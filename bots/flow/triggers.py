@@ -30,6 +30,7 @@ def _of_topic(word: str, topic: frozenset[str]) -> bool:
 
 
 def _folded_phrase(phrase: str) -> str:
+    """A phrase or message as phrases are matched: folded, punctuation as spaces."""
     return fold(_PUNCTUATION.sub(" ", phrase))
 
 
@@ -111,7 +112,7 @@ class Triggers:
         self._any_unsure = MayHold(_folded_phrases(bot.dont_know.keywords))
         self._topics: dict[tuple[str, str], frozenset[str]] = {}
         self._cancel_filler = {
-            language: {word for w in words for word in fold(_PUNCTUATION.sub(" ", w)).split()}
+            language: {word for w in words for word in _folded_phrase(w).split()}
             for language, words in bot.cancel.filler.items()
         }
         self._corrections = {
@@ -199,7 +200,7 @@ class Triggers:
         cancel = self.bot.cancel
         if nlu is not None and nlu.intent in cancel.intents and nlu.confidence >= self.bot.nlu_threshold:
             return True
-        whole = fold(_PUNCTUATION.sub(" ", text))
+        whole = _folded_phrase(text)
         if not whole or not self._any_cancel(whole):
             return False
         topic = self._flow_words(open_flow, language) if open_flow else frozenset()
@@ -212,7 +213,7 @@ class Triggers:
     def is_unsure(self, text: str, language: str) -> bool:
         """A message that only says the customer does not know ("weiß ich nicht", "no idea", "不知道"), with
         filler around it, in any of the bot's languages."""
-        whole = fold(_PUNCTUATION.sub(" ", text))
+        whole = _folded_phrase(text)
         if not whole or not self._any_unsure(whole):
             return False
         return self._only_phrases(whole, self._unsure_phrases, language, frozenset())
@@ -245,7 +246,7 @@ class Triggers:
             texts += [*flow.trigger.keywords.get(language, ()), *flow.trigger.keywords.get("*", ())]
             examples = self.bot.examples.get(language, {})
             texts += [example for intent in flow.trigger.intents for example in examples.get(intent, ())]
-        words = frozenset(word for text in texts for word in _words_of(fold(_PUNCTUATION.sub(" ", text))))
+        words = frozenset(word for text in texts for word in _words_of(_folded_phrase(text)))
         self._topics[(flow_name, language)] = words
         return words
 

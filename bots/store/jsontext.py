@@ -14,9 +14,7 @@ from typing import Any
 
 import orjson
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # json.dumps with these builds one per call
-# dates and dataclasses through str() as json's default=str did; keys that are numbers, True or None as strings
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+from bots.types import dumps_text
 
 
 def _default(value: Any) -> Any:
@@ -26,10 +24,7 @@ def _default(value: Any) -> Any:
 
 
 def as_json(value: Any) -> str:
-    try:
-        return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
-    except orjson.JSONEncodeError:  # integers beyond 64 bits, lone surrogates, a cycle: json's way (or its error)
-        return _ENCODER.encode(value)
+    return dumps_text(value, _default)
 
 
 def from_json(text: str | bytes) -> Any:
