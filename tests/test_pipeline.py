@@ -57,8 +57,11 @@ async def test_messages_of_one_thread_are_processed_in_arrival_order(demo_runtim
 
 @asynccontextmanager
 async def pipeline_with_action(
-    tmp_path: Path, action: Callable[..., Awaitable[Any]], timeout: float
-) -> AsyncIterator[Pipeline]:
+    tmp_path: Path,
+    action: Callable[..., Awaitable[Any]],
+    timeout: float,
+    store_type: type[SQLiteThreadStore] = SQLiteThreadStore,
+) -> AsyncIterator[Threads]:
     """The base test bot plus a flow `/slow` that runs ``action``, on a real SQLite store."""
     files = {
         **BASE_FILES,
@@ -78,7 +81,7 @@ async def pipeline_with_action(
     executor = ActionExecutor()
     executor.register_function("the_action", action)  # rasa-sdk's (dispatcher, tracker, domain) form
     server = InProcessActionServer(tmp_path, "actions", executor=executor)
-    store = SQLiteThreadStore(tmp_path / "db.sqlite")
+    store = store_type(tmp_path / "db.sqlite")
     await store.open()
     try:
         locks = LocalThreadLock()
@@ -105,6 +108,55 @@ async def test_a_slow_thread_does_not_block_others(tmp_path: Path) -> None:
         other_done.set()
         done = await asyncio.wait_for(slow, 60)
         assert [m.text for m in done.outbound] == ["Hello!"]  # type: ignore[union-attr]
+
+
+class ReadCountingStore(SQLiteThreadStore):
+    """The real SQLite store, counting the reads of one thread a turn makes (a round trip each on a server)."""
+
+    reads: list[str]
+
+    async def open(self) -> None:
+        self.reads = []
+        await super().open()
+
+    async def find(self, identity: Identity) -> str | None:
+        self.reads.append("find")
+        return await super().find(identity)
+
+    async def load(self, thread_id: str) -> Any:
+        self.reads.append("load")
+        return await super().load(thread_id)
+
+    async def tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> Any:
+        self.reads.append("tail")
+        return await super().tail(thread_id, kinds, limit)
+
+    async def has_message(self, thread_id: str, message_id: str) -> bool:
+        self.reads.append("has_message")
+        return await super().has_message(thread_id, message_id)
+
+
+async def test_a_new_customers_first_turn_reads_nothing_of_the_thread_made_for_it(tmp_path: Path) -> None:
+    async def nothing(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
+        return []
+
+    async with pipeline_with_action(tmp_path, nothing, timeout=60, store_type=ReadCountingStore) as threads:
+        store = threads.store
+        assert isinstance(store, ReadCountingStore)
+        first = await threads.turn(message("new-user", "hello", message_id="m-1"))
+        assert [m.text for m in first.outbound] == ["Hello!"]  # type: ignore[union-attr]
+        assert store.reads == []
+        # the next turn reads the thread as stored, and a redelivery of the first message is still recognised
+        again = await threads.turn(message("new-user", "hello", message_id="m-1"))
+        assert again.duplicate and again.outbound == first.outbound
+        assert store.reads == ["find", "has_message"]
+        await threads.turn(message("new-user", "hello", message_id="m-2"))
+        assert "load" in store.reads
+        # a customer whose identity is stored but who is not known to this process is read as usual
+        await store.resolve(Identity("rest", "known-user"), now=time.time())
+        store.reads.clear()
+        await threads.turn(message("known-user", "hello"))
+        assert store.reads[:2] == ["find", "load"]
 
 
 async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -> None:

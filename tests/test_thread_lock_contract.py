@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.store.base import ConflictError, ThreadStore
+from bots.store.base import ConflictError, ThreadLock, ThreadStore
 from bots.store.factory import open_store
 from bots.store.postgres.lock import lock_id
 from bots.store.postgres.store import PostgresThreadStore
@@ -162,6 +162,38 @@ async def test_an_error_inside_releases_the_lock(workers: tuple[ThreadStore, Thr
         async with a.lock("thread:err"):
             raise RuntimeError("boom")
     async with b.lock("thread:err"):
+        pass
+
+
+async def test_a_nested_lock_let_go_is_free_once_its_holder_asks_for_another_or_lets_go_of_the_outer(
+    workers: tuple[ThreadStore, ThreadStore],
+) -> None:
+    """A turn holds its identity's lock and, inside it, its thread's; a thread it gave up (the identity moved
+    meanwhile) must be free for others while it waits for the next one, or two such turns could deadlock."""
+    a, b = workers[0].thread_lock(), workers[1].thread_lock()
+    async with b.lock("thread:n2"):
+        entered, granted = asyncio.Event(), asyncio.Event()
+
+        async def first_worker() -> None:
+            async with a.lock("identity:n"):
+                async with a.lock("thread:n1"):
+                    entered.set()
+                async with a.lock("thread:n2"):  # waits for the other worker, which wants thread:n1 meanwhile
+                    granted.set()
+
+        holder = asyncio.create_task(first_worker())
+        await entered.wait()
+        await until_queued(workers[1], "thread:n2", 2)  # the first worker waits for it now
+        # a ceiling, not a wait: a lock given up but still held would hang here for ever
+        await asyncio.wait_for(_take_and_let_go(b, "thread:n1"), CEILING_SECONDS)
+        assert not granted.is_set()
+    await asyncio.wait_for(holder, CEILING_SECONDS)
+    for key in ("thread:n1", "thread:n2", "identity:n"):
+        await until_queued(workers[1], key, 0)
+
+
+async def _take_and_let_go(lock: ThreadLock, key: str) -> None:
+    async with lock.lock(key):
         pass
 
 

@@ -96,8 +96,12 @@ class IdentityTable(ABC):
     """Which thread each (channel, user id) leads to."""
 
     @abstractmethod
+    async def resolve_or_create(self, identity: Identity, *, now: float) -> tuple[str, bool]:
+        """The thread of ``identity``, created (with the identity linked) when it has none yet; and whether
+        this call created it (then nothing of it is stored yet, which spares a new customer's turn its reads)."""
+
     async def resolve(self, identity: Identity, *, now: float) -> str:
-        """The thread of ``identity``, created (with the identity linked) when it has none yet."""
+        return (await self.resolve_or_create(identity, now=now))[0]
 
     @abstractmethod
     async def find(self, identity: Identity) -> str | None: ...

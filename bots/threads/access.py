@@ -63,9 +63,9 @@ class Threads(OutsideTurn):
     def channel_of(self, identity_channel: str) -> Channel | None:
         return next((c for c in self.channels.values() if identity_channel in c.identity_channels), None)
 
-    def locked(self, thread_id: str) -> LockedThread:
-        """The handle of a thread whose lock the caller took with :meth:`lock`."""
-        return LockedThread(self.store, thread_id, self.clock)
+    def locked(self, thread_id: str, *, new: bool = False) -> LockedThread:
+        """The handle of a thread whose lock the caller took with :meth:`lock` (``new``: see LockedThread)."""
+        return LockedThread(self.store, thread_id, self.clock, new=new)
 
     def lock(self, thread_id: str) -> Any:
         return self.locks.lock(thread_key(thread_id))
@@ -75,21 +75,25 @@ class Threads(OutsideTurn):
     async def turn(self, inbound: Inbound, deliver: Deliver | None = None) -> TurnOutcome:
         identity = inbound.identity
         async with self.locks.lock(identity_key(identity)):
-            thread_id = self._known.get_fresh(identity) or await self.store.resolve(identity, now=self.clock())
+            known = self._known.get_fresh(identity)
+            thread_id, new = (known, False) if known else await self.store.resolve_or_create(identity, now=self.clock())
             while True:
                 async with self.lock(thread_id):
                     # A merge (here or in another worker) may have moved the identity since it was known, or
-                    # while this waited for the lock.
-                    if await self.store.find(identity) == thread_id:
+                    # while this waited for the lock. Not a thread just made for it under its lock: no one
+                    # else can know that one yet (nothing links or merges into a thread before its first turn).
+                    if new or await self.store.find(identity) == thread_id:
                         self._known.put(identity, thread_id)
-                        outcome = await self._redoing_conflicts(thread_id, inbound, deliver)
+                        outcome = await self._redoing_conflicts(thread_id, inbound, deliver, new=new)
                         if not outcome.duplicate:
                             await self.mirror(outcome)
                         return outcome
                 self._known.pop(identity, None)
-                thread_id = await self.store.resolve(identity, now=self.clock())
+                thread_id, new = await self.store.resolve_or_create(identity, now=self.clock())
 
-    async def _redoing_conflicts(self, thread_id: str, inbound: Inbound, deliver: Deliver | None) -> TurnOutcome:
+    async def _redoing_conflicts(
+        self, thread_id: str, inbound: Inbound, deliver: Deliver | None, *, new: bool = False
+    ) -> TurnOutcome:
         """The turn, done again on the thread as it now is if someone wrote to it under our lock.
 
         That someone is a worker that lost the lock (frozen past its lease) and woke up: the version check
@@ -98,7 +102,7 @@ class Threads(OutsideTurn):
         """
         for attempt in range(1, 4):
             try:
-                return await self.pipeline.turn(self.locked(thread_id), inbound, deliver)
+                return await self.pipeline.turn(self.locked(thread_id, new=new and attempt == 1), inbound, deliver)
             except ConflictError:
                 if attempt == 3:
                     raise

@@ -137,11 +137,11 @@ class Desk:
         if not kinds & {"user", "handoff", "agent"}:
             return
         person = bool(kinds & {"handoff", "agent"})
-        if not person and self._bot_only is not None:
-            if outcome.thread_id in self._bot_only:
+        if not person:
+            if outcome.committed[0].seq == 1:  # the thread's first turn: no record before it on any worker (an
+                self._remember_bot_only(outcome.thread_id)  # agent acts on stored threads only)
                 return
-            if outcome.committed[0].seq == 1:  # the thread's first turn: no record before it, and this is the
-                self._remember_bot_only(outcome.thread_id)  # only writer (an agent acts on stored threads only)
+            if self._bot_only is not None and outcome.thread_id in self._bot_only:
                 return
         found = await self.conversation(outcome.thread_id)
         if found is None and not person:

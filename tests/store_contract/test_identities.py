@@ -25,6 +25,18 @@ async def test_concurrent_resolves_of_a_new_identity_agree(store: IdentityTable)
     assert await store.identities(ids[0]) == [who]
 
 
+async def test_exactly_one_resolve_says_it_created_the_thread(store: IdentityTable) -> None:
+    """A turn trusts "created" to skip reading its thread: only the call that made it may say so, even in a race."""
+    who = Identity("rest", "first-timer")
+    answers = await asyncio.gather(*(store.resolve_or_create(who, now=1.0) for _ in range(20)))
+    assert len({thread for thread, _ in answers}) == 1
+    assert [created for _, created in answers].count(True) == 1
+    assert await store.resolve_or_create(who, now=2.0) == (answers[0][0], False)
+    other = Identity("messenger", "psid-9")
+    await store.link(other, answers[0][0], now=3.0)
+    assert await store.resolve_or_create(other, now=4.0) == (answers[0][0], False)
+
+
 async def test_link_moves_an_identity_and_identities_are_in_creation_order(store: IdentityTable) -> None:
     web, messenger = Identity("web", "v1"), Identity("messenger", "psid-1")
     thread = await store.resolve(web, now=1.0)

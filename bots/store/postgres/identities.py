@@ -19,11 +19,12 @@ RESOLVE = (
 
 
 class PostgresIdentities(PostgresCore, IdentityTable, TokenLedger):
-    async def resolve(self, identity: Identity, *, now: float) -> str:
+    async def resolve_or_create(self, identity: Identity, *, now: float) -> tuple[str, bool]:
         while True:  # found or made in one round trip; of racing workers one makes it, the others go round again
-            found = await self._db.fetchval(RESOLVE, identity.channel, identity.user_id, new_thread_id(), now)
+            made = new_thread_id()
+            found = await self._db.fetchval(RESOLVE, identity.channel, identity.user_id, made, now)
             if found is not None:
-                return str(found)
+                return str(found), found == made
 
     async def find(self, identity: Identity) -> str | None:
         found = await self._db.fetchval(

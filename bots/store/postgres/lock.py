@@ -42,10 +42,17 @@ class _Held:
     owner: asyncio.Task[Any] | None = None  # the task holding it: only it may lock more on this connection
     parent: _Held | None = None  # a lock taken on the connection of an outer one of the same task
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)  # one statement at a time on the connection
+    # nested locks released but not yet unlocked on the server: sent with the connection's next statement
+    unlocks: list[int] = field(default_factory=list)
 
     @property
     def outermost(self) -> _Held:
         return self if self.parent is None else self.parent.outermost
+
+    def with_unlocks(self, statement: str) -> str:
+        """``statement`` after the unlocks owed (one round trip for both), which are then no longer owed."""
+        owed, self.unlocks = self.unlocks, []
+        return "; ".join([*(f"SELECT pg_advisory_unlock({owed_id})" for owed_id in owed), statement])
 
 
 # the locks the current task holds, so a commit can refuse to write under a lock known to be lost
@@ -166,7 +173,10 @@ class PostgresThreadLock(ThreadLock):
             yield
         finally:
             _HELD.reset(token)
-            await (self._release_inside(held) if held.parent is not None else self._release(held))
+            if held.parent is not None:
+                self._release_inside(held)
+            else:
+                await self._release(held)
 
     async def _acquire(self, key: str) -> _Held:
         for attempt in (1, 2):
@@ -192,22 +202,22 @@ class PostgresThreadLock(ThreadLock):
         root = outer.outermost
         try:
             async with root.busy:
-                await root.connection.execute(f"SELECT pg_advisory_lock({lock_id(key)})")
+                await root.connection.execute(root.with_unlocks(f"SELECT pg_advisory_lock({lock_id(key)})"))
         except BaseException as exc:  # cancelled or failed while queued: the outer lock goes too
             self._lose(root, exc)
             self._connections.discard(root.connection)
             raise
         return _Held(key, root.connection, parent=root)
 
-    async def _release_inside(self, held: _Held) -> None:
+    @staticmethod
+    def _release_inside(held: _Held) -> None:
+        """Owed, not sent: the unlock goes with the connection's next statement (the next nested lock, the
+        keep-alive ping, or the outer lock's release, which ends them all). A turn releases its thread's lock
+        just before its identity's, so this saves a round trip a turn; a waiter on another worker is held up
+        by no more than that, and never past the ping (a third of the lease)."""
         root = held.outermost
-        if root.lost or root.connection.is_closed():
-            return
-        try:
-            async with root.busy:
-                await root.connection.execute(f"SELECT pg_advisory_unlock({lock_id(held.key)})", timeout=self.lease)
-        except Exception as exc:  # the outer release closes the connection: nothing stays locked
-            self._lose(root, exc)
+        if not root.lost and not root.connection.is_closed():
+            root.unlocks.append(lock_id(held.key))
 
     def _lose(self, held: _Held, reason: object) -> None:
         if not held.lost and not self._connections.closed:
@@ -230,7 +240,7 @@ class PostgresThreadLock(ThreadLock):
                 continue
             try:
                 async with held.busy:
-                    await held.connection.execute("SELECT 1", timeout=self.lease)
+                    await held.connection.execute(held.with_unlocks("SELECT 1"), timeout=self.lease)
             except Exception as exc:
                 self._lose(held, exc)
                 return
@@ -241,7 +251,8 @@ class PostgresThreadLock(ThreadLock):
             if held.keeper is not None:
                 await held.keeper  # at most one ping in flight, itself bounded by the lease
             if not held.lost and not held.connection.is_closed():
-                # ends the transaction (its lock); unlock_all in case a nested lock's unlock did not get through
+                # ends the transaction (its lock); unlock_all: the nested locks' unlocks still owed
+                held.unlocks.clear()
                 await held.connection.execute("ROLLBACK; SELECT pg_advisory_unlock_all()", timeout=self.lease)
                 await self._connections.give_back(held.connection)
                 return

@@ -10,9 +10,11 @@ from bots.types import Identity
 
 
 class RedisIdentities(RedisCore, IdentityTable, TokenLedger):
-    async def resolve(self, identity: Identity, *, now: float) -> str:
+    async def resolve_or_create(self, identity: Identity, *, now: float) -> tuple[str, bool]:
         # one round trip, found or made: the script looks the identity up first
-        return str(await self._run("resolve", [self.keys.member(identity), new_thread_id(), now]))
+        made = new_thread_id()
+        found = str(await self._run("resolve", [self.keys.member(identity), made, now]))
+        return found, found == made
 
     async def find(self, identity: Identity) -> str | None:
         found = await self.client.get(self.keys("identity", self.keys.member(identity)))

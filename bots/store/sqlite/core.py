@@ -29,9 +29,6 @@ T = TypeVar("T")
 CACHED_IDENTITIES = 100_000
 CACHED_SNAPSHOTS = 20_000
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
-# In the snapshot cache: a thread this process created that has nothing stored yet (a new customer's), so its
-# first turn reads neither a snapshot nor a tail that cannot exist. Never a stored row's value (versions start at 0).
-NO_SNAPSHOT: tuple[str, int, float, float] = ("", -1, 0.0, 0.0)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import sqlite3
 
 from bots.store.base import IdentityTable, TokenLedger
 from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
-from bots.store.sqlite.core import NO_SNAPSHOT, SQLiteCore
+from bots.store.sqlite.core import SQLiteCore
 from bots.types import Identity
 
 FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
@@ -30,18 +30,16 @@ def _link(db: sqlite3.Connection, identity: Identity, thread_id: str, now: float
 
 
 class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
-    async def resolve(self, identity: Identity, *, now: float) -> str:
+    async def resolve_or_create(self, identity: Identity, *, now: float) -> tuple[str, bool]:
         cached = self._identity_cache.get_fresh(identity)
         if cached is not None:
-            return cached
+            return cached, False
         # Not cached: most often a new customer. Straight into the group commit (no read first): the identity
         # shares its transaction and fsync with the writes waiting at that moment (other customers' turns),
         # and one not new costs an insert that is ignored (no write) instead of the read it would have cost.
         thread_id, created = await self._queued(lambda db: _resolve(db, identity, now))
         self._identity_cache.put(identity, thread_id)
-        if created:
-            self._snapshot_cache.put(thread_id, NO_SNAPSHOT)
-        return thread_id
+        return thread_id, created
 
     def _find(self, identity: Identity) -> str | None:
         row = self.reader.execute(FIND, (identity.channel, identity.user_id)).fetchone()
