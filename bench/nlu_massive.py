@@ -14,9 +14,12 @@ phone without their language's keyboard.
 
     .venv/bin/python bench/nlu_massive.py [--locales en-US,de-DE] [--split test] [--limit N] [--language-only]
         [--out-of-scope | --only-out-of-scope] [--data DIR] [--encoder use-multilingual-v3] [--zero-shot]
+        [--encoder-weight W] [--svm-c C]
 
 ``--encoder NAME``: the sentence encoder's vectors beside the n-grams (the ``encoder`` extra,
 nlu_models.encoder). ``--zero-shot``: one model trained on en-US ``train`` only, tested on every locale.
+``--encoder-weight W`` and ``--svm-c C`` are for tuning on ``dev``: the encoder block's scale
+(nlu_models.encoder.features.WEIGHT) and the linear SVM's regularisation (nlu_models.intent.C).
 
 ``--out-of-scope`` adds out-of-scope detection on held-out MASSIVE domains
 (bench/massive_out_of_scope.py, with ``--encoder`` too); ``--only-out-of-scope`` runs just that.
@@ -43,6 +46,7 @@ from sklearn.metrics import f1_score  # noqa: E402
 
 from bench.massive_data import DATA, LOCALES, rows  # noqa: E402
 from bench.massive_out_of_scope import report as out_of_scope_report  # noqa: E402
+from nlu_models import intent  # noqa: E402
 from nlu_models.accents import fold  # noqa: E402
 from nlu_models.base import LanguageHints  # noqa: E402
 from nlu_models.encoder import features  # noqa: E402
@@ -94,10 +98,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="MASSIVE 1.1's folder")
     parser.add_argument("--encoder", default=None, help="a sentence encoder beside the n-grams (nlu_models.encoder)")
     parser.add_argument("--encoder-weight", type=float, default=None, help="the encoder block's scale (tuning)")
+    parser.add_argument("--svm-c", type=float, default=None, help="the linear SVM's C (tuning)")
     parser.add_argument("--zero-shot", action="store_true", help="train on en-US only, test every locale")
     args = parser.parse_args()
     if args.encoder_weight is not None:
         features.WEIGHT = args.encoder_weight
+    if args.svm_c is not None:
+        intent.C = args.svm_c
     locales = [loc for loc in args.locales.split(",") if loc]
     if args.only_out_of_scope:
         out_of_scope_report(locales, args.split, args.limit, args.encoder)
@@ -114,7 +121,7 @@ def main() -> None:
 
 def intents(data: dict[str, dict[str, list[dict[str, str]]]], locales: list[str], args: argparse.Namespace) -> None:
     """Intent accuracy per locale: a model per locale, or the en-US model for all (``--zero-shot``)."""
-    how = f"encoder {args.encoder}" if args.encoder else "n-grams only"
+    how = (f"encoder {args.encoder}" if args.encoder else "n-grams only") + f", linear SVM C {intent.C}"
     print(f"MASSIVE 1.1, evaluated on {args.split}, {how}" + (", trained on en-US only" if args.zero_shot else ""))
     print(
         f"\n{'locale':<7} {'accuracy':>8} {'macro-F1':>8} {'ECE':>6} {'train s':>8} {'p50 ms':>7} {'p99 ms':>7} "
