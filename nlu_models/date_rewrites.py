@@ -23,6 +23,8 @@ _ZH_HOUR = re.compile(
     r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
 )
 _LATER_HALF = ("下午", "晚上")
+_DIGIT = re.compile(r"\d")
+_CHINESE = re.compile(r"[\u3000-\u9fff]")  # every character the Chinese rewrites look for is in this block
 # particles that end a Chinese sentence ("下午3点吧", "明天吗"): dateparser finds no time right before them
 _ZH_PARTICLES = re.compile(r"[吧呢啊吗嘛哦呀]+(?=[\s。！？!?.]*$)")
 # 下周五, 这周五 ("next/this Friday"): dateparser reads 星期五 but takes 下周 for "in a week"
@@ -84,12 +86,22 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         return f" {hour}:{minute} "  # spaced from filler after it ("下午3点吧"), which dateparser does not read
 
     pieces = [(text, list(range(len(text))))]
+    # Only the rewrites that can match (an hour needs a digit; the Chinese ones Chinese characters), and no
+    # rewrite adds either to a text that had none: most messages are spared a search with each pattern.
+    digits = _DIGIT.search(text) is not None
+    chinese = not text.isascii() and _CHINESE.search(text) is not None
     rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-        (_AT_HOUR, at_hour),
-        (_ZH_HOUR, zh_hour),
-        (_ZH_WEEKDAY, lambda _: "星期"),
-        (_ZH_MONTH_DAY, lambda match: f"{int(match.group('day'))} {int(match.group('month'))}月"),
-        (_ZH_PARTICLES, lambda match: " " * len(match.group(0))),
+        *(((_AT_HOUR, at_hour),) if digits else ()),
+        *(((_ZH_HOUR, zh_hour),) if digits and chinese else ()),
+        *(
+            (
+                (_ZH_WEEKDAY, lambda _: "星期"),
+                (_ZH_MONTH_DAY, lambda match: f"{int(match.group('day'))} {int(match.group('month'))}月"),
+                (_ZH_PARTICLES, lambda match: " " * len(match.group(0))),
+            )
+            if chinese
+            else ()
+        ),
     )
     if language == "ro":
         rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)

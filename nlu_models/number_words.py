@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from itertools import islice
 from typing import Any
 
 _TEXT2NUM = frozenset({"en", "fr", "de", "es", "it", "pt", "nl"})
@@ -224,6 +225,8 @@ def _compose(language: str, words: list[tuple[int, int, str]]) -> FoundNumber | 
 def _with_text2num(text: str, language: str) -> list[FoundNumber]:
     if not re.search(r"[^\W\d_]", text):
         return []  # no letters, no number words
+    if not any(_a_number_alone(language, m.group(0)) for m in islice(_WORD.finditer(text), _MAX_TOKENS)):
+        return []  # most messages: text2num's search over the whole message would find nothing either
     tokens = [_Token(m) for m, _ in zip(_WORD.finditer(text), range(_MAX_TOKENS), strict=False)]
     found = []
     for occurrence in _find_numbers()(tokens, language, 0):
@@ -273,6 +276,19 @@ class _Token:
 
     def not_a_number_part(self) -> bool:
         return False
+
+
+@lru_cache(maxsize=50_000)
+def _a_number_alone(language: str, word: str) -> bool:
+    """Whether text2num reads ``word`` by itself as a number, or it is a scale read after digits ("10 mille").
+    Every number found in a message has such a word in it ("twenty" in "twenty second", "vingt" in
+    "vingt-deux"; a connector like "and" or "a" never makes one alone), so a message without one is skipped
+    (tests/test_entity_prefilters.py)."""
+    if word.isdigit() or not re.search(r"[^\W\d_]", word):
+        return False
+    if word.lower() in _SCALES:
+        return True
+    return any(True for _ in _find_numbers()([_Token(m) for m in _WORD.finditer(word)], language, 0))
 
 
 @cache
