@@ -165,6 +165,8 @@ class PostgresThreadLock(ThreadLock):
     async def lock(self, key: str) -> AsyncIterator[None]:
         task = asyncio.current_task()
         outer = next((h for h in reversed(_HELD.get()) if h.owner is task and not h.lost), None)
+        if outer is not None and outer.outermost.unlocks:
+            await self._pay_unlocks(outer.outermost)  # what it gave up is free before it waits for anything
         async with self._queue.slot(key):  # a place in the server's queue, given up once granted
             held = await (self._acquire_inside(outer, key) if outer is not None else self._acquire(key))
         held.owner = task
@@ -202,19 +204,26 @@ class PostgresThreadLock(ThreadLock):
         root = outer.outermost
         try:
             async with root.busy:
-                await root.connection.execute(root.with_unlocks(f"SELECT pg_advisory_lock({lock_id(key)})"))
+                await root.connection.execute(f"SELECT pg_advisory_lock({lock_id(key)})")
         except BaseException as exc:  # cancelled or failed while queued: the outer lock goes too
             self._lose(root, exc)
             self._connections.discard(root.connection)
             raise
         return _Held(key, root.connection, parent=root)
 
+    async def _pay_unlocks(self, root: _Held) -> None:
+        try:
+            async with root.busy:
+                await root.connection.execute(root.with_unlocks("SELECT 1"), timeout=self.lease)
+        except Exception as exc:  # the outer release closes the connection: nothing stays locked
+            self._lose(root, exc)
+
     @staticmethod
     def _release_inside(held: _Held) -> None:
-        """Owed, not sent: the unlock goes with the connection's next statement (the next nested lock, the
-        keep-alive ping, or the outer lock's release, which ends them all). A turn releases its thread's lock
-        just before its identity's, so this saves a round trip a turn; a waiter on another worker is held up
-        by no more than that, and never past the ping (a third of the lease)."""
+        """Owed, not sent: the unlock goes with the connection's next statement (the keep-alive ping or the
+        outer lock's release, which ends them all), or before its holder asks for another lock. A turn lets go
+        of its thread's lock just before its identity's, so this saves a round trip a turn; a waiter on
+        another worker is held up by no more than that, and never past the ping (a third of the lease)."""
         root = held.outermost
         if not root.lost and not root.connection.is_closed():
             root.unlocks.append(lock_id(held.key))

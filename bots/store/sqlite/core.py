@@ -29,6 +29,10 @@ T = TypeVar("T")
 CACHED_IDENTITIES = 100_000
 CACHED_SNAPSHOTS = 20_000
 EVENT_COLUMNS = "seq, ts, kind, channel, message_id, data"
+# In the snapshot cache: a thread this process created that has nothing stored yet, so nothing reads a snapshot
+# or events that cannot exist: a web visitor's hello and first turn (a thread made by `open_thread`), which the
+# unit of work's `LockedThread(new=True)` does not cover. Never a stored row's value (versions start at 0).
+NO_SNAPSHOT: tuple[str, int, float, float] = ("", -1, 0.0, 0.0)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import sqlite3
 
 from bots.store.base import IdentityTable, TokenLedger
 from bots.store.records import TOKEN_GRACE_SECONDS, new_thread_id
-from bots.store.sqlite.core import SQLiteCore
+from bots.store.sqlite.core import NO_SNAPSHOT, SQLiteCore
 from bots.types import Identity
 
 FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
@@ -39,6 +39,8 @@ class SQLiteIdentities(SQLiteCore, IdentityTable, TokenLedger):
         # and one not new costs an insert that is ignored (no write) instead of the read it would have cost.
         thread_id, created = await self._queued(lambda db: _resolve(db, identity, now))
         self._identity_cache.put(identity, thread_id)
+        if created:  # the only writer knows it has nothing stored, whoever reads it: the widget's hello too
+            self._snapshot_cache.put(thread_id, NO_SNAPSHOT)
         return thread_id, created
 
     def _find(self, identity: Identity) -> str | None:

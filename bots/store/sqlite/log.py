@@ -8,7 +8,7 @@ from typing import Any
 from bots.store.base import ThreadLog, WakeIndex
 from bots.store.jsontext import as_json, from_json
 from bots.store.records import ConflictError, Snapshot
-from bots.store.sqlite.core import EVENT_COLUMNS, SQLiteCore, insert_events, stored_events
+from bots.store.sqlite.core import EVENT_COLUMNS, NO_SNAPSHOT, SQLiteCore, insert_events, stored_events
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 LAST_SEQ = 2**62
@@ -50,6 +50,8 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
 
     async def load(self, thread_id: str) -> Snapshot | None:
         row = self._snapshot_cache.get_fresh(thread_id)
+        if row is NO_SNAPSHOT:
+            return None
         if row is None:
             row = await self._read(self._load, thread_id)
             if row is None:
@@ -75,7 +77,7 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
                 self._snapshot_cache.pop(thread_id, None)
                 return
             cached = self._snapshot_cache.get(thread_id)
-            created_at = cached[2] if cached else now
+            created_at = cached[2] if cached and cached is not NO_SNAPSHOT else now
             self._snapshot_cache.put(thread_id, (text, result, created_at, now))
 
         return await self._queued(
@@ -96,6 +98,8 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
         )
 
     async def events(self, thread_id: str, *, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        if self._nothing_stored(thread_id):
+            return []
         return await self._read(self._events, thread_id, after, limit)
 
     def _tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
@@ -107,7 +111,7 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
         return stored_events(thread_id, reversed(rows))
 
     async def tail(self, thread_id: str, kinds: tuple[str, ...], limit: int) -> list[StoredEvent]:
-        if not kinds or limit <= 0:
+        if not kinds or limit <= 0 or self._nothing_stored(thread_id):
             return []
         return await self._read(self._tail, thread_id, kinds, limit)
 
@@ -130,7 +134,13 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
             ).fetchall(),
         )
 
+    def _nothing_stored(self, thread_id: str) -> bool:
+        """A thread created here whose first turn has not committed: no read can find anything of it."""
+        return self._snapshot_cache.get(thread_id) is NO_SNAPSHOT
+
     async def turn_events(self, thread_id: str, message_id: str) -> list[StoredEvent]:
+        if self._nothing_stored(thread_id):
+            return []
         return await self._read(self._turn_events, thread_id, message_id)
 
     def _has_message(self, thread_id: str, message_id: str) -> bool:
@@ -142,6 +152,8 @@ class SQLiteLog(SQLiteCore, ThreadLog, WakeIndex):
         )
 
     async def has_message(self, thread_id: str, message_id: str) -> bool:
+        if self._nothing_stored(thread_id):
+            return False
         return await self._read(self._has_message, thread_id, message_id)
 
     def _column(self, sql: str, *args: Any) -> list[Any]:
