@@ -7,6 +7,7 @@ normalises what it finds.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from bots.flow.slot_values import to_date, to_money, to_time
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
+_UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")  # CJK, Hangul, Thai: words are not spaced
 QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
 _TRUE = {"true", "yes", "/affirm"}
 _FALSE = {"false", "no", "/deny"}
@@ -66,19 +68,57 @@ def read_regex(text: str, slot: SlotDef) -> Answer:
     return Answer(True, match.group(0), match.span())
 
 
-def read_choice(text: str, slot: SlotDef, titles: dict[str, Any]) -> Answer:
-    """``titles`` maps folded titles (in any language) to the choice's value."""
+def read_choice(text: str, slot: SlotDef, titles: dict[str, Any], *, within: bool = True) -> Answer:
+    """``titles`` maps folded titles (in any language) to the choice's value. Typed text is the choice it names:
+    all of it ("Zu klein"), or (``within``) a sentence around one ("sind mir zu klein", "they're too small"),
+    whole words only; a message naming two choices ("not too small, too big") is none."""
     wanted = fold(text)
     for value in slot.values:
         if fold(str(value)) == wanted:
             return Answer(True, value)
     if wanted in titles:
         return Answer(True, titles[wanted])
-    return NO
+    if not within:
+        return NO
+    named = named_choices(text, slot, titles)
+    return Answer(True, *next(iter(named.items()))) if len(named) == 1 else NO
 
 
-def read_answer(text: str, slot: SlotDef, *, titles: dict[str, Any] | None = None, intent: str | None = None) -> Answer:
-    """Try to read a value of ``slot``'s type from ``text``."""
+def named_choices(text: str, slot: SlotDef, titles: dict[str, Any]) -> dict[Any, tuple[int, int]]:
+    """The choices ``text`` names as whole words (by value or by a title), each with where its longest name is."""
+    folded, origin = _folded_with_origin(text)
+    spans: dict[Any, tuple[int, int]] = {}
+    for name, value in {**{fold(str(value)): value for value in slot.values}, **titles}.items():
+        if name and (match := _whole_words(name).search(folded)):
+            start, end = origin[match.start()], origin[match.end() - 1] + 1
+            if value not in spans or end - start > spans[value][1] - spans[value][0]:
+                spans[value] = (start, end)
+    return spans
+
+
+def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+    """``text`` folded as :func:`fold` folds it (spaces kept as they are), and where each character came from."""
+    out: list[str] = []
+    origin: list[int] = []
+    for at, character in enumerate(text):
+        for part in unicodedata.normalize("NFKD", character.casefold()):
+            if not unicodedata.combining(part):
+                out.append("d" if part == "đ" else part)
+                origin.append(at)
+    return "".join(out), origin
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_words(name: str) -> re.Pattern[str]:
+    """A folded title as whole words, any spaces between them; in scripts without spaces, anywhere."""
+    words = r"\s+".join(map(re.escape, name.split()))
+    return re.compile(words if _UNSPACED.search(name) else rf"(?<!\w){words}(?!\w)")
+
+
+def read_answer(
+    text: str, slot: SlotDef, *, titles: dict[str, Any] | None = None, intent: str | None = None, typed: bool = True
+) -> Answer:
+    """Try to read a value of ``slot``'s type from ``text`` (``typed``: by the customer, not a button's payload)."""
     text = text.strip()
     if not text:
         return NO
@@ -104,7 +144,7 @@ def read_answer(text: str, slot: SlotDef, *, titles: dict[str, Any] | None = Non
     if kind == "regex":
         return read_regex(text, slot)
     if kind == "choice":
-        return read_choice(text, slot, titles or {})
+        return read_choice(text, slot, titles or {}, within=typed)
     if kind == "bool":
         folded = fold(text)
         if intent == "affirm" or folded in _TRUE:
@@ -134,4 +174,6 @@ def coerce(value: Any, slot: SlotDef) -> Answer:
     if slot.type in ("date", "time"):
         found = to_date(value) if slot.type == "date" else to_time(value)
         return Answer(True, found[0]) if found else NO
+    if slot.type == "choice":  # a value given as such is one of the choices exactly ("super high" is not "high")
+        return read_choice(str(value), slot, {}, within=False)
     return read_answer(str(value), slot)

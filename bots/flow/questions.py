@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bots.flow.answers import NO, QUESTION_MARK, Answer, fold, read_answer
+from bots.flow.answers import NO, QUESTION_MARK, Answer, fold, named_choices, read_answer
 from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation, start_flow
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
@@ -55,7 +55,8 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         unsure(run, frame, op)
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
-    reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None)
+    typed = message_payload(text, nlu) is None
+    reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None, typed=typed)
     if op.mappings:  # Rasa's slot mappings say where the value comes from, and a quick reply of the question's own
         reply = mapped_answer(op, text, nlu, message_payload(text, nlu), titles)
         reply = reply if reply.ok else _offered(op, text, titles)
@@ -86,6 +87,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and flow.interruptible
         and not _bare_value(text, match)
         and not _refused_value(op, text, nlu, match)
+        and not _choices_named(op, text, titles, typed)
     ):
         run.state.fallback_streak = 0
         interrupt(run, frame, match.flow)
@@ -148,6 +150,12 @@ def _bare_value(text: str, match: TriggerMatch) -> bool:
     """A message of digits alone ("12") with a question open is an attempt at its answer, wrong or not:
     asked again, never taken as another request the NLU guessed from a number. A button still leads on."""
     return match.kind != "payload" and BARE_VALUE.fullmatch(text.strip()) is not None
+
+
+def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool) -> bool:
+    """A message naming several of the question's choices ("not too small, too big") is an attempt at its
+    answer, asked again, not another request the NLU guessed from the words of one of them."""
+    return typed and op.validator.type == "choice" and len(named_choices(text, op.validator, titles)) > 1
 
 
 def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch) -> bool:

@@ -1,0 +1,52 @@
+"""A question's choices read from what the customer types: the whole message, or a sentence around one choice.
+
+The conversations (conversations/orders.yml) show it in the demo; here the reading itself: where the choice
+is (so the rest of the message can still be weighed as an aside), whole words, accents and case, scripts
+without spaces, and the cases that are no answer.
+"""
+
+from __future__ import annotations
+
+from bots.flow.answers import NO, Answer, coerce, fold, read_answer
+from bots.flow.model import SlotDef
+
+REASON = SlotDef("return_reason", "choice", values=("too_small", "too_big", "defective"))
+TITLES = {
+    fold(title): value
+    for title, value in [
+        ("Too small", "too_small"),
+        ("Zu klein", "too_small"),
+        ("太小了", "too_small"),
+        ("Too big", "too_big"),
+        ("Zu groß", "too_big"),
+        ("Quá rộng", "too_big"),
+        ("Defective", "defective"),
+    ]
+}
+
+
+def read(text: str, *, typed: bool = True) -> Answer:
+    return read_answer(text, REASON, titles=TITLES, typed=typed)
+
+
+def test_a_choice_named_in_a_sentence_is_the_answer_with_where_it_stands() -> None:
+    assert read("Zu klein") == Answer(True, "too_small")
+    assert read("they're too small") == Answer(True, "too_small", (8, 17))
+    assert read("die sind mir ZU GROSS, leider") == Answer(True, "too_big", (13, 21))  # folded: ß is ss
+    assert read("giày quá rộng") == Answer(True, "too_big", (5, 13))
+    assert read("giay qua rong") == Answer(True, "too_big", (5, 13))  # typed without accents
+    assert read("鞋子太小了") == Answer(True, "too_small", (2, 5))
+    assert read("it's   too   small") == Answer(True, "too_small", (7, 18))
+
+
+def test_no_choice_two_choices_or_a_part_of_a_word_is_no_answer() -> None:
+    assert read("they hurt my toes") == NO
+    assert read("not too small but too big") == NO  # which one is not guessed
+    assert read("defectiveness") == NO  # whole words only
+    assert read("too smallish") == NO
+
+
+def test_a_value_given_as_such_is_one_of_the_choices_exactly() -> None:
+    assert coerce("too_big", REASON) == Answer(True, "too_big")
+    assert coerce("way too_big", REASON) == NO  # an entity's or a payload's value is not searched
+    assert read('/inform{"return_reason": "super too_big"}', typed=False) == NO
