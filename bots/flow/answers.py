@@ -84,12 +84,14 @@ def read_choice(text: str, slot: SlotDef, titles: dict[str, Any], *, within: boo
     return Answer(True, *next(iter(named.items()))) if len(named) == 1 else NO
 
 
-def named_choices(text: str, slot: SlotDef, titles: dict[str, Any]) -> dict[Any, tuple[int, int]]:
-    """The choices ``text`` names as whole words (by value or by a title), each with where its longest name is."""
+def named_choices(text: str, slot: SlotDef, titles: dict[str, Any], *, shortest: int = 1) -> dict[Any, tuple[int, int]]:
+    """The choices ``text`` names as whole words (by value or by a title), each with where its longest name is;
+    only names of at least ``shortest`` letters count (a character of a script without spaces counts two)."""
     folded, origin = _folded_with_origin(text)
     spans: dict[Any, tuple[int, int]] = {}
     for name, value in {**{fold(str(value)): value for value in slot.values}, **titles}.items():
-        if name and (match := _whole_words(name).search(folded)):
+        length = len(name) * (2 if _UNSPACED.search(name) else 1)
+        if length >= shortest and (match := _whole_words(name).search(folded)):
             start, end = origin[match.start()], origin[match.end() - 1] + 1
             if value not in spans or end - start > spans[value][1] - spans[value][0]:
                 spans[value] = (start, end)

@@ -8,17 +8,15 @@ the time. A careful agent does not ask again for what the customer has just said
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from bots.flow.answers import NO, Answer, fold, read_answer
+from bots.flow.answers import NO, Answer, named_choices, read_answer
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span
 from bots.flow.model import AskOp
 from bots.flow.run import Run
 
 _TYPED_IN_TEXT = ("regex", "email", "phone", "number")  # read from the text itself
 _MIN_TITLE = 4  # a choice's title shorter than this ("No", "OK") is too common a word to be the answer unasked
-_IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # a title in them: two characters are a word, no spaces
 
 
 def message_value(run: Run, op: AskOp, pc: int, flow: str) -> Answer:
@@ -53,16 +51,8 @@ def mark_used(run: Run, op: AskOp, span: tuple[int, int] | None) -> None:
 
 def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
     """The one choice whose title (in any language) stands in ``text`` as whole words ("they're too small")."""
-    folded = fold(text)
-    titles = run.prepared.choice_titles[flow].get(pc, {})
-    found = {value for title, value in titles.items() if _stands_in(title, folded)}
-    return Answer(True, found.pop()) if len(found) == 1 else NO
-
-
-def _stands_in(title: str, folded: str) -> bool:
-    if _IDEOGRAPHS.search(title):
-        return len(title) * 2 >= _MIN_TITLE and title in folded
-    return len(title) >= _MIN_TITLE and re.search(rf"(?<!\w){re.escape(title)}(?!\w)", folded) is not None
+    found = named_choices(text, op.validator, run.prepared.choice_titles[flow].get(pc, {}), shortest=_MIN_TITLE)
+    return Answer(True, next(iter(found))) if len(found) == 1 else NO
 
 
 def _masked(text: str, spans: list[tuple[int, int]]) -> str:
