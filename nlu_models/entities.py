@@ -24,7 +24,7 @@ from bots.types import Entity
 from nlu_models.accents import fold
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
-from nlu_models.entity_words import CURRENCIES, NEGATION_REACH, NEGATIONS, SIZE_WORDS
+from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, negated
 from nlu_models.number_words import find_number_words
 from nlu_models.written_emails import LOCAL_PART_CHARACTER, find_written_emails
 
@@ -215,7 +215,7 @@ class EntityExtractor:
         folded, origin = fold_with_offsets(text)
         for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
             for match in pattern.finditer(folded):
-                if _negated(folded[: match.start()], language):
+                if negated(folded[: match.start()], language):
                     continue  # "not urgent" names no priority, least of all the high one
                 start, end = origin[match.start()], origin[match.end() - 1] + 1
                 while end < len(text) and not _fold_character(text[end]):  # a combining accent: its letter's
@@ -232,19 +232,6 @@ class EntityExtractor:
             spans.insert(at, (start, end))
             kept[start] = entity
         return tuple(kept[start] for start, _ in spans)
-
-
-_CLAUSE_END = re.compile(r"[,.;:!?，。；：！？]")
-
-
-def _negated(before: str, language: str | None) -> bool:
-    """Whether the folded text ``before`` a lookup word ends in a negation of its clause: "not (so) urgent",
-    "ce n'est pas urgent", "no es urgente", "不紧急". A comma ends the clause: "no, urgent" is a correction."""
-    clause = _CLAUSE_END.split(before)[-1]
-    words = NEGATIONS.get(language or "", ()) if language else tuple(w for ws in NEGATIONS.values() for w in ws)
-    if any(_CJK.search(w) for w in words):
-        return any(clause.rstrip()[-(NEGATION_REACH + 1) :].find(w) >= 0 for w in words)
-    return any(w in words for w in re.findall(r"\w+(?:'\w+)?", clause)[-NEGATION_REACH:])
 
 
 def _group_or_all(match: re.Match[str]) -> str:

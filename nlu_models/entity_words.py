@@ -3,6 +3,8 @@ and each currency's signs, codes and words (an amount is a number next to one), 
 
 from __future__ import annotations
 
+import re
+
 SIZE_WORDS = (
     "size",
     "sz",
@@ -107,3 +109,18 @@ NEGATIONS = {
     "zh": ("不", "没", "沒", "别", "別", "非"),
 }
 NEGATION_REACH = 3
+_CLAUSE_END = re.compile(r"[,.;:!?，。；：！？]")
+_UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
+
+
+def negated(before: str, language: str | None) -> bool:
+    """Whether the folded text ``before`` a word ends in a negation of its clause: "not (so) urgent", "ce n'est
+    pas urgent", "no es urgente", "不紧急" (any language's, without one). A comma ends the clause: "no, urgent"
+    is a correction."""
+    clause = _CLAUSE_END.split(before)[-1]
+    words = NEGATIONS.get(language or "", ()) if language else tuple(w for ws in NEGATIONS.values() for w in ws)
+    if any(_UNSPACED.search(w) for w in words):
+        if any(clause.rstrip()[-(NEGATION_REACH + 1) :].find(w) >= 0 for w in words if _UNSPACED.search(w)):
+            return True
+        words = tuple(w for w in words if not _UNSPACED.search(w))
+    return any(w in words for w in re.findall(r"\w+(?:'\w+)?", clause)[-NEGATION_REACH:])

@@ -25,8 +25,8 @@ TITLES = {
 }
 
 
-def read(text: str, *, typed: bool = True) -> Answer:
-    return read_answer(text, REASON, titles=TITLES, typed=typed)
+def read(text: str, *, typed: bool = True, language: str | None = None) -> Answer:
+    return read_answer(text, REASON, titles=TITLES, typed=typed, language=language)
 
 
 def test_a_choice_named_in_a_sentence_is_the_answer_with_where_it_stands() -> None:
@@ -41,7 +41,7 @@ def test_a_choice_named_in_a_sentence_is_the_answer_with_where_it_stands() -> No
 
 def test_no_choice_two_choices_or_a_part_of_a_word_is_no_answer() -> None:
     assert read("they hurt my toes") == NO
-    assert read("not too small but too big") == NO  # which one is not guessed
+    assert read("too small or too big, I can't tell") == NO  # which one is not guessed
     assert read("defectiveness") == NO  # whole words only
     assert read("too smallish") == NO
 
@@ -50,3 +50,11 @@ def test_a_value_given_as_such_is_one_of_the_choices_exactly() -> None:
     assert coerce("too_big", REASON) == Answer(True, "too_big")
     assert coerce("way too_big", REASON) == NO  # an entity's or a payload's value is not searched
     assert read('/inform{"return_reason": "super too_big"}', typed=False) == NO
+
+
+def test_a_choice_after_a_negation_in_its_clause_is_not_named() -> None:
+    assert read("not too small", language="en") == NO
+    assert read("sie sind nicht zu klein", language="de") == NO
+    assert read("no, too small", language="en") == Answer(True, "too_small", (4, 13))  # a correction: a new clause
+    assert read("not too big, too small", language="en") == Answer(True, "too_small", (13, 22))
+    assert read("not too small but too big", language="en") == Answer(True, "too_big", (18, 25))

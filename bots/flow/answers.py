@@ -15,6 +15,7 @@ from typing import Any
 
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
+from nlu_models.entity_words import negated
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -68,7 +69,9 @@ def read_regex(text: str, slot: SlotDef) -> Answer:
     return Answer(True, match.group(0), match.span())
 
 
-def read_choice(text: str, slot: SlotDef, titles: dict[str, Any], *, within: bool = True) -> Answer:
+def read_choice(
+    text: str, slot: SlotDef, titles: dict[str, Any], *, within: bool = True, language: str | None = None
+) -> Answer:
     """``titles`` maps folded titles (in any language) to the choice's value. Typed text is the choice it names:
     all of it ("Zu klein"), or (``within``) a sentence around one ("sind mir zu klein", "they're too small"),
     whole words only; a message naming two choices ("not too small, too big") is none."""
@@ -80,18 +83,22 @@ def read_choice(text: str, slot: SlotDef, titles: dict[str, Any], *, within: boo
         return Answer(True, titles[wanted])
     if not within:
         return NO
-    named = named_choices(text, slot, titles)
+    named = named_choices(text, slot, titles, language=language)
     return Answer(True, *next(iter(named.items()))) if len(named) == 1 else NO
 
 
-def named_choices(text: str, slot: SlotDef, titles: dict[str, Any], *, shortest: int = 1) -> dict[Any, tuple[int, int]]:
+def named_choices(
+    text: str, slot: SlotDef, titles: dict[str, Any], *, shortest: int = 1, language: str | None = None
+) -> dict[Any, tuple[int, int]]:
     """The choices ``text`` names as whole words (by value or by a title), each with where its longest name is;
-    only names of at least ``shortest`` letters count (a character of a script without spaces counts two)."""
+    only names of at least ``shortest`` letters count (a character of a script without spaces counts two), and
+    none a negation in ``language`` (any, without one) comes just before in its clause ("not high")."""
     folded, origin = _folded_with_origin(text)
     spans: dict[Any, tuple[int, int]] = {}
     for name, value in {**{fold(str(value)): value for value in slot.values}, **titles}.items():
         length = len(name) * (2 if _UNSPACED.search(name) else 1)
-        if length >= shortest and (match := _whole_words(name).search(folded)):
+        match = _whole_words(name).search(folded) if length >= shortest else None
+        if match is not None and not negated(folded[: match.start()], language):
             start, end = origin[match.start()], origin[match.end() - 1] + 1
             if value not in spans or end - start > spans[value][1] - spans[value][0]:
                 spans[value] = (start, end)
@@ -118,7 +125,13 @@ def _whole_words(name: str) -> re.Pattern[str]:
 
 
 def read_answer(
-    text: str, slot: SlotDef, *, titles: dict[str, Any] | None = None, intent: str | None = None, typed: bool = True
+    text: str,
+    slot: SlotDef,
+    *,
+    titles: dict[str, Any] | None = None,
+    intent: str | None = None,
+    typed: bool = True,
+    language: str | None = None,
 ) -> Answer:
     """Try to read a value of ``slot``'s type from ``text`` (``typed``: by the customer, not a button's payload)."""
     text = text.strip()
@@ -146,7 +159,7 @@ def read_answer(
     if kind == "regex":
         return read_regex(text, slot)
     if kind == "choice":
-        return read_choice(text, slot, titles or {}, within=typed)
+        return read_choice(text, slot, titles or {}, within=typed, language=language)
     if kind == "bool":
         folded = fold(text)
         if intent == "affirm" or folded in _TRUE:

@@ -51,7 +51,8 @@ def mark_used(run: Run, op: AskOp, span: tuple[int, int] | None) -> None:
 
 def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
     """The one choice whose title (in any language) stands in ``text`` as whole words ("they're too small")."""
-    found = named_choices(text, op.validator, run.prepared.choice_titles[flow].get(pc, {}), shortest=_MIN_TITLE)
+    titles = run.prepared.choice_titles[flow].get(pc, {})
+    found = named_choices(text, op.validator, titles, shortest=_MIN_TITLE, language=run.state.language)
     return Answer(True, next(iter(found))) if len(found) == 1 else NO
 
 

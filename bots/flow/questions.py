@@ -56,7 +56,10 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
     typed = message_payload(text, nlu) is None
-    reply = read_answer(text, op.validator, titles=titles, intent=nlu.intent if nlu else None, typed=typed)
+    language = run.state.language
+    reply = read_answer(
+        text, op.validator, titles=titles, intent=nlu.intent if nlu else None, typed=typed, language=language
+    )
     if op.mappings:  # Rasa's slot mappings say where the value comes from, and a quick reply of the question's own
         reply = mapped_answer(op, text, nlu, message_payload(text, nlu), titles)
         reply = reply if reply.ok else _offered(op, text, titles)
@@ -87,7 +90,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and flow.interruptible
         and not _bare_value(text, match)
         and not _refused_value(op, text, nlu, match)
-        and not _choices_named(op, text, titles, typed)
+        and not _choices_named(op, text, titles, typed, language)
     ):
         run.state.fallback_streak = 0
         interrupt(run, frame, match.flow)
@@ -152,10 +155,11 @@ def _bare_value(text: str, match: TriggerMatch) -> bool:
     return match.kind != "payload" and BARE_VALUE.fullmatch(text.strip()) is not None
 
 
-def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool) -> bool:
+def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, language: str | None) -> bool:
     """A message naming several of the question's choices ("not too small, too big") is an attempt at its
     answer, asked again, not another request the NLU guessed from the words of one of them."""
-    return typed and op.validator.type == "choice" and len(named_choices(text, op.validator, titles)) > 1
+    named = named_choices(text, op.validator, titles, language=language) if typed else {}
+    return op.validator.type == "choice" and len(named) > 1
 
 
 def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch) -> bool:
