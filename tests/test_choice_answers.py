@@ -58,3 +58,10 @@ def test_a_choice_after_a_negation_in_its_clause_is_not_named() -> None:
     assert read("no, too small", language="en") == Answer(True, "too_small", (4, 13))  # a correction: a new clause
     assert read("not too big, too small", language="en") == Answer(True, "too_small", (13, 22))
     assert read("not too small but too big", language="en") == Answer(True, "too_big", (18, 25))
+
+
+def test_a_short_choice_answers_only_as_the_whole_message() -> None:
+    answer = SlotDef("answer", "choice", values=("yes", "no"))
+    titles = {"no": "no", "yes": "yes", "ok": "yes"}
+    assert read_answer("No", answer, titles=titles) == Answer(True, "no")
+    assert read_answer("no idea, what do you mean?", answer, titles=titles) == NO  # too common a word

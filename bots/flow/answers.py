@@ -21,6 +21,7 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
 _UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")  # CJK, Hangul, Thai: words are not spaced
+NAMED_CHOICE_LETTERS = 4  # a shorter choice answers only as the whole message ("No", "OK", "42")
 QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
 _TRUE = {"true", "yes", "/affirm"}
 _FALSE = {"false", "no", "/deny"}
@@ -88,16 +89,17 @@ def read_choice(
 
 
 def named_choices(
-    text: str, slot: SlotDef, titles: dict[str, Any], *, shortest: int = 1, language: str | None = None
+    text: str, slot: SlotDef, titles: dict[str, Any], *, language: str | None = None
 ) -> dict[Any, tuple[int, int]]:
     """The choices ``text`` names as whole words (by value or by a title), each with where its longest name is;
-    only names of at least ``shortest`` letters count (a character of a script without spaces counts two), and
+    only names of at least NAMED_CHOICE_LETTERS letters count (a character of a script without spaces counts
+    two: "No" or "OK" in a sentence is too common a word to be a choice), and
     none a negation in ``language`` (any, without one) comes just before in its clause ("not high")."""
     folded, origin = _folded_with_origin(text)
     spans: dict[Any, tuple[int, int]] = {}
     for name, value in {**{fold(str(value)): value for value in slot.values}, **titles}.items():
         length = len(name) * (2 if _UNSPACED.search(name) else 1)
-        match = _whole_words(name).search(folded) if length >= shortest else None
+        match = _whole_words(name).search(folded) if length >= NAMED_CHOICE_LETTERS else None
         if match is not None and not negated(folded[: match.start()], language):
             start, end = origin[match.start()], origin[match.end() - 1] + 1
             if value not in spans or end - start > spans[value][1] - spans[value][0]:

@@ -16,7 +16,6 @@ from bots.flow.model import AskOp
 from bots.flow.run import Run
 
 _TYPED_IN_TEXT = ("regex", "email", "phone", "number")  # read from the text itself
-_MIN_TITLE = 4  # a choice's title shorter than this ("No", "OK") is too common a word to be the answer unasked
 
 
 def message_value(run: Run, op: AskOp, pc: int, flow: str) -> Answer:
@@ -52,7 +51,7 @@ def mark_used(run: Run, op: AskOp, span: tuple[int, int] | None) -> None:
 def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
     """The one choice whose title (in any language) stands in ``text`` as whole words ("they're too small")."""
     titles = run.prepared.choice_titles[flow].get(pc, {})
-    found = named_choices(text, op.validator, titles, shortest=_MIN_TITLE, language=run.state.language)
+    found = named_choices(text, op.validator, titles, language=run.state.language)
     return Answer(True, next(iter(found))) if len(found) == 1 else NO
 
 
