@@ -24,11 +24,10 @@ from bots.types import Entity
 from nlu_models.accents import fold
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
-from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, negated
+from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, UNSPACED, negated
 from nlu_models.number_words import find_number_words
 from nlu_models.written_emails import LOCAL_PART_CHARACTER, find_written_emails
 
-_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
 # number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
 # (at most five groups: a run of "123 123 123 ..." is then read in linear time, not once per group to its end)
@@ -176,7 +175,7 @@ class EntityExtractor:
                 # whole words, except in scripts without spaces
                 pattern = (
                     re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
-                    if not _CJK.search(alternatives)
+                    if not UNSPACED.search(alternatives)
                     else re.compile(alternatives)
                 )
                 self._lookups.setdefault(entity.language, []).append((entity.name, pattern, values))

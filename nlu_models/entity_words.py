@@ -110,7 +110,7 @@ NEGATIONS = {
 }
 NEGATION_REACH = 3
 _CLAUSE_END = re.compile(r"[,.;:!?，。；：！？]")
-_UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
+UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # CJK and Hangul: words are not spaced, a word is any substring
 
 
 def negated(before: str, language: str | None) -> bool:
@@ -119,8 +119,8 @@ def negated(before: str, language: str | None) -> bool:
     is a correction."""
     clause = _CLAUSE_END.split(before)[-1]
     words = NEGATIONS.get(language or "", ()) if language else tuple(w for ws in NEGATIONS.values() for w in ws)
-    if any(_UNSPACED.search(w) for w in words):
-        if any(clause.rstrip()[-(NEGATION_REACH + 1) :].find(w) >= 0 for w in words if _UNSPACED.search(w)):
+    if any(UNSPACED.search(w) for w in words):
+        if any(clause.rstrip()[-(NEGATION_REACH + 1) :].find(w) >= 0 for w in words if UNSPACED.search(w)):
             return True
-        words = tuple(w for w in words if not _UNSPACED.search(w))
+        words = tuple(w for w in words if not UNSPACED.search(w))
     return any(w in words for w in re.findall(r"\w+(?:'\w+)?", clause)[-NEGATION_REACH:])

@@ -15,12 +15,11 @@ from typing import Any
 
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
-from nlu_models.entity_words import negated
+from nlu_models.entity_words import UNSPACED, negated
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
-_UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")  # CJK, Hangul, Thai: words are not spaced
 NAMED_CHOICE_LETTERS = 4  # a shorter choice answers only as the whole message ("No", "OK", "42")
 QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
 _TRUE = {"true", "yes", "/affirm"}
@@ -98,7 +97,7 @@ def named_choices(
     folded, origin = _folded_with_origin(text)
     spans: dict[Any, tuple[int, int]] = {}
     for name, value in {**{fold(str(value)): value for value in slot.values}, **titles}.items():
-        length = len(name) * (2 if _UNSPACED.search(name) else 1)
+        length = len(name) * (2 if UNSPACED.search(name) else 1)
         match = _whole_words(name).search(folded) if length >= NAMED_CHOICE_LETTERS else None
         if match is not None and not negated(folded[: match.start()], language):
             start, end = origin[match.start()], origin[match.end() - 1] + 1
@@ -123,7 +122,7 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
 def _whole_words(name: str) -> re.Pattern[str]:
     """A folded title as whole words, any spaces between them; in scripts without spaces, anywhere."""
     words = r"\s+".join(map(re.escape, name.split()))
-    return re.compile(words if _UNSPACED.search(name) else rf"(?<!\w){words}(?!\w)")
+    return re.compile(words if UNSPACED.search(name) else rf"(?<!\w){words}(?!\w)")
 
 
 def read_answer(

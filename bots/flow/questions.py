@@ -17,9 +17,9 @@ from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
 from bots.flow.triggers import TriggerMatch, message_payload
 from bots.types import NLUResult
+from nlu_models.entity_words import UNSPACED
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
-_IDEOGRAPH = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")  # "e-mail", "it's": one word each
 _LETTER_OR_DIGIT = re.compile(r"\w")
 BARE_VALUE = re.compile(r"[\d\s.,:/#+-]+")  # digits and the marks between them, nothing else
@@ -55,13 +55,14 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         unsure(run, frame, op)
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
-    typed = message_payload(text, nlu) is None
+    payload = message_payload(text, nlu)
+    typed = payload is None
     language = run.state.language
     reply = read_answer(
         text, op.validator, titles=titles, intent=nlu.intent if nlu else None, typed=typed, language=language
     )
     if op.mappings:  # Rasa's slot mappings say where the value comes from, and a quick reply of the question's own
-        reply = mapped_answer(op, text, nlu, message_payload(text, nlu), titles)
+        reply = mapped_answer(op, text, nlu, payload, titles)
         reply = reply if reply.ok else _offered(op, text, titles)
     elif op.slot in run.turn.filled:  # an entity or payload value is the answer before the free text is
         value, span = run.turn.filled[op.slot]
@@ -177,8 +178,8 @@ def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMa
 
 def _words(text: str) -> float:
     """Words in ``text``; scripts without spaces count two characters as a word."""
-    ideographs = len(_IDEOGRAPH.findall(text))
-    return len(_WORD.findall(_IDEOGRAPH.sub(" ", text))) + ideographs / 2
+    ideographs = len(UNSPACED.findall(text))
+    return len(_WORD.findall(UNSPACED.sub(" ", text))) + ideographs / 2
 
 
 def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) -> None:

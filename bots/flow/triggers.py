@@ -9,8 +9,8 @@ from bots.flow.answers import fold
 from bots.flow.model import Bot
 from bots.payload import parse_payload
 from bots.types import OUT_OF_SCOPE, NLUResult, Payload
+from nlu_models.entity_words import UNSPACED
 
-_IDEOGRAPHS = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # scripts without spaces: a keyword is any substring
 _PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
 _WORD = re.compile(r"\w+")
 
@@ -20,7 +20,7 @@ _STEM = 5  # a word and a longer one starting with it are one word ("devolver", 
 
 def _words_of(folded: str) -> list[str]:
     """Words of a folded text; in scripts without spaces, each character is one."""
-    return [piece for word in folded.split() for piece in (list(word) if _IDEOGRAPHS.search(word) else [word])]
+    return [piece for word in folded.split() for piece in (list(word) if UNSPACED.search(word) else [word])]
 
 
 def _of_topic(word: str, topic: frozenset[str]) -> bool:
@@ -45,7 +45,7 @@ def _compile_phrases(keywords: dict[str, tuple[str, ...]]) -> dict[str, list[re.
         for word in sorted({_folded_phrase(w) for w in words}, key=len, reverse=True):
             if word:
                 compiled.setdefault(language, []).append(
-                    word if _IDEOGRAPHS.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+                    word if UNSPACED.search(word) else re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
                 )
     return compiled
 
@@ -63,7 +63,7 @@ class MayHold:
         self.always = False  # a phrase without a word character ("👋"): only trying it tells
         for phrase in phrases:
             first = _WORD.search(phrase)
-            if _IDEOGRAPHS.search(phrase):
+            if UNSPACED.search(phrase):
                 self.substrings.append(phrase)
             elif first is None:
                 self.always = True
@@ -138,7 +138,7 @@ class Triggers:
             for language, words in flow.trigger.keywords.items():
                 for word in words:
                     folded = fold(word)
-                    if _IDEOGRAPHS.search(folded):
+                    if UNSPACED.search(folded):
                         compiled.append((flow.name, language, folded))
                     else:
                         compiled.append((flow.name, language, re.compile(rf"(?<!\w){re.escape(folded)}(?!\w)")))
