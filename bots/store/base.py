@@ -69,6 +69,14 @@ class ThreadLog(ABC):
         state's earliest reminder), None when never: the :class:`WakeIndex`
         answers from it. Raises :class:`ConflictError` when the stored version
         is not ``expected_version`` (nothing is written then).
+
+        Also refused, the same way: a commit to a thread merged into another
+        one (:meth:`Maintenance.merged_into` knows it). Its log is gone, so
+        only a commit at ``expected_version`` 0 can get that far; the check
+        rides in the same transaction, statement or script, and only then. It
+        closes a new customer's race: the turn that made the thread skips
+        reading it, and a merge that took it away meanwhile must not let that
+        turn bring it back as a thread of its own.
         """
 
     @abstractmethod

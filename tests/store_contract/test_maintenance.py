@@ -56,6 +56,40 @@ async def test_merge_moves_identities_replaces_the_log_and_redirects(store: Thre
     assert await store.due_threads(now=1000.0) == []  # the wake-up time the last merge gave
 
 
+async def test_a_commit_at_version_0_to_a_thread_merged_away_is_refused_and_writes_nothing(store: ThreadStore) -> None:
+    """A new customer's turn commits without reading its thread first: if a merge took that thread away meanwhile,
+    its first commit must not bring the old id back as a thread of its own, apart from the one it lives in."""
+    web, fb = Identity("web", "v"), Identity("messenger", "p")
+    into = await store.resolve(web, now=1.0)
+    fresh = await store.resolve(fb, now=2.0)  # made, nothing committed yet
+    await store.commit(into, {"who": "web"}, [event("user", 1, "w1")], expected_version=0, now=3.0, wake_at=None)
+    merged = [event("user", 1, "w1"), event("merge", 2)]
+    await store.merge_threads(into, fresh, merged, {"who": "both"}, expected_versions=(1, 0), now=4.0, wake_at=None)
+    # and a thread that had a log before it was merged away: its log is gone too, so it is at version 0 again
+    older = await store.resolve(Identity("web", "older"), now=5.0)
+    await store.commit(older, {}, [event("user", 3, "o1")], expected_version=0, now=5.0, wake_at=None)
+    merged += [event("user", 3, "o1")]
+    await store.merge_threads(into, older, merged, {"who": "all"}, expected_versions=(2, 1), now=6.0, wake_at=None)
+
+    for gone in (fresh, older):
+        with pytest.raises(ConflictError):
+            await store.commit(
+                gone, {"who": "late"}, [event("user", 4, "late")], expected_version=0, now=7.0, wake_at=8.0
+            )
+        with pytest.raises(ConflictError):  # a commit without events too
+            await store.commit(gone, {"who": "late"}, [], expected_version=0, now=7.0, wake_at=None)
+        assert await store.load(gone) is None and await store.events(gone) == []
+        assert not await store.has_message(gone, "late") and await store.wake_time(gone) is None
+        assert await store.current(gone) == into
+    assert await store.thread_ids() == [into] and await store.due_threads(now=100.0) == []
+    snapshot = await store.load(into)
+    assert snapshot is not None and snapshot.version == 3 and snapshot.state == {"who": "all"}
+    assert [e.event for e in await store.events(into)] == merged
+    assert await store.identities(into) == [web, fb, Identity("web", "older")]
+    # the thread they live in takes its commits as usual
+    assert await store.commit(into, {}, [event("user", 4, "late")], expected_version=3, now=7.0, wake_at=None) == 4
+
+
 async def test_delete_thread_forgets_everything_about_it(store: ThreadStore) -> None:
     web, fb = Identity("web", "v"), Identity("messenger", "psid-9")
     thread = await store.resolve(web, now=1.0)

@@ -50,7 +50,7 @@ class PostgresLog(PostgresCore, ThreadLog, WakeIndex):
                     *event_arrays(events),
                 )
             )
-        except asyncpg.RaiseError as exc:  # the version check in threadline_commit
+        except asyncpg.RaiseError as exc:  # the version or merge check in threadline_commit
             raise ConflictError(str(exc).removeprefix("threadline conflict: ")) from None
         except asyncpg.UniqueViolationError as exc:  # a redelivered inbound id, or a racing first commit
             raise ConflictError(f"thread {thread_id}: {exc}") from None

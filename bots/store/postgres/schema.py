@@ -159,6 +159,42 @@ MIGRATIONS: list[Migration] = [
         PRIMARY KEY (kind, key)
     );
     """,
+    # 6: a first commit (no row yet) to a thread merged away is refused, so a new customer's turn that lost a race
+    #    with a merge cannot bring the old id back as a thread of its own; checked only when there is no row, in
+    #    the same round trip. The rest is schema 2's threadline_commit unchanged
+    """
+    CREATE OR REPLACE FUNCTION threadline_commit(p_thread TEXT, p_expected BIGINT, p_state TEXT,
+                                                 p_wake DOUBLE PRECISION, p_now DOUBLE PRECISION,
+                                                 p_ts DOUBLE PRECISION[], p_kinds TEXT[], p_channels TEXT[],
+                                                 p_ids TEXT[], p_data TEXT[]) RETURNS BIGINT
+        LANGUAGE plpgsql AS $$
+    DECLARE
+        stored BIGINT;
+        added INTEGER := COALESCE(array_length(p_kinds, 1), 0);
+    BEGIN
+        SELECT version INTO stored FROM threads WHERE thread_id = p_thread FOR UPDATE;
+        IF COALESCE(stored, 0) <> p_expected THEN
+            RAISE EXCEPTION 'threadline conflict: thread % is at version %, expected %',
+                p_thread, COALESCE(stored, 0), p_expected;
+        END IF;
+        IF stored IS NULL THEN  -- an INSERT, not an upsert: of two racing first commits the second fails
+            IF EXISTS (SELECT 1 FROM thread_merges WHERE source_id = p_thread) THEN
+                RAISE EXCEPTION 'threadline conflict: thread % was merged into another thread', p_thread;
+            END IF;
+            INSERT INTO threads (thread_id, version, state, created_at, updated_at, wake_at)
+            VALUES (p_thread, p_expected + added, p_state, p_now, p_now, p_wake);
+        ELSE
+            UPDATE threads SET version = p_expected + added, state = p_state, updated_at = p_now, wake_at = p_wake
+            WHERE thread_id = p_thread;
+        END IF;
+        IF added > 0 THEN
+            INSERT INTO events (thread_id, seq, ts, kind, channel, message_id, data)
+            SELECT p_thread, p_expected + i, p_ts[i], p_kinds[i], p_channels[i], p_ids[i], p_data[i]
+            FROM generate_subscripts(p_kinds, 1) AS i;
+        END IF;
+        RETURN p_expected + added;
+    END $$;
+    """,
 ]
 
 

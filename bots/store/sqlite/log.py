@@ -27,6 +27,8 @@ def _write_commit(
     version = int(row[0]) if row else 0
     if version != expected_version:
         raise ConflictError(f"thread {thread_id} is at version {version}, expected {expected_version}")
+    if row is None and db.execute("SELECT 1 FROM thread_merges WHERE source_id = ?", (thread_id,)).fetchone():
+        raise ConflictError(f"thread {thread_id} was merged into another thread")
     insert_events(db, thread_id, version + 1, events)
     new_version = version + len(events)
     db.execute(
