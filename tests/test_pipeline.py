@@ -15,14 +15,16 @@ from bots.actions import ActionRunner
 from bots.actions.in_process import InProcessActionServer
 from bots.flow.engine import Engine
 from bots.flow.loader import load_bot
+from bots.linking.merge import MergeInput, merge_threads
 from bots.linking.tokens import LinkTokens
 from bots.pipeline import Pipeline
 from bots.runtime import Runtime
+from bots.store.factory import open_store
 from bots.store.local_lock import LocalThreadLock
 from bots.store.sqlite import SQLiteThreadStore
 from bots.threads.access import Threads
 from bots.threads.linking import ThreadLinker
-from bots.types import Identity, Inbound, Text
+from bots.types import Identity, Inbound, Text, TurnOutcome
 from nlu_models.char_ngrams import CharNgramInterpreter
 from tests.conftest import BASE_FILES, write_bot
 
@@ -61,8 +63,10 @@ async def pipeline_with_action(
     action: Callable[..., Awaitable[Any]],
     timeout: float,
     store_type: type[SQLiteThreadStore] = SQLiteThreadStore,
+    store_url: str | None = None,
 ) -> AsyncIterator[Threads]:
-    """The base test bot plus a flow `/slow` that runs ``action``, on a real SQLite store."""
+    """The base test bot plus a flow `/slow` that runs ``action``, on a real SQLite store (of ``store_type``), or
+    on the store of ``store_url`` with its own thread lock."""
     files = {
         **BASE_FILES,
         "slow.yml": """
@@ -81,10 +85,10 @@ async def pipeline_with_action(
     executor = ActionExecutor()
     executor.register_function("the_action", action)  # rasa-sdk's (dispatcher, tracker, domain) form
     server = InProcessActionServer(tmp_path, "actions", executor=executor)
-    store = store_type(tmp_path / "db.sqlite")
+    store = open_store(store_url, tmp_path) if store_url else store_type(tmp_path / "db.sqlite")
     await store.open()
     try:
-        locks = LocalThreadLock()
+        locks = store.thread_lock() if store_url else LocalThreadLock()
         pipeline = Pipeline(
             bot, Engine(bot), CharNgramInterpreter.for_bot(bot), ActionRunner(server, bot, timeout_seconds=timeout)
         )
@@ -157,6 +161,71 @@ async def test_a_new_customers_first_turn_reads_nothing_of_the_thread_made_for_i
         store.reads.clear()
         await threads.turn(message("known-user", "hello"))
         assert store.reads[:2] == ["find", "load"]
+
+
+async def test_a_new_customers_message_lands_in_the_thread_a_merge_took_theirs_into(
+    store_url: str, tmp_path: Path
+) -> None:
+    """The race the new-thread shortcut leaves: a customer's thread is made, and before its first turn commits,
+    a link's redemption merges it into the customer's older thread. The first commit is refused, and the turn
+    follows the identity there: the message and its one answer are in that thread, and nowhere else."""
+
+    async def nothing(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
+        return []
+
+    async with pipeline_with_action(tmp_path, nothing, timeout=60, store_url=store_url) as threads:
+        store = threads.store
+        older = await threads.turn(message("psid-1", "hi", "m-1", channel="messenger"))
+        visitor = Identity("web", "visitor-1")
+        made: list[str] = []
+        resolve_or_create = store.resolve_or_create
+
+        async def made_then_merged_away(identity: Identity, *, now: float) -> tuple[str, bool]:
+            thread_id, created = await resolve_or_create(identity, now=now)
+            if created and identity == visitor:  # what a link's redemption would do, between resolving and locking
+                made.append(thread_id)
+                into = await store.load(older.thread_id)
+                assert into is not None
+                log = [stored.event for stored in await store.events(older.thread_id)]
+                merged = merge_threads(
+                    MergeInput(older.thread_id, into.state, log), MergeInput(thread_id, {}, []), reason="test", now=now
+                )
+                await store.merge_threads(
+                    older.thread_id,
+                    thread_id,
+                    merged.events,
+                    merged.state,
+                    expected_versions=(into.version, 0),
+                    now=now,
+                    wake_at=merged.state.get("wake_at"),
+                )
+            return thread_id, created
+
+        store.resolve_or_create = made_then_merged_away  # type: ignore[method-assign]
+        delivered: list[TurnOutcome] = []
+
+        async def deliver(outcome: TurnOutcome) -> list[Any]:
+            delivered.append(outcome)
+            return []
+
+        outcome = await threads.turn(message("visitor-1", "hello", "w-1", channel="web"), deliver)
+        assert made and outcome.thread_id == older.thread_id and not outcome.duplicate
+        assert [m.text for m in outcome.outbound] == ["Hello!"]  # type: ignore[union-attr]
+        assert [d.thread_id for d in delivered] == [older.thread_id] and delivered[0].outbound == outcome.outbound
+        log = [stored.event for stored in await store.events(older.thread_id)]
+        assert [(e.kind, e.data.get("text")) for e in log if e.kind in ("user", "bot")] == [
+            ("user", "hi"),
+            ("bot", "Hello!"),
+            ("user", "hello"),
+            ("bot", "Hello!"),
+        ]
+        assert [e.message_id for e in log if e.kind == "user"] == ["m-1", "w-1"]
+        assert await store.load(made[0]) is None and await store.events(made[0]) == []
+        assert await store.thread_ids() == [older.thread_id]
+        assert await store.find(visitor) == older.thread_id
+        # the visitor's next message goes straight there
+        again = await threads.turn(message("visitor-1", "bye", "w-2", channel="web"))
+        assert again.thread_id == older.thread_id and len(made) == 1
 
 
 async def test_redelivered_message_id_is_processed_once(demo_runtime: Runtime) -> None:

@@ -81,29 +81,43 @@ class Threads(OutsideTurn):
                 async with self.lock(thread_id):
                     # A merge (here or in another worker) may have moved the identity since it was known, or
                     # while this waited for the lock. Not a thread just made for it under its lock: no one
-                    # else can know that one yet (nothing links or merges into a thread before its first turn).
+                    # else can know that one yet (nothing links or merges into a thread before its first turn;
+                    # should a merge take it away all the same, the store refuses its first commit and the turn
+                    # comes back here to resolve the identity again).
                     if new or await self.store.find(identity) == thread_id:
                         self._known.put(identity, thread_id)
                         outcome = await self._redoing_conflicts(thread_id, inbound, deliver, new=new)
-                        if not outcome.duplicate:
-                            await self.mirror(outcome)
-                        return outcome
+                        if outcome is not None:
+                            if not outcome.duplicate:
+                                await self.mirror(outcome)
+                            return outcome
                 self._known.pop(identity, None)
                 thread_id, new = await self.store.resolve_or_create(identity, now=self.clock())
 
     async def _redoing_conflicts(
         self, thread_id: str, inbound: Inbound, deliver: Deliver | None, *, new: bool = False
-    ) -> TurnOutcome:
-        """The turn, done again on the thread as it now is if someone wrote to it under our lock.
+    ) -> TurnOutcome | None:
+        """The turn, done again on the thread as it now is if someone wrote to it under our lock; None when the
+        identity has left the thread meanwhile (the caller resolves it again and does the turn there).
 
         That someone is a worker that lost the lock (frozen past its lease) and woke up: the version check
         refuses whichever of the two commits comes second, and when that is ours, the customer's message
-        must still be answered, not dropped.
+        must still be answered, not dropped. Or, for a thread just made (``new``: nothing re-checked), a merge
+        took it away before its first commit, which the store refuses (ThreadLog.commit): the message then
+        belongs in the thread it was merged into.
         """
         for attempt in range(1, 4):
             try:
                 return await self.pipeline.turn(self.locked(thread_id, new=new and attempt == 1), inbound, deliver)
             except ConflictError:
+                if await self.store.find(inbound.identity) != thread_id:
+                    log.warning(
+                        "%s:%s left thread %s (a merge) before this turn committed; doing the turn where it went",
+                        inbound.identity.channel,
+                        inbound.identity.user_id,
+                        thread_id,
+                    )
+                    return None
                 if attempt == 3:
                     raise
                 log.warning(
