@@ -158,6 +158,7 @@ class Pipeline:
             committed=committed,
             message_tag=turn.message_tag,
             channel=channel,
+            made_thread=thread.made_here,
         )
         if self.observer is not None:
             await self.observer.committed(outcome, person)

@@ -425,6 +425,8 @@ class TurnOutcome:
     committed: tuple[StoredEvent, ...] = ()
     message_tag: str | None = None  # the tag the flow that spoke declared, for sends outside a channel's window
     channel: str = ""  # the identity channel the turn happened on ("" for a turn nobody started: a reminder)
+    # the turn made its thread (a new customer's first message): no chat window or agent can show it yet
+    made_thread: bool = False
 
 
 def outbound_from_json(data: dict[str, JSON]) -> Outbound:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bots.runtime import Runtime, open_runtime
 from bots.server.app import create_app
+from bots.types import Identity
 from connectors.web.identity import sign_customer
 from tests.conftest import demo_config
 
@@ -305,3 +306,41 @@ async def test_http_errors_name_the_refused_frame(client: TestClient) -> None:
         "/web/api/send", json={"visitor_id": VISITOR, "frame": {"type": "message", "id": "big1", "text": "a" * 5000}}
     )
     assert response.status == 413 and (await response.json())["id"] == "big1"
+
+
+async def test_another_channels_turn_shows_in_an_open_tab_and_a_new_customers_asks_nobody_for_tabs(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """A turn on another channel reaches the thread's open windows; a new customer's first turn on another
+    channel cannot have one, so it does not ask the bus how many there are (a round trip on a server store)."""
+    web = runtime.threads.channels["web"]
+    asked: list[str] = []
+    online = web.hub.online
+
+    async def counting(thread_id: str) -> int:
+        asked.append(thread_id)
+        return await online(thread_id)
+
+    web.hub.online = counting  # type: ignore[method-assign]
+    tab, _ = await open_tab(client, VISITOR)
+    await tab.send(type="message", id="h1", text="hello")
+    await tab.until_ack("h1")
+    [thread] = await runtime.store.thread_ids()
+    await runtime.store.link(Identity("rest", "same-person"), thread, now=0.0)  # the same customer, on REST
+    asked.clear()
+
+    said = await client.post("/webhooks/rest/webhook", json={"sender": "same-person", "message": "where is my order"})
+    assert said.status == 200
+    pushed = await tab.next("messages")
+    assert pushed["messages"][0]["text"] == "where is my order" and pushed["messages"][0]["channel"] == "rest"
+    assert asked == [thread]
+
+    asked.clear()
+    said = await client.post("/webhooks/rest/webhook", json={"sender": "someone-new", "message": "hello"})
+    assert said.status == 200 and await said.json()
+    new = await runtime.store.find(Identity("rest", "someone-new"))
+    assert new is not None and new != thread
+    assert asked == []  # made by the turn: no window can show it yet
+    said = await client.post("/webhooks/rest/webhook", json={"sender": "someone-new", "message": "thanks"})
+    assert said.status == 200
+    assert asked == [new]  # from its second turn on, someone may have opened it (a link the bot sent)

@@ -23,6 +23,7 @@ class LockedThread:
         self.thread_id = thread_id
         self.clock = clock
         self._nothing_stored = new
+        self.made_here = new  # kept after the first commit: the turn's outcome says so (TurnOutcome.made_thread)
 
     async def load(self) -> Snapshot | None:
         if self._nothing_stored:

@@ -117,7 +117,11 @@ class WebChannel(Channel):
 
     async def deliver(self, outcome: TurnOutcome) -> None:
         """A turn of the thread, here or on another channel (Messenger, a reminder): every open tab shows it."""
-        if outcome.channel not in self.identity_channels and not await self.hub.online(outcome.thread_id):
+        if outcome.channel not in self.identity_channels and (
+            # a thread the turn made (a new customer's on another channel) has no window yet: nothing to ask the
+            # bus (a round trip on PostgreSQL and Redis); a window opened later loads what was committed
+            outcome.made_thread or not await self.hub.online(outcome.thread_id)
+        ):
             return
         messages = chat_items(outcome.committed)
         if messages:
