@@ -22,6 +22,7 @@ from bots.atomic_file import write_atomically
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.char_ngrams import CharNgramInterpreter
 from nlu_models.encoder.registry import chosen
+from nlu_models.encoder.second_opinion import ENCODER_TRAINING
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ def training_hash(bot: TrainingData) -> str:
     encoder = chosen(bot.nlu_encoder)
     if encoder is not None:  # installing or removing the extra makes another model (and no key: older files load)
         inputs["encoder"] = encoder
+        # how a model with the encoder trains beyond MODEL_VERSION: a change retrains only those models
+        inputs["encoder_training"] = ENCODER_TRAINING
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
 

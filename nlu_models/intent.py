@@ -12,6 +12,9 @@ in 10, which is what the bot's ``nlu_threshold`` needs. A silent "none of
 them" option scoring 0 (one-vs-rest margins are positive for a class that
 claims the message) keeps gibberish and other topics low.
 
+With the sentence encoder, a logistic regression on its vectors alone adds its log-probabilities to the
+SVM's scores (nlu_models.encoder.second_opinion), and the temperature is fitted on that blend.
+
 Prediction is done by hand on one sparse row (numpy), ~0.2 ms a message;
 scikit-learn's ``transform`` + ``decision_function`` take ~1 ms. Only
 training imports scikit-learn and SciPy (see nlu_models.linear).
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nlu_models.encoder.features import EncoderFeatures
+from nlu_models.encoder.second_opinion import SecondOpinion
 from nlu_models.linear import CharGramAnalyzer, TfidfFeatures, char_grams
 from nlu_models.words import PreparedWords, tagged_words
 
@@ -42,6 +46,7 @@ NONE_SCORE = -0.5  # measured: 0 sent a sixth of good demo messages to the fallb
 
 class IntentModel:
     _encoder: EncoderFeatures | None = None  # a class default, so models saved before the encoder load
+    _second: SecondOpinion | None = None  # likewise for models saved before the second opinion
     _coef: np.ndarray
     _dense_coef: np.ndarray
 
@@ -74,10 +79,12 @@ class IntentModel:
             self._chars = TfidfFeatures(CharGramAnalyzer(5, tagged=True), tagged, min_df=CHAR_MIN_DF)
             self._words = TfidfFeatures(words_.features().__getitem__, tagged)
             blocks = [self._chars.matrix, self._words.matrix]
+            vectors = None
             if encoder is not None:
                 self._encoder = EncoderFeatures(encoder)
-                blocks.append(self._encoder.matrix(texts))
-            self._train(hstack(blocks).tocsr(), labels)
+                vectors = self._encoder.vectors(texts)
+                blocks.append(self._encoder.matrix(vectors))
+            self._train(hstack(blocks).tocsr(), labels, vectors)
             if self._encoder is not None:  # its rows of the coefficients, apart: its features are dense
                 sparse = len(self._chars.vocabulary) + len(self._words.vocabulary)
                 self._dense_coef = self._coef[sparse:]
@@ -88,9 +95,12 @@ class IntentModel:
             known = {feature[1:] for feature in self._words.vocabulary if feature.startswith("~")}
             self._words.analyzer = WordAnalyzer(words_.lemmas(known))
 
-    def _train(self, matrix: csr_matrix, labels: Sequence[str]) -> None:
+    def _train(self, matrix: csr_matrix, labels: Sequence[str], vectors: np.ndarray | None = None) -> None:
+        """``vectors``: the encoder's, for the second opinion on them (the temperature calibrates the blend)."""
         self.classes, self._coef, self._intercept = _fit(matrix, list(labels))
-        self.temperature = _temperature(matrix, list(labels)) if len(self.classes) > 2 else 1.0
+        if vectors is not None:
+            self._second = SecondOpinion(vectors, labels, self.classes)
+        self.temperature = _temperature(matrix, list(labels), vectors) if len(self.classes) > 2 else 1.0
         self._coef = self._coef.astype(np.float32)  # halves the model; scores agree to 1e-6
 
     def encodes(self, language: str) -> bool:
@@ -117,7 +127,10 @@ class IntentModel:
             return None
         scores = weights @ self._coef[index] + self._intercept
         if self._encoder is not None:
-            scores += self._encoder.vector(text) @ self._dense_coef
+            vector = self._encoder.vector(text)
+            scores += vector @ self._dense_coef
+            if self._second is not None:
+                scores += self._second.scores(vector)
         # not one known word ("purple" to a bot that never saw it): only character look-alikes speak for
         # any intent, so "none of them" gets a stronger say, unless the encoder reads the message's language
         # (a model without word features has none to miss: its "none of them" scores as in its calibration)
@@ -135,7 +148,6 @@ class IntentModel:
         score, for calibrating decisions on scores without a dev set (nlu_models.out_of_scope). Classes with
         fewer than FOLDS examples are left out. Training only: imports scikit-learn and SciPy."""
         from scipy.sparse import csr_matrix, hstack
-        from sklearn.model_selection import StratifiedKFold
 
         counts = Counter(labels)
         keep = np.array([i for i, label in enumerate(labels) if counts[label] >= FOLDS], dtype=np.int64)
@@ -147,14 +159,13 @@ class IntentModel:
             (np.concatenate([w for _, w in rows]), np.concatenate([i for i, _ in rows]), indptr),
             shape=(len(rows), self._coef.shape[0]),
         )
+        vectors = None
         if self._encoder is not None:
-            matrix = hstack([matrix, self._encoder.matrix([texts[i] for i in keep])]).tocsr()
+            vectors = self._encoder.vectors([texts[i] for i in keep])
+            matrix = hstack([matrix, self._encoder.matrix(vectors)]).tocsr()
         y = np.array([labels[i] for i in keep])
-        column = {c: n for n, c in enumerate(self.classes)}
         scores = np.full((len(keep), len(self.classes)), -1e9)
-        for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(matrix, y):
-            classes, coef, intercept = _fit(matrix[train], list(y[train]))
-            scores[np.ix_(test, [column[c] for c in classes])] = np.asarray(matrix[test] @ coef + intercept)
+        _cross_scores(matrix, y, vectors if self._second is not None else None, self.classes, scores)
         words_from = len(self._chars.vocabulary)
         probabilities = np.empty_like(scores)
         for n, (index, _) in enumerate(rows):  # the "none of them" option as probabilities() gives it
@@ -197,23 +208,34 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return probabilities
 
 
-def _temperature(matrix: csr_matrix, labels: list[str]) -> float:
-    """The softmax temperature that makes cross-validated scores best predict the right intent (NLL)."""
+def _cross_scores(
+    x: csr_matrix, y: np.ndarray, vectors: np.ndarray | None, classes: list[str], out: np.ndarray
+) -> None:
+    """Each row's scores from a model fitted without it (FOLDS folds), into ``out``'s columns of ``classes``;
+    with ``vectors``, the second opinion's too, cross-fitted as well (fitted on its rows it is over-confident)."""
     from sklearn.model_selection import StratifiedKFold
 
+    column = {c: n for n, c in enumerate(classes)}
+    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y):
+        fitted, coef, intercept = _fit(x[train], list(y[train]))
+        scores = np.asarray(x[test] @ coef + intercept)
+        if vectors is not None:
+            scores += SecondOpinion(vectors[train], list(y[train]), fitted).scores(vectors[test])
+        out[np.ix_(test, [column[c] for c in fitted])] = scores
+
+
+def _temperature(matrix: csr_matrix, labels: list[str], vectors: np.ndarray | None = None) -> float:
+    """The softmax temperature that makes cross-validated scores best predict the right intent (NLL)."""
     counts = Counter(labels)
     keep = [i for i, label in enumerate(labels) if counts[label] >= FOLDS]
     if len(set(labels[i] for i in keep)) < 2:
         return 1.0
     y = np.array([labels[i] for i in keep])
-    x = matrix[keep]
     everything = sorted(set(y))
     column = {c: n for n, c in enumerate(everything)}
     scores = np.full((len(keep), len(everything) + 1), -1e9)
     scores[:, -1] = NONE_SCORE  # the "none of them" option (see IntentModel.probabilities)
-    for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(x, y):
-        classes, coef, intercept = _fit(x[train], list(y[train]))
-        scores[np.ix_(test, [column[c] for c in classes])] = np.asarray(x[test] @ coef + intercept)
+    _cross_scores(matrix[keep], y, None if vectors is None else vectors[keep], everything, scores)
     truth = np.array([column[label] for label in y])
     best, best_loss = 1.0, math.inf
     for temperature in np.geomspace(0.02, 2.0, 60):

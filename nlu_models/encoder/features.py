@@ -28,11 +28,16 @@ class EncoderFeatures:
         self.weight = WEIGHT if weight is None else weight
         self.languages = encoder(name).languages  # loads it now: a missing extra fails training, not a message
 
-    def matrix(self, texts: Sequence[str]) -> csr_matrix:
-        """The training rows (scikit-learn's LinearSVC takes them beside the sparse n-grams)."""
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The training rows, dense (the second opinion's input, nlu_models.encoder.second_opinion)."""
+        vectors: np.ndarray = encoder(self.name).encode(texts) * self.weight
+        return vectors
+
+    def matrix(self, vectors: np.ndarray) -> csr_matrix:
+        """Those rows as scikit-learn's LinearSVC takes them beside the sparse n-grams."""
         from scipy.sparse import csr_matrix
 
-        return csr_matrix(encoder(self.name).encode(texts) * self.weight)
+        return csr_matrix(vectors)
 
     def vector(self, text: str) -> np.ndarray:
         vector: np.ndarray = encoder(self.name).encode([text])[0] * self.weight
