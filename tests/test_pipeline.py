@@ -167,8 +167,10 @@ async def test_a_new_customers_message_lands_in_the_thread_a_merge_took_theirs_i
     store_url: str, tmp_path: Path
 ) -> None:
     """The race the new-thread shortcut leaves: a customer's thread is made, and before its first turn commits,
-    a link's redemption merges it into the customer's older thread. The first commit is refused, and the turn
-    follows the identity there: the message and its one answer are in that thread, and nowhere else."""
+    a merge folds it into the customer's older thread (only a worker that outlived its lock's lease could: the
+    linker waits for the lock and never folds in an empty thread, so the store's merge is called directly). The
+    first commit is refused, and the turn follows the identity there: the message and its one answer are in
+    that thread, and nowhere else."""
 
     async def nothing(dispatcher: Any, tracker: Any, domain: Any) -> list[Any]:
         return []
@@ -182,7 +184,7 @@ async def test_a_new_customers_message_lands_in_the_thread_a_merge_took_theirs_i
 
         async def made_then_merged_away(identity: Identity, *, now: float) -> tuple[str, bool]:
             thread_id, created = await resolve_or_create(identity, now=now)
-            if created and identity == visitor:  # what a link's redemption would do, between resolving and locking
+            if created and identity == visitor:  # a merge between resolving and locking
                 made.append(thread_id)
                 into = await store.load(older.thread_id)
                 assert into is not None

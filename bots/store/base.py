@@ -73,10 +73,12 @@ class ThreadLog(ABC):
         Also refused, the same way: a commit to a thread merged into another
         one (:meth:`Maintenance.merged_into` knows it). Its log is gone, so
         only a commit at ``expected_version`` 0 can get that far; the check
-        rides in the same transaction, statement or script, and only then. It
-        closes a new customer's race: the turn that made the thread skips
-        reading it, and a merge that took it away meanwhile must not let that
-        turn bring it back as a thread of its own.
+        rides in the same transaction, statement or script, and only then. A
+        safeguard for a new customer's turn, which skips reading the thread it
+        made: the linker never folds in a thread with nothing committed and
+        waits for its lock, but a worker that outlived its lock's lease could
+        still merge it away, and that turn must not bring it back as a thread
+        of its own.
         """
 
     @abstractmethod

@@ -81,9 +81,10 @@ class Threads(OutsideTurn):
                 async with self.lock(thread_id):
                     # A merge (here or in another worker) may have moved the identity since it was known, or
                     # while this waited for the lock. Not a thread just made for it under its lock: no one
-                    # else can know that one yet (nothing links or merges into a thread before its first turn;
-                    # should a merge take it away all the same, the store refuses its first commit and the turn
-                    # comes back here to resolve the identity again).
+                    # else can know that one yet (nothing links or merges into a thread before its first turn,
+                    # and a merge waits for its lock; should one take it away all the same, from a worker that
+                    # outlived its lock's lease, the store refuses the first commit and the turn comes back here
+                    # to resolve the identity again).
                     if new or await self.store.find(identity) == thread_id:
                         self._known.put(identity, thread_id)
                         outcome = await self._redoing_conflicts(thread_id, inbound, deliver, new=new)
@@ -102,9 +103,9 @@ class Threads(OutsideTurn):
 
         That someone is a worker that lost the lock (frozen past its lease) and woke up: the version check
         refuses whichever of the two commits comes second, and when that is ours, the customer's message
-        must still be answered, not dropped. Or, for a thread just made (``new``: nothing re-checked), a merge
-        took it away before its first commit, which the store refuses (ThreadLog.commit): the message then
-        belongs in the thread it was merged into.
+        must still be answered, not dropped. Or, for a thread just made (``new``: nothing re-checked), such a
+        worker merged it away before its first commit, which the store refuses (ThreadLog.commit): the message
+        then belongs in the thread it was merged into.
         """
         for attempt in range(1, 4):
             try:
