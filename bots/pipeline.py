@@ -19,7 +19,7 @@ from bots.actions import ActionCall, ActionRunner
 from bots.flow.engine import ActionOutcome, Engine, Turn
 from bots.flow.model import Bot
 from bots.flow.state import ThreadState
-from bots.store.base import Snapshot
+from bots.store.base import ConflictError, Snapshot
 from bots.store.locked import LockedThread
 from bots.types import (
     INBOUND_KINDS,
@@ -165,9 +165,18 @@ class Pipeline:
         if deliver is not None:
             delivery_events = await deliver(outcome)
             if delivery_events:
-                await thread.commit(
-                    turn.state.to_json(), list(delivery_events), expected_version=version, now=self.clock()
-                )
+                try:
+                    await thread.commit(
+                        turn.state.to_json(), list(delivery_events), expected_version=version, now=self.clock()
+                    )
+                except ConflictError:
+                    # Sent already: doing the turn again would send it twice. Someone wrote since (a worker that
+                    # outlived its lock's lease), so the record of the sending goes after what they wrote.
+                    log.warning(
+                        "thread %s changed while its replies were sent; recording their delivery after it",
+                        thread.thread_id,
+                    )
+                    await thread.append(list(delivery_events))
         return outcome
 
     async def _replay(self, thread: LockedThread, message_id: str, deliver: Deliver | None) -> TurnOutcome:

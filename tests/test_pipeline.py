@@ -316,3 +316,42 @@ async def test_a_turn_is_done_again_when_a_worker_that_lost_the_lock_wrote_meanw
     assert intruded and outcome.outbound  # answered, on the second try
     texts = [e.event.data.get("text") for e in await store.events(first.thread_id) if e.event.kind == "user"]
     assert texts == ["hi", "from the stale worker", "where is my order?"]
+
+
+async def test_replies_sent_when_a_stale_worker_wrote_meanwhile_are_sent_once_and_their_delivery_recorded(
+    demo_runtime: Runtime,
+) -> None:
+    """A frozen worker wakes past its lease and commits between this turn's commit and the record of its
+    replies' delivery: the replies are out already, so the turn is not done again (which would send them twice);
+    the delivery is recorded after the stale worker's write, and the turn is shown like any other."""
+    from bots.types import ThreadEvent
+
+    store, threads = demo_runtime.store, demo_runtime.threads
+    first = await threads.turn(message("ana", "hi", "m1"))
+    sent: list[TurnOutcome] = []
+    shown: list[TurnOutcome] = []
+
+    async def observe(outcome: TurnOutcome) -> None:
+        shown.append(outcome)
+
+    async def deliver_while_a_stale_worker_writes(outcome: TurnOutcome) -> list[ThreadEvent]:
+        sent.append(outcome)
+        snapshot = await store.load(outcome.thread_id)
+        assert snapshot is not None
+        await store.commit(
+            outcome.thread_id,
+            snapshot.state,
+            [ThreadEvent("user", {"text": "from the stale worker"}, 2.0, "rest", "stale-1")],
+            expected_version=snapshot.version,
+            now=2.0,
+            wake_at=snapshot.state.get("wake_at"),
+        )
+        return [ThreadEvent("delivered", {"channel": "rest"}, 3.0, "rest")]
+
+    threads.observers.append(observe)
+    outcome = await threads.turn(message("ana", "where is my order?", "m2"), deliver_while_a_stale_worker_writes)
+    assert len(sent) == 1 and outcome.outbound and not outcome.duplicate
+    assert [o.thread_id for o in shown] == [first.thread_id]
+    kinds_and_texts = [(e.event.kind, e.event.data.get("text")) for e in await store.events(first.thread_id)]
+    assert kinds_and_texts[-2:] == [("user", "from the stale worker"), ("delivered", None)]
+    assert [t for k, t in kinds_and_texts if k == "user"] == ["hi", "where is my order?", "from the stale worker"]
