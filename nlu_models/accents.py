@@ -4,12 +4,26 @@ keyboard for their language, so matching and training also see text without its 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 
 def fold(text: str) -> str:
     """Lower case without accents: "Größe" and "grosse", "café" and "cafe", "đổi" and "doi" match."""
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss").replace("đ", "d").replace("ł", "l"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def folded_with_offsets(text: str, fold_character: Callable[[str], str]) -> tuple[str, list[int]]:
+    """``text`` folded character by character, and, for each character of the result, where in ``text`` it came
+    from: folding changes the length ("ß" -> "ss", "ﬁ" -> "fi", a combining accent -> nothing), and what is
+    found in the folded text is a span of the text."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    for position, character in enumerate(text):
+        folded = fold_character(character)
+        pieces.append(folded)
+        origin += [position] * len(folded)
+    return "".join(pieces), origin
 
 
 # Languages whose customers often type without their diacritics, and whose diacritics change most words. Copies

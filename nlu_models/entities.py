@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from bots.types import Entity
-from nlu_models.accents import fold
+from nlu_models.accents import fold, folded_with_offsets
 from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
 from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, UNSPACED, negated
@@ -61,18 +61,6 @@ def _to_number(text: str) -> int | float:
 
 
 _fold_character = functools.lru_cache(maxsize=8192)(fold)  # every message is folded letter by letter
-
-
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each of its characters, where in ``text`` it came from: folding changes the
-    length ("ß" -> "ss", "ﬁ" -> "fi", a combining accent -> nothing), and an entity's span is in the text."""
-    pieces: list[str] = []
-    origin: list[int] = []
-    for position, character in enumerate(text):
-        folded = _fold_character(character)
-        pieces.append(folded)
-        origin += [position] * len(folded)
-    return "".join(pieces), origin
 
 
 @dataclass(frozen=True)
@@ -211,7 +199,7 @@ class EntityExtractor:
                             Entity(rule.name, value, match.start(), match.end(), "regex"),
                         )
                     )
-        folded, origin = fold_with_offsets(text)
+        folded, origin = folded_with_offsets(text, _fold_character)
         for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
             for match in pattern.finditer(folded):
                 if negated(folded[: match.start()], language):

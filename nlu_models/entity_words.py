@@ -3,6 +3,7 @@ and each currency's signs, codes and words (an amount is a number next to one), 
 
 from __future__ import annotations
 
+import functools
 import re
 
 SIZE_WORDS = (
@@ -118,9 +119,16 @@ def negated(before: str, language: str | None) -> bool:
     pas urgent", "no es urgente", "不紧急" (any language's, without one). A comma ends the clause: "no, urgent"
     is a correction."""
     clause = _CLAUSE_END.split(before)[-1]
-    words = NEGATIONS.get(language or "", ()) if language else tuple(w for ws in NEGATIONS.values() for w in ws)
-    if any(UNSPACED.search(w) for w in words):
-        if any(clause.rstrip()[-(NEGATION_REACH + 1) :].find(w) >= 0 for w in words if UNSPACED.search(w)):
-            return True
-        words = tuple(w for w in words if not UNSPACED.search(w))
-    return any(w in words for w in re.findall(r"\w+(?:'\w+)?", clause)[-NEGATION_REACH:])
+    unspaced, spaced = _negations(language or None)
+    tail = clause.rstrip()[-(NEGATION_REACH + 1) :]
+    return any(w in tail for w in unspaced) or any(
+        w in spaced for w in re.findall(r"\w+(?:'\w+)?", clause)[-NEGATION_REACH:]
+    )
+
+
+@functools.cache
+def _negations(language: str | None) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A language's negations (every language's for None): those of scripts without spaces, found anywhere
+    near the end of the clause, and the words."""
+    words = NEGATIONS.get(language, ()) if language else tuple(w for ws in NEGATIONS.values() for w in ws)
+    return tuple(w for w in words if UNSPACED.search(w)), frozenset(w for w in words if not UNSPACED.search(w))

@@ -15,6 +15,7 @@ from typing import Any
 
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
+from nlu_models.accents import folded_with_offsets
 from nlu_models.entity_words import UNSPACED, negated
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
@@ -94,7 +95,7 @@ def named_choices(
     only names of at least NAMED_CHOICE_LETTERS letters count (a character of a script without spaces counts
     two: "No" or "OK" in a sentence is too common a word to be a choice), and
     none a negation in ``language`` (any, without one) comes just before in its clause ("not high")."""
-    folded, origin = _folded_with_origin(text)
+    folded, origin = folded_with_offsets(text, _fold_character)
     spans: dict[Any, tuple[int, int]] = {}
     for name, value in {**{fold(str(value)): value for value in slot.values}, **titles}.items():
         length = len(name) * (2 if UNSPACED.search(name) else 1)
@@ -106,16 +107,14 @@ def named_choices(
     return spans
 
 
-def _folded_with_origin(text: str) -> tuple[str, list[int]]:
-    """``text`` folded as :func:`fold` folds it (spaces kept as they are), and where each character came from."""
-    out: list[str] = []
-    origin: list[int] = []
-    for at, character in enumerate(text):
-        for part in unicodedata.normalize("NFKD", character.casefold()):
-            if not unicodedata.combining(part):
-                out.append("d" if part == "đ" else part)
-                origin.append(at)
-    return "".join(out), origin
+@functools.lru_cache(maxsize=8192)
+def _fold_character(character: str) -> str:
+    """One character as :func:`fold` folds it, a space kept as it is (a name's words may stand apart)."""
+    return "".join(
+        "d" if part == "đ" else part
+        for part in unicodedata.normalize("NFKD", character.casefold())
+        if not unicodedata.combining(part)
+    )
 
 
 @functools.lru_cache(maxsize=4096)

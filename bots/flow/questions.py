@@ -159,8 +159,9 @@ def _bare_value(text: str, match: TriggerMatch) -> bool:
 def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, language: str | None) -> bool:
     """A message naming several of the question's choices ("not too small, too big") is an attempt at its
     answer, asked again, not another request the NLU guessed from the words of one of them."""
-    named = named_choices(text, op.validator, titles, language=language) if typed else {}
-    return op.validator.type == "choice" and len(named) > 1
+    if op.validator.type != "choice" or not typed:
+        return False
+    return len(named_choices(text, op.validator, titles, language=language)) > 1
 
 
 def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch) -> bool:
