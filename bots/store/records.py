@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -14,7 +15,10 @@ TOKEN_GRACE_SECONDS = 300
 
 
 def new_thread_id() -> str:
-    return "t_" + uuid.uuid4().hex
+    """Milliseconds since the epoch first, then a random UUID: the stores' indexes on thread ids then take a
+    new thread at their end instead of on a random page each (fewer pages written per commit, whatever the
+    store's size), and an id is as hard to guess as before."""
+    return f"t_{time.time_ns() // 1_000_000:012x}{uuid.uuid4().hex}"
 
 
 class ConflictError(Exception):

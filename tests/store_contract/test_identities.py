@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from bots.store.base import IdentityTable
 from bots.types import Identity
@@ -16,6 +17,18 @@ async def test_resolve_creates_once_and_find_agrees(store: IdentityTable) -> Non
     assert await store.resolve(who, now=2.0) == first
     assert await store.find(who) == first
     assert await store.identities(first) == [who]
+
+
+async def test_threads_of_new_customers_are_numbered_in_the_order_they_came(store: IdentityTable) -> None:
+    """Time-ordered ids put a new thread at the end of every index on thread ids (not on a random page)."""
+    made = []
+    for n in range(5):
+        started = time.time_ns() // 1_000_000
+        while time.time_ns() // 1_000_000 == started:  # the next millisecond: ids are ordered by it
+            await asyncio.sleep(0)
+        made.append(await store.resolve(Identity("rest", f"customer-{4 - n}"), now=1.0))
+    assert made == sorted(made) and len(set(made)) == 5
+    assert len({thread_id[2:14] for thread_id in made}) == 5  # the time part, then 32 random hex digits
 
 
 async def test_concurrent_resolves_of_a_new_identity_agree(store: IdentityTable) -> None:
