@@ -23,6 +23,7 @@ from nlu_models.entities import EntityExtractor
 from nlu_models.intent import IntentModel
 from nlu_models.language import LanguageIdentifier
 from nlu_models.linear import CharGrams, normalise
+from nlu_models.openers import with_openers
 from nlu_models.out_of_scope import calibrated_cut, in_scope, with_background
 
 RANKING_SIZE = 5
@@ -102,6 +103,10 @@ class CharNgramInterpreter:
             # the accuracy (demo held-out, English: 86.9 % with it, under the 88 % floor)
             if not self.provisional:
                 texts, text_intents, text_languages = with_background(texts, text_intents, text_languages)
+            # "hi, where is my order?" is about the order; "thanks! tell me a joke" about another topic
+            texts, text_intents, text_languages = with_openers(
+                texts, text_intents, text_languages, not_openers=frozenset({OUT_OF_SCOPE})
+            )
             self._intent_model = IntentModel(
                 texts,
                 text_intents,

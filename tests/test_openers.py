@@ -1,0 +1,42 @@
+"""Training copies with an opener (nlu_models/openers.py): which intents lend openers, and to what."""
+
+from __future__ import annotations
+
+from nlu_models.openers import short_reply_intents, with_openers, words
+
+EXAMPLES = [
+    ("hi", "greet", "en"),
+    ("hello there", "greet", "en"),
+    ("hi, I'd love some help today please", "greet", "en"),  # long, but greet is short in the median
+    ("thanks", "thanks", "en"),
+    ("hallo", "greet", "de"),
+    ("谢谢", "thanks", "zh"),
+    *((f"where is my order number {n} right now", "order_status", "en") for n in range(60)),
+    *((f"wo ist meine bestellung {n} gerade", "order_status", "de") for n in range(60)),
+    *((f"我的订单{n}在哪里", "order_status", "zh") for n in range(60)),
+    *((f"what is the weather like in city {n}", "out_of_scope", "en") for n in range(60)),
+    ("track it", "order_status", "en"),  # too short to get an opener
+]
+
+
+def test_short_replies_are_the_intents_whose_examples_are_one_or_two_words() -> None:
+    texts, intents, _ = zip(*EXAMPLES, strict=True)
+    assert short_reply_intents(list(texts), list(intents)) == {"greet", "thanks"}
+    assert [words(t) for t in ("谢谢", "我的订单在哪里", "dankeschön", "hello there 👋")] == [1, 3.5, 1, 3]
+
+
+def test_longer_examples_of_other_intents_get_an_opener_of_their_own_language() -> None:
+    texts, intents, languages = (list(column) for column in zip(*EXAMPLES, strict=True))
+    out = with_openers(texts, intents, languages, not_openers=frozenset({"out_of_scope"}))
+    assert out == with_openers(texts, intents, languages, not_openers=frozenset({"out_of_scope"}))  # reproducible
+    copies = list(zip(*out, strict=True))[len(texts) :]
+    openers = {"en": ("hi", "hello there", "thanks"), "de": ("hallo",), "zh": ("谢谢",)}
+    by_intent = {intent for _, intent, _ in copies}
+    assert by_intent == {"order_status", "out_of_scope"}  # another topic after "thanks!" is another topic
+    assert {language for _, _, language in copies} == {"en", "de", "zh"}
+    for text, intent, language in copies:
+        opener, _, body = text.partition(" ")
+        assert opener.rstrip(",.!") in openers[language] or text.startswith("hello there"), text
+        assert (text.split(maxsplit=2 if text.startswith("hello there") else 1)[-1], intent, language) in EXAMPLES
+    assert 12 <= len(copies) <= 40  # about one in ten of the 240 long examples
+    assert not any(text.endswith("track it") for text, _, _ in copies)
