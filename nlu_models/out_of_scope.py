@@ -159,7 +159,7 @@ def in_scope(
         return probabilities, False
     column = classes.index(OUT_OF_SCOPE)
     background = float(probabilities[column])
-    best = float(np.delete(probabilities, column).max(initial=0.0))
+    best = float(max(probabilities[:column].max(initial=0.0), probabilities[column + 1 :].max(initial=0.0)))
     # a softmax over scores / temperature: a score lowered by MARGIN is a probability times exp(-MARGIN / T)
     if background * math.exp(-MARGIN / temperature) > best or best < cut:
         return probabilities, True

@@ -19,7 +19,8 @@ def context_values(
     channel it came from, so a text on Messenger can mention what the
     customer looked at on the website.
     """
-    values = {name: state.slots.get(name) for name in bot.slots}
+    values: dict[str, Any] = dict.fromkeys(bot.slots)
+    values.update((name, value) for name, value in state.slots.items() if name in values)
     recent: dict[str, Any] = {}
     for site_event in state.site_events:
         recent[site_event["name"]] = site_event["data"]

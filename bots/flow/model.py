@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from bots.flow.expressions import Expression, Template
+from bots.flow.slot_values import TYPED
 from bots.located_yaml import Mark
 
 SlotType = Literal["text", "number", "email", "phone", "date", "time", "money", "choice", "regex", "bool", "any"]
@@ -314,6 +316,11 @@ class Bot:
     duckling: tuple[str, ...] = ()  # Duckling dimensions the built-in entities are also given as (bots.flow.duckling)
     # key -> language -> one per variant of ``responses``, for responses with buttons, media, channels, conditions
     response_variants: dict[str, dict[str, tuple[ResponseVariant, ...]]] = field(default_factory=dict)
+
+    @cached_property
+    def written_slots(self) -> dict[str, SlotType]:
+        """The slots a text writes the language's way (dates, times, amounts), by name: read once, not per text."""
+        return {name: slot.type for name, slot in self.slots.items() if slot.type in TYPED}
 
     @property
     def trigger_phrases(self) -> dict[str, tuple[str, ...]]:

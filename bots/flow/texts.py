@@ -9,7 +9,7 @@ from typing import Any
 from bots.flow.expressions import Template
 from bots.flow.model import Bot, ResponseVariant, TextRef
 from bots.flow.response_variants import eligible
-from bots.flow.slot_values import TYPED, shown
+from bots.flow.slot_values import shown
 from bots.flow.state import ThreadState
 
 _ACTION_FAILED = {
@@ -55,7 +55,7 @@ def render_response(
     else:
         inline = dict(ref.inline)
         chosen = inline.get(language) or inline.get(bot.default_language) or next(iter(inline.values()))
-    typed = {name: slot.type for name, slot in bot.slots.items() if slot.type in TYPED}
+    typed = bot.written_slots
 
     def in_language(name: str, value: Any) -> str | None:  # a date, time or amount slot as the language writes it
         return shown(typed[name], value, bot.locales.get(language, language)) if name in typed else None

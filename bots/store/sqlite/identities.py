@@ -14,11 +14,14 @@ FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
 
 def _resolve(db: sqlite3.Connection, identity: Identity, now: float) -> tuple[str, bool]:
     """The identity's thread, and whether it was created here (a new customer's)."""
-    created = db.execute(
-        "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)",
+    made = db.execute(  # a row only when this inserted it (one statement for a new customer, two otherwise)
+        "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
+        "RETURNING thread_id",
         (identity.channel, identity.user_id, new_thread_id(), now),
-    ).rowcount
-    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0]), created > 0
+    ).fetchall()
+    if made:
+        return str(made[0][0]), True
+    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0]), False
 
 
 def _link(db: sqlite3.Connection, identity: Identity, thread_id: str, now: float) -> None:

@@ -12,6 +12,11 @@ from bots.store.sqlite.core import EVENT_COLUMNS, NO_SNAPSHOT, SQLiteCore, inser
 from bots.types import INBOUND_KINDS, StoredEvent, ThreadEvent
 
 LAST_SEQ = 2**62
+# a thread's version (NULL before its first commit) and whether it was merged away: one statement for both
+VERSION_AND_MERGE = (
+    "SELECT (SELECT version FROM threads WHERE thread_id = ?1), "
+    "EXISTS (SELECT 1 FROM thread_merges WHERE source_id = ?1)"
+)
 
 
 def _write_commit(
@@ -23,11 +28,11 @@ def _write_commit(
     now: float,
     wake_at: float | None,
 ) -> int:
-    row = db.execute("SELECT version FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
-    version = int(row[0]) if row else 0
+    stored, merged = db.execute(VERSION_AND_MERGE, (thread_id,)).fetchone()
+    version = int(stored) if stored is not None else 0
     if version != expected_version:
         raise ConflictError(f"thread {thread_id} is at version {version}, expected {expected_version}")
-    if row is None and db.execute("SELECT 1 FROM thread_merges WHERE source_id = ?", (thread_id,)).fetchone():
+    if stored is None and merged:
         raise ConflictError(f"thread {thread_id} was merged into another thread")
     insert_events(db, thread_id, version + 1, events)
     new_version = version + len(events)
