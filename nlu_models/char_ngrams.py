@@ -107,17 +107,12 @@ class CharNgramInterpreter:
             if not self.provisional:
                 texts, text_intents, text_languages = with_background(texts, text_intents, text_languages)
             # "hi, where is my order?" is about the order; "thanks! tell me a joke" about another topic
-            texts, text_intents, text_languages = with_openers(
-                texts, text_intents, text_languages, not_openers=frozenset({OUT_OF_SCOPE})
-            )
             self._intent_model = IntentModel(
-                texts,
-                text_intents,
-                text_languages,
+                *with_openers(texts, text_intents, text_languages, not_openers=frozenset({OUT_OF_SCOPE})),
                 words=not self.provisional,
                 encoder=None if self.provisional else self.encoder,
             )
-            if not self.provisional:
+            if not self.provisional:  # on the examples without their copies, which would leak across folds
                 self.out_of_scope_cut = calibrated_cut(
                     self._intent_model, texts, text_intents, text_languages, self.threshold
                 )

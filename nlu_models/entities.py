@@ -150,6 +150,16 @@ BUILT_INS: tuple[_Rule, ...] = (
 )
 
 
+def _lookup_patterns(values: dict[str, str]) -> list[re.Pattern[str]]:
+    """Whole words for texts written with spaces ("torn" is not in "retorno"); anywhere for those in scripts
+    without spaces ("开胶"): two patterns, so one Chinese entry does not drop the word boundaries of the rest."""
+    by_length = sorted(values, key=len, reverse=True)
+    spaced = "|".join(re.escape(t) for t in by_length if not UNSPACED.search(t))
+    unspaced = "|".join(re.escape(t) for t in by_length if UNSPACED.search(t))
+    patterns = [re.compile(rf"(?<!\w)(?:{spaced})(?!\w)")] if spaced else []
+    return patterns + ([re.compile(unspaced)] if unspaced else [])
+
+
 class EntityExtractor:
     def __init__(self, entities: tuple[EntitySpec, ...]) -> None:
         self._rules: dict[str | None, list[_Rule]] = {}
@@ -159,14 +169,8 @@ class EntityExtractor:
             rules += [_Rule(entity.name, re.compile(p, re.IGNORECASE), _group_or_all, 0) for p in entity.patterns]
             if entity.lookup:
                 values = {fold(text): value for text, value in entity.lookup}
-                alternatives = "|".join(re.escape(t) for t in sorted(values, key=len, reverse=True))
-                # whole words, except in scripts without spaces
-                pattern = (
-                    re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
-                    if not UNSPACED.search(alternatives)
-                    else re.compile(alternatives)
-                )
-                self._lookups.setdefault(entity.language, []).append((entity.name, pattern, values))
+                for pattern in _lookup_patterns(values):
+                    self._lookups.setdefault(entity.language, []).append((entity.name, pattern, values))
 
     @classmethod
     def for_bot(cls, bot: TrainingData) -> EntityExtractor:

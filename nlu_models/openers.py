@@ -22,12 +22,17 @@ OPENER_CHARACTERS = 14
 BODY_WORDS = 3  # an example shorter than this gets no opener: "hi, yes" is not what is taught here
 COPIED_ONE_IN = 10  # one example in ten gets a copy (one in five cost twice the in-scope accuracy for a little more)
 SEPARATORS = (", ", "! ", ". ")
+WIDE_SEPARATORS = ("，", "！", "。", "")  # Chinese writes its own marks, and no space
 
 
 def words(text: str) -> float:
     """A text's length in words; Chinese and Japanese are written without spaces, about two characters a word."""
-    wide = sum(unicodedata.east_asian_width(character) in "WF" for character in text)
+    wide = _wide(text)
     return len(text.split()) + (wide / 2 - 1 if wide > 1 else 0)
+
+
+def _wide(text: str) -> int:
+    return sum(unicodedata.east_asian_width(character) in "WF" for character in text)
 
 
 def short_reply_intents(texts: list[str], intents: list[str]) -> set[str]:
@@ -45,7 +50,12 @@ def with_openers(
     short = short_reply_intents(texts, intents) - not_openers
     openers: dict[str, list[str]] = defaultdict(list)
     for text, intent, language in zip(texts, intents, languages, strict=True):
-        if intent in short and words(text) <= OPENER_WORDS and len(text) <= OPENER_CHARACTERS:
+        if (
+            intent in short
+            and words(text) <= OPENER_WORDS
+            and len(text) <= OPENER_CHARACTERS
+            and not any(character.isdigit() for character in text)  # a value ("5", "$100"), not a greeting
+        ):
             openers[language].append(text)
     for found in openers.values():
         found.sort()  # the same bot gives the same copies, whatever order its files list examples in
@@ -58,7 +68,8 @@ def with_openers(
         if digest % COPIED_ONE_IN:
             continue
         opener = choices[(digest // COPIED_ONE_IN) % len(choices)]
-        separator = SEPARATORS[(digest // 7) % len(SEPARATORS)]
+        separators = WIDE_SEPARATORS if _wide(opener) else SEPARATORS
+        separator = separators[(digest // 7) % len(separators)]
         out_texts.append(f"{opener}{separator}{text}")
         out_intents.append(intent)
         out_languages.append(language)

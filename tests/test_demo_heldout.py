@@ -63,7 +63,7 @@ def test_the_demo_understands_customers_it_never_saw(interpreter: CharNgramInter
 
 
 def test_the_demo_understands_them_typed_without_accents(interpreter: CharNgramInterpreter) -> None:
-    """Every held-out message that has accents (346, in 9 languages), folded: "e muon doi tra giay"."""
+    """Every held-out message that has accents (350, in 9 languages), folded: "e muon doi tra giay"."""
     result = evaluate(interpreter, with_thread_language=False, unaccented=True)
     # 92.6 % with the out-of-scope class, 91.7 % since the openers (BENCHMARKS.md)
     assert result.accuracy >= 0.91, result.confusions
@@ -135,30 +135,74 @@ OPENERS = {
     "vi": ("cảm ơn!", "chào bạn,"),
     "zh": ("谢谢！", "你好，"),
 }
+# Openers the demo was never trained on (the ones above are among its greet and thanks examples)
+UNSEEN_OPENERS = {
+    "en": ("hi again,", "hello hello!", "thanks so much for that!"),
+    "de": ("hallo nochmal,", "danke vielmals!", "guten morgen zusammen,"),
+    "fr": ("rebonjour,", "merci à vous !", "bonjour à tous,"),
+    "es": ("hola de nuevo,", "gracias otra vez!", "buenas tardes a todos,"),
+    "it": ("ciao di nuovo,", "grazie ancora!", "buonasera a tutti,"),
+    "pt": ("olá olá,", "obrigado mais uma vez!", "bom dia a todos,"),
+    "nl": ("dank je wel!", "hallo nogmaals,", "goedemiddag allemaal,"),
+    "pl": ("cześć ponownie,", "dzięki jeszcze raz!", "dzień dobry wszystkim,"),
+    "ro": ("salut din nou,", "mulțumesc încă o dată!", "bună seara tuturor,"),
+    "vi": ("cảm ơn nhiều!", "dạ chào,", "chào bạn nhé,"),
+    "zh": ("谢谢啦！", "又是我，", "大家好，"),
+}
 SHORT_REPLIES = frozenset({"greet", "thanks", "goodbye", "affirm", "deny"})
+# measured 90.9, 83.0, 69.2 and 58.5 %; without the openers' training copies 85.4, 78.1, 46.8 and 40.6 %
+OPENER_FLOORS = {
+    "requests": 0.88,
+    "requests, unseen openers": 0.8,
+    "off-topic": 0.6,
+    "off-topic, unseen openers": 0.5,
+}
+
+
+def requests_after(openers: dict[str, tuple[str, ...]], interpreter: CharNgramInterpreter) -> float:
+    """The share of held-out requests (every intent but the short replies) understood after an opener."""
+    examples = [e for e in read_examples(HELDOUT) if e.intent not in SHORT_REPLIES]
+    right = sum(
+        interpreter.parse_sync(f"{openers[e.language][n % len(openers[e.language])]} {e.text}", LanguageHints()).intent
+        == e.intent
+        for n, e in enumerate(examples)
+    )
+    return right / len(examples)
+
+
+def off_topic_after(openers: dict[str, tuple[str, ...]], interpreter: CharNgramInterpreter) -> float:
+    """The share of held-out off-topic messages, after every opener of their language, that reach the fallback."""
+    examples = read_examples(Path(__file__).parent / "heldout" / "out_of_scope.jsonl")
+    reached = [
+        interpreter.parse_sync(f"{opener} {e.text}", LanguageHints()).intent is None
+        for e in examples
+        for opener in openers[e.language]
+    ]
+    return sum(reached) / len(reached)
 
 
 def test_a_request_that_opens_with_a_greeting_or_a_thanks_is_about_the_request(
     interpreter: CharNgramInterpreter,
 ) -> None:
-    """594 held-out requests (every intent but the short replies), each after an opener: 90.2 % understood;
-    85.0 % when the model never saw an opener before a request (the greeting or the thanks won)."""
-    examples = [e for e in read_examples(HELDOUT) if e.intent not in SHORT_REPLIES]
-    right = sum(
-        interpreter.parse_sync(f"{OPENERS[e.language][n % len(OPENERS[e.language])]} {e.text}", LanguageHints()).intent
-        == e.intent
-        for n, e in enumerate(examples)
-    )
-    assert right / len(examples) >= 0.88, right
+    """594 held-out requests after an opener (BENCHMARKS.md has the figures without the openers' copies, where
+    the greeting or the thanks often won): the bot's own greetings, and greetings it was never trained on."""
+    assert requests_after(OPENERS, interpreter) >= OPENER_FLOORS["requests"]
+    assert requests_after(UNSEEN_OPENERS, interpreter) >= OPENER_FLOORS["requests, unseen openers"]
 
 
 def test_another_topic_after_a_greeting_or_a_thanks_reaches_the_fallback(interpreter: CharNgramInterpreter) -> None:
-    """The 110 held-out off-topic messages after every opener of their language (250): 68.8 % reach the
-    fallback; 47.6 % did when "thanks!" made the whole message a thanks."""
-    examples = read_examples(Path(__file__).parent / "heldout" / "out_of_scope.jsonl")
-    reached = [
-        interpreter.parse_sync(f"{opener} {e.text}", LanguageHints()).intent is None
-        for e in examples
-        for opener in OPENERS[e.language]
-    ]
-    assert sum(reached) / len(reached) >= 0.6, sum(reached)
+    """The 110 held-out off-topic messages after every opener of their language: "thanks! tell me a joke"."""
+    assert off_topic_after(OPENERS, interpreter) >= OPENER_FLOORS["off-topic"]
+    assert off_topic_after(UNSEEN_OPENERS, interpreter) >= OPENER_FLOORS["off-topic, unseen openers"]
+
+
+def test_the_unseen_openers_are_not_training_examples(demo_bot: Bot) -> None:
+    trained = {
+        (language, fold(text).strip(" !.,"))
+        for language, per in demo_bot.examples.items()
+        for texts in per.values()
+        for text in texts
+    }
+    for language, openers in UNSEEN_OPENERS.items():
+        for opener in openers:
+            assert (language, fold(opener).strip(" !.,！，")) not in trained, opener

@@ -103,6 +103,17 @@ def test_yaml_entities_regex_lookup_synonyms_and_languages(make_bot: Callable[..
     assert found(extractor, "size 42 in NOIR", "fr") == [("shoe_size", 42), ("colour", "black")]
 
 
+def test_a_chinese_synonym_keeps_the_other_synonyms_whole_words(make_bot: Callable[..., LoadResult]) -> None:
+    """Text in scripts without spaces is found anywhere, the rest only as whole words, in the same lookup."""
+    result = make_bot({"entities.yml": "entities:\n  reason: {lookup: [{defective: [torn, holes, 开胶]}]}\n"})
+    assert result.bot is not None, result.problems
+    extractor = EntityExtractor(result.bot.entities)
+    assert found(extractor, "the upper is torn", "en") == [("reason", "defective")]
+    assert found(extractor, "鞋子开胶了", "zh") == [("reason", "defective")]
+    assert found(extractor, "do you sell wholesale?", "en") == []
+    assert found(extractor, "el retorno es gratis?", "es") == []
+
+
 def test_lookups_find_words_whose_folding_changes_the_length(make_bot: Callable[..., LoadResult]) -> None:
     # "ß" folds to "ss" and "ﬁ" to "fi": the entity's span must still be where the word is in the message
     result = make_bot(

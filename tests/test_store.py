@@ -184,3 +184,23 @@ async def test_migrate_store_copies_unprocessed_webhook_items_with_their_person(
     finally:
         await source.close()
         await target.close()
+
+
+@pytest.mark.parametrize("returning", [True, False])
+async def test_a_new_identity_is_made_once_with_or_without_insert_returning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """SQLite before 3.35 has no INSERT ... RETURNING: the store then inserts and reads the row back."""
+    from bots.store.sqlite import identities
+
+    monkeypatch.setattr(identities, "RETURNING", returning)
+    store = SQLiteThreadStore(tmp_path / "t.db")
+    await store.open()
+    try:
+        who = Identity("rest", "first-timer")
+        thread_id, created = await store.resolve_or_create(who, now=1.0)
+        assert created and thread_id.startswith("t_")
+        store._identity_cache.pop(who, None)  # as another process would: the store asks SQLite again
+        assert await store.resolve_or_create(who, now=2.0) == (thread_id, False)
+    finally:
+        await store.close()

@@ -36,6 +36,9 @@ def message_value(run: Run, op: AskOp, pc: int, flow: str) -> Answer:
         entities = tuple(e for e in nlu.entities if not any(_overlaps(entity_span(e, text), span) for span in taken))
         return builtin_answer(op, text, replace(nlu, entities=entities))
     if kind == "choice" or op.choices:
+        if op.slot in run.turn.filled:  # an entity of the question's name: "the sole came off" is "defective"
+            value, span = run.turn.filled[op.slot]
+            return Answer(True, value, span)
         return _title_in(run, op, pc, flow, _masked(text, every))
     return NO
 

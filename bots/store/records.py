@@ -15,9 +15,10 @@ TOKEN_GRACE_SECONDS = 300
 
 
 def new_thread_id() -> str:
-    """Milliseconds since the epoch first, then a random UUID: the stores' indexes on thread ids then take a
-    new thread at their end instead of on a random page each (fewer pages written per commit, whatever the
-    store's size), and an id is as hard to guess as before."""
+    """Milliseconds since the epoch first, then a random UUID: the stores' indexes on thread ids then take new
+    threads in one place (their end, or one region of a store that began with random ids) instead of on a
+    random page each, so a commit writes fewer pages whatever the store's size. An id is as hard to guess as
+    before; it tells when its thread began (a signed link token holding it shows that much)."""
     return f"t_{time.time_ns() // 1_000_000:012x}{uuid.uuid4().hex}"
 
 

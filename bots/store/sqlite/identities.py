@@ -12,16 +12,21 @@ from bots.types import Identity
 FIND = "SELECT thread_id FROM identities WHERE channel = ? AND user_id = ?"
 
 
+INSERT = "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?)"
+RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)  # INSERT ... RETURNING came with SQLite 3.35 (2021)
+
+
 def _resolve(db: sqlite3.Connection, identity: Identity, now: float) -> tuple[str, bool]:
     """The identity's thread, and whether it was created here (a new customer's)."""
-    made = db.execute(  # a row only when this inserted it (one statement for a new customer, two otherwise)
-        "INSERT OR IGNORE INTO identities (channel, user_id, thread_id, created_at) VALUES (?, ?, ?, ?) "
-        "RETURNING thread_id",
-        (identity.channel, identity.user_id, new_thread_id(), now),
-    ).fetchall()
-    if made:
-        return str(made[0][0]), True
-    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0]), False
+    row = (identity.channel, identity.user_id, new_thread_id(), now)
+    if RETURNING:  # a row only when this inserted it: one statement for a new customer, two otherwise
+        made = db.execute(f"{INSERT} RETURNING thread_id", row).fetchall()
+        if made:
+            return str(made[0][0]), True
+        created = False
+    else:
+        created = db.execute(INSERT, row).rowcount > 0
+    return str(db.execute(FIND, (identity.channel, identity.user_id)).fetchone()[0]), created
 
 
 def _link(db: sqlite3.Connection, identity: Identity, thread_id: str, now: float) -> None:
