@@ -33,6 +33,7 @@ def test_demo_bot_loads_without_problems(demo_bot) -> None:  # type: ignore[no-u
         "affirm",
         "deny",
         "order_status",
+        "cancel_order",
         "return_item",
         "shipping_info",
         "product_search",
