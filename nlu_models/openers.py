@@ -35,11 +35,12 @@ def _wide(text: str) -> int:
     return sum(unicodedata.east_asian_width(character) in "WF" for character in text)
 
 
-def short_reply_intents(texts: list[str], intents: list[str]) -> set[str]:
-    lengths: dict[str, list[float]] = defaultdict(list)
-    for text, intent in zip(texts, intents, strict=True):
-        lengths[intent].append(words(text))
-    return {intent for intent, seen in lengths.items() if statistics.median(seen) <= SHORT_REPLY_MEDIAN_WORDS}
+def short_reply_intents(texts: list[str], intents: list[str], lengths: list[float] | None = None) -> set[str]:
+    """``lengths``: the texts' :func:`words`, when the caller has them already."""
+    by_intent: dict[str, list[float]] = defaultdict(list)
+    for length, intent in zip(lengths or [words(text) for text in texts], intents, strict=True):
+        by_intent[intent].append(length)
+    return {intent for intent, seen in by_intent.items() if statistics.median(seen) <= SHORT_REPLY_MEDIAN_WORDS}
 
 
 def with_openers(
@@ -47,12 +48,13 @@ def with_openers(
 ) -> tuple[list[str], list[str], list[str]]:
     """``texts`` plus the copies with an opener (same intent, same language). ``not_openers``: intents that
     never lend openers whatever their examples' length (the background class)."""
-    short = short_reply_intents(texts, intents) - not_openers
+    lengths = [words(text) for text in texts]  # each text's length, measured once
+    short = short_reply_intents(texts, intents, lengths) - not_openers
     openers: dict[str, list[str]] = defaultdict(list)
-    for text, intent, language in zip(texts, intents, languages, strict=True):
+    for text, length, intent, language in zip(texts, lengths, intents, languages, strict=True):
         if (
             intent in short
-            and words(text) <= OPENER_WORDS
+            and length <= OPENER_WORDS
             and len(text) <= OPENER_CHARACTERS
             and not any(character.isdigit() for character in text)  # a value ("5", "$100"), not a greeting
         ):
@@ -60,9 +62,9 @@ def with_openers(
     for found in openers.values():
         found.sort()  # the same bot gives the same copies, whatever order its files list examples in
     out_texts, out_intents, out_languages = list(texts), list(intents), list(languages)
-    for text, intent, language in zip(texts, intents, languages, strict=True):
+    for text, length, intent, language in zip(texts, lengths, intents, languages, strict=True):
         choices = openers.get(language)
-        if not choices or intent in short or words(text) < BODY_WORDS:
+        if not choices or intent in short or length < BODY_WORDS:
             continue
         digest = zlib.crc32(f"{language}\t{text}".encode())
         if digest % COPIED_ONE_IN:

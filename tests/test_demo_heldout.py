@@ -195,13 +195,16 @@ def test_another_topic_after_a_greeting_or_a_thanks_reaches_the_fallback(interpr
     assert off_topic_after(UNSEEN_OPENERS, interpreter) >= OPENER_FLOORS["off-topic, unseen openers"]
 
 
+PUNCTUATION = " !.,！，"  # around an opener, not part of it
+
+
 def test_the_unseen_openers_are_not_training_examples(demo_bot: Bot) -> None:
     trained = {
-        (language, fold(text).strip(" !.,"))
+        (language, fold(text).strip(PUNCTUATION))
         for language, per in demo_bot.examples.items()
         for texts in per.values()
         for text in texts
     }
     for language, openers in UNSEEN_OPENERS.items():
         for opener in openers:
-            assert (language, fold(opener).strip(" !.,！，")) not in trained, opener
+            assert (language, fold(opener).strip(PUNCTUATION)) not in trained, opener
