@@ -85,8 +85,8 @@ class Engine:
         if inbound.kind == "event":
             on_event(run, inbound)
         else:
-            # another topic while a question is open is an attempt at its answer (checked, asked again), as in a
-            # Rasa form; otherwise a flow on out_of_scope answers it
+            # with a question open, the message is checked as its answer first (questions.answer decides what
+            # answers an off-topic one); otherwise a flow on out_of_scope answers it
             waiting = bool(run.state.stack) and run.state.stack[-1].waiting
             nlu = with_duckling(run.bot, nlu)
             on_message(run, inbound, nlu if waiting else named_out_of_scope(run.bot, nlu))

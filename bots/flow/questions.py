@@ -15,7 +15,7 @@ from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
-from bots.flow.triggers import TriggerMatch, message_payload
+from bots.flow.triggers import TriggerMatch, message_payload, off_topic_flow
 from bots.types import NLUResult
 from nlu_models.entity_words import UNSPACED
 
@@ -85,16 +85,20 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         _fill(run, frame, op, reply)
         return
+    # Another request interrupts the question; so does a message about another topic that is no answer ("can you
+    # tell me a joke?"): the bot says it cannot help with that (the fallback), then asks again with a resume line.
+    aside = match.flow if match is not None else None if reply.ok else off_topic_flow(run.bot, nlu)
     if (
-        match is not None
-        and match.flow != frame.flow
+        aside is not None
+        and aside != frame.flow
         and flow.interruptible
         and not _bare_value(text, match)
         and not _refused_value(op, text, nlu, match)
         and not _choices_named(op, text, titles, typed, language)
     ):
-        run.state.fallback_streak = 0
-        interrupt(run, frame, match.flow)
+        missed = match is None and aside == run.bot.fallback_flow  # counted as at the top: the fallback's streak
+        run.state.fallback_streak = run.state.fallback_streak + 1 if missed else 0
+        interrupt(run, frame, aside)
         return
     if reply.ok:
         _fill(run, frame, op, reply)
@@ -150,10 +154,10 @@ def _mostly_the_value(text: str, rest: str) -> bool:
     return len(_LETTER_OR_DIGIT.findall(text)) - around >= around
 
 
-def _bare_value(text: str, match: TriggerMatch) -> bool:
+def _bare_value(text: str, match: TriggerMatch | None) -> bool:
     """A message of digits alone ("12") with a question open is an attempt at its answer, wrong or not:
     asked again, never taken as another request the NLU guessed from a number. A button still leads on."""
-    return match.kind != "payload" and BARE_VALUE.fullmatch(text.strip()) is not None
+    return (match is None or match.kind != "payload") and BARE_VALUE.fullmatch(text.strip()) is not None
 
 
 def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, language: str | None) -> bool:
@@ -164,10 +168,10 @@ def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, la
     return len(named_choices(text, op.validator, titles, language=language)) > 1
 
 
-def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch) -> bool:
+def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMatch | None) -> bool:
     """A message that is mostly a value of the question's type that will not do ("600 euros" to an amount up to
     500) is an attempt at the answer, asked again, not another request the NLU guessed from it."""
-    if match.kind == "payload" or nlu is None:
+    if (match is not None and match.kind == "payload") or nlu is None:
         return False
     stripped = text.strip()
     for entity in nlu.entities:

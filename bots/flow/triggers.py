@@ -260,14 +260,28 @@ class Triggers:
         return None
 
 
+def is_off_topic(bot: Bot, nlu: NLUResult | None) -> bool:
+    """Whether the NLU found the message to be about another topic: its background class ranked first and sure."""
+    if nlu is None or nlu.intent is not None or not nlu.ranking:
+        return False
+    top = nlu.ranking[0]
+    return top.name == OUT_OF_SCOPE and top.confidence >= bot.nlu_threshold
+
+
+def off_topic_flow(bot: Bot, nlu: NLUResult | None) -> str | None:
+    """The flow that answers a message about another topic: one started on ``out_of_scope`` (a Rasa project's
+    ``utter_out_of_scope``), else the fallback flow; None when the message is not off-topic."""
+    if not is_off_topic(bot, nlu):
+        return None
+    named = next((flow.name for flow in bot.flows.values() if OUT_OF_SCOPE in flow.trigger.intents), None)
+    return named or bot.fallback_flow
+
+
 def named_out_of_scope(bot: Bot, nlu: NLUResult | None) -> NLUResult | None:
     """A message the NLU found to be about another topic is the ``out_of_scope`` intent when a flow starts on
     that intent (a Rasa project's ``utter_out_of_scope``), rather than no intent (the fallback flow)."""
-    if nlu is None or nlu.intent is not None or not nlu.ranking:
-        return nlu
-    top = nlu.ranking[0]
-    if top.name != OUT_OF_SCOPE or top.confidence < bot.nlu_threshold:
+    if nlu is None or not is_off_topic(bot, nlu):
         return nlu
     if not any(OUT_OF_SCOPE in flow.trigger.intents for flow in bot.flows.values()):
         return nlu
-    return replace(nlu, intent=OUT_OF_SCOPE, confidence=top.confidence)
+    return replace(nlu, intent=OUT_OF_SCOPE, confidence=nlu.ranking[0].confidence)
