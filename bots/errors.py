@@ -145,6 +145,11 @@ def _hint(error: Any, root: type[BaseModel] | None) -> str:
     loc, given = list(error["loc"]), error.get("input")
     if error["type"] == "literal_error":  # one of a few words, listed in the message
         return did_you_mean(given, re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", ""))))
+    if error["type"] == "string_type" and (isinstance(given, bool) or given is None):  # `user: yes`, `- no`
+        return (
+            " (YAML reads yes, no, on, off, true and false unquoted as true or false, and an empty value as null:"
+            " put the text in quotes)"
+        )
     if root is None:
         return ""
     if error["type"] == "extra_forbidden":

@@ -187,6 +187,16 @@ def test_pending_tests_may_fail_and_one_that_passes_fails_the_run(tmp_path: Path
             """,
             "broken.yml:4:9: error TEST-E001: the bot has no flow 'gret'",
         ),
+        (
+            """
+            tests:
+              - name: an unquoted yes
+                steps:
+                  - user: yes
+            """,
+            "broken.yml:4:9: error TEST-E001: tests.0.steps.0.user: Input should be a valid string (YAML reads yes, "
+            "no, on, off, true and false unquoted as true or false",
+        ),
         ("tests: [unclosed\n", "broken.yml:2:1: error"),
         ("flows: {}\n", "broken.yml:1:1: error TEST-E001: a test file has 'tests:' (or Rasa's 'stories:')"),
         ("tests: []\n", "threadline: no tests in broken.yml"),
