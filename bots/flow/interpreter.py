@@ -37,7 +37,7 @@ MAX_OPS_PER_TURN = 200
 
 def start_flow(run: Run, flow: str, prefill: str | None) -> None:
     """Start ``flow`` on an empty stack; ``prefill`` is the message, for its first question to take a value from."""
-    run.state.stack.append(Frame(flow, trigger_intent=_trigger_intent(run, flow)))
+    run.state.stack.append(Frame(flow, trigger_intent=_trigger_intent(run, flow), given=_given(run, flow)))
     run.state.message_tag = run.bot.flows[flow].message_tag
     run.turn.prefill = prefill
     run.log("flow", flow=flow, status="started")
@@ -53,6 +53,16 @@ def _trigger_intent(run: Run, flow: str) -> str | None:
     return run.turn.trigger_intent if mapped else None
 
 
+def _given(run: Run, flow: str) -> dict[str, object]:
+    """This turn's entity values for the questions ``flow`` asks, for the frame to keep (``Frame.given``). A Rasa
+    form keeps none: its slot mappings and validation action decide what a message fills, as in Rasa."""
+    definition = run.bot.flows[flow]
+    if not run.turn.filled or definition.form is not None:
+        return {}
+    asked = {op.slot for op in definition.ops if isinstance(op, AskOp)}
+    return {slot: value for slot, (value, _span) in run.turn.filled.items() if slot in asked}
+
+
 def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None, tagged: bool = False) -> None:
     """Start ``flow`` over one waiting for an answer, which resumes when ``flow`` ends.
 
@@ -62,7 +72,7 @@ def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None
     # The answers the running flows hold are theirs: the interruption may use the shared slots (with this
     # message's own values, "where is my order ST-123456?"), and they are put back when it ends.
     saved = {slot: run.state.slots.get(slot) for frame in run.state.stack for slot in frame.asked}
-    run.state.stack.append(Frame(flow, saved=saved, trigger_intent=_trigger_intent(run, flow)))
+    run.state.stack.append(Frame(flow, saved=saved, trigger_intent=_trigger_intent(run, flow), given=_given(run, flow)))
     for slot in saved:
         if slot in run.turn.filled:
             run.set_slot(slot, run.turn.filled[slot][0], "entity")
@@ -242,6 +252,9 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
     if found.ok and found.value is not None and fits_choices(op, found.value):
         mark_used(run, op, found.span)
         return _take(run, frame, op, found.value, "message")
+    given = frame.given.pop(op.slot, None)  # said when the flow started, before a question in between
+    if given is not None and fits_choices(op, given):
+        return _take(run, frame, op, given, "entity")
     run.turn.prefill = None
     frame.waiting = True
     frame.attempts = 0

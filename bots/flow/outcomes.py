@@ -282,7 +282,8 @@ def _rewind(run: Run, request: ActionRequest) -> bool:
     for name in [n for n in run.state.slots if n not in before.slots]:
         del run.state.slots[name]
     run.state.stack = [
-        Frame(f.flow, f.pc, f.waiting, f.attempts, trigger_intent=f.trigger_intent) for f in before.stack
+        Frame(f.flow, f.pc, f.waiting, f.attempts, trigger_intent=f.trigger_intent, given=dict(f.given))
+        for f in before.stack
     ]
     run.state.fallback_streak = before.fallback_streak
     run.state.message_tag = before.message_tag

@@ -95,6 +95,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and not _bare_value(text, match)
         and not _refused_value(op, text, nlu, match)
         and not _choices_named(op, text, titles, typed, language)
+        and not _value_asked_later(run, frame, text)
     ):
         missed = match is None and aside == run.bot.fallback_flow  # counted as at the top: the fallback's streak
         run.state.fallback_streak = run.state.fallback_streak + 1 if missed else 0
@@ -158,6 +159,21 @@ def _bare_value(text: str, match: TriggerMatch | None) -> bool:
     """A message of digits alone ("12") with a question open is an attempt at its answer, wrong or not:
     asked again, never taken as another request the NLU guessed from a number. A button still leads on."""
     return (match is None or match.kind != "payload") and BARE_VALUE.fullmatch(text.strip()) is not None
+
+
+def _value_asked_later(run: Run, frame: Frame, text: str) -> bool:
+    """A message that is mostly a value a later question of the open flow asks for ("ST-456789" to "shall we
+    return ST-234567?") gives it to this flow, not another request its words trigger; the open question is not
+    answered by it (its ``max_attempts`` and ``on_failure`` decide what comes next)."""
+    flow = run.bot.flows[frame.flow]
+    later = {op.slot for op in flow.ops[frame.pc + 1 :] if isinstance(op, AskOp)}
+    stripped = text.strip()
+    return any(
+        slot in later
+        and span is not None
+        and _mostly_the_value(stripped, f"{stripped[: span[0]]} {stripped[span[1] :]}")
+        for slot, (_value, span) in run.turn.filled.items()
+    )
 
 
 def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, language: str | None) -> bool:

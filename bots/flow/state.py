@@ -28,6 +28,9 @@ class Frame:
     # the intent (or payload's) that started it: Rasa's from_trigger_intent fills any of its questions with it, not
     # only one asked in that turn (a form that first asks "shall we go on?" still has it for the next question)
     trigger_intent: str | None = None
+    # values the message that started it held for its questions (entities): one asked after another question in a
+    # later turn takes it ("I want to return them, the sole came off" -> "this order?" -> "yes": the reason is said)
+    given: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class ThreadState:
                     "saved": dict(f.saved),
                     "activated": f.activated,
                     **({"trigger_intent": f.trigger_intent} if f.trigger_intent else {}),
+                    **({"given": dict(f.given)} if f.given else {}),
                 }
                 for f in self.stack
             ],
