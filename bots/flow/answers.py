@@ -162,6 +162,8 @@ def read_answer(
         return read_choice(text, slot, titles or {}, within=typed, language=language)
     if kind == "bool":
         folded = fold(text)
+        if titles and isinstance(titles.get(folded), bool):  # a choice's title typed ("Another order")
+            return Answer(True, titles[folded])
         if intent == "affirm" or folded in _TRUE:
             return Answer(True, True)
         if intent == "deny" or folded in _FALSE:

@@ -109,7 +109,7 @@ def finish_flow(run: Run, status: str = "ended") -> None:
             below.attempts = 0
             below.pc += 1
             return
-        resume_question(run, below, op)
+        resume_question(run, below, op, way_on_offered=frame.flow == run.bot.fallback_flow)
 
 
 def fail_flow(run: Run) -> None:
@@ -253,7 +253,7 @@ def _ask(run: Run, frame: Frame, op: AskOp) -> bool:
         mark_used(run, op, found.span)
         return _take(run, frame, op, found.value, "message")
     given = frame.given.pop(op.slot, None)  # said when the flow started, before a question in between
-    if given is not None and fits_choices(op, given):
+    if given is not None and not op.always and fits_choices(op, given):
         return _take(run, frame, op, given, "entity")
     run.turn.prefill = None
     frame.waiting = True

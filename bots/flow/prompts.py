@@ -34,12 +34,13 @@ def prompt(run: Run, op: AskOp, lead: str = "") -> None:
         run.say(op.prompt, quick_replies=choices, own_buttons=not choices, lead=lead)
 
 
-def resume_question(run: Run, below: Frame, op: AskOp) -> None:
+def resume_question(run: Run, below: Frame, op: AskOp, *, way_on_offered: bool = False) -> None:
     """Ask an interrupted question again with a resume line, within its budget; past it, offer a way on.
 
     A careful agent answers the aside, then comes back to the question once or
     twice, not forever: ``max_reprompts`` bounds the re-asks, ``on_digression:
-    drop`` lets the question go at once.
+    drop`` lets the question go at once. ``way_on_offered``: the aside itself
+    offered one (the fallback's menu), so the question is let go without a second.
     """
     state, digressions = run.state, run.bot.digressions
     policy = op.on_digression or digressions.on_digression
@@ -50,7 +51,7 @@ def resume_question(run: Run, below: Frame, op: AskOp) -> None:
             run.log("flow", flow=dropped.flow, status="cancelled", reason=reason, slot=op.slot)
         state.stack.clear()
         state.message_tag = None
-        if policy != "drop" and digressions.give_up_flow is not None:
+        if policy != "drop" and digressions.give_up_flow is not None and not way_on_offered:
             state.stack.append(Frame(digressions.give_up_flow))
             run.log("flow", flow=digressions.give_up_flow, status="started", trigger="reprompt_budget")
         return

@@ -162,18 +162,19 @@ def _bare_value(text: str, match: TriggerMatch | None) -> bool:
 
 
 def _value_asked_later(run: Run, frame: Frame, text: str) -> bool:
-    """A message that is mostly a value a later question of the open flow asks for ("ST-456789" to "shall we
-    return ST-234567?") gives it to this flow, not another request its words trigger; the open question is not
-    answered by it (its ``max_attempts`` and ``on_failure`` decide what comes next)."""
+    """A message that is a value a later question of the open flow asks for, with nothing but filler around it
+    ("ST-456789", "it's ST-456789" to "shall we return ST-234567?"), gives it to this flow, not another request
+    its value triggers; the open question is not answered by it (its ``max_attempts`` and ``on_failure`` decide
+    what comes next). A word of a request ("track ST-234567") or a question mark makes it another request."""
     flow = run.bot.flows[frame.flow]
     later = {op.slot for op in flow.ops[frame.pc + 1 :] if isinstance(op, AskOp)}
+    language = run.state.language or run.bot.default_language
     stripped = text.strip()
-    return any(
-        slot in later
-        and span is not None
-        and _mostly_the_value(stripped, f"{stripped[: span[0]]} {stripped[span[1] :]}")
-        for slot, (_value, span) in run.turn.filled.items()
-    )
+    for slot, (_value, span) in run.turn.filled.items():
+        if slot in later and span is not None:
+            rest = f"{stripped[: span[0]]} {stripped[span[1] :]}"
+            return not QUESTION_MARK.search(rest) and run.prepared.triggers.only_filler(rest, language)
+    return False
 
 
 def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, language: str | None) -> bool:
@@ -247,6 +248,7 @@ def unsure(run: Run, frame: Frame, op: AskOp) -> None:
 
 
 def _fill(run: Run, frame: Frame, op: AskOp, reply: Answer) -> None:
+    run.state.fallback_streak = 0  # understood: the fallback's "misses in a row" start again
     mark_used(run, op, reply.span)  # the part of the message that answered: the next question reads the rest
     run.set_slot(op.slot, reply.value, "answer")
     if op.slot not in frame.asked:

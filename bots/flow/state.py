@@ -107,7 +107,8 @@ class ThreadState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ThreadState:
         data = dict(data)
-        data["stack"] = [Frame(**frame) for frame in data.get("stack", [])]
+        frame_keys = set(Frame.__dataclass_fields__)  # a key a later version added is left out, not an error
+        data["stack"] = [Frame(**{k: v for k, v in f.items() if k in frame_keys}) for f in data.get("stack", [])]
         known = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in data.items() if key in known})
 

@@ -124,6 +124,14 @@ class Triggers:
             if words
         }
 
+    def only_filler(self, text: str, language: str) -> bool:
+        """Whether ``text`` is nothing but filler words (``settings.cancel.filler``), marks and stray letters
+        ("it's" -> "it", "s"): what is left of "it's ST-345678" once the value is taken out."""
+        words = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set())
+        return all(
+            word in words or (len(word) == 1 and not UNSPACED.match(word)) for word in _words_of(_folded_phrase(text))
+        )
+
     def _interjections(self, language: str) -> str:
         """Up to two filler words before a correction's opening words ("oh wait, ...", "ok sorry, ...")."""
         words = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set())
