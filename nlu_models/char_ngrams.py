@@ -24,7 +24,7 @@ from nlu_models.entities import EntityExtractor
 from nlu_models.intent import IntentModel
 from nlu_models.language import LanguageIdentifier
 from nlu_models.linear import CharGrams, normalise
-from nlu_models.openers import with_openers
+from nlu_models.openers import OpenerSplit, with_openers
 from nlu_models.out_of_scope import calibrated_cut, in_scope, with_background
 
 RANKING_SIZE = 5
@@ -38,6 +38,7 @@ class CharNgramInterpreter:
     provisional = False  # True: intents from character n-grams only; a class default, so older saved models load
     encoder: str | None = None  # the sentence encoder beside the n-grams (nlu_models.encoder), if any
     out_of_scope_cut = 0.0  # under it the best intent's probability means another topic (out_of_scope.calibrated_cut)
+    _opener_split: OpenerSplit | None = None  # a short reply's opener and the request after it (nlu_models.openers)
 
     @classmethod
     def for_bot(cls, bot: TrainingData) -> CharNgramInterpreter:
@@ -101,6 +102,7 @@ class CharNgramInterpreter:
         self._fixed_intent: str | None = None
         self.out_of_scope_cut = 0.0
         if len(set(text_intents)) > 1:  # first: its helper process starts before scikit-learn is imported here
+            self._opener_split = OpenerSplit(texts, text_intents, text_languages, not_openers=frozenset({OUT_OF_SCOPE}))
             # the background corpus of other domains joins the bot's own out_of_scope examples (one class); not
             # in a provisional model, which serves a first start for a minute and without words cannot spare
             # the accuracy (demo held-out, English: 86.9 % with it, under the 88 % floor)
@@ -143,18 +145,11 @@ class CharNgramInterpreter:
             and (index.size or self._intent_model.encodes(guess.code))
             and _ALNUM.search(text)
         ):
-            scored = self._intent_model.probabilities(text, guess.code)
-            if scored is not None:
-                classes, probabilities = scored
-                probabilities, other_topic = in_scope(
-                    classes, probabilities, self._intent_model.temperature, self.out_of_scope_cut
-                )
-                order = np.argsort(probabilities)[::-1][:RANKING_SIZE]
-                ranking = tuple(IntentScore(classes[i], round(float(probabilities[i]), 4)) for i in order)
+            ranking, other_topic = self._ranking(text, guess.code)
+            ranking, other_topic = self._after_opener(text, guess.code, ranking, other_topic)
         top = ranking[0] if ranking else None
         # another topic, or unsure: the fallback (the ranking still shows out_of_scope and its confidence)
-        confident = top is not None and top.name != OUT_OF_SCOPE and top.confidence >= self.threshold
-        intent = top.name if top is not None and confident and not other_topic else None
+        intent = top.name if top is not None and self._sure(top) and not other_topic else None
         return NLUResult(
             text=text,
             language=guess.code,
@@ -164,6 +159,44 @@ class CharNgramInterpreter:
             ranking=ranking,
             entities=self.entities.extract(text, guess.code),
         )
+
+    def _sure(self, top: IntentScore) -> bool:
+        return top.name != OUT_OF_SCOPE and top.confidence >= self.threshold
+
+    def _ranking(self, text: str, language: str) -> tuple[tuple[IntentScore, ...], bool]:
+        """The intents by probability, and whether the message is about another topic."""
+        assert self._intent_model is not None
+        scored = self._intent_model.probabilities(text, language)
+        if scored is None:
+            return (), False
+        classes, probabilities = scored
+        probabilities, other_topic = in_scope(
+            classes, probabilities, self._intent_model.temperature, self.out_of_scope_cut
+        )
+        order = np.argsort(probabilities)[::-1][:RANKING_SIZE]
+        return tuple(IntentScore(classes[i], round(float(probabilities[i]), 4)) for i in order), other_topic
+
+    def _after_opener(
+        self, text: str, language: str, ranking: tuple[IntentScore, ...], other_topic: bool
+    ) -> tuple[tuple[IntentScore, ...], bool]:
+        """A short reply ("thanks") that opens a request ("ok thanks, and when will it arrive?"): the request's
+        ranking when, scored alone, it is another intent, sure, and surer than the whole message's."""
+        split = self._opener_split
+        if split is None or not ranking or ranking[0].name not in split.short:
+            return ranking, other_topic
+        rest = split.rest(normalise(text))
+        if rest is None:
+            return ranking, other_topic
+        alone, alone_other = self._ranking(rest, language)
+        if (
+            alone
+            and alone[0].name not in split.short
+            and self._sure(alone[0])
+            and not alone_other
+            and alone[0].confidence > ranking[0].confidence
+        ):
+            return alone, alone_other
+        return ranking, other_topic
 
 
 def _flatten(examples: dict[str, dict[str, tuple[str, ...]]]) -> tuple[list[str], list[str], list[str]]:

@@ -7,10 +7,16 @@ list per language): an intent whose examples are mostly one or two words long (g
 goodbye) lends its one- and two-word examples as openers to the longer examples of the other intents, the
 background corpus's other topics included, in the same language. One in twenty of those examples gets a copy;
 which one, and which opener, depends only on the text, so a training is reproducible.
+
+The copies teach the pattern; :class:`OpenerSplit` reads it at prediction too. A message the model takes for a
+short reply that opens with one of them ("ok thanks, and when will it arrive?") has the rest scored alone, and
+the rest's intent wins when it is another, sure and surer than the whole: the demo's held-out requests after an
+opener 88.7 -> 93.9 %, while "thanks, that was really useful" stays a thanks (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import unicodedata
 import zlib
@@ -43,12 +49,10 @@ def short_reply_intents(texts: list[str], intents: list[str], lengths: list[floa
     return {intent for intent, seen in by_intent.items() if statistics.median(seen) <= SHORT_REPLY_MEDIAN_WORDS}
 
 
-def with_openers(
-    texts: list[str], intents: list[str], languages: list[str], *, not_openers: frozenset[str] = frozenset()
-) -> tuple[list[str], list[str], list[str]]:
-    """``texts`` plus the copies with an opener (same intent, same language). ``not_openers``: intents that
-    never lend openers whatever their examples' length (the background class)."""
-    lengths = [words(text) for text in texts]  # each text's length, measured once
+def _openers(
+    texts: list[str], intents: list[str], languages: list[str], lengths: list[float], not_openers: frozenset[str]
+) -> tuple[set[str], dict[str, list[str]]]:
+    """The short-reply intents, and per language their one- and two-word examples that open other messages."""
     short = short_reply_intents(texts, intents, lengths) - not_openers
     openers: dict[str, list[str]] = defaultdict(list)
     for text, length, intent, language in zip(texts, lengths, intents, languages, strict=True):
@@ -61,6 +65,40 @@ def with_openers(
             openers[language].append(text)
     for found in openers.values():
         found.sort()  # the same bot gives the same copies, whatever order its files list examples in
+    return short, openers
+
+
+class OpenerSplit:
+    """What follows a short reply's opener in a message ("ok thanks, and when will it arrive?" -> "and when will
+    it arrive?"), for the intent model to score alone; built from the same training texts as the copies."""
+
+    def __init__(
+        self, texts: list[str], intents: list[str], languages: list[str], *, not_openers: frozenset[str]
+    ) -> None:
+        self.short, openers = _openers(texts, intents, languages, [words(t) for t in texts], not_openers)
+        every = sorted({opener for found in openers.values() for opener in found}, key=len, reverse=True)
+        # the longest opener first ("hello there" before "hello"), each a whole word or words, up to two in a row
+        # ("ok, thanks!", "vale, gracias."), with the marks and spaces after them
+        alternatives = "|".join(map(re.escape, every))
+        self._pattern = re.compile(rf"(?:(?:{alternatives})(?!\w)[\W_]*){{1,2}}") if every else None
+
+    def rest(self, normalised: str) -> str | None:
+        """The message after its opener (the text as the model normalises it), None when it opens with none or
+        what follows is shorter than the copies' bodies ("thanks, all good" stays whole: ``BODY_WORDS``)."""
+        found = self._pattern.match(normalised) if self._pattern is not None else None
+        if found is None:
+            return None
+        rest = normalised[found.end() :]
+        return rest if words(rest) >= BODY_WORDS else None
+
+
+def with_openers(
+    texts: list[str], intents: list[str], languages: list[str], *, not_openers: frozenset[str] = frozenset()
+) -> tuple[list[str], list[str], list[str]]:
+    """``texts`` plus the copies with an opener (same intent, same language). ``not_openers``: intents that
+    never lend openers whatever their examples' length (the background class)."""
+    lengths = [words(text) for text in texts]  # each text's length, measured once
+    short, openers = _openers(texts, intents, languages, lengths, not_openers)
     out_texts, out_intents, out_languages = list(texts), list(intents), list(languages)
     for text, length, intent, language in zip(texts, lengths, intents, languages, strict=True):
         choices = openers.get(language)

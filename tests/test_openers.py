@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nlu_models.openers import short_reply_intents, with_openers, words
+from nlu_models.openers import OpenerSplit, short_reply_intents, with_openers, words
 
 EXAMPLES = [
     ("hi", "greet", "en"),
@@ -46,3 +46,19 @@ def test_longer_examples_of_other_intents_get_an_opener_of_their_own_language() 
         assert (" " in text) == (language != "zh"), text  # Chinese copies use Chinese marks, and no space
     assert 6 <= len(copies) <= 24  # about one in twenty of the 240 long examples
     assert not any(text.endswith("track it") for text, _, _ in copies)
+
+
+def test_the_request_after_an_opener_is_read_from_the_bots_own_short_replies() -> None:
+    """What the intent model scores alone when it took a message for a short reply (nlu_models.openers)."""
+    texts, intents, languages = (list(column) for column in zip(*EXAMPLES, strict=True))
+    split = OpenerSplit(texts, intents, languages, not_openers=frozenset({"out_of_scope"}))
+    assert split.short == {"greet", "thanks"}
+    assert split.rest("thanks! where is my order now?") == "where is my order now?"
+    assert split.rest("hello there, where is it") == "where is it"  # the longest opener, not "hello" alone
+    assert split.rest("hi! thanks. where is my order now") == "where is my order now"  # two openers in a row
+    assert split.rest("hallo, wo ist meine bestellung") == "wo ist meine bestellung"
+    assert split.rest("谢谢！我的订单在哪里") == "我的订单在哪里"
+    assert split.rest("thanks, all good") is None  # too short to be a request of its own (as in the copies)
+    assert split.rest("thanksgiving dinner plans tonight") is None  # an opener is a whole word
+    assert split.rest("where is my order, thanks") is None  # only at the start
+    assert split.rest("hi") is None
