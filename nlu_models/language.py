@@ -222,9 +222,18 @@ class LanguageIdentifier:
         evidence = self._cache.get(word)
         if evidence is None:
             likelihoods, known = self._grams_model.word(word)
+            # a word the bot's texts use in many languages ("stop", which spaCy lists as French) is evidence only
+            # where it is that language's own greeting or thanks ("ciao")
+            loan = word in self._loan
             listed = np.array(
                 [
-                    1.0 if word in (lists := self._stopwords[code])[0] else FOLDED_WORD if word in lists[1] else 0.0
+                    0.0
+                    if loan and word not in self._chat[code]
+                    else 1.0
+                    if word in (lists := self._stopwords[code])[0]
+                    else FOLDED_WORD
+                    if word in lists[1]
+                    else 0.0
                     for code in self.languages
                 ],
                 dtype=np.float32,
@@ -332,6 +341,11 @@ class LanguageIdentifier:
         confidence = round(probabilities[best], 3)
         if sticky is not None and best != sticky and confidence < SWITCH_CONFIDENCE:
             return LanguageGuess(sticky, 0.0)  # too little evidence to move the thread to another language
+        used = self._words.get(next(iter(distinct)), set()) if one_word else set()
+        if sticky is None and locale is None and used and best not in used:
+            # a first message of one word the bot's own examples use, in other languages than the statistics
+            # say ("cancel" reads as Spanish): the examples' language, or the default when several use it
+            return LanguageGuess(next(iter(used)) if len(used) == 1 else fallback, 0.0)
         if (
             sticky is None
             and one_word

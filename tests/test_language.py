@@ -9,7 +9,7 @@ import pytest
 from bots.flow.model import Bot
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
-from nlu_models.language import LanguageIdentifier
+from nlu_models.language import LanguageGuess, LanguageIdentifier
 
 ALL = ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi")
 
@@ -131,6 +131,32 @@ def test_a_word_both_languages_use_is_no_evidence_against_the_browser() -> None:
     lid = LanguageIdentifier(ALL, "en", examples=["hallo freunde", "hallo friends"], example_languages=["de", "en"])
     assert lid.identify("hallo", LanguageHints(channel_locale="en-US")).code == "en"
     assert lid.identify("freunde", LanguageHints(channel_locale="en-US")).code == "de"
+
+
+def test_a_first_word_alone_without_a_browser_language_follows_the_bots_own_examples() -> None:
+    """No hint at all (the REST channel, a thread's first message): "stop", which the bot's texts use in five
+    languages, is no language's (spaCy lists it as a French stop word), so the default; "cancel", which only the
+    English examples use, is English, whatever its letters suggest; "ciao", a greeting, stays Italian."""
+    texts = {
+        "en": ["stop messages", "cancel my order", "ciao for now"],
+        "fr": ["stop les notifications"],
+        "it": ["stop alle notifiche", "ciao a tutti"],
+        "nl": ["stop met berichten"],
+        "pl": ["stop wiadomości", "ciao wszystkim"],
+        "es": ["ciao amigos"],
+        "de": ["ciao zusammen"],
+        "ro": ["ciao tuturor"],
+    }
+    examples = [(text, language) for language, found in texts.items() for text in found]
+    lid = LanguageIdentifier(
+        ALL, "en", examples=[t for t, _ in examples], example_languages=[language for _, language in examples]
+    )
+    bare = LanguageIdentifier(ALL, "en")
+    assert bare.identify("stop", LanguageHints()).code == "fr"  # what spaCy's lists alone say
+    assert lid.identify("stop", LanguageHints()) == LanguageGuess("en", 0.0)
+    assert lid.identify("cancel", LanguageHints()) == LanguageGuess("en", 0.0)
+    assert lid.identify("ciao", LanguageHints()).code == "it"
+    assert lid.identify("stop", LanguageHints(channel_locale="it-IT")).code == "it"  # a browser's language decides
 
 
 def test_a_long_word_the_bots_own_language_model_places_overrules_the_browser(demo_bot: Bot) -> None:
