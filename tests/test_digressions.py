@@ -146,3 +146,31 @@ def test_filler_around_a_cancel_phrase_cancels_but_filler_alone_does_not(engine_
     assert texts(chat.say("Nah, never mind!")) == ["Stopped."]
     chat.say("which size", "size_help")
     assert texts(chat.say("nah, never mind, size 42")) == ["Size 42 it is."]  # more than filler: the answer
+
+
+def test_a_question_asked_again_says_its_reprompt_and_the_first_time_its_prompt(
+    engine_for: Callable[..., Engine],
+) -> None:
+    """``reprompt``: the question asked again after a wrong answer or an aside, in other words than the first
+    time ("Sure! What's your order number?" once, then "What's your order number?")."""
+    flows = FLOWS.replace(
+        "          - ask: size\n            prompt: ask_size\n            max_reprompts: 3",
+        "          - ask: size\n            prompt: ask_size\n            reprompt: ask_size_again\n"
+        "            type: number\n            max_reprompts: 3",
+    )
+    chat = chat_with(engine_for, **{"flows.yml": flows, "more.yml": "responses: {ask_size_again: {en: 'Size?'}}"})
+    assert texts(chat.say("/pay")) == ["Which size?"]
+    assert texts(chat.say("hello", "greet")) == ["Hello!", "Back to it: Size?"]
+    assert texts(chat.say("a big one")) == ["Size?"]
+    assert texts(chat.say("42")) == ["Size 42 it is."]
+
+
+def test_an_unknown_reprompt_text_is_a_problem_with_its_line(make_bot: Callable[..., LoadResult]) -> None:
+    flows = FLOWS.replace(
+        "            max_reprompts: 3", "            max_reprompts: 3\n            reprompt: no_such_text"
+    )
+    result = make_bot({"settings.yml": SETTINGS, "flows.yml": flows, "texts.yml": TEXTS})
+    assert result.bot is None
+    assert any("no_such_text" in str(problem) and "flows.yml:" in str(problem) for problem in result.problems), [
+        str(p) for p in result.problems
+    ]

@@ -127,7 +127,7 @@ async def test_web_to_messenger_to_web_keeps_slots_language_history_and_the_open
     said = texts_of(graph.messages("fb-de"))
     assert said[0] == "Willkommen zurück 👋 Schaust du dir noch den Trail Runner 2 in Größe 42 an?"
     assert said[-1].startswith(
-        "Zurück zu deiner Frage: Klar! Wie lautet deine Bestellnummer?"
+        "Zurück zu deiner Frage: Wie lautet deine Bestellnummer?"
     )  # the open question, asked again
 
     # the answer in Messenger completes the question asked on the website
@@ -230,7 +230,7 @@ async def test_a_person_with_a_messenger_thread_merges_it_into_the_website_threa
     assert snapshot.state["language"] == "de"  # the website thread was used last
     said = texts_of(graph.messages("fb-old"))
     assert "Willkommen zurück" in said[-2] and said[-1].startswith(
-        "Zurück zu deiner Frage: Klar! Wie lautet deine Bestellnummer?"
+        "Zurück zu deiner Frage: Wie lautet deine Bestellnummer?"
     )
 
     # the open widget tab is told to reload: it gets the merged history under the same identity
@@ -360,7 +360,7 @@ async def test_a_send_to_messenger_optin_links_and_asking_for_the_website_gets_a
         await settle(client)
         answer = [m["message"] for m in graph.messages("fb-optin")[-2:]]
         # the open question goes on, until its budget of re-asks (the welcome back was one) is spent
-        expected = "Zurück zu deiner Frage: Klar! Wie lautet" if n == 0 else "Lassen wir die Frage erst einmal."
+        expected = "Zurück zu deiner Frage: Wie lautet" if n == 0 else "Lassen wir die Frage erst einmal."
         assert answer[1]["text"].startswith(expected)
         button = answer[0]["attachment"]["payload"]["buttons"][0]
         assert button["type"] == "web_url" and button["title"] == "Auf Website öffnen"

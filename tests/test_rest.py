@@ -66,7 +66,7 @@ async def test_order_number_is_validated_and_reprompted(client: TestClient) -> N
     await send(client, "bo", "/order_status")
     invalid, prompt = await send(client, "bo", "12345")
     assert invalid["text"].startswith("Hmm, that doesn't look like an order number")
-    assert prompt["text"].startswith("Sure! What's your order number?")
+    assert prompt["text"].startswith("What's your order number?")  # asked again: the reprompt, no "Sure!"
     [not_found, *_] = await send(client, "bo", "ST-999999")
     assert not_found["text"].startswith("I couldn't find order ST-999999")
     assert [b["title"] for b in not_found["buttons"]] == ["Try another number", "Talk to a person"]

@@ -299,6 +299,7 @@ class FlowCompiler:
             currency=base.currency,
         )
         invalid = self.text(spec.invalid, raw, "invalid", mark) if spec.invalid is not None else None
+        reprompt = self.text(spec.reprompt, raw, "reprompt", mark) if spec.reprompt is not None else None
         if (spec.prompt is None) == (spec.ask_action is None):
             self._problem(mark, "FLOW-E013", f"asking for {spec.ask!r} needs either a prompt or an ask_action")
         prompt = self.text(spec.prompt, raw, "prompt", mark) if spec.prompt is not None else None
@@ -333,6 +334,7 @@ class FlowCompiler:
             ),
             spec.optional,
             spec.ask_action,
+            reprompt,
         )
         ops[jump] = JumpOp(mark, len(ops))
 

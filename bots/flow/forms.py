@@ -62,7 +62,7 @@ def resume_waiting(run: Run, flow: str, by: str) -> bool:
         frame.pc += 1
         execute(run)
     else:
-        prompt(run, op)
+        prompt(run, op, again=True)
     return True
 
 

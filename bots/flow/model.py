@@ -149,6 +149,7 @@ class AskOp(Op):
     mappings: tuple[SlotMapping, ...] = ()  # none: the value is read from the text by the slot's type
     optional: bool = False  # "I don't know" skips it
     ask_action: str | None = None  # a custom action asking the question (Rasa's action_ask_<slot>)
+    reprompt: TextRef | None = None  # asked again: this instead of ``prompt`` ("Sure! ..." only the first time)
 
 
 @dataclass(frozen=True)

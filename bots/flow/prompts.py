@@ -14,8 +14,9 @@ from bots.flow.turn import ActionRequest
 from bots.types import Button, QuickReply, Text
 
 
-def prompt(run: Run, op: AskOp, lead: str = "") -> None:
-    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given.
+def prompt(run: Run, op: AskOp, lead: str = "", *, again: bool = False) -> None:
+    """Ask an ask step's question, with its choices as quick replies or buttons, after ``lead`` if given;
+    ``again``: asked again (after a wrong answer or an aside), in its ``reprompt`` words when it has them.
 
     A question asked by a custom action (Rasa's ``action_ask_<slot>``) has that action run: what it says is
     the prompt, and the question (already waiting) waits for the answer once it has run.
@@ -27,11 +28,12 @@ def prompt(run: Run, op: AskOp, lead: str = "") -> None:
         run.request_action(ActionRequest(op.ask_action, flow, None, advance=False))
         return
     assert op.prompt is not None
+    asked = op.reprompt if again and op.reprompt is not None else op.prompt
     choices: tuple[QuickReply, ...] = tuple(QuickReply(run.text(c.title), format_value(c.value)) for c in op.choices)
     if op.style == "buttons" and choices:
-        run.say(op.prompt, tuple(Button(c.title, "postback", c.payload) for c in choices), own_buttons=False, lead=lead)
+        run.say(asked, tuple(Button(c.title, "postback", c.payload) for c in choices), own_buttons=False, lead=lead)
     else:
-        run.say(op.prompt, quick_replies=choices, own_buttons=not choices, lead=lead)
+        run.say(asked, quick_replies=choices, own_buttons=not choices, lead=lead)
 
 
 def resume_question(run: Run, below: Frame, op: AskOp, *, way_on_offered: bool = False) -> None:
@@ -57,4 +59,4 @@ def resume_question(run: Run, below: Frame, op: AskOp, *, way_on_offered: bool =
         return
     below.reprompts += 1
     run.log("flow", flow=below.flow, status="resumed", reprompt=below.reprompts)
-    prompt(run, op, run.text(digressions.resume) if digressions.resume is not None else "")
+    prompt(run, op, run.text(digressions.resume) if digressions.resume is not None else "", again=True)

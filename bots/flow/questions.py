@@ -220,7 +220,7 @@ def reject(run: Run, frame: Frame, op: AskOp, *, explained: bool, **why: Any) ->
         return
     if op.invalid is not None and not explained:
         run.say(op.invalid)
-    prompt(run, op)
+    prompt(run, op, again=True)
 
 
 def _offer_a_way_on(run: Run) -> None:
@@ -244,7 +244,7 @@ def unsure(run: Run, frame: Frame, op: AskOp) -> None:
         return
     if run.bot.dont_know.response is not None:
         run.say(run.bot.dont_know.response)
-    prompt(run, op)
+    prompt(run, op, again=True)
 
 
 def _fill(run: Run, frame: Frame, op: AskOp, reply: Answer) -> None:

@@ -160,6 +160,7 @@ class AskStep(_Step):
     style: Literal["quick_replies", "buttons"] = "quick_replies"
     allow_other: bool = False
     invalid: TextSpec | None = None
+    reprompt: TextSpec | None = None  # the question asked again (after a wrong answer or an aside); default: prompt
     max_attempts: int = Field(3, ge=1, le=20)
     on_failure: list[Step] | None = None
     always: bool = False
