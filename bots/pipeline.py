@@ -202,7 +202,11 @@ class Pipeline:
         return outcome
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
-        return await self.understand(inbound.text, state.language, inbound.language_hint)
+        # Before the customer's first message, the thread's language came from the browser's or profile's
+        # language or the bot's default (a welcome sent on opening), not from their words: their first message is
+        # read as a thread's first, with the channel's language as its prior ("stornieren ST-345678" is German).
+        thread_language = state.language if state.turn else None
+        return await self.understand(inbound.text, thread_language, inbound.language_hint)
 
     async def understand(self, text: str, thread_language: str | None, language_hint: str | None) -> NLUResult:
         """What a message means in a thread: a button's payload says it itself, anything else goes to the NLU.

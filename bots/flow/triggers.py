@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bots.flow.answers import fold
-from bots.flow.model import Bot
+from bots.flow.model import AskOp, Bot
 from bots.payload import parse_payload
 from bots.types import OUT_OF_SCOPE, NLUResult, Payload
 from nlu_models.entity_words import UNSPACED
@@ -102,6 +102,7 @@ class Triggers:
         self._keywords = self._compile_keywords()
         self._by_language = self._keywords_by_language()
         self._regex = [(flow.name, flow.trigger.regex) for flow in bot.flows.values() if flow.trigger.regex]
+        self._asks = {flow.name: {op.slot for op in flow.ops if isinstance(op, AskOp)} for flow in bot.flows.values()}
         self._flow_of_intent: dict[str, str] = {}  # the first flow, in the bot's order, an intent starts
         for flow in bot.flows.values():
             for intent in flow.trigger.intents:
@@ -176,7 +177,7 @@ class Triggers:
         for flow_name, patterns in self._regex:
             for pattern in patterns:
                 if pattern.search(text):
-                    return TriggerMatch(flow_name, "regex")
+                    return self._intent_over_value(flow_name, nlu) or TriggerMatch(flow_name, "regex")
         folded = fold(text)
         if not self._by_language.get(language, self._by_language["*"])(folded):
             return self._by_intent(nlu)
@@ -186,6 +187,15 @@ class Triggers:
             if (keyword in folded) if isinstance(keyword, str) else keyword.search(folded):
                 return TriggerMatch(flow_name, "keyword")
         return self._by_intent(nlu)
+
+    def _intent_over_value(self, regex_flow: str, nlu: NLUResult | None) -> TriggerMatch | None:
+        """A sure intent whose flow asks for what the regex flow asks (the value the pattern found): "cancel
+        ST-345678" and "quero devolver ST-234567" are the cancel and the return of that order, not a question
+        about it, while "hi, ST-123456" (a greeting asks for nothing) stays the regex's."""
+        match = self._by_intent(nlu)
+        if match is None or match.flow == regex_flow or not (self._asks[match.flow] & self._asks[regex_flow]):
+            return None
+        return match
 
     def _by_intent(self, nlu: NLUResult | None) -> TriggerMatch | None:
         if nlu is not None and nlu.intent is not None and nlu.confidence >= self.bot.nlu_threshold:
