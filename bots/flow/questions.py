@@ -99,12 +99,24 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         missed = match is None and aside == run.bot.fallback_flow  # counted as at the top: the fallback's streak
         run.state.fallback_streak = run.state.fallback_streak + 1 if missed else 0
+        if match is not None and run.prepared.triggers.opens_with_cancel(text, language or run.bot.default_language):
+            _let_go(run, match.flow, text)  # "laat maar, wat kosten de city glide": not asked again after
+            return
         interrupt(run, frame, aside)
         return
     if reply.ok:
         _fill(run, frame, op, reply)
         return
     reject(run, frame, op, explained=False, text=text)
+
+
+def _let_go(run: Run, flow: str, text: str) -> None:
+    """The open flows end (the customer said to leave them) and ``flow`` starts on the rest of the message."""
+    for dropped in reversed(run.state.stack):
+        run.log("flow", flow=dropped.flow, status="cancelled", reason="cancel_then_request")
+    run.state.stack.clear()
+    run.state.message_tag = None
+    start_flow(run, flow, prefill=text)
 
 
 def _offered(op: AskOp, text: str, titles: dict[str, Any]) -> Answer:

@@ -116,6 +116,14 @@ class Triggers:
             language: {word for w in words for word in _folded_phrase(w).split()}
             for language, words in bot.cancel.filler.items()
         }
+        self._cancel_openers = {
+            language: re.compile(
+                rf"^\W*{self._interjections(language)}"
+                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)\W+\w"
+            )
+            for language, words in bot.cancel.keywords.items()
+            if words
+        }
         self._corrections = {
             language: re.compile(
                 rf"^\W*{self._interjections(language)}"
@@ -124,6 +132,15 @@ class Triggers:
             for language, words in bot.corrections.items()
             if words
         }
+
+    def opens_with_cancel(self, text: str, language: str) -> bool:
+        """Whether a message opens with a cancel phrase and goes on ("laat maar, wat kosten de city glide",
+        "forget it, where is my order?"): what was open is let go, and the rest is the request."""
+        folded = fold(text)
+        for pattern in (self._cancel_openers.get(language), self._cancel_openers.get("*")):
+            if pattern is not None and pattern.match(folded):
+                return True
+        return False
 
     def only_filler(self, text: str, language: str) -> bool:
         """Whether ``text`` is nothing but filler words (``settings.cancel.filler``), marks and stray letters
