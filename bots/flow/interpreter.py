@@ -25,7 +25,7 @@ from bots.flow.model import (
     SlotDef,
     TypingOp,
 )
-from bots.flow.prefill import mark_used, message_value
+from bots.flow.prefill import mark_used, message_value, titles_named
 from bots.flow.prompts import prompt, resume_question
 from bots.flow.run import Run
 from bots.flow.state import Frame
@@ -37,7 +37,7 @@ MAX_OPS_PER_TURN = 200
 
 def start_flow(run: Run, flow: str, prefill: str | None) -> None:
     """Start ``flow`` on an empty stack; ``prefill`` is the message, for its first question to take a value from."""
-    run.state.stack.append(Frame(flow, trigger_intent=_trigger_intent(run, flow), given=_given(run, flow)))
+    run.state.stack.append(Frame(flow, trigger_intent=_trigger_intent(run, flow), given=_given(run, flow, prefill)))
     run.state.message_tag = run.bot.flows[flow].message_tag
     run.turn.prefill = prefill
     run.log("flow", flow=flow, status="started")
@@ -53,14 +53,18 @@ def _trigger_intent(run: Run, flow: str) -> str | None:
     return run.turn.trigger_intent if mapped else None
 
 
-def _given(run: Run, flow: str) -> dict[str, object]:
-    """This turn's entity values for the questions ``flow`` asks, for the frame to keep (``Frame.given``). A Rasa
-    form keeps none: its slot mappings and validation action decide what a message fills, as in Rasa."""
+def _given(run: Run, flow: str, text: str | None) -> dict[str, object]:
+    """What the message starting ``flow`` says for its questions, for the frame to keep (``Frame.given``): this
+    turn's entity values, and the choices whose titles it names ("return them, they're too big"). A Rasa form
+    keeps none: its slot mappings and validation action decide what a message fills, as in Rasa."""
     definition = run.bot.flows[flow]
-    if not run.turn.filled or definition.form is not None:
+    if definition.form is not None:
         return {}
     asked = {op.slot for op in definition.ops if isinstance(op, AskOp)}
-    return {slot: value for slot, (value, _span) in run.turn.filled.items() if slot in asked}
+    given: dict[str, object] = {slot: value for slot, (value, _span) in run.turn.filled.items() if slot in asked}
+    for slot, value in titles_named(run, flow, text).items() if text else ():
+        given.setdefault(slot, value)
+    return given
 
 
 def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None, tagged: bool = False) -> None:
@@ -72,7 +76,9 @@ def interrupt(run: Run, waiting: Frame, flow: str, *, trigger: str | None = None
     # The answers the running flows hold are theirs: the interruption may use the shared slots (with this
     # message's own values, "where is my order ST-123456?"), and they are put back when it ends.
     saved = {slot: run.state.slots.get(slot) for frame in run.state.stack for slot in frame.asked}
-    run.state.stack.append(Frame(flow, saved=saved, trigger_intent=_trigger_intent(run, flow), given=_given(run, flow)))
+    run.state.stack.append(
+        Frame(flow, saved=saved, trigger_intent=_trigger_intent(run, flow), given=_given(run, flow, run.turn.prefill))
+    )
     for slot in saved:
         if slot in run.turn.filled:
             run.set_slot(slot, run.turn.filled[slot][0], "entity")

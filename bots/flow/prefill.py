@@ -9,6 +9,7 @@ the time. A careful agent does not ask again for what the customer has just said
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from bots.flow.answers import NO, Answer, named_choices, read_answer
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span
@@ -49,6 +50,17 @@ def mark_used(run: Run, op: AskOp, span: tuple[int, int] | None) -> None:
         run.turn.prefill = None
     else:
         run.turn.used.setdefault(op.validator.type, []).append(span)
+
+
+def titles_named(run: Run, flow: str, text: str) -> dict[str, Any]:
+    """For each choice question of ``flow``, the one choice whose title ``text`` names ("they're too big")."""
+    named: dict[str, Any] = {}
+    for pc, op in enumerate(run.bot.flows[flow].ops):
+        if isinstance(op, AskOp) and (op.choices or op.validator.type == "choice"):
+            found = _title_in(run, op, pc, flow, text)
+            if found.ok:
+                named.setdefault(op.slot, found.value)
+    return named
 
 
 def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
