@@ -202,10 +202,11 @@ class Pipeline:
         return outcome
 
     async def _understand(self, inbound: Inbound, state: ThreadState) -> NLUResult:
-        # Before the customer's first message, the thread's language came from the browser's or profile's
-        # language or the bot's default (a welcome sent on opening), not from their words: their first message is
-        # read as a thread's first, with the channel's language as its prior ("stornieren ST-345678" is German).
-        thread_language = state.language if state.turn else None
+        # Before the customer's first message, a thread's language that is not the browser's or profile's came from
+        # the bot's default (a welcome sent on opening with no hint), not from anyone's words: the first message is
+        # read as a thread's first ("stornieren ST-345678" is German); the browser's language stays as sticky.
+        fresh = not state.turn and state.language != short_locale(inbound.language_hint)
+        thread_language = None if fresh else state.language
         return await self.understand(inbound.text, thread_language, inbound.language_hint)
 
     async def understand(self, text: str, thread_language: str | None, language_hint: str | None) -> NLUResult:

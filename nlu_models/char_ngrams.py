@@ -182,7 +182,7 @@ class CharNgramInterpreter:
         """A short reply ("thanks") that opens a request ("ok thanks, and when will it arrive?"): the request's
         ranking when, scored alone, it is another intent, sure, and surer than the whole message's."""
         split = self._opener_split
-        if split is None or not ranking or ranking[0].name not in split.short:
+        if split is None or not ranking or ranking[0].name not in split.split_after:
             return ranking, other_topic
         rest = split.rest(normalise(text))
         if rest is None:

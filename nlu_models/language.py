@@ -356,10 +356,6 @@ class LanguageIdentifier:
             # a first message of one word ("haha", "nike", "asdf") against the browser's or profile's
             # language: only a word the bot knows in the other language, or its letters, say otherwise
             return LanguageGuess(fallback, 0.0)
-        if sticky is None and not one_word and locale is not None and best != locale and confidence < SWITCH_CONFIDENCE:
-            # away from the browser's or profile's language, a first message of several words needs the evidence
-            # that moves a thread ("qwxz blorf snargle" with a Chinese browser is not German; one word: above)
-            return LanguageGuess(fallback, 0.0)
         greeting = one_word and all(w in self._chat[best] for w in distinct)  # "hallo": German or Dutch
         if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word and not greeting else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language

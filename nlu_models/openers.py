@@ -26,6 +26,9 @@ SHORT_REPLY_MEDIAN_WORDS = 2  # an intent whose examples' median length is this 
 OPENER_WORDS = 2  # the longest opener
 OPENER_CHARACTERS = 14
 BODY_WORDS = 3  # an example shorter than this gets no opener: "hi, yes" is not what is taught here
+# A "no" that opens a message is not left behind: what follows says what is refused ("no thanks, I don't need a
+# size chart", "nein danke, ich will nicht stornieren"), so it is never scored alone (Rasa's name for the intent)
+REFUSALS = frozenset({"deny"})
 COPIED_ONE_IN = 20  # one example in twenty gets a copy (one in ten cost the unaccented messages 0.6 points)
 SEPARATORS = (", ", "! ", ". ")
 WIDE_SEPARATORS = ("，", "！", "。", "")  # Chinese writes its own marks, and no space
@@ -76,6 +79,7 @@ class OpenerSplit:
         self, texts: list[str], intents: list[str], languages: list[str], *, not_openers: frozenset[str]
     ) -> None:
         self.short, openers = _openers(texts, intents, languages, [words(t) for t in texts], not_openers)
+        self.split_after = self.short - REFUSALS  # the short replies a request may follow
         every = sorted({opener for found in openers.values() for opener in found}, key=len, reverse=True)
         # the longest opener first ("hello there" before "hello"), each a whole word or words, up to two in a row
         # ("ok, thanks!", "vale, gracias."), with the marks and spaces after them

@@ -269,12 +269,3 @@ def test_a_saved_identifier_leaves_the_shipped_table_out_and_answers_the_same(li
     loaded = pickle.loads(saved)
     for text, _ in GREETINGS:
         assert loaded.identify(text, LanguageHints()) == lid.identify(text, LanguageHints())
-
-
-def test_a_first_message_of_several_words_leaves_the_browsers_language_only_on_clear_evidence(
-    lid: LanguageIdentifier,
-) -> None:
-    """As a thread's language moves only on clear evidence, so does the browser's on a first message: gibberish
-    with a Chinese browser stays Chinese, a German sentence with an English browser is German."""
-    assert lid.identify("qwxz blorf snargle", LanguageHints(channel_locale="zh-CN")) == LanguageGuess("zh", 0.0)
-    assert lid.identify("wo ist meine bestellung bitte", LanguageHints(channel_locale="en-US")).code == "de"

@@ -52,7 +52,7 @@ def test_the_request_after_an_opener_is_read_from_the_bots_own_short_replies() -
     """What the intent model scores alone when it took a message for a short reply (nlu_models.openers)."""
     texts, intents, languages = (list(column) for column in zip(*EXAMPLES, strict=True))
     split = OpenerSplit(texts, intents, languages, not_openers=frozenset({"out_of_scope"}))
-    assert split.short == {"greet", "thanks"}
+    assert split.short == {"greet", "thanks"} and split.split_after == {"greet", "thanks"}
     assert split.rest("thanks! where is my order now?") == "where is my order now?"
     assert split.rest("hello there, where is it") == "where is it"  # the longest opener, not "hello" alone
     assert split.rest("hi! thanks. where is my order now") == "where is my order now"  # two openers in a row
@@ -62,3 +62,11 @@ def test_the_request_after_an_opener_is_read_from_the_bots_own_short_replies() -
     assert split.rest("thanksgiving dinner plans tonight") is None  # an opener is a whole word
     assert split.rest("where is my order, thanks") is None  # only at the start
     assert split.rest("hi") is None
+
+
+def test_a_no_that_opens_a_message_is_never_left_behind() -> None:
+    """What follows "no" says what is refused ("no thanks, I don't need a size chart"): not a request."""
+    examples = [*EXAMPLES, ("no", "deny", "en"), ("nope", "deny", "en")]
+    texts, intents, languages = (list(column) for column in zip(*examples, strict=True))
+    split = OpenerSplit(texts, intents, languages, not_openers=frozenset({"out_of_scope"}))
+    assert "deny" in split.short and "deny" not in split.split_after

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from bots.flow.answers import fold
+from bots.flow.answers import QUESTION_MARK, fold
 from bots.flow.model import AskOp, Bot
 from bots.payload import parse_payload
 from bots.types import OUT_OF_SCOPE, NLUResult, Payload
@@ -119,7 +119,8 @@ class Triggers:
         self._cancel_openers = {
             language: re.compile(
                 rf"^\W*{self._interjections(language)}"
-                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)\W+\w"
+                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
+                r"\s*[,.!;:…]\W*\w"  # the phrase ends at a mark: "deixa eu perguntar", "uită-te" go on
             )
             for language, words in bot.cancel.keywords.items()
             if words
@@ -134,8 +135,8 @@ class Triggers:
         }
 
     def opens_with_cancel(self, text: str, language: str) -> bool:
-        """Whether a message opens with a cancel phrase and goes on ("laat maar, wat kosten de city glide",
-        "forget it, where is my order?"): what was open is let go, and the rest is the request."""
+        """Whether a message opens with a cancel phrase ended by a mark and goes on ("laat maar, wat kosten de city
+        glide", "forget it, where is my order?"): what was open is let go, and the rest is the request."""
         folded = fold(text)
         for pattern in (self._cancel_openers.get(language), self._cancel_openers.get("*")):
             if pattern is not None and pattern.match(folded):
@@ -208,10 +209,13 @@ class Triggers:
     def _intent_over_value(self, regex_flow: str, nlu: NLUResult | None) -> TriggerMatch | None:
         """A sure intent whose flow asks for what the regex flow asks (the value the pattern found): "cancel
         ST-345678" and "quero devolver ST-234567" are the cancel and the return of that order, not a question
-        about it, while "hi, ST-123456" (a greeting asks for nothing) stays the regex's."""
+        about it, while "hi, ST-123456" (a greeting asks for nothing) and a question ("ST-345678 cancelled?")
+        stay the regex's."""
         match = self._by_intent(nlu)
         if match is None or match.flow == regex_flow or not (self._asks[match.flow] & self._asks[regex_flow]):
             return None
+        if nlu is not None and QUESTION_MARK.search(nlu.text):
+            return None  # "ST-345678 cancelled?", "is ST-234567 returned?": a question about the order
         return match
 
     def _by_intent(self, nlu: NLUResult | None) -> TriggerMatch | None:
