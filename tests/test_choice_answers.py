@@ -65,3 +65,11 @@ def test_a_short_choice_answers_only_as_the_whole_message() -> None:
     titles = {"no": "no", "yes": "yes", "ok": "yes"}
     assert read_answer("No", answer, titles=titles) == Answer(True, "no")
     assert read_answer("no idea, what do you mean?", answer, titles=titles) == NO  # too common a word
+
+
+def test_a_number_written_against_chinese_words_is_read_and_one_inside_a_latin_word_is_not() -> None:
+    size = SlotDef("shoe_size", "number", min=30, max=50)
+    assert read_answer("我穿43码，尺码怎么选", size) == Answer(True, 43, (2, 4))
+    assert read_answer("我要42号", size).value == 42
+    assert read_answer("i wear a 43, thanks", size).value == 43
+    assert read_answer("abc43", size) == NO and read_answer("x.43", size) == NO

@@ -18,7 +18,9 @@ from bots.flow.slot_values import to_date, to_money, to_time
 from nlu_models.accents import folded_with_offsets
 from nlu_models.entity_words import UNSPACED, negated
 
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:[.,]\d+)?(?![\w])|(?<![\w.])[-+]?\d+(?:[.,]\d+)?")
+# a number starts where no letter, digit or point of a spaced script does; Chinese writes it against its words
+_NUMBER_START = rf"(?<!(?!{UNSPACED.pattern})[\w.])"  # "我穿43码" holds 43, "abc43" and "x.43" none
+_NUMBER = re.compile(rf"{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?(?![\w])|{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
 NAMED_CHOICE_LETTERS = 4  # a shorter choice answers only as the whole message ("No", "OK", "42")
