@@ -195,7 +195,7 @@ class CharNgramInterpreter:
             and not alone_other
             and alone[0].confidence > ranking[0].confidence
         ):
-            return alone, alone_other
+            return alone, False
         return ranking, other_topic
 
 

@@ -144,7 +144,7 @@ def is_aside(
     if match is None or match.flow == frame.flow:
         return False
     stripped = text.strip()
-    rest = stripped if reply.span is None else f"{stripped[: reply.span[0]]} {stripped[reply.span[1] :]}"
+    rest = stripped if reply.span is None else _around(stripped, reply.span)
     if match.kind in ("regex", "keyword"):  # the trigger must lie in the rest, not in the answer itself
         language = run.state.language or run.bot.default_language
         again = run.prepared.triggers.find(rest, None, nlu, language)
@@ -159,6 +159,11 @@ def is_aside(
     if _mostly_the_value(stripped, rest):
         return False  # "2030年5月12日", "next Friday": a value of the question's type, whatever the NLU guessed
     return _words(rest) > MOSTLY_THE_ANSWER
+
+
+def _around(text: str, span: tuple[int, int]) -> str:
+    """What stands around a value in a message, the value taken out."""
+    return f"{text[: span[0]]} {text[span[1] :]}"
 
 
 def _mostly_the_value(text: str, rest: str) -> bool:
@@ -184,7 +189,7 @@ def _value_asked_later(run: Run, frame: Frame, text: str) -> bool:
     stripped = text.strip()
     for slot, (_value, span) in run.turn.filled.items():
         if slot in later and span is not None:
-            rest = f"{stripped[: span[0]]} {stripped[span[1] :]}"
+            rest = _around(stripped, span)
             return not QUESTION_MARK.search(rest) and run.prepared.triggers.only_filler(rest, language)
     return False
 
@@ -205,7 +210,7 @@ def _refused_value(op: AskOp, text: str, nlu: NLUResult | None, match: TriggerMa
     stripped = text.strip()
     for entity in nlu.entities:
         span = entity_span(entity, text) if entity.entity in BUILT_IN_ENTITIES.get(op.validator.type, ()) else None
-        if span is not None and _mostly_the_value(stripped, f"{stripped[: span[0]]} {stripped[span[1] :]}"):
+        if span is not None and _mostly_the_value(stripped, _around(stripped, span)):
             return True
     return False
 

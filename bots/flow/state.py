@@ -33,6 +33,9 @@ class Frame:
     given: dict[str, Any] = field(default_factory=dict)
 
 
+_FRAME_KEYS = frozenset(Frame.__dataclass_fields__)  # a key a later version added is left out, not an error
+
+
 @dataclass
 class ThreadState:
     language: str | None = None
@@ -107,8 +110,7 @@ class ThreadState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ThreadState:
         data = dict(data)
-        frame_keys = set(Frame.__dataclass_fields__)  # a key a later version added is left out, not an error
-        data["stack"] = [Frame(**{k: v for k, v in f.items() if k in frame_keys}) for f in data.get("stack", [])]
+        data["stack"] = [Frame(**{k: v for k, v in f.items() if k in _FRAME_KEYS}) for f in data.get("stack", [])]
         known = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in data.items() if key in known})
 

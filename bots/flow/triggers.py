@@ -116,21 +116,18 @@ class Triggers:
             language: {word for w in words for word in _folded_phrase(w).split()}
             for language, words in bot.cancel.filler.items()
         }
-        self._cancel_openers = {
+        # the phrase ends at a mark and more follows: "deixa eu perguntar", "uită-te" go on
+        self._cancel_openers = self._openings(bot.cancel.keywords, r"\s*[,.!;:…]\W*\w")
+        self._corrections = self._openings(bot.corrections)
+
+    def _openings(self, phrases: dict[str, tuple[str, ...]], after: str = "") -> dict[str, re.Pattern[str]]:
+        """Per language, a message opening with one of ``phrases`` (after up to two filler words), then ``after``."""
+        return {
             language: re.compile(
                 rf"^\W*{self._interjections(language)}"
-                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
-                r"\s*[,.!;:…]\W*\w"  # the phrase ends at a mark: "deixa eu perguntar", "uită-te" go on
+                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w){after}"
             )
-            for language, words in bot.cancel.keywords.items()
-            if words
-        }
-        self._corrections = {
-            language: re.compile(
-                rf"^\W*{self._interjections(language)}"
-                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w)"
-            )
-            for language, words in bot.corrections.items()
+            for language, words in phrases.items()
             if words
         }
 
@@ -307,20 +304,22 @@ def is_off_topic(bot: Bot, nlu: NLUResult | None) -> bool:
     return top.name == OUT_OF_SCOPE and top.confidence >= bot.nlu_threshold
 
 
+def _out_of_scope_flow(bot: Bot) -> str | None:
+    """The flow started on ``out_of_scope`` (a Rasa project's ``utter_out_of_scope``), if the bot has one."""
+    return next((flow.name for flow in bot.flows.values() if OUT_OF_SCOPE in flow.trigger.intents), None)
+
+
 def off_topic_flow(bot: Bot, nlu: NLUResult | None) -> str | None:
-    """The flow that answers a message about another topic: one started on ``out_of_scope`` (a Rasa project's
-    ``utter_out_of_scope``), else the fallback flow; None when the message is not off-topic."""
+    """The flow that answers a message about another topic: the bot's flow on ``out_of_scope``, else the fallback
+    flow; None when the message is not off-topic."""
     if not is_off_topic(bot, nlu):
         return None
-    named = next((flow.name for flow in bot.flows.values() if OUT_OF_SCOPE in flow.trigger.intents), None)
-    return named or bot.fallback_flow
+    return _out_of_scope_flow(bot) or bot.fallback_flow
 
 
 def named_out_of_scope(bot: Bot, nlu: NLUResult | None) -> NLUResult | None:
     """A message the NLU found to be about another topic is the ``out_of_scope`` intent when a flow starts on
     that intent (a Rasa project's ``utter_out_of_scope``), rather than no intent (the fallback flow)."""
-    if nlu is None or not is_off_topic(bot, nlu):
-        return nlu
-    if not any(OUT_OF_SCOPE in flow.trigger.intents for flow in bot.flows.values()):
+    if nlu is None or not is_off_topic(bot, nlu) or _out_of_scope_flow(bot) is None:
         return nlu
     return replace(nlu, intent=OUT_OF_SCOPE, confidence=nlu.ranking[0].confidence)
