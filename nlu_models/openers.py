@@ -11,7 +11,9 @@ which one, and which opener, depends only on the text, so a training is reproduc
 The copies teach the pattern; :class:`OpenerSplit` reads it at prediction too. A message the model takes for a
 short reply that opens with one of them ("ok thanks, and when will it arrive?") has the rest scored alone, and
 the rest's intent wins when it is another, sure and surer than the whole: the demo's held-out requests after an
-opener 88.7 -> 93.9 %, while "thanks, that was really useful" stays a thanks (BENCHMARKS.md).
+opener 88.7 -> 93.9 %, while "thanks, that was really useful" stays a thanks (BENCHMARKS.md). A rest that is
+another topic ("thanks! will it rain tomorrow?") reaches the fallback when the short reply is not sure of the
+whole message.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ BODY_WORDS = 3  # an example shorter than this gets no opener: "hi, yes" is not 
 # A "no" that opens a message is not left behind: what follows says what is refused ("no thanks, I don't need a
 # size chart", "nein danke, ich will nicht stornieren"), so it is never scored alone (Rasa's name for the intent)
 REFUSALS = frozenset({"deny"})
+# A "yes" that opens a message answers: what follows says what is agreed to ("yes, that works for me"), so it is
+# never taken for another topic (the request after it still counts: "yes, and when will it arrive?")
+AGREEMENTS = frozenset({"affirm"})
 COPIED_ONE_IN = 20  # one example in twenty gets a copy (one in ten cost the unaccented messages 0.6 points)
 SEPARATORS = (", ", "! ", ". ")
 WIDE_SEPARATORS = ("，", "！", "。", "")  # Chinese writes its own marks, and no space
