@@ -58,3 +58,94 @@ def test_a_question_the_message_holds_nothing_for_is_asked_and_reading_stops(
     c.say("/order")
     assert texts(c.say("42, and 2 pairs")) == ["Your email?"]
     assert texts(c.say("anna@example.com")) == ["How many pairs?"]  # "2 pairs" was in an earlier message
+
+
+RETURN = """
+      give_back:
+        trigger: {payloads: [/return]}
+        steps:
+          - ask: this_one
+            prompt: ask_this_one
+            max_attempts: 1
+            on_failure: []
+          - ask: reason
+            prompt: ask_reason
+            choices:
+              - {title: too_small, value: small}
+              - {title: too_big, value: big}
+          - ask: sure
+            prompt: ask_sure
+            choices:
+              - {title: yes_go, value: true}
+              - {title: no_stop, value: false}
+          - say: returned
+"""
+RETURN_SLOTS = """
+    slots:
+      size: {type: number, min: 30, max: 50}
+      email: {type: email}
+      this_one: {type: bool}
+      reason: {type: choice, values: [small, big]}
+      sure: {type: bool}
+"""
+RETURN_TEXTS = """
+      ask_this_one: {en: "Return this pair?"}
+      ask_reason: {en: "Why?"}
+      ask_sure: {en: "Shall I go ahead?"}
+      too_small: {en: "Too small"}
+      too_big: {en: "Too big"}
+      yes_go: {en: "Yes, go ahead"}
+      no_stop: {en: "No, stop"}
+      returned: {en: "Returned ({this_one}, {reason}, {sure})."}
+"""
+
+
+def return_chat(engine_for: Callable[..., Engine]) -> Chat:
+    files = {
+        "settings.yml": SETTINGS,
+        "flows.yml": FLOWS + RETURN,
+        "slots.yml": RETURN_SLOTS,
+        "texts.yml": TEXTS + RETURN_TEXTS,
+        "deny.yml": 'language: en\nnlu:\n  deny: ["No!", "nope", "not really", "no I do not want that"]\n',
+    }
+    return Chat(engine_for(files))
+
+
+def test_a_later_questions_choice_to_a_yes_or_no_says_yes_and_is_kept(engine_for: Callable[..., Engine]) -> None:
+    """ "they're too small" to "return this pair?": a person reads yes and the reason, not a size question."""
+    c = return_chat(engine_for)
+    assert texts(c.say("/return")) == ["Return this pair?"]
+    assert texts(c.say("they're too small", intent="size_help", confidence=0.95)) == ["Shall I go ahead?"]
+    assert texts(c.say("Yes, go ahead")) == ["Returned (yes, small, yes)."]
+
+
+def test_a_no_with_a_later_choice_keeps_the_choice(engine_for: Callable[..., Engine]) -> None:
+    """A message opening with one of the bot's short "no" examples is a no, whatever intent the NLU guessed."""
+    c = return_chat(engine_for)
+    c.say("/return")
+    assert texts(c.say("nope, too big", intent="size_help", confidence=0.95)) == ["Shall I go ahead?"]
+    assert texts(c.say("Yes, go ahead")) == ["Returned (no, big, yes)."]
+    c = return_chat(engine_for)
+    c.say("/return")
+    assert texts(c.say("no! too big")) == ["Shall I go ahead?"]
+    assert texts(c.say("Yes, go ahead")) == ["Returned (no, big, yes)."]
+
+
+def test_a_later_yes_or_no_is_never_answered_ahead(engine_for: Callable[..., Engine]) -> None:
+    """ "yes, go ahead" said early must not confirm a later confirmation question unasked."""
+    c = return_chat(engine_for)
+    c.say("/return")
+    c.say("yes")
+    assert texts(c.say("too small, yes go ahead")) == ["Shall I go ahead?"]
+
+
+def test_a_question_or_a_long_message_naming_a_later_choice_is_another_request(
+    engine_for: Callable[..., Engine],
+) -> None:
+    c = return_chat(engine_for)
+    c.say("/return")
+    assert texts(c.say("are they too small?", intent="size_help", confidence=0.95)) == ["Which size?"]
+    c = return_chat(engine_for)
+    c.say("/return")
+    long = "i think they might be too small for my son so which size should he take"
+    assert texts(c.say(long, intent="size_help", confidence=0.95)) == ["Which size?"]

@@ -52,11 +52,12 @@ def mark_used(run: Run, op: AskOp, span: tuple[int, int] | None) -> None:
         run.turn.used.setdefault(op.validator.type, []).append(span)
 
 
-def titles_named(run: Run, flow: str, text: str) -> dict[str, Any]:
-    """For each choice question of ``flow``, the one choice whose title ``text`` names ("they're too big")."""
+def titles_named(run: Run, flow: str, text: str, *, after: int = -1) -> dict[str, Any]:
+    """For each choice question of ``flow`` (those after the op at ``after``), the one choice whose title
+    ``text`` names ("they're too big")."""
     named: dict[str, Any] = {}
     for pc, op in enumerate(run.bot.flows[flow].ops):
-        if isinstance(op, AskOp) and (op.choices or op.validator.type == "choice"):
+        if pc > after and isinstance(op, AskOp) and (op.choices or op.validator.type == "choice"):
             found = _title_in(run, op, pc, flow, text)
             if found.ok:
                 named.setdefault(op.slot, found.value)

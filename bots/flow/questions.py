@@ -10,7 +10,7 @@ from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation, start_flow
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
-from bots.flow.prefill import mark_used
+from bots.flow.prefill import mark_used, titles_named
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
@@ -75,6 +75,14 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         allowed = {fold(str(c.value)) for c in op.choices}
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
             reply = Answer(False)
+    # "they're too small" to "shall we return order ST-234567?": the reason a later question asks for, kept for it
+    later = _later_choices_named(run, frame, text)
+    for slot, value in later.items():
+        frame.given.setdefault(slot, value)
+    if later and not reply.ok and op.validator.type == "bool":
+        # going on to what comes next says yes, as a person reads it, unless it opens with a "no"
+        no = run.prepared.triggers.opens_with_no(text, run.state.language or run.bot.default_language)
+        reply = Answer(True, not no)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
     explicit = match is not None and match.kind == "payload"
     if (
@@ -90,6 +98,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     aside = match.flow if match is not None else None if reply.ok else off_topic_flow(run.bot, nlu)
     if (
         aside is not None
+        and not later
         and aside != frame.flow
         and flow.interruptible
         and not _bare_value(text, match)
@@ -192,6 +201,23 @@ def _value_asked_later(run: Run, frame: Frame, text: str) -> bool:
             rest = _around(stripped, span)
             return not QUESTION_MARK.search(rest) and run.prepared.triggers.only_filler(rest, language)
     return False
+
+
+LATER_CHOICE_WORDS = 6  # "they're a bit too small": longer messages say more than a later question's choice
+
+
+def _later_choices_named(run: Run, frame: Frame, text: str) -> dict[str, Any]:
+    """The choices of the open flow's later questions that a short message names by title, without a question
+    mark ("they're too small", "yes, they're too big" to "do you want to return order ST-234567?"): the message
+    stays with this flow, which keeps them for those questions (``Frame.given``), rather than being another
+    request the NLU guessed from them (a size question). A Rasa form keeps none, as at its start."""
+    flow = run.bot.flows[frame.flow]
+    if flow.form is not None or QUESTION_MARK.search(text) or _words(text) > LATER_CHOICE_WORDS:
+        return {}
+    # never a yes or no: "yes, cancel it" to "what's your order number?" must not confirm the cancel unasked
+    kinds = {op.slot: op.validator.type for op in flow.ops[frame.pc + 1 :] if isinstance(op, AskOp)}
+    named = titles_named(run, frame.flow, text, after=frame.pc)
+    return {slot: value for slot, value in named.items() if kinds.get(slot) != "bool"}
 
 
 def _choices_named(op: AskOp, text: str, titles: dict[str, Any], typed: bool, language: str | None) -> bool:

@@ -119,6 +119,8 @@ class Triggers:
         # the phrase ends at a mark and more follows: "deixa eu perguntar", "uită-te" go on
         self._cancel_openers = self._openings(bot.cancel.keywords, r"\s*[,.!;:…]\W*\w")
         self._corrections = self._openings(bot.corrections)
+        # the bot's own one- and two-word "no"s (Rasa's deny intent: "no", "nein", "不"), ending the phrase they open
+        self._noes = self._openings(_short_examples(bot, "deny"), r"(?:$|\W)")
 
     def _openings(self, phrases: dict[str, tuple[str, ...]], after: str = "") -> dict[str, re.Pattern[str]]:
         """Per language, a message opening with one of ``phrases`` (after up to two filler words), then ``after``."""
@@ -139,6 +141,11 @@ class Triggers:
             if pattern is not None and pattern.match(folded):
                 return True
         return False
+
+    def opens_with_no(self, text: str, language: str) -> bool:
+        """Whether a message opens with one of the bot's short "no"s ("no, they're too big", "nein, zu groß")."""
+        pattern = self._noes.get(language)
+        return pattern is not None and pattern.match(fold(text)) is not None
 
     def only_filler(self, text: str, language: str) -> bool:
         """Whether ``text`` is nothing but filler words (``settings.cancel.filler``), marks and stray letters
@@ -294,6 +301,15 @@ class Triggers:
             if found:
                 return folded[found.end() :]
         return None
+
+
+def _short_examples(bot: Bot, intent: str) -> dict[str, tuple[str, ...]]:
+    """Per language, the intent's examples of one or two words, their marks left out ("No!" -> "no")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for language, per_intent in bot.examples.items():
+        words = (" ".join(_WORD.findall(fold(example))) for example in per_intent.get(intent, ()))
+        out[language] = tuple(sorted({w for w in words if w and len(w.split()) <= 2}))
+    return out
 
 
 def is_off_topic(bot: Bot, nlu: NLUResult | None) -> bool:
