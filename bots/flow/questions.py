@@ -116,7 +116,13 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     if reply.ok:
         _fill(run, frame, op, reply)
         return
-    reject(run, frame, op, explained=False, text=text)
+    reject(run, frame, op, explained=_asks_back(text), text=text)
+
+
+def _asks_back(text: str) -> bool:
+    """A question with no digit in it ("where do I find the order number?") asks about the question, not a wrong
+    answer: it is asked again, with its help, without the ``invalid`` line ("that doesn't look like one")."""
+    return QUESTION_MARK.search(text) is not None and not any(character.isdigit() for character in text)
 
 
 def _let_go(run: Run, flow: str, text: str) -> None:
