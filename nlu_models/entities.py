@@ -69,6 +69,11 @@ class _Rule:
     pattern: re.Pattern[str]
     value: Callable[[re.Match[str]], Any]
     rank: int  # lower wins an overlap
+    needs: re.Pattern[str] | None = None  # what a text must hold for the rule to match at all (a cheap test first)
+
+
+_DIGIT = re.compile(r"\d")  # every built-in but the e-mail address reads digits; most chat has none
+_AT = re.compile("@")
 
 
 def _money(match: re.Match[str]) -> dict[str, Any]:
@@ -112,12 +117,14 @@ BUILT_INS: tuple[_Rule, ...] = (
         re.compile(r"(?<![\w-])([A-Za-z]{1,4})-?(\d{5,10})(?![\w-])"),
         lambda m: f"{m.group(1).upper()}-{m.group(2)}",
         10,
+        _DIGIT,
     ),
     _Rule(
         "email",
         re.compile(rf"(?<!{LOCAL_PART_CHARACTER}){LOCAL_PART_CHARACTER}+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}"),
         lambda m: m.group(0).lower(),
         11,
+        _AT,
     ),
     _Rule(
         "money",
@@ -128,8 +135,11 @@ BUILT_INS: tuple[_Rule, ...] = (
         ),
         lambda m: _money(m),
         12,
+        _DIGIT,
     ),
-    _Rule("phone", re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone, 13),
+    _Rule(
+        "phone", re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone, 13, _DIGIT
+    ),
     _Rule(
         "shoe_size",
         re.compile(
@@ -145,8 +155,9 @@ BUILT_INS: tuple[_Rule, ...] = (
         ),
         lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5") if g)),
         14,
+        _DIGIT,
     ),
-    _Rule("number", re.compile(rf"(?<![\w.,]){_NUMBER}(?!\w|[.,]\d)"), lambda m: _to_number(m.group(0)), 20),
+    _Rule("number", re.compile(rf"(?<![\w.,]){_NUMBER}(?!\w|[.,]\d)"), lambda m: _to_number(m.group(0)), 20, _DIGIT),
 )
 
 
@@ -193,6 +204,8 @@ class EntityExtractor:
             if money := _money_in_words(text, number.start, number.end, number.value):
                 found.append((12, money.start or 0, money.end or 0, money))
         for rule in (*self._rules.get(None, ()), *self._rules.get(language, ()), *BUILT_INS):
+            if rule.needs is not None and rule.needs.search(text) is None:
+                continue
             for match in rule.pattern.finditer(text):
                 if match.group(0).strip() and (value := rule.value(match)) is not None:
                     found.append(

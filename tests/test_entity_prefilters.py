@@ -1,5 +1,5 @@
-"""The entity extractor's cheap tests of whether a message may hold a number word or an hour never change what
-it finds.
+"""The entity extractor's cheap tests of whether a message may hold a number word, an hour or a built-in entity
+(a digit, an @) never change what it finds.
 
 Most messages have neither, so text2num's search and the hour rewrites are skipped for them; were a test
 wrong, "zweiundzwanzig" or "um 10 Uhr" would silently stop being read. Each is checked against the search it
@@ -16,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nlu_models.date_rewrites as date_rewrites
+import nlu_models.entities as entities
 import nlu_models.number_words as number_words
 from nlu_models.date_rewrites import with_hours_written_out
+from nlu_models.entities import EntityExtractor
 from nlu_models.number_words import find_number_words
 
 NUMBER_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")
@@ -95,9 +97,30 @@ def test_skipping_rewrites_that_cannot_match_rewrites_the_same(text: str, langua
         assert rewritten == with_hours_written_out(text, language)
 
 
+BUILT_IN_TEXTS = st.lists(
+    st.one_of(WORDS, st.sampled_from(["anna@example.com", "a@b", "+49 170 1234567", "€50", "50 €", "EU 42", "１２"])),
+    max_size=10,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(BUILT_IN_TEXTS, st.text(max_size=40)))
+def test_skipping_built_ins_a_message_cannot_hold_finds_the_same_entities(text: str) -> None:
+    extractor = EntityExtractor(())
+    found = extractor.extract(text, "en")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(entities, "_DIGIT", ALWAYS)
+        patch.setattr(entities, "_AT", ALWAYS)
+        unchecked = tuple(entities._Rule(r.name, r.pattern, r.value, r.rank) for r in entities.BUILT_INS)
+        patch.setattr(entities, "BUILT_INS", unchecked)
+        assert found == extractor.extract(text, "en")
+
+
 def test_the_cheap_tests_still_let_numbers_and_hours_through() -> None:
     assert [n.value for n in find_number_words("ich möchte zweiundzwanzig paar", "de")] == [22]
     assert [n.value for n in find_number_words("5 million", "en")] == [5_000_000]
     assert find_number_words("where is my order", "en") == []
     assert with_hours_written_out("morgen um 10 Uhr", "de")[0] == "morgen um 10:00"
     assert with_hours_written_out("明天下午3点吧", "zh")[0].split() == ["明天", "15:00"]
+    found = EntityExtractor(()).extract("size 42, mail anna@example.com", "en")
+    assert {e.entity for e in found} >= {"shoe_size", "email"}
