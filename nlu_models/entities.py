@@ -111,6 +111,18 @@ def _phone(match: re.Match[str]) -> str | None:
     return ("+" if match.group(0).lstrip().startswith("+") else "") + digits
 
 
+_PHONE = re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)")
+
+
+def find_phone(text: str) -> tuple[str, tuple[int, int]] | None:
+    """The first phone number in ``text`` (its digits, with the + of an international number) and its span; a
+    date ("13.05.2030") or fewer than 7 digits is none. What a question of type phone reads, as the NLU does."""
+    for match in _PHONE.finditer(text):
+        if (value := _phone(match)) is not None:
+            return value, match.span()
+    return None
+
+
 BUILT_INS: tuple[_Rule, ...] = (
     _Rule(
         "order_number",
@@ -137,9 +149,7 @@ BUILT_INS: tuple[_Rule, ...] = (
         12,
         _DIGIT,
     ),
-    _Rule(
-        "phone", re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)"), _phone, 13, _DIGIT
-    ),
+    _Rule("phone", _PHONE, _phone, 13, _DIGIT),
     _Rule(
         "shoe_size",
         re.compile(
@@ -193,10 +203,6 @@ class EntityExtractor:
         found += [
             (11, e.start, e.end, Entity("email", e.value, e.start, e.end, "regex")) for e in find_written_emails(text)
         ]
-        found += [
-            (15, d.start, d.end, Entity(d.name, d.value, d.start, d.end, "dateparser"))
-            for d in find_dates(text, language, now)
-        ]
         for number in find_number_words(text, language):
             found.append(
                 (19, number.start, number.end, Entity("number", number.value, number.start, number.end, "words"))
@@ -216,6 +222,13 @@ class EntityExtractor:
                             Entity(rule.name, value, match.start(), match.end(), "regex"),
                         )
                     )
+        # a phone number, an e-mail address or an order number is never part of a date: dateparser would
+        # read "tomorrow at 10am on +49 170 1234567" as one day and lose the hour, so it gets them blanked out
+        not_dates = [(start, end) for _, start, end, entity in found if entity.entity in _NOT_DATES]
+        found += [
+            (15, d.start, d.end, Entity(d.name, d.value, d.start, d.end, "dateparser"))
+            for d in find_dates(_blanked(text, not_dates), language, now)
+        ]
         folded, origin = folded_with_offsets(text, _fold_character)
         for name, pattern, values in (*self._lookups.get(None, ()), *self._lookups.get(language, ())):
             for match in pattern.finditer(folded):
@@ -236,6 +249,18 @@ class EntityExtractor:
             spans.insert(at, (start, end))
             kept[start] = entity
         return tuple(kept[start] for start, _ in spans)
+
+
+_NOT_DATES = frozenset({"phone", "email", "order_number"})
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span a mark then spaces: the same length, so what is found keeps its offsets, and the
+    mark ends the phrase before it (blanks alone make "mail me at anna@example.com tomorrow" read "at tomorrow",
+    which dateparser does not take for a day)."""
+    for start, end in spans:
+        text = text[:start] + ";" + " " * (end - start - 1) + text[end:]
+    return text
 
 
 def _group_or_all(match: re.Match[str]) -> str:

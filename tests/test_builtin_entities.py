@@ -125,6 +125,35 @@ def test_dates_and_times_relative_ones_too(language: str, text: str, expected: t
     assert found(text, language) == [expected]
 
 
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        (
+            "en",
+            "call me back tomorrow at 10am on +49 170 1234567",
+            [("time", "2026-12-07T10:00"), ("phone", "+491701234567")],
+        ),
+        (
+            "de",
+            "morgen um 10 Uhr, meine Nummer ist 0170 1234567",
+            [("time", "2026-12-07T10:00"), ("phone", "01701234567")],
+        ),
+        ("en", "mail me at anna@example.com tomorrow", [("email", "anna@example.com"), ("date", "2026-12-07")]),
+        ("en", "ST-123456 tomorrow please", [("order_number", "ST-123456"), ("date", "2026-12-07")]),
+    ],
+)
+def test_a_day_beside_a_phone_number_an_address_or_an_order_is_still_found(
+    language: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    """dateparser read "tomorrow at 10am on +49 170 1234567" as one day: the phone number won the overlap and the
+    day and the hour were lost. Those values are never part of a date, so dates are read without them."""
+    assert found(text, language) == expected
+
+
+def test_a_date_is_no_phone_number() -> None:
+    assert found("13.05.2030", "de") == [("date", "2030-05-13")]
+
+
 @pytest.mark.parametrize("day", range(7))
 @pytest.mark.parametrize(
     ("language", "text"),

@@ -16,13 +16,13 @@ from typing import Any
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
 from nlu_models.accents import folded_with_offsets
+from nlu_models.entities import find_phone
 from nlu_models.entity_words import UNSPACED, negated
 
 # a number starts where no letter, digit or point of a spaced script does; Chinese writes it against its words
 _NUMBER_START = rf"(?<!(?!{UNSPACED.pattern})[\w.])"  # "我穿43码" holds 43, "abc43" and "x.43" none
 _NUMBER = re.compile(rf"{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?(?![\w])|{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"\+?\d[\d\s\-().]{5,}\d")
 NAMED_CHOICE_LETTERS = 4  # a shorter choice answers only as the whole message ("No", "OK", "42")
 QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
 _TRUE = {"true", "yes", "/affirm"}
@@ -145,13 +145,9 @@ def read_answer(
     if kind == "email":
         match = _EMAIL.search(text)
         return Answer(True, match.group(0).lower(), match.span()) if match else NO
-    if kind == "phone":
-        match = _PHONE.search(text)
-        if not match:
-            return NO
-        digits = re.sub(r"[^\d]", "", match.group(0))
-        value = ("+" if match.group(0).startswith("+") else "") + digits
-        return Answer(True, value, match.span()) if len(digits) >= 6 else NO
+    if kind == "phone":  # read as the NLU reads it: not a date ("13.05.2030"), 7 to 15 digits
+        phone = find_phone(text)
+        return Answer(True, phone[0], phone[1]) if phone else NO
     if kind in ("date", "time"):  # typed as the normal form; words ("tomorrow") come from the NLU's entity
         found = to_date(text) if kind == "date" else to_time(text)
         return Answer(True, found[0], found[1]) if found else NO

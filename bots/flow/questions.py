@@ -173,7 +173,16 @@ def is_aside(
         return False  # the other flow wants the same value: the customer is giving it
     if _mostly_the_value(stripped, rest):
         return False  # "2030年5月12日", "next Friday": a value of the question's type, whatever the NLU guessed
-    return _words(rest) > MOSTLY_THE_ANSWER
+    return _words(_without_words_asked(run, op, rest)) > MOSTLY_THE_ANSWER
+
+
+def _without_words_asked(run: Run, op: AskOp, rest: str) -> str:
+    """What stands around the answer, less the question's own words: "mi número es el 612 34 56 78" to "¿A qué
+    número de teléfono te llamamos?" says little besides the number ("número" echoes the question)."""
+    if op.prompt is None:
+        return rest
+    asked = set(_WORD.findall(fold(run.text(op.prompt))))
+    return " ".join(word for word in _WORD.findall(fold(rest)) if word not in asked)
 
 
 def _around(text: str, span: tuple[int, int]) -> str:
