@@ -215,7 +215,10 @@ async def test_handoff_admin_api_and_release(client: TestClient) -> None:
 
 
 async def test_opt_out_is_confirmed_and_recorded(client: TestClient) -> None:
-    [reply] = await send(client, "oo", "please stop sending me messages")
+    [question] = await send(client, "oo", "please stop sending me messages")
+    assert question["text"].startswith("Shall we stop sending you messages?")
+    assert [b["title"] for b in question["buttons"]] == ["Yes, stop them", "No, keep them"]
+    [reply] = await send(client, "oo", question["buttons"][0]["payload"])
     assert reply["text"].startswith("Done: we won't send you any more messages")
     runtime = client.app[__import__("bots.server.app", fromlist=["RUNTIME"]).RUNTIME]
     [thread] = await runtime.store.thread_ids()
@@ -303,6 +306,8 @@ async def test_unknown_product_and_kids_sizes(client: TestClient) -> None:
 async def test_opting_out_or_saying_no_drops_the_pending_question(client: TestClient) -> None:
     await send(client, "oq", "/order_status")
     replies = await send(client, "oq", "stop sending me messages")
+    assert [r["text"][:30] for r in replies] == ["Shall we stop sending you mess"]
+    replies = await send(client, "oq", "yes")
     assert [r["text"][:30] for r in replies] == ["Done: we won't send you any mo"]  # not asked again
     assert (await send(client, "oq", "hello there"))[0]["text"] == "Hi there! How can I help you today?"
     await send(client, "oq", "/size_help")
