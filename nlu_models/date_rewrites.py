@@ -15,8 +15,17 @@ from datetime import datetime
 # A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
 _AT_HOUR = re.compile(
     r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc|luc|vao luc)\s+(?P<hour>[012]?\d)"
-    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?))?(?![\w:.,]?\d)",
+    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?))?(?![\w:.,]?\d)"
+    # "a las 10 y media", "à 10 heures et demie", "alle 10 e mezza", "às 10 e meia", "la 10 și jumătate",
+    # "lúc 10 giờ rưỡi", and the quarter past: the minutes, which dateparser would drop ("10 y media" is 10:00)
+    r"(?:\s*(?P<half>y media|et demie|e mezz[ao]|e meia|și jumătate|si jumatate|rưỡi|ruoi)"
+    r"|\s*(?P<quarter>y cuarto|et quart|e un quarto|e um quarto|și un sfert|si un sfert))?(?!\w)",
     re.IGNORECASE,
+)
+# "half past 3" (English), "um halb 4" and "om half 4" (German and Dutch: half an hour before 4, 3:30)
+_HALF_PAST = re.compile(r"(?<!\w)half past\s+(?P<hour>1[0-2]|0?[1-9])(?![\w:.,]?\d)", re.IGNORECASE)
+_HALF_BEFORE = re.compile(
+    r"(?<!\w)(?P<at>um|om)?\s*(?:halb|half)\s+(?P<hour>1[0-2]|0?[1-9])(?![\w:.,]?\d)", re.IGNORECASE
 )
 # 上午10点, 下午3点半, 晚上8点: the hour of the day
 _ZH_HOUR = re.compile(
@@ -60,6 +69,38 @@ def bare_hour(text: str, begin: int, finish: int) -> int | None:
             continue
         if match.start() <= begin and finish <= match.end() and 1 <= int(match.group("hour")) <= 11:
             return int(match.group("hour"))
+    # "half past 3", "um halb 4" (3:30): said on a 12-hour clock too
+    for pattern, before in ((_HALF_PAST, 0), (_HALF_BEFORE, 1)):
+        for match in pattern.finditer(text, max(0, begin - 12), finish):
+            hour = int(match.group("hour")) - before
+            if match.start() <= begin and finish <= match.end() and 1 <= hour <= 11:
+                return hour
+    return None
+
+
+# a morning said in words or am: "tomorrow at 3 in the morning" stays 03:00 ("mañana" alone is tomorrow)
+_MORNING = re.compile(
+    r"(?<!\w)(?:a\.?m\.?|morning|de la mañana|de la manana|du matin|morgens|früh|fruh|di mattina|da manhã|"
+    r"da manha|'s ochtends|rano|dimineața|dimineata|sáng|sang)(?!\w)",
+    re.IGNORECASE,
+)
+AFTERNOON_HOURS = range(1, 7)  # "tomorrow at 3": nobody books a call or a delivery at 3 in the night
+
+
+def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
+    """The hour, from 1 to 6, of a bare hour inside a longer date ("tomorrow at 3", "morgen um halb 4"): with a
+    day named, dateparser reads it on a 24-hour clock (03:00), though people mean the afternoon; None when the
+    span says morning or am, or writes the hour with a word for "o'clock" ("morgen um 4 Uhr": 04:00)."""
+    span = text[begin:finish]
+    if _MORNING.search(span):
+        return None
+    for match in _AT_HOUR.finditer(span):
+        if not match.group("oclock") and int(match.group("hour")) in AFTERNOON_HOURS:
+            return int(match.group("hour"))
+    for pattern, before in ((_HALF_PAST, 0), (_HALF_BEFORE, 1)):
+        for match in pattern.finditer(span):
+            if (hour := int(match.group("hour")) - before) in AFTERNOON_HOURS:
+                return hour
     return None
 
 
@@ -76,7 +117,15 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
 
     def at_hour(match: re.Match[str]) -> str:
         at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
-        return f"{at} {int(match.group('hour')):d}:{match.group('minute') or '00'}"
+        minute = "30" if match.group("half") else "15" if match.group("quarter") else match.group("minute") or "00"
+        return f"{at} {int(match.group('hour')):d}:{minute}"
+
+    def half_past(match: re.Match[str]) -> str:
+        return f"at {int(match.group('hour')):d}:30"
+
+    def half_before(match: re.Match[str]) -> str:
+        at = match.group("at") or ("om" if language == "nl" else "um")
+        return f"{at} {int(match.group('hour')) - 1 or 12:d}:30"
 
     def zh_hour(match: re.Match[str]) -> str:
         hour = int(match.group("hour"))
@@ -105,6 +154,10 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
     )
     if language == "ro":
         rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
+    if digits and language == "en":
+        rewrites = ((_HALF_PAST, half_past), *rewrites)
+    elif digits and language in ("de", "nl"):
+        rewrites = ((_HALF_BEFORE, half_before), *rewrites)
     for pattern, replace in rewrites:
         current, origin = pieces[-1]
         matches = list(pattern.finditer(current))

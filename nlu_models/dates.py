@@ -17,7 +17,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from nlu_models.date_rewrites import accents_table, bare_hour, next_on_the_clock, with_accents, with_hours_written_out
+from nlu_models.date_rewrites import (
+    accents_table,
+    afternoon_hour,
+    bare_hour,
+    next_on_the_clock,
+    with_accents,
+    with_hours_written_out,
+)
 
 # Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
 _SHORT_WEEKDAYS = {"ro": frozenset({"lun", "joi"})}
@@ -52,6 +59,8 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
         begin, finish = origin[start], origin[end - 1] + 1
         if has_time and (hour := bare_hour(text, begin, finish)):
             when = next_on_the_clock(when, hour, now or datetime.now())
+        elif has_time and (hour := afternoon_hour(text, begin, finish)) and when.hour == hour:
+            when = when.replace(hour=hour + 12)
         if has_time:
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
         else:

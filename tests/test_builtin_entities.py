@@ -178,8 +178,25 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("de", "um 10 Uhr", SUNDAY, "2026-12-07T10:00"),  # "Uhr": a 24-hour clock, as written
         ("fr", "à 10h", SUNDAY, "2026-12-07T10:00"),
         ("en", "at 5 am", SUNDAY, "2026-12-07T05:00"),  # said: as said
-        ("en", "tomorrow at 5", SUNDAY, "2026-12-07T05:00"),  # a day named: the hour as written
+        # a day named: 1 to 6 is the afternoon (nobody books a call at 5 in the night), 7 to 11 the morning
+        ("en", "tomorrow at 5", SUNDAY, "2026-12-07T17:00"),
+        ("en", "tomorrow at 9", SUNDAY, "2026-12-07T09:00"),
+        ("en", "tomorrow at 5 in the morning", SUNDAY, "2026-12-07T05:00"),
+        ("de", "morgen um 4", SUNDAY, "2026-12-07T16:00"),
+        ("de", "morgen um 4 Uhr", SUNDAY, "2026-12-07T04:00"),  # "Uhr": a 24-hour clock, as written
+        ("es", "mañana a las 5 de la mañana", SUNDAY, "2026-12-07T05:00"),
         ("en", "at 14", SUNDAY, "2026-12-06T14:00"),
+        # half and quarter past: the minutes count ("a las 10 y media" was booked for 10:00)
+        ("es", "mañana a las 10 y media", SUNDAY, "2026-12-07T10:30"),
+        ("es", "a las 10 y cuarto", SUNDAY, "2026-12-06T22:15"),
+        ("fr", "demain à 10h et demie", SUNDAY, "2026-12-07T10:30"),
+        ("it", "domani alle 10 e mezza", SUNDAY, "2026-12-07T10:30"),
+        ("pt", "amanhã às 10 e meia", SUNDAY, "2026-12-07T10:30"),
+        ("vi", "mai lúc 10 giờ rưỡi", SUNDAY, "2026-12-07T10:30"),
+        ("en", "half past 3", SUNDAY, "2026-12-06T15:30"),
+        ("en", "tomorrow at half past 3", SUNDAY, "2026-12-07T15:30"),
+        ("de", "um halb 4", SUNDAY, "2026-12-06T15:30"),  # half an hour before 4
+        ("nl", "morgen om half 4", SUNDAY, "2026-12-07T15:30"),
     ],
 )
 def test_a_bare_hour_is_the_next_one_on_the_clock(language: str, text: str, now: datetime, expected: str) -> None:
