@@ -85,6 +85,21 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         reply = Answer(True, not no)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
     explicit = match is not None and match.kind == "payload"
+    after_cancel = run.prepared.triggers.after_cancel(text, language or run.bot.default_language)
+    if (
+        match is not None
+        and match.flow != frame.flow
+        and not explicit
+        and flow.interruptible
+        and after_cancel is not None
+        and not _only_the_answer(run, op, after_cancel, titles, typed)
+    ):
+        # "never mind, actually where is my order ST-345678" to the return's order number: that request, even
+        # though the number would answer the question (the customer let the return go); "never mind, it's
+        # ST-123456" is the answer ("never mind" the question asked back)
+        run.state.fallback_streak = 0
+        _let_go(run, match.flow, text)
+        return
     if (
         reply.ok
         and not explicit
@@ -108,9 +123,6 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         missed = match is None and aside == run.bot.fallback_flow  # counted as at the top: the fallback's streak
         run.state.fallback_streak = run.state.fallback_streak + 1 if missed else 0
-        if match is not None and run.prepared.triggers.opens_with_cancel(text, language or run.bot.default_language):
-            _let_go(run, match.flow, text)  # "laat maar, wat kosten de city glide": not asked again after
-            return
         interrupt(run, frame, aside)
         return
     if reply.ok:
@@ -123,6 +135,16 @@ def _asks_back(text: str) -> bool:
     """A question with no digit in it ("where do I find the order number?") asks about the question, not a wrong
     answer: it is asked again, with its help, without the ``invalid`` line ("that doesn't look like one")."""
     return QUESTION_MARK.search(text) is not None and not any(character.isdigit() for character in text)
+
+
+def _only_the_answer(run: Run, op: AskOp, text: str, titles: dict[str, Any], typed: bool) -> bool:
+    """Whether ``text`` is the question's answer with nothing but filler around it ("it's ST-123456")."""
+    language = run.state.language or run.bot.default_language
+    reply = read_answer(text, op.validator, titles=titles, typed=typed, language=language)
+    if not reply.ok:
+        return False
+    rest = text if reply.span is None else _around(text.strip(), reply.span)
+    return reply.span is None or run.prepared.triggers.only_filler(rest, language)
 
 
 def _let_go(run: Run, flow: str, text: str) -> None:

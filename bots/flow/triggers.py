@@ -136,11 +136,15 @@ class Triggers:
     def opens_with_cancel(self, text: str, language: str) -> bool:
         """Whether a message opens with a cancel phrase ended by a mark and goes on ("laat maar, wat kosten de city
         glide", "forget it, where is my order?"): what was open is let go, and the rest is the request."""
+        return self.after_cancel(text, language) is not None
+
+    def after_cancel(self, text: str, language: str) -> str | None:
+        """What follows such a cancel phrase, folded ("never mind, it's ST-123456" -> "it's st-123456")."""
         folded = fold(text)
         for pattern in (self._cancel_openers.get(language), self._cancel_openers.get("*")):
-            if pattern is not None and pattern.match(folded):
-                return True
-        return False
+            if pattern is not None and (found := pattern.match(folded)):
+                return folded[found.end() - 1 :]  # the pattern ends on the rest's first letter
+        return None
 
     def opens_with_no(self, text: str, language: str) -> bool:
         """Whether a message opens with one of the bot's short "no"s ("no, they're too big", "nein, zu groß")."""
