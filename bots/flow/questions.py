@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bots.flow.answers import NO, QUESTION_MARK, Answer, fold, named_choices, read_answer
@@ -51,7 +52,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     assert isinstance(op, AskOp)
     if correct(run, frame, text, nlu):
         return
-    if run.prepared.triggers.is_unsure(text, run.state.language or run.bot.default_language):
+    if run.prepared.triggers.is_unsure(text, run.state.language or run.bot.default_language, _asked(run, op)):
         unsure(run, frame, op)
         return
     titles = run.prepared.choice_titles[flow.name].get(frame.pc, {})
@@ -135,6 +136,12 @@ def _asks_back(text: str) -> bool:
     """A question with no digit in it ("where do I find the order number?") asks about the question, not a wrong
     answer: it is asked again, with its help, without the ``invalid`` line ("that doesn't look like one")."""
     return QUESTION_MARK.search(text) is not None and not any(character.isdigit() for character in text)
+
+
+def _asked(run: Run, op: AskOp) -> Callable[[], str] | None:
+    """The question's text in the thread's language, rendered only when it is needed."""
+    prompt_ref = op.prompt
+    return None if prompt_ref is None else lambda: run.text(prompt_ref)
 
 
 def _only_the_answer(run: Run, op: AskOp, text: str, titles: dict[str, Any], typed: bool) -> bool:

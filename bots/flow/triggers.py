@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bots.flow.answers import QUESTION_MARK, fold
@@ -257,13 +258,15 @@ class Triggers:
                 topic = frozenset()  # "cancel my order" names another request
         return self._only_phrases(whole, self._cancel_phrases, language, topic)
 
-    def is_unsure(self, text: str, language: str) -> bool:
+    def is_unsure(self, text: str, language: str, asked: Callable[[], str] | None = None) -> bool:
         """A message that only says the customer does not know ("weiß ich nicht", "no idea", "不知道"), with
-        filler around it, in any of the bot's languages."""
+        filler around it, in any of the bot's languages; with ``asked`` (the question's text), the question's own
+        words may stand around it too ("não sei o número" to "Qual é o número da tua encomenda?")."""
         whole = _folded_phrase(text)
         if not whole or not self._any_unsure(whole):
             return False
-        return self._only_phrases(whole, self._unsure_phrases, language, frozenset())
+        topic = frozenset(_words_of(_folded_phrase(asked()))) if asked is not None else frozenset()
+        return self._only_phrases(whole, self._unsure_phrases, language, topic)
 
     def _only_phrases(
         self, whole: str, compiled: dict[str, list[re.Pattern[str] | str]], language: str, topic: frozenset[str]
