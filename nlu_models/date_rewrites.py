@@ -29,8 +29,24 @@ _HALF_BEFORE = re.compile(
 )
 # 上午10点, 下午3点半, 晚上8点: the hour of the day
 _ZH_HOUR = re.compile(
-    r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d)[点點](?P<half>半|(?P<minute>[0-5]?\d)分)?"
+    r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d|十[一二]?|[一二三四五六七八九两兩])[点點]"
+    r"(?P<half>半|(?P<minute>[0-5]?\d)分)?"
 )
+# 三点, 十一点: hours written in Chinese numerals
+_ZH_NUMERALS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 _LATER_HALF = ("下午", "晚上")
 _DIGIT = re.compile(r"\d")
 _CHINESE = re.compile(r"[\u3000-\u9fff]")  # every character the Chinese rewrites look for is in this block
@@ -60,6 +76,18 @@ _RO_WEEKDAY = re.compile(
 )
 
 
+def _zh_hour(match: re.Match[str]) -> int:
+    written = match.group("hour")
+    return int(written) if written.isdigit() else sum(_ZH_NUMERALS[c] for c in written)  # 十一: 10 + 1
+
+
+def _a_little(match: re.Match[str]) -> bool:
+    """一点 alone is "a little" ("我一点也不喜欢"), not one o'clock: only with a part of the day, a half or minutes,
+    or 钟 after it."""
+    after = match.string[match.end() : match.end() + 1]
+    return match.group("hour") == "一" and not match.group("part") and not match.group("half") and after != "钟"
+
+
 def bare_hour(text: str, begin: int, finish: int) -> int | None:
     """The hour, from 1 to 11, when ``text[begin:finish]`` is only an hour after a word for "at" ("at 5", "um
     10"): no day, no "am" or "pm", no "下午", no word for "o'clock"; it may be morning or afternoon. With the
@@ -75,6 +103,9 @@ def bare_hour(text: str, begin: int, finish: int) -> int | None:
             hour = int(match.group("hour")) - before
             if match.start() <= begin and finish <= match.end() and 1 <= hour <= 11:
                 return hour
+    for match in _ZH_HOUR.finditer(text, max(0, begin - 12), finish):  # 3点, 三点: no 上午 or 下午 said
+        if not match.group("part") and match.start() <= begin and finish <= match.end() and 1 <= _zh_hour(match) <= 11:
+            return _zh_hour(match)
     return None
 
 
@@ -101,6 +132,9 @@ def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
         for match in pattern.finditer(span):
             if (hour := int(match.group("hour")) - before) in AFTERNOON_HOURS:
                 return hour
+    for match in _ZH_HOUR.finditer(span):  # 明天3点
+        if not match.group("part") and (hour := _zh_hour(match)) in AFTERNOON_HOURS:
+            return hour
     return None
 
 
@@ -128,7 +162,9 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         return f"{at} {int(match.group('hour')) - 1 or 12:d}:30"
 
     def zh_hour(match: re.Match[str]) -> str:
-        hour = int(match.group("hour"))
+        if _a_little(match):
+            return match.group(0)
+        hour = _zh_hour(match)
         if match.group("part") in _LATER_HALF and hour < 12:
             hour += 12
         minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
@@ -141,7 +177,7 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
     chinese = not text.isascii() and _CHINESE.search(text) is not None
     rewrites: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
         *(((_AT_HOUR, at_hour),) if digits else ()),
-        *(((_ZH_HOUR, zh_hour),) if digits and chinese else ()),
+        *(((_ZH_HOUR, zh_hour),) if chinese else ()),
         *(
             (
                 (_ZH_WEEKDAY, lambda _: "星期"),

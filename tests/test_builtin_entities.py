@@ -150,6 +150,10 @@ def test_a_day_beside_a_phone_number_an_address_or_an_order_is_still_found(
     assert found(text, language) == expected
 
 
+def test_a_little_in_chinese_is_no_hour() -> None:
+    assert found("我一点也不喜欢", "zh") == []
+
+
 def test_a_date_is_no_phone_number() -> None:
     assert found("13.05.2030", "de") == [("date", "2030-05-13")]
 
@@ -197,6 +201,13 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("en", "tomorrow at half past 3", SUNDAY, "2026-12-07T15:30"),
         ("de", "um halb 4", SUNDAY, "2026-12-06T15:30"),  # half an hour before 4
         ("nl", "morgen om half 4", SUNDAY, "2026-12-07T15:30"),
+        # Chinese hours in numerals, and bare ones as above
+        ("zh", "明天下午三点半", SUNDAY, "2026-12-07T15:30"),
+        ("zh", "三点", SUNDAY, "2026-12-06T15:00"),
+        ("zh", "明天3点", SUNDAY, "2026-12-07T15:00"),
+        ("zh", "明天上午3点", SUNDAY, "2026-12-07T03:00"),
+        ("zh", "上午十点", SUNDAY, "2026-12-07T10:00"),
+        ("zh", "一点钟", SUNDAY, "2026-12-06T13:00"),
     ],
 )
 def test_a_bare_hour_is_the_next_one_on_the_clock(language: str, text: str, now: datetime, expected: str) -> None:
