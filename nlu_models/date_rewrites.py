@@ -18,8 +18,8 @@ _AT_HOUR = re.compile(
     r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?))?(?![\w:.,]?\d)"
     # "a las 10 y media", "à 10 heures et demie", "alle 10 e mezza", "às 10 e meia", "la 10 și jumătate",
     # "lúc 10 giờ rưỡi", and the quarter past: the minutes, which dateparser would drop ("10 y media" is 10:00)
-    r"(?:\s*(?P<half>y media|et demie|e mezz[ao]|e meia|și jumătate|si jumatate|rưỡi|ruoi)"
-    r"|\s*(?P<quarter>y cuarto|et quart|e un quarto|e um quarto|și un sfert|si un sfert))?(?!\w)",
+    r"(?:\s*(?P<half>y media|et demie|e mezz[ao]|e meia|și jumătate|si jumatate|rưỡi|ruoi)(?!\w)"
+    r"|\s*(?P<quarter>y cuarto|et quart|e un quarto|e um quarto|și un sfert|si un sfert)(?!\w))?",
     re.IGNORECASE,
 )
 # "half past 3" (English), "um halb 4" and "om half 4" (German and Dutch: half an hour before 4, 3:30)
@@ -111,8 +111,8 @@ def bare_hour(text: str, begin: int, finish: int) -> int | None:
 
 # a morning said in words or am: "tomorrow at 3 in the morning" stays 03:00 ("mañana" alone is tomorrow)
 _MORNING = re.compile(
-    r"(?<!\w)(?:a\.?m\.?|morning|de la mañana|de la manana|du matin|morgens|früh|fruh|di mattina|da manhã|"
-    r"da manha|'s ochtends|rano|dimineața|dimineata|sáng|sang)(?!\w)",
+    r"(?<!\w)(?:a\.?m\.?|morning|de la mañana|de la manana|madrugada|du matin|morgens|früh|fruh|di mattina|"
+    r"del mattino|da manhã|da manha|de manhã|de manha|'s ochtends|rano|dimineața|dimineata|sáng|sang)(?!\w)",
     re.IGNORECASE,
 )
 AFTERNOON_HOURS = range(1, 7)  # "tomorrow at 3": nobody books a call or a delivery at 3 in the night
@@ -121,13 +121,16 @@ AFTERNOON_HOURS = range(1, 7)  # "tomorrow at 3": nobody books a call or a deliv
 def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
     """The hour, from 1 to 6, of a bare hour inside a longer date ("tomorrow at 3", "morgen um halb 4"): with a
     day named, dateparser reads it on a 24-hour clock (03:00), though people mean the afternoon; None when the
-    span says morning or am, or writes the hour with a word for "o'clock" ("morgen um 4 Uhr": 04:00)."""
+    message says morning or am, or the hour is written with a word for "o'clock" ("morgen um 4 Uhr": 04:00) or
+    a leading zero ("at 03:00")."""
     span = text[begin:finish]
-    if _MORNING.search(span):
+    if _MORNING.search(text):  # anywhere in the message: "tomorrow at 5 please, early morning is best"
         return None
     for match in _AT_HOUR.finditer(span):
-        if not match.group("oclock") and int(match.group("hour")) in AFTERNOON_HOURS:
-            return int(match.group("hour"))
+        written = match.group("hour")
+        # "at 03:00": a leading zero is a 24-hour clock, as written
+        if not match.group("oclock") and not written.startswith("0") and int(written) in AFTERNOON_HOURS:
+            return int(written)
     for pattern, before in ((_HALF_PAST, 0), (_HALF_BEFORE, 1)):
         for match in pattern.finditer(span):
             if (hour := int(match.group("hour")) - before) in AFTERNOON_HOURS:

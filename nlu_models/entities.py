@@ -26,6 +26,7 @@ from nlu_models.base import EntitySpec, TrainingData
 from nlu_models.dates import find_dates
 from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, UNSPACED, negated
 from nlu_models.number_words import find_number_words
+from nlu_models.phones import PHONE, phone_value
 from nlu_models.written_emails import LOCAL_PART_CHARACTER, find_written_emails
 
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
@@ -35,8 +36,6 @@ _NUMBER = (
     r"(?<!\d)(?<!\d[.,])(?:\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d{3}){1,5}(?:[.,]\d{1,2})?"
     r"|\d+(?:[.,]\d+)?)"
 )
-# 12.05.2024, 12/5/24, 2024-05-12, 2024/5/12: not phone numbers
-_DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d./-])|\d{4}[./-]\d{1,2}[./-]\d{1,2}(?![\d./-])"
 _CURRENCY = "|".join(sorted((re.escape(c) for c in CURRENCIES), key=len, reverse=True))
 
 
@@ -103,26 +102,6 @@ def _money_in_words(text: str, start: int, end: int, amount: int | float) -> Ent
     return Entity("money", value, start, end, "words")
 
 
-def _phone(match: re.Match[str]) -> str | None:
-    """The digits, with the + of an international number; fewer than 7 digits ("1/2 3/4") is no phone number."""
-    digits = re.sub(r"\D", "", match.group(0))
-    if not 7 <= len(digits) <= 15:
-        return None
-    return ("+" if match.group(0).lstrip().startswith("+") else "") + digits
-
-
-_PHONE = re.compile(r"(?<![\w+])(?<!\d[./-])(?!" + _DATE + r")\+?\d[\d\s()/.-]{5,}\d(?!\w)")
-
-
-def find_phone(text: str) -> tuple[str, tuple[int, int]] | None:
-    """The first phone number in ``text`` (its digits, with the + of an international number) and its span; a
-    date ("13.05.2030") or fewer than 7 digits is none. What a question of type phone reads, as the NLU does."""
-    for match in _PHONE.finditer(text):
-        if (value := _phone(match)) is not None:
-            return value, match.span()
-    return None
-
-
 BUILT_INS: tuple[_Rule, ...] = (
     _Rule(
         "order_number",
@@ -149,7 +128,7 @@ BUILT_INS: tuple[_Rule, ...] = (
         12,
         _DIGIT,
     ),
-    _Rule("phone", _PHONE, _phone, 13, _DIGIT),
+    _Rule("phone", PHONE, phone_value, 13, _DIGIT),
     _Rule(
         "shoe_size",
         re.compile(

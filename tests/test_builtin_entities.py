@@ -201,6 +201,11 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("en", "tomorrow at half past 3", SUNDAY, "2026-12-07T15:30"),
         ("de", "um halb 4", SUNDAY, "2026-12-06T15:30"),  # half an hour before 4
         ("nl", "morgen om half 4", SUNDAY, "2026-12-07T15:30"),
+        ("en", "tomorrow at 03:00", SUNDAY, "2026-12-07T03:00"),  # a leading zero: a 24-hour clock
+        ("it", "domani alle 5 del mattino", SUNDAY, "2026-12-07T05:00"),
+        ("pt", "amanhã às 5 de manhã", SUNDAY, "2026-12-07T05:00"),
+        ("en", "tomorrow at 5 please, early morning is best", SUNDAY, "2026-12-07T05:00"),
+        ("es", "a las 10hs", SUNDAY, "2026-12-07T10:00"),
         # Chinese hours in numerals, and bare ones as above
         ("zh", "明天下午三点半", SUNDAY, "2026-12-07T15:30"),
         ("zh", "三点", SUNDAY, "2026-12-06T15:00"),

@@ -16,8 +16,8 @@ from typing import Any
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
 from nlu_models.accents import folded_with_offsets
-from nlu_models.entities import find_phone
 from nlu_models.entity_words import UNSPACED, negated
+from nlu_models.phones import find_phone
 
 # a number starts where no letter, digit or point of a spaced script does; Chinese writes it against its words
 _NUMBER_START = rf"(?<!(?!{UNSPACED.pattern})[\w.])"  # "我穿43码" holds 43, "abc43" and "x.43" none

@@ -16,11 +16,12 @@ from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
 from bots.flow.state import Frame
-from bots.flow.triggers import TriggerMatch, message_payload, off_topic_flow
+from bots.flow.triggers import TriggerMatch, message_payload, off_topic_flow, question_words, without_words
 from bots.types import NLUResult
 from nlu_models.entity_words import UNSPACED
 
 MOSTLY_THE_ANSWER = 3  # at most this many other words and a message is its answer ("my order is ST-123456")
+ECHOED_LETTERS = 4  # a question's words this long, echoed around an answer, say nothing more ("número", "number")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")  # "e-mail", "it's": one word each
 _LETTER_OR_DIGIT = re.compile(r"\w")
 BARE_VALUE = re.compile(r"[\d\s.,:/#+-]+")  # digits and the marks between them, nothing else
@@ -80,10 +81,6 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     later = _later_choices_named(run, frame, text)
     for slot, value in later.items():
         frame.given.setdefault(slot, value)
-    if later and not reply.ok and op.validator.type == "bool":
-        # going on to what comes next says yes, as a person reads it, unless it opens with a "no"
-        no = run.prepared.triggers.opens_with_no(text, run.state.language or run.bot.default_language)
-        reply = Answer(True, not no)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
     explicit = match is not None and match.kind == "payload"
     after_cancel = run.prepared.triggers.after_cancel(text, language or run.bot.default_language)
@@ -145,13 +142,18 @@ def _asked(run: Run, op: AskOp) -> Callable[[], str] | None:
 
 
 def _only_the_answer(run: Run, op: AskOp, text: str, titles: dict[str, Any], typed: bool) -> bool:
-    """Whether ``text`` is the question's answer with nothing but filler around it ("it's ST-123456")."""
+    """Whether ``text`` is the question's answer with at most one word around it besides filler and the
+    question's own words ("it's ST-123456", "my order number is ST-234567", "found it: ST-234567"); "where is
+    my order ST-345678" asks something else."""
     language = run.state.language or run.bot.default_language
     reply = read_answer(text, op.validator, titles=titles, typed=typed, language=language)
     if not reply.ok:
         return False
-    rest = text if reply.span is None else _around(text.strip(), reply.span)
-    return reply.span is None or run.prepared.triggers.only_filler(rest, language)
+    if reply.span is None:
+        return True
+    asked = _asked(run, op)
+    echoed = question_words(asked()) if asked is not None else frozenset()
+    return len(run.prepared.triggers.beyond_filler(_around(text.strip(), reply.span), language, echoed)) <= 1
 
 
 def _let_go(run: Run, flow: str, text: str) -> None:
@@ -202,16 +204,12 @@ def is_aside(
         return False  # the other flow wants the same value: the customer is giving it
     if _mostly_the_value(stripped, rest):
         return False  # "2030年5月12日", "next Friday": a value of the question's type, whatever the NLU guessed
-    return _words(_without_words_asked(run, op, rest)) > MOSTLY_THE_ANSWER
-
-
-def _without_words_asked(run: Run, op: AskOp, rest: str) -> str:
-    """What stands around the answer, less the question's own words: "mi número es el 612 34 56 78" to "¿A qué
-    número de teléfono te llamamos?" says little besides the number ("número" echoes the question)."""
-    if op.prompt is None:
-        return rest
-    asked = set(_WORD.findall(fold(run.text(op.prompt))))
-    return " ".join(word for word in _WORD.findall(fold(rest)) if word not in asked)
+    # what stands around the answer, less the question's own longer words: "mi número es el 612 34 56 78" to "¿A
+    # qué número de teléfono te llamamos?" says little besides the number ("número" echoes the question), while
+    # "how much is shipping for 50 euros" to "How much should the gift card be worth?" asks about shipping
+    asked = _asked(run, op)
+    echoed = question_words(asked(), ECHOED_LETTERS) if asked is not None else frozenset()
+    return _words(without_words(rest, echoed)) > MOSTLY_THE_ANSWER
 
 
 def _around(text: str, span: tuple[int, int]) -> str:
@@ -254,7 +252,8 @@ def _later_choices_named(run: Run, frame: Frame, text: str) -> dict[str, Any]:
     """The choices of the open flow's later questions that a short message names by title, without a question
     mark ("they're too small", "yes, they're too big" to "do you want to return order ST-234567?"): the message
     stays with this flow, which keeps them for those questions (``Frame.given``), rather than being another
-    request the NLU guessed from them (a size question). A Rasa form keeps none, as at its start."""
+    request the NLU guessed from them (a size question). It does not answer the open question: "wrong order, too
+    small" and "too small, but I'll keep them" say no yes. A Rasa form keeps none, as at its start."""
     flow = run.bot.flows[frame.flow]
     if flow.form is not None or QUESTION_MARK.search(text) or _words(text) > LATER_CHOICE_WORDS:
         return {}

@@ -35,6 +35,17 @@ def _folded_phrase(phrase: str) -> str:
     return fold(_PUNCTUATION.sub(" ", phrase))
 
 
+def question_words(question: str, shortest: int = 1) -> frozenset[str]:
+    """The words of a question's text as messages are read here (folded, each character in scripts without
+    spaces), of ``shortest`` letters or more: a customer answering it may echo them ("my order number is ...")."""
+    return frozenset(word for word in _words_of(_folded_phrase(question)) if len(word) >= shortest)
+
+
+def without_words(text: str, words: frozenset[str]) -> str:
+    """``text`` folded, less ``words``: what a message says besides a question's words."""
+    return " ".join(word for word in _words_of(_folded_phrase(text)) if word not in words)
+
+
 def _folded_phrases(keywords: dict[str, tuple[str, ...]]) -> list[str]:
     return [folded for words in keywords.values() for w in words if (folded := _folded_phrase(w))]
 
@@ -120,8 +131,6 @@ class Triggers:
         # the phrase ends at a mark and more follows: "deixa eu perguntar", "uită-te" go on
         self._cancel_openers = self._openings(bot.cancel.keywords, r"\s*[,.!;:…]\W*\w")
         self._corrections = self._openings(bot.corrections)
-        # the bot's own one- and two-word "no"s (Rasa's deny intent: "no", "nein", "不"), ending the phrase they open
-        self._noes = self._openings(_short_examples(bot, "deny"), r"(?:$|\W)")
 
     def _openings(self, phrases: dict[str, tuple[str, ...]], after: str = "") -> dict[str, re.Pattern[str]]:
         """Per language, a message opening with one of ``phrases`` (after up to two filler words), then ``after``."""
@@ -147,18 +156,19 @@ class Triggers:
                 return folded[found.end() - 1 :]  # the pattern ends on the rest's first letter
         return None
 
-    def opens_with_no(self, text: str, language: str) -> bool:
-        """Whether a message opens with one of the bot's short "no"s ("no, they're too big", "nein, zu groß")."""
-        pattern = self._noes.get(language)
-        return pattern is not None and pattern.match(fold(text)) is not None
-
     def only_filler(self, text: str, language: str) -> bool:
         """Whether ``text`` is nothing but filler words (``settings.cancel.filler``), marks and stray letters
         ("it's" -> "it", "s"): what is left of "it's ST-345678" once the value is taken out."""
-        words = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set())
-        return all(
-            word in words or (len(word) == 1 and not UNSPACED.match(word)) for word in _words_of(_folded_phrase(text))
-        )
+        return not self.beyond_filler(text, language)
+
+    def beyond_filler(self, text: str, language: str, also: frozenset[str] = frozenset()) -> list[str]:
+        """The words of ``text`` that are not filler (nor ``also``, nor stray letters)."""
+        words = self._cancel_filler.get(language, set()) | self._cancel_filler.get("*", set()) | also
+        return [
+            word
+            for word in _words_of(_folded_phrase(text))
+            if word not in words and not (len(word) == 1 and not UNSPACED.match(word))
+        ]
 
     def _interjections(self, language: str) -> str:
         """Up to two filler words before a correction's opening words ("oh wait, ...", "ok sorry, ...")."""
@@ -265,7 +275,7 @@ class Triggers:
         whole = _folded_phrase(text)
         if not whole or not self._any_unsure(whole):
             return False
-        topic = frozenset(_words_of(_folded_phrase(asked()))) if asked is not None else frozenset()
+        topic = question_words(asked()) if asked is not None else frozenset()
         return self._only_phrases(whole, self._unsure_phrases, language, topic)
 
     def _only_phrases(
@@ -308,15 +318,6 @@ class Triggers:
             if found:
                 return folded[found.end() :]
         return None
-
-
-def _short_examples(bot: Bot, intent: str) -> dict[str, tuple[str, ...]]:
-    """Per language, the intent's examples of one or two words, their marks left out ("No!" -> "no")."""
-    out: dict[str, tuple[str, ...]] = {}
-    for language, per_intent in bot.examples.items():
-        words = (" ".join(_WORD.findall(fold(example))) for example in per_intent.get(intent, ()))
-        out[language] = tuple(sorted({w for w in words if w and len(w.split()) <= 2}))
-    return out
 
 
 def is_off_topic(bot: Bot, nlu: NLUResult | None) -> bool:
