@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+
+from nlu_models.number_words import chinese_under_hundred
 
 # A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
 _AT_HOUR = re.compile(
@@ -32,21 +34,6 @@ _ZH_HOUR = re.compile(
     r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[012]?\d|十[一二]?|[一二三四五六七八九两兩])[点點]"
     r"(?P<half>半|(?P<minute>[0-5]?\d)分)?"
 )
-# 三点, 十一点: hours written in Chinese numerals
-_ZH_NUMERALS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "兩": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
 _LATER_HALF = ("下午", "晚上")
 _DIGIT = re.compile(r"\d")
 _CHINESE = re.compile(r"[\u3000-\u9fff]")  # every character the Chinese rewrites look for is in this block
@@ -78,7 +65,7 @@ _RO_WEEKDAY = re.compile(
 
 def _zh_hour(match: re.Match[str]) -> int:
     written = match.group("hour")
-    return int(written) if written.isdigit() else sum(_ZH_NUMERALS[c] for c in written)  # 十一: 10 + 1
+    return int(written) if written.isdigit() else chinese_under_hundred(written)  # 三点, 十一点
 
 
 def _a_little(match: re.Match[str]) -> bool:
@@ -88,24 +75,28 @@ def _a_little(match: re.Match[str]) -> bool:
     return match.group("hour") == "一" and not match.group("part") and not match.group("half") and after != "钟"
 
 
+def _bare_hours(text: str, begin: int = 0, finish: int | None = None) -> Iterator[tuple[re.Match[str], int]]:
+    """Each hour in ``text`` said with no word for "o'clock" and no part of the day ("at 5", "half past 3", "um
+    halb 4" (3), "3点"), with the hour it names: one a 12-hour clock may show in the morning or the afternoon."""
+    end = len(text) if finish is None else finish
+    for match in _AT_HOUR.finditer(text, begin, end):
+        if not match.group("oclock"):
+            yield match, int(match.group("hour"))
+    for pattern, before in ((_HALF_PAST, 0), (_HALF_BEFORE, 1)):
+        for match in pattern.finditer(text, begin, end):
+            yield match, int(match.group("hour")) - before
+    for match in _ZH_HOUR.finditer(text, begin, end):
+        if not match.group("part"):
+            yield match, _zh_hour(match)
+
+
 def bare_hour(text: str, begin: int, finish: int) -> int | None:
     """The hour, from 1 to 11, when ``text[begin:finish]`` is only an hour after a word for "at" ("at 5", "um
     10"): no day, no "am" or "pm", no "下午", no word for "o'clock"; it may be morning or afternoon. With the
     word ("um 10 Uhr", "à 10h") it is on a 24-hour clock, the way those languages write hours."""
-    for match in _AT_HOUR.finditer(text, max(0, begin - 12), finish):
-        if match.group("oclock"):
-            continue
-        if match.start() <= begin and finish <= match.end() and 1 <= int(match.group("hour")) <= 11:
-            return int(match.group("hour"))
-    # "half past 3", "um halb 4" (3:30): said on a 12-hour clock too
-    for pattern, before in ((_HALF_PAST, 0), (_HALF_BEFORE, 1)):
-        for match in pattern.finditer(text, max(0, begin - 12), finish):
-            hour = int(match.group("hour")) - before
-            if match.start() <= begin and finish <= match.end() and 1 <= hour <= 11:
-                return hour
-    for match in _ZH_HOUR.finditer(text, max(0, begin - 12), finish):  # 3点, 三点: no 上午 or 下午 said
-        if not match.group("part") and match.start() <= begin and finish <= match.end() and 1 <= _zh_hour(match) <= 11:
-            return _zh_hour(match)
+    for match, hour in _bare_hours(text, max(0, begin - 12), finish):
+        if match.start() <= begin and finish <= match.end() and 1 <= hour <= 11:
+            return hour
     return None
 
 
@@ -123,20 +114,11 @@ def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
     day named, dateparser reads it on a 24-hour clock (03:00), though people mean the afternoon; None when the
     message says morning or am, or the hour is written with a word for "o'clock" ("morgen um 4 Uhr": 04:00) or
     a leading zero ("at 03:00")."""
-    span = text[begin:finish]
     if _MORNING.search(text):  # anywhere in the message: "tomorrow at 5 please, early morning is best"
         return None
-    for match in _AT_HOUR.finditer(span):
-        written = match.group("hour")
+    for match, hour in _bare_hours(text[begin:finish]):
         # "at 03:00": a leading zero is a 24-hour clock, as written
-        if not match.group("oclock") and not written.startswith("0") and int(written) in AFTERNOON_HOURS:
-            return int(written)
-    for pattern, before in ((_HALF_PAST, 0), (_HALF_BEFORE, 1)):
-        for match in pattern.finditer(span):
-            if (hour := int(match.group("hour")) - before) in AFTERNOON_HOURS:
-                return hour
-    for match in _ZH_HOUR.finditer(span):  # 明天3点
-        if not match.group("part") and (hour := _zh_hour(match)) in AFTERNOON_HOURS:
+        if hour in AFTERNOON_HOURS and not match.group("hour").startswith("0"):
             return hour
     return None
 

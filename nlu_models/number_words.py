@@ -147,6 +147,15 @@ _ZH_RUN = re.compile(
 _ZH_ALONE = frozenset({"一", "百", "千"})  # "一下", "一样": too common alone to be a number
 
 
+def chinese_under_hundred(written: str) -> int:
+    """一 to 九十九 in Chinese numerals ("三", "十一", "二十"), as an hour or minutes are written."""
+    values = _VALUES["zh"]
+    if "十" not in written:
+        return values[written]
+    tens, _, units = written.partition("十")
+    return (values[tens] if tens else 1) * 10 + (values[units] if units else 0)
+
+
 @dataclass(frozen=True)
 class FoundNumber:
     start: int

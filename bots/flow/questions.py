@@ -141,6 +141,11 @@ def _asked(run: Run, op: AskOp) -> Callable[[], str] | None:
     return None if prompt_ref is None else lambda: run.text(prompt_ref)
 
 
+def _echoed(run: Run, op: AskOp, shortest: int = 1) -> frozenset[str]:
+    """The question's words a customer may echo around the answer ("my order number is ...")."""
+    return question_words(run.text(op.prompt), shortest) if op.prompt is not None else frozenset()
+
+
 def _only_the_answer(run: Run, op: AskOp, text: str, titles: dict[str, Any], typed: bool) -> bool:
     """Whether ``text`` is the question's answer with at most one word around it besides filler and the
     question's own words ("it's ST-123456", "my order number is ST-234567", "found it: ST-234567"); "where is
@@ -151,9 +156,7 @@ def _only_the_answer(run: Run, op: AskOp, text: str, titles: dict[str, Any], typ
         return False
     if reply.span is None:
         return True
-    asked = _asked(run, op)
-    echoed = question_words(asked()) if asked is not None else frozenset()
-    return len(run.prepared.triggers.beyond_filler(_around(text.strip(), reply.span), language, echoed)) <= 1
+    return len(run.prepared.triggers.beyond_filler(_around(text.strip(), reply.span), language, _echoed(run, op))) <= 1
 
 
 def _let_go(run: Run, flow: str, text: str) -> None:
@@ -207,9 +210,7 @@ def is_aside(
     # what stands around the answer, less the question's own longer words: "mi número es el 612 34 56 78" to "¿A
     # qué número de teléfono te llamamos?" says little besides the number ("número" echoes the question), while
     # "how much is shipping for 50 euros" to "How much should the gift card be worth?" asks about shipping
-    asked = _asked(run, op)
-    echoed = question_words(asked(), ECHOED_LETTERS) if asked is not None else frozenset()
-    return _words(without_words(rest, echoed)) > MOSTLY_THE_ANSWER
+    return _words(without_words(rest, _echoed(run, op, ECHOED_LETTERS))) > MOSTLY_THE_ANSWER
 
 
 def _around(text: str, span: tuple[int, int]) -> str:
