@@ -17,10 +17,10 @@ import yaml
 
 from bots.config import load_config
 from bots.flow.loader import load_bot
-from nlu_models.artifact import load_or_train
 from tests.conftest import BASE_FILES, write_bot
 from tests.readiness import wait_healthy
 from tests.servers import free_port
+from tests.trained_models import provide_model
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "cluster-admin-token"
@@ -44,7 +44,7 @@ def write_config(root: Path, store_url: str, bot_files: dict[str, str] | None = 
     data = root / "data"
     loaded = load_bot(bot, languages=("en", "de"), default_language="en")
     assert loaded.bot is not None
-    load_or_train(loaded.bot, data)  # once here, so workers load it instead of each training
+    provide_model(loaded.bot, data)  # here, so workers load it instead of each training
     load_config(path)  # fails here, readably, if the config is wrong
     return path
 

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from tests.conftest import BASE_FILES, DEMO_BOT, REPO, write_bot
+from tests.trained_models import provide_demo_model
 
 
 def threadline(
@@ -156,6 +157,7 @@ def test_bad_config_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
 def test_shell_numbers_buttons_and_presses_them(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"bot: {DEMO_BOT}\n")
+    provide_demo_model(tmp_path / "data")
     result = threadline(
         "shell",
         "--config",
@@ -205,6 +207,7 @@ def test_store_setup_mistakes_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_shell_refuses_invalid_text_and_says_why_nothing_came(tmp_path: Path) -> None:
+    provide_demo_model(tmp_path / "data")
     result = subprocess.run(
         [sys.executable, "-m", "bots.cli", "shell"],
         cwd=REPO,

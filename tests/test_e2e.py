@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import DEMO_BOT, REPO
 from tests.readiness import CEILING_SECONDS, wait_healthy_async
 from tests.servers import free_port
+from tests.trained_models import provide_demo_model
 
 
 class Server:
@@ -29,6 +30,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
+        provide_demo_model(self.data_dir)
         env = {**os.environ, "THREADLINE_DATA_DIR": str(self.data_dir), "THREADLINE_ADMIN_TOKEN": "e2e-token"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bots.cli", "run", "--config", str(self.config), "--port", str(self.port)],

@@ -29,6 +29,7 @@ from tests.readiness import CEILING_SECONDS, wait_healthy_async
 from tests.servers import free_port
 from tests.test_messenger import deliver, envelope, messenger_config, settle, text_event, texts_of
 from tests.test_web_protocol import Tab, open_tab
+from tests.trained_models import provide_demo_model
 
 ADMIN = {"Authorization": "Bearer adm"}
 DAY = 86400.0
@@ -301,6 +302,7 @@ async def test_the_cli_runs_a_campaign_on_a_running_server(tmp_path: Path) -> No
         f"bot: {REPO / 'flows'}\nstore: sqlite:///t.db\nserver:\n  port: {port}\n  admin_token: adm\n", encoding="utf-8"
     )
     env = {**os.environ, "THREADLINE_DATA_DIR": str(tmp_path / "data")}
+    provide_demo_model(tmp_path / "data")
     server = subprocess.Popen(
         [sys.executable, "-m", "bots.cli", "run", "--config", str(config)],
         env=env,

@@ -30,6 +30,7 @@ from connectors.messenger.parse import parse_item
 from tests.conftest import DEMO_BOT, REPO, demo_config
 from tests.readiness import CEILING_SECONDS, wait_healthy_async
 from tests.servers import free_port
+from tests.trained_models import provide_demo_model
 
 PSID, NUMERIC_PSID, REF, OTHER_PSID = "psid-ana", "1000200030004", "ref-ana", "psid-bo"
 WEB_ANA, WEB_BO = Identity("web", "visitor-ana"), Identity("web", "visitor-bo")
@@ -441,6 +442,7 @@ def server_process(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 async def start_server(config: Path, data_dir: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
+    provide_demo_model(data_dir)
     process = subprocess.Popen(
         [sys.executable, "-m", "bots.cli", "run", "--config", str(config)],
         cwd=REPO,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pexpect
 
 from tests.conftest import DEMO_BOT, REPO
+from tests.trained_models import provide_demo_model
 
 UP, LEFT = "\x1b[A", "\x1b[D"
 WELCOME = "bot: Hi! I'm Stride's shopping assistant"
@@ -20,6 +21,7 @@ def start_shell(tmp_path: Path) -> pexpect.spawn:
     """The shell on the demo bot, waiting at its first prompt."""
     config = tmp_path / "config.yaml"
     config.write_text(f"bot: {DEMO_BOT}\n")
+    provide_demo_model(tmp_path / "data")
     child = pexpect.spawn(
         sys.executable,
         ["-m", "bots.cli", "shell", "--config", str(config)],
