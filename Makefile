@@ -28,7 +28,7 @@ run: install
 # CI tests the encoder too (its tests opt in per bot); without it they are skipped and the rest is unchanged.
 # One test process per core (at most 4): every test has its own servers, ports and folders.
 test: install encoder lint browser servers
-	$(BIN)/python -m pytest -q -n auto --maxprocesses=4
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist worksteal
 
 # Style, types and the layering (CONTRIBUTING.md). Every check runs; the last line names those that failed.
 lint: install
