@@ -1,8 +1,8 @@
 """The demo bot's NLU on real-looking customer messages it never saw, in all 11 languages.
 
-tests/heldout/demo.jsonl holds 924 messages (6 per intent and language) as
-customers type them: informal, short, with typos, missing accents, slang and
-emoji. None is a training example. The floors sit a little under what the
+tests/heldout/demo.jsonl holds 924 messages (6 per intent and language of the intents the demo had when it was
+written; the 5 that ask when a refund comes are the later `refund_info`'s) as customers type them: informal,
+short, with typos, missing accents, slang and emoji. None is a training example. The floors sit a little under what the
 model measures (see BENCHMARKS.md), so a change that makes the demo bot
 understand its customers worse fails here, in whichever language it happens.
 """
@@ -65,7 +65,7 @@ def test_the_demo_understands_customers_it_never_saw(interpreter: CharNgramInter
 def test_the_demo_understands_them_typed_without_accents(interpreter: CharNgramInterpreter) -> None:
     """Every held-out message that has accents (350, in 9 languages), folded: "e muon doi tra giay"."""
     result = evaluate(interpreter, with_thread_language=False, unaccented=True)
-    assert result.accuracy >= 0.92, result.confusions  # 92.6 % with the out-of-scope class (BENCHMARKS.md)
+    assert result.accuracy >= 0.91, result.confusions  # 91.4 % with 19 intents (BENCHMARKS.md)
     for language, figures in result.per_language.items():
         assert figures["accuracy"] >= 0.80, (language, figures)  # Italian 82.4 %: out-of-scope doubts
     assert result.language_id_accuracy is not None and result.language_id_accuracy >= 0.96
