@@ -10,7 +10,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from nlu_models.number_words import chinese_under_hundred
 
@@ -123,11 +123,16 @@ def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
     return None
 
 
-def next_on_the_clock(when: datetime, hour: int, now: datetime) -> datetime:
-    """A bare hour is the next time a 12-hour clock shows it: "at 5" at noon is 17:00 today, not 05:00 tomorrow
-    (dateparser, preferring the future, reads it on a 24-hour clock); at 18:00 it is 05:00 tomorrow."""
-    afternoon = when.replace(year=now.year, month=now.month, day=now.day, hour=hour + 12)
-    return afternoon if when.hour == hour and now < afternoon < when else when
+def next_on_the_clock(when: datetime, hour: int, now: datetime, *, afternoon: bool = False) -> datetime:
+    """A bare hour is the next time a 12-hour clock shows it: "at 9" at noon is 21:00 today, not 09:00 tomorrow
+    (dateparser, preferring the future, reads it on a 24-hour clock); at 22:00 it is 09:00 tomorrow. With
+    ``afternoon`` (an hour of ``AFTERNOON_HOURS`` said without a morning) it is always the afternoon, as with a
+    day named: "at 3" said at 20:00 is 15:00 tomorrow, not 03:00. A time asked apart from its day ("tomorrow
+    afternoon", then "at 3") is read alone, so the rule of the day must hold without it."""
+    later = when.replace(year=now.year, month=now.month, day=now.day, hour=hour + 12)
+    if afternoon:
+        return later if later > now else later + timedelta(days=1)
+    return later if when.hour == hour and now < later < when else when
 
 
 def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:

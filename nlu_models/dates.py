@@ -58,7 +58,9 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     for start, end, when, has_time in _join_day_and_time(matches):
         begin, finish = origin[start], origin[end - 1] + 1
         if has_time and (hour := bare_hour(text, begin, finish)):
-            when = next_on_the_clock(when, hour, now or datetime.now())
+            when = next_on_the_clock(
+                when, hour, now or datetime.now(), afternoon=afternoon_hour(text, begin, finish) == hour
+            )
         elif has_time and (hour := afternoon_hour(text, begin, finish)) and when.hour == hour:
             when = when.replace(hour=hour + 12)
         if has_time:

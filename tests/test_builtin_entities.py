@@ -174,10 +174,20 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
 @pytest.mark.parametrize(
     "language, text, now, expected",
     [
-        ("en", "at 5", datetime(2026, 12, 6, 4, 0), "2026-12-06T05:00"),  # before 5 am: this morning
+        # 1 to 6 alone is the afternoon, as with a day named: a time asked apart from its day ("tomorrow
+        # afternoon", then "at 3") was booked for 03:00 when said in the evening
+        ("en", "at 5", datetime(2026, 12, 6, 4, 0), "2026-12-06T17:00"),
         ("en", "at 5", SUNDAY, "2026-12-06T17:00"),  # at noon: this afternoon, not tomorrow morning
         ("en", "at 5:30", SUNDAY, "2026-12-06T17:30"),
-        ("en", "at 5", datetime(2026, 12, 6, 18, 0), "2026-12-07T05:00"),  # in the evening: tomorrow morning
+        ("en", "at 5", datetime(2026, 12, 6, 18, 0), "2026-12-07T17:00"),  # in the evening: tomorrow afternoon
+        ("en", "at 3", datetime(2026, 12, 6, 20, 53), "2026-12-07T15:00"),
+        ("zh", "三点", datetime(2026, 12, 6, 20, 53), "2026-12-07T15:00"),
+        ("de", "um halb 4", datetime(2026, 12, 6, 20, 0), "2026-12-07T15:30"),
+        ("en", "at 5 in the morning", datetime(2026, 12, 6, 18, 0), "2026-12-07T05:00"),  # said: as said
+        ("en", "at 03:00", datetime(2026, 12, 6, 18, 0), "2026-12-07T03:00"),  # a leading zero: as written
+        # 7 to 11 alone: the next time a 12-hour clock shows it
+        ("en", "at 9", SUNDAY, "2026-12-06T21:00"),
+        ("en", "at 9", datetime(2026, 12, 6, 22, 0), "2026-12-07T09:00"),
         ("de", "um 10", SUNDAY, "2026-12-06T22:00"),
         ("de", "um 10 Uhr", SUNDAY, "2026-12-07T10:00"),  # "Uhr": a 24-hour clock, as written
         ("fr", "à 10h", SUNDAY, "2026-12-07T10:00"),
