@@ -40,8 +40,11 @@ from nlu_models.base import LanguageHints
 from nlu_models.chat_words import CHAT_WORDS
 from nlu_models.language_grams import LanguageGrams, words
 from nlu_models.linear import Linear, TfidfFeatures, fit_linear, normalise
+from nlu_models.written_emails import find_written_emails
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
+# e-mail and web addresses: names and domains, in no language ("oma(at)example.de" read as Romanian)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+", re.IGNORECASE)
 # Japanese writes Han characters too; kana say it is not Chinese (U+30FB, the middle dot of transcribed
 # foreign names, is Chinese punctuation as well)
 _KANA = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff]")
@@ -319,6 +322,8 @@ class LanguageIdentifier:
         fallback = sticky or locale or self.default_language
         if len(self.languages) == 1:
             return LanguageGuess(self.languages[0], 1.0 if text.strip() else 0.0)
+        if (bare := without_addresses(text)) != text:
+            text, features = bare, None  # the features were of the whole text
         letters = len(_LETTER.findall(text))
         han = len(_HAN.findall(text))
         if (han >= 2 or han == letters > 0) and not _KANA.search(text) and "zh" in self.languages:
@@ -360,3 +365,13 @@ class LanguageIdentifier:
         if sticky is None and confidence < (SWITCH_CONFIDENCE if one_word and not greeting else FIRST_CONFIDENCE):
             return LanguageGuess(fallback, 0.0)  # a guess this weak must not pick the thread's language
         return LanguageGuess(best, confidence)
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with its e-mail addresses (also written "anna(at)example.de") and web addresses blanked out."""
+    spans = [(e.start, e.end) for e in find_written_emails(text)]
+    if "@" in text or "://" in text or "www." in text.lower():
+        spans += [match.span() for match in _ADDRESS.finditer(text)]
+    for start, end in sorted(spans, reverse=True):  # overlapping spans blank the same characters again
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text

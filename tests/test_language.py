@@ -269,3 +269,20 @@ def test_a_saved_identifier_leaves_the_shipped_table_out_and_answers_the_same(li
     loaded = pickle.loads(saved)
     for text, _ in GREETINGS:
         assert loaded.identify(text, LanguageHints()) == lid.identify(text, LanguageHints())
+
+
+ADDRESSES = [
+    "oma(at)example.de",
+    "anna.kowalski@example.com",
+    "john dot smith at example dot com",
+    "https://www.example.com/orders/ST-123456",
+]
+
+
+@pytest.mark.parametrize("text", ADDRESSES)
+def test_an_address_is_no_evidence_of_a_language(demo_bot: Bot, text: str) -> None:
+    """An e-mail or web address answering a question keeps the thread's language: "oma(at)example.de" in a
+    German thread was answered in Romanian. Its names and domains are in no language."""
+    interpreter = CharNgramInterpreter.for_bot(demo_bot)
+    for language in ("de", "fr", "en"):
+        assert interpreter.parse_sync(text, LanguageHints(thread_language=language)).language == language, language
