@@ -24,6 +24,21 @@ _AT_HOUR = re.compile(
     r"|\s*(?P<quarter>y cuarto|et quart|e un quarto|e um quarto|și un sfert|si un sfert)(?!\w))?",
     re.IGNORECASE,
 )
+# An hour with its word for "o'clock" but no word for "at" ("10 uhr", "10h30", "9 giờ sáng", "3 giờ chiều"), in
+# the languages where that word means nothing else: Vietnamese "2 giờ nữa" and French "dans 2h" are durations,
+# which dateparser reads as in 2 hours (so "9 giờ sáng" was 06:00 when written at 21:00)
+_HOUR_WORDS = {"de": "uhr", "fr": "h", "vi": "giờ|gio"}
+_AT_WORDS = {"de": "um", "fr": "à", "vi": "lúc"}
+_HOUR_WITH_WORD = {
+    language: re.compile(
+        rf"(?<![\w:.])(?<!\bdans )(?<!\ben )(?<!\btrong )(?P<hour>[01]?\d|2[0-3])\s*(?:{word})"
+        rf"(?:\s*(?P<minute>[0-5]\d)|\s+(?P<half>rưỡi|ruoi))?(?![\w:])"
+        rf"(?:\s+(?P<part>sáng|sang|trưa|trua|chiều|chieu|tối))?(?!\s*(?:nữa|nua|sau|tới|lang|plus tard)(?!\w))",
+        re.IGNORECASE,
+    )
+    for language, word in _HOUR_WORDS.items()
+}
+_VI_LATER_PARTS = ("chiều", "chieu", "tối")
 # "half past 3" (English), "um halb 4" and "om half 4" (German and Dutch: half an hour before 4, 3:30)
 _HALF_PAST = re.compile(r"(?<!\w)half past\s+(?P<hour>1[0-2]|0?[1-9])(?![\w:.,]?\d)", re.IGNORECASE)
 _HALF_BEFORE = re.compile(
@@ -123,16 +138,14 @@ def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
     return None
 
 
-def next_on_the_clock(when: datetime, hour: int, now: datetime, *, afternoon: bool = False) -> datetime:
-    """A bare hour is the next time a 12-hour clock shows it: "at 9" at noon is 21:00 today, not 09:00 tomorrow
-    (dateparser, preferring the future, reads it on a 24-hour clock); at 22:00 it is 09:00 tomorrow. With
-    ``afternoon`` (an hour of ``AFTERNOON_HOURS`` said without a morning) it is always the afternoon, as with a
-    day named: "at 3" said at 20:00 is 15:00 tomorrow, not 03:00. A time asked apart from its day ("tomorrow
-    afternoon", then "at 3") is read alone, so the rule of the day must hold without it."""
-    later = when.replace(year=now.year, month=now.month, day=now.day, hour=hour + 12)
-    if afternoon:
-        return later if later > now else later + timedelta(days=1)
-    return later if when.hour == hour and now < later < when else when
+def next_afternoon(when: datetime, now: datetime) -> datetime:
+    """``when``'s time of day twelve hours later, the next time the clock shows it: a bare hour said alone ("at
+    3", "三点") is read as with a day named, whatever the time now (at 20:00, "at 3" is 15:00 tomorrow, not 03:00;
+    at noon, 15:00 today). A time asked apart from its day ("tomorrow afternoon", then "at 3") is read alone,
+    so it must not depend on the hour the customer writes at; an hour from 7 to 11 stays the morning, as
+    dateparser reads it (the next one), since "a las 10:30" written at 21:00 for a call tomorrow is no 22:30."""
+    later = when.replace(year=now.year, month=now.month, day=now.day, hour=when.hour + 12)
+    return later if later > now else later + timedelta(days=1)
 
 
 def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
@@ -143,6 +156,13 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
         minute = "30" if match.group("half") else "15" if match.group("quarter") else match.group("minute") or "00"
         return f"{at} {int(match.group('hour')):d}:{minute}"
+
+    def hour_with_word(match: re.Match[str]) -> str:
+        hour = int(match.group("hour"))
+        if (match.group("part") or "").lower() in _VI_LATER_PARTS and hour < 12:
+            hour += 12  # "3 giờ chiều": 15:00
+        minute = "30" if match.group("half") else match.group("minute") or "00"
+        return f"{_AT_WORDS[language]} {hour}:{minute}"
 
     def half_past(match: re.Match[str]) -> str:
         return f"at {int(match.group('hour')):d}:30"
@@ -180,6 +200,8 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
     )
     if language == "ro":
         rewrites += ((_RO_WEEKDAY, lambda match: _RO_WEEKDAYS[match.group(0).lower()]),)
+    if digits and language in _HOUR_WITH_WORD:  # after "um 10 Uhr", "lúc 10 giờ": only those without "at" left
+        rewrites += ((_HOUR_WITH_WORD[language], hour_with_word),)
     if digits and language == "en":
         rewrites = ((_HALF_PAST, half_past), *rewrites)
     elif digits and language in ("de", "nl"):

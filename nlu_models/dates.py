@@ -21,7 +21,7 @@ from nlu_models.date_rewrites import (
     accents_table,
     afternoon_hour,
     bare_hour,
-    next_on_the_clock,
+    next_afternoon,
     with_accents,
     with_hours_written_out,
 )
@@ -57,12 +57,9 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     found: list[FoundDate] = []
     for start, end, when, has_time in _join_day_and_time(matches):
         begin, finish = origin[start], origin[end - 1] + 1
-        if has_time and (hour := bare_hour(text, begin, finish)):
-            when = next_on_the_clock(
-                when, hour, now or datetime.now(), afternoon=afternoon_hour(text, begin, finish) == hour
-            )
-        elif has_time and (hour := afternoon_hour(text, begin, finish)) and when.hour == hour:
-            when = when.replace(hour=hour + 12)
+        if has_time and (hour := afternoon_hour(text, begin, finish)) and when.hour == hour:
+            alone = bare_hour(text, begin, finish) == hour  # no day: the next afternoon, not the day read
+            when = next_afternoon(when, now or datetime.now()) if alone else when.replace(hour=hour + 12)
         if has_time:
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
         else:

@@ -185,10 +185,21 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("de", "um halb 4", datetime(2026, 12, 6, 20, 0), "2026-12-07T15:30"),
         ("en", "at 5 in the morning", datetime(2026, 12, 6, 18, 0), "2026-12-07T05:00"),  # said: as said
         ("en", "at 03:00", datetime(2026, 12, 6, 18, 0), "2026-12-07T03:00"),  # a leading zero: as written
-        # 7 to 11 alone: the next time a 12-hour clock shows it
-        ("en", "at 9", SUNDAY, "2026-12-06T21:00"),
+        # 7 to 11 alone: the morning, the next one ("a las 10:30" written at 21:00 for a call tomorrow was 22:30)
+        ("en", "at 9", SUNDAY, "2026-12-07T09:00"),
         ("en", "at 9", datetime(2026, 12, 6, 22, 0), "2026-12-07T09:00"),
-        ("de", "um 10", SUNDAY, "2026-12-06T22:00"),
+        ("en", "at 11", datetime(2026, 12, 6, 8, 0), "2026-12-06T11:00"),
+        ("es", "a las 10:30", datetime(2026, 12, 6, 21, 0), "2026-12-07T10:30"),
+        ("nl", "om half 11", datetime(2026, 12, 6, 21, 0), "2026-12-07T10:30"),
+        ("de", "um 10", SUNDAY, "2026-12-07T10:00"),
+        # an hour with its word for "o'clock" and no word for "at": "9 giờ sáng" was read as in 9 hours
+        ("vi", "9 giờ sáng", datetime(2026, 12, 6, 21, 0), "2026-12-07T09:00"),
+        ("vi", "10 giờ 30", datetime(2026, 12, 6, 21, 0), "2026-12-07T10:30"),
+        ("vi", "3 giờ chiều", SUNDAY, "2026-12-06T15:00"),
+        ("de", "10 uhr", SUNDAY, "2026-12-07T10:00"),
+        ("de", "ruf mich morgen 10 uhr an", SUNDAY, "2026-12-07T10:00"),
+        ("fr", "10h30", SUNDAY, "2026-12-07T10:30"),
+        ("fr", "demain vers 15h", SUNDAY, "2026-12-07T15:00"),
         ("de", "um 10 Uhr", SUNDAY, "2026-12-07T10:00"),  # "Uhr": a 24-hour clock, as written
         ("fr", "à 10h", SUNDAY, "2026-12-07T10:00"),
         ("en", "at 5 am", SUNDAY, "2026-12-07T05:00"),  # said: as said
@@ -202,7 +213,7 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("en", "at 14", SUNDAY, "2026-12-06T14:00"),
         # half and quarter past: the minutes count ("a las 10 y media" was booked for 10:00)
         ("es", "mañana a las 10 y media", SUNDAY, "2026-12-07T10:30"),
-        ("es", "a las 10 y cuarto", SUNDAY, "2026-12-06T22:15"),
+        ("es", "a las 10 y cuarto", SUNDAY, "2026-12-07T10:15"),
         ("fr", "demain à 10h et demie", SUNDAY, "2026-12-07T10:30"),
         ("it", "domani alle 10 e mezza", SUNDAY, "2026-12-07T10:30"),
         ("pt", "amanhã às 10 e meia", SUNDAY, "2026-12-07T10:30"),
@@ -225,7 +236,7 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("zh", "一点钟", SUNDAY, "2026-12-06T13:00"),
     ],
 )
-def test_a_bare_hour_is_the_next_one_on_the_clock(language: str, text: str, now: datetime, expected: str) -> None:
+def test_a_bare_hour_is_the_afternoon_from_1_to_6_and_the_morning_from_7_to_11(language: str, text: str, now: datetime, expected: str) -> None:
     assert [(e.entity, e.value) for e in EXTRACTOR.extract(text, language, now=now)] == [("time", expected)]
 
 
@@ -380,3 +391,9 @@ def test_the_nlu_gives_normalised_values(
 ) -> None:
     result = interpreter.parse_sync(text, LanguageHints(thread_language=language, channel_locale=language))
     assert (name, value) in [(e.entity, e.value) for e in result.entities], result.entities
+
+
+@pytest.mark.parametrize(("language", "text"), [("fr", "dans 2h"), ("fr", "livraison en 24h")])
+def test_a_duration_with_a_word_for_hours_is_no_time_of_day(language: str, text: str) -> None:
+    """French "h" after an hour is o'clock ("10h30"), but after "dans" or "en" a duration."""
+    assert [e.entity for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"] == []
