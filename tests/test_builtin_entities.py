@@ -236,7 +236,7 @@ def test_a_short_word_is_no_weekday_on_any_day_of_the_week(language: str, text: 
         ("zh", "一点钟", SUNDAY, "2026-12-06T13:00"),
     ],
 )
-def test_a_bare_hour_is_the_afternoon_from_1_to_6_and_the_morning_from_7_to_11(language: str, text: str, now: datetime, expected: str) -> None:
+def test_a_bare_hour_is_1_to_6_pm_or_7_to_11_am(language: str, text: str, now: datetime, expected: str) -> None:
     assert [(e.entity, e.value) for e in EXTRACTOR.extract(text, language, now=now)] == [("time", expected)]
 
 
