@@ -59,7 +59,7 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     language = state.language if state.language is not None else bot.default_language  # set above: typing only
     triggers = run.prepared.triggers
     open_flow = state.stack[-1].flow if state.stack else None
-    if triggers.is_cancel(text, nlu, language, open_flow):
+    if triggers.is_cancel(text, nlu, language, open_flow) and not _request_instead(run, text, payload, nlu, language):
         _cancel(run)
         return
     if not state.stack and correct_ended(run, text, nlu):
@@ -177,6 +177,20 @@ def _note_inbound(run: Run, at: float) -> None:
     state.last_inbound_at = run.now
     # when the person acted (Messenger's window counts from it), not when we got round to it
     state.last_inbound_by_channel[run.channel] = min(at, run.now) if at else run.now
+
+
+REQUEST_SURE = 0.9  # how sure the NLU must be of a request for a cancel phrase with nothing open to be it
+
+
+def _request_instead(run: Run, text: str, payload: Payload | None, nlu: NLUResult | None, language: str) -> bool:
+    """With nothing open there is nothing to cancel: a cancel phrase the NLU is sure is a request that starts a
+    flow is that request ("cancel it please" right after an order's status cancels the order; it got "No
+    problem", as a "never mind" does). "never mind", "nvm", "forget it" stay the idle response."""
+    if run.state.stack or nlu is None or nlu.intent is None or nlu.confidence < REQUEST_SURE:
+        return False
+    if nlu.intent in run.bot.cancel.intents:
+        return False
+    return run.prepared.triggers.find(text, payload, nlu, language) is not None
 
 
 def _cancel(run: Run) -> None:
