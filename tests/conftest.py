@@ -145,6 +145,7 @@ def demo_bot() -> Bot:
             "lookup_product",
             "recall_viewed_product",
             "format_callback_date",
+            "check_callback_date",
             "validate_support_form",
         ],
     )

@@ -35,6 +35,20 @@ class ValidateSupportForm(FormValidationAction):
         return {"callback_date": day.isoformat()}
 
 
+class CheckCallbackDate(Action):
+    """Empties a day to call back that has passed ("call me back yesterday at 5pm"), so the flow says so and
+    asks again: it booked the call for yesterday."""
+
+    def name(self) -> str:
+        return "check_callback_date"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        day = day_of(tracker.get_slot("callback_date"))
+        return [SlotSet("callback_date", None)] if day is not None and day < date.today() else []
+
+
 class FormatCallbackDate(Action):
     """Writes the chosen day in full in the customer's language ("May 12, 2027", "12. Mai 2027")."""
 
