@@ -16,12 +16,15 @@ from typing import Any
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
 from nlu_models.accents import folded_with_offsets
+from nlu_models.date_rewrites import AFTERNOON_HOURS
 from nlu_models.entity_words import UNSPACED, negated
 from nlu_models.phones import find_phone
 
 # a number starts where no letter, digit or point of a spaced script does; Chinese writes it against its words
 _NUMBER_START = rf"(?<!(?!{UNSPACED.pattern})[\w.])"  # "我穿43码" holds 43, "abc43" and "x.43" none
 _NUMBER = re.compile(rf"{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?(?![\w])|{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?")
+# an hour alone to a time question ("3", "10"): the hour of the day people mean, as the NLU reads "at 3"
+_BARE_HOUR = re.compile(r"\s*(?P<hour>[01]?\d|2[0-3])\s*[.!]?\s*")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 NAMED_CHOICE_LETTERS = 4  # a shorter choice answers only as the whole message ("No", "OK", "42")
 QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
@@ -48,6 +51,14 @@ def fold(text: str) -> str:
 
 def _in_range(value: float, slot: SlotDef) -> bool:
     return (slot.min is None or value >= slot.min) and (slot.max is None or value <= slot.max)
+
+
+def _hour_of_the_day(written: str) -> str:
+    """ "3" is 15:00 and "10" 10:00, as the NLU reads "at 3" and "at 10"; "03" keeps its leading zero's 03:00."""
+    hour = int(written)
+    if hour in AFTERNOON_HOURS and not written.startswith("0"):
+        hour += 12
+    return f"{hour:02d}:00"
 
 
 def read_number(text: str, slot: SlotDef) -> Answer:
@@ -148,6 +159,8 @@ def read_answer(
     if kind == "phone":  # read as the NLU reads it: not a date ("13.05.2030"), 7 to 15 digits
         phone = find_phone(text)
         return Answer(True, phone[0], phone[1]) if phone else NO
+    if kind == "time" and (bare := _BARE_HOUR.fullmatch(text)):
+        return Answer(True, _hour_of_the_day(bare.group("hour")), (0, len(text)))
     if kind in ("date", "time"):  # typed as the normal form; words ("tomorrow") come from the NLU's entity
         found = to_date(text) if kind == "date" else to_time(text)
         return Answer(True, found[0], found[1]) if found else NO
