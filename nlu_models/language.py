@@ -10,7 +10,8 @@ The evidence, each weighed as log-odds and summed (Bayes):
   Portuguese / Italian / Romanian confusions of a five-word message;
 - letters only one of our languages uses ("ł", "ș", "ơ");
 - the bot's own examples and its flows' trigger phrases: a language model over the examples, the exact
-  example or phrase ("hallo" is German here, "aprire un ticket" Italian), and the loan words they use in
+  example or phrase ("hallo" is German here, "aprire un ticket" Italian), a phrase of two words or more inside
+  the message ("carta regalo 40 euro" is Italian), and the loan words they use in
   many languages ("ticket", "chatbot"), which then say nothing of the language;
 - what we already know: the thread's language is a strong prior, the channel's locale (browser language,
   Messenger profile) a weaker one;
@@ -101,6 +102,7 @@ _ONLY = {
 _ANY_ONLY = re.compile("|".join(pattern.pattern for pattern in _ONLY.values()), re.IGNORECASE)
 DOMAIN_WEIGHT = 1.0  # the language model over the bot's own examples
 EXACT_WEIGHT = 4.0  # the message is one of the bot's examples, word for word
+PHRASE_WEIGHT = 4.0  # the message holds a trigger phrase of two words or more ("carte cadeau de 20 euros")
 STOPWORD_WEIGHT = 9.0  # log-odds for a message made only of one language's function words
 FOLDED_WORD = 0.5  # what a function word typed without its accents is worth, against one as written
 LETTER_WEIGHT = 6.0
@@ -189,11 +191,18 @@ class LanguageIdentifier:
                     self._words.setdefault(word, set()).add(language)
             if grams is not None and len(set(example_languages)) > 1:
                 self._domain = Linear(fit_linear(grams.matrix, example_languages))
+        self._phrases: dict[str, set[str]] = {}  # those of two words or more, found inside a message
         for language, texts in (phrases or {}).items():
             for text in texts:
                 self._exact.setdefault(normalise(text), set()).add(language)
+                if len(_WORD.findall(text)) >= 2:
+                    self._phrases.setdefault(normalise(text), set()).add(language)
                 for word in _WORD.findall(text.lower()):
                     self._words.setdefault(word, set()).add(language)
+        longest_first = sorted(self._phrases, key=len, reverse=True)
+        self._phrase_pattern = (
+            re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, longest_first))})(?!\w)") if longest_first else None
+        )
         self._loan = frozenset(
             w
             for w, used in self._words.items()
@@ -274,9 +283,14 @@ class LanguageIdentifier:
             if index.size:
                 domain = np.append(self._domain.probabilities(index, weights), 0.0)[self._domain_order]
                 logits += DOMAIN_WEIGHT * np.log(domain + FLOOR)
-        exact = self._exact.get(normalise(text))
+        normal = normalise(text)
+        exact = self._exact.get(normal)
         if exact:
             logits += np.array([EXACT_WEIGHT / len(exact) if c in exact else 0.0 for c in self.languages])
+        if self._phrase_pattern is not None:  # "carte cadeau de 20 euros" was Romanian, as "carte" is
+            for phrase in {match.group(0) for match in self._phrase_pattern.finditer(normal)}:
+                used = self._phrases[phrase]
+                logits += np.array([PHRASE_WEIGHT / len(used) if c in used else 0.0 for c in self.languages])
         if prior:
             logits += _log_prior(tuple(prior.get(c, 1e-6) for c in self.languages))
         exp = np.exp(logits - logits.max())

@@ -286,3 +286,13 @@ def test_an_address_is_no_evidence_of_a_language(demo_bot: Bot, text: str) -> No
     interpreter = CharNgramInterpreter.for_bot(demo_bot)
     for language in ("de", "fr", "en"):
         assert interpreter.parse_sync(text, LanguageHints(thread_language=language)).language == language, language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("carta regalo 40 euro", "it"), ("carte cadeau", "fr"), ("tarjeta regalo de 30 euros", "es")]
+)
+def test_a_trigger_phrase_inside_a_first_message_names_its_language(demo_bot: Bot, text: str, language: str) -> None:
+    """A flow's trigger phrase of two words or more in a message speaks for its language: "carta regalo 40 euro"
+    was answered in Portuguese and "carte cadeau" in Romanian ("carte" is a Romanian word too)."""
+    interpreter = CharNgramInterpreter.for_bot(demo_bot)
+    assert interpreter.parse_sync(text, LanguageHints()).language == language
