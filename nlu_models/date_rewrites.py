@@ -1,7 +1,7 @@
 """Dates and times written the way dateparser reads them: "um 10" as "um 10:00", "下午3点半" as "15:30", "下周五" as
 "星期五", "5月12日" as "12 5月", Romanian "vinerea" as "vineri"; each character keeps where in the message it came
-from, so an entity's span is in the message. And which hour is "at 5" alone: the next time a 12-hour clock
-shows it.
+from, so an entity's span is in the message. And which hour a bare one is ("at 5", "tomorrow at 3"): from 1 to 6
+the afternoon, from 7 to 11 the morning, unless the message says otherwise.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _bare_hours(text: str, begin: int = 0, finish: int | None = None) -> Iterato
 
 def bare_hour(text: str, begin: int, finish: int) -> int | None:
     """The hour, from 1 to 11, when ``text[begin:finish]`` is only an hour after a word for "at" ("at 5", "um
-    10"): no day, no "am" or "pm", no "下午", no word for "o'clock"; it may be morning or afternoon. With the
+    10"): no day, no "am" or "pm", no "下午", no word for "o'clock" (``afternoon_hour`` says which it is). With the
     word ("um 10 Uhr", "à 10h") it is on a 24-hour clock, the way those languages write hours."""
     for match, hour in _bare_hours(text, max(0, begin - 12), finish):
         if match.start() <= begin and finish <= match.end() and 1 <= hour <= 11:
@@ -125,8 +125,8 @@ AFTERNOON_HOURS = range(1, 7)  # "tomorrow at 3": nobody books a call or a deliv
 
 
 def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
-    """The hour, from 1 to 6, of a bare hour inside a longer date ("tomorrow at 3", "morgen um halb 4"): with a
-    day named, dateparser reads it on a 24-hour clock (03:00), though people mean the afternoon; None when the
+    """The hour, from 1 to 6, of a bare hour ("at 3", "tomorrow at 3", "morgen um halb 4"): dateparser reads it on
+    a 24-hour clock (03:00), though people mean the afternoon; None when the
     message says morning or am, or the hour is written with a word for "o'clock" ("morgen um 4 Uhr": 04:00) or
     a leading zero ("at 03:00")."""
     if _MORNING.search(text):  # anywhere in the message: "tomorrow at 5 please, early morning is best"
