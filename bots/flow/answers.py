@@ -23,6 +23,7 @@ from nlu_models.phones import find_phone
 # a number starts where no letter, digit or point of a spaced script does; Chinese writes it against its words
 _NUMBER_START = rf"(?<!(?!{UNSPACED.pattern})[\w.])"  # "我穿43码" holds 43, "abc43" and "x.43" none
 _NUMBER = re.compile(rf"{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?(?![\w])|{_NUMBER_START}[-+]?\d+(?:[.,]\d+)?")
+_THOUSANDS = re.compile(r"[kK](?![^\W\d_])")  # "500k" is 500,000 (Vietnamese "500k" đồng), never 500
 # an hour alone to a time question ("3", "10"): the hour of the day people mean, as the NLU reads "at 3"
 _BARE_HOUR = re.compile(r"\s*(?P<hour>[01]?\d|2[0-3])\s*[.!]?\s*")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
@@ -63,6 +64,8 @@ def _hour_of_the_day(written: str) -> str:
 
 def read_number(text: str, slot: SlotDef) -> Answer:
     for match in _NUMBER.finditer(text):
+        if _THOUSANDS.match(text, match.end()):
+            continue
         value = float(match.group(0).replace(",", "."))
         if not _in_range(value, slot):
             continue
