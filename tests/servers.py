@@ -9,8 +9,10 @@ root to install them) the backend's tests are skipped with the reason.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -20,11 +22,26 @@ from pathlib import Path
 
 from tests.readiness import listening, wait_until
 
+PORTS_PER_PROCESS = 2000  # each test process (pytest-xdist worker) takes its ports from its own range
+_FIRST_PORT = 12000  # below the kernel's ephemeral ports (32768 and up), which it hands out for port 0
+_next_port = itertools.count(random.randrange(PORTS_PER_PROCESS))
+
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A free loopback port no other test process can be given. The kernel's port 0 is not enough when tests run
+    in parallel: it can give two processes the same port between the probe and the server's bind, and servers
+    that share a port on purpose (SO_REUSEPORT, `run --workers`) then silently share it with another test's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    low = _FIRST_PORT + (int(worker) if worker.isdigit() else 0) % 10 * PORTS_PER_PROCESS
+    for _ in range(PORTS_PER_PROCESS):
+        port = low + next(_next_port) % PORTS_PER_PROCESS
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use, or still closing
+            return port
+    raise RuntimeError(f"no free loopback port in {low}-{low + PORTS_PER_PROCESS - 1}")
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
