@@ -27,7 +27,7 @@ from nlu_models.dates import find_dates
 from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, UNSPACED, negated
 from nlu_models.number_words import find_number_words
 from nlu_models.phones import PHONE, phone_value
-from nlu_models.written_emails import LOCAL_PART_CHARACTER, find_written_emails
+from nlu_models.written_emails import PLAIN_EMAIL, find_written_emails
 
 # 1.299,99 and 1,299.99 and 1 299 (groups of three, any of our languages' separators), or 12.5, or 42; a
 # number starts only where a run of digits starts, so a long run of digits is read once, not once per digit
@@ -112,7 +112,7 @@ BUILT_INS: tuple[_Rule, ...] = (
     ),
     _Rule(
         "email",
-        re.compile(rf"(?<!{LOCAL_PART_CHARACTER}){LOCAL_PART_CHARACTER}+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}"),
+        PLAIN_EMAIL,
         lambda m: m.group(0).lower(),
         11,
         _AT,

@@ -41,11 +41,11 @@ from nlu_models.base import LanguageHints
 from nlu_models.chat_words import CHAT_WORDS
 from nlu_models.language_grams import LanguageGrams, words
 from nlu_models.linear import Linear, TfidfFeatures, fit_linear, normalise
-from nlu_models.written_emails import find_written_emails
+from nlu_models.written_emails import PLAIN_EMAIL, find_written_emails
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # e-mail and web addresses: names and domains, in no language ("oma(at)example.de" read as Romanian)
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+", re.IGNORECASE)
+_ADDRESS = re.compile(rf"{PLAIN_EMAIL.pattern}|(?:https?://|www\.)\S+", re.IGNORECASE)
 # Japanese writes Han characters too; kana say it is not Chinese (U+30FB, the middle dot of transcribed
 # foreign names, is Chinese punctuation as well)
 _KANA = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff]")

@@ -8,6 +8,7 @@ at this" is no address.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -63,10 +64,15 @@ class FoundEmail:
     value: str
 
 
-def find_written_emails(text: str) -> list[FoundEmail]:
+# a plain address, "anna@example.com": the email entity's, and no language's words (nlu_models.language)
+PLAIN_EMAIL = re.compile(rf"(?<!{LOCAL_PART_CHARACTER}){LOCAL_PART_CHARACTER}+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}")
+
+
+@functools.lru_cache(maxsize=256)  # a message is read twice: by language ID, then by the entity extractor
+def find_written_emails(text: str) -> tuple[FoundEmail, ...]:
     """Addresses written with words or brackets for "@" and "." (a plain address is the email entity's)."""
     if not _HINT.search(text):
-        return []  # no "@" and no word for it: no need to try the address pattern at each word
+        return ()  # no "@" and no word for it: no need to try the address pattern at each word
     found = []
     for match in _WRITTEN.finditer(text):
         if re.fullmatch(r"[\w.+-]+@[\w.-]+", match.group(0)):
@@ -75,4 +81,4 @@ def find_written_emails(text: str) -> list[FoundEmail]:
             continue  # "I'm at home. Call me": a bare "at" wants a word for "dot" or a dot inside a word
         domain = ".".join(part for part in _DOT_SPLIT.split(match.group("domain")) if part)
         found.append(FoundEmail(match.start(), match.end(), f"{match.group('local')}@{domain}".lower()))
-    return found
+    return tuple(found)
