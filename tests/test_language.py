@@ -289,10 +289,17 @@ def test_an_address_is_no_evidence_of_a_language(demo_bot: Bot, text: str) -> No
 
 
 @pytest.mark.parametrize(
-    ("text", "language"), [("carta regalo 40 euro", "it"), ("carte cadeau", "fr"), ("tarjeta regalo de 30 euros", "es")]
+    ("text", "language"),
+    [
+        ("carta regalo 40 euro", "it"),
+        ("carte cadeau", "fr"),
+        ("carte cadeau de 20 euros", "fr"),
+        ("tarjeta regalo de 30 euros", "es"),
+    ],
 )
 def test_a_trigger_phrase_inside_a_first_message_names_its_language(demo_bot: Bot, text: str, language: str) -> None:
     """A flow's trigger phrase of two words or more in a message speaks for its language: "carta regalo 40 euro"
-    was answered in Portuguese and "carte cadeau" in Romanian ("carte" is a Romanian word too)."""
+    was answered in Portuguese and "carte cadeau" in Romanian ("carte" is a Romanian word too; the character
+    model reads "cadeau" as Romanian as well, so the phrase must outweigh two words' letters)."""
     interpreter = CharNgramInterpreter.for_bot(demo_bot)
     assert interpreter.parse_sync(text, LanguageHints()).language == language
