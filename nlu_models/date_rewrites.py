@@ -180,7 +180,6 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         minute = "30" if match.group("half") == "半" else f"{int(match.group('minute') or 0):02d}"
         return f" {hour}:{minute} "  # spaced from filler after it ("下午3点吧"), which dateparser does not read
 
-    pieces = [(text, list(range(len(text))))]
     # Only the rewrites that can match (an hour needs a digit; the Chinese ones Chinese characters), and no
     # rewrite adds either to a text that had none: most messages are spared a search with each pattern.
     digits = _DIGIT.search(text) is not None
@@ -206,28 +205,36 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
         rewrites = ((_HALF_PAST, half_past), *rewrites)
     elif digits and language in ("de", "nl"):
         rewrites = ((_HALF_BEFORE, half_before), *rewrites)
+    text_now, origin_now = text, list(range(len(text)))
     for pattern, replace in rewrites:
-        current, origin = pieces[-1]
-        matches = list(pattern.finditer(current))
-        if not matches:  # most messages: nothing to rewrite, nothing to copy
-            continue
-        out: list[str] = []
-        where: list[int] = []
-        last = 0
-        for match in matches:
-            out.append(current[last : match.start()])
-            where += origin[last : match.start()]
-            replacement = replace(match)
-            out.append(replacement)
-            # the replacement stands for the whole match: from its first character to its last (the last but
-            # the spaces after it, so a phrase that ends before them still ends where the match did)
-            core = len(replacement.rstrip())
-            where += [origin[match.start()]] * (core - 1) + [origin[match.end() - 1]] * (len(replacement) - core + 1)
-            last = match.end()
-        out.append(current[last:])
-        where += origin[last:]
-        pieces.append(("".join(out), where))
-    return pieces[-1]
+        text_now, origin_now = rewritten(text_now, origin_now, pattern, replace)
+    return text_now, origin_now
+
+
+def rewritten(
+    text: str, origin: list[int], pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str]
+) -> tuple[str, list[int]]:
+    """``text`` with each match of ``pattern`` replaced, and for each character of the result where in the
+    message it came from (``origin`` says it for ``text``)."""
+    matches = list(pattern.finditer(text))
+    if not matches:  # most messages: nothing to rewrite, nothing to copy
+        return text, origin
+    out: list[str] = []
+    where: list[int] = []
+    last = 0
+    for match in matches:
+        out.append(text[last : match.start()])
+        where += origin[last : match.start()]
+        replacement = replace(match)
+        out.append(replacement)
+        # the replacement stands for the whole match: from its first character to its last (the last but the
+        # spaces after it, so a phrase that ends before them still ends where the match did)
+        core = len(replacement.rstrip())
+        where += [origin[match.start()]] * (core - 1) + [origin[match.end() - 1]] * (len(replacement) - core + 1)
+        last = match.end()
+    out.append(text[last:])
+    where += origin[last:]
+    return "".join(out), where
 
 
 def _bare(text: str) -> str:

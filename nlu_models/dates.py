@@ -25,6 +25,7 @@ from nlu_models.date_rewrites import (
     with_accents,
     with_hours_written_out,
 )
+from nlu_models.days_of_month import with_days_of_month_written_out
 
 # Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
 _SHORT_WEEKDAYS = {"ro": frozenset({"lun", "joi"})}
@@ -49,6 +50,7 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
         return []
     normal, origin = with_hours_written_out(text, language)
     normal = with_accents(normal, _accented_words(language))  # after: "la ora 10" is an hour, not "la oră"
+    normal, origin = with_days_of_month_written_out(normal, origin, language, now or datetime.now())
     matches = [
         (start + offset, end + offset, when, has_time)
         for offset, window in _windows(normal, language)

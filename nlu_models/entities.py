@@ -134,7 +134,8 @@ BUILT_INS: tuple[_Rule, ...] = (
         re.compile(
             r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
             r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
-            r"|(?<![\d.,月])(?P<size2>\d{1,2}(?:[.,]5)?)\s*(?:码|号)"  # 42码
+            # 42码, 42号; 号 after a number a month may have is its day ("15号打电话": the 15th)
+            r"|(?<![\d.,月])(?:(?P<size2>\d{1,2}(?:[.,]5)?)\s*码|(?P<size6>(?:3[2-9]|[45]\d)(?:[.,]5)?)\s*号)"
             # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
             r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
             r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"
@@ -142,7 +143,7 @@ BUILT_INS: tuple[_Rule, ...] = (
             r"|(?<!\w)(?-i:US|UK)\s?(?P<size5>(?:1[0-5]|[1-9])(?:[.,]5)?)(?![\d.,]?\d))",
             re.IGNORECASE,
         ),
-        lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5") if g)),
+        lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5", "size6") if g)),
         14,
         _DIGIT,
     ),

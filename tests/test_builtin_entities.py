@@ -11,6 +11,7 @@ import pytest
 from bots.flow.model import Bot
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
+from nlu_models.days_of_month import next_day_of_month
 from nlu_models.entities import EntityExtractor
 
 SUNDAY = datetime(2026, 12, 6, 12, 0)  # "tomorrow" is 2026-12-07, "next Friday" 2026-12-11
@@ -253,6 +254,61 @@ def test_a_bare_hour_is_1_to_6_pm_or_7_to_11_am(language: str, text: str, now: d
 )
 def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
     assert not [name for name, _ in found(text, language) if name in ("date", "time")]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "can you call me back on the 15th?", ("date", "2026-12-15")),
+        ("en", "the 6th", ("date", "2026-12-06")),  # today
+        ("en", "on the 3rd at 10am", ("time", "2027-01-03T10:00")),  # passed this month: next month's, not the past
+        ("en", "on the 15 please", ("date", "2026-12-15")),
+        ("en", "31st", ("date", "2026-12-31")),
+        ("de", "am 15.", ("date", "2026-12-15")),
+        ("de", "ruft mich am 15. um 10 Uhr zurück", ("time", "2026-12-15T10:00")),  # was the day without the hour
+        ("fr", "le 1er", ("date", "2027-01-01")),
+        ("fr", "rappelez-moi le 15 vers 10h", ("time", "2026-12-15T10:00")),
+        ("es", "el día 15 a las 10", ("time", "2026-12-15T10:00")),
+        ("it", "il 15, grazie", ("date", "2026-12-15")),
+        ("pt", "no dia 3 às 10", ("time", "2027-01-03T10:00")),
+        ("nl", "op de 15e om 10 uur", ("time", "2026-12-15T10:00")),
+        ("pl", "15-go o 10", ("time", "2026-12-15T10:00")),
+        ("ro", "pe 15 la ora 10", ("time", "2026-12-15T10:00")),
+        ("zh", "15号下午3点给我回电话", ("time", "2026-12-15T15:00")),
+        ("zh", "15日", ("date", "2026-12-15")),  # was "in 15 days"
+    ],
+)
+def test_a_day_of_the_month_alone_is_the_next_such_day(language: str, text: str, expected: tuple[str, str]) -> None:
+    """A day said without its month is the next date with that day, today counted; dateparser read none of
+    these, or a day of this month that had passed."""
+    assert found(text, language) == [expected]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "I'll take the 2nd pair", []),
+        ("fr", "je veux le 38", [("number", 38)]),
+        ("fr", "le 15 euros", [("money", {"amount": 15, "currency": "EUR"})]),
+        ("es", "el 15%", [("number", 15)]),
+        ("ro", "in 15 minute", None),  # a duration, whatever dateparser makes of it
+        ("zh", "我穿42号", [("shoe_size", 42)]),
+        ("zh", "30码", [("shoe_size", 30)]),
+    ],
+)
+def test_a_number_after_an_article_is_no_day_of_the_month(
+    language: str, text: str, expected: list[tuple[str, object]] | None
+) -> None:
+    entities = found(text, language)
+    assert not [v for name, v in entities if name == "date"]
+    if expected is not None:
+        assert entities == expected
+
+
+def test_the_31st_in_a_month_of_30_days_is_the_next_month_with_one() -> None:
+    assert next_day_of_month(31, date(2027, 4, 10)) == date(2027, 5, 31)
+    assert next_day_of_month(30, date(2027, 1, 31)) == date(2027, 3, 30)  # no 30 February
+    assert next_day_of_month(5, date(2026, 12, 20)) == date(2027, 1, 5)
 
 
 @pytest.mark.parametrize(

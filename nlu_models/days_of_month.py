@@ -1,0 +1,102 @@
+"""A day of the month said alone ("on the 15th", "am 15.", "le 1er", "el día 15", "15号"), written as a date
+dateparser reads: the next such day, this month or a later one. dateparser finds none of these (or reads "15日"
+as "in 15 days"), and takes a day with a month for a day of this month even when it has passed ("on the 3rd at
+10am", written on the 7th, was the 3rd of this month).
+
+A number after an article is often no day ("le 38" is a shoe size, "el 15 %", "the 2nd pair"), so outside English
+ordinals and German "am 15." the day counts only at the end of the message or before a word that goes with a
+day: a word for "at", a part of the day, "please".
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime
+from functools import cache
+
+from nlu_models.date_rewrites import rewritten
+
+_DAY = r"(?P<day>[12]\d|3[01]|0?[1-9])"
+_DAY_AFTER_THE = _DAY.replace("day", "day_after_the")
+# what may follow a day said with an article alone: nothing, punctuation, or a word that goes with a day
+_THEN = {
+    "en": r"at|around|about|in the|please|pls|then|or|would|works|is|if|morning|afternoon|evening|between|from"
+    r"|after|before",
+    "fr": r"à|a|vers|entre|dans la|le matin|matin|après-midi|apres-midi|l'après-midi|soir|svp|stp|s'il|plutôt|ou|alors",
+    "es": r"a las|a la|sobre las|hacia las|por la|en la|entre|después|despues|antes|porfa|por favor|o|mejor",
+    "it": r"alle|all'|verso le|verso|di mattina|mattina|di pomeriggio|pomeriggio|sera|tra|per favore|grazie|o|meglio",
+    "pt": r"às|as|por volta|de manhã|de manha|à tarde|a tarde|de tarde|entre|por favor|ou|pode ser|melhor",
+    "nl": r"om|rond|tussen|'s ochtends|'s middags|'s avonds|graag|alsjeblieft|of|dan",
+    "ro": r"la ora|la|dimineața|dimineata|după-amiaza|dupa-amiaza|seara|între|intre|vă rog|va rog|sau",
+    "pl": r"o|około|okolo|rano|po południu|po poludniu|wieczorem|proszę|prosze|lub|albo",
+    "de": r"um|gegen|zwischen|vormittags|nachmittags|morgens|abends|bitte|oder|dann",
+}
+_END = r"(?=\s*(?:$|[,.!?;:)]|(?:{then})(?!\w)))"
+# the day with its word before it, and when that word alone does not make it a day, what may follow
+_DAYS = {
+    # "on the 15th", "the 3rd", "15th"; not "the 2nd pair" nor "15th of May" (dateparser reads months)
+    "en": (
+        rf"(?<!\w)(?:on\s+)?(?:the\s+)?{_DAY}(?:st|nd|rd|th)(?!\w)(?!\s+(?:of\s+)?(?:{{months}}|one|ones|pair|"
+        r"pairs|time|times|size|item|order|option|model|colou?r|shoe|shoes)(?!\w))|(?<!\w)on\s+the\s+"
+        + _DAY_AFTER_THE
+        + r"(?![\w:%€]|[.,]\d)"
+        + _END
+    ),
+    "de": rf"(?<!\w)(?:am|den|zum|bis zum|ab dem)\s+{_DAY}(?:\.(?!\s*(?:{{months}})(?!\w))|ten|ter)(?![\w.]|\s*\d)",
+    "fr": rf"(?<!\w)(?:le|au|pour le)\s+(?:{_DAY}|(?P<first>1er))(?![\w:%€]|[.,]\d)" + _END,
+    "es": rf"(?<!\w)(?:el|para el)\s+(?:d[ií]a\s+)?{_DAY}(?![\w:%€]|[.,]\d)" + _END,
+    "it": rf"(?<!\w)(?:il|l'|per il)\s*{_DAY}(?![\w:%€]|[.,]\d)" + _END,
+    "pt": rf"(?<!\w)(?:(?:no|para o)\s+)?dia\s+{_DAY}(?![\w:%€]|[.,]\d)" + _END,
+    "nl": rf"(?<!\w)(?:op\s+)?de\s+{_DAY}(?:e|ste|de)(?!\w)(?!\s+(?:{{months}})(?!\w))",
+    "ro": rf"(?<!\w)(?:pe|în|in)\s+{_DAY}(?![\w:%€]|[.,]\d)" + _END,
+    "pl": rf"(?<!\w){_DAY}-?go(?!\w)",
+    "zh": rf"(?<![\d月]){_DAY}[日号號](?![前后後内內])",
+}
+
+
+@cache
+def _pattern(language: str) -> re.Pattern[str] | None:
+    written = _DAYS.get(language)
+    if written is None:
+        return None  # Vietnamese "ngày 15" dateparser reads
+    then = _THEN.get(language, "")
+    return re.compile(written.replace("{months}", _months(language)).replace("{then}", then), re.IGNORECASE)
+
+
+@cache
+def _months(language: str) -> str:
+    """dateparser's names of the months in ``language``, as alternatives of a pattern."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(language).info
+    names = {w.lower() for key in calendar.month_name[1:] for w in info.get(key.lower(), ()) if len(w) >= 3}
+    return "|".join(sorted(map(re.escape, names), key=len, reverse=True)) or r"(?!)"
+
+
+def next_day_of_month(day: int, today: date) -> date:
+    """The next date (today counts) that is the ``day`` of its month: "the 3rd" on the 7th is next month's."""
+    year, month = today.year, today.month
+    if day < today.day:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    while day > calendar.monthrange(year, month)[1]:  # "the 31st" in a month of 30 days: the next with one
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return date(year, month, day)
+
+
+def with_days_of_month_written_out(text: str, origin: list[int], language: str, now: datetime) -> tuple[str, list[int]]:
+    """``text`` with each day of the month said alone written as its date ("15.01.2027", in Chinese "2027年1月15日"),
+    and for each character where in the message it came from."""
+    pattern = _pattern(language)
+    if pattern is None or not any(c.isdigit() for c in text):
+        return text, origin
+
+    def written(match: re.Match[str]) -> str:
+        groups = match.groupdict()
+        day = 1 if groups.get("first") else int(groups.get("day") or groups["day_after_the"])
+        when = next_day_of_month(day, now.date())
+        if language == "zh":
+            return f" {when.year}年{when.month}月{when.day}日 "
+        return f"{when.day:02d}.{when.month:02d}.{when.year}"
+
+    return rewritten(text, origin, pattern, written)
