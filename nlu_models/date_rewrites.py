@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
+from nlu_models.day_parts import MORNING, later_in_day
 from nlu_models.number_words import chinese_under_hundred
 
 # A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
@@ -115,12 +116,6 @@ def bare_hour(text: str, begin: int, finish: int) -> int | None:
     return None
 
 
-# a morning said in words or am: "tomorrow at 3 in the morning" stays 03:00 ("mañana" alone is tomorrow)
-_MORNING = re.compile(
-    r"(?<!\w)(?:a\.?m\.?|morning|de la mañana|de la manana|madrugada|du matin|morgens|früh|fruh|di mattina|"
-    r"del mattino|da manhã|da manha|de manhã|de manha|'s ochtends|rano|dimineața|dimineata|sáng|sang)(?!\w)",
-    re.IGNORECASE,
-)
 AFTERNOON_HOURS = range(1, 7)  # "tomorrow at 3": nobody books a call or a delivery at 3 in the night
 
 
@@ -129,7 +124,7 @@ def afternoon_hour(text: str, begin: int, finish: int) -> int | None:
     a 24-hour clock (03:00), though people mean the afternoon; None when the
     message says morning or am, or the hour is written with a word for "o'clock" ("morgen um 4 Uhr": 04:00) or
     a leading zero ("at 03:00")."""
-    if _MORNING.search(text):  # anywhere in the message: "tomorrow at 5 please, early morning is best"
+    if MORNING.search(text):  # anywhere in the message: "tomorrow at 5 please, early morning is best"
         return None
     for match, hour in _bare_hours(text[begin:finish]):
         # "at 03:00": a leading zero is a 24-hour clock, as written
@@ -148,6 +143,12 @@ def next_afternoon(when: datetime, now: datetime) -> datetime:
     return later if later > now else later + timedelta(days=1)
 
 
+def _of_day(match: re.Match[str], hour: int) -> int:
+    """``hour`` on a 24-hour clock: 1 to 11 said with an afternoon or an evening ("a las 8 de la tarde") is 13
+    to 23."""
+    return hour + 12 if 1 <= hour <= 11 and later_in_day(match.string, match.start(), match.end()) else hour
+
+
 def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
     """``text`` with hours as "10:00" (and Romanian weekdays without their article), and for each of its
     characters where in ``text`` it came from."""
@@ -155,21 +156,21 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
     def at_hour(match: re.Match[str]) -> str:
         at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
         minute = "30" if match.group("half") else "15" if match.group("quarter") else match.group("minute") or "00"
-        return f"{at} {int(match.group('hour')):d}:{minute}"
+        return f"{at} {_of_day(match, int(match.group('hour')))}:{minute}"
 
     def hour_with_word(match: re.Match[str]) -> str:
-        hour = int(match.group("hour"))
+        hour = _of_day(match, int(match.group("hour")))
         if (match.group("part") or "").lower() in _VI_LATER_PARTS and hour < 12:
             hour += 12  # "3 giờ chiều": 15:00
         minute = "30" if match.group("half") else match.group("minute") or "00"
         return f"{_AT_WORDS[language]} {hour}:{minute}"
 
     def half_past(match: re.Match[str]) -> str:
-        return f"at {int(match.group('hour')):d}:30"
+        return f"at {_of_day(match, int(match.group('hour')))}:30"
 
     def half_before(match: re.Match[str]) -> str:
         at = match.group("at") or ("om" if language == "nl" else "um")
-        return f"{at} {int(match.group('hour')) - 1 or 12:d}:30"
+        return f"{at} {_of_day(match, int(match.group('hour')) - 1 or 12)}:30"
 
     def zh_hour(match: re.Match[str]) -> str:
         if _a_little(match):

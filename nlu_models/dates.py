@@ -26,6 +26,7 @@ from nlu_models.date_rewrites import (
     with_hours_written_out,
 )
 from nlu_models.days_of_month import with_days_of_month_written_out
+from nlu_models.hour_words import with_hour_words_as_digits
 
 # Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
 _SHORT_WEEKDAYS = {"ro": frozenset({"lun", "joi"})}
@@ -48,7 +49,8 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     """The dates and times ``text`` names, relative ones counted from ``now`` (by default the local time)."""
     if not text.strip() or language is None:
         return []
-    normal, origin = with_hours_written_out(text, language)
+    spoken = with_hour_words_as_digits(text, language)  # the same length: every character where it was
+    normal, origin = with_hours_written_out(spoken, language)
     normal = with_accents(normal, _accented_words(language))  # after: "la ora 10" is an hour, not "la oră"
     normal, origin = with_days_of_month_written_out(normal, origin, language, now or datetime.now())
     matches = [
@@ -59,8 +61,8 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     found: list[FoundDate] = []
     for start, end, when, has_time in _join_day_and_time(matches):
         begin, finish = origin[start], origin[end - 1] + 1
-        if has_time and (hour := afternoon_hour(text, begin, finish)) and when.hour == hour:
-            alone = bare_hour(text, begin, finish) == hour  # no day: the next afternoon, not the day read
+        if has_time and (hour := afternoon_hour(spoken, begin, finish)) and when.hour == hour:
+            alone = bare_hour(spoken, begin, finish) == hour  # no day: the next afternoon, not the day read
             when = next_afternoon(when, now or datetime.now()) if alone else when.replace(hour=hour + 12)
         if has_time:
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))

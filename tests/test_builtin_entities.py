@@ -287,6 +287,42 @@ def test_a_day_of_the_month_alone_is_the_next_such_day(language: str, text: str,
 @pytest.mark.parametrize(
     "language, text, expected",
     [
+        # an afternoon or an evening said beside an hour from 1 to 11: all of these were 08:00 or 05:00
+        ("en", "tomorrow evening at 8", "2026-12-07T20:00"),
+        ("de", "morgen abend um 8", "2026-12-07T20:00"),
+        ("de", "um 8 Uhr abends", "2026-12-06T20:00"),
+        ("es", "a las 8 de la tarde", "2026-12-06T20:00"),
+        ("fr", "demain soir à 8h", "2026-12-07T20:00"),
+        ("it", "domani sera alle 8", "2026-12-07T20:00"),
+        ("pt", "às 8 da noite", "2026-12-06T20:00"),
+        ("nl", "om 8 uur 's avonds", "2026-12-06T20:00"),
+        ("pl", "jutro o 8 wieczorem", "2026-12-07T20:00"),
+        ("ro", "mâine seară la ora 8", "2026-12-07T20:00"),
+        ("vi", "lúc 8 giờ tối", "2026-12-06T20:00"),
+        ("en", "tomorrow morning at 10", "2026-12-07T10:00"),  # a morning stays one
+        # an hour in words after a word for "at": none was read
+        ("en", "half past three in the afternoon", "2026-12-06T15:30"),
+        ("en", "tomorrow at three", "2026-12-07T15:00"),
+        ("de", "so gegen halb vier", "2026-12-06T15:30"),
+        ("de", "morgen um zehn", "2026-12-07T10:00"),
+        ("es", "a las cinco y media de la tarde", "2026-12-06T17:30"),
+        ("it", "domani alle tre", "2026-12-07T15:00"),
+        ("ro", "la ora trei", "2026-12-06T15:00"),
+        ("vi", "lúc ba giờ chiều", "2026-12-06T15:00"),
+    ],
+)
+def test_an_hour_said_with_its_part_of_the_day_or_in_words(language: str, text: str, expected: str) -> None:
+    assert found(text, language) == [("time", expected)]
+
+
+def test_a_number_word_is_an_hour_only_after_a_word_for_at() -> None:
+    assert found("i want three pairs at once", "en") == [("number", 3)]
+    assert not [name for name, _ in found("ich habe zwei Paar bestellt, morgen kommt eins", "de") if name == "time"]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
         ("en", "I'll take the 2nd pair", []),
         ("fr", "je veux le 38", [("number", 38)]),
         ("fr", "le 15 euros", [("money", {"amount": 15, "currency": "EUR"})]),

@@ -1,0 +1,53 @@
+"""Hours written as words after a word for "at" ("half past three", "so gegen halb vier", "a las cinco y media"):
+written in digits, right-aligned in the word's place, so the hour rewrites (date_rewrites.py) read them and
+every character stays where it was in the message. Chinese hours in words (三点) have their own pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from nlu_models.number_words import find_number_words
+
+# the words after which a number from 1 to 12 is an hour, per language
+_BEFORE_HOUR = {
+    "en": r"at|around|half past|quarter past|quarter to|by",
+    "de": r"um|gegen|halb|um halb|viertel nach|viertel vor|ab|bis",
+    "fr": r"à|a|vers|avant|après",
+    "es": r"a las|sobre las|hacia las|hasta las|desde las",
+    "it": r"alle|verso le|dalle|entro le",
+    "pt": r"às|as|pelas|até às|depois das|antes das",
+    "nl": r"om|rond|half|tegen",
+    "pl": r"o|około|okolo|po|przed",
+    "ro": r"la ora|la|pe la|după ora|dupa ora|înainte de ora",
+    "vi": r"lúc|luc|vào lúc|vao luc",
+}
+
+
+@cache
+def _cue(language: str) -> re.Pattern[str] | None:
+    words = _BEFORE_HOUR.get(language)
+    return re.compile(rf"(?<!\w)(?:{words})\s+$", re.IGNORECASE) if words else None
+
+
+def with_hour_words_as_digits(text: str, language: str) -> str:
+    """``text`` with each hour written as a word after a word for "at" in digits, padded with spaces before
+    them to the word's length ("at three" -> "at     3")."""
+    cue = _cue(language)
+    if cue is None or text.isdigit():
+        return text
+    pieces: list[str] = []
+    last = 0
+    for number in find_number_words(text, language):
+        value = number.value
+        if not (isinstance(value, int) and 1 <= value <= 12) or not cue.search(
+            text[max(0, number.start - 16) : number.start]
+        ):
+            continue
+        digits = str(value)
+        if len(digits) > number.end - number.start:
+            continue
+        pieces += [text[last : number.start], digits.rjust(number.end - number.start)]
+        last = number.end
+    return "".join(pieces) + text[last:] if pieces else text
