@@ -165,18 +165,23 @@ class FoundNumber:
 
 def find_number_words(text: str, language: str | None) -> list[FoundNumber]:
     """The numbers ``text`` writes as words (numbers in digits are the number entity's already)."""
+    return list(_number_words(text, language))
+
+
+@lru_cache(maxsize=256)  # a message is read by the entities and by the hours in words (hour_words.py)
+def _number_words(text: str, language: str | None) -> tuple[FoundNumber, ...]:
     if language in _TEXT2NUM:
-        return _with_text2num(text, language)
+        return tuple(_with_text2num(text, language))
     if language == "zh":
         runs = (
             (m.start(), m.end(), re.findall(r"\d+|.", m.group(0)))
             for m in _ZH_RUN.finditer(text)
             if m.group(0) not in _ZH_ALONE
         )
-        return [found for start, end, words in runs if (found := _compose("zh", [(start, end, w) for w in words]))]
+        return tuple(found for start, end, words in runs if (found := _compose("zh", [(start, end, w) for w in words])))
     if language in _VALUES:
-        return _with_tables(text, language)
-    return []
+        return tuple(_with_tables(text, language))
+    return ()
 
 
 def _with_tables(text: str, language: str) -> list[FoundNumber]:
