@@ -59,24 +59,44 @@ def correct(run: Run, frame: Frame, text: str, nlu: NLUResult | None = None) -> 
     open_op = ops[frame.pc] if frame.pc < len(ops) else None  # None: a flow that has ended
     if isinstance(open_op, AskOp) and open_op.validator.type not in _ANY_TEXT and _value(open_op, rest, nlu).ok:
         return False  # "no, 43" to the size question itself is its answer
+    corrected = _corrected(run, frame, rest, nlu)
+    if not corrected:
+        return False
+    if open_op is None:  # logged before its steps run again, so the flow reads as running, then ended
+        run.log("flow", flow=frame.flow, status="resumed", reason="correction")
+    for _, op, value in corrected:
+        run.log("slot_corrected", name=op.slot, previous=run.state.slots.get(op.slot), value=value)
+        run.set_slot(op.slot, value, "correction")
+    pc, op, _ = corrected[-1]  # the earliest question corrected: the steps after it run again
+    frame.waiting, frame.attempts, frame.reprompts, frame.pc = False, 0, 0, pc
+    if request_validation(run, frame, op):
+        return True
+    frame.pc = pc + 1
+    execute(run)
+    return True
+
+
+def _corrected(run: Run, frame: Frame, rest: str, nlu: NLUResult | None) -> list[tuple[int, AskOp, object]]:
+    """The questions asked before whose answer the correction changes, the latest first: the latest one with a
+    value in it, and in a flow without a form's validation, each earlier one of another type too ("no, make it
+    for bob@example.com and €100" changes the address and the amount). A number reads in too much (an amount,
+    a day, a size) to be taken beside another value, and an earlier answer changes only by an entity of its own
+    type: the day a time entity carries ("no, at 4pm") is no new day."""
+    ops = run.bot.flows[frame.flow].ops
+    several = run.bot.flows[frame.flow].form is None
+    found: list[tuple[int, AskOp, object]] = []
     for pc in range(frame.pc - 1, -1, -1):
         op = ops[pc]
         if not isinstance(op, AskOp) or op.slot not in frame.asked or op.validator.type in _ANY_TEXT:
             continue
-        value = _value(op, rest, nlu)
-        if not value.ok or not fits_choices(op, value.value):
+        if found and (not several or {"number", op.validator.type} & {o.validator.type for _, o, _ in found}):
             continue
-        if open_op is None:  # logged before its steps run again, so the flow reads as running, then ended
-            run.log("flow", flow=frame.flow, status="resumed", reason="correction")
-        run.log("slot_corrected", name=op.slot, previous=run.state.slots.get(op.slot), value=value.value)
-        run.set_slot(op.slot, value.value, "correction")
-        frame.waiting, frame.attempts, frame.reprompts, frame.pc = False, 0, 0, pc
-        if request_validation(run, frame, op):
-            return True
-        frame.pc = pc + 1  # the steps that depend on the answer run again
-        execute(run)
-        return True
-    return False
+        if found and (op.validator.type == "number" or not _own_entity(op, nlu)):
+            continue
+        value = _value(op, rest, nlu)
+        if value.ok and fits_choices(op, value.value):
+            found.append((pc, op, value.value))
+    return found
 
 
 def correct_ended(run: Run, text: str, nlu: NLUResult | None = None) -> bool:
@@ -97,3 +117,7 @@ def correct_ended(run: Run, text: str, nlu: NLUResult | None = None) -> bool:
         return True
     run.state.stack.remove(frame)
     return False
+
+
+def _own_entity(op: AskOp, nlu: NLUResult | None) -> bool:
+    return nlu is not None and any(e.entity == op.validator.type for e in nlu.entities)

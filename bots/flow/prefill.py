@@ -64,6 +64,26 @@ def titles_named(run: Run, flow: str, text: str, *, after: int = -1) -> dict[str
     return named
 
 
+_ADDRESSES = ("email", "phone")  # entities whose value a question of that type takes as it is
+
+
+def addresses_named(run: Run, flow: str) -> dict[str, object]:
+    """The e-mail address or phone number the message starting ``flow`` gives, for its one question of that
+    type, whatever the slot is called: "a gift card for mum@example.com" asked for the amount, then the
+    address again. Two of a kind in the message, or two such questions, and it is not guessed."""
+    nlu = run.turn.nlu
+    if nlu is None:
+        return {}
+    asks = [op for op in run.bot.flows[flow].ops if isinstance(op, AskOp) and not op.mappings]
+    named: dict[str, object] = {}
+    for kind in _ADDRESSES:
+        values = [e.value for e in nlu.entities if e.entity == kind]
+        slots = [op.slot for op in asks if op.validator.type == kind]
+        if len(values) == 1 and len(slots) == 1:
+            named[slots[0]] = values[0]
+    return named
+
+
 def _title_in(run: Run, op: AskOp, pc: int, flow: str, text: str) -> Answer:
     """The one choice whose title (in any language) stands in ``text`` as whole words ("they're too small")."""
     titles = run.prepared.choice_titles[flow].get(pc, {})
