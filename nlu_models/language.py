@@ -102,6 +102,7 @@ _ONLY = {
 _ANY_ONLY = re.compile("|".join(pattern.pattern for pattern in _ONLY.values()), re.IGNORECASE)
 DOMAIN_WEIGHT = 1.0  # the language model over the bot's own examples
 EXACT_WEIGHT = 4.0  # the message is one of the bot's examples, word for word
+EXACT_CONFIDENCE = 0.9  # a first message that is an example or a keyword of one language only
 PHRASE_WEIGHT = 6.0  # the message holds a trigger phrase of two words or more ("carte cadeau de 20 euros")
 STOPWORD_WEIGHT = 9.0  # log-odds for a message made only of one language's function words
 FOLDED_WORD = 0.5  # what a function word typed without its accents is worth, against one as written
@@ -355,6 +356,11 @@ class LanguageIdentifier:
         one_word = len(distinct) <= 1  # "taxi taxi" is one word
         if sticky is not None and one_word:
             return LanguageGuess(sticky, 0.0)  # one word ("taxi", "merci") is no evidence against the thread's
+        exact = self._exact.get(normalise(text)) if sticky is None else None
+        if exact is not None and len(exact) == 1:
+            # a first message that is one of the bot's examples or keywords, in one language only: "cadeaubon"
+            # was answered in English (its letters read French and Romanian, and one word sets no thread)
+            return LanguageGuess(next(iter(exact)), EXACT_CONFIDENCE)
         probabilities = self.scores(text, self.prior(hints), features)
         best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
         confidence = round(probabilities[best], 3)

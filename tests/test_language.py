@@ -9,7 +9,7 @@ import pytest
 from bots.flow.model import Bot
 from nlu_models.base import LanguageHints
 from nlu_models.char_ngrams import CharNgramInterpreter
-from nlu_models.language import LanguageGuess, LanguageIdentifier
+from nlu_models.language import FIRST_CONFIDENCE, LanguageGuess, LanguageIdentifier
 
 ALL = ("en", "zh", "nl", "fr", "de", "it", "pl", "pt", "ro", "es", "vi")
 
@@ -303,3 +303,13 @@ def test_a_trigger_phrase_inside_a_first_message_names_its_language(demo_bot: Bo
     model reads "cadeau" as Romanian as well, so the phrase must outweigh two words' letters)."""
     interpreter = CharNgramInterpreter.for_bot(demo_bot)
     assert interpreter.parse_sync(text, LanguageHints()).language == language
+
+
+def test_a_first_message_that_is_a_keyword_of_one_language_sets_the_thread(demo_bot: Bot) -> None:
+    """ "cadeaubon" (a Dutch keyword of the gift card) as a first message was answered in English: its letters
+    read French and Romanian, and a guess of one word set no thread language."""
+    interpreter = CharNgramInterpreter.for_bot(demo_bot)
+    guess = interpreter.language_id.identify("cadeaubon", LanguageHints())
+    assert guess.code == "nl"
+    assert guess.confidence >= FIRST_CONFIDENCE
+    assert interpreter.language_id.identify("cadeaubon", LanguageHints(thread_language="de")).code == "de"

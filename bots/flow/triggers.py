@@ -182,8 +182,7 @@ class Triggers:
         compiled: list[tuple[str, str, re.Pattern[str] | str]] = []
         for flow in self.bot.flows.values():
             for language, words in flow.trigger.keywords.items():
-                for word in words:
-                    folded = fold(word)
+                for folded in {spelling for word in words for spelling in _spellings(word)}:
                     if UNSPACED.search(folded):
                         compiled.append((flow.name, language, folded))
                     else:
@@ -195,7 +194,7 @@ class Triggers:
         by_language: dict[str, list[str]] = {}
         for flow in self.bot.flows.values():
             for language, words in flow.trigger.keywords.items():
-                by_language.setdefault(language, []).extend(fold(word) for word in words)
+                by_language.setdefault(language, []).extend(spelling for word in words for spelling in _spellings(word))
         shared = by_language.get("*", [])
         return {language: MayHold([*words, *shared]) for language, words in {"*": [], **by_language}.items()}
 
@@ -347,3 +346,14 @@ def named_out_of_scope(bot: Bot, nlu: NLUResult | None) -> NLUResult | None:
     if nlu is None or not is_off_topic(bot, nlu) or _out_of_scope_flow(bot) is None:
         return nlu
     return replace(nlu, intent=OUT_OF_SCOPE, confidence=nlu.ranking[0].confidence)
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _spellings(keyword: str) -> tuple[str, ...]:
+    """A keyword as typed without its accents, and with an umlaut written out: "rückruf" is also "ruckruf" and
+    "rueckruf" (a keyboard without umlauts; "rueckruf bitte" was handed to a person)."""
+    folded = fold(keyword)
+    written_out = fold(keyword.translate(_UMLAUTS))
+    return (folded,) if written_out == folded else (folded, written_out)
