@@ -15,7 +15,7 @@ from bots.flow.model import AskOp
 from bots.flow.questions import answer
 from bots.flow.run import Run
 from bots.flow.state import MAX_SITE_EVENTS, Frame
-from bots.flow.triggers import message_payload
+from bots.flow.triggers import REQUEST_SURE, message_payload
 from bots.types import Inbound, NLUResult, Payload, short_locale
 
 RECEIPT_EVENTS = frozenset({"message_delivered", "message_read"})
@@ -177,9 +177,6 @@ def _note_inbound(run: Run, at: float) -> None:
     state.last_inbound_at = run.now
     # when the person acted (Messenger's window counts from it), not when we got round to it
     state.last_inbound_by_channel[run.channel] = min(at, run.now) if at else run.now
-
-
-REQUEST_SURE = 0.9  # how sure the NLU must be of a request for a cancel phrase with nothing open to be it
 
 
 def _request_instead(run: Run, text: str, payload: Payload | None, nlu: NLUResult | None, language: str) -> bool:

@@ -12,6 +12,7 @@ from bots.payload import parse_payload
 from bots.types import OUT_OF_SCOPE, NLUResult, Payload
 from nlu_models.entity_words import UNSPACED
 
+REQUEST_SURE = 0.9  # how sure the NLU must be of a request for a cancel phrase to be it
 _PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
 _WORD = re.compile(r"\w+")
 
@@ -265,7 +266,24 @@ class Triggers:
             match = self.find(text, None, None, language)
             if match is not None and match.flow != open_flow:
                 topic = frozenset()  # "cancel my order" names another request
+            elif self._names_request(whole, nlu, language, open_flow):
+                return False
         return self._only_phrases(whole, self._cancel_phrases, language, topic)
+
+    def _names_request(self, whole: str, nlu: NLUResult | None, language: str, open_flow: str | None) -> bool:
+        """Whether a cancel phrase names another flow the NLU is sure of, in that flow's own words: "cancel my
+        order actually" while an order's number is asked for its status is the order's cancel (it got "Okay,
+        I've stopped that", and nothing was cancelled); "cancel the return" during a return stays a cancel."""
+        if nlu is None or nlu.confidence < REQUEST_SURE:
+            return False
+        request = self._by_intent(nlu)
+        if request is None or request.flow == open_flow:
+            return False
+        words = self._flow_words(request.flow, language)
+        phrases = self._cancel_phrases
+        return self._only_phrases(whole, phrases, language, words) and not self._only_phrases(
+            whole, phrases, language, frozenset()
+        )
 
     def is_unsure(self, text: str, language: str, asked: Callable[[], str] | None = None) -> bool:
         """A message that only says the customer does not know ("weiß ich nicht", "no idea", "不知道"), with
