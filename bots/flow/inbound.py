@@ -10,6 +10,7 @@ from typing import Any
 
 from bots.flow.answers import coerce
 from bots.flow.corrections import correct_ended
+from bots.flow.ellipsis import same_request_again
 from bots.flow.interpreter import interrupt, start_flow
 from bots.flow.model import AskOp
 from bots.flow.questions import answer
@@ -62,6 +63,7 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
     if triggers.is_cancel(text, nlu, language, open_flow) and not _request_instead(run, text, payload, nlu, language):
         _cancel(run)
         return
+    ended = state.ended  # the flow of the turn before ("and the marathon?" asks it again)
     if not state.stack and correct_ended(run, text, nlu):
         return
     top = state.stack[-1] if state.stack else None
@@ -72,6 +74,10 @@ def on_message(run: Run, inbound: Inbound, nlu: NLUResult | None) -> None:
         run.turn.filled[name] = (value, span)
         if name not in held:
             run.set_slot(name, value, "entity")
+    if not state.stack and payload is None and (again := same_request_again(run, ended, text)) is not None:
+        run.log("flow", flow=again, status="asked_again", reason="ellipsis")
+        start_flow(run, again, prefill=text)
+        return
     match = triggers.find(text, payload, nlu, language)
     if match is not None and match.kind in ("payload", "intent"):
         run.turn.trigger_intent = payload.name[1:] if payload is not None else nlu.intent if nlu else None

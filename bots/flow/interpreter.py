@@ -97,7 +97,7 @@ def finish_flow(run: Run, status: str = "ended") -> None:
     run.log("flow", flow=frame.flow, status=status)
     if not state.stack:
         state.message_tag = None  # a flow's Messenger tag covers that flow only
-        if status == "ended" and frame.asked:
+        if status == "ended":  # for a correction of its answers, or the same request for another value
             state.ended = {"flow": frame.flow, "asked": list(frame.asked), "turn": state.turn}
     if state.stack and not run.bot.flows[frame.flow].resume_interrupted:
         for dropped in reversed(state.stack):
