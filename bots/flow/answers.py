@@ -47,7 +47,7 @@ def fold(text: str) -> str:
     """Case- and accent-insensitive form used to compare what people type with what flows say."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.replace("đ", "d").split())
+    return " ".join(stripped.replace("đ", "d").replace("ł", "l").split())  # neither letter decomposes
 
 
 def _in_range(value: float, slot: SlotDef) -> bool:
