@@ -131,6 +131,10 @@ class Triggers:
         }
         # the phrase ends at a mark and more follows: "deixa eu perguntar", "uită-te" go on
         self._cancel_openers = self._openings(bot.cancel.keywords, r"\s*[,.!;:…]\W*\w")
+        # the phrase with what it lets go named before the mark ("nah forget the gift card, wheres my order")
+        self._cancel_openers_naming = self._openings(
+            bot.cancel.keywords, r"(?P<named>(?:\s+[\w'-]+){1,4})\s*[,.!;:…]\W*\w"
+        )
         self._corrections = self._openings(bot.corrections)
 
     def _openings(self, phrases: dict[str, tuple[str, ...]], after: str = "") -> dict[str, re.Pattern[str]]:
@@ -149,12 +153,20 @@ class Triggers:
         glide", "forget it, where is my order?"): what was open is let go, and the rest is the request."""
         return self.after_cancel(text, language) is not None
 
-    def after_cancel(self, text: str, language: str) -> str | None:
-        """What follows such a cancel phrase, folded ("never mind, it's ST-123456" -> "it's st-123456")."""
+    def after_cancel(self, text: str, language: str, open_flow: str | None = None) -> str | None:
+        """What follows such a cancel phrase, folded ("never mind, it's ST-123456" -> "it's st-123456"); with
+        ``open_flow``, also after the phrase and words naming that flow ("forget the gift card, ...")."""
         folded = fold(text)
         for pattern in (self._cancel_openers.get(language), self._cancel_openers.get("*")):
             if pattern is not None and (found := pattern.match(folded)):
                 return folded[found.end() - 1 :]  # the pattern ends on the rest's first letter
+        if open_flow is None:
+            return None
+        topic = self._flow_words(open_flow, language)
+        for pattern in (self._cancel_openers_naming.get(language), self._cancel_openers_naming.get("*")):
+            found = pattern.match(folded) if pattern is not None else None
+            if found and not self.beyond_filler(found.group("named"), language, topic):
+                return folded[found.end() - 1 :]
         return None
 
     def only_filler(self, text: str, language: str) -> bool:
