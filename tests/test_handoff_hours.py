@@ -79,7 +79,9 @@ async def test_a_left_email_address_stays_with_the_handoff(tmp_path: Path) -> No
     clock = Clock(berlin("2026-12-06", 22))  # Sunday night
     async with demo_server(tmp_path / "data", clock) as client:
         await say(client, "ana", ASK["es"], "es")
-        assert await say(client, "ana", "mi pedido no llegó") == []  # a message: kept, the bot stays quiet
+        # the first message: kept, and acknowledged once (silence read as a bot that had stopped listening)
+        assert await say(client, "ana", "mi pedido no llegó") == [text(client, "handoff_message_noted", "es")]
+        assert await say(client, "ana", "es el ST-123456") == []  # the next ones wait quietly
         assert await say(client, "ana", "escribidme a ana@example.com") == [
             "¡Gracias! Te escribiremos a ana@example.com."
         ]

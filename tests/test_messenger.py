@@ -835,6 +835,13 @@ async def test_no_seen_or_typing_while_a_person_has_the_chat(server, graph: Fake
     before = len(graph.sends("h1"))
     await deliver(client, envelope(text_event("h1", "hello?", "m-h2")))
     await settle(client)
+    # told nobody is there, the first message is acknowledged once: that text alone, no seen or typing
+    acknowledged = graph.sends("h1")[before:]
+    assert [s.get("message", {}).get("text", "")[:7] for s in acknowledged] == ["Got it:"]
+    assert not any("sender_action" in s for s in acknowledged)
+    before = len(graph.sends("h1"))
+    await deliver(client, envelope(text_event("h1", "anyone?", "m-h3")))
+    await settle(client)
     assert graph.sends("h1")[before:] == []
 
 

@@ -192,7 +192,11 @@ async def test_handoff_admin_api_and_release(client: TestClient) -> None:
     handoff, notice = await send(client, "hu", "I want to talk to a real person")
     assert handoff["text"].startswith("I'm passing you to a person")
     assert notice["text"].startswith("Nobody from our team is online right now")  # no agent is connected
-    assert await send(client, "hu", "hello?") == []  # the bot stays quiet while a person handles it
+    # told nobody is there: the first message is acknowledged once, then the bot stays quiet
+    assert [m["text"] for m in await send(client, "hu", "hello?")] == [
+        "Got it: your message is with our team. Leave your e-mail address too if you'd like the answer by e-mail."
+    ]
+    assert await send(client, "hu", "anyone?") == []
     headers = {"Authorization": "Bearer s3cret"}
     assert (await client.get("/api/threads?channel=rest&user_id=hu")).status == 401
     found = await client.get("/api/threads?channel=rest&user_id=hu", headers=headers)
@@ -205,6 +209,7 @@ async def test_handoff_admin_api_and_release(client: TestClient) -> None:
     assert [e["data"]["text"] for e in history["events"] if e["kind"] == "user"] == [
         "I want to talk to a real person",
         "hello?",
+        "anyone?",
     ]
     released = await client.post(f"/api/threads/{thread}/handoff/release", headers=headers)
     assert released.status == 200

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_EVENT = "handoff_queue"  # a conversation entered the queue: whether a person was there to answer
 CONTACT_EVENT = "handoff_contact"  # the customer left an e-mail address while nobody was there
+NOTED_EVENT = "handoff_noted"  # the customer's first message after being told nobody is there: acknowledged once
 # A hand-off that is not a request to the team: a person already answered, or another app took the thread
 NOT_QUEUED = ("agent_message", "handover")
 # Flow text keys (texts/<language>.yml); these English ones speak when a bot has none
@@ -30,6 +31,7 @@ TEXTS = {
     "closed": "handoff_closed",
     "no_agent": "handoff_no_agent",
     "contact": "handoff_contact_noted",
+    "noted": "handoff_message_noted",
 }
 FALLBACK = {
     "handoff_closed": "Our team is not in right now. Leave a message or your e-mail address here and we will "
@@ -37,6 +39,8 @@ FALLBACK = {
     "handoff_no_agent": "Nobody from our team is free right now. Leave a message or your e-mail address here and "
     "we will get back to you.",
     "handoff_contact_noted": "Thanks! We will write to you at {email}.",
+    "handoff_message_noted": "Got it: your message is with our team. Leave your e-mail address too if you would "
+    "like the answer by e-mail.",
 }
 Render = Callable[[str, ThreadState, dict[str, Any]], str | None]  # None: the bot has no text of that key
 
@@ -85,14 +89,20 @@ class HandoffDesk:
         user = next((e for e in turn.events if e.kind == "user"), None)
         if user is None or not turn.state.handoff:
             return
-        email = _email_of(user)
-        if email is None:
+        # Said only while the customer was told nobody is there and no person has answered or taken the
+        # conversation since (an "inbox" event: assigned, transferred): an address
+        # left is confirmed; the first message otherwise is acknowledged once (silence after "leave your
+        # message here" read as a bot that had stopped listening), and the next ones wait quietly
+        last = await thread.tail((QUEUE_EVENT, "agent", "handoff", "inbox", NOTED_EVENT, CONTACT_EVENT), 1)
+        told_nobody = bool(last) and last[0].event.kind == QUEUE_EVENT and bool(last[0].event.data.get("notice"))
+        if not (told_nobody or (last and last[0].event.kind in (NOTED_EVENT, CONTACT_EVENT))):
             return
-        # Said only while the customer was told nobody is there and no person has answered since
-        last = await thread.tail((QUEUE_EVENT, "agent", "handoff"), 1)
-        if last and last[0].event.kind == QUEUE_EVENT and last[0].event.data.get("notice"):
+        if (email := _email_of(user)) is not None:
             turn.events.append(ThreadEvent(CONTACT_EVENT, {"email": email, "text": user.data.get("text")}, now))
             self._say(turn, TEXTS["contact"], email=email)
+        elif told_nobody:
+            turn.events.append(ThreadEvent(NOTED_EVENT, {}, now))
+            self._say(turn, TEXTS["noted"])
 
     async def committed(self, outcome: TurnOutcome, person: Identity | None) -> None:
         if self.notifier is None:
