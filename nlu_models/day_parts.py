@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 
-# a morning said in words or am: "tomorrow at 3 in the morning" stays 03:00 ("mañana" alone is tomorrow)
+# a morning said in words or am: "tomorrow at 3 in the morning" stays 03:00 ("mañana" alone is tomorrow); "am"
+# only after an hour ("10am", "10 am") or as "a.m." (German "am 15." is "on the 15th"), and Vietnamese "sang"
+# without its accent only after giờ ("sang" is also "to")
 MORNING = re.compile(
-    r"(?<!\w)(?:a\.?m\.?|morning|de la mañana|de la manana|madrugada|du matin|morgens|früh|fruh|di mattina|"
-    r"del mattino|da manhã|da manha|de manhã|de manha|'s ochtends|rano|dimineața|dimineata|sáng|sang)(?!\w)",
+    r"(?<=\d)\s?a\.?m\.?(?!\w)|(?<!\w)a\.m\.|(?<!\w)(?:giờ|gio)\s+sang(?!\w)|"
+    r"(?<!\w)(?:morning|de la mañana|de la manana|madrugada|du matin|morgens|früh|fruh|di mattina|"
+    r"del mattino|da manhã|da manha|de manhã|de manha|'s ochtends|rano|dimineața|dimineata|sáng)(?!\w)",
     re.IGNORECASE,
 )
 # the afternoon, the evening or the night said in words ("tarde" alone is also "late": only in its phrases)
@@ -28,6 +31,9 @@ _LATER = re.compile(
     re.IGNORECASE,
 )
 _NEAR = 25  # characters between an hour and its part of the day ("mañana por la tarde, sobre las 5")
+# a part of the day said not to be the one: "not in the evening", "abends kann ich nicht", "por la tarde no puedo"
+_NOT = re.compile(r"(?<!\w)(?:not|never|nicht|kein\w*|no|pas|non|nie|nu|niet|não|nao|nunca|không|khong)(?!\w)", re.I)
+_NOT_NEAR = 15
 
 
 def later_in_day(text: str, start: int, end: int) -> bool:
@@ -35,4 +41,9 @@ def later_in_day(text: str, start: int, end: int) -> bool:
     said anywhere): an hour from 1 to 11 is then 13 to 23."""
     if MORNING.search(text):
         return False
-    return _LATER.search(text[max(0, start - _NEAR) : end + _NEAR]) is not None
+    begin = max(0, start - _NEAR)
+    for said in _LATER.finditer(text, begin, end + _NEAR):
+        around = text[max(0, said.start() - _NOT_NEAR) : said.end() + _NOT_NEAR]
+        if not _NOT.search(around):
+            return True
+    return False

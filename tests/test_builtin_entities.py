@@ -315,15 +315,60 @@ def test_an_hour_said_with_its_part_of_the_day_or_in_words(language: str, text: 
     assert found(text, language) == [("time", expected)]
 
 
-def test_a_number_word_is_an_hour_only_after_a_word_for_at() -> None:
-    assert found("i want three pairs at once", "en") == [("number", 3)]
-    assert not [name for name, _ in found("ich habe zwei Paar bestellt, morgen kommt eins", "de") if name == "time"]
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("en", "i want three pairs at once"),
+        ("de", "ich habe zwei Paar bestellt, morgen kommt eins"),
+        ("de", "Rückruf bitte morgen, es geht um zwei Bestellungen"),  # booked for 14:00
+        ("pt", "liguem-me amanhã, é sobre as duas encomendas"),
+        ("pt", "quero as duas cores"),
+        ("pl", "prosiłem o dwie pary"),
+        ("it", "alle due figlie"),
+        ("ro", "la două săptămâni"),
+        ("en", "at three days from now"),
+    ],
+)
+def test_a_number_word_is_an_hour_only_after_a_word_for_at_and_before_what_goes_with_an_hour(
+    language: str, text: str
+) -> None:
+    assert not [value for name, value in found(text, language) if name == "time"]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "call me back tomorrow at 10, not in the evening", "2026-12-07T10:00"),  # was 22:00
+        ("de", "morgen um 9, abends kann ich nicht", "2026-12-07T09:00"),
+        ("es", "mañana a las 10, por la tarde no puedo", "2026-12-07T10:00"),
+        ("de", "Rückruf bitte am 15. um 7 Uhr abends", "2026-12-15T19:00"),  # "am" is no a.m.: was 07:00
+        ("ro", "am nevoie de un apel mâine seară la ora 8", "2026-12-07T20:00"),
+        ("vi", "chuyển sang lúc 8 giờ tối", "2026-12-06T20:00"),  # "sang" is "to" here, not "sáng"
+        ("de", "am 15. um 3", "2026-12-15T15:00"),
+        ("en", "tomorrow at 3 am", "2026-12-07T03:00"),
+    ],
+)
+def test_a_part_of_the_day_counts_as_said(language: str, text: str, expected: str) -> None:
+    assert found(text, language) == [("time", expected)]
+
+
+def test_a_polish_day_with_its_month() -> None:
+    assert found("do 20-go stycznia", "pl") == [("date", "2027-01-20")]  # was 1 January
 
 
 @pytest.mark.parametrize(
     "language, text, expected",
     [
         ("en", "I'll take the 2nd pair", []),
+        ("en", "call me back please, this is my 3rd attempt", []),
+        ("en", "my 2nd email bounced", []),
+        ("nl", "voor de 3e keer", []),
+        ("de", "ich schreibe zum 3. Mal", None),
+        ("de", "bis zum 30. Kilometer", None),
+        ("fr", "je préfère le 2", None),  # a choice, not the 2nd
+        ("it", "il 2 o il 3", None),
+        ("zh", "3号线", None),  # a metro line
+        ("zh", "2号款", None),  # a model
         ("fr", "je veux le 38", [("number", 38)]),
         ("fr", "le 15 euros", [("money", {"amount": 15, "currency": "EUR"})]),
         ("es", "el 15%", [("number", 15)]),
