@@ -134,8 +134,10 @@ BUILT_INS: tuple[_Rule, ...] = (
         re.compile(
             r"(?:(?<!\w)(?:" + "|".join(re.escape(w) for w in SIZE_WORDS) + r")\.?:?\s*"
             r"(?P<size>\d{1,2}(?:[.,]5)?)(?![\d.,]?\d)"  # size 42, size 9, Größe 43,5
-            # 42码, 42号; 号 after a number a month may have is its day ("15号打电话": the 15th)
-            r"|(?<![\d.,月])(?:(?P<size2>\d{1,2}(?:[.,]5)?)\s*码|(?P<size6>(?:3[2-9]|[45]\d)(?:[.,]5)?)\s*号)"
+            # 42码, 42号; 号 after 1 to 27 is a day ("15号打电话": the 15th), and after 28 to 31 when a time or a
+            # call follows ("30号下午3点"); a kids' size otherwise ("我要30号")
+            r"|(?<![\d.,月])(?:(?P<size2>\d{1,2}(?:[.,]5)?)\s*码|(?P<size6>(?:2[89]|3\d|[45]\d)(?:[.,]5)?)\s*号"
+            r"(?!\s*(?:上午|下午|晚上|早上|中午|\d|[一二三四五六七八九十两]+[点點]|打|给|回电|那天|之前|以前)))"
             # 42 EU; 9 US and UK 8 in capitals ("call 2 us" is not a size), not money
             r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
             r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"

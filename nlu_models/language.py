@@ -102,8 +102,8 @@ _ONLY = {
 _ANY_ONLY = re.compile("|".join(pattern.pattern for pattern in _ONLY.values()), re.IGNORECASE)
 DOMAIN_WEIGHT = 1.0  # the language model over the bot's own examples
 EXACT_WEIGHT = 4.0  # the message is one of the bot's examples, word for word
-EXACT_CONFIDENCE = 0.9  # a first message that is an example or a keyword of one language only
-PHRASE_WEIGHT = 6.0  # the message holds a trigger phrase of two words or more ("carte cadeau de 20 euros")
+EXACT_CONFIDENCE = 0.9  # a first message that is a keyword of one language only
+PHRASE_WEIGHT = 5.0  # the message holds a trigger phrase of two words or more ("carte cadeau de 20 euros")
 STOPWORD_WEIGHT = 9.0  # log-odds for a message made only of one language's function words
 FOLDED_WORD = 0.5  # what a function word typed without its accents is worth, against one as written
 LETTER_WEIGHT = 6.0
@@ -193,9 +193,11 @@ class LanguageIdentifier:
             if grams is not None and len(set(example_languages)) > 1:
                 self._domain = Linear(fit_linear(grams.matrix, example_languages))
         self._phrases: dict[str, set[str]] = {}  # those of two words or more, found inside a message
+        self._keywords: dict[str, set[str]] = {}  # every trigger phrase, as a whole message
         for language, texts in (phrases or {}).items():
             for text in texts:
                 self._exact.setdefault(normalise(text), set()).add(language)
+                self._keywords.setdefault(normalise(text), set()).add(language)
                 if len(_WORD.findall(text)) >= 2:
                     self._phrases.setdefault(normalise(text), set()).add(language)
                 for word in _WORD.findall(text.lower()):
@@ -356,11 +358,12 @@ class LanguageIdentifier:
         one_word = len(distinct) <= 1  # "taxi taxi" is one word
         if sticky is not None and one_word:
             return LanguageGuess(sticky, 0.0)  # one word ("taxi", "merci") is no evidence against the thread's
-        exact = self._exact.get(normalise(text)) if sticky is None else None
-        if exact is not None and len(exact) == 1:
-            # a first message that is one of the bot's examples or keywords, in one language only: "cadeaubon"
-            # was answered in English (its letters read French and Romanian, and one word sets no thread)
-            return LanguageGuess(next(iter(exact)), EXACT_CONFIDENCE)
+        keyword = self._keywords.get(normalise(text)) if sticky is None and locale is None else None
+        if keyword is not None and len(keyword) == 1:
+            # a first message that is a flow's keyword in one language only, with no browser or profile
+            # language to go by: "cadeaubon" was answered in English (its letters read French and Romanian, and
+            # one word sets no thread). Not the examples: "good bye", "agent", "hello !" are in many mouths
+            return LanguageGuess(next(iter(keyword)), EXACT_CONFIDENCE)
         probabilities = self.scores(text, self.prior(hints), features)
         best = max(probabilities, key=lambda code: (probabilities[code], code == fallback))
         confidence = round(probabilities[best], 3)

@@ -276,6 +276,7 @@ def test_ordinary_messages_have_no_date(language: str, text: str) -> None:
         ("ro", "pe 15 la ora 10", ("time", "2026-12-15T10:00")),
         ("zh", "15号下午3点给我回电话", ("time", "2026-12-15T15:00")),
         ("zh", "15日", ("date", "2026-12-15")),  # was "in 15 days"
+        ("zh", "30号下午3点", ("time", "2026-12-30T15:00")),  # 28 to 31 with a time after: a day
     ],
 )
 def test_a_day_of_the_month_alone_is_the_next_such_day(language: str, text: str, expected: tuple[str, str]) -> None:
@@ -375,6 +376,8 @@ def test_a_polish_day_with_its_month() -> None:
         ("ro", "in 15 minute", None),  # a duration, whatever dateparser makes of it
         ("zh", "我穿42号", [("shoe_size", 42)]),
         ("zh", "30码", [("shoe_size", 30)]),
+        ("zh", "我要30号", [("shoe_size", 30)]),  # a kids' size (the Kids Sprint: 28 to 38)
+        ("zh", "Kids Sprint有31号吗", [("shoe_size", 31)]),
     ],
 )
 def test_a_number_after_an_article_is_no_day_of_the_month(

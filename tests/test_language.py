@@ -313,3 +313,20 @@ def test_a_first_message_that_is_a_keyword_of_one_language_sets_the_thread(demo_
     assert guess.code == "nl"
     assert guess.confidence >= FIRST_CONFIDENCE
     assert interpreter.language_id.identify("cadeaubon", LanguageHints(thread_language="de")).code == "de"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "language"),
+    [
+        ("good bye", "en-US", "en"),  # an example of another language's: not a keyword, and a locale to go by
+        ("agent", "fr-FR", "fr"),
+        ("hello !", "en-GB", "en"),
+        ("byebye", "en-US", "en"),
+        ("una gift card", "es-ES", "es"),  # another language's keyword inside, against the browser's language
+    ],
+)
+def test_a_first_message_keeps_the_browsers_language_against_a_keyword_or_example(
+    demo_bot: Bot, text: str, locale: str, language: str
+) -> None:
+    interpreter = CharNgramInterpreter.for_bot(demo_bot)
+    assert interpreter.language_id.identify(text, LanguageHints(channel_locale=locale)).code == language

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from bots.flow.answers import fold
+from bots.flow.model import AskOp, BranchOp, Flow
 from bots.flow.run import Run
 
 # "and" and "what about" in our languages, then articles; folded (no accents, lower case)
@@ -33,10 +34,14 @@ _ONLY_OPENER = re.compile(rf"^(?:{_OPENERS})(?:\s+(?:{_ARTICLES}))*$")
 
 
 def same_request_again(run: Run, ended: dict[str, Any] | None, text: str) -> str | None:
-    """The flow that ended in the turn before, when this message is only a word for "and" and values for its
-    slots (set from the message's entities already); None otherwise."""
+    """The flow that ended in the turn before, when this message is only a word for "and" and values for the
+    slots that flow reads (set from the message's entities already); None otherwise. Only a flow a customer asks
+    for in words (one with intents): "and the marathon?" after a purchase is not a second purchase."""
     if ended is None or ended.get("turn") != run.state.turn - 1 or ended.get("flow") not in run.bot.flows:
         return None
+    flow = run.bot.flows[ended["flow"]]
+    if not flow.trigger.intents or not run.turn.filled or not set(run.turn.filled) <= _reads(flow):
+        return None  # "and ST-123456?" after a shoe's price asks about an order, not the price
     spans = sorted(span for _, span in run.turn.filled.values() if span is not None)
     if not spans:
         return None
@@ -47,3 +52,9 @@ def same_request_again(run: Run, ended: dict[str, Any] | None, text: str) -> str
     rest.append(text[last:])
     words = " ".join(re.sub(r"[^\w\s]", " ", fold(" ".join(rest))).split())
     return str(ended["flow"]) if _ONLY_OPENER.match(words) else None
+
+
+def _reads(flow: Flow) -> set[str]:
+    """The slots ``flow`` asks for or decides on."""
+    asked = {op.slot for op in flow.ops if isinstance(op, AskOp)}
+    return asked | {name for op in flow.ops if isinstance(op, BranchOp) for name in op.condition.names()}

@@ -274,6 +274,8 @@ class Triggers:
         if not whole or not self._any_cancel(whole):
             return False
         topic = self._flow_words(open_flow, language) if open_flow else frozenset()
+        if self._any_unsure(whole) and self._only_phrases(whole, self._unsure_phrases, language, topic):
+            return False  # "i forget the number": not knowing the answer, not letting the question go
         if topic:
             match = self.find(text, None, None, language)
             if match is not None and match.flow != open_flow:
