@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -25,7 +25,7 @@ from nlu_models.date_rewrites import (
     with_accents,
     with_hours_written_out,
 )
-from nlu_models.days_of_month import with_days_of_month_written_out
+from nlu_models.days_of_month import names_a_month, with_days_of_month_written_out
 from nlu_models.hour_words import with_hour_words_as_digits
 
 # Weekdays whose name is under four letters and nothing else, so a date however far ahead (see _plausible)
@@ -65,10 +65,21 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
             alone = bare_hour(spoken, begin, finish) == hour  # no day: the next afternoon, not the day read
             when = next_afternoon(when, now or datetime.now()) if alone else when.replace(hour=hour + 12)
         if has_time:
+            when = _past_month_end(when, now or datetime.now(), normal[start:end], language)
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
         else:
             found.append(FoundDate(begin, finish, "date", when.date().isoformat()))
     return found
+
+
+def _past_month_end(when: datetime, now: datetime, phrase: str, language: str) -> datetime:
+    """dateparser's next "20:00" written on a month's last day after 20:00 is the 1st of the same month (in the
+    past, or a year on in December): it is tomorrow's. A phrase naming a month ("December 1st at 8pm") is left."""
+    last_day = (now + timedelta(days=1)).month != now.month
+    if last_day and when.day == 1 and when.month == now.month and not names_a_month(phrase, language):
+        tomorrow = now + timedelta(days=1)
+        return when.replace(year=tomorrow.year, month=tomorrow.month, day=tomorrow.day)
+    return when
 
 
 def _windows(text: str, language: str) -> list[tuple[int, str]]:

@@ -141,3 +141,13 @@ def _month_after(language: str) -> re.Pattern[str]:
 
 def _before_month(language: str, after: str) -> bool:
     return _month_after(language).match(after) is not None
+
+
+def names_a_month(text: str, language: str) -> bool:
+    """Whether ``text`` holds a month's name in ``language``."""
+    return _any_month(language).search(text) is not None
+
+
+@cache
+def _any_month(language: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{_months(language)})(?!\w)", re.IGNORECASE)

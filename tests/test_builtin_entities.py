@@ -353,6 +353,19 @@ def test_a_part_of_the_day_counts_as_said(language: str, text: str, expected: st
     assert found(text, language) == [("time", expected)]
 
 
+@pytest.mark.parametrize(
+    "now, text, expected",
+    [
+        (datetime(2026, 12, 31, 23, 30), "at 8pm", "2027-01-01T20:00"),  # was 2027-12-01
+        (datetime(2027, 4, 30, 22, 0), "at 8 in the evening", "2027-05-01T20:00"),  # was 2027-04-01, past
+        (datetime(2027, 4, 30, 10, 0), "at 8pm", "2027-04-30T20:00"),
+        (datetime(2026, 12, 31, 23, 30), "December 1st at 8pm", "2027-12-01T20:00"),  # a month named: as read
+    ],
+)
+def test_an_hour_passed_on_a_months_last_day_is_tomorrows(now: datetime, text: str, expected: str) -> None:
+    assert [(e.entity, e.value) for e in EXTRACTOR.extract(text, "en", now=now)] == [("time", expected)]
+
+
 def test_a_polish_day_with_its_month() -> None:
     assert found("do 20-go stycznia", "pl") == [("date", "2027-01-20")]  # was 1 January
 
