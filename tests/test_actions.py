@@ -168,8 +168,10 @@ async def test_conversation_paused_hands_over_and_resumed_gives_it_back(chat: Ch
     # the flow's "Hello!" is not said; no agent is online, and this bot has no text of its own to say so
     assert await chat.texts("ana", "/pause") == ["A person will take over.", FALLBACK["handoff_no_agent"]]
     assert (await chat.state("ana"))["handoff"] is True
-    assert await chat.say("ana", "hello") == []  # paused: recorded, not answered
-    assert [e["text"] for e in await chat.events("ana", "user")] == ["/pause", "hello"]
+    # paused and told nobody is there: recorded; the first message is acknowledged once, the next not answered
+    assert await chat.texts("ana", "hello") == [FALLBACK["handoff_message_noted"]]
+    assert await chat.say("ana", "anyone?") == []
+    assert [e["text"] for e in await chat.events("ana", "user")] == ["/pause", "hello", "anyone?"]
 
     assert await chat.texts("bo", "/pause_resume") == []
     assert [e["active"] for e in await chat.events("bo", "handoff")] == [True, False]
