@@ -29,8 +29,9 @@ _BARE_HOUR = re.compile(r"\s*(?P<hour>[01]?\d|2[0-3])\s*[.!]?\s*")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 NAMED_CHOICE_LETTERS = 4  # a shorter choice answers only as the whole message ("No", "OK", "42")
 QUESTION_MARK = re.compile(r"[?？¿]")  # a message with one asks something: not an answer or a correction
-_TRUE = {"true", "yes", "/affirm"}
-_FALSE = {"false", "no", "/deny"}
+_TRUE = {"true", "yes", "/affirm", "👍", "👌", "✅"}  # a thumbs-up to a yes-or-no question is a yes
+_FALSE = {"false", "no", "/deny", "👎", "❌"}
+_SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff]")
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def read_answer(
     if kind == "choice":
         return read_choice(text, slot, titles or {}, within=typed, language=language)
     if kind == "bool":
-        folded = fold(text)
+        folded = _SKIN_TONES.sub("", fold(text))
         if titles and isinstance(titles.get(folded), bool):  # a choice's title typed ("Another order")
             return Answer(True, titles[folded])
         if intent == "affirm" or folded in _TRUE:
