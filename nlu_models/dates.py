@@ -49,23 +49,24 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     """The dates and times ``text`` names, relative ones counted from ``now`` (by default the local time)."""
     if not text.strip() or language is None:
         return []
+    now = now or datetime.now()  # one clock reading for the whole message
     spoken = with_hour_words_as_digits(text, language)  # the same length: every character where it was
     normal, origin = with_hours_written_out(spoken, language)
     normal = with_accents(normal, _accented_words(language))  # after: "la ora 10" is an hour, not "la oră"
-    normal, origin = with_days_of_month_written_out(normal, origin, language, now or datetime.now())
+    normal, origin = with_days_of_month_written_out(normal, origin, language, now)
     matches = [
         (start + offset, end + offset, when, has_time)
         for offset, window in _windows(normal, language)
-        for start, end, when, has_time in _search(window, language, now or datetime.now())
+        for start, end, when, has_time in _search(window, language, now)
     ]
     found: list[FoundDate] = []
     for start, end, when, has_time in _join_day_and_time(matches):
         begin, finish = origin[start], origin[end - 1] + 1
         if has_time and (hour := afternoon_hour(spoken, begin, finish)) and when.hour == hour:
             alone = bare_hour(spoken, begin, finish) == hour  # no day: the next afternoon, not the day read
-            when = next_afternoon(when, now or datetime.now()) if alone else when.replace(hour=hour + 12)
+            when = next_afternoon(when, now) if alone else when.replace(hour=hour + 12)
         if has_time:
-            when = _past_month_end(when, now or datetime.now(), normal[start:end], language)
+            when = _past_month_end(when, now, normal[start:end], language)
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
         else:
             found.append(FoundDate(begin, finish, "date", when.date().isoformat()))

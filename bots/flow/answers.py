@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from bots.flow.model import SlotDef
 from bots.flow.slot_values import to_date, to_money, to_time
+from nlu_models.accents import fold as accent_fold
 from nlu_models.accents import folded_with_offsets
 from nlu_models.date_rewrites import AFTERNOON_HOURS
 from nlu_models.entity_words import UNSPACED, negated
@@ -45,10 +45,9 @@ NO = Answer(False)
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form used to compare what people type with what flows say."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.replace("đ", "d").replace("ł", "l").split())  # neither letter decomposes
+    """Case- and accent-insensitive form used to compare what people type with what flows say: the NLU's
+    folding (letters that do not decompose, "ł", "đ", "ß", included), with spaces collapsed."""
+    return " ".join(accent_fold(text.casefold()).split())
 
 
 def _in_range(value: float, slot: SlotDef) -> bool:
@@ -127,11 +126,7 @@ def named_choices(
 @functools.lru_cache(maxsize=8192)
 def _fold_character(character: str) -> str:
     """One character as :func:`fold` folds it, a space kept as it is (a name's words may stand apart)."""
-    return "".join(
-        "d" if part == "đ" else part
-        for part in unicodedata.normalize("NFKD", character.casefold())
-        if not unicodedata.combining(part)
-    )
+    return accent_fold(character.casefold())
 
 
 @functools.lru_cache(maxsize=4096)

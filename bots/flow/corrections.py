@@ -89,9 +89,7 @@ def _corrected(run: Run, frame: Frame, rest: str, nlu: NLUResult | None) -> list
         op = ops[pc]
         if not isinstance(op, AskOp) or op.slot not in frame.asked or op.validator.type in _ANY_TEXT:
             continue
-        if found and (not several or {"number", op.validator.type} & {o.validator.type for _, o, _ in found}):
-            continue
-        if found and (op.validator.type == "number" or not _own_entity(op, nlu)):
+        if found and not (several and _another_value(op, {o.validator.type for _, o, _ in found}, nlu)):
             continue
         value = _value(op, rest, nlu)
         if value.ok and fits_choices(op, value.value):
@@ -119,5 +117,9 @@ def correct_ended(run: Run, text: str, nlu: NLUResult | None = None) -> bool:
     return False
 
 
-def _own_entity(op: AskOp, nlu: NLUResult | None) -> bool:
+def _another_value(op: AskOp, kinds: set[str], nlu: NLUResult | None) -> bool:
+    """Whether ``op`` may be corrected beside answers of ``kinds``: of another type, no number, and an entity
+    of its own type in the message."""
+    if op.validator.type in kinds or "number" in kinds | {op.validator.type}:
+        return False
     return nlu is not None and any(e.entity == op.validator.type for e in nlu.entities)

@@ -83,11 +83,12 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         frame.given.setdefault(slot, value)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
     explicit = match is not None and match.kind == "payload"
-    after_cancel = run.prepared.triggers.after_cancel(text, language or run.bot.default_language, frame.flow)
+    speaking = language or run.bot.default_language
+    after_cancel = run.prepared.triggers.after_cancel(text, speaking, frame.flow)
     if after_cancel is not None and (match is None or match.flow == frame.flow):
         # what the customer lets go may name the open flow ("forget the gift card, wheres my order ST-123456"):
         # the request is in the rest
-        rest = run.prepared.triggers.find(after_cancel, None, nlu, language or run.bot.default_language)
+        rest = run.prepared.triggers.find(after_cancel, None, nlu, speaking)
         match = rest if rest is not None and rest.flow != frame.flow else match
     if (
         match is not None

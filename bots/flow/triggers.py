@@ -380,12 +380,12 @@ def named_out_of_scope(bot: Bot, nlu: NLUResult | None) -> NLUResult | None:
     return replace(nlu, intent=OUT_OF_SCOPE, confidence=nlu.ranking[0].confidence)
 
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
 def _spellings(keyword: str) -> tuple[str, ...]:
     """A keyword as typed without its accents, and with an umlaut written out: "rückruf" is also "ruckruf" and
     "rueckruf" (a keyboard without umlauts; "rueckruf bitte" was handed to a person)."""
     folded = fold(keyword)
-    written_out = fold(keyword.translate(_UMLAUTS))
+    written_out = fold(keyword.lower().translate(_UMLAUTS))
     return (folded,) if written_out == folded else (folded, written_out)
