@@ -26,7 +26,7 @@ from nlu_models.encoder.second_opinion import ENCODER_TRAINING
 from nlu_models.entities import EntityExtractor
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "svm-words-chars-oos-openers-15"  # bump when training or the saved classes change
+MODEL_VERSION = "svm-words-chars-oos-openers-16"  # bump when training or the saved classes change
 
 
 def training_hash(bot: TrainingData) -> str:

@@ -142,10 +142,17 @@ BUILT_INS: tuple[_Rule, ...] = (
             r"|(?<![\w.,])(?P<size3>[345]\d(?:[.,]5)?)\s?eu(?!\w)"
             r"|(?<![\w.,])(?P<size4>(?:1[0-5]|[1-9])(?:[.,]5)?)\s?(?-i:US|UK)(?!\w)"
             r"(?!\s*(?:\$|£|dollars?|pounds?|gbp|usd))"
-            r"|(?<!\w)(?-i:US|UK)\s?(?P<size5>(?:1[0-5]|[1-9])(?:[.,]5)?)(?![\d.,]?\d))",
+            r"|(?<!\w)(?-i:US|UK)\s?(?P<size5>(?:1[0-5]|[1-9])(?:[.,]5)?)(?![\d.,]?\d)"
+            # "I'll take them in 43", "je les prends en 44", "en la 42", "nel 42": 32 to 49 closing the sentence
+            # or "for" someone ("in 30 days", "pe 30" the 30th, are not sizes)
+            r"|(?<!\w)(?:in|en(?:\s+la)?|nel|im|no|na|em|w|pe|în|op)\s+(?P<size7>(?:3[2-9]|4\d)(?:[.,]5)?)"
+            r"(?=\s*(?:[.!?,;)]|please|pls|bitte|s'il vous plaît|por favor|per favore|proszę|alstublieft"
+            r"|for|für|pour|para|per|voor|dla|pentru|cho|$)))",
             re.IGNORECASE,
         ),
-        lambda m: _to_number(next(g for g in m.group("size", "size2", "size3", "size4", "size5", "size6") if g)),
+        lambda m: _to_number(
+            next(g for g in m.group("size", "size2", "size3", "size4", "size5", "size6", "size7") if g)
+        ),
         14,
         _DIGIT,
     ),
@@ -159,7 +166,8 @@ def _lookup_patterns(values: dict[str, str]) -> list[re.Pattern[str]]:
     by_length = sorted(values, key=len, reverse=True)
     spaced = "|".join(re.escape(t) for t in by_length if not UNSPACED.search(t))
     unspaced = "|".join(re.escape(t) for t in by_length if UNSPACED.search(t))
-    patterns = [re.compile(rf"(?<!\w)(?:{spaced})(?!\w)")] if spaced else []
+    word = rf"(?!{UNSPACED.pattern})\w"  # a Chinese character next to a name is no word of it: "买kids sprint"
+    patterns = [re.compile(rf"(?<!{word})(?:{spaced})(?!{word})")] if spaced else []
     return patterns + ([re.compile(unspaced)] if unspaced else [])
 
 

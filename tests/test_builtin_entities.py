@@ -550,3 +550,29 @@ def test_the_nlu_gives_normalised_values(
 def test_a_duration_with_a_word_for_hours_is_no_time_of_day(language: str, text: str) -> None:
     """French "h" after an hour is o'clock ("10h30"), but after "dans" or "en" a duration."""
     assert [e.entity for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"] == []
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "i'll take the trail runner in 43", [("shoe_size", 43)]),
+        ("en", "and the city glide in 41 for my wife", [("shoe_size", 41)]),
+        ("fr", "je prends les marathon pro en 44 !", [("shoe_size", 44)]),
+        ("es", "me llevo las city glide en la 42", [("shoe_size", 42)]),
+        ("it", "le prendo nel 42, per favore", [("shoe_size", 42)]),
+        ("pt", "levo-as no 41,5", [("shoe_size", 41.5)]),
+        ("pl", "poproszę w 39", [("shoe_size", 39)]),
+        ("en", "can you deliver in 30 days", None),  # a duration
+        ("en", "i live in 45 main street", None),  # a word follows: no size
+        ("ro", "sunați-mă pe 30", None),  # the 30th, below the sizes this reads
+    ],
+)
+def test_a_number_closing_a_sentence_after_in_is_a_shoe_size(
+    language: str, text: str, expected: list[tuple[str, object]] | None
+) -> None:
+    """ "I'll take them in 43": a size said as customers say it, without the word "size"."""
+    entities = found(text, language)
+    if expected is None:
+        assert not [v for name, v in entities if name == "shoe_size"]
+    else:
+        assert entities == expected

@@ -34,7 +34,7 @@ def test_version() -> None:
 def test_validate_demo_bot() -> None:
     result = threadline("validate")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("Stride: OK — 33 flows, 19 intents")
+    assert result.stdout.strip().startswith("Stride: OK — 33 flows, 20 intents")
 
 
 def test_validate_broken_bot_lists_every_problem_and_fails(tmp_path: Path) -> None:

@@ -203,3 +203,13 @@ def test_a_negated_lookup_word_is_no_value(
     assert result.bot is not None, result.problems
     entities = EntityExtractor(result.bot.entities).extract(text, language)
     assert [(e.entity, e.value) for e in entities if e.entity == "priority"] == expected
+
+
+def test_a_latin_name_written_against_chinese_is_found(make_bot: Callable[..., LoadResult]) -> None:
+    """Chinese puts no space before a Latin product name ("买kids sprint"): the name is still a whole word."""
+    result = make_bot({"entities.yml": "entities:\n  sku: {lookup: [{KS1: [kids sprint]}, {CG1: [glide]}]}\n"})
+    assert result.bot is not None, result.problems
+    extractor = EntityExtractor(result.bot.entities)
+    assert found(extractor, "我要买kids sprint 34码", "zh") == [("sku", "KS1"), ("shoe_size", 34)]
+    assert found(extractor, "glide多少钱", "zh") == [("sku", "CG1")]
+    assert found(extractor, "the gliders are nice", "en") == []  # Latin letters around it still part words

@@ -38,6 +38,7 @@ def test_demo_bot_loads_without_problems(demo_bot) -> None:  # type: ignore[no-u
         "shipping_info",
         "product_search",
         "price_question",
+        "buy_product",  # "I'll take the City Glide": the buy button in words
         "size_help",
         "talk_to_human",
         "opt_out",
