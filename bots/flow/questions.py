@@ -198,6 +198,8 @@ def is_aside(
     """
     if match is None or match.flow == frame.flow:
         return False
+    if match.kind == "intent" and nlu is not None and nlu.intent in YES_OR_NO:
+        return False  # "tomorrow, but not before 10am", "yes, it's ST-123456": the yes or no qualifies the answer
     stripped = text.strip()
     rest = stripped if reply.span is None else _around(stripped, reply.span)
     if match.kind in ("regex", "keyword"):  # the trigger must lie in the rest, not in the answer itself
@@ -252,6 +254,7 @@ def _value_asked_later(run: Run, frame: Frame, text: str) -> bool:
     return False
 
 
+YES_OR_NO = frozenset({"affirm", "deny"})  # the intents a bool answer reads (answers.read_answer)
 LATER_CHOICE_WORDS = 6  # "they're a bit too small": longer messages say more than a later question's choice
 
 
