@@ -43,6 +43,7 @@ class FoundDate:
     end: int
     name: str  # "date" or "time"
     value: str  # ISO 8601
+    day_said: bool = True  # False: a time of day alone ("at 3pm"), whose day is only the next one it comes on
 
 
 def find_dates(text: str, language: str | None, now: datetime | None = None) -> list[FoundDate]:
@@ -67,10 +68,25 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
             when = next_afternoon(when, now) if alone else when.replace(hour=hour + 12)
         if has_time:
             when = _past_month_end(when, now, normal[start:end], language)
-            found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M")))
+            said = (when.date() - now.date()).days not in (0, 1) or not _time_alone(normal[start:end], language, now)
+            found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M"), said))
         else:
             found.append(FoundDate(begin, finish, "date", when.date().isoformat()))
     return found
+
+
+def _time_alone(phrase: str, language: str, now: datetime) -> bool:
+    """Whether ``phrase`` is a time of day without a day ("at 3pm", "15:00"): dateparser finds no day in it, and
+    read a day later it is the same hour as many days after that day as after today. A weekday ("friday at 3pm")
+    moves with the calendar, a relative day ("today at 3pm") is a day said. Unread: not alone, as before."""
+    _search, _period_of, read = _parsers(language)
+    if read(phrase, now, require_day=True) is not None:
+        return False
+    later = now + timedelta(days=1)
+    first, second = read(phrase, now), read(phrase, later)
+    if first is None or second is None:
+        return False
+    return (first.date() - now.date()) == (second.date() - later.date())
 
 
 def _past_month_end(when: datetime, now: datetime, phrase: str, language: str) -> datetime:
@@ -282,7 +298,7 @@ def _settings(language: str, now: datetime) -> dict[str, Any]:
 @cache
 def _parsers(
     language: str,
-) -> tuple[Callable[..., Any], Callable[[str, datetime], str | None], Callable[[str, datetime], datetime | None]]:
+) -> tuple[Callable[..., Any], Callable[[str, datetime], str | None], Callable[..., datetime | None]]:
     """dateparser's search, a reader of a phrase's period ("day" or "time") and one of its date, imported on
     first use."""
     from dateparser.date import DateDataParser
@@ -293,8 +309,8 @@ def _parsers(
         parsed = DateDataParser(languages=[language], settings=settings).get_date_data(phrase)
         return parsed.period if parsed.date_obj is not None else None
 
-    def read(phrase: str, now: datetime) -> datetime | None:
-        settings = _settings(language, now)
+    def read(phrase: str, now: datetime, require_day: bool = False) -> datetime | None:
+        settings = {**_settings(language, now), "REQUIRE_PARTS": ["day"]} if require_day else _settings(language, now)
         when: datetime | None = DateDataParser(languages=[language], settings=settings).get_date_data(phrase).date_obj
         return when
 

@@ -23,7 +23,7 @@ from typing import Any
 from bots.types import Entity
 from nlu_models.accents import fold, folded_with_offsets
 from nlu_models.base import EntitySpec, TrainingData
-from nlu_models.dates import find_dates
+from nlu_models.dates import FoundDate, find_dates
 from nlu_models.entity_words import CURRENCIES, SIZE_WORDS, UNSPACED, negated
 from nlu_models.number_words import find_number_words
 from nlu_models.phones import PHONE, phone_value
@@ -160,6 +160,12 @@ BUILT_INS: tuple[_Rule, ...] = (
 )
 
 
+def _day_info(found: FoundDate) -> dict[str, bool] | None:
+    """A time of day said without its day ("at 3pm") is marked so: its date is only the next one it comes on, no
+    answer to "which day?"."""
+    return None if found.day_said else {"day_said": False}
+
+
 def _lookup_patterns(values: dict[str, str]) -> list[re.Pattern[str]]:
     """Whole words for texts written with spaces ("torn" is not in "retorno"); anywhere for those in scripts
     without spaces ("开胶"): two patterns, so one Chinese entry does not drop the word boundaries of the rest."""
@@ -216,7 +222,7 @@ class EntityExtractor:
         # read "tomorrow at 10am on +49 170 1234567" as one day and lose the hour, so it gets them blanked out
         not_dates = [(start, end) for _, start, end, entity in found if entity.entity in _NOT_DATES]
         found += [
-            (15, d.start, d.end, Entity(d.name, d.value, d.start, d.end, "dateparser"))
+            (15, d.start, d.end, Entity(d.name, d.value, d.start, d.end, "dateparser", additional_info=_day_info(d)))
             for d in find_dates(_blanked(text, not_dates), language, now)
         ]
         folded, origin = folded_with_offsets(text, _fold_character)

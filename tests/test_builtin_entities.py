@@ -576,3 +576,27 @@ def test_a_number_closing_a_sentence_after_in_is_a_shoe_size(
         assert not [v for name, v in entities if name == "shoe_size"]
     else:
         assert entities == expected
+
+
+@pytest.mark.parametrize(
+    "language, text, day_said",
+    [
+        ("en", "at 3pm", False),
+        ("en", "call me back on christmas eve at 2pm", False),  # the day is not read: the time is alone
+        ("de", "um 15 Uhr", False),
+        ("fr", "à 15h", False),
+        ("en", "at 11am", False),  # passed at noon: the next day's, still no day said
+        ("en", "tomorrow at 3pm", True),
+        ("en", "today at 3pm", True),
+        ("en", "friday at 3pm", True),
+        ("de", "morgen um 10 Uhr", True),
+        ("en", "on the 15th at 4pm", True),
+    ],
+)
+def test_a_time_of_day_says_whether_its_day_was_said(language: str, text: str, day_said: bool) -> None:
+    """ "at 3pm" alone gets today's or tomorrow's date from dateparser: marked, so "which day?" is not answered by it
+    (a call-back was booked for today unasked)."""
+    (time,) = [e for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"]
+    assert (time.additional_info is None) is day_said
+    if not day_said:
+        assert time.additional_info == {"day_said": False}

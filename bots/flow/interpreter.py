@@ -25,7 +25,7 @@ from bots.flow.model import (
     SlotDef,
     TypingOp,
 )
-from bots.flow.prefill import addresses_named, mark_used, message_value, titles_named
+from bots.flow.prefill import mark_used, message_value, titles_named, values_named
 from bots.flow.prompts import prompt, resume_question
 from bots.flow.run import Run
 from bots.flow.state import Frame
@@ -64,7 +64,7 @@ def _given(run: Run, flow: str, text: str | None) -> dict[str, object]:
     given: dict[str, object] = {slot: value for slot, (value, _span) in run.turn.filled.items() if slot in asked}
     for slot, value in titles_named(run, flow, text).items() if text else ():
         given.setdefault(slot, value)
-    for slot, value in addresses_named(run, flow).items() if text else ():
+    for slot, value in values_named(run, flow).items() if text else ():
         given.setdefault(slot, value)
     return given
 

@@ -69,7 +69,7 @@ def builtin_answer(op: AskOp, text: str, nlu: NLUResult | None) -> Answer:
     wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
     for name in wanted:  # in the order of preference: "50 €" before a plain 50
         for entity in nlu.entities if nlu else ():
-            if entity.entity != name or _a_day_for_a_time(op, entity):
+            if entity.entity != name or not fits(op, entity):
                 continue
             value = coerce(entity.value, op.validator)
             if value.ok:
@@ -81,9 +81,13 @@ def holds_builtin(op: AskOp, nlu: NLUResult | None) -> bool:
     """Whether the NLU found a built-in entity of the ask's type: then it, not the typed digits, is the answer, so
     "$50" to a question in euros is refused rather than read as 50."""
     wanted = BUILT_IN_ENTITIES.get(op.validator.type, ())
-    return any(
-        entity.entity in wanted and not _a_day_for_a_time(op, entity) for entity in (nlu.entities if nlu else ())
-    )
+    return any(entity.entity in wanted and fits(op, entity) for entity in (nlu.entities if nlu else ()))
+
+
+def fits(op: AskOp, entity: Entity) -> bool:
+    """Whether a built-in entity of the question's kind can answer it: no whole day for a time of day, no time of
+    day alone for a day."""
+    return not _a_day_for_a_time(op, entity) and not _a_time_for_a_day(op, entity)
 
 
 def _a_day_for_a_time(op: AskOp, entity: Entity) -> bool:
@@ -91,6 +95,13 @@ def _a_day_for_a_time(op: AskOp, entity: Entity) -> bool:
     time of day, as the built-in entities have it."""
     info = entity.additional_info
     return op.validator.type == "time" and isinstance(info, dict) and info.get("grain") in DAY_OR_LONGER
+
+
+def _a_time_for_a_day(op: AskOp, entity: Entity) -> bool:
+    """A time of day said without a day ("at 3pm", marked by the NLU) answers no "which day?": its date is only
+    the next one the hour comes on, and taking it booked a call for today that nobody asked for."""
+    info = entity.additional_info
+    return op.validator.type == "date" and isinstance(info, dict) and info.get("day_said") is False
 
 
 def entity_span(entity: Entity, text: str) -> tuple[int, int] | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bots.flow.answers import NO, Answer, named_choices, read_answer
-from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span
+from bots.flow.answers import NO, Answer, coerce, named_choices, read_answer
+from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, fits
 from bots.flow.model import AskOp
 from bots.flow.run import Run
 
@@ -64,23 +64,29 @@ def titles_named(run: Run, flow: str, text: str, *, after: int = -1) -> dict[str
     return named
 
 
-_ADDRESSES = ("email", "phone")  # entities whose value a question of that type takes as it is
+# entities whose value a later question of that type takes as it is: an address, and a time of day (said before
+# its day was: "call me back on christmas eve at 2pm" asks the day, then not the time again)
+_KEPT_FOR_LATER = ("email", "phone", "time")
 
 
-def addresses_named(run: Run, flow: str) -> dict[str, object]:
-    """The e-mail address or phone number the message starting ``flow`` gives, for its one question of that
-    type, whatever the slot is called: "a gift card for mum@example.com" asked for the amount, then the
-    address again. Two of a kind in the message, or two such questions, and it is not guessed."""
+def values_named(run: Run, flow: str, *, after: int = -1) -> dict[str, object]:
+    """The e-mail address, phone number or time of day this turn's message gives, for the one question of that
+    type of ``flow`` (after the op at ``after``), whatever the slot is called: "a gift card for mum@example.com"
+    asked for the amount, then the address again; "at 3pm" to "which day?" was asked again after the day. Two of
+    a kind in the message, or two such questions, and it is not guessed."""
     nlu = run.turn.nlu
     if nlu is None:
         return {}
-    asks = [op for op in run.bot.flows[flow].ops if isinstance(op, AskOp) and not op.mappings]
+    ops = run.bot.flows[flow].ops
+    asks = [op for pc, op in enumerate(ops) if pc > after and isinstance(op, AskOp) and not op.mappings]
     named: dict[str, object] = {}
-    for kind in _ADDRESSES:
-        values = [e.value for e in nlu.entities if e.entity == kind]
-        slots = [op.slot for op in asks if op.validator.type == kind]
-        if len(values) == 1 and len(slots) == 1:
-            named[slots[0]] = values[0]
+    for kind in _KEPT_FOR_LATER:
+        wanting = [op for op in asks if op.validator.type == kind]
+        if len(wanting) != 1:
+            continue
+        values = [e.value for e in nlu.entities if e.entity == kind and fits(wanting[0], e)]
+        if len(values) == 1 and (value := coerce(values[0], wanting[0].validator)).ok:
+            named[wanting[0].slot] = value.value  # as the question keeps it: "15:00" of "2026-12-24T15:00"
     return named
 
 

@@ -11,7 +11,7 @@ from bots.flow.corrections import correct
 from bots.flow.interpreter import execute, interrupt, request_validation, start_flow
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
-from bots.flow.prefill import mark_used, titles_named
+from bots.flow.prefill import mark_used, titles_named, values_named
 from bots.flow.prompts import prompt
 from bots.flow.run import ChoiceTitles, Run
 from bots.flow.slot_values import TYPED
@@ -78,7 +78,10 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
             reply = Answer(False)
     # "they're too small" to "shall we return order ST-234567?": the reason a later question asks for, kept for it
+    # and "at 3pm" to "which day?", the time for its question after ("to bob@example.com" to "how much?")
     later = _later_choices_named(run, frame, text)
+    if flow.form is None:
+        later.update({s: v for s, v in values_named(run, frame.flow, after=frame.pc).items() if s not in later})
     for slot, value in later.items():
         frame.given.setdefault(slot, value)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
