@@ -25,6 +25,7 @@ from nlu_models.date_rewrites import (
     with_accents,
     with_hours_written_out,
 )
+from nlu_models.days_and_months import with_days_and_months_completed
 from nlu_models.days_of_month import names_a_month, with_days_of_month_written_out
 from nlu_models.hour_words import with_hour_words_as_digits
 
@@ -54,6 +55,7 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
     spoken = with_hour_words_as_digits(text, language)  # the same length: every character where it was
     normal, origin = with_hours_written_out(spoken, language)
     normal = with_accents(normal, _accented_words(language))  # after: "la ora 10" is an hour, not "la oră"
+    normal, origin = with_days_and_months_completed(normal, origin, language, now)  # before: "am 15.12." whole
     normal, origin = with_days_of_month_written_out(normal, origin, language, now)
     matches = [
         (start + offset, end + offset, when, has_time)

@@ -600,3 +600,31 @@ def test_a_time_of_day_says_whether_its_day_was_said(language: str, text: str, d
     assert (time.additional_info is None) is day_said
     if not day_said:
         assert time.additional_info == {"day_said": False}
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "15/12", "2026-12-15"),
+        ("en", "12/15", "2026-12-15"),  # the American order, when only it makes a date
+        ("de", "am 15.12.", "2026-12-15"),
+        ("pl", "15.12", "2026-12-15"),
+        ("nl", "15-12", "2026-12-15"),
+        ("fr", "le 15/12", "2026-12-15"),
+        ("vi", "ngày 20/12", "2026-12-20"),
+        ("de", "1.5.", "2027-05-01"),
+        ("fr", "15/01", "2027-01-15"),  # this year's is long past: next year's
+        ("en", "05/12", "2026-12-05"),  # a few days past stays past, for the bot to refuse
+        ("en", "1/2", None),  # a fraction
+        ("en", "US 9.5", None),  # a size
+        ("en", "10.30", None),  # a time
+        ("de", "12.10", None),
+        ("en", "12.50 €", None),  # a price
+        ("de", "31.04", None),  # no such day
+        ("en", "size 42/43", None),
+    ],
+)
+def test_a_day_and_month_in_digits_without_a_year_is_a_date(language: str, text: str, expected: str | None) -> None:
+    """ "15/12" to "which day?" was refused: dateparser takes two numbers alone for a number or a fraction."""
+    dates = [e.value for e in EXTRACTOR.extract(text, language, now=datetime(2026, 12, 8, 12)) if e.entity == "date"]
+    assert dates == ([expected] if expected else [])
