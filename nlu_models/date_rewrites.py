@@ -15,10 +15,26 @@ from datetime import datetime, timedelta
 from nlu_models.day_parts import MORNING, later_in_day
 from nlu_models.number_words import chinese_under_hundred
 
+# A word for "about" before an hour ("around 2", "gegen 3", "sobre las 6 de la tarde"): an hour only when no word
+# follows it or one that goes with an hour (a part of the day, "o'clock", a day)
+_ABOUT = (
+    r"at around|at about|around|about|approx\.?|approximately|roughly|so gegen|gegen|etwa um|ungefähr um|ca\.|"
+    r"vers les|vers|aux alentours de|sobre las|sobre la|hacia las|hacia la|a eso de las|verso le|verso l'|verso|"
+    r"intorno alle|omstreeks|rond|około|okolo|koło|kolo|por volta das|por volta da|lá pelas|pelas|pe la ora|"
+    r"pe la|în jur de|in jur de|khoảng|khoang|tầm|tam"
+)
+_WITH_AN_HOUR = (
+    r"(?:[ap]\.?m\.?|o'?clock|uhr|uur|h|heures?|horas?|ore|giờ|gio|godz\w*|in the|de la|del|di|du|de|da|des|'s|"
+    r"nachmittags?|abends?|morgens|vormittags?|früh|po|rano|wieczorem|dimineața|dimineata|seara|după|dupa|sáng|sang|"
+    r"chiều|chieu|tối|toi|tomorrow|today|morgen|heute|demain|mañana|manana|domani|amanhã|amanha|jutro|mâine|"
+    r"maine|please|pls|bitte|then|ok)(?!\w)"
+)
 # A word for "at" before an hour, in our languages, then the hour and a word for "o'clock" (kept in the span)
 _AT_HOUR = re.compile(
-    r"(?<!\w)(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc|luc|vao luc)\s+(?P<hour>[012]?\d)"
+    r"(?<!\w)(?:(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc|luc|vao luc)"
+    rf"|(?P<about>{_ABOUT}))\s+(?P<hour>[012]?\d)"
     r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?))?(?![\w:.,]?\d)"
+    rf"(?(about)(?!\s+(?!{_WITH_AN_HOUR})[^\W\d]))"  # "about 2 orders" is no hour
     # "a las 10 y media", "à 10 heures et demie", "alle 10 e mezza", "às 10 e meia", "la 10 și jumătate",
     # "lúc 10 giờ rưỡi", and the quarter past: the minutes, which dateparser would drop ("10 y media" is 10:00)
     r"(?:\s*(?P<half>y media|et demie|e mezz[ao]|e meia|și jumătate|si jumatate|rưỡi|ruoi)(?!\w)"
@@ -30,6 +46,8 @@ _AT_HOUR = re.compile(
 # which dateparser reads as in 2 hours (so "9 giờ sáng" was 06:00 when written at 21:00)
 _HOUR_WORDS = {"de": "uhr", "fr": "h", "vi": "giờ|gio"}
 _AT_WORDS = {"de": "um", "fr": "à", "vi": "lúc"}
+# the word for "at" an hour written for a word for "about" ("gegen 3" as "um 15:00"), as dateparser reads it
+_AT_WORD = {**_AT_WORDS, "es": "a las", "it": "alle", "nl": "om", "pl": "o", "pt": "às", "ro": "la", "en": "at"}
 _HOUR_WITH_WORD = {
     language: re.compile(
         rf"(?<![\w:.])(?<!\bdans )(?<!\ben )(?<!\btrong )(?P<hour>[01]?\d|2[0-3])\s*(?:{word})"
@@ -154,7 +172,8 @@ def with_hours_written_out(text: str, language: str) -> tuple[str, list[int]]:
     characters where in ``text`` it came from."""
 
     def at_hour(match: re.Match[str]) -> str:
-        at = "la" if match.group("at").lower() == "la ora" else match.group("at")  # dateparser reads "la 10:00"
+        said = match.group("at") or _AT_WORD.get(language, "at")  # "around 2" as "at 14:00"
+        at = "la" if said.lower() == "la ora" else said  # dateparser reads "la 10:00"
         minute = "30" if match.group("half") else "15" if match.group("quarter") else match.group("minute") or "00"
         return f"{at} {_of_day(match, int(match.group('hour')))}:{minute}"
 

@@ -47,3 +47,61 @@ def later_in_day(text: str, start: int, end: int) -> bool:
         if not _NOT.search(around):
             return True
     return False
+
+
+# A part of the day said alone, for a time of day: "in the morning", "mittags", "por la tarde", "上午" to "at what
+# time?" were refused. Each stands for an hour a shop's team calls or delivers at.
+_PART_HOURS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (
+        10,
+        re.compile(
+            r"(?<!\w)(?:morning|in the morning|vormittags?|morgens|früh|fruh|matin|le matin|matinée|"
+            r"(?:por|de|en) la (?:mañana|manana)|mattina|di mattina|in mattinata|mattinata|"
+            r"(?:de|da|pela) (?:manhã|manha)|ochtend|'s ochtends|rano|dimineața|dimineata|sáng|buổi sáng|buoi sang)"
+            r"(?!\w)|上午|早上",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        12,
+        re.compile(
+            r"(?<!\w)(?:noon|midday|lunchtime|lunch time|mittags?|mittagszeit|midi|à midi|mediod[ií]a|"
+            r"mezzogiorno|ora di pranzo|middaguur|lunchtijd|w południe|południe|poludnie|meio-dia|meio dia|"
+            r"la prânz|prânz|pranz|amiază|amiaza|trưa|buổi trưa|trua)(?!\w)|中午",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        15,
+        re.compile(
+            r"(?<!\w)(?:afternoon|in the afternoon|nachmittags?|après-midi|apres-midi|l'après-midi|"
+            r"(?:de|por|a|en) la tarde|esta tarde|pomeriggio|di pomeriggio|nel pomeriggio|"
+            r"(?:da|à|a|de|pela|esta) tarde|'s middags|vanmiddag|in de middag|po południu|po poludniu|popołudniu|"
+            r"după-amiaza|după-amiază|dupa-amiaza|după masă|dupa masa|chiều|buổi chiều|chieu|buoi chieu)(?!\w)|下午",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        19,
+        re.compile(
+            r"(?<!\w)(?:evening|in the evening|tonight|abends?|am abend|soir|le soir|en soirée|soirée|"
+            r"(?:de|por|a|en) la noche|esta noche|sera|di sera|stasera|(?:da|à|a|de|pela|esta) noite|"
+            r"'s avonds|avond|vanavond|wieczorem|wieczór|wieczor|seara|seară|diseară|diseara|tối|buổi tối|toi)"
+            r"(?!\w)|晚上",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def part_of_day_hour(text: str) -> tuple[int, tuple[int, int]] | None:
+    """The hour the one part of the day ``text`` names stands for, and where it is: "in the morning" 10, "at noon"
+    12, "por la tarde" 15, "abends" 19. None when it names none, several, or one said not to be the time ("not in
+    the evening")."""
+    found = [(hour, said) for hour, pattern in _PART_HOURS for said in pattern.finditer(text)]
+    if len({hour for hour, _ in found}) != 1:
+        return None
+    hour, said = max(found, key=lambda f: f[1].end() - f[1].start())
+    if _NOT.search(text[max(0, said.start() - _NOT_NEAR) : said.end() + _NOT_NEAR]):
+        return None
+    return hour, said.span()

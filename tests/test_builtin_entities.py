@@ -628,3 +628,23 @@ def test_a_day_and_month_in_digits_without_a_year_is_a_date(language: str, text:
     """ "15/12" to "which day?" was refused: dateparser takes two numbers alone for a number or a fraction."""
     dates = [e.value for e in EXTRACTOR.extract(text, language, now=datetime(2026, 12, 8, 12)) if e.entity == "date"]
     assert dates == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("en", "around 2", "14:00"),
+        ("es", "sobre las 6 de la tarde", "18:00"),
+        ("de", "gegen 3", "15:00"),
+        ("it", "verso le 4", "16:00"),
+        ("pl", "około 14", "14:00"),
+        ("pt", "por volta das 3", "15:00"),
+        ("ro", "pe la 5", "17:00"),
+        ("en", "about 2 orders", None),  # a word follows that goes with no hour
+        ("en", "i have a question about 2 pairs", None),
+    ],
+)
+def test_an_hour_said_about_is_an_hour(language: str, text: str, expected: str | None) -> None:
+    """ "around 2" to "at what time?" was "Please send a time of day"."""
+    times = [e.value[-5:] for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"]
+    assert times == ([expected] if expected else [])

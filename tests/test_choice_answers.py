@@ -7,6 +7,8 @@ without spaces, and the cases that are no answer.
 
 from __future__ import annotations
 
+import pytest
+
 from bots.flow.answers import NO, Answer, coerce, fold, read_answer
 from bots.flow.model import SlotDef
 
@@ -73,3 +75,23 @@ def test_a_number_written_against_chinese_words_is_read_and_one_inside_a_latin_w
     assert read_answer("我要42号", size).value == 42
     assert read_answer("i wear a 43, thanks", size).value == 43
     assert read_answer("abc43", size) == NO and read_answer("x.43", size) == NO
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("in the morning", "10:00"),
+        ("at noon", "12:00"),
+        ("mittags", "12:00"),
+        ("por la tarde", "15:00"),
+        ("上午", "10:00"),
+        ("buổi tối", "19:00"),
+        ("di mattina", "10:00"),
+        ("not in the evening", None),
+        ("morning or afternoon", None),  # two parts: no one hour
+    ],
+)
+def test_a_part_of_the_day_alone_answers_a_time_question(text: str, expected: str | None) -> None:
+    """ "in the morning" to "at what time should we call?" was refused, and the phone number then taken for a time."""
+    answer = read_answer(text, SlotDef("hour", "time"))
+    assert (answer.value if answer.ok else None) == expected

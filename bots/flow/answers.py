@@ -17,6 +17,7 @@ from bots.flow.slot_values import to_date, to_money, to_time
 from nlu_models.accents import fold as accent_fold
 from nlu_models.accents import folded_with_offsets
 from nlu_models.date_rewrites import AFTERNOON_HOURS
+from nlu_models.day_parts import part_of_day_hour
 from nlu_models.entity_words import UNSPACED, negated
 from nlu_models.phones import find_phone
 
@@ -162,6 +163,8 @@ def read_answer(
         return Answer(True, _hour_of_the_day(bare.group("hour")), (0, len(text)))
     if kind in ("date", "time"):  # typed as the normal form; words ("tomorrow") come from the NLU's entity
         found = to_date(text) if kind == "date" else to_time(text)
+        if found is None and kind == "time" and (part := part_of_day_hour(text)):
+            return Answer(True, f"{part[0]:02d}:00", part[1])  # "in the morning", "mittags", "上午"
         return Answer(True, found[0], found[1]) if found else NO
     if kind == "money":  # digits alone are an amount in the slot's currency; "50 €" comes from the NLU's entity
         number = read_number(text, slot)
