@@ -73,6 +73,9 @@ NEUTRAL_WORDS = frozenset(
         "email",
         "mail",
         "internet",
+        "euro",  # "sto euro" (Polish, to "how much?") read as Italian: the currency is every language's
+        "euros",
+        "eur",
         "wifi",
         "online",
         "app",

@@ -120,6 +120,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     aside = match.flow if match is not None else None if reply.ok else off_topic_flow(run.bot, nlu)
     if (
         aside is not None
+        and not _a_yes_to_no_yes_or_no(op, nlu, match)
         and not later
         and aside != frame.flow
         and flow.interruptible
@@ -185,6 +186,19 @@ def _offered(op: AskOp, text: str, titles: dict[str, Any]) -> Answer:
     if folded in titles:
         return Answer(True, titles[folded])
     return next((Answer(True, c.value) for c in op.choices if fold(str(c.value)) == folded), NO)
+
+
+def _a_yes_to_no_yes_or_no(op: AskOp, nlu: NLUResult | None, match: TriggerMatch | None) -> bool:
+    """ "ok" or "yes" to a question that is no yes-or-no ("How much should the card be worth?"): no request of its
+    own, so the question is asked again, not "Great! What would you like to do?" and then "Back to your
+    question". A "no" still lets the question go (the bot's ``deny`` flow)."""
+    return (
+        match is not None
+        and match.kind == "intent"
+        and nlu is not None
+        and nlu.intent == "affirm"
+        and op.validator.type != "bool"
+    )
 
 
 def is_aside(
