@@ -87,11 +87,12 @@ async def test_size_advice_without_a_shoe_in_view_names_none(client: TestClient,
     assert first["text"] == advice
 
 
-async def test_size_advice_for_a_kids_shoe_in_an_adult_size_names_no_shoe(client: TestClient) -> None:
+async def test_size_advice_for_a_kids_shoe_in_an_adult_size_gives_the_shoes_sizes(client: TestClient) -> None:
+    """The Kids Sprint in 43 ("do you have them in 43?"): the sizes it comes in, not "take 43" of a shoe without."""
     await view(client, "kid", "KS1", "en-GB")
     await say(client, "kid", "/size_help", "en-GB")
     [first, *_] = await say(client, "kid", "43", "en-GB")
-    assert first["text"] == "Our shoes fit true to size, so take 43. Here is our size chart:"
+    assert first["text"] == "The Kids Sprint comes in EU sizes 28 to 38."
     await say(client, "kid", "/size_help", "en-GB")
     [first, *_] = await say(client, "kid", "33", "en-GB")
     assert first["text"].startswith("Our shoes fit true to size, so take the Kids Sprint in 33.")

@@ -40,7 +40,7 @@ def same_request_again(run: Run, ended: dict[str, Any] | None, text: str) -> str
     if ended is None or ended.get("turn") != run.state.turn - 1 or ended.get("flow") not in run.bot.flows:
         return None
     flow = run.bot.flows[ended["flow"]]
-    if not flow.trigger.intents or not run.turn.filled or not set(run.turn.filled) <= _reads(flow):
+    if not flow.trigger.intents or not run.turn.filled or not set(run.turn.filled) <= reads(flow):
         return None  # "and ST-123456?" after a shoe's price asks about an order, not the price
     spans = sorted(span for _, span in run.turn.filled.values() if span is not None)
     if not spans:
@@ -54,7 +54,7 @@ def same_request_again(run: Run, ended: dict[str, Any] | None, text: str) -> str
     return str(ended["flow"]) if _ONLY_OPENER.match(words) else None
 
 
-def _reads(flow: Flow) -> set[str]:
+def reads(flow: Flow) -> set[str]:
     """The slots ``flow`` asks for or decides on."""
     asked = {op.slot for op in flow.ops if isinstance(op, AskOp)}
     return asked | {name for op in flow.ops if isinstance(op, BranchOp) for name in op.condition.names()}

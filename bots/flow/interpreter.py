@@ -44,6 +44,25 @@ def start_flow(run: Run, flow: str, prefill: str | None) -> None:
     execute(run)
 
 
+def restart_flow(run: Run, text: str) -> None:
+    """The open flow asked for again, with new values, where its question takes none ("and i'll take the city glide
+    in 41" to "Shall I put the Trail Runner 2 in your cart?"): it starts over from this message, in its place."""
+    frame = run.state.stack.pop()
+    run.log("flow", flow=frame.flow, status="restarted")
+    run.state.stack.append(
+        Frame(
+            frame.flow,
+            saved=frame.saved,
+            trigger_intent=_trigger_intent(run, frame.flow),
+            given=_given(run, frame.flow, text),
+        )
+    )
+    for slot, (value, _span) in run.turn.filled.items():
+        run.set_slot(slot, value, "entity")
+    run.turn.prefill = text
+    execute(run)
+
+
 def _trigger_intent(run: Run, flow: str) -> str | None:
     """The intent starting ``flow`` in this turn, for its frame to keep when a question of it maps that intent."""
     mapped = any(

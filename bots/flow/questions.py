@@ -8,7 +8,8 @@ from typing import Any
 
 from bots.flow.answers import NO, QUESTION_MARK, Answer, fold, named_choices, read_answer
 from bots.flow.corrections import correct
-from bots.flow.interpreter import execute, interrupt, request_validation, start_flow
+from bots.flow.ellipsis import reads
+from bots.flow.interpreter import execute, interrupt, request_validation, restart_flow, start_flow
 from bots.flow.mappings import BUILT_IN_ENTITIES, builtin_answer, entity_span, holds_builtin, mapped_answer
 from bots.flow.model import AskOp, Bot, Flow
 from bots.flow.prefill import mark_used, titles_named, values_named
@@ -115,6 +116,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     ):
         _fill(run, frame, op, reply)
         return
+    if not reply.ok and _asked_anew(run, frame, match, typed):
+        restart_flow(run, text)
+        return
     # Another request interrupts the question; so does a message about another topic that is no answer ("can you
     # tell me a joke?"): the bot says it cannot help with that (the fallback), then asks again with a resume line.
     aside = match.flow if match is not None else None if reply.ok else off_topic_flow(run.bot, nlu)
@@ -186,6 +190,22 @@ def _offered(op: AskOp, text: str, titles: dict[str, Any]) -> Answer:
     if folded in titles:
         return Answer(True, titles[folded])
     return next((Answer(True, c.value) for c in op.choices if fold(str(c.value)) == folded), NO)
+
+
+def _asked_anew(run: Run, frame: Frame, match: TriggerMatch | None, typed: bool) -> bool:
+    """The open flow's own request made again, in words, with a value the flow reads and no answer to its question
+    ("and i'll take the city glide in 41" while it asks to confirm the Trail Runner 2): it starts over with them.
+    Not a Rasa form, whose mappings decide what a message fills."""
+    flow = run.bot.flows[frame.flow]
+    return (
+        typed
+        and match is not None
+        and match.kind == "intent"
+        and match.flow == frame.flow
+        and flow.form is None
+        and bool(set(run.turn.filled) & reads(flow))
+        and run.state.stack[-1] is frame
+    )
 
 
 def _a_yes_to_no_yes_or_no(op: AskOp, nlu: NLUResult | None, match: TriggerMatch | None) -> bool:

@@ -142,7 +142,7 @@ class Triggers:
         return {
             language: re.compile(
                 rf"^\W*{self._interjections(language)}"
-                rf"(?:{'|'.join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))})(?!\w){after}"
+                rf"(?:{'|'.join(_phrase(w) for w in sorted(words, key=len, reverse=True))}){after}"
             )
             for language, words in phrases.items()
             if words
@@ -349,6 +349,12 @@ class Triggers:
             if found:
                 return folded[found.end() :]
         return None
+
+
+def _phrase(words: str) -> str:
+    """A pattern of ``words`` as whole words; one ending in Chinese needs no space after it ("改成80")."""
+    folded = fold(words)
+    return re.escape(folded) + ("" if UNSPACED.match(folded[-1:]) else r"(?!\w)")
 
 
 def is_off_topic(bot: Bot, nlu: NLUResult | None) -> bool:
