@@ -120,7 +120,12 @@ async def test_chat_journey_with_buttons_carousel_cta_and_quick_replies(server: 
     await wait_for_text(page, ".tl-bot", "I've put the City Glide in size 42 in your cart.")
     assert await page.locator(".tl-user .tl-text").all_inner_texts() == ["hi", "Find shoes", "Buy", "42"]
     await page.locator(".tl-card", has_text="Trail Runner 2").get_by_role("button", name="Buy").click()
-    await wait_for_text(page, ".tl-bot", "I've put the Trail Runner 2 in size 42 in your cart.")  # size not asked
+    # the size is not asked again: the remembered one is offered, to confirm before it goes in the cart
+    await wait_for_text(
+        page, ".tl-bot", "Great choice: the Trail Runner 2 (€129) in size 42. Shall I put it in your cart?"
+    )
+    await page.get_by_role("button", name="Yes, add it").click()
+    await wait_for_text(page, ".tl-bot", "I've put the Trail Runner 2 in size 42 in your cart.")
     threads = await runtime.store.thread_ids()
     assert len(threads) == 1
 

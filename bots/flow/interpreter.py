@@ -202,7 +202,7 @@ def execute(run: Run) -> None:
                 return
             continue
         elif isinstance(op, SetOp):
-            _set(run, op, frame.flow)
+            _set(run, op, frame)
         elif isinstance(op, BranchOp):
             frame.pc = frame.pc + 1 if run.condition(op.condition, frame.flow) else op.target
             continue
@@ -307,8 +307,14 @@ def fits_choices(op: AskOp, value: object) -> bool:
     return fold(str(value)) in {fold(str(choice.value)) for choice in op.choices}
 
 
-def _set(run: Run, op: SetOp, flow: str) -> None:
+def _set(run: Run, op: SetOp, frame: Frame) -> None:
+    flow = frame.flow
+    # set after one of the flow's questions ("another size" to "shall I put size 43 in the cart?"): the value the
+    # starting message gave is not taken again; set before any ("emptied first") it still is
+    after_a_question = any(isinstance(other, AskOp) for other in run.bot.flows[flow].ops[: frame.pc])
     for name, value in op.assignments:
+        if after_a_question:
+            frame.given.pop(name, None)
         if isinstance(value, Expression):
             try:
                 value = value.evaluate(run.values(), run.functions())
