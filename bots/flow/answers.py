@@ -177,6 +177,10 @@ def read_answer(
         folded = _SKIN_TONES.sub("", fold(text))
         if titles and isinstance(titles.get(folded), bool):  # a choice's title typed ("Another order")
             return Answer(True, titles[folded])
+        said = named_choices(text, slot, titles, language=language) if titles else {}
+        named = [(value, span) for value, span in said.items() if isinstance(value, bool)]
+        if len(named) == 1:  # a sentence around one ("no, otro pedido": another order, not the order's status)
+            return Answer(True, *named[0])
         if intent == "affirm" or folded in _TRUE:
             return Answer(True, True)
         if intent == "deny" or folded in _FALSE:
