@@ -24,7 +24,7 @@ _ABOUT = (
     r"pe la|în jur de|in jur de|khoảng|khoang|tầm|tam"
 )
 _WITH_AN_HOUR = (
-    r"(?:[ap]\.?m\.?|o'?clock|uhr|uur|h|heures?|horas?|ore|giờ|gio|godz\w*|in the|de la|del|di|du|de|da|des|'s|"
+    r"(?:[ap]\.?m\.?|o'?clock|uhr|uur|h|heures?|giờ|gio|in the|de la|del|di|du|de|da|des|'s|"
     r"nachmittags?|abends?|morgens|vormittags?|früh|po|rano|wieczorem|dimineața|dimineata|seara|după|dupa|sáng|sang|"
     r"chiều|chieu|tối|toi|tomorrow|today|morgen|heute|demain|mañana|manana|domani|amanhã|amanha|jutro|mâine|"
     r"maine|please|pls|bitte|then|ok)(?!\w)"
@@ -33,8 +33,10 @@ _WITH_AN_HOUR = (
 _AT_HOUR = re.compile(
     r"(?<!\w)(?:(?P<at>at|um|om|à|a las|a la|alle|all'|às|as|o|la ora|la|lúc|vào lúc|luc|vao luc)"
     rf"|(?P<about>{_ABOUT}))\s+(?P<hour>[012]?\d)"
-    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?))?(?![\w:.,]?\d)"
-    rf"(?(about)(?!\s+(?!{_WITH_AN_HOUR})[^\W\d]))"  # "about 2 orders" is no hour
+    r"(?:[:h.](?P<minute>[0-5]\d))?(?P<oclock>\s*(?:uhr|uur|h|heures?|horas?|ore|giờ|gio|godz(?:ina|\.)?)(?!\w))?"
+    r"(?![\w:.,]?\d)"
+    # "about 2 orders", "in about 2 hours", "în jur de 2 ore", "khoảng 2 giờ nữa" are no hour
+    rf"(?(about)(?!\s+(?!{_WITH_AN_HOUR})[^\W\d])(?<!ore)(?<!horas)(?!\s*(?:nữa|nua)(?!\w)))"
     # "a las 10 y media", "à 10 heures et demie", "alle 10 e mezza", "às 10 e meia", "la 10 și jumătate",
     # "lúc 10 giờ rưỡi", and the quarter past: the minutes, which dateparser would drop ("10 y media" is 10:00)
     r"(?:\s*(?P<half>y media|et demie|e mezz[ao]|e meia|și jumătate|si jumatate|rưỡi|ruoi)(?!\w)"

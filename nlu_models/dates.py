@@ -38,6 +38,16 @@ _MAX_WINDOWS = 3
 _MAX_WINDOW = 100  # characters between a day and a time of day found apart that still belong together
 
 
+# today or tonight in words, which dateparser often leaves out of a time's phrase ("ce soir à 20h", "今晚8点")
+_TODAY = re.compile(
+    r"(?<!\w)(?:today|tonight|this (?:morning|afternoon|evening)|heute|heut|aujourd'hui|aujourd’hui|ce soir|ce matin|"
+    r"cet après-midi|hoy|esta noche|esta tarde|esta mañana|oggi|stasera|stamattina|stanotte|vandaag|vanavond|"
+    r"vanmiddag|vanochtend|vanmorgen|dziś|dzis|dzisiaj|hoje|esta noite|azi|astăzi|astazi|diseară|diseara|"
+    r"hôm nay|hom nay|tối nay|toi nay|chiều nay|chieu nay|sáng nay|sang nay)(?!\w)|今天|今晚|今早|今日",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class FoundDate:
     start: int
@@ -70,7 +80,11 @@ def find_dates(text: str, language: str | None, now: datetime | None = None) -> 
             when = next_afternoon(when, now) if alone else when.replace(hour=hour + 12)
         if has_time:
             when = _past_month_end(when, now, normal[start:end], language)
-            said = (when.date() - now.date()).days not in (0, 1) or not _time_alone(normal[start:end], language, now)
+            said = (
+                (when.date() - now.date()).days not in (0, 1)
+                or _TODAY.search(text) is not None  # "ce soir à 20h": dateparser's phrase is "à 20:00"
+                or not _time_alone(normal[start:end], language, now)
+            )
             found.append(FoundDate(begin, finish, "time", when.strftime("%Y-%m-%dT%H:%M"), said))
         else:
             found.append(FoundDate(begin, finish, "date", when.date().isoformat()))

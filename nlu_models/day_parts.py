@@ -85,12 +85,19 @@ _PART_HOURS: tuple[tuple[int, re.Pattern[str]], ...] = (
         19,
         re.compile(
             r"(?<!\w)(?:evening|in the evening|tonight|abends?|am abend|soir|le soir|en soirée|soirée|"
-            r"(?:de|por|a|en) la noche|esta noche|sera|di sera|stasera|(?:da|à|a|de|pela|esta) noite|"
-            r"'s avonds|avond|vanavond|wieczorem|wieczór|wieczor|seara|seară|diseară|diseara|tối|buổi tối|toi)"
+            r"(?:de|por|a|en) la noche|esta noche|la sera|di sera|stasera|(?:da|à|a|de|pela|esta) noite|"
+            r"'s avonds|avond|vanavond|wieczorem|wieczór|wieczor|seara|seară|diseară|diseara|tối|buổi tối|buoi toi)"
             r"(?!\w)|晚上",
             re.IGNORECASE,
         ),
     ),
+)
+
+
+_EXCEPT = re.compile(
+    r"(?<!\w)(?:except|but not|apart from|außer|ausser|sauf|excepto|salvo|menos|tranne|eccetto|behalve|oprócz|"
+    r"oprocz|exceto|în afară|in afara|trừ|tru)(?!\w)|除了",
+    re.IGNORECASE,
 )
 
 
@@ -99,9 +106,14 @@ def part_of_day_hour(text: str) -> tuple[int, tuple[int, int]] | None:
     12, "por la tarde" 15, "abends" 19. None when it names none, several, or one said not to be the time ("not in
     the evening")."""
     found = [(hour, said) for hour, pattern in _PART_HOURS for said in pattern.finditer(text)]
+    found = [  # "l'après-midi" holds "midi", "după-amiaza" "amiaza": the longer part is the one said
+        (hour, said)
+        for hour, said in found
+        if not any(o.start() <= said.start() and said.end() <= o.end() and o.span() != said.span() for _, o in found)
+    ]
     if len({hour for hour, _ in found}) != 1:
         return None
     hour, said = max(found, key=lambda f: f[1].end() - f[1].start())
-    if _NOT.search(text[max(0, said.start() - _NOT_NEAR) : said.end() + _NOT_NEAR]):
+    if _NOT.search(text[max(0, said.start() - _NOT_NEAR) : said.end() + _NOT_NEAR]) or _EXCEPT.search(text):
         return None
     return hour, said.span()

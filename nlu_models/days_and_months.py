@@ -17,7 +17,9 @@ from nlu_models.date_rewrites import rewritten
 
 _PAIR = re.compile(r"(?<![\w./,:-])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P<dot>\.(?!\d))?(?![\w/-]|[.,]\d)")
 _UNIT = re.compile(
-    r"\s*(?:%|€|\$|£|eur|euros?|x|days?|weeks?|hours?|mins?|minutes?|pairs?|tage?n?|wochen|stunden|paar|jours?"
+    r"\s*(?:%|€|\$|£|eur|euros?|x|twice|times|mal|fois|veces|volte|keer|razy|vezes|ori|lần|uhr|uur|h|heures?|godz\w*|"
+    r"working|business|years?|jahre?n?|ans|años|anni|jaar|lat|anos|ani|năm|岁|"
+    r"days?|weeks?|hours?|mins?|minutes?|pairs?|tage?n?|wochen|stunden|paar|jours?"
     r"|semaines?|heures?|paires?|d[ií]as|semanas|horas|pares|giorni|settimane|ore|paia|dagen|weken|uur|dni"
     r"|tygodni|godzin|zile|săptămâni|perechi|ngày|tuần|giờ|đôi|天|周|小时|双)(?!\w)",
     re.IGNORECASE,
@@ -41,6 +43,8 @@ def with_days_and_months_completed(text: str, origin: list[int], language: str, 
 
 def _day_and_month(match: re.Match[str], language: str, today: date) -> date | None:
     a, b, sep = match.group("a"), match.group("b"), match.group("sep")
+    if (a, sep, b) == ("24", "/", "7"):
+        return None  # "reachable 24/7"
     if _UNIT.match(match.string, match.end()):
         return None  # "10-12 days", "15.12 €"
     day, month = int(a), int(b)

@@ -110,7 +110,8 @@ NEGATIONS = {
     "zh": ("不", "没", "沒", "别", "別", "非"),
 }
 NEGATION_REACH = 3
-_CLAUSE_END = re.compile(r"[,.;:!?，。；：！？]")
+CLAUSE_END = re.compile(r"[,.;:!?，。；：！？]")
+
 UNSPACED = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")  # CJK and Hangul: words are not spaced, a word is any substring
 
 
@@ -118,7 +119,7 @@ def negated(before: str, language: str | None) -> bool:
     """Whether the folded text ``before`` a word ends in a negation of its clause: "not (so) urgent", "ce n'est
     pas urgent", "no es urgente", "不紧急" (any language's, without one). A comma ends the clause: "no, urgent"
     is a correction."""
-    clause = _CLAUSE_END.split(before)[-1]
+    clause = CLAUSE_END.split(before)[-1]
     unspaced, spaced = _negations(language or None)
     tail = clause.rstrip()[-(NEGATION_REACH + 1) :]
     return any(w in tail for w in unspaced) or any(

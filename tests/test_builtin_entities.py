@@ -648,3 +648,30 @@ def test_an_hour_said_about_is_an_hour(language: str, text: str, expected: str |
     """ "around 2" to "at what time?" was "Please send a time of day"."""
     times = [e.value[-5:] for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"]
     assert times == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("de", "morgen ab 13.05 Uhr"),  # a time
+        ("en", "I was charged 19.10 twice"),  # a price
+        ("en", "I'm reachable 24/7"),
+        ("en", "10-12 working days"),
+    ],
+)
+def test_a_pair_of_numbers_with_a_unit_or_a_time_is_no_day_and_month(language: str, text: str) -> None:
+    """A review found these read as 13 May, 19 October, 24 July, 10 December."""
+    assert not [e for e in EXTRACTOR.extract(text, language, now=datetime(2026, 12, 8, 12)) if e.entity == "date"]
+
+
+@pytest.mark.parametrize("language, text", [("fr", "ce soir à 20h"), ("zh", "今晚8点"), ("es", "esta noche a las 8")])
+def test_tonight_with_an_hour_says_its_day(language: str, text: str) -> None:
+    (time,) = [e for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"]
+    assert time.additional_info is None
+
+
+@pytest.mark.parametrize("language, text", [("en", "in about 2 hours"), ("ro", "în jur de 2 ore")])
+def test_about_a_number_of_hours_is_no_hour_of_the_day(language: str, text: str) -> None:
+    """ "in about 2 hours" was booked for 2:00 AM."""
+    times = [e.value for e in EXTRACTOR.extract(text, language, now=SUNDAY) if e.entity == "time"]
+    assert "T02:00" not in " ".join(times)

@@ -95,3 +95,16 @@ def test_a_part_of_the_day_alone_answers_a_time_question(text: str, expected: st
     """ "in the morning" to "at what time should we call?" was refused, and the phone number then taken for a time."""
     answer = read_answer(text, SlotDef("hour", "time"))
     assert (answer.value if answer.ok else None) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["any time except the morning", "n'importe quand, ce sera parfait", "toi ranh ca ngay"],
+)
+def test_words_that_only_look_like_a_part_of_the_day_answer_no_time(text: str) -> None:
+    """A review found "except the morning" booked at 10:00, French "sera" and unaccented Vietnamese "toi" at 19:00."""
+    assert not read_answer(text, SlotDef("hour", "time")).ok
+
+
+def test_a_longer_part_of_the_day_holding_a_shorter_one_is_the_longer() -> None:
+    assert read_answer("plutôt l'après-midi", SlotDef("hour", "time")).value == "15:00"  # not noon ("midi")

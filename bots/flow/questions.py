@@ -79,10 +79,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         if fold(str(reply.value)) not in allowed and fold(text) not in titles:
             reply = Answer(False)
     # "they're too small" to "shall we return order ST-234567?": the reason a later question asks for, kept for it
-    # and "at 3pm" to "which day?", the time for its question after ("to bob@example.com" to "how much?")
     later = _later_choices_named(run, frame, text)
-    if flow.form is None:
-        later.update({s: v for s, v in values_named(run, frame.flow, after=frame.pc).items() if s not in later})
     for slot, value in later.items():
         frame.given.setdefault(slot, value)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
@@ -114,6 +111,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and not (free_text and match is not None)
         and not is_aside(run, frame, text, reply, match, nlu)
     ):
+        _keep_for_later(run, frame)
         _fill(run, frame, op, reply)
         return
     if not reply.ok and _asked_anew(run, frame, match, typed):
@@ -121,7 +119,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         return
     # Another request interrupts the question; so does a message about another topic that is no answer ("can you
     # tell me a joke?"): the bot says it cannot help with that (the fallback), then asks again with a resume line.
-    aside = match.flow if match is not None else None if reply.ok else off_topic_flow(run.bot, nlu)
+    # no request, but a value for a later question ("send it to bob@example.com" to "how much?"): no off-topic
+    kept = match is None and bool(_values_for_later(run, frame))
+    aside = match.flow if match is not None else None if reply.ok or kept else off_topic_flow(run.bot, nlu)
     if (
         aside is not None
         and not _a_yes_to_no_yes_or_no(op, nlu, match)
@@ -137,6 +137,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         run.state.fallback_streak = run.state.fallback_streak + 1 if missed else 0
         interrupt(run, frame, aside)
         return
+    _keep_for_later(run, frame)
     if reply.ok:
         _fill(run, frame, op, reply)
         return
@@ -208,6 +209,18 @@ def _asked_anew(run: Run, frame: Frame, match: TriggerMatch | None, typed: bool)
     )
 
 
+def _values_for_later(run: Run, frame: Frame) -> dict[str, object]:
+    """ "at 3pm" to "which day?", "send it to bob@example.com" to "how much?": a time, an e-mail address or a phone
+    number for a later question of the flow. Not in a Rasa form, whose mappings decide."""
+    return values_named(run, frame.flow, after=frame.pc) if run.bot.flows[frame.flow].form is None else {}
+
+
+def _keep_for_later(run: Run, frame: Frame) -> None:
+    """The values for later questions kept for them, the latest said ("make it 5pm" after "at 3pm"); not from a
+    message that was another request: that one's values are its own."""
+    frame.given.update(_values_for_later(run, frame))
+
+
 def _a_yes_to_no_yes_or_no(op: AskOp, nlu: NLUResult | None, match: TriggerMatch | None) -> bool:
     """ "ok" or "yes" to a question that is no yes-or-no ("How much should the card be worth?"): no request of its
     own, so the question is asked again, not "Great! What would you like to do?" and then "Back to your
@@ -236,7 +249,11 @@ def is_aside(
     if match is None or match.flow == frame.flow:
         return False
     if match.kind == "intent" and nlu is not None and nlu.intent in YES_OR_NO:
-        return False  # "tomorrow, but not before 10am", "yes, it's ST-123456": the yes or no qualifies the answer
+        # "tomorrow, but not before 10am", "yes, it's ST-123456": the yes or no qualifies the answer; a message
+        # opening with a "no" refuses what it names, but to a yes-or-no question it is the answer
+        kind = run.bot.flows[frame.flow].ops[frame.pc]
+        if not _NO_FIRST.match(text) or (isinstance(kind, AskOp) and kind.validator.type == "bool"):
+            return False
     stripped = text.strip()
     rest = stripped if reply.span is None else _around(stripped, reply.span)
     if match.kind in ("regex", "keyword"):  # the trigger must lie in the rest, not in the answer itself
@@ -292,6 +309,8 @@ def _value_asked_later(run: Run, frame: Frame, text: str) -> bool:
 
 
 YES_OR_NO = frozenset({"affirm", "deny"})  # the intents a bool answer reads (answers.read_answer)
+# a message opening with a "no" refuses what it names ("no thanks, i don't need a call tomorrow")
+_NO_FIRST = re.compile(r"\W*(?:no|nope|nah|nein|nee|non|nie|não|nao|nu|không|khong|不)(?!\w)", re.IGNORECASE)
 LATER_CHOICE_WORDS = 6  # "they're a bit too small": longer messages say more than a later question's choice
 
 

@@ -10,7 +10,7 @@ from bots.flow.answers import QUESTION_MARK, fold
 from bots.flow.model import AskOp, Bot
 from bots.payload import parse_payload
 from bots.types import OUT_OF_SCOPE, NLUResult, Payload
-from nlu_models.entity_words import UNSPACED
+from nlu_models.entity_words import CLAUSE_END, UNSPACED, negated
 
 REQUEST_SURE = 0.9  # how sure the NLU must be of a request for a cancel phrase to be it
 _PUNCTUATION = re.compile(r"[^\w\s]+")  # commas, stops, exclamation and question marks of every script
@@ -233,7 +233,12 @@ class Triggers:
         for flow_name, keyword_language, keyword in self._keywords:
             if keyword_language not in ("*", language):
                 continue
-            if (keyword in folded) if isinstance(keyword, str) else keyword.search(folded):
+            at = (
+                folded.find(keyword)
+                if isinstance(keyword, str)
+                else (m.start() if (m := keyword.search(folded)) else -1)
+            )
+            if at >= 0 and not _refused(folded, at, language):
                 return TriggerMatch(flow_name, "keyword")
         return self._by_intent(nlu)
 
@@ -349,6 +354,21 @@ class Triggers:
             if found:
                 return folded[found.end() :]
         return None
+
+
+_NEGATION_AFTER = re.compile(r"^\W*(?:\w+\W+)?(?:nicht|niet|kein\w*|geen)(?!\w)")  # "bel me niet", "ruf mich nicht an"
+
+
+def _refused(folded: str, at: int, language: str) -> bool:
+    """A flow's keyword said in the negative: "please don't call me at work", "non mi chiamate più", "bel me niet"
+    (German and Dutch put the negation after the verb) start no call-back."""
+    if negated(folded[:at], language):
+        return True
+    rest = CLAUSE_END.split(folded[at:], maxsplit=1)[0]
+    return (
+        language in ("de", "nl")
+        and _NEGATION_AFTER.search(rest[rest.find(" ") + 1 :] if " " in rest else "") is not None
+    )
 
 
 def _phrase(words: str) -> str:
