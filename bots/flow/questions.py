@@ -80,6 +80,9 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
             reply = Answer(False)
     # "they're too small" to "shall we return order ST-234567?": the reason a later question asks for, kept for it
     later = _later_choices_named(run, frame, text)
+    # "at 3pm" to "which day?": a time, e-mail address or phone number for a later question, kept for it (the
+    # latest said) unless the message turns out to be another request, whose values are its own
+    for_later = _values_for_later(run, frame)
     for slot, value in later.items():
         frame.given.setdefault(slot, value)
     free_text = op.validator.type in ("text", "any") and reply.span is None  # an entity's value is no free text
@@ -111,7 +114,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         and not (free_text and match is not None)
         and not is_aside(run, frame, text, reply, match, nlu)
     ):
-        _keep_for_later(run, frame)
+        frame.given.update(for_later)
         _fill(run, frame, op, reply)
         return
     if not reply.ok and _asked_anew(run, frame, match, typed):
@@ -120,7 +123,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
     # Another request interrupts the question; so does a message about another topic that is no answer ("can you
     # tell me a joke?"): the bot says it cannot help with that (the fallback), then asks again with a resume line.
     # no request, but a value for a later question ("send it to bob@example.com" to "how much?"): no off-topic
-    kept = match is None and bool(_values_for_later(run, frame))
+    kept = match is None and bool(for_later)
     aside = match.flow if match is not None else None if reply.ok or kept else off_topic_flow(run.bot, nlu)
     if (
         aside is not None
@@ -137,7 +140,7 @@ def answer(run: Run, frame: Frame, text: str, nlu: NLUResult | None, match: Trig
         run.state.fallback_streak = run.state.fallback_streak + 1 if missed else 0
         interrupt(run, frame, aside)
         return
-    _keep_for_later(run, frame)
+    frame.given.update(for_later)
     if reply.ok:
         _fill(run, frame, op, reply)
         return
@@ -215,12 +218,6 @@ def _values_for_later(run: Run, frame: Frame) -> dict[str, object]:
     return values_named(run, frame.flow, after=frame.pc) if run.bot.flows[frame.flow].form is None else {}
 
 
-def _keep_for_later(run: Run, frame: Frame) -> None:
-    """The values for later questions kept for them, the latest said ("make it 5pm" after "at 3pm"); not from a
-    message that was another request: that one's values are its own."""
-    frame.given.update(_values_for_later(run, frame))
-
-
 def _a_yes_to_no_yes_or_no(op: AskOp, nlu: NLUResult | None, match: TriggerMatch | None) -> bool:
     """ "ok" or "yes" to a question that is no yes-or-no ("How much should the card be worth?"): no request of its
     own, so the question is asked again, not "Great! What would you like to do?" and then "Back to your
@@ -248,12 +245,17 @@ def is_aside(
     """
     if match is None or match.flow == frame.flow:
         return False
-    if match.kind == "intent" and nlu is not None and nlu.intent in YES_OR_NO:
-        # "tomorrow, but not before 10am", "yes, it's ST-123456": the yes or no qualifies the answer; a message
-        # opening with a "no" refuses what it names, but to a yes-or-no question it is the answer
-        kind = run.bot.flows[frame.flow].ops[frame.pc]
-        if not _NO_FIRST.match(text) or (isinstance(kind, AskOp) and kind.validator.type == "bool"):
-            return False
+    op = run.bot.flows[frame.flow].ops[frame.pc]
+    assert isinstance(op, AskOp)
+    # "tomorrow, but not before 10am", "yes, it's ST-123456": the yes or no qualifies the answer; a message opening
+    # with a "no" refuses what it names, but to a yes-or-no question it is the answer
+    if (
+        match.kind == "intent"
+        and nlu is not None
+        and nlu.intent in YES_OR_NO
+        and (not _NO_FIRST.match(text) or op.validator.type == "bool")
+    ):
+        return False
     stripped = text.strip()
     rest = stripped if reply.span is None else _around(stripped, reply.span)
     if match.kind in ("regex", "keyword"):  # the trigger must lie in the rest, not in the answer itself
@@ -263,8 +265,6 @@ def is_aside(
             return False
     if QUESTION_MARK.search(rest):
         return True
-    op = run.bot.flows[frame.flow].ops[frame.pc]
-    assert isinstance(op, AskOp)
     if any(isinstance(other, AskOp) and other.slot == op.slot for other in run.bot.flows[match.flow].ops):
         return False  # the other flow wants the same value: the customer is giving it
     if _mostly_the_value(stripped, rest):

@@ -364,11 +364,8 @@ def _refused(folded: str, at: int, language: str) -> bool:
     (German and Dutch put the negation after the verb) start no call-back."""
     if negated(folded[:at], language):
         return True
-    rest = CLAUSE_END.split(folded[at:], maxsplit=1)[0]
-    return (
-        language in ("de", "nl")
-        and _NEGATION_AFTER.search(rest[rest.find(" ") + 1 :] if " " in rest else "") is not None
-    )
+    after = CLAUSE_END.split(folded[at:], maxsplit=1)[0].partition(" ")[2]  # the clause after the keyword's word
+    return language in ("de", "nl") and _NEGATION_AFTER.search(after) is not None
 
 
 def _phrase(words: str) -> str:
